@@ -1,0 +1,39 @@
+import path from "node:path";
+import type { Command } from "commander";
+import { locateRepo } from "../../engine/git/index.js";
+import { PLAN_FILE } from "../../engine/init.js";
+import { formatIssue, loadPlan, type Plan, PlanError, phases } from "../../engine/plan/index.js";
+import { resolveStateDir, StateStore } from "../../engine/state/index.js";
+import { CliError } from "../errors.js";
+
+export function registerCheck(program: Command): void {
+  program
+    .command("check")
+    .description("validate streams.yaml and every state file; exit non-zero on any problem")
+    .action(async () => {
+      const repo = await locateRepo(process.cwd());
+      const problems: string[] = [];
+      let plan: Plan | undefined;
+      try {
+        plan = await loadPlan(path.join(repo.mainRoot, PLAN_FILE));
+      } catch (error) {
+        if (!(error instanceof PlanError)) throw error;
+        problems.push(error.message);
+      }
+      if (plan) {
+        for (const warning of plan.warnings) process.stderr.write(`warning: ${formatIssue(warning)}\n`);
+        const streams = plan.streams.length;
+        const agents = plan.streams.reduce((n, s) => n + s.agents.length, 0);
+        process.stdout.write(
+          `${PLAN_FILE}: ok (${streams} streams in ${phases(plan).length} phases, ${agents} agents, ${plan.checkpoints.length} checkpoints)\n`,
+        );
+      }
+      const store = new StateStore(resolveStateDir(repo.mainRoot, plan?.stateDir));
+      const stateProblems = await store.check();
+      if (stateProblems.length === 0) process.stdout.write(`state ${store.dir}: ok\n`);
+      problems.push(...stateProblems);
+      if (problems.length > 0) {
+        throw new CliError(`${problems.join("\n")}\n${problems.length} problem${problems.length === 1 ? "" : "s"} found`);
+      }
+    });
+}

@@ -1,0 +1,37 @@
+/** The `tower` command line: one thin module per command (parse -> engine -> print). */
+import { Command } from "commander";
+import { registerApproval } from "./commands/approve.js";
+import { registerCheck } from "./commands/check.js";
+import { registerHandoff } from "./commands/handoff.js";
+import { registerInit } from "./commands/init.js";
+import { registerLock, registerUnlock } from "./commands/lock.js";
+import { registerLocks } from "./commands/locks.js";
+import { registerLog } from "./commands/log.js";
+import { registerSchema } from "./commands/schema.js";
+import { registerStatus } from "./commands/status.js";
+
+export const VERSION = "0.1.0";
+
+export function buildProgram(): Command {
+  const program = new Command("tower")
+    .description("A terminal control room for AI coding agents working in parallel on one repository.")
+    .version(VERSION)
+    .showHelpAfterError("(run `tower --help` or `tower <command> --help` for usage)")
+    .exitOverride();
+  for (const register of [
+    registerInit,
+    registerCheck,
+    registerSchema,
+    registerStatus,
+    registerLock,
+    registerUnlock,
+    registerLocks,
+    registerLog,
+    registerHandoff,
+    registerApproval,
+  ]) {
+    register(program);
+  }
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}

@@ -1,0 +1,122 @@
+/**
+ * Checkpoints: named gates passed by a command (`run:`) or by a human approval
+ * (`approval: human`); a gate with neither passes once everything it depends on has passed.
+ * Their state lives in `checkpoints.json`.
+ */
+import type { CheckpointSpec, Plan } from "./plan/index.js";
+import type { CheckpointsFile, CheckpointStatus } from "./state/formats.js";
+import type { StateStore } from "./state/store.js";
+import { toUtcIso } from "./state/time.js";
+
+export class RefusedError extends Error {
+  override name = "RefusedError";
+}
+
+export class UnknownIdError extends Error {
+  override name = "UnknownIdError";
+}
+
+const SATISFIED: ReadonlySet<CheckpointStatus> = new Set(["approved", "passed"]);
+export const isSatisfied = (status: CheckpointStatus): boolean => SATISFIED.has(status);
+
+export interface CheckpointView {
+  id: string;
+  status: CheckpointStatus;
+  depends_on: string[];
+  kind: "approval" | "run" | "gate";
+  waiting_for: string[];
+}
+
+/**
+ * The status of every checkpoint in plan order. A recorded status wins; a gate with neither
+ * `run` nor `approval` is `passed` when all its dependencies are satisfied.
+ */
+export function checkpointViews(plan: Plan, file: CheckpointsFile): CheckpointView[] {
+  const status = new Map<string, CheckpointStatus>();
+  const resolve = (cp: CheckpointSpec, seen: Set<string>): CheckpointStatus => {
+    const known = status.get(cp.id);
+    if (known) return known;
+    const recorded = file.checkpoints[cp.id]?.status;
+    let result: CheckpointStatus = recorded ?? "pending";
+    if (!recorded && !cp.run && !cp.approval && !seen.has(cp.id)) {
+      seen.add(cp.id);
+      const deps = cp.dependsOn.map((d) => plan.checkpoints.find((c) => c.id === d));
+      result = deps.every((d) => d && isSatisfied(resolve(d, seen))) ? "passed" : "pending";
+    }
+    status.set(cp.id, result);
+    return result;
+  };
+  return plan.checkpoints.map((cp) => {
+    const own = resolve(cp, new Set());
+    return {
+      id: cp.id,
+      status: own,
+      depends_on: cp.dependsOn,
+      kind: cp.approval ? "approval" : cp.run ? "run" : "gate",
+      waiting_for: cp.dependsOn.filter((d) => !isSatisfied(status.get(d) ?? "pending")),
+    };
+  });
+}
+
+function findCheckpoint(plan: Plan, id: string): CheckpointSpec {
+  const cp = plan.checkpoints.find((c) => c.id === id);
+  if (cp) return cp;
+  const known = plan.checkpoints.map((c) => c.id).join(", ") || "none";
+  throw new UnknownIdError(`unknown checkpoint "${id}" (known: ${known})`);
+}
+
+export interface DecisionRequest {
+  plan: Plan;
+  store: StateStore;
+  id: string;
+  by: string;
+  note?: string;
+  now?: Date;
+}
+
+function assertHumanGate(cp: CheckpointSpec, verb: string): void {
+  if (cp.run) {
+    throw new RefusedError(`checkpoint "${cp.id}" passes when \`${cp.run}\` exits 0; it cannot be ${verb} by hand`);
+  }
+  if (!cp.approval) {
+    throw new RefusedError(
+      `checkpoint "${cp.id}" passes by itself once ${cp.dependsOn.join(", ") || "its dependencies"} pass; it cannot be ${verb} by hand`,
+    );
+  }
+}
+
+/** Records a human approval; refused while a checkpoint it depends on has not passed. */
+export async function approveCheckpoint(request: DecisionRequest): Promise<void> {
+  const { plan, store, id } = request;
+  const cp = findCheckpoint(plan, id);
+  assertHumanGate(cp, "approved");
+  const now = request.now ?? new Date();
+  await store.update("checkpoints", (file) => {
+    const view = checkpointViews(plan, file).find((v) => v.id === id);
+    if (view && view.waiting_for.length > 0) {
+      const waits = view.waiting_for
+        .map((d) => `${d} (${checkpointViews(plan, file).find((v) => v.id === d)?.status ?? "pending"})`)
+        .join(", ");
+      throw new RefusedError(`checkpoint "${id}" cannot be approved yet: waiting for ${waits}`);
+    }
+    file.checkpoints[id] = { status: "approved", updated: toUtcIso(now), by: request.by, note: request.note ?? "" };
+  });
+  await store.appendActivity(
+    { agent: request.by, stream: "", action: "checkpoint_approved", checkpoint: id, note: request.note ?? "" },
+    now,
+  );
+}
+
+/** Records a human rejection with its reason. */
+export async function rejectCheckpoint(request: DecisionRequest & { note: string }): Promise<void> {
+  const { plan, store, id } = request;
+  assertHumanGate(findCheckpoint(plan, id), "rejected");
+  const now = request.now ?? new Date();
+  await store.update("checkpoints", (file) => {
+    file.checkpoints[id] = { status: "rejected", updated: toUtcIso(now), by: request.by, note: request.note };
+  });
+  await store.appendActivity(
+    { agent: request.by, stream: "", action: "checkpoint_rejected", checkpoint: id, note: request.note },
+    now,
+  );
+}

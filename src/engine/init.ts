@@ -1,0 +1,86 @@
+/**
+ * `tower init`: a commented `streams.yaml` when there is none, the state directory with every
+ * file in its empty form, and the state directory listed in `.git/info/exclude`. Running it
+ * again changes nothing.
+ */
+import { promises as fsp } from "node:fs";
+import path from "node:path";
+import { infoExcludePath } from "./git/index.js";
+import { loadPlan, type Plan } from "./plan/index.js";
+import { resolveStateDir } from "./state/locate.js";
+import { StateStore } from "./state/store.js";
+
+export const PLAN_FILE = "streams.yaml";
+
+export function planTemplate(project: string): string {
+  return `# Tower's plan: the work streams of this repository, what each depends on, and its agents.
+# Check it with \`tower check\`; see the README for every key. For completion in your editor,
+# run \`tower schema > streams.schema.json\` and add: # yaml-language-server: $schema=./streams.schema.json
+version: 1
+project: ${JSON.stringify(project)}
+# base: main                  # branch the streams start from and merge into (default: the current branch)
+# worktrees: ..               # folder that holds the stream worktrees
+# branch_prefix: feature/stream-
+# state_dir: .claude/state    # shared coordination files (locks, activity, handoffs)
+lock_ttl: 60m                 # how long a file lock lasts unless renewed
+agent: claude {task}          # default agent command; {task} {agent} {stream} {worktree} are filled in
+validate: []                  # commands run after each merge, e.g. [npm test]
+checkpoints:
+  design_review: { approval: human }
+streams:
+  A:
+    name: Foundation
+    scope: ["src/**"]
+    agents:
+      - { id: A1, task: "Describe the first task here" }
+  B:
+    name: Follow-up
+    depends_on: [A]
+    requires: [design_review]
+    scope: ["docs/**"]
+    agents:
+      - { id: B1, task: "Describe the task that builds on A" }
+`;
+}
+
+export interface InitResult {
+  plan: Plan;
+  planCreated: boolean;
+  stateDir: string;
+  filesCreated: string[];
+  excludeAdded: string | undefined;
+}
+
+async function addToExclude(mainRoot: string, stateDir: string): Promise<string | undefined> {
+  const relative = path.relative(mainRoot, stateDir);
+  if (relative === "" || relative.startsWith("..") || path.isAbsolute(relative)) return undefined;
+  const pattern = `/${relative.split(path.sep).join("/")}/`;
+  const excludeFile = await infoExcludePath(mainRoot);
+  let current = "";
+  try {
+    current = await fsp.readFile(excludeFile, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  if (current.split("\n").some((line) => line.trim() === pattern)) return undefined;
+  await fsp.mkdir(path.dirname(excludeFile), { recursive: true });
+  const separator = current === "" || current.endsWith("\n") ? "" : "\n";
+  await fsp.appendFile(excludeFile, `${separator}# Tower's shared state\n${pattern}\n`);
+  return pattern;
+}
+
+export async function initProject(mainRoot: string, env: NodeJS.ProcessEnv = process.env): Promise<InitResult> {
+  const planFile = path.join(mainRoot, PLAN_FILE);
+  let planCreated = false;
+  try {
+    await fsp.writeFile(planFile, planTemplate(path.basename(mainRoot)), { flag: "wx" });
+    planCreated = true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  }
+  const plan = await loadPlan(planFile);
+  const stateDir = resolveStateDir(mainRoot, plan.stateDir, env);
+  const filesCreated = await new StateStore(stateDir).init();
+  const excludeAdded = await addToExclude(mainRoot, stateDir);
+  return { plan, planCreated, stateDir, filesCreated, excludeAdded };
+}

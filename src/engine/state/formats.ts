@@ -1,0 +1,148 @@
+/**
+ * The shapes of the shared state files (DESIGN §3). Other tools read and write these files too,
+ * so readers are lenient about fields they do not know (kept as they are, never dropped) and
+ * strict only about what Tower relies on.
+ */
+import { z } from "zod";
+import { type JsonFileSpec, ShapeError } from "./json-file.js";
+
+const text = z.string();
+
+export const lockEntrySchema = z.looseObject({
+  agent: text,
+  stream: text.optional(),
+  acquired: text.optional(),
+  expires: text,
+  task: text.optional(),
+});
+export const locksFileSchema = z.looseObject({
+  locks: z.record(z.string(), lockEntrySchema),
+  version: z.number().optional(),
+});
+
+export const handoffSchema = z.looseObject({
+  from_agent: text,
+  to_agents: z.array(text),
+  timestamp: text,
+  completed_tasks: z.array(text).optional(),
+  context: z
+    .looseObject({
+      new_interfaces: z.array(z.unknown()).optional(),
+      breaking_changes: z.array(z.unknown()).optional(),
+      test_status: z.unknown().optional(),
+    })
+    .optional(),
+});
+export const handoffsFileSchema = z.looseObject({ handoffs: z.array(handoffSchema) });
+
+export const streamStatusSchema = z.enum(["pending", "in_progress", "completed", "merged", "merge_failed"]);
+export const orchestratorStreamSchema = z.looseObject({
+  status: streamStatusSchema,
+  started_at: text.nullable().optional(),
+  worktree: text.nullable().optional(),
+  branch: text.nullable().optional(),
+  agents: z.array(z.unknown()).optional(),
+  completed_at: text.nullable().optional(),
+});
+export const orchestratorFileSchema = z.looseObject({
+  streams: z.record(z.string(), orchestratorStreamSchema),
+  started_at: text.nullable().optional(),
+});
+
+export const checkpointStatusSchema = z.enum(["pending", "approved", "rejected", "passed", "failed"]);
+export const checkpointEntrySchema = z.looseObject({
+  status: checkpointStatusSchema,
+  updated: text.optional(),
+  by: text.optional(),
+  note: text.nullable().optional(),
+});
+export const checkpointsFileSchema = z.looseObject({
+  checkpoints: z.record(z.string(), checkpointEntrySchema),
+  version: z.number().optional(),
+});
+
+export const agentStatusSchema = z.enum(["starting", "running", "idle", "waiting", "exited"]);
+export const agentEntrySchema = z.looseObject({
+  stream: text,
+  status: agentStatusSchema,
+  updated: text,
+  pid: z.number().nullable().optional(),
+  exit_code: z.number().nullable().optional(),
+  signal: text.nullable().optional(),
+});
+export const agentsFileSchema = z.looseObject({
+  agents: z.record(z.string(), agentEntrySchema),
+  version: z.number().optional(),
+});
+
+/** One line of `agent_activity.jsonl`. */
+export const activitySchema = z.looseObject({
+  timestamp: text,
+  agent: text,
+  stream: text.optional(),
+  action: text,
+});
+/** One line of `conflict_warnings.jsonl`. */
+export const conflictWarningSchema = z.looseObject({
+  timestamp: text,
+  agent: text,
+  warning: text,
+  severity: z.enum(["low", "medium", "high"]),
+});
+
+export type LockEntry = z.infer<typeof lockEntrySchema>;
+export type LocksFile = z.infer<typeof locksFileSchema>;
+export type Handoff = z.infer<typeof handoffSchema>;
+export type HandoffsFile = z.infer<typeof handoffsFileSchema>;
+export type StreamStatus = z.infer<typeof streamStatusSchema>;
+export type OrchestratorStream = z.infer<typeof orchestratorStreamSchema>;
+export type OrchestratorFile = z.infer<typeof orchestratorFileSchema>;
+export type CheckpointStatus = z.infer<typeof checkpointStatusSchema>;
+export type CheckpointEntry = z.infer<typeof checkpointEntrySchema>;
+export type CheckpointsFile = z.infer<typeof checkpointsFileSchema>;
+export type AgentStatus = z.infer<typeof agentStatusSchema>;
+export type AgentEntry = z.infer<typeof agentEntrySchema>;
+export type AgentsFile = z.infer<typeof agentsFileSchema>;
+export type ActivityEntry = z.infer<typeof activitySchema>;
+export type ConflictWarning = z.infer<typeof conflictWarningSchema>;
+
+/** "locks.A/b.py.expires: expected string, received number" */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((issue) => {
+      const where = issue.path.length ? `"${issue.path.map(String).join(".")}"` : "the top level";
+      return `${where}: ${issue.message}`;
+    })
+    .join("; ");
+}
+
+function jsonSpec<S extends z.ZodType>(schema: S, empty: () => z.infer<S>): JsonFileSpec<z.infer<S>> {
+  return {
+    empty,
+    validate(value) {
+      const result = schema.safeParse(value);
+      if (!result.success) throw new ShapeError(`does not have the expected shape: ${describeIssues(result.error)}`);
+      return result.data;
+    },
+  };
+}
+
+export const STATE_FILES = {
+  locks: "file_locks.json",
+  activity: "agent_activity.jsonl",
+  conflictWarnings: "conflict_warnings.jsonl",
+  handoffs: "handoffs.json",
+  orchestrator: "orchestrator_state.json",
+  checkpoints: "checkpoints.json",
+  agents: "agents.json",
+  logs: "logs",
+} as const;
+
+export const specs = {
+  locks: jsonSpec(locksFileSchema, () => ({ locks: {}, version: 1 })),
+  handoffs: jsonSpec(handoffsFileSchema, () => ({ handoffs: [] })),
+  orchestrator: jsonSpec(orchestratorFileSchema, () => ({ streams: {}, started_at: null })),
+  checkpoints: jsonSpec(checkpointsFileSchema, () => ({ checkpoints: {}, version: 1 })),
+  agents: jsonSpec(agentsFileSchema, () => ({ agents: {}, version: 1 })),
+};
