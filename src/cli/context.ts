@@ -13,7 +13,10 @@ export interface Context {
   base: string | undefined;
 }
 
-export async function loadContext(cwd: string = process.cwd(), env: NodeJS.ProcessEnv = process.env): Promise<Context> {
+export async function loadContext(
+  cwd: string = process.cwd(),
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Context> {
   const repo = await locateRepo(cwd);
   const plan = await loadPlan(path.join(repo.mainRoot, PLAN_FILE));
   const store = new StateStore(resolveStateDir(repo.mainRoot, plan.stateDir, env));

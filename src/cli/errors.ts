@@ -30,7 +30,15 @@ export function exitCodeOf(error: unknown): number {
   return EXIT.error;
 }
 
-const KNOWN = [PlanError, StateFileError, LockPathError, UnknownIdError, GitError, LockTimeoutError, RefusedError];
+const KNOWN = [
+  PlanError,
+  StateFileError,
+  LockPathError,
+  UnknownIdError,
+  GitError,
+  LockTimeoutError,
+  RefusedError,
+];
 
 /** The text to print for an error: ours as they are, anything unexpected with its stack. */
 export function describeError(error: unknown): string {

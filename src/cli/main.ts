@@ -9,7 +9,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (error) {
     // Commander has already printed its own usage errors, help and version.
-    if (!(error instanceof CommanderError)) process.stderr.write(`tower: ${describeError(error)}\n`);
+    if (!(error instanceof CommanderError))
+      process.stderr.write(`tower: ${describeError(error)}\n`);
     return exitCodeOf(error);
   }
 }

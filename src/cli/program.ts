@@ -14,7 +14,9 @@ export const VERSION = "0.1.0";
 
 export function buildProgram(): Command {
   const program = new Command("tower")
-    .description("A terminal control room for AI coding agents working in parallel on one repository.")
+    .description(
+      "A terminal control room for AI coding agents working in parallel on one repository.",
+    )
     .version(VERSION)
     .showHelpAfterError("(run `tower --help` or `tower <command> --help` for usage)")
     .exitOverride();

@@ -13,7 +13,8 @@ export interface ActivityFilter {
 }
 
 export const matchesFilter = (entry: ActivityEntry, filter: ActivityFilter): boolean =>
-  (!filter.agent || entry.agent === filter.agent) && (!filter.stream || entry.stream === filter.stream);
+  (!filter.agent || entry.agent === filter.agent) &&
+  (!filter.stream || entry.stream === filter.stream);
 
 export interface FollowHandlers {
   onEntries(entries: ActivityEntry[]): void;

@@ -4,7 +4,7 @@
  * Their state lives in `checkpoints.json`.
  */
 import type { CheckpointSpec, Plan } from "./plan/index.js";
-import type { CheckpointsFile, CheckpointStatus } from "./state/formats.js";
+import type { CheckpointStatus, CheckpointsFile } from "./state/formats.js";
 import type { StateStore } from "./state/store.js";
 import { toUtcIso } from "./state/time.js";
 
@@ -76,7 +76,9 @@ export interface DecisionRequest {
 
 function assertHumanGate(cp: CheckpointSpec, verb: string): void {
   if (cp.run) {
-    throw new RefusedError(`checkpoint "${cp.id}" passes when \`${cp.run}\` exits 0; it cannot be ${verb} by hand`);
+    throw new RefusedError(
+      `checkpoint "${cp.id}" passes when \`${cp.run}\` exits 0; it cannot be ${verb} by hand`,
+    );
   }
   if (!cp.approval) {
     throw new RefusedError(
@@ -95,14 +97,28 @@ export async function approveCheckpoint(request: DecisionRequest): Promise<void>
     const view = checkpointViews(plan, file).find((v) => v.id === id);
     if (view && view.waiting_for.length > 0) {
       const waits = view.waiting_for
-        .map((d) => `${d} (${checkpointViews(plan, file).find((v) => v.id === d)?.status ?? "pending"})`)
+        .map(
+          (d) =>
+            `${d} (${checkpointViews(plan, file).find((v) => v.id === d)?.status ?? "pending"})`,
+        )
         .join(", ");
       throw new RefusedError(`checkpoint "${id}" cannot be approved yet: waiting for ${waits}`);
     }
-    file.checkpoints[id] = { status: "approved", updated: toUtcIso(now), by: request.by, note: request.note ?? "" };
+    file.checkpoints[id] = {
+      status: "approved",
+      updated: toUtcIso(now),
+      by: request.by,
+      note: request.note ?? "",
+    };
   });
   await store.appendActivity(
-    { agent: request.by, stream: "", action: "checkpoint_approved", checkpoint: id, note: request.note ?? "" },
+    {
+      agent: request.by,
+      stream: "",
+      action: "checkpoint_approved",
+      checkpoint: id,
+      note: request.note ?? "",
+    },
     now,
   );
 }
@@ -113,10 +129,21 @@ export async function rejectCheckpoint(request: DecisionRequest & { note: string
   assertHumanGate(findCheckpoint(plan, id), "rejected");
   const now = request.now ?? new Date();
   await store.update("checkpoints", (file) => {
-    file.checkpoints[id] = { status: "rejected", updated: toUtcIso(now), by: request.by, note: request.note };
+    file.checkpoints[id] = {
+      status: "rejected",
+      updated: toUtcIso(now),
+      by: request.by,
+      note: request.note,
+    };
   });
   await store.appendActivity(
-    { agent: request.by, stream: "", action: "checkpoint_rejected", checkpoint: id, note: request.note },
+    {
+      agent: request.by,
+      stream: "",
+      action: "checkpoint_rejected",
+      checkpoint: id,
+      note: request.note,
+    },
     now,
   );
 }

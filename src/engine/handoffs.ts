@@ -2,8 +2,9 @@
  * Handoffs: what one agent passes to the agents that continue its work, appended to
  * `handoffs.json` and recorded in the activity log.
  */
-import type { Plan } from "./plan/index.js";
+
 import { UnknownIdError } from "./checkpoints.js";
+import type { Plan } from "./plan/index.js";
 import type { Handoff } from "./state/formats.js";
 import type { StateStore } from "./state/store.js";
 import { toUtcIso } from "./state/time.js";
@@ -31,10 +32,15 @@ export function assertKnownAgent(plan: Plan, agentId: string): string {
   throw new UnknownIdError(`unknown agent "${agentId}" (known: ${known})`);
 }
 
-export async function recordHandoff(plan: Plan, store: StateStore, request: HandoffRequest): Promise<Handoff> {
+export async function recordHandoff(
+  plan: Plan,
+  store: StateStore,
+  request: HandoffRequest,
+): Promise<Handoff> {
   const stream = assertKnownAgent(plan, request.from);
   for (const to of request.to) assertKnownAgent(plan, to);
-  if (request.to.length === 0) throw new UnknownIdError("a handoff needs at least one agent to hand off to (--to)");
+  if (request.to.length === 0)
+    throw new UnknownIdError("a handoff needs at least one agent to hand off to (--to)");
   const now = request.now ?? new Date();
   const context: Record<string, unknown> = {
     new_interfaces: request.newInterfaces ?? [],
@@ -53,7 +59,13 @@ export async function recordHandoff(plan: Plan, store: StateStore, request: Hand
     file.handoffs.push(handoff);
   });
   await store.appendActivity(
-    { agent: request.from, stream, action: "handoff", to_agents: request.to, completed_tasks: handoff.completed_tasks ?? [] },
+    {
+      agent: request.from,
+      stream,
+      action: "handoff",
+      to_agents: request.to,
+      completed_tasks: handoff.completed_tasks ?? [],
+    },
     now,
   );
   return handoff;

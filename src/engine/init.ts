@@ -69,7 +69,10 @@ async function addToExclude(mainRoot: string, stateDir: string): Promise<string 
   return pattern;
 }
 
-export async function initProject(mainRoot: string, env: NodeJS.ProcessEnv = process.env): Promise<InitResult> {
+export async function initProject(
+  mainRoot: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<InitResult> {
   const planFile = path.join(mainRoot, PLAN_FILE);
   let planCreated = false;
   try {

@@ -21,16 +21,23 @@ export class LockPathError extends Error {
  */
 export function normalizeLockPath(input: string, root: string, cwd: string = root): string {
   const trimmed = input.trim();
-  if (trimmed === "") throw new LockPathError("an empty path cannot be locked: name a file or a folder/ inside the repository");
+  if (trimmed === "")
+    throw new LockPathError(
+      "an empty path cannot be locked: name a file or a folder/ inside the repository",
+    );
   if (trimmed.includes("\0")) throw new LockPathError(`"${input}" is not a valid path`);
   const folder = /[/\\]$/.test(trimmed) || /(^|\/)\.{1,2}$/.test(trimmed);
   const absolute = path.resolve(cwd, trimmed);
   const relative = path.relative(path.resolve(root), absolute);
-  if (relative === "" ) {
-    throw new LockPathError(`"${input}" is the repository root itself: lock files or folders inside it (for example src/)`);
+  if (relative === "") {
+    throw new LockPathError(
+      `"${input}" is the repository root itself: lock files or folders inside it (for example src/)`,
+    );
   }
   if (relative.startsWith("..") || path.isAbsolute(relative)) {
-    throw new LockPathError(`"${input}" is outside the repository ${root}: only paths inside it can be locked`);
+    throw new LockPathError(
+      `"${input}" is outside the repository ${root}: only paths inside it can be locked`,
+    );
   }
   const posix = relative.split(path.sep).join("/");
   return folder ? `${posix}/` : posix;
@@ -86,12 +93,17 @@ export interface AcquireResult {
  * Takes every path or none: free -> taken; held by the same agent -> renewed; held by another
  * and not expired -> refused with the holder; expired -> taken over (the old entry is dropped).
  */
-export async function acquireLocks(store: StateStore, request: AcquireRequest): Promise<AcquireResult> {
+export async function acquireLocks(
+  store: StateStore,
+  request: AcquireRequest,
+): Promise<AcquireResult> {
   const now = request.now ?? new Date();
   const ttl = request.ttlMs ?? DEFAULT_LOCK_TTL_MS;
   const expires = toNaiveLocal(new Date(now.getTime() + ttl));
   const acquired = toNaiveLocal(now);
-  const result = await store.update("locks", (file) => {
+  // The activity entries are appended while the file is still locked, so the log's order is
+  // the order in which the locks really changed hands.
+  return store.update("locks", async (file): Promise<AcquireResult> => {
     const results = request.paths.map((key) => planAcquire(file, key, request.agent, now, expires));
     const ok = results.every((r) => r.outcome !== "refused");
     if (!ok) return { ok, results };
@@ -105,31 +117,46 @@ export async function acquireLocks(store: StateStore, request: AcquireRequest): 
         expires,
         task: request.task ?? kept?.task ?? "",
       };
-    }
-    return { ok, results };
-  });
-  if (result.ok) {
-    for (const r of result.results) {
       const extra =
         r.outcome === "taken_over"
-          ? { taken_over_from: r.previous.map((p) => p.agent).join(","), previous_expires: r.previous[0]?.expires }
+          ? {
+              taken_over_from: r.previous.map((p) => p.agent).join(","),
+              previous_expires: r.previous[0]?.expires,
+            }
           : r.outcome === "renewed"
             ? { renewed: true }
             : {};
       await store.appendActivity(
-        { agent: request.agent, stream: request.stream, action: "locked", file: r.path, task: request.task ?? "", expires, ...extra },
+        {
+          agent: request.agent,
+          stream: request.stream,
+          action: "locked",
+          file: r.path,
+          task: request.task ?? "",
+          expires,
+          ...extra,
+        },
         now,
       );
     }
-  }
-  return result;
+    return { ok, results };
+  });
 }
 
-function planAcquire(file: LocksFile, key: string, agent: string, now: Date, expires: string): AcquireOutcome {
-  const overlapping = listLocks(file, now).filter((lock) => locksOverlap(lock.path, key) && lock.agent !== agent);
+function planAcquire(
+  file: LocksFile,
+  key: string,
+  agent: string,
+  now: Date,
+  expires: string,
+): AcquireOutcome {
+  const overlapping = listLocks(file, now).filter(
+    (lock) => locksOverlap(lock.path, key) && lock.agent !== agent,
+  );
   const live = overlapping.filter((lock) => !lock.expired);
   if (live.length > 0) return { path: key, outcome: "refused", holders: live };
-  if (overlapping.length > 0) return { path: key, outcome: "taken_over", expires, previous: overlapping };
+  if (overlapping.length > 0)
+    return { path: key, outcome: "taken_over", expires, previous: overlapping };
   return { path: key, outcome: file.locks[key] ? "renewed" : "acquired", expires };
 }
 
@@ -153,29 +180,37 @@ export interface ReleaseResult {
 }
 
 /** Releases the agent's own locks; another agent's only with `force` (and that is logged). */
-export async function releaseLocks(store: StateStore, request: ReleaseRequest): Promise<ReleaseResult> {
+export async function releaseLocks(
+  store: StateStore,
+  request: ReleaseRequest,
+): Promise<ReleaseResult> {
   const now = request.now ?? new Date();
-  const result = await store.update("locks", (file): ReleaseResult => {
+  return store.update("locks", async (file): Promise<ReleaseResult> => {
     const results = request.paths.map((key): ReleaseOutcome => {
       const entry = file.locks[key];
       if (!entry) return { path: key, outcome: "not_held" };
       const holder = { path: key, ...entry, expired: isExpired(entry, now) };
-      if (entry.agent !== request.agent && !request.force) return { path: key, outcome: "refused", holder };
+      if (entry.agent !== request.agent && !request.force)
+        return { path: key, outcome: "refused", holder };
       return { path: key, outcome: "released", holder, forced: entry.agent !== request.agent };
     });
     const ok = results.every((r) => r.outcome !== "refused");
-    if (ok) for (const r of results) if (r.outcome === "released") delete file.locks[r.path];
-    return { ok, results };
-  });
-  if (result.ok) {
-    for (const r of result.results) {
+    if (!ok) return { ok, results };
+    for (const r of results) {
       if (r.outcome !== "released") continue;
+      delete file.locks[r.path];
       const forced = r.forced ? { forced: true, holder: r.holder.agent } : {};
       await store.appendActivity(
-        { agent: request.agent, stream: request.stream ?? r.holder.stream ?? "", action: "released", file: r.path, ...forced },
+        {
+          agent: request.agent,
+          stream: request.stream ?? r.holder.stream ?? "",
+          action: "released",
+          file: r.path,
+          ...forced,
+        },
         now,
       );
     }
-  }
-  return result;
+    return { ok, results };
+  });
 }

@@ -45,7 +45,8 @@ export async function buildStatus(
     store.read("checkpoints"),
   ]);
   const statuses: Record<string, StreamStatus> = {};
-  for (const stream of plan.streams) statuses[stream.id] = orchestrator.streams[stream.id]?.status ?? "pending";
+  for (const stream of plan.streams)
+    statuses[stream.id] = orchestrator.streams[stream.id]?.status ?? "pending";
   const starts = new Map(startability(plan, statuses).map((s) => [s.id, s]));
   return {
     project: plan.project,

@@ -11,7 +11,13 @@ export function registerApproval(program: Command): void {
     .option("--note <text>", "a note kept with the approval")
     .action(async (id: string, options: { note?: string }) => {
       const context = await loadContext();
-      await approveCheckpoint({ plan: context.plan, store: context.store, id, by: decider(), note: options.note });
+      await approveCheckpoint({
+        plan: context.plan,
+        store: context.store,
+        id,
+        by: decider(),
+        note: options.note,
+      });
       reportRecoveries(context);
       process.stdout.write(`approved ${id}\n`);
     });
@@ -22,7 +28,13 @@ export function registerApproval(program: Command): void {
     .requiredOption("--reason <text>", "why it is rejected")
     .action(async (id: string, options: { reason: string }) => {
       const context = await loadContext();
-      await rejectCheckpoint({ plan: context.plan, store: context.store, id, by: decider(), note: options.reason });
+      await rejectCheckpoint({
+        plan: context.plan,
+        store: context.store,
+        id,
+        by: decider(),
+        note: options.reason,
+      });
       reportRecoveries(context);
       process.stdout.write(`rejected ${id}: ${options.reason}\n`);
     });

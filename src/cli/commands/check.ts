@@ -21,7 +21,8 @@ export function registerCheck(program: Command): void {
         problems.push(error.message);
       }
       if (plan) {
-        for (const warning of plan.warnings) process.stderr.write(`warning: ${formatIssue(warning)}\n`);
+        for (const warning of plan.warnings)
+          process.stderr.write(`warning: ${formatIssue(warning)}\n`);
         const streams = plan.streams.length;
         const agents = plan.streams.reduce((n, s) => n + s.agents.length, 0);
         process.stdout.write(
@@ -33,7 +34,9 @@ export function registerCheck(program: Command): void {
       if (stateProblems.length === 0) process.stdout.write(`state ${store.dir}: ok\n`);
       problems.push(...stateProblems);
       if (problems.length > 0) {
-        throw new CliError(`${problems.join("\n")}\n${problems.length} problem${problems.length === 1 ? "" : "s"} found`);
+        throw new CliError(
+          `${problems.join("\n")}\n${problems.length} problem${problems.length === 1 ? "" : "s"} found`,
+        );
       }
     });
 }

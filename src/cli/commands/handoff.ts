@@ -22,7 +22,12 @@ export function registerHandoff(program: Command): void {
     .option("--to <agents>", "receiving agents, comma-separated or repeated", collect, [])
     .option("--task <text>", "a completed task (repeatable)", collect, [])
     .option("--interface <text>", "a new interface the receivers can use (repeatable)", collect, [])
-    .option("--breaking <text>", "a breaking change the receivers must know (repeatable)", collect, [])
+    .option(
+      "--breaking <text>",
+      "a breaking change the receivers must know (repeatable)",
+      collect,
+      [],
+    )
     .option("--tests <status>", "test status, e.g. passing, failing, none")
     .option("--note <text>", "free notes")
     .action(async (options: HandoffOptions) => {
@@ -41,6 +46,8 @@ export function registerHandoff(program: Command): void {
         note: options.note,
       });
       reportRecoveries(context);
-      process.stdout.write(`handed off from ${handoff.from_agent} to ${handoff.to_agents.join(", ")}\n`);
+      process.stdout.write(
+        `handed off from ${handoff.from_agent} to ${handoff.to_agents.join(", ")}\n`,
+      );
     });
 }

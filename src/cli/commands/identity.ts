@@ -20,7 +20,9 @@ export function resolveIdentity(
 ): Identity {
   const agent = options.agent ?? env.TOWER_AGENT_ID;
   if (!agent) {
-    throw usageError(`tower ${command} needs to know which agent acts: pass --agent ID or set TOWER_AGENT_ID`);
+    throw usageError(
+      `tower ${command} needs to know which agent acts: pass --agent ID or set TOWER_AGENT_ID`,
+    );
   }
   const planned = streamOfAgent(plan, agent);
   if (planned === undefined && agent !== HUMAN) {
@@ -29,7 +31,9 @@ export function resolveIdentity(
   }
   const stream = options.stream ?? env.TOWER_STREAM ?? planned ?? "";
   if (stream && !plan.streams.some((s) => s.id === stream)) {
-    throw new CliError(`unknown stream "${stream}" (known: ${plan.streams.map((s) => s.id).join(", ")})`);
+    throw new CliError(
+      `unknown stream "${stream}" (known: ${plan.streams.map((s) => s.id).join(", ")})`,
+    );
   }
   return { agent, stream };
 }

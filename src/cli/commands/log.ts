@@ -9,7 +9,9 @@ const STANDARD = new Set(["timestamp", "agent", "stream", "action"]);
 /** `2025-12-06 10:00:01  A1 [A]  locked  file=config/x.py task=...` */
 export function formatActivity(entry: ActivityEntry): string {
   const details = Object.entries(entry)
-    .filter(([key, value]) => !STANDARD.has(key) && value !== "" && value !== undefined && value !== null)
+    .filter(
+      ([key, value]) => !STANDARD.has(key) && value !== "" && value !== undefined && value !== null,
+    )
     .map(([key, value]) => `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`)
     .join(" ");
   const stream = entry.stream ? ` [${entry.stream}]` : "";

@@ -4,14 +4,21 @@ import { loadContext, reportRecoveries } from "../context.js";
 import { printJson, table } from "../format.js";
 
 export function formatStatus(report: StatusReport): string {
-  const out: string[] = [`${report.project}  base ${report.base ?? "(detached)"}  state ${report.state_dir}`, ""];
+  const out: string[] = [
+    `${report.project}  base ${report.base ?? "(detached)"}  state ${report.state_dir}`,
+    "",
+  ];
   const byId = new Map(report.streams.map((s) => [s.id, s]));
   report.phases.forEach((ids, i) => {
     out.push(`Phase ${i + 1}`);
     const rows = ids.flatMap((id) => {
       const s = byId.get(id);
       if (!s) return [];
-      const note = s.can_start ? "can start" : s.status === "pending" ? (s.reason?.replace(/^.* cannot start: /, "") ?? "") : "";
+      const note = s.can_start
+        ? "can start"
+        : s.status === "pending"
+          ? (s.reason?.replace(/^.* cannot start: /, "") ?? "")
+          : "";
       const agents = s.agents.map((a) => a.id).join(",");
       return [[`  ${s.id}`, s.name, s.status, agents, note]];
     });

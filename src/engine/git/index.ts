@@ -35,7 +35,11 @@ export function runGit(cwd: string, args: readonly string[]): Promise<GitResult>
           reject(new GitError(`cannot run git: ${error.message}`, args, String(stderr), null));
           return;
         }
-        resolve({ stdout: String(stdout), stderr: String(stderr), exitCode: error ? Number(error.code) : 0 });
+        resolve({
+          stdout: String(stdout),
+          stderr: String(stderr),
+          exitCode: error ? Number(error.code) : 0,
+        });
       },
     );
   });
@@ -46,7 +50,12 @@ export async function git(cwd: string, args: readonly string[]): Promise<string>
   const result = await runGit(cwd, args);
   if (result.exitCode !== 0) {
     const detail = result.stderr.trim().split("\n")[0] || `exit code ${result.exitCode}`;
-    throw new GitError(`git ${args.join(" ")} failed: ${detail}`, args, result.stderr, result.exitCode);
+    throw new GitError(
+      `git ${args.join(" ")} failed: ${detail}`,
+      args,
+      result.stderr,
+      result.exitCode,
+    );
   }
   return result.stdout;
 }
@@ -93,6 +102,11 @@ export async function currentBranch(worktreeRoot: string): Promise<string | unde
 
 /** The path of `.git/info/exclude` shared by all worktrees of the repository. */
 export async function infoExcludePath(worktreeRoot: string): Promise<string> {
-  const out = await git(worktreeRoot, ["rev-parse", "--path-format=absolute", "--git-path", "info/exclude"]);
+  const out = await git(worktreeRoot, [
+    "rev-parse",
+    "--path-format=absolute",
+    "--git-path",
+    "info/exclude",
+  ]);
   return out.trim();
 }

@@ -9,7 +9,10 @@ type FsExt = typeof import("fs-ext-extra-prebuilt");
 const fsExt = createRequire(import.meta.url)("fs-ext-extra-prebuilt") as FsExt;
 
 export class LockTimeoutError extends Error {
-  constructor(readonly file: string, readonly waitedMs: number) {
+  constructor(
+    readonly file: string,
+    readonly waitedMs: number,
+  ) {
     super(
       `${file} has been locked by another process for over ${Math.round(waitedMs / 1000)} s: ` +
         "find the process holding it (`fuser` or `lsof` on the file) or try again",

@@ -35,7 +35,13 @@ export const handoffSchema = z.looseObject({
 });
 export const handoffsFileSchema = z.looseObject({ handoffs: z.array(handoffSchema) });
 
-export const streamStatusSchema = z.enum(["pending", "in_progress", "completed", "merged", "merge_failed"]);
+export const streamStatusSchema = z.enum([
+  "pending",
+  "in_progress",
+  "completed",
+  "merged",
+  "merge_failed",
+]);
 export const orchestratorStreamSchema = z.looseObject({
   status: streamStatusSchema,
   started_at: text.nullable().optional(),
@@ -49,7 +55,13 @@ export const orchestratorFileSchema = z.looseObject({
   started_at: text.nullable().optional(),
 });
 
-export const checkpointStatusSchema = z.enum(["pending", "approved", "rejected", "passed", "failed"]);
+export const checkpointStatusSchema = z.enum([
+  "pending",
+  "approved",
+  "rejected",
+  "passed",
+  "failed",
+]);
 export const checkpointEntrySchema = z.looseObject({
   status: checkpointStatusSchema,
   updated: text.optional(),
@@ -117,12 +129,16 @@ export function describeIssues(error: z.ZodError): string {
     .join("; ");
 }
 
-function jsonSpec<S extends z.ZodType>(schema: S, empty: () => z.infer<S>): JsonFileSpec<z.infer<S>> {
+function jsonSpec<S extends z.ZodType>(
+  schema: S,
+  empty: () => z.infer<S>,
+): JsonFileSpec<z.infer<S>> {
   return {
     empty,
     validate(value) {
       const result = schema.safeParse(value);
-      if (!result.success) throw new ShapeError(`does not have the expected shape: ${describeIssues(result.error)}`);
+      if (!result.success)
+        throw new ShapeError(`does not have the expected shape: ${describeIssues(result.error)}`);
       return result.data;
     },
   };

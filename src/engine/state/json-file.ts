@@ -10,7 +10,7 @@
  */
 import { constants, promises as fsp } from "node:fs";
 import path from "node:path";
-import { lockExclusive, LockTimeoutError, tryLockExclusive, unlock } from "./flock.js";
+import { LockTimeoutError, lockExclusive, tryLockExclusive, unlock } from "./flock.js";
 
 export interface JsonFileSpec<T> {
   /** Checks a parsed value and returns it typed; throws ShapeError naming what is wrong. */
@@ -113,7 +113,10 @@ async function writeBackup(file: string, text: string): Promise<void> {
   await fsp.rename(temp, backupPath(file));
 }
 
-async function readBackup<T>(file: string, spec: JsonFileSpec<T>): Promise<{ text: string; value: T } | undefined> {
+async function readBackup<T>(
+  file: string,
+  spec: JsonFileSpec<T>,
+): Promise<{ text: string; value: T } | undefined> {
   const text = await readIfExists(backupPath(file));
   if (text === undefined || isBlank(text)) return undefined;
   const parsed = parseText(text, spec);
@@ -146,16 +149,23 @@ async function loadLocked<T>(
   if (!isBlank(text)) {
     const parsed = parseText(text, spec);
     if (parsed.ok) return { value: parsed.value, goodText: text, mustWrite: false };
-    if (parsed.shape) throw new StateFileError(file, `${file}: ${parsed.reason}; Tower left it untouched`);
+    if (parsed.shape)
+      throw new StateFileError(file, `${file}: ${parsed.reason}; Tower left it untouched`);
     const backup = await readBackup(file, spec);
     if (!backup) throw unrecoverable(file, parsed.reason);
-    options.onRecovered?.(file, `${path.basename(file)} ${parsed.reason}; recovered it from its last good copy`);
+    options.onRecovered?.(
+      file,
+      `${path.basename(file)} ${parsed.reason}; recovered it from its last good copy`,
+    );
     return { value: backup.value, goodText: backup.text, mustWrite: true };
   }
   // Empty: a new file, or a writer died between truncate and write.
   const backup = await readBackup(file, spec);
   if (!backup) return { value: spec.empty(), mustWrite: true };
-  options.onRecovered?.(file, `${path.basename(file)} was empty; recovered it from its last good copy`);
+  options.onRecovered?.(
+    file,
+    `${path.basename(file)} was empty; recovered it from its last good copy`,
+  );
   return { value: backup.value, goodText: backup.text, mustWrite: true };
 }
 
@@ -233,7 +243,10 @@ async function recoverUnlocked<T>(
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return spec.empty();
     if ((error as NodeJS.ErrnoException).code === "EACCES") {
-      throw new StateFileError(file, `${file} ${reason || "is empty"} and cannot be opened for recovery`);
+      throw new StateFileError(
+        file,
+        `${file} ${reason || "is empty"} and cannot be opened for recovery`,
+      );
     }
     throw error;
   }

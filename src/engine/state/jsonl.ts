@@ -29,7 +29,9 @@ export async function appendJsonl(file: string, entry: object): Promise<void> {
   try {
     const { bytesWritten } = await handle.write(line, 0, line.length);
     if (bytesWritten !== line.length) {
-      throw new Error(`${file}: only ${bytesWritten} of ${line.length} bytes of a line were appended`);
+      throw new Error(
+        `${file}: only ${bytesWritten} of ${line.length} bytes of a line were appended`,
+      );
     }
   } finally {
     await handle.close();
@@ -58,7 +60,8 @@ export function parseJsonl<S extends z.ZodType>(
     const line = text.slice(start, stop).trim();
     if (line !== "") {
       const problem = parseLine(line, schema, entries);
-      if (problem) warnings.push({ file, line: lineNo, message: `skipped a broken line: ${problem}` });
+      if (problem)
+        warnings.push({ file, line: lineNo, message: `skipped a broken line: ${problem}` });
     }
     start = stop + 1;
     lineNo++;
@@ -67,7 +70,11 @@ export function parseJsonl<S extends z.ZodType>(
   return { entries, warnings, end, nextLine: lineNo };
 }
 
-function parseLine<S extends z.ZodType>(line: string, schema: S, into: z.infer<S>[]): string | undefined {
+function parseLine<S extends z.ZodType>(
+  line: string,
+  schema: S,
+  into: z.infer<S>[],
+): string | undefined {
   let raw: unknown;
   try {
     raw = JSON.parse(line);
@@ -81,12 +88,16 @@ function parseLine<S extends z.ZodType>(line: string, schema: S, into: z.infer<S
 }
 
 /** Reads the whole file; a missing file has no entries. */
-export async function readJsonl<S extends z.ZodType>(file: string, schema: S): Promise<JsonlRead<z.infer<S>>> {
+export async function readJsonl<S extends z.ZodType>(
+  file: string,
+  schema: S,
+): Promise<JsonlRead<z.infer<S>>> {
   let text: string;
   try {
     text = await fsp.readFile(file, "utf8");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { entries: [], warnings: [], end: 0, nextLine: 1 };
+    if ((error as NodeJS.ErrnoException).code === "ENOENT")
+      return { entries: [], warnings: [], end: 0, nextLine: 1 };
     throw error;
   }
   return parseJsonl(text, schema, file);

@@ -17,8 +17,8 @@ import {
   type JsonFileOptions,
   type JsonFileSpec,
   readJsonFile,
-  serializeJson,
   StateFileError,
+  serializeJson,
   updateJsonFile,
 } from "./json-file.js";
 import { appendJsonl, type JsonlRead, readJsonl } from "./jsonl.js";
@@ -44,9 +44,13 @@ export class StateStore {
         this.recoveries.push(message);
         // Recorded after the recovering write has finished; a failure here must not hide the data.
         queueMicrotask(() => {
-          this.appendActivity({ agent: TOWER_AGENT, stream: "", action: "warning", file: path.basename(file), warning: message }).catch(
-            () => {},
-          );
+          this.appendActivity({
+            agent: TOWER_AGENT,
+            stream: "",
+            action: "warning",
+            file: path.basename(file),
+            warning: message,
+          }).catch(() => {});
         });
       },
     };
@@ -65,8 +69,16 @@ export class StateStore {
   }
 
   /** Changes one JSON file under its lock; `change` edits the value in place. */
-  update<K extends JsonKey, R>(key: K, change: (value: JsonValue<K>) => R | Promise<R>): Promise<R> {
-    return updateJsonFile(this.jsonPath(key), specs[key] as JsonFileSpec<JsonValue<K>>, change, this.options);
+  update<K extends JsonKey, R>(
+    key: K,
+    change: (value: JsonValue<K>) => R | Promise<R>,
+  ): Promise<R> {
+    return updateJsonFile(
+      this.jsonPath(key),
+      specs[key] as JsonFileSpec<JsonValue<K>>,
+      change,
+      this.options,
+    );
   }
 
   async appendActivity(entry: NewActivity, now = new Date()): Promise<ActivityEntry> {
@@ -79,8 +91,14 @@ export class StateStore {
     return readJsonl(this.path(STATE_FILES.activity), activitySchema);
   }
 
-  async appendConflictWarning(entry: Omit<ConflictWarning, "timestamp">, now = new Date()): Promise<void> {
-    await appendJsonl(this.path(STATE_FILES.conflictWarnings), { timestamp: toUtcIso(now), ...entry });
+  async appendConflictWarning(
+    entry: Omit<ConflictWarning, "timestamp">,
+    now = new Date(),
+  ): Promise<void> {
+    await appendJsonl(this.path(STATE_FILES.conflictWarnings), {
+      timestamp: toUtcIso(now),
+      ...entry,
+    });
   }
 
   readConflictWarnings(): Promise<JsonlRead<ConflictWarning>> {
@@ -100,7 +118,10 @@ export class StateStore {
     const created: string[] = [];
     const jsonKeys = Object.keys(specs) as JsonKey[];
     const files: [string, string][] = [
-      ...jsonKeys.map((key): [string, string] => [STATE_FILES[key], serializeJson(specs[key].empty())]),
+      ...jsonKeys.map((key): [string, string] => [
+        STATE_FILES[key],
+        serializeJson(specs[key].empty()),
+      ]),
       [STATE_FILES.activity, ""],
       [STATE_FILES.conflictWarnings, ""],
     ];
@@ -131,11 +152,10 @@ export class StateStore {
       [STATE_FILES.conflictWarnings, this.readConflictWarnings()],
     ];
     for (const [name, reading] of logs) {
-      for (const w of (await reading).warnings) problems.push(`${this.path(name)}:${w.line}: ${w.message}`);
+      for (const w of (await reading).warnings)
+        problems.push(`${this.path(name)}:${w.line}: ${w.message}`);
     }
     problems.push(...this.recoveries.map((message) => `${this.dir}: ${message}`));
     return problems;
   }
 }
-
-

@@ -1,0 +1,17 @@
+export { mergeOrder, phases, startability } from "./dag.js";
+export { parseDuration } from "./duration.js";
+export { formatIssue, PlanError, type PlanIssue, PlanNotFoundError } from "./issues.js";
+export { renderStreamsJsonSchema, streamsJsonSchema } from "./json-schema.js";
+export { loadPlan, parsePlan } from "./parse.js";
+export { PLACEHOLDERS, shellQuote, substituteCommand } from "./placeholders.js";
+export { DEFAULT_AGENT, ID_PATTERN, PRESETS } from "./schema.js";
+export type {
+  AgentCommand,
+  AgentSpec,
+  CheckpointSpec,
+  Plan,
+  Preset,
+  Startability,
+  StreamSpec,
+  StreamStatus,
+} from "./types.js";

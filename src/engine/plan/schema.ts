@@ -1,0 +1,135 @@
+import { z } from "zod";
+import { DURATION_HELP, DURATION_PATTERN } from "./duration.js";
+
+/** Stream, agent and checkpoint ids. */
+export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+const ID_RULE = `${ID_PATTERN.source}: a letter or digit, then up to 63 letters, digits, "_" or "-"`;
+export const ID_HELP = `ids must match ${ID_RULE}`;
+
+export const PRESETS = ["claude", "codex", "aider", "gemini", "shell"] as const;
+export const DEFAULT_AGENT = "claude {task}";
+
+const id = (description: string) =>
+  z
+    .string()
+    .regex(ID_PATTERN)
+    .meta({ description: `${description} Must match ${ID_RULE}.` });
+
+const text = (description: string) => z.string().min(1).meta({ description });
+
+const agentCommand = z
+  .union([
+    z.string().min(1).meta({ description: "Run by `sh -c`; placeholders become shell-quoted." }),
+    z
+      .array(z.string().min(1))
+      .min(1)
+      .meta({ description: "argv: program then arguments, run without a shell." }),
+  ])
+  .meta({
+    title: "Agent command",
+    description:
+      "Command that starts an agent. Placeholders: {task}, {agent}, {stream}, {worktree}. " +
+      "In a string do not quote them: they are replaced by already shell-quoted values.",
+  });
+
+export const AgentSchema = z
+  .strictObject({
+    id: id("Agent id, unique across the whole plan."),
+    task: text("What this agent should do; substituted for {task}."),
+    agent: agentCommand.optional(),
+    preset: z.enum(PRESETS).optional().meta({ description: "Which kind of agent this is." }),
+  })
+  .meta({ title: "Agent", description: "One agent working in the stream's worktree." });
+
+export const StreamSchema = z
+  .strictObject({
+    name: text("Human-readable name of the stream."),
+    scope: z
+      .array(z.string().min(1))
+      .default([])
+      .meta({ description: "Globs of the files this stream may change." }),
+    depends_on: z
+      .array(id("Stream id."))
+      .default([])
+      .meta({ description: "Streams that must be completed before this one starts." }),
+    requires: z
+      .array(id("Checkpoint id."))
+      .default([])
+      .meta({ description: "Checkpoints that must pass before this stream merges." }),
+    agents: z.array(AgentSchema).min(1).meta({ description: "At least one agent." }),
+  })
+  .meta({ title: "Stream", description: "A unit of work with its own git worktree and branch." });
+
+export const CheckpointSchema = z
+  .strictObject({
+    depends_on: z
+      .array(id("Checkpoint id."))
+      .default([])
+      .meta({ description: "Checkpoints that must pass first." }),
+    approval: z.literal("human").optional().meta({ description: "Passes when a human approves." }),
+    run: text("Shell command; the checkpoint passes when it exits 0.").optional(),
+  })
+  .superRefine((checkpoint, ctx) => {
+    if (checkpoint.approval !== undefined && checkpoint.run !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["run"],
+        message:
+          "has both approval and run (valid: at most one of them; a checkpoint with neither passes when its dependencies pass)",
+      });
+    }
+  })
+  .meta({
+    title: "Checkpoint",
+    description:
+      "A gate: approval by a human, a command to run, or neither (passes when its dependencies pass).",
+    not: { required: ["approval", "run"] },
+  });
+
+export const PlanSchema = z
+  .strictObject({
+    version: z.literal(1).meta({ description: "Format version; must be 1." }),
+    project: text("Project name; default: the repository folder's name.").optional(),
+    base: text("Branch the streams start from and merge into; default: found via git.").optional(),
+    worktrees: text(
+      "Parent folder of the stream worktrees, relative to the repository root.",
+    ).default(".."),
+    branch_prefix: z
+      .string()
+      .default("feature/stream-")
+      .meta({ description: "Stream branches are named <branch_prefix><stream id>." }),
+    state_dir: text("Tower's state folder, relative to the main worktree root.").default(
+      ".claude/state",
+    ),
+    lock_ttl: z
+      .string()
+      .regex(DURATION_PATTERN)
+      .default("60m")
+      .meta({ description: `How long a lock lives without renewal: ${DURATION_HELP}.` }),
+    agent: agentCommand.default(DEFAULT_AGENT),
+    validate: z
+      .array(text("Shell command."))
+      .default([])
+      .meta({ description: "Commands run in order after each merge." }),
+    checkpoints: z
+      .record(id("Checkpoint id."), CheckpointSchema)
+      .default({})
+      .meta({ description: "Map of checkpoint id to checkpoint." }),
+    streams: z.record(id("Stream id."), StreamSchema).meta({
+      description: "Map of stream id to stream; the order in the file is the plan order.",
+    }),
+  })
+  .meta({
+    title: "Tower plan (streams.yaml)",
+    description: "Streams of work for Tower, each run by AI coding agents in its own git worktree.",
+  });
+
+export type RawPlan = z.output<typeof PlanSchema>;
+
+/** The kinds of maps in streams.yaml, and the keys each one accepts. */
+export const VALID_KEYS = {
+  plan: Object.keys(PlanSchema.shape),
+  stream: Object.keys(StreamSchema.shape),
+  agent: Object.keys(AgentSchema.shape),
+  checkpoint: Object.keys(CheckpointSchema.shape),
+} as const;

@@ -1,0 +1,141 @@
+/**
+ * Real temporary git repositories with a plan, and the built CLI run against them.
+ */
+import { execFile, execFileSync } from "node:child_process";
+import { promises as fsp, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const CLI = path.join(PROJECT_ROOT, "dist/cli/main.js");
+
+/** Eight streams with one or two agents each: enough agents for eight contending writers. */
+export const TEST_PLAN = `version: 1
+project: demo
+lock_ttl: 60m
+agent: [sh, -c, "echo {task}"]
+checkpoints:
+  design_review: { approval: human }
+  final_review: { approval: human, depends_on: [design_review] }
+  tests_pass: { run: "true", depends_on: [design_review] }
+streams:
+  A:
+    name: Foundation
+    scope: ["config/**"]
+    agents:
+      - { id: A1, task: "Consolidate config" }
+      - { id: A2, task: "Clean up utils" }
+  B:
+    name: Observability
+    scope: ["logging/**"]
+    agents:
+      - { id: B1, task: "Structured logging" }
+      - { id: B2, task: "Metrics" }
+  C:
+    name: Analytics
+    scope: ["analytics/**"]
+    agents: [{ id: C1, task: "Reports" }, { id: C2, task: "Dashboards" }]
+  D:
+    name: Scanners
+    scope: ["scanners/**"]
+    agents: [{ id: D1, task: "Scanner API" }, { id: D2, task: "Scanner tests" }]
+  E:
+    name: Models
+    depends_on: [A]
+    requires: [design_review]
+    scope: ["models/**"]
+    agents: [{ id: E1, task: "Risk chain" }]
+`;
+
+export interface TempRepo {
+  root: string;
+  stateDir: string;
+  cleanup(): void;
+}
+
+export function git(cwd: string, ...args: string[]): string {
+  return execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+/** A git repository with one commit, the given plan, and (unless `init: false`) `tower init` done. */
+export async function makeRepo(options: { plan?: string; init?: boolean } = {}): Promise<TempRepo> {
+  const parent = mkdtempSync(path.join(os.tmpdir(), "tower-test-"));
+  const root = path.join(parent, "repo");
+  await fsp.mkdir(root);
+  git(root, "init", "-q", "-b", "main");
+  git(root, "config", "user.email", "test@example.com");
+  git(root, "config", "user.name", "Test");
+  writeFileSync(path.join(root, "streams.yaml"), options.plan ?? TEST_PLAN);
+  writeFileSync(path.join(root, "README.md"), "# demo\n");
+  git(root, "add", ".");
+  git(root, "commit", "-q", "-m", "initial");
+  const repo = {
+    root,
+    stateDir: path.join(root, ".claude/state"),
+    cleanup: () => rmSync(parent, { recursive: true, force: true }),
+  };
+  if (options.init !== false) {
+    const result = await tower(root, ["init"]);
+    if (result.code !== 0) throw new Error(`tower init failed: ${result.stderr}`);
+  }
+  return repo;
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI and resolves with its exit code and output (never rejects on exit code). */
+export function tower(
+  cwd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<RunResult> {
+  return run(process.execPath, [CLI, ...args], cwd, env);
+}
+
+export function run(
+  file: string,
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<RunResult> {
+  const base = { ...process.env };
+  for (const key of Object.keys(base)) if (key.startsWith("TOWER_")) delete base[key];
+  return new Promise((resolve) => {
+    execFile(file, args, { cwd, env: { ...base, ...env } }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+export async function readJson(file: string): Promise<unknown> {
+  return JSON.parse(await fsp.readFile(file, "utf8"));
+}
+
+export async function readJsonlFile(file: string): Promise<Record<string, unknown>[]> {
+  const text = await fsp.readFile(file, "utf8");
+  return text
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** Polls `check` until it returns a value, failing after `timeoutMs`. */
+export async function waitFor<T>(
+  check: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 10_000,
+  what = "condition",
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
