@@ -9,8 +9,11 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (error) {
     // Commander has already printed its own usage errors, help and version.
-    if (!(error instanceof CommanderError))
-      process.stderr.write(`tower: ${describeError(error)}\n`);
+    if (!(error instanceof CommanderError)) {
+      const message = describeError(error);
+      // Multi-line reports (plan errors as file:line:col lines) stand as they are.
+      process.stderr.write(message.includes("\n") ? `${message}\n` : `tower: ${message}\n`);
+    }
     return exitCodeOf(error);
   }
 }

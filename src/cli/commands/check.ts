@@ -18,7 +18,7 @@ export function registerCheck(program: Command): void {
         plan = await loadPlan(path.join(repo.mainRoot, PLAN_FILE));
       } catch (error) {
         if (!(error instanceof PlanError)) throw error;
-        problems.push(error.message);
+        problems.push(...(error.issues.length ? error.issues.map(formatIssue) : [error.message]));
       }
       if (plan) {
         for (const warning of plan.warnings)

@@ -45,7 +45,10 @@ export function parseTimestamp(text: unknown): Date | undefined {
       Number(sec ?? 0),
       ms,
     );
-    return Number.isNaN(date.getTime()) ? undefined : date;
+    // Reject out-of-range fields (month 13, hour 99) instead of letting Date roll them over.
+    const inRange = Number(h) < 24 && Number(mi) < 60 && Number(sec ?? 0) < 61;
+    const exact = inRange && date.getMonth() === Number(mo) - 1 && date.getDate() === Number(d);
+    return Number.isNaN(date.getTime()) || !exact ? undefined : date;
   }
   if (ZONED.test(s)) {
     // Date.parse handles up to millisecond precision; trim extra fraction digits first.

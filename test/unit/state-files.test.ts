@@ -1,0 +1,108 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { specs } from "../../src/engine/state/formats.js";
+import {
+  backupPath,
+  readJsonFile,
+  StateFileError,
+  updateJsonFile,
+} from "../../src/engine/state/json-file.js";
+import { appendJsonl, parseJsonl, readJsonl } from "../../src/engine/state/jsonl.js";
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), "tower-state-"));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const lock = {
+  agent: "A1",
+  stream: "A",
+  acquired: "2030-01-01T00:00:00.000000",
+  expires: "2030-01-01T01:00:00.000000",
+  task: "",
+};
+
+describe("JSON state files", () => {
+  it("reads a missing file as its empty form without creating it", async () => {
+    const file = path.join(dir, "file_locks.json");
+    expect(await readJsonFile(file, specs.locks)).toEqual({ locks: {}, version: 1 });
+    expect(() => readFileSync(file)).toThrow();
+  });
+
+  it("writes in place on the same inode, keeping the previous content as the last good copy", async () => {
+    const file = path.join(dir, "file_locks.json");
+    await updateJsonFile(file, specs.locks, (v) => {
+      v.locks["a.py"] = lock;
+    });
+    const { ino } = await import("node:fs").then((fs) => fs.statSync(file));
+    const first = readFileSync(file, "utf8");
+    await updateJsonFile(file, specs.locks, (v) => {
+      v.locks["b.py"] = lock;
+    });
+    const fs = await import("node:fs");
+    expect(fs.statSync(file).ino).toBe(ino);
+    expect(readFileSync(backupPath(file), "utf8")).toBe(first);
+    expect(
+      Object.keys((JSON.parse(readFileSync(file, "utf8")) as { locks: object }).locks),
+    ).toEqual(["a.py", "b.py"]);
+  });
+
+  it("does not write when the change leaves the value as it was", async () => {
+    const file = path.join(dir, "file_locks.json");
+    writeFileSync(file, '{"locks":{},"version":1}');
+    const result = await updateJsonFile(file, specs.locks, (v) => Object.keys(v.locks).length);
+    expect(result).toBe(0);
+    expect(readFileSync(file, "utf8")).toBe('{"locks":{},"version":1}');
+  });
+
+  it("leaves the file as it was when the change throws", async () => {
+    const file = path.join(dir, "file_locks.json");
+    writeFileSync(file, '{"locks":{},"version":1}');
+    await expect(
+      updateJsonFile(file, specs.locks, (v) => {
+        v.locks["x"] = lock;
+        throw new Error("refused");
+      }),
+    ).rejects.toThrow("refused");
+    expect(readFileSync(file, "utf8")).toBe('{"locks":{},"version":1}');
+  });
+
+  it("names the file and the field when the shape is wrong", async () => {
+    const file = path.join(dir, "handoffs.json");
+    writeFileSync(file, '{"handoffs": [{"from_agent": 3}]}');
+    const error = await readJsonFile(file, specs.handoffs).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StateFileError);
+    expect((error as Error).message).toContain(
+      `${file}: does not have the expected shape: "handoffs.0.from_agent"`,
+    );
+  });
+});
+
+describe("JSONL files", () => {
+  it("appends complete lines and reads them back", async () => {
+    const file = path.join(dir, "logs", "a.jsonl");
+    await appendJsonl(file, { timestamp: "t", agent: "A1", action: "started" });
+    await appendJsonl(file, { timestamp: "t", agent: "A1", action: "locked", file: "a.py" });
+    expect(readFileSync(file, "utf8").split("\n")).toHaveLength(3);
+    const schema = z.looseObject({ agent: z.string(), action: z.string() });
+    const read = await readJsonl(file, schema);
+    expect(read.entries.map((e) => e.action)).toEqual(["started", "locked"]);
+    expect(read.warnings).toEqual([]);
+  });
+
+  it("skips broken lines with their numbers and leaves an unfinished last line for later", () => {
+    const schema = z.looseObject({ n: z.number() });
+    const text = '{"n":1}\n{"n":\n\n{"n":"x"}\n{"n":4}\n{"n":5';
+    const read = parseJsonl(text, schema, "x.jsonl", 1, false);
+    expect(read.entries).toEqual([{ n: 1 }, { n: 4 }]);
+    expect(read.warnings.map((w) => w.line)).toEqual([2, 4]);
+    expect(read.nextLine).toBe(6);
+    expect(read.end).toBe(text.lastIndexOf("\n") + 1);
+    const final = parseJsonl(text, schema, "x.jsonl");
+    expect(final.warnings.map((w) => w.line)).toEqual([2, 4, 6]);
+  });
+});
