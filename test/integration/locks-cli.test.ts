@@ -54,7 +54,7 @@ describe("tower lock / unlock / locks", () => {
     const result = await tower(repo.root, ["lock", "config/a.py", "config/b.py", "--agent", "B1"]);
     expect(result.code).toBe(3);
     expect(result.stderr).toContain(
-      'tower: config/a.py is locked by A1 (stream A) for "Consolidate" until',
+      'config/a.py is locked by A1 (stream A) for "Consolidate" until',
     );
     expect(result.stderr).toContain("nothing was locked");
     expect(await fsp.readFile(locksFile(), "utf8")).toBe(before);

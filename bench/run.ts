@@ -1,0 +1,102 @@
+/**
+ * The benchmark harness: `tsx bench/run.ts` runs every benchmark, `tsx bench/run.ts <name>...`
+ * the named ones (`npm run bench -- locks`). Each prints a table; all results go to
+ * bench/results/<YYYY-MM-DD>.json, merged by benchmark name with that day's earlier runs.
+ *
+ * Exit status: 0 all well, 1 a benchmark failed or one of its checks did not hold, 2 unknown name.
+ * To add a benchmark: a module exporting a `Benchmark` (bench/lib/types.ts), listed below.
+ */
+import path from "node:path";
+import { staleEngineSources } from "./lib/engine.js";
+import { PROJECT_ROOT } from "./lib/repo.js";
+import { type BenchRecord, formatTable, gitInfo, machineInfo, writeResults } from "./lib/report.js";
+import type { Benchmark } from "./lib/types.js";
+import { locks } from "./locks.js";
+
+export const BENCHMARKS: readonly Benchmark[] = [locks];
+
+async function main(argv: string[]): Promise<number> {
+  const names = argv.filter((a) => a !== "--");
+  const known = BENCHMARKS.map((b) => b.name);
+  if (names.includes("-h") || names.includes("--help")) {
+    process.stdout.write(
+      `usage: tsx bench/run.ts [<name>...]\n\n${BENCHMARKS.map((b) => `  ${b.name.padEnd(12)} ${b.description}`).join("\n")}\n`,
+    );
+    return 0;
+  }
+  const unknown = names.filter((n) => !known.includes(n));
+  if (unknown.length > 0) {
+    process.stderr.write(
+      `unknown benchmark${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ")}\nknown: ${known.join(", ")}\n`,
+    );
+    return 2;
+  }
+  const selected =
+    names.length === 0 ? BENCHMARKS : BENCHMARKS.filter((b) => names.includes(b.name));
+
+  const stale = staleEngineSources();
+  if (stale.length > 0) {
+    process.stderr.write(
+      `warning: dist/ is older than ${stale.length} engine source file(s) (${stale.slice(0, 3).join(", ")}${stale.length > 3 ? ", ..." : ""}): run \`npm run build\`, or use \`npm run bench\`\n`,
+    );
+  }
+
+  const machine = machineInfo();
+  const git = gitInfo();
+  process.stdout.write(
+    `node ${machine.node}, ${machine.os} ${machine.arch}, ${machine.cpu} x ${machine.cores}, ` +
+      `commit ${git.commit ?? "unknown"}${git.dirty ? " (with uncommitted changes)" : ""}\n`,
+  );
+
+  const records: BenchRecord[] = [];
+  let status = 0;
+  for (const bench of selected) {
+    process.stdout.write(`\n== ${bench.name}: ${bench.description}\n`);
+    const ranAt = new Date().toISOString();
+    const start = performance.now();
+    let record: BenchRecord;
+    try {
+      const result = await bench.run();
+      record = {
+        name: bench.name,
+        description: bench.description,
+        ranAt,
+        durationMs: Math.round(performance.now() - start),
+        git,
+        machine,
+        ...result,
+      };
+    } catch (error) {
+      record = {
+        name: bench.name,
+        description: bench.description,
+        ranAt,
+        durationMs: Math.round(performance.now() - start),
+        git,
+        machine,
+        rows: [],
+        error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+      };
+    }
+    records.push(record);
+    if (record.rows.length > 0) process.stdout.write(`${formatTable(record.rows)}\n`);
+    process.stdout.write(`(${(record.durationMs / 1000).toFixed(1)} s)\n`);
+    if (record.error !== undefined) {
+      status = 1;
+      process.stderr.write(`\n!! ${bench.name} FAILED: ${record.error}\n`);
+    }
+    const failures = record.failures ?? [];
+    if (failures.length > 0) {
+      status = 1;
+      process.stderr.write(
+        `\n!! ${bench.name}: ${failures.length} CHECK(S) FAILED\n${failures.map((f) => `!!   ${f}`).join("\n")}\n`,
+      );
+    }
+  }
+
+  const file = writeResults(records);
+  process.stdout.write(`\nresults: ${path.relative(PROJECT_ROOT, file)}\n`);
+  return status;
+}
+
+process.exitCode = await main(process.argv.slice(2));
