@@ -54,29 +54,15 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`\n== ${bench.name}: ${bench.description}\n`);
     const ranAt = new Date().toISOString();
     const start = performance.now();
+    const base = { name: bench.name, description: bench.description, ranAt, git, machine };
+    const elapsed = () => Math.round(performance.now() - start);
     let record: BenchRecord;
     try {
       const result = await bench.run();
-      record = {
-        name: bench.name,
-        description: bench.description,
-        ranAt,
-        durationMs: Math.round(performance.now() - start),
-        git,
-        machine,
-        ...result,
-      };
+      record = { ...base, durationMs: elapsed(), ...result };
     } catch (error) {
-      record = {
-        name: bench.name,
-        description: bench.description,
-        ranAt,
-        durationMs: Math.round(performance.now() - start),
-        git,
-        machine,
-        rows: [],
-        error: error instanceof Error ? (error.stack ?? error.message) : String(error),
-      };
+      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      record = { ...base, durationMs: elapsed(), rows: [], error: message };
     }
     records.push(record);
     if (record.rows.length > 0) process.stdout.write(`${formatTable(record.rows)}\n`);

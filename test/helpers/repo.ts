@@ -55,7 +55,12 @@ export interface TempRepo {
 }
 
 export function git(cwd: string, ...args: string[]): string {
-  return execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  return execFileSync("git", args, {
+    cwd,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+    env: cleanEnv(),
+  });
 }
 
 /** A git repository with one commit, the given plan, and (unless `init: false`) `tower init` done. */
@@ -97,16 +102,21 @@ export function tower(
   return run(process.execPath, [CLI, ...args], cwd, env);
 }
 
+/** The environment for child processes: no inherited TOWER_* variable redirects state or identity. */
+export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const key of Object.keys(env)) if (key.startsWith("TOWER_")) delete env[key];
+  return { ...env, ...extra };
+}
+
 export function run(
   file: string,
   args: string[],
   cwd: string,
   env: NodeJS.ProcessEnv = {},
 ): Promise<RunResult> {
-  const base = { ...process.env };
-  for (const key of Object.keys(base)) if (key.startsWith("TOWER_")) delete base[key];
   return new Promise((resolve) => {
-    execFile(file, args, { cwd, env: { ...base, ...env } }, (error, stdout, stderr) => {
+    execFile(file, args, { cwd, env: cleanEnv(env) }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr) });
     });
