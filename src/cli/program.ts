@@ -2,12 +2,16 @@
 import { Command } from "commander";
 import { registerApproval } from "./commands/approve.js";
 import { registerCheck } from "./commands/check.js";
+import { registerCheckpoint } from "./commands/checkpoint.js";
+import { registerConflicts } from "./commands/conflicts.js";
 import { registerHandoff } from "./commands/handoff.js";
 import { registerInit } from "./commands/init.js";
 import { registerLock, registerUnlock } from "./commands/lock.js";
 import { registerLocks } from "./commands/locks.js";
 import { registerLog } from "./commands/log.js";
+import { registerMerge } from "./commands/merge.js";
 import { registerSchema } from "./commands/schema.js";
+import { registerComplete, registerStart } from "./commands/start.js";
 import { registerStatus } from "./commands/status.js";
 
 export const VERSION = "0.1.0";
@@ -25,15 +29,26 @@ export function buildProgram(): Command {
     registerCheck,
     registerSchema,
     registerStatus,
+    registerStart,
+    registerComplete,
+    registerMerge,
+    registerCheckpoint,
     registerLock,
     registerUnlock,
     registerLocks,
+    registerConflicts,
     registerLog,
     registerHandoff,
     registerApproval,
   ]) {
     register(program);
   }
-  for (const command of program.commands) command.exitOverride();
+  const overrideAll = (command: Command): void => {
+    for (const sub of command.commands) {
+      sub.exitOverride();
+      overrideAll(sub);
+    }
+  };
+  overrideAll(program);
   return program;
 }

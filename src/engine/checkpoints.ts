@@ -3,18 +3,12 @@
  * (`approval: human`); a gate with neither passes once everything it depends on has passed.
  * Their state lives in `checkpoints.json`.
  */
+import { RefusedError, UnknownIdError } from "./errors.js";
 import type { CheckpointSpec, Plan } from "./plan/index.js";
 import type { CheckpointStatus, CheckpointsFile } from "./state/formats.js";
 import type { StateStore } from "./state/store.js";
 import { toUtcIso } from "./state/time.js";
 
-export class RefusedError extends Error {
-  override name = "RefusedError";
-}
-
-export class UnknownIdError extends Error {
-  override name = "UnknownIdError";
-}
 
 const SATISFIED: ReadonlySet<CheckpointStatus> = new Set(["approved", "passed"]);
 export const isSatisfied = (status: CheckpointStatus): boolean => SATISFIED.has(status);

@@ -3,7 +3,9 @@
  * `handoffs.json` and recorded in the activity log.
  */
 
-import { UnknownIdError } from "./checkpoints.js";
+import { promises as fsp } from "node:fs";
+import path from "node:path";
+import { UnknownIdError } from "./errors.js";
 import type { Plan } from "./plan/index.js";
 import type { Handoff } from "./state/formats.js";
 import type { StateStore } from "./state/store.js";
@@ -58,6 +60,7 @@ export async function recordHandoff(
   await store.update("handoffs", (file) => {
     file.handoffs.push(handoff);
   });
+  const summaries = await writeSummaries(store, handoff, stream);
   await store.appendActivity(
     {
       agent: request.from,
@@ -65,8 +68,52 @@ export async function recordHandoff(
       action: "handoff",
       to_agents: request.to,
       completed_tasks: handoff.completed_tasks ?? [],
+      summaries,
     },
     now,
   );
   return handoff;
+}
+
+const bullets = (items: readonly unknown[]) =>
+  items.length ? items.map((item) => `- ${String(item)}`).join("\n") : "- (none)";
+
+/** The handoff as a reader sees it: what was done, what is new, what breaks. */
+export function handoffMarkdown(handoff: Handoff, stream: string): string {
+  const context = (handoff.context ?? {}) as Record<string, unknown>;
+  const list = (key: string) => (Array.isArray(context[key]) ? (context[key] as unknown[]) : []);
+  const parts = [
+    `## From ${handoff.from_agent} (stream ${stream}) to ${handoff.to_agents.join(", ")}, ${handoff.timestamp}`,
+    "",
+    "### Completed",
+    bullets(handoff.completed_tasks ?? []),
+    "",
+    "### New interfaces",
+    bullets(list("new_interfaces")),
+    "",
+    "### Breaking changes",
+    bullets(list("breaking_changes")),
+    "",
+    `### Tests: ${String(context.test_status ?? "unknown")}`,
+  ];
+  if (typeof context.notes === "string" && context.notes)
+    parts.push("", "### Notes", context.notes);
+  return `${parts.join("\n")}\n\n`;
+}
+
+/** Appends the summary to `handoffs/<to-agent>.md` for each receiver; returns the files' names. */
+async function writeSummaries(
+  store: StateStore,
+  handoff: Handoff,
+  stream: string,
+): Promise<string[]> {
+  const folder = store.path("handoffs");
+  await fsp.mkdir(folder, { recursive: true });
+  const text = handoffMarkdown(handoff, stream);
+  const names: string[] = [];
+  for (const to of handoff.to_agents) {
+    await fsp.appendFile(path.join(folder, `${to}.md`), text);
+    names.push(`handoffs/${to}.md`);
+  }
+  return names;
 }

@@ -7,10 +7,10 @@ import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { infoExcludePath } from "./git/index.js";
 import { loadPlan, type Plan } from "./plan/index.js";
+import { PLAN_FILE } from "./project.js";
 import { resolveStateDir } from "./state/locate.js";
 import { StateStore } from "./state/store.js";
 
-export const PLAN_FILE = "streams.yaml";
 
 export function planTemplate(project: string): string {
   return `# Tower's plan: the work streams of this repository, what each depends on, and its agents.
@@ -51,10 +51,14 @@ export interface InitResult {
   excludeAdded: string | undefined;
 }
 
-async function addToExclude(mainRoot: string, stateDir: string): Promise<string | undefined> {
-  const relative = path.relative(mainRoot, stateDir);
-  if (relative === "" || relative.startsWith("..") || path.isAbsolute(relative)) return undefined;
-  const pattern = `/${relative.split(path.sep).join("/")}/`;
+/**
+ * Lists `relativePath` in the repository's `.git/info/exclude` (shared by every worktree) as an
+ * anchored pattern without a trailing slash, so it matches the state folder in the main worktree
+ * and the symbolic link to it in each stream worktree. Returns the pattern when it was added.
+ */
+export async function excludeFromGit(mainRoot: string, relativePath: string): Promise<string | undefined> {
+  if (relativePath === "" || relativePath.startsWith("..") || path.isAbsolute(relativePath)) return undefined;
+  const pattern = `/${relativePath.split(path.sep).join("/").replace(/\/+$/, "")}`;
   const excludeFile = await infoExcludePath(mainRoot);
   let current = "";
   try {
@@ -84,6 +88,6 @@ export async function initProject(
   const plan = await loadPlan(planFile);
   const stateDir = resolveStateDir(mainRoot, plan.stateDir, env);
   const filesCreated = await new StateStore(stateDir).init();
-  const excludeAdded = await addToExclude(mainRoot, stateDir);
+  const excludeAdded = await excludeFromGit(mainRoot, path.relative(mainRoot, stateDir));
   return { plan, planCreated, stateDir, filesCreated, excludeAdded };
 }

@@ -37,7 +37,7 @@ describe("tower init", () => {
     const first = await tower(repo.root, ["init"]);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toContain("created streams.yaml");
-    expect(first.stdout).toContain("added /.claude/state/ to .git/info/exclude");
+    expect(first.stdout).toContain("added /.claude/state to .git/info/exclude");
     expect(await fsp.readFile(path.join(repo.root, "streams.yaml"), "utf8")).toMatch(
       /^# Tower's plan/,
     );

@@ -1,7 +1,8 @@
 import path from "node:path";
 import type { Command } from "commander";
 import { locateRepo } from "../../engine/git/index.js";
-import { initProject, PLAN_FILE } from "../../engine/init.js";
+import { initProject } from "../../engine/init.js";
+import { PLAN_FILE } from "../../engine/project.js";
 
 export function registerInit(program: Command): void {
   program

@@ -1,0 +1,12 @@
+/** What a stream's branch did since it left the base: its commits and its diff. */
+import { git, lines } from "./run.js";
+
+/** Subjects of the commits on `branch` that are not on `base`, oldest first. */
+export async function commitSubjects(cwd: string, base: string, branch: string): Promise<string[]> {
+  return lines(await git(cwd, ["log", "--reverse", "--no-merges", "--format=%s", `${base}..${branch}`, "--"]));
+}
+
+/** The diff of `branch` against its merge base with `base`, without context lines. */
+export async function branchDiff(cwd: string, base: string, branch: string): Promise<string> {
+  return git(cwd, ["diff", "-U0", "--no-color", "--no-ext-diff", `${base}...${branch}`, "--"]);
+}

@@ -1,0 +1,60 @@
+/**
+ * The one way Tower runs git: simple-git's `raw`, with an error hook that records the exit code
+ * and stderr and lets the call resolve, so every caller sees both. (simple-git alone treats a
+ * non-zero exit with empty stderr as success, which is exactly how `git merge-tree` reports a
+ * conflict.)
+ */
+import { simpleGit } from "simple-git";
+
+export class GitError extends Error {
+  constructor(
+    message: string,
+    readonly args: readonly string[],
+    readonly stderr: string,
+    readonly exitCode: number | null,
+  ) {
+    super(message);
+    this.name = "GitError";
+  }
+}
+
+export interface GitResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+/** Runs git in `cwd`; resolves with output and exit code, rejects only when git cannot run. */
+export async function runGit(cwd: string, args: readonly string[]): Promise<GitResult> {
+  let exitCode = 0;
+  let stderr = "";
+  const git = simpleGit({
+    baseDir: cwd,
+    errors(error, result) {
+      exitCode = result.exitCode;
+      stderr = Buffer.concat(result.stdErr).toString("utf8");
+      // A spawn failure (no git, no folder) stays an error; a git exit code is data.
+      if (error instanceof Error && result.exitCode === 0 && result.stdErr.length === 0) return error;
+      return undefined;
+    },
+  });
+  try {
+    const stdout = await git.raw(["--no-optional-locks", ...args]);
+    return { stdout, stderr, exitCode };
+  } catch (error) {
+    throw new GitError(`cannot run git ${args.join(" ")} in ${cwd}: ${(error as Error).message}`, args, stderr, null);
+  }
+}
+
+/** Runs git and returns stdout, throwing a GitError that carries git's own message on failure. */
+export async function git(cwd: string, args: readonly string[]): Promise<string> {
+  const result = await runGit(cwd, args);
+  if (result.exitCode !== 0) {
+    const detail = result.stderr.trim().split("\n")[0] || `exit code ${result.exitCode}`;
+    throw new GitError(`git ${args.join(" ")} failed: ${detail}`, args, result.stderr, result.exitCode);
+  }
+  return result.stdout;
+}
+
+/** The lines of a command's output, without the empty last one. */
+export const lines = (text: string): string[] => text.split("\n").filter((line) => line !== "");

@@ -1,0 +1,87 @@
+/** Worktrees: list, create, inspect and (only when clean) remove. */
+import path from "node:path";
+import { git, lines, runGit } from "./run.js";
+
+export interface WorktreeInfo {
+  path: string;
+  head?: string;
+  /** Short branch name, when a branch is checked out. */
+  branch?: string;
+  bare: boolean;
+  detached: boolean;
+}
+
+/** `git worktree list --porcelain`, the main worktree first. */
+export async function listWorktrees(cwd: string): Promise<WorktreeInfo[]> {
+  const out = await git(cwd, ["worktree", "list", "--porcelain"]);
+  const result: WorktreeInfo[] = [];
+  let current: WorktreeInfo | undefined;
+  for (const line of out.split("\n")) {
+    if (line.startsWith("worktree ")) {
+      current = { path: path.resolve(line.slice(9)), bare: false, detached: false };
+      result.push(current);
+    } else if (current && line.startsWith("HEAD ")) current.head = line.slice(5);
+    else if (current && line.startsWith("branch ")) current.branch = line.slice(7).replace(/^refs\/heads\//, "");
+    else if (current && line === "bare") current.bare = true;
+    else if (current && line === "detached") current.detached = true;
+  }
+  return result;
+}
+
+export async function findWorktree(cwd: string, folder: string): Promise<WorktreeInfo | undefined> {
+  const wanted = path.resolve(folder);
+  return (await listWorktrees(cwd)).find((w) => w.path === wanted);
+}
+
+/**
+ * Adds a worktree at `folder`: on a new branch made from `base` when `newBranch`, else on the
+ * existing `branch`.
+ */
+export async function createWorktree(
+  mainRoot: string,
+  folder: string,
+  branch: string,
+  options: { newBranch: true; base: string } | { newBranch: false },
+): Promise<void> {
+  const args = options.newBranch
+    ? ["worktree", "add", "-b", branch, "--", folder, options.base]
+    : ["worktree", "add", "--", folder, branch];
+  await git(mainRoot, args);
+}
+
+export interface WorktreeChanges {
+  /** Paths with staged or unstaged changes to tracked files. */
+  modified: string[];
+  /** Untracked paths (ignored ones excluded). */
+  untracked: string[];
+}
+
+/** What is not committed in a worktree (`git status --porcelain`). */
+export async function worktreeChanges(worktree: string): Promise<WorktreeChanges> {
+  const out = await git(worktree, ["status", "--porcelain=v1", "-z", "--untracked-files=all"]);
+  const modified: string[] = [];
+  const untracked: string[] = [];
+  const entries = out.split("\0");
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i];
+    if (!entry) continue;
+    const code = entry.slice(0, 2);
+    const file = entry.slice(3);
+    if (code === "??") untracked.push(file);
+    else modified.push(file);
+    if (code.startsWith("R") || code.startsWith("C")) i++; // the rename's source follows
+  }
+  return { modified, untracked };
+}
+
+export const isClean = (changes: WorktreeChanges): boolean =>
+  changes.modified.length === 0 && changes.untracked.length === 0;
+
+/**
+ * Removes a worktree without `--force`: git itself refuses one with uncommitted or untracked
+ * changes. Returns git's reason when it refused.
+ */
+export async function removeWorktree(mainRoot: string, folder: string): Promise<string | undefined> {
+  const result = await runGit(mainRoot, ["worktree", "remove", "--", folder]);
+  return result.exitCode === 0 ? undefined : lines(result.stderr).join(" ") || `exit code ${result.exitCode}`;
+}

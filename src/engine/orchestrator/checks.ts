@@ -1,0 +1,58 @@
+/** Whether a stream may merge now, with every reason it may not. */
+import { checkpointViews, isSatisfied } from "../checkpoints.js";
+import { RefusedError } from "../errors.js";
+import { branchExists, currentBranch, resolveCommit, worktreeChanges } from "../git/index.js";
+import type { StreamSpec } from "../plan/index.js";
+import type { Project } from "../project.js";
+import type { CheckpointsFile, OrchestratorFile } from "../state/formats.js";
+
+/** The reasons `stream` cannot merge now; empty when it can. */
+export async function mergeBlockers(
+  project: Project,
+  stream: StreamSpec,
+  state: OrchestratorFile,
+  checkpoints: CheckpointsFile,
+): Promise<string[]> {
+  const { plan, repo, base } = project;
+  const id = stream.id;
+  const blockers: string[] = [];
+  const recorded = state.streams[id];
+  const status = recorded?.status ?? "pending";
+  if (status === "merged") return [`${id} is already merged`];
+  if (status !== "completed" && status !== "merge_failed") {
+    blockers.push(`${id} is ${status}, not completed: mark it done with \`tower complete ${id}\``);
+  }
+  const unmerged = stream.dependsOn.filter((d) => state.streams[d]?.status !== "merged");
+  if (unmerged.length > 0) {
+    const list = unmerged.map((d) => `${d} (${state.streams[d]?.status ?? "pending"})`).join(", ");
+    blockers.push(`${id} merges after ${list}: merge ${unmerged.length > 1 ? "them" : "it"} first`);
+  }
+  const views = checkpointViews(plan, checkpoints);
+  const gates = stream.requires
+    .map((cp) => views.find((v) => v.id === cp))
+    .filter((v) => v !== undefined && !isSatisfied(v.status));
+  if (gates.length > 0) {
+    blockers.push(`${id} requires checkpoint ${gates.map((g) => `${g?.id} (${g?.status})`).join(", ")} to pass first`);
+  }
+  if (!recorded?.branch || !(await branchExists(repo.mainRoot, recorded.branch))) {
+    blockers.push(`${id}'s branch ${recorded?.branch ?? "(none recorded)"} does not exist`);
+  }
+  if (!base || !(await resolveCommit(repo.mainRoot, base))) {
+    blockers.push(`the base branch ${base ?? "(none)"} does not exist`);
+  } else {
+    const checkedOut = await currentBranch(repo.mainRoot);
+    if (checkedOut !== base) {
+      blockers.push(`the main worktree ${repo.mainRoot} is on ${checkedOut ?? "a detached HEAD"}, not the base branch ${base}: check out ${base} there`);
+    }
+  }
+  const changes = await worktreeChanges(repo.mainRoot);
+  if (changes.modified.length > 0) {
+    const files = changes.modified.slice(0, 5).join(", ") + (changes.modified.length > 5 ? ", ..." : "");
+    blockers.push(`the main worktree has uncommitted changes (${files}): commit or stash them first`);
+  }
+  return blockers;
+}
+
+export function refuseWith(blockers: string[]): never {
+  throw new RefusedError(blockers.join("\n"));
+}

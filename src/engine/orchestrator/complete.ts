@@ -1,0 +1,47 @@
+/** `tower complete`: a stream's work is done and waits to be merged. */
+import { RefusedError } from "../errors.js";
+import { worktreeChanges } from "../git/index.js";
+import { startability } from "../plan/index.js";
+import type { Project } from "../project.js";
+import { TOWER_AGENT } from "../state/store.js";
+import { toUtcIso } from "../state/time.js";
+import { findStream, streamStatuses } from "./streams.js";
+
+export interface CompleteResult {
+  id: string;
+  /** Streams that could not start before and can now. */
+  nowStartable: string[];
+  /** Uncommitted work in the stream's worktree, which a merge would not include. */
+  uncommitted: string[];
+}
+
+export async function completeStream(project: Project, id: string, now = new Date()): Promise<CompleteResult> {
+  const { plan, store } = project;
+  findStream(plan, id);
+  let before: string[] = [];
+  let after: string[] = [];
+  let worktree: string | undefined;
+  await store.update("orchestrator", async (file) => {
+    const recorded = file.streams[id];
+    const status = recorded?.status ?? "pending";
+    if (!recorded || status === "pending") throw new RefusedError(`${id} has not started: start it with \`tower start ${id}\``);
+    if (status === "merged") throw new RefusedError(`${id} is already merged`);
+    if (status === "completed") throw new RefusedError(`${id} is already completed: merge it with \`tower merge ${id}\``);
+    const startable = () =>
+      startability(plan, streamStatuses(plan, file))
+        .filter((s) => s.canStart)
+        .map((s) => s.id);
+    before = startable();
+    recorded.status = "completed";
+    recorded.completed_at = toUtcIso(now);
+    after = startable();
+    worktree = recorded.worktree ?? undefined;
+    await store.appendActivity({ agent: TOWER_AGENT, stream: id, action: "completed" }, now);
+  });
+  let uncommitted: string[] = [];
+  if (worktree) {
+    const changes = await worktreeChanges(worktree).catch(() => undefined);
+    if (changes) uncommitted = [...changes.modified, ...changes.untracked];
+  }
+  return { id, nowStartable: after.filter((s) => !before.includes(s)), uncommitted };
+}

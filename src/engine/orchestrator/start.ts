@@ -1,0 +1,100 @@
+/**
+ * `tower start`: a stream whose dependencies are done gets its branch (from the base branch) and
+ * its worktree, the link to the shared state, and its record in orchestrator_state.json.
+ */
+import { existsSync } from "node:fs";
+import { RefusedError } from "../errors.js";
+import { branchExists, createWorktree, findWorktree, resolveCommit } from "../git/index.js";
+import { branchName, worktreePath } from "../naming.js";
+import { startability } from "../plan/index.js";
+import type { Project } from "../project.js";
+import { TOWER_AGENT } from "../state/store.js";
+import { toUtcIso } from "../state/time.js";
+import { linkStateDir } from "./link.js";
+import { findStream, streamStatuses } from "./streams.js";
+
+export interface StartResult {
+  id: string;
+  branch: string;
+  worktree: string;
+  /** True when the worktree already existed and was reused. */
+  reused: boolean;
+  warnings: string[];
+}
+
+async function requireBase(project: Project): Promise<string> {
+  const base = project.base;
+  if (!base) {
+    throw new RefusedError(
+      "the main worktree is on a detached HEAD and streams.yaml names no base branch: check out the base branch or set `base:`",
+    );
+  }
+  if (!(await resolveCommit(project.repo.mainRoot, base))) {
+    throw new RefusedError(`base branch "${base}" does not exist: create it or fix \`base:\` in streams.yaml`);
+  }
+  return base;
+}
+
+/** Starts one stream; refuses (RefusedError) while a dependency is not completed or merged. */
+export async function startStream(project: Project, id: string, now = new Date()): Promise<StartResult> {
+  const { plan, store, repo } = project;
+  const stream = findStream(plan, id);
+  const state = await store.read("orchestrator");
+  const recorded = state.streams[id];
+  const status = recorded?.status ?? "pending";
+  if (status === "merged") throw new RefusedError(`${id} is already merged: there is nothing to start`);
+  if (status === "completed") {
+    throw new RefusedError(`${id} is completed and waits to be merged: merge it with \`tower merge ${id}\``);
+  }
+  if (status === "pending") {
+    const start = startability(plan, streamStatuses(plan, state)).find((s) => s.id === id);
+    if (start && !start.canStart) throw new RefusedError(start.reason ?? `${id} cannot start yet`);
+  }
+  const base = await requireBase(project);
+  const branch = recorded?.branch ?? branchName(plan, stream);
+  const worktree = recorded?.worktree ?? worktreePath(plan, stream);
+  const existing = await findWorktree(repo.mainRoot, worktree);
+  let reused = false;
+  if (existing) {
+    if (existing.branch !== branch) {
+      throw new RefusedError(
+        `${worktree} is a worktree on ${existing.branch ? `branch ${existing.branch}` : "a detached HEAD"}, not ${branch}: ` +
+          "move it, or check out the stream's branch there",
+      );
+    }
+    reused = true;
+  } else if (existsSync(worktree)) {
+    throw new RefusedError(
+      `${worktree} already exists and is not a worktree of this repository: move it, or set \`worktrees:\` in streams.yaml`,
+    );
+  } else if (await branchExists(repo.mainRoot, branch)) {
+    if (recorded?.branch !== branch) {
+      throw new RefusedError(
+        `branch ${branch} already exists and was not made by Tower for ${id}: rename it, or set \`branch_prefix:\` in streams.yaml`,
+      );
+    }
+    await createWorktree(repo.mainRoot, worktree, branch, { newBranch: false });
+  } else {
+    await createWorktree(repo.mainRoot, worktree, branch, { newBranch: true, base });
+  }
+  const warnings: string[] = [];
+  const linkWarning = await linkStateDir(repo.mainRoot, worktree, store.dir, plan.stateDir);
+  if (linkWarning) warnings.push(linkWarning);
+
+  await store.update("orchestrator", async (file) => {
+    const previous = file.streams[id];
+    file.streams[id] = {
+      ...previous,
+      status: "in_progress",
+      started_at: previous?.started_at ?? toUtcIso(now),
+      worktree,
+      branch,
+      agents: stream.agents.map((a) => a.id),
+    };
+    await store.appendActivity(
+      { agent: TOWER_AGENT, stream: id, action: "started", branch, worktree, reused, base },
+      now,
+    );
+  });
+  return { id, branch, worktree, reused, warnings };
+}
