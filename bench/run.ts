@@ -7,13 +7,14 @@
  * To add a benchmark: a module exporting a `Benchmark` (bench/lib/types.ts), listed below.
  */
 import path from "node:path";
+import { conflicts } from "./conflicts.js";
 import { staleEngineSources } from "./lib/engine.js";
 import { PROJECT_ROOT } from "./lib/repo.js";
 import { type BenchRecord, formatTable, gitInfo, machineInfo, writeResults } from "./lib/report.js";
 import type { Benchmark } from "./lib/types.js";
 import { locks } from "./locks.js";
 
-export const BENCHMARKS: readonly Benchmark[] = [locks];
+export const BENCHMARKS: readonly Benchmark[] = [locks, conflicts];
 
 async function main(argv: string[]): Promise<number> {
   const names = argv.filter((a) => a !== "--");

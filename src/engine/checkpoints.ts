@@ -9,7 +9,6 @@ import type { CheckpointStatus, CheckpointsFile } from "./state/formats.js";
 import type { StateStore } from "./state/store.js";
 import { toUtcIso } from "./state/time.js";
 
-
 const SATISFIED: ReadonlySet<CheckpointStatus> = new Set(["approved", "passed"]);
 export const isSatisfied = (status: CheckpointStatus): boolean => SATISFIED.has(status);
 

@@ -26,7 +26,15 @@ export function declaredNames(file: string, line: string): string[] {
     if (list?.[1]) {
       return list[1]
         .split(",")
-        .map((part) => part.trim().split(/\s+as\s+/).pop()?.replace(/^type\s+/, "").trim() ?? "")
+        .map(
+          (part) =>
+            part
+              .trim()
+              .split(/\s+as\s+/)
+              .pop()
+              ?.replace(/^type\s+/, "")
+              .trim() ?? "",
+        )
         .filter((name) => /^[A-Za-z_$][\w$]*$/.test(name));
     }
     return [];

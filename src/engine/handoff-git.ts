@@ -14,7 +14,10 @@ export interface HandoffFacts {
 }
 
 /** The range of a stream's own work: its branch against the base, or its merge commit's two sides. */
-async function streamRange(project: Project, streamId: string): Promise<{ base: string; tip: string } | undefined> {
+async function streamRange(
+  project: Project,
+  streamId: string,
+): Promise<{ base: string; tip: string } | undefined> {
   const entry = (await project.store.read("orchestrator")).streams[streamId];
   const root = project.repo.mainRoot;
   if (entry?.branch && project.base && (await resolveCommit(root, entry.branch))) {
@@ -37,7 +40,10 @@ async function testStatus(project: Project, streamId: string): Promise<string> {
 }
 
 /** Undefined when the stream has no branch or merge to read (not started). */
-export async function handoffFactsFromGit(project: Project, streamId: string): Promise<HandoffFacts | undefined> {
+export async function handoffFactsFromGit(
+  project: Project,
+  streamId: string,
+): Promise<HandoffFacts | undefined> {
   const range = await streamRange(project, streamId);
   if (!range) return undefined;
   const root = project.repo.mainRoot;
@@ -47,5 +53,10 @@ export async function handoffFactsFromGit(project: Project, streamId: string): P
     testStatus(project, streamId),
   ]);
   const changes = exportChanges(diff);
-  return { completedTasks: subjects, newInterfaces: changes.added, breakingChanges: changes.breaking, testStatus: tests };
+  return {
+    completedTasks: subjects,
+    newInterfaces: changes.added,
+    breakingChanges: changes.breaking,
+    testStatus: tests,
+  };
 }

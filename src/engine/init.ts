@@ -11,7 +11,6 @@ import { PLAN_FILE } from "./project.js";
 import { resolveStateDir } from "./state/locate.js";
 import { StateStore } from "./state/store.js";
 
-
 export function planTemplate(project: string): string {
   return `# Tower's plan: the work streams of this repository, what each depends on, and its agents.
 # Check it with \`tower check\`; see the README for every key. For completion in your editor,
@@ -56,8 +55,12 @@ export interface InitResult {
  * anchored pattern without a trailing slash, so it matches the state folder in the main worktree
  * and the symbolic link to it in each stream worktree. Returns the pattern when it was added.
  */
-export async function excludeFromGit(mainRoot: string, relativePath: string): Promise<string | undefined> {
-  if (relativePath === "" || relativePath.startsWith("..") || path.isAbsolute(relativePath)) return undefined;
+export async function excludeFromGit(
+  mainRoot: string,
+  relativePath: string,
+): Promise<string | undefined> {
+  if (relativePath === "" || relativePath.startsWith("..") || path.isAbsolute(relativePath))
+    return undefined;
   const pattern = `/${relativePath.split(path.sep).join("/").replace(/\/+$/, "")}`;
   const excludeFile = await infoExcludePath(mainRoot);
   let current = "";

@@ -19,7 +19,10 @@ export interface Project {
   base: string | undefined;
 }
 
-export async function openProject(cwd: string = process.cwd(), env: NodeJS.ProcessEnv = process.env): Promise<Project> {
+export async function openProject(
+  cwd: string = process.cwd(),
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Project> {
   const repo = await locateRepo(cwd);
   const plan = await loadPlan(path.join(repo.mainRoot, PLAN_FILE));
   const store = new StateStore(resolveStateDir(repo.mainRoot, plan.stateDir, env));

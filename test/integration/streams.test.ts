@@ -43,11 +43,19 @@ afterEach(() => repo.cleanup());
 const parent = () => path.dirname(repo.root);
 const wt = (id: string) => path.join(parent(), `shop-stream-${id}`);
 const orchestrator = async () =>
-  ((await readJson(path.join(repo.stateDir, "orchestrator_state.json"))) as { streams: Record<string, Record<string, unknown>> })
-    .streams;
+  (
+    (await readJson(path.join(repo.stateDir, "orchestrator_state.json"))) as {
+      streams: Record<string, Record<string, unknown>>;
+    }
+  ).streams;
 
 /** Commits `content` to `file` in a stream's worktree. */
-async function commitIn(id: string, file: string, content: string, message = `change ${file}`): Promise<void> {
+async function commitIn(
+  id: string,
+  file: string,
+  content: string,
+  message = `change ${file}`,
+): Promise<void> {
   await fsp.mkdir(path.dirname(path.join(wt(id), file)), { recursive: true });
   await fsp.writeFile(path.join(wt(id), file), content);
   git(wt(id), "add", file);
@@ -72,16 +80,30 @@ describe("tower start", () => {
   it("creates the branch from the base and the worktree, links the shared state, records the stream", async () => {
     const result = await tower(repo.root, ["start", "A"]);
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toBe(`started A on feature/stream-A-foundation in ${wt("A")} (new worktree)\n`);
-    expect(git(wt("A"), "rev-parse", "--abbrev-ref", "HEAD").trim()).toBe("feature/stream-A-foundation");
+    expect(result.stdout).toBe(
+      `started A on feature/stream-A-foundation in ${wt("A")} (new worktree)\n`,
+    );
+    expect(git(wt("A"), "rev-parse", "--abbrev-ref", "HEAD").trim()).toBe(
+      "feature/stream-A-foundation",
+    );
     expect(git(wt("A"), "rev-parse", "HEAD")).toBe(git(repo.root, "rev-parse", "main"));
     expect(readlinkSync(path.join(wt("A"), ".claude/state"))).toBe(repo.stateDir);
     expect(git(wt("A"), "status", "--porcelain")).toBe("");
     const record = (await orchestrator()).A!;
-    expect(record).toMatchObject({ status: "in_progress", worktree: wt("A"), branch: "feature/stream-A-foundation", agents: ["A1"] });
+    expect(record).toMatchObject({
+      status: "in_progress",
+      worktree: wt("A"),
+      branch: "feature/stream-A-foundation",
+      agents: ["A1"],
+    });
     expect(String(record.started_at)).toMatch(/Z$/);
     const log = await readJsonlFile(path.join(repo.stateDir, "agent_activity.jsonl"));
-    expect(log.at(-1)).toMatchObject({ agent: "tower", stream: "A", action: "started", branch: "feature/stream-A-foundation" });
+    expect(log.at(-1)).toMatchObject({
+      agent: "tower",
+      stream: "A",
+      action: "started",
+      branch: "feature/stream-A-foundation",
+    });
 
     // The state is shared through the link: a lock taken by path from the worktree shows in main.
     const locked = await tower(wt("A"), ["lock", "src/app.txt", "--agent", "A1"]);
@@ -102,13 +124,17 @@ describe("tower start", () => {
     git(repo.root, "branch", "feature/stream-B-billing");
     const branchTaken = await tower(repo.root, ["start", "B"]);
     expect(branchTaken.code).toBe(3);
-    expect(branchTaken.stderr).toContain("branch feature/stream-B-billing already exists and was not made by Tower for B");
+    expect(branchTaken.stderr).toContain(
+      "branch feature/stream-B-billing already exists and was not made by Tower for B",
+    );
     git(repo.root, "branch", "-d", "feature/stream-B-billing");
     await fsp.mkdir(wt("B"));
     await fsp.writeFile(path.join(wt("B"), "mine.txt"), "keep me\n");
     const folderTaken = await tower(repo.root, ["start", "B"]);
     expect(folderTaken.code).toBe(3);
-    expect(folderTaken.stderr).toContain(`${wt("B")} already exists and is not a worktree of this repository`);
+    expect(folderTaken.stderr).toContain(
+      `${wt("B")} already exists and is not a worktree of this repository`,
+    );
     expect(await fsp.readFile(path.join(wt("B"), "mine.txt"), "utf8")).toBe("keep me\n");
   });
 
@@ -150,8 +176,12 @@ describe("tower merge", () => {
     const result = await tower(repo.root, ["merge", "A"]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain("$ ! grep -rq BROKEN src");
-    expect(result.stdout).toMatch(/merged A \([0-9a-f]{10}\)\n {2}worktree removed\n {2}branch deleted/);
-    expect(git(repo.root, "log", "-1", "--format=%s%n%P").split("\n")[0]).toBe("Merge stream A: Foundation");
+    expect(result.stdout).toMatch(
+      /merged A \([0-9a-f]{10}\)\n {2}worktree removed\n {2}branch deleted/,
+    );
+    expect(git(repo.root, "log", "-1", "--format=%s%n%P").split("\n")[0]).toBe(
+      "Merge stream A: Foundation",
+    );
     expect(git(repo.root, "log", "-1", "--format=%P").trim().split(" ")).toHaveLength(2);
     expect(existsSync(wt("A"))).toBe(false);
     expect(git(repo.root, "branch", "--list", "feature/stream-A-foundation")).toBe("");
@@ -170,7 +200,9 @@ describe("tower merge", () => {
     const dirty = await tower(repo.root, ["merge", "A"]);
     expect(dirty.code).toBe(3);
     expect(dirty.stderr).toContain("the main worktree has uncommitted changes (src/app.txt)");
-    expect(await fsp.readFile(path.join(repo.root, "src/app.txt"), "utf8")).toBe("edited in main\n");
+    expect(await fsp.readFile(path.join(repo.root, "src/app.txt"), "utf8")).toBe(
+      "edited in main\n",
+    );
     git(repo.root, "checkout", "--", "src/app.txt");
 
     expect((await tower(repo.root, ["merge", "A"])).code).toBe(0);
@@ -192,6 +224,10 @@ describe("tower merge", () => {
     const mainFile = await fsp.readFile(path.join(repo.root, "src/app.txt"), "utf8");
     const worktreeStatus = git(wt("A"), "status", "--porcelain");
 
+    const dry = await tower(repo.root, ["merge", "A", "--dry-run"]);
+    expect(dry.stdout).toContain("predicted conflicts: src/app.txt (with the base)");
+    expect(git(repo.root, "rev-parse", "HEAD")).toBe(head);
+
     const result = await tower(repo.root, ["merge", "A"]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("merge of A conflicts in src/app.txt: aborted");
@@ -201,7 +237,10 @@ describe("tower merge", () => {
     expect(git(repo.root, "rev-parse", "feature/stream-A-foundation")).toBe(branchHead);
     expect(git(wt("A"), "status", "--porcelain")).toBe(worktreeStatus);
     expect(await fsp.readFile(path.join(wt("A"), "notes.txt"), "utf8")).toBe("uncommitted notes\n");
-    expect((await orchestrator()).A).toMatchObject({ status: "merge_failed", merge_error: { kind: "conflict", files: ["src/app.txt"] } });
+    expect((await orchestrator()).A).toMatchObject({
+      status: "merge_failed",
+      merge_error: { kind: "conflict", files: ["src/app.txt"] },
+    });
   });
 
   it("rolls back a merge whose validation fails, keeping the branch and worktree", async () => {
@@ -213,7 +252,9 @@ describe("tower merge", () => {
     expect(git(repo.root, "rev-parse", "HEAD")).toBe(head);
     expect(existsSync(path.join(repo.root, "src/bad.txt"))).toBe(false);
     expect(existsSync(wt("A"))).toBe(true);
-    expect(git(repo.root, "branch", "--list", "feature/stream-A-foundation")).toContain("feature/stream-A-foundation");
+    expect(git(repo.root, "branch", "--list", "feature/stream-A-foundation")).toContain(
+      "feature/stream-A-foundation",
+    );
     expect((await orchestrator()).A).toMatchObject({
       status: "merge_failed",
       merge_error: { kind: "validation", command: "! grep -rq BROKEN src", rolled_back: true },
@@ -229,10 +270,16 @@ describe("tower merge", () => {
     await fsp.writeFile(path.join(wt("A"), "src/wip.txt"), "work in progress\n");
     const result = await tower(repo.root, ["merge", "A"]);
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain(`worktree ${wt("A")} kept: 1 uncommitted or untracked file (src/wip.txt)`);
+    expect(result.stdout).toContain(
+      `worktree ${wt("A")} kept: 1 uncommitted or untracked file (src/wip.txt)`,
+    );
     expect(result.stdout).toContain("branch feature/stream-A-foundation kept");
-    expect(await fsp.readFile(path.join(wt("A"), "src/wip.txt"), "utf8")).toBe("work in progress\n");
-    expect(git(repo.root, "branch", "--list", "feature/stream-A-foundation")).toContain("feature/stream-A-foundation");
+    expect(await fsp.readFile(path.join(wt("A"), "src/wip.txt"), "utf8")).toBe(
+      "work in progress\n",
+    );
+    expect(git(repo.root, "branch", "--list", "feature/stream-A-foundation")).toContain(
+      "feature/stream-A-foundation",
+    );
   });
 
   it("--all merges completed streams in merge order and stops at the first failure", async () => {
@@ -240,13 +287,22 @@ describe("tower merge", () => {
     await startAndComplete("B", ["src/b.txt", "BROKEN\n"]);
     await startAndComplete("E", ["e.txt", "e\n"]);
     await tower(repo.root, ["approve", "review"]);
+    const dry = await tower(repo.root, ["merge", "--all", "--dry-run"]);
+    expect(dry.stdout.match(/^merge [ABE] /gm)).toEqual(["merge A ", "merge B ", "merge E "]);
+    expect(dry.stdout).toContain("E merges after A (completed)");
     const result = await tower(repo.root, ["merge", "--all"]);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain("merged A");
     expect(result.stderr).toContain("`! grep -rq BROKEN src` failed");
     const streams = await orchestrator();
-    expect([streams.A?.status, streams.B?.status, streams.E?.status]).toEqual(["merged", "merge_failed", "completed"]);
-    expect(git(repo.root, "log", "--format=%s", "-3").split("\n")[0]).toBe("Merge stream A: Foundation");
+    expect([streams.A?.status, streams.B?.status, streams.E?.status]).toEqual([
+      "merged",
+      "merge_failed",
+      "completed",
+    ]);
+    expect(git(repo.root, "log", "--format=%s", "-3").split("\n")[0]).toBe(
+      "Merge stream A: Foundation",
+    );
   });
 });
 
@@ -262,8 +318,12 @@ describe("checkpoints and handoffs from git", () => {
     await fsp.rm(path.join(repo.root, "src/app.txt"));
     const failed = await tower(repo.root, ["checkpoint", "run", "smoke"]);
     expect(failed.code).toBe(1);
-    expect(failed.stderr).toContain("checkpoint smoke failed: `test -f src/app.txt` ended with exit 1");
-    const status = JSON.parse((await tower(repo.root, ["status", "--json"])).stdout) as { checkpoints: { id: string; status: string }[] };
+    expect(failed.stderr).toContain(
+      "checkpoint smoke failed: `test -f src/app.txt` ended with exit 1",
+    );
+    const status = JSON.parse((await tower(repo.root, ["status", "--json"])).stdout) as {
+      checkpoints: { id: string; status: string }[];
+    };
     expect(status.checkpoints).toEqual([
       { id: "review", status: "approved", depends_on: [] },
       { id: "smoke", status: "failed", depends_on: ["review"] },
@@ -273,17 +333,40 @@ describe("checkpoints and handoffs from git", () => {
   });
 
   it("fills a handoff from git: commit subjects, new and removed exports, last validation", async () => {
-    await fsp.writeFile(path.join(repo.root, "src/api.ts"), "export function charge(amount: number) {}\nexport const LIMIT = 5;\n");
+    await fsp.writeFile(
+      path.join(repo.root, "src/api.ts"),
+      "export function charge(amount: number) {}\nexport const LIMIT = 5;\n",
+    );
     await fsp.writeFile(path.join(repo.root, "src/models.py"), "def old_helper():\n    pass\n");
     git(repo.root, "add", ".");
     git(repo.root, "commit", "-q", "-m", "api");
     await tower(repo.root, ["start", "A"]);
-    await commitIn("A", "src/api.ts", "export function charge(amount: number, currency: string) {}\nexport class Refund {}\n", "Add refunds");
-    await commitIn("A", "src/models.py", "def old_helper():\n    pass\n\nclass Invoice:\n    pass\n", "Add invoices");
-    const result = await tower(repo.root, ["handoff", "--from", "A1", "--to", "E1,E2", "--note", "charge needs a currency now"]);
+    await commitIn(
+      "A",
+      "src/api.ts",
+      "export function charge(amount: number, currency: string) {}\nexport class Refund {}\n",
+      "Add refunds",
+    );
+    await commitIn(
+      "A",
+      "src/models.py",
+      "def old_helper():\n    pass\n\nclass Invoice:\n    pass\n",
+      "Add invoices",
+    );
+    const result = await tower(repo.root, [
+      "handoff",
+      "--from",
+      "A1",
+      "--to",
+      "E1,E2",
+      "--note",
+      "charge needs a currency now",
+    ]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain("(details read from git where not given)");
-    const file = (await readJson(path.join(repo.stateDir, "handoffs.json"))) as { handoffs: Record<string, unknown>[] };
+    const file = (await readJson(path.join(repo.stateDir, "handoffs.json"))) as {
+      handoffs: Record<string, unknown>[];
+    };
     expect(file.handoffs[0]).toMatchObject({
       from_agent: "A1",
       to_agents: ["E1", "E2"],
@@ -303,6 +386,9 @@ describe("checkpoints and handoffs from git", () => {
     expect(summary).toContain("- Add refunds");
     expect(summary).toContain("### Breaking changes\n- src/api.ts: charge changed");
     const log = await readJsonlFile(path.join(repo.stateDir, "agent_activity.jsonl"));
-    expect(log.at(-1)).toMatchObject({ action: "handoff", summaries: ["handoffs/E1.md", "handoffs/E2.md"] });
+    expect(log.at(-1)).toMatchObject({
+      action: "handoff",
+      summaries: ["handoffs/E1.md", "handoffs/E2.md"],
+    });
   });
 });

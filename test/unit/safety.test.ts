@@ -20,13 +20,16 @@ describe("destructive git commands", () => {
     const found: string[] = [];
     for (const file of files.filter((f) => f.includes(`${path.sep}engine${path.sep}`))) {
       const text = readFileSync(file, "utf8");
-      for (const pattern of forbidden) if (pattern.test(text)) found.push(`${path.relative(PROJECT_ROOT, file)}: ${pattern}`);
+      for (const pattern of forbidden)
+        if (pattern.test(text)) found.push(`${path.relative(PROJECT_ROOT, file)}: ${pattern}`);
     }
     expect(found).toEqual([]);
   });
   it("git runs only from src/engine/git", () => {
     const outside = files.filter(
-      (f) => !f.includes(`${path.sep}engine${path.sep}git${path.sep}`) && /simple-git|from "node:child_process"|execFile\(\s*"git"/.test(readFileSync(f, "utf8")),
+      (f) =>
+        !f.includes(`${path.sep}engine${path.sep}git${path.sep}`) &&
+        /simple-git|from "node:child_process"|execFile\(\s*"git"/.test(readFileSync(f, "utf8")),
     );
     expect(outside.map((f) => path.relative(PROJECT_ROOT, f))).toEqual([]);
   });

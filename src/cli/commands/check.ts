@@ -1,8 +1,8 @@
 import path from "node:path";
 import type { Command } from "commander";
 import { locateRepo } from "../../engine/git/index.js";
-import { PLAN_FILE } from "../../engine/project.js";
 import { formatIssue, loadPlan, type Plan, PlanError, phases } from "../../engine/plan/index.js";
+import { PLAN_FILE } from "../../engine/project.js";
 import { resolveStateDir, StateStore } from "../../engine/state/index.js";
 import { CliError } from "../errors.js";
 

@@ -7,15 +7,23 @@ export function registerCheckpoint(program: Command): void {
   const checkpoint = program.command("checkpoint").description("checkpoint gates");
   checkpoint
     .command("run")
-    .description("run a checkpoint's `run:` command in the main worktree and record passed or failed")
+    .description(
+      "run a checkpoint's `run:` command in the main worktree and record passed or failed",
+    )
     .argument("<checkpoint>", "checkpoint id from streams.yaml")
     .action(async (id: string) => {
       const context = await loadContext();
-      const result = await runCheckpoint(context, id, { onLine: (line) => process.stdout.write(`  ${line}\n`) });
+      const result = await runCheckpoint(context, id, {
+        onLine: (line) => process.stdout.write(`  ${line}\n`),
+      });
       reportRecoveries(context);
       if (!result.passed) {
-        const how = result.run.signal ? `signal ${result.run.signal}` : `exit ${result.run.exitCode}`;
-        throw new CliError(`checkpoint ${id} failed: \`${result.run.command}\` ended with ${how} (log: ${result.logFile})`);
+        const how = result.run.signal
+          ? `signal ${result.run.signal}`
+          : `exit ${result.run.exitCode}`;
+        throw new CliError(
+          `checkpoint ${id} failed: \`${result.run.command}\` ended with ${how} (log: ${result.logFile})`,
+        );
       }
       process.stdout.write(`checkpoint ${id} passed\n`);
     });

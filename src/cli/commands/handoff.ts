@@ -23,9 +23,24 @@ export function registerHandoff(program: Command): void {
     )
     .option("--from <agent>", "agent handing off (default: $TOWER_AGENT_ID)")
     .option("--to <agents>", "receiving agents, comma-separated or repeated", collect, [])
-    .option("--task <text>", "a completed task (repeatable; default: the stream's commit subjects)", collect, [])
-    .option("--interface <text>", "a new interface (repeatable; default: exported names the stream added)", collect, [])
-    .option("--breaking <text>", "a breaking change (repeatable; default: exported names removed or changed)", collect, [])
+    .option(
+      "--task <text>",
+      "a completed task (repeatable; default: the stream's commit subjects)",
+      collect,
+      [],
+    )
+    .option(
+      "--interface <text>",
+      "a new interface (repeatable; default: exported names the stream added)",
+      collect,
+      [],
+    )
+    .option(
+      "--breaking <text>",
+      "a breaking change (repeatable; default: exported names removed or changed)",
+      collect,
+      [],
+    )
     .option("--tests <status>", "test status (default: the stream's last validation run)")
     .option("--note <text>", "free notes")
     .action(async (options: HandoffOptions) => {
@@ -36,9 +51,13 @@ export function registerHandoff(program: Command): void {
       const context = await loadContext();
       const stream = streamOfAgent(context.plan, from);
       const needsGit =
-        !options.task.length || !options.interface.length || !options.breaking.length || !options.tests;
+        !options.task.length ||
+        !options.interface.length ||
+        !options.breaking.length ||
+        !options.tests;
       const facts = stream && needsGit ? await handoffFactsFromGit(context, stream) : undefined;
-      const pick = (given: string[], fromGit: string[] | undefined) => (given.length ? given : (fromGit ?? []));
+      const pick = (given: string[], fromGit: string[] | undefined) =>
+        given.length ? given : (fromGit ?? []);
       const handoff = await recordHandoff(context.plan, context.store, {
         from,
         to,

@@ -9,10 +9,18 @@ export function formatMergePlan(plan: MergePlan): string {
   const out = [
     `merge ${plan.id} (${plan.name}): ${plan.branch ?? "(no branch)"} into ${plan.base ?? "(no base)"}`,
     `  merge order: ${plan.mergeOrder.map((id) => (id === plan.id ? `[${id}]` : id)).join(" ")}`,
-    `  predicted conflicts: ${plan.predictedConflicts.length ? plan.predictedConflicts.join(", ") : "none"}`,
+    `  predicted conflicts: ${
+      plan.predictedConflicts.length
+        ? `${plan.predictedConflicts.join(", ")} (with ${plan.conflictsWith.length ? plan.conflictsWith.join(", ") : "the base"})`
+        : "none"
+    }`,
     `  validation: ${plan.validate.length ? plan.validate.map((c) => `\`${c}\``).join(", then ") : "none configured"}`,
   ];
-  out.push(plan.blockers.length ? `  cannot merge now:\n${plan.blockers.map((b) => `    - ${b}`).join("\n")}` : "  ready to merge");
+  out.push(
+    plan.blockers.length
+      ? `  cannot merge now:\n${plan.blockers.map((b) => `    - ${b}`).join("\n")}`
+      : "  ready to merge",
+  );
   return `${out.join("\n")}\n`;
 }
 
@@ -47,10 +55,15 @@ async function mergeOne(context: Project, id: string): Promise<void> {
 export function registerMerge(program: Command): void {
   program
     .command("merge")
-    .description("merge a completed stream into the base branch, validate, and clean up what is safe to remove")
+    .description(
+      "merge a completed stream into the base branch, validate, and clean up what is safe to remove",
+    )
     .argument("[stream]", "stream id")
     .option("--all", "merge every completed stream in merge order, stopping at the first failure")
-    .option("--dry-run", "show the merge order, predicted conflicts and validation commands; change nothing")
+    .option(
+      "--dry-run",
+      "show the merge order, predicted conflicts and validation commands; change nothing",
+    )
     .action(async (id: string | undefined, options: { all?: boolean; dryRun?: boolean }) => {
       if (!id && !options.all) throw usageError("tower merge needs a stream id, or --all");
       if (id && options.all) throw usageError("give a stream id or --all, not both");

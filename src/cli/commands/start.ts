@@ -16,10 +16,15 @@ export function registerStart(program: Command): void {
         try {
           const result = await startStream(context, id);
           const how = result.reused ? "reusing its worktree" : "new worktree";
-          process.stdout.write(`started ${id} on ${result.branch} in ${result.worktree} (${how})\n`);
+          process.stdout.write(
+            `started ${id} on ${result.branch} in ${result.worktree} (${how})\n`,
+          );
           for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);
         } catch (error) {
-          failures.push({ message: error instanceof Error ? error.message : String(error), code: exitCodeOf(error) });
+          failures.push({
+            message: error instanceof Error ? error.message : String(error),
+            code: exitCodeOf(error),
+          });
         }
       }
       reportRecoveries(context);
@@ -33,7 +38,9 @@ export function registerStart(program: Command): void {
 export function registerComplete(program: Command): void {
   program
     .command("complete")
-    .description("mark a stream's work done: it waits to be merged, and streams that depend on it can start")
+    .description(
+      "mark a stream's work done: it waits to be merged, and streams that depend on it can start",
+    )
     .argument("<stream>", "stream id")
     .action(async (id: string) => {
       const context = await loadContext();
@@ -46,7 +53,9 @@ export function registerComplete(program: Command): void {
           : "no other stream can start because of this yet\n",
       );
       if (result.uncommitted.length) {
-        const files = result.uncommitted.slice(0, 5).join(", ") + (result.uncommitted.length > 5 ? ", ..." : "");
+        const files =
+          result.uncommitted.slice(0, 5).join(", ") +
+          (result.uncommitted.length > 5 ? ", ..." : "");
         process.stderr.write(
           `warning: ${id}'s worktree has ${result.uncommitted.length} uncommitted file(s) (${files}): a merge includes only committed work\n`,
         );

@@ -3,7 +3,9 @@ import { git, lines } from "./run.js";
 
 /** Subjects of the commits on `branch` that are not on `base`, oldest first. */
 export async function commitSubjects(cwd: string, base: string, branch: string): Promise<string[]> {
-  return lines(await git(cwd, ["log", "--reverse", "--no-merges", "--format=%s", `${base}..${branch}`, "--"]));
+  return lines(
+    await git(cwd, ["log", "--reverse", "--no-merges", "--format=%s", `${base}..${branch}`, "--"]),
+  );
 }
 
 /** The diff of `branch` against its merge base with `base`, without context lines. */

@@ -14,10 +14,13 @@ export interface RepoLocation {
  * worktree is the one that owns the common git directory (`git rev-parse --git-common-dir`).
  */
 export async function locateRepo(cwd: string): Promise<RepoLocation> {
-  const result = await runGit(cwd, ["rev-parse", "--path-format=absolute", "--show-toplevel", "--git-common-dir"]).catch(
-    () => undefined,
-  );
-  if (!result || result.exitCode !== 0) {
+  const result = await runGit(cwd, [
+    "rev-parse",
+    "--path-format=absolute",
+    "--show-toplevel",
+    "--git-common-dir",
+  ]).catch(() => undefined);
+  if (result?.exitCode !== 0) {
     throw new GitError(
       `${cwd} is not inside a git repository: run tower from your project's repository (or \`git init\` first)`,
       ["rev-parse"],
@@ -41,14 +44,25 @@ export async function currentBranch(worktreeRoot: string): Promise<string | unde
 
 /** The path of `.git/info/exclude` shared by all worktrees of the repository. */
 export async function infoExcludePath(worktreeRoot: string): Promise<string> {
-  const out = await git(worktreeRoot, ["rev-parse", "--path-format=absolute", "--git-path", "info/exclude"]);
+  const out = await git(worktreeRoot, [
+    "rev-parse",
+    "--path-format=absolute",
+    "--git-path",
+    "info/exclude",
+  ]);
   return out.trim();
 }
 
 /** The commit a ref names, or undefined when it names none (`git rev-parse --verify`). */
 export async function resolveCommit(cwd: string, ref: string): Promise<string | undefined> {
   if (ref.startsWith("-")) return undefined;
-  const result = await runGit(cwd, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`]);
+  const result = await runGit(cwd, [
+    "rev-parse",
+    "--verify",
+    "--quiet",
+    "--end-of-options",
+    `${ref}^{commit}`,
+  ]);
   return result.exitCode === 0 ? result.stdout.trim() : undefined;
 }
 

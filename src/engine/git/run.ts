@@ -30,11 +30,15 @@ export async function runGit(cwd: string, args: readonly string[]): Promise<GitR
   let stderr = "";
   const git = simpleGit({
     baseDir: cwd,
+    // Resolve when git's output pipes close, not 50 ms after it exits: under load the default
+    // lost the tail of large outputs (a `git diff` cut at a 4 KiB boundary).
+    completion: { onClose: true, onExit: false },
     errors(error, result) {
       exitCode = result.exitCode;
       stderr = Buffer.concat(result.stdErr).toString("utf8");
       // A spawn failure (no git, no folder) stays an error; a git exit code is data.
-      if (error instanceof Error && result.exitCode === 0 && result.stdErr.length === 0) return error;
+      if (error instanceof Error && result.exitCode === 0 && result.stdErr.length === 0)
+        return error;
       return undefined;
     },
   });
@@ -42,7 +46,12 @@ export async function runGit(cwd: string, args: readonly string[]): Promise<GitR
     const stdout = await git.raw(["--no-optional-locks", ...args]);
     return { stdout, stderr, exitCode };
   } catch (error) {
-    throw new GitError(`cannot run git ${args.join(" ")} in ${cwd}: ${(error as Error).message}`, args, stderr, null);
+    throw new GitError(
+      `cannot run git ${args.join(" ")} in ${cwd}: ${(error as Error).message}`,
+      args,
+      stderr,
+      null,
+    );
   }
 }
 
@@ -51,7 +60,12 @@ export async function git(cwd: string, args: readonly string[]): Promise<string>
   const result = await runGit(cwd, args);
   if (result.exitCode !== 0) {
     const detail = result.stderr.trim().split("\n")[0] || `exit code ${result.exitCode}`;
-    throw new GitError(`git ${args.join(" ")} failed: ${detail}`, args, result.stderr, result.exitCode);
+    throw new GitError(
+      `git ${args.join(" ")} failed: ${detail}`,
+      args,
+      result.stderr,
+      result.exitCode,
+    );
   }
   return result.stdout;
 }

@@ -1,5 +1,6 @@
 /** Worktrees: list, create, inspect and (only when clean) remove. */
 import path from "node:path";
+import { worktreeStatus } from "./diff.js";
 import { git, lines, runGit } from "./run.js";
 
 export interface WorktreeInfo {
@@ -21,7 +22,8 @@ export async function listWorktrees(cwd: string): Promise<WorktreeInfo[]> {
       current = { path: path.resolve(line.slice(9)), bare: false, detached: false };
       result.push(current);
     } else if (current && line.startsWith("HEAD ")) current.head = line.slice(5);
-    else if (current && line.startsWith("branch ")) current.branch = line.slice(7).replace(/^refs\/heads\//, "");
+    else if (current && line.startsWith("branch "))
+      current.branch = line.slice(7).replace(/^refs\/heads\//, "");
     else if (current && line === "bare") current.bare = true;
     else if (current && line === "detached") current.detached = true;
   }
@@ -56,22 +58,13 @@ export interface WorktreeChanges {
   untracked: string[];
 }
 
-/** What is not committed in a worktree (`git status --porcelain`). */
+/** What is not committed in a worktree (`git status`). */
 export async function worktreeChanges(worktree: string): Promise<WorktreeChanges> {
-  const out = await git(worktree, ["status", "--porcelain=v1", "-z", "--untracked-files=all"]);
-  const modified: string[] = [];
-  const untracked: string[] = [];
-  const entries = out.split("\0");
-  for (let i = 0; i < entries.length; i++) {
-    const entry = entries[i];
-    if (!entry) continue;
-    const code = entry.slice(0, 2);
-    const file = entry.slice(3);
-    if (code === "??") untracked.push(file);
-    else modified.push(file);
-    if (code.startsWith("R") || code.startsWith("C")) i++; // the rename's source follows
-  }
-  return { modified, untracked };
+  const entries = await worktreeStatus(worktree);
+  return {
+    modified: entries.filter((e) => !e.untracked).map((e) => e.path),
+    untracked: entries.filter((e) => e.untracked).map((e) => e.path),
+  };
 }
 
 export const isClean = (changes: WorktreeChanges): boolean =>
@@ -81,7 +74,12 @@ export const isClean = (changes: WorktreeChanges): boolean =>
  * Removes a worktree without `--force`: git itself refuses one with uncommitted or untracked
  * changes. Returns git's reason when it refused.
  */
-export async function removeWorktree(mainRoot: string, folder: string): Promise<string | undefined> {
+export async function removeWorktree(
+  mainRoot: string,
+  folder: string,
+): Promise<string | undefined> {
   const result = await runGit(mainRoot, ["worktree", "remove", "--", folder]);
-  return result.exitCode === 0 ? undefined : lines(result.stderr).join(" ") || `exit code ${result.exitCode}`;
+  return result.exitCode === 0
+    ? undefined
+    : lines(result.stderr).join(" ") || `exit code ${result.exitCode}`;
 }

@@ -22,18 +22,30 @@ export async function runCheckpoint(
   const { plan, store, repo } = project;
   const checkpoint = plan.checkpoints.find((c) => c.id === id);
   if (!checkpoint) {
-    throw new UnknownIdError(`unknown checkpoint "${id}" (known: ${plan.checkpoints.map((c) => c.id).join(", ") || "none"})`);
+    throw new UnknownIdError(
+      `unknown checkpoint "${id}" (known: ${plan.checkpoints.map((c) => c.id).join(", ") || "none"})`,
+    );
   }
   if (!checkpoint.run) {
-    const how = checkpoint.approval ? `is approved by a human: \`tower approve ${id}\`` : "passes by itself when its dependencies pass";
+    const how = checkpoint.approval
+      ? `is approved by a human: \`tower approve ${id}\``
+      : "passes by itself when its dependencies pass";
     throw new RefusedError(`checkpoint "${id}" has no \`run:\` command; it ${how}`);
   }
   const view = checkpointViews(plan, await store.read("checkpoints")).find((v) => v.id === id);
   if (view && view.waiting_for.length > 0) {
-    throw new RefusedError(`checkpoint "${id}" cannot run yet: waiting for ${view.waiting_for.join(", ")} to pass`);
+    throw new RefusedError(
+      `checkpoint "${id}" cannot run yet: waiting for ${view.waiting_for.join(", ")} to pass`,
+    );
   }
   const logFile = store.path(path.join("logs", `checkpoint-${id}.log`));
-  await store.appendActivity({ agent: TOWER_AGENT, stream: "", action: "checkpoint_started", checkpoint: id, command: checkpoint.run });
+  await store.appendActivity({
+    agent: TOWER_AGENT,
+    stream: "",
+    action: "checkpoint_started",
+    checkpoint: id,
+    command: checkpoint.run,
+  });
   const result = await runCommands([checkpoint.run], {
     cwd: repo.mainRoot,
     logFile,
@@ -41,12 +53,25 @@ export async function runCheckpoint(
   });
   const run = result.runs[0]!;
   const now = new Date();
-  const note = result.ok ? `\`${checkpoint.run}\` exited 0` : `\`${checkpoint.run}\` failed (${run.signal ? `signal ${run.signal}` : `exit ${run.exitCode}`})`;
+  const note = result.ok
+    ? `\`${checkpoint.run}\` exited 0`
+    : `\`${checkpoint.run}\` failed (${run.signal ? `signal ${run.signal}` : `exit ${run.exitCode}`})`;
   await store.update("checkpoints", (file) => {
-    file.checkpoints[id] = { status: result.ok ? "passed" : "failed", updated: toUtcIso(now), by: TOWER_AGENT, note };
+    file.checkpoints[id] = {
+      status: result.ok ? "passed" : "failed",
+      updated: toUtcIso(now),
+      by: TOWER_AGENT,
+      note,
+    };
   });
   await store.appendActivity(
-    { agent: TOWER_AGENT, stream: "", action: result.ok ? "checkpoint_passed" : "checkpoint_failed", checkpoint: id, exit_code: run.exitCode ?? null },
+    {
+      agent: TOWER_AGENT,
+      stream: "",
+      action: result.ok ? "checkpoint_passed" : "checkpoint_failed",
+      checkpoint: id,
+      exit_code: run.exitCode ?? null,
+    },
     now,
   );
   return { id, passed: result.ok, run, logFile };

@@ -32,7 +32,9 @@ export async function mergeBlockers(
     .map((cp) => views.find((v) => v.id === cp))
     .filter((v) => v !== undefined && !isSatisfied(v.status));
   if (gates.length > 0) {
-    blockers.push(`${id} requires checkpoint ${gates.map((g) => `${g?.id} (${g?.status})`).join(", ")} to pass first`);
+    blockers.push(
+      `${id} requires checkpoint ${gates.map((g) => `${g?.id} (${g?.status})`).join(", ")} to pass first`,
+    );
   }
   if (!recorded?.branch || !(await branchExists(repo.mainRoot, recorded.branch))) {
     blockers.push(`${id}'s branch ${recorded?.branch ?? "(none recorded)"} does not exist`);
@@ -42,13 +44,18 @@ export async function mergeBlockers(
   } else {
     const checkedOut = await currentBranch(repo.mainRoot);
     if (checkedOut !== base) {
-      blockers.push(`the main worktree ${repo.mainRoot} is on ${checkedOut ?? "a detached HEAD"}, not the base branch ${base}: check out ${base} there`);
+      blockers.push(
+        `the main worktree ${repo.mainRoot} is on ${checkedOut ?? "a detached HEAD"}, not the base branch ${base}: check out ${base} there`,
+      );
     }
   }
   const changes = await worktreeChanges(repo.mainRoot);
   if (changes.modified.length > 0) {
-    const files = changes.modified.slice(0, 5).join(", ") + (changes.modified.length > 5 ? ", ..." : "");
-    blockers.push(`the main worktree has uncommitted changes (${files}): commit or stash them first`);
+    const files =
+      changes.modified.slice(0, 5).join(", ") + (changes.modified.length > 5 ? ", ..." : "");
+    blockers.push(
+      `the main worktree has uncommitted changes (${files}): commit or stash them first`,
+    );
   }
   return blockers;
 }

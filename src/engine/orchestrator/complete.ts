@@ -15,7 +15,11 @@ export interface CompleteResult {
   uncommitted: string[];
 }
 
-export async function completeStream(project: Project, id: string, now = new Date()): Promise<CompleteResult> {
+export async function completeStream(
+  project: Project,
+  id: string,
+  now = new Date(),
+): Promise<CompleteResult> {
   const { plan, store } = project;
   findStream(plan, id);
   let before: string[] = [];
@@ -24,9 +28,11 @@ export async function completeStream(project: Project, id: string, now = new Dat
   await store.update("orchestrator", async (file) => {
     const recorded = file.streams[id];
     const status = recorded?.status ?? "pending";
-    if (!recorded || status === "pending") throw new RefusedError(`${id} has not started: start it with \`tower start ${id}\``);
+    if (!recorded || status === "pending")
+      throw new RefusedError(`${id} has not started: start it with \`tower start ${id}\``);
     if (status === "merged") throw new RefusedError(`${id} is already merged`);
-    if (status === "completed") throw new RefusedError(`${id} is already completed: merge it with \`tower merge ${id}\``);
+    if (status === "completed")
+      throw new RefusedError(`${id} is already completed: merge it with \`tower merge ${id}\``);
     const startable = () =>
       startability(plan, streamStatuses(plan, file))
         .filter((s) => s.canStart)

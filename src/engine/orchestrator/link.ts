@@ -29,7 +29,10 @@ export async function linkStateDir(
   await excludeFromGit(mainRoot, relative);
   try {
     const stat = await fsp.lstat(link);
-    if (stat.isSymbolicLink() && path.resolve(path.dirname(link), await fsp.readlink(link)) === path.resolve(stateDir)) {
+    if (
+      stat.isSymbolicLink() &&
+      path.resolve(path.dirname(link), await fsp.readlink(link)) === path.resolve(stateDir)
+    ) {
       return undefined;
     }
     return `${link} already exists and is not a link to ${stateDir}: left as it is (scripts in this worktree will not see the shared state there)`;

@@ -3,11 +3,11 @@
  * with `git merge-tree` on the base as it will be when the stream's turn comes (the streams merged
  * before it in the same run chained in with `git commit-tree`), touching no ref and no worktree.
  */
-import { commitTree, mergeTree, resolveCommit } from "../git/index.js";
+import { predictMergeOrder } from "../conflicts/index.js";
+import { resolveCommit } from "../git/index.js";
 import { mergeOrder } from "../plan/index.js";
 import type { Project } from "../project.js";
 import { mergeBlockers } from "./checks.js";
-import { mergeMessage } from "./merge.js";
 import { findStream } from "./streams.js";
 
 export interface MergePlan {
@@ -17,6 +17,8 @@ export interface MergePlan {
   base: string | undefined;
   mergeOrder: string[];
   predictedConflicts: string[];
+  /** Earlier streams of the same run whose changes those conflicts are with (none: with the base). */
+  conflictsWith: string[];
   validate: string[];
   /** Why it cannot merge now; empty when it can. */
   blockers: string[];
@@ -25,30 +27,36 @@ export interface MergePlan {
 /** The plan for one stream, or for every stream `tower merge --all` would take, in order. */
 export async function planMerge(project: Project, id?: string): Promise<MergePlan[]> {
   const { plan, store, repo, base } = project;
-  const [state, checkpoints] = await Promise.all([store.read("orchestrator"), store.read("checkpoints")]);
+  const [state, checkpoints] = await Promise.all([
+    store.read("orchestrator"),
+    store.read("checkpoints"),
+  ]);
   const order = mergeOrder(plan);
   const ids = id
     ? [findStream(plan, id).id]
     : order.filter((s) => ["completed", "merge_failed"].includes(state.streams[s]?.status ?? ""));
-  let chained = base ? await resolveCommit(repo.mainRoot, base) : undefined;
+  const candidates = ids.flatMap((sid) => {
+    const branch = state.streams[sid]?.branch;
+    return branch ? [{ id: sid, branch }] : [];
+  });
+  const existing: typeof candidates = [];
+  for (const c of candidates) if (await resolveCommit(repo.mainRoot, c.branch)) existing.push(c);
+  const predicted =
+    base && (await resolveCommit(repo.mainRoot, base))
+      ? await predictMergeOrder(repo.mainRoot, base, existing)
+      : [];
   const plans: MergePlan[] = [];
   for (const sid of ids) {
     const stream = findStream(plan, sid);
-    const branch = state.streams[sid]?.branch ?? undefined;
-    const tip = branch ? await resolveCommit(repo.mainRoot, branch) : undefined;
-    let predictedConflicts: string[] = [];
-    if (chained && tip) {
-      const predicted = await mergeTree(repo.mainRoot, chained, tip);
-      predictedConflicts = predicted.conflicts;
-      if (predicted.clean) chained = await commitTree(repo.mainRoot, predicted.tree, [chained, tip], mergeMessage(stream));
-    }
+    const prediction = predicted.find((p) => p.stream === sid);
     plans.push({
       id: sid,
       name: stream.name,
-      branch,
+      branch: state.streams[sid]?.branch ?? undefined,
       base,
       mergeOrder: order,
-      predictedConflicts,
+      predictedConflicts: prediction?.conflictFiles ?? [],
+      conflictsWith: prediction?.conflictsWith ?? [],
       validate: plan.validate,
       blockers: await mergeBlockers(project, stream, state, checkpoints),
     });

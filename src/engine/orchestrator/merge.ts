@@ -8,7 +8,14 @@
 import { constants, promises as fsp } from "node:fs";
 import path from "node:path";
 import { RefusedError } from "../errors.js";
-import { deleteMergedBranch, headCommit, mergeNoFf, removeWorktree, resetKeep, worktreeChanges } from "../git/index.js";
+import {
+  deleteMergedBranch,
+  headCommit,
+  mergeNoFf,
+  removeWorktree,
+  resetKeep,
+  worktreeChanges,
+} from "../git/index.js";
 import { mergeOrder, type StreamSpec } from "../plan/index.js";
 import type { Project } from "../project.js";
 import { lockExclusive, unlock } from "../state/flock.js";
@@ -29,7 +36,14 @@ export interface Cleanup {
 export type MergeResult =
   | { id: string; outcome: "merged"; commit: string; cleanup: Cleanup }
   | { id: string; outcome: "conflict"; files: string[]; message: string }
-  | { id: string; outcome: "validation_failed"; command: string; tail: string[]; rolledBack: boolean; message: string }
+  | {
+      id: string;
+      outcome: "validation_failed";
+      command: string;
+      tail: string[];
+      rolledBack: boolean;
+      message: string;
+    }
   | { id: string; outcome: "refused"; message: string };
 
 export interface MergeHooks {
@@ -41,7 +55,8 @@ export interface MergeHooks {
 const ACTIVITY_LINES = 200;
 
 export const mergeMessage = (stream: StreamSpec) => `Merge stream ${stream.id}: ${stream.name}`;
-export const mergeLogPath = (project: Project, id: string) => project.store.path(path.join("logs", `merge-${id}.log`));
+export const mergeLogPath = (project: Project, id: string) =>
+  project.store.path(path.join("logs", `merge-${id}.log`));
 
 /** One merge at a time per repository, whichever process runs it. */
 async function withMergeLock<T>(project: Project, body: () => Promise<T>): Promise<T> {
@@ -57,39 +72,69 @@ async function withMergeLock<T>(project: Project, body: () => Promise<T>): Promi
   }
 }
 
-async function record(project: Project, id: string, change: (entry: OrchestratorStream) => void): Promise<void> {
+async function record(
+  project: Project,
+  id: string,
+  change: (entry: OrchestratorStream) => void,
+): Promise<void> {
   await project.store.update("orchestrator", (file) => {
     const entry = file.streams[id];
     if (entry) change(entry);
   });
 }
 
-export async function mergeStream(project: Project, id: string, hooks: MergeHooks = {}): Promise<MergeResult> {
+export async function mergeStream(
+  project: Project,
+  id: string,
+  hooks: MergeHooks = {},
+): Promise<MergeResult> {
   const stream = findStream(project.plan, id);
   return withMergeLock(project, async () => {
     const { store, repo } = project;
-    const [state, checkpoints] = await Promise.all([store.read("orchestrator"), store.read("checkpoints")]);
+    const [state, checkpoints] = await Promise.all([
+      store.read("orchestrator"),
+      store.read("checkpoints"),
+    ]);
     const blockers = await mergeBlockers(project, stream, state, checkpoints);
     if (blockers.length > 0) refuseWith(blockers);
     const entry = state.streams[id]!;
     const branch = entry.branch!;
     const before = await headCommit(repo.mainRoot);
-    await store.appendActivity({ agent: TOWER_AGENT, stream: id, action: "merge_started", branch, base: project.base });
+    await store.appendActivity({
+      agent: TOWER_AGENT,
+      stream: id,
+      action: "merge_started",
+      branch,
+      base: project.base,
+    });
 
     const merged = await mergeNoFf(repo.mainRoot, branch, mergeMessage(stream));
     if (!merged.ok) {
       await record(project, id, (e) => {
         e.status = "merge_failed";
-        e.merge_error = { kind: "conflict", files: merged.conflicts, message: merged.message, at: toUtcIso(new Date()) };
+        e.merge_error = {
+          kind: "conflict",
+          files: merged.conflicts,
+          message: merged.message,
+          at: toUtcIso(new Date()),
+        };
       });
-      await store.appendActivity({ agent: TOWER_AGENT, stream: id, action: "merge_failed", reason: "conflict", files: merged.conflicts });
+      await store.appendActivity({
+        agent: TOWER_AGENT,
+        stream: id,
+        action: "merge_failed",
+        reason: "conflict",
+        files: merged.conflicts,
+      });
       return { id, outcome: "conflict", files: merged.conflicts, message: merged.message };
     }
 
     // Activity lines are appended one after another, in output order.
     let logged = Promise.resolve();
     const log = (entry: Parameters<typeof store.appendActivity>[0]) => {
-      logged = logged.then(() => store.appendActivity(entry).then(() => undefined)).catch(() => undefined);
+      logged = logged
+        .then(() => store.appendActivity(entry).then(() => undefined))
+        .catch(() => undefined);
     };
     const lineCounts = new Map<string, number>();
     const validation = await runCommands(project.plan.validate, {
@@ -103,7 +148,8 @@ export async function mergeStream(project: Project, id: string, hooks: MergeHook
         hooks.onLine?.(command, line);
         const n = (lineCounts.get(command) ?? 0) + 1;
         lineCounts.set(command, n);
-        if (n <= ACTIVITY_LINES) log({ agent: TOWER_AGENT, stream: id, action: "validation_output", command, line });
+        if (n <= ACTIVITY_LINES)
+          log({ agent: TOWER_AGENT, stream: id, action: "validation_output", command, line });
       },
     });
     await logged;
@@ -116,12 +162,41 @@ export async function mergeStream(project: Project, id: string, hooks: MergeHook
         : `\`${failed.command}\` failed, and ${project.base} could not be reset to ${before.slice(0, 10)} (${refusal}): the merge commit is still there, undo it by hand`;
       await record(project, id, (e) => {
         e.status = "merge_failed";
-        e.merge_error = { kind: "validation", command: failed.command, exit_code: failed.exitCode ?? null, output_tail: failed.tail, rolled_back: rolledBack, message, at: toUtcIso(new Date()) };
+        e.merge_error = {
+          kind: "validation",
+          command: failed.command,
+          exit_code: failed.exitCode ?? null,
+          output_tail: failed.tail,
+          rolled_back: rolledBack,
+          message,
+          at: toUtcIso(new Date()),
+        };
         e.last_validation = { ok: false, command: failed.command, at: toUtcIso(new Date()) };
       });
-      await store.appendActivity({ agent: TOWER_AGENT, stream: id, action: "validation_failed", command: failed.command, exit_code: failed.exitCode ?? null, tail: failed.tail.slice(-5) });
-      await store.appendActivity({ agent: TOWER_AGENT, stream: id, action: "merge_failed", reason: "validation", command: failed.command, rolled_back: rolledBack });
-      return { id, outcome: "validation_failed", command: failed.command, tail: failed.tail, rolledBack, message };
+      await store.appendActivity({
+        agent: TOWER_AGENT,
+        stream: id,
+        action: "validation_failed",
+        command: failed.command,
+        exit_code: failed.exitCode ?? null,
+        tail: failed.tail.slice(-5),
+      });
+      await store.appendActivity({
+        agent: TOWER_AGENT,
+        stream: id,
+        action: "merge_failed",
+        reason: "validation",
+        command: failed.command,
+        rolled_back: rolledBack,
+      });
+      return {
+        id,
+        outcome: "validation_failed",
+        command: failed.command,
+        tail: failed.tail,
+        rolledBack,
+        message,
+      };
     }
 
     const cleanup = await cleanUp(project, entry);
@@ -131,9 +206,19 @@ export async function mergeStream(project: Project, id: string, hooks: MergeHook
       e.merge_commit = merged.commit;
       e.merge_error = undefined;
       e.last_validation = { ok: true, commands: project.plan.validate, at: toUtcIso(new Date()) };
-      e.cleanup = { worktree_removed: cleanup.worktreeRemoved, branch_deleted: cleanup.branchDeleted, kept: cleanup.kept };
+      e.cleanup = {
+        worktree_removed: cleanup.worktreeRemoved,
+        branch_deleted: cleanup.branchDeleted,
+        kept: cleanup.kept,
+      };
     });
-    await store.appendActivity({ agent: TOWER_AGENT, stream: id, action: "merged", commit: merged.commit, kept: cleanup.kept });
+    await store.appendActivity({
+      agent: TOWER_AGENT,
+      stream: id,
+      action: "merged",
+      commit: merged.commit,
+      kept: cleanup.kept,
+    });
     return { id, outcome: "merged", commit: merged.commit, cleanup };
   });
 }
@@ -150,7 +235,9 @@ async function cleanUp(project: Project, entry: OrchestratorStream): Promise<Cle
       worktreeRemoved = !(await fsp.stat(worktree).catch(() => undefined));
     } else if (changes.modified.length + changes.untracked.length > 0) {
       const files = [...changes.modified, ...changes.untracked];
-      kept.push(`worktree ${worktree} kept: ${files.length} uncommitted or untracked file${files.length > 1 ? "s" : ""} (${files.slice(0, 5).join(", ")}${files.length > 5 ? ", ..." : ""})`);
+      kept.push(
+        `worktree ${worktree} kept: ${files.length} uncommitted or untracked file${files.length > 1 ? "s" : ""} (${files.slice(0, 5).join(", ")}${files.length > 5 ? ", ..." : ""})`,
+      );
     } else {
       const refusal = await removeWorktree(repo.mainRoot, worktree);
       if (refusal) kept.push(`worktree ${worktree} kept: ${refusal}`);

@@ -30,21 +30,30 @@ async function requireBase(project: Project): Promise<string> {
     );
   }
   if (!(await resolveCommit(project.repo.mainRoot, base))) {
-    throw new RefusedError(`base branch "${base}" does not exist: create it or fix \`base:\` in streams.yaml`);
+    throw new RefusedError(
+      `base branch "${base}" does not exist: create it or fix \`base:\` in streams.yaml`,
+    );
   }
   return base;
 }
 
 /** Starts one stream; refuses (RefusedError) while a dependency is not completed or merged. */
-export async function startStream(project: Project, id: string, now = new Date()): Promise<StartResult> {
+export async function startStream(
+  project: Project,
+  id: string,
+  now = new Date(),
+): Promise<StartResult> {
   const { plan, store, repo } = project;
   const stream = findStream(plan, id);
   const state = await store.read("orchestrator");
   const recorded = state.streams[id];
   const status = recorded?.status ?? "pending";
-  if (status === "merged") throw new RefusedError(`${id} is already merged: there is nothing to start`);
+  if (status === "merged")
+    throw new RefusedError(`${id} is already merged: there is nothing to start`);
   if (status === "completed") {
-    throw new RefusedError(`${id} is completed and waits to be merged: merge it with \`tower merge ${id}\``);
+    throw new RefusedError(
+      `${id} is completed and waits to be merged: merge it with \`tower merge ${id}\``,
+    );
   }
   if (status === "pending") {
     const start = startability(plan, streamStatuses(plan, state)).find((s) => s.id === id);

@@ -6,7 +6,9 @@ import type { OrchestratorFile } from "../state/formats.js";
 export function findStream(plan: Plan, id: string): StreamSpec {
   const stream = plan.streams.find((s) => s.id === id);
   if (stream) return stream;
-  throw new UnknownIdError(`unknown stream "${id}" (known: ${plan.streams.map((s) => s.id).join(", ")})`);
+  throw new UnknownIdError(
+    `unknown stream "${id}" (known: ${plan.streams.map((s) => s.id).join(", ")})`,
+  );
 }
 
 /** Every stream's status, `pending` when nothing is recorded. */

@@ -32,7 +32,10 @@ export interface RunCommandsResult {
   failed: CommandRun | undefined;
 }
 
-export async function runCommands(commands: readonly string[], options: RunCommandsOptions): Promise<RunCommandsResult> {
+export async function runCommands(
+  commands: readonly string[],
+  options: RunCommandsOptions,
+): Promise<RunCommandsResult> {
   await fsp.mkdir(path.dirname(options.logFile), { recursive: true });
   const log = createWriteStream(options.logFile, { flags: "a" });
   const runs: CommandRun[] = [];
@@ -48,7 +51,11 @@ export async function runCommands(commands: readonly string[], options: RunComma
   }
 }
 
-async function runOne(command: string, options: RunCommandsOptions, write: (line: string) => void): Promise<CommandRun> {
+async function runOne(
+  command: string,
+  options: RunCommandsOptions,
+  write: (line: string) => void,
+): Promise<CommandRun> {
   const keep = options.tailLines ?? 20;
   const tail: string[] = [];
   const started = performance.now();
@@ -73,6 +80,15 @@ async function runOne(command: string, options: RunCommandsOptions, write: (line
   const result = await child;
   const ok = result.exitCode === 0 && !result.failed;
   const signal = result.signal ?? undefined;
-  write(ok ? "(exit 0)" : `(failed: ${signal ? `signal ${signal}` : `exit ${result.exitCode ?? "?"}`})`);
-  return { command, ok, exitCode: result.exitCode, signal, tail, durationMs: Math.round(performance.now() - started) };
+  write(
+    ok ? "(exit 0)" : `(failed: ${signal ? `signal ${signal}` : `exit ${result.exitCode ?? "?"}`})`,
+  );
+  return {
+    command,
+    ok,
+    exitCode: result.exitCode,
+    signal,
+    tail,
+    durationMs: Math.round(performance.now() - started),
+  };
 }

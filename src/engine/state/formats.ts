@@ -129,7 +129,8 @@ export function describeIssues(error: z.ZodError): string {
     .join("; ");
 }
 
-function jsonSpec<S extends z.ZodType>(
+/** A JsonFileSpec that validates with a zod schema. */
+export function jsonSpec<S extends z.ZodType>(
   schema: S,
   empty: () => z.infer<S>,
 ): JsonFileSpec<z.infer<S>> {

@@ -1,0 +1,143 @@
+/**
+ * What one stream changed, read in its worktree with four git calls whatever the number of
+ * files: the merge base, the committed file list, `git status` (staged, unstaged, untracked) and
+ * one `git diff -U0` of the working tree against the merge base (changed lines and added lines).
+ * Only untracked source files are read from disk, for their imports.
+ */
+import { constants, promises as fsp } from "node:fs";
+import path from "node:path";
+import {
+  changedFilesBetween,
+  diffWorktreeLines,
+  type FileDiff,
+  mergeBase,
+  type StatusEntry,
+  worktreeStatus,
+} from "../git/index.js";
+import { isImportSource } from "./imports.js";
+import type { ActiveStream, FileChange, StreamChanges } from "./types.js";
+
+/** Untracked files larger than this are not read for imports. */
+const MAX_UNTRACKED_BYTES = 512 * 1024;
+/** At most this many untracked files are read per stream and scan. */
+const MAX_UNTRACKED_FILES = 2000;
+
+/** A stream that could not be scanned, and why. */
+export class StreamScanError extends Error {
+  constructor(
+    readonly stream: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "StreamScanError";
+  }
+}
+
+async function checkWorktree(stream: ActiveStream): Promise<void> {
+  try {
+    const stat = await fsp.stat(stream.worktree);
+    if (!stat.isDirectory()) throw new Error("not a folder");
+    await fsp.access(stream.worktree, constants.R_OK | constants.X_OK);
+  } catch {
+    throw new StreamScanError(
+      stream.id,
+      `stream ${stream.id}: its worktree ${stream.worktree} is missing or unreadable`,
+    );
+  }
+}
+
+/** Reads files in small parallel batches; a file that vanished meanwhile is skipped. */
+async function readSources(root: string, files: readonly string[]): Promise<Map<string, string[]>> {
+  const result = new Map<string, string[]>();
+  const wanted = files.filter(isImportSource).slice(0, MAX_UNTRACKED_FILES);
+  const batch = 32;
+  for (let i = 0; i < wanted.length; i += batch) {
+    await Promise.all(
+      wanted.slice(i, i + batch).map(async (file) => {
+        try {
+          const full = path.join(root, file);
+          const stat = await fsp.stat(full);
+          if (!stat.isFile() || stat.size > MAX_UNTRACKED_BYTES) return;
+          result.set(file, (await fsp.readFile(full, "utf8")).split("\n"));
+        } catch {
+          // Deleted between `git status` and now: nothing to read.
+        }
+      }),
+    );
+  }
+  return result;
+}
+
+export function buildChanges(
+  stream: ActiveStream,
+  base: string,
+  committed: readonly string[],
+  status: readonly StatusEntry[],
+  diffs: readonly FileDiff[],
+): StreamChanges {
+  const files = new Map<string, FileChange>();
+  const added = new Map<string, string[]>();
+  const entry = (file: string): FileChange => {
+    let change = files.get(file);
+    if (!change) {
+      change = { committed: false, staged: false, unstaged: false, untracked: false, hunks: [] };
+      files.set(file, change);
+    }
+    return change;
+  };
+  for (const diff of diffs) {
+    entry(diff.path).hunks = diff.binary ? undefined : diff.hunks;
+    if (diff.added.length > 0 && isImportSource(diff.path)) added.set(diff.path, diff.added);
+  }
+  for (const file of committed) entry(file).committed = true;
+  for (const s of status) {
+    if (s.untracked) {
+      // A new file: everything in it is an insertion at the top of a file that did not exist.
+      const change = entry(s.path);
+      change.untracked = true;
+      change.hunks = [{ oldStart: 0, oldCount: 0, newStart: 1, newCount: 0 }];
+      continue;
+    }
+    // Staged or unstaged with no net change against the merge base is no change.
+    const change = files.get(s.path);
+    if (!change) continue;
+    change.staged ||= s.staged;
+    change.unstaged ||= s.unstaged;
+  }
+  return { stream, mergeBase: base, files, committed: new Set(committed), added };
+}
+
+/** Everything `stream` changed against its merge base with `baseCommit`. */
+export async function collectChanges(
+  stream: ActiveStream,
+  baseCommit: string,
+): Promise<StreamChanges> {
+  await checkWorktree(stream);
+  const where = `stream ${stream.id} (${stream.worktree})`;
+  try {
+    const statusRead = worktreeStatus(stream.worktree);
+    // Awaited below; keep an early failure from going unhandled while merge-base runs.
+    statusRead.catch(() => {});
+    const base = await mergeBase(stream.worktree, baseCommit, "HEAD");
+    if (!base) {
+      throw new StreamScanError(
+        stream.id,
+        `${where}: its HEAD shares no history with the base ${baseCommit.slice(0, 12)}`,
+      );
+    }
+    const [status, committed, diffs] = await Promise.all([
+      statusRead,
+      changedFilesBetween(stream.worktree, base, "HEAD"),
+      diffWorktreeLines(stream.worktree, base),
+    ]);
+    const changes = buildChanges(stream, base, committed, status, diffs);
+    const untracked = status.filter((s) => s.untracked).map((s) => s.path);
+    for (const [file, content] of await readSources(stream.worktree, untracked)) {
+      changes.added.set(file, content);
+    }
+    return changes;
+  } catch (error) {
+    if (error instanceof StreamScanError) throw error;
+    throw new StreamScanError(stream.id, `${where}: ${(error as Error).message}`);
+  }
+}
