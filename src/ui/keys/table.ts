@@ -1,0 +1,346 @@
+/**
+ * The one key table. Every command the control room knows: its id, default keys, description,
+ * category, and why it cannot run right now. The footer hints, the help screen and
+ * docs/keybindings.md are all generated from it.
+ */
+
+export type Mode = "normal" | "insert";
+
+export type CommandId =
+  | "pane.left"
+  | "pane.down"
+  | "pane.up"
+  | "pane.right"
+  | "tab.next"
+  | "tab.previous"
+  | "mode.insert"
+  | "mode.normal"
+  | "pane.zoom"
+  | "pane.scrollUp"
+  | "pane.scrollDown"
+  | "prompt.approve"
+  | "prompt.deny"
+  | "agent.nextWaiting"
+  | "stream.start"
+  | "stream.complete"
+  | "stream.merge"
+  | "agent.handoff"
+  | "checkpoint.approve"
+  | "checkpoint.reject"
+  | "stream.diff"
+  | "agent.stopOrRestart"
+  | "lock.release"
+  | "app.help"
+  | "app.quit";
+
+export type Category = "Panes" | "Agents" | "Streams" | "Checkpoints and locks" | "General";
+
+/** What the table needs to know to say why a command does not apply now. */
+export interface KeyContext {
+  mode: Mode;
+  agentCount: number;
+  selectedAgent?: {
+    id: string;
+    stream: string;
+    status: "starting" | "running" | "idle" | "waiting" | "exited";
+    streamStatus: string;
+    /** Why the stream cannot merge, when it cannot. */
+    mergeBlocker?: string;
+  };
+  waitingCount: number;
+  startableStreams: string[];
+  /** Why each pending stream cannot start, for the footer. */
+  startBlocker?: string;
+  activeTab: "locks" | "conflicts" | "checkpoints" | "activity" | "handoffs";
+  selectedCheckpoint?: {
+    id: string;
+    kind: "approval" | "run" | "gate";
+    status: string;
+    waitingFor: string[];
+  };
+  selectedLock?: { path: string };
+  zoomed: boolean;
+}
+
+export interface KeyCommand {
+  id: CommandId;
+  /** Key names as `keyName` produces them: `h`, `H`, `left`, `tab`, `shift+tab`, `ctrl+]`, `pageup`. */
+  keys: string[];
+  description: string;
+  category: Category;
+  mode: Mode;
+  /** Undefined when the command applies now; otherwise one sentence that says why not. */
+  disabledReason?(context: KeyContext): string | undefined;
+}
+
+const needAgent = (c: KeyContext) =>
+  c.selectedAgent ? undefined : "no agent is selected: start a stream with s";
+
+export const KEY_TABLE: readonly KeyCommand[] = [
+  {
+    id: "pane.left",
+    keys: ["left", "h"],
+    description: "select the pane to the left",
+    category: "Panes",
+    mode: "normal",
+    disabledReason: needAgent,
+  },
+  {
+    id: "pane.down",
+    keys: ["down", "j"],
+    description: "select the pane below",
+    category: "Panes",
+    mode: "normal",
+    disabledReason: needAgent,
+  },
+  {
+    id: "pane.up",
+    keys: ["up", "k"],
+    description: "select the pane above",
+    category: "Panes",
+    mode: "normal",
+    disabledReason: needAgent,
+  },
+  {
+    id: "pane.right",
+    keys: ["right", "l"],
+    description: "select the pane to the right",
+    category: "Panes",
+    mode: "normal",
+    disabledReason: needAgent,
+  },
+  {
+    id: "tab.next",
+    keys: ["tab"],
+    description: "next bottom tab",
+    category: "Panes",
+    mode: "normal",
+  },
+  {
+    id: "tab.previous",
+    keys: ["shift+tab"],
+    description: "previous bottom tab",
+    category: "Panes",
+    mode: "normal",
+  },
+  {
+    id: "mode.insert",
+    keys: ["enter", "i"],
+    description: "insert mode: keys go to the selected agent",
+    category: "Agents",
+    mode: "normal",
+    disabledReason: (c) =>
+      needAgent(c) ??
+      (c.selectedAgent?.status === "exited"
+        ? `${c.selectedAgent.id} has exited: restart it with x`
+        : undefined),
+  },
+  {
+    id: "mode.normal",
+    keys: ["ctrl+]"],
+    description: "back to normal mode",
+    category: "Agents",
+    mode: "insert",
+  },
+  {
+    id: "pane.zoom",
+    keys: ["z"],
+    description: "zoom / unzoom the selected pane",
+    category: "Panes",
+    mode: "normal",
+    disabledReason: needAgent,
+  },
+  {
+    id: "pane.scrollUp",
+    keys: ["pageup"],
+    description: "scroll the selected pane back",
+    category: "Panes",
+    mode: "normal",
+    disabledReason: needAgent,
+  },
+  {
+    id: "pane.scrollDown",
+    keys: ["pagedown"],
+    description: "scroll the selected pane forward",
+    category: "Panes",
+    mode: "normal",
+    disabledReason: needAgent,
+  },
+  {
+    id: "prompt.approve",
+    keys: ["y"],
+    description: "approve the selected agent's waiting prompt",
+    category: "Agents",
+    mode: "normal",
+    disabledReason: (c) =>
+      needAgent(c) ??
+      (c.selectedAgent?.status !== "waiting"
+        ? `${c.selectedAgent?.id} is not waiting for an answer`
+        : undefined),
+  },
+  {
+    id: "prompt.deny",
+    keys: ["n"],
+    description: "deny the selected agent's waiting prompt",
+    category: "Agents",
+    mode: "normal",
+    disabledReason: (c) =>
+      needAgent(c) ??
+      (c.selectedAgent?.status !== "waiting"
+        ? `${c.selectedAgent?.id} is not waiting for an answer`
+        : undefined),
+  },
+  {
+    id: "agent.nextWaiting",
+    keys: ["w"],
+    description: "select the next waiting agent",
+    category: "Agents",
+    mode: "normal",
+    disabledReason: (c) => (c.waitingCount === 0 ? "no agent is waiting" : undefined),
+  },
+  {
+    id: "stream.start",
+    keys: ["s"],
+    description: "start a stream (pick among those that can start)",
+    category: "Streams",
+    mode: "normal",
+    disabledReason: (c) =>
+      c.startableStreams.length === 0 ? (c.startBlocker ?? "no stream can start now") : undefined,
+  },
+  {
+    id: "stream.complete",
+    keys: ["c"],
+    description: "mark the selected agent's stream completed",
+    category: "Streams",
+    mode: "normal",
+    disabledReason: (c) =>
+      needAgent(c) ??
+      (c.selectedAgent && c.selectedAgent.streamStatus !== "in_progress"
+        ? `${c.selectedAgent.stream} is ${c.selectedAgent.streamStatus}, not in progress`
+        : undefined),
+  },
+  {
+    id: "stream.merge",
+    keys: ["m"],
+    description: "merge the selected stream (confirm first)",
+    category: "Streams",
+    mode: "normal",
+    disabledReason: (c) => needAgent(c) ?? c.selectedAgent?.mergeBlocker,
+  },
+  {
+    id: "agent.handoff",
+    keys: ["H"],
+    description: "handoff from the selected agent (form prefilled from git)",
+    category: "Streams",
+    mode: "normal",
+    disabledReason: needAgent,
+  },
+  {
+    id: "checkpoint.approve",
+    keys: ["a"],
+    description: "approve the selected checkpoint",
+    category: "Checkpoints and locks",
+    mode: "normal",
+    disabledReason: (c) => checkpointReason(c, "approved"),
+  },
+  {
+    id: "checkpoint.reject",
+    keys: ["r"],
+    description: "reject the selected checkpoint (asks for a reason)",
+    category: "Checkpoints and locks",
+    mode: "normal",
+    disabledReason: (c) => checkpointReason(c, "rejected"),
+  },
+  {
+    id: "stream.diff",
+    keys: ["d"],
+    description: "diff of the selected stream against its base",
+    category: "Streams",
+    mode: "normal",
+    disabledReason: needAgent,
+  },
+  {
+    id: "agent.stopOrRestart",
+    keys: ["x"],
+    description: "stop the selected agent (confirm); restart it when it has exited",
+    category: "Agents",
+    mode: "normal",
+    disabledReason: needAgent,
+  },
+  {
+    id: "lock.release",
+    keys: ["u"],
+    description: "release the selected lock in the Locks tab (confirm; forced)",
+    category: "Checkpoints and locks",
+    mode: "normal",
+    disabledReason: (c) =>
+      c.activeTab !== "locks"
+        ? "open the Locks tab first (Tab)"
+        : c.selectedLock
+          ? undefined
+          : "no lock is held",
+  },
+  {
+    id: "app.help",
+    keys: ["?"],
+    description: "help: every key",
+    category: "General",
+    mode: "normal",
+  },
+  {
+    id: "app.quit",
+    keys: ["q"],
+    description: "quit (asks first while agents run)",
+    category: "General",
+    mode: "normal",
+  },
+];
+
+function checkpointReason(c: KeyContext, verb: string): string | undefined {
+  if (c.activeTab !== "checkpoints") return "open the Checkpoints tab first (Tab)";
+  const cp = c.selectedCheckpoint;
+  if (!cp) return "the plan has no checkpoints";
+  if (cp.kind === "run") return `${cp.id} passes by its command, it cannot be ${verb} by hand`;
+  if (cp.kind === "gate") return `${cp.id} passes by itself when its dependencies pass`;
+  if (cp.waitingFor.length) return `${cp.id} waits for ${cp.waitingFor.join(", ")}`;
+  return undefined;
+}
+
+/** The command a key runs in a mode, if any. */
+export function commandForKey(
+  key: string,
+  mode: Mode,
+  table: readonly KeyCommand[] = KEY_TABLE,
+): KeyCommand | undefined {
+  return table.find((c) => c.mode === mode && c.keys.includes(key));
+}
+
+/** The table with keys overridden (from streams.yaml `ui.keys`: command id -> keys). */
+export function withOverrides(
+  overrides: Readonly<Record<string, readonly string[]>>,
+  table: readonly KeyCommand[] = KEY_TABLE,
+): KeyCommand[] {
+  return table.map((c) => (overrides[c.id] ? { ...c, keys: [...(overrides[c.id] ?? [])] } : c));
+}
+
+/** `ctrl+]` -> `Ctrl-]`, `left` -> `←`, `shift+tab` -> `Shift-Tab`: how keys are shown. */
+export function displayKey(key: string): string {
+  const names: Record<string, string> = {
+    left: "←",
+    right: "→",
+    up: "↑",
+    down: "↓",
+    enter: "Enter",
+    tab: "Tab",
+    pageup: "PgUp",
+    pagedown: "PgDn",
+    escape: "Esc",
+  };
+  if (names[key]) return names[key];
+  return key
+    .split("+")
+    .map((part, i, all) =>
+      i < all.length - 1 ? part[0]?.toUpperCase() + part.slice(1) : (names[part] ?? part),
+    )
+    .join("-");
+}

@@ -1,0 +1,116 @@
+/**
+ * Where everything goes on the screen: pure functions of the terminal size, so that tests can
+ * check them without Ink. The whole frame always fits the terminal height (Ink clears the
+ * screen on every frame otherwise).
+ */
+
+export interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface ScreenLayout {
+  header: Rect;
+  sidebar: Rect | undefined;
+  grid: Rect;
+  panel: Rect;
+  footer: Rect;
+}
+
+/** Smallest pane that is still worth showing: a title bar and a few rows of screen. */
+export const MIN_PANE = { width: 24, height: 6 } as const;
+
+/**
+ * Header and footer take a row each; the sidebar appears from 100 columns; the bottom panel takes
+ * about a quarter of the rows (at least 5, at most 12).
+ */
+export function screenLayout(
+  cols: number,
+  rows: number,
+  options: { zoomed?: boolean } = {},
+): ScreenLayout {
+  const width = Math.max(cols, 20);
+  const height = Math.max(rows, 10);
+  const header: Rect = { x: 0, y: 0, width, height: 1 };
+  const footer: Rect = { x: 0, y: height - 1, width, height: 1 };
+  if (options.zoomed) {
+    return {
+      header,
+      sidebar: undefined,
+      grid: { x: 0, y: 1, width, height: height - 2 },
+      panel: { x: 0, y: height - 1, width, height: 0 },
+      footer,
+    };
+  }
+  const panelHeight = Math.min(12, Math.max(5, Math.floor(height / 4)));
+  const middle = height - 2 - panelHeight;
+  const sidebarWidth = width >= 100 ? Math.min(34, Math.floor(width * 0.22)) : 0;
+  const sidebar = sidebarWidth ? { x: 0, y: 1, width: sidebarWidth, height: middle } : undefined;
+  return {
+    header,
+    sidebar,
+    grid: { x: sidebarWidth, y: 1, width: width - sidebarWidth, height: middle },
+    panel: { x: 0, y: 1 + middle, width, height: panelHeight },
+    footer,
+  };
+}
+
+export interface GridShape {
+  columns: number;
+  rows: number;
+}
+
+/**
+ * The grid for `count` panes in `area`: 1, 2 side by side, 2x2, 3x2, 4x2 ... choosing the shape
+ * whose panes are closest to terminal proportions (about 2.5 columns per row), and no more panes
+ * than fit at MIN_PANE. Returns how many fit on one page.
+ */
+export function gridShape(
+  count: number,
+  area: { width: number; height: number },
+): GridShape & { perPage: number } {
+  if (count <= 0) return { columns: 1, rows: 1, perPage: 1 };
+  const maxColumns = Math.max(1, Math.floor(area.width / MIN_PANE.width));
+  const maxRows = Math.max(1, Math.floor(area.height / MIN_PANE.height));
+  const capacity = maxColumns * maxRows;
+  const shown = Math.min(count, capacity);
+  let best: GridShape = { columns: 1, rows: 1 };
+  let bestScore = Number.POSITIVE_INFINITY;
+  for (let rows = 1; rows <= maxRows; rows++) {
+    const columns = Math.ceil(shown / rows);
+    if (columns > maxColumns) continue;
+    const waste = columns * rows - shown;
+    const aspect = area.width / columns / (area.height / rows);
+    const score = Math.abs(Math.log(aspect / 2.5)) + waste * 0.6;
+    if (score < bestScore) {
+      bestScore = score;
+      best = { columns, rows };
+    }
+  }
+  return { ...best, perPage: Math.max(1, best.columns * best.rows) };
+}
+
+/** The rectangles of the panes on one page, filling `area` exactly. */
+export function paneRects(count: number, area: Rect): Rect[] {
+  const shape = gridShape(count, area);
+  const shown = Math.min(count, shape.perPage);
+  const rects: Rect[] = [];
+  for (let i = 0; i < shown; i++) {
+    const col = i % shape.columns;
+    const row = Math.floor(i / shape.columns);
+    const x0 = area.x + Math.floor((col * area.width) / shape.columns);
+    const x1 = area.x + Math.floor(((col + 1) * area.width) / shape.columns);
+    const y0 = area.y + Math.floor((row * area.height) / shape.rows);
+    const y1 = area.y + Math.floor(((row + 1) * area.height) / shape.rows);
+    rects.push({ x: x0, y: y0, width: x1 - x0, height: y1 - y0 });
+  }
+  return rects;
+}
+
+/** The terminal size a pane's program gets: its rectangle less the title bar. */
+export const paneContentSize = (rect: Rect) => ({
+  cols: Math.max(1, rect.width),
+  rows: Math.max(1, rect.height - 1),
+});

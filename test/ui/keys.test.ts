@@ -1,0 +1,74 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { keybindingsMarkdown } from "../../src/ui/keys/docs.js";
+import {
+  commandForKey,
+  displayKey,
+  KEY_TABLE,
+  type KeyContext,
+  withOverrides,
+} from "../../src/ui/keys/table.js";
+import { PROJECT_ROOT } from "../helpers/repo.js";
+
+const context: KeyContext = {
+  mode: "normal",
+  agentCount: 0,
+  waitingCount: 0,
+  startableStreams: [],
+  startBlocker: "E cannot start: waiting for A (in_progress)",
+  activeTab: "locks",
+  zoomed: false,
+};
+
+describe("the key table", () => {
+  it("binds each key once per mode", () => {
+    for (const mode of ["normal", "insert"] as const) {
+      const keys = KEY_TABLE.filter((c) => c.mode === mode).flatMap((c) => c.keys);
+      expect(new Set(keys).size, mode).toBe(keys.length);
+    }
+  });
+  it("finds commands by key and mode", () => {
+    expect(commandForKey("j", "normal")?.id).toBe("pane.down");
+    expect(commandForKey("ctrl+]", "insert")?.id).toBe("mode.normal");
+    expect(commandForKey("j", "insert")).toBeUndefined();
+  });
+  it("says why a command does not apply now", () => {
+    const why = (id: string, c: KeyContext) =>
+      KEY_TABLE.find((k) => k.id === id)?.disabledReason?.(c);
+    expect(why("stream.start", context)).toBe("E cannot start: waiting for A (in_progress)");
+    expect(why("prompt.approve", context)).toBe("no agent is selected: start a stream with s");
+    const agent = {
+      id: "A1",
+      stream: "A",
+      status: "running" as const,
+      streamStatus: "in_progress",
+      mergeBlocker: "A is in_progress, not completed",
+    };
+    expect(why("prompt.approve", { ...context, selectedAgent: agent })).toBe(
+      "A1 is not waiting for an answer",
+    );
+    expect(
+      why("prompt.approve", { ...context, selectedAgent: { ...agent, status: "waiting" } }),
+    ).toBeUndefined();
+    expect(why("stream.merge", { ...context, selectedAgent: agent })).toBe(
+      "A is in_progress, not completed",
+    );
+    expect(why("lock.release", context)).toBe("no lock is held");
+    expect(why("checkpoint.approve", context)).toBe("open the Checkpoints tab first (Tab)");
+  });
+  it("takes overrides and shows keys readably", () => {
+    expect(commandForKey("g", "normal", withOverrides({ "app.help": ["g"] }))?.id).toBe("app.help");
+    expect(displayKey("ctrl+]")).toBe("Ctrl-]");
+    expect(displayKey("shift+tab")).toBe("Shift-Tab");
+    expect(displayKey("left")).toBe("←");
+  });
+  it("docs/keybindings.md is generated from the table and is up to date", () => {
+    const committed = readFileSync(path.join(PROJECT_ROOT, "docs/keybindings.md"), "utf8");
+    expect(
+      committed,
+      "docs/keybindings.md is stale: run `npx tsx scripts/gen-keybindings.ts`",
+    ).toBe(keybindingsMarkdown());
+    for (const c of KEY_TABLE) expect(committed).toContain(c.description);
+  });
+});
