@@ -1,0 +1,33 @@
+/** The header line: project, base branch, and the counts that need attention. */
+import type { ProjectView } from "./model.js";
+import { fit, type Line, seg } from "./types.js";
+
+export function headerLine(view: ProjectView, width: number): Line {
+  const project = view.status?.project ?? "tower";
+  const base = view.status?.base ?? "(no base)";
+  const running = view.agents.filter(
+    (a) => a.status === "running" || a.status === "starting",
+  ).length;
+  const waiting = view.agents.filter((a) => a.status === "waiting").length;
+  const locks = view.locks.filter((l) => !l.expired).length;
+  const conflicts = view.conflicts.length;
+  const approvals = view.checkpoints.filter(
+    (c) => c.kind === "approval" && c.status === "pending" && c.waitingFor.length === 0,
+  ).length;
+  const line: Line = [
+    seg(" tower ", "title"),
+    seg(` ${project} `, "accent"),
+    seg(`base ${base}`, "muted"),
+    seg("  "),
+    seg(`${running} running`, running ? "ok" : "muted"),
+    seg(" · "),
+    seg(`${waiting} waiting`, waiting ? "warn" : "muted"),
+    seg(" · "),
+    seg(`${locks} lock${locks === 1 ? "" : "s"}`, locks ? "plain" : "muted"),
+    seg(" · "),
+    seg(`${conflicts} conflict${conflicts === 1 ? "" : "s"}`, conflicts ? "error" : "muted"),
+    seg(" · "),
+    seg(`${approvals} approval${approvals === 1 ? "" : "s"} waiting`, approvals ? "warn" : "muted"),
+  ];
+  return fit(line, width, true);
+}

@@ -1,0 +1,118 @@
+/** The bottom panel: its tab bar and the rows of the active tab, newest first where it is a log. */
+import { type ProjectView, TABS, type Tab } from "./model.js";
+import { fit, type Line, seg, type Tone } from "./types.js";
+
+const TITLES: Record<Tab, string> = {
+  locks: "Locks",
+  conflicts: "Conflicts",
+  checkpoints: "Checkpoints",
+  activity: "Activity",
+  handoffs: "Handoffs",
+};
+
+export function tabBar(view: ProjectView, active: Tab, width: number): Line {
+  const counts: Record<Tab, number> = {
+    locks: view.locks.length,
+    conflicts: view.conflicts.length,
+    checkpoints: view.checkpoints.length,
+    activity: view.activity.length,
+    handoffs: view.handoffs.length,
+  };
+  const line: Line = [];
+  for (const tab of TABS) {
+    const label = ` ${TITLES[tab]} ${counts[tab]} `;
+    line.push(seg(label, tab === active ? "selected" : "muted"), seg(" "));
+  }
+  return fit(line, width, true);
+}
+
+const SEVERITY_TONE: Record<string, Tone> = { high: "error", medium: "warn", low: "muted" };
+
+/** `HH:MM:SS` of a timestamp, in local time. */
+function clock(text: string | undefined): string {
+  const date = text ? new Date(text) : undefined;
+  if (!date || Number.isNaN(date.getTime())) return "--:--:--";
+  return date.toTimeString().slice(0, 8);
+}
+
+export function tabLines(view: ProjectView, tab: Tab, width: number, selected: number): Line[] {
+  const mark = (i: number): Tone => (i === selected ? "selected" : "plain");
+  let lines: Line[];
+  switch (tab) {
+    case "locks":
+      lines = view.locks.length
+        ? view.locks.map((l, i) => [
+            seg(l.path.padEnd(32), mark(i)),
+            seg(` ${l.agent.padEnd(6)}`, "accent"),
+            seg(` ${l.stream ?? ""}`.padEnd(6)),
+            seg(
+              l.expired ? " expired" : ` until ${clock(l.expires)}`,
+              l.expired ? "muted" : "plain",
+            ),
+            seg(l.task ? `  ${l.task}` : "", "muted"),
+          ])
+        : [[seg("no locks", "muted")]];
+      break;
+    case "conflicts":
+      lines = view.conflicts.length
+        ? view.conflicts.map((c, i) => [
+            seg(c.severity.padEnd(7), SEVERITY_TONE[c.severity] ?? "plain"),
+            seg(c.kind.padEnd(9), mark(i)),
+            seg(c.message),
+          ])
+        : [[seg("no conflicts", "muted")]];
+      break;
+    case "checkpoints":
+      lines = view.checkpoints.length
+        ? view.checkpoints.map((c, i) => [
+            seg(c.id.padEnd(26), mark(i)),
+            seg(
+              c.status.padEnd(9),
+              c.status === "approved" || c.status === "passed"
+                ? "ok"
+                : c.status === "pending"
+                  ? "muted"
+                  : "error",
+            ),
+            seg(
+              c.kind === "approval" ? "human approval" : c.kind === "run" ? "command" : "gate",
+              "muted",
+            ),
+            seg(c.waitingFor.length ? `  waits for ${c.waitingFor.join(", ")}` : "", "muted"),
+          ])
+        : [[seg("the plan has no checkpoints", "muted")]];
+      break;
+    case "activity":
+      lines = view.activity.length
+        ? [...view.activity]
+            .reverse()
+            .map((a) => [
+              seg(`${clock(a.timestamp)} `, "muted"),
+              seg(`${a.agent}`.padEnd(7), "accent"),
+              seg(`${a.stream ?? ""}`.padEnd(4)),
+              seg(`${a.action} `),
+              seg(
+                typeof a.file === "string"
+                  ? a.file
+                  : typeof a.command === "string"
+                    ? a.command
+                    : "",
+                "muted",
+              ),
+            ])
+        : [[seg("no activity yet", "muted")]];
+      break;
+    case "handoffs":
+      lines = view.handoffs.length
+        ? [...view.handoffs]
+            .reverse()
+            .map((h) => [
+              seg(`${clock(h.timestamp)} `, "muted"),
+              seg(`${h.from_agent} → ${h.to_agents.join(", ")}  `, "accent"),
+              seg((h.completed_tasks ?? []).join("; ")),
+            ])
+        : [[seg("no handoffs yet", "muted")]];
+      break;
+  }
+  return lines.map((l) => fit(l, width, true));
+}

@@ -1,0 +1,175 @@
+import { describe, expect, it } from "vitest";
+import { KEY_TABLE, type KeyContext } from "../../src/ui/keys/table.js";
+import { footerLine } from "../../src/ui/view/footer.js";
+import { headerLine } from "../../src/ui/view/header.js";
+import type { ProjectView } from "../../src/ui/view/model.js";
+import { tabBar, tabLines } from "../../src/ui/view/panel.js";
+import { sidebarLines } from "../../src/ui/view/sidebar.js";
+import { fit, lineText, seg } from "../../src/ui/view/types.js";
+
+const view: ProjectView = {
+  status: {
+    project: "shop",
+    base: "main",
+    state_dir: "/s",
+    phases: [["A", "B"], ["E"]],
+    merge_order: ["A", "B", "E"],
+    streams: [
+      {
+        id: "A",
+        name: "Foundation",
+        status: "in_progress",
+        depends_on: [],
+        can_start: false,
+        waiting_for: [],
+        reason: null,
+        branch: "b",
+        worktree: "w",
+        agents: [{ id: "A1", task: "t" }],
+      },
+      {
+        id: "B",
+        name: "Billing",
+        status: "pending",
+        depends_on: [],
+        can_start: true,
+        waiting_for: [],
+        reason: null,
+        branch: "b",
+        worktree: "w",
+        agents: [],
+      },
+      {
+        id: "E",
+        name: "Engine",
+        status: "pending",
+        depends_on: ["A"],
+        can_start: false,
+        waiting_for: ["A"],
+        reason: "E cannot start: waiting for A (in_progress)",
+        branch: "b",
+        worktree: "w",
+        agents: [],
+      },
+    ],
+    locks: [],
+    checkpoints: [],
+  },
+  agents: [
+    { id: "A1", stream: "A", task: "t", branch: "feature/stream-A-foundation", status: "waiting" },
+    {
+      id: "A2",
+      stream: "A",
+      task: "t",
+      branch: "feature/stream-A-foundation",
+      status: "exited",
+      exitCode: 0,
+    },
+  ],
+  locks: [
+    {
+      path: "src/a.ts",
+      agent: "A1",
+      stream: "A",
+      acquired: "",
+      expires: "2030-01-01T10:00:00.000000",
+      task: "edit",
+      expired: false,
+    },
+  ],
+  conflicts: [
+    {
+      kind: "overlap",
+      streams: ["A", "B"],
+      agents: ["A1", "B1"],
+      files: ["x"],
+      severity: "high",
+      message: "A and B both changed x",
+    },
+  ],
+  checkpoints: [
+    { id: "review", status: "pending", kind: "approval", dependsOn: [], waitingFor: [] },
+  ],
+  activity: [
+    {
+      timestamp: "2030-01-01T10:00:00Z",
+      agent: "A1",
+      stream: "A",
+      action: "locked",
+      file: "src/a.ts",
+    },
+    {
+      timestamp: "2030-01-01T10:01:00Z",
+      agent: "A1",
+      stream: "A",
+      action: "released",
+      file: "src/a.ts",
+    },
+  ],
+  handoffs: [],
+};
+
+const context: KeyContext = {
+  mode: "normal",
+  agentCount: 2,
+  waitingCount: 1,
+  startableStreams: ["B"],
+  activeTab: "locks",
+  zoomed: false,
+};
+
+describe("view lines", () => {
+  it("fits and pads lines to a width", () => {
+    expect(lineText(fit([seg("hello "), seg("world")], 8))).toBe("hello w…");
+    expect(lineText(fit([seg("hi")], 5, true))).toBe("hi   ");
+  });
+  it("header counts running, waiting, locks, conflicts and approvals", () => {
+    const text = lineText(headerLine(view, 200));
+    expect(text).toContain(" shop ");
+    expect(text).toContain("base main");
+    expect(text).toContain("0 running · 1 waiting · 1 lock · 1 conflict · 1 approval waiting");
+    expect(lineText(headerLine(view, 40))).toHaveLength(40);
+  });
+  it("sidebar shows streams by phase, what they wait for, agents and checkpoints", () => {
+    const text = sidebarLines(view, 40, "A1")
+      .map(lineText)
+      .map((l) => l.trimEnd());
+    expect(text).toEqual([
+      "Phase 1",
+      " A Foundation in progress",
+      "  ▸A1 waiting",
+      "   A2 exited 0",
+      " B Billing pending",
+      "   can start (s)",
+      "Phase 2",
+      " E Engine pending",
+      "   waits for A",
+      "Checkpoints",
+      " review pending",
+    ]);
+  });
+  it("panel tabs show counts, and logs newest first", () => {
+    expect(lineText(tabBar(view, "locks", 100))).toContain(
+      " Locks 1   Conflicts 1   Checkpoints 1   Activity 2   Handoffs 0 ",
+    );
+    expect(lineText(tabLines(view, "locks", 80, 0)[0] ?? [])).toMatch(
+      /^src\/a\.ts\s+A1\s+A\s+until \d\d:\d\d:\d\d {2}edit/,
+    );
+    const activity = tabLines(view, "activity", 80, 0).map(lineText);
+    expect(activity[0]).toContain("released");
+    expect(activity[1]).toContain("locked");
+    expect(lineText(tabLines(view, "handoffs", 40, 0)[0] ?? []).trim()).toBe("no handoffs yet");
+  });
+  it("footer shows the mode and the keys that apply now", () => {
+    const normal = lineText(footerLine(KEY_TABLE, context, 200));
+    expect(normal).toContain("NORMAL");
+    expect(normal).toContain("s start");
+    expect(normal).not.toContain("approve");
+    const insert = lineText(footerLine(KEY_TABLE, { ...context, mode: "insert" }, 200));
+    expect(insert).toContain("INSERT");
+    expect(insert).toContain("Ctrl-] normal mode");
+    expect(
+      lineText(footerLine(KEY_TABLE, context, 80, "E cannot start: waiting for A (in_progress)")),
+    ).toContain("E cannot start");
+  });
+});
