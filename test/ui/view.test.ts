@@ -5,7 +5,7 @@ import { headerLine } from "../../src/ui/view/header.js";
 import type { ProjectView } from "../../src/ui/view/model.js";
 import { tabBar, tabLines } from "../../src/ui/view/panel.js";
 import { sidebarLines } from "../../src/ui/view/sidebar.js";
-import { fit, lineText, seg } from "../../src/ui/view/types.js";
+import { fitLine, lineText, seg } from "../../src/ui/view/types.js";
 
 const view: ProjectView = {
   status: {
@@ -120,8 +120,8 @@ const context: KeyContext = {
 
 describe("view lines", () => {
   it("fits and pads lines to a width", () => {
-    expect(lineText(fit([seg("hello "), seg("world")], 8))).toBe("hello w…");
-    expect(lineText(fit([seg("hi")], 5, true))).toBe("hi   ");
+    expect(lineText(fitLine([seg("hello "), seg("world")], 8))).toBe("hello w…");
+    expect(lineText(fitLine([seg("hi")], 5, true))).toBe("hi   ");
   });
   it("header counts running, waiting, locks, conflicts and approvals", () => {
     const text = lineText(headerLine(view, 200));

@@ -3,7 +3,7 @@
  * says why instead (a flash message replaces the hints for a moment).
  */
 import { displayKey, type KeyCommand, type KeyContext } from "../keys/table.js";
-import { fit, type Line, seg } from "./types.js";
+import { fitLine, type Line, seg } from "./types.js";
 
 /** The commands worth a hint in the footer, in order of use. */
 const HINTED = [
@@ -43,7 +43,7 @@ export function footerLine(
   flash?: string,
 ): Line {
   const mode = context.mode === "insert" ? seg(" INSERT ", "warn") : seg(" NORMAL ", "selected");
-  if (flash) return fit([mode, seg(" "), seg(flash, "warn")], width, true);
+  if (flash) return fitLine([mode, seg(" "), seg(flash, "warn")], width, true);
   const line: Line = [mode];
   for (const id of HINTED) {
     const command = table.find((c) => c.id === id);
@@ -54,5 +54,5 @@ export function footerLine(
       seg(` ${SHORT[id] ?? command.description}`, "muted"),
     );
   }
-  return fit(line, width, true);
+  return fitLine(line, width, true);
 }

@@ -1,6 +1,6 @@
 /** The header line: project, base branch, and the counts that need attention. */
 import type { ProjectView } from "./model.js";
-import { fit, type Line, seg } from "./types.js";
+import { fitLine, type Line, seg } from "./types.js";
 
 export function headerLine(view: ProjectView, width: number): Line {
   const project = view.status?.project ?? "tower";
@@ -29,5 +29,5 @@ export function headerLine(view: ProjectView, width: number): Line {
     seg(" · "),
     seg(`${approvals} approval${approvals === 1 ? "" : "s"} waiting`, approvals ? "warn" : "muted"),
   ];
-  return fit(line, width, true);
+  return fitLine(line, width, true);
 }

@@ -1,6 +1,6 @@
 /** The bottom panel: its tab bar and the rows of the active tab, newest first where it is a log. */
 import { type ProjectView, TABS, type Tab } from "./model.js";
-import { fit, type Line, seg, type Tone } from "./types.js";
+import { fitLine, type Line, seg, type Tone } from "./types.js";
 
 const TITLES: Record<Tab, string> = {
   locks: "Locks",
@@ -23,7 +23,7 @@ export function tabBar(view: ProjectView, active: Tab, width: number): Line {
     const label = ` ${TITLES[tab]} ${counts[tab]} `;
     line.push(seg(label, tab === active ? "selected" : "muted"), seg(" "));
   }
-  return fit(line, width, true);
+  return fitLine(line, width, true);
 }
 
 const SEVERITY_TONE: Record<string, Tone> = { high: "error", medium: "warn", low: "muted" };
@@ -114,5 +114,5 @@ export function tabLines(view: ProjectView, tab: Tab, width: number, selected: n
         : [[seg("no handoffs yet", "muted")]];
       break;
   }
-  return lines.map((l) => fit(l, width, true));
+  return lines.map((l) => fitLine(l, width, true));
 }

@@ -1,6 +1,6 @@
 /** The streams sidebar: streams by phase with status and what each waits for, their agents, then checkpoints. */
 import type { AgentStatus, ProjectView } from "./model.js";
-import { fit, type Line, seg, type Tone } from "./types.js";
+import { fitLine, type Line, seg, type Tone } from "./types.js";
 
 const STREAM_TONE: Record<string, Tone> = {
   pending: "muted",
@@ -24,7 +24,7 @@ export function sidebarLines(
   selectedAgent: string | undefined,
 ): Line[] {
   const status = view.status;
-  if (!status) return [fit([seg("reading the plan…", "muted")], width, true)];
+  if (!status) return [fitLine([seg("reading the plan…", "muted")], width, true)];
   const lines: Line[] = [];
   const byId = new Map(status.streams.map((s) => [s.id, s]));
   status.phases.forEach((ids, i) => {
@@ -66,5 +66,5 @@ export function sidebarLines(
       lines.push([seg(` ${c.id} `), seg(c.status, tone)]);
     }
   }
-  return lines.map((l) => fit(l, width, true));
+  return lines.map((l) => fitLine(l, width, true));
 }

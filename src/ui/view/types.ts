@@ -18,7 +18,7 @@ export const seg = (text: string, tone: Tone = "plain"): Segment => ({ text, ton
 export const lineText = (line: Line): string => line.map((s) => s.text).join("");
 
 /** Cuts a line to `width` columns (with an ellipsis when it had to cut), padding it to `width` when `pad`. */
-export function fit(line: Line, width: number, pad = false): Line {
+export function fitLine(line: Line, width: number, pad = false): Line {
   const out: Line = [];
   let used = 0;
   for (const s of line) {
