@@ -13,8 +13,9 @@ import { PROJECT_ROOT } from "./lib/repo.js";
 import { type BenchRecord, formatTable, gitInfo, machineInfo, writeResults } from "./lib/report.js";
 import type { Benchmark } from "./lib/types.js";
 import { locks } from "./locks.js";
+import { panes } from "./panes.js";
 
-export const BENCHMARKS: readonly Benchmark[] = [locks, conflicts];
+export const BENCHMARKS: readonly Benchmark[] = [locks, conflicts, panes];
 
 async function main(argv: string[]): Promise<number> {
   const names = argv.filter((a) => a !== "--");

@@ -1,0 +1,388 @@
+/**
+ * Sessions on real pseudo-terminals: environment, complete output of fast exits, backpressure,
+ * replies to terminal queries, resize, stop and restart, paste and keyboard input, bells and
+ * notifications, and the plain-text log with its rotation.
+ */
+import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
+import path from "node:path";
+import { spawn } from "node-pty";
+import { afterEach, describe, expect, it } from "vitest";
+import { guardTail, type SessionNotification } from "../../src/pty/index.js";
+import {
+  cleanup,
+  emit,
+  nodeProgram,
+  RECORDER,
+  screenHas,
+  startPuppet,
+  startSession,
+  tempDir,
+  testEnv,
+  waitFor,
+  waitForScreen,
+} from "./helpers.js";
+
+afterEach(cleanup);
+
+const numbered = (count: number) => `printf 'line %d\\n' $(seq 1 ${count})`;
+
+describe("spawning", () => {
+  it("runs the command in the worktree with the TOWER_* environment and xterm-256color", async () => {
+    const worktree = tempDir();
+    const session = startSession({
+      command: [
+        "sh",
+        "-c",
+        'echo "id=$TOWER_AGENT_ID stream=$TOWER_STREAM"; echo "state=$TOWER_STATE_DIR"; ' +
+          'echo "root=$TOWER_REPO_ROOT"; echo "task=$TOWER_TASK arg={task}"; ' +
+          'echo "wt=$TOWER_WORKTREE"; echo "pwd=$(pwd -P)"; echo "term=$TERM size=$(stty size)"',
+      ],
+      worktree,
+      repoRoot: "/repo/root",
+      stateDir: "/repo/root/.claude/state",
+      agent: "B2",
+      stream: "B",
+      task: "Fix it",
+      cols: 90,
+      rows: 20,
+    });
+    const exit = await session.waitForExit();
+    expect(exit).toEqual({ code: 0, signal: null });
+    const text = session.text().join("\n");
+    expect(text).toContain("id=B2 stream=B");
+    expect(text).toContain("state=/repo/root/.claude/state");
+    expect(text).toContain("root=/repo/root");
+    expect(text).toContain("task=Fix it arg=Fix it");
+    expect(text).toContain(`wt=${worktree}`);
+    expect(text).toContain(`pwd=${realpathSync(worktree)}`);
+    expect(text).toContain("term=xterm-256color size=20 90");
+    expect(session.status).toBe("exited");
+  });
+
+  it("refuses a worktree that does not exist", () => {
+    expect(() =>
+      startSession({ command: ["true"], worktree: path.join(tempDir(), "missing") }),
+    ).toThrow(/does not exist/);
+  });
+});
+
+describe("fast exits", () => {
+  it.each([1, 2, 3, 4, 5, 6])(
+    "keep every line of 2,000 printed just before exit (run %i)",
+    async () => {
+      const session = startSession({ command: ["sh", "-c", numbered(2000)], cols: 40, rows: 10 });
+      const exit = await session.waitForExit();
+      expect(exit.code).toBe(0);
+      const lines = session.screen.allText().filter((line) => line !== "");
+      expect(lines).toHaveLength(2000);
+      expect(lines.every((line, i) => line === `line ${i + 1}`)).toBe(true);
+    },
+  );
+
+  it("guardTail delivers what node-pty would drop when the socket is paused at exit", async () => {
+    const pty = spawn("sh", ["-c", `${numbered(2000)}; echo END`], {
+      cols: 80,
+      rows: 24,
+      encoding: null,
+      env: testEnv(),
+    });
+    const chunks: Buffer[] = [];
+    expect(guardTail(pty, (chunk) => chunks.push(chunk))).toBe(true);
+    pty.onData((data) => chunks.push(data as unknown as Buffer));
+    pty.pause(); // as backpressure would, until well after node-pty's 200 ms exit timer
+    const resume = setTimeout(() => pty.resume(), 600);
+    await new Promise<void>((resolve) => pty.onExit(() => resolve()));
+    clearTimeout(resume);
+    const text = Buffer.concat(chunks).toString("utf8");
+    const lines = text.split("\r\n").filter((line) => line !== "");
+    expect(lines).toHaveLength(2001);
+    expect(lines.at(-1)).toBe("END");
+    expect(lines.slice(0, 2000).every((line, i) => line === `line ${i + 1}`)).toBe(true);
+  });
+});
+
+describe("backpressure", () => {
+  it("pauses a flooding program while the emulator catches up, and loses nothing", async () => {
+    const dir = tempDir();
+    const lines = 40_000;
+    // ~3.5 MB in large writes, then exit.
+    const program = nodeProgram(
+      dir,
+      `const parts = [];
+       for (let i = 1; i <= ${lines}; i++) parts.push("\\x1b[3" + (i % 8) + "mflood line " + i + " " + "x".repeat(60) + "\\x1b[0m\\n");
+       process.stdout.write(parts.join(""));`,
+    );
+    const high = 64 * 1024;
+    const session = startSession({
+      command: program,
+      worktree: dir,
+      cols: 100,
+      rows: 10,
+      scrollback: 100,
+      highWaterMark: high,
+      lowWaterMark: 16 * 1024,
+    });
+    let maxUnparsed = 0;
+    let maxLag = 0;
+    let last = performance.now();
+    const sampler = setInterval(() => {
+      const now = performance.now();
+      maxLag = Math.max(maxLag, now - last - 5);
+      last = now;
+      maxUnparsed = Math.max(maxUnparsed, session.unparsedBytes);
+    }, 5);
+    const exit = await session.waitForExit();
+    clearInterval(sampler);
+    expect(exit.code).toBe(0);
+    expect(session.pauses).toBeGreaterThan(0);
+    // At most one read past the high-water mark is ever waiting for the parser.
+    expect(maxUnparsed).toBeLessThanOrEqual(high + 64 * 1024);
+    // The event loop kept turning (a UI would stay responsive).
+    expect(maxLag).toBeLessThan(1_000);
+    const tail = session.screen.allText().filter((line) => line !== "");
+    expect(tail.at(-1)).toBe(`flood line ${lines} ${"x".repeat(60)}`);
+    const numbers = tail.map((line) => Number(/^flood line (\d+)/.exec(line)?.[1]));
+    expect(numbers.every((n, i) => i === 0 || n === (numbers[i - 1] ?? 0) + 1)).toBe(true);
+  });
+});
+
+describe("terminal queries", () => {
+  it("answers cursor position (DSR) and device attributes (DA) to the program", async () => {
+    const dir = tempDir();
+    const out = path.join(dir, "replies.json");
+    const program = nodeProgram(
+      dir,
+      `import { writeFileSync } from "node:fs";
+       process.stdin.setRawMode(true);
+       let got = "";
+       process.stdin.on("data", (d) => {
+         got += d;
+         if (/\\x1b\\[\\d+;\\d+R/.test(got) && /\\x1b\\[\\?[\\d;]*c/.test(got)) {
+           writeFileSync(${JSON.stringify(out)}, JSON.stringify(got));
+           process.exit(0);
+         }
+       });
+       process.stdout.write("\\x1b[5;10H\\x1b[6n\\x1b[c");`,
+    );
+    const session = startSession({ command: program, worktree: dir });
+    expect((await session.waitForExit()).code).toBe(0);
+    const replies = JSON.parse(readFileSync(out, "utf8")) as string;
+    expect(replies).toContain("\x1b[5;10R");
+    expect(replies).toMatch(/\x1b\[\?1;2c/);
+  });
+});
+
+describe("resize", () => {
+  it("resizes the pty (the program sees the new size) and the emulator", async () => {
+    const dir = tempDir();
+    const program = nodeProgram(
+      dir,
+      `const show = () => console.log("size " + process.stdout.columns + "x" + process.stdout.rows);
+       process.stdout.on("resize", show);
+       show();
+       setInterval(() => {}, 1000);`,
+    );
+    const session = startSession({ command: program, worktree: dir, cols: 80, rows: 24 });
+    await waitForScreen(session, screenHas("size 80x24"), "initial size");
+    session.resize(100, 30);
+    await waitForScreen(session, screenHas("size 100x30"), "new size seen by the program");
+    expect(session.cols).toBe(100);
+    expect(session.rows).toBe(30);
+    const frame = session.frame();
+    expect(frame.rows).toHaveLength(30);
+    expect(frame.cols).toBe(100);
+    session.resize(40, 10);
+    await waitForScreen(session, screenHas("size 40x10"), "smaller size");
+    expect(session.frame().rows).toHaveLength(10);
+    expect(() => session.resize(0, 10)).toThrow(/invalid size/);
+  });
+});
+
+describe("stop and restart", () => {
+  it("stops with SIGTERM", async () => {
+    const session = startSession({ command: ["sleep", "60"] });
+    await waitFor(() => (session.pid !== undefined ? true : undefined));
+    const exit = await session.stop();
+    expect(exit).toEqual({ code: null, signal: "SIGTERM" });
+    expect(session.status).toBe("exited");
+    expect(session.running).toBe(false);
+  });
+
+  it("kills with SIGKILL after the grace period when SIGTERM is ignored", async () => {
+    const session = startSession({
+      command: ["sh", "-c", "trap '' TERM; echo trapped; while :; do sleep 1; done"],
+    });
+    await waitForScreen(session, screenHas("trapped"), "trap set");
+    const started = Date.now();
+    const exit = await session.stop(400);
+    expect(exit).toEqual({ code: null, signal: "SIGKILL" });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(390);
+  });
+
+  it("restarts the same command in the same worktree, optionally resuming", async () => {
+    const worktree = tempDir();
+    const session = startSession({
+      command: ["sh", "-c", 'echo "run pid=$$ dir=$(pwd) args:$*"; exec sleep 60', "sh"],
+      preset: "claude",
+      worktree,
+    });
+    const first = await waitForScreen(session, screenHas("run pid="), "first run");
+    const firstPid = session.pid;
+    await session.restart();
+    const second = await waitForScreen(
+      session,
+      (rows) => rows.some((row) => row.includes("run pid=") && !first.includes(row)),
+      "second run",
+    );
+    expect(session.pid).not.toBe(firstPid);
+    expect(second.join("\n")).toContain(`dir=${worktree}`);
+    expect(session.status === "running" || session.status === "idle").toBe(true);
+    await session.restart({ resume: true });
+    await waitForScreen(session, screenHas("args:--continue"), "resumed run");
+  });
+});
+
+describe("input", () => {
+  async function recorder(setup: string) {
+    const dir = tempDir();
+    const file = path.join(dir, "input.bin");
+    const session = startSession({
+      command: [process.execPath, RECORDER, file, JSON.stringify(setup)],
+      worktree: dir,
+    });
+    await waitForScreen(session, screenHas("recorder ready"), "recorder");
+    const received = (want: string) =>
+      waitFor(
+        () => {
+          const got = existsSync(file) ? readFileSync(file, "utf8") : "";
+          return got.includes(want) ? got : undefined;
+        },
+        10_000,
+        `input ${JSON.stringify(want)}`,
+      );
+    return { session, received };
+  }
+
+  it("wraps pastes in bracketed-paste markers only when the program enabled them", async () => {
+    const plain = await recorder("");
+    plain.session.paste("first\nsecond");
+    plain.session.write("|done");
+    expect(await plain.received("|done")).toBe("first\rsecond|done");
+
+    const bracketed = await recorder("\x1b[?2004h");
+    expect(bracketed.session.terminal.modes.bracketedPasteMode).toBe(true);
+    bracketed.session.paste("first\nsecond");
+    bracketed.session.write("|done");
+    expect(await bracketed.received("|done")).toBe("\x1b[200~first\rsecond\x1b[201~|done");
+  });
+
+  it("keeps the escape key (all encodings) from the program and follows its cursor-key mode", async () => {
+    const normal = await recorder("");
+    for (const key of ["\x1d", "\x1b[93;5u", "\x1b[27;5;93~"]) {
+      const split = normal.session.input(`a\x1bOA${key}after`);
+      expect(split).toEqual({ forward: "a\x1b[A", escape: true, rest: "after" });
+    }
+    normal.session.input("|done");
+    expect(await normal.received("|done")).toBe("a\x1b[Aa\x1b[Aa\x1b[A|done");
+
+    const application = await recorder("\x1b[?1h");
+    expect(application.session.terminal.modes.applicationCursorKeysMode).toBe(true);
+    application.session.input("\x1b[A\x1b[D");
+    application.session.sendKeys("up", "enter");
+    application.session.input("|done");
+    expect(await application.received("|done")).toBe("\x1bOA\x1bOD\x1bOA\r|done");
+  });
+});
+
+describe("bells and notifications", () => {
+  it("report waiting on BEL, OSC 9 and OSC 777 until the human answers", async () => {
+    const session = await startPuppet();
+    const notes: SessionNotification[] = [];
+    session.on("notification", (n) => notes.push(n));
+    await emit(session, "working\r\n");
+    expect(session.status).toBe("running");
+    await emit(session, "\x07");
+    expect(session.status).toBe("waiting");
+    session.write("\r"); // any input answers the bell (the puppet ignores empty lines)
+    expect(session.status).not.toBe("waiting");
+    await emit(session, "\x1b]9;Claude needs your permission\x07");
+    expect(session.status).toBe("waiting");
+    session.write("\r");
+    await emit(session, "\x1b]9;4;1;50\x07"); // a progress report, not a notification
+    expect(session.status).toBe("running");
+    await emit(session, "\x1b]777;notify;Codex;Approval requested\x07");
+    expect(session.status).toBe("waiting");
+    expect(notes).toEqual([
+      { kind: "bell", text: "" },
+      { kind: "osc9", text: "Claude needs your permission" },
+      { kind: "osc777", text: "Codex;Approval requested" },
+    ]);
+  });
+});
+
+describe("log", () => {
+  it("writes plain text as the screen showed it, escape sequences removed", async () => {
+    const dir = tempDir();
+    const stateDir = path.join(dir, "state");
+    const session = startSession({
+      command: [
+        "sh",
+        "-c",
+        "printf '\\033[1;31mred\\033[0m and \\033[38;5;208morange\\033[0m\\n'; " +
+          "printf 'spin 1\\rspin 2\\rspin 3 done\\n'; " +
+          "printf 'abc\\033[2Dxy\\n'; " +
+          `printf '%s\\n' ${"w".repeat(50)}; ` +
+          `${numbered(30)}; printf '\\033]0;title\\007last\\n'`,
+      ],
+      worktree: dir,
+      stateDir,
+      agent: "C1",
+      cols: 20,
+      rows: 5,
+      log: {},
+    });
+    await session.waitForExit();
+    const file = path.join(stateDir, "logs", "agent-C1.log");
+    const log = readFileSync(file, "utf8");
+    expect(log).not.toContain("\x1b");
+    expect(log).not.toContain("\x07");
+    const lines = log.split("\n");
+    expect(lines.slice(0, 4)).toEqual(["red and orange", "spin 3 done", "axy", "w".repeat(50)]);
+    expect(lines.slice(4, 34)).toEqual(Array.from({ length: 30 }, (_, i) => `line ${i + 1}`));
+    expect(lines.slice(34)).toEqual(["last", ""]);
+  });
+
+  it("rotates to agent-<ID>.log.1 at the size cap", async () => {
+    const dir = tempDir();
+    const session = startSession({
+      command: [
+        "sh",
+        "-c",
+        "i=1; while [ $i -le 300 ]; do printf '\\033[32mentry %05d\\033[0m\\n' $i; i=$((i+1)); done",
+      ],
+      worktree: dir,
+      stateDir: dir,
+      agent: "D1",
+      cols: 40,
+      rows: 5,
+      log: { maxBytes: 1000 },
+    });
+    await session.waitForExit();
+    const file = path.join(dir, "logs", "agent-D1.log");
+    const current = readFileSync(file, "utf8");
+    const rotated = readFileSync(`${file}.1`, "utf8");
+    expect(statSync(file).size).toBeLessThanOrEqual(1000);
+    expect(statSync(`${file}.1`).size).toBeLessThanOrEqual(1000);
+    expect(statSync(`${file}.1`).size).toBeGreaterThan(900);
+    for (const text of [current, rotated]) {
+      expect(text).not.toContain("\x1b");
+      expect(text.endsWith("\n")).toBe(true);
+    }
+    // The newest lines, in order, across the two files; older ones were rotated away.
+    const lines = `${rotated}${current}`.split("\n").filter((line) => line !== "");
+    expect(lines.at(-1)).toBe("entry 00300");
+    const numbers = lines.map((line) => Number(line.slice("entry ".length)));
+    expect(numbers.every((n, i) => i === 0 || n === (numbers[i - 1] ?? 0) + 1)).toBe(true);
+    expect(numbers[0]).toBeGreaterThan(1);
+  });
+});
