@@ -1,0 +1,206 @@
+/**
+ * The control room: header, streams sidebar, pane grid, bottom panel with tabs, footer; the help
+ * screen and dialogs over them. Components select narrowly and render; they do no I/O.
+ */
+import { Box, Text } from "ink";
+import { useShallow } from "zustand/react/shallow";
+import { keyContext, selectKeyState } from "../input/context.js";
+import type { KeyCommand } from "../keys/table.js";
+import { paneRects, type Rect, screenLayout } from "../layout.js";
+import { useAppStore } from "../store/context.js";
+import { footerLine } from "../view/footer.js";
+import { headerLine } from "../view/header.js";
+import { tabBar, tabLines } from "../view/panel.js";
+import { sidebarLines } from "../view/sidebar.js";
+import { HelpScreen } from "./HelpScreen.js";
+import { LineView } from "./LineView.js";
+import { ModalView } from "./ModalView.js";
+import { Pane } from "./Pane.js";
+
+/** The agents on the current page (or the zoomed one) and their rectangles. */
+export function visiblePanes(
+  order: readonly string[],
+  selected: string | undefined,
+  grid: Rect,
+  zoomed: boolean,
+  page: number,
+) {
+  if (zoomed && selected) return [{ id: selected, rect: grid }];
+  const perPage = Math.max(1, paneRects(order.length, grid).length);
+  const pages = Math.max(1, Math.ceil(order.length / perPage));
+  const current = Math.min(page, pages - 1);
+  const ids = order.slice(current * perPage, current * perPage + perPage);
+  const rects = paneRects(ids.length, grid);
+  return ids.map((id, i) => ({ id, rect: rects[i]! })).concat([]);
+}
+
+const NONE: never[] = [];
+
+function Header({ width }: { width: number }) {
+  const s = useAppStore(
+    useShallow((s) => ({
+      status: s.status,
+      agents: s.agents,
+      order: s.agentOrder,
+      locks: s.locks,
+      conflicts: s.conflicts,
+      checkpoints: s.checkpoints,
+    })),
+  );
+  const agents = s.order.flatMap((id) => (s.agents[id] ? [s.agents[id]] : []));
+  return <LineView line={headerLine({ ...s, agents, activity: NONE, handoffs: NONE }, width)} />;
+}
+
+function Sidebar({ rect }: { rect: Rect }) {
+  const s = useAppStore(
+    useShallow((s) => ({
+      status: s.status,
+      agents: s.agents,
+      order: s.agentOrder,
+      checkpoints: s.checkpoints,
+      selected: s.selected,
+    })),
+  );
+  const agents = s.order.flatMap((id) => (s.agents[id] ? [s.agents[id]] : []));
+  const view = {
+    status: s.status,
+    agents,
+    checkpoints: s.checkpoints,
+    locks: NONE,
+    conflicts: NONE,
+    activity: NONE,
+    handoffs: NONE,
+  };
+  const lines = sidebarLines(view, rect.width - 1, s.selected).slice(0, rect.height);
+  return (
+    <Box
+      flexDirection="column"
+      width={rect.width}
+      height={rect.height}
+      borderStyle="single"
+      borderTop={false}
+      borderBottom={false}
+      borderLeft={false}
+    >
+      {lines.map((line, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: rows by position
+        <LineView key={i} line={line} />
+      ))}
+    </Box>
+  );
+}
+
+function Grid({ rect }: { rect: Rect }) {
+  const { order, selected, zoomed, page, problem } = useAppStore(
+    useShallow((s) => ({
+      order: s.agentOrder,
+      selected: s.selected,
+      zoomed: s.zoomed,
+      page: s.page,
+      problem: s.problem,
+    })),
+  );
+  if (order.length === 0) {
+    return (
+      <Box
+        width={rect.width}
+        height={rect.height}
+        flexDirection="column"
+        paddingLeft={2}
+        paddingTop={1}
+      >
+        <Text>No agent is running.</Text>
+        <Text dimColor>
+          Press s to start a stream whose dependencies are done; its agents appear here side by
+          side.
+        </Text>
+        {problem ? <Text color="red">{problem}</Text> : null}
+      </Box>
+    );
+  }
+  const panes = visiblePanes(order, selected, rect, zoomed, page);
+  // Rows of panes: group by y so that Ink's flex layout puts them where paneRects says.
+  const rows = [...new Set(panes.map((p) => p.rect.y))].map((y) =>
+    panes.filter((p) => p.rect.y === y),
+  );
+  return (
+    <Box flexDirection="column" width={rect.width} height={rect.height}>
+      {rows.map((row) => (
+        <Box key={row[0]?.rect.y} flexDirection="row" height={row[0]?.rect.height}>
+          {row.map((p) => (
+            <Pane key={p.id} id={p.id} rect={p.rect} />
+          ))}
+        </Box>
+      ))}
+    </Box>
+  );
+}
+
+function Panel({ rect }: { rect: Rect }) {
+  const view = useAppStore(
+    useShallow((s) => ({
+      status: s.status,
+      agents: NONE,
+      locks: s.locks,
+      conflicts: s.conflicts,
+      checkpoints: s.checkpoints,
+      activity: s.activity,
+      handoffs: s.handoffs,
+      tab: s.tab,
+      tabRow: s.tabRow,
+      conflictError: s.conflictError,
+    })),
+  );
+  const body = tabLines(view, view.tab, rect.width, view.tabRow).slice(
+    0,
+    Math.max(0, rect.height - 1),
+  );
+  return (
+    <Box flexDirection="column" width={rect.width} height={rect.height}>
+      <LineView line={tabBar(view, view.tab, rect.width)} />
+      {body.map((line, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: rows by position
+        <LineView key={i} line={line} />
+      ))}
+    </Box>
+  );
+}
+
+function Footer({ width, table }: { width: number; table: readonly KeyCommand[] }) {
+  const context = keyContext(useAppStore(useShallow(selectKeyState)));
+  const flash = useAppStore((s) => s.flash);
+  const text = flash && flash.until > Date.now() ? flash.text : undefined;
+  return <LineView line={footerLine(table, context, width, text)} />;
+}
+
+export function App({ table }: { table: readonly KeyCommand[] }) {
+  const { size, zoomed, helpOpen, modal } = useAppStore(
+    useShallow((s) => ({ size: s.size, zoomed: s.zoomed, helpOpen: s.helpOpen, modal: s.modal })),
+  );
+  const layout = screenLayout(size.cols, size.rows, { zoomed });
+  const middle = {
+    x: layout.grid.x,
+    y: layout.grid.y,
+    width: size.cols,
+    height: layout.grid.height,
+  };
+  return (
+    <Box flexDirection="column" width={size.cols} height={size.rows}>
+      <Header width={size.cols} />
+      {helpOpen ? (
+        <HelpScreen table={table} width={size.cols} height={size.rows - 2} />
+      ) : modal ? (
+        <ModalView modal={modal} width={size.cols} height={size.rows - 2} />
+      ) : (
+        <>
+          <Box flexDirection="row" width={middle.width} height={middle.height}>
+            {layout.sidebar ? <Sidebar rect={layout.sidebar} /> : null}
+            <Grid rect={{ ...layout.grid, x: 0, y: 0 }} />
+          </Box>
+          {layout.panel.height > 0 ? <Panel rect={layout.panel} /> : null}
+        </>
+      )}
+      <Footer width={size.cols} table={table} />
+    </Box>
+  );
+}

@@ -1,0 +1,59 @@
+import { Box, Text } from "ink";
+import type { Modal } from "../store/slices.js";
+
+/** A dialog in the middle of the screen: confirm, pick one, type a line, or read a text. */
+export function ModalView({
+  modal,
+  width,
+  height,
+}: {
+  modal: Modal;
+  width: number;
+  height: number;
+}) {
+  const inner = Math.min(width - 4, 100);
+  let body: string[];
+  let hint: string;
+  switch (modal.kind) {
+    case "confirm":
+      body = modal.lines;
+      hint = `y / Enter: ${modal.confirmLabel}    n / Esc: cancel`;
+      break;
+    case "pick":
+      body = modal.options.map((o, i) => `${i === modal.selected ? "▶" : " "} ${o}`);
+      hint = "↑/↓ choose    Enter: select    Esc: cancel";
+      break;
+    case "input":
+      body = [modal.label, `> ${modal.value}█`];
+      hint = "Enter: send    Esc: cancel";
+      break;
+    case "text":
+      body = modal.lines;
+      hint = "Esc or q: close";
+      break;
+  }
+  const shown = body.slice(0, Math.max(1, height - 6));
+  return (
+    <Box width={width} height={height} alignItems="center" justifyContent="center">
+      <Box flexDirection="column" borderStyle="round" paddingX={1} width={inner}>
+        <Text bold wrap="truncate">
+          {modal.title}
+        </Text>
+        <Text> </Text>
+        {shown.map((line, i) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: rows by position
+          <Text key={i} wrap="truncate">
+            {line || " "}
+          </Text>
+        ))}
+        {body.length > shown.length ? (
+          <Text dimColor>… {body.length - shown.length} more lines</Text>
+        ) : null}
+        <Text> </Text>
+        <Text dimColor wrap="truncate">
+          {hint}
+        </Text>
+      </Box>
+    </Box>
+  );
+}

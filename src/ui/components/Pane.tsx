@@ -1,0 +1,42 @@
+import { Box, Text } from "ink";
+import { useShallow } from "zustand/react/shallow";
+import type { Rect } from "../layout.js";
+import { useAppStore } from "../store/context.js";
+import { paneTitle } from "../view/pane.js";
+import { LineView } from "./LineView.js";
+
+/** One agent: its title bar and its live screen, rows exactly as the emulator built them. */
+export function Pane({ id, rect }: { id: string; rect: Rect }) {
+  const { agent, frame, selected, locks, mode } = useAppStore(
+    useShallow((s) => ({
+      agent: s.agents[id],
+      frame: s.frames[id],
+      selected: s.selected === id,
+      locks: s.locks.reduce((n, l) => (l.agent === id && !l.expired ? n + 1 : n), 0),
+      mode: s.mode,
+    })),
+  );
+  if (!agent) return null;
+  const rows = frame?.rows ?? [];
+  const height = Math.max(0, rect.height - 1);
+  const blank = " ".repeat(rect.width);
+  return (
+    <Box flexDirection="column" width={rect.width} height={rect.height}>
+      <LineView
+        line={paneTitle(agent, {
+          width: rect.width,
+          selected,
+          locks,
+          insert: selected && mode === "insert",
+          offset: frame?.offset ?? 0,
+        })}
+      />
+      {Array.from({ length: height }, (_, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: a screen row is identified by its position
+        <Text key={i} wrap="truncate">
+          {rows[i] ?? blank}
+        </Text>
+      ))}
+    </Box>
+  );
+}

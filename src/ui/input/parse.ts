@@ -1,0 +1,71 @@
+/**
+ * Raw terminal input to key names, for normal mode (insert mode forwards the bytes as they are).
+ * Names match the key table: `h`, `H`, `?`, `left`, `tab`, `shift+tab`, `enter`, `escape`,
+ * `pageup`, `ctrl+]`, `ctrl+c`.
+ */
+
+const SEQUENCES: [string, string][] = [
+  ["\x1b[A", "up"],
+  ["\x1b[B", "down"],
+  ["\x1b[C", "right"],
+  ["\x1b[D", "left"],
+  ["\x1bOA", "up"],
+  ["\x1bOB", "down"],
+  ["\x1bOC", "right"],
+  ["\x1bOD", "left"],
+  ["\x1b[Z", "shift+tab"],
+  ["\x1b[5~", "pageup"],
+  ["\x1b[6~", "pagedown"],
+  ["\x1b[H", "home"],
+  ["\x1b[F", "end"],
+  ["\x1b[3~", "delete"],
+  ["\x1b[93;5u", "ctrl+]"],
+  ["\x1b[27;5;93~", "ctrl+]"],
+];
+
+const CONTROL: Record<string, string> = {
+  "\r": "enter",
+  "\n": "enter",
+  "\t": "tab",
+  "\x7f": "backspace",
+  "\b": "backspace",
+  "\x1d": "ctrl+]",
+  "\x03": "ctrl+c",
+  "\x04": "ctrl+d",
+};
+
+/** Splits a chunk of input into key names; unknown escape sequences are skipped whole. */
+export function parseKeys(data: string): string[] {
+  const keys: string[] = [];
+  let i = 0;
+  while (i < data.length) {
+    const rest = data.slice(i);
+    const known = SEQUENCES.find(([seq]) => rest.startsWith(seq));
+    if (known) {
+      keys.push(known[1]);
+      i += known[0].length;
+      continue;
+    }
+    const ch = data[i]!;
+    if (ch === "\x1b") {
+      // A lone Esc, or an escape sequence we do not bind: skip to its final byte.
+      const csi = /^\x1b[[O][\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]/.exec(rest);
+      if (csi) i += csi[0].length;
+      else {
+        keys.push("escape");
+        i++;
+      }
+      continue;
+    }
+    if (CONTROL[ch]) keys.push(CONTROL[ch]);
+    else if (ch < " ") keys.push(`ctrl+${String.fromCharCode(ch.charCodeAt(0) + 96)}`);
+    else {
+      const point = data.codePointAt(i)!;
+      keys.push(String.fromCodePoint(point));
+      i += point > 0xffff ? 2 : 1;
+      continue;
+    }
+    i++;
+  }
+  return keys;
+}

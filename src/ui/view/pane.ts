@@ -1,0 +1,37 @@
+/** A pane's title bar: agent, stream, branch, status word, locks held. */
+import type { AgentView } from "./model.js";
+import { fitLine, type Line, seg, type Tone } from "./types.js";
+
+const STATUS_TONE: Record<AgentView["status"], Tone> = {
+  starting: "muted",
+  running: "ok",
+  idle: "plain",
+  waiting: "warn",
+  exited: "muted",
+};
+
+export function statusWord(agent: AgentView): string {
+  if (agent.status !== "exited") return agent.status;
+  return agent.signal ? `exited ${agent.signal}` : `exited ${agent.exitCode ?? "?"}`;
+}
+
+export function paneTitle(
+  agent: AgentView,
+  options: { width: number; selected: boolean; locks: number; insert: boolean; offset: number },
+): Line {
+  const base: Tone = options.selected ? "selected" : "title";
+  // Most important first, so that a narrow pane still shows who it is and whether it waits.
+  const line: Line = [
+    seg(options.selected ? "▶ " : "  ", base),
+    seg(agent.id, base),
+    seg(" "),
+    seg(statusWord(agent), STATUS_TONE[agent.status]),
+  ];
+  if (agent.status === "waiting") line.push(seg(" y approve · n deny", "warn"));
+  if (options.insert) line.push(seg(" INSERT", "warn"));
+  if (options.locks)
+    line.push(seg(` ${options.locks} lock${options.locks > 1 ? "s" : ""}`, "muted"));
+  if (options.offset) line.push(seg(` scrolled ${options.offset}`, "muted"));
+  line.push(seg(` ${agent.stream} `, "accent"), seg(agent.branch, "muted"));
+  return fitLine(line, options.width, true);
+}

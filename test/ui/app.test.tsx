@@ -1,0 +1,173 @@
+import { render } from "ink-testing-library";
+import { describe, expect, it } from "vitest";
+import { App } from "../../src/ui/components/App.js";
+import { KEY_TABLE } from "../../src/ui/keys/table.js";
+import { StoreContext } from "../../src/ui/store/context.js";
+import { createAppStore } from "../../src/ui/store/index.js";
+
+function rig(cols: number, rows: number) {
+  const store = createAppStore();
+  store.getState().setSize(cols, rows);
+  store.getState().setStatus({
+    project: "shop",
+    base: "main",
+    state_dir: "/s",
+    phases: [["A", "B"], ["E"]],
+    merge_order: ["A", "B", "E"],
+    streams: [
+      {
+        id: "A",
+        name: "Foundation",
+        status: "in_progress",
+        depends_on: [],
+        can_start: false,
+        waiting_for: [],
+        reason: "A cannot start: already in_progress",
+        branch: "feature/stream-A-foundation",
+        worktree: "/w/A",
+        agents: [
+          { id: "A1", task: "t" },
+          { id: "A2", task: "t" },
+        ],
+      },
+      {
+        id: "B",
+        name: "Billing",
+        status: "in_progress",
+        depends_on: [],
+        can_start: false,
+        waiting_for: [],
+        reason: null,
+        branch: "feature/stream-B-billing",
+        worktree: "/w/B",
+        agents: [{ id: "B1", task: "t" }],
+      },
+      {
+        id: "E",
+        name: "Engine",
+        status: "pending",
+        depends_on: ["A"],
+        can_start: false,
+        waiting_for: ["A"],
+        reason: "E cannot start: waiting for A (in_progress)",
+        branch: "b",
+        worktree: "w",
+        agents: [],
+      },
+    ],
+    locks: [],
+    checkpoints: [],
+  });
+  for (const [id, stream] of [
+    ["A1", "A"],
+    ["A2", "A"],
+    ["B1", "B"],
+  ] as const) {
+    store
+      .getState()
+      .upsertAgent({
+        id,
+        stream,
+        task: "t",
+        branch: `feature/stream-${stream}`,
+        status: "running",
+      });
+    store
+      .getState()
+      .setFrame(id, {
+        rows: [`\x1b[32mhello from ${id}\x1b[0m`, `${id} line 2`],
+        cols: 40,
+        offset: 0,
+      });
+  }
+  store
+    .getState()
+    .setLocks([
+      {
+        path: "src/a.ts",
+        agent: "A1",
+        stream: "A",
+        acquired: "",
+        expires: "2099-01-01T00:00:00.000000",
+        task: "edit",
+        expired: false,
+      },
+    ]);
+  const ui = render(
+    <StoreContext.Provider value={store}>
+      <App table={KEY_TABLE} />
+    </StoreContext.Provider>,
+  );
+  return { store, ui };
+}
+
+const strip = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, "");
+
+/** Waits until the last frame contains `text` (renders are coalesced), and returns it. */
+async function frameWith(ui: ReturnType<typeof render>, text: string): Promise<string> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const frame = strip(ui.lastFrame() ?? "");
+    if (frame.includes(text)) return frame;
+    if (Date.now() > deadline) throw new Error(`frame never showed "${text}":\n${frame}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe("the control room", () => {
+  it("shows header, sidebar, every agent's pane side by side, the locks tab and the footer at 160x48", () => {
+    const { ui } = rig(160, 48);
+    const frame = strip(ui.lastFrame() ?? "");
+    const lines = frame.split("\n");
+    expect(lines.length).toBeLessThanOrEqual(48);
+    expect(lines[0]).toContain(" shop ");
+    expect(lines[0]).toContain("3 running");
+    expect(frame).toContain("Phase 1");
+    expect(frame).toContain("E Engine pending");
+    for (const id of ["A1", "A2", "B1"]) expect(frame).toContain(`hello from ${id}`);
+    // Side by side: two panes' first rows on one screen line.
+    expect(lines.some((l) => l.includes("hello from A1") && l.includes("hello from A2"))).toBe(
+      true,
+    );
+    expect(frame).toContain("1 lock");
+    expect(frame).toMatch(/src\/a\.ts\s+A1/);
+    expect(lines.at(-1)).toContain("NORMAL");
+    ui.unmount();
+  });
+
+  it("fits 80x24, flags a waiting agent, zooms, and shows help from the key table", async () => {
+    const { store, ui } = rig(80, 24);
+    store.getState().setAgentStatus("B1", "waiting");
+    store.getState().select("B1");
+    let frame = await frameWith(ui, "B1 waiting y approve");
+    expect(frame.split("\n").length).toBeLessThanOrEqual(24);
+    expect(frame).toContain("1 waiting");
+    store.getState().setZoomed(true);
+    frame = await frameWith(ui, "B1 line 2");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    frame = strip(ui.lastFrame() ?? "");
+    expect(frame).toContain("hello from B1");
+    expect(frame).not.toContain("hello from A1");
+    store.getState().setHelpOpen(true);
+    frame = await frameWith(ui, "Keys (Esc or ? closes)");
+    expect(frame).toContain("select the next waiting agent");
+    ui.unmount();
+  });
+
+  it("shows a confirm dialog with what will happen", async () => {
+    const { store, ui } = rig(120, 40);
+    store
+      .getState()
+      .openModal({
+        kind: "confirm",
+        title: "Merge A (Foundation) into main?",
+        lines: ["merge order: [A] B E", "predicted conflicts: none"],
+        confirmLabel: "merge",
+        onConfirm: () => {},
+      });
+    const frame = await frameWith(ui, "Merge A (Foundation) into main?");
+    expect(frame).toContain("predicted conflicts: none");
+    expect(frame).toContain("y / Enter: merge");
+    ui.unmount();
+  });
+});
