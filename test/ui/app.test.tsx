@@ -63,36 +63,30 @@ function rig(cols: number, rows: number) {
     ["A2", "A"],
     ["B1", "B"],
   ] as const) {
-    store
-      .getState()
-      .upsertAgent({
-        id,
-        stream,
-        task: "t",
-        branch: `feature/stream-${stream}`,
-        status: "running",
-      });
-    store
-      .getState()
-      .setFrame(id, {
-        rows: [`\x1b[32mhello from ${id}\x1b[0m`, `${id} line 2`],
-        cols: 40,
-        offset: 0,
-      });
+    store.getState().upsertAgent({
+      id,
+      stream,
+      task: "t",
+      branch: `feature/stream-${stream}`,
+      status: "running",
+    });
+    store.getState().setFrame(id, {
+      rows: [`\x1b[32mhello from ${id}\x1b[0m`, `${id} line 2`],
+      cols: 40,
+      offset: 0,
+    });
   }
-  store
-    .getState()
-    .setLocks([
-      {
-        path: "src/a.ts",
-        agent: "A1",
-        stream: "A",
-        acquired: "",
-        expires: "2099-01-01T00:00:00.000000",
-        task: "edit",
-        expired: false,
-      },
-    ]);
+  store.getState().setLocks([
+    {
+      path: "src/a.ts",
+      agent: "A1",
+      stream: "A",
+      acquired: "",
+      expires: "2099-01-01T00:00:00.000000",
+      task: "edit",
+      expired: false,
+    },
+  ]);
   const ui = render(
     <StoreContext.Provider value={store}>
       <App table={KEY_TABLE} />
@@ -150,21 +144,19 @@ describe("the control room", () => {
     expect(frame).not.toContain("hello from A1");
     store.getState().setHelpOpen(true);
     frame = await frameWith(ui, "Keys (Esc or ? closes)");
-    expect(frame).toContain("select the next waiting agent");
+    expect(frame).toContain("select the next waiting");
     ui.unmount();
   });
 
   it("shows a confirm dialog with what will happen", async () => {
     const { store, ui } = rig(120, 40);
-    store
-      .getState()
-      .openModal({
-        kind: "confirm",
-        title: "Merge A (Foundation) into main?",
-        lines: ["merge order: [A] B E", "predicted conflicts: none"],
-        confirmLabel: "merge",
-        onConfirm: () => {},
-      });
+    store.getState().openModal({
+      kind: "confirm",
+      title: "Merge A (Foundation) into main?",
+      lines: ["merge order: [A] B E", "predicted conflicts: none"],
+      confirmLabel: "merge",
+      onConfirm: () => {},
+    });
     const frame = await frameWith(ui, "Merge A (Foundation) into main?");
     expect(frame).toContain("predicted conflicts: none");
     expect(frame).toContain("y / Enter: merge");

@@ -24,8 +24,13 @@ export function HelpScreen({
       });
     }
   }
-  const columns = lines.length > height && width >= 120 ? 2 : 1;
-  const perColumn = Math.ceil(lines.length / columns);
+  // As many columns as the lines need (each at least 38 wide); each column clipped to the height,
+  // since content taller than its box would push the first rows off the frame.
+  const columns = Math.max(
+    1,
+    Math.min(Math.ceil(lines.length / Math.max(1, height)), Math.floor(width / 38)),
+  );
+  const perColumn = Math.max(1, Math.min(height, Math.ceil(lines.length / columns)));
   return (
     <Box flexDirection="row" width={width} height={height}>
       {Array.from({ length: columns }, (_, c) => (
