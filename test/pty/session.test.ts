@@ -112,7 +112,9 @@ describe("backpressure", () => {
        for (let i = 1; i <= ${lines}; i++) parts.push("\\x1b[3" + (i % 8) + "mflood line " + i + " " + "x".repeat(60) + "\\x1b[0m\\n");
        process.stdout.write(parts.join(""));`,
     );
-    const high = 64 * 1024;
+    // A mark below one read's size: the first read that the parser has not finished yet pauses
+    // the pty, however fast this machine parses.
+    const high = 2 * 1024;
     const session = startSession({
       command: program,
       worktree: dir,
@@ -120,7 +122,7 @@ describe("backpressure", () => {
       rows: 10,
       scrollback: 100,
       highWaterMark: high,
-      lowWaterMark: 16 * 1024,
+      lowWaterMark: 512,
     });
     let maxUnparsed = 0;
     let maxLag = 0;
