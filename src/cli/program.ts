@@ -13,6 +13,7 @@ import { registerMerge } from "./commands/merge.js";
 import { registerSchema } from "./commands/schema.js";
 import { registerComplete, registerStart } from "./commands/start.js";
 import { registerStatus } from "./commands/status.js";
+import { registerUi } from "./commands/ui.js";
 
 export const VERSION = "0.1.0";
 
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
     .showHelpAfterError("(run `tower --help` or `tower <command> --help` for usage)")
     .exitOverride();
   for (const register of [
+    registerUi,
     registerInit,
     registerCheck,
     registerSchema,

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { UI_COMMAND_IDS } from "../../src/engine/plan/index.js";
 import { keybindingsMarkdown } from "../../src/ui/keys/docs.js";
 import {
   commandForKey,
@@ -22,6 +23,9 @@ const context: KeyContext = {
 };
 
 describe("the key table", () => {
+  it("has exactly the commands that streams.yaml's ui.keys can name", () => {
+    expect(KEY_TABLE.map((c) => c.id).sort()).toEqual([...UI_COMMAND_IDS].sort());
+  });
   it("binds each key once per mode", () => {
     for (const mode of ["normal", "insert"] as const) {
       const keys = KEY_TABLE.filter((c) => c.mode === mode).flatMap((c) => c.keys);
@@ -43,7 +47,6 @@ describe("the key table", () => {
       stream: "A",
       status: "running" as const,
       streamStatus: "in_progress",
-      mergeBlocker: "A is in_progress, not completed",
     };
     expect(why("prompt.approve", { ...context, selectedAgent: agent })).toBe(
       "A1 is not waiting for an answer",
@@ -51,9 +54,12 @@ describe("the key table", () => {
     expect(
       why("prompt.approve", { ...context, selectedAgent: { ...agent, status: "waiting" } }),
     ).toBeUndefined();
-    expect(why("stream.merge", { ...context, selectedAgent: agent })).toBe(
-      "A is in_progress, not completed",
-    );
+    expect(
+      why("stream.merge", { ...context, selectedAgent: agent, mergeBlocker: "A is in progress" }),
+    ).toBe("A is in progress");
+    expect(
+      why("stream.merge", { ...context, selectedAgent: agent, mergeTarget: "B" }),
+    ).toBeUndefined();
     expect(why("lock.release", context)).toBe("no lock is held");
     expect(why("checkpoint.approve", context)).toBe("open the Checkpoints tab first (Tab)");
   });

@@ -22,6 +22,7 @@ function planOf(deps: [id: string, dependsOn: string[]][]): Plan {
     validate: [],
     checkpoints: [],
     warnings: [],
+    uiKeys: {},
     streams: deps.map(([id, dependsOn]) => ({
       id,
       name: id,

@@ -12,3 +12,16 @@ export async function commitSubjects(cwd: string, base: string, branch: string):
 export async function branchDiff(cwd: string, base: string, branch: string): Promise<string> {
   return git(cwd, ["diff", "-U0", "--no-color", "--no-ext-diff", `${base}...${branch}`, "--"]);
 }
+
+/** A readable diff of `branch` against its merge base with `base`: the stat, then the patch. */
+export async function streamDiff(cwd: string, base: string, branch: string): Promise<string> {
+  return git(cwd, [
+    "diff",
+    "--stat",
+    "--patch",
+    "--no-color",
+    "--no-ext-diff",
+    `${base}...${branch}`,
+    "--",
+  ]);
+}

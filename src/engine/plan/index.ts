@@ -15,3 +15,4 @@ export type {
   StreamSpec,
   StreamStatus,
 } from "./types.js";
+export { KEY_NAME_HELP, KEY_NAME_PATTERN, UI_COMMAND_IDS, type UiCommandId } from "./ui-keys.js";

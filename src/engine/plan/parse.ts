@@ -130,6 +130,12 @@ function buildPlan(
     checkpoints,
     streams,
     warnings,
+    uiKeys: Object.fromEntries(
+      Object.entries(raw.ui?.keys ?? {}).map(([command, keys]) => [
+        command,
+        typeof keys === "string" ? [keys] : [...(keys ?? [])],
+      ]),
+    ),
   };
 }
 

@@ -36,7 +36,7 @@ export function valueAt(data: unknown, path: DataPath): unknown {
   return value;
 }
 
-export type OwnerKind = "plan" | "stream" | "agent" | "checkpoint";
+export type OwnerKind = "plan" | "stream" | "agent" | "checkpoint" | "ui";
 
 /** The map a path points into (plan, a stream, an agent or a checkpoint) and the rest of the path. */
 export interface Owner {
@@ -62,6 +62,7 @@ export function ownerOf(data: unknown, path: DataPath): Owner {
   if (top === "checkpoints" && name !== undefined) {
     return { kind: "checkpoint", where: `checkpoint "${name}"`, rest: path.slice(2) };
   }
+  if (top === "ui") return { kind: "ui", where: "ui", rest: path.slice(1) };
   return { kind: "plan", where: "", rest: path };
 }
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DURATION_HELP, DURATION_PATTERN } from "./duration.js";
+import { KEY_NAME_HELP, KEY_NAME_PATTERN, UI_COMMAND_IDS } from "./ui-keys.js";
 
 /** Stream, agent and checkpoint ids. */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -86,6 +87,19 @@ export const CheckpointSchema = z
     not: { required: ["approval", "run"] },
   });
 
+const keyName = z.string().regex(KEY_NAME_PATTERN).meta({ description: KEY_NAME_HELP });
+
+export const UiSchema = z
+  .strictObject({
+    keys: z
+      .partialRecord(z.enum(UI_COMMAND_IDS), z.union([keyName, z.array(keyName).min(1)]))
+      .default({})
+      .meta({
+        description: "Keys of control room commands, by command id (see docs/keybindings.md).",
+      }),
+  })
+  .meta({ title: "Control room", description: "Settings of the control room (`tower`)." });
+
 export const PlanSchema = z
   .strictObject({
     version: z.literal(1).meta({ description: "Format version; must be 1." }),
@@ -115,6 +129,7 @@ export const PlanSchema = z
       .record(id("Checkpoint id."), CheckpointSchema)
       .default({})
       .meta({ description: "Map of checkpoint id to checkpoint." }),
+    ui: UiSchema.optional(),
     streams: z.record(id("Stream id."), StreamSchema).meta({
       description: "Map of stream id to stream; the order in the file is the plan order.",
     }),
@@ -132,4 +147,5 @@ export const VALID_KEYS = {
   stream: Object.keys(StreamSchema.shape),
   agent: Object.keys(AgentSchema.shape),
   checkpoint: Object.keys(CheckpointSchema.shape),
+  ui: Object.keys(UiSchema.shape),
 } as const;

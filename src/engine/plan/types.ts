@@ -54,6 +54,8 @@ export interface Plan {
   /** File order, which is the plan order. */
   streams: StreamSpec[];
   warnings: PlanIssue[];
+  /** Keys of control room commands from `ui.keys`, by command id (only those given). */
+  uiKeys: Record<string, string[]>;
 }
 
 export type StreamStatus = "pending" | "in_progress" | "completed" | "merged" | "merge_failed";

@@ -3,6 +3,7 @@ import { DURATION_HELP } from "./duration.js";
 import type { DataPath } from "./positions.js";
 import { at, describeValue, label, ownerOf, type Reporter, valueAt } from "./report.js";
 import { CheckpointSchema, ID_HELP, PRESETS, StreamSchema, VALID_KEYS } from "./schema.js";
+import { KEY_NAME_HELP, UI_COMMAND_IDS } from "./ui-keys.js";
 
 const AGENT_COMMAND = "a command string or a non-empty list of strings";
 
@@ -69,7 +70,17 @@ export function reportZodIssue(
 
   switch (issue.code) {
     case "unrecognized_keys": {
-      const valid = VALID_KEYS[owner.kind].join(", ");
+      const commands = path[0] === "ui" && path[1] === "keys";
+      const valid = (commands ? UI_COMMAND_IDS : VALID_KEYS[owner.kind]).join(", ");
+      if (commands) {
+        for (const key of issue.keys) {
+          report.error(
+            positions.key([...path, key]),
+            `ui.keys: unknown command "${key}" (valid: ${valid})`,
+          );
+        }
+        return;
+      }
       for (const key of issue.keys) {
         report.error(
           positions.key([...path, key]),
@@ -116,7 +127,12 @@ export function reportZodIssue(
       }
       break;
     case "invalid_format":
-      if (path[path.length - 1] === "lock_ttl") {
+      if (path[0] === "ui") {
+        report.error(
+          positions.value(path),
+          `${subject} ${describeValue(value)} is not ${KEY_NAME_HELP}`,
+        );
+      } else if (path[path.length - 1] === "lock_ttl") {
         report.error(
           positions.value(path),
           `${subject} ${describeValue(value)} is not a valid duration (${DURATION_HELP})`,

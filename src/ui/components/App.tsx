@@ -6,7 +6,7 @@ import { Box, Text } from "ink";
 import { useShallow } from "zustand/react/shallow";
 import { keyContext, selectKeyState } from "../input/context.js";
 import type { KeyCommand } from "../keys/table.js";
-import { paneRects, type Rect, screenLayout } from "../layout.js";
+import { gridShape, paneRects, type Rect, screenLayout } from "../layout.js";
 import { useAppStore } from "../store/context.js";
 import { footerLine } from "../view/footer.js";
 import { headerLine } from "../view/header.js";
@@ -17,21 +17,23 @@ import { LineView } from "./LineView.js";
 import { ModalView } from "./ModalView.js";
 import { Pane } from "./Pane.js";
 
-/** The agents on the current page (or the zoomed one) and their rectangles. */
+/**
+ * The agents on the page shown (the one that holds the selected agent) or the zoomed one, and
+ * their rectangles.
+ */
 export function visiblePanes(
   order: readonly string[],
   selected: string | undefined,
   grid: Rect,
   zoomed: boolean,
-  page: number,
 ) {
   if (zoomed && selected) return [{ id: selected, rect: grid }];
-  const perPage = Math.max(1, paneRects(order.length, grid).length);
-  const pages = Math.max(1, Math.ceil(order.length / perPage));
-  const current = Math.min(page, pages - 1);
-  const ids = order.slice(current * perPage, current * perPage + perPage);
+  const perPage = Math.max(1, gridShape(order.length, grid).perPage);
+  const index = selected ? Math.max(0, order.indexOf(selected)) : 0;
+  const page = Math.floor(index / perPage);
+  const ids = order.slice(page * perPage, page * perPage + perPage);
   const rects = paneRects(ids.length, grid);
-  return ids.map((id, i) => ({ id, rect: rects[i]! })).concat([]);
+  return ids.map((id, i) => ({ id, rect: rects[i] ?? grid }));
 }
 
 const NONE: never[] = [];
@@ -91,12 +93,11 @@ function Sidebar({ rect }: { rect: Rect }) {
 }
 
 function Grid({ rect }: { rect: Rect }) {
-  const { order, selected, zoomed, page, problem } = useAppStore(
+  const { order, selected, zoomed, problem } = useAppStore(
     useShallow((s) => ({
       order: s.agentOrder,
       selected: s.selected,
       zoomed: s.zoomed,
-      page: s.page,
       problem: s.problem,
     })),
   );
@@ -118,7 +119,7 @@ function Grid({ rect }: { rect: Rect }) {
       </Box>
     );
   }
-  const panes = visiblePanes(order, selected, rect, zoomed, page);
+  const panes = visiblePanes(order, selected, rect, zoomed);
   // Rows of panes: group by y so that Ink's flex layout puts them where paneRects says.
   const rows = [...new Set(panes.map((p) => p.rect.y))].map((y) =>
     panes.filter((p) => p.rect.y === y),

@@ -34,6 +34,7 @@ export function HelpScreen({
   return (
     <Box flexDirection="row" width={width} height={height}>
       {Array.from({ length: columns }, (_, c) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: columns by position
         <Box key={c} flexDirection="column" width={Math.floor(width / columns)}>
           {lines.slice(c * perColumn, (c + 1) * perColumn).map((l, i) => (
             // biome-ignore lint/suspicious/noArrayIndexKey: rows by position

@@ -24,12 +24,17 @@ export function ModalView({
       hint = "↑/↓ choose    Enter: select    Esc: cancel";
       break;
     case "input":
-      body = [modal.label, `> ${modal.value}█`];
+      body = [
+        ...(modal.lines ?? []),
+        ...(modal.lines?.length ? [""] : []),
+        modal.label,
+        `> ${modal.value}█`,
+      ];
       hint = "Enter: send    Esc: cancel";
       break;
     case "text":
-      body = modal.lines;
-      hint = "Esc or q: close";
+      body = modal.lines.slice(modal.offset);
+      hint = "Esc or q: close    ↑/↓ PgUp/PgDn: scroll";
       break;
   }
   const shown = body.slice(0, Math.max(1, height - 6));

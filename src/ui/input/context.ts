@@ -49,12 +49,12 @@ export function keyContext(s: KeyState): KeyContext {
           stream: agent.stream,
           status: agent.status,
           streamStatus: stream?.status ?? "pending",
-          mergeBlocker:
-            stream && stream.status !== "completed" && stream.status !== "merge_failed"
-              ? `${stream.id} is ${stream.status.replace("_", " ")}: complete it first (c)`
-              : undefined,
         }
       : undefined,
+    mergeTarget: mergeTarget(s),
+    mergeBlocker: stream
+      ? `${stream.id} is ${stream.status.replace("_", " ")} and no other stream is completed: complete one first (c)`
+      : "no stream is completed yet",
     waitingCount: s.agentOrder.filter((id) => s.agents[id]?.status === "waiting").length,
     startableStreams: startable,
     startBlocker: pending.length ? (pending[0]?.reason ?? undefined) : "every stream has started",
@@ -70,4 +70,15 @@ export function keyContext(s: KeyState): KeyContext {
     selectedLock: lock ? { path: lock.path } : undefined,
     zoomed: s.zoomed,
   };
+}
+
+/** The stream `m` merges: the selected agent's when it is completed, else the first completed one in merge order. */
+export function mergeTarget(s: KeyState): string | undefined {
+  const done = (id: string | undefined) => {
+    const st = s.status?.streams.find((x) => x.id === id)?.status;
+    return st === "completed" || st === "merge_failed";
+  };
+  const own = s.selected ? s.agents[s.selected]?.stream : undefined;
+  if (own && done(own)) return own;
+  return s.status?.merge_order.find((id) => done(id));
 }

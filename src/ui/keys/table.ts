@@ -4,34 +4,12 @@
  * docs/keybindings.md are all generated from it.
  */
 
+import type { UiCommandId } from "../../engine/plan/index.js";
+
 export type Mode = "normal" | "insert";
 
-export type CommandId =
-  | "pane.left"
-  | "pane.down"
-  | "pane.up"
-  | "pane.right"
-  | "tab.next"
-  | "tab.previous"
-  | "mode.insert"
-  | "mode.normal"
-  | "pane.zoom"
-  | "pane.scrollUp"
-  | "pane.scrollDown"
-  | "prompt.approve"
-  | "prompt.deny"
-  | "agent.nextWaiting"
-  | "stream.start"
-  | "stream.complete"
-  | "stream.merge"
-  | "agent.handoff"
-  | "checkpoint.approve"
-  | "checkpoint.reject"
-  | "stream.diff"
-  | "agent.stopOrRestart"
-  | "lock.release"
-  | "app.help"
-  | "app.quit";
+/** The command ids are the plan's (`ui.keys` in streams.yaml names them). */
+export type CommandId = UiCommandId;
 
 export type Category = "Panes" | "Agents" | "Streams" | "Checkpoints and locks" | "General";
 
@@ -44,9 +22,11 @@ export interface KeyContext {
     stream: string;
     status: "starting" | "running" | "idle" | "waiting" | "exited";
     streamStatus: string;
-    /** Why the stream cannot merge, when it cannot. */
-    mergeBlocker?: string;
   };
+  /** The stream `m` merges: the selected agent's when completed, else the next completed one in merge order. */
+  mergeTarget?: string;
+  /** Why no stream can be merged now. */
+  mergeBlocker?: string;
   waitingCount: number;
   startableStreams: string[];
   /** Why each pending stream cannot start, for the footer. */
@@ -120,6 +100,20 @@ export const KEY_TABLE: readonly KeyCommand[] = [
     id: "tab.previous",
     keys: ["shift+tab"],
     description: "previous bottom tab",
+    category: "Panes",
+    mode: "normal",
+  },
+  {
+    id: "row.next",
+    keys: ["J"],
+    description: "select the next row of the bottom tab (a lock, a checkpoint)",
+    category: "Panes",
+    mode: "normal",
+  },
+  {
+    id: "row.previous",
+    keys: ["K"],
+    description: "select the previous row of the bottom tab",
     category: "Panes",
     mode: "normal",
   },
@@ -222,10 +216,12 @@ export const KEY_TABLE: readonly KeyCommand[] = [
   {
     id: "stream.merge",
     keys: ["m"],
-    description: "merge the selected stream (confirm first)",
+    description:
+      "merge the selected stream, or the next completed one in merge order (confirm first)",
     category: "Streams",
     mode: "normal",
-    disabledReason: (c) => needAgent(c) ?? c.selectedAgent?.mergeBlocker,
+    disabledReason: (c) =>
+      c.mergeTarget ? undefined : (c.mergeBlocker ?? "no stream is completed yet"),
   },
   {
     id: "agent.handoff",

@@ -69,11 +69,13 @@ export type Modal =
   | {
       kind: "input";
       title: string;
+      /** Context shown above the field. */
+      lines?: string[];
       label: string;
       value: string;
       onSubmit: (value: string) => void;
     }
-  | { kind: "text"; title: string; lines: string[] };
+  | { kind: "text"; title: string; lines: string[]; offset: number };
 
 export interface UiSlice {
   mode: Mode;

@@ -1,0 +1,544 @@
+/**
+ * The agents' sessions: one pseudo-terminal per agent of every stream in progress, in the
+ * stream's worktree, kept in step with the store.
+ *
+ * - `sync(status)` starts the agents of `in_progress` streams that have no session yet (the
+ *   manager follows the store's `status`, so a stream started from another terminal gets its
+ *   agents too). On the first sync after the control room opens, `resume: true` continues the
+ *   agents' previous conversations; streams started later start fresh. Agents of streams that
+ *   are no longer in progress stay (exited or not) until removed.
+ * - Session events go to the store: status changes (`setAgentStatus`, and `agents.json` in the
+ *   state directory for other tools) and screen frames (`setFrame`), at most ~30 per second per
+ *   session, except that the first update after input is pushed at once (keystroke echo).
+ * - `layout()` gives each visible pane's program the size of its pane.
+ */
+import path from "node:path";
+import type { AgentCommand, AgentSpec } from "../../engine/plan/index.js";
+import type { Project } from "../../engine/project.js";
+import { toUtcIso } from "../../engine/state/time.js";
+import type { StatusReport } from "../../engine/status.js";
+import {
+  DEFAULT_ESCAPE_KEY,
+  type ExitInfo,
+  inferPreset,
+  Session,
+  type SessionOptions,
+  splitInput,
+} from "../../pty/index.js";
+import { gridShape, paneContentSize, paneRects, screenLayout } from "../layout.js";
+import type { AppStore } from "../store/index.js";
+import type { AgentStatus } from "../view/model.js";
+import { errorMessage } from "./serial.js";
+
+/** At most this many frames per second per session (after the first one following input). */
+export const FRAME_INTERVAL_MS = 33;
+
+export type CommandOverride = AgentCommand | ((agent: AgentSpec) => AgentCommand | undefined);
+
+/** Session options the manager passes through to every session. */
+export type SessionDefaults = Partial<
+  Pick<
+    SessionOptions,
+    | "env"
+    | "log"
+    | "stopGraceMs"
+    | "escapeKey"
+    | "scrollback"
+    | "runningMs"
+    | "syncTimeoutMs"
+    | "highWaterMark"
+    | "lowWaterMark"
+  >
+>;
+
+export interface SessionManagerOptions {
+  /** Resume the previous conversations of the agents started by the first sync. */
+  resume?: boolean;
+  /** A command for every agent (or per agent; undefined keeps the plan's), e.g. for tests. */
+  commandOverride?: CommandOverride;
+  /** Passed to every session. */
+  session?: SessionDefaults;
+  /** Frame throttle (default 33 ms). */
+  frameIntervalMs?: number;
+  /** Where start failures and write errors go (default: the store's flash message). */
+  onError?: (message: string) => void;
+}
+
+export interface LayoutRequest {
+  cols: number;
+  rows: number;
+  zoomed: boolean;
+  /** The selected agent: the zoomed pane, and (without `page`) the page shown. */
+  selected?: string | undefined;
+  /** The page of panes shown; default: the selected agent's page, else the store's `page`. */
+  page?: number | undefined;
+}
+
+export interface PaneSize {
+  cols: number;
+  rows: number;
+}
+
+/**
+ * The content size of every visible pane: the zoomed one alone, else those on the page shown
+ * (`order` sliced by the grid's panes per page, tiled with `paneRects`).
+ */
+export function visiblePaneSizes(
+  order: readonly string[],
+  request: LayoutRequest,
+  fallbackPage = 0,
+): Map<string, PaneSize> {
+  const sizes = new Map<string, PaneSize>();
+  const screen = screenLayout(request.cols, request.rows, { zoomed: request.zoomed });
+  const selected = request.selected !== undefined && order.includes(request.selected);
+  if (request.zoomed && selected) {
+    const rect = paneRects(1, screen.grid)[0];
+    if (rect) sizes.set(request.selected as string, paneContentSize(rect));
+    return sizes;
+  }
+  if (order.length === 0) return sizes;
+  const { perPage } = gridShape(order.length, screen.grid);
+  const pages = Math.max(1, Math.ceil(order.length / perPage));
+  const wanted =
+    request.page ??
+    (selected ? Math.floor(order.indexOf(request.selected as string) / perPage) : fallbackPage);
+  const page = Math.min(Math.max(0, wanted), pages - 1);
+  const shown = order.slice(page * perPage, (page + 1) * perPage);
+  const rects = paneRects(shown.length, screen.grid);
+  shown.forEach((id, i) => {
+    const rect = rects[i];
+    if (rect) sizes.set(id, paneContentSize(rect));
+  });
+  return sizes;
+}
+
+interface Entry {
+  id: string;
+  spec: AgentSpec;
+  session: Session;
+  /** Scrolled back this many lines (0: live). */
+  offset: number;
+  /** The history's length at the last frame, to keep a scrolled view still as output arrives. */
+  baseY: number;
+  lastPush: number;
+  timer: NodeJS.Timeout | undefined;
+  /** Push the next update at once: input was just sent. */
+  immediate: boolean;
+  pid: number | null;
+  disposed: boolean;
+  off: (() => void)[];
+}
+
+export class SessionManager {
+  private readonly entries = new Map<string, Entry>();
+  /** Agents whose start failed (until restarted by hand). */
+  private readonly failed = new Map<string, string>();
+  /** Agents removed by hand: not started again by a sync. */
+  private readonly removed = new Set<string>();
+  private readonly frameInterval: number;
+  private readonly unsubscribe: () => void;
+  private lastLayout: LayoutRequest | undefined;
+  private synced = false;
+  private closed = false;
+  private agentsWrites: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly project: Project,
+    private readonly store: AppStore,
+    private readonly options: SessionManagerOptions = {},
+  ) {
+    this.frameInterval = options.frameIntervalMs ?? FRAME_INTERVAL_MS;
+    this.unsubscribe = store.subscribe((state, previous) => {
+      if (state.status && state.status.streams !== previous.status?.streams) {
+        void this.sync(state.status);
+      }
+    });
+  }
+
+  /** Starts the agents of in-progress streams that have no session yet; see the module comment. */
+  async sync(status: StatusReport): Promise<void> {
+    if (this.closed) return;
+    const resume = this.options.resume === true && !this.synced;
+    this.synced = true;
+    const fresh: { spec: AgentSpec; worktree: string; branch: string }[] = [];
+    for (const stream of status.streams) {
+      const spec = this.project.plan.streams.find((s) => s.id === stream.id);
+      if (!spec) continue;
+      for (const agent of spec.agents) {
+        const known = this.store.getState().agents[agent.id];
+        if (this.entries.has(agent.id)) {
+          if (known && known.branch !== stream.branch) {
+            this.store.getState().upsertAgent({ ...known, branch: stream.branch });
+          }
+          continue;
+        }
+        if (stream.status !== "in_progress") continue;
+        if (this.failed.has(agent.id) || this.removed.has(agent.id)) continue;
+        fresh.push({
+          spec: agent,
+          worktree: path.resolve(this.project.repo.mainRoot, stream.worktree),
+          branch: stream.branch,
+        });
+      }
+    }
+    if (fresh.length === 0) return;
+    for (const { spec, branch } of fresh) {
+      this.store.getState().upsertAgent({
+        id: spec.id,
+        stream: spec.stream,
+        task: spec.task,
+        branch,
+        status: "starting",
+      });
+    }
+    // The new panes' sizes, now that they are in the pane order.
+    const sizes = this.paneSizes();
+    const starts: Promise<void>[] = [];
+    for (const { spec, worktree } of fresh) {
+      const size = sizes.get(spec.id);
+      const entry = this.create(spec, worktree, size);
+      if (entry) starts.push(this.launch(entry, resume));
+    }
+    this.applyLayout(sizes);
+    await Promise.all(starts);
+  }
+
+  /** Sizes the visible panes' programs for a screen of `cols` x `rows`. */
+  layout(
+    cols: number,
+    rows: number,
+    zoomed: boolean,
+    selected?: string,
+    page?: number,
+  ): Map<string, PaneSize> {
+    this.lastLayout = { cols, rows, zoomed, selected, page };
+    const sizes = this.paneSizes();
+    this.applyLayout(sizes);
+    return sizes;
+  }
+
+  /**
+   * Keyboard bytes for an agent: forwarded up to the escape key (Ctrl-] by default); `escape`
+   * says it was pressed (back to normal mode) and `rest` holds what followed it, for Tower.
+   */
+  input(id: string, data: string): { escape: boolean; rest: string } {
+    const entry = this.entries.get(id);
+    if (!entry || entry.disposed) {
+      // No session to type into: the escape key must still get the user out of insert mode.
+      const split = splitInput(data, this.options.session?.escapeKey ?? DEFAULT_ESCAPE_KEY);
+      return { escape: split.escape, rest: split.rest };
+    }
+    const split = entry.session.input(data);
+    if (split.forward !== "") this.typed(entry);
+    return { escape: split.escape, rest: split.rest };
+  }
+
+  paste(id: string, text: string): void {
+    const entry = this.live(id);
+    if (!entry) return;
+    entry.session.paste(text);
+    this.typed(entry);
+  }
+
+  approve(id: string): void {
+    const entry = this.live(id);
+    if (!entry) return;
+    entry.session.approve();
+    this.typed(entry);
+  }
+
+  deny(id: string): void {
+    const entry = this.live(id);
+    if (!entry) return;
+    entry.session.deny();
+    this.typed(entry);
+  }
+
+  /** Stops the agent's process (SIGTERM, SIGKILL after the grace period); its pane stays. */
+  async stop(id: string, graceMs?: number): Promise<ExitInfo | undefined> {
+    const entry = this.live(id);
+    if (!entry) return undefined;
+    return entry.session.stop(graceMs);
+  }
+
+  /**
+   * Starts the agent's command again in its worktree on a clean screen (`resume`: continuing
+   * its conversation). An agent without a session (removed, or its start failed) is started
+   * from the current status.
+   */
+  async restart(id: string, options: { resume?: boolean } = {}): Promise<void> {
+    if (this.closed) return;
+    this.failed.delete(id);
+    this.removed.delete(id);
+    const entry = this.entries.get(id);
+    if (!entry) {
+      const status = this.store.getState().status;
+      const stream = status?.streams.find((s) =>
+        this.project.plan.streams.find((p) => p.id === s.id)?.agents.some((a) => a.id === id),
+      );
+      const spec = this.project.plan.streams
+        .find((s) => s.id === stream?.id)
+        ?.agents.find((a) => a.id === id);
+      if (!stream || !spec) throw new Error(`unknown agent "${id}"`);
+      this.store.getState().upsertAgent({
+        id,
+        stream: spec.stream,
+        task: spec.task,
+        branch: stream.branch,
+        status: "starting",
+      });
+      const sizes = this.paneSizes();
+      const created = this.create(
+        spec,
+        path.resolve(this.project.repo.mainRoot, stream.worktree),
+        sizes.get(id),
+      );
+      this.applyLayout(sizes);
+      if (created) await this.launch(created, options.resume === true);
+      return;
+    }
+    entry.offset = 0;
+    try {
+      await entry.session.restart({ resume: options.resume === true });
+      entry.pid = entry.session.pid ?? null;
+      this.recordStatus(entry, entry.session.status);
+    } catch (error) {
+      this.report(`${id}: cannot restart: ${errorMessage(error)}`);
+    }
+  }
+
+  /** Scrolls the agent's pane back (positive) or forward (negative), clamped to its history. */
+  scroll(id: string, deltaLines: number): number {
+    const entry = this.entries.get(id);
+    if (!entry || entry.disposed) return 0;
+    const history = entry.session.terminal.buffer.active.baseY;
+    entry.offset = Math.max(0, Math.min(history, entry.offset + Math.trunc(deltaLines)));
+    this.pushFrame(entry);
+    return entry.offset;
+  }
+
+  /** Stops the agent if it runs, releases its session and removes its pane. */
+  async remove(id: string): Promise<void> {
+    const entry = this.entries.get(id);
+    this.removed.add(id);
+    this.failed.delete(id);
+    if (entry) {
+      this.entries.delete(id);
+      await this.disposeEntry(entry);
+    }
+    this.store.getState().removeAgent(id);
+    this.applyLayout(this.paneSizes());
+  }
+
+  /** Stops every session (SIGTERM, SIGKILL after the grace period); resolves when all exited. */
+  async stopAll(graceMs?: number): Promise<void> {
+    await Promise.all([...this.entries.values()].map((e) => e.session.stop(graceMs)));
+    await this.agentsWrites;
+  }
+
+  /** Ids of the agents whose process is running. */
+  running(): string[] {
+    return [...this.entries.values()].filter((e) => e.session.running).map((e) => e.id);
+  }
+
+  /** The agent's session (for tests and diagnostics). */
+  get(id: string): Session | undefined {
+    return this.entries.get(id)?.session;
+  }
+
+  /** Stops following the store, stops every session and releases them (logs flushed). */
+  async close(graceMs?: number): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.unsubscribe();
+    const entries = [...this.entries.values()];
+    await Promise.all(entries.map((e) => e.session.stop(graceMs)));
+    await Promise.all(entries.map((e) => this.disposeEntry(e)));
+    this.entries.clear();
+    await this.agentsWrites;
+  }
+
+  private live(id: string): Entry | undefined {
+    const entry = this.entries.get(id);
+    return entry && !entry.disposed ? entry : undefined;
+  }
+
+  private commandFor(spec: AgentSpec): AgentCommand {
+    const override = this.options.commandOverride;
+    if (override === undefined) return spec.command;
+    if (typeof override === "function") return override(spec) ?? spec.command;
+    return override;
+  }
+
+  private create(spec: AgentSpec, worktree: string, size: PaneSize | undefined): Entry | undefined {
+    const command = this.commandFor(spec);
+    let session: Session;
+    try {
+      session = new Session({
+        ...this.options.session,
+        agent: spec.id,
+        stream: spec.stream,
+        task: spec.task,
+        command,
+        worktree,
+        repoRoot: this.project.repo.mainRoot,
+        stateDir: this.project.store.dir,
+        preset: inferPreset(command, spec.preset),
+        ...(size ? { cols: size.cols, rows: size.rows } : {}),
+      });
+    } catch (error) {
+      this.startFailed(spec, errorMessage(error));
+      return undefined;
+    }
+    const entry: Entry = {
+      id: spec.id,
+      spec,
+      session,
+      offset: 0,
+      baseY: 0,
+      lastPush: 0,
+      timer: undefined,
+      immediate: false,
+      pid: null,
+      disposed: false,
+      off: [],
+    };
+    entry.off.push(
+      session.on("status", (change) => {
+        if (entry.disposed) return;
+        this.store.getState().setAgentStatus(spec.id, change.status, change.exit);
+        if (change.status === "exited") entry.pid = null;
+        this.recordStatus(entry, change.status, change.exit);
+      }),
+      session.on("update", () => this.updated(entry)),
+    );
+    this.entries.set(spec.id, entry);
+    return entry;
+  }
+
+  /** Starts the entry's process (resuming the conversation when asked). */
+  private async launch(entry: Entry, resume: boolean): Promise<void> {
+    try {
+      if (resume) await entry.session.restart({ resume: true });
+      else entry.session.start();
+    } catch (error) {
+      this.entries.delete(entry.id);
+      await this.disposeEntry(entry);
+      this.startFailed(entry.spec, errorMessage(error));
+      return;
+    }
+    entry.pid = entry.session.pid ?? null;
+    this.recordStatus(entry, entry.session.status);
+    this.pushFrame(entry);
+  }
+
+  private startFailed(spec: AgentSpec, message: string): void {
+    this.failed.set(spec.id, message);
+    this.store.getState().setAgentStatus(spec.id, "exited", { code: null, signal: null });
+    this.report(`${spec.id}: cannot start: ${message}`);
+  }
+
+  private report(message: string): void {
+    if (this.options.onError) this.options.onError(message);
+    else this.store.getState().showFlash(message);
+  }
+
+  /** Input was sent: the next screen update (the echo) is pushed without waiting. */
+  private typed(entry: Entry): void {
+    entry.immediate = true;
+    if (entry.offset !== 0) {
+      entry.offset = 0; // typing returns to the live screen, as in a terminal
+      this.pushFrame(entry);
+    }
+  }
+
+  private updated(entry: Entry): void {
+    if (entry.disposed || this.closed) return;
+    const now = Date.now();
+    if (entry.immediate || now - entry.lastPush >= this.frameInterval) {
+      entry.immediate = false;
+      this.pushFrame(entry);
+      return;
+    }
+    if (entry.timer === undefined) {
+      entry.timer = setTimeout(
+        () => {
+          entry.timer = undefined;
+          this.pushFrame(entry);
+        },
+        entry.lastPush + this.frameInterval - now,
+      );
+    }
+  }
+
+  private pushFrame(entry: Entry): void {
+    clearTimeout(entry.timer);
+    entry.timer = undefined;
+    if (entry.disposed) return;
+    entry.lastPush = Date.now();
+    const baseY = entry.session.terminal.buffer.active.baseY;
+    // A view scrolled back stays on the same lines while new output pushes the history up.
+    if (entry.offset > 0 && baseY > entry.baseY) entry.offset += baseY - entry.baseY;
+    entry.baseY = baseY;
+    const frame = entry.session.frame({ offset: entry.offset });
+    entry.offset = frame.offset;
+    this.store.getState().setFrame(entry.id, {
+      rows: [...frame.rows],
+      cols: frame.cols,
+      offset: frame.offset,
+    });
+  }
+
+  private currentLayout(): LayoutRequest {
+    if (this.lastLayout) return this.lastLayout;
+    const s = this.store.getState();
+    return { cols: s.size.cols, rows: s.size.rows, zoomed: s.zoomed, selected: s.selected };
+  }
+
+  private paneSizes(): Map<string, PaneSize> {
+    const s = this.store.getState();
+    return visiblePaneSizes(s.agentOrder, this.currentLayout(), s.page);
+  }
+
+  private applyLayout(sizes: Map<string, PaneSize>): void {
+    for (const [id, size] of sizes) {
+      const entry = this.entries.get(id);
+      if (!entry || entry.disposed) continue;
+      const { session } = entry;
+      if (session.cols === size.cols && session.rows === size.rows) continue;
+      try {
+        session.resize(size.cols, size.rows);
+      } catch (error) {
+        this.report(`${id}: cannot resize: ${errorMessage(error)}`);
+      }
+    }
+  }
+
+  private async disposeEntry(entry: Entry): Promise<void> {
+    clearTimeout(entry.timer);
+    entry.timer = undefined;
+    await entry.session.dispose();
+    entry.disposed = true;
+    for (const off of entry.off.splice(0)) off();
+  }
+
+  /** `agents.json`: the live status of every agent, for other tools. Writes are kept in order. */
+  private recordStatus(entry: Entry, status: AgentStatus, exit?: ExitInfo): void {
+    const record = {
+      stream: entry.spec.stream,
+      status,
+      updated: toUtcIso(new Date()),
+      pid: status === "exited" ? null : (entry.session.pid ?? entry.pid),
+      exit_code: exit?.code ?? null,
+      signal: exit?.signal ?? null,
+    };
+    const file = this.project.store;
+    this.agentsWrites = this.agentsWrites
+      .then(() =>
+        file.update("agents", (value) => {
+          value.agents[entry.id] = { ...value.agents[entry.id], ...record };
+        }),
+      )
+      .catch((error: unknown) => this.report(`cannot write agents.json: ${errorMessage(error)}`));
+  }
+}

@@ -1,0 +1,303 @@
+/**
+ * The state-file watcher: keeps the store's copy of the shared state current. chokidar watches
+ * the state directory (not its `logs/`); a burst of events is coalesced (writers rewrite the JSON
+ * files in place, so there is no rename to wait for: a short debounce instead of
+ * `awaitWriteFinish`), and only the scopes whose files changed are read again, with the
+ * engine's tolerant readers (which retry a half-written file and recover a broken one from its
+ * last good copy). The activity log is followed from the last offset read.
+ *
+ * A file that cannot be read is reported with `setProblem` and the store keeps the last good
+ * data; nothing here throws into the UI.
+ */
+import { promises as fsp } from "node:fs";
+import path from "node:path";
+import { type FSWatcher, watch } from "chokidar";
+import { type CheckpointView, checkpointViews } from "../../engine/checkpoints.js";
+import { listLocks } from "../../engine/locks.js";
+import type { Project } from "../../engine/project.js";
+import {
+  type ActivityEntry,
+  activitySchema,
+  type LocksFile,
+  STATE_FILES,
+} from "../../engine/state/formats.js";
+import { parseJsonl } from "../../engine/state/jsonl.js";
+import { parseTimestamp } from "../../engine/state/time.js";
+import { buildStatus } from "../../engine/status.js";
+import type { AppStore } from "../store/index.js";
+import { ACTIVITY_LIMIT } from "../store/slices.js";
+import type { CheckpointRow } from "../view/model.js";
+import { Debouncer, errorMessage, SerialTask } from "./serial.js";
+
+/** What can be read again on its own. `status` is orchestrator_state.json (the streams). */
+export type StateScope = "status" | "locks" | "checkpoints" | "handoffs" | "activity";
+export const STATE_SCOPES: readonly StateScope[] = [
+  "status",
+  "locks",
+  "checkpoints",
+  "handoffs",
+  "activity",
+];
+
+/** The file each scope reads (the status also reads the locks and checkpoints). */
+const SCOPE_OF_FILE: Readonly<Record<string, StateScope>> = {
+  [STATE_FILES.orchestrator]: "status",
+  [STATE_FILES.locks]: "locks",
+  [STATE_FILES.checkpoints]: "checkpoints",
+  [STATE_FILES.handoffs]: "handoffs",
+  [STATE_FILES.activity]: "activity",
+};
+
+/** Coalesces the events of one burst of writes. */
+export const STATE_DEBOUNCE_MS = 40;
+/** The longest a timer can wait (setTimeout's limit). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export interface StateWatcher {
+  /** Reads a scope again now (all when none is given); resolves when the store has it. */
+  refresh(scope?: StateScope): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface StateWatcherOptions {
+  /** Coalescing delay (default 40 ms). */
+  debounceMs?: number;
+}
+
+export const toCheckpointRows = (views: readonly CheckpointView[]): CheckpointRow[] =>
+  views.map((c) => ({
+    id: c.id,
+    status: c.status,
+    kind: c.kind,
+    dependsOn: c.depends_on,
+    waitingFor: c.waiting_for,
+  }));
+
+/** Follows the activity log: complete lines only, from where the last read stopped. */
+class ActivityTail {
+  private offset = 0;
+  private lineNo = 1;
+  private inode: number | undefined;
+  private entries: ActivityEntry[] = [];
+
+  constructor(private readonly file: string) {}
+
+  /** The entries after this read, or undefined when nothing changed. */
+  async read(): Promise<ActivityEntry[] | undefined> {
+    let handle: fsp.FileHandle;
+    try {
+      handle = await fsp.open(this.file, "r");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      if (this.offset === 0 && this.entries.length === 0) return undefined;
+      this.reset(undefined);
+      return this.entries;
+    }
+    try {
+      const { size, ino } = await handle.stat();
+      let changed = false;
+      // A shrunk or replaced log (rotated, cleared) is read again from its start.
+      if (size < this.offset || (this.inode !== undefined && ino !== this.inode)) {
+        this.reset(ino);
+        changed = true;
+      }
+      this.inode = ino;
+      if (size > this.offset) {
+        const buffer = Buffer.alloc(size - this.offset);
+        let got = 0;
+        while (got < buffer.length) {
+          const { bytesRead } = await handle.read(
+            buffer,
+            got,
+            buffer.length - got,
+            this.offset + got,
+          );
+          if (bytesRead === 0) break;
+          got += bytesRead;
+        }
+        const text = buffer.subarray(0, got).toString("utf8");
+        const read = parseJsonl(text, activitySchema, this.file, this.lineNo, false);
+        this.offset += read.end;
+        this.lineNo = read.nextLine;
+        if (read.entries.length > 0) {
+          this.entries = this.entries.concat(read.entries);
+          if (this.entries.length > ACTIVITY_LIMIT)
+            this.entries = this.entries.slice(-ACTIVITY_LIMIT);
+          changed = true;
+        }
+      }
+      return changed ? this.entries : undefined;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private reset(inode: number | undefined): void {
+    this.offset = 0;
+    this.lineNo = 1;
+    this.inode = inode;
+    this.entries = [];
+  }
+}
+
+/**
+ * Watches the project's state directory and keeps `store` current. Resolves after a first full
+ * load (a file that cannot be read then is a `problem`, not a rejection).
+ */
+export async function startStateWatcher(
+  project: Project,
+  store: AppStore,
+  options: StateWatcherOptions = {},
+): Promise<StateWatcher> {
+  const state = project.store;
+  const dir = state.dir;
+  /** By scope, plus "watcher" for the watcher's own errors. */
+  const problems = new Map<string, string>();
+  let shownProblem: string | undefined;
+  let closed = false;
+  let expiryTimer: NodeJS.Timeout | undefined;
+  const tail = new ActivityTail(state.path(STATE_FILES.activity));
+  /** What each scope last put in the store: a read that finds the same leaves the store alone. */
+  const seen = new Map<StateScope, string>();
+  const changed = (scope: StateScope, value: unknown): boolean => {
+    const json = JSON.stringify(value);
+    if (seen.get(scope) === json) return false;
+    seen.set(scope, json);
+    return true;
+  };
+
+  const showProblems = () => {
+    if (closed) return;
+    const text = [...new Set(problems.values())].join("\n") || undefined;
+    if (text === shownProblem) return;
+    // Leave a problem someone else reported alone unless it is the one this watcher showed.
+    const current = store.getState().problem;
+    if (text !== undefined || current === shownProblem) store.getState().setProblem(text);
+    shownProblem = text;
+  };
+
+  /** Re-reads the locks when the next one expires, so `expired` flips without polling. */
+  const scheduleExpiry = (file: LocksFile) => {
+    clearTimeout(expiryTimer);
+    expiryTimer = undefined;
+    const now = Date.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const entry of Object.values(file.locks)) {
+      const at = parseTimestamp(entry.expires)?.getTime();
+      if (at !== undefined && at > now && at < next) next = at;
+    }
+    if (!Number.isFinite(next) || closed) return;
+    expiryTimer = setTimeout(() => void refresh("locks"), Math.min(next - now + 20, MAX_TIMER_MS));
+    expiryTimer.unref();
+  };
+
+  const readers: Record<StateScope, () => Promise<void>> = {
+    status: async () => {
+      const status = await buildStatus(project.plan, state, project.base);
+      if (!closed && changed("status", status)) store.getState().setStatus(status);
+    },
+    locks: async () => {
+      const file = await state.read("locks");
+      if (closed) return;
+      scheduleExpiry(file);
+      const locks = listLocks(file);
+      if (!changed("locks", locks)) return;
+      const s = store.getState();
+      s.setLocks(locks);
+      // Keep the status report's copy consistent without reading the streams again.
+      if (s.status) s.setStatus({ ...s.status, locks });
+    },
+    checkpoints: async () => {
+      const views = checkpointViews(project.plan, await state.read("checkpoints"));
+      if (closed || !changed("checkpoints", views)) return;
+      const s = store.getState();
+      s.setCheckpoints(toCheckpointRows(views));
+      if (s.status) {
+        const checkpoints = views.map((c) => ({
+          id: c.id,
+          status: c.status,
+          depends_on: c.depends_on,
+        }));
+        s.setStatus({ ...s.status, checkpoints });
+      }
+    },
+    handoffs: async () => {
+      const file = await state.read("handoffs");
+      if (!closed && changed("handoffs", file.handoffs))
+        store.getState().setHandoffs(file.handoffs);
+    },
+    activity: async () => {
+      const entries = await tail.read();
+      if (entries && !closed) store.getState().setActivity(entries);
+    },
+  };
+
+  const tasks = Object.fromEntries(
+    STATE_SCOPES.map((scope) => [
+      scope,
+      new SerialTask(async () => {
+        if (closed) return;
+        try {
+          await readers[scope]();
+          problems.delete(scope);
+        } catch (error) {
+          problems.set(scope, errorMessage(error));
+        }
+        showProblems();
+      }),
+    ]),
+  ) as Record<StateScope, SerialTask>;
+
+  const refresh = async (scope?: StateScope): Promise<void> => {
+    if (closed) return;
+    const scopes = scope ? [scope] : STATE_SCOPES;
+    await Promise.all(scopes.map((s) => tasks[s].run()));
+  };
+
+  const debouncer = new Debouncer<StateScope>(options.debounceMs ?? STATE_DEBOUNCE_MS, (scopes) => {
+    // The status reads the locks and checkpoints too: a status that failed on one of them is
+    // read again once that file changes.
+    if (problems.has("status") && (scopes.has("locks") || scopes.has("checkpoints"))) {
+      scopes.add("status");
+    }
+    for (const scope of scopes) void tasks[scope].run();
+  });
+
+  // chokidar cannot watch a folder that does not exist yet; writers create it anyway.
+  await fsp.mkdir(dir, { recursive: true });
+  const logs = path.join(dir, STATE_FILES.logs);
+  const watcher: FSWatcher = watch(dir, {
+    ignoreInitial: true,
+    depth: 0,
+    followSymlinks: false,
+    // Agents' logs are written constantly and are nobody's state.
+    ignored: (file) => file === logs || file.startsWith(`${logs}${path.sep}`),
+  });
+  const onEvent = (file: string) => {
+    if (path.dirname(file) !== dir) return;
+    const scope = SCOPE_OF_FILE[path.basename(file)];
+    if (scope) debouncer.add(scope);
+  };
+  watcher.on("add", onEvent);
+  watcher.on("change", onEvent);
+  watcher.on("unlink", onEvent);
+  watcher.on("error", (error) => {
+    problems.set("watcher", `watching ${dir}: ${errorMessage(error)}`);
+    showProblems();
+  });
+  await new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
+
+  await refresh();
+
+  return {
+    refresh,
+    async close() {
+      if (closed) return;
+      closed = true;
+      debouncer.close();
+      clearTimeout(expiryTimer);
+      await watcher.close();
+      await Promise.all(STATE_SCOPES.map((s) => tasks[s].idle()));
+    },
+  };
+}

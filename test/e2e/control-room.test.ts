@@ -1,0 +1,171 @@
+/**
+ * The control room as a person uses it: the built CLI inside real tmux at 160x48, keys sent with
+ * send-keys, the screen read with capture-pane, waiting on what the screen shows.
+ */
+import { existsSync, promises as fsp } from "node:fs";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { CLI, git, makeRepo, PROJECT_ROOT, type TempRepo, tower } from "../helpers/repo.js";
+import { TmuxRig } from "./tmux.js";
+
+const FAKE = path.join(PROJECT_ROOT, "dist/fake-agent/main.js");
+const SCRIPT = [
+  "banner",
+  "work 800 Thinking",
+  "ask Do you want to proceed?",
+  "say approved by the human",
+  "echo",
+].join("\\n");
+
+const plan = () => `version: 1
+project: shop
+agent: [node, ${JSON.stringify(FAKE)}, --step, "${SCRIPT}"]
+validate: ["true"]
+streams:
+  A:
+    name: Foundation
+    scope: ["src/**"]
+    agents: [{ id: A1, task: "Base" }, { id: A2, task: "More" }]
+  B:
+    name: Billing
+    scope: ["billing/**"]
+    agents: [{ id: B1, task: "Billing" }]
+  E:
+    name: Engine
+    depends_on: [A]
+    agents: [{ id: E1, task: "Engine" }]
+`;
+
+let repo: TempRepo;
+let rig: TmuxRig | undefined;
+beforeEach(async () => {
+  repo = await makeRepo({ plan: plan() });
+  await fsp.mkdir(path.join(repo.root, "src"));
+  await fsp.writeFile(path.join(repo.root, "src/app.txt"), "one\ntwo\n");
+  git(repo.root, "add", ".");
+  git(repo.root, "commit", "-q", "-m", "app");
+  expect((await tower(repo.root, ["start", "A", "B"])).code).toBe(0);
+});
+afterEach(() => {
+  rig?.kill();
+  rig = undefined;
+  repo.cleanup();
+});
+
+/** The screen's lines (capture-pane ends with a newline). */
+const lines = (screen: string) => screen.replace(/\n$/, "").split("\n");
+const footer = (screen: string) => lines(screen).at(-1) ?? "";
+
+const open = () => {
+  rig = new TmuxRig(repo.root, `node ${CLI}`);
+  return rig;
+};
+
+describe("the control room in tmux", () => {
+  it("shows three agents side by side, flags a waiting one, approves with y, types in insert mode and returns with Ctrl-]", async () => {
+    const r = open();
+    const screen = await r.waitFor(
+      (s) => (s.match(/Welcome to Fake Agent/g) ?? []).length >= 3,
+      "three agents' banners",
+    );
+    for (const id of ["A1", "A2", "B1"]) expect(screen).toContain(`agent ${id}`);
+    expect(screen.split("\n")[0]).toContain("shop");
+    await r.waitForText("A1 waiting y approve");
+    await r.waitFor((s) => /3 waiting/.test(s.split("\n")[0] ?? ""), "three agents waiting");
+    r.keys("y");
+    await r.waitForText("approved by the human");
+    await r.waitFor((s) => /A1 (running|idle)/.test(s), "A1 running again");
+    r.keys("i");
+    await r.waitForText("INSERT");
+    r.type("hello agent");
+    r.keys("Enter");
+    await r.waitForText("hello agent");
+    r.keys("C-]");
+    await r.waitFor((s) => footer(s).includes("NORMAL"), "normal mode");
+  });
+
+  it("shows a lock taken from another shell and a conflict between two worktrees, live", async () => {
+    const r = open();
+    await r.waitForText("Locks 0");
+    expect(
+      (
+        await tower(repo.root, [
+          "lock",
+          "src/app.txt",
+          "--agent",
+          "B1",
+          "--task",
+          "from another shell",
+        ])
+      ).code,
+    ).toBe(0);
+    await r.waitFor((s) => /src\/app\.txt\s+B1/.test(s), "the lock in the Locks tab");
+    await r.waitForText("from another shell");
+    await fsp.writeFile(
+      path.join(path.dirname(repo.root), "shop-stream-A", "src/app.txt"),
+      "one\nA\n",
+    );
+    await fsp.mkdir(path.join(path.dirname(repo.root), "shop-stream-B", "src"), {
+      recursive: true,
+    });
+    await fsp.writeFile(
+      path.join(path.dirname(repo.root), "shop-stream-B", "src/app.txt"),
+      "one\nB\n",
+    );
+    await r.waitFor(
+      (s) => /[1-9]\d* conflicts?/.test(s.split("\n")[0] ?? ""),
+      "a conflict in the header",
+    );
+    r.keys("Tab");
+    await r.waitFor((s) => /high\s+overlap/.test(s), "the overlap in the Conflicts tab");
+  });
+
+  it("merges a completed stream after confirmation; ? lists every command; resizes; q asks first and leaves the terminal clean", async () => {
+    await fsp.writeFile(
+      path.join(path.dirname(repo.root), "shop-stream-A", "src/new.txt"),
+      "new\n",
+    );
+    git(path.join(path.dirname(repo.root), "shop-stream-A"), "add", ".");
+    git(path.join(path.dirname(repo.root), "shop-stream-A"), "commit", "-q", "-m", "A's work");
+    expect((await tower(repo.root, ["complete", "A"])).code).toBe(0);
+    const r = open();
+    await r.waitForText("A Foundation completed");
+    r.keys("m");
+    await r.waitForText("Merge A (Foundation) into main?");
+    expect(r.screen()).toContain("predicted conflicts: none");
+    r.keys("y");
+    await r.waitFor((s) => s.includes("Merge of A: merged"), "the merge result");
+    r.keys("Escape");
+    await r.waitForText("A Foundation merged");
+    expect(git(repo.root, "log", "-1", "--format=%s").trim()).toBe("Merge stream A: Foundation");
+
+    r.keys("?");
+    const help = await r.waitForText("Keys (Esc or ? closes)");
+    for (const key of [
+      "select the pane to the left",
+      "approve the selected",
+      "merge the selected",
+      "quit",
+    ])
+      expect(help).toContain(key);
+    r.keys("Escape");
+    r.resize(80, 24);
+    await r.waitFor(
+      (s) => lines(s).length === 24 && footer(s).includes("NORMAL"),
+      "the footer at 80x24",
+    );
+    r.resize(160, 48);
+    await r.waitFor(
+      (s) => lines(s).length === 48 && footer(s).includes("NORMAL"),
+      "the footer at 160x48",
+    );
+
+    r.keys("q");
+    await r.waitForText("Quit Tower?");
+    expect(r.screen()).toMatch(/agents? (is|are) running/);
+    r.keys("y");
+    const after = await r.waitForText("[exited 0]");
+    expect(after).not.toContain("NORMAL");
+    expect(existsSync(path.join(path.dirname(repo.root), "shop-stream-B"))).toBe(true);
+  });
+});

@@ -1,0 +1,120 @@
+/**
+ * The conflict scanner service on real worktrees: warnings appear and go as files change in the
+ * streams' worktrees, as commits land and as streams start, without anyone asking for a scan; a
+ * stream that cannot be read keeps the last good warnings and shows the error.
+ */
+import { rmSync } from "node:fs";
+import { afterEach, describe, expect, it } from "vitest";
+import type { ConflictWarning } from "../../../src/engine/conflicts/index.js";
+import { startConflictScanner } from "../../../src/ui/services/conflict-scanner.js";
+import { startStateWatcher } from "../../../src/ui/services/state-watcher.js";
+import type { AppStore } from "../../../src/ui/store/index.js";
+import { git, waitFor } from "../../helpers/repo.js";
+import {
+  addStream,
+  commitAll,
+  numbered,
+  type StreamSetup,
+  writeIn,
+  writeStreamsState,
+} from "../../helpers/streams.js";
+import { cleanup, fixture, onCleanup } from "./helpers.js";
+
+afterEach(cleanup);
+
+const overlaps = (store: AppStore): ConflictWarning[] =>
+  store.getState().conflicts.filter((w) => w.kind === "overlap");
+
+async function setup(ids: string[]) {
+  const f = await fixture();
+  writeIn(f.repo.root, "shared/util.py", numbered(20));
+  commitAll(f.repo.root, "base files");
+  const streams = ids.map((id) => addStream(f.repo, id));
+  writeStreamsState(f.repo, streams);
+  const watcher = await startStateWatcher(f.project, f.store);
+  onCleanup(() => watcher.close());
+  const scanner = startConflictScanner(f.project, f.store, { debounceMs: 150 });
+  onCleanup(() => scanner.close());
+  return { ...f, streams, scanner };
+}
+
+describe("conflict scanner", () => {
+  it("warns of two streams changing the same file, and clears it when one reverts", async () => {
+    const { store, streams } = await setup(["A", "B"]);
+    const [a, b] = streams as [StreamSetup, StreamSetup];
+    writeIn(a.worktree, "shared/util.py", numbered(20).replace("line 3\n", "A3\n"));
+    writeIn(b.worktree, "shared/util.py", numbered(20).replace("line 15\n", "B15\n"));
+    const found = await waitFor(
+      () => (overlaps(store).length > 0 ? overlaps(store) : undefined),
+      15_000,
+      "an overlap warning",
+    );
+    expect(found).toEqual([
+      {
+        kind: "overlap",
+        streams: ["A", "B"],
+        agents: ["A1", "A2", "B1", "B2"],
+        files: ["shared/util.py"],
+        severity: "medium",
+        message:
+          "Streams A and B both changed shared/util.py (A: unstaged, B: unstaged), on different lines.",
+      },
+    ]);
+    expect(store.getState().conflictError).toBeUndefined();
+
+    // A commit changes no file in the worktree: the branch's ref tells.
+    commitAll(a.worktree, "A's change");
+    await waitFor(
+      () => (overlaps(store)[0]?.message.includes("A: committed") ? true : undefined),
+      15_000,
+      "the overlap seen as committed",
+    );
+
+    writeIn(b.worktree, "shared/util.py", numbered(20));
+    await waitFor(
+      () => (overlaps(store).length === 0 ? true : undefined),
+      15_000,
+      "the overlap to clear",
+    );
+  });
+
+  it("watches the worktree of a stream that starts later", async () => {
+    const { repo, store, streams } = await setup(["A"]);
+    const [a] = streams as [StreamSetup];
+    writeIn(a.worktree, "shared/util.py", numbered(20).replace("line 3\n", "A3\n"));
+    const b = addStream(repo, "B");
+    writeStreamsState(repo, [a, b]);
+    await waitFor(
+      () => (store.getState().status?.streams[1]?.status === "in_progress" ? true : undefined),
+      15_000,
+      "B in progress",
+    );
+    // Only B's worktree changes now.
+    writeIn(b.worktree, "shared/util.py", numbered(20).replace("line 3\n", "B3\n"));
+    const found = await waitFor(
+      () => (overlaps(store).length > 0 ? overlaps(store) : undefined),
+      15_000,
+      "an overlap warning",
+    );
+    expect(found[0]).toMatchObject({ streams: ["A", "B"], severity: "high" });
+  });
+
+  it("keeps the last good warnings when a stream cannot be scanned, and says why", async () => {
+    const { store, streams, scanner } = await setup(["A", "B"]);
+    const [a, b] = streams as [StreamSetup, StreamSetup];
+    writeIn(a.worktree, "shared/util.py", numbered(20).replace("line 3\n", "A3\n"));
+    writeIn(b.worktree, "shared/util.py", numbered(20).replace("line 3\n", "B3\n"));
+    await waitFor(() => overlaps(store)[0], 15_000, "an overlap warning");
+    rmSync(b.worktree, { recursive: true, force: true });
+    const error = await waitFor(() => store.getState().conflictError, 15_000, "a scan error");
+    expect(error).toContain("B");
+    expect(overlaps(store)).toHaveLength(1);
+
+    // Back: the error goes at the next scan.
+    git(a.worktree, "worktree", "prune");
+    git(a.worktree, "worktree", "add", "-q", b.worktree, b.branch);
+    await scanner.scanNow();
+    expect(store.getState().conflictError).toBeUndefined();
+    expect(overlaps(store)).toEqual([]);
+  });
+});

@@ -1,0 +1,244 @@
+/**
+ * The state watcher against real state files changed by other processes (the built CLI) and by
+ * hand: locks, checkpoints, streams, handoffs, the activity log followed incrementally, and a
+ * file broken beyond recovery reported as a problem while the last good data stays.
+ */
+import { appendFileSync, existsSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startStateWatcher } from "../../../src/ui/services/state-watcher.js";
+import { CLI, tower, waitFor } from "../../helpers/repo.js";
+import { cleanup, type Fixture, fixture, onCleanup } from "./helpers.js";
+
+afterEach(cleanup);
+
+beforeAll(() => {
+  // Other processes run the built CLI: the tests need `npm run build` first (as `npm test` does).
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
+});
+
+async function watched(): Promise<
+  Fixture & { watcher: Awaited<ReturnType<typeof startStateWatcher>> }
+> {
+  const f = await fixture();
+  const watcher = await startStateWatcher(f.project, f.store);
+  onCleanup(() => watcher.close());
+  return { ...f, watcher };
+}
+
+const line = (entry: Record<string, unknown>) => `${JSON.stringify(entry)}\n`;
+
+describe("state watcher", () => {
+  it("loads everything before it resolves", async () => {
+    const { store } = await watched();
+    const s = store.getState();
+    expect(s.status?.streams.map((x) => x.id)).toEqual(["A", "B", "C", "D", "E"]);
+    expect(s.locks).toEqual([]);
+    expect(s.checkpoints).toEqual([
+      { id: "design_review", status: "pending", kind: "approval", dependsOn: [], waitingFor: [] },
+      {
+        id: "final_review",
+        status: "pending",
+        kind: "approval",
+        dependsOn: ["design_review"],
+        waitingFor: ["design_review"],
+      },
+      {
+        id: "tests_pass",
+        status: "pending",
+        kind: "run",
+        dependsOn: ["design_review"],
+        waitingFor: ["design_review"],
+      },
+    ]);
+    expect(s.handoffs).toEqual([]);
+    expect(s.problem).toBeUndefined();
+  });
+
+  it("shows a lock taken by another process, and its release", async () => {
+    const { repo, store } = await watched();
+    const taken = await tower(repo.root, ["lock", "config/a.py", "--agent", "A1", "--task", "T"]);
+    expect(taken.stderr).toBe("");
+    const locks = await waitFor(
+      () => (store.getState().locks.length === 1 ? store.getState().locks : undefined),
+      10_000,
+      "the lock in the store",
+    );
+    expect(locks[0]).toMatchObject({ path: "config/a.py", agent: "A1", stream: "A", task: "T" });
+    expect(locks[0]?.expired).toBe(false);
+    // The status report's copy follows too.
+    expect(store.getState().status?.locks.map((l) => l.path)).toEqual(["config/a.py"]);
+
+    await tower(repo.root, ["unlock", "config/a.py", "--agent", "A1"]);
+    await waitFor(
+      () => (store.getState().locks.length === 0 ? true : undefined),
+      10_000,
+      "the lock to go",
+    );
+  });
+
+  it("flips a lock to expired when it expires, without any file change", async () => {
+    const { repo, store } = await watched();
+    await tower(repo.root, ["lock", "config/a.py", "--agent", "A1", "--ttl", "2s"]);
+    await waitFor(() => store.getState().locks[0], 10_000, "the lock");
+    expect(store.getState().locks[0]?.expired).toBe(false);
+    await waitFor(
+      () => (store.getState().locks[0]?.expired ? true : undefined),
+      10_000,
+      "the lock to expire",
+    );
+  });
+
+  it("shows an approval made by another process, and the gates it opens", async () => {
+    const { repo, store } = await watched();
+    const approved = await tower(repo.root, ["approve", "design_review"]);
+    expect(approved.code).toBe(0);
+    const rows = await waitFor(
+      () => {
+        const rows = store.getState().checkpoints;
+        return rows[0]?.status === "approved" ? rows : undefined;
+      },
+      10_000,
+      "the approval in the store",
+    );
+    expect(rows[1]).toMatchObject({ id: "final_review", status: "pending", waitingFor: [] });
+    expect(store.getState().status?.checkpoints[0]).toEqual({
+      id: "design_review",
+      status: "approved",
+      depends_on: [],
+    });
+  });
+
+  it("shows a stream started by another process, and a handoff", async () => {
+    const { repo, store } = await watched();
+    const started = await tower(repo.root, ["start", "A"]);
+    expect(started.code).toBe(0);
+    await waitFor(
+      () =>
+        store.getState().status?.streams.find((s) => s.id === "A")?.status === "in_progress"
+          ? true
+          : undefined,
+      10_000,
+      "stream A in progress",
+    );
+    const handoff = await tower(repo.root, ["handoff", "--from", "A1", "--to", "A2"]);
+    expect(handoff.stderr).toBe("");
+    const handoffs = await waitFor(
+      () => (store.getState().handoffs.length === 1 ? store.getState().handoffs : undefined),
+      10_000,
+      "the handoff",
+    );
+    expect(handoffs[0]).toMatchObject({ from_agent: "A1", to_agents: ["A2"] });
+  });
+
+  it("follows the activity log incrementally: partial lines wait, a shrunk log is read again", async () => {
+    const { repo, store, watcher } = await watched();
+    const file = path.join(repo.stateDir, "agent_activity.jsonl");
+    const initial = store.getState().activity.length;
+    const entry = (n: number) => ({
+      timestamp: `2025-12-06T10:00:0${n}.000Z`,
+      agent: "A1",
+      stream: "A",
+      action: `step${n}`,
+    });
+    appendFileSync(file, line(entry(1)));
+    await waitFor(
+      () => (store.getState().activity.at(-1)?.action === "step1" ? true : undefined),
+      10_000,
+      "step1",
+    );
+    // Half a line: nothing new until its newline arrives.
+    const second = line(entry(2));
+    appendFileSync(file, second.slice(0, 20));
+    await watcher.refresh("activity");
+    expect(store.getState().activity.at(-1)?.action).toBe("step1");
+    appendFileSync(file, second.slice(20));
+    await waitFor(
+      () => (store.getState().activity.at(-1)?.action === "step2" ? true : undefined),
+      10_000,
+      "step2",
+    );
+    // A broken line is skipped; the next one shows.
+    appendFileSync(file, `not json\n${line(entry(4))}`);
+    await waitFor(
+      () => (store.getState().activity.at(-1)?.action === "step4" ? true : undefined),
+      10_000,
+      "step4",
+    );
+    const actions = store.getState().activity.map((e) => e.action);
+    expect(actions.slice(initial)).toEqual(["step1", "step2", "step4"]);
+
+    // Cleared and rewritten shorter: read from the start.
+    truncateSync(file, 0);
+    writeFileSync(file, line(entry(3)));
+    await waitFor(
+      () => {
+        const all = store.getState().activity;
+        return all.length === 1 && all[0]?.action === "step3" ? true : undefined;
+      },
+      10_000,
+      "the log read again",
+    );
+  });
+
+  it("reports a file broken beyond recovery and keeps the last good data", async () => {
+    const { repo, store } = await watched();
+    await tower(repo.root, ["lock", "config/a.py", "--agent", "A1"]);
+    await waitFor(() => store.getState().locks[0], 10_000, "the lock");
+    const file = path.join(repo.stateDir, "file_locks.json");
+    rmSync(`${file}.bak`, { force: true });
+    writeFileSync(file, "{ this is not json");
+    const problem = await waitFor(() => store.getState().problem, 10_000, "a problem");
+    expect(problem).toContain("file_locks.json");
+    expect(problem).toContain("no good copy to recover it from");
+    expect(store.getState().locks.map((l) => l.path)).toEqual(["config/a.py"]);
+
+    // Fixed by hand: the problem goes and the file's content shows.
+    writeFileSync(file, JSON.stringify({ locks: {}, version: 1 }));
+    await waitFor(
+      () =>
+        store.getState().problem === undefined && store.getState().locks.length === 0
+          ? true
+          : undefined,
+      10_000,
+      "the problem to clear",
+    );
+  });
+
+  it("sees a write that follows another within chokidar's 50 ms change throttle", async () => {
+    const { repo, store } = await watched();
+    const file = path.join(repo.stateDir, "handoffs.json");
+    const write = (n: number) =>
+      writeFileSync(
+        file,
+        JSON.stringify({ handoffs: [{ from_agent: `A${n}`, to_agents: ["B1"], timestamp: "t" }] }),
+      );
+    // The gap between the two writes is the scenario itself, not a wait for a result.
+    for (const [n, gapMs] of [
+      [1, 30],
+      [3, 45],
+      [5, 55],
+    ] as const) {
+      write(n);
+      await new Promise((resolve) => setTimeout(resolve, gapMs));
+      write(n + 1);
+      await waitFor(
+        () => (store.getState().handoffs[0]?.from_agent === `A${n + 1}` ? true : undefined),
+        5_000,
+        `the second write after ${gapMs} ms`,
+      );
+    }
+  });
+
+  it("reads a scope again on request, and resolves once the store has it", async () => {
+    const { repo, store, watcher } = await watched();
+    writeFileSync(
+      path.join(repo.stateDir, "handoffs.json"),
+      JSON.stringify({ handoffs: [{ from_agent: "A1", to_agents: ["B1"], timestamp: "t" }] }),
+    );
+    await watcher.refresh("handoffs");
+    expect(store.getState().handoffs).toEqual([
+      { from_agent: "A1", to_agents: ["B1"], timestamp: "t" },
+    ]);
+  });
+});
