@@ -57,10 +57,10 @@ export async function runControlRoom(project: Project, options: RunOptions = {})
     finish = resolve;
   });
   // The escape key of insert mode is the first control key bound to `mode.normal`.
-  const escape = table.find((c) => c.id === "mode.normal")?.keys.find((k) => /^ctrl\+.$/.test(k));
+  const escapeKey = table.find((c) => c.id === "mode.normal")?.keys.find((k) => /^ctrl\+.$/.test(k));
   const services = await startServices(project, store, {
     resume: options.resume ?? true,
-    session: escape ? { escapeKey: parseEscapeKey(escape) } : {},
+    session: escapeKey ? { escapeKey: parseEscapeKey(escapeKey) } : {},
   });
   const controller: Controller = {
     store,
