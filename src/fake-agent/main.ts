@@ -159,9 +159,13 @@ async function work(keys: Keys, ms: number, label: string): Promise<void> {
     if (elapsed >= ms) break;
     const seconds = Math.floor(elapsed / 1000);
     const glyph = SPINNER[frame++ % SPINNER.length] ?? "*";
-    out(
-      `\r${CSI}2K${color("38;5;174", glyph)} ${label}… ${dim(`(${seconds}s · esc to interrupt)`)}`,
-    );
+    // One screen line, as a real CLI keeps its spinner: a line that wrapped would stack up on
+    // every redraw, since \r only returns to the start of its last row.
+    const width = Math.max(10, (process.stdout.columns || 80) - 1);
+    const hint = `(${seconds}s · esc to interrupt)`;
+    const text = `${label}… `.length + hint.length + 2 <= width ? `${label}… ` : "";
+    const room = Math.max(0, width - 2 - text.length);
+    out(`\r${CSI}2K${color("38;5;174", glyph)} ${text}${dim(hint.slice(0, room))}`);
     const key = await keys.next(Math.min(100, ms - elapsed));
     if (key === ESC) {
       interrupted = true;

@@ -57,7 +57,9 @@ export async function runControlRoom(project: Project, options: RunOptions = {})
     finish = resolve;
   });
   // The escape key of insert mode is the first control key bound to `mode.normal`.
-  const escapeKey = table.find((c) => c.id === "mode.normal")?.keys.find((k) => /^ctrl\+.$/.test(k));
+  const escapeKey = table
+    .find((c) => c.id === "mode.normal")
+    ?.keys.find((k) => /^ctrl\+.$/.test(k));
   const services = await startServices(project, store, {
     resume: options.resume ?? true,
     session: escapeKey ? { escapeKey: parseEscapeKey(escapeKey) } : {},
