@@ -1,5 +1,5 @@
 /** Merging a stream's branch into the base branch, and undoing it. */
-import { git, lines, runGit } from "./run.js";
+import { git, lines, refusal, runGit } from "./run.js";
 
 export type MergeOutcome =
   | { ok: true; commit: string }
@@ -46,9 +46,7 @@ export async function mergeNoFf(
  */
 export async function resetKeep(mainRoot: string, commit: string): Promise<string | undefined> {
   const result = await runGit(mainRoot, ["reset", "--keep", commit]);
-  return result.exitCode === 0
-    ? undefined
-    : lines(result.stderr).join(" ") || `exit code ${result.exitCode}`;
+  return refusal(result);
 }
 
 /** `git branch -d`: deletes a branch only when it is merged. Returns git's reason when it refused. */
@@ -57,9 +55,7 @@ export async function deleteMergedBranch(
   branch: string,
 ): Promise<string | undefined> {
   const result = await runGit(mainRoot, ["branch", "-d", "--", branch]);
-  return result.exitCode === 0
-    ? undefined
-    : lines(result.stderr).join(" ") || `exit code ${result.exitCode}`;
+  return refusal(result);
 }
 
 export async function headCommit(cwd: string): Promise<string> {

@@ -72,3 +72,10 @@ export async function git(cwd: string, args: readonly string[]): Promise<string>
 
 /** The lines of a command's output, without the empty last one. */
 export const lines = (text: string): string[] => text.split("\n").filter((line) => line !== "");
+
+/** Undefined when git succeeded; else git's own reason, for commands that may refuse. */
+export function refusal(result: GitResult): string | undefined {
+  return result.exitCode === 0
+    ? undefined
+    : lines(result.stderr).join(" ") || `exit code ${result.exitCode}`;
+}

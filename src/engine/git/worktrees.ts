@@ -1,7 +1,7 @@
 /** Worktrees: list, create, inspect and (only when clean) remove. */
 import path from "node:path";
 import { worktreeStatus } from "./diff.js";
-import { git, lines, runGit } from "./run.js";
+import { git, lines, refusal, runGit } from "./run.js";
 
 export interface WorktreeInfo {
   path: string;
@@ -79,7 +79,5 @@ export async function removeWorktree(
   folder: string,
 ): Promise<string | undefined> {
   const result = await runGit(mainRoot, ["worktree", "remove", "--", folder]);
-  return result.exitCode === 0
-    ? undefined
-    : lines(result.stderr).join(" ") || `exit code ${result.exitCode}`;
+  return refusal(result);
 }
