@@ -14,6 +14,7 @@ import { type KeyCommand, withOverrides } from "./keys/table.js";
 import { startServices } from "./services/index.js";
 import { StoreContext } from "./store/context.js";
 import { createAppStore } from "./store/index.js";
+import { colorModeFromEnv } from "./view/color.js";
 
 const ENTER = "\x1b[?1049h\x1b[?25l\x1b[2J\x1b[H";
 const LEAVE = "\x1b[?25h\x1b[?1049l";
@@ -37,6 +38,7 @@ export async function runControlRoom(project: Project, options: RunOptions = {})
   const table = options.table ?? withOverrides(project.plan.uiKeys);
   const store = createAppStore();
   store.getState().setSize(stdout.columns || 80, stdout.rows || 24);
+  store.setState({ colorMode: colorModeFromEnv() });
 
   let restored = false;
   const restore = () => {

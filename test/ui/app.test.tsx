@@ -162,4 +162,18 @@ describe("the control room", () => {
     expect(frame).toContain("y / Enter: merge");
     ui.unmount();
   });
+
+  it("shows no colour under NO_COLOR, from the panes' programs or its own, keeping attributes", async () => {
+    const { store, ui } = rig(160, 48);
+    store.setState({ colorMode: "none" });
+    store
+      .getState()
+      .setFrame("A1", { rows: ["\x1b[1;31mbold red from A1\x1b[0m"], cols: 40, offset: 0 });
+    await frameWith(ui, "bold red from A1");
+    const raw = ui.lastFrame() ?? "";
+    const colour = /\x1b\[[0-9;]*(?:3[0-8]|4[0-8]|9[0-7]|10[0-7])[;m]/;
+    expect(raw).not.toMatch(colour);
+    expect(raw).toContain("\x1b[1m");
+    ui.unmount();
+  });
 });

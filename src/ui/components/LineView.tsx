@@ -1,4 +1,5 @@
 import { Text } from "ink";
+import { useAppStore } from "../store/context.js";
 import type { Line, Tone } from "../view/types.js";
 
 const TONE: Record<
@@ -15,13 +16,20 @@ const TONE: Record<
   selected: { inverse: true },
 };
 
+/** A tone without its colour, for NO_COLOR: attributes only. */
+const plainTone = (tone: Tone) => {
+  const { color: _color, ...rest } = TONE[tone];
+  return rest;
+};
+
 /** One line of segments, never wrapped. */
 export function LineView({ line }: { line: Line }) {
+  const noColor = useAppStore((s) => s.colorMode === "none");
   return (
     <Text wrap="truncate">
       {line.map((s, i) => (
         // biome-ignore lint/suspicious/noArrayIndexKey: segments have no identity beyond their place
-        <Text key={i} {...TONE[s.tone ?? "plain"]}>
+        <Text key={i} {...(noColor ? plainTone(s.tone ?? "plain") : TONE[s.tone ?? "plain"])}>
           {s.text}
         </Text>
       ))}

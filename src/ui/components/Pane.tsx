@@ -2,18 +2,20 @@ import { Box, Text } from "ink";
 import { useShallow } from "zustand/react/shallow";
 import type { Rect } from "../layout.js";
 import { useAppStore } from "../store/context.js";
+import { adaptRow } from "../view/color.js";
 import { paneTitle } from "../view/pane.js";
 import { LineView } from "./LineView.js";
 
 /** One agent: its title bar and its live screen, rows exactly as the emulator built them. */
 export function Pane({ id, rect }: { id: string; rect: Rect }) {
-  const { agent, frame, selected, locks, mode } = useAppStore(
+  const { agent, frame, selected, locks, mode, colorMode } = useAppStore(
     useShallow((s) => ({
       agent: s.agents[id],
       frame: s.frames[id],
       selected: s.selected === id,
       locks: s.locks.reduce((n, l) => (l.agent === id && !l.expired ? n + 1 : n), 0),
       mode: s.mode,
+      colorMode: s.colorMode,
     })),
   );
   if (!agent) return null;
@@ -34,7 +36,7 @@ export function Pane({ id, rect }: { id: string; rect: Rect }) {
       {Array.from({ length: height }, (_, i) => (
         // biome-ignore lint/suspicious/noArrayIndexKey: a screen row is identified by its position
         <Text key={i} wrap="truncate">
-          {rows[i] ?? blank}
+          {rows[i] === undefined ? blank : adaptRow(rows[i], colorMode)}
         </Text>
       ))}
     </Box>

@@ -9,6 +9,7 @@ import type { LockInfo } from "../../engine/locks.js";
 import type { ActivityEntry, Handoff } from "../../engine/state/formats.js";
 import type { StatusReport } from "../../engine/status.js";
 import type { Mode } from "../keys/table.js";
+import type { ColorMode } from "../view/color.js";
 import type { AgentStatus, AgentView, CheckpointRow, Tab } from "../view/model.js";
 
 export const ACTIVITY_LIMIT = 500;
@@ -89,6 +90,8 @@ export interface UiSlice {
   modal: Modal | undefined;
   flash: { text: string; until: number } | undefined;
   size: { cols: number; rows: number };
+  /** What the terminal can show: no colour (NO_COLOR), the 16 standard colours, or all. */
+  colorMode: ColorMode;
   setMode(mode: Mode): void;
   select(id: string | undefined): void;
   setTab(tab: Tab): void;
@@ -173,6 +176,7 @@ export const createUiSlice: Slice<UiSlice> = (set) => ({
   modal: undefined,
   flash: undefined,
   size: { cols: 80, rows: 24 },
+  colorMode: "full",
   setMode: (mode) => set({ mode }),
   select: (selected) => set({ selected }),
   setTab: (tab) => set({ tab, tabRow: 0 }),
