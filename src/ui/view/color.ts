@@ -92,7 +92,6 @@ function adaptParams(params: number[], mode: ColorMode): number[] {
 /** A row of styled text as the terminal can show it (unchanged in `full` mode). */
 export function adaptRow(row: string, mode: ColorMode): string {
   if (mode === "full") return row;
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: SGR sequences start with ESC
   return row.replace(/\x1b\[([0-9;:]*)m/g, (_all, body: string) => {
     if (body === "" || body === "0") return `\x1b[${body}m`;
     const params = body.split(/[;:]/).map((x) => Number(x || 0));
