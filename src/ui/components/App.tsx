@@ -15,7 +15,8 @@ import { sidebarLines } from "../view/sidebar.js";
 import { HelpScreen } from "./HelpScreen.js";
 import { LineView } from "./LineView.js";
 import { ModalView } from "./ModalView.js";
-import { Pane } from "./Pane.js";
+import { inkPaneRenderer } from "./Pane.js";
+import type { PaneRenderer } from "./pane-renderer.js";
 
 /**
  * The agents on the page shown (the one that holds the selected agent) or the zoomed one, and
@@ -92,7 +93,7 @@ function Sidebar({ rect }: { rect: Rect }) {
   );
 }
 
-function Grid({ rect }: { rect: Rect }) {
+function Grid({ rect, renderer }: { rect: Rect; renderer: PaneRenderer }) {
   const { order, selected, zoomed, problem } = useAppStore(
     useShallow((s) => ({
       order: s.agentOrder,
@@ -128,9 +129,7 @@ function Grid({ rect }: { rect: Rect }) {
     <Box flexDirection="column" width={rect.width} height={rect.height}>
       {rows.map((row) => (
         <Box key={row[0]?.rect.y} flexDirection="row" height={row[0]?.rect.height}>
-          {row.map((p) => (
-            <Pane key={p.id} id={p.id} rect={p.rect} />
-          ))}
+          {row.map((p) => renderer.render({ id: p.id, rect: p.rect }))}
         </Box>
       ))}
     </Box>
@@ -174,7 +173,13 @@ function Footer({ width, table }: { width: number; table: readonly KeyCommand[] 
   return <LineView line={footerLine(table, context, width, text)} />;
 }
 
-export function App({ table }: { table: readonly KeyCommand[] }) {
+export function App({
+  table,
+  paneRenderer = inkPaneRenderer,
+}: {
+  table: readonly KeyCommand[];
+  paneRenderer?: PaneRenderer;
+}) {
   const { size, zoomed, helpOpen, modal } = useAppStore(
     useShallow((s) => ({ size: s.size, zoomed: s.zoomed, helpOpen: s.helpOpen, modal: s.modal })),
   );
@@ -196,7 +201,7 @@ export function App({ table }: { table: readonly KeyCommand[] }) {
         <>
           <Box flexDirection="row" width={middle.width} height={middle.height}>
             {layout.sidebar ? <Sidebar rect={layout.sidebar} /> : null}
-            <Grid rect={{ ...layout.grid, x: 0, y: 0 }} />
+            <Grid rect={{ ...layout.grid, x: 0, y: 0 }} renderer={paneRenderer} />
           </Box>
           {layout.panel.height > 0 ? <Panel rect={layout.panel} /> : null}
         </>

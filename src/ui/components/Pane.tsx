@@ -5,6 +5,7 @@ import { useAppStore } from "../store/context.js";
 import { adaptRow } from "../view/color.js";
 import { paneTitle } from "../view/pane.js";
 import { LineView } from "./LineView.js";
+import type { PaneRenderer } from "./pane-renderer.js";
 
 /** One agent: its title bar and its live screen, rows exactly as the emulator built them. */
 export function Pane({ id, rect }: { id: string; rect: Rect }) {
@@ -42,3 +43,9 @@ export function Pane({ id, rect }: { id: string; rect: Rect }) {
     </Box>
   );
 }
+
+/** The default pane renderer: rows as Ink text. */
+export const inkPaneRenderer: PaneRenderer = {
+  name: "ink",
+  render: ({ id, rect }) => <Pane key={id} id={id} rect={rect} />,
+};
