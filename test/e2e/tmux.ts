@@ -52,7 +52,7 @@ export class TmuxRig {
   async waitFor(
     check: (screen: string) => boolean,
     what: string,
-    timeoutMs = 20_000,
+    timeoutMs = 45_000,
   ): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
