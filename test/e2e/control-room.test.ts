@@ -2,10 +2,19 @@
  * The control room as a person uses it: the built CLI inside real tmux at 160x48, keys sent with
  * send-keys, the screen read with capture-pane, waiting on what the screen shows.
  */
-import { existsSync, promises as fsp } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, promises as fsp, readlinkSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { CLI, git, makeRepo, PROJECT_ROOT, type TempRepo, tower } from "../helpers/repo.js";
+import {
+  CLI,
+  git,
+  makeRepo,
+  PROJECT_ROOT,
+  type TempRepo,
+  tower,
+  waitFor,
+} from "../helpers/repo.js";
 import { TmuxRig } from "./tmux.js";
 
 const FAKE = path.join(PROJECT_ROOT, "dist/fake-agent/main.js");
@@ -167,5 +176,32 @@ describe("the control room in tmux", () => {
     const after = await r.waitForText("[exited 0]");
     expect(after).not.toContain("NORMAL");
     expect(existsSync(path.join(path.dirname(repo.root), "shop-stream-B"))).toBe(true);
+  });
+
+  it("restores the terminal and stops its agents when it is killed with SIGTERM", async () => {
+    const r = open();
+    await r.waitFor((s) => (s.match(/Welcome to Fake Agent/g) ?? []).length >= 3, "three agents");
+    const shell = r.tmux("list-panes", "-F", "#{pane_pid}").trim();
+    const node =
+      execFileSync("pgrep", ["-P", shell], { encoding: "utf8" }).trim().split("\n")[0] ?? "";
+    process.kill(Number(node), "SIGTERM");
+    const after = await r.waitForText("[exited");
+    expect(after).not.toContain("NORMAL");
+    expect(after).not.toContain("Welcome to Fake Agent");
+    // The fake agents of this test run in its worktrees, next to the repository.
+    const agents = () => {
+      let pids: string[] = [];
+      try {
+        pids = execFileSync("pgrep", ["-f", "fake-agent"], { encoding: "utf8" }).trim().split("\n");
+      } catch {}
+      return pids.filter((pid) => {
+        try {
+          return readlinkSync(`/proc/${pid}/cwd`).startsWith(path.dirname(repo.root));
+        } catch {
+          return false;
+        }
+      });
+    };
+    await waitFor(() => (agents().length === 0 ? true : undefined), 15_000, "the agents to stop");
   });
 });
