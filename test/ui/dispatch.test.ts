@@ -33,7 +33,10 @@ async function rig() {
     deny: (id) => void calls.push(`deny ${id}`),
     stop: async (id) => void calls.push(`stop ${id}`),
     restart: async (id) => void calls.push(`restart ${id}`),
-    scroll: (id, delta) => (calls.push(`scroll ${id} ${delta}`), delta),
+    scroll: (id, delta) => {
+      calls.push(`scroll ${id} ${delta}`);
+      return delta;
+    },
     paste: (id, text) => void calls.push(`paste ${id} ${text.split("\n")[0]}`),
     running: () => ["A1", "E1"],
   };
@@ -120,14 +123,29 @@ describe("the dispatcher", () => {
   it("starts a stream picked from those that can start, and completes the selected agent's stream", async () => {
     const { ctl, store } = await rig();
     handleInput(ctl, "s");
-    expect(store.getState().modal).toMatchObject({ kind: "pick", options: ["A  Foundation", "B  Observability", "C  Analytics", "D  Scanners"] });
+    expect(store.getState().modal).toMatchObject({
+      kind: "pick",
+      options: ["A  Foundation", "B  Observability", "C  Analytics", "D  Scanners"],
+    });
     handleInput(ctl, "\r");
-    await waitFor(() => (store.getState().flash?.text.startsWith("started A") ? true : undefined), 10_000, "the start");
-    store.getState().setStatus(await buildStatus(ctl.project.plan, ctl.project.store, ctl.project.base));
+    await waitFor(
+      () => (store.getState().flash?.text.startsWith("started A") ? true : undefined),
+      10_000,
+      "the start",
+    );
+    store
+      .getState()
+      .setStatus(await buildStatus(ctl.project.plan, ctl.project.store, ctl.project.base));
     handleInput(ctl, "c");
-    await waitFor(() => (store.getState().flash?.text.startsWith("completed A") ? true : undefined), 10_000, "the completion");
+    await waitFor(
+      () => (store.getState().flash?.text.startsWith("completed A") ? true : undefined),
+      10_000,
+      "the completion",
+    );
     expect(store.getState().flash?.text).toBe("completed A; can start now: E");
-    const state = (await readJson(path.join(repo.stateDir, "orchestrator_state.json"))) as { streams: Record<string, { status: string }> };
+    const state = (await readJson(path.join(repo.stateDir, "orchestrator_state.json"))) as {
+      streams: Record<string, { status: string }>;
+    };
     expect(state.streams.A?.status).toBe("completed");
   });
 
@@ -138,25 +156,63 @@ describe("the dispatcher", () => {
     const { listLocks } = await import("../../src/engine/locks.js");
     store.getState().setLocks(listLocks(await project.store.read("locks")));
     handleInput(ctl, "u");
-    expect(store.getState().modal).toMatchObject({ kind: "confirm", title: "Release the lock on x.py?" });
+    expect(store.getState().modal).toMatchObject({
+      kind: "confirm",
+      title: "Release the lock on x.py?",
+    });
     handleInput(ctl, "y");
-    await waitFor(() => (store.getState().flash?.text === "released x.py" ? true : undefined), 10_000, "the release");
-    expect(((await readJson(path.join(repo.stateDir, "file_locks.json"))) as { locks: object }).locks).toEqual({});
+    await waitFor(
+      () => (store.getState().flash?.text === "released x.py" ? true : undefined),
+      10_000,
+      "the release",
+    );
+    expect(
+      ((await readJson(path.join(repo.stateDir, "file_locks.json"))) as { locks: object }).locks,
+    ).toEqual({});
 
     store.getState().setTab("checkpoints");
-    store.getState().setCheckpoints([{ id: "design_review", status: "pending", kind: "approval", dependsOn: [], waitingFor: [] }]);
+    store
+      .getState()
+      .setCheckpoints([
+        { id: "design_review", status: "pending", kind: "approval", dependsOn: [], waitingFor: [] },
+      ]);
     handleInput(ctl, "a");
-    await waitFor(() => (store.getState().flash?.text === "approved design_review" ? true : undefined), 10_000, "the approval");
-    store.getState().setCheckpoints([{ id: "final_review", status: "pending", kind: "approval", dependsOn: ["design_review"], waitingFor: [] }]);
+    await waitFor(
+      () => (store.getState().flash?.text === "approved design_review" ? true : undefined),
+      10_000,
+      "the approval",
+    );
+    store.getState().setCheckpoints([
+      {
+        id: "final_review",
+        status: "pending",
+        kind: "approval",
+        dependsOn: ["design_review"],
+        waitingFor: [],
+      },
+    ]);
     handleInput(ctl, "r");
     handleInput(ctl, "too early\r");
-    await waitFor(() => (store.getState().flash?.text === "rejected final_review" ? true : undefined), 10_000, "the rejection");
-    const checkpoints = (await readJson(path.join(repo.stateDir, "checkpoints.json"))) as { checkpoints: Record<string, { status: string; note: string }> };
+    await waitFor(
+      () => (store.getState().flash?.text === "rejected final_review" ? true : undefined),
+      10_000,
+      "the rejection",
+    );
+    const checkpoints = (await readJson(path.join(repo.stateDir, "checkpoints.json"))) as {
+      checkpoints: Record<string, { status: string; note: string }>;
+    };
     expect(checkpoints.checkpoints.design_review?.status).toBe("approved");
-    expect(checkpoints.checkpoints.final_review).toMatchObject({ status: "rejected", note: "too early" });
+    expect(checkpoints.checkpoints.final_review).toMatchObject({
+      status: "rejected",
+      note: "too early",
+    });
 
     handleInput(ctl, "d");
-    await waitFor(() => (store.getState().modal?.kind === "text" ? true : undefined), 10_000, "the diff");
+    await waitFor(
+      () => (store.getState().modal?.kind === "text" ? true : undefined),
+      10_000,
+      "the diff",
+    );
     expect(store.getState().modal).toMatchObject({ title: "Diff of A against main" });
     handleInput(ctl, "q");
     handleInput(ctl, "\x1b[5~");

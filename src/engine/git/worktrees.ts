@@ -1,7 +1,7 @@
 /** Worktrees: list, create, inspect and (only when clean) remove. */
 import path from "node:path";
 import { worktreeStatus } from "./diff.js";
-import { git, lines, refusal, runGit } from "./run.js";
+import { git, refusal, runGit } from "./run.js";
 
 export interface WorktreeInfo {
   path: string;
