@@ -3,6 +3,7 @@
  * screen and dialogs over them. Components select narrowly and render; they do no I/O.
  */
 import { Box, Text } from "ink";
+import { useMemo } from "react";
 import { useShallow } from "zustand/react/shallow";
 import { keyContext, selectKeyState } from "../input/context.js";
 import type { KeyCommand } from "../keys/table.js";
@@ -10,6 +11,7 @@ import { gridShape, paneRects, type Rect, screenLayout } from "../layout.js";
 import { useAppStore } from "../store/context.js";
 import { footerLine } from "../view/footer.js";
 import { headerLine } from "../view/header.js";
+import type { AgentView } from "../view/model.js";
 import { tabBar, tabLines } from "../view/panel.js";
 import { sidebarLines } from "../view/sidebar.js";
 import { HelpScreen } from "./HelpScreen.js";
@@ -39,32 +41,32 @@ export function visiblePanes(
 
 const NONE: never[] = [];
 
+/** The agents in pane order (a new array only when the agents or their order change). */
+function useOrderedAgents(): AgentView[] {
+  const { agents, order } = useAppStore(
+    useShallow((s) => ({ agents: s.agents, order: s.agentOrder })),
+  );
+  return useMemo(() => order.flatMap((id) => (agents[id] ? [agents[id]] : [])), [agents, order]);
+}
+
 function Header({ width }: { width: number }) {
+  const agents = useOrderedAgents();
   const s = useAppStore(
     useShallow((s) => ({
       status: s.status,
-      agents: s.agents,
-      order: s.agentOrder,
       locks: s.locks,
       conflicts: s.conflicts,
       checkpoints: s.checkpoints,
     })),
   );
-  const agents = s.order.flatMap((id) => (s.agents[id] ? [s.agents[id]] : []));
   return <LineView line={headerLine({ ...s, agents, activity: NONE, handoffs: NONE }, width)} />;
 }
 
 function Sidebar({ rect }: { rect: Rect }) {
+  const agents = useOrderedAgents();
   const s = useAppStore(
-    useShallow((s) => ({
-      status: s.status,
-      agents: s.agents,
-      order: s.agentOrder,
-      checkpoints: s.checkpoints,
-      selected: s.selected,
-    })),
+    useShallow((s) => ({ status: s.status, checkpoints: s.checkpoints, selected: s.selected })),
   );
-  const agents = s.order.flatMap((id) => (s.agents[id] ? [s.agents[id]] : []));
   const view = {
     status: s.status,
     agents,
