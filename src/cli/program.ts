@@ -4,6 +4,7 @@ import { registerApproval } from "./commands/approve.js";
 import { registerCheck } from "./commands/check.js";
 import { registerCheckpoint } from "./commands/checkpoint.js";
 import { registerConflicts } from "./commands/conflicts.js";
+import { registerDemo } from "./commands/demo.js";
 import { registerHandoff } from "./commands/handoff.js";
 import { registerInit } from "./commands/init.js";
 import { registerLock, registerUnlock } from "./commands/lock.js";
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
     .exitOverride();
   for (const register of [
     registerUi,
+    registerDemo,
     registerInit,
     registerCheck,
     registerSchema,

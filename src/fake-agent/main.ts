@@ -309,6 +309,11 @@ async function run(steps: Step[], env: NodeJS.ProcessEnv, keys: Keys): Promise<n
         ]);
         break;
       }
+      case "tower": {
+        const args = step.args.map((a) => expand(a, env));
+        runTool(env, `tower ${args.join(" ")}`, process.execPath, [towerCli(), ...args]);
+        break;
+      }
       case "ask":
         if (!(await ask(keys, expand(step.question, env)))) skipNext = true;
         break;

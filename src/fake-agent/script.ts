@@ -10,6 +10,8 @@
  *   commit <message>       git add -A and git commit in the working directory
  *   lock <path>...         tower lock <path>... (the built CLI next to the fake agent)
  *   unlock <path>...       tower unlock <path>...
+ *   tower <args>...        any other tower command, e.g. `tower complete {stream}` or
+ *                          `tower handoff --from {agent} --to E1` (arguments split on spaces)
  *   ask <question>         "<question>" with "❯ 1. Yes" / "2. No", waiting for the answer
  *                          (1, y or Enter: yes; 2, n or Esc: no; arrows move). A "no" skips
  *                          the next command.
@@ -33,6 +35,7 @@ export type Step =
   | { kind: "edit"; file: string; text: string }
   | { kind: "commit"; message: string }
   | { kind: "lock" | "unlock"; paths: string[] }
+  | { kind: "tower"; args: string[] }
   | { kind: "ask"; question: string }
   | { kind: "echo"; count: number | undefined }
   | { kind: "bell" }
@@ -87,6 +90,8 @@ export function parseStep(line: string): Step | undefined {
     case "lock":
     case "unlock":
       return { kind: command, paths: need("a path").split(/\s+/) };
+    case "tower":
+      return { kind: "tower", args: need("a tower command").split(/\s+/) };
     case "ask":
       return { kind: "ask", question: need("a question") };
     case "echo":

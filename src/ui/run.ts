@@ -25,6 +25,8 @@ export interface RunOptions {
   table?: readonly KeyCommand[];
   /** Resume the agents' previous conversations where their presets can (default true). */
   resume?: boolean;
+  /** Lines shown in a dialog when the control room opens (the demo's guide). */
+  intro?: string[];
 }
 
 export async function runControlRoom(project: Project, options: RunOptions = {}): Promise<void> {
@@ -39,6 +41,11 @@ export async function runControlRoom(project: Project, options: RunOptions = {})
   const store = createAppStore();
   store.getState().setSize(stdout.columns || 80, stdout.rows || 24);
   store.setState({ colorMode: colorModeFromEnv() });
+  if (options.intro) {
+    store
+      .getState()
+      .openModal({ kind: "text", title: "Welcome to Tower", lines: options.intro, offset: 0 });
+  }
 
   let restored = false;
   const restore = () => {

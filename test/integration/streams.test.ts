@@ -282,6 +282,21 @@ describe("tower merge", () => {
     );
   });
 
+  it("keeps the worktree while an agent of the stream runs in it", async () => {
+    await startAndComplete("A", ["src/a.txt", "a\n"]);
+    await fsp.writeFile(
+      path.join(repo.stateDir, "agents.json"),
+      JSON.stringify({
+        agents: { A1: { stream: "A", status: "idle", updated: new Date().toISOString(), pid: 1 } },
+        version: 1,
+      }),
+    );
+    const result = await tower(repo.root, ["merge", "A"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`worktree ${wt("A")} kept: A1 still running in it`);
+    expect(existsSync(wt("A"))).toBe(true);
+  });
+
   it("--all merges completed streams in merge order and stops at the first failure", async () => {
     await startAndComplete("A", ["src/a.txt", "a\n"]);
     await startAndComplete("B", ["src/b.txt", "BROKEN\n"]);

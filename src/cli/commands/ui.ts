@@ -7,7 +7,7 @@ import { loadContext } from "../context.js";
  * and then draws nothing until exit; the control room only ever runs in a terminal, so those
  * variables are hidden while Ink loads and put back for everything else (the agents included).
  */
-async function loadControlRoom(): Promise<typeof import("../../ui/run.js")> {
+export async function loadControlRoom(): Promise<typeof import("../../ui/run.js")> {
   const hidden = ["CI", "CONTINUOUS_INTEGRATION"] as const;
   const saved = hidden.map((key) => [key, process.env[key]] as const);
   for (const key of hidden) delete process.env[key];

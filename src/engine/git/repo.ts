@@ -75,3 +75,20 @@ export async function isValidBranchName(cwd: string, name: string): Promise<bool
   if (name.startsWith("-")) return false;
   return (await runGit(cwd, ["check-ref-format", "--branch", name])).exitCode === 0;
 }
+
+/** A new repository with `branch` checked out, and an identity of its own for commits. */
+export async function initRepository(
+  dir: string,
+  branch: string,
+  identity: { name: string; email: string },
+): Promise<void> {
+  await git(dir, ["init", "-q", "-b", branch]);
+  await git(dir, ["config", "user.name", identity.name]);
+  await git(dir, ["config", "user.email", identity.email]);
+}
+
+/** Stages everything and commits it. */
+export async function commitAll(dir: string, message: string): Promise<void> {
+  await git(dir, ["add", "-A"]);
+  await git(dir, ["commit", "-q", "-m", message]);
+}

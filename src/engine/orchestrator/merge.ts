@@ -199,7 +199,7 @@ export async function mergeStream(
       };
     }
 
-    const cleanup = await cleanUp(project, entry);
+    const cleanup = await cleanUp(project, id, entry);
     await record(project, id, (e) => {
       e.status = "merged";
       e.merged_at = toUtcIso(new Date());
@@ -224,12 +224,21 @@ export async function mergeStream(
 }
 
 /** Removes the worktree only when clean, and the branch only with `git branch -d`. */
-async function cleanUp(project: Project, entry: OrchestratorStream): Promise<Cleanup> {
+async function cleanUp(project: Project, id: string, entry: OrchestratorStream): Promise<Cleanup> {
   const { repo } = project;
   const kept: string[] = [];
   let worktreeRemoved = false;
   const worktree = entry.worktree ?? undefined;
-  if (worktree) {
+  // Agents still running in the worktree (as agents.json says) keep it: removing the folder
+  // under a live program would lose whatever it writes next.
+  const live = Object.entries((await project.store.read("agents")).agents)
+    .filter(([, a]) => a.stream === id && a.status !== "exited")
+    .map(([agent]) => agent);
+  if (worktree && live.length > 0) {
+    kept.push(
+      `worktree ${worktree} kept: ${live.join(", ")} still running in it (stop ${live.length > 1 ? "them" : "it"} with x, then remove it with git worktree remove)`,
+    );
+  } else if (worktree) {
     const changes = await worktreeChanges(worktree).catch(() => undefined);
     if (!changes) {
       worktreeRemoved = !(await fsp.stat(worktree).catch(() => undefined));

@@ -1,0 +1,44 @@
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Command } from "commander";
+import { cleanDemo, createDemo, defaultDemoDir } from "../../engine/demo.js";
+import { loadControlRoom } from "./ui.js";
+
+/** The fake agent shipped next to the CLI (dist/fake-agent/main.js). */
+const fakeAgent = () =>
+  path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../fake-agent/main.js");
+
+export const DEMO_INTRO = [
+  "Five streams of a small shop; A, B and C run fake agents that behave like AI coding CLIs.",
+  "Within a minute: locks come and go, A1 asks to proceed, A and B change the same file",
+  "(an overlap, a predicted merge conflict and a scope violation), C completes and hands off.",
+  "",
+  "Try:  y  approve the waiting agent        w  jump to the next waiting one",
+  "      Tab  Locks, Conflicts, Checkpoints, Activity, Handoffs",
+  "      m  merge C once it completes       J/K then a  approve design_review (Checkpoints tab)",
+  "      i  type into an agent, Ctrl-] back  z  zoom    ?  every key    q  quit",
+];
+
+export function registerDemo(program: Command): void {
+  program
+    .command("demo")
+    .description("open the control room on a throwaway demo repository with scripted agents")
+    .option("--dir <folder>", `where to make it (default: ${defaultDemoDir()})`)
+    .option("--clean", "remove the demo folder and stop")
+    .option("--no-open", "make the demo and print where, without opening the control room")
+    .action(async (options: { dir?: string; clean?: boolean; open?: boolean }) => {
+      const dir = path.resolve(options.dir ?? defaultDemoDir());
+      if (options.clean) {
+        const removed = await cleanDemo(dir);
+        process.stdout.write(removed ? `removed the demo at ${dir}\n` : `no demo at ${dir}\n`);
+        return;
+      }
+      const demo = await createDemo({ dir, fakeAgent: fakeAgent() });
+      process.stdout.write(
+        `demo repository: ${demo.project.repo.mainRoot} (started ${demo.started.join(", ")}); \`tower demo --clean\` removes it\n`,
+      );
+      if (options.open === false) return;
+      const { runControlRoom } = await loadControlRoom();
+      await runControlRoom(demo.project, { resume: false, intro: DEMO_INTRO });
+    });
+}

@@ -1,0 +1,48 @@
+/** `tower demo` as a newcomer sees it: within a minute or two, everything the demo promises. */
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { CLI } from "../helpers/repo.js";
+import { TmuxRig } from "./tmux.js";
+
+let parent: string | undefined;
+let rig: TmuxRig | undefined;
+afterEach(() => {
+  rig?.kill();
+  if (parent) rmSync(parent, { recursive: true, force: true });
+});
+
+describe("tower demo in tmux", () => {
+  it("shows the guide, agents side by side, a waiting agent, locks, conflicts, a completed stream and a handoff; y and m work", async () => {
+    parent = mkdtempSync(path.join(os.tmpdir(), "tower-demo-e2e-"));
+    const dir = path.join(parent, "demo");
+    rig = new TmuxRig(parent, `node ${CLI} demo --dir ${dir}`);
+    await rig.waitForText("Welcome to Tower");
+    rig.keys("Escape");
+    const header = (s: string) => s.split("\n")[0] ?? "";
+    await rig.waitFor((s) => /[1-9] waiting/.test(header(s)), "a waiting agent", 90_000);
+    await rig.waitFor((s) => /[1-9]\d* conflicts?/.test(header(s)), "conflicts", 90_000);
+    await rig.waitFor(
+      (s) => s.includes("C Docs completed") && /Handoffs 1/.test(s),
+      "C completed and handed off",
+      90_000,
+    );
+    expect(header(rig.screen())).toMatch(/1 approval waiting/);
+    rig.keys("Tab");
+    await rig.waitFor(
+      (s) => /high\s+overlap/.test(s) && /scope/.test(s),
+      "the overlap and the scope violation",
+    );
+    rig.keys("w", "y");
+    await rig.waitForText("Proceeding: the API is ready");
+    rig.keys("m");
+    await rig.waitForText("Merge C (Docs) into main?");
+    rig.keys("y");
+    await rig.waitForText("Merge of C: merged");
+    rig.keys("Escape", "q");
+    await rig.waitForText("Quit Tower?");
+    rig.keys("y");
+    await rig.waitForText("[exited 0]");
+  });
+});
