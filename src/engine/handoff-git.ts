@@ -5,6 +5,7 @@
 import { exportChanges } from "./exports-diff.js";
 import { branchDiff, commitSubjects, resolveCommit } from "./git/index.js";
 import type { Project } from "./project.js";
+import type { OrchestratorStream } from "./state/formats.js";
 
 export interface HandoffFacts {
   completedTasks: string[];
@@ -16,9 +17,8 @@ export interface HandoffFacts {
 /** The range of a stream's own work: its branch against the base, or its merge commit's two sides. */
 async function streamRange(
   project: Project,
-  streamId: string,
+  entry: OrchestratorStream | undefined,
 ): Promise<{ base: string; tip: string } | undefined> {
-  const entry = (await project.store.read("orchestrator")).streams[streamId];
   const root = project.repo.mainRoot;
   if (entry?.branch && project.base && (await resolveCommit(root, entry.branch))) {
     return { base: project.base, tip: entry.branch };
@@ -31,8 +31,7 @@ async function streamRange(
 }
 
 /** The outcome of the stream's last validation run, as recorded at merge time. */
-async function testStatus(project: Project, streamId: string): Promise<string> {
-  const entry = (await project.store.read("orchestrator")).streams[streamId];
+function testStatus(entry: OrchestratorStream | undefined): string {
   const last = entry?.last_validation as { ok?: boolean; command?: string } | undefined;
   if (last?.ok === true) return "passed";
   if (last?.ok === false) return `failed${last.command ? ` (${last.command})` : ""}`;
@@ -44,14 +43,15 @@ export async function handoffFactsFromGit(
   project: Project,
   streamId: string,
 ): Promise<HandoffFacts | undefined> {
-  const range = await streamRange(project, streamId);
+  const entry = (await project.store.read("orchestrator")).streams[streamId];
+  const range = await streamRange(project, entry);
   if (!range) return undefined;
   const root = project.repo.mainRoot;
-  const [subjects, diff, tests] = await Promise.all([
+  const [subjects, diff] = await Promise.all([
     commitSubjects(root, range.base, range.tip),
     branchDiff(root, range.base, range.tip),
-    testStatus(project, streamId),
   ]);
+  const tests = testStatus(entry);
   const changes = exportChanges(diff);
   return {
     completedTasks: subjects,

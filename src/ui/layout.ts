@@ -114,3 +114,24 @@ export const paneContentSize = (rect: Rect) => ({
   cols: Math.max(1, rect.width),
   rows: Math.max(1, rect.height - 1),
 });
+
+/**
+ * The panes shown: the zoomed one alone, else those on the page that holds the selected agent
+ * (the first page when none is selected), with their rectangles in `grid`. The grid draws these,
+ * and the sessions size their programs to them.
+ */
+export function visiblePanes(
+  order: readonly string[],
+  selected: string | undefined,
+  grid: Rect,
+  zoomed: boolean,
+): { id: string; rect: Rect }[] {
+  const chosen = selected !== undefined && order.includes(selected) ? selected : undefined;
+  if (zoomed && chosen) return [{ id: chosen, rect: grid }];
+  if (order.length === 0) return [];
+  const perPage = Math.max(1, gridShape(order.length, grid).perPage);
+  const page = chosen ? Math.floor(order.indexOf(chosen) / perPage) : 0;
+  const ids = order.slice(page * perPage, page * perPage + perPage);
+  const rects = paneRects(ids.length, grid);
+  return ids.map((id, i) => ({ id, rect: rects[i] ?? grid }));
+}

@@ -4,24 +4,15 @@ import { App } from "../../src/ui/components/App.js";
 import { KEY_TABLE } from "../../src/ui/keys/table.js";
 import { StoreContext } from "../../src/ui/store/context.js";
 import { createAppStore } from "../../src/ui/store/index.js";
+import { engineStream, shopStatus, streamReport } from "./fixtures.js";
 
 function rig(cols: number, rows: number) {
   const store = createAppStore();
   store.getState().setSize(cols, rows);
-  store.getState().setStatus({
-    project: "shop",
-    base: "main",
-    state_dir: "/s",
-    phases: [["A", "B"], ["E"]],
-    merge_order: ["A", "B", "E"],
-    streams: [
-      {
-        id: "A",
-        name: "Foundation",
+  store.getState().setStatus(
+    shopStatus([
+      streamReport("A", "Foundation", {
         status: "in_progress",
-        depends_on: [],
-        can_start: false,
-        waiting_for: [],
         reason: "A cannot start: already in_progress",
         branch: "feature/stream-A-foundation",
         worktree: "/w/A",
@@ -29,35 +20,16 @@ function rig(cols: number, rows: number) {
           { id: "A1", task: "t" },
           { id: "A2", task: "t" },
         ],
-      },
-      {
-        id: "B",
-        name: "Billing",
+      }),
+      streamReport("B", "Billing", {
         status: "in_progress",
-        depends_on: [],
-        can_start: false,
-        waiting_for: [],
-        reason: null,
         branch: "feature/stream-B-billing",
         worktree: "/w/B",
         agents: [{ id: "B1", task: "t" }],
-      },
-      {
-        id: "E",
-        name: "Engine",
-        status: "pending",
-        depends_on: ["A"],
-        can_start: false,
-        waiting_for: ["A"],
-        reason: "E cannot start: waiting for A (in_progress)",
-        branch: "b",
-        worktree: "w",
-        agents: [],
-      },
-    ],
-    locks: [],
-    checkpoints: [],
-  });
+      }),
+      engineStream(),
+    ]),
+  );
   for (const [id, stream] of [
     ["A1", "A"],
     ["A2", "A"],

@@ -6,55 +6,14 @@ import type { ProjectView } from "../../src/ui/view/model.js";
 import { tabBar, tabLines } from "../../src/ui/view/panel.js";
 import { sidebarLines } from "../../src/ui/view/sidebar.js";
 import { fitLine, lineText, seg } from "../../src/ui/view/types.js";
+import { engineStream, shopStatus, streamReport } from "./fixtures.js";
 
 const view: ProjectView = {
-  status: {
-    project: "shop",
-    base: "main",
-    state_dir: "/s",
-    phases: [["A", "B"], ["E"]],
-    merge_order: ["A", "B", "E"],
-    streams: [
-      {
-        id: "A",
-        name: "Foundation",
-        status: "in_progress",
-        depends_on: [],
-        can_start: false,
-        waiting_for: [],
-        reason: null,
-        branch: "b",
-        worktree: "w",
-        agents: [{ id: "A1", task: "t" }],
-      },
-      {
-        id: "B",
-        name: "Billing",
-        status: "pending",
-        depends_on: [],
-        can_start: true,
-        waiting_for: [],
-        reason: null,
-        branch: "b",
-        worktree: "w",
-        agents: [],
-      },
-      {
-        id: "E",
-        name: "Engine",
-        status: "pending",
-        depends_on: ["A"],
-        can_start: false,
-        waiting_for: ["A"],
-        reason: "E cannot start: waiting for A (in_progress)",
-        branch: "b",
-        worktree: "w",
-        agents: [],
-      },
-    ],
-    locks: [],
-    checkpoints: [],
-  },
+  status: shopStatus([
+    streamReport("A", "Foundation", { status: "in_progress", agents: [{ id: "A1", task: "t" }] }),
+    streamReport("B", "Billing", { can_start: true }),
+    engineStream(),
+  ]),
   agents: [
     { id: "A1", stream: "A", task: "t", branch: "feature/stream-A-foundation", status: "waiting" },
     {

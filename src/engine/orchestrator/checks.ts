@@ -13,7 +13,46 @@ export async function mergeBlockers(
   state: OrchestratorFile,
   checkpoints: CheckpointsFile,
 ): Promise<string[]> {
-  const { plan, repo, base } = project;
+  const [own, main] = await Promise.all([
+    streamBlockers(project, stream, state, checkpoints),
+    mainWorktreeBlockers(project),
+  ]);
+  return [...own, ...main];
+}
+
+/** Why no stream can merge into the main worktree now: the base branch, what is checked out, local changes. */
+export async function mainWorktreeBlockers(project: Project): Promise<string[]> {
+  const { repo, base } = project;
+  const blockers: string[] = [];
+  if (!base || !(await resolveCommit(repo.mainRoot, base))) {
+    blockers.push(`the base branch ${base ?? "(none)"} does not exist`);
+  } else {
+    const checkedOut = await currentBranch(repo.mainRoot);
+    if (checkedOut !== base) {
+      blockers.push(
+        `the main worktree ${repo.mainRoot} is on ${checkedOut ?? "a detached HEAD"}, not the base branch ${base}: check out ${base} there`,
+      );
+    }
+  }
+  const changes = await worktreeChanges(repo.mainRoot);
+  if (changes.modified.length > 0) {
+    const files =
+      changes.modified.slice(0, 5).join(", ") + (changes.modified.length > 5 ? ", ..." : "");
+    blockers.push(
+      `the main worktree has uncommitted changes (${files}): commit or stash them first`,
+    );
+  }
+  return blockers;
+}
+
+/** Why this stream, itself, cannot merge now: its status, dependencies, checkpoints and branch. */
+export async function streamBlockers(
+  project: Project,
+  stream: StreamSpec,
+  state: OrchestratorFile,
+  checkpoints: CheckpointsFile,
+): Promise<string[]> {
+  const { plan, repo } = project;
   const id = stream.id;
   const blockers: string[] = [];
   const recorded = state.streams[id];
@@ -38,24 +77,6 @@ export async function mergeBlockers(
   }
   if (!recorded?.branch || !(await branchExists(repo.mainRoot, recorded.branch))) {
     blockers.push(`${id}'s branch ${recorded?.branch ?? "(none recorded)"} does not exist`);
-  }
-  if (!base || !(await resolveCommit(repo.mainRoot, base))) {
-    blockers.push(`the base branch ${base ?? "(none)"} does not exist`);
-  } else {
-    const checkedOut = await currentBranch(repo.mainRoot);
-    if (checkedOut !== base) {
-      blockers.push(
-        `the main worktree ${repo.mainRoot} is on ${checkedOut ?? "a detached HEAD"}, not the base branch ${base}: check out ${base} there`,
-      );
-    }
-  }
-  const changes = await worktreeChanges(repo.mainRoot);
-  if (changes.modified.length > 0) {
-    const files =
-      changes.modified.slice(0, 5).join(", ") + (changes.modified.length > 5 ? ", ..." : "");
-    blockers.push(
-      `the main worktree has uncommitted changes (${files}): commit or stash them first`,
-    );
   }
   return blockers;
 }

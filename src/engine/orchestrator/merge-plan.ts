@@ -7,7 +7,7 @@ import { predictMergeOrder } from "../conflicts/index.js";
 import { resolveCommit } from "../git/index.js";
 import { mergeOrder } from "../plan/index.js";
 import type { Project } from "../project.js";
-import { mergeBlockers } from "./checks.js";
+import { mainWorktreeBlockers, streamBlockers } from "./checks.js";
 import { findStream } from "./streams.js";
 
 export interface MergePlan {
@@ -45,6 +45,8 @@ export async function planMerge(project: Project, id?: string): Promise<MergePla
     base && (await resolveCommit(repo.mainRoot, base))
       ? await predictMergeOrder(repo.mainRoot, base, existing)
       : [];
+  // The main worktree's state is the same for every stream of the run: read it once.
+  const mainBlockers = await mainWorktreeBlockers(project);
   const plans: MergePlan[] = [];
   for (const sid of ids) {
     const stream = findStream(plan, sid);
@@ -58,7 +60,7 @@ export async function planMerge(project: Project, id?: string): Promise<MergePla
       predictedConflicts: prediction?.conflictFiles ?? [],
       conflictsWith: prediction?.conflictsWith ?? [],
       validate: plan.validate,
-      blockers: await mergeBlockers(project, stream, state, checkpoints),
+      blockers: [...(await streamBlockers(project, stream, state, checkpoints)), ...mainBlockers],
     });
   }
   return plans;

@@ -7,7 +7,7 @@ import { useMemo } from "react";
 import { useShallow } from "zustand/react/shallow";
 import { keyContext, selectKeyState } from "../input/context.js";
 import type { KeyCommand } from "../keys/table.js";
-import { gridShape, paneRects, type Rect, screenLayout } from "../layout.js";
+import { type Rect, screenLayout, visiblePanes } from "../layout.js";
 import { useAppStore } from "../store/context.js";
 import { footerLine } from "../view/footer.js";
 import { headerLine } from "../view/header.js";
@@ -19,25 +19,6 @@ import { LineView } from "./LineView.js";
 import { ModalView } from "./ModalView.js";
 import { inkPaneRenderer } from "./Pane.js";
 import type { PaneRenderer } from "./pane-renderer.js";
-
-/**
- * The agents on the page shown (the one that holds the selected agent) or the zoomed one, and
- * their rectangles.
- */
-export function visiblePanes(
-  order: readonly string[],
-  selected: string | undefined,
-  grid: Rect,
-  zoomed: boolean,
-) {
-  if (zoomed && selected) return [{ id: selected, rect: grid }];
-  const perPage = Math.max(1, gridShape(order.length, grid).perPage);
-  const index = selected ? Math.max(0, order.indexOf(selected)) : 0;
-  const page = Math.floor(index / perPage);
-  const ids = order.slice(page * perPage, page * perPage + perPage);
-  const rects = paneRects(ids.length, grid);
-  return ids.map((id, i) => ({ id, rect: rects[i] ?? grid }));
-}
 
 const NONE: never[] = [];
 

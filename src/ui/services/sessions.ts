@@ -25,7 +25,7 @@ import {
   type SessionOptions,
   splitInput,
 } from "../../pty/index.js";
-import { gridShape, paneContentSize, paneRects, screenLayout } from "../layout.js";
+import { paneContentSize, screenLayout, visiblePanes } from "../layout.js";
 import type { AppStore } from "../store/index.js";
 import type { AgentStatus } from "../view/model.js";
 import { errorMessage } from "./serial.js";
@@ -68,10 +68,8 @@ export interface LayoutRequest {
   cols: number;
   rows: number;
   zoomed: boolean;
-  /** The selected agent: the zoomed pane, and (without `page`) the page shown. */
+  /** The selected agent: the zoomed pane, and the page shown. */
   selected?: string | undefined;
-  /** The page of panes shown; default: the selected agent's page, else the store's `page`. */
-  page?: number | undefined;
 }
 
 export interface PaneSize {
@@ -79,37 +77,18 @@ export interface PaneSize {
   rows: number;
 }
 
-/**
- * The content size of every visible pane: the zoomed one alone, else those on the page shown
- * (`order` sliced by the grid's panes per page, tiled with `paneRects`).
- */
+/** The content size of every visible pane (see `visiblePanes`). */
 export function visiblePaneSizes(
   order: readonly string[],
   request: LayoutRequest,
-  fallbackPage = 0,
 ): Map<string, PaneSize> {
-  const sizes = new Map<string, PaneSize>();
-  const screen = screenLayout(request.cols, request.rows, { zoomed: request.zoomed });
-  const selected = request.selected !== undefined && order.includes(request.selected);
-  if (request.zoomed && selected) {
-    const rect = paneRects(1, screen.grid)[0];
-    if (rect) sizes.set(request.selected as string, paneContentSize(rect));
-    return sizes;
-  }
-  if (order.length === 0) return sizes;
-  const { perPage } = gridShape(order.length, screen.grid);
-  const pages = Math.max(1, Math.ceil(order.length / perPage));
-  const wanted =
-    request.page ??
-    (selected ? Math.floor(order.indexOf(request.selected as string) / perPage) : fallbackPage);
-  const page = Math.min(Math.max(0, wanted), pages - 1);
-  const shown = order.slice(page * perPage, (page + 1) * perPage);
-  const rects = paneRects(shown.length, screen.grid);
-  shown.forEach((id, i) => {
-    const rect = rects[i];
-    if (rect) sizes.set(id, paneContentSize(rect));
-  });
-  return sizes;
+  const grid = screenLayout(request.cols, request.rows, { zoomed: request.zoomed }).grid;
+  return new Map(
+    visiblePanes(order, request.selected, grid, request.zoomed).map(({ id, rect }) => [
+      id,
+      paneContentSize(rect),
+    ]),
+  );
 }
 
 interface Entry {
@@ -204,14 +183,8 @@ export class SessionManager {
   }
 
   /** Sizes the visible panes' programs for a screen of `cols` x `rows`. */
-  layout(
-    cols: number,
-    rows: number,
-    zoomed: boolean,
-    selected?: string,
-    page?: number,
-  ): Map<string, PaneSize> {
-    this.lastLayout = { cols, rows, zoomed, selected, page };
+  layout(cols: number, rows: number, zoomed: boolean, selected?: string): Map<string, PaneSize> {
+    this.lastLayout = { cols, rows, zoomed, selected };
     const sizes = this.paneSizes();
     this.applyLayout(sizes);
     return sizes;
@@ -497,7 +470,7 @@ export class SessionManager {
 
   private paneSizes(): Map<string, PaneSize> {
     const s = this.store.getState();
-    return visiblePaneSizes(s.agentOrder, this.currentLayout(), s.page);
+    return visiblePaneSizes(s.agentOrder, this.currentLayout());
   }
 
   private applyLayout(sizes: Map<string, PaneSize>): void {

@@ -85,7 +85,6 @@ export interface UiSlice {
   /** Selected row in the active tab (locks, checkpoints, ...). */
   tabRow: number;
   zoomed: boolean;
-  page: number;
   helpOpen: boolean;
   modal: Modal | undefined;
   flash: { text: string; until: number } | undefined;
@@ -97,7 +96,6 @@ export interface UiSlice {
   setTab(tab: Tab): void;
   setTabRow(row: number): void;
   setZoomed(zoomed: boolean): void;
-  setPage(page: number): void;
   setHelpOpen(open: boolean): void;
   openModal(modal: Modal): void;
   closeModal(): void;
@@ -171,7 +169,6 @@ export const createUiSlice: Slice<UiSlice> = (set) => ({
   tab: "locks",
   tabRow: 0,
   zoomed: false,
-  page: 0,
   helpOpen: false,
   modal: undefined,
   flash: undefined,
@@ -182,7 +179,6 @@ export const createUiSlice: Slice<UiSlice> = (set) => ({
   setTab: (tab) => set({ tab, tabRow: 0 }),
   setTabRow: (tabRow) => set({ tabRow: Math.max(0, tabRow) }),
   setZoomed: (zoomed) => set({ zoomed }),
-  setPage: (page) => set({ page: Math.max(0, page) }),
   setHelpOpen: (helpOpen) => set({ helpOpen }),
   openModal: (modal) => set({ modal }),
   closeModal: () => set({ modal: undefined }),
