@@ -1,9 +1,15 @@
 /**
  * Opens the control room in this terminal: the alternate screen, raw keyboard input, the
- * services that feed the store, and Ink rendering at most 30 frames a second. The terminal is
- * restored on every way out: quit, a signal, or a crash.
+ * services that feed the store, and Ink drawing each store update. The terminal is restored on
+ * every way out: quit, a signal, or a crash.
+ *
+ * Frame rate: agents' output reaches the store through the session manager's frame clock, at
+ * most ~30 updates a second for all panes together, so a flood costs ~30 frames a second. Ink's
+ * own throttle is only a backstop (`INK_MAX_FPS`, 4 ms): left at Ink's default 30 it would hold a
+ * keystroke's echo (which the manager pushes at once) or a key's effect for up to 33 ms whenever
+ * a frame had just been drawn.
  */
-import { render } from "ink";
+import { type Instance, render } from "ink";
 import { createElement } from "react";
 import { resolveCommit, streamDiff } from "../engine/git/index.js";
 import type { Project } from "../engine/project.js";
@@ -11,13 +17,16 @@ import { parseEscapeKey } from "../pty/index.js";
 import { App } from "./components/App.js";
 import { type Controller, handleInput } from "./input/dispatch.js";
 import { type KeyCommand, withOverrides } from "./keys/table.js";
-import { startServices } from "./services/index.js";
+import { type Services, startServices } from "./services/index.js";
 import { StoreContext } from "./store/context.js";
 import { createAppStore } from "./store/index.js";
 import { colorModeFromEnv } from "./view/color.js";
 
 const ENTER = "\x1b[?1049h\x1b[?25l\x1b[2J\x1b[H";
 const LEAVE = "\x1b[?25h\x1b[?1049l";
+/** Ink's render throttle: high, since the frame clock does the coalescing (see above). */
+export const INK_MAX_FPS = 250;
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
 export interface RunOptions {
   stdin?: NodeJS.ReadStream;
@@ -47,10 +56,18 @@ export async function runControlRoom(project: Project, options: RunOptions = {})
       .openModal({ kind: "text", title: "Welcome to Tower", lines: options.intro, offset: 0 });
   }
 
+  // Leaving, whichever way: Ink's last frame first (it would land on the main screen after), then
+  // the terminal's modes and screen. On a crash Node runs the `exit` handlers before it prints the
+  // error, so the message stays readable on the main screen; the agents' pseudo-terminals close
+  // with the process, which hangs their programs up.
+  let ink: Instance | undefined;
   let restored = false;
   const restore = () => {
     if (restored) return;
     restored = true;
+    try {
+      ink?.unmount();
+    } catch {}
     try {
       stdin.setRawMode(false);
     } catch {}
@@ -65,55 +82,61 @@ export async function runControlRoom(project: Project, options: RunOptions = {})
   const finished = new Promise<void>((resolve) => {
     finish = resolve;
   });
-  // The escape key of insert mode is the first control key bound to `mode.normal`.
-  const escapeKey = table
-    .find((c) => c.id === "mode.normal")
-    ?.keys.find((k) => /^ctrl\+.$/.test(k));
-  const services = await startServices(project, store, {
-    resume: options.resume ?? true,
-    session: escapeKey ? { escapeKey: parseEscapeKey(escapeKey) } : {},
-  });
-  const controller: Controller = {
-    store,
-    project,
-    sessions: services.sessions,
-    table,
-    quit: () => finish(),
-    diff: async (streamId) => {
-      const branch = (await project.store.read("orchestrator")).streams[streamId]?.branch;
-      if (!branch || !project.base || !(await resolveCommit(project.repo.mainRoot, branch)))
-        return [`${streamId} has no branch to compare`];
-      const text = await streamDiff(project.repo.mainRoot, project.base, branch);
-      return text.split("\n").length > 1 ? text.split("\n") : ["no changes yet"];
-    },
-  };
-  const onData = (data: Buffer) => handleInput(controller, data.toString("utf8"));
   const onResize = () => store.getState().setSize(stdout.columns || 80, stdout.rows || 24);
   const onSignal = () => finish();
-  stdin.on("data", onData);
-  stdout.on("resize", onResize);
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, onSignal);
-
-  const ink = render(
-    createElement(StoreContext.Provider, { value: store }, createElement(App, { table })),
-    {
-      stdout,
-      stdin,
-      exitOnCtrlC: false,
-      patchConsole: false,
-      maxFps: 30,
-      incrementalRendering: true,
-    },
-  );
+  let services: Services | undefined;
+  let onData: ((data: Buffer) => void) | undefined;
   try {
+    // The escape key of insert mode is the first control key bound to `mode.normal`.
+    const escapeKey = table
+      .find((c) => c.id === "mode.normal")
+      ?.keys.find((k) => /^ctrl\+.$/.test(k));
+    services = await startServices(project, store, {
+      resume: options.resume ?? true,
+      session: escapeKey ? { escapeKey: parseEscapeKey(escapeKey) } : {},
+    });
+    const controller: Controller = {
+      store,
+      project,
+      sessions: services.sessions,
+      table,
+      quit: () => finish(),
+      diff: async (streamId) => {
+        const branch = (await project.store.read("orchestrator")).streams[streamId]?.branch;
+        if (!branch || !project.base || !(await resolveCommit(project.repo.mainRoot, branch)))
+          return [`${streamId} has no branch to compare`];
+        const text = await streamDiff(project.repo.mainRoot, project.base, branch);
+        return text.split("\n").length > 1 ? text.split("\n") : ["no changes yet"];
+      },
+    };
+    const handler = (data: Buffer) => handleInput(controller, data.toString("utf8"));
+    onData = handler;
+    stdin.on("data", handler);
+    stdout.on("resize", onResize);
+    for (const signal of SIGNALS) process.on(signal, onSignal);
+
+    ink = render(
+      createElement(StoreContext.Provider, { value: store }, createElement(App, { table })),
+      {
+        stdout,
+        stdin,
+        exitOnCtrlC: false,
+        patchConsole: false,
+        maxFps: INK_MAX_FPS,
+        incrementalRendering: true,
+      },
+    );
     await finished;
   } finally {
-    stdin.off("data", onData);
+    if (onData) stdin.off("data", onData);
     stdout.off("resize", onResize);
-    for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.off(signal, onSignal);
-    ink.unmount();
-    await services.close().catch(() => {});
+    for (const signal of SIGNALS) process.off(signal, onSignal);
+    try {
+      ink?.unmount();
+    } catch {}
+    await services?.close().catch(() => {});
     restore();
+    process.off("exit", restore);
     stdin.pause();
   }
 }

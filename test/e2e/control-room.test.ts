@@ -70,6 +70,21 @@ const open = () => {
   return rig;
 };
 
+/** Fake agents running in this test's worktrees (next to the repository). */
+function agentsIn(repo: TempRepo): string[] {
+  let pids: string[] = [];
+  try {
+    pids = execFileSync("pgrep", ["-f", "fake-agent"], { encoding: "utf8" }).trim().split("\n");
+  } catch {}
+  return pids.filter((pid) => {
+    try {
+      return readlinkSync(`/proc/${pid}/cwd`).startsWith(path.dirname(repo.root));
+    } catch {
+      return false;
+    }
+  });
+}
+
 describe("the control room in tmux", () => {
   it("shows three agents side by side, flags a waiting one, approves with y, types in insert mode and returns with Ctrl-]", async () => {
     const r = open();
@@ -178,6 +193,28 @@ describe("the control room in tmux", () => {
     expect(existsSync(path.join(path.dirname(repo.root), "shop-stream-B"))).toBe(true);
   });
 
+  it("restores the terminal after a crash, prints the error on the main screen, and its agents stop", async () => {
+    const crash = path.join(PROJECT_ROOT, "test/e2e/programs/crash-ui.mjs");
+    const r = new TmuxRig(repo.root, `node ${crash}`);
+    rig = r;
+    await r.waitFor((s) => (s.match(/Welcome to Fake Agent/g) ?? []).length >= 3, "three agents");
+    expect(r.tmux("display", "-p", "#{alternate_on} #{cursor_flag}").trim()).toBe("1 0");
+    r.type("!");
+    const after = await r.waitForText("[exited 1]");
+    expect(after).toContain("Error: boom: a defect for the crash test");
+    expect(after).not.toContain("NORMAL");
+    expect(after).not.toContain("Welcome to Fake Agent");
+    // Main screen, cursor shown, and the line discipline back to cooked mode: typed text echoes.
+    expect(r.tmux("display", "-p", "#{alternate_on} #{cursor_flag}").trim()).toBe("0 1");
+    r.type("typed after the crash");
+    await r.waitForText("typed after the crash");
+    await waitFor(
+      () => (agentsIn(repo).length === 0 ? true : undefined),
+      15_000,
+      "the agents to stop",
+    );
+  });
+
   it("restores the terminal and stops its agents when it is killed with SIGTERM", async () => {
     const r = open();
     await r.waitFor((s) => (s.match(/Welcome to Fake Agent/g) ?? []).length >= 3, "three agents");
@@ -188,20 +225,10 @@ describe("the control room in tmux", () => {
     const after = await r.waitForText("[exited");
     expect(after).not.toContain("NORMAL");
     expect(after).not.toContain("Welcome to Fake Agent");
-    // The fake agents of this test run in its worktrees, next to the repository.
-    const agents = () => {
-      let pids: string[] = [];
-      try {
-        pids = execFileSync("pgrep", ["-f", "fake-agent"], { encoding: "utf8" }).trim().split("\n");
-      } catch {}
-      return pids.filter((pid) => {
-        try {
-          return readlinkSync(`/proc/${pid}/cwd`).startsWith(path.dirname(repo.root));
-        } catch {
-          return false;
-        }
-      });
-    };
-    await waitFor(() => (agents().length === 0 ? true : undefined), 15_000, "the agents to stop");
+    await waitFor(
+      () => (agentsIn(repo).length === 0 ? true : undefined),
+      15_000,
+      "the agents to stop",
+    );
   });
 });

@@ -42,10 +42,8 @@ function rig(cols: number, rows: number) {
       branch: `feature/stream-${stream}`,
       status: "running",
     });
-    store.getState().setFrame(id, {
-      rows: [`\x1b[32mhello from ${id}\x1b[0m`, `${id} line 2`],
-      cols: 40,
-      offset: 0,
+    store.getState().setFrames({
+      [id]: { rows: [`\x1b[32mhello from ${id}\x1b[0m`, `${id} line 2`], cols: 40, offset: 0 },
     });
   }
   store.getState().setLocks([
@@ -140,7 +138,7 @@ describe("the control room", () => {
     store.setState({ colorMode: "none" });
     store
       .getState()
-      .setFrame("A1", { rows: ["\x1b[1;31mbold red from A1\x1b[0m"], cols: 40, offset: 0 });
+      .setFrames({ A1: { rows: ["\x1b[1;31mbold red from A1\x1b[0m"], cols: 40, offset: 0 } });
     await frameWith(ui, "bold red from A1");
     const raw = ui.lastFrame() ?? "";
     const colour = /\x1b\[[0-9;]*(?:3[0-8]|4[0-8]|9[0-7]|10[0-7])[;m]/;

@@ -8,8 +8,10 @@
  *   agents' previous conversations; streams started later start fresh. Agents of streams that
  *   are no longer in progress stay (exited or not) until removed.
  * - Session events go to the store: status changes (`setAgentStatus`, and `agents.json` in the
- *   state directory for other tools) and screen frames (`setFrame`), at most ~30 per second per
- *   session, except that the first update after input is pushed at once (keystroke echo).
+ *   state directory for other tools) and screen frames. Frames run on one clock for all panes:
+ *   at most ~30 store updates a second, each carrying every pane that changed (`setFrames`), so
+ *   eight flooding agents cost no more renders than one. The first update after input skips the
+ *   clock and is pushed at once on its own (keystroke echo), and so is a scrolled view.
  * - `layout()` gives each visible pane's program the size of its pane.
  */
 import path from "node:path";
@@ -26,11 +28,11 @@ import {
   splitInput,
 } from "../../pty/index.js";
 import { paneContentSize, screenLayout, visiblePanes } from "../layout.js";
-import type { AppStore } from "../store/index.js";
+import type { AppStore, PaneFrame } from "../store/index.js";
 import type { AgentStatus } from "../view/model.js";
 import { errorMessage } from "./serial.js";
 
-/** At most this many frames per second per session (after the first one following input). */
+/** The frame clock: at most one frame update of the store per interval (but see `typed`). */
 export const FRAME_INTERVAL_MS = 33;
 
 export type CommandOverride = AgentCommand | ((agent: AgentSpec) => AgentCommand | undefined);
@@ -58,7 +60,7 @@ export interface SessionManagerOptions {
   commandOverride?: CommandOverride;
   /** Passed to every session. */
   session?: SessionDefaults;
-  /** Frame throttle (default 33 ms). */
+  /** The frame clock's interval (default 33 ms). */
   frameIntervalMs?: number;
   /** Where start failures and write errors go (default: the store's flash message). */
   onError?: (message: string) => void;
@@ -99,8 +101,8 @@ interface Entry {
   offset: number;
   /** The history's length at the last frame, to keep a scrolled view still as output arrives. */
   baseY: number;
-  lastPush: number;
-  timer: NodeJS.Timeout | undefined;
+  /** The screen changed since its last frame: the clock's next tick takes one. */
+  dirty: boolean;
   /** Push the next update at once: input was just sent. */
   immediate: boolean;
   pid: number | null;
@@ -117,6 +119,9 @@ export class SessionManager {
   private readonly frameInterval: number;
   private readonly unsubscribe: () => void;
   private lastLayout: LayoutRequest | undefined;
+  /** The frame clock's pending tick, and when it last ticked. */
+  private tick: NodeJS.Timeout | undefined;
+  private lastTick = 0;
   private synced = false;
   private closed = false;
   private agentsWrites: Promise<void> = Promise.resolve();
@@ -324,6 +329,8 @@ export class SessionManager {
     if (this.closed) return;
     this.closed = true;
     this.unsubscribe();
+    clearTimeout(this.tick);
+    this.tick = undefined;
     const entries = [...this.entries.values()];
     await Promise.all(entries.map((e) => e.session.stop(graceMs)));
     await Promise.all(entries.map((e) => this.disposeEntry(e)));
@@ -369,8 +376,7 @@ export class SessionManager {
       session,
       offset: 0,
       baseY: 0,
-      lastPush: 0,
-      timer: undefined,
+      dirty: false,
       immediate: false,
       pid: null,
       disposed: false,
@@ -427,39 +433,44 @@ export class SessionManager {
 
   private updated(entry: Entry): void {
     if (entry.disposed || this.closed) return;
-    const now = Date.now();
-    if (entry.immediate || now - entry.lastPush >= this.frameInterval) {
+    if (entry.immediate) {
       entry.immediate = false;
       this.pushFrame(entry);
       return;
     }
-    if (entry.timer === undefined) {
-      entry.timer = setTimeout(
-        () => {
-          entry.timer = undefined;
-          this.pushFrame(entry);
-        },
-        entry.lastPush + this.frameInterval - now,
-      );
-    }
+    entry.dirty = true;
+    if (this.tick !== undefined) return;
+    const wait = Math.max(0, this.lastTick + this.frameInterval - Date.now());
+    this.tick = setTimeout(() => this.onTick(), wait);
   }
 
+  /** One store update with a frame of every pane whose screen changed since the last tick. */
+  private onTick(): void {
+    this.tick = undefined;
+    this.lastTick = Date.now();
+    if (this.closed) return;
+    const frames: Record<string, PaneFrame> = {};
+    for (const entry of this.entries.values()) {
+      if (entry.dirty && !entry.disposed) frames[entry.id] = this.takeFrame(entry);
+    }
+    if (Object.keys(frames).length > 0) this.store.getState().setFrames(frames);
+  }
+
+  /** A frame of this pane alone, now (input, scrolling, a start). */
   private pushFrame(entry: Entry): void {
-    clearTimeout(entry.timer);
-    entry.timer = undefined;
     if (entry.disposed) return;
-    entry.lastPush = Date.now();
+    this.store.getState().setFrames({ [entry.id]: this.takeFrame(entry) });
+  }
+
+  private takeFrame(entry: Entry): PaneFrame {
+    entry.dirty = false;
     const baseY = entry.session.terminal.buffer.active.baseY;
     // A view scrolled back stays on the same lines while new output pushes the history up.
     if (entry.offset > 0 && baseY > entry.baseY) entry.offset += baseY - entry.baseY;
     entry.baseY = baseY;
     const frame = entry.session.frame({ offset: entry.offset });
     entry.offset = frame.offset;
-    this.store.getState().setFrame(entry.id, {
-      rows: [...frame.rows],
-      cols: frame.cols,
-      offset: frame.offset,
-    });
+    return { rows: [...frame.rows], cols: frame.cols, offset: frame.offset };
   }
 
   private currentLayout(): LayoutRequest {
@@ -488,8 +499,7 @@ export class SessionManager {
   }
 
   private async disposeEntry(entry: Entry): Promise<void> {
-    clearTimeout(entry.timer);
-    entry.timer = undefined;
+    entry.dirty = false;
     await entry.session.dispose();
     entry.disposed = true;
     for (const off of entry.off.splice(0)) off();

@@ -40,7 +40,8 @@ export interface AgentsSlice {
     status: AgentStatus,
     exit?: { code: number | null; signal: string | null },
   ): void;
-  setFrame(id: string, frame: PaneFrame): void;
+  /** New screens for some panes, in one update (the frame clock's tick). */
+  setFrames(frames: Record<string, PaneFrame>): void;
   removeAgent(id: string): void;
 }
 
@@ -134,7 +135,7 @@ export const createAgentsSlice: Slice<AgentsSlice> = (set) => ({
         },
       };
     }),
-  setFrame: (id, frame) => set((s) => ({ frames: { ...s.frames, [id]: frame } })),
+  setFrames: (frames) => set((s) => ({ frames: { ...s.frames, ...frames } })),
   removeAgent: (id) =>
     set((s) => {
       const { [id]: _agent, ...agents } = s.agents;

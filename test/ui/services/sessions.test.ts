@@ -283,6 +283,37 @@ describe("session manager", () => {
     expect(sessions.get("A1")).toBeUndefined();
   });
 
+  it("coalesces every pane's frames into one store update per tick of the frame clock", async () => {
+    const flood = ["sh", "-c", "while :; do echo tick; sleep 0.01; done"];
+    const { repo, store, begin: go } = await start(planWith(flood), { frameIntervalMs: 250 });
+    await tower(repo.root, ["start", "A"]);
+    const { sessions } = await go();
+    await waitFor(
+      () =>
+        /tick/.test(frameText(store, "A1")) && /tick/.test(frameText(store, "A2"))
+          ? true
+          : undefined,
+      15_000,
+      "both agents flooding",
+    );
+    const updates: string[][] = [];
+    const stop = store.subscribe((state, previous) => {
+      if (state.frames === previous.frames) return;
+      updates.push(
+        Object.keys(state.frames).filter((id) => state.frames[id] !== previous.frames[id]),
+      );
+    });
+    const t0 = Date.now();
+    await waitFor(() => (Date.now() - t0 >= 2_000 ? true : undefined), 5_000, "two seconds");
+    stop();
+    const elapsed = Date.now() - t0;
+    expect(sessions.running().sort()).toEqual(["A1", "A2"]);
+    // One clock for both panes: no more updates than ticks (a timer's lateness aside) ...
+    expect(updates.length).toBeLessThanOrEqual(Math.ceil(elapsed / 250) + 1);
+    // ... and a tick carries both panes, which both changed.
+    expect(updates.filter((ids) => ids.length === 2).length).toBeGreaterThanOrEqual(3);
+  });
+
   it("pushes the first screen update after input at once, however slow the frame rate", async () => {
     const {
       repo,
