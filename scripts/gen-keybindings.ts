@@ -1,14 +1,12 @@
-/** Writes docs/keybindings.md from the key table. */
-import { writeFileSync } from "node:fs";
+/** Writes docs/keybindings.md and the README's key table from the key table. */
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { keybindingsMarkdown } from "../src/ui/keys/docs.js";
+import { keybindingsMarkdown, withReadmeKeyTable } from "../src/ui/keys/docs.js";
 
-const file = path.join(
-  path.dirname(fileURLToPath(import.meta.url)),
-  "..",
-  "docs",
-  "keybindings.md",
-);
-writeFileSync(file, keybindingsMarkdown());
-process.stdout.write(`wrote ${file}\n`);
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
+const docs = path.join(root, "docs", "keybindings.md");
+writeFileSync(docs, keybindingsMarkdown());
+const readme = path.join(root, "README.md");
+writeFileSync(readme, withReadmeKeyTable(readFileSync(readme, "utf8")));
+process.stdout.write(`wrote ${docs} and the key table in ${readme}\n`);

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { UI_COMMAND_IDS } from "../../src/engine/plan/index.js";
-import { keybindingsMarkdown } from "../../src/ui/keys/docs.js";
+import { keybindingsMarkdown, readmeKeyTable, withReadmeKeyTable } from "../../src/ui/keys/docs.js";
 import {
   commandForKey,
   displayKey,
@@ -76,5 +76,13 @@ describe("the key table", () => {
       "docs/keybindings.md is stale: run `npx tsx scripts/gen-keybindings.ts`",
     ).toBe(keybindingsMarkdown());
     for (const c of KEY_TABLE) expect(committed).toContain(c.description);
+  });
+  it("the README's key table is generated from the table and is up to date", () => {
+    const readme = readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+    expect(readme, "README.md's key table is stale: run `npx tsx scripts/gen-keybindings.ts`").toBe(
+      withReadmeKeyTable(readme),
+    );
+    for (const c of KEY_TABLE) expect(readmeKeyTable()).toContain(c.description);
+    expect(() => withReadmeKeyTable("# no table here")).toThrow(/no key table section/);
   });
 });
