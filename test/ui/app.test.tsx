@@ -118,6 +118,26 @@ describe("the control room", () => {
     ui.unmount();
   });
 
+  it("shows a problem with the plan or a state file above the bottom tab while agents run", async () => {
+    const { store, ui } = rig(120, 40);
+    store
+      .getState()
+      .setProblem(
+        'streams.yaml:32:18: stream "E" depends on unknown stream "Z"\n(the control room keeps the plan read before)',
+      );
+    const frame = await frameWith(ui, "! streams.yaml:32:18:");
+    const lines = frame.split("\n");
+    const at = lines.findIndex((l) => l.includes("! streams.yaml:32:18:"));
+    expect(lines[at - 1]).toMatch(/Locks 1 +Conflicts/);
+    expect(lines[at + 1]).toContain("keeps the plan read before");
+    expect(frame).toContain("hello from A1");
+    expect(lines.length).toBeLessThanOrEqual(40);
+    store.getState().setProblem(undefined);
+    await frameWith(ui, "src/a.ts");
+    expect(strip(ui.lastFrame() ?? "")).not.toContain("streams.yaml:32");
+    ui.unmount();
+  });
+
   it("shows a confirm dialog with what will happen", async () => {
     const { store, ui } = rig(120, 40);
     store.getState().openModal({

@@ -12,7 +12,7 @@ import { useAppStore } from "../store/context.js";
 import { footerLine } from "../view/footer.js";
 import { headerLine } from "../view/header.js";
 import type { AgentView } from "../view/model.js";
-import { tabBar, tabLines } from "../view/panel.js";
+import { problemLines, tabBar, tabLines } from "../view/panel.js";
 import { sidebarLines } from "../view/sidebar.js";
 import { HelpScreen } from "./HelpScreen.js";
 import { LineView } from "./LineView.js";
@@ -132,12 +132,14 @@ function Panel({ rect }: { rect: Rect }) {
       tab: s.tab,
       tabRow: s.tabRow,
       conflictError: s.conflictError,
+      problem: s.problem,
     })),
   );
-  const body = tabLines(view, view.tab, rect.width, view.tabRow).slice(
-    0,
-    Math.max(0, rect.height - 1),
-  );
+  // A problem with the plan or a state file comes first: the data below it may be out of date.
+  const body = [
+    ...(view.problem ? problemLines(view.problem, rect.width) : []),
+    ...tabLines(view, view.tab, rect.width, view.tabRow),
+  ].slice(0, Math.max(0, rect.height - 1));
   return (
     <Box flexDirection="column" width={rect.width} height={rect.height}>
       <LineView line={tabBar(view, view.tab, rect.width)} />

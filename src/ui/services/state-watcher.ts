@@ -6,6 +6,11 @@
  * engine's tolerant readers (which retry a half-written file and recover a broken one from its
  * last good copy). The activity log is followed from the last offset read.
  *
+ * `streams.yaml` is watched too: an edit is read again (`reloadPlan`), and the status and
+ * checkpoints are rebuilt from the new plan, so a stream or agent added to it shows up (and its
+ * agents start if it is in progress). A plan with errors is a problem (file, line and column)
+ * while the control room keeps the last good plan.
+ *
  * A file that cannot be read is reported with `setProblem` and the store keeps the last good
  * data; nothing here throws into the UI.
  */
@@ -14,7 +19,7 @@ import path from "node:path";
 import { type FSWatcher, watch } from "chokidar";
 import { type CheckpointView, checkpointViews } from "../../engine/checkpoints.js";
 import { listLocks } from "../../engine/locks.js";
-import type { Project } from "../../engine/project.js";
+import { PLAN_FILE, type Project, reloadPlan } from "../../engine/project.js";
 import {
   type ActivityEntry,
   activitySchema,
@@ -62,6 +67,8 @@ export interface StateWatcher {
 export interface StateWatcherOptions {
   /** Coalescing delay (default 40 ms). */
   debounceMs?: number;
+  /** The environment `TOWER_STATE_DIR` is read from when the plan is reloaded. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export const toCheckpointRows = (views: readonly CheckpointView[]): CheckpointRow[] =>
@@ -248,6 +255,26 @@ export async function startStateWatcher(
     ]),
   ) as Record<StateScope, SerialTask>;
 
+  const planFile = path.join(project.repo.mainRoot, PLAN_FILE);
+  const planTask = new SerialTask(async () => {
+    if (closed) return;
+    try {
+      const { plan, restartFor } = await reloadPlan(project, options.env);
+      problems.delete("plan");
+      if (closed) return;
+      const streams = plan.streams.length;
+      store
+        .getState()
+        .showFlash(
+          `streams.yaml read again: ${streams} stream${streams === 1 ? "" : "s"}${restartFor.length > 0 ? `; changes to ${restartFor.join(", ")} apply when Tower restarts` : ""}`,
+        );
+      await Promise.all([tasks.status.run(), tasks.checkpoints.run()]);
+    } catch (error) {
+      problems.set("plan", `${errorMessage(error)}\n(the control room keeps the plan read before)`);
+    }
+    showProblems();
+  });
+
   const refresh = async (scope?: StateScope): Promise<void> => {
     if (closed) return;
     const scopes = scope ? [scope] : STATE_SCOPES;
@@ -285,7 +312,24 @@ export async function startStateWatcher(
     problems.set("watcher", `watching ${dir}: ${errorMessage(error)}`);
     showProblems();
   });
-  await new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
+  // The plan: editors save by rewriting or by renaming a new file over it; both end in an event
+  // for this path (a deleted plan is a problem until it is back).
+  const planWatcher: FSWatcher = watch(planFile, { ignoreInitial: true });
+  const planDebouncer = new Debouncer<"plan">(options.debounceMs ?? STATE_DEBOUNCE_MS, () => {
+    void planTask.run();
+  });
+  for (const event of ["add", "change", "unlink"] as const) {
+    planWatcher.on(event, () => planDebouncer.add("plan"));
+  }
+  planWatcher.on("error", (error) => {
+    problems.set("watcher", `watching ${planFile}: ${errorMessage(error)}`);
+    showProblems();
+  });
+  await Promise.all(
+    [watcher, planWatcher].map(
+      (w) => new Promise<void>((resolve) => w.once("ready", () => resolve())),
+    ),
+  );
 
   await refresh();
 
@@ -295,9 +339,10 @@ export async function startStateWatcher(
       if (closed) return;
       closed = true;
       debouncer.close();
+      planDebouncer.close();
       clearTimeout(expiryTimer);
-      await watcher.close();
-      await Promise.all(STATE_SCOPES.map((s) => tasks[s].idle()));
+      await Promise.all([watcher.close(), planWatcher.close()]);
+      await Promise.all([...STATE_SCOPES.map((s) => tasks[s].idle()), planTask.idle()]);
     },
   };
 }

@@ -116,3 +116,10 @@ export function tabLines(view: ProjectView, tab: Tab, width: number, selected: n
   }
   return lines.map((l) => fitLine(l, width, true));
 }
+
+/** A problem reading the plan or the state, for the top of the bottom panel: every line, in red. */
+export function problemLines(problem: string, width: number): Line[] {
+  return problem
+    .split("\n")
+    .map((text, i) => fitLine([seg(i === 0 ? `! ${text}` : `  ${text}`, "error")], width));
+}

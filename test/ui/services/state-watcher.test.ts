@@ -1,13 +1,14 @@
 /**
  * The state watcher against real state files changed by other processes (the built CLI) and by
- * hand: locks, checkpoints, streams, handoffs, the activity log followed incrementally, and a
- * file broken beyond recovery reported as a problem while the last good data stays.
+ * hand: locks, checkpoints, streams, handoffs, the activity log followed incrementally, a file
+ * broken beyond recovery reported as a problem while the last good data stays, and streams.yaml
+ * edited while the control room runs.
  */
 import { appendFileSync, existsSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startStateWatcher } from "../../../src/ui/services/state-watcher.js";
-import { CLI, tower, waitFor } from "../../helpers/repo.js";
+import { CLI, cleanEnv, TEST_PLAN, tower, waitFor } from "../../helpers/repo.js";
 import { cleanup, type Fixture, fixture, onCleanup } from "./helpers.js";
 
 afterEach(cleanup);
@@ -21,7 +22,7 @@ async function watched(): Promise<
   Fixture & { watcher: Awaited<ReturnType<typeof startStateWatcher>> }
 > {
   const f = await fixture();
-  const watcher = await startStateWatcher(f.project, f.store);
+  const watcher = await startStateWatcher(f.project, f.store, { env: cleanEnv() });
   onCleanup(() => watcher.close());
   return { ...f, watcher };
 }
@@ -240,5 +241,62 @@ describe("state watcher", () => {
     expect(store.getState().handoffs).toEqual([
       { from_agent: "A1", to_agents: ["B1"], timestamp: "t" },
     ]);
+  });
+
+  it("follows edits of streams.yaml: a new stream shows up, a broken plan is a problem naming its line, the last good plan stays", async () => {
+    const { repo, store, project } = await watched();
+    const planFile = path.join(repo.root, "streams.yaml");
+    const ids = () => store.getState().status?.streams.map((x) => x.id) ?? [];
+
+    writeFileSync(
+      planFile,
+      `${TEST_PLAN}  F:\n    name: Docs\n    depends_on: [B]\n    agents: [{ id: F1, task: "Guide" }]\n`,
+    );
+    await waitFor(() => (ids().includes("F") ? true : undefined), 10_000, "stream F in the status");
+    expect(ids()).toEqual(["A", "B", "C", "D", "E", "F"]);
+    expect(store.getState().status?.streams.find((x) => x.id === "F")).toMatchObject({
+      status: "pending",
+      waiting_for: ["B"],
+    });
+    expect(store.getState().flash?.text).toMatch(/streams\.yaml read again: 6 streams/);
+    expect(project.plan.streams.map((x) => x.id)).toContain("F");
+
+    // A mistake on line 32: reported with the file, line and column; F and the rest stay.
+    writeFileSync(planFile, TEST_PLAN.replace("depends_on: [A]", "depends_on: [Z]"));
+    const problem = await waitFor(() => store.getState().problem, 10_000, "the plan's problem");
+    expect(problem).toContain("streams.yaml:32:18:");
+    expect(problem).toMatch(/Z/);
+    expect(problem).toContain("keeps the plan read before");
+    expect(ids()).toContain("F");
+    expect(project.plan.streams.map((x) => x.id)).toContain("F");
+
+    // Fixed: the problem goes, and F with it (it is no longer in the plan).
+    writeFileSync(planFile, TEST_PLAN);
+    await waitFor(
+      () => (store.getState().problem === undefined && !ids().includes("F") ? true : undefined),
+      10_000,
+      "the problem cleared and F gone",
+    );
+
+    // The state directory cannot move under a running control room.
+    writeFileSync(
+      planFile,
+      TEST_PLAN.replace("lock_ttl: 60m", "lock_ttl: 60m\nstate_dir: elsewhere"),
+    );
+    const moved = await waitFor(() => store.getState().problem, 10_000, "the state_dir problem");
+    expect(moved).toMatch(/state_dir now points to .*elsewhere; restart Tower/);
+    expect(project.store.dir).toBe(repo.stateDir);
+
+    // Key overrides apply on restart, and the flash says so.
+    writeFileSync(planFile, `${TEST_PLAN}ui:\n  keys:\n    app.help: F\n`);
+    await waitFor(
+      () =>
+        /ui\.keys apply when Tower restarts/.test(store.getState().flash?.text ?? "")
+          ? true
+          : undefined,
+      10_000,
+      "the restart note for ui.keys",
+    );
+    expect(store.getState().problem).toBeUndefined();
   });
 });
