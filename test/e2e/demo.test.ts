@@ -1,9 +1,12 @@
-/** `tower demo` as a newcomer sees it: within a minute or two, everything the demo promises. */
+/**
+ * `npm start` (which runs `tower demo`) as a newcomer sees it: within a minute or two, everything
+ * the demo promises.
+ */
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { CLI } from "../helpers/repo.js";
+import { PROJECT_ROOT } from "../helpers/repo.js";
 import { TmuxRig } from "./tmux.js";
 
 let parent: string | undefined;
@@ -17,10 +20,18 @@ describe("tower demo in tmux", () => {
   it("shows the guide, agents side by side, a waiting agent, locks, conflicts, a completed stream and a handoff; y and m work", async () => {
     parent = mkdtempSync(path.join(os.tmpdir(), "tower-demo-e2e-"));
     const dir = path.join(parent, "demo");
-    rig = new TmuxRig(parent, `node ${CLI} demo --dir ${dir}`);
+    // The README's first command, after `npm install`; --dir keeps parallel runs apart.
+    rig = new TmuxRig(PROJECT_ROOT, `npm start -- --dir ${dir}`);
     await rig.waitForText("Welcome to Tower");
     rig.keys("Escape");
     const header = (s: string) => s.split("\n")[0] ?? "";
+    // Three agents' own output on the screen at once, and a lock.
+    await rig.waitFor(
+      (s) => ["src/util.ts", "src/billing.ts", "docs/guide.md"].every((text) => s.includes(text)),
+      "A2's, B1's and C1's output side by side",
+      90_000,
+    );
+    await rig.waitFor((s) => /[1-9] locks?/.test(header(s)), "a lock", 90_000);
     await rig.waitFor((s) => /[1-9] waiting/.test(header(s)), "a waiting agent", 90_000);
     await rig.waitFor((s) => /[1-9]\d* conflicts?/.test(header(s)), "conflicts", 90_000);
     await rig.waitFor(
