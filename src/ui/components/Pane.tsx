@@ -1,8 +1,9 @@
 import { Box, Text } from "ink";
+import { memo } from "react";
 import { useShallow } from "zustand/react/shallow";
 import type { Rect } from "../layout.js";
 import { useAppStore } from "../store/context.js";
-import { adaptRow } from "../view/color.js";
+import { adaptRow, type ColorMode } from "../view/color.js";
 import { paneTitle } from "../view/pane.js";
 import { LineView } from "./LineView.js";
 import type { PaneRenderer } from "./pane-renderer.js";
@@ -36,13 +37,19 @@ export function Pane({ id, rect }: { id: string; rect: Rect }) {
       />
       {Array.from({ length: height }, (_, i) => (
         // biome-ignore lint/suspicious/noArrayIndexKey: a screen row is identified by its position
-        <Text key={i} wrap="truncate">
-          {rows[i] === undefined ? blank : adaptRow(rows[i], colorMode)}
-        </Text>
+        <Row key={i} row={rows[i] ?? blank} colorMode={colorMode} />
       ))}
     </Box>
   );
 }
+
+/**
+ * One screen row. The session's row cache hands back the same string for a row that did not
+ * change, so memo skips it: a frame re-renders only the rows that changed.
+ */
+const Row = memo(function Row({ row, colorMode }: { row: string; colorMode: ColorMode }) {
+  return <Text wrap="truncate">{adaptRow(row, colorMode)}</Text>;
+});
 
 /** The default pane renderer: rows as Ink text. */
 export const inkPaneRenderer: PaneRenderer = {
