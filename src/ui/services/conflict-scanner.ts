@@ -6,6 +6,9 @@
  *   (b) a file changed in an active stream's worktree (chokidar; `.git`, `node_modules` and
  *       `.claude` are ignored; the set of worktrees follows the streams), and
  *   (c) a commit: a change under `refs/heads` (or `packed-refs`) in the common git directory,
+ *   (d) a timer, every `SCAN_INTERVAL_MS`, armed only while some agent is `running` (output
+ *       recently): a sweep for what the file watchers missed (a full inotify table, a network
+ *       file system), which costs nothing while every agent is idle,
  *
  * debounced, one scan at a time (requests during a scan make one follow-up scan), and nothing
  * runs while nothing changes. A scan that fails keeps the last good warnings and shows the error.
@@ -17,10 +20,12 @@ import type { ConflictWarning } from "../../engine/conflicts/types.js";
 import { runGit } from "../../engine/git/run.js";
 import type { Project } from "../../engine/project.js";
 import type { StatusReport } from "../../engine/status.js";
-import type { AppStore } from "../store/index.js";
+import type { AppState, AppStore } from "../store/index.js";
 import { Debouncer, errorMessage, SerialTask } from "./serial.js";
 
 export const SCAN_DEBOUNCE_MS = 500;
+/** The sweep while agents are working (see (d) above). */
+export const SCAN_INTERVAL_MS = 30_000;
 
 /** Folders of a worktree whose changes never matter to a conflict scan. */
 const IGNORED_FOLDERS = new Set([".git", "node_modules", ".claude"]);
@@ -37,6 +42,8 @@ export interface ConflictScanner {
 export interface ConflictScannerOptions {
   /** Debounce of the triggers (default 500 ms). */
   debounceMs?: number;
+  /** The sweep's interval while an agent is running (default 30 s). */
+  intervalMs?: number;
 }
 
 /** The worktrees of the streams a scan looks at, as absolute paths. */
@@ -138,10 +145,23 @@ export function startConflictScanner(
     if (added.length > 0) worktreeWatcher.add(added);
   };
 
+  let sweep: NodeJS.Timeout | undefined;
+  const updateSweep = (agents: AppState["agents"]) => {
+    const working = Object.values(agents).some((a) => a.status === "running");
+    if (working && sweep === undefined && !closed) {
+      sweep = setInterval(trigger, options.intervalMs ?? SCAN_INTERVAL_MS);
+      sweep.unref();
+    } else if (!working && sweep !== undefined) {
+      clearInterval(sweep);
+      sweep = undefined;
+    }
+  };
+
   const unsubscribe = store.subscribe((state, previous) => {
     const streamsChanged = state.status?.streams !== previous.status?.streams;
     if (streamsChanged) updateWorktrees(state.status);
     if (streamsChanged || state.locks !== previous.locks) trigger();
+    if (state.agents !== previous.agents) updateSweep(state.agents);
   });
 
   const setup = (async () => {
@@ -176,6 +196,8 @@ export function startConflictScanner(
       if (closed) return;
       closed = true;
       unsubscribe();
+      clearInterval(sweep);
+      sweep = undefined;
       debouncer.close();
       await setup;
       await Promise.all([worktreeWatcher?.close(), refsWatcher?.close()]);

@@ -25,7 +25,7 @@ afterEach(cleanup);
 const overlaps = (store: AppStore): ConflictWarning[] =>
   store.getState().conflicts.filter((w) => w.kind === "overlap");
 
-async function setup(ids: string[]) {
+async function setup(ids: string[], intervalMs?: number) {
   const f = await fixture();
   writeIn(f.repo.root, "shared/util.py", numbered(20));
   commitAll(f.repo.root, "base files");
@@ -33,7 +33,10 @@ async function setup(ids: string[]) {
   writeStreamsState(f.repo, streams);
   const watcher = await startStateWatcher(f.project, f.store);
   onCleanup(() => watcher.close());
-  const scanner = startConflictScanner(f.project, f.store, { debounceMs: 150 });
+  const scanner = startConflictScanner(f.project, f.store, {
+    debounceMs: 150,
+    ...(intervalMs === undefined ? {} : { intervalMs }),
+  });
   onCleanup(() => scanner.close());
   return { ...f, streams, scanner };
 }
@@ -97,6 +100,29 @@ describe("conflict scanner", () => {
       "an overlap warning",
     );
     expect(found[0]).toMatchObject({ streams: ["A", "B"], severity: "high" });
+  });
+
+  it("sweeps on a timer while an agent is running, for what the file watchers cannot see", async () => {
+    const { store, streams, scanner } = await setup(["A", "B"], 300);
+    const [a, b] = streams as [StreamSetup, StreamSetup];
+    await waitFor(() => (store.getState().status ? true : undefined), 5_000, "the status");
+    // Let the scans of the start-up (the status and locks arriving) run first.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await scanner.scanNow();
+    // The watchers ignore node_modules (never a scan trigger), but a scan sees the files in it.
+    writeIn(a.worktree, "node_modules/shared.js", "A\n");
+    writeIn(b.worktree, "node_modules/shared.js", "B\n");
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(overlaps(store)).toEqual([]); // every agent idle: no timer, no scan
+    store
+      .getState()
+      .upsertAgent({ id: "A1", stream: "A", task: "t", branch: a.branch, status: "running" });
+    const found = await waitFor(
+      () => (overlaps(store).length > 0 ? overlaps(store) : undefined),
+      10_000,
+      "the overlap found by the sweep",
+    );
+    expect(found[0]).toMatchObject({ streams: ["A", "B"], files: ["node_modules/shared.js"] });
   });
 
   it("keeps the last good warnings when a stream cannot be scanned, and says why", async () => {
