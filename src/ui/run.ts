@@ -15,6 +15,8 @@ import { resolveCommit, streamDiff } from "../engine/git/index.js";
 import type { Project } from "../engine/project.js";
 import { parseEscapeKey } from "../pty/index.js";
 import { App } from "./components/App.js";
+import { directPaneRenderer } from "./components/Pane.js";
+import { DirectPanes } from "./direct-panes.js";
 import { type Controller, handleInput } from "./input/dispatch.js";
 import { type KeyCommand, withOverrides } from "./keys/table.js";
 import { type Services, startServices } from "./services/index.js";
@@ -61,10 +63,12 @@ export async function runControlRoom(project: Project, options: RunOptions = {})
   // error, so the message stays readable on the main screen; the agents' pseudo-terminals close
   // with the process, which hangs their programs up.
   let ink: Instance | undefined;
+  let direct: DirectPanes | undefined;
   let restored = false;
   const restore = () => {
     if (restored) return;
     restored = true;
+    direct?.close();
     try {
       ink?.unmount();
     } catch {}
@@ -115,10 +119,38 @@ export async function runControlRoom(project: Project, options: RunOptions = {})
     stdout.on("resize", onResize);
     for (const signal of SIGNALS) process.on(signal, onSignal);
 
+    // Panes are written by `DirectPanes`; Ink writes through a proxy that tells it when Ink has
+    // drawn (after the writes of one frame: a microtask later), to fill the panes again.
+    const panes = new DirectPanes(stdout, store);
+    direct = panes;
+    let repaint = false;
+    const inkOut = new Proxy(stdout, {
+      get(target, property) {
+        if (property === "write") {
+          return (...args: Parameters<NodeJS.WriteStream["write"]>) => {
+            const result = target.write(...args);
+            if (!repaint) {
+              repaint = true;
+              queueMicrotask(() => {
+                repaint = false;
+                panes.afterInk();
+              });
+            }
+            return result;
+          };
+        }
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
     ink = render(
-      createElement(StoreContext.Provider, { value: store }, createElement(App, { table })),
+      createElement(
+        StoreContext.Provider,
+        { value: store },
+        createElement(App, { table, paneRenderer: directPaneRenderer }),
+      ),
       {
-        stdout,
+        stdout: inkOut,
         stdin,
         exitOnCtrlC: false,
         patchConsole: false,
@@ -131,6 +163,7 @@ export async function runControlRoom(project: Project, options: RunOptions = {})
     if (onData) stdin.off("data", onData);
     stdout.off("resize", onResize);
     for (const signal of SIGNALS) process.off(signal, onSignal);
+    direct?.close();
     try {
       ink?.unmount();
     } catch {}

@@ -5,39 +5,46 @@ import type { Rect } from "../layout.js";
 import { useAppStore } from "../store/context.js";
 import { adaptRow, type ColorMode } from "../view/color.js";
 import { paneTitle } from "../view/pane.js";
+import type { Line } from "../view/types.js";
 import { LineView } from "./LineView.js";
 import type { PaneRenderer } from "./pane-renderer.js";
 
-/** One agent: its title bar and its live screen, rows exactly as the emulator built them. */
-export function Pane({ id, rect }: { id: string; rect: Rect }) {
-  const { agent, frame, selected, locks, mode, colorMode } = useAppStore(
+/** The pane's title bar: agent id, stream, branch, status word, locks held, scroll position. */
+function usePaneTitle(id: string, rect: Rect): Line | undefined {
+  const { agent, offset, selected, locks, mode } = useAppStore(
     useShallow((s) => ({
       agent: s.agents[id],
-      frame: s.frames[id],
+      offset: s.frames[id]?.offset ?? 0,
       selected: s.selected === id,
       locks: s.locks.reduce((n, l) => (l.agent === id && !l.expired ? n + 1 : n), 0),
       mode: s.mode,
-      colorMode: s.colorMode,
     })),
   );
-  if (!agent) return null;
-  const rows = frame?.rows ?? [];
+  if (!agent) return undefined;
+  return paneTitle(agent, {
+    width: rect.width,
+    selected,
+    locks,
+    insert: selected && mode === "insert",
+    offset,
+  });
+}
+
+/** One agent: its title bar and its live screen, rows exactly as the emulator built them. */
+export function Pane({ id, rect }: { id: string; rect: Rect }) {
+  const title = usePaneTitle(id, rect);
+  const { rows, colorMode } = useAppStore(
+    useShallow((s) => ({ rows: s.frames[id]?.rows, colorMode: s.colorMode })),
+  );
+  if (!title) return null;
   const height = Math.max(0, rect.height - 1);
   const blank = " ".repeat(rect.width);
   return (
     <Box flexDirection="column" width={rect.width} height={rect.height}>
-      <LineView
-        line={paneTitle(agent, {
-          width: rect.width,
-          selected,
-          locks,
-          insert: selected && mode === "insert",
-          offset: frame?.offset ?? 0,
-        })}
-      />
+      <LineView line={title} />
       {Array.from({ length: height }, (_, i) => (
         // biome-ignore lint/suspicious/noArrayIndexKey: a screen row is identified by its position
-        <Row key={i} row={rows[i] ?? blank} colorMode={colorMode} />
+        <Row key={i} row={rows?.[i] ?? blank} colorMode={colorMode} />
       ))}
     </Box>
   );
@@ -51,8 +58,25 @@ const Row = memo(function Row({ row, colorMode }: { row: string; colorMode: Colo
   return <Text wrap="truncate">{adaptRow(row, colorMode)}</Text>;
 });
 
-/** The default pane renderer: rows as Ink text. */
+/** The title bar alone over a blank area, which the direct renderer fills (src/ui/direct-panes.ts). */
+function PaneFrame({ id, rect }: { id: string; rect: Rect }) {
+  const title = usePaneTitle(id, rect);
+  if (!title) return null;
+  return (
+    <Box flexDirection="column" width={rect.width} height={rect.height}>
+      <LineView line={title} />
+    </Box>
+  );
+}
+
+/** Rows as Ink text: every frame goes through Ink (component tests read panes from its output). */
 export const inkPaneRenderer: PaneRenderer = {
   name: "ink",
   render: ({ id, rect }) => <Pane key={id} id={id} rect={rect} />,
+};
+
+/** Title bars through Ink, rows written straight to the terminal by `DirectPanes`. */
+export const directPaneRenderer: PaneRenderer = {
+  name: "direct",
+  render: ({ id, rect }) => <PaneFrame key={id} id={id} rect={rect} />,
 };

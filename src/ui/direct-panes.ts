@@ -1,0 +1,175 @@
+/**
+ * The direct pane renderer: agents' screens written straight to the terminal, around Ink.
+ *
+ * Ink draws everything else (header, sidebar, each pane's title bar, bottom tab, footer, dialogs)
+ * and leaves each pane's content blank. This writer puts the emulator's rows into those blanks
+ * with absolute cursor moves, inside a saved and restored cursor (DECSC/DECRC) so that Ink's own
+ * bookkeeping of where its cursor is stays true:
+ *
+ * - when a pane's frame changes in the store (the session manager's frame clock, or at once after
+ *   a keystroke), only the rows that differ from what this writer last wrote are written;
+ * - after Ink has written (it may have blanked any line it redrew), every visible row is written
+ *   again.
+ *
+ * Why: Ink turns every line of every frame into styled cells and back (tokenising each escape
+ * sequence), the whole screen at every frame. With eight agents flooding their panes that was
+ * most of the CPU time, most of the garbage (and a resident set that kept climbing), and what
+ * held a keystroke's echo behind a frame. Rows written here cost a string comparison each.
+ *
+ * Nothing is written while the help screen or a dialog covers the grid.
+ */
+import { type Rect, screenLayout, visiblePanes } from "./layout.js";
+import type { AppState, AppStore } from "./store/index.js";
+import { adaptRow } from "./view/color.js";
+
+const SAVE = "\x1b7";
+const RESTORE = "\x1b8";
+const RESET = "\x1b[0m";
+const SYNC_START = "\x1b[?2026h";
+const SYNC_END = "\x1b[?2026l";
+
+export interface TerminalOut {
+  write(data: string): unknown;
+}
+
+interface Placed {
+  id: string;
+  /** Absolute, content only (the title bar is Ink's). */
+  rect: Rect;
+}
+
+/** Where the panes' contents are on screen now; none while help or a dialog covers them. */
+export function placedPanes(state: AppState): Placed[] {
+  if (state.helpOpen || state.modal || state.agentOrder.length === 0) return [];
+  const layout = screenLayout(state.size.cols, state.size.rows, { zoomed: state.zoomed });
+  const grid = { ...layout.grid, x: 0, y: 0 };
+  return visiblePanes(state.agentOrder, state.selected, grid, state.zoomed).map(({ id, rect }) => ({
+    id,
+    rect: {
+      x: layout.grid.x + rect.x,
+      y: layout.grid.y + rect.y + 1,
+      width: rect.width,
+      height: Math.max(0, rect.height - 1),
+    },
+  }));
+}
+
+const layoutKey = (placed: readonly Placed[]): string =>
+  placed.map((p) => `${p.id}:${p.rect.x},${p.rect.y},${p.rect.width},${p.rect.height}`).join(" ");
+
+export class DirectPanes {
+  /** What was last written on each screen row of each pane (adapted), by pane id. */
+  private written = new Map<string, (string | undefined)[]>();
+  private placedKey = "";
+  private readonly unsubscribe: () => void;
+  private closed = false;
+
+  constructor(
+    private readonly out: TerminalOut,
+    private readonly store: AppStore,
+  ) {
+    this.unsubscribe = store.subscribe((state, previous) => {
+      if (state.frames === previous.frames) return;
+      // A layout change is painted after Ink has drawn the new chrome (see `afterInk`).
+      if (layoutKey(placedPanes(state)) !== this.placedKey) return;
+      this.paint(false);
+    });
+  }
+
+  /** Ink wrote to the terminal: the lines it drew may have blanked panes; write them all again. */
+  afterInk(): void {
+    this.paint(true);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.unsubscribe();
+  }
+
+  private paint(all: boolean): void {
+    if (this.closed) return;
+    const state = this.store.getState();
+    const placed = placedPanes(state);
+    const key = layoutKey(placed);
+    if (key !== this.placedKey || all) {
+      this.placedKey = key;
+      this.written.clear();
+    }
+    let out = "";
+    for (const { id, rect } of placed) {
+      const frame = state.frames[id];
+      let rows = this.written.get(id);
+      if (!rows) {
+        rows = [];
+        this.written.set(id, rows);
+      }
+      for (let y = 0; y < rect.height; y++) {
+        const raw = frame?.rows[y];
+        const row = fitRow(
+          raw === undefined ? "" : adaptRow(raw, state.colorMode),
+          frame?.cols ?? 0,
+          rect.width,
+        );
+        if (rows[y] === row) continue;
+        rows[y] = row;
+        out += `\x1b[${rect.y + y + 1};${rect.x + 1}H${row}${RESET}`;
+      }
+    }
+    if (out !== "") this.out.write(`${SYNC_START}${SAVE}${out}${RESTORE}${SYNC_END}`);
+  }
+}
+
+/**
+ * A row exactly `width` cells wide: the emulator's rows are as wide as its terminal (`cols`),
+ * which is the pane's width except for a moment after a resize.
+ */
+export function fitRow(row: string, cols: number, width: number): string {
+  if (cols === width) return row;
+  if (cols < width) return `${row}${RESET}${" ".repeat(width - Math.max(0, cols))}`;
+  return clipRow(row, width);
+}
+
+const CSI = /^\x1b\[[0-?]*[ -/]*[@-~]/;
+const OTHER_ESC = /^\x1b[^[]/;
+
+/** Cuts a styled row after `width` cells (wide characters count two; one that would straddle the edge becomes a space). */
+function clipRow(row: string, width: number): string {
+  let out = "";
+  let used = 0;
+  let i = 0;
+  while (i < row.length && used < width) {
+    if (row[i] === "\x1b") {
+      const rest = row.slice(i, i + 64);
+      const seq = CSI.exec(rest)?.[0] ?? OTHER_ESC.exec(rest)?.[0] ?? "\x1b";
+      out += seq;
+      i += seq.length;
+      continue;
+    }
+    const code = row.codePointAt(i) ?? 32;
+    const char = String.fromCodePoint(code);
+    const cells = isWide(code) ? 2 : 1;
+    if (used + cells > width) {
+      out += " ";
+      used += 1;
+    } else {
+      out += char;
+      used += cells;
+    }
+    i += char.length;
+  }
+  return used < width ? `${out}${" ".repeat(width - used)}` : out;
+}
+
+function isWide(code: number): boolean {
+  return (
+    (code >= 0x1100 && code <= 0x115f) ||
+    (code >= 0x2e80 && code <= 0xa4cf) ||
+    (code >= 0xac00 && code <= 0xd7a3) ||
+    (code >= 0xf900 && code <= 0xfaff) ||
+    (code >= 0xfe30 && code <= 0xfe4f) ||
+    (code >= 0xff00 && code <= 0xff60) ||
+    (code >= 0xffe0 && code <= 0xffe6) ||
+    (code >= 0x1f300 && code <= 0x1faff) ||
+    (code >= 0x20000 && code <= 0x3fffd)
+  );
+}
