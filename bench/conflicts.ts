@@ -24,6 +24,7 @@ import { pathToFileURL } from "node:url";
 import type * as ConflictsModule from "../src/engine/conflicts/index.js";
 import type * as PlanModule from "../src/engine/plan/index.js";
 import type * as StateModule from "../src/engine/state/index.js";
+import { sized } from "./lib/mode.js";
 import { cleanEnv, PROJECT_ROOT, tower } from "./lib/repo.js";
 import { nowMs, percentile, round } from "./lib/stats.js";
 import { type Benchmark, type BenchResult, type BenchRow, row } from "./lib/types.js";
@@ -44,7 +45,8 @@ const SIZE = {
   sameLineUnstaged: 5,
   locksPerStream: 5,
 };
-const RUNS = { cold: 5, warm: 10, cli: 3 };
+/** Quick mode keeps the repository (its build is a few seconds) and repeats less. */
+const RUNS = sized({ cold: 5, warm: 10, cli: 3 }, { cold: 2, warm: 2, cli: 1 });
 const IDS = "ABCDEFGH".split("");
 
 interface Engine {

@@ -14,6 +14,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Engine, loadEngine } from "./lib/engine.js";
 import type { FromWorker, ToWorker } from "./lib/lock-worker.js";
+import { sized } from "./lib/mode.js";
 import {
   AGENTS,
   type BenchRepo,
@@ -26,9 +27,21 @@ import {
 import { mean, nowMs, percentile, round } from "./lib/stats.js";
 import { type Benchmark, type BenchResult, type BenchRow, row } from "./lib/types.js";
 
-const IN_PROCESS = { warmup: 100, pairs: 2000, budgetMs: 5000, path: "bench/in-process.txt" };
-const CONTENTION = { pairsPerProcess: 150, budgetMs: 20_000, path: "bench/contended.txt" };
-const CLI_RUNS = { roundTrips: 20, nodeBaseline: 10, path: "bench/cli.txt" };
+const IN_PROCESS = {
+  ...sized(
+    { warmup: 100, pairs: 2000, budgetMs: 5000 },
+    { warmup: 10, pairs: 100, budgetMs: 1000 },
+  ),
+  path: "bench/in-process.txt",
+};
+const CONTENTION = {
+  ...sized({ pairsPerProcess: 150, budgetMs: 20_000 }, { pairsPerProcess: 10, budgetMs: 5_000 }),
+  path: "bench/contended.txt",
+};
+const CLI_RUNS = {
+  ...sized({ roundTrips: 20, nodeBaseline: 10 }, { roundTrips: 3, nodeBaseline: 2 }),
+  path: "bench/cli.txt",
+};
 
 const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), "lib/lock-worker.ts");
 

@@ -27,11 +27,18 @@ import v8 from "node:v8";
 import vm from "node:vm";
 import type * as PtyModule from "../src/pty/index.js";
 import { writeAnsiFile } from "./lib/ansi-gen.js";
+import { sized } from "./lib/mode.js";
 import { cleanEnv, PROJECT_ROOT } from "./lib/repo.js";
 import { nowMs, percentile, round } from "./lib/stats.js";
 import { type Benchmark, type BenchResult, type BenchRow, compareRow, row } from "./lib/types.js";
 
-const SIZE = { bytes: 20 * 1024 * 1024, cols: 80, rows: 24, sessions: [1, 8], seed: 7 };
+const SIZE = {
+  bytes: sized(20 * 1024 * 1024, 1024 * 1024),
+  cols: 80,
+  rows: 24,
+  sessions: [1, 8],
+  seed: 7,
+};
 const FRAME_MS = 16;
 const POLL_MS = 50;
 const TIMEOUT_MS = 60_000;

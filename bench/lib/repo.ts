@@ -5,6 +5,7 @@
 import path from "node:path";
 import {
   cleanEnv,
+  git,
   makeRepo,
   PROJECT_ROOT,
   type RunResult,
@@ -13,7 +14,7 @@ import {
 } from "../../test/helpers/repo.js";
 
 export { CLI } from "../../test/helpers/repo.js";
-export { cleanEnv, PROJECT_ROOT, type RunResult, run, tower };
+export { cleanEnv, git, PROJECT_ROOT, type RunResult, run, tower };
 
 /** Eight agents of the test plan: one per contending process. */
 export const AGENTS: readonly { id: string; stream: string }[] = [

@@ -82,11 +82,17 @@ export interface ResultsFile {
 }
 
 /**
- * Writes `records` into bench/results/<date>.json, replacing earlier results of the same
- * benchmarks that day and keeping the others. Written to a temporary file, then renamed.
+ * Writes `records` into <dir>/<name>.json (bench/results/<date>.json by default), replacing
+ * earlier results of the same benchmarks in that file and keeping the others. Written to a
+ * temporary file, then renamed.
  */
-export function writeResults(records: BenchRecord[], date = today()): string {
-  const file = path.join(RESULTS_DIR, `${date}.json`);
+export function writeResults(
+  records: BenchRecord[],
+  options: { date?: string; dir?: string; name?: string } = {},
+): string {
+  const date = options.date ?? today();
+  const dir = options.dir ?? RESULTS_DIR;
+  const file = path.join(dir, `${options.name ?? date}.json`);
   let benchmarks: Record<string, BenchRecord> = {};
   if (existsSync(file)) {
     try {
@@ -107,7 +113,7 @@ export function writeResults(records: BenchRecord[], date = today()): string {
     machine: latest?.machine ?? machineInfo(),
     benchmarks,
   };
-  mkdirSync(RESULTS_DIR, { recursive: true });
+  mkdirSync(dir, { recursive: true });
   const temp = `${file}.${process.pid}.tmp`;
   writeFileSync(temp, `${JSON.stringify(content, null, 2)}\n`);
   renameSync(temp, file);

@@ -1,0 +1,114 @@
+/**
+ * `idle`: what the program costs while nothing happens: eight agents that showed a prompt and
+ * wait for input (`cat`), Tower against tmux.
+ *
+ * The room of bench/lib/room.ts at 160x48. Settling first: until every agent's prompt is in
+ * its pane and, in Tower, every pane's title says `idle` (1.5 s after the agent's last output);
+ * then a fixed 5 s more, not a condition (start-up work such as the first conflict scan, the
+ * compiler and the garbage collector catching up: nothing says when it is over). Then CPU time
+ * over 30 s: the sum of the run time of the program's threads
+ * (/proc/<pid>/task/<tid>/schedstat, nanoseconds, because an idle program uses only a
+ * few clock ticks): Tower's UI process; tmux's server and client. Tower's children that ended
+ * meanwhile (git, if a conflict scan ran) are reported apart, from cutime + cstime. Also the
+ * characters the program wrote to the terminal meanwhile.
+ */
+import { sized } from "./lib/mode.js";
+import { type CpuTime, cpuSince, totalCpu } from "./lib/procs.js";
+import {
+  AGENT_IDS,
+  IDLE_AGENT,
+  makeRoomRepo,
+  type RoomKind,
+  type RoomRepo,
+  TowerRoom,
+  withRoom,
+  writeAgentScript,
+} from "./lib/room.js";
+import { round } from "./lib/stats.js";
+import { type Benchmark, type BenchResult, compareRow, row } from "./lib/types.js";
+
+/**
+ * Even in quick mode the window is longer than tmux's status-interval (15 s): an idle tmux wakes
+ * only for that, and a shorter window often catches no CPU at all (a 0, no ratio).
+ */
+const SIZE = sized({ settleMs: 5_000, windowMs: 30_000 }, { settleMs: 2_000, windowMs: 16_000 });
+
+interface KindResult {
+  cpu: CpuTime;
+  windowMs: number;
+  output: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function measure(kind: RoomKind, repo: RoomRepo, failures: string[]): Promise<KindResult> {
+  return withRoom(kind, repo, failures, async (room) => {
+    await room.term.waitFor(
+      () =>
+        AGENT_IDS.every((id) =>
+          room.term.region(room.content(id)).some((r) => r.includes(`${id} ready>`)),
+        ),
+      "every agent's prompt",
+    );
+    if (room instanceof TowerRoom) {
+      await room.term.waitFor(
+        () => AGENT_IDS.every((id) => new RegExp(`^(▶ | {2})${id} idle `).test(room.title(id))),
+        "every agent idle in its title bar",
+      );
+    }
+    await sleep(SIZE.settleMs);
+    const before = totalCpu(room.pids());
+    const output = room.term.received;
+    const t0 = performance.now();
+    await sleep(SIZE.windowMs);
+    const cpu = cpuSince(before, totalCpu(room.pids()));
+    const windowMs = performance.now() - t0;
+    if (!room.complete()) failures.push(`${kind}: the frame is not complete after idling`);
+    return { cpu, windowMs, output: room.term.received - output };
+  });
+}
+
+export const idle: Benchmark = {
+  name: "idle",
+  description: "CPU while 8 agents wait for input, Tower against tmux",
+  async run(): Promise<BenchResult> {
+    const repo = await makeRoomRepo();
+    const failures: string[] = [];
+    try {
+      writeAgentScript(repo, IDLE_AGENT);
+      const tower = await measure("tower", repo, failures);
+      const tmux = await measure("tmux", repo, failures);
+      /** Percent of one core. */
+      const share = (r: KindResult) => round((r.cpu.threadsNs / 1e6 / r.windowMs) * 100);
+      const perMinute = (r: KindResult) => round((r.cpu.threadsNs / 1e6 / r.windowMs) * 60_000);
+      return {
+        rows: [
+          compareRow(
+            "CPU, 8 idle agents",
+            share(tower),
+            share(tmux),
+            "% of a core",
+            `over ${round(SIZE.windowMs / 1000)} s, ${round(SIZE.settleMs / 1000)} s after all agents were idle; Tower's UI process, tmux server + client`,
+          ),
+          compareRow("CPU time per minute", perMinute(tower), perMinute(tmux), "ms"),
+          row(
+            "Tower's children's CPU per minute",
+            round((tower.cpu.childrenMs / tower.windowMs) * 60_000),
+            "ms",
+            "git for the conflict scans (clock-tick resolution)",
+          ),
+          row(
+            "output to the terminal while idle, tower",
+            round((tower.output / tower.windowMs) * 1000),
+            "chars/s",
+            `tmux: ${round((tmux.output / tmux.windowMs) * 1000)} chars/s`,
+          ),
+        ],
+        failures,
+        details: { size: SIZE, tower, tmux },
+      };
+    } finally {
+      repo.cleanup();
+    }
+  },
+};

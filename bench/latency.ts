@@ -1,0 +1,178 @@
+/**
+ * `latency`: keystroke to echo, through the whole program, with seven agents flooding their
+ * panes and with all of them quiet; Tower against tmux.
+ *
+ * The room of bench/lib/room.ts at 160x48: agent B2 runs `cat`; the seven others wait on a
+ * named pipe, then print generated mixed terminal output (bench/lib/ansi-gen.ts: colours,
+ * attributes, cursor moves, wrapping lines, wide characters) in a loop, as fast as the program
+ * drains it. Tower gets B2 selected with `l` and insert mode with `i`; tmux gets B2's pane
+ * selected (`select-pane`).
+ *
+ * A sample: the harness types one character into the program's terminal and times until the
+ * character is the last non-blank row of B2's pane on the parsed screen (the terminal driver
+ * echoes it, the program draws it). Consecutive samples use different characters, so that the
+ * one awaited cannot be an earlier one. Then, untimed, Enter: `cat` prints the line back, and the
+ * harness waits for both copies, so that every sample starts on a fresh line; and a pause of
+ * 40-100 ms (a fast typist's pace, not a condition: it keeps a sample from landing in the same
+ * frame as the previous echo). Flood off first (the flooders still waiting), then flood on, once
+ * each flooding pane shows output; the check is that the flood panes kept changing through the
+ * samples and that the harness kept receiving output.
+ */
+import { writeAnsiFile } from "./lib/ansi-gen.js";
+import { sized } from "./lib/mode.js";
+import {
+  AGENT_IDS,
+  type AgentId,
+  makeFifos,
+  makeRoomRepo,
+  type Room,
+  type RoomKind,
+  type RoomRepo,
+  release,
+  withRoom,
+  writeAgentScript,
+} from "./lib/room.js";
+import { nowMs, percentile, round } from "./lib/stats.js";
+import { type Benchmark, type BenchResult, type BenchRow, compareRow } from "./lib/types.js";
+
+const SIZE = sized(
+  { samples: 200, budgetMs: 150_000, floodBytes: 4 * 1024 * 1024 },
+  { samples: 12, budgetMs: 15_000, floodBytes: 256 * 1024 },
+);
+const CAT: AgentId = "B2";
+const FLOODERS = AGENT_IDS.filter((id) => id !== CAT);
+const KEYS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+const SAMPLE_TIMEOUT_MS = 30_000;
+
+const SCRIPT = `if [ "$1" = ${CAT} ]; then exec cat; fi
+read go < "$D/flood-$1"
+while :; do cat "$D/flood.bin"; done`;
+
+interface Phase {
+  samples: number[];
+  /** Stopped at the time budget before all the samples were taken. */
+  capped: boolean;
+}
+
+/** The pane's non-blank rows, trimmed. */
+const filled = (room: Room, id: AgentId): string[] =>
+  room.term
+    .region(room.content(id))
+    .map((row) => row.trim())
+    .filter((row) => row !== "");
+
+async function echoSamples(room: Room, first: number): Promise<Phase> {
+  const samples: number[] = [];
+  const deadline = nowMs() + SIZE.budgetMs;
+  const rows = () => filled(room, CAT);
+  for (let i = 0; i < SIZE.samples; i++) {
+    if (nowMs() > deadline) return { samples, capped: true };
+    const key = KEYS[(first + i) % KEYS.length] ?? "x";
+    const t0 = nowMs();
+    room.term.write(key);
+    const at = await room.term.waitFor(
+      () => rows().at(-1) === key,
+      `the echo of ${JSON.stringify(key)} in ${CAT}'s pane`,
+      SAMPLE_TIMEOUT_MS,
+    );
+    samples.push(at - t0);
+    room.term.write("\r");
+    await room.term.waitFor(
+      () => {
+        const r = rows();
+        return r.at(-1) === key && r.at(-2) === key;
+      },
+      `cat's copy of ${JSON.stringify(key)}`,
+      SAMPLE_TIMEOUT_MS,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 40 + ((i * 37) % 61)));
+  }
+  return { samples, capped: false };
+}
+
+interface KindResult {
+  off: Phase;
+  on: Phase;
+  /** Output the harness received during the flood-on samples, in characters. */
+  floodOutput: number;
+}
+
+async function measure(kind: RoomKind, repo: RoomRepo, failures: string[]): Promise<KindResult> {
+  makeFifos(repo, "flood", FLOODERS);
+  return withRoom(kind, repo, failures, async (room) => {
+    await room.focus(CAT);
+    const off = await echoSamples(room, 0);
+    await release(repo, "flood", FLOODERS);
+    await room.term.waitFor(
+      () => FLOODERS.every((id) => filled(room, id).length >= 3),
+      "output in every flooding pane",
+    );
+    const before = FLOODERS.map((id) => filled(room, id).join("\n"));
+    const received = room.term.received;
+    const on = await echoSamples(room, off.samples.length);
+    const floodOutput = room.term.received - received;
+    const still = FLOODERS.filter((id, i) => filled(room, id).join("\n") === before[i]);
+    if (still.length > 0)
+      failures.push(
+        `${kind}: flooding panes ${still.join(", ")} did not change during the samples`,
+      );
+    if (!room.complete()) failures.push(`${kind}: the frame is not complete after the flood`);
+    return { off, on, floodOutput };
+  });
+}
+
+export const latency: Benchmark = {
+  name: "latency",
+  description:
+    "keystroke to echo on screen in a cat pane, 7 other panes flooding and quiet, Tower against tmux",
+  async run(): Promise<BenchResult> {
+    const repo = await makeRoomRepo();
+    const failures: string[] = [];
+    try {
+      await writeAnsiFile(`${repo.scripts}/flood.bin`, SIZE.floodBytes, 11);
+      writeAgentScript(repo, SCRIPT);
+      const tower = await measure("tower", repo, failures);
+      const tmux = await measure("tmux", repo, failures);
+      const rows: BenchRow[] = [];
+      for (const phase of ["off", "on"] as const) {
+        const t = tower[phase];
+        const m = tmux[phase];
+        const counts = (p: Phase) =>
+          `${p.samples.length}${p.capped ? ` (stopped at the ${SIZE.budgetMs / 1000} s cap)` : ""}`;
+        const note = `samples: tower ${counts(t)}, tmux ${counts(m)}${phase === "on" ? "; 7 panes flooding" : "; the other 7 panes quiet"}`;
+        for (const q of [50, 95, 99]) {
+          rows.push(
+            compareRow(
+              `echo latency, flood ${phase}, p${q}`,
+              round(percentile(t.samples, q)),
+              round(percentile(m.samples, q)),
+              "ms",
+              q === 50 ? note : undefined,
+            ),
+          );
+        }
+        for (const [kind, p] of [
+          ["tower", t],
+          ["tmux", m],
+        ] as const) {
+          // A slow program is a result (the note says so); no sample at all is a failure.
+          if (p.samples.length === 0) failures.push(`${kind}, flood ${phase}: no sample`);
+        }
+      }
+      return {
+        rows,
+        failures,
+        details: {
+          size: SIZE,
+          floodOutputChars: { tower: tower.floodOutput, tmux: tmux.floodOutput },
+          samples: {
+            tower: { off: tower.off.samples.map(round), on: tower.on.samples.map(round) },
+            tmux: { off: tmux.off.samples.map(round), on: tmux.on.samples.map(round) },
+          },
+        },
+      };
+    } finally {
+      repo.cleanup();
+    }
+  },
+};

@@ -1,0 +1,160 @@
+/**
+ * What a process costs, read from /proc (Linux): CPU time and resident memory, and the processes
+ * a benchmark left behind.
+ */
+import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+
+/** Clock ticks per second of /proc/<pid>/stat's times (`getconf CLK_TCK`, nearly always 100). */
+export const CLK_TCK: number = (() => {
+  try {
+    const ticks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
+    return Number.isFinite(ticks) && ticks > 0 ? ticks : 100;
+  } catch {
+    return 100;
+  }
+})();
+
+export interface CpuTime {
+  /** utime + stime of /proc/<pid>/stat: every thread, living or gone; tick resolution. */
+  selfMs: number;
+  /** cutime + cstime: children that exited and were waited for (Tower: git, helpers). */
+  childrenMs: number;
+  /**
+   * The sum of the living threads' run time from /proc/<pid>/task/<tid>/schedstat, in
+   * nanoseconds: fine-grained, for the small figures of an idle program.
+   */
+  threadsNs: number;
+}
+
+/** The CPU time `pid` has used so far; zeros when it is gone. */
+export function cpuTime(pid: number): CpuTime {
+  let selfMs = 0;
+  let childrenMs = 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name (field 2) is in parentheses and may hold spaces: count after it.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // Fields 14-17 (utime, stime, cutime, cstime) are at 11-14 counting from field 3.
+    const tick = (i: number) => (Number(fields[i] ?? 0) * 1000) / CLK_TCK;
+    selfMs = tick(11) + tick(12);
+    childrenMs = tick(13) + tick(14);
+  } catch {
+    return { selfMs: 0, childrenMs: 0, threadsNs: 0 };
+  }
+  let threadsNs = 0;
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const schedstat = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8");
+        threadsNs += Number(schedstat.split(" ")[0] ?? 0);
+      } catch {
+        // The thread ended meanwhile.
+      }
+    }
+  } catch {
+    // The process ended meanwhile.
+  }
+  return { selfMs, childrenMs, threadsNs };
+}
+
+/** The sum of several processes' CPU times. */
+export function totalCpu(pids: readonly number[]): CpuTime {
+  const sum: CpuTime = { selfMs: 0, childrenMs: 0, threadsNs: 0 };
+  for (const pid of pids) {
+    const t = cpuTime(pid);
+    sum.selfMs += t.selfMs;
+    sum.childrenMs += t.childrenMs;
+    sum.threadsNs += t.threadsNs;
+  }
+  return sum;
+}
+
+/** `after` - `before`. */
+export function cpuSince(before: CpuTime, after: CpuTime): CpuTime {
+  return {
+    selfMs: after.selfMs - before.selfMs,
+    childrenMs: after.childrenMs - before.childrenMs,
+    threadsNs: after.threadsNs - before.threadsNs,
+  };
+}
+
+export interface Memory {
+  /** VmRSS: resident now, in bytes. */
+  rss: number;
+  /** VmHWM: the peak resident set since the process started, in bytes. */
+  peak: number;
+}
+
+/** Resident memory of `pid`; zeros when it is gone. */
+export function memory(pid: number): Memory {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = (field: string) =>
+      Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? 0) * 1024;
+    return { rss: kb("VmRSS"), peak: kb("VmHWM") };
+  } catch {
+    return { rss: 0, peak: 0 };
+  }
+}
+
+/** The sum of several processes' resident memory. */
+export function totalMemory(pids: readonly number[]): Memory {
+  return pids.map(memory).reduce((a, b) => ({ rss: a.rss + b.rss, peak: a.peak + b.peak }), {
+    rss: 0,
+    peak: 0,
+  });
+}
+
+export interface ProcessInfo {
+  pid: number;
+  command: string;
+}
+
+/**
+ * This user's processes (other than this one) whose working directory or command line lies under
+ * `dir`: what a benchmark that ran everything inside `dir` left behind.
+ */
+export function processesUnder(dir: string): ProcessInfo[] {
+  const found: ProcessInfo[] = [];
+  for (const entry of readdirSync("/proc")) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    try {
+      const command = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim();
+      let cwd = "";
+      try {
+        cwd = readlinkSync(`/proc/${pid}/cwd`);
+      } catch {
+        // Another user's process, or gone.
+      }
+      if (cwd === dir || cwd.startsWith(`${dir}/`) || command.includes(dir)) {
+        found.push({ pid, command: command || `[pid ${pid}]` });
+      }
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return found;
+}
+
+/**
+ * Waits up to `graceMs` for the processes under `dir` to end, then kills what is left (SIGKILL)
+ * and returns it, so that the caller can report it as a failure.
+ */
+export async function reapUnder(dir: string, graceMs = 5_000): Promise<ProcessInfo[]> {
+  const deadline = performance.now() + graceMs;
+  let left = processesUnder(dir);
+  while (left.length > 0 && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    left = processesUnder(dir);
+  }
+  for (const p of left) {
+    try {
+      process.kill(p.pid, "SIGKILL");
+    } catch {
+      // Gone already.
+    }
+  }
+  return left;
+}

@@ -1,0 +1,93 @@
+/**
+ * `state`: how soon a change of the shared state made by another process is on Tower's screen.
+ * Tower only: tmux has nothing that shows a lock.
+ *
+ * The room of bench/lib/room.ts at 160x48, its eight agents idle (a prompt, then `cat`). The
+ * harness takes a lock the way `tower lock` does, through the engine from dist/ (one update of
+ * file_locks.json under its flock, and an activity line), on a new path each time, and times from
+ * the start of that call until the path is in the bottom panel's Locks tab (the tab shown at
+ * first) on the parsed screen; then releases it and times until the path is gone. The UI learns
+ * of the change from its file watcher, reads the file again and draws: that chain is measured.
+ */
+import { loadEngine } from "./lib/engine.js";
+import { sized } from "./lib/mode.js";
+import { IDLE_AGENT, makeRoomRepo, TowerRoom, writeAgentScript } from "./lib/room.js";
+import { nowMs, percentile, round } from "./lib/stats.js";
+import { type Benchmark, type BenchResult, type BenchRow, row } from "./lib/types.js";
+
+const CHANGES = sized(100, 10);
+const TIMEOUT_MS = 30_000;
+
+export const state: Benchmark = {
+  name: "state",
+  description: "a lock taken (and released) by another process to Tower's screen, Tower only",
+  async run(): Promise<BenchResult> {
+    const engine = await loadEngine();
+    const repo = await makeRoomRepo();
+    const failures: string[] = [];
+    const shown: number[] = [];
+    const cleared: number[] = [];
+    const writes: number[] = [];
+    try {
+      writeAgentScript(repo, IDLE_AGENT);
+      const store = new engine.StateStore(repo.stateDir);
+      const room = await TowerRoom.launch(repo);
+      try {
+        await room.ready();
+        const panel = () => room.term.region(room.panel);
+        await room.term.waitFor(
+          () => /^ Locks 0 /.test(panel()[0] ?? "") && panel().some((r) => r.includes("no locks")),
+          "the empty Locks tab",
+        );
+        for (let i = 0; i < CHANGES; i++) {
+          const key = `bench/state-${i}.txt`;
+          const request = { paths: [key], agent: "A1", stream: "A", task: "bench" };
+          const listed = () => panel().some((r) => r.startsWith(key));
+          const t0 = nowMs();
+          const taken = await engine.acquireLocks(store, request);
+          writes.push(nowMs() - t0);
+          if (!taken.ok) throw new Error(`lock ${key} refused: ${JSON.stringify(taken.results)}`);
+          shown.push((await room.term.waitFor(listed, `${key} in the Locks tab`, TIMEOUT_MS)) - t0);
+          const t1 = nowMs();
+          const released = await engine.releaseLocks(store, request);
+          if (!released.ok) throw new Error(`release of ${key} failed`);
+          cleared.push(
+            (await room.term.waitFor(() => !listed(), `${key} gone from the tab`, TIMEOUT_MS)) - t1,
+          );
+        }
+        if (!room.complete()) failures.push("the frame is not complete after the changes");
+      } finally {
+        failures.push(...(await room.close()));
+      }
+    } finally {
+      repo.cleanup();
+    }
+    const stats = (label: string, samples: number[], note?: string): BenchRow[] => [
+      row(`${label}, p50`, round(percentile(samples, 50)), "ms", note),
+      row(`${label}, p99`, round(percentile(samples, 99)), "ms"),
+    ];
+    return {
+      rows: [
+        ...stats(
+          "lock taken -> path on screen",
+          shown,
+          `${shown.length} locks from the engine API, each on a new path; the write included. Tower only: tmux has no equivalent`,
+        ),
+        ...stats("lock released -> path gone", cleared),
+        row(
+          "the lock write itself, p50",
+          round(percentile(writes, 50)),
+          "ms",
+          "flock, rewrite, fsync, .bak, activity line",
+        ),
+      ],
+      failures,
+      details: {
+        changes: CHANGES,
+        shown: shown.map(round),
+        cleared: cleared.map(round),
+        writes: writes.map(round),
+      },
+    };
+  },
+};
