@@ -8,9 +8,11 @@
  * the alternate screen leave nothing there to log until they return to the normal screen.
  *
  * The file is capped: when the next write would take it past `maxBytes`, it is renamed to
- * `agent-<ID>.log.1` (replacing the older one) and a new file begun.
+ * `agent-<ID>.log.1` (replacing the older one) and a new file begun. The file stays open between
+ * writes (a flooding agent flushes dozens of times a second) until `close()`.
  */
 import { promises as fsp } from "node:fs";
+import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
 import type { IBuffer, IBufferNamespace, IDisposable, Terminal } from "@xterm/headless";
 
@@ -31,7 +33,9 @@ export class AgentLog {
   readonly file: string;
   readonly maxBytes: number;
   private pending = "";
-  private size: number | undefined;
+  /** The open file's size (set when it is opened). */
+  private size = 0;
+  private handle: FileHandle | undefined;
   private chain: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private failure: Error | undefined;
@@ -73,16 +77,27 @@ export class AgentLog {
     return this.chain;
   }
 
-  private async append(data: Buffer): Promise<void> {
-    if (this.size === undefined) {
+  /** Writes what is queued and closes the file (a later write opens it again). */
+  async close(): Promise<void> {
+    await this.flush();
+    const handle = this.handle;
+    this.handle = undefined;
+    await handle?.close().catch(() => {});
+  }
+
+  private async open(): Promise<FileHandle> {
+    if (this.handle === undefined) {
       await fsp.mkdir(path.dirname(this.file), { recursive: true });
-      this.size = await fsp.stat(this.file).then(
-        (s) => s.size,
-        () => 0,
-      );
+      this.handle = await fsp.open(this.file, "a");
+      this.size = (await this.handle.stat()).size;
     }
+    return this.handle;
+  }
+
+  private async append(data: Buffer): Promise<void> {
     let rest = data;
     while (rest.length > 0) {
+      await this.open();
       let room = this.maxBytes - this.size;
       if (room <= 0 || (rest.length > room && this.size > 0 && !hasLineEnd(rest, room))) {
         await this.rotate();
@@ -94,17 +109,19 @@ export class AgentLog {
         const cut = piece.lastIndexOf(0x0a);
         if (cut >= 0) piece = piece.subarray(0, cut + 1);
       }
-      await fsp.appendFile(this.file, piece);
+      await (await this.open()).write(piece);
       this.size += piece.length;
       rest = rest.subarray(piece.length);
     }
   }
 
   private async rotate(): Promise<void> {
+    const old = this.handle;
+    this.handle = undefined;
+    await old?.close();
     await fsp.rename(this.file, `${this.file}.1`).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== "ENOENT") throw error;
     });
-    this.size = 0;
   }
 }
 

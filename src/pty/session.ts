@@ -498,7 +498,7 @@ export class Session {
     await this.exiting;
     this.disposed = true;
     clearTimeout(this.screenTimer);
-    await this.log?.flush();
+    await this.log?.close();
     this.tracker.dispose();
     this.logger?.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
@@ -534,7 +534,7 @@ export class Session {
     await parsed(this.terminal);
     this.checkScreen();
     this.logger?.flushScreen();
-    await this.log?.flush();
+    await this.log?.close(); // a restart opens it again
     clearTimeout(this.killTimer);
     this.killTimer = undefined;
     const signalName =

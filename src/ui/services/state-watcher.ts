@@ -262,6 +262,7 @@ export async function startStateWatcher(
       const { plan, restartFor } = await reloadPlan(project, options.env);
       problems.delete("plan");
       if (closed) return;
+      showProblems();
       const streams = plan.streams.length;
       store
         .getState()
