@@ -58,7 +58,7 @@ const layoutKey = (placed: readonly Placed[]): string =>
   placed.map((p) => `${p.id}:${p.rect.x},${p.rect.y},${p.rect.width},${p.rect.height}`).join(" ");
 
 export class DirectPanes {
-  /** What was last written on each screen row of each pane (adapted), by pane id. */
+  /** The emulator's row last written on each screen row of each pane, by pane id. */
   private written = new Map<string, (string | undefined)[]>();
   private placedKey = "";
   private readonly unsubscribe: () => void;
@@ -69,16 +69,22 @@ export class DirectPanes {
     private readonly store: AppStore,
   ) {
     this.unsubscribe = store.subscribe((state, previous) => {
-      if (state.frames === previous.frames) return;
+      if (state.frames === previous.frames || this.closed) return;
+      const placed = placedPanes(state);
       // A layout change is painted after Ink has drawn the new chrome (see `afterInk`).
-      if (layoutKey(placedPanes(state)) !== this.placedKey) return;
-      this.paint(false);
+      if (layoutKey(placed) !== this.placedKey) return;
+      this.paint(state, placed);
     });
   }
 
   /** Ink wrote to the terminal: the lines it drew may have blanked panes; write them all again. */
   afterInk(): void {
-    this.paint(true);
+    if (this.closed) return;
+    const state = this.store.getState();
+    const placed = placedPanes(state);
+    this.placedKey = layoutKey(placed);
+    this.written.clear();
+    this.paint(state, placed);
   }
 
   close(): void {
@@ -86,15 +92,8 @@ export class DirectPanes {
     this.unsubscribe();
   }
 
-  private paint(all: boolean): void {
-    if (this.closed) return;
-    const state = this.store.getState();
-    const placed = placedPanes(state);
-    const key = layoutKey(placed);
-    if (key !== this.placedKey || all) {
-      this.placedKey = key;
-      this.written.clear();
-    }
+  /** Writes the rows of `placed` that differ from what was last written there. */
+  private paint(state: AppState, placed: readonly Placed[]): void {
     let out = "";
     for (const { id, rect } of placed) {
       const frame = state.frames[id];
@@ -103,15 +102,13 @@ export class DirectPanes {
         rows = [];
         this.written.set(id, rows);
       }
+      const cols = frame?.cols ?? 0;
       for (let y = 0; y < rect.height; y++) {
-        const raw = frame?.rows[y];
-        const row = fitRow(
-          raw === undefined ? "" : adaptRow(raw, state.colorMode),
-          frame?.cols ?? 0,
-          rect.width,
-        );
-        if (rows[y] === row) continue;
-        rows[y] = row;
+        // The session's row cache hands back the same string for a row that did not change.
+        const raw = frame?.rows[y] ?? "";
+        if (rows[y] === raw) continue;
+        rows[y] = raw;
+        const row = fitRow(adaptRow(raw, state.colorMode), cols, rect.width);
         out += `\x1b[${rect.y + y + 1};${rect.x + 1}H${row}${RESET}`;
       }
     }

@@ -64,14 +64,17 @@ export async function runControlRoom(project: Project, options: RunOptions = {})
   // with the process, which hangs their programs up.
   let ink: Instance | undefined;
   let direct: DirectPanes | undefined;
-  let restored = false;
-  const restore = () => {
-    if (restored) return;
-    restored = true;
+  const stopDrawing = () => {
     direct?.close();
     try {
       ink?.unmount();
     } catch {}
+  };
+  let restored = false;
+  const restore = () => {
+    if (restored) return;
+    restored = true;
+    stopDrawing();
     try {
       stdin.setRawMode(false);
     } catch {}
@@ -163,10 +166,7 @@ export async function runControlRoom(project: Project, options: RunOptions = {})
     if (onData) stdin.off("data", onData);
     stdout.off("resize", onResize);
     for (const signal of SIGNALS) process.off(signal, onSignal);
-    direct?.close();
-    try {
-      ink?.unmount();
-    } catch {}
+    stopDrawing();
     await services?.close().catch(() => {});
     restore();
     process.off("exit", restore);

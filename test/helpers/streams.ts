@@ -4,7 +4,9 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { git, type TempRepo } from "./repo.js";
+import { expect } from "vitest";
+import type { ConflictWarning } from "../../src/engine/conflicts/index.js";
+import { git, type TempRepo, tower } from "./repo.js";
 
 export type StreamStatus = "pending" | "in_progress" | "completed" | "merged" | "merge_failed";
 
@@ -97,3 +99,11 @@ export function commitAll(root: string, message = "change"): void {
 /** Numbered lines `prefix1\n..prefixN\n`, a file with lines to change. */
 export const numbered = (count: number, prefix = "line "): string =>
   Array.from({ length: count }, (_, i) => `${prefix}${i + 1}\n`).join("");
+
+/** `tower conflicts --json` in `root`, which must succeed without a word on stderr. */
+export async function conflictsJson(root: string): Promise<ConflictWarning[]> {
+  const result = await tower(root, ["conflicts", "--json"]);
+  expect(result.stderr).toBe("");
+  expect(result.code).toBe(0);
+  return JSON.parse(result.stdout) as ConflictWarning[];
+}

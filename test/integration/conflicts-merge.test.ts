@@ -4,26 +4,23 @@
  * scan leaves every ref, index and working tree as it found them.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { predictMergeOrder, predictStreamMerges } from "../../src/engine/conflicts/index.js";
+import {
+  type ConflictWarning,
+  predictMergeOrder,
+  predictStreamMerges,
+} from "../../src/engine/conflicts/index.js";
 import { loadPlan } from "../../src/engine/plan/index.js";
 import { StateStore } from "../../src/engine/state/index.js";
 import { git, makeRepo, type TempRepo, tower } from "../helpers/repo.js";
 import {
   commitAll,
+  conflictsJson,
   numbered,
   type StreamSetup,
   startStreams,
   writeIn,
   writeStreamsState,
 } from "../helpers/streams.js";
-
-interface Warning {
-  kind: string;
-  streams: string[];
-  files: string[];
-  severity: string;
-  message: string;
-}
 
 let repo: TempRepo;
 beforeEach(async () => {
@@ -34,12 +31,7 @@ beforeEach(async () => {
 });
 afterEach(() => repo.cleanup());
 
-async function merges(): Promise<Warning[]> {
-  const result = await tower(repo.root, ["conflicts", "--json"]);
-  expect(result.stderr).toBe("");
-  expect(result.code).toBe(0);
-  return (JSON.parse(result.stdout) as Warning[]).filter((w) => w.kind === "merge");
-}
+const merges = async () => (await conflictsJson(repo.root)).filter((w) => w.kind === "merge");
 
 const edit = (stream: StreamSetup, file: string, from: string, to: string) =>
   writeIn(stream.worktree, file, numbered(10).replace(`${from}\n`, `${to}\n`));
@@ -176,7 +168,7 @@ describe("merge prediction", () => {
     for (let i = 0; i < 2; i++) {
       const result = await tower(repo.root, ["conflicts", "--json"], env);
       expect(result.stderr).toBe("");
-      const warnings = JSON.parse(result.stdout) as Warning[];
+      const warnings = JSON.parse(result.stdout) as ConflictWarning[];
       expect(warnings.filter((w) => w.kind === "merge")).toEqual([]);
     }
     expect(git(repo.root, "for-each-ref")).toBe(refs);

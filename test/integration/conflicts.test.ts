@@ -5,10 +5,12 @@
 import { rmSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { ConflictWarning } from "../../src/engine/conflicts/index.js";
 import { git, makeRepo, readJsonlFile, type TempRepo, tower } from "../helpers/repo.js";
 import {
   addStream,
   commitAll,
+  conflictsJson,
   numbered,
   removeIn,
   type StreamSetup,
@@ -16,15 +18,6 @@ import {
   writeIn,
   writeStreamsState,
 } from "../helpers/streams.js";
-
-interface Warning {
-  kind: string;
-  streams: string[];
-  agents: string[];
-  files: string[];
-  severity: string;
-  message: string;
-}
 
 let repo: TempRepo;
 let a: StreamSetup;
@@ -41,14 +34,10 @@ beforeEach(async () => {
 });
 afterEach(() => repo.cleanup());
 
-async function scan(): Promise<Warning[]> {
-  const result = await tower(repo.root, ["conflicts", "--json"]);
-  expect(result.stderr).toBe("");
-  expect(result.code).toBe(0);
-  return JSON.parse(result.stdout) as Warning[];
-}
+const scan = () => conflictsJson(repo.root);
 
-const ofKind = (warnings: Warning[], kind: string) => warnings.filter((w) => w.kind === kind);
+const ofKind = (warnings: ConflictWarning[], kind: string) =>
+  warnings.filter((w) => w.kind === kind);
 const conflictLog = () => readJsonlFile(path.join(repo.stateDir, "conflict_warnings.jsonl"));
 const activity = () => readJsonlFile(path.join(repo.stateDir, "agent_activity.jsonl"));
 
@@ -217,7 +206,7 @@ describe("tower conflicts", () => {
     writeIn(a.worktree, "shared/util.py", "A\n");
     const result = await tower(a.worktree, ["conflicts", "--json"]);
     expect(result.code).toBe(0);
-    const warnings = JSON.parse(result.stdout) as Warning[];
+    const warnings = JSON.parse(result.stdout) as ConflictWarning[];
     expect(warnings.every((w) => w.streams.every((s) => s === "A" || s === "B"))).toBe(true);
   });
 

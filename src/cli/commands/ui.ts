@@ -13,15 +13,17 @@ import { loadContext } from "../context.js";
  *   NODE_ENV is set, the production build is loaded.
  */
 export async function loadControlRoom(): Promise<typeof import("../../ui/run.js")> {
-  const saved = { ...process.env };
-  for (const key of ["CI", "CONTINUOUS_INTEGRATION"]) delete process.env[key];
+  const keys = ["CI", "CONTINUOUS_INTEGRATION", "NODE_ENV"] as const;
+  const saved = keys.map((key) => [key, process.env[key]] as const);
+  delete process.env.CI;
+  delete process.env.CONTINUOUS_INTEGRATION;
   process.env.NODE_ENV ??= "production";
   try {
     return await import("../../ui/run.js");
   } finally {
-    for (const key of ["CI", "CONTINUOUS_INTEGRATION", "NODE_ENV"]) {
-      if (saved[key] === undefined) delete process.env[key];
-      else process.env[key] = saved[key];
+    for (const [key, value] of saved) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
     }
   }
 }

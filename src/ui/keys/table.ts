@@ -55,6 +55,11 @@ export interface KeyCommand {
 
 const needAgent = (c: KeyContext) =>
   c.selectedAgent ? undefined : "no agent is selected: start a stream with s";
+const needWaiting = (c: KeyContext) =>
+  needAgent(c) ??
+  (c.selectedAgent?.status !== "waiting"
+    ? `${c.selectedAgent?.id} is not waiting for an answer`
+    : undefined);
 
 export const KEY_TABLE: readonly KeyCommand[] = [
   {
@@ -166,11 +171,7 @@ export const KEY_TABLE: readonly KeyCommand[] = [
     description: "approve the selected agent's waiting prompt",
     category: "Agents",
     mode: "normal",
-    disabledReason: (c) =>
-      needAgent(c) ??
-      (c.selectedAgent?.status !== "waiting"
-        ? `${c.selectedAgent?.id} is not waiting for an answer`
-        : undefined),
+    disabledReason: needWaiting,
   },
   {
     id: "prompt.deny",
@@ -178,11 +179,7 @@ export const KEY_TABLE: readonly KeyCommand[] = [
     description: "deny the selected agent's waiting prompt",
     category: "Agents",
     mode: "normal",
-    disabledReason: (c) =>
-      needAgent(c) ??
-      (c.selectedAgent?.status !== "waiting"
-        ? `${c.selectedAgent?.id} is not waiting for an answer`
-        : undefined),
+    disabledReason: needWaiting,
   },
   {
     id: "agent.nextWaiting",

@@ -282,19 +282,26 @@ export async function startStateWatcher(
     await Promise.all(scopes.map((s) => tasks[s].run()));
   };
 
-  const debouncer = new Debouncer<StateScope>(options.debounceMs ?? STATE_DEBOUNCE_MS, (scopes) => {
-    // The status reads the locks and checkpoints too: a status that failed on one of them is
-    // read again once that file changes.
-    if (problems.has("status") && (scopes.has("locks") || scopes.has("checkpoints"))) {
-      scopes.add("status");
-    }
-    for (const scope of scopes) void tasks[scope].run();
-  });
+  const debouncer = new Debouncer<StateScope | "plan">(
+    options.debounceMs ?? STATE_DEBOUNCE_MS,
+    (scopes) => {
+      // The plan read again reads the status and checkpoints again itself.
+      if (scopes.delete("plan")) void planTask.run();
+      // The status reads the locks and checkpoints too: a status that failed on one of them is
+      // read again once that file changes.
+      if (problems.has("status") && (scopes.has("locks") || scopes.has("checkpoints"))) {
+        scopes.add("status");
+      }
+      for (const scope of scopes) if (scope !== "plan") void tasks[scope].run();
+    },
+  );
 
   // chokidar cannot watch a folder that does not exist yet; writers create it anyway.
   await fsp.mkdir(dir, { recursive: true });
   const logs = path.join(dir, STATE_FILES.logs);
-  const watcher: FSWatcher = watch(dir, {
+  // The plan too: editors save by rewriting it or by renaming a new file over it; both end in an
+  // event for its path (a deleted plan is a problem until it is back).
+  const watcher: FSWatcher = watch([dir, planFile], {
     ignoreInitial: true,
     depth: 0,
     followSymlinks: false,
@@ -302,6 +309,7 @@ export async function startStateWatcher(
     ignored: (file) => file === logs || file.startsWith(`${logs}${path.sep}`),
   });
   const onEvent = (file: string) => {
+    if (file === planFile) return debouncer.add("plan");
     if (path.dirname(file) !== dir) return;
     const scope = SCOPE_OF_FILE[path.basename(file)];
     if (scope) debouncer.add(scope);
@@ -313,24 +321,7 @@ export async function startStateWatcher(
     problems.set("watcher", `watching ${dir}: ${errorMessage(error)}`);
     showProblems();
   });
-  // The plan: editors save by rewriting or by renaming a new file over it; both end in an event
-  // for this path (a deleted plan is a problem until it is back).
-  const planWatcher: FSWatcher = watch(planFile, { ignoreInitial: true });
-  const planDebouncer = new Debouncer<"plan">(options.debounceMs ?? STATE_DEBOUNCE_MS, () => {
-    void planTask.run();
-  });
-  for (const event of ["add", "change", "unlink"] as const) {
-    planWatcher.on(event, () => planDebouncer.add("plan"));
-  }
-  planWatcher.on("error", (error) => {
-    problems.set("watcher", `watching ${planFile}: ${errorMessage(error)}`);
-    showProblems();
-  });
-  await Promise.all(
-    [watcher, planWatcher].map(
-      (w) => new Promise<void>((resolve) => w.once("ready", () => resolve())),
-    ),
-  );
+  await new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
 
   await refresh();
 
@@ -340,9 +331,8 @@ export async function startStateWatcher(
       if (closed) return;
       closed = true;
       debouncer.close();
-      planDebouncer.close();
       clearTimeout(expiryTimer);
-      await Promise.all([watcher.close(), planWatcher.close()]);
+      await watcher.close();
       await Promise.all([...STATE_SCOPES.map((s) => tasks[s].idle()), planTask.idle()]);
     },
   };
