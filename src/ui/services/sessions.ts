@@ -386,7 +386,10 @@ export class SessionManager {
       session.on("status", (change) => {
         if (entry.disposed) return;
         this.store.getState().setAgentStatus(spec.id, change.status, change.exit);
-        if (change.status === "exited") entry.pid = null;
+        if (change.status === "exited") {
+          entry.pid = null;
+          entry.immediate = true; // the last screen lands with the exit, not a tick later
+        }
         this.recordStatus(entry, change.status, change.exit);
       }),
       session.on("update", () => this.updated(entry)),

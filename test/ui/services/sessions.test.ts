@@ -89,11 +89,12 @@ describe("session manager", () => {
 
     // Frames arrive in the store.
     await waitFor(
-      () => (frameText(store, "A1").includes("Welcome to Fake Agent") ? true : undefined),
+      () => (frameText(store, "A1").includes("agent A1 · stream A") ? true : undefined),
       15_000,
       "the banner in A1's frame",
     );
-    expect(frameText(store, "A1")).toContain("agent A1 · stream A");
+    // The banner's rows are written one by one: its first row came in the same or an earlier frame.
+    expect(frameText(store, "A1")).toContain("Welcome to Fake Agent");
 
     // The question: waiting, until approved.
     await waitFor(
