@@ -16,6 +16,7 @@ import { sized } from "./lib/mode.js";
 import { type CpuTime, cpuSince, totalCpu } from "./lib/procs.js";
 import {
   AGENT_IDS,
+  checkComplete,
   IDLE_AGENT,
   makeRoomRepo,
   type RoomKind,
@@ -63,7 +64,7 @@ async function measure(kind: RoomKind, repo: RoomRepo, failures: string[]): Prom
     await sleep(SIZE.windowMs);
     const cpu = cpuSince(before, totalCpu(room.pids()));
     const windowMs = performance.now() - t0;
-    if (!room.complete()) failures.push(`${kind}: the frame is not complete after idling`);
+    await checkComplete(room, "after idling", failures);
     return { cpu, windowMs, output: room.term.received - output };
   });
 }

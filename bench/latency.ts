@@ -23,6 +23,7 @@ import { sized } from "./lib/mode.js";
 import {
   AGENT_IDS,
   type AgentId,
+  checkComplete,
   makeFifos,
   makeRoomRepo,
   type Room,
@@ -116,7 +117,7 @@ async function measure(kind: RoomKind, repo: RoomRepo, failures: string[]): Prom
       failures.push(
         `${kind}: flooding panes ${still.join(", ")} did not change during the samples`,
       );
-    if (!room.complete()) failures.push(`${kind}: the frame is not complete after the flood`);
+    await checkComplete(room, "after the flood", failures);
     return { off, on, floodOutput };
   });
 }

@@ -24,6 +24,7 @@ import { sized } from "./lib/mode.js";
 import { type Memory, totalMemory } from "./lib/procs.js";
 import {
   AGENT_IDS,
+  checkComplete,
   makeFifos,
   makeRoomRepo,
   type RoomKind,
@@ -73,7 +74,7 @@ async function measure(kind: RoomKind, repo: RoomRepo, failures: string[]): Prom
       samples.push({ t: nowMs() - t0, rss, received: room.term.received });
     }
     const atEnd = totalMemory(room.pids());
-    if (!room.complete()) failures.push(`${kind}: the frame is not complete after the output`);
+    await checkComplete(room, "after the output", failures);
     return { afterThroughput, atEnd, samples };
   });
 }

@@ -16,6 +16,7 @@
  */
 import { sized } from "./lib/mode.js";
 import {
+  checkComplete,
   IDLE_AGENT,
   makeRoomRepo,
   type Room,
@@ -31,7 +32,7 @@ const RUNS = sized({ warmup: 1, timed: 7 }, { warmup: 0, timed: 2 });
 
 async function launchMs(kind: RoomKind, repo: RoomRepo, failures: string[]): Promise<number> {
   return withRoom(kind, repo, failures, async (room: Room, readyAt: number) => {
-    if (!room.complete()) failures.push(`${kind}: the first complete frame did not stay complete`);
+    await checkComplete(room, "after the first one", failures);
     return readyAt - room.term.startedAt;
   });
 }

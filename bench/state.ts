@@ -11,7 +11,13 @@
  */
 import { loadEngine } from "./lib/engine.js";
 import { sized } from "./lib/mode.js";
-import { IDLE_AGENT, makeRoomRepo, TowerRoom, writeAgentScript } from "./lib/room.js";
+import {
+  checkComplete,
+  IDLE_AGENT,
+  makeRoomRepo,
+  TowerRoom,
+  writeAgentScript,
+} from "./lib/room.js";
 import { nowMs, percentile, round } from "./lib/stats.js";
 import { type Benchmark, type BenchResult, type BenchRow, row } from "./lib/types.js";
 
@@ -55,7 +61,7 @@ export const state: Benchmark = {
             (await room.term.waitFor(() => !listed(), `${key} gone from the tab`, TIMEOUT_MS)) - t1,
           );
         }
-        if (!room.complete()) failures.push("the frame is not complete after the changes");
+        await checkComplete(room, "after the changes", failures);
       } finally {
         failures.push(...(await room.close()));
       }

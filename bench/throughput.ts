@@ -20,6 +20,7 @@ import { sized } from "./lib/mode.js";
 import { type CpuTime, cpuSince, totalCpu } from "./lib/procs.js";
 import {
   AGENT_IDS,
+  checkComplete,
   makeFifos,
   makeRoomRepo,
   type RoomKind,
@@ -48,7 +49,7 @@ async function measure(kind: RoomKind, repo: RoomRepo, failures: string[]): Prom
     const before = totalCpu(room.pids());
     const run = await toMarkers(room, repo, SIZE.timeoutMs);
     const cpu = cpuSince(before, totalCpu(room.pids()));
-    if (!room.complete()) failures.push(`${kind}: the frame is not complete after the flood`);
+    await checkComplete(room, "after the flood", failures);
     return { elapsedMs: run.elapsedMs, cpu, doneMs: run.doneMs };
   });
 }

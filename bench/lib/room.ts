@@ -493,6 +493,24 @@ async function gone(pid: number, timeoutMs: number): Promise<boolean> {
 
 export type RoomKind = "tower" | "tmux";
 
+/**
+ * The frame is still complete after the work: given a moment, since the harness may have parsed
+ * half of a frame the program is still writing. A frame that stays broken is a failure, with the
+ * screen as it was.
+ */
+export async function checkComplete(
+  room: Room,
+  when: string,
+  failures: string[],
+  timeoutMs = 5_000,
+): Promise<void> {
+  try {
+    await room.term.waitFor(() => room.complete(), `a complete frame ${when}`, timeoutMs);
+  } catch (error) {
+    failures.push(`${room.name}: the frame is not complete ${when}: ${(error as Error).message}`);
+  }
+}
+
 export function launchRoom(kind: RoomKind, repo: RoomRepo): Promise<Room> {
   return kind === "tower" ? TowerRoom.launch(repo) : TmuxRoom.launch(repo);
 }
