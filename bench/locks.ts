@@ -316,7 +316,7 @@ async function cli(repo: BenchRepo, check: Check): Promise<BenchRow[]> {
       "CLI tower lock + tower unlock",
       round(CLI_RUNS.roundTrips / (elapsed / 1000)),
       "round trips/s",
-      `${CLI_RUNS.roundTrips} sequential round trips = 2 \`node dist/cli/main.js\` processes each: Node start-up, plan load and git included`,
+      `${CLI_RUNS.roundTrips} sequential round trips = 2 \`node dist/bin/tower.js\` processes each: Node start-up, plan load and git included`,
     ),
     ...latencyRows("CLI round trip", roundMs),
     row("CLI tower lock p50", round(percentile(lockMs, 50)), "ms"),

@@ -5,7 +5,7 @@
  * streams, the program in the harness's 160x48 pseudo-terminal, its output parsed by a headless
  * terminal. The clock runs from just before the spawn to the parse that completes the frame:
  *
- * - Tower (`node dist/cli/main.js ui --no-resume`): the header, the footer, and all eight pane
+ * - Tower (`node dist/bin/tower.js ui --no-resume`): the header, the footer, and all eight pane
  *   title bars where the UI's layout puts them. Node's start-up, loading the plan and the state,
  *   and starting the eight agents' pseudo-terminals are all in it.
  * - tmux: a new private server, one command line that makes the session and splits it into eight

@@ -8,7 +8,7 @@
  *   the agents do) before it opens the control room, and the same script runs in tmux's panes.
  *   The agents wait for the harness on named pipes where a benchmark needs a common start
  *   (`fifos`, `release`).
- * - Tower: `node dist/cli/main.js ui --no-resume` in the harness's pseudo-terminal at 160x48,
+ * - Tower: `node dist/bin/tower.js ui --no-resume` in the harness's pseudo-terminal at 160x48,
  *   in the repository, with TERM=xterm-256color, a UTF-8 locale and no CI variables. The pane
  *   rectangles come from the UI's own layout functions (dist/ui/layout.js), checked against the
  *   title bars on screen. It is closed with `q` and `y` (SIGTERM, then SIGKILL, if that fails).

@@ -33,11 +33,18 @@ function out(text: string): void {
   process.stdout.write(text);
 }
 
-/** The built CLI next to this file (dist/fake-agent → dist/cli), or dist/ when run from src/. */
+/**
+ * The built CLI next to this file: the bundle that `tower` runs (dist/fake-agent →
+ * dist/bin/tower.js), else tsc's output (dist/cli/main.js); from src/, the same under dist/.
+ */
 export function towerCli(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  const sibling = path.resolve(here, "../cli/main.js");
-  return existsSync(sibling) ? sibling : path.resolve(here, "../../dist/cli/main.js");
+  const candidates = ["../bin/tower.js", "../cli/main.js", "../../dist/bin/tower.js"].map((file) =>
+    path.resolve(here, file),
+  );
+  return (
+    candidates.find((file) => existsSync(file)) ?? path.resolve(here, "../../dist/cli/main.js")
+  );
 }
 
 /** Keys as they arrive: escape sequences whole, everything else one code point at a time. */

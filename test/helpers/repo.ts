@@ -8,7 +8,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-export const CLI = path.join(PROJECT_ROOT, "dist/cli/main.js");
+/** The `tower` that npm installs: the bundle of `npm run build` (scripts/bundle.ts). */
+export const CLI = path.join(PROJECT_ROOT, "dist/bin/tower.js");
 
 /** Eight streams with one or two agents each: enough agents for eight contending writers. */
 export const TEST_PLAN = `version: 1

@@ -1,12 +1,24 @@
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { cleanDemo, createDemo, defaultDemoDir } from "../../engine/demo.js";
 import { loadControlRoom } from "./ui.js";
 
-/** The fake agent shipped next to the CLI (dist/fake-agent/main.js). */
-const fakeAgent = () =>
-  path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../fake-agent/main.js");
+/**
+ * The fake agent shipped with the CLI, dist/fake-agent/main.js: found from this module whether it
+ * runs bundled (dist/bin/chunks), compiled (dist/cli/commands) or from the sources (src/cli/commands).
+ */
+function fakeAgent(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let up = 0; up < 4; up++) {
+    for (const file of ["fake-agent/main.js", "dist/fake-agent/main.js"]) {
+      if (existsSync(path.join(dir, file))) return path.join(dir, file);
+    }
+    dir = path.dirname(dir);
+  }
+  throw new Error("the fake agent is not built (dist/fake-agent/main.js): run `npm run build`");
+}
 
 export const DEMO_INTRO = [
   "Five streams of a small shop; A, B and C run fake agents that behave like AI coding CLIs.",

@@ -1,0 +1,64 @@
+/**
+ * The bundle `tower` runs (dist/bin/tower.js, scripts/bundle.ts): the commands load without Ink
+ * or React, the control room is a chunk of its own loaded on demand, and the bundle runs from
+ * any working directory with its native modules found. Needs the built dist/ (as `npm test`
+ * builds first).
+ */
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { CLI } from "../helpers/repo.js";
+
+const BIN = path.dirname(CLI);
+const STATIC_IMPORT = /^(?:import|export)\s[^;]*?from\s*"(\.\/[^"]+)"/gms;
+const DYNAMIC_IMPORT = /\bimport\("(\.\/[^"]+)"\)/g;
+
+/** The files an output loads at once: itself and its static imports, transitively. */
+function staticClosure(file: string, seen = new Set<string>()): Set<string> {
+  if (seen.has(file)) return seen;
+  seen.add(file);
+  const text = readFileSync(file, "utf8");
+  for (const match of text.matchAll(STATIC_IMPORT)) {
+    staticClosure(path.resolve(path.dirname(file), match[1] ?? ""), seen);
+  }
+  return seen;
+}
+
+/** esbuild names each bundled module in a comment (`// node_modules/ink/build/ink.js`). */
+const bundles = (file: string, pkg: string) =>
+  readFileSync(file, "utf8").includes(`// node_modules/${pkg}/`);
+
+describe("the tower bundle", () => {
+  it("loads the commands without Ink or React, and the control room as its own chunk", () => {
+    const loaded = [...staticClosure(CLI)];
+    expect(loaded.length).toBeGreaterThan(1); // the shared chunk of engine code
+    for (const file of loaded) {
+      for (const pkg of ["ink", "react", "react-reconciler", "yoga-layout", "@xterm/headless"]) {
+        expect(bundles(file, pkg), `${path.relative(BIN, file)} bundles ${pkg}`).toBe(false);
+      }
+    }
+    const lazy = [...readFileSync(CLI, "utf8").matchAll(DYNAMIC_IMPORT)].map((m) =>
+      path.resolve(BIN, m[1] ?? ""),
+    );
+    const room = lazy.filter((file) => bundles(file, "ink"));
+    expect(room, "one chunk with the control room, imported on demand").toHaveLength(1);
+    expect(bundles(room[0] ?? "", "react")).toBe(true);
+  });
+
+  it("runs from another working directory, with the native file lock found", () => {
+    const cwd = os.tmpdir();
+    const version = execFileSync(process.execPath, [CLI, "--version"], { cwd, encoding: "utf8" });
+    expect(version.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    // `tower lock` outside a repository: the plan error, after the native modules loaded.
+    let stderr = "";
+    try {
+      execFileSync(process.execPath, [CLI, "lock", "x"], { cwd, stdio: "pipe" });
+    } catch (error) {
+      stderr = String((error as { stderr?: Buffer }).stderr ?? "");
+    }
+    expect(stderr).toMatch(/streams\.yaml|git repository/);
+    expect(stderr).not.toMatch(/Cannot find (module|package)|Dynamic require/);
+  });
+});
