@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, it } from "vitest";
 import { PROJECT_ROOT } from "../helpers/repo.js";
 import { TmuxRig } from "./tmux.js";
 
@@ -39,7 +39,7 @@ describe("tower demo in tmux", () => {
       "C completed and handed off",
       90_000,
     );
-    expect(header(rig.screen())).toMatch(/1 approval waiting/);
+    await rig.waitFor((s) => /1 approval waiting/.test(header(s)), "the approval waiting", 30_000);
     rig.keys("Tab");
     await rig.waitFor(
       (s) => /high\s+overlap/.test(s) && /scope/.test(s),

@@ -63,13 +63,14 @@ describe("the app over a real repository", () => {
         <App table={KEY_TABLE} />
       </StoreContext.Provider>,
     );
+    // Each agent's banner names it on its second row (written after the first).
     const frame = await frameWith(
       ui,
-      (f) => (f.match(/Welcome to Fake Agent/g) ?? []).length === 3,
+      (f) =>
+        ["A1 · stream A", "A2 · stream A", "B1 · stream B"].every((t) => f.includes(`agent ${t}`)),
       "three agents",
     );
-    expect(frame).toContain("agent A1 · stream A");
-    expect(frame).toContain("agent B1 · stream B");
+    expect((frame.match(/Welcome to Fake Agent/g) ?? []).length).toBe(3);
     await frameWith(ui, (f) => f.includes("3 waiting"), "three waiting agents");
     expect(
       (await tower(repo.root, ["lock", "src/x.ts", "--agent", "B1", "--task", "rig"])).code,
