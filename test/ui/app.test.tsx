@@ -1,5 +1,6 @@
 import { render } from "ink-testing-library";
 import { describe, expect, it } from "vitest";
+import { DEMO_INTRO } from "../../src/cli/commands/demo.js";
 import { App } from "../../src/ui/components/App.js";
 import { KEY_TABLE } from "../../src/ui/keys/table.js";
 import { StoreContext } from "../../src/ui/store/context.js";
@@ -164,6 +165,46 @@ describe("the control room", () => {
     const colour = /\x1b\[[0-9;]*(?:3[0-8]|4[0-8]|9[0-7]|10[0-7])[;m]/;
     expect(raw).not.toMatch(colour);
     expect(raw).toContain("\x1b[1m");
+    ui.unmount();
+  });
+
+  it("wraps a confirm dialog's sentences at 80 columns instead of cutting them", async () => {
+    const { store, ui } = rig(80, 24);
+    const long =
+      "The worktree is removed only if clean; the branch is deleted only with --delete-branch and once merged.";
+    store.getState().openModal({
+      kind: "confirm",
+      title: "Merge C (Docs) into main?",
+      lines: ["merge order: A B [C] D E", long],
+      confirmLabel: "merge",
+      onConfirm: () => {},
+    });
+    const frame = await frameWith(ui, "Merge C (Docs) into main?");
+    const text = frame
+      .split("\n")
+      .filter((row) => row.includes("│"))
+      .map((row) => row.replace(/^[^│]*│ ?/, "").replace(/ *│.*$/, ""))
+      .join(" ");
+    expect(text.replace(/ +/g, " ")).toContain(long);
+    expect(frame).not.toContain("…");
+    ui.unmount();
+  });
+
+  it("shows the demo's guide whole at 80x24, nothing cut", async () => {
+    const { store, ui } = rig(80, 24);
+    store
+      .getState()
+      .openModal({ kind: "text", title: "Welcome to Tower", lines: DEMO_INTRO, offset: 0 });
+    const frame = await frameWith(ui, "Welcome to Tower");
+    const dialog = frame.split("\n").filter((row) => row.includes("│"));
+    for (const line of DEMO_INTRO.filter(Boolean)) {
+      expect(
+        dialog.some((row) => row.includes(line)),
+        line,
+      ).toBe(true);
+    }
+    expect(frame).not.toContain("more lines");
+    expect(dialog.join("\n")).not.toContain("…");
     ui.unmount();
   });
 });

@@ -10,6 +10,7 @@ import { buildStatus } from "../../src/engine/status.js";
 import { type Controller, handleInput, type SessionsApi } from "../../src/ui/input/dispatch.js";
 import { KEY_TABLE } from "../../src/ui/keys/table.js";
 import { createAppStore } from "../../src/ui/store/index.js";
+import { dialogTextWidth } from "../../src/ui/view/types.js";
 import { git, makeRepo, readJson, type TempRepo, tower, waitFor } from "../helpers/repo.js";
 
 let repo: TempRepo;
@@ -147,6 +148,37 @@ describe("the dispatcher", () => {
       streams: Record<string, { status: string }>;
     };
     expect(state.streams.A?.status).toBe("completed");
+  });
+
+  it("merges after confirming and wraps what it says to the dialog's width, keeping what it keeps", async () => {
+    expect((await tower(repo.root, ["start", "A"])).code).toBe(0);
+    const worktree = path.join(path.dirname(repo.root), "demo-stream-A");
+    await fsp.mkdir(path.join(worktree, "config"), { recursive: true });
+    await fsp.writeFile(path.join(worktree, "config/app.yaml"), "name: A\n");
+    git(worktree, "add", ".");
+    git(worktree, "commit", "-q", "-m", "A's config");
+    await fsp.writeFile(path.join(worktree, "notes-left-behind-by-an-agent.txt"), "draft\n");
+    expect((await tower(repo.root, ["complete", "A"])).code).toBe(0);
+    const { ctl, store } = await rig();
+    store.getState().setSize(80, 24);
+    handleInput(ctl, "m");
+    await waitFor(
+      () => (store.getState().modal?.kind === "confirm" ? true : undefined),
+      10_000,
+      "the confirm dialog",
+    );
+    handleInput(ctl, "y");
+    const done = await waitFor(() => {
+      const modal = store.getState().modal;
+      return modal?.kind === "text" && modal.title.startsWith("Merge of A") ? modal : undefined;
+    }, 20_000);
+    expect(done.title).toBe("Merge of A: merged");
+    const said = done.lines.filter((line) => !line.startsWith("$ ") && !line.startsWith("  "));
+    for (const line of said) expect(line.length, line).toBeLessThanOrEqual(dialogTextWidth(80));
+    const text = said.join(" ");
+    expect(text).toContain(`worktree ${worktree} kept: 1 uncommitted or untracked file`);
+    expect(text).toContain("notes-left-behind-by-an-agent.txt");
+    expect(git(repo.root, "log", "-1", "--format=%s").trim()).toBe("Merge stream A: Foundation");
   });
 
   it("approves and rejects checkpoints, releases a lock after confirming, shows a diff, scrolls, stops and restarts", async () => {

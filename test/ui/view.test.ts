@@ -5,7 +5,7 @@ import { headerLine } from "../../src/ui/view/header.js";
 import type { ProjectView } from "../../src/ui/view/model.js";
 import { tabBar, tabLines } from "../../src/ui/view/panel.js";
 import { sidebarLines } from "../../src/ui/view/sidebar.js";
-import { fitLine, lineText, seg } from "../../src/ui/view/types.js";
+import { fitLine, lineText, seg, wrapText } from "../../src/ui/view/types.js";
 import { engineStream, shopStatus, streamReport } from "./fixtures.js";
 
 const view: ProjectView = {
@@ -82,12 +82,35 @@ describe("view lines", () => {
     expect(lineText(fitLine([seg("hello "), seg("world")], 8))).toBe("hello w…");
     expect(lineText(fitLine([seg("hi")], 5, true))).toBe("hi   ");
   });
+  it("wraps a sentence at spaces, keeping its indent, and cuts a word longer than a row", () => {
+    expect(wrapText("short", 20)).toEqual(["short"]);
+    expect(wrapText("the worktree is removed only if clean", 16)).toEqual([
+      "the worktree is",
+      "removed only if",
+      "clean",
+    ]);
+    expect(wrapText("  - keep the indent of the list", 16)).toEqual([
+      "  - keep the",
+      "  indent of the",
+      "  list",
+    ]);
+    expect(wrapText("see feature/stream-A-foundation now", 12)).toEqual([
+      "see",
+      "feature/stre",
+      "am-A-foundat",
+      "ion now",
+    ]);
+  });
   it("header counts running, waiting, locks, conflicts and approvals", () => {
     const text = lineText(headerLine(view, 200));
     expect(text).toContain(" shop ");
     expect(text).toContain("base main");
     expect(text).toContain("0 running · 1 waiting · 1 lock · 1 conflict · 1 approval waiting");
     expect(lineText(headerLine(view, 40))).toHaveLength(40);
+    // At 80 columns the words get shorter and every count stays.
+    expect(lineText(headerLine(view, 80)).trimEnd()).toBe(
+      " tower  shop main  0 run · 1 wait · 1 lock · 1 conflict · 1 approval",
+    );
   });
   it("sidebar shows streams by phase, what they wait for, agents and checkpoints", () => {
     const text = sidebarLines(view, 40, "A1")

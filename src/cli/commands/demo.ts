@@ -20,15 +20,19 @@ function fakeAgent(): string {
   throw new Error("the fake agent is not built (dist/fake-agent/main.js): run `npm run build`");
 }
 
+/** The demo's guide: lines of at most 72 columns, so it reads whole at 80x24. */
 export const DEMO_INTRO = [
-  "Five streams of a small shop; A, B and C run fake agents that behave like AI coding CLIs.",
-  "Within a minute: locks come and go, A1 asks to proceed, A and B change the same file",
-  "(an overlap, a predicted merge conflict and a scope violation), C completes and hands off.",
+  "Five streams of a small shop. A, B and C run fake agents that behave",
+  "like AI coding CLIs. Within a minute: locks come and go, A1 asks to",
+  "proceed, A and B change the same file (an overlap, a predicted merge",
+  "conflict and a scope violation), and C completes and hands off to D.",
   "",
-  "Try:  y  approve the waiting agent        w  jump to the next waiting one",
-  "      Tab  Locks, Conflicts, Checkpoints, Activity, Handoffs",
-  "      m  merge C once it completes       J/K then a  approve design_review (Checkpoints tab)",
-  "      i  type into an agent, Ctrl-] back  z  zoom    ?  every key    q  quit",
+  "Try:  y     approve the waiting agent     w  jump to the next waiting",
+  "      Tab   Locks, Conflicts, Checkpoints, Activity, Handoffs",
+  "      m     merge C once it has completed",
+  "      J/K   pick a row; a on design_review approves it (Checkpoints)",
+  "      i     type into an agent; Ctrl-] back",
+  "      z     zoom      ?  every key      q  quit",
 ];
 
 export function registerDemo(program: Command): void {

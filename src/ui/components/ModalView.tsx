@@ -1,5 +1,6 @@
 import { Box, Text } from "ink";
 import type { Modal } from "../store/slices.js";
+import { dialogTextWidth, wrapText } from "../view/types.js";
 
 /** A dialog in the middle of the screen: confirm, pick one, type a line, or read a text. */
 export function ModalView({
@@ -11,12 +12,15 @@ export function ModalView({
   width: number;
   height: number;
 }) {
-  const inner = Math.min(width - 4, 100);
+  const text = dialogTextWidth(width);
+  const inner = text + 4;
+  // Sentences wrap; texts to scroll (a diff, a command's output) are cut, as a terminal would.
+  const wrap = (lines: readonly string[]) => lines.flatMap((line) => wrapText(line, text));
   let body: string[];
   let hint: string;
   switch (modal.kind) {
     case "confirm":
-      body = modal.lines;
+      body = wrap(modal.lines);
       hint = `y / Enter: ${modal.confirmLabel}    n / Esc: cancel`;
       break;
     case "pick":
@@ -25,7 +29,7 @@ export function ModalView({
       break;
     case "input":
       body = [
-        ...(modal.lines ?? []),
+        ...wrap(modal.lines ?? []),
         ...(modal.lines?.length ? [""] : []),
         modal.label,
         `> ${modal.value}█`,

@@ -15,6 +15,7 @@ import { screenLayout, visiblePanes } from "../layout.js";
 import type { AppStore } from "../store/index.js";
 import type { Modal } from "../store/slices.js";
 import { TABS } from "../view/model.js";
+import { dialogTextWidth, wrapText } from "../view/types.js";
 import { keyContext, mergeTarget } from "./context.js";
 import { runHandoff } from "./handoff.js";
 import { parseKeys } from "./parse.js";
@@ -363,13 +364,19 @@ function runMerge(ctl: Controller, streamId: string): void {
     },
   }).then(
     (result) => {
+      // What Tower says is wrapped to the dialog; the commands' own output stays cut.
+      const say = (...lines: string[]) => {
+        const width = dialogTextWidth(ctl.store.getState().size.cols);
+        output.push(...lines.flatMap((line) => wrapText(line, width)));
+      };
       if (result.outcome === "merged")
-        output.push(`merged ${streamId} (${result.commit.slice(0, 10)})`, ...result.cleanup.kept);
+        say(`merged ${streamId} (${result.commit.slice(0, 10)})`, ...result.cleanup.kept);
       else if (result.outcome === "conflict")
-        output.push(`conflict in ${result.files.join(", ")}: merge aborted, nothing changed`);
-      else if (result.outcome === "validation_failed")
-        output.push(result.message, ...result.tail.map((l) => `  ${l}`));
-      else output.push(result.message);
+        say(`conflict in ${result.files.join(", ")}: merge aborted, nothing changed`);
+      else if (result.outcome === "validation_failed") {
+        say(result.message);
+        output.push(...result.tail.map((l) => `  ${l}`));
+      } else say(result.message);
       ctl.store.getState().openModal({
         kind: "text",
         title: `Merge of ${streamId}: ${result.outcome.replace("_", " ")}`,

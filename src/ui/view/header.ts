@@ -1,6 +1,6 @@
 /** The header line: project, base branch, and the counts that need attention. */
 import type { ProjectView } from "./model.js";
-import { fitLine, type Line, seg } from "./types.js";
+import { fitLine, type Line, lineText, seg } from "./types.js";
 
 export function headerLine(view: ProjectView, width: number): Line {
   const project = view.status?.project ?? "tower";
@@ -14,20 +14,25 @@ export function headerLine(view: ProjectView, width: number): Line {
   const approvals = view.checkpoints.filter(
     (c) => c.kind === "approval" && c.status === "pending" && c.waitingFor.length === 0,
   ).length;
-  const line: Line = [
+  // Where the whole line does not fit (80 columns), shorter words keep every count in sight.
+  const build = (short: boolean): Line => [
     seg(" tower ", "title"),
     seg(` ${project} `, "accent"),
-    seg(`base ${base}`, "muted"),
+    seg(short ? base : `base ${base}`, "muted"),
     seg("  "),
-    seg(`${running} running`, running ? "ok" : "muted"),
+    seg(`${running} ${short ? "run" : "running"}`, running ? "ok" : "muted"),
     seg(" · "),
-    seg(`${waiting} waiting`, waiting ? "warn" : "muted"),
+    seg(`${waiting} ${short ? "wait" : "waiting"}`, waiting ? "warn" : "muted"),
     seg(" · "),
     seg(`${locks} lock${locks === 1 ? "" : "s"}`, locks ? "plain" : "muted"),
     seg(" · "),
     seg(`${conflicts} conflict${conflicts === 1 ? "" : "s"}`, conflicts ? "error" : "muted"),
     seg(" · "),
-    seg(`${approvals} approval${approvals === 1 ? "" : "s"} waiting`, approvals ? "warn" : "muted"),
+    seg(
+      `${approvals} approval${approvals === 1 ? "" : "s"}${short ? "" : " waiting"}`,
+      approvals ? "warn" : "muted",
+    ),
   ];
-  return fitLine(line, width, true);
+  const full = build(false);
+  return fitLine(lineText(full).length <= width ? full : build(true), width, true);
 }

@@ -35,3 +35,36 @@ export function fitLine(line: Line, width: number, pad = false): Line {
   if (pad && used < width) out.push({ text: " ".repeat(width - used) });
   return out;
 }
+
+/** The text width inside a dialog on a screen `cols` wide (its border and padding take 4). */
+export const dialogTextWidth = (cols: number): number => Math.min(cols - 4, 100) - 4;
+
+/**
+ * Breaks a sentence into rows of at most `width` columns at spaces, continuation rows indented
+ * like the first; a word longer than a row is cut into pieces.
+ */
+export function wrapText(text: string, width: number): string[] {
+  const indent = /^ */.exec(text)?.[0] ?? "";
+  const room = width - indent.length;
+  if (text.length <= width || room < 8) return [text];
+  const rows: string[] = [];
+  let row = "";
+  for (const word of text.slice(indent.length).split(/ +/)) {
+    let rest = word;
+    while (rest.length > 0) {
+      const joined = row ? `${row} ${rest}` : rest;
+      if (joined.length <= room) {
+        row = joined;
+        rest = "";
+      } else if (row) {
+        rows.push(indent + row);
+        row = "";
+      } else {
+        rows.push(indent + rest.slice(0, room));
+        rest = rest.slice(room);
+      }
+    }
+  }
+  if (row) rows.push(indent + row);
+  return rows;
+}
