@@ -33,7 +33,81 @@ export function createEmulator(options: EmulatorOptions): Terminal {
   });
   terminal.loadAddon(new Unicode11Addon());
   terminal.unicode.activeVersion = "11";
+  reuseLineObjects(terminal);
   return terminal;
+}
+
+/** The fields of xterm's buffer line that its `copyFrom` copies (xterm 6). */
+interface LineInternals {
+  _data: Uint32Array;
+  length: number;
+  _combined: Record<string, unknown>;
+  _extendedAttrs: Record<string, unknown>;
+  isWrapped: boolean;
+  copyFrom(line: LineInternals): void;
+}
+
+/** Whether xterm's line class has been given `copyLine` (once per process). */
+let lineClass: "patched" | "left as is" | undefined;
+
+/**
+ * When the scrollback is full, xterm recycles the oldest line for each new one and copies a
+ * blank line into it with `BufferLine.copyFrom`, which gives the line two new empty objects (its
+ * combined characters and extended attributes) every time. Under a flood that is hundreds of
+ * thousands of objects a second, each living as long as its line stays in the history: tens of
+ * milliseconds, long enough for V8 to move it to the old generation, where it waits for a full
+ * collection. The heap then saw-tooths through about 100 MB of garbage with eight agents.
+ *
+ * `copyLine` copies the same fields but keeps the line's own objects while they are empty (as
+ * they nearly always are). It replaces xterm's method only where a line has exactly the fields
+ * that method copies (xterm 6); any other shape is left alone, which is only slower.
+ * Returns what was done, for the tests.
+ */
+export function reuseLineObjects(terminal: Terminal): "patched" | "left as is" {
+  if (lineClass) return lineClass;
+  const core = (
+    terminal as unknown as { _core?: { buffer?: { lines?: { get(i: number): unknown } } } }
+  )._core;
+  const line = core?.buffer?.lines?.get(0) as Partial<LineInternals> | undefined;
+  const proto = line ? (Object.getPrototypeOf(line) as Partial<LineInternals>) : undefined;
+  const own = (key: string) => line !== undefined && Object.getOwnPropertyDescriptor(line, key);
+  const shaped =
+    line !== undefined &&
+    typeof proto?.copyFrom === "function" &&
+    proto.copyFrom.length === 1 &&
+    line._data instanceof Uint32Array &&
+    typeof line.length === "number" &&
+    typeof line._combined === "object" &&
+    typeof line._extendedAttrs === "object" &&
+    Boolean(own("isWrapped") && (own("isWrapped") as PropertyDescriptor).writable);
+  if (shaped && proto) {
+    proto.copyFrom = copyLine;
+    lineClass = "patched";
+  } else lineClass = "left as is";
+  return lineClass;
+}
+
+function copyLine(this: LineInternals, line: LineInternals): void {
+  if (this.length !== line.length) this._data = new Uint32Array(line._data);
+  else this._data.set(line._data);
+  this.length = line.length;
+  this._combined = refill(this._combined, line._combined);
+  this._extendedAttrs = refill(this._extendedAttrs, line._extendedAttrs);
+  this.isWrapped = line.isWrapped;
+}
+
+/** `from`'s entries in `own` if it is empty, else in a new object (as xterm does). */
+function refill(
+  own: Record<string, unknown>,
+  from: Record<string, unknown>,
+): Record<string, unknown> {
+  let target = own;
+  for (const _ in own) {
+    target = {};
+    break;
+  }
+  for (const key in from) target[key] = from[key];
+  return target;
 }
 
 /** Resolves once everything written to `terminal` so far has been parsed. */
