@@ -33,12 +33,13 @@ export async function openProject(
 /**
  * Reads `streams.yaml` again into `project` (a running control room follows edits). The state
  * directory cannot move under a running process: a plan that moves it is refused and nothing
- * changes. Returns what changed that applies only after a restart (empty when nothing).
+ * changes. What applies only after a restart (the key overrides) is for the caller to compare
+ * with what it runs with.
  */
 export async function reloadPlan(
   project: Project,
   env: NodeJS.ProcessEnv = process.env,
-): Promise<{ plan: Plan; restartFor: string[] }> {
+): Promise<Plan> {
   const file = path.join(project.repo.mainRoot, PLAN_FILE);
   const plan = await loadPlan(file);
   const stateDir = resolveStateDir(project.repo.mainRoot, plan.stateDir, env);
@@ -47,9 +48,7 @@ export async function reloadPlan(
       `${file}: state_dir now points to ${stateDir}; restart Tower to use it (until then it keeps ${project.store.dir} and the plan read before)`,
     );
   }
-  const restartFor =
-    JSON.stringify(plan.uiKeys) === JSON.stringify(project.plan.uiKeys) ? [] : ["ui.keys"];
   project.plan = plan;
   project.base = plan.base ?? project.base;
-  return { plan, restartFor };
+  return plan;
 }

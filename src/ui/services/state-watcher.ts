@@ -256,10 +256,14 @@ export async function startStateWatcher(
   ) as Record<StateScope, SerialTask>;
 
   const planFile = path.join(project.repo.mainRoot, PLAN_FILE);
+  // The key overrides the control room runs with: an edit changes them only at a restart (and
+  // says so every time it is read again, not only at the first read after the edit).
+  const keysInUse = JSON.stringify(project.plan.uiKeys);
   const planTask = new SerialTask(async () => {
     if (closed) return;
     try {
-      const { plan, restartFor } = await reloadPlan(project, options.env);
+      const plan = await reloadPlan(project, options.env);
+      const restartFor = JSON.stringify(plan.uiKeys) === keysInUse ? [] : ["ui.keys"];
       problems.delete("plan");
       if (closed) return;
       showProblems();

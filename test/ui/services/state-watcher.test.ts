@@ -298,5 +298,17 @@ describe("state watcher", () => {
       "the restart note for ui.keys",
     );
     expect(store.getState().problem).toBeUndefined();
+    // Read again with the same new keys (another edit): they still apply only at a restart.
+    const before = store.getState().flash;
+    writeFileSync(planFile, `${TEST_PLAN}ui:\n  keys:\n    app.help: F\n# edited again\n`);
+    const again = await waitFor(
+      () => {
+        const flash = store.getState().flash;
+        return flash !== before && flash?.text.includes("read again") ? flash.text : undefined;
+      },
+      10_000,
+      "the plan read again",
+    );
+    expect(again).toMatch(/ui\.keys apply when Tower restarts/);
   });
 });
