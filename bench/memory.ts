@@ -18,9 +18,7 @@
  * after the second minute (it stopped growing), and a sawtooth can slope up for a minute. Quick
  * mode reports the trend without judging it (its "minutes" are 1.5 s of the warm-up).
  */
-import path from "node:path";
-import { writeAnsiFile } from "./lib/ansi-gen.js";
-import { markerScript, OUTPUT_FILE, toMarkers } from "./lib/flood.js";
+import { OUTPUT_FILE, toMarkers, writeFloodRoom } from "./lib/flood.js";
 import { QUICK, sized } from "./lib/mode.js";
 import { type Memory, totalMemory } from "./lib/procs.js";
 import {
@@ -32,7 +30,6 @@ import {
   type RoomRepo,
   release,
   withRoom,
-  writeAgentScript,
 } from "./lib/room.js";
 import { nowMs, percentile, round } from "./lib/stats.js";
 import { type Benchmark, type BenchResult, type BenchRow, compareRow, row } from "./lib/types.js";
@@ -119,10 +116,10 @@ export const memory: Benchmark = {
     const repo = await makeRoomRepo();
     const failures: string[] = [];
     try {
-      const bytes = await writeAnsiFile(path.join(repo.scripts, OUTPUT_FILE), SIZE.bytes, 7);
-      writeAgentScript(
+      const bytes = await writeFloodRoom(
         repo,
-        markerScript(`read go < "$D/more-$1"\nwhile :; do cat "$D/${OUTPUT_FILE}"; done`),
+        SIZE.bytes,
+        `read go < "$D/more-$1"\nwhile :; do cat "$D/${OUTPUT_FILE}"; done`,
       );
       const results = {
         tower: await measure("tower", repo, failures),

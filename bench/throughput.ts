@@ -13,9 +13,7 @@
  * and draws the screen; tmux's server and its client. The agents' own CPU is not counted. Tower's
  * children (git for the conflict scans) are reported apart.
  */
-import path from "node:path";
-import { writeAnsiFile } from "./lib/ansi-gen.js";
-import { markerScript, OUTPUT_FILE, toMarkers } from "./lib/flood.js";
+import { toMarkers, writeFloodRoom } from "./lib/flood.js";
 import { sized } from "./lib/mode.js";
 import { type CpuTime, cpuSince, totalCpu } from "./lib/procs.js";
 import {
@@ -26,7 +24,6 @@ import {
   type RoomKind,
   type RoomRepo,
   withRoom,
-  writeAgentScript,
 } from "./lib/room.js";
 import { round } from "./lib/stats.js";
 import { type Benchmark, type BenchResult, compareRow, row } from "./lib/types.js";
@@ -62,8 +59,7 @@ export const throughput: Benchmark = {
     const repo = await makeRoomRepo();
     const failures: string[] = [];
     try {
-      const bytes = await writeAnsiFile(path.join(repo.scripts, OUTPUT_FILE), SIZE.bytes, 7);
-      writeAgentScript(repo, markerScript("exec cat"));
+      const bytes = await writeFloodRoom(repo, SIZE.bytes, "exec cat");
       const tower = await measure("tower", repo, failures);
       const tmux = await measure("tmux", repo, failures);
       const total = (AGENT_IDS.length * bytes) / MB;

@@ -5,20 +5,38 @@
  * afterwards. `toMarkers` lets them all go at once and times until every marker is on the
  * program's screen, in its own pane.
  */
-import { AGENT_IDS, type AgentId, type Room, type RoomRepo, release } from "./room.js";
+import path from "node:path";
+import { writeAnsiFile } from "./ansi-gen.js";
+import {
+  AGENT_IDS,
+  type AgentId,
+  type Room,
+  type RoomRepo,
+  release,
+  writeAgentScript,
+} from "./room.js";
 import { nowMs } from "./stats.js";
 
 export const OUTPUT_FILE = "output.bin";
 const marker = (id: string) => `TB-END-${id}`;
 
-/** The agents' script: wait, print the file and the marker, then `then` (sh). */
-export function markerScript(then: string): string {
-  return [
-    'read go < "$D/go-$1"',
-    `cat "$D/${OUTPUT_FILE}"`,
-    `printf '\\033[0m\\r\\n${marker("%s")}\\r\\n' "$1"`,
-    then,
-  ].join("\n");
+/**
+ * Writes the room's workload: `bytes` of generated output (the same seed for every benchmark)
+ * and the agents' script: wait, print the file and the marker, then `then` (sh). Returns the
+ * file's size.
+ */
+export async function writeFloodRoom(repo: RoomRepo, bytes: number, then: string): Promise<number> {
+  const size = await writeAnsiFile(path.join(repo.scripts, OUTPUT_FILE), bytes, 7);
+  writeAgentScript(
+    repo,
+    [
+      'read go < "$D/go-$1"',
+      `cat "$D/${OUTPUT_FILE}"`,
+      `printf '\\033[0m\\r\\n${marker("%s")}\\r\\n' "$1"`,
+      then,
+    ].join("\n"),
+  );
+  return size;
 }
 
 export interface MarkerRun {

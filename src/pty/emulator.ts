@@ -70,7 +70,6 @@ export function reuseLineObjects(terminal: Terminal): "patched" | "left as is" {
   )._core;
   const line = core?.buffer?.lines?.get(0) as Partial<LineInternals> | undefined;
   const proto = line ? (Object.getPrototypeOf(line) as Partial<LineInternals>) : undefined;
-  const own = (key: string) => line !== undefined && Object.getOwnPropertyDescriptor(line, key);
   const shaped =
     line !== undefined &&
     typeof proto?.copyFrom === "function" &&
@@ -79,7 +78,7 @@ export function reuseLineObjects(terminal: Terminal): "patched" | "left as is" {
     typeof line.length === "number" &&
     typeof line._combined === "object" &&
     typeof line._extendedAttrs === "object" &&
-    Boolean(own("isWrapped") && (own("isWrapped") as PropertyDescriptor).writable);
+    Object.getOwnPropertyDescriptor(line, "isWrapped")?.writable === true;
   if (shaped && proto) {
     proto.copyFrom = copyLine;
     lineClass = "patched";

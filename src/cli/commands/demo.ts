@@ -6,18 +6,18 @@ import { cleanDemo, createDemo, defaultDemoDir } from "../../engine/demo.js";
 import { loadControlRoom } from "./ui.js";
 
 /**
- * The fake agent shipped with the CLI, dist/fake-agent/main.js: found from this module whether it
- * runs bundled (dist/bin/chunks), compiled (dist/cli/commands) or from the sources (src/cli/commands).
+ * The fake agent shipped with the CLI, dist/fake-agent/main.js, from where this code runs: the
+ * bundle (dist/bin, or a chunk in dist/bin/chunks) or tsc's output (dist/cli/commands).
  */
 function fakeAgent(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let up = 0; up < 4; up++) {
-    for (const file of ["fake-agent/main.js", "dist/fake-agent/main.js"]) {
-      if (existsSync(path.join(dir, file))) return path.join(dir, file);
-    }
-    dir = path.dirname(dir);
-  }
-  throw new Error("the fake agent is not built (dist/fake-agent/main.js): run `npm run build`");
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const candidates = ["../fake-agent/main.js", "../../fake-agent/main.js"].map((file) =>
+    path.resolve(here, file),
+  );
+  const found = candidates.find((file) => existsSync(file));
+  if (!found)
+    throw new Error("the fake agent is not built (dist/fake-agent/main.js): run `npm run build`");
+  return found;
 }
 
 /** The demo's guide: lines of at most 72 columns, so it reads whole at 80x24. */
