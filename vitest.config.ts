@@ -1,10 +1,56 @@
 import { defineConfig } from "vitest/config";
 
+/**
+ * Test projects by speed (`npm test` runs `fast`; `npm run test:all`, which CI runs, runs them
+ * all): `fast` for unit, integration, pty, ui and tmux end-to-end tests; `real-agents` drives the
+ * pinned Claude Code, Codex and Gemini CLIs through a scripted model endpoint; `faults` kills
+ * writers mid-write and hangs up control rooms; `bench` runs the benchmarks in quick mode.
+ */
+const shared = {
+  testTimeout: 60_000,
+  hookTimeout: 60_000,
+  pool: "forks" as const,
+};
+
+const SLOW = ["test/real-agents/**", "test/faults/**", "test/bench/quick.test.ts"];
+
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts", "test/**/*.test.tsx"],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
-    pool: "forks",
+    projects: [
+      {
+        test: {
+          ...shared,
+          name: "fast",
+          include: ["test/**/*.test.ts", "test/**/*.test.tsx"],
+          exclude: ["**/node_modules/**", ...SLOW],
+        },
+      },
+      {
+        test: {
+          ...shared,
+          name: "real-agents",
+          include: ["test/real-agents/**/*.test.ts"],
+          testTimeout: 180_000,
+          // The real CLIs are heavy (a few hundred MB each): one file at a time.
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          ...shared,
+          name: "faults",
+          include: ["test/faults/**/*.test.ts"],
+          testTimeout: 300_000,
+        },
+      },
+      {
+        test: {
+          ...shared,
+          name: "bench",
+          include: ["test/bench/quick.test.ts"],
+          testTimeout: 300_000,
+        },
+      },
+    ],
   },
 });
