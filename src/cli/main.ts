@@ -1,9 +1,16 @@
 #!/usr/bin/env node
-import { CommanderError } from "commander";
-import { describeError, exitCodeOf } from "./errors.js";
-import { buildProgram } from "./program.js";
-
+/**
+ * The `tower` command. `tower hook <event>` runs on every file write of an agent, so it loads
+ * only what it needs (see hook-main.ts); everything else goes through the full command line.
+ */
 async function main(argv: string[]): Promise<number> {
+  if (argv[2] === "hook" && argv[3] !== undefined && !argv[3].startsWith("-")) {
+    const { runHookCommand } = await import("./hook-main.js");
+    return runHookCommand(argv.slice(3));
+  }
+  const { CommanderError } = await import("commander");
+  const { describeError, exitCodeOf } = await import("./errors.js");
+  const { buildProgram } = await import("./program.js");
   try {
     await buildProgram().parseAsync(argv);
     return 0;

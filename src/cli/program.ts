@@ -6,17 +6,20 @@ import { registerCheckpoint } from "./commands/checkpoint.js";
 import { registerConflicts } from "./commands/conflicts.js";
 import { registerDemo } from "./commands/demo.js";
 import { registerHandoff } from "./commands/handoff.js";
+import { registerHook } from "./commands/hook.js";
 import { registerInit } from "./commands/init.js";
 import { registerLock, registerUnlock } from "./commands/lock.js";
 import { registerLocks } from "./commands/locks.js";
 import { registerLog } from "./commands/log.js";
+import { registerMcp } from "./commands/mcp.js";
 import { registerMerge } from "./commands/merge.js";
 import { registerSchema } from "./commands/schema.js";
 import { registerComplete, registerStart } from "./commands/start.js";
 import { registerStatus } from "./commands/status.js";
 import { registerUi } from "./commands/ui.js";
+import { VERSION } from "./version.js";
 
-export const VERSION = "0.1.0";
+export { VERSION };
 
 export function buildProgram(): Command {
   const program = new Command("tower")
@@ -44,6 +47,8 @@ export function buildProgram(): Command {
     registerLog,
     registerHandoff,
     registerApproval,
+    registerHook,
+    registerMcp,
   ]) {
     register(program);
   }

@@ -76,7 +76,15 @@ export interface AcquireRequest {
   task?: string;
   ttlMs?: number;
   now?: Date;
+  /**
+   * `hook`: taken by the agent's write through Tower's hook, released by itself when the agent
+   * exits or its stream completes. A renewal by a hook keeps a lock taken by hand as it was.
+   */
+  source?: "hook";
 }
+
+/** The `source` of a lock taken automatically by an agent's write. */
+export const AUTO_LOCK = "hook";
 
 export type AcquireOutcome =
   | { path: string; outcome: "acquired" | "renewed"; expires: string }
@@ -110,12 +118,14 @@ export async function acquireLocks(
     for (const r of results) {
       if (r.outcome === "taken_over") for (const old of r.previous) delete file.locks[old.path];
       const kept = r.outcome === "renewed" ? file.locks[r.path] : undefined;
+      const source = kept && request.source === AUTO_LOCK ? kept.source : request.source;
       file.locks[r.path] = {
         agent: request.agent,
         stream: request.stream,
         acquired: kept?.acquired ?? acquired,
         expires,
         task: request.task ?? kept?.task ?? "",
+        ...(source !== undefined && { source }),
       };
       const extra =
         r.outcome === "taken_over"
@@ -134,6 +144,7 @@ export async function acquireLocks(
           file: r.path,
           task: request.task ?? "",
           expires,
+          ...(request.source !== undefined && { source: request.source }),
           ...extra,
         },
         now,
@@ -213,4 +224,41 @@ export async function releaseLocks(
     }
     return { ok, results };
   });
+}
+
+/**
+ * Releases the locks an agent took by writing (source `hook`), or those of every agent of a
+ * stream: when the agent exits, when its stream completes or merges. Locks taken by hand stay.
+ */
+export async function releaseAutoLocks(
+  store: StateStore,
+  holder: { agent?: string; stream?: string },
+  now = new Date(),
+): Promise<string[]> {
+  const file = await store.read("locks");
+  const paths = Object.entries(file.locks)
+    .filter(
+      ([, entry]) =>
+        entry.source === AUTO_LOCK &&
+        (holder.agent === undefined || entry.agent === holder.agent) &&
+        (holder.stream === undefined || entry.stream === holder.stream),
+    )
+    .map(([key]) => key);
+  if (paths.length === 0) return [];
+  const released: { key: string; agent: string; stream: string }[] = [];
+  await store.update("locks", async (current) => {
+    for (const key of paths) {
+      const entry = current.locks[key];
+      // Taken over or released meanwhile: not this holder's any more.
+      if (!entry || entry.source !== AUTO_LOCK) continue;
+      if (holder.agent !== undefined && entry.agent !== holder.agent) continue;
+      if (holder.stream !== undefined && entry.stream !== holder.stream) continue;
+      delete current.locks[key];
+      released.push({ key, agent: entry.agent, stream: entry.stream ?? "" });
+    }
+  });
+  for (const { key, agent, stream } of released) {
+    await store.appendActivity({ agent, stream, action: "released", file: key, auto: true }, now);
+  }
+  return released.map((r) => r.key);
 }

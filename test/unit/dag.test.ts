@@ -29,6 +29,8 @@ function planOf(deps: [id: string, dependsOn: string[]][]): Plan {
       dependsOn,
       requires: [],
       scope: [],
+      scopeMode: "enforce",
+      locks: "auto",
       agents: [],
     })),
   };

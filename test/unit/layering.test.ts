@@ -46,6 +46,13 @@ describe("layering lint rule", () => {
       expect(out, file).toMatch(/must not import from src\/ui/);
     }
   });
+  it("keeps src/agents to the engine: no Ink, React, pty, ui, room or cli", () => {
+    const source =
+      'import { render } from "ink";\nimport { Session } from "../pty/session.js";\nimport { x } from "../cli/main.js";\n\nexport const y = [render, Session, x];\n';
+    const out = lint("src/agents/example.ts", source);
+    expect(out).toMatch(/src\/agents must not depend on Ink/);
+    expect(out).toMatch(/src\/agents calls only into src\/engine/);
+  });
   it("allows the same imports in src/ui", () => {
     expect(lint("src/ui/example.ts", bad)).toBe("");
   });

@@ -65,7 +65,7 @@ describe("YAML syntax errors", () => {
 describe("unknown keys", () => {
   it("at the top level, listing the valid keys", () => {
     expect(errors("version: 1", "bsae: main", ...streamA)).toEqual([
-      'streams.yaml:2:1: unknown key "bsae" (valid: version, project, base, worktrees, branch_prefix, state_dir, lock_ttl, agent, validate, checkpoints, ui, streams)',
+      'streams.yaml:2:1: unknown key "bsae" (valid: version, project, base, worktrees, branch_prefix, state_dir, lock_ttl, agent, locks, scope_mode, validate, checkpoints, ui, streams)',
     ]);
   });
 
@@ -74,7 +74,7 @@ describe("unknown keys", () => {
     lines[3] = "    nmae: Alpha";
     expect(errors(...lines)).toEqual([
       'streams.yaml:3:3: stream "A": missing required key "name" (must be a non-empty string)',
-      'streams.yaml:4:5: stream "A": unknown key "nmae" (valid: name, scope, depends_on, requires, agents)',
+      'streams.yaml:4:5: stream "A": unknown key "nmae" (valid: name, scope, scope_mode, locks, depends_on, requires, agents)',
     ]);
   });
 

@@ -42,6 +42,8 @@ describe("parsePlan", () => {
       dependsOn: ["2"],
       requires: [],
       scope: ["one/**"],
+      scopeMode: "enforce",
+      locks: "auto",
       agents: [{ id: "one", stream: "1", task: "first", command: "claude {task}" }],
     });
   });
@@ -57,6 +59,8 @@ describe("parsePlan", () => {
         "state_dir: .tower",
         "lock_ttl: 1h30m",
         "agent: [claude, -p, '{task}']",
+        "locks: advisory",
+        "scope_mode: warn",
         "validate: [npm test]",
         "checkpoints:",
         "  review: { approval: human }",
@@ -70,6 +74,11 @@ describe("parsePlan", () => {
         "    agents:",
         "      - { id: A1, task: one }",
         '      - { id: A2, task: two, agent: "aider --message {task}", preset: aider }',
+        "  B:",
+        "    name: Beta",
+        "    scope_mode: enforce",
+        "    locks: off",
+        "    agents: [{ id: B1, task: three }]",
       ].join("\n"),
       "/repo/streams.yaml",
     );
@@ -90,6 +99,11 @@ describe("parsePlan", () => {
       { id: "tests", dependsOn: ["gate"], run: "npm test" },
     ]);
     expect(plan.streams[0]?.requires).toEqual(["review"]);
+    // The plan's modes, unless the stream sets its own.
+    expect(plan.streams.map((s) => [s.scopeMode, s.locks])).toEqual([
+      ["warn", "advisory"],
+      ["enforce", "off"],
+    ]);
     expect(plan.streams[0]?.agents).toEqual([
       { id: "A1", stream: "A", task: "one", command: ["claude", "-p", "{task}"] },
       { id: "A2", stream: "A", task: "two", command: "aider --message {task}", preset: "aider" },

@@ -4,13 +4,15 @@ export { formatIssue, PlanError, type PlanIssue, PlanNotFoundError } from "./iss
 export { renderStreamsJsonSchema, streamsJsonSchema } from "./json-schema.js";
 export { loadPlan, parsePlan } from "./parse.js";
 export { PLACEHOLDERS, shellQuote, substituteCommand } from "./placeholders.js";
-export { DEFAULT_AGENT, ID_PATTERN, PRESETS } from "./schema.js";
+export { DEFAULT_AGENT, ID_PATTERN, LOCK_MODES, PRESETS, SCOPE_MODES } from "./schema.js";
 export type {
   AgentCommand,
   AgentSpec,
   CheckpointSpec,
+  LockMode,
   Plan,
   Preset,
+  ScopeMode,
   Startability,
   StreamSpec,
   StreamStatus,

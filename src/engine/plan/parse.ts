@@ -95,6 +95,8 @@ function buildPlan(
       dependsOn: [...new Set(stream.depends_on)],
       requires: [...new Set(stream.requires)],
       scope: stream.scope,
+      scopeMode: stream.scope_mode ?? raw.scope_mode,
+      locks: stream.locks ?? raw.locks,
       agents: stream.agents.map((a) => ({
         id: a.id,
         stream: id,

@@ -8,6 +8,17 @@ const ID_RULE = `${ID_PATTERN.source}: a letter or digit, then up to 63 letters,
 export const ID_HELP = `ids must match ${ID_RULE}`;
 
 export const PRESETS = ["claude", "codex", "aider", "gemini", "shell"] as const;
+export const LOCK_MODES = ["auto", "advisory", "off"] as const;
+export const SCOPE_MODES = ["enforce", "warn"] as const;
+
+const lockMode = z.enum(LOCK_MODES).meta({
+  description:
+    "How agents' file writes meet locks: auto (a write to a file another agent holds is denied, and the writer takes the lock), advisory (the agent is told of the holder, nothing is denied or taken), off.",
+});
+const scopeMode = z.enum(SCOPE_MODES).meta({
+  description:
+    "A write (or commit) outside the stream's scope: enforce (denied) or warn (allowed, with a warning).",
+});
 export const DEFAULT_AGENT = "claude {task}";
 
 const id = (description: string) =>
@@ -49,6 +60,8 @@ export const StreamSchema = z
       .array(z.string().min(1))
       .default([])
       .meta({ description: "Globs of the files this stream may change." }),
+    scope_mode: scopeMode.optional(),
+    locks: lockMode.optional(),
     depends_on: z
       .array(id("Stream id."))
       .default([])
@@ -121,6 +134,8 @@ export const PlanSchema = z
       .default("60m")
       .meta({ description: `How long a lock lives without renewal: ${DURATION_HELP}.` }),
     agent: agentCommand.default(DEFAULT_AGENT),
+    locks: lockMode.default("auto"),
+    scope_mode: scopeMode.default("enforce"),
     validate: z
       .array(text("Shell command."))
       .default([])

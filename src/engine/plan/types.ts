@@ -1,6 +1,8 @@
 import type { PlanIssue } from "./issues.js";
 
 export type Preset = "claude" | "codex" | "aider" | "gemini" | "shell";
+export type LockMode = "auto" | "advisory" | "off";
+export type ScopeMode = "enforce" | "warn";
 
 /** A string is run by `sh -c`; a list is argv. */
 export type AgentCommand = string | string[];
@@ -21,6 +23,10 @@ export interface StreamSpec {
   dependsOn: string[];
   requires: string[];
   scope: string[];
+  /** The plan's `scope_mode`, or the stream's own. */
+  scopeMode: ScopeMode;
+  /** The plan's `locks`, or the stream's own. */
+  locks: LockMode;
   agents: AgentSpec[];
 }
 

@@ -14,6 +14,8 @@ export const lockEntrySchema = z.looseObject({
   acquired: text.optional(),
   expires: text,
   task: text.optional(),
+  /** Tower's own: `hook` for a lock an agent took by writing (released when it exits). */
+  source: text.optional(),
 });
 export const locksFileSchema = z.looseObject({
   locks: z.record(z.string(), lockEntrySchema),

@@ -1,0 +1,50 @@
+/**
+ * The hook's last word when Tower's state could not be used normally (a state file that cannot
+ * be read or recovered, a writer holding its lock too long, a broken plan): a live lock held by
+ * another agent, if the lock file can be read at all, still denies the write.
+ */
+import { promises as fsp } from "node:fs";
+import path from "node:path";
+import { type LockInfo, locksOverlap } from "../engine/locks.js";
+import { parseTimestamp, STATE_FILES } from "../engine/state/index.js";
+import { type HookAnswer, toolFile } from "./hook.js";
+import type { AgentIdentity } from "./identity.js";
+import { placeFile } from "./paths.js";
+import { lockedReason } from "./policy.js";
+
+export async function fallbackDenial(
+  identity: AgentIdentity,
+  payload: Record<string, unknown>,
+  now = new Date(),
+): Promise<HookAnswer | undefined> {
+  const absolute = toolFile(payload);
+  if (!absolute) return undefined;
+  const place = placeFile(absolute, identity.worktree, []);
+  if (place.kind !== "own") return undefined;
+  const text = await fsp.readFile(path.join(identity.stateDir, STATE_FILES.locks), "utf8");
+  const locks = (JSON.parse(text) as { locks?: Record<string, Partial<LockInfo>> }).locks ?? {};
+  for (const [key, entry] of Object.entries(locks)) {
+    if (typeof entry?.agent !== "string" || entry.agent === identity.agent) continue;
+    const expires = parseTimestamp(entry.expires);
+    if (expires && expires.getTime() <= now.getTime()) continue;
+    if (!locksOverlap(key, place.file)) continue;
+    const holder = {
+      ...entry,
+      path: key,
+      agent: entry.agent,
+      expires: String(entry.expires),
+      expired: false,
+    };
+    return {
+      output: {
+        hookSpecificOutput: {
+          hookEventName: "PreToolUse",
+          permissionDecision: "deny",
+          permissionDecisionReason: lockedReason(place.file, holder as LockInfo, now),
+        },
+      },
+      warning: `tower hook PreToolUse for ${identity.agent}: Tower's state could not be used as usual; denied on the lock file as it reads`,
+    };
+  }
+  return undefined;
+}

@@ -1,0 +1,237 @@
+/**
+ * `tower hook <event>`: what Tower does with each Claude Code hook event of the agents it starts.
+ *
+ * - PreToolUse of a file-writing tool: a write to a file another agent holds a live lock on is
+ *   denied with the holder's name, stream, task and expiry (so the model can work on something
+ *   else); a write outside the stream's scope is denied with the scope (`scope_mode: warn` lets
+ *   it through with a warning); a write into the main worktree or another stream's worktree is
+ *   denied. Otherwise, with `locks: auto`, the agent takes (or renews) the lock, so the Locks tab
+ *   shows what real agents are editing. An allowed write still goes through Claude Code's own
+ *   permission prompt: Tower never answers "allow" for the human.
+ * - PostToolUse of a file-writing tool: an `edited` entry in the activity log.
+ * - The other events announce the agent's status and its session id into `agents.json`.
+ *
+ * Every answer is plain data (`HookAnswer`); the command prints it. Claude Code reads a JSON
+ * object on stdout with exit code 0.
+ */
+import path from "node:path";
+import { recordAnnouncement } from "../engine/announce.js";
+import { acquireLocks, listLocks, locksOverlap } from "../engine/locks.js";
+import type { Plan } from "../engine/plan/index.js";
+import type { StateStore } from "../engine/state/store.js";
+import type { AgentIdentity } from "./identity.js";
+import { type FilePlace, placeFile } from "./paths.js";
+import { lockedReason, scopeReason, streamPolicy } from "./policy.js";
+
+export const HOOK_EVENTS = [
+  "SessionStart",
+  "UserPromptSubmit",
+  "PreToolUse",
+  "PermissionRequest",
+  "PostToolUse",
+  "Notification",
+  "Stop",
+  "SessionEnd",
+] as const;
+export type HookEvent = (typeof HOOK_EVENTS)[number];
+
+/** Claude Code's tools that write one file, and the input field that names it. */
+export const FILE_TOOLS: Readonly<Record<string, string>> = {
+  Write: "file_path",
+  Edit: "file_path",
+  MultiEdit: "file_path",
+  NotebookEdit: "notebook_path",
+};
+
+export interface HookContext {
+  identity: AgentIdentity;
+  plan: Plan;
+  store: StateStore;
+  now?: Date;
+}
+
+/** What to tell Claude Code: a JSON object on stdout (or nothing), and a warning for the log. */
+export interface HookAnswer {
+  output?: Record<string, unknown>;
+  /** Something went wrong but the agent was not held up (recorded in the activity log). */
+  warning?: string;
+}
+
+type Payload = Record<string, unknown>;
+
+const text = (value: unknown): string | undefined =>
+  typeof value === "string" && value !== "" ? value : undefined;
+
+/** The absolute path a file tool is about to write, if this is one. */
+export function toolFile(payload: Payload): string | undefined {
+  const field = FILE_TOOLS[String(payload.tool_name)];
+  const input = payload.tool_input;
+  if (!field || typeof input !== "object" || input === null) return undefined;
+  const file = text((input as Payload)[field]);
+  if (!file) return undefined;
+  return path.resolve(text(payload.cwd) ?? "/", file);
+}
+
+const deny = (reason: string): HookAnswer => ({
+  output: {
+    hookSpecificOutput: {
+      hookEventName: "PreToolUse",
+      permissionDecision: "deny",
+      permissionDecisionReason: reason,
+    },
+  },
+});
+
+/** Allowed, with something the model and the human should know. */
+const allowWithNote = (note: string): HookAnswer => ({
+  output: {
+    systemMessage: note,
+    hookSpecificOutput: { hookEventName: "PreToolUse", additionalContext: note },
+  },
+});
+
+async function otherWorktrees(ctx: HookContext): Promise<string[]> {
+  const state = await ctx.store.read("orchestrator");
+  const worktrees = Object.values(state.streams)
+    .map((s) => s.worktree)
+    .filter((w): w is string => typeof w === "string" && w !== "")
+    .map((w) => path.resolve(ctx.identity.repoRoot, w))
+    .filter((w) => path.resolve(w) !== path.resolve(ctx.identity.worktree));
+  return [ctx.identity.repoRoot, ...worktrees];
+}
+
+function foreignReason(place: Extract<FilePlace, { kind: "foreign" }>, ctx: HookContext): string {
+  return (
+    `${path.join(place.root, place.file)} is outside your worktree: agent ${ctx.identity.agent} works in ` +
+    `${ctx.identity.worktree} (stream ${ctx.identity.stream}). Edit ${path.join(ctx.identity.worktree, place.file)} instead.`
+  );
+}
+
+/** PreToolUse: deny, allow with a note, or allow (having taken the lock). */
+export async function preToolUse(ctx: HookContext, payload: Payload): Promise<HookAnswer> {
+  const absolute = toolFile(payload);
+  if (!absolute) return {};
+  const { identity, store } = ctx;
+  const now = ctx.now ?? new Date();
+  const place = placeFile(absolute, identity.worktree, await otherWorktrees(ctx));
+  if (place.kind === "elsewhere") return {};
+  if (place.kind === "foreign") return deny(foreignReason(place, ctx));
+  const file = place.file;
+  const policy = streamPolicy(ctx.plan, identity.stream);
+  if (!policy) {
+    return {
+      warning: `stream ${identity.stream} of agent ${identity.agent} is not in the plan: ${file} not checked`,
+    };
+  }
+  const notes: string[] = [];
+  if (!policy.inScope(file)) {
+    if (policy.scopeMode === "enforce") return deny(scopeReason(file, policy.stream));
+    notes.push(
+      scopeReason(file, policy.stream).replace(": change only", ": prefer to change only"),
+    );
+  }
+  if (policy.locks !== "off") {
+    const holders = listLocks(await store.read("locks"), now).filter(
+      (lock) => !lock.expired && lock.agent !== identity.agent && locksOverlap(lock.path, file),
+    );
+    const holder = holders[0];
+    if (holder && policy.locks === "auto") return deny(lockedReason(file, holder, now));
+    if (holder) notes.push(lockedReason(file, holder, now));
+    if (!holder && policy.locks === "auto") {
+      const taken = await acquireLocks(store, {
+        paths: [file],
+        agent: identity.agent,
+        stream: identity.stream,
+        task: identity.task,
+        ttlMs: policy.ttlMs,
+        now,
+        source: "hook",
+      });
+      // Another agent took it between the read and the write.
+      const refused = taken.results.find((r) => r.outcome === "refused");
+      if (refused?.outcome === "refused" && refused.holders[0])
+        return deny(lockedReason(file, refused.holders[0], now));
+    }
+  }
+  await recordAnnouncement(
+    store,
+    identity.agent,
+    identity.stream,
+    { status: "running", event: "PreToolUse", ...session(payload) },
+    now,
+  );
+  return notes.length > 0 ? allowWithNote(notes.join("\n")) : {};
+}
+
+function session(payload: Payload): { sessionId?: string; transcriptPath?: string } {
+  const sessionId = text(payload.session_id);
+  const transcriptPath = text(payload.transcript_path);
+  return {
+    ...(sessionId && { sessionId }),
+    ...(transcriptPath && { transcriptPath }),
+  };
+}
+
+/** The status an event announces, if any. */
+export function announcedStatus(
+  event: HookEvent,
+  payload: Payload,
+): "running" | "idle" | "waiting" | undefined {
+  switch (event) {
+    case "UserPromptSubmit":
+    case "PostToolUse":
+      return "running";
+    case "PermissionRequest":
+      return "waiting";
+    case "Notification":
+      if (payload.notification_type === "permission_prompt") return "waiting";
+      if (payload.notification_type === "idle_prompt") return "idle";
+      return undefined;
+    case "SessionStart":
+    case "Stop":
+      return "idle";
+    default:
+      return undefined;
+  }
+}
+
+/** Handles one hook event of the agent `ctx.identity`. */
+export async function handleHook(
+  event: HookEvent,
+  payload: Payload,
+  ctx: HookContext,
+): Promise<HookAnswer> {
+  if (event === "PreToolUse") return preToolUse(ctx, payload);
+  const now = ctx.now ?? new Date();
+  const { identity, store } = ctx;
+  if (event === "PostToolUse") {
+    const absolute = toolFile(payload);
+    const place = absolute
+      ? placeFile(absolute, identity.worktree, [])
+      : ({ kind: "elsewhere" } as const);
+    if (place.kind === "own") {
+      await store.appendActivity(
+        {
+          agent: identity.agent,
+          stream: identity.stream,
+          action: "edited",
+          file: place.file,
+          tool: String(payload.tool_name),
+        },
+        now,
+      );
+    }
+  }
+  const status = announcedStatus(event, payload);
+  const ids = session(payload);
+  if (status || ids.sessionId) {
+    await recordAnnouncement(
+      store,
+      identity.agent,
+      identity.stream,
+      { event, ...(status && { status }), ...ids },
+      now,
+    );
+  }
+  return {};
+}

@@ -1,0 +1,19 @@
+import type { Command } from "commander";
+import { HOOK_EVENTS } from "../../agents/hook.js";
+
+/**
+ * `tower hook <event>` for help and usage; the command itself runs from main.ts without loading
+ * the rest of the CLI (see hook-main.ts).
+ */
+export function registerHook(program: Command): void {
+  program
+    .command("hook")
+    .description(
+      "answer a Claude Code hook event of an agent Tower started (JSON on stdin and stdout)",
+    )
+    .argument("<event>", `one of ${HOOK_EVENTS.join(", ")}`)
+    .action(async (event: string) => {
+      const { runHookCommand } = await import("../hook-main.js");
+      process.exitCode = await runHookCommand([event]);
+    });
+}

@@ -1,0 +1,326 @@
+/**
+ * `tower hook <event>` as Claude Code runs it for an agent Tower started: the event's JSON on
+ * stdin, the agent's identity in TOWER_* variables, the answer on stdout. Real files, the built
+ * CLI. (The same hooks driven by the real Claude Code CLI are in test/real-agents/.)
+ */
+import { execFile } from "node:child_process";
+import { promises as fsp } from "node:fs";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  CLI,
+  cleanEnv,
+  makeRepo,
+  readJson,
+  readJsonlFile,
+  type TempRepo,
+  tower,
+} from "../helpers/repo.js";
+import { addStream, writeStreamsState } from "../helpers/streams.js";
+
+let repo: TempRepo;
+let worktreeA: string;
+let worktreeB: string;
+
+beforeEach(async () => {
+  repo = await makeRepo();
+  const a = addStream(repo, "A");
+  const b = addStream(repo, "B");
+  writeStreamsState(repo, [a, b]);
+  worktreeA = a.worktree;
+  worktreeB = b.worktree;
+});
+afterEach(() => repo.cleanup());
+
+function agentEnv(agent: string, stream: string, worktree: string): NodeJS.ProcessEnv {
+  return {
+    TOWER_AGENT_ID: agent,
+    TOWER_STREAM: stream,
+    TOWER_WORKTREE: worktree,
+    TOWER_REPO_ROOT: repo.root,
+    TOWER_STATE_DIR: repo.stateDir,
+    TOWER_TASK: `task of ${agent}`,
+  };
+}
+
+function hook(
+  event: string,
+  payload: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [CLI, "hook", event],
+      { cwd: String(env.TOWER_WORKTREE ?? repo.root), env: cleanEnv(env) },
+      (error, stdout, stderr) =>
+        resolve({
+          code: error ? Number(error.code ?? 1) : 0,
+          stdout: String(stdout),
+          stderr: String(stderr),
+        }),
+    );
+    child.stdin?.end(JSON.stringify(payload));
+  });
+}
+
+const write = (file: string) => ({
+  session_id: "11111111-2222-3333-4444-555555555555",
+  transcript_path: "/tmp/none.jsonl",
+  hook_event_name: "PreToolUse",
+  tool_name: "Write",
+  tool_input: { file_path: file, content: "x\n" },
+  tool_use_id: "toolu_1",
+});
+
+const decision = (stdout: string) =>
+  stdout.trim() === ""
+    ? undefined
+    : (JSON.parse(stdout) as { hookSpecificOutput?: Record<string, string> }).hookSpecificOutput;
+
+describe("PreToolUse", () => {
+  it("denies a write to a file another agent holds, naming the holder, its stream, task and expiry", async () => {
+    expect(
+      (
+        await tower(repo.root, [
+          "lock",
+          "config/app.py",
+          "--agent",
+          "B1",
+          "--task",
+          "logging setup",
+        ])
+      ).code,
+    ).toBe(0);
+    const result = await hook(
+      "PreToolUse",
+      write(path.join(worktreeA, "config/app.py")),
+      agentEnv("A1", "A", worktreeA),
+    );
+    expect(result.code).toBe(0);
+    const answer = decision(result.stdout);
+    expect(answer?.permissionDecision).toBe("deny");
+    expect(answer?.permissionDecisionReason).toMatch(
+      /config\/app\.py is locked by agent B1, stream B, working on "logging setup" until \d\d:\d\d \(in \d+ min\)/,
+    );
+    // Nothing taken for A1.
+    const locks = (await readJson(path.join(repo.stateDir, "file_locks.json"))) as {
+      locks: Record<string, { agent: string }>;
+    };
+    expect(locks.locks["config/app.py"]?.agent).toBe("B1");
+  });
+
+  it("denies through a lock on a folder, and denies another agent of the same stream too", async () => {
+    expect((await tower(repo.root, ["lock", "config/", "--agent", "A2"])).code).toBe(0);
+    const result = await hook(
+      "PreToolUse",
+      write(path.join(worktreeA, "config/x.py")),
+      agentEnv("A1", "A", worktreeA),
+    );
+    expect(decision(result.stdout)?.permissionDecisionReason).toMatch(
+      /locked by agent A2.*through its lock on config\//,
+    );
+  });
+
+  it("takes the lock for an allowed write (source hook), renews it on the next, and says nothing to Claude Code", async () => {
+    const env = agentEnv("A1", "A", worktreeA);
+    const first = await hook("PreToolUse", write(path.join(worktreeA, "config/new.py")), env);
+    expect(first.stdout.trim()).toBe("");
+    const locks = (await readJson(path.join(repo.stateDir, "file_locks.json"))) as {
+      locks: Record<string, Record<string, string>>;
+    };
+    expect(locks.locks["config/new.py"]).toMatchObject({
+      agent: "A1",
+      stream: "A",
+      task: "task of A1",
+      source: "hook",
+    });
+    await hook("PreToolUse", write(path.join(worktreeA, "config/new.py")), env);
+    const activity = await readJsonlFile(path.join(repo.stateDir, "agent_activity.jsonl"));
+    const locked = activity.filter((e) => e.action === "locked" && e.file === "config/new.py");
+    expect(locked).toHaveLength(2);
+    expect(locked[1]?.renewed).toBe(true);
+    // The lock shows in `tower locks` like any other.
+    const listed = JSON.parse((await tower(repo.root, ["locks", "--json"])).stdout) as {
+      path: string;
+      agent: string;
+    }[];
+    expect(listed).toContainEqual(expect.objectContaining({ path: "config/new.py", agent: "A1" }));
+    // And the agent's session id is recorded for resuming.
+    const agents = (await readJson(path.join(repo.stateDir, "agents.json"))) as {
+      agents: Record<string, Record<string, unknown>>;
+    };
+    expect(agents.agents.A1?.session_id).toBe("11111111-2222-3333-4444-555555555555");
+  });
+
+  it("denies a write outside the stream's scope, with the scope; scope_mode: warn lets it through with a note", async () => {
+    const env = agentEnv("A1", "A", worktreeA);
+    const denied = await hook("PreToolUse", write(path.join(worktreeA, "logging/log.py")), env);
+    expect(decision(denied.stdout)).toMatchObject({
+      permissionDecision: "deny",
+      permissionDecisionReason: expect.stringContaining(
+        "logging/log.py is outside the scope of stream A (config/**)",
+      ),
+    });
+    const plan = await fsp.readFile(path.join(repo.root, "streams.yaml"), "utf8");
+    await fsp.writeFile(
+      path.join(repo.root, "streams.yaml"),
+      plan.replace("project: demo", "project: demo\nscope_mode: warn"),
+    );
+    const warned = await hook("PreToolUse", write(path.join(worktreeA, "logging/log.py")), env);
+    const output = JSON.parse(warned.stdout) as {
+      systemMessage: string;
+      hookSpecificOutput: Record<string, string>;
+    };
+    expect(output.hookSpecificOutput.permissionDecision).toBeUndefined();
+    expect(output.systemMessage).toContain("outside the scope of stream A");
+  });
+
+  it("denies a write into the main worktree or another stream's worktree", async () => {
+    const env = agentEnv("A1", "A", worktreeA);
+    const main = await hook("PreToolUse", write(path.join(repo.root, "config/app.py")), env);
+    expect(decision(main.stdout)?.permissionDecisionReason).toContain(
+      `Edit ${path.join(worktreeA, "config/app.py")} instead`,
+    );
+    const other = await hook("PreToolUse", write(path.join(worktreeB, "config/app.py")), env);
+    expect(decision(other.stdout)?.permissionDecision).toBe("deny");
+    // The state directory, through the worktree's .claude/state link, is not the agent's either.
+    await fsp.mkdir(path.join(worktreeA, ".claude"), { recursive: true });
+    await fsp.symlink(repo.stateDir, path.join(worktreeA, ".claude/state"));
+    const state = await hook(
+      "PreToolUse",
+      write(path.join(worktreeA, ".claude/state/checkpoints.json")),
+      env,
+    );
+    expect(decision(state.stdout)?.permissionDecision).toBe("deny");
+  });
+
+  it("with locks: advisory, tells of the holder and denies nothing; with locks: off, says nothing", async () => {
+    await tower(repo.root, ["lock", "config/app.py", "--agent", "B1"]);
+    const plan = await fsp.readFile(path.join(repo.root, "streams.yaml"), "utf8");
+    await fsp.writeFile(
+      path.join(repo.root, "streams.yaml"),
+      plan.replace("project: demo", "project: demo\nlocks: advisory"),
+    );
+    const env = agentEnv("A1", "A", worktreeA);
+    const advisory = await hook("PreToolUse", write(path.join(worktreeA, "config/app.py")), env);
+    expect(JSON.parse(advisory.stdout).systemMessage).toContain("locked by agent B1");
+    await fsp.writeFile(
+      path.join(repo.root, "streams.yaml"),
+      plan.replace("project: demo", "project: demo\nlocks: off"),
+    );
+    const off = await hook("PreToolUse", write(path.join(worktreeA, "config/app.py")), env);
+    expect(off.stdout.trim()).toBe("");
+  });
+
+  it("allows and records a warning when Tower's state cannot be read, but still denies a live lock of another agent", async () => {
+    const env = agentEnv("A1", "A", worktreeA);
+    await fsp.writeFile(path.join(repo.root, "streams.yaml"), "version: [broken");
+    const allowed = await hook("PreToolUse", write(path.join(worktreeA, "config/app.py")), env);
+    expect(allowed.code).toBe(0);
+    expect(allowed.stdout.trim()).toBe("");
+    expect(allowed.stderr).toContain("the tool was allowed");
+    const activity = await readJsonlFile(path.join(repo.stateDir, "agent_activity.jsonl"));
+    expect(
+      activity.some(
+        (e) => e.action === "warning" && String(e.warning).includes("the tool was allowed"),
+      ),
+    ).toBe(true);
+    // A live lock of B1, written as the protocol writes it.
+    const expires = new Date(Date.now() + 3600_000);
+    const naive = (d: Date) =>
+      `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}T${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}:00.000000`;
+    await fsp.writeFile(
+      path.join(repo.stateDir, "file_locks.json"),
+      JSON.stringify({
+        locks: {
+          "config/app.py": {
+            agent: "B1",
+            stream: "B",
+            acquired: naive(new Date()),
+            expires: naive(expires),
+            task: "",
+          },
+        },
+        version: 1,
+      }),
+    );
+    const denied = await hook("PreToolUse", write(path.join(worktreeA, "config/app.py")), env);
+    expect(decision(denied.stdout)?.permissionDecision).toBe("deny");
+  });
+
+  it("does nothing for a process Tower did not start, and answers other tools with nothing", async () => {
+    const stranger = await hook("PreToolUse", write(path.join(worktreeA, "config/app.py")), {});
+    expect(stranger).toMatchObject({ code: 0, stdout: "" });
+    const bash = await hook(
+      "PreToolUse",
+      { tool_name: "Bash", tool_input: { command: "ls" } },
+      agentEnv("A1", "A", worktreeA),
+    );
+    expect(bash).toMatchObject({ code: 0, stdout: "" });
+  });
+});
+
+describe("status and session events", () => {
+  it("announce the agent's status and session into agents.json; PostToolUse logs the edit", async () => {
+    const env = agentEnv("A1", "A", worktreeA);
+    const session = { session_id: "abc-123", transcript_path: path.join(repo.root, "t.jsonl") };
+    const announced = async () =>
+      (
+        (await readJson(path.join(repo.stateDir, "agents.json"))) as {
+          agents: Record<
+            string,
+            {
+              announced?: { status: string; event: string };
+              session_id?: string;
+              transcript_path?: string;
+            }
+          >;
+        }
+      ).agents.A1;
+    await hook("SessionStart", { ...session, source: "startup" }, env);
+    expect(await announced()).toMatchObject({
+      session_id: "abc-123",
+      transcript_path: session.transcript_path,
+    });
+    await hook("UserPromptSubmit", { ...session, prompt: "go" }, env);
+    expect((await announced())?.announced).toMatchObject({
+      status: "running",
+      event: "UserPromptSubmit",
+    });
+    await hook("PermissionRequest", { ...session, tool_name: "Write" }, env);
+    expect((await announced())?.announced?.status).toBe("waiting");
+    await hook(
+      "PostToolUse",
+      { ...write(path.join(worktreeA, "config/a.py")), tool_response: {} },
+      env,
+    );
+    expect((await announced())?.announced?.status).toBe("running");
+    await hook(
+      "Notification",
+      { ...session, notification_type: "idle_prompt", message: "waiting" },
+      env,
+    );
+    expect((await announced())?.announced?.status).toBe("idle");
+    await hook("Stop", session, env);
+    expect((await announced())?.announced).toMatchObject({ status: "idle", event: "Stop" });
+    const activity = await readJsonlFile(path.join(repo.stateDir, "agent_activity.jsonl"));
+    expect(activity).toContainEqual(
+      expect.objectContaining({
+        agent: "A1",
+        stream: "A",
+        action: "edited",
+        file: "config/a.py",
+        tool: "Write",
+      }),
+    );
+  });
+
+  it("rejects an unknown event with the valid ones", async () => {
+    const result = await hook("PreToolUze", {}, agentEnv("A1", "A", worktreeA));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      'unknown event "PreToolUze" (valid: SessionStart, UserPromptSubmit, PreToolUse',
+    );
+  });
+});
