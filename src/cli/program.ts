@@ -5,6 +5,7 @@ import { registerCheck } from "./commands/check.js";
 import { registerCheckpoint } from "./commands/checkpoint.js";
 import { registerConflicts } from "./commands/conflicts.js";
 import { registerDemo } from "./commands/demo.js";
+import { registerGuard } from "./commands/guard.js";
 import { registerHandoff } from "./commands/handoff.js";
 import { registerHook } from "./commands/hook.js";
 import { registerInit } from "./commands/init.js";
@@ -49,6 +50,7 @@ export function buildProgram(): Command {
     registerApproval,
     registerHook,
     registerMcp,
+    registerGuard,
   ]) {
     register(program);
   }

@@ -1,8 +1,10 @@
 import type { Command } from "commander";
+import { installGuard } from "../../agents/guard.js";
 import { completeStream } from "../../engine/orchestrator/complete.js";
 import { startStream } from "../../engine/orchestrator/start.js";
 import { loadContext, reportRecoveries } from "../context.js";
 import { CliError, EXIT, exitCodeOf } from "../errors.js";
+import { selfCommand } from "../self.js";
 
 export function registerStart(program: Command): void {
   program
@@ -20,6 +22,17 @@ export function registerStart(program: Command): void {
             `started ${id} on ${result.branch} in ${result.worktree} (${how})\n`,
           );
           for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);
+          const guard = await installGuard(
+            context.store,
+            context.repo.mainRoot,
+            result.worktree,
+            selfCommand(),
+          );
+          if (guard.kind === "other") {
+            process.stderr.write(
+              `warning: ${id}'s worktree sets its own core.hooksPath (${guard.folder}): Tower's pre-commit guard is not installed there\n`,
+            );
+          }
         } catch (error) {
           failures.push({
             message: error instanceof Error ? error.message : String(error),

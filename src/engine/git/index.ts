@@ -3,6 +3,7 @@
  */
 export * from "./diff.js";
 export * from "./history.js";
+export * from "./hooks.js";
 export * from "./merge.js";
 export * from "./merge-tree.js";
 export * from "./repo.js";

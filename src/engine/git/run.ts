@@ -24,12 +24,29 @@ export interface GitResult {
   exitCode: number;
 }
 
+export interface GitOptions {
+  /**
+   * GIT_* variables of this process that git may see (simple-git removes all of them by default).
+   * A git hook's own calls need GIT_INDEX_FILE: during `git commit -a` the commit's index is not
+   * the usual one.
+   */
+  allowEnvironment?: string[];
+  /** Lets a command set `core.hooksPath` (simple-git refuses it by default). */
+  allowHooksPath?: boolean;
+}
+
 /** Runs git in `cwd`; resolves with output and exit code, rejects only when git cannot run. */
-export async function runGit(cwd: string, args: readonly string[]): Promise<GitResult> {
+export async function runGit(
+  cwd: string,
+  args: readonly string[],
+  options: GitOptions = {},
+): Promise<GitResult> {
   let exitCode = 0;
   let stderr = "";
   const git = simpleGit({
     baseDir: cwd,
+    ...(options.allowEnvironment && { allowEnvironment: options.allowEnvironment }),
+    ...(options.allowHooksPath && { unsafe: { allowUnsafeHooksPath: true } }),
     // Resolve when git's output pipes close, not 50 ms after it exits: under load the default
     // lost the tail of large outputs (a `git diff` cut at a 4 KiB boundary).
     completion: { onClose: true, onExit: false },
@@ -56,8 +73,12 @@ export async function runGit(cwd: string, args: readonly string[]): Promise<GitR
 }
 
 /** Runs git and returns stdout, throwing a GitError that carries git's own message on failure. */
-export async function git(cwd: string, args: readonly string[]): Promise<string> {
-  const result = await runGit(cwd, args);
+export async function git(
+  cwd: string,
+  args: readonly string[],
+  options: GitOptions = {},
+): Promise<string> {
+  const result = await runGit(cwd, args, options);
   if (result.exitCode !== 0) {
     const detail = result.stderr.trim().split("\n")[0] || `exit code ${result.exitCode}`;
     throw new GitError(

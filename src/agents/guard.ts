@@ -1,0 +1,157 @@
+/**
+ * The pre-commit guard: binding coordination for every agent, whatever its CLI (Codex, Gemini,
+ * Aider and plain shells have no hooks Tower can use). In Tower's stream worktrees only, a commit
+ * that touches a file locked by an agent of another stream, or (with `scope_mode: enforce`) a
+ * file outside the stream's scope, is refused with the same words as the Claude Code hook.
+ *
+ * It is installed as the worktree's own `core.hooksPath` (see engine/git/hooks.ts): a folder of
+ * small scripts in the state directory, one per git hook, each running the repository's own hook
+ * of the same name after Tower's check, so the user's hooks (husky, pre-commit, ...) still run.
+ * `tower check` lists it; `git config --worktree --unset core.hooksPath` in the worktree removes it.
+ */
+import { promises as fsp } from "node:fs";
+import path from "node:path";
+import {
+  enableWorktreeConfig,
+  setWorktreeHooksPath,
+  worktreeHooksPath,
+} from "../engine/git/index.js";
+import { listLocks, locksOverlap } from "../engine/locks.js";
+import type { Plan } from "../engine/plan/index.js";
+import { shellQuote } from "../engine/plan/index.js";
+import type { StateStore } from "../engine/state/store.js";
+import { lockedReason, scopeReason, streamPolicy } from "./policy.js";
+
+/** The client-side hooks git runs; each gets a script that chains to the repository's own. */
+export const GIT_HOOKS = [
+  "applypatch-msg",
+  "pre-applypatch",
+  "post-applypatch",
+  "pre-commit",
+  "pre-merge-commit",
+  "prepare-commit-msg",
+  "commit-msg",
+  "post-commit",
+  "pre-rebase",
+  "post-checkout",
+  "post-merge",
+  "pre-push",
+  "pre-auto-gc",
+  "post-rewrite",
+  "sendemail-validate",
+  "post-index-change",
+] as const;
+
+export const GUARD_FOLDER = "git-hooks";
+
+/** The folder of hook scripts, in the state directory. */
+export const guardFolder = (store: StateStore) => store.path(GUARD_FOLDER);
+
+/** One script for every hook name (it reads its own name). */
+export function guardScript(tower: readonly string[]): string {
+  const command = tower.map(shellQuote).join(" ");
+  const bundle = tower[tower.length - 1] ?? "";
+  return `#!/bin/sh
+# Tower's guard for its stream worktrees (\`tower check\` lists it). Remove it from a worktree with
+#   git config --worktree --unset core.hooksPath
+# Each hook here runs the repository's own hook of the same name after Tower's check.
+hook=$(basename "$0")
+if [ "$hook" = pre-commit ]; then
+  if [ -f ${shellQuote(bundle)} ]; then
+    ${command} guard pre-commit || exit $?
+  else
+    echo "tower: the pre-commit guard cannot find ${bundle.replace(/["$`\\]/g, "")}; this commit was not checked" >&2
+  fi
+fi
+own=$(git config --local --get core.hooksPath 2>/dev/null)
+[ -n "$own" ] || own="$(git rev-parse --path-format=absolute --git-common-dir)/hooks"
+case "$own" in
+  /*) ;;
+  "~/"*) own="$HOME/\${own#"~/"}" ;;
+  *) own="$(pwd)/$own" ;;
+esac
+if [ -x "$own/$hook" ]; then exec "$own/$hook" "$@"; fi
+exit 0
+`;
+}
+
+export type GuardState =
+  | { kind: "installed"; folder: string }
+  | { kind: "missing" }
+  /** The worktree sets its own hooks path: Tower leaves it alone. */
+  | { kind: "other"; folder: string };
+
+export async function guardState(store: StateStore, worktree: string): Promise<GuardState> {
+  const current = await worktreeHooksPath(worktree);
+  if (current === undefined) return { kind: "missing" };
+  const folder = guardFolder(store);
+  if (path.resolve(worktree, current) === path.resolve(folder))
+    return { kind: "installed", folder };
+  return { kind: "other", folder: current };
+}
+
+/**
+ * Writes the scripts (again: the CLI may have moved) and points the worktree at them. A worktree
+ * that has its own hooks path is left as it is; the result says so.
+ */
+export async function installGuard(
+  store: StateStore,
+  mainRoot: string,
+  worktree: string,
+  tower: readonly string[],
+): Promise<GuardState> {
+  const before = await guardState(store, worktree);
+  if (before.kind === "other") return before;
+  const folder = guardFolder(store);
+  await fsp.mkdir(folder, { recursive: true });
+  const script = guardScript(tower);
+  for (const hook of GIT_HOOKS) {
+    const file = path.join(folder, hook);
+    const current = await fsp.readFile(file, "utf8").catch(() => undefined);
+    if (current !== script) await fsp.writeFile(file, script, { mode: 0o755 });
+    await fsp.chmod(file, 0o755);
+  }
+  if (before.kind === "missing") {
+    await enableWorktreeConfig(mainRoot);
+    await setWorktreeHooksPath(worktree, folder);
+  }
+  return { kind: "installed", folder };
+}
+
+export interface CommitCheck {
+  /** Why the commit is refused (empty: it may go ahead). */
+  refusals: string[];
+  /** What it should know (advisory locks, scope warnings). */
+  warnings: string[];
+}
+
+/** The guard's rules for `files` committed in stream `streamId`'s worktree. */
+export async function checkCommit(
+  plan: Plan,
+  store: StateStore,
+  streamId: string,
+  files: readonly string[],
+  now = new Date(),
+): Promise<CommitCheck> {
+  const result: CommitCheck = { refusals: [], warnings: [] };
+  const policy = streamPolicy(plan, streamId);
+  if (!policy) return result;
+  const locks =
+    policy.locks === "off"
+      ? []
+      : listLocks(await store.read("locks"), now).filter(
+          (lock) => !lock.expired && lock.stream !== streamId,
+        );
+  for (const file of files) {
+    if (!policy.inScope(file)) {
+      const reason = scopeReason(file, policy.stream);
+      (policy.scopeMode === "enforce" ? result.refusals : result.warnings).push(reason);
+    }
+    const holder = locks.find((lock) => locksOverlap(lock.path, file));
+    if (holder) {
+      const reason = lockedReason(file, holder, now);
+      (policy.locks === "auto" ? result.refusals : result.warnings).push(reason);
+    }
+  }
+  return result;
+}
