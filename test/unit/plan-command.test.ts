@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { parseDuration, substituteCommand } from "../../src/engine/plan/index.js";
+import { parseDuration, substituteCommand, withoutTask } from "../../src/engine/plan/index.js";
 
 describe("parseDuration", () => {
   it.each([
@@ -64,5 +64,19 @@ describe("substituteCommand", () => {
       'unknown placeholder {prompt} in agent command "claude {prompt}" (valid: {task}, {agent}, {stream}, {worktree})',
     );
     expect(() => substituteCommand([], values)).toThrow("agent command is empty");
+  });
+});
+
+describe("withoutTask (a resumed conversation is not sent its task again)", () => {
+  it("drops the task when it is an argument of its own", () => {
+    expect(withoutTask("claude {task}")).toBe("claude");
+    expect(withoutTask("claude {task} --model opus")).toBe("claude  --model opus");
+    expect(withoutTask(["gemini", "-i", "{task}"])).toEqual(["gemini"]);
+    expect(withoutTask("gemini --prompt-interactive {task} --yolo")).toBe("gemini --yolo");
+    expect(withoutTask(["claude", "--verbose", "{task}"])).toEqual(["claude", "--verbose"]);
+  });
+  it("keeps a task that is part of a longer argument", () => {
+    expect(withoutTask("aider --message={task}")).toBe("aider --message={task}");
+    expect(withoutTask(["x", "--prompt={task}"])).toEqual(["x", "--prompt={task}"]);
   });
 });

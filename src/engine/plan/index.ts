@@ -3,7 +3,7 @@ export { parseDuration } from "./duration.js";
 export { formatIssue, PlanError, type PlanIssue, PlanNotFoundError } from "./issues.js";
 export { renderStreamsJsonSchema, streamsJsonSchema } from "./json-schema.js";
 export { loadPlan, parsePlan } from "./parse.js";
-export { PLACEHOLDERS, shellQuote, substituteCommand } from "./placeholders.js";
+export { PLACEHOLDERS, shellQuote, substituteCommand, withoutTask } from "./placeholders.js";
 export { DEFAULT_AGENT, ID_PATTERN, LOCK_MODES, PRESETS, SCOPE_MODES } from "./schema.js";
 export type {
   AgentCommand,

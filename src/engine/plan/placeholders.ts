@@ -61,6 +61,27 @@ function substitute(text: string, values: PlaceholderValues, quote: boolean): st
   });
 }
 
+/** Options of the agent CLIs that take the first prompt as their value. */
+const PROMPT_FLAGS = ["-i", "--prompt-interactive", "-p", "--prompt", "--message", "--msg"];
+
+/** A `{task}` that is a word of its own in a shell command string, with a prompt flag before it. */
+const TASK_WORD = new RegExp(
+  String.raw`(^|\s)(?:(?:${PROMPT_FLAGS.join("|")})\s+)?\{task\}(?=\s|$)`,
+  "g",
+);
+
+/**
+ * The command without the task as its own argument (and the option that carries it, like
+ * `gemini -i {task}`): resuming a conversation must not send the task again as a new prompt. A
+ * `{task}` inside a longer argument stays (it is not the prompt).
+ */
+export function withoutTask(cmd: AgentCommand): AgentCommand {
+  if (typeof cmd === "string") return cmd.replace(TASK_WORD, "$1").replace(/\s+$/, "");
+  return cmd.filter(
+    (part, i) => part !== "{task}" && !(PROMPT_FLAGS.includes(part) && cmd[i + 1] === "{task}"),
+  );
+}
+
 /**
  * Turns an agent command into something to spawn. A list is argv (no shell, values inserted
  * as they are); a string runs with `sh -c`, each placeholder replaced by its quoted value.

@@ -1,0 +1,130 @@
+/**
+ * What Tower adds when it starts a real agent CLI: for Claude Code, its hooks (`tower hook`),
+ * Tower's MCP server with its tools allowed, the briefing, and the session to begin or resume.
+ * Nothing is written to files the user commits: the settings and the MCP configuration are
+ * files in the state directory, given on the command line, and Claude Code merges them with the
+ * user's own settings (its hooks run beside the user's hooks, never instead of them).
+ */
+import { promises as fsp } from "node:fs";
+import path from "node:path";
+import type { AgentCommand } from "../engine/plan/index.js";
+import { shellQuote } from "../engine/plan/index.js";
+import type { StateStore } from "../engine/state/store.js";
+import { FILE_TOOLS, HOOK_EVENTS } from "./hook.js";
+import type { AgentIdentity } from "./identity.js";
+import { MCP_SERVER_NAME } from "./mcp.js";
+
+export type AgentCli = "claude" | "codex" | "gemini";
+
+const CLI_PROGRAMS: Readonly<Record<string, AgentCli>> = {
+  claude: "claude",
+  "claude-code": "claude",
+  codex: "codex",
+  gemini: "gemini",
+};
+
+/** The agent CLI a command runs directly (its program), if it is one Tower knows. */
+export function agentCli(command: AgentCommand): AgentCli | undefined {
+  const argv =
+    typeof command === "string"
+      ? command
+          .trim()
+          .split(/\s+/)
+          .filter((w) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(w) && w !== "exec" && w !== "env")
+      : command;
+  const program = argv[0]?.replace(/^['"]|['"]$/g, "");
+  return program ? CLI_PROGRAMS[path.basename(program)] : undefined;
+}
+
+/** The command with arguments added at its end (shell-quoted for a string command). */
+export function appendArgs(command: AgentCommand, args: readonly string[]): AgentCommand {
+  if (args.length === 0) return command;
+  if (typeof command === "string") return `${command} ${args.map(shellQuote).join(" ")}`;
+  return [...command, ...args];
+}
+
+/** Whether the command already picks its own conversation (then Tower leaves that alone). */
+export function choosesSession(command: AgentCommand): boolean {
+  const words = typeof command === "string" ? command.split(/\s+/) : command;
+  return words.some((w) =>
+    /^(?:--resume|-r|--continue|-c|--session-id|resume)(?:=.*)?$/.test(
+      w.replace(/^['"]|['"]$/g, ""),
+    ),
+  );
+}
+
+export interface LaunchRequest {
+  identity: AgentIdentity;
+  store: StateStore;
+  /** How to run `tower` itself: [node, the tower script]. */
+  tower: readonly string[];
+  briefing: string;
+  /** The agent's own session: resumed when `resume`, else begun with this id. */
+  session: { id: string; resume: boolean };
+}
+
+export interface AgentLaunch {
+  args: string[];
+  env: Record<string, string>;
+}
+
+/** The folder of an agent's launch files, in the state directory. */
+export const launchFolder = (store: StateStore, agent: string) =>
+  store.path(path.join("launch", agent));
+
+function hookCommand(tower: readonly string[], event: string): string {
+  return [...tower, "hook", event].map(shellQuote).join(" ");
+}
+
+/** Claude Code settings with Tower's hooks: file tools for PreToolUse/PostToolUse, all for the rest. */
+export function claudeSettings(tower: readonly string[]): Record<string, unknown> {
+  const fileTools = Object.keys(FILE_TOOLS).join("|");
+  const hooks: Record<string, unknown[]> = {};
+  for (const event of HOOK_EVENTS) {
+    const matcher = event === "PreToolUse" || event === "PostToolUse" ? fileTools : undefined;
+    hooks[event] = [
+      {
+        ...(matcher !== undefined && { matcher }),
+        hooks: [{ type: "command", command: hookCommand(tower, event), timeout: 15 }],
+      },
+    ];
+  }
+  return { hooks };
+}
+
+export function mcpConfig(tower: readonly string[]): Record<string, unknown> {
+  const [command, ...args] = tower;
+  return {
+    mcpServers: { [MCP_SERVER_NAME]: { type: "stdio", command, args: [...args, "mcp"] } },
+  };
+}
+
+async function writeJson(file: string, value: unknown): Promise<void> {
+  await fsp.mkdir(path.dirname(file), { recursive: true });
+  await fsp.writeFile(file, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o644 });
+}
+
+/** Claude Code: `--settings`, `--mcp-config`, the tools allowed, the briefing, the session. */
+export async function claudeLaunch(request: LaunchRequest): Promise<AgentLaunch> {
+  const folder = launchFolder(request.store, request.identity.agent);
+  const settings = path.join(folder, "claude-settings.json");
+  const mcp = path.join(folder, "mcp.json");
+  await writeJson(settings, claudeSettings(request.tower));
+  await writeJson(mcp, mcpConfig(request.tower));
+  return {
+    args: [
+      "--settings",
+      settings,
+      "--mcp-config",
+      mcp,
+      "--allowedTools",
+      `mcp__${MCP_SERVER_NAME}`,
+      "--append-system-prompt",
+      request.briefing,
+      ...(request.session.resume
+        ? ["--resume", request.session.id]
+        : ["--session-id", request.session.id]),
+    ],
+    env: {},
+  };
+}
