@@ -72,7 +72,7 @@ describe("withoutTask (a resumed conversation is not sent its task again)", () =
     expect(withoutTask("claude {task}")).toBe("claude");
     expect(withoutTask("claude {task} --model opus")).toBe("claude  --model opus");
     expect(withoutTask(["gemini", "-i", "{task}"])).toEqual(["gemini"]);
-    expect(withoutTask("gemini --prompt-interactive {task} --yolo")).toBe("gemini --yolo");
+    expect(withoutTask("gemini --prompt-interactive {task} --yolo")).toBe("gemini  --yolo");
     expect(withoutTask(["claude", "--verbose", "{task}"])).toEqual(["claude", "--verbose"]);
   });
   it("keeps a task that is part of a longer argument", () => {
