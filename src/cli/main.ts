@@ -3,16 +3,21 @@
  * The `tower` command. `tower hook <event>` runs on every file write of an agent, so it loads
  * only what it needs (see hook-main.ts); everything else goes through the full command line.
  */
+import type { Command } from "commander";
+
 async function main(argv: string[]): Promise<number> {
   if (argv[2] === "hook" && argv[3] !== undefined && !argv[3].startsWith("-")) {
     const { runHookCommand } = await import("./hook-main.js");
     return runHookCommand(argv.slice(3));
   }
   const { CommanderError } = await import("commander");
-  const { describeError, exitCodeOf } = await import("./errors.js");
+  const { describeError, exitCodeOf, usageError } = await import("./errors.js");
   const { buildProgram } = await import("./program.js");
   try {
-    await buildProgram().parseAsync(argv);
+    const program = buildProgram();
+    const unknown = unknownCommand(program, argv[2]);
+    if (unknown) throw usageError(unknown);
+    await program.parseAsync(argv);
     return 0;
   } catch (error) {
     // Commander has already printed its own usage errors, help and version.
@@ -23,6 +28,17 @@ async function main(argv: string[]): Promise<number> {
     }
     return exitCodeOf(error);
   }
+}
+
+/**
+ * `tower frob`: the control room is the default command, so without this commander would call
+ * the word an excess argument of `ui` ("too many arguments for 'ui'").
+ */
+function unknownCommand(program: Command, word: string | undefined): string | undefined {
+  if (word === undefined || word.startsWith("-")) return undefined;
+  const names = program.commands.flatMap((c) => [c.name(), ...c.aliases()]);
+  if (names.includes(word) || word === "help") return undefined;
+  return `unknown command "${word}" (commands: ${names.join(", ")}; \`tower --help\` says what each does)`;
 }
 
 process.exitCode = await main(process.argv);

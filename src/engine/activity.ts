@@ -64,16 +64,15 @@ export async function followActivity(
   };
   while (!signal.aborted) {
     await poll();
+    // One abort listener per wait, removed when the wait ends (kept, they pile up on the signal).
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, intervalMs);
-      signal.addEventListener(
-        "abort",
-        () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        { once: true },
-      );
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, intervalMs);
+      signal.addEventListener("abort", done, { once: true });
     });
   }
 }

@@ -80,13 +80,24 @@ function assertHumanGate(cp: CheckpointSpec, verb: string): void {
   }
 }
 
-/** Records a human approval; refused while a checkpoint it depends on has not passed. */
-export async function approveCheckpoint(request: DecisionRequest): Promise<void> {
+/**
+ * Records a human approval; refused while a checkpoint it depends on has not passed. An approval
+ * of an approved checkpoint changes nothing and logs nothing: it returns the approval on record.
+ */
+export async function approveCheckpoint(
+  request: DecisionRequest,
+): Promise<{ already?: { by: string; updated: string } }> {
   const { plan, store, id } = request;
   const cp = findCheckpoint(plan, id);
   assertHumanGate(cp, "approved");
   const now = request.now ?? new Date();
+  let already: { by: string; updated: string } | undefined;
   await store.update("checkpoints", (file) => {
+    const current = file.checkpoints[id];
+    if (current?.status === "approved") {
+      already = { by: current.by ?? "", updated: current.updated ?? "" };
+      return;
+    }
     const view = checkpointViews(plan, file).find((v) => v.id === id);
     if (view && view.waiting_for.length > 0) {
       const waits = view.waiting_for
@@ -104,6 +115,7 @@ export async function approveCheckpoint(request: DecisionRequest): Promise<void>
       note: request.note ?? "",
     };
   });
+  if (already) return { already };
   await store.appendActivity(
     {
       agent: request.by,
@@ -114,6 +126,7 @@ export async function approveCheckpoint(request: DecisionRequest): Promise<void>
     },
     now,
   );
+  return {};
 }
 
 /** Records a human rejection with its reason. */

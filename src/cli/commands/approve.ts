@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { approveCheckpoint, rejectCheckpoint } from "../../engine/checkpoints.js";
 import { loadContext, reportRecoveries } from "../context.js";
+import { localTime } from "../format.js";
 import { decider } from "./identity.js";
 
 export function registerApproval(program: Command): void {
@@ -11,7 +12,7 @@ export function registerApproval(program: Command): void {
     .option("--note <text>", "a note kept with the approval")
     .action(async (id: string, options: { note?: string }) => {
       const context = await loadContext();
-      await approveCheckpoint({
+      const result = await approveCheckpoint({
         plan: context.plan,
         store: context.store,
         id,
@@ -19,7 +20,11 @@ export function registerApproval(program: Command): void {
         note: options.note,
       });
       reportRecoveries(context);
-      process.stdout.write(`approved ${id}\n`);
+      process.stdout.write(
+        result.already
+          ? `${id} was already approved${result.already.by ? ` by ${result.already.by}` : ""}${result.already.updated ? ` at ${localTime(result.already.updated)}` : ""}: nothing changed\n`
+          : `approved ${id}\n`,
+      );
     });
   program
     .command("reject")

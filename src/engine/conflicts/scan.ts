@@ -5,7 +5,7 @@
  * unchanged branches are remembered between scans of one process.
  */
 import path from "node:path";
-import { resolveCommit } from "../git/index.js";
+import { baseCommit } from "../base.js";
 import { mergeOrder, type Plan } from "../plan/index.js";
 import type { OrchestratorFile } from "../state/formats.js";
 import { collectChanges, StreamScanError } from "./changes.js";
@@ -92,16 +92,7 @@ export function sortWarnings(warnings: readonly ConflictWarning[]): ConflictWarn
   );
 }
 
-async function baseCommitOf(input: ScanInput): Promise<string> {
-  if (!input.base) {
-    throw new Error(
-      "no base branch: the main worktree is on a detached HEAD and streams.yaml sets no `base`",
-    );
-  }
-  const commit = await resolveCommit(input.mainRoot, input.base);
-  if (!commit) throw new Error(`the base branch ${input.base} does not exist`);
-  return commit;
-}
+const baseCommitOf = (input: ScanInput): Promise<string> => baseCommit(input.mainRoot, input.base);
 
 /** The active streams of the shared state, in merge order. */
 export async function readActiveStreams(input: ScanInput): Promise<ActiveStream[]> {

@@ -66,6 +66,12 @@ export async function resolveCommit(cwd: string, ref: string): Promise<string | 
   return result.exitCode === 0 ? result.stdout.trim() : undefined;
 }
 
+/** Whether the repository has any commit at all (a new one has none until the first). */
+export async function hasAnyCommit(cwd: string): Promise<boolean> {
+  const result = await runGit(cwd, ["rev-list", "-n", "1", "--all"]);
+  return result.exitCode === 0 && result.stdout.trim() !== "";
+}
+
 export async function branchExists(cwd: string, branch: string): Promise<boolean> {
   return (await resolveCommit(cwd, `refs/heads/${branch}`)) !== undefined;
 }

@@ -3,8 +3,9 @@
  * its worktree, the link to the shared state, and its record in orchestrator_state.json.
  */
 import { existsSync } from "node:fs";
+import { baseCommit } from "../base.js";
 import { RefusedError } from "../errors.js";
-import { branchExists, createWorktree, findWorktree, resolveCommit } from "../git/index.js";
+import { branchExists, createWorktree, findWorktree } from "../git/index.js";
 import { branchName, worktreePath } from "../naming.js";
 import { startability } from "../plan/index.js";
 import type { Project } from "../project.js";
@@ -23,18 +24,8 @@ export interface StartResult {
 }
 
 async function requireBase(project: Project): Promise<string> {
-  const base = project.base;
-  if (!base) {
-    throw new RefusedError(
-      "the main worktree is on a detached HEAD and streams.yaml names no base branch: check out the base branch or set `base:`",
-    );
-  }
-  if (!(await resolveCommit(project.repo.mainRoot, base))) {
-    throw new RefusedError(
-      `base branch "${base}" does not exist: create it or fix \`base:\` in streams.yaml`,
-    );
-  }
-  return base;
+  await baseCommit(project.repo.mainRoot, project.base);
+  return project.base!;
 }
 
 /** Starts one stream; refuses (RefusedError) while a dependency is not completed or merged. */
@@ -92,6 +83,7 @@ export async function startStream(
 
   await store.update("orchestrator", async (file) => {
     const previous = file.streams[id];
+    const again = previous?.status === "in_progress";
     file.streams[id] = {
       ...previous,
       status: "in_progress",
@@ -100,10 +92,13 @@ export async function startStream(
       branch,
       agents: stream.agents.map((a) => a.id),
     };
-    await store.appendActivity(
-      { agent: TOWER_AGENT, stream: id, action: "started", branch, worktree, reused, base },
-      now,
-    );
+    // Starting a stream that is in progress already only makes sure its worktree is there.
+    if (!again) {
+      await store.appendActivity(
+        { agent: TOWER_AGENT, stream: id, action: "started", branch, worktree, reused, base },
+        now,
+      );
+    }
   });
   return { id, branch, worktree, reused, warnings };
 }
