@@ -42,6 +42,24 @@ const conflictLog = () => readJsonlFile(path.join(repo.stateDir, "conflict_warni
 const activity = () => readJsonlFile(path.join(repo.stateDir, "agent_activity.jsonl"));
 
 describe("tower conflicts", () => {
+  it("does not count editor temporary files (swap, backup, lock files) as changes", async () => {
+    for (const file of [
+      "logging/.log.ts.swp",
+      "logging/log.ts~",
+      "logging/.#log.ts",
+      "logging/#log.ts#",
+      "logging/4913",
+    ]) {
+      writeIn(a.worktree, file, "x\n");
+      writeIn(b.worktree, file, "y\n");
+    }
+    // A's scope is config/**, and both streams hold the same names: neither scope nor overlap.
+    expect(await scan()).toEqual([]);
+    // A real file there still counts.
+    writeIn(a.worktree, "logging/notes.md", "x\n");
+    expect(ofKind(await scan(), "scope").map((w) => w.files)).toEqual([["logging/notes.md"]]);
+  });
+
   it("says so when nothing conflicts, in text and as JSON", async () => {
     const text = await tower(repo.root, ["conflicts"]);
     expect(text.code).toBe(0);

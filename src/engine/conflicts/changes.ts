@@ -68,6 +68,22 @@ async function readSources(root: string, files: readonly string[]): Promise<Map<
   return result;
 }
 
+/**
+ * Files editors keep beside the one being edited, which are not work: vim's swap files
+ * (`.x.swp`, `.x.swo`, ...) and its write test `4913`, backups (`x~`), Emacs's lock and
+ * autosave files (`.#x`, `#x#`). Untracked, they are no change of the stream's.
+ */
+export function isEditorTemporary(file: string): boolean {
+  const name = path.posix.basename(file);
+  return (
+    /^\..+\.sw[a-p]$/.test(name) ||
+    name.endsWith("~") ||
+    name.startsWith(".#") ||
+    /^#.+#$/.test(name) ||
+    name === "4913"
+  );
+}
+
 export function buildChanges(
   stream: ActiveStream,
   base: string,
@@ -92,6 +108,7 @@ export function buildChanges(
   for (const file of committed) entry(file).committed = true;
   for (const s of status) {
     if (s.untracked) {
+      if (isEditorTemporary(s.path)) continue;
       // A new file: everything in it is an insertion at the top of a file that did not exist.
       const change = entry(s.path);
       change.untracked = true;
