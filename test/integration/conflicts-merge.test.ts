@@ -13,6 +13,7 @@ import { loadPlan } from "../../src/engine/plan/index.js";
 import { StateStore } from "../../src/engine/state/index.js";
 import { git, makeRepo, type TempRepo, tower } from "../helpers/repo.js";
 import {
+  addStream,
   commitAll,
   conflictsJson,
   numbered,
@@ -54,6 +55,29 @@ function snapshot(streams: readonly StreamSetup[]): string {
 }
 
 describe("merge prediction", () => {
+  it("does not blame a stream with no changes for what the base already holds (pairwise)", async () => {
+    const [a] = startStreams(repo, ["A"]) as [StreamSetup];
+    // Another stream merged since A branched: the base changed line 3 of shared.txt.
+    writeIn(repo.root, "shared.txt", numbered(10).replace("line 3\n", "merged 3\n"));
+    commitAll(repo.root, "merge of an earlier stream");
+    edit(a, "shared.txt", "line 3", "A3");
+    commitAll(a.worktree, "A changes line 3");
+    // B branches now, after that merge, and changes nothing.
+    const b = addStream(repo, "B");
+    writeStreamsState(repo, [a, b]);
+    const warnings = await merges();
+    expect(warnings.map((w) => w.streams)).toEqual([["A"]]);
+    expect(warnings[0]?.message).toContain("which main changed since A branched");
+    // And a real conflict between two streams' own changes is still found.
+    edit(b, "other.txt", "line 5", "B5");
+    commitAll(b.worktree, "B changes other.txt");
+    const c = addStream(repo, "C");
+    edit(c, "other.txt", "line 5", "C5");
+    commitAll(c.worktree, "C changes other.txt");
+    writeStreamsState(repo, [a, b, c]);
+    expect((await merges()).map((w) => w.streams)).toEqual([["A"], ["B", "C"]]);
+  });
+
   it("chains the streams in merge order: B conflicts once A is applied, and clears when it stops", async () => {
     const [a, b, c] = startStreams(repo, ["A", "B", "C"]) as [
       StreamSetup,

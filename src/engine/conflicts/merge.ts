@@ -181,24 +181,65 @@ export async function predictMergeOrder(
   return steps;
 }
 
-/** Every two streams' branches merged directly (`streams` order kept within each pair). */
+/**
+ * Every two streams' branches merged with each other (`streams` order kept within each pair).
+ *
+ * With `base`, each branch is first merged onto the base (as `tower merge` will bring it), and
+ * the pair is those two results merged: only what the two streams changed themselves can
+ * conflict. Merging the branches directly blamed a stream branched after another stream's merge
+ * for that merge's changes, which the base already holds. A branch that does not merge cleanly
+ * onto the base (the merge-order warning says so) is merged directly, and only the files both
+ * streams changed themselves count.
+ */
 export async function predictPairwise(
   repoRoot: string,
   streams: readonly MergeCandidate[],
+  options: { base?: string; committedFiles?: FileSets | Promise<FileSets> } = {},
 ): Promise<PairPrediction[]> {
   const commits = await Promise.all(streams.map((s) => commitOf(repoRoot, s)));
+  const base = options.base ? await resolveCommit(repoRoot, options.base) : undefined;
+  const onto = await Promise.all(
+    commits.map((commit, i) =>
+      base === undefined
+        ? undefined
+        : remember(`onto\0${repoRoot}\0${base}\0${commit}`, async () => {
+            const merged = await mergeTree(repoRoot, base, commit);
+            if (!merged.clean) return merged;
+            const message = `tower: predicted merge of ${streams[i]!.branch}`;
+            return {
+              ...merged,
+              result: await commitTree(repoRoot, merged.tree, [base, commit], message),
+            };
+          }),
+    ),
+  );
+  let files: FileSets | undefined;
+  const filesOf = async (): Promise<FileSets | undefined> => {
+    if (base === undefined) return undefined;
+    files ??= (await options.committedFiles) ?? (await committedFiles(repoRoot, base, streams));
+    return files;
+  };
   const pairs: [number, number][] = [];
   for (let i = 0; i < streams.length; i++)
     for (let j = i + 1; j < streams.length; j++) pairs.push([i, j]);
   return mapLimit(pairs, 8, async ([i, j]) => {
-    const a = commits[i]!;
-    const b = commits[j]!;
-    const step = await remember(`pair\0${repoRoot}\0${a}\0${b}`, () => mergeTree(repoRoot, a, b));
-    return {
-      streams: [streams[i]!.id, streams[j]!.id] as [string, string],
-      clean: step.clean,
-      conflictFiles: step.clean ? [] : step.conflicts,
-    };
+    const ids: [string, string] = [streams[i]!.id, streams[j]!.id];
+    const a = onto[i]?.result;
+    const b = onto[j]?.result;
+    if (a !== undefined && b !== undefined) {
+      const step = await remember(`pair\0${repoRoot}\0${a}\0${b}`, () => mergeTree(repoRoot, a, b));
+      return { streams: ids, clean: step.clean, conflictFiles: step.clean ? [] : step.conflicts };
+    }
+    const direct = await remember(`pair\0${repoRoot}\0${commits[i]}\0${commits[j]}`, () =>
+      mergeTree(repoRoot, commits[i]!, commits[j]!),
+    );
+    const sets = direct.clean ? undefined : await filesOf();
+    const conflictFiles = direct.clean
+      ? []
+      : direct.conflicts.filter(
+          (file) => !sets || (sets.get(ids[0])?.has(file) && sets.get(ids[1])?.has(file)),
+        );
+    return { streams: ids, clean: conflictFiles.length === 0, conflictFiles };
   });
 }
 

@@ -142,7 +142,7 @@ export async function scanConflicts(input: ScanInput): Promise<ConflictWarning[]
   const [results, chain, pairs] = await Promise.all([
     all,
     settle(predictMergeOrder(input.mainRoot, base, streams, { committedFiles: committed })),
-    settle(predictPairwise(input.mainRoot, streams)),
+    settle(predictPairwise(input.mainRoot, streams, { base, committedFiles: committed })),
   ]);
   const changes: StreamChanges[] = [];
   const problems: StreamScanError[] = [];
