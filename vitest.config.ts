@@ -1,3 +1,5 @@
+import os from "node:os";
+import path from "node:path";
 import { defineConfig } from "vitest/config";
 
 /**
@@ -10,6 +12,8 @@ const shared = {
   testTimeout: 60_000,
   hookTimeout: 60_000,
   pool: "forks" as const,
+  // Tower's own folder (trusted plans, the seal key): a temporary one, never the user's.
+  env: { TOWER_CONFIG_DIR: path.join(os.tmpdir(), `tower-test-config-${process.pid}`) },
 };
 
 const SLOW = ["test/real-agents/**", "test/faults/**", "test/bench/quick.test.ts"];

@@ -93,7 +93,7 @@ export async function listAllLocks(ctx: AgentContext, mine: boolean): Promise<st
 export async function myStatus(ctx: AgentContext): Promise<string> {
   const { project, identity } = ctx;
   const at = now(ctx);
-  const report = await buildStatus(project.plan, project.store, project.base, at);
+  const report = await buildStatus(project, at);
   const stream = report.streams.find((s) => s.id === identity.stream);
   const policy = streamPolicy(project.plan, identity.stream);
   const lines = [
@@ -191,7 +191,11 @@ export async function myConflicts(ctx: AgentContext): Promise<string> {
 }
 
 export async function listCheckpoints(ctx: AgentContext): Promise<string> {
-  const views = checkpointViews(ctx.project.plan, await ctx.project.store.read("checkpoints"));
+  const views = checkpointViews(
+    ctx.project.plan,
+    await ctx.project.store.read("checkpoints"),
+    ctx.project.seal,
+  );
   if (views.length === 0) return "The plan has no checkpoints.";
   return views
     .map(

@@ -17,6 +17,7 @@ import { registerMerge } from "./commands/merge.js";
 import { registerSchema } from "./commands/schema.js";
 import { registerComplete, registerStart } from "./commands/start.js";
 import { registerStatus } from "./commands/status.js";
+import { registerTrust } from "./commands/trust.js";
 import { registerUi } from "./commands/ui.js";
 import { VERSION } from "./version.js";
 
@@ -51,6 +52,7 @@ export function buildProgram(): Command {
     registerHook,
     registerMcp,
     registerGuard,
+    registerTrust,
   ]) {
     register(program);
   }

@@ -5,32 +5,43 @@
  */
 import { RefusedError, UnknownIdError } from "./errors.js";
 import type { CheckpointSpec, Plan } from "./plan/index.js";
+import type { Seal } from "./seal.js";
 import type { CheckpointStatus, CheckpointsFile } from "./state/formats.js";
 import type { StateStore } from "./state/store.js";
 import { toUtcIso } from "./state/time.js";
 
-const SATISFIED: ReadonlySet<CheckpointStatus> = new Set(["approved", "passed"]);
-export const isSatisfied = (status: CheckpointStatus): boolean => SATISFIED.has(status);
+const SATISFIED: ReadonlySet<CheckpointViewStatus> = new Set(["approved", "passed"]);
+export const isSatisfied = (status: CheckpointViewStatus): boolean => SATISFIED.has(status);
+
+/** A recorded pass without Tower's seal: written by hand or by an agent, it passes nothing. */
+export type CheckpointViewStatus = CheckpointStatus | "forged";
 
 export interface CheckpointView {
   id: string;
-  status: CheckpointStatus;
+  status: CheckpointViewStatus;
   depends_on: string[];
   kind: "approval" | "run" | "gate";
   waiting_for: string[];
 }
 
 /**
- * The status of every checkpoint in plan order. A recorded status wins; a gate with neither
- * `run` nor `approval` is `passed` when all its dependencies are satisfied.
+ * The status of every checkpoint in plan order. A recorded status wins, but a recorded pass
+ * (approved, passed) that does not bear Tower's seal is `forged`; a gate with neither `run` nor
+ * `approval` is `passed` when all its dependencies are satisfied.
  */
-export function checkpointViews(plan: Plan, file: CheckpointsFile): CheckpointView[] {
-  const status = new Map<string, CheckpointStatus>();
-  const resolve = (cp: CheckpointSpec, seen: Set<string>): CheckpointStatus => {
+export function checkpointViews(plan: Plan, file: CheckpointsFile, seal: Seal): CheckpointView[] {
+  const status = new Map<string, CheckpointViewStatus>();
+  const recordedStatus = (id: string): CheckpointViewStatus | undefined => {
+    const entry = Object.hasOwn(file.checkpoints, id) ? file.checkpoints[id] : undefined;
+    if (!entry) return undefined;
+    if (isSatisfied(entry.status) && !seal.verify(id, entry)) return "forged";
+    return entry.status;
+  };
+  const resolve = (cp: CheckpointSpec, seen: Set<string>): CheckpointViewStatus => {
     const known = status.get(cp.id);
     if (known) return known;
-    const recorded = file.checkpoints[cp.id]?.status;
-    let result: CheckpointStatus = recorded ?? "pending";
+    const recorded = recordedStatus(cp.id);
+    let result: CheckpointViewStatus = recorded ?? "pending";
     if (!recorded && !cp.run && !cp.approval && !seen.has(cp.id)) {
       seen.add(cp.id);
       const deps = cp.dependsOn.map((d) => plan.checkpoints.find((c) => c.id === d));
@@ -61,6 +72,8 @@ function findCheckpoint(plan: Plan, id: string): CheckpointSpec {
 export interface DecisionRequest {
   plan: Plan;
   store: StateStore;
+  /** Tower's seal, with its key: the approval is sealed with it. */
+  seal: Seal;
   id: string;
   by: string;
   note?: string;
@@ -94,26 +107,25 @@ export async function approveCheckpoint(
   let already: { by: string; updated: string } | undefined;
   await store.update("checkpoints", (file) => {
     const current = file.checkpoints[id];
-    if (current?.status === "approved") {
+    if (current?.status === "approved" && request.seal.verify(id, current)) {
       already = { by: current.by ?? "", updated: current.updated ?? "" };
       return;
     }
-    const view = checkpointViews(plan, file).find((v) => v.id === id);
+    const views = checkpointViews(plan, file, request.seal);
+    const view = views.find((v) => v.id === id);
     if (view && view.waiting_for.length > 0) {
       const waits = view.waiting_for
-        .map(
-          (d) =>
-            `${d} (${checkpointViews(plan, file).find((v) => v.id === d)?.status ?? "pending"})`,
-        )
+        .map((d) => `${d} (${views.find((v) => v.id === d)?.status ?? "pending"})`)
         .join(", ");
       throw new RefusedError(`checkpoint "${id}" cannot be approved yet: waiting for ${waits}`);
     }
-    file.checkpoints[id] = {
-      status: "approved",
+    const entry = {
+      status: "approved" as const,
       updated: toUtcIso(now),
       by: request.by,
       note: request.note ?? "",
     };
+    file.checkpoints[id] = { ...entry, seal: request.seal.sign(id, entry) };
   });
   if (already) return { already };
   await store.appendActivity(

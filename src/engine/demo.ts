@@ -15,6 +15,7 @@ import { commitAll, initRepository } from "./git/index.js";
 import { initProject } from "./init.js";
 import { startStream } from "./orchestrator/start.js";
 import { openProject, type Project } from "./project.js";
+import { trustPlan } from "./trust.js";
 
 export const DEMO_MARKER = ".tower-demo";
 export const defaultDemoDir = () => path.join(os.tmpdir(), "tower-demo");
@@ -153,6 +154,8 @@ export async function createDemo(options: { dir?: string; fakeAgent: string }): 
   await commitAll(root, "The shop, and Tower's plan for it");
   await initProject(root, {});
   const project = await openProject(root, {});
+  // The demo's plan is Tower's own: it runs the fake agent and nothing else.
+  await trustPlan(project.plan);
   const started: string[] = [];
   for (const stream of project.plan.streams.filter((s) => s.dependsOn.length === 0)) {
     await startStream(project, stream.id);

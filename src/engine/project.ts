@@ -5,6 +5,7 @@
 import path from "node:path";
 import { currentBranch, locateRepo, type RepoLocation } from "./git/index.js";
 import { loadPlan, type Plan } from "./plan/index.js";
+import { loadSeal, type Seal } from "./seal.js";
 import { resolveStateDir } from "./state/locate.js";
 import { StateStore } from "./state/store.js";
 
@@ -17,6 +18,8 @@ export interface Project {
   store: StateStore;
   /** The base branch: the plan's `base`, else the branch checked out in the main worktree. */
   base: string | undefined;
+  /** This machine's seal, to verify recorded approvals (and to sign them, once it has a key). */
+  seal: Seal;
 }
 
 export async function openProject(
@@ -27,7 +30,9 @@ export async function openProject(
   const plan = await loadPlan(path.join(repo.mainRoot, PLAN_FILE));
   const store = new StateStore(resolveStateDir(repo.mainRoot, plan.stateDir, env));
   const base = plan.base ?? (await currentBranch(repo.mainRoot));
-  return { cwd, repo, plan, store, base };
+  // Tower's own folder is this machine's, whatever `env` says of the state directory.
+  const seal = await loadSeal(repo.mainRoot);
+  return { cwd, repo, plan, store, base, seal };
 }
 
 /**

@@ -5,8 +5,8 @@
 import { type CheckpointView, checkpointViews } from "./checkpoints.js";
 import { type LockInfo, listLocks } from "./locks.js";
 import { branchName, worktreePath } from "./naming.js";
-import { mergeOrder, type Plan, phases, type StreamStatus, startability } from "./plan/index.js";
-import type { StateStore } from "./state/store.js";
+import { mergeOrder, phases, type StreamStatus, startability } from "./plan/index.js";
+import type { Project } from "./project.js";
 
 export interface StreamReport {
   id: string;
@@ -34,11 +34,10 @@ export interface StatusReport {
 }
 
 export async function buildStatus(
-  plan: Plan,
-  store: StateStore,
-  base: string | undefined,
+  project: Pick<Project, "plan" | "store" | "base" | "seal">,
   now = new Date(),
 ): Promise<StatusReport> {
+  const { plan, store, base, seal } = project;
   const [orchestrator, locksFile, checkpointsFile] = await Promise.all([
     store.read("orchestrator"),
     store.read("locks"),
@@ -71,7 +70,7 @@ export async function buildStatus(
       };
     }),
     locks: listLocks(locksFile, now),
-    checkpoints: checkpointViews(plan, checkpointsFile).map((c) => ({
+    checkpoints: checkpointViews(plan, checkpointsFile, seal).map((c) => ({
       id: c.id,
       status: c.status,
       depends_on: c.depends_on,

@@ -65,7 +65,9 @@ export function git(cwd: string, ...args: string[]): string {
 }
 
 /** A git repository with one commit, the given plan, and (unless `init: false`) `tower init` done. */
-export async function makeRepo(options: { plan?: string; init?: boolean } = {}): Promise<TempRepo> {
+export async function makeRepo(
+  options: { plan?: string; init?: boolean; trust?: boolean } = {},
+): Promise<TempRepo> {
   const parent = mkdtempSync(path.join(os.tmpdir(), "tower-test-"));
   const root = path.join(parent, "repo");
   await fsp.mkdir(root);
@@ -85,6 +87,7 @@ export async function makeRepo(options: { plan?: string; init?: boolean } = {}):
     const result = await tower(root, ["init"]);
     if (result.code !== 0) throw new Error(`tower init failed: ${result.stderr}`);
   }
+  if (options.trust !== false) await trustRepo(root);
   return repo;
 }
 
@@ -103,11 +106,24 @@ export function tower(
   return run(process.execPath, [CLI, ...args], cwd, env);
 }
 
-/** The environment for child processes: no inherited TOWER_* variable redirects state or identity. */
+/**
+ * The environment for child processes: no inherited TOWER_* variable redirects state or
+ * identity, except Tower's own folder (trusted plans, seal key), which tests keep in a temporary
+ * folder (vitest.config.ts) so that nothing of the user's is touched.
+ */
 export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const key of Object.keys(env)) if (key.startsWith("TOWER_")) delete env[key];
+  for (const key of Object.keys(env)) {
+    if (key.startsWith("TOWER_") && key !== "TOWER_CONFIG_DIR") delete env[key];
+  }
   return { ...env, ...extra };
+}
+
+/** Trusts the repository's plan as it is now, as `tower trust --yes` would. */
+export async function trustRepo(root: string): Promise<void> {
+  const { loadPlan } = await import("../../src/engine/plan/index.js");
+  const { trustPlan } = await import("../../src/engine/trust.js");
+  await trustPlan(await loadPlan(path.join(root, "streams.yaml")));
 }
 
 export function run(

@@ -22,7 +22,7 @@ afterEach(() => repo.cleanup());
 async function rig() {
   const project = await openProject(repo.root);
   const store = createAppStore();
-  store.getState().setStatus(await buildStatus(project.plan, project.store, project.base));
+  store.getState().setStatus(await buildStatus(project));
   const calls: string[] = [];
   const sessions: SessionsApi = {
     input: (id, data) => {
@@ -136,7 +136,7 @@ describe("the dispatcher", () => {
     );
     store
       .getState()
-      .setStatus(await buildStatus(ctl.project.plan, ctl.project.store, ctl.project.base));
+      .setStatus(await buildStatus(ctl.project));
     handleInput(ctl, "c");
     await waitFor(
       () => (store.getState().flash?.text.startsWith("completed A") ? true : undefined),

@@ -1,8 +1,26 @@
 import type { Command } from "commander";
+import { agentOrigin } from "../../engine/agent-processes.js";
 import { approveCheckpoint, rejectCheckpoint } from "../../engine/checkpoints.js";
-import { loadContext, reportRecoveries } from "../context.js";
+import { humanName } from "../../engine/human.js";
+import { signingSeal } from "../../engine/seal.js";
+import { type Context, loadContext, reportRecoveries } from "../context.js";
+import { refused } from "../errors.js";
 import { localTime } from "../format.js";
-import { decider } from "./identity.js";
+
+/**
+ * A human decision must come from a human: not from an agent's process, session or terminal (an
+ * agent could otherwise approve its own stream's gate). Returns who decides.
+ */
+async function human(context: Context, verb: string): Promise<string> {
+  const origin = await agentOrigin(context.store);
+  if (origin) {
+    throw refused(
+      `tower ${verb} is for a human, and this looks like agent ${origin.agent} (${origin.how}): ` +
+        `${verb} from your own terminal, or with the key in the control room`,
+    );
+  }
+  return humanName();
+}
 
 export function registerApproval(program: Command): void {
   program
@@ -12,11 +30,13 @@ export function registerApproval(program: Command): void {
     .option("--note <text>", "a note kept with the approval")
     .action(async (id: string, options: { note?: string }) => {
       const context = await loadContext();
+      const by = await human(context, "approve");
       const result = await approveCheckpoint({
         plan: context.plan,
         store: context.store,
+        seal: await signingSeal(context.repo.mainRoot, context.seal),
         id,
-        by: decider(),
+        by,
         note: options.note,
       });
       reportRecoveries(context);
@@ -33,11 +53,13 @@ export function registerApproval(program: Command): void {
     .requiredOption("--reason <text>", "why it is rejected")
     .action(async (id: string, options: { reason: string }) => {
       const context = await loadContext();
+      const by = await human(context, "reject");
       await rejectCheckpoint({
         plan: context.plan,
         store: context.store,
+        seal: context.seal,
         id,
-        by: decider(),
+        by,
         note: options.reason,
       });
       reportRecoveries(context);

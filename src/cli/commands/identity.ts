@@ -1,5 +1,4 @@
 /** Who is acting: `--agent`/`--stream`, else `TOWER_AGENT_ID`/`TOWER_STREAM`, checked against the plan. */
-import os from "node:os";
 import { streamOfAgent } from "../../engine/handoffs.js";
 import type { Plan } from "../../engine/plan/index.js";
 import { CliError, usageError } from "../errors.js";
@@ -36,14 +35,4 @@ export function resolveIdentity(
     );
   }
   return { agent, stream };
-}
-
-/** Who approves or rejects: the agent, else the login name. */
-export function decider(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.TOWER_AGENT_ID) return env.TOWER_AGENT_ID;
-  try {
-    return os.userInfo().username || HUMAN;
-  } catch {
-    return HUMAN;
-  }
 }

@@ -40,7 +40,7 @@ export function registerStatus(program: Command): void {
     .option("--json", "print the status as JSON")
     .action(async (options: { json?: boolean }) => {
       const context = await loadContext();
-      const report = await buildStatus(context.plan, context.store, context.base);
+      const report = await buildStatus(context);
       reportRecoveries(context);
       if (options.json) printJson(report);
       else process.stdout.write(formatStatus(report));

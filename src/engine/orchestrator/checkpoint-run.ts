@@ -3,8 +3,10 @@ import path from "node:path";
 import { checkpointViews } from "../checkpoints.js";
 import { RefusedError, UnknownIdError } from "../errors.js";
 import type { Project } from "../project.js";
+import { signingSeal } from "../seal.js";
 import { TOWER_AGENT } from "../state/store.js";
 import { toUtcIso } from "../state/time.js";
+import { requireTrust } from "../trust.js";
 import { type CommandRun, runCommands } from "./validate.js";
 
 export interface CheckpointRunResult {
@@ -32,12 +34,16 @@ export async function runCheckpoint(
       : "passes by itself when its dependencies pass";
     throw new RefusedError(`checkpoint "${id}" has no \`run:\` command; it ${how}`);
   }
-  const view = checkpointViews(plan, await store.read("checkpoints")).find((v) => v.id === id);
+  const view = checkpointViews(plan, await store.read("checkpoints"), project.seal).find(
+    (v) => v.id === id,
+  );
   if (view && view.waiting_for.length > 0) {
     throw new RefusedError(
       `checkpoint "${id}" cannot run yet: waiting for ${view.waiting_for.join(", ")} to pass`,
     );
   }
+  await requireTrust(plan);
+  const seal = await signingSeal(repo.mainRoot, project.seal);
   const logFile = store.path(path.join("logs", `checkpoint-${id}.log`));
   await store.appendActivity({
     agent: TOWER_AGENT,
@@ -57,12 +63,13 @@ export async function runCheckpoint(
     ? `\`${checkpoint.run}\` exited 0`
     : `\`${checkpoint.run}\` failed (${run.signal ? `signal ${run.signal}` : `exit ${run.exitCode}`})`;
   await store.update("checkpoints", (file) => {
-    file.checkpoints[id] = {
-      status: result.ok ? "passed" : "failed",
+    const entry = {
+      status: result.ok ? ("passed" as const) : ("failed" as const),
       updated: toUtcIso(now),
       by: TOWER_AGENT,
       note,
     };
+    file.checkpoints[id] = result.ok ? { ...entry, seal: seal.sign(id, entry) } : entry;
   });
   await store.appendActivity(
     {

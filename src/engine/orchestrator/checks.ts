@@ -5,6 +5,7 @@ import { branchExists, currentBranch, resolveCommit, worktreeChanges } from "../
 import type { StreamSpec } from "../plan/index.js";
 import type { Project } from "../project.js";
 import type { CheckpointsFile, OrchestratorFile } from "../state/formats.js";
+import { trustState, untrustedMessage } from "../trust.js";
 
 /** The reasons `stream` cannot merge now; empty when it can. */
 export async function mergeBlockers(
@@ -13,11 +14,19 @@ export async function mergeBlockers(
   state: OrchestratorFile,
   checkpoints: CheckpointsFile,
 ): Promise<string[]> {
-  const [own, main] = await Promise.all([
+  const [own, main, trust] = await Promise.all([
     streamBlockers(project, stream, state, checkpoints),
     mainWorktreeBlockers(project),
+    trustBlockers(project),
   ]);
-  return [...own, ...main];
+  return [...own, ...main, ...trust];
+}
+
+/** The validation commands run only for a plan the user trusts on this machine. */
+export async function trustBlockers(project: Project): Promise<string[]> {
+  if (project.plan.validate.length === 0) return [];
+  const state = await trustState(project.plan);
+  return state.trusted ? [] : [untrustedMessage(project.plan, state)];
 }
 
 /** Why no stream can merge into the main worktree now: the base branch, what is checked out, local changes. */
@@ -66,7 +75,7 @@ export async function streamBlockers(
     const list = unmerged.map((d) => `${d} (${state.streams[d]?.status ?? "pending"})`).join(", ");
     blockers.push(`${id} merges after ${list}: merge ${unmerged.length > 1 ? "them" : "it"} first`);
   }
-  const views = checkpointViews(plan, checkpoints);
+  const views = checkpointViews(plan, checkpoints, project.seal);
   const gates = stream.requires
     .map((cp) => views.find((v) => v.id === cp))
     .filter((v) => v !== undefined && !isSatisfied(v.status));

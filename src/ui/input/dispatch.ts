@@ -4,12 +4,14 @@
  * not apply now, and otherwise runs it. Dialogs and the help screen take keys first.
  */
 import { approveCheckpoint, rejectCheckpoint } from "../../engine/checkpoints.js";
+import { humanName } from "../../engine/human.js";
 import { releaseLocks } from "../../engine/locks.js";
 import { completeStream } from "../../engine/orchestrator/complete.js";
 import { mergeStream } from "../../engine/orchestrator/merge.js";
 import { planMerge } from "../../engine/orchestrator/merge-plan.js";
 import { startStream } from "../../engine/orchestrator/start.js";
 import type { Project } from "../../engine/project.js";
+import { signingSeal } from "../../engine/seal.js";
 import { type CommandId, commandForKey, type KeyCommand } from "../keys/table.js";
 import { screenLayout, visiblePanes } from "../layout.js";
 import type { AppStore } from "../store/index.js";
@@ -240,8 +242,9 @@ export function runCommand(ctl: Controller, id: CommandId) {
         await approveCheckpoint({
           plan: ctl.project.plan,
           store: ctl.project.store,
+          seal: await signingSeal(ctl.project.repo.mainRoot, ctl.project.seal),
           id: cp.id,
-          by: "human",
+          by: `${humanName()} (control room)`,
         });
         return `approved ${cp.id}`;
       });
@@ -260,8 +263,9 @@ export function runCommand(ctl: Controller, id: CommandId) {
             await rejectCheckpoint({
               plan: ctl.project.plan,
               store: ctl.project.store,
+              seal: ctl.project.seal,
               id: cp.id,
-              by: "human",
+              by: `${humanName()} (control room)`,
               note: reason,
             });
             return `rejected ${cp.id}`;

@@ -200,7 +200,7 @@ export async function startStateWatcher(
 
   const readers: Record<StateScope, () => Promise<void>> = {
     status: async () => {
-      const status = await buildStatus(project.plan, state, project.base);
+      const status = await buildStatus({ ...project, store: state });
       if (!closed && changed("status", status)) store.getState().setStatus(status);
     },
     locks: async () => {
@@ -215,7 +215,7 @@ export async function startStateWatcher(
       if (s.status) s.setStatus({ ...s.status, locks });
     },
     checkpoints: async () => {
-      const views = checkpointViews(project.plan, await state.read("checkpoints"));
+      const views = checkpointViews(project.plan, await state.read("checkpoints"), project.seal);
       if (closed || !changed("checkpoints", views)) return;
       const s = store.getState();
       s.setCheckpoints(toCheckpointRows(views));

@@ -1,0 +1,111 @@
+/**
+ * Tower's seal on what it records as passed: a human approval (from the control room's key, or
+ * `tower approve` in a terminal that is not an agent's) and a `run:` checkpoint's success. The
+ * seal is an HMAC with a key kept outside the repository and its worktrees (in Tower's config
+ * folder, mode 0600), over the repository, the checkpoint and the record. An agent that edits
+ * `checkpoints.json` through its worktree's `.claude/state` link cannot make a seal that
+ * verifies: such a record reads as forged, and passes nothing.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { constants, promises as fsp, realpathSync } from "node:fs";
+import path from "node:path";
+import { configDir, ensureConfigDir } from "./config-dir.js";
+import type { CheckpointEntry } from "./state/formats.js";
+
+export const SEAL_KEY_FILE = "seal.key";
+
+/** The fields of a checkpoint record that the seal covers. */
+export type Sealable = Pick<CheckpointEntry, "status" | "by" | "updated" | "note">;
+
+export class Seal {
+  private readonly scope: string;
+
+  constructor(
+    private readonly key: Buffer | undefined,
+    repoRoot: string,
+  ) {
+    let real = repoRoot;
+    try {
+      real = realpathSync(repoRoot);
+    } catch {}
+    this.scope = real;
+  }
+
+  /** Whether this machine has a key (no key: nothing recorded so far can verify). */
+  get hasKey(): boolean {
+    return this.key !== undefined;
+  }
+
+  sign(checkpoint: string, entry: Sealable): string {
+    if (!this.key) throw new Error("no seal key: create it with loadSeal(..., { create: true })");
+    return this.mac(this.key, checkpoint, entry);
+  }
+
+  verify(checkpoint: string, entry: Sealable & { seal?: unknown }): boolean {
+    if (!this.key || typeof entry.seal !== "string") return false;
+    const expected = Buffer.from(this.mac(this.key, checkpoint, entry), "hex");
+    const given = Buffer.from(entry.seal, "hex");
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+
+  private mac(key: Buffer, checkpoint: string, entry: Sealable): string {
+    const fields = [
+      "tower-seal-1",
+      this.scope,
+      checkpoint,
+      entry.status,
+      entry.by ?? "",
+      entry.updated ?? "",
+      entry.note ?? "",
+    ];
+    return createHmac("sha256", key).update(fields.join("\0")).digest("hex");
+  }
+}
+
+async function readKey(file: string): Promise<Buffer | undefined> {
+  try {
+    const handle = await fsp.open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      const key = await handle.readFile();
+      return key.length >= 32 ? key : undefined;
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+}
+
+/** The project's seal, with a key made if there was none (to sign with). */
+export async function signingSeal(
+  repoRoot: string,
+  current: Seal,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Seal> {
+  return current.hasKey ? current : loadSeal(repoRoot, { create: true, env });
+}
+
+/**
+ * The seal of this machine for the repository at `repoRoot`. `create`: make the key when there is
+ * none (32 random bytes, mode 0600, never overwritten).
+ */
+export async function loadSeal(
+  repoRoot: string,
+  options: { create?: boolean; env?: NodeJS.ProcessEnv } = {},
+): Promise<Seal> {
+  const dir = configDir(options.env);
+  const file = path.join(dir, SEAL_KEY_FILE);
+  let key = await readKey(file);
+  if (!key && options.create) {
+    await ensureConfigDir(dir);
+    try {
+      await fsp.writeFile(file, randomBytes(32), { flag: "wx", mode: 0o600 });
+    } catch (error) {
+      // Another process made it first: use theirs.
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    key = await readKey(file);
+  }
+  return new Seal(key, repoRoot);
+}
