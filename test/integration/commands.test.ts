@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { promises as fsp } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
@@ -200,16 +201,14 @@ describe("commands on an initialised repository", () => {
     const byCommand = await tower(repo.root, ["approve", "tests_pass"]);
     expect(byCommand.code).toBe(3);
     expect(byCommand.stderr).toContain("passes when `true` exits 0");
-    const ok = await tower(repo.root, ["approve", "design_review", "--note", "layout is fine"], {
-      TOWER_AGENT_ID: "A1",
-    });
+    const ok = await tower(repo.root, ["approve", "design_review", "--note", "layout is fine"]);
     expect(ok.code).toBe(0);
     const file = (await readJson(path.join(repo.stateDir, "checkpoints.json"))) as {
       checkpoints: Record<string, Record<string, string>>;
     };
     expect(file.checkpoints.design_review).toMatchObject({
       status: "approved",
-      by: "A1",
+      by: os.userInfo().username,
       note: "layout is fine",
     });
     expect(file.checkpoints.design_review?.updated).toMatch(/Z$/);

@@ -90,7 +90,8 @@ describe("the dispatcher", () => {
   it("hands off through the form prefilled from git, records it and pastes it into running receivers", async () => {
     expect((await tower(repo.root, ["start", "A"])).code).toBe(0);
     const worktree = path.join(path.dirname(repo.root), "demo-stream-A");
-    await fsp.writeFile(path.join(worktree, "api.ts"), "export function charge() {}\n");
+    await fsp.mkdir(path.join(worktree, "config"));
+    await fsp.writeFile(path.join(worktree, "config/api.ts"), "export function charge() {}\n");
     git(worktree, "add", ".");
     git(worktree, "commit", "-q", "-m", "Add charging");
     const { ctl, store, calls } = await rig();
@@ -134,9 +135,7 @@ describe("the dispatcher", () => {
       10_000,
       "the start",
     );
-    store
-      .getState()
-      .setStatus(await buildStatus(ctl.project));
+    store.getState().setStatus(await buildStatus(ctl.project));
     handleInput(ctl, "c");
     await waitFor(
       () => (store.getState().flash?.text.startsWith("completed A") ? true : undefined),
