@@ -118,7 +118,10 @@ describe("the dispatcher", () => {
       from_agent: "A1",
       to_agents: ["E1"],
       completed_tasks: ["Add charging"],
-      context: { new_interfaces: ["api.ts: export function charge() {}"], notes: "see api.ts" },
+      context: {
+        new_interfaces: ["config/api.ts: export function charge() {}"],
+        notes: "see api.ts",
+      },
     });
   });
 
