@@ -33,6 +33,8 @@ export interface SpawnedTower {
   }>;
 }
 
+const running = new Set<number>();
+
 /** Starts the built CLI as the leader of a new process group (so its children can be killed with it). */
 export function spawnTower(cwd: string, args: string[]): SpawnedTower {
   const child = spawn(process.execPath, [CLI, ...args], {
@@ -55,13 +57,29 @@ export function spawnTower(cwd: string, args: string[]): SpawnedTower {
     stdout: string;
     stderr: string;
   }>((resolve) => {
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.on("close", (code, signal) => {
+      running.delete(child.pid ?? 0);
+      resolve({ code, signal, stdout, stderr });
+    });
   });
   if (child.pid === undefined) throw new Error("could not start tower");
+  running.add(child.pid);
   return { pid: child.pid, exited };
 }
 
 /** `kill -9` of the whole process group: Tower and the validation command it runs. */
 export function killGroup(pid: number): void {
   process.kill(-pid, "SIGKILL");
+}
+
+/** Kills what a failed test left running (a validation command waiting for a file, say). */
+export function killLeftovers(): void {
+  for (const pid of running) {
+    try {
+      killGroup(pid);
+    } catch {
+      // Already gone.
+    }
+  }
+  running.clear();
 }

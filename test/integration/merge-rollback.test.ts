@@ -13,6 +13,7 @@ import { openProject } from "../../src/engine/project.js";
 import {
   expectNothingLost,
   killGroup,
+  killLeftovers,
   reachableCommits,
   spawnTower,
 } from "../helpers/lost-work.js";
@@ -54,7 +55,10 @@ beforeEach(async () => {
   git(wt(), "commit", "-q", "-m", "A's work");
   expect((await tower(repo.root, ["complete", "A"])).code).toBe(0);
 });
-afterEach(() => repo.cleanup());
+afterEach(() => {
+  killLeftovers();
+  repo.cleanup();
+});
 
 const wt = () => path.join(parent, "shop-stream-A");
 const marker = (name: string) => path.join(parent, name);
@@ -240,6 +244,11 @@ describe("a merge killed during validation", () => {
       expect.objectContaining({ id: "A", commit: merge, before: main0, running: false }),
     ]);
     expect(pending[0]?.message).toContain("interrupted");
+    const dry = await tower(repo.root, ["merge", "A", "--dry-run"]);
+    expect(dry.stderr).toContain(
+      `note: the merge of A (${short(merge)}) into main was interrupted before its validation finished`,
+    );
+    expect(rev("main")).toBe(merge);
 
     writeFileSync(marker("go"), "");
     writeFileSync(marker("fail"), "");
@@ -257,6 +266,26 @@ describe("a merge killed during validation", () => {
     expect(log).toContainEqual(
       expect.objectContaining({ action: "merge_failed", reason: "interrupted", rolled_back: true }),
     );
+    expectNothingLost(repo.root, before);
+  });
+
+  it("finishes a rollback that was itself killed after moving the files back and before moving the ref", async () => {
+    const main0 = rev("main");
+    await killDuringValidation();
+    const merge = rev("main");
+    // What a rollback killed halfway leaves: the files as before the merge, the ref at the merge.
+    git(repo.root, "read-tree", "-m", "-u", merge, main0);
+    const before = reachableCommits(repo.root);
+
+    writeFileSync(marker("go"), "");
+    writeFileSync(marker("fail"), "");
+    const retry = await tower(repo.root, ["merge", "A"]);
+    expect(retry.code).toBe(1);
+    expect(retry.stderr).toContain(
+      `the merge of A (${short(merge)}) into main was interrupted before its validation finished`,
+    );
+    expect(rev("main")).toBe(main0);
+    expect(git(repo.root, "status", "--porcelain")).toBe("");
     expectNothingLost(repo.root, before);
   });
 

@@ -106,7 +106,8 @@ async function mergeLocked(
   });
 
   if (await isAncestor(repo.mainRoot, tip, before)) {
-    // Nothing to merge: an earlier merge, kept after an interruption, already brought it in.
+    // Nothing to merge (a stream without commits of its own, or an earlier merge kept after an
+    // interruption brought it in already): validate the base as it is.
     return validateAndFinish(project, stream, hooks, { commit: before, alreadyInBase: true });
   }
 

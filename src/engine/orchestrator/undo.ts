@@ -33,10 +33,10 @@ export async function undoMerge(
   }
   if (outcome.reason === "in-the-way") {
     const at = `git -C ${outcome.worktree}`;
-    const text = outcome.restored
-      ? `${branch} could not be moved back to ${short(before)}: ${outcome.worktree} has changes in the way (${outcome.detail}), so Tower left the merge ${short(merge)} in place. To undo it, run: ${at} stash && ${at} reset --keep ${before} && ${at} stash pop`
-      : `${branch} could not be moved back to ${short(before)}: ${outcome.worktree} has changes in the way (${outcome.detail}), and ${branch} moved meanwhile; Tower changed nothing more. See \`${at} log --oneline -3\``;
-    return { rolledBack: false, text };
+    return {
+      rolledBack: false,
+      text: `${branch} could not be moved back to ${short(before)}: ${outcome.worktree} has changes in the way (${outcome.detail}), so Tower left the merge ${short(merge)} in place. To undo it, run: ${at} stash && ${at} reset --keep ${before} && ${at} stash pop`,
+    };
   }
   if (outcome.now === undefined) {
     return { rolledBack: false, text: `${branch} no longer exists, so there is nothing to undo` };
