@@ -99,12 +99,14 @@ describe("ignored files in a stream's worktree", () => {
     await write("A", ".env", "KEY=1\n");
     await write("A", "node_modules/lib/index.js", "vendored by hand\n");
     await complete("A");
+    const before = reachableCommits(repo.root);
     const result = await tower(repo.root, ["merge", "A"]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain(
       `worktree ${wt("A")} kept: 1 ignored file that is not reproducible (node_modules/lib/index.js)`,
     );
     expect(existsSync(path.join(wt("A"), "node_modules/lib/index.js"))).toBe(true);
+    expectNothingLost(repo.root, before);
   });
 });
 
