@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { type MergeResult, mergeAll, mergeStream } from "../../engine/orchestrator/merge.js";
 import { type MergePlan, planMerge } from "../../engine/orchestrator/merge-plan.js";
+import { pendingMerges } from "../../engine/orchestrator/pending.js";
 import type { Project } from "../../engine/project.js";
 import { loadContext, reportRecoveries } from "../context.js";
 import { CliError, EXIT, refused, usageError } from "../errors.js";
@@ -24,10 +25,17 @@ export function formatMergePlan(plan: MergePlan): string {
   return `${out.join("\n")}\n`;
 }
 
+/** What happened to earlier merges that were interrupted, settled before this one. */
+function reportNotes(result: MergeResult): void {
+  for (const note of result.notes ?? []) process.stderr.write(`note: ${note}\n`);
+}
+
 function report(result: MergeResult): string | undefined {
   switch (result.outcome) {
     case "merged": {
-      const lines = [`merged ${result.id} (${result.commit.slice(0, 10)})`];
+      const lines = [
+        `merged ${result.id} (${result.commit.slice(0, 10)})${result.alreadyInBase ? ": its branch was already in the base, which validated" : ""}`,
+      ];
       if (result.cleanup.worktreeRemoved) lines.push("  worktree removed");
       if (result.cleanup.branchDeleted) lines.push("  branch deleted (it was merged)");
       for (const kept of result.cleanup.kept) lines.push(`  ${kept}`);
@@ -37,7 +45,7 @@ function report(result: MergeResult): string | undefined {
     case "conflict":
       return `merge of ${result.id} conflicts in ${result.files.join(", ") || "(unknown files)"}: aborted, the base branch is as it was. ${result.id} is marked merge_failed; bring its branch up to date with the base, then run tower merge ${result.id} again`;
     case "validation_failed":
-      return `${result.message}. ${result.id} is marked merge_failed; its branch and worktree are untouched.\nlast output of \`${result.command}\`:\n${result.tail.map((l) => `  ${l}`).join("\n")}`;
+      return `${result.message}\n${result.id} is marked merge_failed; its branch and worktree are untouched.\nlast output of \`${result.command}\`:\n${result.tail.map((l) => `  ${l}`).join("\n")}`;
     case "refused":
       return result.message;
   }
@@ -48,6 +56,7 @@ async function mergeOne(context: Project, id: string): Promise<void> {
     onCommand: (command) => process.stdout.write(`$ ${command}\n`),
     onLine: (_command, line) => process.stdout.write(`  ${line}\n`),
   });
+  reportNotes(result);
   const failure = report(result);
   if (failure) throw new CliError(failure);
 }
@@ -70,6 +79,8 @@ export function registerMerge(program: Command): void {
       const context = await loadContext();
       if (options.dryRun) {
         const plans = await planMerge(context, id);
+        for (const pending of await pendingMerges(context))
+          process.stderr.write(`note: ${pending.message}\n`);
         for (const plan of plans) process.stdout.write(formatMergePlan(plan));
         if (plans.length === 0) process.stdout.write("no completed stream waits to be merged\n");
         reportRecoveries(context);
@@ -87,6 +98,7 @@ export function registerMerge(program: Command): void {
       reportRecoveries(context);
       if (results.length === 0) process.stdout.write("no completed stream waits to be merged\n");
       const failed = results.find((r) => r.outcome !== "merged");
+      for (const result of results) reportNotes(result);
       for (const result of results) if (result.outcome === "merged") report(result);
       if (failed) {
         const message = report(failed) ?? "";

@@ -6,6 +6,8 @@ export * from "./history.js";
 export * from "./hooks.js";
 export * from "./merge.js";
 export * from "./merge-tree.js";
+export * from "./reflog.js";
 export * from "./repo.js";
+export * from "./rollback.js";
 export { GitError, type GitResult, git, lines, runGit } from "./run.js";
 export * from "./worktrees.js";

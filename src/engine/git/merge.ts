@@ -1,4 +1,4 @@
-/** Merging a stream's branch into the base branch, and undoing it. */
+/** Merging a stream's branch into the base branch, and what a merge commit is made of. */
 import { git, lines, refusal, runGit } from "./run.js";
 
 export type MergeOutcome =
@@ -7,7 +7,9 @@ export type MergeOutcome =
 
 /**
  * `git merge --no-ff <branch> -m <message>` in the main worktree. On a conflict the merge is
- * aborted (`git merge --abort`) before returning, leaving the worktree as it was.
+ * aborted (`git merge --abort`) before returning, leaving the worktree as it was. `commit` is the
+ * worktree's HEAD afterwards: the caller checks which branch got it, since the user may have
+ * checked out another one meanwhile.
  */
 export async function mergeNoFf(
   mainRoot: string,
@@ -40,16 +42,45 @@ export async function mergeNoFf(
   };
 }
 
-/**
- * Moves the checked-out branch back to `commit` with `git reset --keep`, which refuses rather
- * than discard a local change. Returns git's reason when it refused.
- */
-export async function resetKeep(mainRoot: string, commit: string): Promise<string | undefined> {
-  const result = await runGit(mainRoot, ["reset", "--keep", commit]);
-  return refusal(result);
+/** The parents of a commit, first parent first. */
+export async function commitParents(cwd: string, commit: string): Promise<string[]> {
+  const out = await git(cwd, ["show", "-s", "--format=%P", "--end-of-options", commit, "--"]);
+  return out
+    .trim()
+    .split(" ")
+    .filter((p) => p !== "");
 }
 
-/** `git branch -d`: deletes a branch only when it is merged. Returns git's reason when it refused. */
+/** Is `ancestor` reachable from `descendant` (or the same commit)? */
+export async function isAncestor(
+  cwd: string,
+  ancestor: string,
+  descendant: string,
+): Promise<boolean> {
+  const result = await runGit(cwd, [
+    "merge-base",
+    "--is-ancestor",
+    "--end-of-options",
+    ancestor,
+    descendant,
+  ]);
+  if (result.exitCode === 0) return true;
+  if (result.exitCode === 1) return false;
+  throw new Error(
+    `git merge-base --is-ancestor ${ancestor} ${descendant} failed in ${cwd}: ${refusal(result)}`,
+  );
+}
+
+/** How many commits `to` has that `from` does not (`git rev-list --count from..to`). */
+export async function commitsBetween(cwd: string, from: string, to: string): Promise<number> {
+  return Number((await git(cwd, ["rev-list", "--count", `${from}..${to}`, "--"])).trim());
+}
+
+/**
+ * `git branch -d`: deletes a branch only when it is merged into the checked-out HEAD. Returns
+ * git's reason when it refused. Callers check first that it is merged into the base, since the
+ * main worktree may have another branch checked out.
+ */
 export async function deleteMergedBranch(
   mainRoot: string,
   branch: string,

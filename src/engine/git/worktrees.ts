@@ -71,6 +71,41 @@ export const isClean = (changes: WorktreeChanges): boolean =>
   changes.modified.length === 0 && changes.untracked.length === 0;
 
 /**
+ * The ignored paths of a worktree as its ignore rules match them (`git status
+ * --ignored=matching`): a directory that a rule matches as a whole is one entry ending in "/",
+ * and git does not look inside it (so `node_modules/` costs one line); any other ignored file is
+ * listed on its own. Repository-relative POSIX paths.
+ */
+export async function ignoredEntries(worktree: string): Promise<string[]> {
+  const out = await git(worktree, [
+    "status",
+    "--porcelain=v1",
+    "-z",
+    "--ignored=matching",
+    "--untracked-files=normal",
+    "--ignore-submodules=all",
+  ]);
+  return out
+    .split("\0")
+    .filter((record) => record.startsWith("!! "))
+    .map((record) => record.slice(3));
+}
+
+/** Every ignored file inside the ignored directory `dir` of a worktree (symbolic links not followed). */
+export async function ignoredFilesIn(worktree: string, dir: string): Promise<string[]> {
+  const out = await git(worktree, [
+    "ls-files",
+    "-z",
+    "--others",
+    "--ignored",
+    "--exclude-standard",
+    "--",
+    `:(literal)${dir}`,
+  ]);
+  return out.split("\0").filter((p) => p !== "");
+}
+
+/**
  * Removes a worktree without `--force`: git itself refuses one with uncommitted or untracked
  * changes. Returns git's reason when it refused.
  */

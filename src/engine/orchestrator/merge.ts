@@ -1,40 +1,44 @@
 /**
  * `tower merge`: a completed stream joins the base branch in the main worktree with
  * `git merge --no-ff`, the plan's validation commands run, and anything that goes wrong is undone.
- * Work is never lost: a conflicting merge is aborted, a failed validation is rolled back with
- * `git reset --keep`, and after a merge the worktree is removed only when clean and the branch
- * deleted only with `git branch -d`.
+ * Work is never lost: a conflicting merge is aborted; a merge commit that git put on another
+ * branch (the user checked one out meanwhile) is taken off it again; a failed validation is
+ * rolled back by ref, only if the base still points at the merge (see undo.ts); a merge killed
+ * before its validation ended is settled by the next one (see pending.ts); and after a merge the
+ * worktree and branch go only when nothing in them can be lost (see cleanup.ts).
  */
-import { constants, promises as fsp } from "node:fs";
-import path from "node:path";
 import { RefusedError } from "../errors.js";
 import {
-  deleteMergedBranch,
-  headCommit,
+  commitParents,
+  currentBranch,
+  isAncestor,
   mergeNoFf,
-  removeWorktree,
-  resetKeep,
-  worktreeChanges,
+  resolveCommit,
 } from "../git/index.js";
 import { mergeOrder, type StreamSpec } from "../plan/index.js";
 import type { Project } from "../project.js";
-import { lockExclusive, unlock } from "../state/flock.js";
-import type { OrchestratorStream } from "../state/formats.js";
 import { TOWER_AGENT } from "../state/store.js";
 import { toUtcIso } from "../state/time.js";
 import { mergeBlockers, refuseWith } from "./checks.js";
+import type { Cleanup } from "./cleanup.js";
+import { validateAndFinish } from "./merge-finish.js";
+import { withMergeLock } from "./merge-lock.js";
+import { record } from "./merge-record.js";
+import { recordPending, settlePendingMerges } from "./pending.js";
 import { findStream } from "./streams.js";
-import { runCommands } from "./validate.js";
+import { undoMerge } from "./undo.js";
 
-export interface Cleanup {
-  worktreeRemoved: boolean;
-  branchDeleted: boolean;
-  /** What was kept, and why. */
-  kept: string[];
-}
+export type { Cleanup } from "./cleanup.js";
 
-export type MergeResult =
-  | { id: string; outcome: "merged"; commit: string; cleanup: Cleanup }
+export type MergeResult = (
+  | {
+      id: string;
+      outcome: "merged";
+      commit: string;
+      /** The branch was in the base already (an earlier merge kept after an interruption). */
+      alreadyInBase?: boolean;
+      cleanup: Cleanup;
+    }
   | { id: string; outcome: "conflict"; files: string[]; message: string }
   | {
       id: string;
@@ -44,44 +48,21 @@ export type MergeResult =
       rolledBack: boolean;
       message: string;
     }
-  | { id: string; outcome: "refused"; message: string };
+  | { id: string; outcome: "refused"; message: string }
+) & {
+  /** What happened to earlier merges that were interrupted, settled before this one. */
+  notes?: string[];
+};
 
 export interface MergeHooks {
   onCommand?(command: string): void;
   onLine?(command: string, line: string): void;
 }
 
-/** At most 200 output lines of each validation command go to the activity log; all go to the merge log. */
-const ACTIVITY_LINES = 200;
+const short = (sha: string) => sha.slice(0, 10);
 
 export const mergeMessage = (stream: StreamSpec) => `Merge stream ${stream.id}: ${stream.name}`;
-export const mergeLogPath = (project: Project, id: string) =>
-  project.store.path(path.join("logs", `merge-${id}.log`));
-
-/** One merge at a time per repository, whichever process runs it. */
-async function withMergeLock<T>(project: Project, body: () => Promise<T>): Promise<T> {
-  const file = project.store.path("merge.lock");
-  await fsp.mkdir(path.dirname(file), { recursive: true });
-  const handle = await fsp.open(file, constants.O_RDWR | constants.O_CREAT, 0o644);
-  await lockExclusive(handle.fd, file, 10 * 60_000);
-  try {
-    return await body();
-  } finally {
-    unlock(handle.fd);
-    await handle.close();
-  }
-}
-
-async function record(
-  project: Project,
-  id: string,
-  change: (entry: OrchestratorStream) => void,
-): Promise<void> {
-  await project.store.update("orchestrator", (file) => {
-    const entry = file.streams[id];
-    if (entry) change(entry);
-  });
-}
+export { mergeLogPath } from "./merge-finish.js";
 
 export async function mergeStream(
   project: Project,
@@ -90,176 +71,112 @@ export async function mergeStream(
 ): Promise<MergeResult> {
   const stream = findStream(project.plan, id);
   return withMergeLock(project, async () => {
-    const { store, repo } = project;
-    const [state, checkpoints] = await Promise.all([
-      store.read("orchestrator"),
-      store.read("checkpoints"),
-    ]);
-    const blockers = await mergeBlockers(project, stream, state, checkpoints);
-    if (blockers.length > 0) refuseWith(blockers);
-    const entry = state.streams[id]!;
-    const branch = entry.branch!;
-    const before = await headCommit(repo.mainRoot);
-    await store.appendActivity({
-      agent: TOWER_AGENT,
-      stream: id,
-      action: "merge_started",
-      branch,
-      base: project.base,
-    });
-
-    const merged = await mergeNoFf(repo.mainRoot, branch, mergeMessage(stream));
-    if (!merged.ok) {
-      await record(project, id, (e) => {
-        e.status = "merge_failed";
-        e.merge_error = {
-          kind: "conflict",
-          files: merged.conflicts,
-          message: merged.message,
-          at: toUtcIso(new Date()),
-        };
-      });
-      await store.appendActivity({
-        agent: TOWER_AGENT,
-        stream: id,
-        action: "merge_failed",
-        reason: "conflict",
-        files: merged.conflicts,
-      });
-      return { id, outcome: "conflict", files: merged.conflicts, message: merged.message };
-    }
-
-    // Activity lines are appended one after another, in output order.
-    let logged = Promise.resolve();
-    const log = (entry: Parameters<typeof store.appendActivity>[0]) => {
-      logged = logged
-        .then(() => store.appendActivity(entry).then(() => undefined))
-        .catch(() => undefined);
-    };
-    const lineCounts = new Map<string, number>();
-    const validation = await runCommands(project.plan.validate, {
-      cwd: repo.mainRoot,
-      logFile: mergeLogPath(project, id),
-      onStart: (command) => {
-        hooks.onCommand?.(command);
-        log({ agent: TOWER_AGENT, stream: id, action: "validation_started", command });
-      },
-      onLine: (command, line) => {
-        hooks.onLine?.(command, line);
-        const n = (lineCounts.get(command) ?? 0) + 1;
-        lineCounts.set(command, n);
-        if (n <= ACTIVITY_LINES)
-          log({ agent: TOWER_AGENT, stream: id, action: "validation_output", command, line });
-      },
-    });
-    await logged;
-    if (!validation.ok && validation.failed) {
-      const failed = validation.failed;
-      const refusal = await resetKeep(repo.mainRoot, before);
-      const rolledBack = refusal === undefined;
-      const message = rolledBack
-        ? `\`${failed.command}\` failed; ${project.base} was reset to ${before.slice(0, 10)}, as before the merge`
-        : `\`${failed.command}\` failed, and ${project.base} could not be reset to ${before.slice(0, 10)} (${refusal}): the merge commit is still there, undo it by hand`;
-      await record(project, id, (e) => {
-        e.status = "merge_failed";
-        e.merge_error = {
-          kind: "validation",
-          command: failed.command,
-          exit_code: failed.exitCode ?? null,
-          output_tail: failed.tail,
-          rolled_back: rolledBack,
-          message,
-          at: toUtcIso(new Date()),
-        };
-        e.last_validation = { ok: false, command: failed.command, at: toUtcIso(new Date()) };
-      });
-      await store.appendActivity({
-        agent: TOWER_AGENT,
-        stream: id,
-        action: "validation_failed",
-        command: failed.command,
-        exit_code: failed.exitCode ?? null,
-        tail: failed.tail.slice(-5),
-      });
-      await store.appendActivity({
-        agent: TOWER_AGENT,
-        stream: id,
-        action: "merge_failed",
-        reason: "validation",
-        command: failed.command,
-        rolled_back: rolledBack,
-      });
-      return {
-        id,
-        outcome: "validation_failed",
-        command: failed.command,
-        tail: failed.tail,
-        rolledBack,
-        message,
-      };
-    }
-
-    const cleanup = await cleanUp(project, id, entry);
-    await record(project, id, (e) => {
-      e.status = "merged";
-      e.merged_at = toUtcIso(new Date());
-      e.merge_commit = merged.commit;
-      e.merge_error = undefined;
-      e.last_validation = { ok: true, commands: project.plan.validate, at: toUtcIso(new Date()) };
-      e.cleanup = {
-        worktree_removed: cleanup.worktreeRemoved,
-        branch_deleted: cleanup.branchDeleted,
-        kept: cleanup.kept,
-      };
-    });
-    await store.appendActivity({
-      agent: TOWER_AGENT,
-      stream: id,
-      action: "merged",
-      commit: merged.commit,
-      kept: cleanup.kept,
-    });
-    return { id, outcome: "merged", commit: merged.commit, cleanup };
+    const notes = await settlePendingMerges(project);
+    const result = await mergeLocked(project, stream, hooks, notes);
+    return notes.length > 0 ? { ...result, notes } : result;
   });
 }
 
-/** Removes the worktree only when clean, and the branch only with `git branch -d`. */
-async function cleanUp(project: Project, id: string, entry: OrchestratorStream): Promise<Cleanup> {
-  const { repo } = project;
-  const kept: string[] = [];
-  let worktreeRemoved = false;
-  const worktree = entry.worktree ?? undefined;
-  // Agents still running in the worktree (as agents.json says) keep it: removing the folder
-  // under a live program would lose whatever it writes next.
-  const live = Object.entries((await project.store.read("agents")).agents)
-    .filter(([, a]) => a.stream === id && a.status !== "exited")
-    .map(([agent]) => agent);
-  if (worktree && live.length > 0) {
-    kept.push(
-      `worktree ${worktree} kept: ${live.join(", ")} still running in it (stop ${live.length > 1 ? "them" : "it"} with x, then remove it with git worktree remove)`,
-    );
-  } else if (worktree) {
-    const changes = await worktreeChanges(worktree).catch(() => undefined);
-    if (!changes) {
-      worktreeRemoved = !(await fsp.stat(worktree).catch(() => undefined));
-    } else if (changes.modified.length + changes.untracked.length > 0) {
-      const files = [...changes.modified, ...changes.untracked];
-      kept.push(
-        `worktree ${worktree} kept: ${files.length} uncommitted or untracked file${files.length > 1 ? "s" : ""} (${files.slice(0, 5).join(", ")}${files.length > 5 ? ", ..." : ""})`,
-      );
-    } else {
-      const refusal = await removeWorktree(repo.mainRoot, worktree);
-      if (refusal) kept.push(`worktree ${worktree} kept: ${refusal}`);
-      else worktreeRemoved = true;
-    }
+async function mergeLocked(
+  project: Project,
+  stream: StreamSpec,
+  hooks: MergeHooks,
+  notes: string[],
+): Promise<MergeResult> {
+  const { store, repo } = project;
+  const id = stream.id;
+  const [state, checkpoints] = await Promise.all([
+    store.read("orchestrator"),
+    store.read("checkpoints"),
+  ]);
+  const blockers = await mergeBlockers(project, stream, state, checkpoints);
+  if (blockers.length > 0) refuseWith([...notes, ...blockers]);
+  const entry = state.streams[id]!;
+  const branch = entry.branch!;
+  const base = project.base!;
+  const baseRef = `refs/heads/${base}`;
+  const tip = (await resolveCommit(repo.mainRoot, branch))!;
+  const before = (await resolveCommit(repo.mainRoot, baseRef))!;
+  await store.appendActivity({
+    agent: TOWER_AGENT,
+    stream: id,
+    action: "merge_started",
+    branch,
+    base,
+  });
+
+  if (await isAncestor(repo.mainRoot, tip, before)) {
+    // Nothing to merge (a stream without commits of its own, or an earlier merge kept after an
+    // interruption brought it in already): validate the base as it is.
+    return validateAndFinish(project, stream, hooks, { commit: before, alreadyInBase: true });
   }
-  let branchDeleted = false;
-  if (entry.branch) {
-    const refusal = await deleteMergedBranch(repo.mainRoot, entry.branch);
-    if (refusal) kept.push(`branch ${entry.branch} kept: ${refusal}`);
-    else branchDeleted = true;
+
+  await recordPending(project, id, {
+    base,
+    before,
+    branch,
+    branch_commit: tip,
+    pid: process.pid,
+    started_at: toUtcIso(new Date()),
+  });
+  const merged = await mergeNoFf(repo.mainRoot, branch, mergeMessage(stream));
+  if (!merged.ok) {
+    await record(project, id, (e) => {
+      delete e.merge_pending;
+      e.status = "merge_failed";
+      e.merge_error = {
+        kind: "conflict",
+        files: merged.conflicts,
+        message: merged.message,
+        at: toUtcIso(new Date()),
+      };
+    });
+    await store.appendActivity({
+      agent: TOWER_AGENT,
+      stream: id,
+      action: "merge_failed",
+      reason: "conflict",
+      files: merged.conflicts,
+    });
+    return { id, outcome: "conflict", files: merged.conflicts, message: merged.message };
   }
-  return { worktreeRemoved, branchDeleted, kept };
+
+  // git committed on whatever the main worktree had checked out when it ran.
+  if ((await resolveCommit(repo.mainRoot, baseRef)) !== merged.commit) {
+    const message = await takeBackMisplaced(project, merged.commit);
+    await record(project, id, (e) => {
+      delete e.merge_pending;
+    });
+    await store.appendActivity({
+      agent: TOWER_AGENT,
+      stream: id,
+      action: "merge_refused",
+      reason: "base_not_checked_out",
+      commit: merged.commit,
+    });
+    return { id, outcome: "refused", message };
+  }
+  // The base's tip when git merged, which is what a rollback goes back to.
+  const parent = (await commitParents(repo.mainRoot, merged.commit))[0]!;
+  await record(project, id, (e) => {
+    e.merge_pending = { ...(e.merge_pending as object), before: parent, commit: merged.commit };
+  });
+  return validateAndFinish(project, stream, hooks, { commit: merged.commit, before: parent });
+}
+
+/**
+ * The main worktree switched branches while git merged, so git put the merge commit on that
+ * branch (or a detached HEAD): take it back off by compare-and-swap, and say what happened.
+ */
+async function takeBackMisplaced(project: Project, commit: string): Promise<string> {
+  const { repo, base } = project;
+  const onto = await currentBranch(repo.mainRoot);
+  const start = `the main worktree switched to ${onto ?? "a detached HEAD"} during the merge, so git made the merge commit ${short(commit)} there and ${base} did not change`;
+  const retry = `Check out ${base} in ${repo.mainRoot} and run tower merge again`;
+  if (!onto) return `${start}; no branch holds it. ${retry}`;
+  const parent = (await commitParents(repo.mainRoot, commit))[0]!;
+  const undo = await undoMerge(repo.mainRoot, onto, parent, commit);
+  return `${start}; ${undo.text}. ${retry}`;
 }
 
 /** Every completed (or failed, to retry) stream in merge order, stopping at the first failure. */

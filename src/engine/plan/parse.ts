@@ -129,6 +129,7 @@ function buildPlan(
     lockTtlMs: parseDuration(raw.lock_ttl),
     agent,
     validate: raw.validate,
+    ...(raw.reproducible !== undefined && { reproducible: raw.reproducible }),
     checkpoints,
     streams,
     warnings,

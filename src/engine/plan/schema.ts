@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_REPRODUCIBLE } from "../reproducible.js";
 import { DURATION_HELP, DURATION_PATTERN } from "./duration.js";
 import { KEY_NAME_HELP, KEY_NAME_PATTERN, UI_COMMAND_IDS } from "./ui-keys.js";
 
@@ -140,6 +141,26 @@ export const PlanSchema = z
       .array(text("Shell command."))
       .default([])
       .meta({ description: "Commands run in order after each merge." }),
+    reproducible: z
+      .array(z.string().min(1))
+      .superRefine((patterns, ctx) => {
+        patterns.forEach((pattern, index) => {
+          if (pattern.startsWith("!")) {
+            ctx.addIssue({
+              code: "custom",
+              path: [index],
+              message: `has "${pattern}" in reproducible, which starts with "!": negation is not supported (valid: a glob such as "node_modules/" or "*.pyc")`,
+            });
+          }
+        });
+      })
+      .optional()
+      .meta({
+        description:
+          "Globs (.gitignore style) of the ignored files that a build or an install makes again: " +
+          "a stream's worktree holding any other ignored file is kept after its merge. Replaces " +
+          `the default list: ${DEFAULT_REPRODUCIBLE.join(", ")}.`,
+      }),
     checkpoints: z
       .record(id("Checkpoint id."), CheckpointSchema)
       .default({})

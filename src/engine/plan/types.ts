@@ -55,6 +55,8 @@ export interface Plan {
   /** Default agent command. */
   agent: AgentCommand;
   validate: string[];
+  /** Globs of ignored files that can be removed with a worktree; undefined: the default list. */
+  reproducible?: string[];
   /** File order. */
   checkpoints: CheckpointSpec[];
   /** File order, which is the plan order. */

@@ -1,0 +1,181 @@
+/**
+ * After a merge, a stream's worktree and branch go only when nothing in them can be lost. The
+ * worktree is kept while an agent runs in it, or while it holds uncommitted or untracked files,
+ * or ignored files that are not reproducible (`git worktree remove` deletes ignored files). Both
+ * are kept while the branch's reflog or the worktree's own HEAD reflog holds a commit that the
+ * base does not (an agent that force-reset its branch): `git branch -d` and `git worktree remove`
+ * delete those reflogs. The branch goes only with `git branch -d`, once it is in the base.
+ */
+import { promises as fsp } from "node:fs";
+import {
+  commitsOnlyInReflogs,
+  deleteMergedBranch,
+  describeCommit,
+  ignoredEntries,
+  ignoredFilesIn,
+  independentCommits,
+  isAncestor,
+  reflogCommits,
+  removeWorktree,
+  resolveCommit,
+  worktreeChanges,
+} from "../git/index.js";
+import type { Project } from "../project.js";
+import { notReproducible, reproduciblePatterns } from "../reproducible.js";
+import type { OrchestratorStream } from "../state/formats.js";
+import { linkLocation } from "./link.js";
+
+export interface Cleanup {
+  worktreeRemoved: boolean;
+  branchDeleted: boolean;
+  /** What was kept, and why. */
+  kept: string[];
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+const list = (items: readonly string[]) =>
+  items.slice(0, 5).join(", ") + (items.length > 5 ? ", ..." : "");
+
+export async function cleanUp(
+  project: Project,
+  id: string,
+  entry: OrchestratorStream,
+): Promise<Cleanup> {
+  try {
+    return await cleanUpOrThrow(project, id, entry);
+  } catch (error) {
+    // The merge itself is done: a cleanup that cannot look keeps everything and says so.
+    return {
+      worktreeRemoved: false,
+      branchDeleted: false,
+      kept: [
+        `worktree and branch kept: Tower could not inspect them (${(error as Error).message})`,
+      ],
+    };
+  }
+}
+
+async function cleanUpOrThrow(
+  project: Project,
+  id: string,
+  entry: OrchestratorStream,
+): Promise<Cleanup> {
+  const worktree = entry.worktree ?? undefined;
+  const branch = entry.branch ?? undefined;
+  const present = worktree
+    ? (await fsp.stat(worktree).catch(() => undefined)) !== undefined
+    : false;
+  const lost = branch
+    ? await reflogOnly(project, id, branch, present ? worktree : undefined)
+    : undefined;
+  if (lost) {
+    const what = present ? `branch ${branch} and worktree ${worktree}` : `branch ${branch}`;
+    return { worktreeRemoved: false, branchDeleted: false, kept: [`${what} kept: ${lost}`] };
+  }
+  const kept: string[] = [];
+  // A worktree already gone counts as removed, as before.
+  let worktreeRemoved = worktree !== undefined && !present;
+  if (worktree && present) {
+    const reason = await worktreeKeepReason(project, id, worktree);
+    if (reason) kept.push(`worktree ${worktree} kept: ${reason}`);
+    else {
+      const refusal = await removeWorktree(project.repo.mainRoot, worktree);
+      if (refusal) kept.push(`worktree ${worktree} kept: ${refusal}`);
+      else worktreeRemoved = true;
+    }
+  }
+  let branchDeleted = false;
+  if (branch && present && !worktreeRemoved) {
+    kept.push(`branch ${branch} kept with its worktree`);
+  } else if (branch) {
+    const reason = await branchKeepReason(project, branch);
+    if (reason) kept.push(`branch ${branch} kept: ${reason}`);
+    else branchDeleted = true;
+  }
+  return { worktreeRemoved, branchDeleted, kept };
+}
+
+/** Why the worktree must stay, or undefined when removing it loses nothing. */
+async function worktreeKeepReason(
+  project: Project,
+  id: string,
+  worktree: string,
+): Promise<string | undefined> {
+  // Agents still running in the worktree (as agents.json says) keep it: removing the folder
+  // under a live program would lose whatever it writes next.
+  const live = Object.entries((await project.store.read("agents")).agents)
+    .filter(([, a]) => a.stream === id && a.status !== "exited")
+    .map(([agent]) => agent);
+  if (live.length > 0) {
+    return `${live.join(", ")} still running in it (stop ${live.length > 1 ? "them" : "it"} with x, then remove it with git worktree remove)`;
+  }
+  const changes = await worktreeChanges(worktree);
+  const files = [...changes.modified, ...changes.untracked];
+  if (files.length > 0) {
+    return `${plural(files.length, "uncommitted or untracked file")} (${list(files)})`;
+  }
+  const ignored = await unreproducibleFiles(project, worktree);
+  if (ignored.length > 0) {
+    return `${plural(ignored.length, "ignored file")} that ${ignored.length === 1 ? "is" : "are"} not reproducible (${list(ignored)}): move what you need out of it, then remove it with \`git worktree remove ${worktree}\` (or list such files under reproducible: in streams.yaml)`;
+  }
+  return undefined;
+}
+
+/** The worktree's ignored files that no reproducible pattern covers. */
+async function unreproducibleFiles(project: Project, worktree: string): Promise<string[]> {
+  const patterns = reproduciblePatterns(
+    project.plan.reproducible,
+    linkLocation(project.plan.stateDir),
+  );
+  const out: string[] = [];
+  for (const entry of notReproducible(await ignoredEntries(worktree), patterns)) {
+    // An ignored folder that no pattern covers as a whole may still hold only reproducible files.
+    if (entry.endsWith("/"))
+      out.push(...notReproducible(await ignoredFilesIn(worktree, entry), patterns));
+    else out.push(entry);
+  }
+  return out;
+}
+
+/**
+ * The commits that only the branch's reflog or the worktree's HEAD reflog hold (no branch, tag or
+ * the base reaches them), described with how to get them back; undefined when there are none.
+ */
+async function reflogOnly(
+  project: Project,
+  id: string,
+  branch: string,
+  worktree: string | undefined,
+): Promise<string | undefined> {
+  const { mainRoot } = project.repo;
+  if (!project.base)
+    return "the base branch is not known, so Tower cannot tell whether their commits are in it";
+  const recorded = new Set([
+    ...(await reflogCommits(mainRoot, `refs/heads/${branch}`)),
+    ...(worktree ? await reflogCommits(worktree, "HEAD") : []),
+  ]);
+  const lost = await commitsOnlyInReflogs(mainRoot, [...recorded], project.base, branch);
+  if (lost.length === 0) return undefined;
+  const tips = await independentCommits(mainRoot, lost);
+  const described = await Promise.all(tips.slice(0, 5).map((c) => describeCommit(mainRoot, c)));
+  const rescue = tips
+    .slice(0, 5)
+    .map((c, i) => `git branch rescue-${id}${i === 0 ? "" : `-${i + 1}`} ${c}`)
+    .join("; ");
+  const remove = [
+    ...(worktree ? [`git worktree remove ${worktree}`] : []),
+    `git branch -d ${branch}`,
+  ].join(" and ");
+  return `their reflogs hold ${plural(lost.length, "commit")} that ${project.base} does not (${described.join("; ")}${tips.length > 5 ? "; ..." : ""}): to get ${lost.length === 1 ? "it" : "them"} back, run ${rescue}; then remove what is left with ${remove}`;
+}
+
+/** Why the branch must stay (it is not all in the base, or git refused), or undefined once deleted. */
+async function branchKeepReason(project: Project, branch: string): Promise<string | undefined> {
+  const { mainRoot } = project.repo;
+  const tip = await resolveCommit(mainRoot, `refs/heads/${branch}`);
+  if (!tip) return undefined;
+  if (!project.base || !(await isAncestor(mainRoot, tip, `refs/heads/${project.base}`))) {
+    return `it has commits that ${project.base ?? "the base"} does not`;
+  }
+  return deleteMergedBranch(mainRoot, branch);
+}

@@ -1,0 +1,154 @@
+/**
+ * After a merge, a stream's worktree and branch are removed only when nothing in them can be
+ * lost: no ignored file that is not reproducible (an agent's `.env`, its logs), and no commit in
+ * the branch's reflog or the worktree's own HEAD reflog that the base does not hold (an agent that
+ * force-reset its branch). What is kept is named, with how to get it back.
+ */
+import { existsSync, promises as fsp } from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { expectNothingLost, reachableCommits } from "../helpers/lost-work.js";
+import { git, makeRepo, type TempRepo, tower } from "../helpers/repo.js";
+
+const plan = (extra = "") => `version: 1
+project: shop
+${extra}streams:
+  A:
+    name: Foundation
+    agents: [{ id: A1, task: "Base" }]
+  B:
+    name: Billing
+    agents: [{ id: B1, task: "Billing" }]
+`;
+
+let repo: TempRepo;
+afterEach(() => repo.cleanup());
+
+async function setUp(planText = plan()): Promise<void> {
+  repo = await makeRepo({ plan: planText });
+  await fsp.writeFile(
+    path.join(repo.root, ".gitignore"),
+    ".env\n*.log\nnode_modules/\n__pycache__/\n.tower/\n.claude/settings.local.json\n",
+  );
+  git(repo.root, "add", ".gitignore");
+  git(repo.root, "commit", "-q", "-m", "ignore rules");
+}
+
+const wt = (id: string) => path.join(path.dirname(repo.root), `shop-stream-${id}`);
+const branch = (id: string) =>
+  id === "A" ? "feature/stream-A-foundation" : "feature/stream-B-billing";
+
+async function write(id: string, file: string, content: string): Promise<void> {
+  await fsp.mkdir(path.dirname(path.join(wt(id), file)), { recursive: true });
+  await fsp.writeFile(path.join(wt(id), file), content);
+}
+
+async function commit(id: string, file: string, content: string, message = file): Promise<string> {
+  await write(id, file, content);
+  git(wt(id), "add", file);
+  git(wt(id), "commit", "-q", "-m", message);
+  return git(wt(id), "rev-parse", "HEAD").trim();
+}
+
+const start = async (id: string) => expect((await tower(repo.root, ["start", id])).code).toBe(0);
+const complete = async (id: string) =>
+  expect((await tower(repo.root, ["complete", id])).code).toBe(0);
+const branchExists = (id: string) => git(repo.root, "branch", "--list", branch(id)) !== "";
+
+describe("ignored files in a stream's worktree", () => {
+  it("keep the worktree when they are not reproducible, naming them; reproducible ones and Tower's own do not", async () => {
+    await setUp();
+    for (const id of ["A", "B"]) {
+      await start(id);
+      await commit(id, `${id}.txt`, `${id}'s work\n`);
+      await write(id, "node_modules/lib/index.js", "dependency\n");
+      await write(id, "src/__pycache__/m.cpython-312.pyc", "bytecode\n");
+      await write(id, ".tower/hooks.json", "{}\n");
+      await write(id, ".claude/settings.local.json", "{}\n");
+      await complete(id);
+    }
+    await write("A", ".env", "API_KEY=secret\n");
+    await write("A", "logs/run.log", "what the agent did\n");
+    const before = reachableCommits(repo.root);
+
+    const a = await tower(repo.root, ["merge", "A"]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(a.stdout).toContain(
+      `worktree ${wt("A")} kept: 2 ignored files that are not reproducible (.env, logs/run.log)`,
+    );
+    expect(a.stdout).not.toContain("worktree removed");
+    expect(await fsp.readFile(path.join(wt("A"), ".env"), "utf8")).toBe("API_KEY=secret\n");
+    expect(existsSync(path.join(wt("A"), "logs/run.log"))).toBe(true);
+    expect(branchExists("A")).toBe(true);
+
+    const b = await tower(repo.root, ["merge", "B"]);
+    expect(b.code, b.stderr).toBe(0);
+    expect(b.stdout).toContain("worktree removed");
+    expect(b.stdout).toContain("branch deleted");
+    expect(existsSync(wt("B"))).toBe(false);
+    // The link was removed, not what it points to.
+    expect(existsSync(path.join(repo.stateDir, "orchestrator_state.json"))).toBe(true);
+    expectNothingLost(repo.root, before);
+  });
+
+  it("follow the plan's reproducible list, which replaces the default one", async () => {
+    await setUp(plan('reproducible: ["*.log", ".env"]\n'));
+    await start("A");
+    await commit("A", "A.txt", "A's work\n");
+    await write("A", "logs/run.log", "rebuilt each run\n");
+    await write("A", ".env", "KEY=1\n");
+    await write("A", "node_modules/lib/index.js", "vendored by hand\n");
+    await complete("A");
+    const before = reachableCommits(repo.root);
+    const result = await tower(repo.root, ["merge", "A"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain(
+      `worktree ${wt("A")} kept: 1 ignored file that is not reproducible (node_modules/lib/index.js)`,
+    );
+    expect(existsSync(path.join(wt("A"), "node_modules/lib/index.js"))).toBe(true);
+    expectNothingLost(repo.root, before);
+  });
+});
+
+describe("commits that only a reflog holds", () => {
+  it("keep the branch and worktree of a stream whose agent force-reset its branch, naming the commits", async () => {
+    await setUp();
+    await start("A");
+    await commit("A", "one.txt", "1\n", "first");
+    const dropped = await commit("A", "two.txt", "2\n", "dropped by the reset");
+    git(wt("A"), "reset", "-q", "--hard", "HEAD~1");
+    await commit("A", "three.txt", "3\n", "after the reset");
+    await complete("A");
+    const before = reachableCommits(repo.root);
+
+    const result = await tower(repo.root, ["merge", "A"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/merged A/);
+    expect(result.stdout).toContain(`branch ${branch("A")} and worktree ${wt("A")} kept`);
+    expect(result.stdout).toContain(`${dropped.slice(0, 10)} dropped by the reset`);
+    expect(result.stdout).toContain(`git branch rescue-A ${dropped}`);
+    expect(branchExists("A")).toBe(true);
+    expect(existsSync(wt("A"))).toBe(true);
+    expect(git(repo.root, "log", "-g", "--format=%H", branch("A"))).toContain(dropped);
+    expectNothingLost(repo.root, before);
+  });
+
+  it("also reads the worktree's own HEAD reflog, which git worktree remove would delete", async () => {
+    await setUp();
+    await start("A");
+    await commit("A", "one.txt", "1\n", "on the branch");
+    git(wt("A"), "checkout", "-q", "--detach");
+    const detached = await commit("A", "side.txt", "side\n", "made on a detached HEAD");
+    git(wt("A"), "checkout", "-q", branch("A"));
+    await complete("A");
+    const before = reachableCommits(repo.root);
+
+    const result = await tower(repo.root, ["merge", "A"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`${detached.slice(0, 10)} made on a detached HEAD`);
+    expect(result.stdout).toContain(`git branch rescue-A ${detached}`);
+    expect(existsSync(wt("A"))).toBe(true);
+    expect(branchExists("A")).toBe(true);
+    expectNothingLost(repo.root, before);
+  });
+});

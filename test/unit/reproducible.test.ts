@@ -1,0 +1,86 @@
+/**
+ * Which ignored files count as reproducible: the default list, Tower's own files, the plan's
+ * `reproducible` list (which replaces the default one), and the .gitignore-style matching.
+ */
+import { describe, expect, it } from "vitest";
+import { PlanError, parsePlan } from "../../src/engine/plan/index.js";
+import {
+  DEFAULT_REPRODUCIBLE,
+  notReproducible,
+  reproduciblePatterns,
+} from "../../src/engine/reproducible.js";
+
+const defaults = reproduciblePatterns(undefined, ".claude/state");
+
+describe("notReproducible", () => {
+  it("keeps work, drops dependencies, builds, caches and Tower's own files", () => {
+    const entries = [
+      ".env",
+      "logs/run.log",
+      "notes/todo.md",
+      "node_modules/",
+      "web/node_modules/",
+      "dist/",
+      "src/__pycache__/",
+      "src/app.pyc",
+      ".venv/",
+      "target/",
+      ".claude/state",
+      ".claude/settings.local.json",
+      ".tower/",
+      ".tower/hooks.json",
+      "data.db",
+    ];
+    expect(notReproducible(entries, defaults)).toEqual([
+      ".env",
+      "logs/run.log",
+      "notes/todo.md",
+      "data.db",
+    ]);
+  });
+
+  it("matches a pattern ending in / only against folders, at any depth unless it has another /", () => {
+    expect(notReproducible(["build", "build/", "src/build/out.o"], ["build/"])).toEqual(["build"]);
+    expect(notReproducible(["out/x", "src/out/x"], ["/out/"])).toEqual(["src/out/x"]);
+    expect(notReproducible(["a/gen/x.ts", "b/gen/x.ts"], ["a/gen/"])).toEqual(["b/gen/x.ts"]);
+    expect(notReproducible(["x.log", "deep/y.log", "z.txt"], ["*.log"])).toEqual(["z.txt"]);
+    expect(notReproducible(["pkg/lib.egg-info/", "pkg/x"], ["*.egg-info/"])).toEqual(["pkg/x"]);
+  });
+
+  it("counts Tower's state link where the plan puts it, whatever the list", () => {
+    const patterns = reproduciblePatterns([], "tower-state");
+    expect(notReproducible(["tower-state", ".claude/state", "node_modules/"], patterns)).toEqual([
+      ".claude/state",
+      "node_modules/",
+    ]);
+  });
+});
+
+describe("the plan's reproducible key", () => {
+  const plan = (extra: string) =>
+    `version: 1\n${extra}streams:\n  A: { name: a, agents: [{ id: A1, task: t }] }\n`;
+
+  it("is the default list when absent, and replaces it when given", () => {
+    expect(parsePlan(plan(""), "/r/streams.yaml").reproducible).toBeUndefined();
+    expect(reproduciblePatterns(undefined, ".claude/state")).toEqual(
+      expect.arrayContaining([...DEFAULT_REPRODUCIBLE]),
+    );
+    const given = parsePlan(plan('reproducible: ["*.log", "vendor/"]\n'), "/r/streams.yaml");
+    expect(given.reproducible).toEqual(["*.log", "vendor/"]);
+    expect(reproduciblePatterns(given.reproducible, ".claude/state")).not.toContain(
+      "node_modules/",
+    );
+  });
+
+  it("refuses a negation, naming the file, line and what is valid", () => {
+    try {
+      parsePlan(plan('reproducible: ["dist/", "!keep.log"]\n'), "/r/streams.yaml");
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(PlanError);
+      expect((error as Error).message).toContain(
+        'streams.yaml:2:25: streams.yaml has "!keep.log" in reproducible, which starts with "!": negation is not supported',
+      );
+    }
+  });
+});
