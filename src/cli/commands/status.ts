@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { pendingMerges } from "../../engine/orchestrator/pending.js";
 import { buildStatus, type StatusReport } from "../../engine/status.js";
 import { loadContext, reportRecoveries } from "../context.js";
 import { printJson, table } from "../format.js";
@@ -44,5 +45,9 @@ export function registerStatus(program: Command): void {
       reportRecoveries(context);
       if (options.json) printJson(report);
       else process.stdout.write(formatStatus(report));
+      // A merge that was interrupted (Tower killed during validation) is settled by the next one.
+      for (const pending of await pendingMerges(context)) {
+        process.stderr.write(`warning: ${pending.message}\n`);
+      }
     });
 }
