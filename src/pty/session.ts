@@ -10,6 +10,8 @@
  * - Exit: node-pty can lose the end of the output on Linux (see `guardTail`, which reads the pty
  *   to its end); the exit is reported after every byte was parsed and logged.
  * - Stop: SIGTERM to the process and its process group, SIGKILL after `stopGraceMs`.
+ * - Isolation: the pty master is made close-on-exec at once (inherit.ts), so no other program
+ *   Tower starts, agents included, holds this agent's terminal.
  */
 import { existsSync, readSync } from "node:fs";
 import os from "node:os";
@@ -19,6 +21,7 @@ import type { AgentCommand, Preset } from "../engine/plan/index.js";
 import { substituteCommand } from "../engine/plan/index.js";
 import { StateStore } from "../engine/state/store.js";
 import { createEmulator, DEFAULT_SCROLLBACK, parsed } from "./emulator.js";
+import { closeOnExec, keepTerminalsFromChildren } from "./inherit.js";
 import {
   DEFAULT_ESCAPE_KEY,
   encodeKeys,
@@ -302,6 +305,8 @@ export class Session {
       stream: this.stream,
       worktree: this.worktree,
     });
+    // No agent gets a terminal of Tower's: neither another agent's master nor Tower's own.
+    keepTerminalsFromChildren();
     const proc = spawn(file, args, {
       name: "xterm-256color",
       cols: this.terminal.cols,
@@ -311,6 +316,9 @@ export class Session {
       // Raw bytes: xterm decodes UTF-8 itself, across chunk boundaries.
       encoding: null,
     });
+    // node-pty's master descriptor (not in its typings); the scan above covers it otherwise.
+    const master = (proc as unknown as { fd?: unknown }).fd;
+    if (typeof master === "number") closeOnExec(master);
     this.proc = proc;
     this.exitInfo = undefined;
     this.exiting = undefined;
