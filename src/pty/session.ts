@@ -442,7 +442,7 @@ export class Session {
       throw new Error(`invalid size ${cols}x${rows}`);
     }
     if (cols === this.terminal.cols && rows === this.terminal.rows) return;
-    this.logger?.collect(); // before the reflow moves the history's lines
+    this.logger?.beforeResize(); // before the reflow moves the history's lines
     this.terminal.resize(cols, rows);
     try {
       this.proc?.resize(cols, rows);
