@@ -137,8 +137,10 @@ export class SessionManager {
   private synced = false;
   private closed = false;
   private agentsWrites: Promise<void> = Promise.resolve();
-  /** Entries whose state the next agents.json write takes (one that has not begun yet). */
+  /** Entries whose state the next agents.json write takes. */
   private readonly unrecorded = new Set<Entry>();
+  /** A write is queued that has not begun: it will take every entry in `unrecorded`. */
+  private recordQueued = false;
   /** Starts under way (close waits for them). */
   private readonly launches = new Set<Promise<void>>();
   /** The previous Tower's agents stopped (once, before the first start). */
@@ -555,24 +557,32 @@ export class SessionManager {
   /**
    * `agents.json`: the live status of every agent, for other tools. Writes are kept in order, and
    * each takes the state of its agents when it begins, so that no write can put back a status
-   * that an exit has ended (the last one written is the true one); an agent already waiting for
-   * a write that has not begun does not queue another.
+   * that an exit has ended (the last one written is the true one). While a write waits to begin,
+   * changes join it instead of queueing more.
    */
   private recordStatus(entry: Entry): void {
-    if (this.unrecorded.has(entry)) return;
     this.unrecorded.add(entry);
+    if (this.recordQueued) return;
+    this.recordQueued = true;
+    let entries: Entry[] = [];
     this.agentsWrites = this.agentsWrites
-      .then(() =>
-        this.project.store.update("agents", (value) => {
-          const entries = [...this.unrecorded];
-          this.unrecorded.clear();
+      .then(() => {
+        // From here on, a change queues another write.
+        this.recordQueued = false;
+        entries = [...this.unrecorded];
+        this.unrecorded.clear();
+        return this.project.store.update("agents", (value) => {
           const updated = toUtcIso(new Date());
           for (const e of entries) {
             value.agents[e.id] = { ...value.agents[e.id], ...agentRecord(e, updated) };
           }
-        }),
-      )
-      .catch((error: unknown) => this.report(`cannot write agents.json: ${errorMessage(error)}`));
+        });
+      })
+      .catch((error: unknown) => {
+        // Not written: they go with the next write.
+        for (const e of entries) this.unrecorded.add(e);
+        this.report(`cannot write agents.json: ${errorMessage(error)}`);
+      });
   }
 
   /** Resolves when every agents.json write asked for so far is on disk. */

@@ -106,6 +106,36 @@ describe("session manager lifecycle", () => {
     }
   });
 
+  it("records the true end in agents.json however fast agents exit and are restarted", async () => {
+    const { repo, project, store } = await started();
+    const services = await startServices(project, store, {
+      session: { env: cleanEnv(), stopGraceMs: 1_000 },
+      commandOverride: ["sh", "-c", "exit 3"],
+    });
+    onCleanup(() => services.close(500));
+    const allExited = async () => {
+      const records = (await agentsFile(repo.stateDir)).agents;
+      return AGENTS.every((id) => records[id]?.status === "exited") ? records : undefined;
+    };
+    await waitFor(allExited, 10_000, "every agent exited in agents.json");
+    await Promise.all([1, 2, 3, 4, 5].map(() => services.sessions.restart("A1")));
+    await waitFor(
+      () => (services.sessions.running().length === 0 ? true : undefined),
+      10_000,
+      "the restarts to end",
+    );
+    await services.close(500);
+    const records = await waitFor(allExited, 10_000, "every agent exited in agents.json");
+    for (const id of AGENTS) {
+      expect(records[id]).toMatchObject({
+        status: "exited",
+        pid: null,
+        exit_code: 3,
+        signal: null,
+      });
+    }
+  });
+
   it("stops the agents a Tower killed with kill -9 left running, says so, and starts one of each", async () => {
     const { repo, project, store, root } = await started();
     const previous = await previousTower(repo.root, repo.stateDir);
