@@ -23,7 +23,21 @@ export {
   splitInput,
   translateCursorKeys,
 } from "./keys.js";
-export { AgentLog, type AgentLogOptions, DEFAULT_LOG_MAX_BYTES, ScreenLogger } from "./log.js";
+export {
+  type AgentProcess,
+  findAgentProcess,
+  holdsTerminal,
+  isAlive,
+  runningTower,
+  stopLeftover,
+} from "./leftovers.js";
+export {
+  AgentLog,
+  type AgentLogOptions,
+  DEFAULT_LOG_MAX_BYTES,
+  LOG_TICK_MS,
+  ScreenLogger,
+} from "./log.js";
 export {
   inferPreset,
   PRESET_SPECS,
@@ -53,6 +67,7 @@ export {
   DEFAULT_STOP_GRACE_MS,
   guardTail,
   hasVisibleText,
+  killRunningSessions,
   Session,
   type SessionEvents,
   type SessionNotification,

@@ -1,11 +1,12 @@
 /**
  * Agent output logs: `logs/agent-<ID>.log` in the state directory, plain text.
  *
- * The lines come from the emulator, not from the raw stream: a line is logged when it scrolls off
- * the top of the normal screen into the history, as the screen showed it then (colours and every
- * other escape sequence gone, a spinner redrawn in place logged once, a wrapped line joined back
- * into one), and the rest of the screen when the process exits. Full-screen programs drawing on
- * the alternate screen leave nothing there to log until they return to the normal screen.
+ * The lines come from the emulator, not from the raw stream: a line is logged as the screen shows
+ * it (colours and every other escape sequence gone, a spinner redrawn in place logged once, a
+ * wrapped line joined back into one) when it scrolls off the top of the normal screen, or within
+ * about a second once it is complete on screen and stops changing, and the rest of the screen
+ * when the process exits (see ScreenLogger). Full-screen programs drawing on the alternate screen
+ * leave nothing there to log until they return to the normal screen.
  *
  * The file is capped: when the next write would take it past `maxBytes`, it is renamed to
  * `agent-<ID>.log.1` (replacing the older one) and a new file begun. The file stays open between
@@ -14,7 +15,7 @@
 import { promises as fsp } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
-import type { IBuffer, IBufferNamespace, IDisposable, Terminal } from "@xterm/headless";
+import type { IBuffer, IBufferNamespace, IDisposable, IMarker, Terminal } from "@xterm/headless";
 
 /** Default size cap of one log file. */
 export const DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024;
@@ -134,9 +135,46 @@ interface CoreBuffer {
   scrollTop?: number;
 }
 
+/** The emulator's normal buffer as xterm keeps it: markers can be added at any line there. */
+interface CoreBuffers {
+  normal?: { addMarker?(line: number): IMarker };
+}
+
+/** Where the log has got to: an xterm marker, which moves with its line. */
+type Mark = Pick<IMarker, "line" | "isDisposed" | "dispose">;
+
+/** How often, while output arrives, the lines complete on screen are looked at. */
+export const LOG_TICK_MS = 500;
 /**
- * Feeds an `AgentLog` from an emulator: each line that scrolls from the top of the normal screen
- * into the history, and `flushScreen()` for what is still on the screen.
+ * Ticks a logged row that changed must then look the same before it is logged again early (3 s):
+ * longer than a status line's clock ("Working (12s)") takes to tick, so that one is not logged
+ * every second; it is logged, as it ended, when it scrolls off or at the exit.
+ */
+const RELOG_TICKS = 6;
+
+interface Seen {
+  key: string;
+  ticks: number;
+}
+
+/**
+ * Feeds an `AgentLog` from an emulator, one logical line at a time (wrapped rows joined), in the
+ * order the lines appear, each line once:
+ * - a line that scrolls from the top of the normal screen into the history is logged then;
+ * - a line that is complete on screen (above the cursor's line) is logged without waiting for
+ *   it to scroll, once it has looked the same at two ticks of `LOG_TICK_MS` (so within about a
+ *   second), and the file is written at once: a Tower killed with kill -9 or hung up leaves what
+ *   its agents showed. A line still changing (a spinner or a progress bar redrawn in place) is
+ *   logged when it stops changing. The cursor's line is logged when the cursor leaves it;
+ * - `flushScreen()` logs the rest of the screen (at exit).
+ *
+ * Where the log has got to is a marker on the first line not logged yet: xterm moves it with
+ * scrolling, the history's trimming and a resize's reflow, so a line logged early is not logged
+ * again when it scrolls off, nor when a resize moves lines between the screen and the history.
+ * Rows above the marker that change after they were logged (a screen cleared and drawn anew, a
+ * line rewritten) move the marker back up: what they show now is logged too, with the lines
+ * below them, once it has looked the same for `RELOG_TICKS` (or when it scrolls off, or at the
+ * exit), so that a status line redrawn every second is not logged every second.
  *
  * Scrolled lines are counted as they go and read from the history in one go when the emulator
  * has parsed a chunk (or when many are waiting, before they could leave the history), which
@@ -154,6 +192,18 @@ export class ScreenLogger {
   private readonly limit: number;
   /** The logical line being assembled from wrapped rows. */
   private partial = "";
+  /** The first line of the normal buffer not logged yet. */
+  private mark: Mark | undefined;
+  /** Each row of the screen above the mark as it was logged: rows [mark - logged.length, mark). */
+  private logged: string[] = [];
+  /**
+   * Rows from the mark down as the ticks saw them, rows [mark, mark + seen.length): each row's
+   * text and how many ticks in a row it has looked so.
+   */
+  private seen: Seen[] = [];
+  /** Rows from the mark down that were logged once and changed since (see `RELOG_TICKS`). */
+  private relog = 0;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(terminal: Terminal, log: AgentLog) {
     this.terminal = terminal;
@@ -163,35 +213,63 @@ export class ScreenLogger {
     this.limit = Math.max(1, Math.min(1024, Math.floor(scrollback / 2)));
     this.disposables.push(
       terminal.onScroll(() => this.scrolled()),
-      terminal.onWriteParsed(() => this.collect()),
-      // ED 3 erases the history, RIS resets everything: log what waits there first.
+      terminal.onWriteParsed(() => {
+        this.collect();
+        this.tickSoon();
+      }),
+      // Session.resize calls `beforeResize` first; the reflow moves the mark with its line, and
+      // the rows above it are then what was logged.
+      terminal.onResize(() => {
+        this.logged = this.rowsAboveMark();
+        this.seen = [];
+      }),
+    );
+    this.markLine(); // before any output: everything from the first line on is to be logged
+    this.disposables.push(
+      // ED 3 erases the history: log what waits there first.
       terminal.parser.registerCsiHandler({ final: "J" }, (params) => {
         if (params[0] === 3) this.collect();
         return false;
       }),
+      // RIS resets everything: the screen is gone after it, so log it as at an exit.
       terminal.parser.registerEscHandler({ final: "c" }, () => {
-        this.collect();
+        this.flushScreen();
+        this.reset();
         return false;
       }),
     );
   }
 
-  /** Logs the lines waiting in the history (call before resizing or resetting the emulator). */
+  /** Logs the lines waiting in the history (call before resetting the emulator). */
   collect(): void {
     const count = this.waiting;
-    if (count === 0) return;
     this.waiting = 0;
     const buffer = this.buffers.normal;
+    if (count > 0) this.checkLogged(Math.max(0, buffer.baseY - count), buffer.baseY);
+    const mark = this.markLine();
+    if (mark >= buffer.baseY) return;
+    // Rows in the history from the mark on: a line that goes on below the history stays in
+    // `partial` until its last row is logged.
     let out = "";
-    for (let y = Math.max(0, buffer.baseY - count); y < buffer.baseY; y++) {
-      out += this.add(buffer, y, buffer.length);
-    }
+    for (let y = mark; y < buffer.baseY; y++) out += this.add(buffer, y, buffer.length);
+    this.advance(buffer.baseY - mark);
+    this.setMark(buffer.baseY);
     this.log.write(out);
+  }
+
+  /**
+   * Before a resize: logs the lines waiting in the history and looks for rows that changed
+   * since they were logged (the reflow would hide the change).
+   */
+  beforeResize(): void {
+    this.collect();
+    const buffer = this.buffers.normal;
+    this.checkLogged(buffer.baseY, buffer.baseY + this.terminal.rows);
   }
 
   /** Logs the screen's remaining lines, down to the last one that is not blank. */
   flushScreen(): void {
-    this.collect();
+    this.beforeResize();
     const buffer = this.buffers.normal;
     let last = -1;
     for (let y = this.terminal.rows - 1; y >= 0; y--) {
@@ -200,22 +278,158 @@ export class ScreenLogger {
         break;
       }
     }
-    let out = "";
     const end = buffer.baseY + last + 1;
-    for (let y = buffer.baseY; y < end; y++) out += this.add(buffer, y, end);
+    const mark = this.markLine();
+    let out = "";
+    for (let y = mark; y < end; y++) {
+      out += this.add(buffer, y, end);
+      this.logged.push(rowKey(buffer, y));
+    }
     if (this.partial !== "") out += `${trimSpaces(this.partial)}\n`;
     this.partial = "";
+    this.seen = [];
+    this.relog = 0;
+    if (end > mark) this.setMark(end);
     this.log.write(out);
   }
 
-  /** Forgets a partly assembled line (after the emulator was reset). */
+  /**
+   * Logs the complete lines on screen from the mark down that look as they did at the last
+   * tick, and writes the file. Returns whether complete lines wait for another look.
+   */
+  tick(): boolean {
+    this.collect();
+    const buffer = this.buffers.normal;
+    if (this.buffers.active !== buffer) return false; // the normal screen cannot change now
+    this.checkLogged(buffer.baseY, buffer.baseY + this.terminal.rows);
+    const mark = this.markLine();
+    const end = lineStart(buffer, buffer.baseY + buffer.cursorY);
+    const rows: Seen[] = [];
+    for (let y = mark; y < end; y++) {
+      const key = rowKey(buffer, y);
+      const before = this.seen[y - mark];
+      rows.push({ key, ticks: before?.key === key ? before.ticks + 1 : 0 });
+    }
+    let settled = 0;
+    while (
+      settled < rows.length &&
+      (rows[settled]?.ticks ?? 0) >= (settled < this.relog ? RELOG_TICKS : 1)
+    ) {
+      settled++;
+    }
+    // Whole lines only, in order: up to the line of the first row that has not settled.
+    const through = Math.max(
+      mark,
+      settled === rows.length ? end : lineStart(buffer, mark + settled),
+    );
+    let out = "";
+    for (let y = mark; y < through; y++) out += this.add(buffer, y, through);
+    this.logged.push(...rows.slice(0, through - mark).map((row) => row.key));
+    this.seen = rows;
+    this.advance(through - mark);
+    this.setMark(through);
+    this.log.write(out);
+    void this.log.flush();
+    return this.seen.length > 0;
+  }
+
+  /** Forgets the lines logged and a partly assembled line (after the emulator was reset). */
   reset(): void {
     this.waiting = 0;
     this.partial = "";
+    // A reset replaces xterm's buffers without disposing their markers.
+    this.mark?.dispose();
+    this.mark = undefined;
+    this.logged = [];
+    this.seen = [];
+    this.relog = 0;
   }
 
   dispose(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.mark?.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
+  }
+
+  private tickSoon(): void {
+    if (this.timer !== undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.tick()) this.tickSoon();
+    }, LOG_TICK_MS);
+    this.timer.unref();
+  }
+
+  /**
+   * Compares the rows in [from, to) that are above the mark with how they were logged. From the
+   * line of the first that changed, the lines are to be logged again: the mark moves back there.
+   * Then forgets the logged rows that are in the history now (they change no more).
+   */
+  private checkLogged(from: number, to: number): void {
+    const buffer = this.buffers.normal;
+    const mark = this.markLine();
+    const first = mark - this.logged.length;
+    const end = Math.min(to, mark);
+    for (let y = Math.max(from, first); y < end; y++) {
+      if (rowKey(buffer, y) === this.logged[y - first]) continue;
+      const start = Math.max(first, lineStart(buffer, y));
+      this.logged.length = start - first;
+      this.seen = [];
+      this.relog += mark - start;
+      this.setMark(start);
+      break;
+    }
+    const top = this.markLine() - this.logged.length;
+    if (top < buffer.baseY) this.logged.splice(0, buffer.baseY - top);
+  }
+
+  /** The rows of the screen above the mark, as they are now. */
+  private rowsAboveMark(): string[] {
+    const buffer = this.buffers.normal;
+    const rows: string[] = [];
+    for (let y = buffer.baseY; y < this.markLine(); y++) rows.push(rowKey(buffer, y));
+    return rows;
+  }
+
+  /**
+   * The mark's line. A new mark goes on the buffer's first line: after a reset, or when the
+   * history's trimming took the marked line (everything left is then not logged yet).
+   */
+  private markLine(): number {
+    if (this.mark === undefined || this.mark.isDisposed) {
+      this.mark = this.addMark(0);
+      this.logged = [];
+      this.seen = [];
+    }
+    return this.mark.line;
+  }
+
+  /** The mark moves `rows` down: what was seen and waits from there on stays as it is. */
+  private advance(rows: number): void {
+    if (rows <= 0) return;
+    this.seen.splice(0, rows);
+    this.relog = Math.max(0, this.relog - rows);
+  }
+
+  private setMark(line: number): void {
+    this.markLine();
+    // xterm's markers keep `line` as a plain field, which its own listeners move.
+    (this.mark as { line: number }).line = line;
+  }
+
+  private addMark(line: number): Mark {
+    const core = (this.terminal as unknown as { _core?: { buffers?: CoreBuffers } })._core;
+    const normal = core?.buffers?.normal;
+    if (typeof normal?.addMarker === "function") return normal.addMarker(line);
+    // The public API marks lines of the active buffer only, relative to the cursor.
+    const buffer = this.buffers.active;
+    if (buffer.type === "normal") {
+      const marker = this.terminal.registerMarker(line - (buffer.baseY + buffer.cursorY));
+      if (marker !== undefined) return marker;
+    }
+    // A line number that xterm does not move: right until the history is full or a resize.
+    return { line, isDisposed: false, dispose() {} };
   }
 
   private scrolled(): void {
@@ -240,6 +454,20 @@ export class ScreenLogger {
     this.partial = "";
     return `${text}\n`;
   }
+}
+
+/** A row's text and whether it continues the row above, to tell when a row changed. */
+function rowKey(buffer: IBuffer, y: number): string {
+  const line = buffer.getLine(y);
+  if (line === undefined) return "";
+  return (line.isWrapped ? "\u0001" : "") + line.translateToString(true);
+}
+
+/** The first row of the logical line that row `y` belongs to (wrapped rows continue it). */
+function lineStart(buffer: IBuffer, y: number): number {
+  let start = y;
+  while (start > 0 && buffer.getLine(start)?.isWrapped === true) start--;
+  return start;
 }
 
 function trimSpaces(text: string): string {

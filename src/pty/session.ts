@@ -9,7 +9,13 @@
  *   the pty is paused (the program then blocks on its writes) until it is under `lowWaterMark`.
  * - Exit: node-pty can lose the end of the output on Linux (see `guardTail`, which reads the pty
  *   to its end); the exit is reported after every byte was parsed and logged.
- * - Stop: SIGTERM to the process and its process group, SIGKILL after `stopGraceMs`.
+ * - Stop: SIGTERM to the process and its process group, SIGKILL after `stopGraceMs`. The owner
+ *   stops its sessions before it exits (SessionManager.close); a process that exits with sessions
+ *   still running (process.exit, a crash while stopping) kills their process groups on its way
+ *   out, so that no agent outlives the Tower that holds its terminal, not even one that ignores
+ *   the hang-up.
+ * - Isolation: the pty master is made close-on-exec at once (inherit.ts), so no other program
+ *   Tower starts, agents included, holds this agent's terminal.
  */
 import { existsSync, readSync } from "node:fs";
 import os from "node:os";
@@ -19,6 +25,7 @@ import type { AgentCommand, Preset } from "../engine/plan/index.js";
 import { substituteCommand } from "../engine/plan/index.js";
 import { StateStore } from "../engine/state/store.js";
 import { createEmulator, DEFAULT_SCROLLBACK, parsed } from "./emulator.js";
+import { closeOnExec, keepTerminalsFromChildren } from "./inherit.js";
 import {
   DEFAULT_ESCAPE_KEY,
   encodeKeys,
@@ -229,6 +236,8 @@ export class Session {
   private screenTimer: NodeJS.Timeout | undefined;
   private lastScreenCheck = 0;
   private disposed = false;
+  /** Set when `dispose` begins: nothing starts after that. */
+  private disposing = false;
   /** Times the pty was paused for backpressure (for tests and benchmarks). */
   pauses = 0;
 
@@ -291,7 +300,7 @@ export class Session {
 
   /** Starts the command. Throws if it is running already or the worktree does not exist. */
   start(): void {
-    if (this.disposed) throw new Error(`session ${this.agent} is disposed`);
+    if (this.disposing) throw new Error(`session ${this.agent} is disposed`);
     if (this.proc !== undefined) throw new Error(`session ${this.agent} is already running`);
     if (!existsSync(this.worktree)) {
       throw new Error(`session ${this.agent}: worktree ${this.worktree} does not exist`);
@@ -302,6 +311,8 @@ export class Session {
       stream: this.stream,
       worktree: this.worktree,
     });
+    // No agent gets a terminal of Tower's: neither another agent's master nor Tower's own.
+    keepTerminalsFromChildren();
     const proc = spawn(file, args, {
       name: "xterm-256color",
       cols: this.terminal.cols,
@@ -311,6 +322,11 @@ export class Session {
       // Raw bytes: xterm decodes UTF-8 itself, across chunk boundaries.
       encoding: null,
     });
+    // node-pty's master descriptor (not in its typings); the scan above covers it otherwise.
+    const master = (proc as unknown as { fd?: unknown }).fd;
+    if (typeof master === "number") closeOnExec(master);
+    running.add(proc.pid);
+    killOnExit();
     this.proc = proc;
     this.exitInfo = undefined;
     this.exiting = undefined;
@@ -320,6 +336,7 @@ export class Session {
     this.procDisposables = [
       proc.onData((data) => this.output(proc, data as unknown as Buffer)),
       proc.onExit((event) => {
+        running.delete(proc.pid);
         this.exiting = this.processExited(proc, event);
       }),
     ];
@@ -434,7 +451,7 @@ export class Session {
       throw new Error(`invalid size ${cols}x${rows}`);
     }
     if (cols === this.terminal.cols && rows === this.terminal.rows) return;
-    this.logger?.collect(); // before the reflow moves the history's lines
+    this.logger?.beforeResize(); // before the reflow moves the history's lines
     this.terminal.resize(cols, rows);
     try {
       this.proc?.resize(cols, rows);
@@ -494,6 +511,7 @@ export class Session {
   /** Stops the process (if running), writes the log and releases the emulator. */
   async dispose(graceMs?: number): Promise<void> {
     if (this.disposed) return;
+    this.disposing = true;
     if (this.proc !== undefined) await this.stop(graceMs);
     await this.exiting;
     this.disposed = true;
@@ -622,6 +640,30 @@ export function hasVisibleText(data: Uint8Array): boolean {
     }
   }
   return false;
+}
+
+/** The pids of the sessions' processes that have not exited, in this process. */
+const running = new Set<number>();
+let exitHook = false;
+
+/** Installs (once) the last resort: a process exiting with sessions running kills them. */
+function killOnExit(): void {
+  if (exitHook) return;
+  exitHook = true;
+  process.on("exit", () => {
+    killRunningSessions();
+  });
+}
+
+/**
+ * SIGKILL to every session's process group that has not exited, at once (an `exit` handler
+ * cannot wait for a grace period). Returns their pids.
+ */
+export function killRunningSessions(): number[] {
+  const pids = [...running];
+  for (const pid of pids) signal(pid, "SIGKILL");
+  running.clear();
+  return pids;
 }
 
 /** A signal to the process group led by `pid` (node-pty makes the child a session leader) and to

@@ -3,6 +3,13 @@
  * services that feed the store, and Ink drawing each store update. The terminal is restored on
  * every way out: quit, a signal, or a crash.
  *
+ * Every way out also stops every agent first (SIGTERM, SIGKILL after the grace period) and leaves
+ * agents.json saying each exited: quitting, SIGTERM, SIGINT, a hang-up (SIGHUP, or the terminal
+ * gone: a read or write on it fails, as Ink's next frame does with EIO), and an uncaught error
+ * (the error then takes its course: printed on the main screen, exit code 1). After a hang-up
+ * nothing is written to the terminal any more. Only kill -9 skips this; the next Tower stops
+ * the agents left running (see SessionManager).
+ *
  * Frame rate: agents' output reaches the store through the session manager's frame clock, at
  * most ~30 updates a second for all panes together, so a flood costs ~30 frames a second. Ink's
  * own throttle is only a backstop (`INK_MAX_FPS`, 4 ms): left at Ink's default 30 it would hold a
@@ -13,7 +20,7 @@ import { type Instance, render } from "ink";
 import { createElement } from "react";
 import { resolveCommit, streamDiff } from "../engine/git/index.js";
 import type { Project } from "../engine/project.js";
-import { parseEscapeKey } from "../pty/index.js";
+import { DEFAULT_STOP_GRACE_MS, parseEscapeKey } from "../pty/index.js";
 import { App } from "./components/App.js";
 import { directPaneRenderer } from "./components/Pane.js";
 import { DirectPanes } from "./direct-panes.js";
@@ -29,6 +36,8 @@ const LEAVE = "\x1b[?25h\x1b[?1049l";
 /** Ink's render throttle: high, since the frame clock does the coalescing (see above). */
 export const INK_MAX_FPS = 250;
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+/** Beyond the agents' grace period, how long the way out may take before it is forced. */
+const EXIT_MARGIN_MS = 5_000;
 
 export interface RunOptions {
   stdin?: NodeJS.ReadStream;
@@ -59,9 +68,8 @@ export async function runControlRoom(project: Project, options: RunOptions = {})
   }
 
   // Leaving, whichever way: Ink's last frame first (it would land on the main screen after), then
-  // the terminal's modes and screen. On a crash Node runs the `exit` handlers before it prints the
-  // error, so the message stays readable on the main screen; the agents' pseudo-terminals close
-  // with the process, which hangs their programs up.
+  // the terminal's modes and screen. On a crash the error is printed after this, so the message
+  // stays readable on the main screen.
   let ink: Instance | undefined;
   let direct: DirectPanes | undefined;
   const stopDrawing = () => {
@@ -70,11 +78,14 @@ export async function runControlRoom(project: Project, options: RunOptions = {})
       ink?.unmount();
     } catch {}
   };
+  // The terminal is gone (hung up): nothing more is written to it, and we leave.
+  let hungUp = false;
   let restored = false;
   const restore = () => {
     if (restored) return;
     restored = true;
     stopDrawing();
+    if (hungUp) return;
     try {
       stdin.setRawMode(false);
     } catch {}
@@ -90,7 +101,27 @@ export async function runControlRoom(project: Project, options: RunOptions = {})
     finish = resolve;
   });
   const onResize = () => store.getState().setSize(stdout.columns || 80, stdout.rows || 24);
-  const onSignal = () => finish();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signal === "SIGHUP") hungUp = true;
+    finish();
+  };
+  const onHangUp = () => {
+    hungUp = true;
+    finish();
+  };
+  // A write error on a terminal that has gone is emitted on the stream: without a listener it
+  // would be thrown, and Tower would crash before it stopped the agents. Kept to the end.
+  stdout.on("error", onHangUp);
+  stdin.on("error", onHangUp);
+  stdin.on("end", onHangUp);
+  let crash: { error: unknown } | undefined;
+  const onCrash = (error: unknown) => {
+    crash ??= { error };
+    finish();
+  };
+  process.on("uncaughtException", onCrash);
+  process.on("unhandledRejection", onCrash);
+  for (const signal of SIGNALS) process.on(signal, onSignal);
   let services: Services | undefined;
   let onData: ((data: Buffer) => void) | undefined;
   try {
@@ -120,7 +151,6 @@ export async function runControlRoom(project: Project, options: RunOptions = {})
     onData = handler;
     stdin.on("data", handler);
     stdout.on("resize", onResize);
-    for (const signal of SIGNALS) process.on(signal, onSignal);
 
     // Panes are written by `DirectPanes`; Ink writes through a proxy that tells it when Ink has
     // drawn (after the writes of one frame: a microtask later), to fill the panes again.
@@ -165,11 +195,31 @@ export async function runControlRoom(project: Project, options: RunOptions = {})
   } finally {
     if (onData) stdin.off("data", onData);
     stdout.off("resize", onResize);
-    for (const signal of SIGNALS) process.off(signal, onSignal);
     stopDrawing();
+    // Should stopping hang, the way out is forced (the agents are killed as the process exits).
+    const force = setTimeout(
+      () => process.exit(crash ? 1 : 0),
+      (services?.sessions.graceMs ?? DEFAULT_STOP_GRACE_MS) + EXIT_MARGIN_MS,
+    );
+    force.unref();
     await services?.close().catch(() => {});
+    clearTimeout(force);
+    // Signals and errors are handled until the agents are stopped: a second SIGTERM or a
+    // second error must not cut that short.
+    for (const signal of SIGNALS) process.off(signal, onSignal);
+    process.off("uncaughtException", onCrash);
+    process.off("unhandledRejection", onCrash);
     restore();
     process.off("exit", restore);
+    stdin.off("end", onHangUp);
     stdin.pause();
+  }
+  if (crash) {
+    // A defect: once the agents are stopped and the terminal restored, it is thrown again
+    // outside any handler, so that Node prints it and exits with 1 as for any uncaught error.
+    const { error } = crash;
+    setImmediate(() => {
+      throw error;
+    });
   }
 }

@@ -55,8 +55,8 @@ beforeEach(async () => {
   git(repo.root, "commit", "-q", "-m", "app");
   expect((await tower(repo.root, ["start", "A", "B"])).code).toBe(0);
 });
-afterEach(() => {
-  rig?.kill();
+afterEach(async () => {
+  await rig?.close();
   rig = undefined;
   repo.cleanup();
 });

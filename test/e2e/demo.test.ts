@@ -11,8 +11,8 @@ import { TmuxRig } from "./tmux.js";
 
 let parent: string | undefined;
 let rig: TmuxRig | undefined;
-afterEach(() => {
-  rig?.kill();
+afterEach(async () => {
+  await rig?.close();
   if (parent) rmSync(parent, { recursive: true, force: true });
 });
 

@@ -1,5 +1,6 @@
 /** The built CLI in a real tmux: type with send-keys, read with capture-pane, wait on the screen. */
 import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 
 export class TmuxRig {
   readonly socket = `tower-e2e-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
@@ -72,5 +73,52 @@ export class TmuxRig {
     try {
       this.tmux("kill-server");
     } catch {}
+  }
+
+  /**
+   * Kills the server and waits for what ran in its panes to end: a Tower that loses its terminal
+   * still stops its agents and writes its state files, which a test's cleanup must not race.
+   */
+  async close(timeoutMs = 15_000): Promise<void> {
+    let panes: number[] = [];
+    try {
+      panes = this.tmux("list-panes", "-a", "-F", "#{pane_pid}").trim().split("\n").map(Number);
+    } catch {}
+    const pids = descendants(panes);
+    this.kill();
+    const deadline = Date.now() + timeoutMs;
+    while (pids.some(alive) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
+/** `roots` and every process below them. */
+function descendants(roots: number[]): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+    } catch {}
+  }
+  const all: number[] = [];
+  const queue = [...roots];
+  for (let pid = queue.shift(); pid !== undefined; pid = queue.shift()) {
+    all.push(pid);
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return all;
+}
+
+/** Alive and not a zombie. */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
   }
 }

@@ -13,23 +13,36 @@
  *   eight flooding agents cost no more renders than one. The first update after input skips the
  *   clock and is pushed at once on its own (keystroke echo), and so is a scrolled view.
  * - `layout()` gives each visible pane's program the size of its pane.
+ * - Before the first agent starts, agents that a previous Tower left running (pids in
+ *   `agents.json` that are alive and are really those agents) are stopped: this Tower does not
+ *   hold their terminals, so it cannot adopt them, and must not run a second copy beside them.
+ *   One still run by another live Tower (which holds its terminal) is left to it, not started.
+ * - `agents.json` says what is true when it is written: each write takes the sessions' state at
+ *   that moment, so the last one, after the last exit, says exited (pid null, code or signal).
+ *   `close()` waits for starts under way and for the writes.
  */
 import path from "node:path";
 import type { AgentCommand, AgentSpec } from "../../engine/plan/index.js";
 import type { Project } from "../../engine/project.js";
+import type { AgentsFile } from "../../engine/state/formats.js";
+import { TOWER_AGENT } from "../../engine/state/store.js";
 import { toUtcIso } from "../../engine/state/time.js";
 import type { StatusReport } from "../../engine/status.js";
 import {
   DEFAULT_ESCAPE_KEY,
+  DEFAULT_STOP_GRACE_MS,
   type ExitInfo,
+  findAgentProcess,
   inferPreset,
+  isAlive,
+  runningTower,
   Session,
   type SessionOptions,
   splitInput,
+  stopLeftover,
 } from "../../pty/index.js";
 import { paneContentSize, screenLayout, visiblePanes } from "../layout.js";
 import type { AppStore, PaneFrame } from "../store/index.js";
-import type { AgentStatus } from "../view/model.js";
 import { errorMessage } from "./serial.js";
 
 /** The frame clock: at most one frame update of the store per interval (but see `typed`). */
@@ -105,7 +118,6 @@ interface Entry {
   dirty: boolean;
   /** Push the next update at once: input was just sent. */
   immediate: boolean;
-  pid: number | null;
   disposed: boolean;
   off: (() => void)[];
 }
@@ -125,6 +137,16 @@ export class SessionManager {
   private synced = false;
   private closed = false;
   private agentsWrites: Promise<void> = Promise.resolve();
+  /** Entries whose state the next agents.json write takes. */
+  private readonly unrecorded = new Set<Entry>();
+  /** A write is queued that has not begun: it will take every entry in `unrecorded`. */
+  private recordQueued = false;
+  /** Starts under way (close waits for them). */
+  private readonly launches = new Set<Promise<void>>();
+  /** The previous Tower's agents stopped (once, before the first start). */
+  private leftovers: Promise<void> | undefined;
+  /** Agents run by another live Tower: agent -> its process. Not started here while it runs. */
+  private readonly elsewhere = new Map<string, number>();
 
   constructor(
     private readonly project: Project,
@@ -142,6 +164,9 @@ export class SessionManager {
   /** Starts the agents of in-progress streams that have no session yet; see the module comment. */
   async sync(status: StatusReport): Promise<void> {
     if (this.closed) return;
+    this.leftovers ??= this.stopLeftovers();
+    await this.leftovers;
+    if (this.closed) return;
     const resume = this.options.resume === true && !this.synced;
     this.synced = true;
     const fresh: { spec: AgentSpec; worktree: string; branch: string }[] = [];
@@ -158,6 +183,7 @@ export class SessionManager {
         }
         if (stream.status !== "in_progress") continue;
         if (this.failed.has(agent.id) || this.removed.has(agent.id)) continue;
+        if (this.runsElsewhere(agent.id) !== undefined) continue;
         fresh.push({
           spec: agent,
           worktree: path.resolve(this.project.repo.mainRoot, stream.worktree),
@@ -246,6 +272,11 @@ export class SessionManager {
    */
   async restart(id: string, options: { resume?: boolean } = {}): Promise<void> {
     if (this.closed) return;
+    const tower = this.runsElsewhere(id);
+    if (tower !== undefined) {
+      this.report(`${id} runs in another Tower (pid ${tower}): stop it there first`);
+      return;
+    }
     this.failed.delete(id);
     this.removed.delete(id);
     const entry = this.entries.get(id);
@@ -278,8 +309,7 @@ export class SessionManager {
     entry.offset = 0;
     try {
       await entry.session.restart({ resume: options.resume === true });
-      entry.pid = entry.session.pid ?? null;
-      this.recordStatus(entry, entry.session.status);
+      this.recordStatus(entry);
     } catch (error) {
       this.report(`${id}: cannot restart: ${errorMessage(error)}`);
     }
@@ -311,7 +341,12 @@ export class SessionManager {
   /** Stops every session (SIGTERM, SIGKILL after the grace period); resolves when all exited. */
   async stopAll(graceMs?: number): Promise<void> {
     await Promise.all([...this.entries.values()].map((e) => e.session.stop(graceMs)));
-    await this.agentsWrites;
+    await this.recorded();
+  }
+
+  /** How long a stop waits between SIGTERM and SIGKILL. */
+  get graceMs(): number {
+    return this.options.session?.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
   }
 
   /** Ids of the agents whose process is running. */
@@ -331,11 +366,13 @@ export class SessionManager {
     this.unsubscribe();
     clearTimeout(this.tick);
     this.tick = undefined;
+    // A start under way either started its process (stopped below) or sees `closed` and does not.
+    await Promise.all([...this.launches]);
     const entries = [...this.entries.values()];
     await Promise.all(entries.map((e) => e.session.stop(graceMs)));
     await Promise.all(entries.map((e) => this.disposeEntry(e)));
     this.entries.clear();
-    await this.agentsWrites;
+    await this.recorded();
   }
 
   private live(id: string): Entry | undefined {
@@ -378,7 +415,6 @@ export class SessionManager {
       baseY: 0,
       dirty: false,
       immediate: false,
-      pid: null,
       disposed: false,
       off: [],
     };
@@ -387,10 +423,9 @@ export class SessionManager {
         if (entry.disposed) return;
         this.store.getState().setAgentStatus(spec.id, change.status, change.exit);
         if (change.status === "exited") {
-          entry.pid = null;
           entry.immediate = true; // the last screen lands with the exit, not a tick later
         }
-        this.recordStatus(entry, change.status, change.exit);
+        this.recordStatus(entry);
       }),
       session.on("update", () => this.updated(entry)),
     );
@@ -398,19 +433,30 @@ export class SessionManager {
     return entry;
   }
 
-  /** Starts the entry's process (resuming the conversation when asked). */
-  private async launch(entry: Entry, resume: boolean): Promise<void> {
+  /** Starts the entry's process (resuming the conversation when asked); see `starting`. */
+  private launch(entry: Entry, resume: boolean): Promise<void> {
+    const launched = this.starting(entry, resume).finally(() => this.launches.delete(launched));
+    this.launches.add(launched);
+    return launched;
+  }
+
+  private async starting(entry: Entry, resume: boolean): Promise<void> {
     try {
+      // Closing: nothing starts any more (close stops what has started).
+      if (this.closed) {
+        this.entries.delete(entry.id);
+        await this.disposeEntry(entry);
+        return;
+      }
       if (resume) await entry.session.restart({ resume: true });
       else entry.session.start();
     } catch (error) {
       this.entries.delete(entry.id);
       await this.disposeEntry(entry);
-      this.startFailed(entry.spec, errorMessage(error));
+      if (!this.closed) this.startFailed(entry.spec, errorMessage(error));
       return;
     }
-    entry.pid = entry.session.pid ?? null;
-    this.recordStatus(entry, entry.session.status);
+    this.recordStatus(entry);
     this.pushFrame(entry);
   }
 
@@ -508,23 +554,167 @@ export class SessionManager {
     for (const off of entry.off.splice(0)) off();
   }
 
-  /** `agents.json`: the live status of every agent, for other tools. Writes are kept in order. */
-  private recordStatus(entry: Entry, status: AgentStatus, exit?: ExitInfo): void {
-    const record = {
-      stream: entry.spec.stream,
-      status,
-      updated: toUtcIso(new Date()),
-      pid: status === "exited" ? null : (entry.session.pid ?? entry.pid),
-      exit_code: exit?.code ?? null,
-      signal: exit?.signal ?? null,
-    };
-    const file = this.project.store;
+  /**
+   * `agents.json`: the live status of every agent, for other tools. Writes are kept in order, and
+   * each takes the state of its agents when it begins, so that no write can put back a status
+   * that an exit has ended (the last one written is the true one). While a write waits to begin,
+   * changes join it instead of queueing more.
+   */
+  private recordStatus(entry: Entry): void {
+    this.unrecorded.add(entry);
+    if (this.recordQueued) return;
+    this.recordQueued = true;
+    let entries: Entry[] = [];
     this.agentsWrites = this.agentsWrites
-      .then(() =>
-        file.update("agents", (value) => {
-          value.agents[entry.id] = { ...value.agents[entry.id], ...record };
-        }),
-      )
-      .catch((error: unknown) => this.report(`cannot write agents.json: ${errorMessage(error)}`));
+      .then(() => {
+        // From here on, a change queues another write.
+        this.recordQueued = false;
+        entries = [...this.unrecorded];
+        this.unrecorded.clear();
+        return this.project.store.update("agents", (value) => {
+          const updated = toUtcIso(new Date());
+          for (const e of entries) {
+            value.agents[e.id] = { ...value.agents[e.id], ...agentRecord(e, updated) };
+          }
+        });
+      })
+      .catch((error: unknown) => {
+        // Not written: they go with the next write.
+        for (const e of entries) this.unrecorded.add(e);
+        this.report(`cannot write agents.json: ${errorMessage(error)}`);
+      });
   }
+
+  /** Resolves when every agents.json write asked for so far is on disk. */
+  private async recorded(): Promise<void> {
+    let writes: Promise<void>;
+    do {
+      writes = this.agentsWrites;
+      await writes;
+    } while (writes !== this.agentsWrites);
+  }
+
+  /** The Tower running agent `id` elsewhere, while it does (checked again each time). */
+  private runsElsewhere(id: string): number | undefined {
+    const pid = this.elsewhere.get(id);
+    if (pid === undefined) return undefined;
+    const agent = findAgentProcess(pid, id, this.project.repo.mainRoot);
+    const tower = agent ? runningTower(agent) : undefined;
+    if (tower === undefined) this.elsewhere.delete(id);
+    return tower;
+  }
+
+  /**
+   * Before the first start: every agent that agents.json says is not exited is looked at. A
+   * live process that is that agent is stopped (SIGTERM, SIGKILL after the grace period) unless
+   * another live Tower holds its terminal; a record whose process is gone (or is another
+   * program now) is corrected to exited with no pid. Says what it stopped.
+   */
+  private async stopLeftovers(): Promise<void> {
+    let records: AgentsFile["agents"];
+    try {
+      records = (await this.project.store.read("agents")).agents;
+    } catch (error) {
+      this.report(`cannot read agents.json: ${errorMessage(error)}`);
+      return;
+    }
+    const root = this.project.repo.mainRoot;
+    const grace = this.graceMs;
+    const corrections = new Map<
+      string,
+      { pid: number | null | undefined; signal: string | null }
+    >();
+    const stopped: { id: string; stream: string; pid: number; signal: string | null }[] = [];
+    const others: string[] = [];
+    const stuck: string[] = [];
+    await Promise.all(
+      Object.entries(records).map(async ([id, record]) => {
+        if (record.status === "exited" && record.pid == null) return;
+        const agent =
+          typeof record.pid === "number" ? findAgentProcess(record.pid, id, root) : undefined;
+        if (agent === undefined) {
+          corrections.set(id, { pid: record.pid, signal: record.signal ?? null });
+          return;
+        }
+        const tower = runningTower(agent);
+        if (tower !== undefined) {
+          this.elsewhere.set(id, agent.pid);
+          others.push(`${id} (Tower pid ${tower})`);
+          return;
+        }
+        const signal = await stopLeftover(agent.pid, grace);
+        if (isAlive(agent.pid)) {
+          // Not even SIGKILL ended it (stuck in the kernel): no second copy beside it.
+          this.failed.set(id, `its previous process ${agent.pid} would not stop`);
+          stuck.push(`${id} (pid ${agent.pid})`);
+          return;
+        }
+        stopped.push({ id, stream: record.stream, pid: agent.pid, signal });
+        corrections.set(id, { pid: record.pid, signal });
+      }),
+    );
+    if (corrections.size > 0) {
+      const updated = toUtcIso(new Date());
+      this.agentsWrites = this.agentsWrites
+        .then(() =>
+          this.project.store.update("agents", (value) => {
+            for (const [id, { pid, signal }] of corrections) {
+              const current = value.agents[id];
+              // Only if no one has recorded another process for it meanwhile.
+              if (current === undefined || current.pid !== pid) continue;
+              const exit = current.status === "exited";
+              value.agents[id] = {
+                ...current,
+                status: "exited",
+                updated,
+                pid: null,
+                exit_code: exit ? (current.exit_code ?? null) : null,
+                signal: exit ? (current.signal ?? null) : signal,
+              };
+            }
+          }),
+        )
+        .catch((error: unknown) => this.report(`cannot write agents.json: ${errorMessage(error)}`));
+    }
+    for (const { id, stream, pid, signal } of stopped) {
+      await this.project.store
+        .appendActivity({
+          agent: TOWER_AGENT,
+          stream,
+          action: "leftover_stopped",
+          target: id,
+          pid,
+          signal,
+          reason: "left running by a previous Tower",
+        })
+        .catch(() => {});
+    }
+    const said: string[] = [];
+    if (stopped.length > 0) {
+      const ids = stopped.map((s) => s.id).sort();
+      said.push(`stopped ${ids.join(", ")}: left running by a previous Tower`);
+    }
+    if (others.length > 0) {
+      said.push(`not started here, running in another Tower: ${others.sort().join(", ")}`);
+    }
+    if (stuck.length > 0) {
+      said.push(`not started, its previous process would not stop: ${stuck.sort().join(", ")}`);
+    }
+    if (said.length > 0) this.report(said.join("; "));
+  }
+}
+
+/** What agents.json says of an agent: its session's state now. */
+function agentRecord(entry: Entry, updated: string) {
+  const { session } = entry;
+  const status = session.status;
+  const exit = status === "exited" ? session.exit : undefined;
+  return {
+    stream: entry.spec.stream,
+    status,
+    updated,
+    pid: status === "exited" ? null : (session.pid ?? null),
+    exit_code: exit?.code ?? null,
+    signal: exit?.signal ?? null,
+  };
 }
