@@ -141,11 +141,16 @@ export function untrustedMessage(
   return `${what}, so Tower runs none of its commands (agents, validate, run:): review them with \`tower trust\`, which records your trust\n${state.changes.join("\n")}`;
 }
 
-/** Refuses (RefusedError) unless the plan is trusted. */
+/** A plan command was not run because the plan is not trusted. */
+export class UntrustedPlanError extends RefusedError {
+  override name = "UntrustedPlanError";
+}
+
+/** Refuses (UntrustedPlanError) unless the plan is trusted. */
 export async function requireTrust(
   plan: Plan,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<void> {
   const state = await trustState(plan, env);
-  if (!state.trusted) throw new RefusedError(untrustedMessage(plan, state));
+  if (!state.trusted) throw new UntrustedPlanError(untrustedMessage(plan, state));
 }

@@ -68,6 +68,7 @@ export {
   guardTail,
   hasVisibleText,
   killRunningSessions,
+  type Launch,
   Session,
   type SessionEvents,
   type SessionNotification,

@@ -34,7 +34,7 @@ import {
   type SplitInput,
 } from "./keys.js";
 import { AgentLog, ScreenLogger } from "./log.js";
-import { inferPreset, type PresetSpec, presetSpec, withResume } from "./presets.js";
+import { inferPreset, type PresetSpec, presetSpec } from "./presets.js";
 import { type Frame, type FrameOptions, Screen } from "./screen.js";
 import {
   type AttentionKind,
@@ -84,6 +84,12 @@ export interface SessionOptions {
   runningMs?: number;
   /** See screen.ts (default 1 s). */
   syncTimeoutMs?: number;
+}
+
+/** How to start this time: another command than the plan's (resuming), more environment. */
+export interface Launch {
+  command?: AgentCommand;
+  env?: Record<string, string>;
 }
 
 export interface SessionNotification {
@@ -227,6 +233,7 @@ export class Session {
   private proc: IPty | undefined;
   private procDisposables: IDisposable[] = [];
   private command: AgentCommand;
+  private extraEnv: Record<string, string> = {};
   private exitInfo: ExitInfo | undefined;
   private exitWaiters: ((info: ExitInfo) => void)[] = [];
   private exiting: Promise<void> | undefined;
@@ -298,13 +305,18 @@ export class Session {
     );
   }
 
-  /** Starts the command. Throws if it is running already or the worktree does not exist. */
-  start(): void {
+  /**
+   * Starts the command (or `launch.command`, with `launch.env` added to the environment). Throws
+   * if it is running already or the worktree does not exist.
+   */
+  start(launch: Launch = {}): void {
     if (this.disposing) throw new Error(`session ${this.agent} is disposed`);
     if (this.proc !== undefined) throw new Error(`session ${this.agent} is already running`);
     if (!existsSync(this.worktree)) {
       throw new Error(`session ${this.agent}: worktree ${this.worktree} does not exist`);
     }
+    this.command = launch.command ?? this.options.command;
+    this.extraEnv = launch.env ?? {};
     const { file, args } = substituteCommand(this.command, {
       task: this.task,
       agent: this.agent,
@@ -318,7 +330,7 @@ export class Session {
       cols: this.terminal.cols,
       rows: this.terminal.rows,
       cwd: this.worktree,
-      env: agentEnv(this.options),
+      env: { ...agentEnv(this.options), ...this.extraEnv },
       // Raw bytes: xterm decodes UTF-8 itself, across chunk boundaries.
       encoding: null,
     });
@@ -490,21 +502,18 @@ export class Session {
   }
 
   /**
-   * Stops the process if it runs, then starts the same command again in the same worktree on a
-   * reset screen. `resume: true` adds the preset's resume arguments (e.g. `claude --continue`).
+   * Stops the process if it runs, then starts the plan's command (or `launch`'s, for example one
+   * that resumes the agent's conversation) again in the same worktree on a reset screen.
    */
-  async restart(options: { resume?: boolean; graceMs?: number } = {}): Promise<void> {
+  async restart(options: { launch?: Launch; graceMs?: number } = {}): Promise<void> {
     if (this.proc !== undefined) await this.stop(options.graceMs);
     await this.exiting;
-    this.command = options.resume
-      ? withResume(this.options.command, this.preset)
-      : this.options.command;
     this.logger?.collect();
     this.terminal.reset();
     this.screen.reset();
     this.logger?.reset();
     this.tracker.restarted();
-    this.start();
+    this.start(options.launch);
     this.emit("update");
   }
 

@@ -223,11 +223,8 @@ describe("stop and restart", () => {
 
   it("restarts the same command in the same worktree, optionally resuming", async () => {
     const worktree = tempDir();
-    const session = startSession({
-      command: ["sh", "-c", 'echo "run pid=$$ dir=$(pwd) args:$*"; exec sleep 60', "sh"],
-      preset: "claude",
-      worktree,
-    });
+    const command = ["sh", "-c", 'echo "run pid=$$ dir=$(pwd) args:$* x=$X_EXTRA"; exec sleep 60', "sh"];
+    const session = startSession({ command, preset: "claude", worktree });
     const first = await waitForScreen(session, screenHas("run pid="), "first run");
     const firstPid = session.pid;
     await session.restart();
@@ -239,8 +236,8 @@ describe("stop and restart", () => {
     expect(session.pid).not.toBe(firstPid);
     expect(second.join("\n")).toContain(`dir=${worktree}`);
     expect(session.status === "running" || session.status === "idle").toBe(true);
-    await session.restart({ resume: true });
-    await waitForScreen(session, screenHas("args:--continue"), "resumed run");
+    await session.restart({ launch: { command: [...command, "--resume", "s-1"], env: { X_EXTRA: "1" } } });
+    await waitForScreen(session, screenHas("args:--resume s-1"), "resumed run");
   });
 });
 

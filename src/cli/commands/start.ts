@@ -1,10 +1,10 @@
 import type { Command } from "commander";
 import { installGuard } from "../../agents/guard.js";
+import { selfCommand } from "../../agents/self.js";
 import { completeStream } from "../../engine/orchestrator/complete.js";
 import { startStream } from "../../engine/orchestrator/start.js";
 import { loadContext, reportRecoveries } from "../context.js";
 import { CliError, EXIT, exitCodeOf } from "../errors.js";
-import { selfCommand } from "../self.js";
 
 export function registerStart(program: Command): void {
   program

@@ -22,12 +22,14 @@
  *   `close()` waits for starts under way and for the writes.
  */
 import path from "node:path";
+import { selfCommand } from "../../agents/self.js";
 import type { AgentCommand, AgentSpec } from "../../engine/plan/index.js";
 import type { Project } from "../../engine/project.js";
 import type { AgentsFile } from "../../engine/state/formats.js";
 import { TOWER_AGENT } from "../../engine/state/store.js";
 import { toUtcIso } from "../../engine/state/time.js";
 import type { StatusReport } from "../../engine/status.js";
+import { requireTrust, type TrustState, trustPlan, trustState } from "../../engine/trust.js";
 import {
   DEFAULT_ESCAPE_KEY,
   DEFAULT_STOP_GRACE_MS,
@@ -35,12 +37,14 @@ import {
   findAgentProcess,
   inferPreset,
   isAlive,
+  type Launch,
   runningTower,
   Session,
   type SessionOptions,
   splitInput,
   stopLeftover,
 } from "../../pty/index.js";
+import { planLaunch } from "../../room/launch.js";
 import { paneContentSize, screenLayout, visiblePanes } from "../layout.js";
 import type { AppStore, PaneFrame } from "../store/index.js";
 import { errorMessage } from "./serial.js";
@@ -77,6 +81,8 @@ export interface SessionManagerOptions {
   frameIntervalMs?: number;
   /** Where start failures and write errors go (default: the store's flash message). */
   onError?: (message: string) => void;
+  /** How agents' hooks, guard and MCP server run `tower` (default: this process's own). */
+  tower?: readonly string[];
 }
 
 export interface LayoutRequest {
@@ -110,6 +116,9 @@ interface Entry {
   id: string;
   spec: AgentSpec;
   session: Session;
+  /** The plan's command (or the test's override) and the worktree it runs in. */
+  command: AgentCommand;
+  worktree: string;
   /** Scrolled back this many lines (0: live). */
   offset: number;
   /** The history's length at the last frame, to keep a scrolled view still as output arrives. */
@@ -135,6 +144,8 @@ export class SessionManager {
   private tick: NodeJS.Timeout | undefined;
   private lastTick = 0;
   private synced = false;
+  /** The user was asked to trust the plan (once per opening, until answered). */
+  private trustAsked = false;
   private closed = false;
   private agentsWrites: Promise<void> = Promise.resolve();
   /** Entries whose state the next agents.json write takes. */
@@ -192,6 +203,11 @@ export class SessionManager {
       }
     }
     if (fresh.length === 0) return;
+    const trust = await trustState(this.project.plan);
+    if (!trust.trusted) {
+      this.askTrust(trust);
+      return;
+    }
     for (const { spec, branch } of fresh) {
       this.store.getState().upsertAgent({
         id: spec.id,
@@ -308,7 +324,9 @@ export class SessionManager {
     }
     entry.offset = 0;
     try {
-      await entry.session.restart({ resume: options.resume === true });
+      await this.requireTrust();
+      const launch = await this.planFor(entry, options.resume === true);
+      await entry.session.restart({ launch });
       this.recordStatus(entry);
     } catch (error) {
       this.report(`${id}: cannot restart: ${errorMessage(error)}`);
@@ -411,6 +429,8 @@ export class SessionManager {
       id: spec.id,
       spec,
       session,
+      command,
+      worktree,
       offset: 0,
       baseY: 0,
       dirty: false,
@@ -448,8 +468,9 @@ export class SessionManager {
         await this.disposeEntry(entry);
         return;
       }
-      if (resume) await entry.session.restart({ resume: true });
-      else entry.session.start();
+      const launch = await this.planFor(entry, resume);
+      if (this.closed) throw new Error("closing");
+      entry.session.start(launch);
     } catch (error) {
       this.entries.delete(entry.id);
       await this.disposeEntry(entry);
@@ -458,6 +479,50 @@ export class SessionManager {
     }
     this.recordStatus(entry);
     this.pushFrame(entry);
+  }
+
+  /** The command and environment for this start (see room/launch.ts). */
+  private planFor(entry: Entry, resume: boolean): Promise<Launch> {
+    return planLaunch(this.project, entry.spec, entry.command, entry.worktree, {
+      resume,
+      tower: this.options.tower ?? selfCommand(),
+    });
+  }
+
+  /**
+   * A plan not trusted on this machine starts no agent (a fresh clone's state must not run its
+   * commands): the user is shown every command and asked, once per opening.
+   */
+  private askTrust(trust: Exclude<TrustState, { trusted: true }>): void {
+    if (this.trustAsked) return;
+    this.trustAsked = true;
+    const plan = this.project.plan;
+    this.store.getState().openModal({
+      kind: "confirm",
+      title: trust.reason === "new" ? "Trust this plan?" : "The plan's commands changed",
+      lines: [
+        `${plan.file} would run these commands on this machine${trust.reason === "changed" ? " (+ new or changed, - gone)" : ""}:`,
+        ...(trust.reason === "new"
+          ? [...trust.commands].map(([w, c]) => `  ${w}: ${c}`)
+          : trust.changes),
+        "Nothing of it runs until you trust it (as `tower trust` does).",
+      ],
+      confirmLabel: "trust them and start the agents",
+      onConfirm: () => {
+        void trustPlan(plan)
+          .then(() => {
+            this.trustAsked = false;
+            const status = this.store.getState().status;
+            return status ? this.sync(status) : undefined;
+          })
+          .catch((error: unknown) => this.report(`cannot record trust: ${errorMessage(error)}`));
+      },
+    });
+  }
+
+  /** The plan's agents run only once the user trusts its commands (engine/trust.ts). */
+  private requireTrust(): Promise<void> {
+    return requireTrust(this.project.plan);
   }
 
   private startFailed(spec: AgentSpec, message: string): void {
