@@ -7,7 +7,14 @@
  * verifies: such a record reads as forged, and passes nothing.
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { constants, promises as fsp, realpathSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  promises as fsp,
+  openSync,
+  readFileSync,
+  realpathSync,
+} from "node:fs";
 import path from "node:path";
 import { configDir, ensureConfigDir } from "./config-dir.js";
 import type { CheckpointEntry } from "./state/formats.js";
@@ -17,11 +24,33 @@ export const SEAL_KEY_FILE = "seal.key";
 /** The fields of a checkpoint record that the seal covers. */
 export type Sealable = Pick<CheckpointEntry, "status" | "by" | "updated" | "note">;
 
+/** The key, if there is one of at least 32 bytes; the file is never followed through a link. */
+function readKey(file: string): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+  try {
+    const key = readFileSync(fd);
+    return key.length >= 32 ? key : undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export class Seal {
   private readonly scope: string;
+  private key: Buffer | undefined;
 
+  /**
+   * `keyFile`: where this machine's key is. A key made later (by another process's first
+   * approval) is read when it is first needed.
+   */
   constructor(
-    private readonly key: Buffer | undefined,
+    private readonly keyFile: string,
     repoRoot: string,
   ) {
     let real = repoRoot;
@@ -33,19 +62,29 @@ export class Seal {
 
   /** Whether this machine has a key (no key: nothing recorded so far can verify). */
   get hasKey(): boolean {
-    return this.key !== undefined;
+    return this.loadKey() !== undefined;
   }
 
   sign(checkpoint: string, entry: Sealable): string {
-    if (!this.key) throw new Error("no seal key: create it with loadSeal(..., { create: true })");
-    return this.mac(this.key, checkpoint, entry);
+    const key = this.loadKey();
+    if (!key)
+      throw new Error(
+        `no seal key in ${this.keyFile}: make it with loadSeal(..., { create: true })`,
+      );
+    return this.mac(key, checkpoint, entry);
   }
 
   verify(checkpoint: string, entry: Sealable & { seal?: unknown }): boolean {
-    if (!this.key || typeof entry.seal !== "string") return false;
-    const expected = Buffer.from(this.mac(this.key, checkpoint, entry), "hex");
+    const key = this.loadKey();
+    if (!key || typeof entry.seal !== "string") return false;
+    const expected = Buffer.from(this.mac(key, checkpoint, entry), "hex");
     const given = Buffer.from(entry.seal, "hex");
     return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+
+  private loadKey(): Buffer | undefined {
+    this.key ??= readKey(this.keyFile);
+    return this.key;
   }
 
   private mac(key: Buffer, checkpoint: string, entry: Sealable): string {
@@ -59,21 +98,6 @@ export class Seal {
       entry.note ?? "",
     ];
     return createHmac("sha256", key).update(fields.join("\0")).digest("hex");
-  }
-}
-
-async function readKey(file: string): Promise<Buffer | undefined> {
-  try {
-    const handle = await fsp.open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
-    try {
-      const key = await handle.readFile();
-      return key.length >= 32 ? key : undefined;
-    } finally {
-      await handle.close();
-    }
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw error;
   }
 }
 
@@ -96,8 +120,7 @@ export async function loadSeal(
 ): Promise<Seal> {
   const dir = configDir(options.env);
   const file = path.join(dir, SEAL_KEY_FILE);
-  let key = await readKey(file);
-  if (!key && options.create) {
+  if (options.create && !readKey(file)) {
     await ensureConfigDir(dir);
     try {
       await fsp.writeFile(file, randomBytes(32), { flag: "wx", mode: 0o600 });
@@ -105,7 +128,6 @@ export async function loadSeal(
       // Another process made it first: use theirs.
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     }
-    key = await readKey(file);
   }
-  return new Seal(key, repoRoot);
+  return new Seal(file, repoRoot);
 }

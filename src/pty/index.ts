@@ -39,6 +39,7 @@ export {
   ScreenLogger,
 } from "./log.js";
 export {
+  type AnnouncedStatus,
   inferPreset,
   PRESET_SPECS,
   type Preset,
@@ -78,9 +79,12 @@ export {
   type AttentionKind,
   type ExitInfo,
   lastLines,
+  parseOsc7501,
+  promptLines,
   RUNNING_MS,
   type SessionStatus,
   type StatusChange,
+  type StatusSource,
   StatusTracker,
   type StatusTrackerOptions,
   screenBusy,

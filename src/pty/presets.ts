@@ -58,7 +58,15 @@ export interface PresetSpec {
   denyKeys: readonly string[];
   /** Arguments appended to the command to resume the previous conversation; [] when none. */
   resumeArgs: readonly string[];
+  /** The status the CLI's window title (OSC 0/2) announces, when it announces one. */
+  title?: (title: string) => AnnouncedStatus | undefined;
 }
+
+/** A status an agent can announce (by its hooks, its window title, OSC 7501). */
+export type AnnouncedStatus = "running" | "idle" | "waiting";
+
+/** A braille spinner frame at the start of a title: the CLI is at work. */
+const SPINNER = /^[\u2801-\u28ff]/;
 
 /** Lines at the bottom of the screen (blank ones skipped) that the patterns are matched on. */
 export const STATUS_LINES = 15;
@@ -66,7 +74,8 @@ export const STATUS_LINES = 15;
 /** The start of a menu line: blanks and the left border of a box the menu may be drawn in. */
 const MENU_LINE = String.raw`^[\s│┃║|]*`;
 
-const YES_NO_PROMPT = /\[(?:y\/n|Y\/n|y\/N)\]|\((?:yes\/no|y\/n)\)\s*[?:]?\s*$/;
+/** A yes/no question waiting at the end of its line (once answered, the answer follows it). */
+const YES_NO_PROMPT = /(?:\[(?:y\/n|Y\/n|y\/N)\]|\((?:yes\/no|y\/n)\))\s*[?:]?\s*$/;
 
 export const PRESET_SPECS: Readonly<Record<Preset, PresetSpec>> = {
   claude: {
@@ -83,6 +92,9 @@ export const PRESET_SPECS: Readonly<Record<Preset, PresetSpec>> = {
     approveKeys: ["1"],
     denyKeys: ["esc"],
     resumeArgs: ["--continue"],
+    // A braille spinner while it works; ✳ when idle or asking (the screen tells which).
+    title: (title) =>
+      SPINNER.test(title) ? "running" : title.startsWith("✳") ? "idle" : undefined,
   },
   codex: {
     name: "codex",
@@ -97,6 +109,13 @@ export const PRESET_SPECS: Readonly<Record<Preset, PresetSpec>> = {
     approveKeys: ["y"],
     denyKeys: ["esc"],
     resumeArgs: ["resume", "--last"],
+    // "[ ! ] Action Required | …" (blinking with "[ . ]") while it asks, a spinner while it works.
+    title: (title) =>
+      /^\[ [!.] \] Action Required/.test(title)
+        ? "waiting"
+        : SPINNER.test(title)
+          ? "running"
+          : undefined,
   },
   aider: {
     name: "aider",
@@ -123,6 +142,14 @@ export const PRESET_SPECS: Readonly<Record<Preset, PresetSpec>> = {
     approveKeys: ["enter"],
     denyKeys: ["esc"],
     resumeArgs: ["--resume"],
+    title: (title) =>
+      title.startsWith("✋")
+        ? "waiting"
+        : title.startsWith("✦")
+          ? "running"
+          : title.startsWith("◇")
+            ? "idle"
+            : undefined,
   },
   shell: {
     name: "shell",

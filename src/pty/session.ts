@@ -34,13 +34,14 @@ import {
   type SplitInput,
 } from "./keys.js";
 import { AgentLog, ScreenLogger } from "./log.js";
-import { inferPreset, type PresetSpec, presetSpec } from "./presets.js";
+import { type AnnouncedStatus, inferPreset, type PresetSpec, presetSpec } from "./presets.js";
 import { type Frame, type FrameOptions, Screen } from "./screen.js";
 import {
   type AttentionKind,
   type ExitInfo,
   type SessionStatus,
   type StatusChange,
+  type StatusSource,
   StatusTracker,
 } from "./status.js";
 
@@ -291,7 +292,15 @@ export class Session {
         this.emit("update");
       }),
       t.onBell(() => this.attention("bell", "")),
-      t.onTitleChange((title) => this.emit("title", title)),
+      t.onTitleChange((title) => {
+        this.tracker.title(title);
+        this.emit("title", title);
+      }),
+      // Codex announces its state: `OSC 7501;state=idle|working|blocked:app=codex...`.
+      t.parser.registerOscHandler(7501, (data) => {
+        this.tracker.osc7501(data);
+        return true;
+      }),
       // OSC 9: iTerm2/ConEmu/Windows Terminal notification; `9;4;...` is a progress report.
       t.parser.registerOscHandler(9, (data) => {
         if (!/^4(?:;|$)/.test(data)) this.attention("osc9", data);
@@ -356,6 +365,16 @@ export class Session {
 
   get status(): SessionStatus {
     return this.tracker.status;
+  }
+
+  /** What the status comes from (the agent's hooks, its title, the screen, ...). */
+  get statusSource(): StatusSource {
+    return this.tracker.source;
+  }
+
+  /** The agent announced its status by other means than its terminal (its CLI's hooks). */
+  announce(status: AnnouncedStatus, source: StatusSource = "hook"): void {
+    this.tracker.announce(status, source);
   }
 
   /** When the current status began (ms since the epoch). */

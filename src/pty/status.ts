@@ -13,7 +13,13 @@
  * The tracker knows nothing of terminals: the session feeds it output, screen lines, bells,
  * notifications, input and the exit, and it calls `onChange` on every change of status.
  */
-import { type Preset, type PresetSpec, presetSpec, STATUS_LINES } from "./presets.js";
+import {
+  type AnnouncedStatus,
+  type Preset,
+  type PresetSpec,
+  presetSpec,
+  STATUS_LINES,
+} from "./presets.js";
 
 export type SessionStatus = "starting" | "running" | "idle" | "waiting" | "exited";
 
@@ -24,9 +30,25 @@ export interface ExitInfo {
   signal: string | null;
 }
 
+/**
+ * What told the status: the agent itself (its hooks, Codex's OSC 7501, its window title), the
+ * screen (a prompt or a busy line), its output's timing, a bell or notification, its exit.
+ */
+export type StatusSource =
+  | "hook"
+  | "osc"
+  | "title"
+  | "screen"
+  | "output"
+  | "bell"
+  | "exit"
+  | "start";
+
 export interface StatusChange {
   status: SessionStatus;
   previous: SessionStatus;
+  /** What the status comes from now. */
+  source: StatusSource;
   /** Why: "output", "quiet", "busy pattern", "waiting pattern", "bell", "osc9", ... */
   reason: string;
   at: number;
@@ -66,6 +88,42 @@ export function screenWaiting(spec: PresetSpec, lines: readonly string[]): boole
   return spec.waiting.some((entry) => matches(entry, lines));
 }
 
+/** The lines that make up the matches of the preset's waiting patterns (empty: no match). */
+export function promptLines(spec: PresetSpec, lines: readonly string[]): string[] {
+  const found: string[] = [];
+  for (const entry of spec.waiting) {
+    if (!matches(entry, lines)) continue;
+    const patterns = entry instanceof RegExp ? [entry] : entry;
+    for (const line of lines) if (patterns.some((p) => p.test(line))) found.push(line);
+  }
+  return found;
+}
+
+/** Counts of each line, to tell a prompt already answered from a new one. */
+function tally(lines: readonly string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const line of lines) counts.set(line, (counts.get(line) ?? 0) + 1);
+  return counts;
+}
+
+/** Every line of `lines` is one of `answered` (as many times at most). */
+function allAnswered(answered: ReadonlyMap<string, number>, lines: readonly string[]): boolean {
+  for (const [line, count] of tally(lines)) if ((answered.get(line) ?? 0) < count) return false;
+  return true;
+}
+
+/** Codex's `OSC 7501;state=idle|working|blocked:...`. */
+export function parseOsc7501(data: string): AnnouncedStatus | undefined {
+  const state = /(?:^|:)state=([a-z]+)/.exec(data)?.[1];
+  return state === "working"
+    ? "running"
+    : state === "blocked"
+      ? "waiting"
+      : state === "idle"
+        ? "idle"
+        : undefined;
+}
+
 /** Whether the preset's busy patterns match these (last) screen lines. */
 export function screenBusy(spec: PresetSpec, lines: readonly string[]): boolean {
   return spec.busy.some((entry) => matches(entry, lines));
@@ -82,6 +140,17 @@ export class StatusTracker {
   private lastOutput = Number.NEGATIVE_INFINITY;
   private waitingOnScreen = false;
   private busyOnScreen = false;
+  /** The prompt lines on screen now. */
+  private prompt: string[] = [];
+  /** A prompt the human answered, while its lines stay on screen (a shell's `[y/N] y`). */
+  private answered: Map<string, number> | undefined;
+  /** The latest status the agent announced, and when. */
+  private announced: { status: AnnouncedStatus; source: StatusSource; at: number } | undefined;
+  /** The last input, and the last time a prompt was seen on screen. */
+  private lastInput = Number.NEGATIVE_INFINITY;
+  private promptSeen = Number.NEGATIVE_INFINITY;
+  private promptGone = Number.NEGATIVE_INFINITY;
+  private currentSource: StatusSource = "start";
   private attention: AttentionKind | undefined;
   private exitInfo: ExitInfo | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -96,6 +165,11 @@ export class StatusTracker {
 
   get status(): SessionStatus {
     return this.current;
+  }
+
+  /** What the current status comes from. */
+  get source(): StatusSource {
+    return this.currentSource;
   }
 
   /** When the current status began. */
@@ -124,7 +198,16 @@ export class StatusTracker {
   /** The screen's lines after the latest output was parsed. */
   screen(lines: readonly string[]): void {
     const last = lastLines(lines);
-    this.waitingOnScreen = screenWaiting(this.spec, last);
+    const prompt = promptLines(this.spec, last);
+    if (prompt.length === 0) {
+      if (this.prompt.length > 0) this.promptGone = this.now();
+      this.answered = undefined;
+    } else {
+      this.promptSeen = this.now();
+    }
+    this.prompt = prompt;
+    this.waitingOnScreen =
+      prompt.length > 0 && !(this.answered !== undefined && allAnswered(this.answered, prompt));
     this.busyOnScreen = screenBusy(this.spec, last);
     // Working again after a bell: the bell has been dealt with.
     if (this.busyOnScreen && !this.waitingOnScreen) this.attention = undefined;
@@ -140,11 +223,38 @@ export class StatusTracker {
     this.update(kind);
   }
 
-  /** The human typed or pasted into the session: a pending bell is answered. */
+  /**
+   * The human typed or pasted into the session: a pending bell, an announced wait and the
+   * prompt on screen are answered (a prompt whose lines stay on screen, like a shell's `[y/N]`,
+   * stays answered until another one appears).
+   */
   input(): void {
-    if (this.attention === undefined) return;
+    this.lastInput = this.now();
+    if (this.waitingOnScreen) {
+      this.answered = tally(this.prompt);
+      this.waitingOnScreen = false;
+    }
     this.attention = undefined;
     this.update("input");
+  }
+
+  /** The agent says what it is doing (its hooks, its title, an OSC sequence). */
+  announce(status: AnnouncedStatus, source: StatusSource): void {
+    if (this.exitInfo) return;
+    this.announced = { status, source, at: this.now() };
+    this.update(source);
+  }
+
+  /** The window title changed: the status it announces, if the preset reads titles. */
+  title(text: string): void {
+    const status = text.trim() === "" ? undefined : this.spec.title?.(text);
+    if (status) this.announce(status, "title");
+  }
+
+  /** An `OSC 7501` sequence (Codex's state). */
+  osc7501(data: string): void {
+    const status = parseOsc7501(data);
+    if (status) this.announce(status, "osc");
   }
 
   exited(info: ExitInfo): void {
@@ -162,6 +272,9 @@ export class StatusTracker {
     this.lastOutput = Number.NEGATIVE_INFINITY;
     this.waitingOnScreen = false;
     this.busyOnScreen = false;
+    this.prompt = [];
+    this.answered = undefined;
+    this.announced = undefined;
     this.attention = undefined;
     this.update("restart");
   }
@@ -170,22 +283,38 @@ export class StatusTracker {
     this.clearTimer();
   }
 
-  /** The status the current facts imply. */
-  private derive(): SessionStatus {
-    if (this.exitInfo) return "exited";
-    if (this.waitingOnScreen || this.attention !== undefined) return "waiting";
-    if (!this.sawOutput) return "starting";
-    if (this.busyOnScreen || this.now() - this.lastOutput < this.runningMs) return "running";
-    return "idle";
+  /**
+   * The status the current facts imply, and what it comes from: a prompt on screen or an
+   * unanswered bell first; then what the agent announced last (a wait it announced ends when
+   * the human answers, or when a prompt it showed since has gone); then the screen's busy line
+   * and the output's timing.
+   */
+  private derive(): [SessionStatus, StatusSource] {
+    if (this.exitInfo) return ["exited", "exit"];
+    if (this.waitingOnScreen) return ["waiting", "screen"];
+    if (this.attention !== undefined) return ["waiting", "bell"];
+    const said = this.announced;
+    if (said) {
+      const over =
+        said.status === "waiting" &&
+        (this.lastInput >= said.at ||
+          (this.promptSeen >= said.at && this.promptGone >= this.promptSeen));
+      if (!over) return [said.status, said.source];
+    }
+    if (!this.sawOutput) return ["starting", "start"];
+    if (this.busyOnScreen) return ["running", "screen"];
+    if (this.now() - this.lastOutput < this.runningMs) return ["running", "output"];
+    return ["idle", "output"];
   }
 
   private update(reason: string): void {
-    const next = this.derive();
+    const [next, source] = this.derive();
+    this.currentSource = source;
     if (next === this.current) return;
     const previous = this.current;
     this.current = next;
     this.since = this.now();
-    const change: StatusChange = { status: next, previous, reason, at: this.since };
+    const change: StatusChange = { status: next, previous, source, reason, at: this.since };
     if (next === "exited" && this.exitInfo) change.exit = this.exitInfo;
     this.onChange?.(change);
   }

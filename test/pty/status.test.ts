@@ -80,6 +80,92 @@ describe("StatusTracker", () => {
   });
 });
 
+describe("what agents announce", () => {
+  const tracker = (preset: "claude" | "codex" | "gemini" | "shell") => {
+    let now = 1_000;
+    const changes: StatusChange[] = [];
+    const t = new StatusTracker({ preset, runningMs: 1_500, now: () => now, onChange: (c) => changes.push(c) });
+    return { t, changes, later: (ms: number) => (now += ms) };
+  };
+
+  it("prefers an announced status (hooks, OSC, title) over output timing, and says where it came from", () => {
+    const { t, later } = tracker("claude");
+    t.output();
+    t.announce("idle", "hook");
+    expect(t.status).toBe("idle");
+    expect(t.source).toBe("hook");
+    // Thinking, silent: still running, because the agent said so.
+    t.announce("running", "hook");
+    later(10_000);
+    t.screen(["❯ Create hello.txt"]);
+    expect(t.status).toBe("running");
+    // A prompt on screen is waiting whatever was announced last.
+    t.screen(["Do you want to create hello.txt?", " ❯ 1. Yes", "   3. No"]);
+    expect(t.status).toBe("waiting");
+    expect(t.source).toBe("screen");
+    t.dispose();
+  });
+
+  it("ends an announced wait when the human answers it, or when the screen moves on", () => {
+    const { t } = tracker("gemini");
+    t.announce("waiting", "title");
+    expect(t.status).toBe("waiting");
+    t.input();
+    expect(t.status).not.toBe("waiting");
+    t.announce("waiting", "hook");
+    t.screen(["Apply this change?", "● 1. Allow once"]);
+    expect(t.status).toBe("waiting");
+    // The prompt went away without an answer from Tower (answered elsewhere, or cancelled).
+    t.screen(["ℹ Request cancelled."]);
+    expect(t.status).not.toBe("waiting");
+    t.dispose();
+  });
+
+  it("reads each CLI's window title and Codex's OSC 7501 state", () => {
+    const claude = tracker("claude");
+    claude.t.title("⠂ Scripted answer");
+    expect([claude.t.status, claude.t.source]).toEqual(["running", "title"]);
+    claude.t.title("✳ Scripted answer");
+    expect(claude.t.status).toBe("idle");
+    const gemini = tracker("gemini");
+    gemini.t.title("✦  Working… (repo)");
+    expect(gemini.t.status).toBe("running");
+    gemini.t.title("✋  Action Required (repo)");
+    expect(gemini.t.status).toBe("waiting");
+    gemini.t.title("◇  Ready (repo)");
+    expect(gemini.t.status).toBe("idle");
+    const codex = tracker("codex");
+    codex.t.osc7501("state=working:app=codex");
+    expect([codex.t.status, codex.t.source]).toEqual(["running", "osc"]);
+    codex.t.osc7501("state=blocked:app=codex:kind=permission");
+    expect(codex.t.status).toBe("waiting");
+    codex.t.title("[ . ] Action Required | Scripted answer | repo");
+    expect(codex.t.status).toBe("waiting");
+    codex.t.osc7501("state=idle:app=codex");
+    expect(codex.t.status).toBe("idle");
+    // A title the preset does not know says nothing.
+    const shell = tracker("shell");
+    shell.t.output();
+    shell.t.title("vim notes.txt");
+    expect(shell.t.source).toBe("output");
+    for (const x of [claude, gemini, codex, shell]) x.t.dispose();
+  });
+
+  it("a shell prompt answered stays answered while its line is still on screen", () => {
+    const { t } = tracker("shell");
+    t.output();
+    t.screen(["$ ./deploy.sh", "Deploy to production? [y/N]"]);
+    expect(t.status).toBe("waiting");
+    t.input();
+    t.screen(["$ ./deploy.sh", "Deploy to production? [y/N] y", "deploying..."]);
+    expect(t.status).toBe("running");
+    // A second question is waiting again.
+    t.screen(["$ ./deploy.sh", "Deploy to production? [y/N] y", "deploying...", "Restart workers? [y/N]"]);
+    expect(t.status).toBe("waiting");
+    t.dispose();
+  });
+});
+
 describe("hasVisibleText", () => {
   it("tells text from control sequences alone, which are not activity", () => {
     const has = (s: string) => hasVisibleText(Buffer.from(s));

@@ -44,6 +44,7 @@ import {
   splitInput,
   stopLeftover,
 } from "../../pty/index.js";
+import { AnnouncementFeed } from "../../room/announcements.js";
 import { planLaunch } from "../../room/launch.js";
 import { paneContentSize, screenLayout, visiblePanes } from "../layout.js";
 import type { AppStore, PaneFrame } from "../store/index.js";
@@ -144,6 +145,7 @@ export class SessionManager {
   private tick: NodeJS.Timeout | undefined;
   private lastTick = 0;
   private synced = false;
+  private readonly announcements: AnnouncementFeed;
   /** The user was asked to trust the plan (once per opening, until answered). */
   private trustAsked = false;
   private closed = false;
@@ -165,6 +167,11 @@ export class SessionManager {
     private readonly options: SessionManagerOptions = {},
   ) {
     this.frameInterval = options.frameIntervalMs ?? FRAME_INTERVAL_MS;
+    // What agents announce through their hooks goes to their sessions as it arrives.
+    this.announcements = new AnnouncementFeed(project.store, (agent, status) =>
+      this.live(agent)?.session.announce(status, "hook"),
+    );
+    void this.announcements.start();
     this.unsubscribe = store.subscribe((state, previous) => {
       if (state.status && state.status.streams !== previous.status?.streams) {
         void this.sync(state.status);
@@ -382,6 +389,7 @@ export class SessionManager {
     if (this.closed) return;
     this.closed = true;
     this.unsubscribe();
+    this.announcements.close();
     clearTimeout(this.tick);
     this.tick = undefined;
     // A start under way either started its process (stopped below) or sees `closed` and does not.
@@ -441,7 +449,7 @@ export class SessionManager {
     entry.off.push(
       session.on("status", (change) => {
         if (entry.disposed) return;
-        this.store.getState().setAgentStatus(spec.id, change.status, change.exit);
+        this.store.getState().setAgentStatus(spec.id, change.status, change.exit, change.source);
         if (change.status === "exited") {
           entry.immediate = true; // the last screen lands with the exit, not a tick later
         }

@@ -39,6 +39,7 @@ export interface AgentsSlice {
     id: string,
     status: AgentStatus,
     exit?: { code: number | null; signal: string | null },
+    source?: string,
   ): void;
   /** New screens for some panes, in one update (the frame clock's tick). */
   setFrames(frames: Record<string, PaneFrame>): void;
@@ -124,16 +125,14 @@ export const createAgentsSlice: Slice<AgentsSlice> = (set) => ({
       agentOrder: s.agentOrder.includes(agent.id) ? s.agentOrder : [...s.agentOrder, agent.id],
       selected: s.selected ?? agent.id,
     })),
-  setAgentStatus: (id, status, exit) =>
+  setAgentStatus: (id, status, exit, source) =>
     set((s) => {
       const agent = s.agents[id];
       if (!agent) return {};
-      return {
-        agents: {
-          ...s.agents,
-          [id]: { ...agent, status, exitCode: exit?.code ?? null, signal: exit?.signal ?? null },
-        },
-      };
+      const next = { ...agent, status, exitCode: exit?.code ?? null, signal: exit?.signal ?? null };
+      if (source !== undefined) next.source = source;
+      else delete next.source;
+      return { agents: { ...s.agents, [id]: next } };
     }),
   setFrames: (frames) => set((s) => ({ frames: { ...s.frames, ...frames } })),
   removeAgent: (id) =>

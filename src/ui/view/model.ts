@@ -14,6 +14,8 @@ export interface AgentView {
   task: string;
   branch: string;
   status: AgentStatus;
+  /** What told the status: the agent's hooks, its title or OSC, the screen, its output. */
+  source?: string;
   exitCode?: number | null;
   signal?: string | null;
 }

@@ -27,6 +27,10 @@ export function paneTitle(
     seg(" "),
     seg(statusWord(agent), STATUS_TONE[agent.status]),
   ];
+  // Where the status comes from, when the agent said it itself (hooks, title, OSC).
+  if (agent.source === "hook" || agent.source === "title" || agent.source === "osc") {
+    line.push(seg(` (${agent.source})`, "muted"));
+  }
   if (agent.status === "waiting") line.push(seg(" y approve · n deny", "warn"));
   if (options.insert) line.push(seg(" INSERT", "warn"));
   if (options.locks)
