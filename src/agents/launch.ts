@@ -12,7 +12,7 @@ import { shellQuote } from "../engine/plan/index.js";
 import type { StateStore } from "../engine/state/store.js";
 import { FILE_TOOLS, HOOK_EVENTS } from "./hook.js";
 import type { AgentIdentity } from "./identity.js";
-import { MCP_SERVER_NAME } from "./mcp.js";
+import { MCP_SERVER_NAME, MCP_TOOLS } from "./mcp.js";
 
 export type AgentCli = "claude" | "codex" | "gemini";
 
@@ -111,14 +111,13 @@ export async function claudeLaunch(request: LaunchRequest): Promise<AgentLaunch>
   const mcp = path.join(folder, "mcp.json");
   await writeJson(settings, claudeSettings(request.tower));
   await writeJson(mcp, mcpConfig(request.tower));
+  // --mcp-config and --allowedTools take several values: given as --flag=value, nothing after
+  // them (a prompt, another flag's value) can be read as one more.
   return {
     args: [
-      "--settings",
-      settings,
-      "--mcp-config",
-      mcp,
-      "--allowedTools",
-      `mcp__${MCP_SERVER_NAME}`,
+      `--settings=${settings}`,
+      `--mcp-config=${mcp}`,
+      `--allowedTools=${MCP_TOOLS.map((tool) => `mcp__${MCP_SERVER_NAME}__${tool}`).join(",")}`,
       "--append-system-prompt",
       request.briefing,
       ...(request.session.resume
