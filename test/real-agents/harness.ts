@@ -1,0 +1,128 @@
+/**
+ * Driving a real agent CLI in Tower's own Session: a real git repository to work in, the CLI in
+ * a pseudo-terminal against the scripted model endpoint, and a tap on the raw output so tests
+ * and the fixture recorder can see the window titles and OSC sequences the CLI emits.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Session } from "../../src/pty/index.js";
+import type { Preset } from "../../src/pty/presets.js";
+import type { AgentEnv } from "./cli-env.js";
+
+/** A git repository with one commit in a fresh temp folder (its real path: no symlinks). */
+export function makeGitRepo(prefix = "tower-real-agent-"): { root: string; cleanup(): void } {
+  const parent = realpathSync(mkdtempSync(path.join(os.tmpdir(), prefix)));
+  const root = path.join(parent, "repo");
+  mkdirSync(root);
+  const git = (...args: string[]) =>
+    execFileSync("git", args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  git("init", "-q", "-b", "main");
+  git("config", "user.email", "test@example.com");
+  git("config", "user.name", "Test");
+  writeFileSync(path.join(root, "README.md"), "# scratch repository\n");
+  git("add", ".");
+  git("commit", "-q", "-m", "initial");
+  return { root, cleanup: () => rmSync(parent, { recursive: true, force: true }) };
+}
+
+/** One OSC sequence from the raw output. */
+export interface Osc {
+  /** Milliseconds since the session started. */
+  at: number;
+  /** The OSC number (0, 2, 7501, ...). */
+  code: number;
+  /** What follows `<code>;`. */
+  data: string;
+  /** The whole sequence, escapes shown as `\e`, BEL as `\a`. */
+  raw: string;
+}
+
+/** Records every byte the program writes, before the emulator parses it. */
+export class RawTap {
+  private readonly parts: Buffer[] = [];
+  private readonly started = Date.now();
+  private readonly times: { at: number; offset: number }[] = [];
+  private size = 0;
+
+  constructor(session: Session) {
+    const terminal = session.terminal;
+    const write = terminal.write.bind(terminal);
+    // The session writes every chunk of pty output to its emulator: record it on the way.
+    terminal.write = ((data: string | Uint8Array, callback?: () => void) => {
+      const chunk = typeof data === "string" ? Buffer.from(data, "utf8") : Buffer.from(data);
+      this.times.push({ at: Date.now() - this.started, offset: this.size });
+      this.parts.push(chunk);
+      this.size += chunk.length;
+      write(data, callback);
+    }) as typeof terminal.write;
+  }
+
+  /** All output so far as a string (UTF-8). */
+  text(): string {
+    return Buffer.concat(this.parts).toString("utf8");
+  }
+
+  /** Bytes received so far (use as a mark: `oscs(mark)` lists only what came after). */
+  get length(): number {
+    return this.size;
+  }
+
+  /** The OSC sequences in the output (from byte `from` on), with when they arrived. */
+  oscs(from = 0): Osc[] {
+    const all = Buffer.concat(this.parts);
+    const text = all.subarray(from).toString("latin1");
+    const out: Osc[] = [];
+    const pattern = /\x1b\](\d+);?([^\x07\x1b]*)(\x07|\x1b\\)/g;
+    for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
+      const offset = from + m.index;
+      const at = [...this.times].reverse().find((t) => t.offset <= offset)?.at ?? 0;
+      const data = Buffer.from(m[2] ?? "", "latin1").toString("utf8");
+      out.push({
+        at,
+        code: Number(m[1]),
+        data,
+        raw: `\\e]${m[1]};${data}${m[3] === "\x07" ? "\\a" : "\\e\\\\"}`,
+      });
+    }
+    return out;
+  }
+
+  /** How many BEL characters came outside OSC sequences (from byte `from` on). */
+  bells(from = 0): number {
+    const text = Buffer.concat(this.parts).subarray(from).toString("latin1");
+    return (text.replace(/\x1b\][^\x07\x1b]*(\x07|\x1b\\)/g, "").match(/\x07/g) ?? []).length;
+  }
+}
+
+export interface AgentSession {
+  session: Session;
+  tap: RawTap;
+}
+
+/** Starts the CLI of `agent` in a Session in `worktree` (80x30 unless told). */
+export function startAgent(
+  agent: AgentEnv,
+  worktree: string,
+  options: { preset?: Preset; cols?: number; rows?: number } = {},
+): AgentSession {
+  const session = new Session({
+    agent: "A1",
+    stream: "A",
+    task: "real agent test",
+    command: agent.command,
+    preset: options.preset ?? agent.cli,
+    worktree,
+    repoRoot: worktree,
+    stateDir: path.join(worktree, ".git", "tower-state"),
+    env: agent.env,
+    log: false,
+    cols: options.cols ?? 100,
+    rows: options.rows ?? 30,
+    stopGraceMs: 5_000,
+  });
+  const tap = new RawTap(session);
+  session.start();
+  return { session, tap };
+}
