@@ -148,6 +148,11 @@ export interface CodexEnvOptions extends AgentEnvOptions {
   config?: string;
   /** The model Codex asks for (default `gpt-5.5`; see CODEX_MODEL). */
   model?: string;
+  /**
+   * Leave Codex's shared background app-server on (its default): the TUI then starts a
+   * detached `codex app-server --managed-daemon` that outlives it. Default false.
+   */
+  daemon?: boolean;
 }
 
 /** TOML basic string. */
@@ -198,9 +203,7 @@ export function codexEnv(options: CodexEnvOptions): AgentEnv {
       "request_max_retries = 0",
       "stream_max_retries = 0",
       "",
-      "[features]",
-      "daemon_auto_start = false",
-      "",
+      ...(options.daemon ? [] : ["[features]", "daemon_auto_start = false", ""]),
       "[analytics]",
       "enabled = false",
       "",

@@ -10,6 +10,7 @@ import path from "node:path";
 import { Session } from "../../src/pty/index.js";
 import type { Preset } from "../../src/pty/presets.js";
 import type { AgentEnv } from "./cli-env.js";
+import { ModelServer, type Turn } from "./model-server.js";
 
 /** A git repository with one commit in a fresh temp folder (its real path: no symlinks). */
 export function makeGitRepo(prefix = "tower-real-agent-"): { root: string; cleanup(): void } {
@@ -125,4 +126,92 @@ export function startAgent(
   const tap = new RawTap(session);
   session.start();
   return { session, tap };
+}
+
+/** A real CLI at work: its repository, its model endpoint, its environment and its session. */
+export interface RealAgentRun {
+  repo: { root: string };
+  server: ModelServer;
+  agent: AgentEnv;
+  session: Session;
+  tap: RawTap;
+  /** Stops the CLI and removes everything the run made. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * Starts a CLI in a fresh repository against a fresh model endpoint with `script`.
+ * `makeEnv` builds the CLI's environment from the endpoint's URL and the repository's root.
+ */
+export async function startRun(options: {
+  script: Turn[];
+  makeEnv: (modelUrl: string, root: string) => AgentEnv;
+  cols?: number;
+  rows?: number;
+}): Promise<RealAgentRun> {
+  const repo = makeGitRepo();
+  const server = await new ModelServer({ script: options.script }).listen();
+  let agent: AgentEnv;
+  try {
+    agent = options.makeEnv(server.url, repo.root);
+  } catch (error) {
+    await server.close();
+    repo.cleanup();
+    throw error;
+  }
+  const { session, tap } = startAgent(agent, repo.root, options);
+  let disposed = false;
+  return {
+    repo,
+    server,
+    agent,
+    session,
+    tap,
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      await session.dispose(5_000);
+      await server.close();
+      agent.cleanup();
+      repo.cleanup();
+    },
+  };
+}
+
+/** Polls `check` every 50 ms until it returns a value; the message says what was awaited. */
+export async function until<T>(
+  check: () => T | undefined | Promise<T | undefined>,
+  describe: () => string,
+  timeoutMs = 90_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${describe()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Waits until a screen line matches `pattern`; the failure shows the screen and the requests. */
+export function screenShows(
+  run: Pick<RealAgentRun, "session" | "server">,
+  pattern: RegExp,
+  timeoutMs = 90_000,
+): Promise<string[]> {
+  return until(
+    async () => {
+      await run.session.whenParsed();
+      const rows = run.session.text();
+      return rows.some((row) => pattern.test(row)) ? rows : undefined;
+    },
+    () =>
+      `${pattern} on screen (status ${run.session.status}); screen was:\n${run.session
+        .text()
+        .join(
+          "\n",
+        )}\nrequests:\n${run.server.describeRequests()}\nserver errors: ${run.server.errors.join("; ") || "none"}`,
+    timeoutMs,
+  );
 }

@@ -67,6 +67,8 @@ export interface RecordedRequest {
   turn?: number;
   /** Whether it came after the script ran out (answered with `fallbackText`). */
   unscripted?: boolean;
+  /** The tool calls the answer made, with the ids the server gave them. */
+  calls: { id: string; name: string }[];
 }
 
 /** A tool result the CLI sent back, normalised across the APIs. */
@@ -188,6 +190,28 @@ export class ModelServer {
     );
   }
 
+  /**
+   * The first request that carries the result of the call `callId` (a call the script made),
+   * with that result.
+   */
+  async waitForToolResult(
+    callId: string,
+    timeoutMs?: number,
+  ): Promise<{ request: RecordedRequest; result: ToolResult }> {
+    const request = await this.waitForRequest(
+      (r) => toolResults(r).some((result) => result.id === callId),
+      timeoutMs,
+      `the result of tool call ${callId}`,
+    );
+    const result = toolResults(request).find((r) => r.id === callId) as ToolResult;
+    return { request, result };
+  }
+
+  /** The calls the script's turn `turn` made (once it was answered). */
+  async callsOfTurn(turn: number, timeoutMs?: number): Promise<{ id: string; name: string }[]> {
+    return (await this.waitForTurn(turn, timeoutMs)).calls;
+  }
+
   /** A one-line summary of each request received, for failure messages. */
   describeRequests(): string {
     return this.requests
@@ -220,6 +244,7 @@ export class ModelServer {
       body,
       tools,
       side: false,
+      calls: [],
     };
     this.requests.push(request);
 
@@ -252,6 +277,7 @@ export class ModelServer {
     }
     if (answer.delayMs) await sleep(answer.delayMs);
     const calls = (answer.toolCalls ?? []).map((call) => this.checkTool(api, body, call, tools));
+    request.calls = calls.map(({ id, name }) => ({ id, name }));
     const reply = { text: answer.text ?? "", calls, chunkDelayMs: answer.chunkDelayMs ?? 0 };
     switch (api) {
       case "anthropic":
@@ -471,14 +497,16 @@ export class ModelServer {
   }
 }
 
-/** The tool results in the newest user message of a request, whichever API it speaks. */
+/**
+ * The tool results a request carries (the whole conversation it sends, so results of earlier
+ * turns too), whichever API it speaks.
+ */
 export function toolResults(request: RecordedRequest): ToolResult[] {
   const body = request.body;
   if (request.api === "anthropic") {
-    const messages = arr(field(body, "messages"));
-    const last = messages.at(-1);
-    if (field(last, "role") !== "user") return [];
-    return arr(field(last, "content"))
+    return arr(field(body, "messages"))
+      .filter((message) => field(message, "role") === "user")
+      .flatMap((message) => arr(field(message, "content")))
       .filter((block) => field(block, "type") === "tool_result")
       .map((block) => ({
         id: str(field(block, "tool_use_id")) ?? "",
@@ -500,9 +528,8 @@ export function toolResults(request: RecordedRequest): ToolResult[] {
       });
   }
   if (request.api === "gemini") {
-    const contents = arr(field(body, "contents"));
-    const last = contents.at(-1);
-    return arr(field(last, "parts"))
+    return arr(field(body, "contents"))
+      .flatMap((content) => arr(field(content, "parts")))
       .map((part) => field(part, "functionResponse"))
       .filter((fr) => fr !== undefined)
       .map((fr) => {
@@ -516,16 +543,6 @@ export function toolResults(request: RecordedRequest): ToolResult[] {
       });
   }
   return [];
-}
-
-/** All tool results sent in every request so far, deduplicated by id (first seen wins). */
-export function allToolResults(requests: readonly RecordedRequest[]): ToolResult[] {
-  const seen = new Map<string, ToolResult>();
-  for (const request of requests) {
-    for (const result of toolResults(request))
-      if (!seen.has(result.id)) seen.set(result.id, result);
-  }
-  return [...seen.values()];
 }
 
 interface PlannedCall extends ToolCall {
