@@ -60,6 +60,11 @@ export class RawTap {
     }) as typeof terminal.write;
   }
 
+  /** Milliseconds since the session started (the clock of `Osc.at`). */
+  elapsed(): number {
+    return Date.now() - this.started;
+  }
+
   /** All output so far as a string (UTF-8). */
   text(): string {
     return Buffer.concat(this.parts).toString("utf8");
@@ -194,24 +199,76 @@ export async function until<T>(
   }
 }
 
-/** Waits until a screen line matches `pattern`; the failure shows the screen and the requests. */
+/**
+ * Waits until a screen line matches `pattern` (each of them, for a list: a prompt is complete
+ * once its last line is drawn too); the failure shows the screen and the requests.
+ */
 export function screenShows(
   run: Pick<RealAgentRun, "session" | "server">,
-  pattern: RegExp,
+  pattern: RegExp | readonly RegExp[],
   timeoutMs = 90_000,
 ): Promise<string[]> {
+  const patterns = pattern instanceof RegExp ? [pattern] : pattern;
   return until(
     async () => {
       await run.session.whenParsed();
       const rows = run.session.text();
-      return rows.some((row) => pattern.test(row)) ? rows : undefined;
+      return patterns.every((p) => rows.some((row) => p.test(row))) ? rows : undefined;
     },
-    () =>
-      `${pattern} on screen (status ${run.session.status}); screen was:\n${run.session
-        .text()
-        .join(
-          "\n",
-        )}\nrequests:\n${run.server.describeRequests()}\nserver errors: ${run.server.errors.join("; ") || "none"}`,
+    () => {
+      const screen = run.session.text().join("\n");
+      const errors = run.server.errors.join("; ") || "none";
+      return `${patterns.join(" and ")} on screen (status ${run.session.status}); screen was:\n${screen}\nrequests:\n${run.server.describeRequests()}\nserver errors: ${errors}`;
+    },
     timeoutMs,
   );
+}
+
+/**
+ * Types `text` at the CLI's prompt and submits it, once the CLI really takes input: a CLI can
+ * draw its input box before it reads the keyboard (Gemini CLI does, and drops what came
+ * earlier), so the text is typed again until `inputLine` shows it, and Enter is sent again until
+ * the model endpoint receives a request (a CLI may take an Enter that follows text too closely
+ * as part of a paste).
+ */
+export async function submitPrompt(
+  run: Pick<RealAgentRun, "session" | "server">,
+  text: string,
+  inputLine: RegExp,
+  timeoutMs = 90_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const left = () => Math.max(1, Math.min(5_000, deadline - Date.now()));
+  const shown = async () => {
+    await run.session.whenParsed();
+    return run.session.text().some((row) => inputLine.test(row)) ? true : undefined;
+  };
+  for (;;) {
+    run.session.write(text);
+    try {
+      await until(shown, () => "", left());
+      break;
+    } catch {
+      // Typed too early and dropped (an echo by the terminal is not the CLI's input line).
+      if (Date.now() >= deadline) await screenShows(run, inputLine, 1);
+    }
+  }
+  const before = run.server.requests.length;
+  for (;;) {
+    run.session.write("\r");
+    try {
+      await until(
+        () => (run.server.requests.length > before ? true : undefined),
+        () => "",
+        left(),
+      );
+      return;
+    } catch {
+      if (Date.now() >= deadline) {
+        throw new Error(
+          `the prompt ${JSON.stringify(text)} was not submitted; screen:\n${run.session.text().join("\n")}`,
+        );
+      }
+    }
+  }
 }

@@ -23,8 +23,8 @@ export interface CliProfile {
   env(modelUrl: string, root: string, prompt: string): AgentEnv;
   /** The write tool call creating `file` (absolute) with `content`. */
   writeCall(file: string, content: string, root: string): ToolCall;
-  /** A screen line of the permission prompt for that write. */
-  permissionPrompt: RegExp;
+  /** Screen lines of the permission prompt for that write: its question and its last line. */
+  permissionPrompt: RegExp[];
   /** What to type to approve, and to deny. */
   approveKeys: string;
   denyKeys: string;
