@@ -7,7 +7,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type HookCall, hookSettings, readHookLog } from "./claude-hooks.js";
 import { claudeEnv } from "./cli-env.js";
-import { type RealAgentRun, screenShows, startRun, until } from "./harness.js";
+import { answerPrompt, type RealAgentRun, screenShows, startRun, until } from "./harness.js";
 import { toolResults } from "./model-server.js";
 import { guardOutside } from "./write-flow.js";
 
@@ -66,7 +66,7 @@ describe("Claude Code hooks (real CLI)", () => {
       // Unanswered, the prompt is announced by a Notification hook (after about 6 s).
       const notification = await waitForHook(log, "Notification");
       expect(notification.payload.notification_type).toBe("permission_prompt");
-      run.session.write("1");
+      await answerPrompt(run, "1", [/Do you want to create hello\.txt\?/, /Esc to cancel/]);
       await screenShows(run, /Finished the scripted turn/);
       const stop = await waitForHook(log, "Stop");
       expect(stop.payload.last_assistant_message).toBe("Finished the scripted turn.");

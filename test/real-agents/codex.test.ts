@@ -9,7 +9,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Session } from "../../src/pty/index.js";
 import { codexEnv } from "./cli-env.js";
-import { makeGitRepo, screenShows, startAgent, startRun, until } from "./harness.js";
+import { answerPrompt, makeGitRepo, screenShows, startAgent, startRun, until } from "./harness.js";
 import { ModelServer } from "./model-server.js";
 import { describeProcesses, killAll, processesWithEnv, unixSocketsOf } from "./processes.js";
 import { codex } from "./profiles.js";
@@ -101,8 +101,10 @@ describe("Codex CLI (real CLI)", () => {
         { session: second.session, server },
         /Background server has incompatible feature settings/,
       );
-      await screenShows({ session: second.session, server }, /1\. Run without daemon this time/);
-      second.session.write("1");
+      await answerPrompt({ session: second.session, server }, "1", [
+        /Background server has incompatible feature settings/,
+        /1\. Run without daemon this time/,
+      ]);
       await screenShows({ session: second.session, server }, /Second answer\./);
       await second.session.stop();
 

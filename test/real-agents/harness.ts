@@ -272,3 +272,70 @@ export async function submitPrompt(
     }
   }
 }
+
+/**
+ * Moves the selection of a numbered menu (`› 2. …` or `❯ 2. …`) to item `n` with the arrow keys,
+ * pressing again while the CLI has not taken a key yet (a menu can be drawn before it reads the
+ * keyboard) and back when a late key overshot.
+ */
+export async function selectMenuItem(
+  run: Pick<RealAgentRun, "session" | "server">,
+  n: number,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const selected = async () => {
+    await run.session.whenParsed();
+    for (const row of run.session.text()) {
+      const match = /^[\s│]*[›❯●]\s*(\d+)\./.exec(row);
+      if (match) return Number(match[1]);
+    }
+    return undefined;
+  };
+  for (;;) {
+    const current = await selected();
+    if (current === n) return;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `menu item ${n} not selected (selected: ${current}); screen:\n${run.session.text().join("\n")}`,
+      );
+    }
+    if (current !== undefined) run.session.write(current < n ? "\x1b[B" : "\x1b[A");
+    await until(
+      async () => ((await selected()) !== current ? true : undefined),
+      () => "",
+      3_000,
+    ).catch(() => undefined);
+  }
+}
+
+/**
+ * Answers the prompt shown by `prompt` (its lines) with `keys`, again while it stays on screen
+ * (a key that comes before the CLI reads the keyboard is lost); resolves once it is gone.
+ */
+export async function answerPrompt(
+  run: Pick<RealAgentRun, "session" | "server">,
+  keys: string,
+  prompt: readonly RegExp[],
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const shown = async () => {
+    await run.session.whenParsed();
+    const rows = run.session.text();
+    return prompt.every((p) => rows.some((row) => p.test(row)));
+  };
+  while (await shown()) {
+    if (Date.now() > deadline) {
+      throw new Error(
+        `the prompt stayed after ${JSON.stringify(keys)}:\n${run.session.text().join("\n")}`,
+      );
+    }
+    run.session.write(keys);
+    await until(
+      async () => ((await shown()) ? undefined : true),
+      () => "",
+      5_000,
+    ).catch(() => undefined);
+  }
+}

@@ -28,9 +28,15 @@ export type Api = "anthropic" | "openai" | "gemini";
 
 /** One tool call, in the CLI's own tool names (`Write`, `exec_command`, `write_file`, ...). */
 export interface ToolCall {
+  /**
+   * The tool's name. Responses API: `tool_search` is Codex's client-side tool search (which
+   * makes deferred tools, such as MCP servers' tools, available to the next request).
+   */
   name: string;
   /** The arguments; a string is the raw input of a freeform (custom) tool, e.g. a patch. */
   input: Record<string, unknown> | string;
+  /** Responses API: the namespace of a namespaced tool (Codex's `mcp__<server>`). */
+  namespace?: string;
 }
 
 /** What the "model" answers to one request of the agent's loop. */
@@ -299,7 +305,10 @@ export class ModelServer {
   /** A scripted call to a tool the request does not offer is a test bug: record it, say it. */
   private checkTool(api: Api, body: unknown, call: ToolCall, tools: string[]): PlannedCall {
     const kind = api === "openai" ? openaiToolKind(body, call.name) : "function";
-    if (!tools.includes(call.name)) {
+    const offered =
+      tools.includes(call.name) ||
+      (call.namespace !== undefined && JSON.stringify(body).includes(call.namespace));
+    if (!offered) {
       this.errors.push(`scripted tool ${call.name} is not offered (offered: ${tools.join(", ")})`);
     }
     return { ...call, id: this.id(api), kind: kind ?? "function" };
@@ -411,23 +420,33 @@ export class ModelServer {
     }
     for (const [n, call] of reply.calls.entries()) {
       const item =
-        call.kind === "custom"
+        call.kind === "tool_search"
           ? {
-              type: "custom_tool_call",
-              id: `ctc_${call.id}`,
+              type: "tool_search_call",
+              id: `tsc_${call.id}`,
               status: "completed",
               call_id: call.id,
-              name: call.name,
-              input: typeof call.input === "string" ? call.input : JSON.stringify(call.input),
+              execution: "client",
+              arguments: call.input,
             }
-          : {
-              type: "function_call",
-              id: `fc_${call.id}`,
-              status: "completed",
-              call_id: call.id,
-              name: call.name,
-              arguments: typeof call.input === "string" ? call.input : JSON.stringify(call.input),
-            };
+          : call.kind === "custom"
+            ? {
+                type: "custom_tool_call",
+                id: `ctc_${call.id}`,
+                status: "completed",
+                call_id: call.id,
+                name: call.name,
+                input: typeof call.input === "string" ? call.input : JSON.stringify(call.input),
+              }
+            : {
+                type: "function_call",
+                id: `fc_${call.id}`,
+                status: "completed",
+                call_id: call.id,
+                name: call.name,
+                ...(call.namespace === undefined ? {} : { namespace: call.namespace }),
+                arguments: typeof call.input === "string" ? call.input : JSON.stringify(call.input),
+              };
       await sse.event("response.output_item.done", {
         type: "response.output_item.done",
         output_index: n + (reply.text === "" ? 0 : 1),
@@ -517,9 +536,9 @@ export function toolResults(request: RecordedRequest): ToolResult[] {
   if (request.api === "openai") {
     const items = arr(field(body, "input"));
     return items
-      .filter((item) => /_call_output$/.test(str(field(item, "type")) ?? ""))
+      .filter((item) => /_(call_)?output$/.test(str(field(item, "type")) ?? ""))
       .map((item) => {
-        const output = field(item, "output");
+        const output = field(item, "output") ?? field(item, "tools");
         return {
           id: str(field(item, "call_id")) ?? "",
           content: contentText(output),
@@ -547,8 +566,10 @@ export function toolResults(request: RecordedRequest): ToolResult[] {
 
 interface PlannedCall extends ToolCall {
   id: string;
-  kind: "function" | "custom";
+  kind: ToolKind;
 }
+
+type ToolKind = "function" | "custom" | "tool_search";
 
 interface Reply {
   text: string;
@@ -578,8 +599,9 @@ function toolNames(api: Api, body: unknown): string[] {
     );
   }
   // Anthropic: {name}; Responses: {type: "function" | "custom", name}, or a namespace of them.
+  // A built-in tool without a name (`tool_search`, `web_search`) goes by its type.
   return openaiTools(body)
-    .map((t) => str(field(t, "name")) ?? "")
+    .map((t) => str(field(t, "name")) ?? str(field(t, "type")) ?? "")
     .filter((name) => name !== "");
 }
 
@@ -600,11 +622,15 @@ function openaiTools(body: unknown): unknown[] {
   );
 }
 
-/** How a Responses request declares a tool: a JSON `function` or a freeform `custom` tool. */
-function openaiToolKind(body: unknown, name: string): "function" | "custom" | undefined {
-  const tool = openaiTools(body).find((t) => field(t, "name") === name);
+/** How a Responses request declares a tool: JSON `function`, freeform `custom`, `tool_search`. */
+function openaiToolKind(body: unknown, name: string): ToolKind | undefined {
+  const tool = openaiTools(body).find(
+    (t) =>
+      field(t, "name") === name || (field(t, "name") === undefined && field(t, "type") === name),
+  );
   if (tool === undefined) return undefined;
-  return field(tool, "type") === "custom" ? "custom" : "function";
+  const type = field(tool, "type");
+  return type === "custom" ? "custom" : type === "tool_search" ? "tool_search" : "function";
 }
 
 /**

@@ -16,6 +16,7 @@ export const claude: CliProfile = {
   permissionPrompt: [/Do you want to create hello\.txt\?/, /Esc to cancel/],
   approveKeys: "1",
   denyKeys: "\x1b",
+  inputLine: (text) => new RegExp(`^❯\\s${text}`),
   denied: /User rejected write to hello\.txt/,
   checkDenied(callId, request) {
     const result = resultFor(callId, request);
@@ -54,6 +55,7 @@ export const codex: CliProfile = {
   permissionPrompt: [/Would you like to make the following edits\?/, /Press enter to confirm/],
   approveKeys: "y",
   denyKeys: "\x1b",
+  inputLine: (text) => new RegExp(`^›\\s${text}`),
   denied: /Conversation interrupted/,
   checkDenied(callId, request) {
     const result = resultFor(callId, request);
@@ -73,6 +75,7 @@ export const gemini: CliProfile = {
   permissionPrompt: [/Apply this change\?/, /No, suggest changes/],
   approveKeys: "1",
   denyKeys: "\x1b",
+  inputLine: (text) => new RegExp(`^\\s*>\\s+${text}`),
   denied: /Request cancelled/,
   checkDenied(callId, request) {
     expect(JSON.stringify(request.body)).not.toContain(callId);

@@ -18,7 +18,14 @@ import { fileURLToPath } from "node:url";
 import { hookSettings, readHookLog } from "./claude-hooks.js";
 import { type AgentEnv, claudeEnv, codexEnv, geminiEnv } from "./cli-env.js";
 import type { AgentCli } from "./clis.js";
-import { type RealAgentRun, screenShows, startRun, submitPrompt, until } from "./harness.js";
+import {
+  answerPrompt,
+  type RealAgentRun,
+  screenShows,
+  startRun,
+  submitPrompt,
+  until,
+} from "./harness.js";
 import type { ToolCall, Turn } from "./model-server.js";
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures");
@@ -259,18 +266,18 @@ async function record(plan: RecordPlan): Promise<void> {
     working.open();
     await screenShows(run, plan.prompts.write);
     await recorder.save("permission-write");
-    run.session.write(plan.approve);
+    await answerPrompt(run, plan.approve, plan.prompts.write);
     await run.server.waitForTurn(1);
     await screenShows(run, plan.written);
     await recorder.save("after-approve");
     afterWrite.open();
     await screenShows(run, plan.prompts.edit);
     await recorder.save("permission-edit");
-    run.session.write(plan.approve);
+    await answerPrompt(run, plan.approve, plan.prompts.edit);
     await run.server.waitForTurn(2);
     await screenShows(run, plan.prompts.bash);
     await recorder.save("permission-bash");
-    run.session.write(plan.deny);
+    await answerPrompt(run, plan.deny, plan.prompts.bash);
     await screenShows(run, plan.denied);
     await recorder.save("after-deny");
     await screenShows(run, plan.idle);

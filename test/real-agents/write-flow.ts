@@ -10,7 +10,7 @@ import path from "node:path";
 import { expect } from "vitest";
 import type { AgentEnv } from "./cli-env.js";
 import type { AgentCli } from "./clis.js";
-import { screenShows, startRun, until } from "./harness.js";
+import { answerPrompt, screenShows, startRun, submitPrompt, until } from "./harness.js";
 import { type RecordedRequest, type ToolCall, toolResults } from "./model-server.js";
 import { changesBetween, type Snapshot, snapshotOutside } from "./outside.js";
 
@@ -28,6 +28,8 @@ export interface CliProfile {
   /** What to type to approve, and to deny. */
   approveKeys: string;
   denyKeys: string;
+  /** The CLI's input line showing typed `text` (a regular expression source). */
+  inputLine(text: string): RegExp;
   /** A screen line once the denial was taken. */
   denied: RegExp;
   /** Checks what the model was told about the denied call, in the request after FOLLOW_UP. */
@@ -59,7 +61,7 @@ export async function approveWrite(profile: CliProfile): Promise<void> {
   try {
     await screenShows(run, profile.permissionPrompt);
     expect(existsSync(target())).toBe(false);
-    run.session.write(profile.approveKeys);
+    await answerPrompt(run, profile.approveKeys, profile.permissionPrompt);
     await until(
       () => (existsSync(target()) ? true : undefined),
       () => `${target()} to be written; screen:\n${run.session.text().join("\n")}`,
@@ -93,13 +95,11 @@ export async function denyWrite(profile: CliProfile): Promise<void> {
   });
   try {
     await screenShows(run, profile.permissionPrompt);
-    run.session.write(profile.denyKeys);
+    await answerPrompt(run, profile.denyKeys, profile.permissionPrompt);
     await screenShows(run, profile.denied);
     expect(existsSync(target())).toBe(false);
     // A denial ends the turn in every CLI: the model hears of it with the next user message.
-    run.session.write(FOLLOW_UP);
-    await screenShows(run, new RegExp(FOLLOW_UP));
-    run.session.write("\r");
+    await submitPrompt(run, FOLLOW_UP, profile.inputLine(FOLLOW_UP));
     const [call] = await run.server.callsOfTurn(0);
     const next = await run.server.waitForTurn(1);
     profile.checkDenied(call!.id, next);

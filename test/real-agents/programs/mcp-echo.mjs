@@ -6,7 +6,8 @@ import { appendFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 
 const log = process.argv[2];
-const send = (message) => process.stdout.write(`${JSON.stringify({ jsonrpc: "2.0", ...message })}\n`);
+const send = (message) =>
+  process.stdout.write(`${JSON.stringify({ jsonrpc: "2.0", ...message })}\n`);
 
 const TOOL = {
   name: "echo",
@@ -44,7 +45,11 @@ createInterface({ input: process.stdin }).on("line", (line) => {
       break;
     case "tools/call": {
       const text = String(params?.arguments?.text ?? "");
-      if (log) appendFileSync(log, `${JSON.stringify({ tool: params?.name, arguments: params?.arguments })}\n`);
+      if (log)
+        appendFileSync(
+          log,
+          `${JSON.stringify({ tool: params?.name, arguments: params?.arguments })}\n`,
+        );
       send({ id, result: { content: [{ type: "text", text: `echo: ${text}` }] } });
       break;
     }
