@@ -7,7 +7,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type HookCall, hookSettings, readHookLog } from "./claude-hooks.js";
 import { claudeEnv } from "./cli-env.js";
-import { answerPrompt, type RealAgentRun, screenShows, startRun, until } from "./harness.js";
+import { type RealAgentRun, screenShows, startRun, until } from "./harness.js";
+import { answerPrompt } from "./interact.js";
 import { toolResults } from "./model-server.js";
 import { guardOutside } from "./write-flow.js";
 

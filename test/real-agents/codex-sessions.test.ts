@@ -10,15 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Session } from "../../src/pty/index.js";
 import { readHookLog } from "./claude-hooks.js";
 import { codexEnv } from "./cli-env.js";
-import {
-  answerPrompt,
-  makeGitRepo,
-  screenShows,
-  selectMenuItem,
-  startAgent,
-  startRun,
-  until,
-} from "./harness.js";
+import { makeGitRepo, screenShows, startAgent, startRun, until } from "./harness.js";
+import { answerPrompt, selectMenuItem } from "./interact.js";
 import { ModelServer, type RecordedRequest } from "./model-server.js";
 import { guardOutside } from "./write-flow.js";
 

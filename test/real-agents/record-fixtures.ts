@@ -18,14 +18,8 @@ import { fileURLToPath } from "node:url";
 import { hookSettings, readHookLog } from "./claude-hooks.js";
 import { type AgentEnv, claudeEnv, codexEnv, geminiEnv } from "./cli-env.js";
 import type { AgentCli } from "./clis.js";
-import {
-  answerPrompt,
-  type RealAgentRun,
-  screenShows,
-  startRun,
-  submitPrompt,
-  until,
-} from "./harness.js";
+import { type RealAgentRun, screenShows, startRun, until } from "./harness.js";
+import { answerPrompt, submitPrompt } from "./interact.js";
 import type { ToolCall, Turn } from "./model-server.js";
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures");

@@ -10,7 +10,8 @@ import path from "node:path";
 import { expect } from "vitest";
 import type { AgentEnv } from "./cli-env.js";
 import type { AgentCli } from "./clis.js";
-import { answerPrompt, screenShows, startRun, submitPrompt, until } from "./harness.js";
+import { screenShows, startRun, until } from "./harness.js";
+import { answerPrompt, submitPrompt } from "./interact.js";
 import { type RecordedRequest, type ToolCall, toolResults } from "./model-server.js";
 import { changesBetween, type Snapshot, snapshotOutside } from "./outside.js";
 
