@@ -1,0 +1,161 @@
+/**
+ * Claude Code 2.1.197 hooks, as Tower will use them (given at launch with `--settings`): which
+ * events fire with what payload, and what a PreToolUse hook's decision does. See FINDINGS.md.
+ */
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type HookCall, hookSettings, readHookLog } from "./claude-hooks.js";
+import { claudeEnv } from "./cli-env.js";
+import { type RealAgentRun, screenShows, startRun, until } from "./harness.js";
+import { answerPrompt } from "./interact.js";
+import { toolResults } from "./model-server.js";
+import { guardOutside } from "./write-flow.js";
+
+const REASON = "hello.txt is locked by agent B1 (stream B)";
+
+/** Claude Code with hooks logging to `<repo>/.git/hooks.jsonl`, first turn a Write. */
+async function startWithHooks(
+  answers: Parameters<typeof hookSettings>[1] = {},
+): Promise<{ run: RealAgentRun; log: string; target: string }> {
+  let root = "";
+  const run = await startRun({
+    script: [
+      () => ({
+        text: "I'll create the file.",
+        toolCalls: [
+          { name: "Write", input: { file_path: path.join(root, "hello.txt"), content: "hi\n" } },
+        ],
+      }),
+      { text: "Finished the scripted turn." },
+    ],
+    makeEnv: (modelUrl, repoRoot) => {
+      root = repoRoot;
+      const log = path.join(repoRoot, ".git", "hooks.jsonl");
+      return claudeEnv({
+        modelUrl,
+        trust: [repoRoot],
+        args: ["--settings", hookSettings(log, answers), "Create hello.txt"],
+      });
+    },
+  });
+  return { run, log: path.join(root, ".git", "hooks.jsonl"), target: path.join(root, "hello.txt") };
+}
+
+function waitForHook(log: string, event: string, timeoutMs = 60_000): Promise<HookCall> {
+  return until(
+    () => readHookLog(log).find((call) => call.event === event),
+    () =>
+      `the ${event} hook; logged: ${readHookLog(log)
+        .map((c) => c.event)
+        .join(", ")}`,
+    timeoutMs,
+  );
+}
+
+describe("Claude Code hooks (real CLI)", () => {
+  let outside: ReturnType<typeof guardOutside>;
+  beforeAll(() => {
+    outside = guardOutside();
+  });
+  afterAll(() => outside.check());
+
+  it("fires every hook event, in order, with the session id, the tool call and the reasons", async () => {
+    const { run, log, target } = await startWithHooks();
+    try {
+      await screenShows(run, [/Do you want to create hello\.txt\?/, /Esc to cancel/]);
+      // Unanswered, the prompt is announced by a Notification hook (after about 6 s).
+      const notification = await waitForHook(log, "Notification");
+      expect(notification.payload.notification_type).toBe("permission_prompt");
+      await answerPrompt(run, "1", [/Do you want to create hello\.txt\?/, /Esc to cancel/]);
+      await screenShows(run, /Finished the scripted turn/);
+      const stop = await waitForHook(log, "Stop");
+      expect(stop.payload.last_assistant_message).toBe("Finished the scripted turn.");
+      await run.session.stop();
+      const end = await waitForHook(log, "SessionEnd");
+      expect(end.payload.reason).toBe("other");
+
+      const calls = readHookLog(log);
+      expect(calls.map((c) => c.event)).toEqual([
+        "SessionStart",
+        "UserPromptSubmit",
+        "PreToolUse",
+        "PermissionRequest",
+        "Notification",
+        "PostToolUse",
+        "Stop",
+        "SessionEnd",
+      ]);
+      const sessionIds = new Set(calls.map((c) => c.payload.session_id));
+      expect(sessionIds.size).toBe(1);
+      const [call] = await run.server.callsOfTurn(0);
+      const byEvent = (event: string) => calls.find((c) => c.event === event)?.payload ?? {};
+      expect(byEvent("SessionStart").source).toBe("startup");
+      expect(byEvent("UserPromptSubmit").prompt).toBe("Create hello.txt");
+      expect(byEvent("PreToolUse")).toMatchObject({
+        tool_name: "Write",
+        tool_input: { file_path: target, content: "hi\n" },
+        tool_use_id: call!.id,
+        cwd: path.dirname(target),
+      });
+      expect(byEvent("PermissionRequest").tool_name).toBe("Write");
+      expect(byEvent("PostToolUse").tool_response).toBeDefined();
+      // The session id is the one Claude Code sends the model endpoint.
+      expect(run.server.loopRequests[0]?.headers["x-claude-code-session-id"]).toBe(
+        [...sessionIds][0],
+      );
+    } finally {
+      await run.dispose();
+    }
+  });
+
+  it("a PreToolUse hook's deny stops the Write without a prompt, and the model receives the reason", async () => {
+    const { run, target } = await startWithHooks({
+      PreToolUse: {
+        json: {
+          hookSpecificOutput: {
+            hookEventName: "PreToolUse",
+            permissionDecision: "deny",
+            permissionDecisionReason: REASON,
+          },
+        },
+      },
+    });
+    try {
+      await screenShows(run, new RegExp(`Error: ${REASON.replace(/[.()]/g, "\\$&")}`));
+      const [call] = await run.server.callsOfTurn(0);
+      const { result } = await run.server.waitForToolResult(call!.id);
+      expect(result).toMatchObject({ content: REASON, isError: true });
+      await screenShows(run, /Finished the scripted turn/);
+      expect(existsSync(target)).toBe(false);
+      expect(run.session.text().join("\n")).not.toMatch(/Do you want to create/);
+    } finally {
+      await run.dispose();
+    }
+  });
+
+  it("a PreToolUse hook's allow runs the Write without a prompt", async () => {
+    const { run, target } = await startWithHooks({
+      PreToolUse: {
+        json: {
+          hookSpecificOutput: {
+            hookEventName: "PreToolUse",
+            permissionDecision: "allow",
+            permissionDecisionReason: "no lock conflict",
+          },
+        },
+      },
+    });
+    try {
+      await screenShows(run, /Finished the scripted turn/);
+      expect(existsSync(target)).toBe(true);
+      const results = run.server.loopRequests.flatMap((r) => toolResults(r));
+      expect(results.some((r) => !r.isError && /File created successfully/.test(r.content))).toBe(
+        true,
+      );
+      expect(run.session.text().join("\n")).not.toMatch(/Do you want to create/);
+    } finally {
+      await run.dispose();
+    }
+  });
+});
