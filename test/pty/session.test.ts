@@ -223,7 +223,12 @@ describe("stop and restart", () => {
 
   it("restarts the same command in the same worktree, optionally resuming", async () => {
     const worktree = tempDir();
-    const command = ["sh", "-c", 'echo "run pid=$$ dir=$(pwd) args:$* x=$X_EXTRA"; exec sleep 60', "sh"];
+    const command = [
+      "sh",
+      "-c",
+      'echo "run pid=$$ dir=$(pwd) args:$* x=$X_EXTRA"; exec sleep 60',
+      "sh",
+    ];
     const session = startSession({ command, preset: "claude", worktree });
     const first = await waitForScreen(session, screenHas("run pid="), "first run");
     const firstPid = session.pid;
@@ -236,7 +241,9 @@ describe("stop and restart", () => {
     expect(session.pid).not.toBe(firstPid);
     expect(second.join("\n")).toContain(`dir=${worktree}`);
     expect(session.status === "running" || session.status === "idle").toBe(true);
-    await session.restart({ launch: { command: [...command, "--resume", "s-1"], env: { X_EXTRA: "1" } } });
+    await session.restart({
+      launch: { command: [...command, "--resume", "s-1"], env: { X_EXTRA: "1" } },
+    });
     await waitForScreen(session, screenHas("args:--resume s-1"), "resumed run");
   });
 });

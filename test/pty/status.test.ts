@@ -84,7 +84,12 @@ describe("what agents announce", () => {
   const tracker = (preset: "claude" | "codex" | "gemini" | "shell") => {
     let now = 1_000;
     const changes: StatusChange[] = [];
-    const t = new StatusTracker({ preset, runningMs: 1_500, now: () => now, onChange: (c) => changes.push(c) });
+    const t = new StatusTracker({
+      preset,
+      runningMs: 1_500,
+      now: () => now,
+      onChange: (c) => changes.push(c),
+    });
     return { t, changes, later: (ms: number) => (now += ms) };
   };
 
@@ -160,7 +165,12 @@ describe("what agents announce", () => {
     t.screen(["$ ./deploy.sh", "Deploy to production? [y/N] y", "deploying..."]);
     expect(t.status).toBe("running");
     // A second question is waiting again.
-    t.screen(["$ ./deploy.sh", "Deploy to production? [y/N] y", "deploying...", "Restart workers? [y/N]"]);
+    t.screen([
+      "$ ./deploy.sh",
+      "Deploy to production? [y/N] y",
+      "deploying...",
+      "Restart workers? [y/N]",
+    ]);
     expect(t.status).toBe("waiting");
     t.dispose();
   });
