@@ -1,0 +1,240 @@
+/**
+ * Claude Code 2.1.197, the real CLI, started by Tower's room as for a user (tower start, then the
+ * room starts the plan's agent) against the scripted model endpoint: its writes meet Tower's
+ * hooks (locks and scope bind, allowed writes take the lock), its prompts are answered with
+ * Tower's approve and deny, its status comes from its hooks, its conversation is resumed by id,
+ * and Tower's MCP tools change the shared state.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { readJson, tower, waitFor } from "../helpers/repo.js";
+import { claudeEnv } from "./cli-env.js";
+import { type RecordedRequest, type TurnAnswer, toolResults } from "./model-server.js";
+import { screenShowsLine, startTowerRun, statusIs, type TowerRun } from "./tower-rig.js";
+import { guardOutside } from "./write-flow.js";
+
+const PLAN = `version: 1
+project: demo
+streams:
+  A:
+    name: Alpha
+    scope: ["src/**"]
+    agents:
+      - { id: A1, task: "Write the files", agent: ["{CLI}", "{task}"] }
+  B:
+    name: Beta
+    agents: [{ id: B1, task: "Logging" }]
+`;
+
+const PERMISSION = /Do you want to create/;
+
+let run: TowerRun | undefined;
+let outside: ReturnType<typeof guardOutside>;
+beforeAll(() => {
+  outside = guardOutside();
+});
+afterEach(async () => {
+  await run?.cleanup();
+  run = undefined;
+});
+afterAll(() => outside.check());
+
+const write =
+  (file: () => string, content = "x\n"): (() => TurnAnswer) =>
+  () => ({
+    text: "Writing.",
+    toolCalls: [{ name: "Write", input: { file_path: file(), content } }],
+  });
+
+async function resultOfTurn(r: TowerRun, turn: number) {
+  const [call] = await r.server.callsOfTurn(turn);
+  if (!call) throw new Error(`turn ${turn} made no call`);
+  return (await r.server.waitForToolResult(call.id)).result;
+}
+
+const resultText = (result: { content: unknown }): string =>
+  typeof result.content === "string" ? result.content : JSON.stringify(result.content);
+
+describe("Claude Code in Tower (real CLI)", () => {
+  it("binds its writes: a locked file and one outside the scope are refused with why; an allowed write takes the lock, waits for y, n denies", async () => {
+    const inWorktree = (file: string) => () => path.join(run!.worktree, file);
+    run = await startTowerRun({
+      plan: PLAN,
+      stream: "A",
+      resume: true,
+      makeEnv: (modelUrl, trust) => claudeEnv({ modelUrl, trust }),
+      // B1 holds src/held.ts before the agent starts.
+      before: async (repo) => {
+        const locked = await tower(repo.root, [
+          "lock",
+          "src/held.ts",
+          "--agent",
+          "B1",
+          "--task",
+          "logging",
+        ]);
+        expect(locked.code).toBe(0);
+      },
+      script: [
+        write(inWorktree("src/held.ts")),
+        write(inWorktree("docs/out.md")),
+        write(inWorktree("src/ok.ts"), "ok\n"),
+        write(inWorktree("src/no.ts")),
+        { text: "All done." },
+      ],
+    });
+    const r = run;
+    const held = await resultOfTurn(r, 0);
+    expect(held.isError).toBe(true);
+    expect(resultText(held)).toContain(
+      'src/held.ts is locked by agent B1, stream B, working on "logging" until',
+    );
+    const outside = await resultOfTurn(r, 1);
+    expect(resultText(outside)).toContain("docs/out.md is outside the scope of stream A (src/**)");
+    // The allowed write: the lock is A1's before the human answers, and the agent waits.
+    await statusIs(r, "A1", "waiting");
+    await screenShowsLine(r, "A1", PERMISSION);
+    await waitFor(
+      () =>
+        r.store.getState().locks.some((l) => l.path === "src/ok.ts" && l.agent === "A1")
+          ? true
+          : undefined,
+      20_000,
+      "A1's lock on src/ok.ts in the Locks tab",
+    );
+    expect(existsSync(path.join(r.worktree, "src/ok.ts"))).toBe(false);
+    r.services.sessions.approve("A1");
+    await waitFor(
+      () => (existsSync(path.join(r.worktree, "src/ok.ts")) ? true : undefined),
+      30_000,
+      "src/ok.ts written",
+    );
+    expect(readFileSync(path.join(r.worktree, "src/ok.ts"), "utf8")).toBe("ok\n");
+    // The next write waits too; n denies it.
+    await waitFor(
+      () =>
+        r.services.sessions
+          .get("A1")
+          ?.text()
+          .some((row) => /create no\.ts/.test(row))
+          ? true
+          : undefined,
+      60_000,
+      "the prompt for src/no.ts",
+    );
+    await statusIs(r, "A1", "waiting");
+    r.services.sessions.deny("A1");
+    await waitFor(
+      () =>
+        r.services.sessions
+          .get("A1")
+          ?.text()
+          .some((row) => /rejected|Interrupted/.test(row))
+          ? true
+          : undefined,
+      30_000,
+      "the denial",
+    );
+    expect(existsSync(path.join(r.worktree, "src/no.ts"))).toBe(false);
+    // Nothing made the "model" send a tool it does not have.
+    expect(r.server.errors).toEqual([]);
+    // The refused writes took no lock; the denied one's lock goes when the agent exits.
+    const locks = JSON.parse((await tower(r.repo.root, ["locks", "--json"])).stdout) as {
+      path: string;
+      agent: string;
+    }[];
+    expect(locks.find((l) => l.path === "src/held.ts")?.agent).toBe("B1");
+    expect(locks.some((l) => l.path === "docs/out.md")).toBe(false);
+  });
+
+  it("takes its status from its hooks, and its session id is recorded; reopening resumes that session without sending the task again", async () => {
+    let reopened = false;
+    run = await startTowerRun({
+      plan: PLAN,
+      stream: "A",
+      // The control room resumes by default: an agent that never had a session starts afresh.
+      resume: true,
+      makeEnv: (modelUrl, trust) => claudeEnv({ modelUrl, trust }),
+      script: [{ text: "Noted: the word is papaya." }, { text: "The word was papaya." }],
+    });
+    const r = run;
+    await r.server.waitForTurn(0);
+    await statusIs(r, "A1", "idle");
+    await waitFor(
+      () =>
+        r.store.getState().agents.A1?.source === "hook" ||
+        r.store.getState().agents.A1?.source === "title"
+          ? true
+          : undefined,
+      20_000,
+      "a status announced by the agent",
+    );
+    const agents = (await readJson(path.join(r.repo.stateDir, "agents.json"))) as {
+      agents: Record<
+        string,
+        { session_id?: string; transcript_path?: string; announced?: { event: string } }
+      >;
+    };
+    const recorded = agents.agents.A1;
+    expect(recorded?.session_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(r.server.requests.find((q) => q.turn === 0)?.headers["x-claude-code-session-id"]).toBe(
+      recorded?.session_id,
+    );
+    expect(recorded?.transcript_path && existsSync(recorded.transcript_path)).toBe(true);
+    // The idle status was told by the agent's Stop hook.
+    expect(recorded?.announced?.event).toBe("Stop");
+    // Close the control room and open it again.
+    await r.closeRoom();
+    const before = r.server.requests.length;
+    await r.reopen();
+    reopened = true;
+    await screenShowsLine(r, "A1", /❯/);
+    // Not exited, and not sent its task again.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(r.store.getState().agents.A1?.status).not.toBe("exited");
+    expect(r.server.requests.slice(before).filter((q) => !q.side && q.api === "anthropic")).toEqual(
+      [],
+    );
+    // A new prompt goes on in the same session, with the history.
+    const session = r.services.sessions.get("A1")!;
+    session.write("What was the word?");
+    await screenShowsLine(r, "A1", /What was the word\?/);
+    session.write("\r");
+    const next = await r.server.waitForTurn(1);
+    expect(next.headers["x-claude-code-session-id"]).toBe(recorded?.session_id);
+    expect(JSON.stringify(next.body)).toContain("Noted: the word is papaya.");
+    expect(reopened).toBe(true);
+  });
+
+  it("calls Tower's MCP tools without a prompt, and they change the shared state", async () => {
+    const lockOrWait = (request: RecordedRequest): TurnAnswer =>
+      request.tools.includes("mcp__tower__lock")
+        ? {
+            text: "Locking.",
+            toolCalls: [
+              { name: "mcp__tower__lock", input: { paths: ["src/m.ts"], task: "by MCP" } },
+            ],
+          }
+        : { toolCalls: [{ name: "WaitForMcpServers", input: { servers: ["tower"] } }] };
+    run = await startTowerRun({
+      plan: PLAN,
+      stream: "A",
+      makeEnv: (modelUrl, trust) => claudeEnv({ modelUrl, trust }),
+      script: [lockOrWait, lockOrWait, { text: "Locked it." }],
+    });
+    const r = run;
+    await screenShowsLine(r, "A1", /Locked it\./);
+    const results = r.server.requests.flatMap((q) => toolResults(q));
+    expect(results.some((res) => resultText(res).includes("locked src/m.ts until"))).toBe(true);
+    const locks = JSON.parse((await tower(r.repo.root, ["locks", "--json"])).stdout) as {
+      path: string;
+      agent: string;
+      task: string;
+    }[];
+    expect(locks).toContainEqual(
+      expect.objectContaining({ path: "src/m.ts", agent: "A1", task: "by MCP" }),
+    );
+    expect(r.server.errors).toEqual([]);
+  });
+});

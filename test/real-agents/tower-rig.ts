@@ -1,0 +1,147 @@
+/**
+ * Tower's room with real agent CLIs: a repository with a plan whose agent is the pinned real
+ * CLI, its stream started with `tower start` (the guard installed), the room's services (agents'
+ * sessions, state watcher, conflict scanner) in this process on a fresh store, and the scripted
+ * model endpoint. The agents are started by Tower exactly as for a user: the launch adds the
+ * hooks, the MCP server, the briefing and the session; only HOME and the CLI's settings come
+ * from the throwaway environment of cli-env.ts.
+ */
+import path from "node:path";
+import { openProject, type Project } from "../../src/engine/project.js";
+import { type Services, startServices } from "../../src/ui/services/index.js";
+import { type AppStore, createAppStore } from "../../src/ui/store/index.js";
+import { CLI, cleanEnv, makeRepo, type TempRepo, tower, waitFor } from "../helpers/repo.js";
+import type { AgentEnv } from "./cli-env.js";
+import { ModelServer, type Turn } from "./model-server.js";
+
+export interface TowerRun {
+  repo: TempRepo;
+  worktree: string;
+  project: Project;
+  store: AppStore;
+  services: Services;
+  server: ModelServer;
+  agent: AgentEnv;
+  /** Stops the agents and closes the services (the repository and server stay). */
+  closeRoom(): Promise<void>;
+  /** Opens the room again on the same repository (resuming the agents' conversations). */
+  reopen(): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+export interface TowerRunOptions {
+  /** The plan, with `{CLI}` where the agent command's executable goes. */
+  plan: string;
+  script: Turn[];
+  /** The stream to start. */
+  stream: string;
+  makeEnv(modelUrl: string, trust: string[]): AgentEnv;
+  resume?: boolean;
+  /** Runs after the stream started, before the room opens (e.g. another agent takes a lock). */
+  before?: (repo: TempRepo) => Promise<void>;
+}
+
+export async function startTowerRun(options: TowerRunOptions): Promise<TowerRun> {
+  const server = await new ModelServer({ script: options.script }).listen();
+  let agent: AgentEnv | undefined;
+  let repo: TempRepo | undefined;
+  try {
+    // The plan names the CLI by its path; the environment is made once the paths are known.
+    const binary = options.makeEnv(server.url, []).command[0] ?? "";
+    repo = await makeRepo({ plan: options.plan.replaceAll("{CLI}", binary) });
+    const started = await tower(repo.root, ["start", options.stream]);
+    if (started.code !== 0) throw new Error(`tower start failed: ${started.stderr}`);
+    const worktree = path.join(path.dirname(repo.root), `demo-stream-${options.stream}`);
+    await options.before?.(repo);
+    agent = options.makeEnv(server.url, [repo.root, worktree]);
+    const made = agent;
+    const madeRepo = repo;
+    const open = async (resume: boolean) => {
+      const project = await openProject(madeRepo.root, cleanEnv());
+      const store = createAppStore();
+      store.getState().setSize(200, 60);
+      const services = await startServices(project, store, {
+        resume,
+        tower: [process.execPath, CLI],
+        session: {
+          env: {
+            ...made.env,
+            ...(process.env.TOWER_CONFIG_DIR && { TOWER_CONFIG_DIR: process.env.TOWER_CONFIG_DIR }),
+          },
+          log: false,
+          stopGraceMs: 5_000,
+        },
+        onError: (message) => store.getState().showFlash(message),
+      });
+      return { project, store, services };
+    };
+    const run: TowerRun = {
+      repo,
+      worktree,
+      server,
+      agent,
+      ...(await open(options.resume ?? false)),
+      async closeRoom() {
+        await run.services.close();
+      },
+      async reopen() {
+        Object.assign(run, await open(true));
+      },
+      async cleanup() {
+        await run.services.close().catch(() => {});
+        await server.close();
+        made.cleanup();
+        madeRepo.cleanup();
+      },
+    };
+    return run;
+  } catch (error) {
+    await server.close();
+    agent?.cleanup();
+    repo?.cleanup();
+    throw error;
+  }
+}
+
+/** The agent's screen as text. */
+export function screenOf(run: TowerRun, id: string): string {
+  return run.services.sessions.get(id)?.text().join("\n") ?? "(no session)";
+}
+
+/** Waits until the agent's screen has a line matching `pattern`. */
+export async function screenShowsLine(
+  run: TowerRun,
+  id: string,
+  pattern: RegExp,
+  timeoutMs = 90_000,
+): Promise<void> {
+  await waitFor(
+    () =>
+      run.services.sessions
+        .get(id)
+        ?.text()
+        .some((row) => pattern.test(row))
+        ? true
+        : undefined,
+    timeoutMs,
+    `${pattern} on ${id}'s screen:\n${screenOf(run, id)}`,
+  ).catch((error: unknown) => {
+    throw new Error(
+      `${(error as Error).message}\nscreen now:\n${screenOf(run, id)}\nrequests:\n${run.server.describeRequests()}`,
+    );
+  });
+}
+
+/** Waits for the agent's status in the store. */
+export async function statusIs(
+  run: TowerRun,
+  id: string,
+  status: string,
+  timeoutMs = 60_000,
+): Promise<void> {
+  await waitFor(
+    () => (run.store.getState().agents[id]?.status === status ? true : undefined),
+    timeoutMs,
+    `${id} to be ${status} (is ${run.store.getState().agents[id]?.status}); screen:\n${screenOf(run, id)}`,
+  );
+}
