@@ -36,6 +36,18 @@ export function agentCli(command: AgentCommand): AgentCli | undefined {
   return program ? CLI_PROGRAMS[path.basename(program)] : undefined;
 }
 
+/** The command with arguments right after its program (before a subcommand or the prompt). */
+export function insertArgs(command: AgentCommand, args: readonly string[]): AgentCommand {
+  if (args.length === 0) return command;
+  if (typeof command === "string") {
+    const match = /^(\s*(?:[A-Za-z_][A-Za-z0-9_]*=\S*\s+|exec\s+|env\s+)*\S+)/.exec(command);
+    const head = match?.[1] ?? command;
+    return `${head} ${args.map(shellQuote).join(" ")}${command.slice(head.length)}`;
+  }
+  const [program, ...rest] = command;
+  return program === undefined ? [...args] : [program, ...args, ...rest];
+}
+
 /** The command with arguments added at its end (shell-quoted for a string command). */
 export function appendArgs(command: AgentCommand, args: readonly string[]): AgentCommand {
   if (args.length === 0) return command;
@@ -43,14 +55,19 @@ export function appendArgs(command: AgentCommand, args: readonly string[]): Agen
   return [...command, ...args];
 }
 
+/** The arguments by which each CLI is told which conversation to have. */
+const SESSION_ARGS: Readonly<Record<AgentCli, RegExp>> = {
+  claude: /^(?:--resume|-r|--continue|-c|--session-id|--fork-session)(?:=.*)?$/,
+  // `-c` is Codex's config override; its sessions are picked by subcommand.
+  codex: /^(?:resume|fork)$/,
+  gemini: /^(?:--resume|-r|--session-id)(?:=.*)?$/,
+};
+
 /** Whether the command already picks its own conversation (then Tower leaves that alone). */
-export function choosesSession(command: AgentCommand): boolean {
+export function choosesSession(command: AgentCommand, cli = agentCli(command)): boolean {
+  if (cli === undefined) return false;
   const words = typeof command === "string" ? command.split(/\s+/) : command;
-  return words.some((w) =>
-    /^(?:--resume|-r|--continue|-c|--session-id|resume)(?:=.*)?$/.test(
-      w.replace(/^['"]|['"]$/g, ""),
-    ),
-  );
+  return words.some((w) => SESSION_ARGS[cli].test(w.replace(/^['"]|['"]$/g, "")));
 }
 
 export interface LaunchRequest {
@@ -66,6 +83,22 @@ export interface LaunchRequest {
 export interface AgentLaunch {
   args: string[];
   env: Record<string, string>;
+}
+
+/** The variables the agent's own tools (`tower mcp`) need to act as the agent. */
+export const AGENT_VARIABLES = [
+  "TOWER_AGENT_ID",
+  "TOWER_STREAM",
+  "TOWER_WORKTREE",
+  "TOWER_REPO_ROOT",
+  "TOWER_STATE_DIR",
+  "TOWER_TASK",
+  "TOWER_CONFIG_DIR",
+];
+
+/** A TOML basic string (for Codex's `-c key=value`). */
+export function tomlString(value: string): string {
+  return JSON.stringify(value);
 }
 
 /** The folder of an agent's launch files, in the state directory. */
@@ -125,5 +158,62 @@ export async function claudeLaunch(request: LaunchRequest): Promise<AgentLaunch>
         : ["--session-id", request.session.id]),
     ],
     env: {},
+  };
+}
+
+/**
+ * Codex: no shared background server (its daemon leads its own session and outlives a stopped
+ * agent; Tower's stop must leave nothing behind), Tower's MCP server with its tools approved,
+ * the briefing as developer instructions, and `codex resume <id>` for a known session. All on
+ * the command line (`-c`): nothing is written to the user's ~/.codex.
+ */
+export function codexLaunch(request: LaunchRequest): AgentLaunch {
+  const [node, ...script] = request.tower;
+  const config: [string, string][] = [
+    ["features.daemon_auto_start", "false"],
+    [`mcp_servers.${MCP_SERVER_NAME}.command`, tomlString(node ?? "node")],
+    [`mcp_servers.${MCP_SERVER_NAME}.args`, JSON.stringify([...script, "mcp"])],
+    [`mcp_servers.${MCP_SERVER_NAME}.env_vars`, JSON.stringify(AGENT_VARIABLES)],
+    [`mcp_servers.${MCP_SERVER_NAME}.default_tools_approval_mode`, tomlString("approve")],
+    ["developer_instructions", tomlString(request.briefing)],
+  ];
+  return {
+    args: config.flatMap(([key, value]) => ["-c", `${key}=${value}`]),
+    env: {},
+  };
+}
+
+/**
+ * Gemini CLI: Tower's MCP server, trusted, in a defaults file of Tower's
+ * (`GEMINI_CLI_SYSTEM_DEFAULTS_PATH`, which the user's own settings merge over: their MCP servers
+ * and hooks stay), the session named (`--session-id`) or resumed (`--resume <id>`).
+ */
+export async function geminiLaunch(request: LaunchRequest): Promise<AgentLaunch> {
+  const folder = launchFolder(request.store, request.identity.agent);
+  const defaults = path.join(folder, "gemini-defaults.json");
+  const [command, ...args] = request.tower;
+  const { identity } = request;
+  await writeJson(defaults, {
+    mcpServers: {
+      [MCP_SERVER_NAME]: {
+        command,
+        args: [...args, "mcp"],
+        trust: true,
+        env: {
+          TOWER_AGENT_ID: identity.agent,
+          TOWER_STREAM: identity.stream,
+          TOWER_WORKTREE: identity.worktree,
+          TOWER_REPO_ROOT: identity.repoRoot,
+          TOWER_STATE_DIR: identity.stateDir,
+          TOWER_TASK: identity.task,
+        },
+      },
+    },
+  });
+  return {
+    args: request.session.resume
+      ? ["--resume", request.session.id]
+      : ["--session-id", request.session.id],
+    env: { GEMINI_CLI_SYSTEM_DEFAULTS_PATH: defaults },
   };
 }

@@ -139,7 +139,8 @@ export const PRESET_SPECS: Readonly<Record<Preset, PresetSpec>> = {
       new RegExp(String.raw`${MENU_LINE}(?:[●❯>›]\s*)?1\.\s+(?:Yes, allow once|Allow once)\b`),
     ],
     busy: [/esc to cancel/i],
-    approveKeys: ["enter"],
+    // "● 1. Allow once" is selected: 1 (or Enter) allows once (seen with Gemini CLI 0.61).
+    approveKeys: ["1"],
     denyKeys: ["esc"],
     resumeArgs: ["--resume"],
     title: (title) =>

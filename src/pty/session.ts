@@ -91,6 +91,8 @@ export interface SessionOptions {
 export interface Launch {
   command?: AgentCommand;
   env?: Record<string, string>;
+  /** What `{task}` stands for this time (a briefing before the task, for a CLI without a flag for it). */
+  task?: string;
 }
 
 export interface SessionNotification {
@@ -327,7 +329,7 @@ export class Session {
     this.command = launch.command ?? this.options.command;
     this.extraEnv = launch.env ?? {};
     const { file, args } = substituteCommand(this.command, {
-      task: this.task,
+      task: launch.task ?? this.task,
       agent: this.agent,
       stream: this.stream,
       worktree: this.worktree,

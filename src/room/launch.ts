@@ -2,21 +2,34 @@
  * How the room starts each agent: the plan's command, plus what Tower gives the real agent CLIs
  * (src/agents/launch.ts) and the conversation to continue.
  *
- * Resume only what exists: Claude Code is started with a session id Tower chooses
- * (`--session-id`), recorded in agents.json (and confirmed by its SessionStart hook with the
- * transcript's path); reopening resumes exactly that session (`--resume <id>`) when its
- * transcript exists, and starts afresh on the task otherwise, never `--continue` (which exits
- * with "No conversation found to continue" in a worktree that has none). A resumed command does
- * not send the task again. Other programs get their preset's resume arguments, if any.
+ * Resume only what exists, exactly that conversation, and without sending the task again:
+ * - Claude Code and Gemini CLI are started with a session id Tower chooses (`--session-id`),
+ *   recorded in agents.json (Claude's SessionStart hook confirms it with the transcript's path);
+ *   reopening resumes that session (`--resume <id>`) when its transcript exists, and starts
+ *   afresh on the task otherwise. Never `--continue`, which exits ("No conversation found to
+ *   continue") in a worktree that has none.
+ * - Codex names its own session: Tower finds it in Codex's session files (the newest one begun
+ *   in the agent's worktree after the agent started) and records it; reopening runs
+ *   `codex resume <id>`.
+ * - Other programs get their preset's resume arguments, if any.
  */
 import { randomUUID } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, promises as fsp } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { briefing } from "../agents/briefing.js";
 import { installGuard } from "../agents/guard.js";
 import type { AgentIdentity } from "../agents/identity.js";
-import { agentCli, appendArgs, choosesSession, claudeLaunch } from "../agents/launch.js";
+import {
+  type AgentCli,
+  agentCli,
+  appendArgs,
+  choosesSession,
+  claudeLaunch,
+  codexLaunch,
+  geminiLaunch,
+  insertArgs,
+} from "../agents/launch.js";
 import { recordAnnouncement } from "../engine/announce.js";
 import { type AgentCommand, type AgentSpec, withoutTask } from "../engine/plan/index.js";
 import type { Project } from "../engine/project.js";
@@ -27,30 +40,62 @@ export interface LaunchOptions {
   resume: boolean;
   /** How to run `tower` (for the hooks, the guard and the MCP server). */
   tower: readonly string[];
+  /** The agent's environment (where its CLI keeps its sessions: HOME, CODEX_HOME). */
+  env?: NodeJS.ProcessEnv;
 }
 
-/** Where Claude Code keeps a session's transcript when no hook has told Tower. */
-function defaultTranscript(worktree: string, sessionId: string): string {
-  const folder = path.resolve(worktree).replace(/[^A-Za-z0-9]/g, "-");
-  return path.join(os.homedir(), ".claude", "projects", folder, `${sessionId}.jsonl`);
+const homeOf = (env: NodeJS.ProcessEnv | undefined) => env?.HOME ?? os.homedir();
+
+/** Whether the CLI still has the session `id` that was begun in `worktree`. */
+async function sessionExists(
+  cli: AgentCli,
+  id: string,
+  worktree: string,
+  recorded: { transcript_path?: unknown },
+  env: NodeJS.ProcessEnv | undefined,
+): Promise<boolean> {
+  const home = homeOf(env);
+  if (cli === "claude") {
+    const transcript =
+      typeof recorded.transcript_path === "string"
+        ? recorded.transcript_path
+        : path.join(
+            home,
+            ".claude",
+            "projects",
+            path.resolve(worktree).replace(/[^A-Za-z0-9]/g, "-"),
+            `${id}.jsonl`,
+          );
+    return existsSync(transcript);
+  }
+  if (cli === "gemini") {
+    // ~/.gemini/tmp/<project>/chats/session-<time>-<first 8 of the id>.jsonl
+    const tmp = path.join(home, ".gemini", "tmp");
+    const projects = await fsp.readdir(tmp).catch(() => [] as string[]);
+    for (const project of projects) {
+      const chats = await fsp.readdir(path.join(tmp, project, "chats")).catch(() => [] as string[]);
+      if (chats.some((file) => file.startsWith("session-") && file.includes(id.slice(0, 8))))
+        return true;
+    }
+    return false;
+  }
+  return (await codexSessionFile(id, env)) !== undefined;
 }
 
-/** The session to resume, if agents.json records one whose transcript still exists. */
+/** The agent's recorded session id, if its CLI still has it. */
 async function resumableSession(
   project: Project,
+  cli: AgentCli,
   agent: string,
   worktree: string,
+  env: NodeJS.ProcessEnv | undefined,
 ): Promise<string | undefined> {
   const entry = (await project.store.read("agents")).agents[agent] as
     | { session_id?: unknown; transcript_path?: unknown }
     | undefined;
   const id = typeof entry?.session_id === "string" ? entry.session_id : undefined;
-  if (!id) return undefined;
-  const transcript =
-    typeof entry?.transcript_path === "string"
-      ? entry.transcript_path
-      : defaultTranscript(worktree, id);
-  return existsSync(transcript) ? id : undefined;
+  if (!id || !entry) return undefined;
+  return (await sessionExists(cli, id, worktree, entry, env)) ? id : undefined;
 }
 
 /** The command and environment to start `spec` with now. */
@@ -72,26 +117,145 @@ export async function planLaunch(
   // Every agent's commits meet the guard, whatever its CLI.
   await installGuard(project.store, project.repo.mainRoot, worktree, options.tower);
   const cli = agentCli(command);
-  if (cli === "claude" && !choosesSession(command)) {
-    const previous = options.resume
-      ? await resumableSession(project, spec.id, worktree)
-      : undefined;
-    const sessionId = previous ?? randomUUID();
-    const launch = await claudeLaunch({
-      identity,
-      store: project.store,
-      tower: options.tower,
-      briefing: await briefing(project.plan, project.store, identity, { mcp: true }),
-      session: { id: sessionId, resume: previous !== undefined },
-    });
-    if (!previous) {
-      await recordAnnouncement(project.store, spec.id, spec.stream, { event: "launch", sessionId });
-    }
-    return {
-      command: appendArgs(previous ? withoutTask(command) : command, launch.args),
-      env: launch.env,
-    };
+  if (cli === undefined || choosesSession(command)) {
+    if (options.resume) return { command: withResume(command, inferPreset(command, spec.preset)) };
+    return { command };
   }
-  if (options.resume) return { command: withResume(command, inferPreset(command, spec.preset)) };
-  return { command };
+  const previous = options.resume
+    ? await resumableSession(project, cli, spec.id, worktree, options.env)
+    : undefined;
+  const sessionId = previous ?? (cli === "codex" ? "" : randomUUID());
+  const request = {
+    identity,
+    store: project.store,
+    tower: options.tower,
+    briefing: await briefing(project.plan, project.store, identity, { mcp: true }),
+    session: { id: sessionId, resume: previous !== undefined },
+  };
+  if (!previous && sessionId) {
+    await recordAnnouncement(project.store, spec.id, spec.stream, { event: "launch", sessionId });
+  }
+  const base = previous ? withoutTask(command) : command;
+  if (cli === "claude") {
+    const launch = await claudeLaunch(request);
+    return { command: appendArgs(base, launch.args), env: launch.env };
+  }
+  if (cli === "codex") {
+    const launch = codexLaunch(request);
+    const resume = previous ? ["resume", previous] : [];
+    return { command: insertArgs(base, [...launch.args, ...resume]), env: launch.env };
+  }
+  const launch = await geminiLaunch(request);
+  // Gemini has no flag for extra instructions: the briefing comes before the task.
+  return {
+    command: insertArgs(base, launch.args),
+    env: launch.env,
+    ...(previous ? {} : { task: `${request.briefing}\n\nYour task: ${spec.task}` }),
+  };
+}
+
+/** Codex's session files: `$CODEX_HOME/sessions/YYYY/MM/DD/rollout-<time>-<id>.jsonl`. */
+function codexSessions(env: NodeJS.ProcessEnv | undefined): string {
+  return path.join(env?.CODEX_HOME ?? path.join(homeOf(env), ".codex"), "sessions");
+}
+
+async function codexSessionFile(
+  id: string,
+  env: NodeJS.ProcessEnv | undefined,
+): Promise<string | undefined> {
+  for (const file of await recentCodexSessionFiles(env, 0)) {
+    if (file.endsWith(`-${id}.jsonl`)) return file;
+  }
+  return undefined;
+}
+
+/** Codex session files changed since `sinceMs`, newest first (the last two days' folders). */
+async function recentCodexSessionFiles(
+  env: NodeJS.ProcessEnv | undefined,
+  sinceMs: number,
+): Promise<string[]> {
+  const root = codexSessions(env);
+  const found: { file: string; mtime: number }[] = [];
+  const years = await fsp.readdir(root).catch(() => [] as string[]);
+  for (const year of years.sort().slice(-2)) {
+    for (const month of (await fsp.readdir(path.join(root, year)).catch(() => [] as string[]))
+      .sort()
+      .slice(-2)) {
+      for (const day of (
+        await fsp.readdir(path.join(root, year, month)).catch(() => [] as string[])
+      )
+        .sort()
+        .slice(-3)) {
+        const folder = path.join(root, year, month, day);
+        for (const name of await fsp.readdir(folder).catch(() => [] as string[])) {
+          if (!name.startsWith("rollout-") || !name.endsWith(".jsonl")) continue;
+          const stat = await fsp.stat(path.join(folder, name)).catch(() => undefined);
+          if (stat && stat.mtimeMs >= sinceMs)
+            found.push({ file: path.join(folder, name), mtime: stat.mtimeMs });
+        }
+      }
+    }
+  }
+  return found.sort((a, b) => b.mtime - a.mtime).map((f) => f.file);
+}
+
+/**
+ * The session Codex began in `worktree` since `sinceMs` and that no other agent has: read from
+ * the first line (`session_meta`, with `id` and `cwd`) of its recent session files.
+ */
+export async function findCodexSession(
+  worktree: string,
+  sinceMs: number,
+  taken: ReadonlySet<string>,
+  env: NodeJS.ProcessEnv | undefined,
+): Promise<string | undefined> {
+  const wanted = path.resolve(worktree);
+  for (const file of await recentCodexSessionFiles(env, sinceMs)) {
+    const id = /-([0-9a-f-]{36})\.jsonl$/.exec(file)?.[1];
+    if (!id || taken.has(id)) continue;
+    const head = (await fsp.readFile(file, "utf8").catch(() => "")).split("\n", 1)[0] ?? "";
+    try {
+      const meta = JSON.parse(head) as { type?: string; payload?: { cwd?: string; id?: string } };
+      if (meta.payload?.cwd && path.resolve(meta.payload.cwd) === wanted)
+        return meta.payload.id ?? id;
+    } catch {}
+  }
+  return undefined;
+}
+
+/**
+ * After a Codex agent starts afresh: looks for the session it begins (its first prompt makes the
+ * session file) and records its id in agents.json, for `codex resume <id>` next time. Gives up
+ * after `timeoutMs`, or when `running()` says the agent is gone.
+ */
+export async function recordCodexSession(
+  project: Project,
+  spec: AgentSpec,
+  worktree: string,
+  startedAt: number,
+  options: { env?: NodeJS.ProcessEnv; running: () => boolean; timeoutMs?: number },
+): Promise<string | undefined> {
+  const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+  while (Date.now() < deadline && options.running()) {
+    const agents = (await project.store.read("agents")).agents as Record<
+      string,
+      { session_id?: unknown }
+    >;
+    const taken = new Set(
+      Object.entries(agents)
+        .filter(([id]) => id !== spec.id)
+        .map(([, entry]) => entry.session_id)
+        .filter((id): id is string => typeof id === "string"),
+    );
+    const id = await findCodexSession(worktree, startedAt - 1_000, taken, options.env);
+    if (id) {
+      await recordAnnouncement(project.store, spec.id, spec.stream, {
+        event: "session",
+        sessionId: id,
+      });
+      return id;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+  return undefined;
 }

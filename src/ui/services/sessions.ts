@@ -22,6 +22,7 @@
  *   `close()` waits for starts under way and for the writes.
  */
 import path from "node:path";
+import { agentCli, choosesSession } from "../../agents/launch.js";
 import { selfCommand } from "../../agents/self.js";
 import type { AgentCommand, AgentSpec } from "../../engine/plan/index.js";
 import type { Project } from "../../engine/project.js";
@@ -45,7 +46,7 @@ import {
   stopLeftover,
 } from "../../pty/index.js";
 import { AnnouncementFeed } from "../../room/announcements.js";
-import { planLaunch } from "../../room/launch.js";
+import { planLaunch, recordCodexSession } from "../../room/launch.js";
 import { paneContentSize, screenLayout, visiblePanes } from "../layout.js";
 import type { AppStore, PaneFrame } from "../store/index.js";
 import { errorMessage } from "./serial.js";
@@ -334,6 +335,7 @@ export class SessionManager {
       await this.requireTrust();
       const launch = await this.planFor(entry, options.resume === true);
       await entry.session.restart({ launch });
+      this.followSession(entry, launch);
       this.recordStatus(entry);
     } catch (error) {
       this.report(`${id}: cannot restart: ${errorMessage(error)}`);
@@ -479,6 +481,7 @@ export class SessionManager {
       const launch = await this.planFor(entry, resume);
       if (this.closed) throw new Error("closing");
       entry.session.start(launch);
+      this.followSession(entry, launch);
     } catch (error) {
       this.entries.delete(entry.id);
       await this.disposeEntry(entry);
@@ -494,7 +497,25 @@ export class SessionManager {
     return planLaunch(this.project, entry.spec, entry.command, entry.worktree, {
       resume,
       tower: this.options.tower ?? selfCommand(),
+      env: this.agentEnv(),
     });
+  }
+
+  private agentEnv(): NodeJS.ProcessEnv {
+    return this.options.session?.env ?? process.env;
+  }
+
+  /** A Codex agent started afresh names its own session: it is found and recorded. */
+  private followSession(entry: Entry, launch: Launch): void {
+    const command = launch.command ?? entry.command;
+    if (agentCli(command) !== "codex" || choosesSession(command)) return;
+    const session = entry.session;
+    void recordCodexSession(this.project, entry.spec, entry.worktree, Date.now(), {
+      env: this.agentEnv(),
+      running: () => !this.closed && !entry.disposed && session.running,
+    }).catch((error: unknown) =>
+      this.report(`${entry.id}: cannot record its Codex session: ${errorMessage(error)}`),
+    );
   }
 
   /**

@@ -1,0 +1,62 @@
+/** What Tower adds to an agent CLI's command line, as plain functions. */
+import { describe, expect, it } from "vitest";
+import {
+  agentCli,
+  appendArgs,
+  choosesSession,
+  codexLaunch,
+  insertArgs,
+} from "../../src/agents/launch.js";
+import { StateStore } from "../../src/engine/state/index.js";
+
+describe("agent launch", () => {
+  it("knows the CLI a command runs, by its program", () => {
+    expect(agentCli("claude {task}")).toBe("claude");
+    expect(agentCli(["/opt/x/node_modules/.bin/codex", "{task}"])).toBe("codex");
+    expect(agentCli("FOO=1 exec gemini -i {task}")).toBe("gemini");
+    expect(agentCli("sh -c 'claude {task}'")).toBeUndefined();
+  });
+
+  it("tells a command that picks its own conversation, per CLI (-c is Codex's config)", () => {
+    expect(choosesSession("claude --continue")).toBe(true);
+    expect(choosesSession(["claude", "-r", "x"])).toBe(true);
+    expect(choosesSession(["codex", "-c", 'sandbox_mode="read-only"', "{task}"])).toBe(false);
+    expect(choosesSession(["codex", "resume", "abc"])).toBe(true);
+    expect(choosesSession("gemini --session-id=x")).toBe(true);
+    expect(choosesSession("aider --continue")).toBe(false);
+  });
+
+  it("puts arguments after the program, or at the end, quoting them in a shell command", () => {
+    expect(insertArgs(["codex", "{task}"], ["-c", "a=1"])).toEqual([
+      "codex",
+      "-c",
+      "a=1",
+      "{task}",
+    ]);
+    expect(insertArgs("X=1 codex {task}", ["-c", "a b"])).toBe("X=1 codex '-c' 'a b' {task}");
+    expect(appendArgs("claude {task}", ["--x=it's"])).toBe("claude {task} '--x=it'\\''s'");
+  });
+
+  it("turns Codex's shared daemon off and gives it Tower's MCP server on the command line", () => {
+    const { args } = codexLaunch({
+      identity: {
+        agent: "A1",
+        stream: "A",
+        worktree: "/w",
+        repoRoot: "/r",
+        stateDir: "/s",
+        task: "t",
+      },
+      store: new StateStore("/s"),
+      tower: ["/usr/bin/node", "/t/tower.js"],
+      briefing: 'You are "A1".',
+      session: { id: "", resume: false },
+    });
+    const config = args.filter((_, i) => args[i - 1] === "-c");
+    expect(config).toContain("features.daemon_auto_start=false");
+    expect(config).toContain('mcp_servers.tower.command="/usr/bin/node"');
+    expect(config).toContain('mcp_servers.tower.args=["/t/tower.js","mcp"]');
+    expect(config).toContain('mcp_servers.tower.default_tools_approval_mode="approve"');
+    expect(config).toContain('developer_instructions="You are \\"A1\\"."');
+  });
+});

@@ -1,0 +1,139 @@
+/**
+ * Codex 0.171.0 and Gemini CLI 0.61.0, the real CLIs, started by Tower's room as for a user:
+ * Tower's approve key answers their permission prompts (Codex's `y`, Gemini's `1`), their status
+ * comes from what they announce (Codex's OSC 7501, Gemini's title), their session is recorded and
+ * resumed by id, and a stopped Codex leaves no process behind (Tower turns its shared daemon off).
+ */
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { readJson, waitFor } from "../helpers/repo.js";
+import { codexEnv, geminiEnv } from "./cli-env.js";
+import type { TurnAnswer } from "./model-server.js";
+import { describeProcesses, killAll, processesWithEnv } from "./processes.js";
+import { codex, gemini } from "./profiles.js";
+import { screenShowsLine, startTowerRun, statusIs, type TowerRun } from "./tower-rig.js";
+import { guardOutside } from "./write-flow.js";
+
+const plan = (agent: string) => `version: 1
+project: demo
+streams:
+  A:
+    name: Alpha
+    agents:
+      - { id: A1, task: "Create hello.txt", agent: ${agent} }
+`;
+
+let run: TowerRun | undefined;
+let outside: ReturnType<typeof guardOutside>;
+beforeAll(() => {
+  outside = guardOutside();
+});
+afterEach(async () => {
+  await run?.cleanup();
+  run = undefined;
+});
+afterAll(() => outside.check());
+
+const sessionOf = async (r: TowerRun) =>
+  (
+    (await readJson(path.join(r.repo.stateDir, "agents.json"))) as {
+      agents: Record<string, { session_id?: string }>;
+    }
+  ).agents.A1?.session_id;
+
+describe("Codex in Tower (real CLI)", () => {
+  it("waits on its edit prompt (OSC 7501), y approves it, its session is recorded and resumed, and nothing is left running", async () => {
+    const hello = () => path.join(run!.worktree, "hello.txt");
+    const write = (): TurnAnswer => ({
+      text: "I'll create the file.",
+      toolCalls: [codex.writeCall(hello(), "hello from codex\n", run!.worktree)],
+    });
+    run = await startTowerRun({
+      // Read-only, so that Codex asks before it applies a patch.
+      plan: plan(`["{CLI}", "-c", "sandbox_mode=\\"read-only\\"", "{task}"]`),
+      stream: "A",
+      resume: true,
+      // Its shared daemon left on in its own config: Tower's launch must turn it off.
+      makeEnv: (modelUrl, trust) => codexEnv({ modelUrl, trust, daemon: true }),
+      script: [write, { text: "Created it." }, { text: "You asked me to create hello.txt." }],
+    });
+    const r = run;
+    await statusIs(r, "A1", "waiting", 90_000);
+    await screenShowsLine(r, "A1", /Would you like to make the following edits\?/);
+    expect(r.store.getState().agents.A1?.source).toMatch(/osc|title|screen/);
+    r.services.sessions.approve("A1");
+    await waitFor(() => (existsSync(hello()) ? true : undefined), 30_000, "hello.txt");
+    expect(readFileSync(hello(), "utf8")).toBe("hello from codex\n");
+    await screenShowsLine(r, "A1", /Created it\./);
+    // Its session, found in its own files, matches what it sent the model.
+    const id = await waitFor(() => sessionOf(r), 60_000, "Codex's session in agents.json");
+    const meta = JSON.parse(
+      String(r.server.requests.find((q) => q.turn === 0)?.headers["x-codex-turn-metadata"]),
+    );
+    expect(meta.session_id).toBe(id);
+    // Close the room: no Codex process of this run is left (no app-server daemon either).
+    await r.closeRoom();
+    const left = processesWithEnv("CODEX_HOME", r.agent.codexHome ?? "");
+    killAll(left);
+    expect(describeProcesses(left)).toBe("");
+    // Reopen: `codex resume <id>`, the task not sent again; a new prompt continues the session.
+    const before = r.server.requests.length;
+    await r.reopen();
+    await screenShowsLine(r, "A1", /Ask Codex to do anything|›/, 90_000);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(r.server.requests.slice(before).filter((q) => !q.side && q.api === "openai")).toEqual(
+      [],
+    );
+    const session = r.services.sessions.get("A1")!;
+    for (let i = 0; i < 20 && r.server.requests.length === before; i++) {
+      session.write("what did I ask?");
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      session.write("\r");
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+    const next = await r.server.waitForTurn(2, 60_000);
+    expect(JSON.parse(String(next.headers["x-codex-turn-metadata"])).session_id).toBe(id);
+    expect(JSON.stringify(next.body)).toContain("Created it.");
+  });
+});
+
+describe("Gemini CLI in Tower (real CLI)", () => {
+  it("waits on its permission box (its title says so), 1 approves, and it resumes its own session", async () => {
+    const hello = () => path.join(run!.worktree, "hello.txt");
+    run = await startTowerRun({
+      plan: plan(`["{CLI}", "--prompt-interactive", "{task}"]`),
+      stream: "A",
+      resume: true,
+      makeEnv: (modelUrl, trust) => geminiEnv({ modelUrl, trust }),
+      script: [
+        () => ({
+          text: "I'll create the file.",
+          toolCalls: [gemini.writeCall(hello(), "hello from gemini\n", "")],
+        }),
+        { text: "Created it." },
+      ],
+    });
+    const r = run;
+    await statusIs(r, "A1", "waiting", 120_000);
+    await screenShowsLine(r, "A1", /Apply this change\?/);
+    // The briefing came with the task, in the first prompt.
+    const first = r.server.requests.find((q) => q.turn === 0);
+    expect(JSON.stringify(first?.body)).toContain("You are agent A1 of stream A");
+    // Gemini draws its box before it reads the keyboard: Tower's approve is sent once it is up.
+    for (let i = 0; i < 10 && !existsSync(hello()); i++) {
+      if (r.store.getState().agents.A1?.status === "waiting") r.services.sessions.approve("A1");
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+    }
+    await waitFor(() => (existsSync(hello()) ? true : undefined), 30_000, "hello.txt");
+    await screenShowsLine(r, "A1", /Created it\./);
+    const id = await sessionOf(r);
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    await r.closeRoom();
+    await r.reopen();
+    await screenShowsLine(r, "A1", /Type your message/, 120_000);
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(r.store.getState().agents.A1?.status).not.toBe("exited");
+    expect(await sessionOf(r)).toBe(id);
+  });
+});
