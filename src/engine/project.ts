@@ -6,7 +6,7 @@ import path from "node:path";
 import { currentBranch, locateRepo, type RepoLocation } from "./git/index.js";
 import { loadPlan, type Plan } from "./plan/index.js";
 import { resolveStateDir } from "./state/locate.js";
-import { StateStore } from "./state/store.js";
+import { type StateStore, stateStoreFor } from "./state/store.js";
 
 export const PLAN_FILE = "streams.yaml";
 
@@ -25,7 +25,7 @@ export async function openProject(
 ): Promise<Project> {
   const repo = await locateRepo(cwd);
   const plan = await loadPlan(path.join(repo.mainRoot, PLAN_FILE));
-  const store = new StateStore(resolveStateDir(repo.mainRoot, plan.stateDir, env));
+  const store = stateStoreFor(repo.mainRoot, plan.stateDir, env);
   const base = plan.base ?? (await currentBranch(repo.mainRoot));
   return { cwd, repo, plan, store, base };
 }

@@ -33,7 +33,7 @@ describe("JSON state files", () => {
     expect(() => readFileSync(file)).toThrow();
   });
 
-  it("writes in place on the same inode, keeping the previous content as the last good copy", async () => {
+  it("writes in place on the same inode, keeping what it wrote as the last good copy", async () => {
     const file = path.join(dir, "file_locks.json");
     await updateJsonFile(file, specs.locks, (v) => {
       v.locks["a.py"] = lock;
@@ -45,7 +45,8 @@ describe("JSON state files", () => {
     });
     const fs = await import("node:fs");
     expect(fs.statSync(file).ino).toBe(ino);
-    expect(readFileSync(backupPath(file), "utf8")).toBe(first);
+    expect(first).not.toBe(readFileSync(file, "utf8"));
+    expect(readFileSync(backupPath(file), "utf8")).toBe(readFileSync(file, "utf8"));
     expect(
       Object.keys((JSON.parse(readFileSync(file, "utf8")) as { locks: object }).locks),
     ).toEqual(["a.py", "b.py"]);

@@ -1,5 +1,4 @@
 /** `tower checkpoint run <id>`: runs a `run:` gate in the main worktree and records the outcome. */
-import path from "node:path";
 import { checkpointViews } from "../checkpoints.js";
 import { RefusedError, UnknownIdError } from "../errors.js";
 import type { Project } from "../project.js";
@@ -38,7 +37,7 @@ export async function runCheckpoint(
       `checkpoint "${id}" cannot run yet: waiting for ${view.waiting_for.join(", ")} to pass`,
     );
   }
-  const logFile = store.path(path.join("logs", `checkpoint-${id}.log`));
+  const logFile = await store.logFile(`checkpoint-${id}.log`);
   await store.appendActivity({
     agent: TOWER_AGENT,
     stream: "",
