@@ -11,6 +11,7 @@
  *   the test kills it.
  * - `stall-prefix KEY CUT`: the same, but first writes (and flushes) the new content up to the
  *   character where the JSON text of KEY's entry begins plus CUT characters; `stalled`.
+ * - `stall-at KEY FRACTION`: the same, cut at that fraction (0 to 1) of the new content.
  * - `loop PREFIX COUNT SECONDS`: COUNT whole rewrites in a row, the i-th adding PREFIX-i, each
  *   answered `granted PREFIX-i` once written, fsynced and unlocked.
  */
@@ -27,7 +28,7 @@ def entry(key, seconds):
     return {"agent": "py", "stream": "P", "acquired": now.isoformat(),
             "expires": (now + datetime.timedelta(seconds=seconds)).isoformat(), "task": key}
 
-def rewrite(change, stall=None):
+def rewrite(change, stall=None, fraction=None):
     with open(path, "r+") as f:
         fcntl.flock(f, fcntl.LOCK_EX)
         text = f.read()
@@ -35,9 +36,11 @@ def rewrite(change, stall=None):
         key = change(data)
         f.seek(0)
         f.truncate()
-        if stall is not None:
+        if stall is not None or fraction is not None:
             whole = json.dumps(data, indent=2)
-            if stall >= 0:
+            if fraction is not None:
+                f.write(whole[: int(len(whole) * fraction)])
+            elif stall >= 0:
                 start = whole.index(json.dumps(key) + ": {")
                 f.write(whole[: start + stall])
             f.flush()
@@ -77,6 +80,8 @@ for line in sys.stdin:
         rewrite(add(words[1], 3600), stall=-1)
     elif command == "stall-prefix":
         rewrite(add(words[1], 3600), stall=int(words[2]))
+    elif command == "stall-at":
+        rewrite(add(words[1], 3600), fraction=float(words[2]))
     elif command == "loop":
         for i in range(int(words[2])):
             key = "%s-%d" % (words[1], i)
@@ -93,6 +98,8 @@ export class PythonWriter {
   private readonly lines: string[] = [];
   /** Every key answered `granted`, in order: locks whose rewrite completed. */
   readonly granted: string[] = [];
+  /** When each `granted` answer arrived (performance.now()). */
+  readonly grantedAt = new Map<string, number>();
   private waiters: (() => void)[] = [];
   stderr = "";
   readonly exited: Promise<NodeJS.Signals | number | null>;
@@ -105,7 +112,11 @@ export class PythonWriter {
       while (newline !== -1) {
         const line = this.buffer.slice(0, newline);
         this.lines.push(line);
-        if (line.startsWith("granted ")) this.granted.push(line.slice("granted ".length));
+        if (line.startsWith("granted ")) {
+          const key = line.slice("granted ".length);
+          this.granted.push(key);
+          this.grantedAt.set(key, performance.now());
+        }
         this.buffer = this.buffer.slice(newline + 1);
         newline = this.buffer.indexOf("\n");
       }
@@ -142,6 +153,11 @@ export class PythonWriter {
       }
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
+  }
+
+  /** Waits until the writer answers `line`, skipping other answers (rejects if it ends first). */
+  async until(line: string): Promise<void> {
+    while ((await this.next()) !== line) {}
   }
 
   /** Sends a command and waits for its answer. */
