@@ -219,16 +219,20 @@ async function oneRun(
         call.stderr = result.stderr;
       }
     })();
+    // The kill comes once a `tower lock` has been granted since the run began, so that the
+    // writer killed is never the first to change the file after Tower.
+    const towerGranted = () =>
+      waitFor(() => (calls.some((c) => c.code === 0) ? true : undefined), 60_000, "a Tower lock");
     if (kill === "timed") {
-      // Rewrites in a row until killed at a random time after the first one.
-      python.send(`loop py/${run} ${size > 100 ? 80 : 600} 3600`);
+      // Rewrites in a row until killed at a random time.
+      python.send(`loop py/${run} ${size > 100 ? 200 : 2000} 3600`);
       await python.until(`granted py/${run}-0`);
+      await towerGranted();
       await new Promise((resolve) => setTimeout(resolve, random(0, size > 100 ? 800 : 300)));
     } else {
-      // A few whole rewrites, then one stopped at a random point, held, and killed there.
-      const count = size > 100 ? 3 : 6;
-      python.send(`loop py/${run} ${count} 3600`);
-      await python.until(`granted py/${run}-${count - 1}`);
+      // Whole rewrites, then one stopped at a random point, held there, and killed.
+      python.send(`loop py/${run} ${size > 100 ? 3 : 6} 3600`);
+      await towerGranted();
       python.send(`stall-at py/${run}-cut ${Math.random().toFixed(4)}`);
       await python.until("stalled");
     }

@@ -39,7 +39,10 @@ export const lockEntrySchema = z.looseObject({
   acquired: text.optional(),
   expires: text,
   task: text.optional(),
-  /** Tower's own: the UTC offset of the naive times, e.g. "+01:00" (the Python helper ignores it). */
+  /**
+   * Tower's own: the UTC offset of the writer's local time at `expires`, e.g. "+01:00", so that a
+   * reader in another time zone reads the naive times right (the Python helper ignores it).
+   */
   utc_offset: text.optional(),
 });
 export const locksFileSchema = z.looseObject({

@@ -291,7 +291,9 @@ export async function updateJsonFile<T, R>(
     const before = serializeJson(value);
     const result = await change(value);
     const after = serializeJson(value);
-    if (after !== before || recovered) {
+    // A file this call created is written even unchanged: other readers (the Python helper's
+    // json.load) fail on an empty file.
+    if (after !== before || recovered || created) {
       // The copy must hold what the file holds now before the file is truncated.
       if (reading.kind === "good") await refreshBackup(file, text);
       await writeInPlace(file, handle, after);
