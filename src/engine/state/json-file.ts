@@ -57,6 +57,8 @@ export type RecoveryListener = (
 
 export interface JsonFileOptions {
   onRecovered?: RecoveryListener;
+  /** Told of a problem that did not stop the change (the last good copy could not be kept). */
+  onWarning?: (file: string, message: string) => void;
   /** How long a writer (or a reader that must wait for one) waits for a lock (default 30 s). */
   lockTimeoutMs?: number;
 }
@@ -165,7 +167,10 @@ async function recover<T>(
   };
 }
 
-/** Writes `text` as the last good copy: whole to a new temporary file, then renamed. */
+/**
+ * Writes `text` as the last good copy: whole to a new temporary file, then renamed (the copy is
+ * never partial). Throws a StateFileError that names the copy.
+ */
 async function writeBackup(file: string, text: string): Promise<void> {
   const backup = backupPath(file);
   await checkStateFile(backup);
@@ -183,10 +188,7 @@ async function writeBackup(file: string, text: string): Promise<void> {
   } catch (error) {
     await handle.close().catch(() => {});
     await fsp.rm(temp, { force: true });
-    throw new StateFileError(
-      file,
-      `could not write ${backup}: ${(error as Error).message}; ${path.basename(file)} itself is unchanged`,
-    );
+    throw new StateFileError(file, `could not write ${backup}: ${(error as Error).message}`);
   }
 }
 
@@ -195,6 +197,19 @@ async function refreshBackup(file: string, text: string): Promise<boolean> {
   if ((await readStateFile(backupPath(file))) === text) return false;
   await writeBackup(file, text);
   return true;
+}
+
+/**
+ * After the file was rewritten: the change is stored whatever happens here, so a copy that
+ * cannot be written is a warning (the copy then holds the content before this change).
+ */
+async function keepWritten(file: string, text: string, options: JsonFileOptions): Promise<void> {
+  try {
+    await writeBackup(file, text);
+  } catch (error) {
+    if (!(error instanceof StateFileError)) throw error;
+    options.onWarning?.(file, `${error.message}; the change itself was stored`);
+  }
 }
 
 async function writeInPlace(file: string, handle: fsp.FileHandle, text: string): Promise<void> {
@@ -295,9 +310,17 @@ export async function updateJsonFile<T, R>(
     // json.load) fail on an empty file.
     if (after !== before || recovered || created) {
       // The copy must hold what the file holds now before the file is truncated.
-      if (reading.kind === "good") await refreshBackup(file, text);
+      if (reading.kind === "good") {
+        await refreshBackup(file, text).catch((error: unknown) => {
+          if (!(error instanceof StateFileError)) throw error;
+          throw new StateFileError(
+            file,
+            `${error.message}; ${path.basename(file)} was left as it was and the change not made`,
+          );
+        });
+      }
       await writeInPlace(file, handle, after);
-      await writeBackup(file, after);
+      await keepWritten(file, after, options);
       if (recovered) await options.onRecovered?.(file, `${recovered.message}; wrote it back`, true);
     }
     await options.afterWrite?.(result);

@@ -48,7 +48,7 @@ type JsonValue<K extends JsonKey> = (typeof specs)[K] extends JsonFileSpec<infer
 export type NewActivity = Omit<ActivityEntry, "timestamp"> & { [key: string]: unknown };
 
 export class StateStore {
-  /** Messages about files that were recovered, for the caller to show. */
+  /** Messages about files that were recovered (or whose copy could not be kept), to show. */
   readonly recoveries: string[] = [];
   private readonly options: JsonFileOptions;
 
@@ -61,6 +61,9 @@ export class StateStore {
     private readonly rules: StateDirRules = {},
   ) {
     this.options = {
+      onWarning: (_file, message) => {
+        if (!this.recoveries.includes(message)) this.recoveries.push(message);
+      },
       onRecovered: async (file, message, wrote) => {
         if (!this.recoveries.includes(message)) this.recoveries.push(message);
         if (!wrote) return;
