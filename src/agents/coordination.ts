@@ -35,7 +35,7 @@ export async function lockFiles(
   options: { task?: string; ttlMs?: number } = {},
 ): Promise<string> {
   const { project, identity } = ctx;
-  const keys = paths.map((p) => normalizeLockPath(p, identity.worktree));
+  const keys = await Promise.all(paths.map((p) => normalizeLockPath(p, identity.worktree)));
   const at = now(ctx);
   const result = await acquireLocks(project.store, {
     paths: keys,
@@ -62,7 +62,7 @@ export async function lockFiles(
 
 export async function unlockFiles(ctx: AgentContext, paths: readonly string[]): Promise<string> {
   const { project, identity } = ctx;
-  const keys = paths.map((p) => normalizeLockPath(p, identity.worktree));
+  const keys = await Promise.all(paths.map((p) => normalizeLockPath(p, identity.worktree)));
   const result = await releaseLocks(project.store, {
     paths: keys,
     agent: identity.agent,

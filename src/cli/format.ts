@@ -18,10 +18,10 @@ export function table(rows: string[][]): string {
 
 const pad = (n: number) => String(n).padStart(2, "0");
 
-/** `2025-12-06 10:00:00` in local time, from either timestamp form. */
-export function localTime(text: string | undefined): string {
-  const date = parseTimestamp(text);
-  if (!date) return text ?? "";
+/** `2025-12-06 10:00:00` in local time, from a Date or either timestamp form. */
+export function localTime(text: string | Date | undefined): string {
+  const date = text instanceof Date ? text : parseTimestamp(text);
+  if (!date) return typeof text === "string" ? text : "";
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
 }
 

@@ -1,10 +1,11 @@
 /**
  * Reading the activity log, and following it as it grows (`tower log --follow`).
  */
-import { promises as fsp } from "node:fs";
+import { constants, type promises as fsp } from "node:fs";
 import type { ActivityEntry } from "./state/formats.js";
 import { activitySchema, STATE_FILES } from "./state/formats.js";
 import { type JsonlWarning, parseJsonl } from "./state/jsonl.js";
+import { openStateFile } from "./state/safe-fs.js";
 import type { StateStore } from "./state/store.js";
 
 export interface ActivityFilter {
@@ -38,7 +39,7 @@ export async function followActivity(
   const poll = async (): Promise<void> => {
     let handle: fsp.FileHandle;
     try {
-      handle = await fsp.open(file, "r");
+      handle = await openStateFile(file, constants.O_RDONLY);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
       throw error;

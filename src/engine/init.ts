@@ -8,8 +8,7 @@ import path from "node:path";
 import { infoExcludePath } from "./git/index.js";
 import { loadPlan, type Plan } from "./plan/index.js";
 import { PLAN_FILE } from "./project.js";
-import { resolveStateDir } from "./state/locate.js";
-import { StateStore } from "./state/store.js";
+import { stateStoreFor } from "./state/store.js";
 
 export function planTemplate(project: string): string {
   return `# Tower's plan: the work streams of this repository, what each depends on, and its agents.
@@ -59,8 +58,11 @@ export async function excludeFromGit(
   mainRoot: string,
   relativePath: string,
 ): Promise<string | undefined> {
-  if (relativePath === "" || relativePath.startsWith("..") || path.isAbsolute(relativePath))
-    return undefined;
+  const outside =
+    relativePath === ".." ||
+    relativePath.startsWith(`..${path.sep}`) ||
+    path.isAbsolute(relativePath);
+  if (relativePath === "" || outside) return undefined;
   const pattern = `/${relativePath.split(path.sep).join("/").replace(/\/+$/, "")}`;
   const excludeFile = await infoExcludePath(mainRoot);
   let current = "";
@@ -89,8 +91,9 @@ export async function initProject(
     if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
   }
   const plan = await loadPlan(planFile);
-  const stateDir = resolveStateDir(mainRoot, plan.stateDir, env);
-  const filesCreated = await new StateStore(stateDir).init();
+  const store = stateStoreFor(mainRoot, plan.stateDir, env);
+  const stateDir = store.dir;
+  const filesCreated = await store.init();
   const excludeAdded = await excludeFromGit(mainRoot, path.relative(mainRoot, stateDir));
   return { plan, planCreated, stateDir, filesCreated, excludeAdded };
 }

@@ -1,13 +1,24 @@
 /**
  * File locks: an agent's claim on one repository-relative path, with an expiry. Keys are
- * normalised POSIX paths; a key ending in `/` locks a folder and conflicts both ways with locks
- * on files inside it. Every change is one update of `file_locks.json` under its flock, and is
- * recorded in `agent_activity.jsonl`.
+ * normalised POSIX paths of what is really there (symbolic links inside the repository resolved,
+ * none leading out of it); a key ending in `/` locks a folder and conflicts both ways with locks
+ * on the same name and on anything inside it. Every change is one update of `file_locks.json`
+ * under its flock.
+ *
+ * The activity log gets `locked` and `released` only once the change is stored (written and
+ * fsynced), appended while the file's flock is still held: an entry never describes a change
+ * that was not stored, and the entries of one lock file are in the order in which its changes
+ * were made. A process that dies between the write and the append leaves the change without
+ * its entry, never an entry without the change.
  */
+import { promises as fsp } from "node:fs";
 import path from "node:path";
+import { LOCK_TTL_RANGE, MAX_LOCK_TTL_MS } from "./plan/duration.js";
 import type { LockEntry, LocksFile } from "./state/formats.js";
-import type { StateStore } from "./state/store.js";
-import { parseTimestamp, toNaiveLocal } from "./state/time.js";
+import { STATE_FILES } from "./state/formats.js";
+import { StateFileError } from "./state/safe-fs.js";
+import type { NewActivity, StateStore } from "./state/store.js";
+import { parseTimestamp, parseUtcOffset, toNaiveLocal, utcOffset } from "./state/time.js";
 
 export const DEFAULT_LOCK_TTL_MS = 60 * 60 * 1000;
 
@@ -15,58 +26,186 @@ export class LockPathError extends Error {
   override name = "LockPathError";
 }
 
+const code = (error: unknown) => (error as NodeJS.ErrnoException | undefined)?.code;
+
+/** Is `child` strictly below `parent`? (`..foo` is a name, not a way up.) */
+function isBelow(parent: string, child: string): boolean {
+  const relative = path.relative(parent, child);
+  return (
+    relative !== "" &&
+    relative !== ".." &&
+    !relative.startsWith(`..${path.sep}`) &&
+    !path.isAbsolute(relative)
+  );
+}
+
 /**
- * `./a//b.py` -> `a/b.py`; `src/` stays a folder key. `input` is resolved against `cwd` (which
- * must lie inside `root`) and must stay inside `root`.
+ * `./a//b.py` -> `a/b.py`; `src/` (or an existing folder `src`) is a folder key. `input` is
+ * resolved against `cwd` (inside `root`) and must stay inside `root`, also once every symbolic
+ * link on its way is followed: a path through a link to somewhere else is refused, and a path
+ * through a link inside the repository is locked under the name of what it points to, so that
+ * both names conflict.
  */
-export function normalizeLockPath(input: string, root: string, cwd: string = root): string {
+export async function normalizeLockPath(
+  input: string,
+  root: string,
+  cwd: string = root,
+): Promise<string> {
   const trimmed = input.trim();
   if (trimmed === "")
     throw new LockPathError(
       "an empty path cannot be locked: name a file or a folder/ inside the repository",
     );
   if (trimmed.includes("\0")) throw new LockPathError(`"${input}" is not a valid path`);
-  const folder = /[/\\]$/.test(trimmed) || /(^|\/)\.{1,2}$/.test(trimmed);
+  const slash = /[/\\]$/.test(trimmed) || /(^|[/\\])\.{1,2}$/.test(trimmed);
   const absolute = path.resolve(cwd, trimmed);
-  const relative = path.relative(path.resolve(root), absolute);
-  if (relative === "") {
+  const lexicalRoot = path.resolve(root);
+  if (absolute === lexicalRoot) {
     throw new LockPathError(
       `"${input}" is the repository root itself: lock files or folders inside it (for example src/)`,
     );
   }
-  if (relative.startsWith("..") || path.isAbsolute(relative)) {
+  if (!isBelow(lexicalRoot, absolute)) {
     throw new LockPathError(
       `"${input}" is outside the repository ${root}: only paths inside it can be locked`,
     );
   }
-  const posix = relative.split(path.sep).join("/");
-  return folder ? `${posix}/` : posix;
+  const realRoot = await fsp.realpath(lexicalRoot);
+  const { real, kind } = await followLinks(input, realRoot, path.relative(lexicalRoot, absolute));
+  const posix = path.relative(realRoot, real).split(path.sep).join("/");
+  if (slash && kind === "file") {
+    throw new LockPathError(
+      `"${input}": ${posix} is a file, not a folder: lock it without the trailing /`,
+    );
+  }
+  return slash || kind === "folder" ? `${posix}/` : posix;
+}
+
+/**
+ * Walks `relative` from `realRoot` one name at a time, following each symbolic link (which must
+ * lead to a place inside the repository). Names past the first one that does not exist are
+ * taken as they are. Returns the real path and what is there.
+ */
+async function followLinks(
+  input: string,
+  realRoot: string,
+  relative: string,
+): Promise<{ real: string; kind: "file" | "folder" | "missing" | "other" }> {
+  const names = relative.split(path.sep);
+  let current = realRoot;
+  for (let i = 0; i < names.length; i++) {
+    const next = path.join(current, names[i] as string);
+    let stat: Awaited<ReturnType<typeof fsp.lstat>>;
+    try {
+      stat = await fsp.lstat(next);
+    } catch (error) {
+      if (code(error) !== "ENOENT" && code(error) !== "ENOTDIR") throw error;
+      return { real: path.join(next, ...names.slice(i + 1)), kind: "missing" };
+    }
+    if (stat.isSymbolicLink()) {
+      const shown = path.relative(realRoot, next).split(path.sep).join("/");
+      const target = await fsp.realpath(next).catch(() => undefined);
+      if (target === undefined || !isBelow(realRoot, target)) {
+        const to = await fsp.readlink(next).catch(() => "?");
+        throw new LockPathError(
+          `"${input}" goes through the symbolic link ${shown} (to ${to}), which leads outside the repository ${realRoot}` +
+            `${target === undefined ? " or nowhere" : ""}: only paths inside it can be locked`,
+        );
+      }
+      current = target;
+      stat = await fsp.stat(current);
+    } else current = next;
+    if (i < names.length - 1 && !stat.isDirectory()) {
+      return { real: path.join(current, ...names.slice(i + 1)), kind: "missing" };
+    }
+    if (i === names.length - 1) {
+      const kind = stat.isDirectory() ? "folder" : stat.isFile() ? "file" : "other";
+      return { real: current, kind };
+    }
+  }
+  return { real: current, kind: "folder" };
 }
 
 export interface LockInfo extends LockEntry {
   path: string;
+  /** Not expired when its time cannot be read (see `problem`): nobody may take it then. */
   expired: boolean;
+  /** When it expires, read with the writer's `utc_offset` when it recorded one. */
+  expiresAt?: Date;
+  /** Why this entry's times cannot be read; it then counts as held, never as expired. */
+  problem?: string;
 }
 
 const isFolder = (key: string) => key.endsWith("/");
+const nameOf = (key: string) => (isFolder(key) ? key.slice(0, -1) : key);
 
-/** Do two keys cover a common file? Same key, or one is a folder holding the other. */
+/**
+ * Do two keys cover a common file? The same name (`src/x` and `src/x/` too: a trailing slash
+ * must not make a second key for one path), or one is a folder holding the other.
+ */
 export function locksOverlap(a: string, b: string): boolean {
-  if (a === b) return true;
+  if (nameOf(a) === nameOf(b)) return true;
   if (isFolder(a) && b.startsWith(a)) return true;
   if (isFolder(b) && a.startsWith(b)) return true;
   return false;
 }
 
+export const LOCK_TIME_HELP = "a time like 2025-12-06T10:00:00.123456";
+
+/** When a lock expires, or why that cannot be told. */
+export function lockExpiry(entry: LockEntry): { at: Date } | { problem: string } {
+  let offset: number | undefined;
+  if (entry.utc_offset !== undefined) {
+    offset = parseUtcOffset(entry.utc_offset);
+    if (offset === undefined) {
+      return {
+        problem: `has an unreadable utc_offset ${JSON.stringify(entry.utc_offset)} (valid: like +01:00)`,
+      };
+    }
+  }
+  const at = parseTimestamp(entry.expires, offset);
+  if (at === undefined) {
+    return {
+      problem: `has an unreadable expires ${JSON.stringify(entry.expires)} (valid: ${LOCK_TIME_HELP})`,
+    };
+  }
+  return { at };
+}
+
+/** Expired: its time has passed. A lock whose time cannot be read is not expired. */
 export function isExpired(entry: LockEntry, now: Date): boolean {
-  const expires = parseTimestamp(entry.expires);
-  return expires === undefined || expires.getTime() <= now.getTime();
+  const expiry = lockExpiry(entry);
+  return "at" in expiry && expiry.at.getTime() <= now.getTime();
+}
+
+/** One entry of the lock file as a LockInfo. */
+export function lockInfo(key: string, entry: LockEntry, now = new Date()): LockInfo {
+  const expiry = lockExpiry(entry);
+  if ("problem" in expiry) {
+    return {
+      path: key,
+      ...entry,
+      expired: false,
+      problem: `lock on ${JSON.stringify(key)} held by ${entry.agent} ${expiry.problem}`,
+    };
+  }
+  return {
+    path: key,
+    ...entry,
+    expired: expiry.at.getTime() <= now.getTime(),
+    expiresAt: expiry.at,
+  };
 }
 
 export function listLocks(file: LocksFile, now = new Date()): LockInfo[] {
-  return Object.entries(file.locks)
-    .map(([key, entry]) => ({ path: key, ...entry, expired: isExpired(entry, now) }))
+  return Object.keys(file.locks)
+    .map((key) => lockInfo(key, file.locks[key] as LockEntry, now))
     .sort((a, b) => a.path.localeCompare(b.path));
+}
+
+/** A lock whose time cannot be read stands in the way: an error naming the file and the lock. */
+export class UnreadableLockError extends StateFileError {
+  override name = "UnreadableLockError";
 }
 
 export interface AcquireRequest {
@@ -87,8 +226,14 @@ export interface AcquireRequest {
 export const AUTO_LOCK = "hook";
 
 export type AcquireOutcome =
-  | { path: string; outcome: "acquired" | "renewed"; expires: string }
-  | { path: string; outcome: "taken_over"; expires: string; previous: LockInfo[] }
+  | { path: string; outcome: "acquired" | "renewed"; expires: string; expiresAt: Date }
+  | {
+      path: string;
+      outcome: "taken_over";
+      expires: string;
+      expiresAt: Date;
+      previous: LockInfo[];
+    }
   | { path: string; outcome: "refused"; holders: LockInfo[] };
 
 export interface AcquireResult {
@@ -97,9 +242,17 @@ export interface AcquireResult {
   results: AcquireOutcome[];
 }
 
+/** Throws a RangeError unless `ttlMs` is a lock's life Tower accepts. */
+export function checkLockTtl(ttlMs: number): void {
+  if (!Number.isSafeInteger(ttlMs) || ttlMs < 1000 || ttlMs > MAX_LOCK_TTL_MS) {
+    throw new RangeError(`a lock's life must be ${LOCK_TTL_RANGE}, not ${ttlMs} ms`);
+  }
+}
+
 /**
  * Takes every path or none: free -> taken; held by the same agent -> renewed; held by another
  * and not expired -> refused with the holder; expired -> taken over (the old entry is dropped).
+ * A lock in the way whose time cannot be read is an UnreadableLockError.
  */
 export async function acquireLocks(
   store: StateStore,
@@ -107,37 +260,47 @@ export async function acquireLocks(
 ): Promise<AcquireResult> {
   const now = request.now ?? new Date();
   const ttl = request.ttlMs ?? DEFAULT_LOCK_TTL_MS;
-  const expires = toNaiveLocal(new Date(now.getTime() + ttl));
+  checkLockTtl(ttl);
+  const expiresAt = new Date(now.getTime() + ttl);
+  const expires = toNaiveLocal(expiresAt);
   const acquired = toNaiveLocal(now);
-  // The activity entries are appended while the file is still locked, so the log's order is
-  // the order in which the locks really changed hands.
-  return store.update("locks", async (file): Promise<AcquireResult> => {
-    const results = request.paths.map((key) => planAcquire(file, key, request.agent, now, expires));
-    const ok = results.every((r) => r.outcome !== "refused");
-    if (!ok) return { ok, results };
-    for (const r of results) {
-      if (r.outcome === "taken_over") for (const old of r.previous) delete file.locks[old.path];
-      const kept = r.outcome === "renewed" ? file.locks[r.path] : undefined;
-      const source = kept && request.source === AUTO_LOCK ? kept.source : request.source;
-      file.locks[r.path] = {
-        agent: request.agent,
-        stream: request.stream,
-        acquired: kept?.acquired ?? acquired,
-        expires,
-        task: request.task ?? kept?.task ?? "",
-        ...(source !== undefined && { source }),
-      };
-      const extra =
-        r.outcome === "taken_over"
-          ? {
-              taken_over_from: r.previous.map((p) => p.agent).join(","),
-              previous_expires: r.previous[0]?.expires,
-            }
-          : r.outcome === "renewed"
-            ? { renewed: true }
-            : {};
-      await store.appendActivity(
-        {
+  const file = store.path(STATE_FILES.locks);
+  const entries: NewActivity[] = [];
+  return store.update(
+    "locks",
+    (locks): AcquireResult => {
+      const results = request.paths.map((key) =>
+        planAcquire(file, locks, key, request.agent, now, expires, expiresAt),
+      );
+      const ok = results.every((r) => r.outcome !== "refused");
+      if (!ok) return { ok, results };
+      for (const r of results) {
+        if (r.outcome === "taken_over") for (const old of r.previous) delete locks.locks[old.path];
+        const kept = r.outcome === "renewed" ? locks.locks[r.path] : undefined;
+        // A renewal by a hook keeps a lock taken by hand as it was (see AcquireRequest.source).
+        const source = kept && request.source === AUTO_LOCK ? kept.source : request.source;
+        const entry: LockEntry = {
+          ...kept,
+          agent: request.agent,
+          stream: request.stream,
+          acquired: kept?.acquired ?? acquired,
+          expires,
+          task: request.task ?? kept?.task ?? "",
+          utc_offset: utcOffset(expiresAt),
+        };
+        if (source !== undefined) entry.source = source;
+        else delete entry.source;
+        locks.locks[r.path] = entry;
+        const extra =
+          r.outcome === "taken_over"
+            ? {
+                taken_over_from: r.previous.map((p) => p.agent).join(","),
+                previous_expires: r.previous[0]?.expires,
+              }
+            : r.outcome === "renewed"
+              ? { renewed: true }
+              : {};
+        entries.push({
           agent: request.agent,
           stream: request.stream,
           action: "locked",
@@ -146,29 +309,41 @@ export async function acquireLocks(
           expires,
           ...(request.source !== undefined && { source: request.source }),
           ...extra,
-        },
-        now,
-      );
-    }
-    return { ok, results };
-  });
+        });
+      }
+      return { ok, results };
+    },
+    async () => {
+      for (const entry of entries) await store.appendActivity(entry, now);
+    },
+  );
 }
 
 function planAcquire(
-  file: LocksFile,
+  file: string,
+  locks: LocksFile,
   key: string,
   agent: string,
   now: Date,
   expires: string,
+  expiresAt: Date,
 ): AcquireOutcome {
-  const overlapping = listLocks(file, now).filter(
+  const overlapping = listLocks(locks, now).filter(
     (lock) => locksOverlap(lock.path, key) && lock.agent !== agent,
   );
+  const unreadable = overlapping.find((lock) => lock.problem !== undefined);
+  if (unreadable) {
+    throw new UnreadableLockError(
+      file,
+      `cannot lock ${key}: ${file}: the ${unreadable.problem}: fix or remove that entry, or release it with \`tower unlock --force ${unreadable.path}\``,
+    );
+  }
   const live = overlapping.filter((lock) => !lock.expired);
   if (live.length > 0) return { path: key, outcome: "refused", holders: live };
   if (overlapping.length > 0)
-    return { path: key, outcome: "taken_over", expires, previous: overlapping };
-  return { path: key, outcome: file.locks[key] ? "renewed" : "acquired", expires };
+    return { path: key, outcome: "taken_over", expires, expiresAt, previous: overlapping };
+  const outcome = Object.hasOwn(locks.locks, key) ? "renewed" : "acquired";
+  return { path: key, outcome, expires, expiresAt };
 }
 
 export interface ReleaseRequest {
@@ -196,34 +371,37 @@ export async function releaseLocks(
   request: ReleaseRequest,
 ): Promise<ReleaseResult> {
   const now = request.now ?? new Date();
-  return store.update("locks", async (file): Promise<ReleaseResult> => {
-    const results = request.paths.map((key): ReleaseOutcome => {
-      const entry = file.locks[key];
-      if (!entry) return { path: key, outcome: "not_held" };
-      const holder = { path: key, ...entry, expired: isExpired(entry, now) };
-      if (entry.agent !== request.agent && !request.force)
-        return { path: key, outcome: "refused", holder };
-      return { path: key, outcome: "released", holder, forced: entry.agent !== request.agent };
-    });
-    const ok = results.every((r) => r.outcome !== "refused");
-    if (!ok) return { ok, results };
-    for (const r of results) {
-      if (r.outcome !== "released") continue;
-      delete file.locks[r.path];
-      const forced = r.forced ? { forced: true, holder: r.holder.agent } : {};
-      await store.appendActivity(
-        {
+  const entries: NewActivity[] = [];
+  return store.update(
+    "locks",
+    (locks): ReleaseResult => {
+      const results = request.paths.map((key): ReleaseOutcome => {
+        if (!Object.hasOwn(locks.locks, key)) return { path: key, outcome: "not_held" };
+        const holder = lockInfo(key, locks.locks[key] as LockEntry, now);
+        if (holder.agent !== request.agent && !request.force)
+          return { path: key, outcome: "refused", holder };
+        return { path: key, outcome: "released", holder, forced: holder.agent !== request.agent };
+      });
+      const ok = results.every((r) => r.outcome !== "refused");
+      if (!ok) return { ok, results };
+      for (const r of results) {
+        if (r.outcome !== "released") continue;
+        delete locks.locks[r.path];
+        const forced = r.forced ? { forced: true, holder: r.holder.agent } : {};
+        entries.push({
           agent: request.agent,
           stream: request.stream ?? r.holder.stream ?? "",
           action: "released",
           file: r.path,
           ...forced,
-        },
-        now,
-      );
-    }
-    return { ok, results };
-  });
+        });
+      }
+      return { ok, results };
+    },
+    async () => {
+      for (const entry of entries) await store.appendActivity(entry, now);
+    },
+  );
 }
 
 /**

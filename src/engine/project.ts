@@ -7,7 +7,7 @@ import { currentBranch, locateRepo, type RepoLocation } from "./git/index.js";
 import { loadPlan, type Plan } from "./plan/index.js";
 import { loadSeal, type Seal } from "./seal.js";
 import { resolveStateDir } from "./state/locate.js";
-import { StateStore } from "./state/store.js";
+import { type StateStore, stateStoreFor } from "./state/store.js";
 
 export const PLAN_FILE = "streams.yaml";
 
@@ -28,7 +28,7 @@ export async function openProject(
 ): Promise<Project> {
   const repo = await locateRepo(cwd);
   const plan = await loadPlan(path.join(repo.mainRoot, PLAN_FILE));
-  const store = new StateStore(resolveStateDir(repo.mainRoot, plan.stateDir, env));
+  const store = stateStoreFor(repo.mainRoot, plan.stateDir, env);
   const base = plan.base ?? (await currentBranch(repo.mainRoot));
   // Tower's own folder is this machine's, whatever `env` says of the state directory.
   const seal = await loadSeal(repo.mainRoot);

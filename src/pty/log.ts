@@ -12,10 +12,11 @@
  * `agent-<ID>.log.1` (replacing the older one) and a new file begun. The file stays open between
  * writes (a flooding agent flushes dozens of times a second) until `close()`.
  */
-import { promises as fsp } from "node:fs";
+import { constants, promises as fsp } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
 import type { IBuffer, IBufferNamespace, IDisposable, IMarker, Terminal } from "@xterm/headless";
+import { checkStateFolder, openStateFile } from "../engine/state/safe-fs.js";
 
 /** Default size cap of one log file. */
 export const DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024;
@@ -88,8 +89,14 @@ export class AgentLog {
 
   private async open(): Promise<FileHandle> {
     if (this.handle === undefined) {
+      // The log and its folder are never followed through a link out of the state directory.
+      await checkStateFolder(path.dirname(this.file));
       await fsp.mkdir(path.dirname(this.file), { recursive: true });
-      this.handle = await fsp.open(this.file, "a");
+      await checkStateFolder(path.dirname(this.file));
+      this.handle = await openStateFile(
+        this.file,
+        constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT,
+      );
       this.size = (await this.handle.stat()).size;
     }
     return this.handle;

@@ -5,6 +5,8 @@
 import { promises as fsp, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { snapshotGoodCopy } from "../../src/engine/state/index.js";
+import { PythonWriter } from "../helpers/python-writer.js";
 import { makeRepo, readJson, readJsonlFile, type TempRepo, tower } from "../helpers/repo.js";
 
 let repo: TempRepo;
@@ -16,14 +18,17 @@ afterEach(() => repo.cleanup());
 const locksFile = () => path.join(repo.stateDir, "file_locks.json");
 const backup = () => `${locksFile()}.bak`;
 
-/** Two locks taken, so that the last good copy holds the first. */
+/** Two locks taken by Tower: its last good copy is the file as Tower left it. */
 async function twoLocks(): Promise<string> {
   await tower(repo.root, ["lock", "config/a.py", "--agent", "A1"]);
-  const good = await fsp.readFile(locksFile(), "utf8");
   await tower(repo.root, ["lock", "config/b.py", "--agent", "A1"]);
+  const good = await fsp.readFile(locksFile(), "utf8");
   expect(await fsp.readFile(backup(), "utf8")).toBe(good);
   return good;
 }
+
+const lockedPaths = (stdout: string) =>
+  (JSON.parse(stdout) as { path: string }[]).map((l) => l.path).sort();
 
 describe("damaged JSON state files", () => {
   const damages: [string, (good: string) => string][] = [
@@ -32,31 +37,29 @@ describe("damaged JSON state files", () => {
     ["empty", () => ""],
   ];
   for (const [kind, damage] of damages) {
-    it(`recovers a ${kind} file from its last good copy, with a warning in the activity log`, async () => {
-      await twoLocks();
-      const current = await fsp.readFile(locksFile(), "utf8");
-      const good = await fsp.readFile(backup(), "utf8");
-      writeFileSync(locksFile(), damage(current));
+    it(`reads a ${kind} file from what remains of it and its last good copy, and the next writer writes it back`, async () => {
+      const good = await twoLocks();
+      const damaged = damage(good);
+      writeFileSync(locksFile(), damaged);
       const result = await tower(repo.root, ["locks", "--json"]);
       expect(result.code).toBe(0);
-      expect(result.stderr).toMatch(
-        /warning: file_locks\.json .*recovered it from its last good copy/,
-      );
-      expect((JSON.parse(result.stdout) as { path: string }[]).map((l) => l.path)).toEqual([
-        "config/a.py",
-      ]);
-      expect(await fsp.readFile(locksFile(), "utf8")).toBe(good);
+      expect(result.stderr).toMatch(/warning: file_locks\.json .*last good copy/);
+      expect(lockedPaths(result.stdout)).toEqual(["config/a.py", "config/b.py"]);
+      // A read-only command reports the damage and leaves every file as it was.
+      expect(await fsp.readFile(locksFile(), "utf8")).toBe(damaged);
+      expect(await fsp.readFile(backup(), "utf8")).toBe(good);
+      // The next writer writes the recovered content back, and says so in the activity log.
+      expect((await tower(repo.root, ["lock", "config/c.py", "--agent", "A1"])).code).toBe(0);
+      expect(
+        Object.keys(((await readJson(locksFile())) as { locks: object }).locks).sort(),
+      ).toEqual(["config/a.py", "config/b.py", "config/c.py"]);
       const log = await readJsonlFile(path.join(repo.stateDir, "agent_activity.jsonl"));
-      expect(log.at(-1)).toMatchObject({
+      expect(log.at(-2)).toMatchObject({
         agent: "tower",
         action: "warning",
         file: "file_locks.json",
       });
-      // Writers go on from the recovered content.
-      expect((await tower(repo.root, ["lock", "config/c.py", "--agent", "A1"])).code).toBe(0);
-      expect(
-        Object.keys(((await readJson(locksFile())) as { locks: object }).locks).sort(),
-      ).toEqual(["config/a.py", "config/c.py"]);
+      expect(log.at(-1)).toMatchObject({ action: "locked", file: "config/c.py" });
     });
   }
 
@@ -143,6 +146,105 @@ describe("damaged JSON state files", () => {
     expect(status.stderr).toContain("checkpoints.json is not valid JSON");
     const report = JSON.parse(status.stdout) as { checkpoints: { id: string; status: string }[] };
     expect(report.checkpoints.find((c) => c.id === "design_review")?.status).toBe("approved");
+  });
+});
+
+describe("the protocol's Python writer killed in the middle of its rewrite", () => {
+  let writer: PythonWriter | undefined;
+  afterEach(async () => {
+    await writer?.kill();
+    writer = undefined;
+  });
+
+  const listed = async () => {
+    const result = await tower(repo.root, ["locks", "--json"]);
+    expect(result.code, result.stderr).toBe(0);
+    return lockedPaths(result.stdout);
+  };
+
+  /** Starts a rewrite that stops at `stall`, then kills the writer there. */
+  async function killMidRewrite(stall: string): Promise<string> {
+    writer = new PythonWriter(locksFile());
+    expect(await writer.ask(stall)).toBe("stalled");
+    await writer.kill();
+    return fsp.readFile(locksFile(), "utf8");
+  }
+
+  it("killed between truncate and its first flush: every lock Tower granted is kept", async () => {
+    await tower(repo.root, ["lock", "config/a.py", "--agent", "A1"]);
+    await tower(repo.root, ["lock", "config/b.py", "--agent", "A1"]);
+    expect(await killMidRewrite("stall-empty py/x")).toBe("");
+    expect(await listed()).toEqual(["config/a.py", "config/b.py"]);
+  });
+
+  it("the locks it granted before are kept once Tower wrote the file after them", async () => {
+    await tower(repo.root, ["lock", "config/a.py", "--agent", "A1"]);
+    const py = new PythonWriter(locksFile());
+    expect(await py.ask("grant py/1 3600")).toBe("granted py/1");
+    expect(await py.ask("grant py/2 3600")).toBe("granted py/2");
+    await py.close();
+    await tower(repo.root, ["lock", "config/b.py", "--agent", "A1"]);
+    expect(await killMidRewrite("stall-empty py/x")).toBe("");
+    expect(await listed()).toEqual(["config/a.py", "config/b.py", "py/1", "py/2"]);
+  });
+
+  it("the locks it granted before are kept once a watcher took a snapshot of them", async () => {
+    await tower(repo.root, ["lock", "config/a.py", "--agent", "A1"]);
+    const py = new PythonWriter(locksFile());
+    expect(await py.ask("grant py/1 3600")).toBe("granted py/1");
+    expect(await py.ask("grant py/2 3600")).toBe("granted py/2");
+    await py.close();
+    expect(await snapshotGoodCopy(locksFile())).toBe("copied");
+    expect(await snapshotGoodCopy(locksFile())).toBe("unchanged");
+    expect(await killMidRewrite("stall-empty py/x")).toBe("");
+    expect(await listed()).toEqual(["config/a.py", "py/1", "py/2"]);
+  });
+
+  it("killed after flushing part of the new content: its complete entries are kept with the last good copy", async () => {
+    await tower(repo.root, ["lock", "config/a.py", "--agent", "A1"]);
+    const py = new PythonWriter(locksFile());
+    expect(await py.ask("grant py/1 3600")).toBe("granted py/1");
+    expect(await py.ask("grant py/2 3600")).toBe("granted py/2");
+    await py.close();
+    // Cut 30 characters into the entry of py/3, which was never granted.
+    const damaged = await killMidRewrite("stall-prefix py/3 30");
+    expect(damaged).toContain('"py/2": {');
+    expect(() => JSON.parse(damaged)).toThrow();
+    expect(await listed()).toEqual(["config/a.py", "py/1", "py/2"]);
+  });
+
+  it("read-only commands report the recovery and change no file; the next writer writes it back", async () => {
+    await tower(repo.root, ["lock", "config/a.py", "--agent", "A1"]);
+    await tower(repo.root, ["lock", "config/b.py", "--agent", "A1"]);
+    const good = await fsp.readFile(backup(), "utf8");
+    await killMidRewrite("stall-prefix config/b.py 10");
+    const damaged = await fsp.readFile(locksFile(), "utf8");
+    for (const args of [["locks"], ["status", "--json"], ["check"], ["conflicts", "--json"]]) {
+      const result = await tower(repo.root, args);
+      expect(result.stderr, args.join(" ")).toContain("file_locks.json is not valid JSON");
+      expect(result.stderr, args.join(" ")).toContain("last good copy");
+      expect(await fsp.readFile(locksFile(), "utf8"), args.join(" ")).toBe(damaged);
+      expect(await fsp.readFile(backup(), "utf8"), args.join(" ")).toBe(good);
+    }
+    expect((await tower(repo.root, ["lock", "config/c.py", "--agent", "A1"])).code).toBe(0);
+    expect(await listed()).toEqual(["config/a.py", "config/b.py", "config/c.py"]);
+  });
+
+  it("a snapshot waits for the writer's lock and never copies a half-written file", async () => {
+    await tower(repo.root, ["lock", "config/a.py", "--agent", "A1"]);
+    const good = await fsp.readFile(backup(), "utf8");
+    writer = new PythonWriter(locksFile());
+    expect(await writer.ask("stall-prefix config/a.py 10")).toBe("stalled");
+    let settled = false;
+    const snapshot = snapshotGoodCopy(locksFile()).finally(() => {
+      settled = true;
+    });
+    // Give it every chance to (wrongly) read while the writer holds LOCK_EX.
+    for (let i = 0; i < 10; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(settled).toBe(false);
+    await writer.kill();
+    expect(await snapshot).toBe("damaged");
+    expect(await fsp.readFile(backup(), "utf8")).toBe(good);
   });
 });
 

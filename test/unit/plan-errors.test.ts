@@ -1,5 +1,7 @@
+import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { PlanError, parsePlan } from "../../src/engine/plan/index.js";
+import { validBranchPrefix } from "../../src/engine/plan/places.js";
 
 const FILE = "/repo/streams.yaml";
 const ID_HELP =
@@ -245,6 +247,134 @@ describe("values", () => {
     ]);
     expect(errors("version: 1", "lock_ttl: 60", ...streamA)).toEqual([
       "streams.yaml:2:11: lock_ttl must be a duration such as 90s, 30m, 1h or 1h30m, got 60",
+    ]);
+  });
+
+  it("refuses a lock_ttl too long to be a lock's life, with the valid range", () => {
+    for (const ttl of ["721h", "99999999h", "99999999999999999h"]) {
+      expect(errors("version: 1", `lock_ttl: ${ttl}`, ...streamA)).toEqual([
+        `streams.yaml:2:11: lock_ttl "${ttl}" is out of range (valid: between 1s and 720h, that is 30 days)`,
+      ]);
+    }
+  });
+
+  it("refuses a project name that is not a folder name", () => {
+    for (const [value, col] of [
+      ['"../x"', 10],
+      ['"a/b"', 10],
+      ['"."', 10],
+      ['"-x"', 10],
+    ] as const) {
+      expect(errors("version: 1", `project: ${value}`, ...streamA)).toEqual([
+        `streams.yaml:2:${col}: project ${value} is not a valid project name (valid: letters, digits, ".", "_" and "-", starting with a letter or digit, up to 64 characters; it names the worktrees <project>-stream-<ID>)`,
+      ]);
+    }
+  });
+
+  it("refuses a worktrees folder that is the filesystem root, the repository or inside .git", () => {
+    expect(errors("version: 1", "worktrees: /", ...streamA)).toEqual([
+      'streams.yaml:2:12: worktrees "/" is the filesystem root (valid: a folder for the stream worktrees, relative to the repository root, such as .. or ../worktrees)',
+    ]);
+    expect(errors("version: 1", "worktrees: ../../../../..", ...streamA)).toEqual([
+      'streams.yaml:2:12: worktrees "../../../../.." is the filesystem root (valid: a folder for the stream worktrees, relative to the repository root, such as .. or ../worktrees)',
+    ]);
+    expect(errors("version: 1", "worktrees: .", ...streamA)).toEqual([
+      'streams.yaml:2:12: worktrees "." is the repository itself (valid: a folder for the stream worktrees, relative to the repository root, such as .. or ../worktrees)',
+    ]);
+    expect(errors("version: 1", "worktrees: .git/trees", ...streamA)).toEqual([
+      'streams.yaml:2:12: worktrees ".git/trees" is inside the repository\'s .git folder (valid: a folder for the stream worktrees, relative to the repository root, such as .. or ../worktrees)',
+    ]);
+  });
+
+  it("refuses a state_dir outside the repository, at its root or inside .git", () => {
+    const valid =
+      "(valid: a folder inside the repository, relative to its root, such as .claude/state; TOWER_STATE_DIR can put it elsewhere)";
+    for (const [value, what] of [
+      ["/etc/tower", "is an absolute path"],
+      ["../state", "leads outside the repository"],
+      ["a/../../state", "leads outside the repository"],
+      [".", "is the repository root itself"],
+      [".git/state", "is inside the repository's .git folder"],
+    ]) {
+      expect(errors("version: 1", `state_dir: ${value}`, ...streamA)).toEqual([
+        `streams.yaml:2:12: state_dir "${value}" ${what} ${valid}`,
+      ]);
+    }
+  });
+
+  it("refuses a branch_prefix that cannot start a git branch name", () => {
+    const valid =
+      '(valid: letters, digits and "/", "-", "_", "."; not starting with "-", "/" or ".", and without "..", "//", "@{", "/.", ".lock/", spaces or any of ~^:?*[\\)';
+    for (const value of [
+      "feature..x/",
+      "-x",
+      "a b/",
+      "/x",
+      "a//b",
+      "x.lock/",
+      "a/.b",
+      "x@{",
+      "x~",
+      "x:",
+    ]) {
+      expect(errors("version: 1", `branch_prefix: "${value}"`, ...streamA)).toEqual([
+        `streams.yaml:2:16: branch_prefix "${value}" would not make valid git branch names ${valid}`,
+      ]);
+    }
+    expect(() =>
+      parsePlan(["version: 1", "branch_prefix: team/x.y_", ...streamA].join("\n"), FILE),
+    ).not.toThrow();
+    expect(() =>
+      parsePlan(["version: 1", 'branch_prefix: ""', ...streamA].join("\n"), FILE),
+    ).not.toThrow();
+  });
+
+  it("judges branch prefixes as git check-ref-format --branch does", () => {
+    const prefixes = [
+      "feature/stream-",
+      "",
+      "team/x.y_",
+      "a.b/",
+      "feature..x/",
+      "-x",
+      "a b/",
+      "/x",
+      "a//b",
+    ];
+    for (const prefix of [
+      ...prefixes,
+      "x.lock/",
+      "a/.b",
+      "x@{",
+      "x~",
+      "x:",
+      "x?",
+      "x*",
+      "x[",
+      "x\\",
+      ".x",
+    ]) {
+      const byGit = spawnSync("git", ["check-ref-format", "--branch", `${prefix}A-foundation`]);
+      expect(validBranchPrefix(prefix), prefix).toBe(byGit.status === 0);
+    }
+  });
+
+  it("reports a stream or checkpoint named __proto__ as a bad id, not silently dropped", () => {
+    expect(
+      errors(
+        "version: 1",
+        "checkpoints:",
+        "  __proto__: {}",
+        "streams:",
+        "  __proto__:",
+        "    name: Alpha",
+        '    scope: ["src/**"]',
+        "    agents:",
+        "      - { id: P1, task: build it }",
+      ),
+    ).toEqual([
+      `streams.yaml:3:3: "__proto__" is not a valid checkpoint id (${ID_HELP})`,
+      `streams.yaml:5:3: "__proto__" is not a valid stream id (${ID_HELP})`,
     ]);
   });
 

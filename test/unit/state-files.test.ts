@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -8,6 +8,7 @@ import {
   backupPath,
   readJsonFile,
   StateFileError,
+  snapshotGoodCopy,
   updateJsonFile,
 } from "../../src/engine/state/json-file.js";
 import { appendJsonl, parseJsonl, readJsonl } from "../../src/engine/state/jsonl.js";
@@ -33,7 +34,7 @@ describe("JSON state files", () => {
     expect(() => readFileSync(file)).toThrow();
   });
 
-  it("writes in place on the same inode, keeping the previous content as the last good copy", async () => {
+  it("writes in place on the same inode, keeping what it wrote as the last good copy", async () => {
     const file = path.join(dir, "file_locks.json");
     await updateJsonFile(file, specs.locks, (v) => {
       v.locks["a.py"] = lock;
@@ -45,7 +46,8 @@ describe("JSON state files", () => {
     });
     const fs = await import("node:fs");
     expect(fs.statSync(file).ino).toBe(ino);
-    expect(readFileSync(backupPath(file), "utf8")).toBe(first);
+    expect(first).not.toBe(readFileSync(file, "utf8"));
+    expect(readFileSync(backupPath(file), "utf8")).toBe(readFileSync(file, "utf8"));
     expect(
       Object.keys((JSON.parse(readFileSync(file, "utf8")) as { locks: object }).locks),
     ).toEqual(["a.py", "b.py"]);
@@ -69,6 +71,49 @@ describe("JSON state files", () => {
       }),
     ).rejects.toThrow("refused");
     expect(readFileSync(file, "utf8")).toBe('{"locks":{},"version":1}');
+  });
+
+  it("never writes through a link at the copy's name or where its temporary file used to be", async () => {
+    const file = path.join(dir, "file_locks.json");
+    const target = path.join(dir, "outside.json");
+    writeFileSync(target, "outside");
+    // The name the temporary copy had before (predictable: the pid).
+    symlinkSync(target, `${backupPath(file)}.${process.pid}.tmp`);
+    await updateJsonFile(file, specs.locks, (v) => {
+      v.locks["a.py"] = lock;
+    });
+    expect(readFileSync(target, "utf8")).toBe("outside");
+    const good = readFileSync(file, "utf8");
+    rmSync(backupPath(file));
+    symlinkSync(target, backupPath(file));
+    await expect(
+      updateJsonFile(file, specs.locks, (v) => {
+        v.locks["b.py"] = lock;
+      }),
+    ).rejects.toThrow(`${backupPath(file)} is a symbolic link`);
+    expect(readFileSync(target, "utf8")).toBe("outside");
+    expect(readFileSync(file, "utf8")).toBe(good);
+  });
+
+  it("a snapshot copies whole content of the right shape only, and never writes the file", async () => {
+    const file = path.join(dir, "file_locks.json");
+    expect(await snapshotGoodCopy(file, specs.locks)).toBe("missing");
+    writeFileSync(file, '{"locks": {}, "version": 1}');
+    expect(await snapshotGoodCopy(file, specs.locks)).toBe("copied");
+    expect(readFileSync(backupPath(file), "utf8")).toBe('{"locks": {}, "version": 1}');
+    expect(await snapshotGoodCopy(file, specs.locks)).toBe("unchanged");
+    for (const bad of ['{"locks": [], "version": 1}', '{"locks": {', ""]) {
+      writeFileSync(file, bad);
+      expect(await snapshotGoodCopy(file, specs.locks), bad).toBe("damaged");
+      expect(readFileSync(file, "utf8")).toBe(bad);
+      expect(readFileSync(backupPath(file), "utf8")).toBe('{"locks": {}, "version": 1}');
+    }
+  });
+
+  it("writes a file it creates even when the change leaves it empty, so other readers can parse it", async () => {
+    const file = path.join(dir, "file_locks.json");
+    await updateJsonFile(file, specs.locks, () => undefined);
+    expect(JSON.parse(readFileSync(file, "utf8"))).toEqual({ locks: {}, version: 1 });
   });
 
   it("names the file and the field when the shape is wrong", async () => {

@@ -1,10 +1,29 @@
 import path from "node:path";
 import type { Command } from "commander";
 import { locateRepo } from "../../engine/git/index.js";
+import { listLocks } from "../../engine/locks.js";
 import { formatIssue, loadPlan, type Plan, PlanError, phases } from "../../engine/plan/index.js";
 import { PLAN_FILE } from "../../engine/project.js";
-import { resolveStateDir, StateStore } from "../../engine/state/index.js";
+import {
+  STATE_FILES,
+  StateFileError,
+  type StateStore,
+  stateStoreFor,
+} from "../../engine/state/index.js";
 import { CliError } from "../errors.js";
+
+/** Locks whose times cannot be read (a damaged file is already reported by the store). */
+async function lockProblems(store: StateStore): Promise<string[]> {
+  try {
+    const file = store.path(STATE_FILES.locks);
+    return listLocks(await store.read("locks")).flatMap((lock) =>
+      lock.problem ? [`${file}: the ${lock.problem}`] : [],
+    );
+  } catch (error) {
+    if (error instanceof StateFileError) return [];
+    throw error;
+  }
+}
 
 export function registerCheck(program: Command): void {
   program
@@ -29,8 +48,8 @@ export function registerCheck(program: Command): void {
           `${PLAN_FILE}: ok (${streams} streams in ${phases(plan).length} phases, ${agents} agents, ${plan.checkpoints.length} checkpoints)\n`,
         );
       }
-      const store = new StateStore(resolveStateDir(repo.mainRoot, plan?.stateDir));
-      const stateProblems = await store.check();
+      const store = stateStoreFor(repo.mainRoot, plan?.stateDir);
+      const stateProblems = [...(await store.check()), ...(await lockProblems(store))];
       if (stateProblems.length === 0) process.stdout.write(`state ${store.dir}: ok\n`);
       problems.push(...stateProblems);
       if (problems.length > 0) {

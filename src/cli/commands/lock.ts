@@ -5,14 +5,21 @@ import {
   normalizeLockPath,
   releaseLocks,
 } from "../../engine/locks.js";
-import { parseDuration } from "../../engine/plan/index.js";
+import { parseLockTtl } from "../../engine/plan/index.js";
 import { loadContext, reportRecoveries } from "../context.js";
 import { CliError, refused, usageError } from "../errors.js";
 import { localTime } from "../format.js";
 import { HUMAN, resolveIdentity } from "./identity.js";
 
 const holderText = (h: LockInfo) =>
-  `${h.path} is locked by ${h.agent}${h.stream ? ` (stream ${h.stream})` : ""}${h.task ? ` for "${h.task}"` : ""} until ${localTime(h.expires)}`;
+  `${h.path} is locked by ${h.agent}${h.stream ? ` (stream ${h.stream})` : ""}${h.task ? ` for "${h.task}"` : ""} until ${localTime(h.expiresAt ?? h.expires)}`;
+
+/** Repository-relative keys of the paths given, one at a time (the first bad one is the error). */
+async function lockKeys(paths: string[], root: string, cwd: string): Promise<string[]> {
+  const keys: string[] = [];
+  for (const p of paths) keys.push(await normalizeLockPath(p, root, cwd));
+  return keys;
+}
 
 interface LockOptions {
   agent?: string;
@@ -42,12 +49,12 @@ export function registerLock(program: Command): void {
       let ttlMs = context.plan.lockTtlMs;
       if (options.ttl !== undefined) {
         try {
-          ttlMs = parseDuration(options.ttl);
+          ttlMs = parseLockTtl(options.ttl);
         } catch (error) {
           throw usageError(`--ttl ${(error as Error).message}`);
         }
       }
-      const keys = paths.map((p) => normalizeLockPath(p, context.repo.worktreeRoot, context.cwd));
+      const keys = await lockKeys(paths, context.repo.worktreeRoot, context.cwd);
       const result = await acquireLocks(context.store, {
         paths: keys,
         ...who,
@@ -75,7 +82,7 @@ export function registerLock(program: Command): void {
             ? ` (expired lock of ${r.previous.map((p) => p.agent).join(", ")})`
             : "";
         process.stdout.write(
-          `${verb} ${r.path} for ${who.agent} until ${localTime(r.expires)}${from}\n`,
+          `${verb} ${r.path} for ${who.agent} until ${localTime(r.expiresAt)}${from}\n`,
         );
       }
     });
@@ -93,7 +100,7 @@ export function registerUnlock(program: Command): void {
       const agent =
         options.agent ?? process.env.TOWER_AGENT_ID ?? (options.force ? HUMAN : undefined);
       const who = resolveIdentity(context.plan, { agent }, "unlock");
-      const keys = paths.map((p) => normalizeLockPath(p, context.repo.worktreeRoot, context.cwd));
+      const keys = await lockKeys(paths, context.repo.worktreeRoot, context.cwd);
       const result = await releaseLocks(context.store, {
         paths: keys,
         agent: who.agent,

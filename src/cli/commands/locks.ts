@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { listLocks } from "../../engine/locks.js";
+import { STATE_FILES } from "../../engine/state/index.js";
 import { loadContext, reportRecoveries } from "../context.js";
 import { localTime, printJson, table } from "../format.js";
 
@@ -12,6 +13,10 @@ export function registerLocks(program: Command): void {
       const context = await loadContext();
       const locks = listLocks(await context.store.read("locks"));
       reportRecoveries(context);
+      const file = context.store.path(STATE_FILES.locks);
+      for (const lock of locks) {
+        if (lock.problem) process.stderr.write(`warning: ${file}: the ${lock.problem}\n`);
+      }
       if (options.json) {
         printJson(
           locks.map((l) => ({
@@ -22,6 +27,7 @@ export function registerLocks(program: Command): void {
             expires: l.expires,
             task: l.task ?? "",
             expired: l.expired,
+            ...(l.problem !== undefined && { problem: l.problem }),
           })),
         );
         return;
@@ -34,7 +40,9 @@ export function registerLocks(program: Command): void {
         l.path,
         l.agent,
         l.stream ?? "",
-        `${localTime(l.expires)}${l.expired ? " (expired)" : ""}`,
+        l.problem
+          ? `${l.expires} (unreadable)`
+          : `${localTime(l.expiresAt ?? l.expires)}${l.expired ? " (expired)" : ""}`,
         l.task ?? "",
       ]);
       process.stdout.write(`${table([["PATH", "AGENT", "STREAM", "EXPIRES", "TASK"], ...rows])}\n`);

@@ -1,5 +1,4 @@
 /** `tower checkpoint run <id>`: runs a `run:` gate in the main worktree and records the outcome. */
-import path from "node:path";
 import { checkpointViews } from "../checkpoints.js";
 import { RefusedError, UnknownIdError } from "../errors.js";
 import type { Project } from "../project.js";
@@ -44,7 +43,7 @@ export async function runCheckpoint(
   }
   await requireTrust(plan);
   const seal = await signingSeal(repo.mainRoot, project.seal);
-  const logFile = store.path(path.join("logs", `checkpoint-${id}.log`));
+  const logFile = await store.logFile(`checkpoint-${id}.log`);
   await store.appendActivity({
     agent: TOWER_AGENT,
     stream: "",

@@ -1,15 +1,17 @@
 /** One merge at a time per repository, whichever process runs it: a flock on `merge.lock`. */
-import { constants, promises as fsp } from "node:fs";
-import path from "node:path";
+import { constants } from "node:fs";
 import type { Project } from "../project.js";
 import { lockExclusive, tryLockExclusive, unlock } from "../state/flock.js";
+import { MERGE_LOCK_FILE, openStateFile } from "../state/index.js";
 
-const lockFile = (project: Project) => project.store.path("merge.lock");
+const lockFile = (project: Project) => project.store.path(MERGE_LOCK_FILE);
 
 export async function withMergeLock<T>(project: Project, body: () => Promise<T>): Promise<T> {
   const file = lockFile(project);
-  await fsp.mkdir(path.dirname(file), { recursive: true });
-  const handle = await fsp.open(file, constants.O_RDWR | constants.O_CREAT, 0o644);
+  // Opened without following a link: a merge.lock linked elsewhere is an error, not a file made
+  // outside the repository.
+  await project.store.prepare(true);
+  const handle = await openStateFile(file, constants.O_RDWR | constants.O_CREAT);
   await lockExclusive(handle.fd, file, 10 * 60_000);
   try {
     return await body();
@@ -24,7 +26,7 @@ export async function withMergeLock<T>(project: Project, body: () => Promise<T>)
  * merge killed with SIGKILL is not running, whatever became of its pid.
  */
 export async function mergeRunning(project: Project): Promise<boolean> {
-  const handle = await fsp.open(lockFile(project), constants.O_RDONLY).catch(() => undefined);
+  const handle = await openStateFile(lockFile(project), constants.O_RDONLY).catch(() => undefined);
   if (!handle) return false;
   try {
     if (!tryLockExclusive(handle.fd)) return true;

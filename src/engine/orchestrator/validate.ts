@@ -2,9 +2,10 @@
  * Runs a list of shell commands in order (the plan's `validate`, a checkpoint's `run`), output
  * streamed line by line to a log file and to a callback; stops at the first failure.
  */
-import { createWriteStream, promises as fsp } from "node:fs";
+import { constants, promises as fsp } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
+import { checkStateFolder, openStateFile } from "../state/safe-fs.js";
 
 export interface CommandRun {
   command: string;
@@ -36,8 +37,14 @@ export async function runCommands(
   commands: readonly string[],
   options: RunCommandsOptions,
 ): Promise<RunCommandsResult> {
+  // Logs live in the state directory's logs/: never written through a link there.
   await fsp.mkdir(path.dirname(options.logFile), { recursive: true });
-  const log = createWriteStream(options.logFile, { flags: "a" });
+  await checkStateFolder(path.dirname(options.logFile));
+  const handle = await openStateFile(
+    options.logFile,
+    constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT,
+  );
+  const log = handle.createWriteStream();
   const runs: CommandRun[] = [];
   try {
     for (const command of commands) {

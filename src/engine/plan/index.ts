@@ -1,5 +1,5 @@
 export { mergeOrder, phases, startability } from "./dag.js";
-export { parseDuration } from "./duration.js";
+export { LOCK_TTL_RANGE, MAX_LOCK_TTL_MS, parseDuration, parseLockTtl } from "./duration.js";
 export { formatIssue, PlanError, type PlanIssue, PlanNotFoundError } from "./issues.js";
 export { renderStreamsJsonSchema, streamsJsonSchema } from "./json-schema.js";
 export { loadPlan, parsePlan } from "./parse.js";

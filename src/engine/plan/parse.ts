@@ -45,7 +45,7 @@ export function parsePlan(text: string, file: string): Plan {
 
   const parsed = PlanSchema.safeParse(data);
   for (const issue of parsed.error?.issues ?? []) reportZodIssue(issue, data, name, report);
-  checkPlan(data, report);
+  checkPlan(data, report, dirname(path));
 
   const issues = sortIssues(report.issues);
   const errors = issues.filter((i) => i.severity === "error");

@@ -1,19 +1,23 @@
 import { findCycles } from "./cycles.js";
 import { PLACEHOLDER_HELP, quotedPlaceholders, unknownPlaceholders } from "./placeholders.js";
+import { checkPlaces } from "./places.js";
 import type { DataPath } from "./positions.js";
 import { at, isRecord, type Reporter } from "./report.js";
-import { ID_PATTERN } from "./schema.js";
+import { ID_HELP, ID_PATTERN } from "./schema.js";
 
 type Kind = "stream" | "checkpoint";
 const SECTION = { stream: "streams", checkpoint: "checkpoints" } as const;
 
 /**
- * Checks what the schema cannot: references, duplicate agent ids, cycles, placeholders.
- * Works on the raw data, skipping whatever has the wrong shape (the schema reports that),
- * so that every problem in the file is reported in one go.
+ * Checks what the schema cannot: references, duplicate agent ids, cycles, placeholders, the
+ * places the plan names (against `root`, the repository root). Works on the raw data, skipping
+ * whatever has the wrong shape (the schema reports that), so that every problem in the file is
+ * reported in one go.
  */
-export function checkPlan(data: unknown, report: Reporter): void {
+export function checkPlan(data: unknown, report: Reporter, root: string): void {
   if (!isRecord(data)) return;
+  checkPlaces(data, root, report);
+  reportHiddenIds(report);
   const streams = idsOf(data, "stream", report);
   const checkpoints = idsOf(data, "checkpoint", report);
 
@@ -24,6 +28,23 @@ export function checkPlan(data: unknown, report: Reporter): void {
   checkCycles(data, "stream", streams, report);
   checkCycles(data, "checkpoint", checkpoints, report);
   checkAgents(data, streams, report);
+}
+
+/**
+ * The schema never sees a stream or checkpoint named `__proto__` (zod leaves that key out of a
+ * record), so it would be dropped without a word: it is not a valid id, and said so here.
+ */
+function reportHiddenIds(report: Reporter): void {
+  for (const kind of ["checkpoint", "stream"] as const) {
+    for (const id of report.positions.keys([SECTION[kind]])) {
+      if (id === "__proto__") {
+        report.error(
+          report.positions.key([SECTION[kind], id]),
+          `"${id}" is not a valid ${kind} id (${ID_HELP})`,
+        );
+      }
+    }
+  }
 }
 
 /** Ids of the streams or checkpoints, in file order (bad ids are reported by the schema). */

@@ -52,7 +52,8 @@ function shape(path: DataPath): string {
 }
 
 function expected(path: DataPath): string {
-  return EXPECTED[shape(path)] ?? "a valid value";
+  const key = shape(path);
+  return Object.hasOwn(EXPECTED, key) ? (EXPECTED[key] as string) : "a valid value";
 }
 
 /** Turns one zod issue into issues with positions and messages that say what is valid. */

@@ -1,6 +1,7 @@
 /**
- * Exclusive advisory locks with flock(2) on the state file itself, the same lock that the
- * protocol's Python helpers take with `fcntl.flock(fd, LOCK_EX)`.
+ * Advisory locks with flock(2) on the state file itself, the same lock that the protocol's
+ * Python helpers take with `fcntl.flock(fd, LOCK_EX)`. Writers hold it exclusive; a reader that
+ * must see whole content (a snapshot, a recovery) holds it shared, which waits for any writer.
  */
 import { closeSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -45,6 +46,26 @@ export function tryLockExclusive(fd: number): boolean {
  */
 export function lockExclusive(fd: number, file: string, timeoutMs = 30_000): Promise<void> {
   if (tryLockExclusive(fd)) return Promise.resolve();
+  return waitForLock(fd, file, "ex", timeoutMs);
+}
+
+/** Waits for a shared lock, on the same terms as lockExclusive. */
+export function lockShared(fd: number, file: string, timeoutMs = 30_000): Promise<void> {
+  try {
+    fsExt.flockSync(fd, "shnb");
+    return Promise.resolve();
+  } catch (error) {
+    if (!isBusy(error)) return Promise.reject(error);
+  }
+  return waitForLock(fd, file, "sh", timeoutMs);
+}
+
+function waitForLock(
+  fd: number,
+  file: string,
+  mode: "ex" | "sh",
+  timeoutMs: number,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -52,7 +73,7 @@ export function lockExclusive(fd: number, file: string, timeoutMs = 30_000): Pro
       reject(new LockTimeoutError(file, timeoutMs));
     }, timeoutMs);
     timer.unref();
-    fsExt.flock(fd, "ex", (error) => {
+    fsExt.flock(fd, mode, (error) => {
       if (timedOut) {
         closeSync(fd);
         return;

@@ -2,11 +2,36 @@
  * The shapes of the shared state files (DESIGN §3). Other tools read and write these files too,
  * so readers are lenient about fields they do not know (kept as they are, never dropped) and
  * strict only about what Tower relies on.
+ *
+ * The schemas only check: a file's value is used as it was parsed (objects without a prototype,
+ * json-text.ts), because zod leaves `__proto__` keys out of what it returns and a path or a
+ * stream id written by another tool may be exactly that. So they must not transform anything.
  */
 import { z } from "zod";
 import { type JsonFileSpec, ShapeError } from "./json-file.js";
+import { emptyMap as map } from "./json-text.js";
 
 const text = z.string();
+
+const isMap = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/**
+ * A map of any keys to values of one shape, every key checked (`z.record` skips `__proto__`).
+ */
+function stateMap<V extends z.ZodType>(entry: V) {
+  return z
+    .custom<Record<string, z.infer<V>>>(isMap, { message: "expected a map (a JSON object)" })
+    .superRefine((value, ctx) => {
+      if (!isMap(value)) return;
+      for (const key of Object.keys(value)) {
+        const result = entry.safeParse(value[key]);
+        for (const issue of result.error?.issues ?? []) {
+          ctx.addIssue({ code: "custom", message: issue.message, path: [key, ...issue.path] });
+        }
+      }
+    });
+}
 
 export const lockEntrySchema = z.looseObject({
   agent: text,
@@ -16,9 +41,14 @@ export const lockEntrySchema = z.looseObject({
   task: text.optional(),
   /** Tower's own: `hook` for a lock an agent took by writing (released when it exits). */
   source: text.optional(),
+  /**
+   * Tower's own: the UTC offset of the writer's local time at `expires`, e.g. "+01:00", so that a
+   * reader in another time zone reads the naive times right (the Python helper ignores it).
+   */
+  utc_offset: text.optional(),
 });
 export const locksFileSchema = z.looseObject({
-  locks: z.record(z.string(), lockEntrySchema),
+  locks: stateMap(lockEntrySchema),
   version: z.number().optional(),
 });
 
@@ -53,7 +83,7 @@ export const orchestratorStreamSchema = z.looseObject({
   completed_at: text.nullable().optional(),
 });
 export const orchestratorFileSchema = z.looseObject({
-  streams: z.record(z.string(), orchestratorStreamSchema),
+  streams: stateMap(orchestratorStreamSchema),
   started_at: text.nullable().optional(),
 });
 
@@ -71,7 +101,7 @@ export const checkpointEntrySchema = z.looseObject({
   note: text.nullable().optional(),
 });
 export const checkpointsFileSchema = z.looseObject({
-  checkpoints: z.record(z.string(), checkpointEntrySchema),
+  checkpoints: stateMap(checkpointEntrySchema),
   version: z.number().optional(),
 });
 
@@ -85,7 +115,7 @@ export const agentEntrySchema = z.looseObject({
   signal: text.nullable().optional(),
 });
 export const agentsFileSchema = z.looseObject({
-  agents: z.record(z.string(), agentEntrySchema),
+  agents: stateMap(agentEntrySchema),
   version: z.number().optional(),
 });
 
@@ -131,7 +161,7 @@ export function describeIssues(error: z.ZodError): string {
     .join("; ");
 }
 
-/** A JsonFileSpec that validates with a zod schema. */
+/** A JsonFileSpec that checks with a zod schema and returns the value as parsed. */
 export function jsonSpec<S extends z.ZodType>(
   schema: S,
   empty: () => z.infer<S>,
@@ -142,7 +172,7 @@ export function jsonSpec<S extends z.ZodType>(
       const result = schema.safeParse(value);
       if (!result.success)
         throw new ShapeError(`does not have the expected shape: ${describeIssues(result.error)}`);
-      return result.data;
+      return value as z.infer<S>;
     },
   };
 }
@@ -159,9 +189,16 @@ export const STATE_FILES = {
 } as const;
 
 export const specs = {
-  locks: jsonSpec(locksFileSchema, () => ({ locks: {}, version: 1 })),
+  locks: jsonSpec(locksFileSchema, () => ({ locks: map(), version: 1 })),
   handoffs: jsonSpec(handoffsFileSchema, () => ({ handoffs: [] })),
-  orchestrator: jsonSpec(orchestratorFileSchema, () => ({ streams: {}, started_at: null })),
-  checkpoints: jsonSpec(checkpointsFileSchema, () => ({ checkpoints: {}, version: 1 })),
-  agents: jsonSpec(agentsFileSchema, () => ({ agents: {}, version: 1 })),
+  orchestrator: jsonSpec(orchestratorFileSchema, () => ({ streams: map(), started_at: null })),
+  checkpoints: jsonSpec(checkpointsFileSchema, () => ({ checkpoints: map(), version: 1 })),
+  agents: jsonSpec(agentsFileSchema, () => ({ agents: map(), version: 1 })),
 };
+
+export type JsonStateKey = keyof typeof specs;
+
+/** The key of a JSON state file by its name (`file_locks.json` -> `locks`), if it is one. */
+export function jsonStateKey(name: string): JsonStateKey | undefined {
+  return (Object.keys(specs) as JsonStateKey[]).find((key) => STATE_FILES[key] === name);
+}

@@ -4,9 +4,12 @@ export {
   backupPath,
   readJsonFile,
   ShapeError,
+  type SnapshotResult,
   StateFileError,
+  snapshotGoodCopy,
   updateJsonFile,
 } from "./json-file.js";
+export { emptyMap, MAX_JSON_DEPTH } from "./json-text.js";
 export {
   appendJsonl,
   formatJsonlWarning,
@@ -15,6 +18,13 @@ export {
   parseJsonl,
   readJsonl,
 } from "./jsonl.js";
-export { DEFAULT_STATE_DIR, resolveStateDir } from "./locate.js";
-export { type NewActivity, StateStore, TOWER_AGENT } from "./store.js";
-export { parseTimestamp, toNaiveLocal, toUtcIso } from "./time.js";
+export { DEFAULT_STATE_DIR, resolveStateDir, verifyStateDir } from "./locate.js";
+export { checkStateFile, checkStateFolder, openStateFile } from "./safe-fs.js";
+export {
+  MERGE_LOCK_FILE,
+  type NewActivity,
+  StateStore,
+  stateStoreFor,
+  TOWER_AGENT,
+} from "./store.js";
+export { parseTimestamp, parseUtcOffset, toNaiveLocal, toUtcIso, utcOffset } from "./time.js";

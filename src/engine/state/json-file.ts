@@ -3,14 +3,35 @@
  *
  * Writers take an exclusive flock(2) on the file itself, read it, change it and write it back in
  * place on the same descriptor (truncate + write + fsync); the file is never replaced by rename,
- * so a writer blocked on the old inode cannot write into a file nobody reads. Before each
- * rewrite the previous good content is kept beside the file as `<file>.bak`; a file found
- * unparsable while nobody holds its lock is recovered from there. A file that cannot be
+ * so a writer blocked on the old inode cannot write into a file nobody reads.
+ *
+ * The last good content is kept beside the file as `<file>.bak` (written whole to a temporary
+ * file, then renamed, always while holding the file's flock, exclusive or shared, so two copies
+ * never race). A Tower writer refreshes it from the content it read if that differs (another
+ * writer changed the file since), and again once its own write is complete; a long-running Tower
+ * process also copies other writers' content there as it changes (snapshotGoodCopy). So the copy
+ * holds every change Tower has seen.
+ *
+ * A file found damaged while nobody holds its lock (an in-place rewrite interrupted: empty, or a
+ * prefix of the new content) is read as the complete entries that remain in it merged with the
+ * last good copy (json-text.ts): no entry either of them holds is lost. Readers report this and
+ * write nothing; the next writer writes the merged content back. A file that cannot be read or
  * recovered is an error and is left untouched: nothing ever overwrites it with defaults.
  */
+import { randomBytes } from "node:crypto";
 import { constants, promises as fsp } from "node:fs";
 import path from "node:path";
-import { LockTimeoutError, lockExclusive, tryLockExclusive, unlock } from "./flock.js";
+import { LockTimeoutError, lockExclusive, lockShared, unlock } from "./flock.js";
+import { JsonDepthError, mergeRecovered, parseJsonText, readJsonPrefix } from "./json-text.js";
+import {
+  checkStateFile,
+  openStateFile,
+  readHandle,
+  readStateFile,
+  StateFileError,
+} from "./safe-fs.js";
+
+export { StateFileError } from "./safe-fs.js";
 
 export interface JsonFileSpec<T> {
   /** Checks a parsed value and returns it typed; throws ShapeError naming what is wrong. */
@@ -23,22 +44,22 @@ export class ShapeError extends Error {
   override name = "ShapeError";
 }
 
-export class StateFileError extends Error {
-  constructor(
-    readonly file: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = "StateFileError";
-  }
-}
-
-/** Told when a file was recovered from its last good copy, so it can be logged. */
-export type RecoveryListener = (file: string, message: string) => void;
+/**
+ * Told when a damaged file was read from what remains of it and its last good copy; `wrote`
+ * says whether the recovered content was written back (only writers do). Awaited while the
+ * file's lock is held, so what it logs comes before the change that follows.
+ */
+export type RecoveryListener = (
+  file: string,
+  message: string,
+  wrote: boolean,
+) => void | Promise<void>;
 
 export interface JsonFileOptions {
   onRecovered?: RecoveryListener;
-  /** How long a writer waits for another writer's lock (default 30 s). */
+  /** Told of a problem that did not stop the change (the last good copy could not be kept). */
+  onWarning?: (file: string, message: string) => void;
+  /** How long a writer (or a reader that must wait for one) waits for a lock (default 30 s). */
   lockTimeoutMs?: number;
 }
 
@@ -48,79 +69,52 @@ export function serializeJson(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
 }
 
-type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string; shape: boolean };
+const code = (error: unknown) => (error as NodeJS.ErrnoException | undefined)?.code;
+const isBlank = (text: string): boolean => text.trim() === "";
 
-function parseText<T>(text: string, spec: JsonFileSpec<T>): Parsed<T> {
+/** A file's text read as a state value: good, blank, damaged (unparsable) or of a wrong shape. */
+type Reading<T> =
+  | { kind: "good"; value: T }
+  | { kind: "blank" }
+  | { kind: "damaged"; reason: string };
+
+function interpret<T>(file: string, text: string, spec: JsonFileSpec<T>): Reading<T> {
+  if (isBlank(text)) return { kind: "blank" };
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = parseJsonText(text);
   } catch (error) {
-    return { ok: false, reason: `is not valid JSON (${(error as Error).message})`, shape: false };
+    if (error instanceof JsonDepthError) {
+      throw new StateFileError(file, `${file}: ${error.message}; Tower left it untouched`);
+    }
+    return { kind: "damaged", reason: `is not valid JSON (${(error as Error).message})` };
   }
+  return { kind: "good", value: validated(file, raw, spec) };
+}
+
+function validated<T>(file: string, raw: unknown, spec: JsonFileSpec<T>): T {
   try {
-    return { ok: true, value: spec.validate(raw) };
+    return spec.validate(raw);
   } catch (error) {
-    if (error instanceof ShapeError) return { ok: false, reason: error.message, shape: true };
+    if (error instanceof ShapeError) {
+      throw new StateFileError(file, `${file}: ${error.message}; Tower left it untouched`);
+    }
     throw error;
   }
 }
 
-const isBlank = (text: string): boolean => text.trim() === "";
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function readIfExists(file: string): Promise<string | undefined> {
-  try {
-    return await fsp.readFile(file, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw error;
-  }
-}
-
-async function readFd(handle: fsp.FileHandle): Promise<string> {
-  const { size } = await handle.stat();
-  const buffer = Buffer.alloc(size);
-  let offset = 0;
-  while (offset < size) {
-    const { bytesRead } = await handle.read(buffer, offset, size - offset, offset);
-    if (bytesRead === 0) break;
-    offset += bytesRead;
-  }
-  return buffer.subarray(0, offset).toString("utf8");
-}
-
-async function writeInPlace(handle: fsp.FileHandle, text: string): Promise<void> {
-  const data = Buffer.from(text, "utf8");
-  await handle.truncate(0);
-  let offset = 0;
-  while (offset < data.length) {
-    const { bytesWritten } = await handle.write(data, offset, data.length - offset, offset);
-    offset += bytesWritten;
-  }
-  await handle.sync();
-}
-
-/** Keeps `text` as the last good copy: written whole to a temporary file, then renamed. */
-async function writeBackup(file: string, text: string): Promise<void> {
-  const temp = `${backupPath(file)}.${process.pid}.tmp`;
-  const handle = await fsp.open(temp, "w", 0o644);
-  try {
-    await handle.writeFile(text, "utf8");
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await fsp.rename(temp, backupPath(file));
-}
-
+/** The last good copy's text and value, if there is a usable one. */
 async function readBackup<T>(
   file: string,
   spec: JsonFileSpec<T>,
 ): Promise<{ text: string; value: T } | undefined> {
-  const text = await readIfExists(backupPath(file));
+  const text = await readStateFile(backupPath(file));
   if (text === undefined || isBlank(text)) return undefined;
-  const parsed = parseText(text, spec);
-  return parsed.ok ? { text, value: parsed.value } : undefined;
+  try {
+    return { text, value: spec.validate(parseJsonText(text)) };
+  } catch {
+    return undefined;
+  }
 }
 
 const unrecoverable = (file: string, reason: string): StateFileError =>
@@ -130,43 +124,160 @@ const unrecoverable = (file: string, reason: string): StateFileError =>
       "fix or move the file by hand; Tower left it untouched",
   );
 
-interface Current<T> {
+interface Recovered<T> {
   value: T;
-  /** The file's text when it parsed, to keep as the last good copy before a rewrite. */
-  goodText?: string;
-  /** The file must be written even if the change leaves the value as it is (it was recovered). */
-  mustWrite: boolean;
+  message: string;
 }
 
-/** Reads the locked file's content, recovering it from the backup when it is unparsable. */
-async function loadLocked<T>(
+/** A damaged or blank file read as what remains of it merged with its last good copy. */
+async function recover<T>(
+  file: string,
+  text: string,
+  reading: Exclude<Reading<T>, { kind: "good" }>,
+  spec: JsonFileSpec<T>,
+): Promise<Recovered<T> | undefined> {
+  const name = path.basename(file);
+  const copy = path.basename(backupPath(file));
+  const backup = await readBackup(file, spec);
+  if (reading.kind === "blank") {
+    if (!backup) return undefined;
+    return {
+      value: backup.value,
+      message: `${name} was empty (a writer stopped between truncating and rewriting it); read it from its last good copy (${copy})`,
+    };
+  }
+  if (!backup) throw unrecoverable(file, reading.reason);
+  let prefix: ReturnType<typeof readJsonPrefix>;
+  try {
+    prefix = readJsonPrefix(text);
+  } catch (error) {
+    if (!(error instanceof JsonDepthError)) throw error;
+    throw new StateFileError(file, `${file}: ${error.message}; Tower left it untouched`);
+  }
+  let value: T;
+  try {
+    value = spec.validate(mergeRecovered(prefix, backup.value));
+  } catch {
+    // What remains does not fit the file's shape: only the copy can be trusted.
+    value = backup.value;
+  }
+  return {
+    value,
+    message: `${name} ${reading.reason}; read the complete entries left in it merged with its last good copy (${copy})`,
+  };
+}
+
+/**
+ * Writes `text` as the last good copy: whole to a new temporary file, then renamed (the copy is
+ * never partial). Throws a StateFileError that names the copy.
+ */
+async function writeBackup(file: string, text: string): Promise<void> {
+  const backup = backupPath(file);
+  await checkStateFile(backup);
+  const temp = `${backup}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
+  // O_EXCL: a name planted in advance (a link, anything) is never opened.
+  const handle = await openStateFile(
+    temp,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL,
+  );
+  try {
+    await handle.writeFile(text, "utf8");
+    await handle.sync();
+    await handle.close();
+    await fsp.rename(temp, backup);
+  } catch (error) {
+    await handle.close().catch(() => {});
+    await fsp.rm(temp, { force: true });
+    throw new StateFileError(file, `could not write ${backup}: ${(error as Error).message}`);
+  }
+}
+
+/** Keeps `text` as the last good copy unless the copy already holds exactly that. */
+async function refreshBackup(file: string, text: string): Promise<boolean> {
+  if ((await readStateFile(backupPath(file))) === text) return false;
+  await writeBackup(file, text);
+  return true;
+}
+
+/**
+ * After the file was rewritten: the change is stored whatever happens here, so a copy that
+ * cannot be written is a warning (the copy then holds the content before this change).
+ */
+async function keepWritten(file: string, text: string, options: JsonFileOptions): Promise<void> {
+  try {
+    await writeBackup(file, text);
+  } catch (error) {
+    if (!(error instanceof StateFileError)) throw error;
+    options.onWarning?.(file, `${error.message}; the change itself was stored`);
+  }
+}
+
+async function writeInPlace(file: string, handle: fsp.FileHandle, text: string): Promise<void> {
+  const data = Buffer.from(text, "utf8");
+  try {
+    await handle.truncate(0);
+    let offset = 0;
+    while (offset < data.length) {
+      const { bytesWritten } = await handle.write(data, offset, data.length - offset, offset);
+      offset += bytesWritten;
+    }
+    await handle.sync();
+  } catch (error) {
+    throw new StateFileError(
+      file,
+      `could not write ${file}: ${(error as Error).message}; the change was not made, and the next command reads the file from what remains of it and its last good copy (${path.basename(backupPath(file))})`,
+    );
+  }
+}
+
+/** Opens the file for writing; `created` when this call made it. */
+async function openForUpdate(file: string): Promise<{ handle: fsp.FileHandle; created: boolean }> {
+  for (;;) {
+    try {
+      return { handle: await openStateFile(file, constants.O_RDWR), created: false };
+    } catch (error) {
+      if (code(error) !== "ENOENT") throw error;
+    }
+    try {
+      const flags = constants.O_RDWR | constants.O_CREAT | constants.O_EXCL;
+      return { handle: await openStateFile(file, flags), created: true };
+    } catch (error) {
+      if (code(error) !== "EEXIST") throw error;
+    }
+  }
+}
+
+/** Runs `body` holding the file's lock on `handle`, then releases it and closes the file. */
+async function withLock<R>(
   file: string,
   handle: fsp.FileHandle,
-  spec: JsonFileSpec<T>,
+  mode: "exclusive" | "shared",
   options: JsonFileOptions,
-): Promise<Current<T>> {
-  const text = await readFd(handle);
-  if (!isBlank(text)) {
-    const parsed = parseText(text, spec);
-    if (parsed.ok) return { value: parsed.value, goodText: text, mustWrite: false };
-    if (parsed.shape)
-      throw new StateFileError(file, `${file}: ${parsed.reason}; Tower left it untouched`);
-    const backup = await readBackup(file, spec);
-    if (!backup) throw unrecoverable(file, parsed.reason);
-    options.onRecovered?.(
-      file,
-      `${path.basename(file)} ${parsed.reason}; recovered it from its last good copy`,
-    );
-    return { value: backup.value, goodText: backup.text, mustWrite: true };
+  body: () => Promise<R>,
+): Promise<R> {
+  try {
+    const take = mode === "exclusive" ? lockExclusive : lockShared;
+    await take(handle.fd, file, options.lockTimeoutMs);
+  } catch (error) {
+    // After a timeout the pending wait owns the descriptor and closes it.
+    if (!(error instanceof LockTimeoutError)) await handle.close();
+    throw error;
   }
-  // Empty: a new file, or a writer died between truncate and write.
-  const backup = await readBackup(file, spec);
-  if (!backup) return { value: spec.empty(), mustWrite: true };
-  options.onRecovered?.(
-    file,
-    `${path.basename(file)} was empty; recovered it from its last good copy`,
-  );
-  return { value: backup.value, goodText: backup.text, mustWrite: true };
+  try {
+    return await body();
+  } finally {
+    unlock(handle.fd);
+    await handle.close();
+  }
+}
+
+export interface UpdateOptions<R> extends JsonFileOptions {
+  /**
+   * Runs once the change is stored (written and fsynced, or nothing needed writing), while the
+   * file's lock is still held: what it records (the activity log) is then in the order in
+   * which the changes were made, and never records a change that was not stored.
+   */
+  afterWrite?: (result: R) => void | Promise<void>;
 }
 
 /**
@@ -178,91 +289,112 @@ export async function updateJsonFile<T, R>(
   file: string,
   spec: JsonFileSpec<T>,
   change: (value: T) => R | Promise<R>,
-  options: JsonFileOptions = {},
+  options: UpdateOptions<R> = {},
 ): Promise<R> {
   await fsp.mkdir(path.dirname(file), { recursive: true });
-  const handle = await fsp.open(file, constants.O_RDWR | constants.O_CREAT, 0o644);
-  try {
-    await lockExclusive(handle.fd, file, options.lockTimeoutMs);
-  } catch (error) {
-    // After a timeout the pending wait owns the descriptor and closes it.
-    if (!(error instanceof LockTimeoutError)) await handle.close();
-    throw error;
-  }
-  try {
-    const current = await loadLocked(file, handle, spec, options);
-    const before = serializeJson(current.value);
-    const result = await change(current.value);
-    const after = serializeJson(current.value);
-    if (after !== before || current.mustWrite) {
-      if (current.goodText !== undefined) await writeBackup(file, current.goodText);
-      await writeInPlace(handle, after);
+  const { handle, created } = await openForUpdate(file);
+  return withLock(file, handle, "exclusive", options, async () => {
+    const text = await readHandle(handle);
+    const reading = interpret(file, text, spec);
+    let value: T;
+    let recovered: Recovered<T> | undefined;
+    if (reading.kind === "good") value = reading.value;
+    else {
+      recovered = created ? undefined : await recover(file, text, reading, spec);
+      value = recovered?.value ?? spec.empty();
     }
+    const before = serializeJson(value);
+    const result = await change(value);
+    const after = serializeJson(value);
+    // A file this call created is written even unchanged: other readers (the Python helper's
+    // json.load) fail on an empty file.
+    if (after !== before || recovered || created) {
+      // The copy must hold what the file holds now before the file is truncated.
+      if (reading.kind === "good") {
+        await refreshBackup(file, text).catch((error: unknown) => {
+          if (!(error instanceof StateFileError)) throw error;
+          throw new StateFileError(
+            file,
+            `${error.message}; ${path.basename(file)} was left as it was and the change not made`,
+          );
+        });
+      }
+      await writeInPlace(file, handle, after);
+      await keepWritten(file, after, options);
+      if (recovered) await options.onRecovered?.(file, `${recovered.message}; wrote it back`, true);
+    }
+    await options.afterWrite?.(result);
     return result;
-  } finally {
-    unlock(handle.fd);
-    await handle.close();
-  }
+  });
 }
 
 /**
- * Reads without taking the lock. A parse that fails is retried with backoff, since an in-place
- * writer leaves a moment of partial content; a file still unparsable while nobody holds its lock
- * is recovered from its last good copy. A missing file reads as `spec.empty()`.
+ * Reads without taking the lock; a read that does not parse (an in-place writer leaves a moment
+ * of partial content) is read again under a shared lock, which waits for any writer. Still
+ * damaged then, it is read as what remains merged with the last good copy, reported through
+ * `onRecovered`, and nothing is written. A missing file reads as `spec.empty()`.
  */
 export async function readJsonFile<T>(
   file: string,
   spec: JsonFileSpec<T>,
   options: JsonFileOptions = {},
 ): Promise<T> {
-  let lastReason = "";
-  for (let attempt = 0; attempt < 6; attempt++) {
-    const text = await readIfExists(file);
-    if (text === undefined) return spec.empty();
-    if (!isBlank(text)) {
-      const parsed = parseText(text, spec);
-      if (parsed.ok) return parsed.value;
-      if (parsed.shape) throw new StateFileError(file, `${file}: ${parsed.reason}`);
-      lastReason = parsed.reason;
-    }
-    await sleep(2 ** attempt * 3);
-  }
-  return recoverUnlocked(file, spec, options, lastReason);
-}
-
-/** The file stayed unparsable: if no writer holds the lock, recover it (or read it as empty). */
-async function recoverUnlocked<T>(
-  file: string,
-  spec: JsonFileSpec<T>,
-  options: JsonFileOptions,
-  reason: string,
-): Promise<T> {
+  const text = await readStateFile(file);
+  if (text === undefined) return spec.empty();
+  const first = interpret(file, text, spec);
+  if (first.kind === "good") return first.value;
   let handle: fsp.FileHandle;
   try {
-    handle = await fsp.open(file, constants.O_RDWR);
+    handle = await openStateFile(file, constants.O_RDONLY);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return spec.empty();
-    if ((error as NodeJS.ErrnoException).code === "EACCES") {
-      throw new StateFileError(
-        file,
-        `${file} ${reason || "is empty"} and cannot be opened for recovery`,
-      );
-    }
+    if (code(error) === "ENOENT") return spec.empty();
     throw error;
   }
-  if (!tryLockExclusive(handle.fd)) {
-    // A writer is at work right now: its result is the truth; read again once it is done.
-    await handle.close();
-    return updateJsonFile(file, spec, (value) => structuredClone(value), options);
-  }
+  return withLock(file, handle, "shared", options, async () => {
+    const settled = await readHandle(handle);
+    const reading = interpret(file, settled, spec);
+    if (reading.kind === "good") return reading.value;
+    const recovered = await recover(file, settled, reading, spec);
+    if (!recovered) return spec.empty();
+    await options.onRecovered?.(
+      file,
+      `${recovered.message}; the next change writes it back`,
+      false,
+    );
+    return recovered.value;
+  });
+}
+
+export type SnapshotResult = "copied" | "unchanged" | "missing" | "damaged";
+
+/**
+ * Keeps the file's current content as its last good copy when it reads whole and differs from
+ * the copy: for a long-running Tower process that follows the files as they change, so that
+ * changes made by other writers (which never write the copy) survive an interruption of a later
+ * rewrite. Reads under a shared flock: in-place writers hold it exclusive while they write, so
+ * what is read is whole. `spec` checks the shape (default: any JSON). Never writes the file.
+ */
+export async function snapshotGoodCopy(
+  file: string,
+  spec?: JsonFileSpec<unknown>,
+  options: JsonFileOptions = {},
+): Promise<SnapshotResult> {
+  let handle: fsp.FileHandle;
   try {
-    const current = await loadLocked(file, handle, spec, options);
-    if (current.goodText !== undefined && current.mustWrite) {
-      await writeInPlace(handle, serializeJson(current.value));
-    }
-    return current.value;
-  } finally {
-    unlock(handle.fd);
-    await handle.close();
+    handle = await openStateFile(file, constants.O_RDONLY);
+  } catch (error) {
+    if (code(error) === "ENOENT") return "missing";
+    throw error;
   }
+  return withLock(file, handle, "shared", options, async () => {
+    const text = await readHandle(handle);
+    if (isBlank(text)) return "damaged";
+    try {
+      const raw = parseJsonText(text);
+      spec?.validate(raw);
+    } catch {
+      return "damaged";
+    }
+    return (await refreshBackup(file, text)) ? "copied" : "unchanged";
+  });
 }

@@ -1,11 +1,14 @@
 /**
  * Append-only JSON Lines files: one `write` call per complete line, so lines from several
- * writers never interleave; readers skip a broken line, say so, and go on.
+ * writers never interleave; readers skip a broken line, say so, and go on. Opened like every
+ * state file: never through a symbolic link, only when it is a regular file.
  */
-import { promises as fsp } from "node:fs";
+import { constants, promises as fsp } from "node:fs";
 import path from "node:path";
 import type { z } from "zod";
 import { describeIssues } from "./formats.js";
+import { parseJsonText } from "./json-text.js";
+import { openStateFile, readStateFile } from "./safe-fs.js";
 
 export interface JsonlWarning {
   file: string;
@@ -25,7 +28,10 @@ export interface JsonlRead<T> {
 export async function appendJsonl(file: string, entry: object): Promise<void> {
   const line = Buffer.from(`${JSON.stringify(entry)}\n`, "utf8");
   await fsp.mkdir(path.dirname(file), { recursive: true });
-  const handle = await fsp.open(file, "a", 0o644);
+  const handle = await openStateFile(
+    file,
+    constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT,
+  );
   try {
     const { bytesWritten } = await handle.write(line, 0, line.length);
     if (bytesWritten !== line.length) {
@@ -77,7 +83,7 @@ function parseLine<S extends z.ZodType>(
 ): string | undefined {
   let raw: unknown;
   try {
-    raw = JSON.parse(line);
+    raw = parseJsonText(line);
   } catch (error) {
     return (error as Error).message;
   }
@@ -92,14 +98,8 @@ export async function readJsonl<S extends z.ZodType>(
   file: string,
   schema: S,
 ): Promise<JsonlRead<z.infer<S>>> {
-  let text: string;
-  try {
-    text = await fsp.readFile(file, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT")
-      return { entries: [], warnings: [], end: 0, nextLine: 1 };
-    throw error;
-  }
+  const text = await readStateFile(file);
+  if (text === undefined) return { entries: [], warnings: [], end: 0, nextLine: 1 };
   return parseJsonl(text, schema, file);
 }
 

@@ -18,7 +18,7 @@ import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { type FSWatcher, watch } from "chokidar";
 import { type CheckpointView, checkpointViews } from "../../engine/checkpoints.js";
-import { listLocks } from "../../engine/locks.js";
+import { listLocks, lockExpiry } from "../../engine/locks.js";
 import { PLAN_FILE, type Project, reloadPlan } from "../../engine/project.js";
 import {
   type ActivityEntry,
@@ -27,7 +27,7 @@ import {
   STATE_FILES,
 } from "../../engine/state/formats.js";
 import { parseJsonl } from "../../engine/state/jsonl.js";
-import { parseTimestamp } from "../../engine/state/time.js";
+
 import { buildStatus } from "../../engine/status.js";
 import type { AppStore } from "../store/index.js";
 import { ACTIVITY_LIMIT } from "../store/slices.js";
@@ -45,13 +45,25 @@ export const STATE_SCOPES: readonly StateScope[] = [
 ];
 
 /** The file each scope reads (the status also reads the locks and checkpoints). */
-const SCOPE_OF_FILE: Readonly<Record<string, StateScope>> = {
-  [STATE_FILES.orchestrator]: "status",
-  [STATE_FILES.locks]: "locks",
-  [STATE_FILES.checkpoints]: "checkpoints",
-  [STATE_FILES.handoffs]: "handoffs",
-  [STATE_FILES.activity]: "activity",
-};
+const SCOPE_OF_FILE: ReadonlyMap<string, StateScope> = new Map([
+  [STATE_FILES.orchestrator, "status"],
+  [STATE_FILES.locks, "locks"],
+  [STATE_FILES.checkpoints, "checkpoints"],
+  [STATE_FILES.handoffs, "handoffs"],
+  [STATE_FILES.activity, "activity"],
+]);
+
+/** The JSON files whose last good content the watcher keeps (see StateStore.snapshot). */
+const SNAPSHOT_OF_FILE: ReadonlyMap<
+  string,
+  "orchestrator" | "locks" | "checkpoints" | "handoffs" | "agents"
+> = new Map([
+  [STATE_FILES.orchestrator, "orchestrator"],
+  [STATE_FILES.locks, "locks"],
+  [STATE_FILES.checkpoints, "checkpoints"],
+  [STATE_FILES.handoffs, "handoffs"],
+  [STATE_FILES.agents, "agents"],
+] as const);
 
 /** Coalesces the events of one burst of writes. */
 export const STATE_DEBOUNCE_MS = 40;
@@ -190,7 +202,8 @@ export async function startStateWatcher(
     const now = Date.now();
     let next = Number.POSITIVE_INFINITY;
     for (const entry of Object.values(file.locks)) {
-      const at = parseTimestamp(entry.expires)?.getTime();
+      const expiry = lockExpiry(entry);
+      const at = "at" in expiry ? expiry.at.getTime() : undefined;
       if (at !== undefined && at > now && at < next) next = at;
     }
     if (!Number.isFinite(next) || closed) return;
@@ -312,10 +325,33 @@ export async function startStateWatcher(
     // Agents' logs are written constantly and are nobody's state.
     ignored: (file) => file === logs || file.startsWith(`${logs}${path.sep}`),
   });
+  // Other writers (the protocol's Python helper) never keep a last good copy: the watcher keeps
+  // one for them as soon as their write is seen, so that a later writer killed mid-rewrite loses
+  // none of what they wrote. One snapshot at a time per file; a change meanwhile takes one more.
+  const snapshots = new Map<string, { again: boolean }>();
+  const snapshot = (name: string) => {
+    const key = SNAPSHOT_OF_FILE.get(name);
+    if (!key || closed) return;
+    const running = snapshots.get(key);
+    if (running) {
+      running.again = true;
+      return;
+    }
+    const state_ = { again: false };
+    snapshots.set(key, state_);
+    void (async () => {
+      do {
+        state_.again = false;
+        await state.snapshot(key).catch(() => undefined);
+      } while (state_.again && !closed);
+      snapshots.delete(key);
+    })();
+  };
   const onEvent = (file: string) => {
     if (file === planFile) return debouncer.add("plan");
     if (path.dirname(file) !== dir) return;
-    const scope = SCOPE_OF_FILE[path.basename(file)];
+    snapshot(path.basename(file));
+    const scope = SCOPE_OF_FILE.get(path.basename(file));
     if (scope) debouncer.add(scope);
   };
   watcher.on("add", onEvent);

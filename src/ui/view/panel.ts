@@ -46,7 +46,9 @@ export function tabLines(view: ProjectView, tab: Tab, width: number, selected: n
             seg(` ${l.agent.padEnd(6)}`, "accent"),
             seg(` ${l.stream ?? ""}`.padEnd(6)),
             seg(
-              l.expired ? " expired" : ` until ${clock(l.expires)}`,
+              l.expired
+                ? " expired"
+                : ` until ${clock(l.expiresAt ? new Date(l.expiresAt).toISOString() : l.expires)}`,
               l.expired ? "muted" : "plain",
             ),
             seg(l.task ? `  ${l.task}` : "", "muted"),
