@@ -19,42 +19,23 @@ import { recordAnnouncement } from "../engine/announce.js";
 import { acquireLocks, listLocks, locksOverlap } from "../engine/locks.js";
 import type { Plan } from "../engine/plan/index.js";
 import type { StateStore } from "../engine/state/store.js";
+import { FILE_TOOLS, type HookAnswer, type HookEvent } from "./hook-events.js";
 import type { AgentIdentity } from "./identity.js";
 import { type FilePlace, placeFile } from "./paths.js";
 import { lockedReason, scopeReason, streamPolicy } from "./policy.js";
 
-export const HOOK_EVENTS = [
-  "SessionStart",
-  "UserPromptSubmit",
-  "PreToolUse",
-  "PermissionRequest",
-  "PostToolUse",
-  "Notification",
-  "Stop",
-  "SessionEnd",
-] as const;
-export type HookEvent = (typeof HOOK_EVENTS)[number];
-
-/** Claude Code's tools that write one file, and the input field that names it. */
-export const FILE_TOOLS: Readonly<Record<string, string>> = {
-  Write: "file_path",
-  Edit: "file_path",
-  MultiEdit: "file_path",
-  NotebookEdit: "notebook_path",
-};
+export {
+  FILE_TOOLS,
+  HOOK_EVENTS,
+  type HookAnswer,
+  type HookEvent,
+} from "./hook-events.js";
 
 export interface HookContext {
   identity: AgentIdentity;
   plan: Plan;
   store: StateStore;
   now?: Date;
-}
-
-/** What to tell Claude Code: a JSON object on stdout (or nothing), and a warning for the log. */
-export interface HookAnswer {
-  output?: Record<string, unknown>;
-  /** Something went wrong but the agent was not held up (recorded in the activity log). */
-  warning?: string;
 }
 
 type Payload = Record<string, unknown>;

@@ -42,6 +42,8 @@ export interface LaunchOptions {
   tower: readonly string[];
   /** The agent's environment (where its CLI keeps its sessions: HOME, CODEX_HOME). */
   env?: NodeJS.ProcessEnv;
+  /** The room's hook endpoint, for `tower hook` to ask. */
+  hookSocket?: string;
 }
 
 const homeOf = (env: NodeJS.ProcessEnv | undefined) => env?.HOME ?? os.homedir();
@@ -138,7 +140,11 @@ export async function planLaunch(
   const base = previous ? withoutTask(command) : command;
   if (cli === "claude") {
     const launch = await claudeLaunch(request);
-    return { command: appendArgs(base, launch.args), env: launch.env };
+    const env = {
+      ...launch.env,
+      ...(options.hookSocket && { TOWER_HOOK_SOCKET: options.hookSocket }),
+    };
+    return { command: appendArgs(base, launch.args), env };
   }
   if (cli === "codex") {
     const launch = codexLaunch(request);

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { HOOK_EVENTS } from "../../agents/hook.js";
+import { HOOK_EVENTS } from "../../agents/hook-events.js";
 
 /**
  * `tower hook <event>` for help and usage; the command itself runs from main.ts without loading

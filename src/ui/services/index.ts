@@ -4,6 +4,7 @@
  * status from then on), then the conflict scanner.
  */
 import type { Project } from "../../engine/project.js";
+import { startHookEndpoint } from "../../room/hook-endpoint.js";
 import type { AppStore } from "../store/index.js";
 import { type ConflictScanner, startConflictScanner } from "./conflict-scanner.js";
 import { SessionManager, type SessionManagerOptions } from "./sessions.js";
@@ -72,7 +73,15 @@ export async function startServices(
     store,
     options.stateDebounceMs === undefined ? {} : { debounceMs: options.stateDebounceMs },
   );
-  const sessions = new SessionManager(project, store, options);
+  // Agents' hooks ask the room first (room/hook-endpoint.ts); their announcements reach the panes.
+  let sessions: SessionManager | undefined;
+  const hooks = await startHookEndpoint(project, (agent, status) =>
+    sessions?.announce(agent, status),
+  ).catch(() => undefined);
+  sessions = new SessionManager(project, store, {
+    ...options,
+    ...(hooks && { hookSocket: hooks.socket }),
+  });
   let unfollow: (() => void) | undefined;
   if (options.followLayout !== false) {
     const apply = () => {
@@ -115,6 +124,7 @@ export async function startServices(
     async close(graceMs) {
       unfollow?.();
       await sessions.close(graceMs);
+      await hooks?.close();
       await scanner.close();
       await watcher.close();
     },

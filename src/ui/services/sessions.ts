@@ -32,6 +32,7 @@ import { toUtcIso } from "../../engine/state/time.js";
 import type { StatusReport } from "../../engine/status.js";
 import { requireTrust, type TrustState, trustPlan, trustState } from "../../engine/trust.js";
 import {
+  type AnnouncedStatus,
   DEFAULT_ESCAPE_KEY,
   DEFAULT_STOP_GRACE_MS,
   type ExitInfo,
@@ -85,6 +86,8 @@ export interface SessionManagerOptions {
   onError?: (message: string) => void;
   /** How agents' hooks, guard and MCP server run `tower` (default: this process's own). */
   tower?: readonly string[];
+  /** The room's hook endpoint (room/hook-endpoint.ts), given to every agent. */
+  hookSocket?: string;
 }
 
 export interface LayoutRequest {
@@ -498,7 +501,13 @@ export class SessionManager {
       resume,
       tower: this.options.tower ?? selfCommand(),
       env: this.agentEnv(),
+      ...(this.options.hookSocket !== undefined && { hookSocket: this.options.hookSocket }),
     });
+  }
+
+  /** What an agent announced through its hooks (the room's endpoint heard it). */
+  announce(id: string, status: AnnouncedStatus): void {
+    this.live(id)?.session.announce(status, "hook");
   }
 
   private agentEnv(): NodeJS.ProcessEnv {

@@ -1,0 +1,42 @@
+/**
+ * The hook events Tower answers and the file-writing tools it binds, as plain lists: the part of
+ * `tower hook` that every call loads (the rest loads only when no room answers; see
+ * cli/hook-main.ts).
+ */
+export const HOOK_EVENTS = [
+  "SessionStart",
+  "UserPromptSubmit",
+  "PreToolUse",
+  "PermissionRequest",
+  "PostToolUse",
+  "Notification",
+  "Stop",
+  "SessionEnd",
+] as const;
+export type HookEvent = (typeof HOOK_EVENTS)[number];
+
+/** Claude Code's tools that write one file, and the input field that names it. */
+export const FILE_TOOLS: Readonly<Record<string, string>> = {
+  Write: "file_path",
+  Edit: "file_path",
+  MultiEdit: "file_path",
+  NotebookEdit: "notebook_path",
+};
+
+export const isHookEvent = (name: string): name is HookEvent =>
+  (HOOK_EVENTS as readonly string[]).includes(name);
+
+/** What a hook answers: a JSON object for Claude Code's stdout, and a warning to record. */
+export interface HookAnswer {
+  output?: Record<string, unknown>;
+  /** Something went wrong but the agent was not held up (recorded in the activity log). */
+  warning?: string;
+}
+
+/** A hook event sent to the room's endpoint: one JSON line each way. */
+export interface HookRequest {
+  event: HookEvent;
+  payload: Record<string, unknown>;
+  /** The agent's TOWER_* variables, as its hook process has them. */
+  agent: { id: string; stream: string; worktree: string };
+}

@@ -1,0 +1,52 @@
+/**
+ * `tower hook` without a room: the event handled in this process, on the files (see hook-main.ts
+ * for when). Loads the plan and the engine, which the room has loaded already.
+ */
+import path from "node:path";
+import { fallbackDenial } from "../agents/fallback.js";
+import { handleHook } from "../agents/hook.js";
+import { FILE_TOOLS, type HookAnswer, type HookEvent } from "../agents/hook-events.js";
+import type { AgentIdentity } from "../agents/identity.js";
+import { loadPlan } from "../engine/plan/index.js";
+import { StateStore, TOWER_AGENT } from "../engine/state/index.js";
+
+export async function handleLocally(
+  event: HookEvent,
+  payload: Record<string, unknown>,
+  identity: AgentIdentity,
+  deadline: Promise<never>,
+): Promise<HookAnswer> {
+  const store = new StateStore(identity.stateDir);
+  const work = async (): Promise<HookAnswer> => {
+    const plan = await loadPlan(path.join(identity.repoRoot, "streams.yaml"));
+    return handleHook(event, payload, { identity, plan, store });
+  };
+  try {
+    return await Promise.race([work(), deadline]);
+  } catch (error) {
+    const message = `tower hook ${event} for ${identity.agent}: ${(error as Error).message}`;
+    const denial =
+      event === "PreToolUse" && FILE_TOOLS[String(payload.tool_name)]
+        ? await fallbackDenial(identity, payload).catch(() => undefined)
+        : undefined;
+    return denial ?? { warning: `${message}; the tool was allowed` };
+  }
+}
+
+/** Records a hook's warning in the activity log (best effort: the agent is never held up). */
+export async function recordWarning(
+  identity: AgentIdentity,
+  event: HookEvent,
+  warning: string,
+): Promise<void> {
+  await new StateStore(identity.stateDir)
+    .appendActivity({
+      agent: TOWER_AGENT,
+      stream: identity.stream,
+      action: "warning",
+      warning,
+      hook: event,
+      for_agent: identity.agent,
+    })
+    .catch(() => {});
+}

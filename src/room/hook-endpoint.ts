@@ -1,0 +1,132 @@
+/**
+ * The room's endpoint for its agents' hooks: a unix socket in the room's private folder. `tower
+ * hook` (started by the agent's CLI for each event) sends the event there, one JSON line, and
+ * prints the answer: the room has the plan read and its modules loaded, so a hook costs little
+ * more than the start of a small Node process, and the status the event announces reaches the
+ * agent's pane at once. When no room answers, `tower hook` does the same work itself.
+ */
+import { promises as fsp } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { announcedStatus, handleHook } from "../agents/hook.js";
+import { type HookAnswer, type HookRequest, isHookEvent } from "../agents/hook-events.js";
+import type { Project } from "../engine/project.js";
+import type { AnnouncedStatus } from "../pty/index.js";
+import { roomDir } from "./runtime-dir.js";
+
+export const HOOK_SOCKET = "hooks.sock";
+const MAX_REQUEST = 16 * 1024 * 1024;
+
+export interface HookEndpoint {
+  socket: string;
+  close(): Promise<void>;
+}
+
+async function answer(
+  project: Project,
+  request: HookRequest,
+  announce: (agent: string, status: AnnouncedStatus) => void,
+): Promise<HookAnswer> {
+  const stream = project.plan.streams.find((s) => s.id === request.agent.stream);
+  const spec = stream?.agents.find((a) => a.id === request.agent.id);
+  if (!spec || !isHookEvent(request.event)) {
+    return {
+      warning: `a hook for ${request.agent.id} (stream ${request.agent.stream}), which the plan does not have`,
+    };
+  }
+  const identity = {
+    agent: spec.id,
+    stream: spec.stream,
+    worktree: request.agent.worktree,
+    repoRoot: project.repo.mainRoot,
+    stateDir: project.store.dir,
+    task: spec.task,
+  };
+  const result = await handleHook(request.event, request.payload, {
+    identity,
+    plan: project.plan,
+    store: project.store,
+  });
+  const denied =
+    (result.output?.hookSpecificOutput as { permissionDecision?: string } | undefined)
+      ?.permissionDecision === "deny";
+  const status =
+    request.event === "PreToolUse"
+      ? denied
+        ? undefined
+        : "running"
+      : announcedStatus(request.event, request.payload);
+  if (status) announce(spec.id, status);
+  return result;
+}
+
+/** Listens on the repository's hook socket; a stale socket of a room that died is replaced. */
+export async function startHookEndpoint(
+  project: Project,
+  announce: (agent: string, status: AnnouncedStatus) => void,
+): Promise<HookEndpoint> {
+  const socket = path.join(await roomDir(project.repo.mainRoot), HOOK_SOCKET);
+  const server = net.createServer((connection) => {
+    let buffer = "";
+    connection.setEncoding("utf8");
+    connection.on("error", () => connection.destroy());
+    connection.on("data", (chunk: string) => {
+      buffer += chunk;
+      if (buffer.length > MAX_REQUEST) return connection.destroy();
+      const end = buffer.indexOf("\n");
+      if (end < 0) return;
+      let request: HookRequest;
+      try {
+        request = JSON.parse(buffer.slice(0, end)) as HookRequest;
+      } catch {
+        return connection.end(
+          `${JSON.stringify({ warning: "the room could not read the hook event" })}\n`,
+        );
+      }
+      answer(project, request, announce)
+        .then((reply) => connection.end(`${JSON.stringify(reply)}\n`))
+        .catch((error: unknown) =>
+          connection.end(
+            `${JSON.stringify({ warning: `the room: ${(error as Error).message}`, failed: true })}\n`,
+          ),
+        );
+    });
+  });
+  const listen = () =>
+    new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(socket, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  try {
+    await listen();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE" || (await answering(socket)))
+      throw error;
+    await fsp.unlink(socket).catch(() => {});
+    await listen();
+  }
+  await fsp.chmod(socket, 0o600).catch(() => {});
+  return {
+    socket,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        void fsp.unlink(socket).catch(() => {});
+      }),
+  };
+}
+
+/** Whether a live process listens on the socket. */
+function answering(socket: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.connect(socket);
+    probe.once("connect", () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once("error", () => resolve(false));
+  });
+}

@@ -1,0 +1,54 @@
+/**
+ * The room's private folder on this machine, where its sockets live: `tower-<uid>` in
+ * `$XDG_RUNTIME_DIR` (else the temp folder), mode 0700 and owned by the user (checked, never
+ * followed through a link), and in it one folder per repository, named by a hash of the
+ * repository's real path, so every terminal finds the same room.
+ */
+import { createHash } from "node:crypto";
+import { promises as fsp, realpathSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+export function runtimeRoot(env: NodeJS.ProcessEnv = process.env): string {
+  const base =
+    env.XDG_RUNTIME_DIR && path.isAbsolute(env.XDG_RUNTIME_DIR) ? env.XDG_RUNTIME_DIR : os.tmpdir();
+  return path.join(base, `tower-${process.getuid?.() ?? os.userInfo().uid}`);
+}
+
+/** Makes `dir` (mode 0700) or checks the one there: a folder of ours, private, not a link. */
+async function privateFolder(dir: string): Promise<void> {
+  await fsp.mkdir(dir, { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== "EEXIST") throw error;
+  });
+  const stat = await fsp.lstat(dir);
+  const uid = process.getuid?.();
+  if (!stat.isDirectory() || stat.isSymbolicLink()) {
+    throw new Error(`${dir} is not a folder: Tower keeps its sockets there; move it away`);
+  }
+  if (uid !== undefined && stat.uid !== uid) {
+    throw new Error(
+      `${dir} belongs to another user (uid ${stat.uid}): Tower will not put its sockets there`,
+    );
+  }
+  if ((stat.mode & 0o077) !== 0) {
+    throw new Error(
+      `${dir} can be opened by other users (mode ${(stat.mode & 0o777).toString(8)}): make it private with chmod 700`,
+    );
+  }
+}
+
+/** The repository's room folder, made private if it is new. */
+export async function roomDir(
+  repoRoot: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string> {
+  let real = repoRoot;
+  try {
+    real = realpathSync(repoRoot);
+  } catch {}
+  const root = runtimeRoot(env);
+  await privateFolder(root);
+  const dir = path.join(root, createHash("sha256").update(real).digest("hex").slice(0, 12));
+  await privateFolder(dir);
+  return dir;
+}
