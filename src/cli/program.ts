@@ -17,6 +17,8 @@ import { registerMerge } from "./commands/merge.js";
 import { registerSchema } from "./commands/schema.js";
 import { registerComplete, registerStart } from "./commands/start.js";
 import { registerStatus } from "./commands/status.js";
+import { registerTask } from "./commands/task.js";
+import { registerTasks } from "./commands/tasks.js";
 import { registerTrust } from "./commands/trust.js";
 import { registerUi } from "./commands/ui.js";
 import { VERSION } from "./version.js";
@@ -42,6 +44,8 @@ export function buildProgram(): Command {
     registerComplete,
     registerMerge,
     registerCheckpoint,
+    registerTasks,
+    registerTask,
     registerLock,
     registerUnlock,
     registerLocks,

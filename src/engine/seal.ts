@@ -14,8 +14,13 @@ import type { CheckpointEntry } from "./state/formats.js";
 
 export const SEAL_KEY_FILE = "seal.key";
 
-/** The fields of a checkpoint record that the seal covers. */
-export type Sealable = Pick<CheckpointEntry, "status" | "by" | "updated" | "note">;
+/**
+ * The fields of a checkpoint record that the seal covers: a quality gate's results (`criteria`)
+ * too, so that a value or an output tail edited by hand breaks the seal.
+ */
+export type Sealable = Pick<CheckpointEntry, "status" | "by" | "updated" | "note"> & {
+  criteria?: unknown;
+};
 
 export class Seal {
   private readonly scope: string;
@@ -58,6 +63,8 @@ export class Seal {
       entry.updated ?? "",
       entry.note ?? "",
     ];
+    // Only records that carry results add them: the seals of every other record stay as they were.
+    if (entry.criteria !== undefined) fields.push(JSON.stringify(entry.criteria));
     return createHmac("sha256", key).update(fields.join("\0")).digest("hex");
   }
 }

@@ -4,17 +4,40 @@ export { formatIssue, PlanError, type PlanIssue, PlanNotFoundError } from "./iss
 export { renderStreamsJsonSchema, streamsJsonSchema } from "./json-schema.js";
 export { loadPlan, parsePlan } from "./parse.js";
 export { PLACEHOLDERS, shellQuote, substituteCommand, withoutTask } from "./placeholders.js";
-export { DEFAULT_AGENT, ID_PATTERN, LOCK_MODES, PRESETS, SCOPE_MODES } from "./schema.js";
+export { BUILTIN_ROLE_IDS, BUILTIN_ROLES } from "./builtin-roles.js";
+export {
+  compileMetric,
+  type Expectation,
+  meetsExpectation,
+  parseExpect,
+  parseWithin,
+  readMetric,
+  type Tolerance,
+  toleranceText,
+  withinTolerance,
+} from "./criteria.js";
+export {
+  DEFAULT_AGENT,
+  ID_PATTERN,
+  LOCK_MODES,
+  PRESETS,
+  PRIORITIES,
+  SCOPE_MODES,
+} from "./schema.js";
 export type {
   AgentCommand,
   AgentSpec,
   CheckpointSpec,
+  CriterionSpec,
   LockMode,
   Plan,
   Preset,
+  Priority,
+  RoleSpec,
   ScopeMode,
   Startability,
   StreamSpec,
   StreamStatus,
+  TaskSpec,
 } from "./types.js";
 export { KEY_NAME_HELP, KEY_NAME_PATTERN, UI_COMMAND_IDS, type UiCommandId } from "./ui-keys.js";
