@@ -144,7 +144,14 @@ describe("task boards", () => {
         dependsOn: ["api"],
         implicit: false,
       },
-      { id: "perf", stream: "A", title: "Benchmark", priority: "P1", dependsOn: [], implicit: false },
+      {
+        id: "perf",
+        stream: "A",
+        title: "Benchmark",
+        priority: "P1",
+        dependsOn: [],
+        implicit: false,
+      },
     ]);
     // An agent without task: is told the tasks it may take, most urgent first.
     expect(a!.agents[0]!.task).toBe(
