@@ -5,6 +5,7 @@ import { registerCheck } from "./commands/check.js";
 import { registerCheckpoint } from "./commands/checkpoint.js";
 import { registerConflicts } from "./commands/conflicts.js";
 import { registerDemo } from "./commands/demo.js";
+import { registerGate } from "./commands/gate.js";
 import { registerGuard } from "./commands/guard.js";
 import { registerHandoff } from "./commands/handoff.js";
 import { registerHook } from "./commands/hook.js";
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
     registerComplete,
     registerMerge,
     registerCheckpoint,
+    registerGate,
     registerTasks,
     registerTask,
     registerLock,
