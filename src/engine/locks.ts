@@ -5,6 +5,7 @@
  * recorded in `agent_activity.jsonl`.
  */
 import path from "node:path";
+import { recordRefusal } from "./refusals.js";
 import type { LockEntry, LocksFile } from "./state/formats.js";
 import type { StateStore } from "./state/store.js";
 import { parseTimestamp, toNaiveLocal } from "./state/time.js";
@@ -114,7 +115,25 @@ export async function acquireLocks(
   return store.update("locks", async (file): Promise<AcquireResult> => {
     const results = request.paths.map((key) => planAcquire(file, key, request.agent, now, expires));
     const ok = results.every((r) => r.outcome !== "refused");
-    if (!ok) return { ok, results };
+    if (!ok) {
+      for (const r of results) {
+        if (r.outcome !== "refused") continue;
+        const holder = r.holders[0];
+        await recordRefusal(
+          store,
+          {
+            agent: request.agent,
+            stream: request.stream ?? "",
+            what: "lock",
+            file: r.path,
+            ...(holder && { holder: holder.agent }),
+            reason: holder ? `${holder.path} is locked by ${holder.agent}` : "locked",
+          },
+          now,
+        );
+      }
+      return { ok, results };
+    }
     for (const r of results) {
       if (r.outcome === "taken_over") for (const old of r.previous) delete file.locks[old.path];
       const kept = r.outcome === "renewed" ? file.locks[r.path] : undefined;
