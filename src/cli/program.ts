@@ -15,6 +15,7 @@ import { registerLocks } from "./commands/locks.js";
 import { registerLog } from "./commands/log.js";
 import { registerMcp } from "./commands/mcp.js";
 import { registerMerge } from "./commands/merge.js";
+import { registerReport } from "./commands/report.js";
 import { registerSchema } from "./commands/schema.js";
 import { registerComplete, registerStart } from "./commands/start.js";
 import { registerStatus } from "./commands/status.js";
@@ -59,6 +60,7 @@ export function buildProgram(): Command {
     registerMcp,
     registerGuard,
     registerTrust,
+    registerReport,
   ]) {
     register(program);
   }
