@@ -1,9 +1,3 @@
-export { mergeOrder, phases, startability } from "./dag.js";
-export { parseDuration } from "./duration.js";
-export { formatIssue, PlanError, type PlanIssue, PlanNotFoundError } from "./issues.js";
-export { renderStreamsJsonSchema, streamsJsonSchema } from "./json-schema.js";
-export { loadPlan, parsePlan } from "./parse.js";
-export { PLACEHOLDERS, shellQuote, substituteCommand, withoutTask } from "./placeholders.js";
 export { BUILTIN_ROLE_IDS, BUILTIN_ROLES } from "./builtin-roles.js";
 export {
   compileMetric,
@@ -16,6 +10,12 @@ export {
   toleranceText,
   withinTolerance,
 } from "./criteria.js";
+export { mergeOrder, phases, startability } from "./dag.js";
+export { parseDuration } from "./duration.js";
+export { formatIssue, PlanError, type PlanIssue, PlanNotFoundError } from "./issues.js";
+export { renderStreamsJsonSchema, streamsJsonSchema } from "./json-schema.js";
+export { loadPlan, parsePlan } from "./parse.js";
+export { PLACEHOLDERS, shellQuote, substituteCommand, withoutTask } from "./placeholders.js";
 export {
   DEFAULT_AGENT,
   ID_PATTERN,
