@@ -6,7 +6,15 @@
 import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { git, makeRepo, readJson, readJsonlFile, type TempRepo, tower } from "../helpers/repo.js";
+import {
+  git,
+  makeRepo,
+  PROJECT_ROOT,
+  readJson,
+  readJsonlFile,
+  type TempRepo,
+  tower,
+} from "../helpers/repo.js";
 import { commitAll, writeIn } from "../helpers/streams.js";
 
 const PLAN = `version: 1
@@ -305,6 +313,30 @@ describe("tower report --json", () => {
       ["C", true, ["test -f README.md"]],
     ]);
     expect(final.warnings).toEqual([]);
+  });
+});
+
+describe("docs/report-json.md", () => {
+  it("documents every field the report has, and no other", async () => {
+    const doc = await fsp.readFile(path.join(PROJECT_ROOT, "docs/report-json.md"), "utf8");
+    const example = JSON.parse(/```json\n([\s\S]*?)\n```/.exec(doc)![1]!) as Json;
+    /** Every key path, with list items merged: `streams[].commits`. */
+    const shape = (value: unknown, prefix = ""): string[] => {
+      if (Array.isArray(value)) return [...new Set(value.flatMap((v) => shape(v, `${prefix}[]`)))];
+      if (value === null || typeof value !== "object") return [];
+      return Object.entries(value).flatMap(([key, v]) => [
+        `${prefix}.${key}`,
+        ...shape(v, `${prefix}.${key}`),
+      ]);
+    };
+    const documented = new Set(shape(example));
+    const made = new Set(shape(final));
+    expect([...made].filter((key) => !documented.has(key))).toEqual([]);
+    // What this run did not make is only what it had none of: conflicts.
+    expect(final.conflicts).toEqual({ found: [], cleared: [] });
+    expect(
+      [...documented].filter((key) => !made.has(key) && !key.startsWith(".conflicts.")),
+    ).toEqual([]);
   });
 });
 

@@ -335,7 +335,7 @@ function buildCheckpoints(sources: ReportSources): CheckpointReport[] {
       status: view?.status ?? "pending",
       by: entry?.by ?? null,
       at: iso(entry?.updated),
-      note: entry?.note ?? null,
+      note: entry?.note || null,
       criteria: (recordedGate(entry) ?? []).map((c) => ({
         name: c.name,
         ok: c.ok,
