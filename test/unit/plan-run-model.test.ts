@@ -153,9 +153,9 @@ describe("task boards", () => {
         implicit: false,
       },
     ]);
-    // An agent without task: is told the tasks it may take, most urgent first.
+    // An agent without task: is told the most urgent task it may take, and where the rest are.
     expect(a!.agents[0]!.task).toBe(
-      "Refund endpoint (task api, P0); Benchmark (task perf, P1); Document refunds (task docs, P2)",
+      "Refund endpoint (task api, P0; 2 more on the board: tower tasks --agent A1)",
     );
     expect(a!.agents[1]!.task).toBe("tests only");
     expect(b!.tasks).toEqual([

@@ -243,14 +243,26 @@ function buildTasks(stream: string, raw: RawStream): TaskSpec[] {
   );
 }
 
-/** The {task} of an agent without its own `task:`: the board's tasks it may take, most urgent first. */
+/**
+ * The {task} of an agent without its own `task:`: the most urgent task of the board it may take
+ * and start at once (its own before the stream's), and how to see the rest.
+ */
 function boardTask(tasks: readonly TaskSpec[], agent: string): string {
+  // What it can start at once (no dependency) first, then the most urgent, then its own.
+  const rank = (t: TaskSpec) =>
+    (t.dependsOn.length > 0 ? 100 : 0) +
+    Number(t.priority.slice(1)) * 2 +
+    (t.agent === undefined ? 1 : 0);
   const mine = tasks
     .map((task, index) => ({ task, index }))
     .filter(({ task }) => task.agent === undefined || task.agent === agent)
-    .sort((a, b) => a.task.priority.localeCompare(b.task.priority) || a.index - b.index)
-    .map(({ task }) => `${task.title} (task ${task.id}, ${task.priority})`);
-  return mine.length > 0 ? mine.join("; ") : "the tasks of your stream's board (tower tasks)";
+    .sort((a, b) => rank(a.task) - rank(b.task) || a.index - b.index)
+    .map(({ task }) => task);
+  const [first, ...rest] = mine;
+  if (!first) return `the tasks of your stream's board (tower tasks --agent ${agent})`;
+  const more =
+    rest.length > 0 ? `; ${rest.length} more on the board: tower tasks --agent ${agent}` : "";
+  return `${first.title} (task ${first.id}, ${first.priority}${more})`;
 }
 
 /** Reads and parses streams.yaml at `file`. */
