@@ -164,10 +164,11 @@ describe("tower tasks", () => {
 describe("tower complete", () => {
   it("warns about the stream's tasks that are not done", async () => {
     expect((await tower(repo.root, ["start", "B"])).code).toBe(0);
+    await as("B1", "task", "start", "B1");
     const open = await tower(repo.root, ["complete", "B"]);
     expect(open.code, open.stderr).toBe(0);
     expect(open.stderr).toContain(
-      "warning: B has 1 task(s) not done (B1 todo): see `tower tasks --stream B`",
+      "warning: B has 1 task(s) not done (B1 in_progress): see `tower tasks --stream B`",
     );
     expect((await tower(repo.root, ["start", "A"])).code).toBe(0);
     for (const id of ["api", "api-tests", "docs"]) await as("human", "task", "done", id);

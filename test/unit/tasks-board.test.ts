@@ -87,8 +87,19 @@ describe("nextTask", () => {
     expect(nextTask(plan, state({ B1: { status: "done" } }), "B1")).toBeUndefined();
   });
 
-  it("lists a stream's open tasks", () => {
+  it("lists a stream's open tasks, once the stream uses the board", () => {
+    expect(openTasks(plan, state({}), "A").map((t) => t.id)).toEqual([
+      "docs",
+      "api",
+      "tests",
+      "mine",
+      "any1",
+    ]);
     expect(openTasks(plan, state({ B1: { status: "done" } }), "B")).toEqual([]);
-    expect(openTasks(plan, state({}), "B").map((t) => t.id)).toEqual(["B1"]);
+    expect(openTasks(plan, state({ B1: { status: "in_progress" } }), "B").map((t) => t.id)).toEqual(
+      ["B1"],
+    );
+    // An agent's own task that nobody moved: the plan does not use the board there.
+    expect(openTasks(plan, state({}), "B")).toEqual([]);
   });
 });

@@ -125,10 +125,15 @@ export function nextTask(plan: Plan, file: TasksFile, agent: string): TaskRow | 
     .sort((a, b) => rank(a.row) - rank(b.row) || a.index - b.index)[0]?.row;
 }
 
-/** The tasks of a stream that are not done: `tower complete` warns about them. */
+/**
+ * The tasks of a stream that are not done, for `tower complete` to warn about: when the stream
+ * has a board (`tasks:`), or its agents' own tasks were moved on it. A plan that never uses the
+ * board is not warned about the tasks its agents' `task:` make.
+ */
 export function openTasks(plan: Plan, file: TasksFile, stream: string): TaskRow[] {
   const spec = plan.streams.find((s) => s.id === stream);
-  return (spec?.tasks ?? [])
-    .map((task) => taskRow(plan, file, task))
-    .filter((t) => t.status !== "done");
+  const tasks = spec?.tasks ?? [];
+  const used = tasks.some((t) => !t.implicit || Object.hasOwn(file.tasks, t.id));
+  if (!used) return [];
+  return tasks.map((task) => taskRow(plan, file, task)).filter((t) => t.status !== "done");
 }
