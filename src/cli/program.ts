@@ -5,6 +5,7 @@ import { registerCheck } from "./commands/check.js";
 import { registerCheckpoint } from "./commands/checkpoint.js";
 import { registerConflicts } from "./commands/conflicts.js";
 import { registerDemo } from "./commands/demo.js";
+import { registerGate } from "./commands/gate.js";
 import { registerGuard } from "./commands/guard.js";
 import { registerHandoff } from "./commands/handoff.js";
 import { registerHook } from "./commands/hook.js";
@@ -14,9 +15,12 @@ import { registerLocks } from "./commands/locks.js";
 import { registerLog } from "./commands/log.js";
 import { registerMcp } from "./commands/mcp.js";
 import { registerMerge } from "./commands/merge.js";
+import { registerReport } from "./commands/report.js";
 import { registerSchema } from "./commands/schema.js";
 import { registerComplete, registerStart } from "./commands/start.js";
 import { registerStatus } from "./commands/status.js";
+import { registerTask } from "./commands/task.js";
+import { registerTasks } from "./commands/tasks.js";
 import { registerTrust } from "./commands/trust.js";
 import { registerUi } from "./commands/ui.js";
 import { VERSION } from "./version.js";
@@ -42,6 +46,9 @@ export function buildProgram(): Command {
     registerComplete,
     registerMerge,
     registerCheckpoint,
+    registerGate,
+    registerTasks,
+    registerTask,
     registerLock,
     registerUnlock,
     registerLocks,
@@ -53,6 +60,7 @@ export function buildProgram(): Command {
     registerMcp,
     registerGuard,
     registerTrust,
+    registerReport,
   ]) {
     register(program);
   }

@@ -14,6 +14,7 @@
 import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { LOCK_TTL_RANGE, MAX_LOCK_TTL_MS } from "./plan/duration.js";
+import { type Refusal, recordRefusal } from "./refusals.js";
 import type { LockEntry, LocksFile } from "./state/formats.js";
 import { STATE_FILES } from "./state/formats.js";
 import { StateFileError } from "./state/safe-fs.js";
@@ -266,6 +267,7 @@ export async function acquireLocks(
   const acquired = toNaiveLocal(now);
   const file = store.path(STATE_FILES.locks);
   const entries: NewActivity[] = [];
+  const refusals: Refusal[] = [];
   return store.update(
     "locks",
     (locks): AcquireResult => {
@@ -273,7 +275,22 @@ export async function acquireLocks(
         planAcquire(file, locks, key, request.agent, now, expires, expiresAt),
       );
       const ok = results.every((r) => r.outcome !== "refused");
-      if (!ok) return { ok, results };
+      if (!ok) {
+        // Each refusal is recorded (the run report counts them), once the file is unlocked.
+        for (const r of results) {
+          if (r.outcome !== "refused") continue;
+          const holder = r.holders[0];
+          refusals.push({
+            agent: request.agent,
+            stream: request.stream ?? "",
+            what: "lock",
+            file: r.path,
+            ...(holder && { holder: holder.agent }),
+            reason: holder ? `${holder.path} is locked by ${holder.agent}` : "locked",
+          });
+        }
+        return { ok, results };
+      }
       for (const r of results) {
         if (r.outcome === "taken_over") for (const old of r.previous) delete locks.locks[old.path];
         const kept = r.outcome === "renewed" ? locks.locks[r.path] : undefined;
@@ -315,6 +332,7 @@ export async function acquireLocks(
     },
     async () => {
       for (const entry of entries) await store.appendActivity(entry, now);
+      for (const refusal of refusals) await recordRefusal(store, refusal, now);
     },
   );
 }

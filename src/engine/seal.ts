@@ -21,8 +21,13 @@ import type { CheckpointEntry } from "./state/formats.js";
 
 export const SEAL_KEY_FILE = "seal.key";
 
-/** The fields of a checkpoint record that the seal covers. */
-export type Sealable = Pick<CheckpointEntry, "status" | "by" | "updated" | "note">;
+/**
+ * The fields of a checkpoint record that the seal covers: a quality gate's results (`criteria`)
+ * too, so that a value or an output tail edited by hand breaks the seal.
+ */
+export type Sealable = Pick<CheckpointEntry, "status" | "by" | "updated" | "note"> & {
+  criteria?: unknown;
+};
 
 /** The key, if there is one of at least 32 bytes; the file is never followed through a link. */
 function readKey(file: string): Buffer | undefined {
@@ -97,6 +102,8 @@ export class Seal {
       entry.updated ?? "",
       entry.note ?? "",
     ];
+    // Only records that carry results add them: the seals of every other record stay as they were.
+    if (entry.criteria !== undefined) fields.push(JSON.stringify(entry.criteria));
     return createHmac("sha256", key).update(fields.join("\0")).digest("hex");
   }
 }

@@ -70,7 +70,7 @@ export async function buildStatus(
       };
     }),
     locks: listLocks(locksFile, now),
-    checkpoints: checkpointViews(plan, checkpointsFile, seal).map((c) => ({
+    checkpoints: checkpointViews(plan, checkpointsFile, seal, statuses).map((c) => ({
       id: c.id,
       status: c.status,
       depends_on: c.depends_on,

@@ -1,7 +1,7 @@
 /**
  * Trust, in the way of direnv and mise: the commands a plan would run (its agents, `validate`,
- * `run:` checkpoints) run only after the user has trusted that plan on this machine. A fresh
- * clone whose state says a stream is in progress would otherwise run the plan's `agent:` the
+ * `run:` checkpoints, gate criteria) run only after the user has trusted that plan on this
+ * machine. A fresh clone whose state says a stream is in progress would otherwise run the plan's `agent:` the
  * moment `tower` opens. Trust is recorded outside the repository, by the plan's path and a hash
  * of its commands; a changed command asks again, showing what changed. Other edits to the plan
  * (scopes, names, dependencies) keep the trust.
@@ -29,6 +29,9 @@ export function planCommands(plan: Plan): Map<string, string> {
   for (const [i, command] of plan.validate.entries()) commands.set(`validate[${i}]`, command);
   for (const checkpoint of plan.checkpoints) {
     if (checkpoint.run) commands.set(`checkpoints.${checkpoint.id}.run`, checkpoint.run);
+    for (const criterion of checkpoint.criteria ?? []) {
+      commands.set(`checkpoints.${checkpoint.id}.criteria.${criterion.name}`, criterion.run);
+    }
   }
   return commands;
 }
@@ -138,7 +141,7 @@ export function untrustedMessage(
     state.reason === "new"
       ? `${plan.file} has not been trusted on this machine`
       : `the commands in ${plan.file} changed since you trusted it`;
-  return `${what}, so Tower runs none of its commands (agents, validate, run:): review them with \`tower trust\`, which records your trust\n${state.changes.join("\n")}`;
+  return `${what}, so Tower runs none of its commands (agents, validate, run:, gate criteria): review them with \`tower trust\`, which records your trust\n${state.changes.join("\n")}`;
 }
 
 /** A plan command was not run because the plan is not trusted. */

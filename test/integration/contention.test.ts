@@ -65,10 +65,14 @@ describe("contention on file_locks.json", () => {
     expect(Object.keys(file.locks).sort()).toEqual(expected);
     for (const key of expected) expect(file.locks[key]?.agent).toBe(key.slice(4, 6));
 
-    // The log shows the shared lock passing from hand to hand: taken, released by the same agent, taken again.
-    const events = (await readJsonlFile(path.join(repo.stateDir, "agent_activity.jsonl"))).filter(
-      (e) => e.file === "shared.txt",
-    );
+    // The log shows the shared lock passing from hand to hand: taken, released by the same agent,
+    // taken again (each refusal a worker met on the way is logged too, as "refused").
+    const all = await readJsonlFile(path.join(repo.stateDir, "agent_activity.jsonl"));
+    const events = all.filter((e) => e.file === "shared.txt" && e.action !== "refused");
+    for (const refusal of all.filter((e) => e.action === "refused")) {
+      expect(refusal).toMatchObject({ what: "lock", file: "shared.txt" });
+      expect(refusal["holder"]).not.toBe(refusal["agent"]);
+    }
     expect(events).toHaveLength(AGENTS.length * rounds * 2);
     for (let i = 0; i < events.length; i += 2) {
       expect(events[i]).toMatchObject({ action: "locked" });

@@ -20,6 +20,7 @@ function planOf(deps: [id: string, dependsOn: string[]][]): Plan {
     lockTtlMs: 60_000,
     agent: "claude {task}",
     validate: [],
+    roles: [],
     checkpoints: [],
     warnings: [],
     uiKeys: {},
@@ -32,6 +33,7 @@ function planOf(deps: [id: string, dependsOn: string[]][]): Plan {
       scopeMode: "enforce",
       locks: "auto",
       agents: [],
+      tasks: [],
     })),
   };
 }

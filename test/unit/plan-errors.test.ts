@@ -67,7 +67,7 @@ describe("YAML syntax errors", () => {
 describe("unknown keys", () => {
   it("at the top level, listing the valid keys", () => {
     expect(errors("version: 1", "bsae: main", ...streamA)).toEqual([
-      'streams.yaml:2:1: unknown key "bsae" (valid: version, project, base, worktrees, branch_prefix, state_dir, lock_ttl, agent, locks, scope_mode, validate, reproducible, checkpoints, ui, streams)',
+      'streams.yaml:2:1: unknown key "bsae" (valid: version, project, base, worktrees, branch_prefix, state_dir, lock_ttl, agent, locks, scope_mode, validate, reproducible, roles, checkpoints, ui, streams)',
     ]);
   });
 
@@ -76,7 +76,7 @@ describe("unknown keys", () => {
     lines[3] = "    nmae: Alpha";
     expect(errors(...lines)).toEqual([
       'streams.yaml:3:3: stream "A": missing required key "name" (must be a non-empty string)',
-      'streams.yaml:4:5: stream "A": unknown key "nmae" (valid: name, scope, scope_mode, locks, depends_on, requires, agents)',
+      'streams.yaml:4:5: stream "A": unknown key "nmae" (valid: name, scope, scope_mode, locks, depends_on, requires, agents, tasks)',
     ]);
   });
 
@@ -84,7 +84,7 @@ describe("unknown keys", () => {
     const lines = ["version: 1", ...streamA];
     lines[6] = "      - { id: A1, task: build it, model: opus }";
     expect(errors(...lines)).toEqual([
-      'streams.yaml:7:35: agent "A1" in stream "A": unknown key "model" (valid: id, task, agent, preset)',
+      'streams.yaml:7:35: agent "A1" in stream "A": unknown key "model" (valid: id, task, role, agent, preset)',
     ]);
   });
 
@@ -92,7 +92,7 @@ describe("unknown keys", () => {
     expect(
       errors("version: 1", "checkpoints:", "  review: { approval: human, by: alice }", ...streamA),
     ).toEqual([
-      'streams.yaml:3:30: checkpoint "review": unknown key "by" (valid: depends_on, approval, run)',
+      'streams.yaml:3:30: checkpoint "review": unknown key "by" (valid: depends_on, after, approval, run, criteria, auto)',
     ]);
   });
 });
@@ -398,7 +398,7 @@ describe("values", () => {
     const lines = ["version: 1", ...streamA];
     lines[6] = "      - { id: A1 }";
     expect(errors(...lines)).toEqual([
-      'streams.yaml:7:9: agent "A1" in stream "A": missing required key "task" (must be a non-empty string)',
+      'streams.yaml:7:9: agent "A1" in stream "A": missing required key "task" (must be a non-empty string, or give stream "A" a tasks: list)',
     ]);
     expect(errors("version: 1")).toEqual([
       'streams.yaml:1:1: missing required key "streams" (must be a map of stream id -> stream)',
@@ -473,7 +473,7 @@ describe("values", () => {
         ...streamA,
       ),
     ).toEqual([
-      'streams.yaml:3:31: checkpoint "qa" has both approval and run (valid: at most one of them; a checkpoint with neither passes when its dependencies pass)',
+      'streams.yaml:3:31: checkpoint "qa" has both approval and run (valid: at most one of approval, run and criteria; a checkpoint with none of them passes when its dependencies pass)',
     ]);
   });
 });
@@ -500,7 +500,7 @@ describe("several errors", () => {
       "streams.yaml:10:18: dependency cycle A -> B -> A",
       'streams.yaml:10:21: stream "B" depends on unknown stream "X" (known: A, B)',
       'streams.yaml:11:20: stream "B": agent id "A1" is already used in stream "A" (agent ids must be unique across the plan)',
-      'streams.yaml:11:37: agent "A1" in stream "B": unknown key "colour" (valid: id, task, agent, preset)',
+      'streams.yaml:11:37: agent "A1" in stream "B": unknown key "colour" (valid: id, task, role, agent, preset)',
     ]);
   });
 

@@ -45,6 +45,18 @@ describe("parsePlan", () => {
       scopeMode: "enforce",
       locks: "auto",
       agents: [{ id: "one", stream: "1", task: "first", command: "claude {task}" }],
+      // An agent's task: is its own one-task board.
+      tasks: [
+        {
+          id: "one",
+          stream: "1",
+          title: "first",
+          priority: "P2",
+          agent: "one",
+          dependsOn: [],
+          implicit: true,
+        },
+      ],
     });
   });
 
@@ -94,9 +106,9 @@ describe("parsePlan", () => {
       validate: ["npm test"],
     });
     expect(plan.checkpoints).toEqual([
-      { id: "review", dependsOn: [], approval: "human" },
-      { id: "gate", dependsOn: ["review"] },
-      { id: "tests", dependsOn: ["gate"], run: "npm test" },
+      { id: "review", dependsOn: [], after: [], approval: "human", auto: false },
+      { id: "gate", dependsOn: ["review"], after: [], auto: false },
+      { id: "tests", dependsOn: ["gate"], after: [], run: "npm test", auto: false },
     ]);
     expect(plan.streams[0]?.requires).toEqual(["review"]);
     // The plan's modes, unless the stream sets its own.

@@ -41,8 +41,22 @@ describe("the example streams.yaml at the repository root", () => {
       "architecture_review",
       "implementation_complete",
       "integration_tests_pass",
+      "quality",
+      "acceptance",
     ]);
     expect(plan.streams.find((s) => s.id === "E")?.requires).toEqual(["architecture_review"]);
+  });
+
+  it("shows roles, a task board and a quality gate", () => {
+    expect(
+      plan.streams.flatMap((s) => s.agents.filter((a) => a.role).map((a) => `${a.id} ${a.role}`)),
+    ).toEqual(["A1 architect", "E1 senior-developer", "E2 quant"]);
+    expect(
+      plan.streams.find((s) => s.id === "E")?.tasks.map((t) => `${t.id} ${t.priority}`),
+    ).toEqual(["split-models P0", "seeds P1", "backtest P1", "model-docs P3"]);
+    const quality = plan.checkpoints.find((c) => c.id === "quality");
+    expect(quality?.auto).toBe(true);
+    expect(quality?.criteria?.map((c) => c.name)).toEqual(["types", "coverage", "latency"]);
   });
 
   it("runs in four phases", () => {

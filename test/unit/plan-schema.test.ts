@@ -20,6 +20,7 @@ function violations(schema: Schema, value: unknown, path = "$"): string[] {
     array: Array.isArray(value),
     string: typeof value === "string",
     number: typeof value === "number",
+    boolean: typeof value === "boolean",
   };
   if (typeof schema["type"] === "string" && !types[schema["type"]])
     return fail(`not ${schema["type"]}`);
@@ -104,6 +105,18 @@ describe("streams.schema.json", () => {
     expect(
       violations(schema, { ...example, checkpoints: { x: { approval: "human", run: "make" } } }),
     ).toEqual(["$.checkpoints.x: not"]);
+    expect(
+      violations(schema, {
+        ...example,
+        checkpoints: { x: { run: "make", criteria: [{ name: "t", run: "x" }] } },
+      }),
+    ).toEqual(["$.checkpoints.x: not"]);
+    expect(
+      violations(schema, {
+        ...example,
+        streams: { A: { ...streams["A"], tasks: [{ id: "t", title: "T", priority: "P9" }] } },
+      }),
+    ).toEqual(["$.streams.A.tasks[0].priority: not in enum"]);
     expect(
       violations(schema, { ...example, streams: { A: { ...streams["A"], agents: [] } } }),
     ).toEqual(["$.streams.A.agents: too few"]);

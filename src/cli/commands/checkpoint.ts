@@ -2,17 +2,22 @@ import type { Command } from "commander";
 import { runCheckpoint } from "../../engine/orchestrator/checkpoint-run.js";
 import { loadContext, reportRecoveries } from "../context.js";
 import { CliError } from "../errors.js";
+import { runGateCommand } from "./gate.js";
 
 export function registerCheckpoint(program: Command): void {
   const checkpoint = program.command("checkpoint").description("checkpoint gates");
   checkpoint
     .command("run")
     .description(
-      "run a checkpoint's `run:` command in the main worktree and record passed or failed",
+      "run a checkpoint's `run:` command (or a gate's criteria) and record passed or failed",
     )
     .argument("<checkpoint>", "checkpoint id from streams.yaml")
     .action(async (id: string) => {
       const context = await loadContext();
+      if (context.plan.checkpoints.find((c) => c.id === id)?.criteria) {
+        await runGateCommand(context, id);
+        return;
+      }
       const result = await runCheckpoint(context, id, {
         onLine: (line) => process.stdout.write(`  ${line}\n`),
       });

@@ -73,5 +73,15 @@ export function registerComplete(program: Command): void {
           `warning: ${id}'s worktree has ${result.uncommitted.length} uncommitted file(s) (${files}): a merge includes only committed work\n`,
         );
       }
+      if (result.openTasks.length) {
+        const tasks =
+          result.openTasks
+            .slice(0, 5)
+            .map((t) => `${t.id} ${t.status}`)
+            .join(", ") + (result.openTasks.length > 5 ? ", ..." : "");
+        process.stderr.write(
+          `warning: ${id} has ${result.openTasks.length} task(s) not done (${tasks}): see \`tower tasks --stream ${id}\`\n`,
+        );
+      }
     });
 }

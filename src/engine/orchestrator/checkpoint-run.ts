@@ -1,5 +1,5 @@
 /** `tower checkpoint run <id>`: runs a `run:` gate in the main worktree and records the outcome. */
-import { checkpointViews } from "../checkpoints.js";
+import { checkpointViews, recordedStreamStatuses } from "../checkpoints.js";
 import { RefusedError, UnknownIdError } from "../errors.js";
 import type { Project } from "../project.js";
 import { signingSeal } from "../seal.js";
@@ -33,14 +33,7 @@ export async function runCheckpoint(
       : "passes by itself when its dependencies pass";
     throw new RefusedError(`checkpoint "${id}" has no \`run:\` command; it ${how}`);
   }
-  const view = checkpointViews(plan, await store.read("checkpoints"), project.seal).find(
-    (v) => v.id === id,
-  );
-  if (view && view.waiting_for.length > 0) {
-    throw new RefusedError(
-      `checkpoint "${id}" cannot run yet: waiting for ${view.waiting_for.join(", ")} to pass`,
-    );
-  }
+  await refuseWhileWaiting(project, id);
   await requireTrust(plan);
   const seal = await signingSeal(repo.mainRoot, project.seal);
   const logFile = await store.logFile(`checkpoint-${id}.log`);
@@ -81,4 +74,21 @@ export async function runCheckpoint(
     now,
   );
   return { id, passed: result.ok, run, logFile };
+}
+
+/** Refuses (RefusedError) while a checkpoint or a stream that `id` waits for is not done. */
+export async function refuseWhileWaiting(project: Project, id: string): Promise<void> {
+  const { plan, store } = project;
+  const streams = await recordedStreamStatuses(store);
+  const view = checkpointViews(plan, await store.read("checkpoints"), project.seal, streams).find(
+    (v) => v.id === id,
+  );
+  if (!view) return;
+  const waits = [
+    ...view.waiting_for.map((d) => `${d} to pass`),
+    ...view.waiting_for_streams.map((s) => `stream ${s} to complete (${streams[s] ?? "pending"})`),
+  ];
+  if (waits.length > 0) {
+    throw new RefusedError(`checkpoint "${id}" cannot run yet: waiting for ${waits.join(", ")}`);
+  }
 }

@@ -6,6 +6,7 @@ import type { StreamSpec } from "../plan/index.js";
 import type { Project } from "../project.js";
 import type { CheckpointsFile, OrchestratorFile } from "../state/formats.js";
 import { trustState, untrustedMessage } from "../trust.js";
+import { streamStatuses } from "./streams.js";
 
 /** The reasons `stream` cannot merge now; empty when it can. */
 export async function mergeBlockers(
@@ -75,7 +76,7 @@ export async function streamBlockers(
     const list = unmerged.map((d) => `${d} (${state.streams[d]?.status ?? "pending"})`).join(", ");
     blockers.push(`${id} merges after ${list}: merge ${unmerged.length > 1 ? "them" : "it"} first`);
   }
-  const views = checkpointViews(plan, checkpoints, project.seal);
+  const views = checkpointViews(plan, checkpoints, project.seal, streamStatuses(plan, state));
   const gates = stream.requires
     .map((cp) => views.find((v) => v.id === cp))
     .filter((v) => v !== undefined && !isSatisfied(v.status));

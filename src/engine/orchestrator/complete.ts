@@ -5,6 +5,7 @@ import { startability } from "../plan/index.js";
 import type { Project } from "../project.js";
 import { TOWER_AGENT } from "../state/store.js";
 import { toUtcIso } from "../state/time.js";
+import { openTasks, type TaskRow } from "../tasks/board.js";
 import { findStream, streamStatuses } from "./streams.js";
 
 export interface CompleteResult {
@@ -13,6 +14,8 @@ export interface CompleteResult {
   nowStartable: string[];
   /** Uncommitted work in the stream's worktree, which a merge would not include. */
   uncommitted: string[];
+  /** The stream's tasks that are not done (the stream completes all the same). */
+  openTasks: TaskRow[];
 }
 
 export async function completeStream(
@@ -49,5 +52,11 @@ export async function completeStream(
     const changes = await worktreeChanges(worktree).catch(() => undefined);
     if (changes) uncommitted = [...changes.modified, ...changes.untracked];
   }
-  return { id, nowStartable: after.filter((s) => !before.includes(s)), uncommitted };
+  const open = openTasks(plan, await store.read("tasks"), id);
+  return {
+    id,
+    nowStartable: after.filter((s) => !before.includes(s)),
+    uncommitted,
+    openTasks: open,
+  };
 }

@@ -36,9 +36,17 @@ export function valueAt(data: unknown, path: DataPath): unknown {
   return value;
 }
 
-export type OwnerKind = "plan" | "stream" | "agent" | "checkpoint" | "ui";
+export type OwnerKind =
+  | "plan"
+  | "stream"
+  | "agent"
+  | "checkpoint"
+  | "ui"
+  | "role"
+  | "task"
+  | "criterion";
 
-/** The map a path points into (plan, a stream, an agent or a checkpoint) and the rest of the path. */
+/** The map a path points into (plan, a stream, an agent, a checkpoint...) and the rest of the path. */
 export interface Owner {
   kind: OwnerKind;
   /** `stream "A"`, `agent "A1" in stream "A"`, `checkpoint "x"`; "" for the top level. */
@@ -57,10 +65,28 @@ export function ownerOf(data: unknown, path: DataPath): Owner {
         typeof id === "string" && ID_PATTERN.test(id) ? `agent "${id}"` : `agent #${index + 1}`;
       return { kind: "agent", where: `${agent} in ${stream}`, rest: path.slice(4) };
     }
+    if (field === "tasks" && typeof index === "number") {
+      const id = valueAt(data, [...path.slice(0, 4), "id"]);
+      const task =
+        typeof id === "string" && ID_PATTERN.test(id) ? `task "${id}"` : `task #${index + 1}`;
+      return { kind: "task", where: `${task} in ${stream}`, rest: path.slice(4) };
+    }
     return { kind: "stream", where: stream, rest: path.slice(2) };
   }
   if (top === "checkpoints" && name !== undefined) {
-    return { kind: "checkpoint", where: `checkpoint "${name}"`, rest: path.slice(2) };
+    const checkpoint = `checkpoint "${name}"`;
+    if (field === "criteria" && typeof index === "number") {
+      const id = valueAt(data, [...path.slice(0, 4), "name"]);
+      const criterion =
+        typeof id === "string" && ID_PATTERN.test(id)
+          ? `criterion "${id}"`
+          : `criterion #${index + 1}`;
+      return { kind: "criterion", where: `${criterion} of ${checkpoint}`, rest: path.slice(4) };
+    }
+    return { kind: "checkpoint", where: checkpoint, rest: path.slice(2) };
+  }
+  if (top === "roles" && name !== undefined) {
+    return { kind: "role", where: `role "${name}"`, rest: path.slice(2) };
   }
   if (top === "ui") return { kind: "ui", where: "ui", rest: path.slice(1) };
   return { kind: "plan", where: "", rest: path };

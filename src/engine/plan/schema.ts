@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { DEFAULT_REPRODUCIBLE } from "../reproducible.js";
+import { BUILTIN_ROLE_IDS } from "./builtin-roles.js";
+import { EXPECT_HELP, EXPECT_PATTERN, WITHIN_HELP, WITHIN_PATTERN } from "./criteria.js";
 import { DURATION_HELP, DURATION_PATTERN } from "./duration.js";
 import { KEY_NAME_HELP, KEY_NAME_PATTERN, UI_COMMAND_IDS } from "./ui-keys.js";
 
@@ -45,14 +47,56 @@ const agentCommand = z
       "In a string do not quote them: they are replaced by already shell-quoted values.",
   });
 
+export const PRIORITIES = ["P0", "P1", "P2", "P3"] as const;
+export const DEFAULT_PRIORITY = "P2";
+
+/** One line or a list of lines. */
+const lines = (description: string) =>
+  z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).meta({ description });
+
+export const RoleSchema = z
+  .strictObject({
+    name: text("How the role is shown, e.g. Senior developer; default: from its id.").optional(),
+    responsibilities: lines("What an agent in this role is responsible for.").optional(),
+    deliverables: lines("What it must deliver.").optional(),
+    criteria: lines("How its work is validated: when it is done.").optional(),
+    agent: agentCommand.optional(),
+    preset: z.enum(PRESETS).optional().meta({ description: "Which kind of agent this is." }),
+  })
+  .meta({
+    title: "Role",
+    description: `What an agent is for, told to it in its briefing. Built-in roles (${BUILTIN_ROLE_IDS.join(", ")}) can be used as they are or overridden field by field. \`agent\` and \`preset\` are the default command of the role's agents.`,
+  });
+
 export const AgentSchema = z
   .strictObject({
     id: id("Agent id, unique across the whole plan."),
-    task: text("What this agent should do; substituted for {task}."),
+    task: text(
+      "What this agent should do; substituted for {task}. Optional when the stream has tasks.",
+    ).optional(),
+    role: id("The agent's role: a built-in one or one under roles.").optional(),
     agent: agentCommand.optional(),
     preset: z.enum(PRESETS).optional().meta({ description: "Which kind of agent this is." }),
   })
   .meta({ title: "Agent", description: "One agent working in the stream's worktree." });
+
+export const TaskSchema = z
+  .strictObject({
+    id: id("Task id, unique across the whole plan."),
+    title: text("What is to be done."),
+    priority: z
+      .enum(PRIORITIES)
+      .default(DEFAULT_PRIORITY)
+      .meta({ description: "P0 (most urgent) to P3; default P2." }),
+    agent: id(
+      "The agent of this stream that does it; default: any agent of the stream.",
+    ).optional(),
+    depends_on: z
+      .array(id("Task id."))
+      .default([])
+      .meta({ description: "Tasks (of any stream) that must be done before this one starts." }),
+  })
+  .meta({ title: "Task", description: "One item of the stream's task board." });
 
 export const StreamSchema = z
   .strictObject({
@@ -72,8 +116,42 @@ export const StreamSchema = z
       .default([])
       .meta({ description: "Checkpoints that must pass before this stream merges." }),
     agents: z.array(AgentSchema).min(1).meta({ description: "At least one agent." }),
+    tasks: z.array(TaskSchema).optional().meta({
+      description:
+        "The stream's task board. Without it, each agent's task is a task of its own (id: the agent's id).",
+    }),
   })
   .meta({ title: "Stream", description: "A unit of work with its own git worktree and branch." });
+
+export const CriterionSchema = z
+  .strictObject({
+    name: id("Criterion name, unique in its checkpoint."),
+    run: text("Shell command, run in the main worktree (or in each worktree of `across`)."),
+    metric: text(
+      "Regular expression whose first group captures a number in the command's output; each line is tried and the last match counts.",
+    ).optional(),
+    expect: z
+      .string()
+      .regex(EXPECT_PATTERN)
+      .optional()
+      .meta({ description: `What the metric must meet: ${EXPECT_HELP}.` }),
+    across: z.array(id("Stream or agent id.")).min(2).optional().meta({
+      description:
+        "Run the command in each of these streams' worktrees (an agent stands for its stream's) and compare: every run must exit 0 and, with `within`, every metric must be within the tolerance of the first one's.",
+    }),
+    within: z
+      .union([z.string().regex(WITHIN_PATTERN), z.number().nonnegative()])
+      .optional()
+      .meta({ description: `How far apart the metrics of \`across\` may be: ${WITHIN_HELP}.` }),
+  })
+  .meta({
+    title: "Criterion",
+    description:
+      "One check of a gate: the command exits 0 and, with metric, the number it prints meets expect (and, across worktrees, within).",
+  });
+
+const KINDS_HELP =
+  "valid: at most one of approval, run and criteria; a checkpoint with none of them passes when its dependencies pass";
 
 export const CheckpointSchema = z
   .strictObject({
@@ -81,24 +159,52 @@ export const CheckpointSchema = z
       .array(id("Checkpoint id."))
       .default([])
       .meta({ description: "Checkpoints that must pass first." }),
+    after: z.array(id("Stream id.")).default([]).meta({
+      description: "Streams that must be completed (or merged) first.",
+    }),
     approval: z.literal("human").optional().meta({ description: "Passes when a human approves." }),
     run: text("Shell command; the checkpoint passes when it exits 0.").optional(),
+    criteria: z.array(CriterionSchema).min(1).optional().meta({
+      description: "A quality gate: passes when every criterion does.",
+    }),
+    auto: z.boolean().optional().meta({
+      description:
+        "Run the command or criteria by itself as soon as everything it depends on has passed (once; a failure is run again by hand).",
+    }),
   })
   .superRefine((checkpoint, ctx) => {
-    if (checkpoint.approval !== undefined && checkpoint.run !== undefined) {
+    const kinds = (["approval", "run", "criteria"] as const).filter(
+      (key) => checkpoint[key] !== undefined,
+    );
+    if (kinds.length > 1) {
       ctx.addIssue({
         code: "custom",
-        path: ["run"],
+        path: [kinds[1]!],
+        message: `has both ${kinds[0]} and ${kinds[1]} (${KINDS_HELP})`,
+      });
+    }
+    if (checkpoint.auto === true && checkpoint.run === undefined && !checkpoint.criteria) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["auto"],
         message:
-          "has both approval and run (valid: at most one of them; a checkpoint with neither passes when its dependencies pass)",
+          checkpoint.approval !== undefined
+            ? "has auto: true, but a human approval never runs by itself (valid: auto on a checkpoint with run or criteria)"
+            : "has auto: true but nothing to run (valid: auto on a checkpoint with run or criteria; one with neither passes by itself already)",
       });
     }
   })
   .meta({
     title: "Checkpoint",
     description:
-      "A gate: approval by a human, a command to run, or neither (passes when its dependencies pass).",
-    not: { required: ["approval", "run"] },
+      "A gate: approval by a human, a command to run, criteria with thresholds (a quality gate), or none of them (passes when its dependencies pass).",
+    not: {
+      anyOf: [
+        { required: ["approval", "run"] },
+        { required: ["approval", "criteria"] },
+        { required: ["run", "criteria"] },
+      ],
+    },
   });
 
 const keyName = z.string().regex(KEY_NAME_PATTERN).meta({ description: KEY_NAME_HELP });
@@ -161,6 +267,12 @@ export const PlanSchema = z
           "a stream's worktree holding any other ignored file is kept after its merge. Replaces " +
           `the default list: ${DEFAULT_REPRODUCIBLE.join(", ")}.`,
       }),
+    roles: z
+      .record(id("Role id."), RoleSchema)
+      .default({})
+      .meta({
+        description: `Map of role id to role: new roles, or overrides of the built-in ones (${BUILTIN_ROLE_IDS.join(", ")}).`,
+      }),
     checkpoints: z
       .record(id("Checkpoint id."), CheckpointSchema)
       .default({})
@@ -184,4 +296,7 @@ export const VALID_KEYS = {
   agent: Object.keys(AgentSchema.shape),
   checkpoint: Object.keys(CheckpointSchema.shape),
   ui: Object.keys(UiSchema.shape),
+  role: Object.keys(RoleSchema.shape),
+  task: Object.keys(TaskSchema.shape),
+  criterion: Object.keys(CriterionSchema.shape),
 } as const;

@@ -7,10 +7,57 @@ export type ScopeMode = "enforce" | "warn";
 /** A string is run by `sh -c`; a list is argv. */
 export type AgentCommand = string | string[];
 
+export type Priority = "P0" | "P1" | "P2" | "P3";
+
+/** A role as the plan resolves it: a built-in one, the plan's own, or a built-in overridden. */
+export interface RoleSpec {
+  id: string;
+  /** How it is shown: `Senior developer`. */
+  name: string;
+  responsibilities: string[];
+  deliverables: string[];
+  criteria: string[];
+  /** The default command of the role's agents (an agent's own `agent` wins). */
+  command?: AgentCommand;
+  preset?: Preset;
+  source: "builtin" | "plan" | "override";
+}
+
+/** One task of a stream's board. */
+export interface TaskSpec {
+  id: string;
+  stream: string;
+  title: string;
+  priority: Priority;
+  /** The agent that does it; undefined: any agent of the stream. */
+  agent?: string;
+  dependsOn: string[];
+  /** Made from an agent's `task:` in a stream without `tasks:` (its id is the agent's). */
+  implicit: boolean;
+}
+
+/** One criterion of a quality gate. */
+export interface CriterionSpec {
+  name: string;
+  run: string;
+  metric?: string;
+  /** As written: `>= 90`. */
+  expect?: string;
+  /**
+   * Where to run and compare, as written (a stream or an agent id) with the stream whose worktree
+   * that is; the first is the reference for `within`.
+   */
+  across?: { id: string; stream: string }[];
+  within?: string | number;
+}
+
 export interface AgentSpec {
   id: string;
   stream: string;
+  /** Its own `task:`, else the titles of the board's tasks it may take. */
   task: string;
+  /** Its role's id, when it has one. */
+  role?: string;
   /** The agent's own command, or the plan's default `agent`. */
   command: AgentCommand;
   /** Only when given explicitly in streams.yaml. */
@@ -28,13 +75,21 @@ export interface StreamSpec {
   /** The plan's `locks`, or the stream's own. */
   locks: LockMode;
   agents: AgentSpec[];
+  /** The task board in plan order (the agents' own tasks when the stream lists none). */
+  tasks: TaskSpec[];
 }
 
 export interface CheckpointSpec {
   id: string;
   dependsOn: string[];
+  /** Streams that must be completed (or merged) first. */
+  after: string[];
   approval?: "human";
   run?: string;
+  /** A quality gate's criteria. */
+  criteria?: CriterionSpec[];
+  /** Runs by itself once everything it depends on has passed. */
+  auto: boolean;
 }
 
 export interface Plan {
@@ -57,6 +112,8 @@ export interface Plan {
   validate: string[];
   /** Globs of ignored files that can be removed with a worktree; undefined: the default list. */
   reproducible?: string[];
+  /** Every role an agent may name: the built-in ones (as overridden) and the plan's own. */
+  roles: RoleSpec[];
   /** File order. */
   checkpoints: CheckpointSpec[];
   /** File order, which is the plan order. */

@@ -1,3 +1,5 @@
+import { BUILTIN_ROLE_IDS } from "./builtin-roles.js";
+import { compileMetric } from "./criteria.js";
 import { findCycles } from "./cycles.js";
 import { PLACEHOLDER_HELP, quotedPlaceholders, unknownPlaceholders } from "./placeholders.js";
 import { checkPlaces } from "./places.js";
@@ -28,6 +30,7 @@ export function checkPlan(data: unknown, report: Reporter, root: string): void {
   checkCycles(data, "stream", streams, report);
   checkCycles(data, "checkpoint", checkpoints, report);
   checkAgents(data, streams, report);
+  checkRunModel(data, streams, checkpoints, report);
 }
 
 /**
@@ -161,5 +164,257 @@ function checkCommand(command: unknown, path: DataPath, where: string, report: R
         `placeholder {${name}} is inside quotes in agent command: it is replaced by an already shell-quoted value, so write {${name}} without quotes`,
       ),
     );
+  }
+}
+
+/** Roles, task boards and quality gates: the references the schema cannot check. */
+function checkRunModel(
+  data: Record<string, unknown>,
+  streams: string[],
+  checkpoints: string[],
+  report: Reporter,
+): void {
+  checkRoles(data, streams, report);
+  checkTasks(data, streams, report);
+  checkAfter(data, checkpoints, streams, report);
+  checkGates(data, streams, checkpoints, report);
+}
+
+function agentsOf(data: Record<string, unknown>, stream: string): Record<string, unknown>[] {
+  return list(entry(data, "stream", stream)["agents"]).filter(isRecord);
+}
+
+const validId = (value: unknown): value is string =>
+  typeof value === "string" && ID_PATTERN.test(value);
+
+function checkRoles(data: Record<string, unknown>, streams: string[], report: Reporter): void {
+  const section = data["roles"];
+  const own = isRecord(section)
+    ? report.positions.keys(["roles"]).filter((id) => Object.hasOwn(section, id) && validId(id))
+    : [];
+  for (const id of own) {
+    const role = isRecord(section) ? section[id] : undefined;
+    if (!isRecord(role)) continue;
+    checkCommand(role["agent"], ["roles", id, "agent"], `role "${id}"`, report);
+    const says = ["responsibilities", "deliverables", "criteria"].some(
+      (k) => role[k] !== undefined,
+    );
+    if (!says && !BUILTIN_ROLE_IDS.includes(id)) {
+      report.error(
+        report.positions.key(["roles", id]),
+        `role "${id}" says nothing of the work: give it responsibilities, deliverables or criteria (or use a built-in role: ${BUILTIN_ROLE_IDS.join(", ")})`,
+      );
+    }
+  }
+  const known = [...BUILTIN_ROLE_IDS, ...own.filter((id) => !BUILTIN_ROLE_IDS.includes(id))];
+  for (const stream of streams) {
+    agentsOf(data, stream).forEach((agent, index) => {
+      const role = agent["role"];
+      if (!validId(role) || known.includes(role)) return;
+      const who = validId(agent["id"]) ? `agent "${agent["id"]}"` : `agent #${index + 1}`;
+      report.error(
+        report.positions.value(["streams", stream, "agents", index, "role"]),
+        `${who} in stream "${stream}": unknown role "${role}" (known: ${known.join(", ")}; define it under roles)`,
+      );
+    });
+  }
+}
+
+interface TaskEntry {
+  id: string;
+  stream: string;
+  /** Where its id is written: the task's id, or the agent's id for an agent's own task. */
+  path: DataPath;
+  /** The agent whose `task:` it is, for a stream without `tasks:`. */
+  agent?: string;
+  dependsOn: unknown[];
+}
+
+function taskEntries(data: Record<string, unknown>, streams: string[]): TaskEntry[] {
+  const out: TaskEntry[] = [];
+  for (const stream of streams) {
+    const tasks = entry(data, "stream", stream)["tasks"];
+    if (Array.isArray(tasks) && tasks.length > 0) {
+      tasks.forEach((task, index) => {
+        if (!isRecord(task) || !validId(task["id"])) return;
+        const path = ["streams", stream, "tasks", index, "id"];
+        out.push({ id: task["id"], stream, path, dependsOn: list(task["depends_on"]) });
+      });
+      continue;
+    }
+    agentsOf(data, stream).forEach((agent, index) => {
+      if (!validId(agent["id"]) || typeof agent["task"] !== "string") return;
+      const path = ["streams", stream, "agents", index, "id"];
+      out.push({ id: agent["id"], stream, path, agent: agent["id"], dependsOn: [] });
+    });
+  }
+  return out;
+}
+
+function checkTasks(data: Record<string, unknown>, streams: string[], report: Reporter): void {
+  const entries = taskEntries(data, streams);
+  const first = new Map<string, TaskEntry>();
+  const describe = (t: TaskEntry) =>
+    t.agent
+      ? `the task of agent "${t.agent}" (its task:, in stream "${t.stream}")`
+      : `used in stream "${t.stream}"`;
+  for (const task of entries) {
+    const earlier = first.get(task.id);
+    if (!earlier) {
+      first.set(task.id, task);
+      continue;
+    }
+    // Two agents' own tasks clash only when the agent ids do, which is reported already.
+    if (earlier.agent !== undefined && task.agent !== undefined) continue;
+    report.error(
+      report.positions.value(task.path),
+      `stream "${task.stream}": task id "${task.id}" is already ${describe(earlier)} (task ids must be unique across the plan)`,
+    );
+  }
+  const ids = [...first.keys()];
+  for (const stream of streams) {
+    const spec = entry(data, "stream", stream);
+    const hasTasks = Array.isArray(spec["tasks"]) && spec["tasks"].length > 0;
+    const agents = agentsOf(data, stream);
+    const agentIds = agents.map((a) => a["id"]).filter(validId);
+    if (!hasTasks) {
+      list(spec["agents"]).forEach((agent, index) => {
+        if (!isRecord(agent) || agent["task"] !== undefined) return;
+        const who = validId(agent["id"]) ? `agent "${agent["id"]}"` : `agent #${index + 1}`;
+        report.error(
+          report.positions.value(["streams", stream, "agents", index, "task"]),
+          `${who} in stream "${stream}": missing required key "task" (must be a non-empty string, or give stream "${stream}" a tasks: list)`,
+        );
+      });
+      continue;
+    }
+    list(spec["tasks"]).forEach((task, index) => {
+      if (!isRecord(task)) return;
+      const path = ["streams", stream, "tasks", index];
+      const where = `${validId(task["id"]) ? `task "${task["id"]}"` : `task #${index + 1}`} in stream "${stream}"`;
+      const agent = task["agent"];
+      if (validId(agent) && !agentIds.includes(agent)) {
+        report.error(
+          report.positions.value([...path, "agent"]),
+          `${where}: agent "${agent}" is not an agent of stream "${stream}" (valid: ${agentIds.join(", ") || "none"}, or leave agent out for any of them)`,
+        );
+      }
+      list(task["depends_on"]).forEach((dep, i) => {
+        if (!validId(dep)) return;
+        const at = report.positions.value([...path, "depends_on", i]);
+        if (dep === task["id"]) report.error(at, `${where} depends on itself`);
+        else if (!ids.includes(dep)) {
+          report.error(at, `${where} depends on unknown task "${dep}" (known: ${ids.join(", ")})`);
+        }
+      });
+    });
+  }
+  const cycles = findCycles(ids, (id) => first.get(id)?.dependsOn ?? []);
+  for (const { path, from, index } of cycles) {
+    const task = first.get(from);
+    if (!task) continue;
+    report.error(
+      report.positions.value([...task.path.slice(0, -1), "depends_on", index]),
+      `task dependency cycle ${path.join(" -> ")}`,
+    );
+  }
+}
+
+function checkAfter(
+  data: Record<string, unknown>,
+  checkpoints: string[],
+  streams: string[],
+  report: Reporter,
+): void {
+  const known = streams.length > 0 ? streams.join(", ") : "none";
+  for (const id of checkpoints) {
+    list(entry(data, "checkpoint", id)["after"]).forEach((ref, index) => {
+      if (!validId(ref) || streams.includes(ref)) return;
+      report.error(
+        report.positions.value(["checkpoints", id, "after", index]),
+        `checkpoint "${id}" comes after unknown stream "${ref}" (known: ${known})`,
+      );
+    });
+  }
+}
+
+function checkGates(
+  data: Record<string, unknown>,
+  streams: string[],
+  checkpoints: string[],
+  report: Reporter,
+): void {
+  const streamOf = new Map<string, string>(streams.map((s) => [s, s]));
+  for (const stream of streams) {
+    for (const agent of agentsOf(data, stream)) {
+      if (validId(agent["id"]) && !streamOf.has(agent["id"])) streamOf.set(agent["id"], stream);
+    }
+  }
+  for (const id of checkpoints) {
+    const names = new Set<string>();
+    list(entry(data, "checkpoint", id)["criteria"]).forEach((criterion, index) => {
+      if (!isRecord(criterion)) return;
+      const path = ["checkpoints", id, "criteria", index];
+      const name = criterion["name"];
+      const where = `${validId(name) ? `criterion "${name}"` : `criterion #${index + 1}`} of checkpoint "${id}"`;
+      if (validId(name)) {
+        if (names.has(name)) {
+          report.error(
+            report.positions.value([...path, "name"]),
+            `checkpoint "${id}": criterion name "${name}" is used twice (names must be unique in a checkpoint)`,
+          );
+        }
+        names.add(name);
+      }
+      const metric = criterion["metric"];
+      if (typeof metric === "string" && metric !== "") {
+        const compiled = compileMetric(metric);
+        if ("error" in compiled) {
+          report.error(
+            report.positions.value([...path, "metric"]),
+            `${where}: metric ${JSON.stringify(metric)} ${compiled.error}`,
+          );
+        }
+      }
+      if (criterion["expect"] !== undefined && metric === undefined) {
+        report.error(
+          report.positions.key([...path, "expect"]),
+          `${where}: expect needs metric, a regular expression whose first group captures the number to compare`,
+        );
+      }
+      const across = criterion["across"];
+      if (criterion["within"] !== undefined && across === undefined) {
+        report.error(
+          report.positions.key([...path, "within"]),
+          `${where}: within needs across, the streams or agents whose results are compared`,
+        );
+      } else if (criterion["within"] !== undefined && metric === undefined) {
+        report.error(
+          report.positions.key([...path, "within"]),
+          `${where}: within compares numbers: give metric too, a regular expression whose first group captures the number`,
+        );
+      }
+      const seen = new Map<string, string>();
+      list(across).forEach((target, i) => {
+        if (!validId(target)) return;
+        const at = report.positions.value([...path, "across", i]);
+        const stream = streamOf.get(target);
+        if (stream === undefined) {
+          report.error(
+            at,
+            `${where}: across names unknown stream or agent "${target}" (streams: ${streams.join(", ") || "none"}; or an agent id)`,
+          );
+          return;
+        }
+        const other = seen.get(stream);
+        if (other !== undefined) {
+          report.error(
+            at,
+            `${where}: across has "${other}" and "${target}", which share stream "${stream}"'s worktree (valid: one entry per stream)`,
+          );
+        }
+        seen.set(stream, target);
+      });
+    });
   }
 }

@@ -1,8 +1,17 @@
 import type { z } from "zod";
+import { EXPECT_HELP, WITHIN_HELP } from "./criteria.js";
 import { DURATION_HELP } from "./duration.js";
 import type { DataPath } from "./positions.js";
 import { at, describeValue, label, ownerOf, type Reporter, valueAt } from "./report.js";
-import { CheckpointSchema, ID_HELP, PRESETS, StreamSchema, VALID_KEYS } from "./schema.js";
+import {
+  CheckpointSchema,
+  ID_HELP,
+  PRESETS,
+  PRIORITIES,
+  RoleSchema,
+  StreamSchema,
+  VALID_KEYS,
+} from "./schema.js";
 import { KEY_NAME_HELP, UI_COMMAND_IDS } from "./ui-keys.js";
 
 const AGENT_COMMAND = "a command string or a non-empty list of strings";
@@ -22,11 +31,36 @@ const EXPECTED: Record<string, string> = {
   validate: "a list of shell commands",
   "validate.#": "a non-empty shell command string",
   checkpoints: "a map of checkpoint id -> checkpoint",
-  "checkpoints.*": "a map with depends_on, approval or run ({} for a gate with none)",
+  "checkpoints.*":
+    "a map with depends_on, after, approval, run, criteria or auto ({} for a gate with none)",
   "checkpoints.*.depends_on": "a list of checkpoint ids",
   "checkpoints.*.depends_on.#": "a checkpoint id",
   "checkpoints.*.approval": '"human"',
   "checkpoints.*.run": "a non-empty shell command string",
+  "checkpoints.*.after": "a list of stream ids",
+  "checkpoints.*.after.#": "a stream id",
+  "checkpoints.*.auto": "true or false",
+  "checkpoints.*.criteria": "a non-empty list of criteria, each a map with name and run",
+  "checkpoints.*.criteria.#": "a map with name and run",
+  "checkpoints.*.criteria.#.name": "a criterion name",
+  "checkpoints.*.criteria.#.run": "a non-empty shell command string",
+  "checkpoints.*.criteria.#.metric": "a regular expression whose first group captures a number",
+  "checkpoints.*.criteria.#.expect": EXPECT_HELP,
+  "checkpoints.*.criteria.#.across": "a list of at least two stream or agent ids",
+  "checkpoints.*.criteria.#.across.#": "a stream or agent id",
+  "checkpoints.*.criteria.#.within": WITHIN_HELP,
+  roles: "a map of role id -> role",
+  "roles.*": "a map with name, responsibilities, deliverables, criteria, agent or preset",
+  "roles.*.name": "a non-empty string",
+  "roles.*.responsibilities": "a line of text or a non-empty list of lines",
+  "roles.*.responsibilities.#": "a non-empty string",
+  "roles.*.deliverables": "a line of text or a non-empty list of lines",
+  "roles.*.deliverables.#": "a non-empty string",
+  "roles.*.criteria": "a line of text or a non-empty list of lines",
+  "roles.*.criteria.#": "a non-empty string",
+  "roles.*.agent": AGENT_COMMAND,
+  "roles.*.agent.#": "a non-empty string",
+  "roles.*.preset": `one of ${PRESETS.join(", ")}`,
   streams: "a map of stream id -> stream",
   "streams.*": "a map with name and agents",
   "streams.*.name": "a non-empty string",
@@ -43,6 +77,15 @@ const EXPECTED: Record<string, string> = {
   "streams.*.agents.#.agent": AGENT_COMMAND,
   "streams.*.agents.#.agent.#": "a non-empty string",
   "streams.*.agents.#.preset": `one of ${PRESETS.join(", ")}`,
+  "streams.*.agents.#.role": "a role id",
+  "streams.*.tasks": "a list of tasks, each a map with id and title",
+  "streams.*.tasks.#": "a map with id and title",
+  "streams.*.tasks.#.id": "a task id",
+  "streams.*.tasks.#.title": "a non-empty string",
+  "streams.*.tasks.#.priority": `one of ${PRIORITIES.join(", ")}`,
+  "streams.*.tasks.#.agent": "an agent id of this stream",
+  "streams.*.tasks.#.depends_on": "a list of task ids",
+  "streams.*.tasks.#.depends_on.#": "a task id",
 };
 
 function shape(path: DataPath): string {
@@ -91,11 +134,13 @@ export function reportZodIssue(
       return;
     }
     case "invalid_key": {
-      const kind = path[0] === "checkpoints" ? "checkpoint" : "stream";
+      const kind =
+        path[0] === "checkpoints" ? "checkpoint" : path[0] === "roles" ? "role" : "stream";
       const key = String(path[path.length - 1]);
       report.error(positions.key(path), `"${key}" is not a valid ${kind} id (${ID_HELP})`);
       // zod skips the value of a bad key: check it here so its errors are reported too.
-      const inner = (kind === "stream" ? StreamSchema : CheckpointSchema).safeParse(value);
+      const schema = { stream: StreamSchema, checkpoint: CheckpointSchema, role: RoleSchema }[kind];
+      const inner = schema.safeParse(value);
       for (const i of inner.error?.issues ?? []) {
         reportZodIssue({ ...i, path: [...path, ...i.path] }, data, file, report);
       }
@@ -132,6 +177,16 @@ export function reportZodIssue(
         report.error(
           positions.value(path),
           `${subject} ${describeValue(value)} is not ${KEY_NAME_HELP}`,
+        );
+      } else if (path[path.length - 1] === "within") {
+        report.error(
+          positions.value(path),
+          `${subject} must be ${WITHIN_HELP}, got ${describeValue(value)}`,
+        );
+      } else if (path[path.length - 1] === "expect") {
+        report.error(
+          positions.value(path),
+          `${subject} ${describeValue(value)} is not ${EXPECT_HELP}`,
         );
       } else if (path[path.length - 1] === "lock_ttl") {
         report.error(

@@ -119,6 +119,22 @@ export const agentsFileSchema = z.looseObject({
   version: z.number().optional(),
 });
 
+/** `tasks.json`: where each task of the plan's boards is (the plan says which tasks exist). */
+export const taskStatusSchema = z.enum(["todo", "in_progress", "blocked", "done"]);
+export const taskEntrySchema = z.looseObject({
+  status: taskStatusSchema,
+  /** The agent working on it (or that did it). */
+  agent: text.nullable().optional(),
+  updated: text.optional(),
+  note: text.nullable().optional(),
+  started_at: text.nullable().optional(),
+  done_at: text.nullable().optional(),
+});
+export const tasksFileSchema = z.looseObject({
+  tasks: z.record(z.string(), taskEntrySchema),
+  version: z.number().optional(),
+});
+
 /** One line of `agent_activity.jsonl`. */
 export const activitySchema = z.looseObject({
   timestamp: text,
@@ -147,6 +163,9 @@ export type CheckpointsFile = z.infer<typeof checkpointsFileSchema>;
 export type AgentStatus = z.infer<typeof agentStatusSchema>;
 export type AgentEntry = z.infer<typeof agentEntrySchema>;
 export type AgentsFile = z.infer<typeof agentsFileSchema>;
+export type TaskStatus = z.infer<typeof taskStatusSchema>;
+export type TaskEntry = z.infer<typeof taskEntrySchema>;
+export type TasksFile = z.infer<typeof tasksFileSchema>;
 export type ActivityEntry = z.infer<typeof activitySchema>;
 export type ConflictWarning = z.infer<typeof conflictWarningSchema>;
 
@@ -185,6 +204,7 @@ export const STATE_FILES = {
   orchestrator: "orchestrator_state.json",
   checkpoints: "checkpoints.json",
   agents: "agents.json",
+  tasks: "tasks.json",
   logs: "logs",
 } as const;
 
@@ -194,6 +214,7 @@ export const specs = {
   orchestrator: jsonSpec(orchestratorFileSchema, () => ({ streams: map(), started_at: null })),
   checkpoints: jsonSpec(checkpointsFileSchema, () => ({ checkpoints: map(), version: 1 })),
   agents: jsonSpec(agentsFileSchema, () => ({ agents: map(), version: 1 })),
+  tasks: jsonSpec(tasksFileSchema, () => ({ tasks: map(), version: 1 })),
 };
 
 export type JsonStateKey = keyof typeof specs;
