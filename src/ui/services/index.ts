@@ -7,6 +7,7 @@ import type { Project } from "../../engine/project.js";
 import { startHookEndpoint } from "../../room/hook-endpoint.js";
 import type { AppStore } from "../store/index.js";
 import { type ConflictScanner, startConflictScanner } from "./conflict-scanner.js";
+import { startGateRunner } from "./gate-runner.js";
 import { SessionManager, type SessionManagerOptions } from "./sessions.js";
 import { type StateScope, type StateWatcher, startStateWatcher } from "./state-watcher.js";
 
@@ -103,6 +104,7 @@ export async function startServices(
   }
   const status = store.getState().status;
   if (status) await sessions.sync(status);
+  const gates = startGateRunner(project, store);
   const scanner = startConflictScanner(
     project,
     store,
@@ -123,6 +125,7 @@ export async function startServices(
     },
     async close(graceMs) {
       unfollow?.();
+      gates.close();
       await sessions.close(graceMs);
       await hooks?.close();
       await scanner.close();

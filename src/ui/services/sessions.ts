@@ -24,8 +24,10 @@
 import path from "node:path";
 import { agentCli, choosesSession } from "../../agents/launch.js";
 import { selfCommand } from "../../agents/self.js";
+import { releaseAutoLocks } from "../../engine/locks.js";
 import type { AgentCommand, AgentSpec } from "../../engine/plan/index.js";
 import type { Project } from "../../engine/project.js";
+import { roleLabel } from "../../engine/roles.js";
 import type { AgentsFile } from "../../engine/state/formats.js";
 import { TOWER_AGENT } from "../../engine/state/store.js";
 import { toUtcIso } from "../../engine/state/time.js";
@@ -203,7 +205,8 @@ export class SessionManager {
           }
           continue;
         }
-        if (stream.status !== "in_progress") continue;
+        // A stream whose merge failed is still being worked on (its agents fix it and retry).
+        if (stream.status !== "in_progress" && stream.status !== "merge_failed") continue;
         if (this.failed.has(agent.id) || this.removed.has(agent.id)) continue;
         if (this.runsElsewhere(agent.id) !== undefined) continue;
         fresh.push({
@@ -220,12 +223,14 @@ export class SessionManager {
       return;
     }
     for (const { spec, branch } of fresh) {
+      const role = roleLabel(this.project.plan, spec.id);
       this.store.getState().upsertAgent({
         id: spec.id,
         stream: spec.stream,
         task: spec.task,
         branch,
         status: "starting",
+        ...(role && { role }),
       });
     }
     // The new panes' sizes, now that they are in the pane order.
@@ -316,12 +321,14 @@ export class SessionManager {
         .find((s) => s.id === stream?.id)
         ?.agents.find((a) => a.id === id);
       if (!stream || !spec) throw new Error(`unknown agent "${id}"`);
+      const role = roleLabel(this.project.plan, id);
       this.store.getState().upsertAgent({
         id,
         stream: spec.stream,
         task: spec.task,
         branch: stream.branch,
         status: "starting",
+        ...(role && { role }),
       });
       const sizes = this.paneSizes();
       const created = this.create(
@@ -339,6 +346,7 @@ export class SessionManager {
       const launch = await this.planFor(entry, options.resume === true);
       await entry.session.restart({ launch });
       this.followSession(entry, launch);
+      this.started(entry);
       this.recordStatus(entry);
     } catch (error) {
       this.report(`${id}: cannot restart: ${errorMessage(error)}`);
@@ -457,6 +465,7 @@ export class SessionManager {
         this.store.getState().setAgentStatus(spec.id, change.status, change.exit, change.source);
         if (change.status === "exited") {
           entry.immediate = true; // the last screen lands with the exit, not a tick later
+          this.exited(entry, change.exit);
         }
         this.recordStatus(entry);
       }),
@@ -485,6 +494,7 @@ export class SessionManager {
       if (this.closed) throw new Error("closing");
       entry.session.start(launch);
       this.followSession(entry, launch);
+      this.started(entry);
     } catch (error) {
       this.entries.delete(entry.id);
       await this.disposeEntry(entry);
@@ -503,6 +513,37 @@ export class SessionManager {
       env: this.agentEnv(),
       ...(this.options.hookSocket !== undefined && { hookSocket: this.options.hookSocket }),
     });
+  }
+
+  /** The activity log says when each agent ran (the run report measures agents' times by it). */
+  private started(entry: Entry): void {
+    const pid = entry.session.pid;
+    void this.project.store
+      .appendActivity({
+        agent: entry.id,
+        stream: entry.spec.stream,
+        action: "agent_started",
+        ...(pid !== undefined && { pid }),
+      })
+      .catch(() => {});
+  }
+
+  /**
+   * An agent that exited: logged, and the locks it took by writing (through its hooks) are
+   * released, since nobody holds them any more. Locks it took by hand stay until they expire.
+   */
+  private exited(entry: Entry, exit: ExitInfo | undefined): void {
+    const { store } = this.project;
+    void store
+      .appendActivity({
+        agent: entry.id,
+        stream: entry.spec.stream,
+        action: "agent_exited",
+        exit_code: exit?.code ?? null,
+        signal: exit?.signal ?? null,
+      })
+      .then(() => releaseAutoLocks(store, { agent: entry.id }))
+      .catch((error: unknown) => this.report(`${entry.id}: ${errorMessage(error)}`));
   }
 
   /** What an agent announced through its hooks (the room's endpoint heard it). */

@@ -8,6 +8,7 @@ import type { ConflictWarning } from "../../engine/conflicts/index.js";
 import type { LockInfo } from "../../engine/locks.js";
 import type { ActivityEntry, Handoff } from "../../engine/state/formats.js";
 import type { StatusReport } from "../../engine/status.js";
+import type { TaskRow } from "../../engine/tasks/index.js";
 import type { Mode } from "../keys/table.js";
 import type { ColorMode } from "../view/color.js";
 import type { AgentStatus, AgentView, CheckpointRow, Tab } from "../view/model.js";
@@ -51,11 +52,13 @@ export interface SharedStateSlice {
   conflicts: ConflictWarning[];
   conflictError: string | undefined;
   checkpoints: CheckpointRow[];
+  tasks: TaskRow[];
   activity: ActivityEntry[];
   handoffs: Handoff[];
   setLocks(locks: LockInfo[]): void;
   setConflicts(conflicts: ConflictWarning[], error?: string): void;
   setCheckpoints(checkpoints: CheckpointRow[]): void;
+  setTasks(tasks: TaskRow[]): void;
   setActivity(entries: ActivityEntry[]): void;
   setHandoffs(handoffs: Handoff[]): void;
 }
@@ -154,11 +157,13 @@ export const createSharedStateSlice: Slice<SharedStateSlice> = (set) => ({
   conflicts: [],
   conflictError: undefined,
   checkpoints: [],
+  tasks: [],
   activity: [],
   handoffs: [],
   setLocks: (locks) => set({ locks }),
   setConflicts: (conflicts, error) => set({ conflicts, conflictError: error }),
   setCheckpoints: (checkpoints) => set({ checkpoints }),
+  setTasks: (tasks) => set({ tasks }),
   setActivity: (entries) => set({ activity: entries.slice(-ACTIVITY_LIMIT) }),
   setHandoffs: (handoffs) => set({ handoffs }),
 });
