@@ -8,11 +8,11 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Controller, handleInput, type SessionsApi } from "../../../src/ui/input/dispatch.js";
-import { KEY_TABLE } from "../../../src/ui/keys/table.js";
-import { startServices } from "../../../src/ui/services/index.js";
-import { sidebarLines } from "../../../src/ui/view/sidebar.js";
-import { lineText } from "../../../src/ui/view/types.js";
+import { type Controller, handleInput, type SessionsApi } from "../../src/ui/input/dispatch.js";
+import { KEY_TABLE } from "../../src/ui/keys/table.js";
+import { startServices } from "../../src/ui/services/index.js";
+import { sidebarLines } from "../../src/ui/view/sidebar.js";
+import { lineText } from "../../src/ui/view/types.js";
 import {
   cleanEnv,
   readJson,
@@ -20,7 +20,7 @@ import {
   tower,
   trustRepo,
   waitFor,
-} from "../../helpers/repo.js";
+} from "../helpers/repo.js";
 import { cleanup, fakeAgent, fixture, onCleanup, yamlArgv } from "./helpers.js";
 
 afterEach(cleanup);
@@ -140,8 +140,8 @@ describe("the whole run in the control room", () => {
       "A1 running",
     );
     // A1 took a lock by writing (as its hook does), and one by hand.
-    const { acquireLocks } = await import("../../../src/engine/locks.js");
-    const { StateStore } = await import("../../../src/engine/state/store.js");
+    const { acquireLocks } = await import("../../src/engine/locks.js");
+    const { StateStore } = await import("../../src/engine/state/store.js");
     const store = new StateStore(repo.stateDir);
     await acquireLocks(store, { paths: ["src/auto.ts"], agent: "A1", stream: "A", source: "hook" });
     await acquireLocks(store, { paths: ["src/hand.ts"], agent: "A1", stream: "A" });
