@@ -94,7 +94,7 @@ export class Notifier {
 
   private async runCommand(notice: Notice): Promise<void> {
     const notify = this.project.plan.notify;
-    if (!notify || !notify.on.includes(notice.event)) return;
+    if (!notify?.on.includes(notice.event)) return;
     // Like every command of the plan, it runs only once the user trusted it on this machine.
     if (!(await trustState(this.project.plan)).trusted) return;
     try {
