@@ -30,6 +30,7 @@ import type {
 import { type ConflictScanner, startConflictScanner } from "./conflict-scanner.js";
 import { startGateRunner } from "./gate-runner.js";
 import { type HookEndpoint, startHookEndpoint } from "./hook-endpoint.js";
+import { OrphanWatch } from "./orphans.js";
 import { SessionManager, type SessionManagerOptions } from "./sessions.js";
 import type { RoomStore } from "./state.js";
 import { type StateScope, type StateWatcher, startStateWatcher } from "./state-watcher.js";
@@ -60,6 +61,7 @@ export class Room {
     readonly scanner: ConflictScanner,
     private readonly hooks: HookEndpoint | undefined,
     private readonly gates: { close(): void },
+    private readonly orphans: OrphanWatch,
     private readonly options: RoomOptions,
   ) {}
 
@@ -92,7 +94,19 @@ export class Room {
     const scanner = startConflictScanner(project, store, {
       ...(options.scanDebounceMs !== undefined && { debounceMs: options.scanDebounceMs }),
     });
-    const room = new Room(project, store, sessions, watcher, scanner, hooks, gates, options);
+    // Agents of a stream gone from the plan keep running, seen, until the user says otherwise.
+    const orphans = new OrphanWatch(project, store, sessions, say);
+    const room = new Room(
+      project,
+      store,
+      sessions,
+      watcher,
+      scanner,
+      hooks,
+      gates,
+      orphans,
+      options,
+    );
     // Messages said while starting went nowhere; from now on they go to the room's listeners.
     events.add((event) => room.emit(event));
     return room;
@@ -269,6 +283,10 @@ export class Room {
       case "trust":
         await sessions.trust();
         return { ok: true, text: "trusted the plan's commands on this machine" };
+      case "orphans.keep":
+        return { ok: true, text: this.orphans.keep(command.stream) };
+      case "orphans.stop":
+        return { ok: true, text: await this.orphans.stop(command.stream) };
       case "running":
         return { ok: true, value: sessions.running() };
       case "shutdown":
@@ -302,6 +320,7 @@ export class Room {
   close(graceMs?: number): Promise<void> {
     this.closing ??= (async () => {
       this.gates.close();
+      this.orphans.close();
       await this.sessions.close(graceMs);
       await this.hooks?.close();
       await this.scanner.close();
