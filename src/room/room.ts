@@ -6,6 +6,8 @@
  * hands the room its own store, and the room writes the room's slices there directly; under
  * `tower server` the room has its own store, and the server sends its changes to each client.
  */
+import { installGuard } from "../agents/guard.js";
+import { selfCommand } from "../agents/self.js";
 import { approveCheckpoint, rejectCheckpoint } from "../engine/checkpoints.js";
 import { runGate } from "../engine/gates/index.js";
 import { handoffFactsFromGit } from "../engine/handoff-git.js";
@@ -170,6 +172,13 @@ export class Room {
         return { ok: true, text: `restarted ${command.agent}` };
       case "stream.start": {
         const result = await startStream(project, command.stream);
+        // As `tower start` does: the worktree's commits meet the guard before any agent runs.
+        await installGuard(
+          project.store,
+          project.repo.mainRoot,
+          result.worktree,
+          this.options.tower ?? selfCommand(),
+        );
         return { ok: true, text: `started ${command.stream} on ${result.branch}` };
       }
       case "stream.complete": {
