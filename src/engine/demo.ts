@@ -147,6 +147,8 @@ export interface Demo {
   dir: string;
   project: Project;
   started: string[];
+  /** Their worktrees, in the same order. */
+  worktrees: string[];
 }
 
 /** Makes the demo (replacing a previous one in the same folder) and starts every phase-1 stream. */
@@ -171,9 +173,10 @@ export async function createDemo(options: { dir?: string; fakeAgent: string }): 
   // The demo's plan is Tower's own: it runs the fake agent and nothing else.
   await trustPlan(project.plan);
   const started: string[] = [];
+  const worktrees: string[] = [];
   for (const stream of project.plan.streams.filter((s) => s.dependsOn.length === 0)) {
-    await startStream(project, stream.id);
+    worktrees.push((await startStream(project, stream.id)).worktree);
     started.push(stream.id);
   }
-  return { dir, project, started };
+  return { dir, project, started, worktrees };
 }

@@ -44,6 +44,13 @@ export type RoomCommand =
   | { type: "diff"; stream: string }
   /** The user trusts the plan's commands (after being shown them): recorded, agents start. */
   | { type: "trust" }
+  /**
+   * A stream removed from streams.yaml while its agents run (the store's `orphans`): keep them
+   * running until stopped (not asked again for this stream), or stop them gracefully. Neither
+   * touches the stream's worktree or branch.
+   */
+  | { type: "orphans.keep"; stream: string }
+  | { type: "orphans.stop"; stream: string }
   /** Which agents are running now. */
   | { type: "running" }
   /** Stops every agent and the room (a server then exits). */

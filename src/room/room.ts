@@ -6,6 +6,8 @@
  * hands the room its own store, and the room writes the room's slices there directly; under
  * `tower server` the room has its own store, and the server sends its changes to each client.
  */
+import { installGuard } from "../agents/guard.js";
+import { selfCommand } from "../agents/self.js";
 import { approveCheckpoint, rejectCheckpoint } from "../engine/checkpoints.js";
 import { runGate } from "../engine/gates/index.js";
 import { handoffFactsFromGit } from "../engine/handoff-git.js";
@@ -31,6 +33,7 @@ import { type ConflictScanner, startConflictScanner } from "./conflict-scanner.j
 import { startGateRunner } from "./gate-runner.js";
 import { type HookEndpoint, startHookEndpoint } from "./hook-endpoint.js";
 import { Notifier } from "./notify.js";
+import { OrphanWatch } from "./orphans.js";
 import { SessionManager, type SessionManagerOptions } from "./sessions.js";
 import type { RoomStore } from "./state.js";
 import { type StateScope, type StateWatcher, startStateWatcher } from "./state-watcher.js";
@@ -62,6 +65,7 @@ export class Room {
     private readonly hooks: HookEndpoint | undefined,
     private readonly gates: { close(): void },
     private readonly notifier: Notifier,
+    private readonly orphans: OrphanWatch,
     private readonly options: RoomOptions,
   ) {}
 
@@ -100,7 +104,20 @@ export class Room {
     const scanner = startConflictScanner(project, store, {
       ...(options.scanDebounceMs !== undefined && { debounceMs: options.scanDebounceMs }),
     });
-    room = new Room(project, store, sessions, watcher, scanner, hooks, gates, notifier, options);
+    // Agents of a stream gone from the plan keep running, seen, until the user says otherwise.
+    const orphans = new OrphanWatch(project, store, sessions, say);
+    room = new Room(
+      project,
+      store,
+      sessions,
+      watcher,
+      scanner,
+      hooks,
+      gates,
+      notifier,
+      orphans,
+      options,
+    );
     // Messages said while starting went nowhere; from now on they go to the room's listeners.
     events.add((event) => room.emit(event));
     return room;
@@ -164,6 +181,13 @@ export class Room {
         return { ok: true, text: `restarted ${command.agent}` };
       case "stream.start": {
         const result = await startStream(project, command.stream);
+        // As `tower start` does: the worktree's commits meet the guard before any agent runs.
+        await installGuard(
+          project.store,
+          project.repo.mainRoot,
+          result.worktree,
+          this.options.tower ?? selfCommand(),
+        );
         return { ok: true, text: `started ${command.stream} on ${result.branch}` };
       }
       case "stream.complete": {
@@ -278,6 +302,10 @@ export class Room {
       case "trust":
         await sessions.trust();
         return { ok: true, text: "trusted the plan's commands on this machine" };
+      case "orphans.keep":
+        return { ok: true, text: this.orphans.keep(command.stream) };
+      case "orphans.stop":
+        return { ok: true, text: await this.orphans.stop(command.stream) };
       case "running":
         return { ok: true, value: sessions.running() };
       case "shutdown":
@@ -322,6 +350,7 @@ export class Room {
     this.closing ??= (async () => {
       this.gates.close();
       this.notifier.close();
+      this.orphans.close();
       await this.sessions.close(graceMs);
       await this.hooks?.close();
       await this.scanner.close();

@@ -2,6 +2,8 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
+import { installGuard } from "../../agents/guard.js";
+import { selfCommand } from "../../agents/self.js";
 import { cleanDemo, createDemo, defaultDemoDir } from "../../engine/demo.js";
 import { loadControlRoom } from "./ui.js";
 
@@ -51,6 +53,10 @@ export function registerDemo(program: Command): void {
         return;
       }
       const demo = await createDemo({ dir, fakeAgent: fakeAgent() });
+      // As `tower start` does: the streams' commits meet the guard from the start.
+      const { store, repo } = demo.project;
+      for (const worktree of demo.worktrees)
+        await installGuard(store, repo.mainRoot, worktree, selfCommand());
       process.stdout.write(
         `demo repository: ${demo.project.repo.mainRoot} (started ${demo.started.join(", ")}); \`tower demo --clean\` removes it\n`,
       );
