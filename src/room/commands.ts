@@ -24,6 +24,8 @@ export type RoomCommand =
   /** What merging the stream would do (order, predicted conflicts, validation), changing nothing. */
   | { type: "merge.plan"; stream: string }
   | { type: "merge"; stream: string }
+  /** A merged stream: its agents stopped, then its worktree and branch removed where safe. */
+  | { type: "stream.cleanup"; stream: string }
   /** What git says of the agent's work, to prefill a handoff. */
   | { type: "handoff.prefill"; agent: string }
   | {

@@ -13,6 +13,7 @@ import { runGate } from "../engine/gates/index.js";
 import { handoffFactsFromGit } from "../engine/handoff-git.js";
 import { handoffMarkdown, recordHandoff } from "../engine/handoffs.js";
 import { releaseLocks } from "../engine/locks.js";
+import { cleanUpMerged } from "../engine/orchestrator/cleanup-merged.js";
 import { completeStream } from "../engine/orchestrator/complete.js";
 import { mergeStream } from "../engine/orchestrator/merge.js";
 import { planMerge } from "../engine/orchestrator/merge-plan.js";
@@ -213,6 +214,8 @@ export class Room {
       }
       case "merge":
         return { ok: true, value: await this.merge(command.stream) };
+      case "stream.cleanup":
+        return { ok: true, text: await this.cleanUp(command.stream) };
       case "handoff.prefill": {
         const stream = project.plan.streams.find((s) =>
           s.agents.some((a) => a.id === command.agent),
@@ -312,6 +315,29 @@ export class Room {
         await this.close();
         return { ok: true, text: "stopped every agent" };
     }
+  }
+
+  /** Stops a merged stream's agents and removes their panes, then its worktree and branch where safe. */
+  private async cleanUp(streamId: string): Promise<string> {
+    const entry = (await this.project.store.read("orchestrator")).streams[streamId];
+    if (entry?.status !== "merged") {
+      return (await cleanUpMerged(this.project, streamId)).kept.join("; ");
+    }
+    const agents = this.store
+      .getState()
+      .agentOrder.filter((id) => this.store.getState().agents[id]?.stream === streamId);
+    for (const id of agents) await this.sessions.stop(id);
+    for (const id of agents) await this.sessions.remove(id);
+    const cleanup = await cleanUpMerged(this.project, streamId);
+    const done = [
+      agents.length ? `stopped ${agents.join(", ")}` : "",
+      cleanup.worktreeRemoved ? "worktree removed" : "",
+      cleanup.branchDeleted ? "branch deleted" : "",
+    ].filter(Boolean);
+    return [
+      `${streamId} cleaned up${done.length ? `: ${done.join(", ")}` : ""}`,
+      ...cleanup.kept,
+    ].join("; ");
   }
 
   /** Merges a stream; its validation output goes to the listeners as it comes. */

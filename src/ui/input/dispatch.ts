@@ -282,6 +282,21 @@ export function runCommand(ctl: Controller, id: CommandId) {
       void confirmMerge(ctl, target);
       return;
     }
+    case "stream.cleanup": {
+      if (!agent) return;
+      const them = s.agentOrder.filter((id) => s.agents[id]?.stream === agent.stream);
+      return confirm(
+        ctl,
+        `Clean up ${agent.stream}? It is merged.`,
+        [
+          `Its agents (${them.join(", ")}) are stopped and their panes closed.`,
+          "Its worktree is removed only if nothing in it would be lost (no uncommitted, untracked or",
+          "unreproducible ignored file), its branch only with git branch -d; what is kept is said.",
+        ],
+        "clean up",
+        { do: "command", command: { type: "stream.cleanup", stream: agent.stream } },
+      );
+    }
     case "agent.handoff":
       if (!agent) return;
       void openHandoffForm(ctl, agent.id);
