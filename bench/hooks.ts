@@ -37,7 +37,7 @@ import { mean, nowMs, percentile, round } from "./lib/stats.js";
 import { type Benchmark, type BenchResult, type BenchRow, row } from "./lib/types.js";
 
 /** Rounds of the round trip: each runs every configuration once per decision. */
-const ROUND_TRIP = sized({ warmup: 3, rounds: 60 }, { warmup: 1, rounds: 3 });
+const ROUND_TRIP = sized({ warmup: 3, rounds: 60 }, { warmup: 1, rounds: 2 });
 const TARGET_P99_MS = 100;
 
 const CONFIGS = ["room", "local", "client", "inProcess"] as const;
