@@ -2,21 +2,23 @@
  * Two real Claude Code agents (the pinned CLI of test/real-agents, against its scripted model
  * endpoint) contending for the same files through Tower's hooks: agents A1 and A2 of one stream,
  * started by Tower's room (the compiled dist/room/room.js, as `tower` runs it: hooks, MCP server,
- * briefing) in one worktree, each with its own scripted "model".
+ * briefing) in one worktree, each with its own scripted "model" (the room gives every agent one
+ * environment, so each agent's endpoint comes in its plan command: `ANTHROPIC_BASE_URL=… claude`).
  *
  * Each agent's model, write after write: Read a shared file and Write it (one message, so that
  * the Read is fresh), with content that names the agent and the write. Then, by the tool result
  * the CLI sends back:
  * - granted (the hook allowed the Write and took the lock): hold the lock a moment (so the other
- *   agent meets it), check that the file on disk is exactly this write, then release it with
- *   Tower's MCP `unlock` tool;
+ *   agent meets it), check that file_locks.json names this agent as the holder and that the file
+ *   on disk is exactly this write, then release it with Tower's MCP `unlock` tool;
  * - refused (the hook denied, naming the other agent): check the file does not hold this write,
  *   and go on;
  * - anything else (Claude Code's own "modified since read" check): count it, release (in case a
  *   lock was taken), go on.
  * A watcher on the shared folder keeps every content seen on disk: each must be a granted write.
  * "Lost": a granted write not on disk while its writer still held the lock (another write went
- * over it), or a write on disk that was not granted. The issue's bar: 0.
+ * over it), a write that landed without its writer holding the lock, or a write on disk that was
+ * not granted. The issue's bar: 0.
  */
 import { type FSWatcher, mkdirSync, readFileSync, rmSync, watch, writeFileSync } from "node:fs";
 import path from "node:path";
