@@ -156,4 +156,31 @@ describe("view lines", () => {
       lineText(footerLine(KEY_TABLE, context, 80, "E cannot start: waiting for A (in_progress)")),
     ).toContain("E cannot start");
   });
+
+  it("keeps ? help and q quit at any width, dropping the least used hints first", () => {
+    const waiting = {
+      ...context,
+      waitingCount: 1,
+      selectedAgent: {
+        id: "A1",
+        stream: "A",
+        status: "waiting" as const,
+        streamStatus: "in_progress",
+      },
+    };
+    const wide = lineText(footerLine(KEY_TABLE, waiting, 200));
+    expect(wide).toContain("y approve");
+    expect(wide).toContain("Tab tab");
+    for (const width of [80, 60, 40]) {
+      const narrow = lineText(footerLine(KEY_TABLE, waiting, width));
+      expect(narrow.length, narrow).toBeLessThanOrEqual(width);
+      expect(narrow).toContain("? help");
+      expect(narrow).toContain("q quit");
+    }
+    expect(lineText(footerLine(KEY_TABLE, waiting, 80))).toContain("y approve");
+    // A message keeps them beside it when they fit.
+    expect(lineText(footerLine(KEY_TABLE, waiting, 80, "released x.py"))).toMatch(
+      /released x\.py\s+\? help {2}q quit/,
+    );
+  });
 });

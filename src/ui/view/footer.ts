@@ -21,6 +21,9 @@ const HINTS: readonly (readonly [CommandId, string])[] = [
   ["app.quit", "quit"],
 ];
 
+/** Hints that stay whatever the width: the way to every key, and the way out. */
+const ALWAYS: readonly CommandId[] = ["app.help", "app.quit", "mode.normal"];
+
 export function footerLine(
   table: readonly KeyCommand[],
   context: KeyContext,
@@ -28,16 +31,32 @@ export function footerLine(
   flash?: string,
 ): Line {
   const mode = context.mode === "insert" ? seg(" INSERT ", "warn") : seg(" NORMAL ", "selected");
-  if (flash) return fitLine([mode, seg(" "), seg(flash, "warn")], width, true);
-  const line: Line = [mode];
+  const hints: { id: CommandId; text: string; line: Line }[] = [];
   for (const [id, short] of HINTS) {
     const command = table.find((c) => c.id === id);
     if (!command || command.mode !== context.mode || command.disabledReason?.(context)) continue;
-    line.push(
-      seg("  "),
-      seg(displayKey(command.keys[0] ?? ""), "accent"),
-      seg(` ${short}`, "muted"),
-    );
+    const key = displayKey(command.keys[0] ?? "");
+    hints.push({
+      id,
+      text: `  ${key} ${short}`,
+      line: [seg("  "), seg(key, "accent"), seg(` ${short}`, "muted")],
+    });
   }
-  return fitLine(line, width, true);
+  const room = (shown: typeof hints) => shown.reduce((n, h) => n + h.text.length, 0);
+  if (flash) {
+    // A message keeps ? and q beside it when they fit.
+    const kept = hints.filter((h) => ALWAYS.includes(h.id));
+    const fits = mode.text.length;
+    const line: Line = [mode, seg(" "), seg(flash, "warn")];
+    if (fits + 1 + flash.length + room(kept) <= width) line.push(...kept.flatMap((h) => h.line));
+    return fitLine(line, width, true);
+  }
+  // Too narrow for every hint: the least used go first, ? help and q quit never.
+  const shown = [...hints];
+  const modeWidth = mode.text.length;
+  for (let i = shown.length - 1; i >= 0 && modeWidth + room(shown) > width; i--) {
+    const hint = shown[i];
+    if (hint && !ALWAYS.includes(hint.id)) shown.splice(i, 1);
+  }
+  return fitLine([mode, ...shown.flatMap((h) => h.line)], width, true);
 }
