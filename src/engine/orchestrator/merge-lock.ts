@@ -12,7 +12,13 @@ export async function withMergeLock<T>(project: Project, body: () => Promise<T>)
   // outside the repository.
   await project.store.prepare(true);
   const handle = await openStateFile(file, constants.O_RDWR | constants.O_CREAT);
-  await lockExclusive(handle.fd, file, 10 * 60_000);
+  try {
+    await lockExclusive(handle.fd, file, 10 * 60_000);
+  } catch (error) {
+    // Not locked (another merge held it too long): the file is closed all the same.
+    await handle.close();
+    throw error;
+  }
   try {
     return await body();
   } finally {
