@@ -12,7 +12,9 @@ import { buildStatus } from "../../src/engine/status.js";
 import type { RoomCommand, RoomReply } from "../../src/room/commands.js";
 import { Room } from "../../src/room/room.js";
 import { createRoomStore } from "../../src/room/state.js";
+import { keyContext } from "../../src/ui/input/context.js";
 import { type Controller, handleInput } from "../../src/ui/input/dispatch.js";
+import { paletteRows } from "../../src/ui/input/palette.js";
 import { KEY_TABLE } from "../../src/ui/keys/table.js";
 import { createAppStore } from "../../src/ui/store/index.js";
 import { dialogTextWidth } from "../../src/ui/view/types.js";
@@ -376,5 +378,21 @@ describe("the dispatcher", () => {
       "A is pending, not in progress",
       "no lock is held",
     ]);
+  });
+
+  it("runs any command from the palette by a few letters of its name, saying why one does not apply", async () => {
+    const { ctl, store } = await rig();
+    handleInput(ctl, ":");
+    expect(store.getState().modal).toMatchObject({ kind: "palette", query: "" });
+    handleInput(ctl, "zoom");
+    const rows = paletteRows(ctl.table, keyContext(store.getState()), "zoom");
+    expect(rows[0]?.id).toBe("pane.zoom");
+    handleInput(ctl, "\r");
+    expect(store.getState().modal).toBeUndefined();
+    expect(store.getState().zoomed).toBe(true);
+    // Complete does not apply (A is pending): the palette says why, as the key would.
+    handleInput(ctl, ":");
+    handleInput(ctl, "stream.complete\r");
+    expect(store.getState().flash?.text).toBe("A is pending, not in progress");
   });
 });

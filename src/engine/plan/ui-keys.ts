@@ -33,6 +33,7 @@ export const UI_COMMAND_IDS = [
   "agent.stopOrRestart",
   "lock.release",
   "app.help",
+  "app.palette",
   "app.messages",
   "app.detach",
   "app.quit",

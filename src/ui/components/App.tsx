@@ -187,7 +187,7 @@ export function App({
       {helpOpen ? (
         <HelpScreen table={table} width={size.cols} height={size.rows - 2} />
       ) : modal ? (
-        <ModalView modal={modal} width={size.cols} height={size.rows - 2} />
+        <ModalView modal={modal} width={size.cols} height={size.rows - 2} table={table} />
       ) : (
         <>
           <Box flexDirection="row" width={middle.width} height={middle.height}>

@@ -1,4 +1,9 @@
 import { Box, Text } from "ink";
+import { useShallow } from "zustand/react/shallow";
+import { keyContext, selectKeyState } from "../input/context.js";
+import { paletteRows } from "../input/palette.js";
+import type { KeyCommand } from "../keys/table.js";
+import { useAppStore } from "../store/context.js";
 import type { Modal } from "../store/slices.js";
 import { dialogTextWidth, wrapText } from "../view/types.js";
 
@@ -7,11 +12,15 @@ export function ModalView({
   modal,
   width,
   height,
+  table = [],
 }: {
   modal: Modal;
   width: number;
   height: number;
+  /** The key table, for the command palette. */
+  table?: readonly KeyCommand[];
 }) {
+  const context = keyContext(useAppStore(useShallow(selectKeyState)));
   const text = dialogTextWidth(width);
   const inner = text + 4;
   // Sentences wrap; texts to scroll (a diff, a command's output) are cut, as a terminal would.
@@ -59,6 +68,21 @@ export function ModalView({
       ];
       hint = "Enter: send    Esc: cancel";
       break;
+    case "palette": {
+      const rows = paletteRows(table, context, modal.query);
+      const keyWidth = Math.max(3, ...rows.map((r) => r.keys.length));
+      body = [
+        `: ${modal.query}█`,
+        "",
+        ...rows.map(
+          (r, i) =>
+            `${i === modal.selected ? "▶" : " "} ${r.keys.padEnd(keyWidth)}  ${r.description}${r.disabled ? `  (not now: ${r.disabled})` : ""}`,
+        ),
+      ];
+      if (rows.length === 0) body.push("  no command matches");
+      hint = "type to filter    ↑/↓ choose    Enter: run    Esc: close";
+      break;
+    }
     case "text":
       body = modal.lines.slice(modal.offset);
       hint = "Esc or q: close    ↑/↓ PgUp/PgDn: scroll";
@@ -69,7 +93,7 @@ export function ModalView({
     <Box width={width} height={height} alignItems="center" justifyContent="center">
       <Box flexDirection="column" borderStyle="round" paddingX={1} width={inner}>
         <Text bold wrap="truncate">
-          {modal.title}
+          {modal.kind === "palette" ? "Commands" : modal.title}
         </Text>
         <Text> </Text>
         {shown.map((line, i) => (

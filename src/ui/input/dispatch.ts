@@ -24,6 +24,7 @@ import { keyContext, mergeTarget } from "./context.js";
 import { ask, type Controller, flash, send } from "./controller.js";
 import { formKey, openHandoffForm } from "./handoff.js";
 import { runMerge } from "./merge.js";
+import { paletteRows } from "./palette.js";
 import { PasteReader, parseKeys } from "./parse.js";
 
 const readers = new WeakMap<Controller, PasteReader>();
@@ -380,6 +381,8 @@ export function runCommand(ctl: Controller, id: CommandId) {
     }
     case "app.help":
       return s.setHelpOpen(!s.helpOpen);
+    case "app.palette":
+      return s.openModal({ kind: "palette", query: "", selected: 0 });
     case "app.messages": {
       const lines = s.messages.map(
         (m) => `${new Date(m.at).toTimeString().slice(0, 8)}  ${m.text.replace(/\n/g, " ")}`,
@@ -497,6 +500,31 @@ function modalKey(ctl: Controller, modal: Modal, key: string) {
       return;
     case "form":
       return formKey(ctl, modal, key);
+    case "palette": {
+      const rows = paletteRows(ctl.table, keyContext(s), modal.query);
+      if (key === "escape") return s.closeModal();
+      if (key === "up" || key === "ctrl+p")
+        return s.openModal({ ...modal, selected: Math.max(0, modal.selected - 1) });
+      if (key === "down" || key === "ctrl+n" || key === "tab")
+        return s.openModal({ ...modal, selected: Math.min(rows.length - 1, modal.selected + 1) });
+      if (key === "enter") {
+        const row = rows[modal.selected];
+        s.closeModal();
+        if (!row) return;
+        if (row.disabled) return flash(ctl, row.disabled);
+        return runCommand(ctl, row.id);
+      }
+      if (key === "backspace")
+        return s.openModal({
+          ...modal,
+          query: [...modal.query].slice(0, -1).join(""),
+          selected: 0,
+        });
+      if (key === "space") return s.openModal({ ...modal, query: `${modal.query} `, selected: 0 });
+      if ([...key].length === 1)
+        return s.openModal({ ...modal, query: modal.query + key, selected: 0 });
+      return;
+    }
     case "text":
       if (key === "escape" || key === "q" || key === "enter") return s.closeModal();
       if (key === "up" || key === "k")

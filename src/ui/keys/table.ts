@@ -329,6 +329,13 @@ export const KEY_TABLE: readonly KeyCommand[] = [
     mode: "normal",
   },
   {
+    id: "app.palette",
+    keys: [":"],
+    description: "command palette: every command by name, with its key and whether it applies now",
+    category: "General",
+    mode: "normal",
+  },
+  {
     id: "app.messages",
     keys: ["M"],
     description: "messages: every message shown, with its time",

@@ -85,7 +85,9 @@ export type Modal =
       draft: string;
       purpose: FormPurpose;
     }
-  | { kind: "text"; title: string; lines: string[]; offset: number };
+  | { kind: "text"; title: string; lines: string[]; offset: number }
+  /** The command palette (`:`): every command by name, fuzzy-matched. */
+  | { kind: "palette"; query: string; selected: number };
 
 export const MESSAGE_LIMIT = 500;
 
