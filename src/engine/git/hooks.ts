@@ -3,13 +3,30 @@
  * `core.hooksPath` in the worktree's own configuration (`extensions.worktreeConfig`), so the main
  * worktree and the user's other worktrees keep the repository's hooks as they are.
  */
-import { git, lines, runGit } from "./run.js";
+import { type GitOptions, git, lines, runGit } from "./run.js";
+
+/**
+ * `git config` that writes: git takes the config file's lock and fails at once when another
+ * writer holds it (`tower start` and the room installing the guard of the same worktree at the
+ * same moment). Such a failure is tried again for a while; any other is thrown.
+ */
+async function writeConfig(cwd: string, args: readonly string[], options: GitOptions = {}) {
+  for (let attempt = 0; ; attempt++) {
+    const result = await runGit(cwd, ["config", ...args], options);
+    if (result.exitCode === 0) return;
+    const locked = /could not lock config file/i.test(result.stderr);
+    if (!locked || attempt >= 40) {
+      throw new Error(`git config ${args.join(" ")} failed in ${cwd}: ${result.stderr.trim()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25 + Math.random() * 50));
+  }
+}
 
 /** Turns on per-worktree configuration (`git config extensions.worktreeConfig true`) if it is off. */
 export async function enableWorktreeConfig(cwd: string): Promise<void> {
   const current = await runGit(cwd, ["config", "--local", "--get", "extensions.worktreeConfig"]);
   if (current.stdout.trim() === "true") return;
-  await git(cwd, ["config", "--local", "extensions.worktreeConfig", "true"]);
+  await writeConfig(cwd, ["--local", "extensions.worktreeConfig", "true"]);
 }
 
 /** The worktree's own `core.hooksPath` (its config.worktree), if any. */
@@ -21,7 +38,7 @@ export async function worktreeHooksPath(worktree: string): Promise<string | unde
 }
 
 export async function setWorktreeHooksPath(worktree: string, folder: string): Promise<void> {
-  await git(worktree, ["config", "--worktree", "core.hooksPath", folder], { allowHooksPath: true });
+  await writeConfig(worktree, ["--worktree", "core.hooksPath", folder], { allowHooksPath: true });
 }
 
 export async function unsetWorktreeHooksPath(worktree: string): Promise<void> {
