@@ -5,6 +5,7 @@
  */
 import { listLocks } from "../engine/locks.js";
 import type { Plan } from "../engine/plan/index.js";
+import { agentRole, roleBriefing } from "../engine/roles.js";
 import type { StateStore } from "../engine/state/store.js";
 import type { AgentIdentity } from "./identity.js";
 import { streamPolicy, untilText } from "./policy.js";
@@ -33,6 +34,8 @@ export async function briefing(
     `You are agent ${identity.agent} of stream ${identity.stream}${stream ? ` (${stream.name})` : ""}, one of several agents Tower runs in parallel on this repository.`,
     `Work only in ${identity.worktree}; your branch is merged later by a human.`,
   ];
+  const role = agentRole(plan, identity.agent);
+  if (role) lines.push(roleBriefing(role));
   if (stream && stream.scope.length > 0) {
     lines.push(
       `Your scope: ${stream.scope.join(", ")}. ${policy?.scopeMode === "enforce" ? "Writes outside it are refused." : "Stay inside it."}`,

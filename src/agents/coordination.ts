@@ -15,6 +15,7 @@ import {
 } from "../engine/locks.js";
 import type { Project } from "../engine/project.js";
 import { buildStatus } from "../engine/status.js";
+import { changeTask, myTasksText, type TaskAction, taskActionText } from "../engine/tasks/index.js";
 import type { AgentIdentity } from "./identity.js";
 import { lockedReason, streamPolicy, untilText } from "./policy.js";
 
@@ -188,6 +189,29 @@ export async function myConflicts(ctx: AgentContext): Promise<string> {
   const mine = warnings.filter((w) => w.streams.includes(identity.stream));
   if (mine.length === 0) return "No conflicts involve your stream.";
   return mine.map((w) => `[${w.severity}] ${w.kind}: ${w.message}`).join("\n");
+}
+
+/** The agent's tasks on the stream's board, and what it can take next. */
+export async function myTasks(ctx: AgentContext): Promise<string> {
+  return myTasksText(ctx.project.plan, await ctx.project.store.read("tasks"), ctx.identity.agent);
+}
+
+/** Starts, finishes or blocks a task as the agent; after `done`, names its next task. */
+export async function moveTask(
+  ctx: AgentContext,
+  action: TaskAction,
+  id: string,
+  note?: string,
+): Promise<string> {
+  const result = await changeTask(action, {
+    plan: ctx.project.plan,
+    store: ctx.project.store,
+    id,
+    agent: ctx.identity.agent,
+    ...(note !== undefined && { note }),
+    now: now(ctx),
+  });
+  return taskActionText(result);
 }
 
 export async function listCheckpoints(ctx: AgentContext): Promise<string> {

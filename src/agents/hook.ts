@@ -18,6 +18,7 @@ import path from "node:path";
 import { recordAnnouncement } from "../engine/announce.js";
 import { acquireLocks, listLocks, locksOverlap } from "../engine/locks.js";
 import type { Plan } from "../engine/plan/index.js";
+import { recordRefusal } from "../engine/refusals.js";
 import type { StateStore } from "../engine/state/store.js";
 import { FILE_TOOLS, type HookAnswer, type HookEvent } from "./hook-events.js";
 import type { AgentIdentity } from "./identity.js";
@@ -88,8 +89,35 @@ function foreignReason(place: Extract<FilePlace, { kind: "foreign" }>, ctx: Hook
   );
 }
 
-/** PreToolUse: deny, allow with a note, or allow (having taken the lock). */
+/** PreToolUse: deny (recorded as a refusal for the run report), allow with a note, or allow. */
 export async function preToolUse(ctx: HookContext, payload: Payload): Promise<HookAnswer> {
+  const answer = await decide(ctx, payload);
+  const decision = answer.output?.hookSpecificOutput as
+    | { permissionDecision?: string; permissionDecisionReason?: string }
+    | undefined;
+  if (decision?.permissionDecision === "deny") {
+    const file = toolFile(payload);
+    await recordRefusal(
+      ctx.store,
+      {
+        agent: ctx.identity.agent,
+        stream: ctx.identity.stream,
+        what: "write",
+        ...(file && {
+          file:
+            placeFile(file, ctx.identity.worktree, []).kind === "own"
+              ? path.relative(ctx.identity.worktree, file)
+              : file,
+        }),
+        reason: decision.permissionDecisionReason ?? "",
+      },
+      ctx.now,
+    ).catch(() => {});
+  }
+  return answer;
+}
+
+async function decide(ctx: HookContext, payload: Payload): Promise<HookAnswer> {
   const absolute = toolFile(payload);
   if (!absolute) return {};
   const { identity, store } = ctx;

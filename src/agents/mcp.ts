@@ -14,8 +14,10 @@ import {
   listCheckpoints,
   lockFiles,
   logNote,
+  moveTask,
   myConflicts,
   myStatus,
+  myTasks,
   unlockFiles,
 } from "./coordination.js";
 
@@ -32,6 +34,10 @@ export const MCP_TOOLS = [
   "log",
   "conflicts",
   "checkpoints",
+  "tasks",
+  "task_start",
+  "task_done",
+  "task_block",
 ] as const;
 
 type Answer = { content: { type: "text"; text: string }[]; isError?: boolean };
@@ -139,6 +145,25 @@ export function createMcpServer(ctx: AgentContext, version: string): McpServer {
     },
     () => answer(() => myConflicts(ctx)),
   );
+  server.registerTool(
+    "tasks",
+    { description: "Your tasks on your stream's board, by priority, and the one to take next." },
+    () => answer(() => myTasks(ctx)),
+  );
+  for (const [tool, action, description] of [
+    ["task_start", "start", "Start a task of your stream's board (its dependencies must be done)."],
+    ["task_done", "done", "Mark a task done; Tower names your next task."],
+    ["task_block", "block", "Mark a task blocked, saying why in the note."],
+  ] as const) {
+    server.registerTool(
+      tool,
+      {
+        description,
+        inputSchema: { id: z.string().min(1).describe("Task id"), note: z.string().optional() },
+      },
+      ({ id, note }) => answer(() => moveTask(ctx, action, id, note)),
+    );
+  }
   server.registerTool(
     "checkpoints",
     { description: "The plan's checkpoints and their status." },

@@ -72,6 +72,10 @@ describe("tower mcp", () => {
         "locks",
         "log",
         "status",
+        "task_block",
+        "task_done",
+        "task_start",
+        "tasks",
         "unlock",
       ].sort(),
     );
@@ -135,6 +139,19 @@ describe("tower mcp", () => {
     const unknown = await call("handoff", { to: ["Z9"] });
     expect(unknown.isError).toBe(true);
     expect(unknown.text).toContain('unknown agent "Z9"');
+  });
+
+  it("tasks, task_start and task_done move the agent's task on the board", async () => {
+    expect((await call("tasks")).text).toContain("A1");
+    expect((await call("task_start", { id: "A1" })).isError).toBe(false);
+    const done = await call("task_done", { id: "A1" });
+    expect(done.isError).toBe(false);
+    const file = (await readJson(path.join(repo.stateDir, "tasks.json"))) as {
+      tasks: Record<string, { status: string; agent?: string }>;
+    };
+    expect(file.tasks.A1).toMatchObject({ status: "done", agent: "A1" });
+    const other = await call("task_start", { id: "E1" });
+    expect(other.isError).toBe(true);
   });
 
   it("conflicts reports the agent's stream only", async () => {

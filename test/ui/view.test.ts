@@ -14,6 +14,7 @@ const view: ProjectView = {
     streamReport("B", "Billing", { can_start: true }),
     engineStream(),
   ]),
+  tasks: [],
   agents: [
     { id: "A1", stream: "A", task: "t", branch: "feature/stream-A-foundation", status: "waiting" },
     {
@@ -132,7 +133,7 @@ describe("view lines", () => {
   });
   it("panel tabs show counts, and logs newest first", () => {
     expect(lineText(tabBar(view, "locks", 100))).toContain(
-      " Locks 1   Conflicts 1   Checkpoints 1   Activity 2   Handoffs 0 ",
+      " Locks 1   Conflicts 1   Checkpoints 1   Tasks 0   Activity 2   Handoffs 0 ",
     );
     expect(lineText(tabLines(view, "locks", 80, 0)[0] ?? [])).toMatch(
       /^src\/a\.ts\s+A1\s+A\s+until \d\d:\d\d:\d\d {2}edit/,

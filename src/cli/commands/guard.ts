@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { checkCommit } from "../../agents/guard.js";
 import { realFile } from "../../agents/paths.js";
 import { stagedFiles, worktreeTop } from "../../engine/git/index.js";
+import { recordRefusal } from "../../engine/refusals.js";
 import { loadContext } from "../context.js";
 import { refused } from "../errors.js";
 
@@ -28,6 +29,12 @@ export function registerGuard(program: Command): void {
       const check = await checkCommit(context.plan, context.store, stream, files);
       for (const warning of check.warnings) process.stderr.write(`tower: warning: ${warning}\n`);
       if (check.refusals.length > 0) {
+        const agent = process.env.TOWER_AGENT_ID ?? "human";
+        for (const reason of check.refusals) {
+          await recordRefusal(context.store, { agent, stream, what: "commit", reason }).catch(
+            () => {},
+          );
+        }
         throw refused(
           `${check.refusals.join("\n")}\nTower's pre-commit guard refused this commit of stream ${stream} (\`tower check\` shows the guard).`,
         );

@@ -1,6 +1,7 @@
 /** `tower complete`: a stream's work is done and waits to be merged. */
 import { RefusedError } from "../errors.js";
 import { worktreeChanges } from "../git/index.js";
+import { releaseAutoLocks } from "../locks.js";
 import { startability } from "../plan/index.js";
 import type { Project } from "../project.js";
 import { TOWER_AGENT } from "../state/store.js";
@@ -53,6 +54,8 @@ export async function completeStream(
       await store.appendActivity({ agent: TOWER_AGENT, stream: id, action: "completed" }, now);
     },
   );
+  // The locks the stream's agents took by writing are done with.
+  await releaseAutoLocks(store, { stream: id }, now);
   let uncommitted: string[] = [];
   if (worktree) {
     const changes = await worktreeChanges(worktree).catch(() => undefined);

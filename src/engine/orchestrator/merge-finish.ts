@@ -6,6 +6,7 @@
 
 import path from "node:path";
 import { currentBranch, isAncestor, resolveCommit } from "../git/index.js";
+import { releaseAutoLocks } from "../locks.js";
 import type { StreamSpec } from "../plan/index.js";
 import type { Project } from "../project.js";
 import { TOWER_AGENT } from "../state/store.js";
@@ -156,6 +157,8 @@ export async function validateAndFinish(
     commit: mergeCommit,
     kept: cleanup.kept,
   });
+  // The locks the stream's agents took by writing are done with.
+  await releaseAutoLocks(store, { stream: id });
   return {
     id,
     outcome: "merged",

@@ -5,9 +5,9 @@
 import { Box, Text } from "ink";
 import { useMemo } from "react";
 import { useShallow } from "zustand/react/shallow";
+import { type Rect, screenLayout, visiblePanes } from "../../room/layout.js";
 import { keyContext, selectKeyState } from "../input/context.js";
 import type { KeyCommand } from "../keys/table.js";
-import { type Rect, screenLayout, visiblePanes } from "../layout.js";
 import { useAppStore } from "../store/context.js";
 import { footerLine } from "../view/footer.js";
 import { headerLine } from "../view/header.js";
@@ -40,7 +40,11 @@ function Header({ width }: { width: number }) {
       checkpoints: s.checkpoints,
     })),
   );
-  return <LineView line={headerLine({ ...s, agents, activity: NONE, handoffs: NONE }, width)} />;
+  return (
+    <LineView
+      line={headerLine({ ...s, agents, tasks: NONE, activity: NONE, handoffs: NONE }, width)}
+    />
+  );
 }
 
 function Sidebar({ rect }: { rect: Rect }) {
@@ -54,6 +58,7 @@ function Sidebar({ rect }: { rect: Rect }) {
     checkpoints: s.checkpoints,
     locks: NONE,
     conflicts: NONE,
+    tasks: NONE,
     activity: NONE,
     handoffs: NONE,
   };
@@ -127,6 +132,7 @@ function Panel({ rect }: { rect: Rect }) {
       locks: s.locks,
       conflicts: s.conflicts,
       checkpoints: s.checkpoints,
+      tasks: s.tasks,
       activity: s.activity,
       handoffs: s.handoffs,
       tab: s.tab,

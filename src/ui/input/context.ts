@@ -13,6 +13,7 @@ export type KeyState = Pick<
   | "tab"
   | "tabRow"
   | "checkpoints"
+  | "tasks"
   | "locks"
   | "zoomed"
 >;
@@ -26,6 +27,7 @@ export const selectKeyState = (s: AppState): KeyState => ({
   tab: s.tab,
   tabRow: s.tabRow,
   checkpoints: s.checkpoints,
+  tasks: s.tasks,
   locks: s.locks,
   zoomed: s.zoomed,
 });
@@ -40,6 +42,7 @@ export function keyContext(s: KeyState): KeyContext {
       ? s.checkpoints[Math.min(s.tabRow, s.checkpoints.length - 1)]
       : undefined;
   const lock = s.tab === "locks" ? s.locks[Math.min(s.tabRow, s.locks.length - 1)] : undefined;
+  const task = s.tab === "tasks" ? s.tasks[Math.min(s.tabRow, s.tasks.length - 1)] : undefined;
   return {
     mode: s.mode,
     agentCount: s.agentOrder.length,
@@ -68,6 +71,9 @@ export function keyContext(s: KeyState): KeyContext {
         }
       : undefined,
     selectedLock: lock ? { path: lock.path } : undefined,
+    selectedTask: task
+      ? { id: task.id, status: task.status, waitingFor: task.waiting_for }
+      : undefined,
     zoomed: s.zoomed,
   };
 }

@@ -4,6 +4,7 @@
  * not apply now, and otherwise runs it. Dialogs and the help screen take keys first.
  */
 import { approveCheckpoint, rejectCheckpoint } from "../../engine/checkpoints.js";
+import { runGate } from "../../engine/gates/index.js";
 import { humanName } from "../../engine/human.js";
 import { releaseLocks } from "../../engine/locks.js";
 import { completeStream } from "../../engine/orchestrator/complete.js";
@@ -12,8 +13,9 @@ import { planMerge } from "../../engine/orchestrator/merge-plan.js";
 import { startStream } from "../../engine/orchestrator/start.js";
 import type { Project } from "../../engine/project.js";
 import { signingSeal } from "../../engine/seal.js";
+import { changeTask, taskActionText } from "../../engine/tasks/index.js";
+import { screenLayout, visiblePanes } from "../../room/layout.js";
 import { type CommandId, commandForKey, type KeyCommand } from "../keys/table.js";
-import { screenLayout, visiblePanes } from "../layout.js";
 import type { AppStore } from "../store/index.js";
 import type { Modal } from "../store/slices.js";
 import { TABS } from "../view/model.js";
@@ -272,6 +274,42 @@ export function runCommand(ctl: Controller, id: CommandId) {
           }),
       });
     }
+    case "checkpoint.run": {
+      const cp = s.checkpoints[s.tabRow];
+      if (!cp) return;
+      s.showFlash(`running ${cp.id}…`, 60_000);
+      return act(ctl, async () => {
+        const result = await runGate(ctl.project, cp.id);
+        return result.passed
+          ? `${cp.id} passed`
+          : `${cp.id} failed: ${result.note} (log: ${result.logFile})`;
+      });
+    }
+    case "task.done":
+    case "task.block": {
+      const task = s.tasks[s.tabRow];
+      if (!task) return;
+      const move = (action: "done" | "block", note?: string) =>
+        act(ctl, async () =>
+          taskActionText(
+            await changeTask(action, {
+              plan: ctl.project.plan,
+              store: ctl.project.store,
+              id: task.id,
+              agent: "human",
+              ...(note !== undefined && { note }),
+            }),
+          ),
+        );
+      if (id === "task.done") return move("done");
+      return s.openModal({
+        kind: "input",
+        title: `Block ${task.id}`,
+        label: "Why? (the note is kept with the task)",
+        value: "",
+        onSubmit: (note) => move("block", note.trim() || undefined),
+      });
+    }
     case "stream.diff":
       if (!agent) return;
       return act(ctl, async () => {
@@ -432,6 +470,7 @@ function modalKey(ctl: Controller, modal: Modal, key: string) {
       }
       if (key === "backspace")
         return s.openModal({ ...modal, value: [...modal.value].slice(0, -1).join("") });
+      if (key === "space") return s.openModal({ ...modal, value: `${modal.value} ` });
       if ([...key].length === 1) return s.openModal({ ...modal, value: modal.value + key });
       return;
     case "text":

@@ -27,6 +27,7 @@ const CONTROL: Record<string, string> = {
   "\r": "enter",
   "\n": "enter",
   "\t": "tab",
+  " ": "space",
   "\x7f": "backspace",
   "\b": "backspace",
   "\x1d": "ctrl+]",

@@ -31,7 +31,7 @@ export interface KeyContext {
   startableStreams: string[];
   /** Why each pending stream cannot start, for the footer. */
   startBlocker?: string;
-  activeTab: "locks" | "conflicts" | "checkpoints" | "activity" | "handoffs";
+  activeTab: "locks" | "conflicts" | "checkpoints" | "tasks" | "activity" | "handoffs";
   selectedCheckpoint?: {
     id: string;
     kind: "approval" | "run" | "gate";
@@ -39,6 +39,7 @@ export interface KeyContext {
     waitingFor: string[];
   };
   selectedLock?: { path: string };
+  selectedTask?: { id: string; status: string; waitingFor: string[] };
   zoomed: boolean;
 }
 
@@ -245,6 +246,37 @@ export const KEY_TABLE: readonly KeyCommand[] = [
     disabledReason: (c) => checkpointReason(c, "rejected"),
   },
   {
+    id: "checkpoint.run",
+    keys: ["R"],
+    description: "run the selected checkpoint's command, or its gate's criteria",
+    category: "Checkpoints and locks",
+    mode: "normal",
+    disabledReason: (c) => {
+      if (c.activeTab !== "checkpoints") return "open the Checkpoints tab first (Tab)";
+      const cp = c.selectedCheckpoint;
+      if (!cp) return "the plan has no checkpoints";
+      if (cp.kind !== "run") return `${cp.id} has no command to run`;
+      if (cp.waitingFor.length) return `${cp.id} waits for ${cp.waitingFor.join(", ")}`;
+      return undefined;
+    },
+  },
+  {
+    id: "task.done",
+    keys: ["space"],
+    description: "mark the selected task done (in the Tasks tab)",
+    category: "Streams",
+    mode: "normal",
+    disabledReason: (c) => taskReason(c, "done"),
+  },
+  {
+    id: "task.block",
+    keys: ["b"],
+    description: "mark the selected task blocked, with a note (in the Tasks tab)",
+    category: "Streams",
+    mode: "normal",
+    disabledReason: (c) => taskReason(c, "blocked"),
+  },
+  {
     id: "stream.diff",
     keys: ["d"],
     description: "diff of the selected stream against its base",
@@ -288,6 +320,16 @@ export const KEY_TABLE: readonly KeyCommand[] = [
     mode: "normal",
   },
 ];
+
+function taskReason(c: KeyContext, status: string): string | undefined {
+  if (c.activeTab !== "tasks") return "open the Tasks tab first (Tab)";
+  const task = c.selectedTask;
+  if (!task) return "the plan has no tasks";
+  if (task.status === status) return `${task.id} is ${status} already`;
+  if (status === "done" && task.waitingFor.length)
+    return `${task.id} waits for ${task.waitingFor.join(", ")}`;
+  return undefined;
+}
 
 function checkpointReason(c: KeyContext, verb: string): string | undefined {
   if (c.activeTab !== "checkpoints") return "open the Checkpoints tab first (Tab)";

@@ -4,61 +4,18 @@
  * call actions. Only plain data lives here.
  */
 import type { StateCreator } from "zustand/vanilla";
-import type { ConflictWarning } from "../../engine/conflicts/index.js";
-import type { LockInfo } from "../../engine/locks.js";
-import type { ActivityEntry, Handoff } from "../../engine/state/formats.js";
-import type { StatusReport } from "../../engine/status.js";
+import type { RoomState } from "../../room/state.js";
 import type { Mode } from "../keys/table.js";
 import type { ColorMode } from "../view/color.js";
-import type { AgentStatus, AgentView, CheckpointRow, Tab } from "../view/model.js";
+import type { Tab } from "../view/model.js";
 
-export const ACTIVITY_LIMIT = 500;
-
-export interface ProjectSlice {
-  status: StatusReport | undefined;
-  /** A problem reading the plan or the state, shown instead of hiding it. */
-  problem: string | undefined;
-  setStatus(status: StatusReport): void;
-  setProblem(problem: string | undefined): void;
-}
-
-export interface PaneFrame {
-  rows: string[];
-  cols: number;
-  /** Scrolled back by this many lines (0: live). */
-  offset: number;
-}
-
-export interface AgentsSlice {
-  agents: Record<string, AgentView>;
-  /** Pane order: streams in plan order, agents in plan order. */
-  agentOrder: string[];
-  frames: Record<string, PaneFrame>;
-  upsertAgent(agent: AgentView): void;
-  setAgentStatus(
-    id: string,
-    status: AgentStatus,
-    exit?: { code: number | null; signal: string | null },
-    source?: string,
-  ): void;
-  /** New screens for some panes, in one update (the frame clock's tick). */
-  setFrames(frames: Record<string, PaneFrame>): void;
-  removeAgent(id: string): void;
-}
-
-export interface SharedStateSlice {
-  locks: LockInfo[];
-  conflicts: ConflictWarning[];
-  conflictError: string | undefined;
-  checkpoints: CheckpointRow[];
-  activity: ActivityEntry[];
-  handoffs: Handoff[];
-  setLocks(locks: LockInfo[]): void;
-  setConflicts(conflicts: ConflictWarning[], error?: string): void;
-  setCheckpoints(checkpoints: CheckpointRow[]): void;
-  setActivity(entries: ActivityEntry[]): void;
-  setHandoffs(handoffs: Handoff[]): void;
-}
+export {
+  ACTIVITY_LIMIT,
+  type AgentsSlice,
+  type PaneFrame,
+  type ProjectSlice,
+  type SharedStateSlice,
+} from "../../room/state.js";
 
 export type Modal =
   | { kind: "confirm"; title: string; lines: string[]; confirmLabel: string; onConfirm: () => void }
@@ -105,63 +62,9 @@ export interface UiSlice {
   setSize(cols: number, rows: number): void;
 }
 
-export type AppState = ProjectSlice & AgentsSlice & SharedStateSlice & UiSlice;
+/** The control room's state: the room's (mirrored, or written by the room in this process) and its own. */
+export type AppState = RoomState & UiSlice;
 type Slice<T> = StateCreator<AppState, [], [], T>;
-
-export const createProjectSlice: Slice<ProjectSlice> = (set) => ({
-  status: undefined,
-  problem: undefined,
-  setStatus: (status) => set({ status }),
-  setProblem: (problem) => set({ problem }),
-});
-
-export const createAgentsSlice: Slice<AgentsSlice> = (set) => ({
-  agents: {},
-  agentOrder: [],
-  frames: {},
-  upsertAgent: (agent) =>
-    set((s) => ({
-      agents: { ...s.agents, [agent.id]: { ...s.agents[agent.id], ...agent } },
-      agentOrder: s.agentOrder.includes(agent.id) ? s.agentOrder : [...s.agentOrder, agent.id],
-      selected: s.selected ?? agent.id,
-    })),
-  setAgentStatus: (id, status, exit, source) =>
-    set((s) => {
-      const agent = s.agents[id];
-      if (!agent) return {};
-      const next = { ...agent, status, exitCode: exit?.code ?? null, signal: exit?.signal ?? null };
-      if (source !== undefined) next.source = source;
-      else delete next.source;
-      return { agents: { ...s.agents, [id]: next } };
-    }),
-  setFrames: (frames) => set((s) => ({ frames: { ...s.frames, ...frames } })),
-  removeAgent: (id) =>
-    set((s) => {
-      const { [id]: _agent, ...agents } = s.agents;
-      const { [id]: _frame, ...frames } = s.frames;
-      const agentOrder = s.agentOrder.filter((a) => a !== id);
-      return {
-        agents,
-        frames,
-        agentOrder,
-        selected: s.selected === id ? agentOrder[0] : s.selected,
-      };
-    }),
-});
-
-export const createSharedStateSlice: Slice<SharedStateSlice> = (set) => ({
-  locks: [],
-  conflicts: [],
-  conflictError: undefined,
-  checkpoints: [],
-  activity: [],
-  handoffs: [],
-  setLocks: (locks) => set({ locks }),
-  setConflicts: (conflicts, error) => set({ conflicts, conflictError: error }),
-  setCheckpoints: (checkpoints) => set({ checkpoints }),
-  setActivity: (entries) => set({ activity: entries.slice(-ACTIVITY_LIMIT) }),
-  setHandoffs: (handoffs) => set({ handoffs }),
-});
 
 export const createUiSlice: Slice<UiSlice> = (set) => ({
   mode: "normal",

@@ -36,6 +36,7 @@ export function paneTitle(
   if (options.locks)
     line.push(seg(` ${options.locks} lock${options.locks > 1 ? "s" : ""}`, "muted"));
   if (options.offset) line.push(seg(` scrolled ${options.offset}`, "muted"));
+  if (agent.role) line.push(seg(` ${agent.role}`, "muted"));
   line.push(seg(` ${agent.stream} `, "accent"), seg(agent.branch, "muted"));
   return fitLine(line, options.width, true);
 }

@@ -6,6 +6,7 @@ const TITLES: Record<Tab, string> = {
   locks: "Locks",
   conflicts: "Conflicts",
   checkpoints: "Checkpoints",
+  tasks: "Tasks",
   activity: "Activity",
   handoffs: "Handoffs",
 };
@@ -15,6 +16,7 @@ export function tabBar(view: ProjectView, active: Tab, width: number): Line {
     locks: view.locks.length,
     conflicts: view.conflicts.length,
     checkpoints: view.checkpoints.length,
+    tasks: view.tasks.filter((t) => t.status !== "done").length,
     activity: view.activity.length,
     handoffs: view.handoffs.length,
   };
@@ -27,6 +29,12 @@ export function tabBar(view: ProjectView, active: Tab, width: number): Line {
 }
 
 const SEVERITY_TONE: Record<string, Tone> = { high: "error", medium: "warn", low: "muted" };
+const TASK_TONE: Record<string, Tone> = {
+  todo: "plain",
+  in_progress: "ok",
+  blocked: "warn",
+  done: "muted",
+};
 
 /** `HH:MM:SS` of a timestamp, in local time. */
 function clock(text: string | undefined): string {
@@ -103,6 +111,22 @@ export function tabLines(view: ProjectView, tab: Tab, width: number, selected: n
               ),
             ])
         : [[seg("no activity yet", "muted")]];
+      break;
+    case "tasks":
+      lines = view.tasks.length
+        ? view.tasks.map((t, i) => [
+            seg(`${t.stream} `, "accent"),
+            seg(
+              `${t.priority} `,
+              t.priority === "P0" ? "error" : t.priority === "P1" ? "warn" : "muted",
+            ),
+            seg(t.id.padEnd(14), mark(i)),
+            seg(` ${t.status.replace("_", " ").padEnd(12)}`, TASK_TONE[t.status] ?? "plain"),
+            seg(`${(t.assignee ?? "any").padEnd(6)} `, "accent"),
+            seg(t.title),
+            seg(t.note ? `  (${t.note})` : "", "muted"),
+          ])
+        : [[seg("no tasks", "muted")]];
       break;
     case "handoffs":
       lines = view.handoffs.length

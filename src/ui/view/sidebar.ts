@@ -50,6 +50,7 @@ export function sidebarLines(
         lines.push([
           seg(`  ${mark}${agent.id} `, agent.id === selectedAgent ? "selected" : "plain"),
           seg(word, AGENT_TONE[agent.status]),
+          seg(agent.role ? ` ${agent.role}` : "", "muted"),
         ]);
       }
     }

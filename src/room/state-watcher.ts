@@ -17,29 +17,33 @@
 import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { type FSWatcher, watch } from "chokidar";
-import { type CheckpointView, checkpointViews } from "../../engine/checkpoints.js";
-import { listLocks, lockExpiry } from "../../engine/locks.js";
-import { PLAN_FILE, type Project, reloadPlan } from "../../engine/project.js";
+import {
+  type CheckpointView,
+  checkpointViews,
+  recordedStreamStatuses,
+} from "../engine/checkpoints.js";
+import { listLocks, lockExpiry } from "../engine/locks.js";
+import { PLAN_FILE, type Project, reloadPlan } from "../engine/project.js";
 import {
   type ActivityEntry,
   activitySchema,
   type LocksFile,
   STATE_FILES,
-} from "../../engine/state/formats.js";
-import { parseJsonl } from "../../engine/state/jsonl.js";
+} from "../engine/state/formats.js";
+import { parseJsonl } from "../engine/state/jsonl.js";
 
-import { buildStatus } from "../../engine/status.js";
-import type { AppStore } from "../store/index.js";
-import { ACTIVITY_LIMIT } from "../store/slices.js";
-import type { CheckpointRow } from "../view/model.js";
+import { buildStatus } from "../engine/status.js";
+import { PRIORITY_ORDER, taskBoard } from "../engine/tasks/index.js";
 import { Debouncer, errorMessage, SerialTask } from "./serial.js";
+import { ACTIVITY_LIMIT, type CheckpointRow, type RoomStore } from "./state.js";
 
 /** What can be read again on its own. `status` is orchestrator_state.json (the streams). */
-export type StateScope = "status" | "locks" | "checkpoints" | "handoffs" | "activity";
+export type StateScope = "status" | "locks" | "checkpoints" | "tasks" | "handoffs" | "activity";
 export const STATE_SCOPES: readonly StateScope[] = [
   "status",
   "locks",
   "checkpoints",
+  "tasks",
   "handoffs",
   "activity",
 ];
@@ -49,6 +53,7 @@ const SCOPE_OF_FILE: ReadonlyMap<string, StateScope> = new Map([
   [STATE_FILES.orchestrator, "status"],
   [STATE_FILES.locks, "locks"],
   [STATE_FILES.checkpoints, "checkpoints"],
+  [STATE_FILES.tasks, "tasks"],
   [STATE_FILES.handoffs, "handoffs"],
   [STATE_FILES.activity, "activity"],
 ]);
@@ -56,8 +61,9 @@ const SCOPE_OF_FILE: ReadonlyMap<string, StateScope> = new Map([
 /** The JSON files whose last good content the watcher keeps (see StateStore.snapshot). */
 const SNAPSHOT_OF_FILE: ReadonlyMap<
   string,
-  "orchestrator" | "locks" | "checkpoints" | "handoffs" | "agents"
+  "orchestrator" | "locks" | "checkpoints" | "tasks" | "handoffs" | "agents"
 > = new Map([
+  [STATE_FILES.tasks, "tasks"],
   [STATE_FILES.orchestrator, "orchestrator"],
   [STATE_FILES.locks, "locks"],
   [STATE_FILES.checkpoints, "checkpoints"],
@@ -81,6 +87,8 @@ export interface StateWatcherOptions {
   debounceMs?: number;
   /** The environment `TOWER_STATE_DIR` is read from when the plan is reloaded. */
   env?: NodeJS.ProcessEnv;
+  /** Notices for the clients' message line (the plan read again). */
+  onMessage?: (message: string) => void;
 }
 
 export const toCheckpointRows = (views: readonly CheckpointView[]): CheckpointRow[] =>
@@ -165,7 +173,7 @@ class ActivityTail {
  */
 export async function startStateWatcher(
   project: Project,
-  store: AppStore,
+  store: RoomStore,
   options: StateWatcherOptions = {},
 ): Promise<StateWatcher> {
   const state = project.store;
@@ -228,7 +236,12 @@ export async function startStateWatcher(
       if (s.status) s.setStatus({ ...s.status, locks });
     },
     checkpoints: async () => {
-      const views = checkpointViews(project.plan, await state.read("checkpoints"), project.seal);
+      const views = checkpointViews(
+        project.plan,
+        await state.read("checkpoints"),
+        project.seal,
+        await recordedStreamStatuses(state),
+      );
       if (closed || !changed("checkpoints", views)) return;
       const s = store.getState();
       s.setCheckpoints(toCheckpointRows(views));
@@ -240,6 +253,13 @@ export async function startStateWatcher(
         }));
         s.setStatus({ ...s.status, checkpoints });
       }
+    },
+    tasks: async () => {
+      const board = taskBoard(project.plan, await state.read("tasks"));
+      // By stream in plan order, by priority within a stream.
+      const rank = (t: { priority: string }) => PRIORITY_ORDER.indexOf(t.priority as "P0");
+      const rows = board.streams.flatMap((s) => [...s.tasks].sort((a, b) => rank(a) - rank(b)));
+      if (!closed && changed("tasks", rows)) store.getState().setTasks(rows);
     },
     handoffs: async () => {
       const file = await state.read("handoffs");
@@ -281,11 +301,9 @@ export async function startStateWatcher(
       if (closed) return;
       showProblems();
       const streams = plan.streams.length;
-      store
-        .getState()
-        .showFlash(
-          `streams.yaml read again: ${streams} stream${streams === 1 ? "" : "s"}${restartFor.length > 0 ? `; changes to ${restartFor.join(", ")} apply when Tower restarts` : ""}`,
-        );
+      options.onMessage?.(
+        `streams.yaml read again: ${streams} stream${streams === 1 ? "" : "s"}${restartFor.length > 0 ? `; changes to ${restartFor.join(", ")} apply when Tower restarts` : ""}`,
+      );
       await Promise.all([tasks.status.run(), tasks.checkpoints.run()]);
     } catch (error) {
       problems.set("plan", `${errorMessage(error)}\n(the control room keeps the plan read before)`);

@@ -1,0 +1,188 @@
+/**
+ * The whole run in the control room, with the room's services on a real repository and the fake
+ * agent on real pseudo-terminals: roles shown with the agents, the task board in its tab and
+ * moved from the keys, an auto gate that runs by itself once what it waits for has passed, a
+ * stream whose merge failed keeping its agents, and each agent's start and exit in the activity
+ * log with the locks it took by writing released when it exits.
+ */
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { type Controller, handleInput, type SessionsApi } from "../../src/ui/input/dispatch.js";
+import { KEY_TABLE } from "../../src/ui/keys/table.js";
+import { startServices } from "../../src/ui/services/index.js";
+import { sidebarLines } from "../../src/ui/view/sidebar.js";
+import { lineText } from "../../src/ui/view/types.js";
+import {
+  cleanEnv,
+  readJson,
+  readJsonlFile,
+  tower,
+  trustRepo,
+  waitFor,
+} from "../helpers/repo.js";
+import { cleanup, fakeAgent, fixture, onCleanup, yamlArgv } from "./helpers.js";
+
+afterEach(cleanup);
+
+const plan = (agent: readonly string[]) => `version: 1
+project: demo
+agent: ${yamlArgv(agent)}
+checkpoints:
+  design_review: { approval: human }
+  smoke: { depends_on: [design_review], auto: true, run: "touch smoke-ran" }
+streams:
+  A:
+    name: Foundation
+    agents:
+      - { id: A1, role: architect }
+      - { id: A2, task: "Tests", role: qa-validator }
+    tasks:
+      - { id: api, title: Refund endpoint, priority: P0, agent: A1 }
+      - { id: docs, title: Document refunds, priority: P3 }
+      - { id: tests, title: Tests for refunds, priority: P1, depends_on: [api] }
+`;
+
+async function open(agent: readonly string[] = fakeAgent("banner\nsleep 60000")) {
+  const f = await fixture(plan(agent));
+  f.store.getState().setSize(200, 50);
+  const services = await startServices(f.project, f.store, {
+    session: { env: cleanEnv(), stopGraceMs: 2_000 },
+  });
+  onCleanup(() => services.close(500));
+  const sessions = services.sessions as unknown as SessionsApi;
+  const ctl: Controller = {
+    store: f.store,
+    project: f.project,
+    sessions,
+    table: KEY_TABLE,
+    quit: () => {},
+    diff: async () => [],
+  };
+  return { ...f, services, ctl };
+}
+
+describe("the whole run in the control room", () => {
+  it("shows each agent's role, and the task board by priority; space and b move the selected task", async () => {
+    const { repo, store, ctl } = await open();
+    expect((await tower(repo.root, ["start", "A"])).code).toBe(0);
+    await waitFor(
+      () => (store.getState().agents.A1?.role ? true : undefined),
+      20_000,
+      "A1 with its role",
+    );
+    const sidebar = sidebarLines(
+      { ...store.getState(), agents: Object.values(store.getState().agents), tasks: [] },
+      60,
+      undefined,
+    ).map(lineText);
+    expect(sidebar.some((l) => l.includes("A1") && l.includes("Architect"))).toBe(true);
+    expect(sidebar.some((l) => l.includes("A2") && l.includes("QA validator"))).toBe(true);
+    const tasks = await waitFor(
+      () => (store.getState().tasks.length === 3 ? store.getState().tasks : undefined),
+      10_000,
+      "the board",
+    );
+    expect(tasks.map((t) => t.id)).toEqual(["api", "tests", "docs"]);
+    // To the Tasks tab; the first task is selected: space marks it done.
+    while (store.getState().tab !== "tasks") handleInput(ctl, "\t");
+    handleInput(ctl, " ");
+    await waitFor(
+      () =>
+        store.getState().tasks.find((t) => t.id === "api")?.status === "done" ? true : undefined,
+      10_000,
+      "api done",
+    );
+    // b blocks the next one, with a note.
+    handleInput(ctl, "J");
+    handleInput(ctl, "b");
+    expect(store.getState().modal?.kind).toBe("input");
+    handleInput(ctl, "waiting for review\r");
+    await waitFor(
+      () =>
+        store.getState().tasks.find((t) => t.id === "tests")?.status === "blocked"
+          ? true
+          : undefined,
+      10_000,
+      "tests blocked",
+    );
+    const activity = await readJsonlFile(path.join(repo.stateDir, "agent_activity.jsonl"));
+    expect(activity).toContainEqual(
+      expect.objectContaining({ action: "task_done", agent: "human" }),
+    );
+  });
+
+  it("runs an auto gate by itself once what it waits for has passed", async () => {
+    const { repo, store } = await open();
+    expect(existsSync(path.join(repo.root, "smoke-ran"))).toBe(false);
+    expect((await tower(repo.root, ["approve", "design_review"])).code).toBe(0);
+    await waitFor(
+      () => (existsSync(path.join(repo.root, "smoke-ran")) ? true : undefined),
+      20_000,
+      "the smoke gate to run",
+    );
+    await waitFor(
+      () =>
+        store.getState().checkpoints.find((c) => c.id === "smoke")?.status === "passed"
+          ? true
+          : undefined,
+      20_000,
+      "smoke passed",
+    );
+  });
+
+  it("logs each agent's start and exit, and releases the locks it took by writing when it exits", async () => {
+    const { repo, services } = await open(fakeAgent("banner\nsleep 60000"));
+    expect((await tower(repo.root, ["start", "A"])).code).toBe(0);
+    await waitFor(
+      () => (services.sessions.get("A1")?.running ? true : undefined),
+      20_000,
+      "A1 running",
+    );
+    // A1 took a lock by writing (as its hook does), and one by hand.
+    const { acquireLocks } = await import("../../src/engine/locks.js");
+    const { StateStore } = await import("../../src/engine/state/store.js");
+    const store = new StateStore(repo.stateDir);
+    await acquireLocks(store, { paths: ["src/auto.ts"], agent: "A1", stream: "A", source: "hook" });
+    await acquireLocks(store, { paths: ["src/hand.ts"], agent: "A1", stream: "A" });
+    await services.sessions.stop("A1", 500);
+    await waitFor(
+      async () => {
+        const locks = (await readJson(path.join(repo.stateDir, "file_locks.json"))) as {
+          locks: Record<string, unknown>;
+        };
+        return Object.hasOwn(locks.locks, "src/auto.ts") ? undefined : locks.locks;
+      },
+      10_000,
+      "the hook's lock released",
+    ).then((locks) => expect(Object.keys(locks)).toEqual(["src/hand.ts"]));
+    const activity = await readJsonlFile(path.join(repo.stateDir, "agent_activity.jsonl"));
+    expect(activity).toContainEqual(
+      expect.objectContaining({ agent: "A1", action: "agent_started" }),
+    );
+    expect(activity).toContainEqual(
+      expect.objectContaining({ agent: "A1", action: "agent_exited" }),
+    );
+  });
+
+  it("starts the agents of a stream whose merge failed (they fix it and merge again)", async () => {
+    const f = await fixture(plan(fakeAgent("banner\nsleep 60000")));
+    expect((await tower(f.repo.root, ["start", "A"])).code).toBe(0);
+    const { promises: fsp } = await import("node:fs");
+    const file = path.join(f.repo.stateDir, "orchestrator_state.json");
+    const state = JSON.parse(await fsp.readFile(file, "utf8"));
+    state.streams.A.status = "merge_failed";
+    await fsp.writeFile(file, JSON.stringify(state));
+    await trustRepo(f.repo.root);
+    f.store.getState().setSize(200, 50);
+    const services = await startServices(f.project, f.store, {
+      session: { env: cleanEnv(), stopGraceMs: 2_000 },
+    });
+    onCleanup(() => services.close(500));
+    await waitFor(
+      () => (services.sessions.get("A1")?.running ? true : undefined),
+      20_000,
+      "A1 started",
+    );
+  });
+});
