@@ -23,19 +23,23 @@ export type KillPlan =
   /** SIGKILL this long after spawn (if it is still running). */
   | { afterMs: number }
   /**
-   * SIGKILL a random 0 to `withinMs` ms after the first change in `atWriteIn` to a file whose
-   * name `only` accepts (default: any).
+   * SIGKILL `delayMs` after the first change in `atWriteIn` to a file whose name `only` accepts
+   * (default: any).
    */
-  | { atWriteIn: string; only?: (name: string) => boolean; withinMs: number }
+  | { atWriteIn: string; only?: (name: string) => boolean; delayMs: number }
   /** Not killed. */
   | { never: true };
 
-/** Runs `tower <args>` in `cwd` and kills it (and only it: its git children run on) as planned. */
+/**
+ * Runs `tower <args>` in `cwd` and kills it as planned: only it (its git children run on), or
+ * with `group` its whole process group (a validation command it runs, say).
+ */
 export function runTower(
   cwd: string,
   args: string[],
   env: NodeJS.ProcessEnv,
   plan: KillPlan,
+  options: { group?: boolean } = {},
 ): Promise<Outcome> {
   const started = performance.now();
   let watcher: FSWatcher | undefined;
@@ -46,19 +50,21 @@ export function runTower(
   const kill = () => {
     if (exited) return;
     killed = true;
-    child.kill("SIGKILL");
+    if (options.group && child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+    else child.kill("SIGKILL");
   };
   if ("atWriteIn" in plan) {
     watcher = watch(plan.atWriteIn, (_event, name) => {
       if (plan.only && !(name && plan.only(name))) return;
       watcher?.close();
       watcher = undefined;
-      timer = setTimeout(kill, Math.random() * plan.withinMs);
+      timer = setTimeout(kill, plan.delayMs);
     });
   }
   child = spawn(process.execPath, [CLI, ...args], {
     cwd,
     env: cleanEnv(env),
+    detached: options.group === true,
     stdio: ["ignore", "pipe", "pipe"],
   });
   if ("afterMs" in plan) timer = setTimeout(kill, plan.afterMs);
