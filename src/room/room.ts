@@ -189,7 +189,7 @@ export class Room {
         const value: HandoffPrefillValue = {
           from: command.agent,
           stream: stream.id,
-          facts: await handoffFactsFromGit(project, stream.id),
+          facts: await handoffFactsFromGit(project, stream.id, command.agent),
           dependents: project.plan.streams
             .filter((s) => s.dependsOn.includes(stream.id))
             .flatMap((s) => s.agents.map((a) => a.id)),

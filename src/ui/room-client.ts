@@ -5,6 +5,7 @@
  */
 import type { RoomCommand, RoomEvent, RoomReply } from "../room/commands.js";
 import type { AppStore } from "./store/index.js";
+import type { AppState } from "./store/slices.js";
 
 export interface RoomClient {
   run(command: RoomCommand): Promise<RoomReply>;
@@ -44,5 +45,36 @@ export function followLayout(store: AppStore, client: RoomClient): () => void {
 export function showMessages(store: AppStore, client: RoomClient, ms = 4000): () => void {
   return client.on((event) => {
     if (event.type === "message") store.getState().showFlash(event.text, ms);
+  });
+}
+
+/**
+ * The room's trust question as a dialog: shown when the room asks (a plan whose commands this
+ * machine has not trusted), gone when it is answered here or in another client.
+ */
+export function askTrust(store: AppStore): () => void {
+  const show = (question: AppState["trustQuestion"]) => {
+    const s = store.getState();
+    if (question) {
+      s.openModal({
+        kind: "confirm",
+        title: question.title,
+        lines: question.lines,
+        choices: [
+          {
+            keys: ["y", "enter"],
+            label: "trust them and start the agents",
+            action: { do: "command", command: { type: "trust" } },
+          },
+        ],
+      });
+    } else if (s.modal?.kind === "confirm" && s.modal.choices[0]?.action.do === "command") {
+      const action = s.modal.choices[0].action;
+      if (action.do === "command" && action.command.type === "trust") s.closeModal();
+    }
+  };
+  show(store.getState().trustQuestion);
+  return store.subscribe((s, prev) => {
+    if (s.trustQuestion !== prev.trustQuestion) show(s.trustQuestion);
   });
 }

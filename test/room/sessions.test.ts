@@ -8,12 +8,8 @@
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { StateStore } from "../../src/engine/state/store.js";
-import {
-  type Services,
-  type ServicesOptions,
-  startServices,
-} from "../../src/ui/services/index.js";
 import { visiblePaneSizes } from "../../src/room/sessions.js";
+import { type Services, type ServicesOptions, startServices } from "../../src/ui/services/index.js";
 import type { AppStore } from "../../src/ui/store/index.js";
 import { cleanEnv, tower, waitFor } from "../helpers/repo.js";
 import { cleanup, fakeAgent, fixture, isGone, onCleanup, plain, yamlArgv } from "./helpers.js";

@@ -8,7 +8,7 @@ import type { ConflictScanner } from "../../room/conflict-scanner.js";
 import { type RefreshScope, Room, type RoomOptions } from "../../room/room.js";
 import type { SessionManager } from "../../room/sessions.js";
 import type { StateWatcher } from "../../room/state-watcher.js";
-import { followLayout, showMessages } from "../room-client.js";
+import { askTrust, followLayout, showMessages } from "../room-client.js";
 import type { AppStore } from "../store/index.js";
 
 export type { RefreshScope } from "../../room/room.js";
@@ -34,6 +34,7 @@ export async function startServices(
   const room = await Room.open(project, store, options);
   const unfollow = options.followLayout === false ? undefined : followLayout(store, room);
   const unlisten = showMessages(store, room);
+  const unask = askTrust(store);
   return {
     room,
     sessions: room.sessions,
@@ -43,6 +44,7 @@ export async function startServices(
     async close(graceMs) {
       unfollow?.();
       unlisten();
+      unask();
       await room.close(graceMs);
     },
   };

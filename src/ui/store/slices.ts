@@ -4,6 +4,7 @@
  * call actions. Only plain data lives here.
  */
 import type { StateCreator } from "zustand/vanilla";
+import type { RoomCommand } from "../../room/commands.js";
 import type { RoomState } from "../../room/state.js";
 import type { Mode } from "../keys/table.js";
 import type { ColorMode } from "../view/color.js";
@@ -17,14 +18,53 @@ export {
   type SharedStateSlice,
 } from "../../room/state.js";
 
+/**
+ * What a dialog does when answered: plain data, run by the key dispatcher (src/ui/input), so
+ * that a dialog is a value like the rest of the state and never a closure kept in the store.
+ */
+export type DialogAction =
+  /** Runs a room command; its reply goes to the message line. */
+  | { do: "command"; command: RoomCommand; busy?: string }
+  | { do: "merge"; stream: string }
+  /** Leaves the control room: with `stop`, every agent (and a server) is stopped first. */
+  | { do: "quit"; stop: boolean }
+  /** Pastes text into agents' input (as a bracketed paste where the program asked for one). */
+  | { do: "paste"; agents: string[]; text: string }
+  | { do: "none" };
+
+/** What the line typed into an input dialog is for. */
+export type InputPurpose =
+  | { do: "checkpoint.reject"; id: string }
+  | { do: "task.block"; id: string };
+
+/** A choice of a dialog: its keys, what the hint calls it, what it does. */
+export interface DialogChoice {
+  keys: string[];
+  label: string;
+  action: DialogAction;
+}
+
+/** A field of a form: one line, or a list of entries (one per line, never split on a character). */
+export type FormField =
+  | { key: string; label: string; kind: "line"; value: string }
+  | { key: string; label: string; kind: "list"; items: string[] };
+
+/** What a completed form is for. */
+export type FormPurpose = { do: "handoff"; from: string; stream: string };
+
 export type Modal =
-  | { kind: "confirm"; title: string; lines: string[]; confirmLabel: string; onConfirm: () => void }
+  | {
+      kind: "confirm";
+      title: string;
+      lines: string[];
+      /** The first choice is the default (Enter); Esc and n cancel unless a choice takes them. */
+      choices: DialogChoice[];
+    }
   | {
       kind: "pick";
       title: string;
-      options: string[];
+      options: { label: string; action: DialogAction }[];
       selected: number;
-      onPick: (option: string) => void;
     }
   | {
       kind: "input";
@@ -33,7 +73,17 @@ export type Modal =
       lines?: string[];
       label: string;
       value: string;
-      onSubmit: (value: string) => void;
+      purpose: InputPurpose;
+    }
+  | {
+      kind: "form";
+      title: string;
+      fields: FormField[];
+      /** The field being edited. */
+      field: number;
+      /** What is being typed: a line field's value, or a list field's next entry. */
+      draft: string;
+      purpose: FormPurpose;
     }
   | { kind: "text"; title: string; lines: string[]; offset: number };
 
@@ -50,6 +100,8 @@ export interface UiSlice {
   size: { cols: number; rows: number };
   /** What the terminal can show: no colour (NO_COLOR), the 16 standard colours, or all. */
   colorMode: ColorMode;
+  /** A server hosts the room: leaving the control room keeps the agents running. */
+  hosted: boolean;
   setMode(mode: Mode): void;
   select(id: string | undefined): void;
   setTab(tab: Tab): void;
@@ -77,6 +129,7 @@ export const createUiSlice: Slice<UiSlice> = (set) => ({
   flash: undefined,
   size: { cols: 80, rows: 24 },
   colorMode: "full",
+  hosted: false,
   setMode: (mode) => set({ mode }),
   select: (selected) => set({ selected }),
   setTab: (tab) => set({ tab, tabRow: 0 }),
