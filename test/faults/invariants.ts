@@ -180,7 +180,10 @@ export class Invariants {
   private async worktreeFiles(): Promise<Map<string, Map<string, string>>> {
     const out = new Map<string, Map<string, string>>();
     for (const worktree of worktreesOf(this.root)) {
-      out.set(worktree, await filesIn(worktree, this.skip));
+      // A stream worktree's .claude/state is the link Tower made to the shared state directory
+      // (its files are checked there): not work, and gone with the worktree after a merge.
+      const link = path.join(worktree, ".claude/state");
+      out.set(worktree, await filesIn(worktree, (abs) => abs === link || this.skip(abs)));
     }
     return out;
   }

@@ -25,13 +25,14 @@ import { Invariants } from "./invariants.js";
 import { runTower } from "./killer.js";
 import { type Random, seeded } from "./runs.js";
 
-const RUNS = 10;
+const RUNS = 6;
 const random = seeded("merge while the user works");
 
 // The validation command says when it runs (../validating), waits until the test has done what
 // the user does meanwhile (../go), and fails when the test asks for it (../fail).
 const PLAN = `version: 1
 project: shop
+base: main
 validate:
   - "touch ../validating; until [ -f ../go ]; do sleep 0.05; done; test ! -f ../fail"
 streams:
@@ -70,6 +71,11 @@ interface Rig {
   home: string;
   env: NodeJS.ProcessEnv;
   invariants: Invariants;
+  /** A's last commit (its branch is deleted once merged). */
+  tip: string;
+  /** The branches and HEAD as the user left them (after acting). */
+  userRefs?: Map<string, string>;
+  head?: string;
 }
 
 const marker = (rig: Rig, name: string) => path.join(rig.parent, name);
@@ -115,7 +121,7 @@ async function setUp(scenario: Scenario): Promise<Rig> {
     stateDir: repo.stateDir,
     sentinels: [home],
   });
-  return { repo, parent, home, env, invariants };
+  return { repo, parent, home, env, invariants, tip: git(wt, "rev-parse", "HEAD").trim() };
 }
 
 /** What the user does while Tower validates. */
@@ -139,6 +145,8 @@ function act(rig: Rig, acts: Act[], run: number): void {
       rig.invariants.wrote(file, "the user's log\n");
     }
   }
+  rig.userRefs = refs(rig);
+  rig.head = git(root, "symbolic-ref", "--short", "HEAD").trim();
 }
 
 /** `tower merge A`, the user acting while it validates; killed there when `kill`. */
@@ -175,7 +183,7 @@ function saidRight(
   const found: string[] = [];
   const said = `${out.stdout}\n${out.stderr}`;
   const root = rig.repo.root;
-  const branchTip = rev(rig, BRANCH);
+  const branchTip = rig.tip;
   const mainNow = rev(rig, "main");
   for (const [ref, sha] of expected.userRefs) {
     if (ref === "refs/heads/main" || ref === `refs/heads/${BRANCH}`) continue;
@@ -236,9 +244,13 @@ async function oneRun(run: number): Promise<string[]> {
       if (!out.stderr.includes("was interrupted"))
         found.push(`the next merge does not say the last one was interrupted: ${out.stderr}`);
     }
-    const userRefs = refs(rig);
-    const head = git(rig.repo.root, "symbolic-ref", "--short", "HEAD").trim();
-    found.push(...saidRight(rig, out, { main0, userRefs, head }));
+    found.push(
+      ...saidRight(rig, out, {
+        main0,
+        userRefs: rig.userRefs ?? new Map(),
+        head: rig.head ?? "main",
+      }),
+    );
     const expectFail = scenario.fail || (scenario.acts.includes("checkout dev") && !scenario.kill);
     if (expectFail && out.code === 0) found.push(`merged, though it should have failed`);
     found.push(...(await rig.invariants.check()));
