@@ -15,6 +15,7 @@
  */
 import path from "node:path";
 import { conflicts } from "./conflicts.js";
+import { hooks } from "./hooks.js";
 import { idle } from "./idle.js";
 import { latency } from "./latency.js";
 import { staleEngineSources } from "./lib/engine.js";
@@ -38,6 +39,7 @@ import { throughput } from "./throughput.js";
 
 export const BENCHMARKS: readonly Benchmark[] = [
   locks,
+  hooks,
   conflicts,
   panes,
   startup,

@@ -43,8 +43,9 @@ export interface BenchRepo {
   cleanup(): void;
 }
 
-export async function makeBenchRepo(): Promise<BenchRepo> {
-  const repo = await makeRepo();
+/** The test plan's repository, or one with `plan` (trusted, in the throwaway configuration). */
+export async function makeBenchRepo(options: { plan?: string } = {}): Promise<BenchRepo> {
+  const repo = await makeRepo(options);
   return {
     ...repo,
     locksFile: path.join(repo.stateDir, "file_locks.json"),

@@ -4,7 +4,8 @@
  * working side by side, locks taken and released, an agent asking to proceed, two streams
  * changing the same file (an overlap and a predicted merge conflict), a scope violation, a stream
  * completing with a handoff to the stream that depends on it, a checkpoint waiting for approval,
- * and a merge that passes validation. Everything lives in one folder marked as Tower's demo, which
+ * a merge that passes validation, agents with roles moving their tasks on stream A's board, and a
+ * quality gate that runs by itself once the docs are completed. Everything lives in one folder marked as Tower's demo, which
  * `--clean` (or the next `tower demo`) removes; no other folder is ever removed.
  */
 import { existsSync, promises as fsp } from "node:fs";
@@ -33,6 +34,7 @@ const FILES: Record<string, string> = {
 const SCRIPTS: Record<string, string[]> = {
   A1: [
     "banner",
+    "tower task start api",
     "lock src/api.ts",
     "work 4000 Reading the API",
     "edit src/api.ts export function refund(amount: number): number { return -amount; }",
@@ -40,14 +42,17 @@ const SCRIPTS: Record<string, string[]> = {
     "work 2000 Running the tests",
     "ask Do you want to proceed?",
     "say Proceeding: the API is ready for the engine.",
+    "tower task done api",
     "unlock src/api.ts",
     "echo",
   ],
   A2: [
     "banner",
-    "work 5000 Tidying helpers",
+    "tower task start helpers",
+    "work 9000 Tidying helpers",
     "edit src/util.ts export const clamp = (x: number) => Math.max(0, x);",
     "commit Add clamp",
+    "tower task done helpers",
     "echo",
   ],
   B1: [
@@ -74,8 +79,8 @@ const SCRIPTS: Record<string, string[]> = {
 };
 
 function planText(fakeAgent: string): string {
-  const agent = (id: string, task: string) =>
-    `      - id: ${id}\n        task: ${JSON.stringify(task)}\n        agent: [${JSON.stringify(process.execPath)}, ${JSON.stringify(fakeAgent)}, --step, ${JSON.stringify((SCRIPTS[id] ?? ["banner", "echo"]).join("\n"))}]\n        preset: claude\n`;
+  const agent = (id: string, task: string, role: string) =>
+    `      - id: ${id}\n        task: ${JSON.stringify(task)}\n        role: ${role}\n        agent: [${JSON.stringify(process.execPath)}, ${JSON.stringify(fakeAgent)}, --step, ${JSON.stringify((SCRIPTS[id] ?? ["banner", "echo"]).join("\n"))}]\n        preset: claude\n`;
   return `# Tower's demo plan: five streams of a small shop, run by the scripted fake agent.
 version: 1
 project: shop
@@ -85,35 +90,44 @@ validate:
 checkpoints:
   design_review: { approval: human }
   smoke: { run: "test -f src/api.ts", depends_on: [design_review] }
+  # A quality gate: runs by itself once the docs are completed, and records what it measured.
+  docs_quality:
+    after: [C]
+    auto: true
+    criteria:
+      - { name: guide_lines, run: "wc -l < docs/guide.md", metric: '(\\d+)', expect: ">= 2" }
 streams:
   A:
     name: Foundation
     scope: ["src/api.ts", "src/util.ts"]
     agents:
-${agent("A1", "Add refunds to the API")}${agent("A2", "Tidy the helpers")}
+${agent("A1", "Add refunds to the API", "architect")}${agent("A2", "Tidy the helpers", "senior-developer")}    tasks:
+      - { id: api, title: Refunds in the API, priority: P0, agent: A1 }
+      - { id: helpers, title: Tidy the helpers, priority: P2, agent: A2 }
+      - { id: api_tests, title: Tests for refunds, priority: P1, depends_on: [api] }
   B:
     name: Billing
     scope: ["src/billing.ts"]
     agents:
-${agent("B1", "Credits in billing")}
+${agent("B1", "Credits in billing", "specialist")}
   C:
     name: Docs
     scope: ["docs/**"]
     agents:
-${agent("C1", "Document refunds")}
+${agent("C1", "Document refunds", "senior-developer")}
   D:
     name: Engine
     depends_on: [A, C]
-    requires: [design_review]
+    requires: [design_review, docs_quality]
     scope: ["src/engine/**"]
     agents:
-${agent("D1", "The pricing engine")}
+${agent("D1", "The pricing engine", "performance-engineer")}
   E:
     name: Release
     depends_on: [D, B]
     scope: ["CHANGELOG.md"]
     agents:
-${agent("E1", "Prepare the release")}
+${agent("E1", "Prepare the release", "qa-validator")}
 `;
 }
 
@@ -133,6 +147,8 @@ export interface Demo {
   dir: string;
   project: Project;
   started: string[];
+  /** Their worktrees, in the same order. */
+  worktrees: string[];
 }
 
 /** Makes the demo (replacing a previous one in the same folder) and starts every phase-1 stream. */
@@ -157,9 +173,10 @@ export async function createDemo(options: { dir?: string; fakeAgent: string }): 
   // The demo's plan is Tower's own: it runs the fake agent and nothing else.
   await trustPlan(project.plan);
   const started: string[] = [];
+  const worktrees: string[] = [];
   for (const stream of project.plan.streams.filter((s) => s.dependsOn.length === 0)) {
-    await startStream(project, stream.id);
+    worktrees.push((await startStream(project, stream.id)).worktree);
     started.push(stream.id);
   }
-  return { dir, project, started };
+  return { dir, project, started, worktrees };
 }

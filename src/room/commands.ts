@@ -4,6 +4,7 @@
  * same process and over the wire (see docs/protocol.md).
  */
 import type { HandoffFacts } from "../engine/handoff-git.js";
+import type { NotifyEvent } from "../engine/plan/index.js";
 import type { TaskAction } from "../engine/tasks/index.js";
 
 export type RoomCommand =
@@ -23,6 +24,8 @@ export type RoomCommand =
   /** What merging the stream would do (order, predicted conflicts, validation), changing nothing. */
   | { type: "merge.plan"; stream: string }
   | { type: "merge"; stream: string }
+  /** A merged stream: its agents stopped, then its worktree and branch removed where safe. */
+  | { type: "stream.cleanup"; stream: string }
   /** What git says of the agent's work, to prefill a handoff. */
   | { type: "handoff.prefill"; agent: string }
   | {
@@ -43,6 +46,13 @@ export type RoomCommand =
   | { type: "diff"; stream: string }
   /** The user trusts the plan's commands (after being shown them): recorded, agents start. */
   | { type: "trust" }
+  /**
+   * A stream removed from streams.yaml while its agents run (the store's `orphans`): keep them
+   * running until stopped (not asked again for this stream), or stop them gracefully. Neither
+   * touches the stream's worktree or branch.
+   */
+  | { type: "orphans.keep"; stream: string }
+  | { type: "orphans.stop"; stream: string }
   /** Which agents are running now. */
   | { type: "running" }
   /** Stops every agent and the room (a server then exits). */
@@ -91,4 +101,12 @@ export interface HandoffValue {
 /** What the room says besides its state: a line for the message line, a merge's output. */
 export type RoomEvent =
   | { type: "message"; text: string }
+  /** Something the user should know of while looking elsewhere (see room/notify.ts). */
+  | {
+      type: "notify";
+      event: NotifyEvent;
+      text: string;
+      agent?: string;
+      stream?: string;
+    }
   | { type: "merge.output"; stream: string; line: string };

@@ -6,11 +6,14 @@
  * hands the room its own store, and the room writes the room's slices there directly; under
  * `tower server` the room has its own store, and the server sends its changes to each client.
  */
+import { installGuard } from "../agents/guard.js";
+import { selfCommand } from "../agents/self.js";
 import { approveCheckpoint, rejectCheckpoint } from "../engine/checkpoints.js";
 import { runGate } from "../engine/gates/index.js";
 import { handoffFactsFromGit } from "../engine/handoff-git.js";
 import { handoffMarkdown, recordHandoff } from "../engine/handoffs.js";
 import { releaseLocks } from "../engine/locks.js";
+import { cleanUpMerged } from "../engine/orchestrator/cleanup-merged.js";
 import { completeStream } from "../engine/orchestrator/complete.js";
 import { mergeStream } from "../engine/orchestrator/merge.js";
 import { planMerge } from "../engine/orchestrator/merge-plan.js";
@@ -30,6 +33,8 @@ import type {
 import { type ConflictScanner, startConflictScanner } from "./conflict-scanner.js";
 import { startGateRunner } from "./gate-runner.js";
 import { type HookEndpoint, startHookEndpoint } from "./hook-endpoint.js";
+import { Notifier } from "./notify.js";
+import { OrphanWatch } from "./orphans.js";
 import { SessionManager, type SessionManagerOptions } from "./sessions.js";
 import type { RoomStore } from "./state.js";
 import { type StateScope, type StateWatcher, startStateWatcher } from "./state-watcher.js";
@@ -60,6 +65,8 @@ export class Room {
     readonly scanner: ConflictScanner,
     private readonly hooks: HookEndpoint | undefined,
     private readonly gates: { close(): void },
+    private readonly notifier: Notifier,
+    private readonly orphans: OrphanWatch,
     private readonly options: RoomOptions,
   ) {}
 
@@ -92,11 +99,29 @@ export class Room {
     });
     const status = store.getState().status;
     if (status) await sessions.sync(status);
-    const gates = startGateRunner(project, store, say);
+    const notifier = new Notifier(project, store, (event) => room?.emit(event), {
+      onMessage: say,
+    });
+    const gates = startGateRunner(project, store, say, (id, _passed, text) =>
+      notifier.notice({ event: "gate", stream: id, text }),
+    );
     const scanner = startConflictScanner(project, store, {
       ...(options.scanDebounceMs !== undefined && { debounceMs: options.scanDebounceMs }),
     });
-    room = new Room(project, store, sessions, watcher, scanner, hooks, gates, options);
+    // Agents of a stream gone from the plan keep running, seen, until the user says otherwise.
+    const orphans = new OrphanWatch(project, store, sessions, say);
+    room = new Room(
+      project,
+      store,
+      sessions,
+      watcher,
+      scanner,
+      hooks,
+      gates,
+      notifier,
+      orphans,
+      options,
+    );
     for (const text of early) room.emit({ type: "message", text });
     return room;
   }
@@ -172,6 +197,13 @@ export class Room {
         return { ok: true, text: `restarted ${command.agent}` };
       case "stream.start": {
         const result = await startStream(project, command.stream);
+        // As `tower start` does: the worktree's commits meet the guard before any agent runs.
+        await installGuard(
+          project.store,
+          project.repo.mainRoot,
+          result.worktree,
+          this.options.tower ?? selfCommand(),
+        );
         return { ok: true, text: `started ${command.stream} on ${result.branch}` };
       }
       case "stream.complete": {
@@ -197,6 +229,8 @@ export class Room {
       }
       case "merge":
         return { ok: true, value: await this.merge(command.stream) };
+      case "stream.cleanup":
+        return { ok: true, text: await this.cleanUp(command.stream) };
       case "handoff.prefill": {
         const stream = project.plan.streams.find((s) =>
           s.agents.some((a) => a.id === command.agent),
@@ -262,6 +296,7 @@ export class Room {
         const text = result.passed
           ? `${command.id} passed`
           : `${command.id} failed: ${result.note} (log: ${result.logFile})`;
+        this.notifier.notice({ event: "gate", stream: command.id, text });
         return { ok: true, text };
       }
       case "task.move": {
@@ -285,6 +320,10 @@ export class Room {
       case "trust":
         await sessions.trust();
         return { ok: true, text: "trusted the plan's commands on this machine" };
+      case "orphans.keep":
+        return { ok: true, text: this.orphans.keep(command.stream) };
+      case "orphans.stop":
+        return { ok: true, text: await this.orphans.stop(command.stream) };
       case "running":
         return { ok: true, value: sessions.running() };
       case "shutdown":
@@ -293,8 +332,41 @@ export class Room {
     }
   }
 
+  /** Stops a merged stream's agents and removes their panes, then its worktree and branch where safe. */
+  private async cleanUp(streamId: string): Promise<string> {
+    const entry = (await this.project.store.read("orchestrator")).streams[streamId];
+    if (entry?.status !== "merged") {
+      return (await cleanUpMerged(this.project, streamId)).kept.join("; ");
+    }
+    const agents = this.store
+      .getState()
+      .agentOrder.filter((id) => this.store.getState().agents[id]?.stream === streamId);
+    for (const id of agents) await this.sessions.stop(id);
+    for (const id of agents) await this.sessions.remove(id);
+    const cleanup = await cleanUpMerged(this.project, streamId);
+    const done = [
+      agents.length ? `stopped ${agents.join(", ")}` : "",
+      cleanup.worktreeRemoved ? "worktree removed" : "",
+      cleanup.branchDeleted ? "branch deleted" : "",
+    ].filter(Boolean);
+    return [
+      `${streamId} cleaned up${done.length ? `: ${done.join(", ")}` : ""}`,
+      ...cleanup.kept,
+    ].join("; ");
+  }
+
   /** Merges a stream; its validation output goes to the listeners as it comes. */
   private async merge(streamId: string): Promise<MergeValue> {
+    const value = await this.mergeOutcome(streamId);
+    this.notifier.notice({
+      event: "merge",
+      stream: streamId,
+      text: `merge of ${streamId}: ${value.outcome.replace("_", " ")}`,
+    });
+    return value;
+  }
+
+  private async mergeOutcome(streamId: string): Promise<MergeValue> {
     const say = (line: string) => this.emit({ type: "merge.output", stream: streamId, line });
     const result = await mergeStream(this.project, streamId, {
       onCommand: (command) => say(`$ ${command}`),
@@ -318,6 +390,8 @@ export class Room {
   close(graceMs?: number): Promise<void> {
     this.closing ??= (async () => {
       this.gates.close();
+      this.notifier.close();
+      this.orphans.close();
       await this.sessions.close(graceMs);
       await this.hooks?.close();
       await this.scanner.close();

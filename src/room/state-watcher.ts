@@ -23,6 +23,7 @@ import {
   recordedStreamStatuses,
 } from "../engine/checkpoints.js";
 import { listLocks, lockExpiry } from "../engine/locks.js";
+import { plural } from "../engine/plural.js";
 import { PLAN_FILE, type Project, reloadPlan } from "../engine/project.js";
 import {
   type ActivityEntry,
@@ -31,7 +32,6 @@ import {
   STATE_FILES,
 } from "../engine/state/formats.js";
 import { parseJsonl } from "../engine/state/jsonl.js";
-
 import { buildStatus } from "../engine/status.js";
 import { PRIORITY_ORDER, taskBoard } from "../engine/tasks/index.js";
 import { Debouncer, errorMessage, SerialTask } from "./serial.js";
@@ -300,9 +300,8 @@ export async function startStateWatcher(
       problems.delete("plan");
       if (closed) return;
       showProblems();
-      const streams = plan.streams.length;
       options.onMessage?.(
-        `streams.yaml read again: ${streams} stream${streams === 1 ? "" : "s"}${restartFor.length > 0 ? `; changes to ${restartFor.join(", ")} apply when Tower restarts` : ""}`,
+        `streams.yaml read again: ${plural(plan.streams.length, "stream")}${restartFor.length > 0 ? `; changes to ${restartFor.join(", ")} apply when Tower restarts` : ""}`,
       );
       await Promise.all([tasks.status.run(), tasks.checkpoints.run()]);
     } catch (error) {

@@ -78,6 +78,19 @@ export interface AgentsSlice {
   removeAgent(id: string): void;
 }
 
+/** A stream gone from streams.yaml while its agents still run in the room (see orphans.ts). */
+export interface OrphanedStream {
+  stream: string;
+  /** Its agents running (or starting) in the room, in pane order. */
+  agents: string[];
+}
+
+export interface OrphansSlice {
+  /** Streams the user has not decided about yet: keep their agents running, or stop them. */
+  orphans: OrphanedStream[];
+  setOrphans(orphans: OrphanedStream[]): void;
+}
+
 export interface SharedStateSlice {
   locks: LockInfo[];
   conflicts: ConflictWarning[];
@@ -94,7 +107,7 @@ export interface SharedStateSlice {
   setHandoffs(handoffs: Handoff[]): void;
 }
 
-export type RoomState = ProjectSlice & AgentsSlice & SharedStateSlice;
+export type RoomState = ProjectSlice & AgentsSlice & OrphansSlice & SharedStateSlice;
 
 /** A store with the room's slices (the control room's store has them too, and more). */
 export type RoomStore = StoreApi<RoomState>;
@@ -114,6 +127,7 @@ export const ROOM_DATA_KEYS = [
   "trustQuestion",
   "agents",
   "agentOrder",
+  "orphans",
   "locks",
   "conflicts",
   "conflictError",
@@ -162,6 +176,11 @@ export const createAgentsSlice: Slice<AgentsSlice> = (set) => ({
     }),
 });
 
+export const createOrphansSlice: Slice<OrphansSlice> = (set) => ({
+  orphans: [],
+  setOrphans: (orphans) => set({ orphans }),
+});
+
 export const createSharedStateSlice: Slice<SharedStateSlice> = (set) => ({
   locks: [],
   conflicts: [],
@@ -192,6 +211,7 @@ export function roomSlices<S extends RoomState>(
   return {
     ...createProjectSlice(...args),
     ...createAgentsSlice(...args),
+    ...createOrphansSlice(...args),
     ...createSharedStateSlice(...args),
   };
 }

@@ -42,9 +42,9 @@ export function followLayout(store: AppStore, client: RoomClient): () => void {
 }
 
 /** The room's messages on the message line. */
-export function showMessages(store: AppStore, client: RoomClient, ms = 4000): () => void {
+export function showMessages(store: AppStore, client: RoomClient): () => void {
   return client.on((event) => {
-    if (event.type === "message") store.getState().showFlash(event.text, ms);
+    if (event.type === "message") store.getState().showFlash(event.text);
   });
 }
 
@@ -76,5 +76,60 @@ export function askTrust(store: AppStore): () => void {
   show(store.getState().trustQuestion);
   return store.subscribe((s, prev) => {
     if (s.trustQuestion !== prev.trustQuestion) show(s.trustQuestion);
+  });
+}
+
+/**
+ * The room's question about a stream removed from streams.yaml while its agents run: keep them
+ * running until stopped, or stop them (worktree and branch stay either way). Asked for the
+ * first undecided stream; gone once decided here or in another client.
+ */
+export function askOrphans(store: AppStore): () => void {
+  const isOrphanQuestion = (modal: AppState["modal"]) =>
+    modal?.kind === "confirm" &&
+    modal.choices.some(
+      (c) => c.action.do === "command" && c.action.command.type === "orphans.keep",
+    );
+  const show = (orphans: AppState["orphans"]) => {
+    const s = store.getState();
+    const first = orphans[0];
+    if (!first) {
+      if (isOrphanQuestion(s.modal)) s.closeModal();
+      return;
+    }
+    // Another dialog open (the user is answering something else): asked once it is closed.
+    if (s.modal && !isOrphanQuestion(s.modal)) {
+      pending = true;
+      return;
+    }
+    pending = false;
+    const them = first.agents.join(", ");
+    s.openModal({
+      kind: "confirm",
+      title: `Stream ${first.stream} is gone from streams.yaml, but its agents run`,
+      lines: [
+        `${them} ${first.agents.length === 1 ? "is" : "are"} still running in its worktree.`,
+        "Keep: they run until you stop them (x), and Tower does not ask again.",
+        "Stop: they are stopped gracefully. Either way its worktree, branch and commits stay;",
+        "put the stream back in streams.yaml to work on it again (`tower check` lists it).",
+      ],
+      choices: [
+        {
+          keys: ["k", "enter"],
+          label: "keep them running",
+          action: { do: "command", command: { type: "orphans.keep", stream: first.stream } },
+        },
+        {
+          keys: ["s"],
+          label: "stop them",
+          action: { do: "command", command: { type: "orphans.stop", stream: first.stream } },
+        },
+      ],
+    });
+  };
+  let pending = false;
+  show(store.getState().orphans);
+  return store.subscribe((s, prev) => {
+    if (s.orphans !== prev.orphans || (pending && prev.modal && !s.modal)) show(s.orphans);
   });
 }

@@ -25,6 +25,7 @@ import { directPaneRenderer } from "./components/Pane.js";
 import { DirectPanes } from "./direct-panes.js";
 import { type Controller, handleInput } from "./input/dispatch.js";
 import { type KeyCommand, withOverrides } from "./keys/table.js";
+import { ringOnNotify } from "./notify.js";
 import { type Services, startServices } from "./services/index.js";
 import { StoreContext } from "./store/context.js";
 import { createAppStore } from "./store/index.js";
@@ -124,6 +125,7 @@ export async function runControlRoom(project: Project, options: RunOptions = {})
   for (const signal of SIGNALS) process.on(signal, onSignal);
   let services: Services | undefined;
   let onData: ((data: Buffer) => void) | undefined;
+  let stopRinging: (() => void) | undefined;
   try {
     // The escape key of insert mode is the first control key bound to `mode.normal`.
     const escapeKey = table
@@ -141,6 +143,10 @@ export async function runControlRoom(project: Project, options: RunOptions = {})
       // In this process the agents end with the control room: leaving stops them.
       quit: () => finish(),
     };
+    const unring = ringOnNotify(store, services.room, (bytes) => {
+      if (!hungUp) stdout.write(bytes);
+    });
+    stopRinging = unring;
     const handler = (data: Buffer) => handleInput(controller, data.toString("utf8"));
     onData = handler;
     stdin.on("data", handler);
@@ -188,6 +194,7 @@ export async function runControlRoom(project: Project, options: RunOptions = {})
     await finished;
   } finally {
     if (onData) stdin.off("data", onData);
+    stopRinging?.();
     stdout.off("resize", onResize);
     stopDrawing();
     // Should stopping hang, the way out is forced (the agents are killed as the process exits).

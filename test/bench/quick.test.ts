@@ -16,6 +16,7 @@ import { PROJECT_ROOT } from "../helpers/repo.js";
 /** The benchmarks the harness must have, at least. */
 const EXPECTED = [
   "locks",
+  "hooks",
   "conflicts",
   "panes",
   "startup",

@@ -39,6 +39,12 @@ describe("tower demo in tmux", () => {
       "C completed and handed off",
       90_000,
     );
+    // Roles beside the agents; the docs' quality gate ran by itself once C completed.
+    await rig.waitFor(
+      (s) => /A1 \w+ Architect/.test(s) && /docs_quality passed/.test(s),
+      "roles, and the quality gate passed",
+      60_000,
+    );
     await rig.waitFor((s) => /1 approval waiting/.test(header(s)), "the approval waiting", 30_000);
     rig.keys("Tab");
     await rig.waitFor(

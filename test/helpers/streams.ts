@@ -6,7 +6,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "vitest";
 import type { ConflictWarning } from "../../src/engine/conflicts/index.js";
-import { git, type TempRepo, tower } from "./repo.js";
+import { CLI, git, type TempRepo, tower } from "./repo.js";
 
 export type StreamStatus = "pending" | "in_progress" | "completed" | "merged" | "merge_failed";
 
@@ -106,4 +106,17 @@ export async function conflictsJson(root: string): Promise<ConflictWarning[]> {
   expect(result.stderr).toBe("");
   expect(result.code).toBe(0);
   return JSON.parse(result.stdout) as ConflictWarning[];
+}
+
+/** Installs Tower's pre-commit guard in the streams' worktrees, as `tower start` does. */
+export async function installGuards(
+  repo: TempRepo,
+  streams: readonly StreamSetup[],
+): Promise<void> {
+  const { installGuard } = await import("../../src/agents/guard.js");
+  const { StateStore } = await import("../../src/engine/state/store.js");
+  const store = new StateStore(repo.stateDir);
+  for (const stream of streams) {
+    await installGuard(store, repo.root, stream.worktree, [process.execPath, CLI]);
+  }
 }

@@ -168,7 +168,7 @@ describe("tower complete", () => {
     const open = await tower(repo.root, ["complete", "B"]);
     expect(open.code, open.stderr).toBe(0);
     expect(open.stderr).toContain(
-      "warning: B has 1 task(s) not done (B1 in_progress): see `tower tasks --stream B`",
+      "warning: B has 1 task not done (B1 in_progress): see `tower tasks --stream B`",
     );
     expect((await tower(repo.root, ["start", "A"])).code).toBe(0);
     for (const id of ["api", "api-tests", "docs"]) await as("human", "task", "done", id);

@@ -69,14 +69,12 @@ describe("Codex in Tower (real CLI)", () => {
       () => undefined,
     );
     if (!approved) r.services.sessions.approve("A1");
-    await waitFor(
-      () => (existsSync(hello()) ? true : undefined),
-      30_000,
-      "hello.txt",
-    ).catch((error: unknown) => {
-      const screen = r.services.sessions.get("A1")?.text().join("\n") ?? "(no session)";
-      throw new Error(`${String(error)}\nA1's screen:\n${screen}`);
-    });
+    await waitFor(() => (existsSync(hello()) ? true : undefined), 30_000, "hello.txt").catch(
+      (error: unknown) => {
+        const screen = r.services.sessions.get("A1")?.text().join("\n") ?? "(no session)";
+        throw new Error(`${String(error)}\nA1's screen:\n${screen}`);
+      },
+    );
     expect(readFileSync(hello(), "utf8")).toBe("hello from codex\n");
     await screenShowsLine(r, "A1", /Created it\./);
     // Its session, found in its own files, matches what it sent the model.

@@ -1,9 +1,11 @@
 import path from "node:path";
 import type { Command } from "commander";
-import { locateRepo } from "../../engine/git/index.js";
+import { currentBranch, locateRepo } from "../../engine/git/index.js";
 import { listLocks } from "../../engine/locks.js";
 import { formatIssue, loadPlan, type Plan, PlanError, phases } from "../../engine/plan/index.js";
+import { plural } from "../../engine/plural.js";
 import { PLAN_FILE } from "../../engine/project.js";
+import { loadSeal } from "../../engine/seal.js";
 import {
   STATE_FILES,
   StateFileError,
@@ -11,6 +13,7 @@ import {
   stateStoreFor,
 } from "../../engine/state/index.js";
 import { CliError } from "../errors.js";
+import { runFindings } from "./check-run.js";
 
 /** Locks whose times cannot be read (a damaged file is already reported by the store). */
 async function lockProblems(store: StateStore): Promise<string[]> {
@@ -42,20 +45,34 @@ export function registerCheck(program: Command): void {
       if (plan) {
         for (const warning of plan.warnings)
           process.stderr.write(`warning: ${formatIssue(warning)}\n`);
-        const streams = plan.streams.length;
-        const agents = plan.streams.reduce((n, s) => n + s.agents.length, 0);
+        const streams = plural(plan.streams.length, "stream");
+        const agents = plural(
+          plan.streams.reduce((n, s) => n + s.agents.length, 0),
+          "agent",
+        );
         process.stdout.write(
-          `${PLAN_FILE}: ok (${streams} streams in ${phases(plan).length} phases, ${agents} agents, ${plan.checkpoints.length} checkpoints)\n`,
+          `${PLAN_FILE}: ok (${streams} in ${plural(phases(plan).length, "phase")}, ${agents}, ${plural(plan.checkpoints.length, "checkpoint")})\n`,
         );
       }
       const store = stateStoreFor(repo.mainRoot, plan?.stateDir);
       const stateProblems = [...(await store.check()), ...(await lockProblems(store))];
       if (stateProblems.length === 0) process.stdout.write(`state ${store.dir}: ok\n`);
       problems.push(...stateProblems);
+      // The run itself (orphans, guards, pending merges, forged passes, trust) needs the plan.
+      if (plan) {
+        const findings = await runFindings({
+          cwd: process.cwd(),
+          repo,
+          plan,
+          store,
+          base: plan.base ?? (await currentBranch(repo.mainRoot)),
+          seal: await loadSeal(repo.mainRoot),
+        });
+        for (const note of findings.notes) process.stderr.write(`note: ${note}\n`);
+        problems.push(...findings.problems);
+      }
       if (problems.length > 0) {
-        throw new CliError(
-          `${problems.join("\n")}\n${problems.length} problem${problems.length === 1 ? "" : "s"} found`,
-        );
+        throw new CliError(`${problems.join("\n")}\n${plural(problems.length, "problem")} found`);
       }
     });
 }

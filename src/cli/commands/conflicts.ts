@@ -5,6 +5,7 @@ import {
   recordConflicts,
   scanConflicts,
 } from "../../engine/conflicts/index.js";
+import { plural } from "../../engine/plural.js";
 import { loadContext, reportRecoveries } from "../context.js";
 import { CliError } from "../errors.js";
 import { printJson, table } from "../format.js";
@@ -12,7 +13,7 @@ import { printJson, table } from "../format.js";
 export function formatConflicts(warnings: readonly ConflictWarning[]): string {
   if (warnings.length === 0) return "no conflicts\n";
   const rows = warnings.map((w) => [w.severity, w.kind, w.streams.join(","), w.message]);
-  const count = `${warnings.length} conflict warning${warnings.length === 1 ? "" : "s"}`;
+  const count = plural(warnings.length, "conflict warning");
   return `${table([["SEVERITY", "KIND", "STREAMS", "MESSAGE"], ...rows])}\n\n${count}\n`;
 }
 

@@ -2,6 +2,8 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
+import { installGuard } from "../../agents/guard.js";
+import { selfCommand } from "../../agents/self.js";
 import { cleanDemo, createDemo, defaultDemoDir } from "../../engine/demo.js";
 import { loadControlRoom } from "./ui.js";
 
@@ -25,10 +27,11 @@ export const DEMO_INTRO = [
   "Five streams of a small shop. A, B and C run fake agents that behave",
   "like AI coding CLIs. Within a minute: locks come and go, A1 asks to",
   "proceed, A and B change the same file (an overlap, a predicted merge",
-  "conflict and a scope violation), and C completes and hands off to D.",
+  "conflict and a scope violation), and C completes and hands off to D;",
+  "its quality gate then runs by itself. A's agents move their tasks.",
   "",
   "Try:  y     approve the waiting agent     w  jump to the next waiting",
-  "      Tab   Locks, Conflicts, Checkpoints, Activity, Handoffs",
+  "      Tab   Locks, Conflicts, Checkpoints, Tasks, Activity, Handoffs",
   "      m     merge C once it has completed",
   "      J/K   pick a row; a on design_review approves it (Checkpoints)",
   "      i     type into an agent; Ctrl-] back",
@@ -50,6 +53,10 @@ export function registerDemo(program: Command): void {
         return;
       }
       const demo = await createDemo({ dir, fakeAgent: fakeAgent() });
+      // As `tower start` does: the streams' commits meet the guard from the start.
+      const { store, repo } = demo.project;
+      for (const worktree of demo.worktrees)
+        await installGuard(store, repo.mainRoot, worktree, selfCommand());
       process.stdout.write(
         `demo repository: ${demo.project.repo.mainRoot} (started ${demo.started.join(", ")}); \`tower demo --clean\` removes it\n`,
       );

@@ -84,6 +84,11 @@ export function registerMerge(program: Command): void {
         for (const plan of plans) process.stdout.write(formatMergePlan(plan));
         if (plans.length === 0) process.stdout.write("no completed stream waits to be merged\n");
         reportRecoveries(context);
+        // The same code as the merge itself would exit with: it would refuse (see above why).
+        const blocked = plans.filter((p) => p.blockers.length > 0).map((p) => p.id);
+        if (blocked.length > 0) {
+          throw refused(`${blocked.join(", ")} cannot merge now (see above)`);
+        }
         return;
       }
       if (id) {

@@ -3,6 +3,7 @@ import { installGuard } from "../../agents/guard.js";
 import { selfCommand } from "../../agents/self.js";
 import { completeStream } from "../../engine/orchestrator/complete.js";
 import { startStream } from "../../engine/orchestrator/start.js";
+import { plural } from "../../engine/plural.js";
 import { loadContext, reportRecoveries } from "../context.js";
 import { CliError, EXIT, exitCodeOf } from "../errors.js";
 
@@ -70,7 +71,7 @@ export function registerComplete(program: Command): void {
           result.uncommitted.slice(0, 5).join(", ") +
           (result.uncommitted.length > 5 ? ", ..." : "");
         process.stderr.write(
-          `warning: ${id}'s worktree has ${result.uncommitted.length} uncommitted file(s) (${files}): a merge includes only committed work\n`,
+          `warning: ${id}'s worktree has ${plural(result.uncommitted.length, "uncommitted file")} (${files}): a merge includes only committed work\n`,
         );
       }
       if (result.openTasks.length) {
@@ -80,7 +81,7 @@ export function registerComplete(program: Command): void {
             .map((t) => `${t.id} ${t.status}`)
             .join(", ") + (result.openTasks.length > 5 ? ", ..." : "");
         process.stderr.write(
-          `warning: ${id} has ${result.openTasks.length} task(s) not done (${tasks}): see \`tower tasks --stream ${id}\`\n`,
+          `warning: ${id} has ${plural(result.openTasks.length, "task")} not done (${tasks}): see \`tower tasks --stream ${id}\`\n`,
         );
       }
     });

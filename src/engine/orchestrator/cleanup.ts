@@ -20,6 +20,7 @@ import {
   resolveCommit,
   worktreeChanges,
 } from "../git/index.js";
+import { plural } from "../plural.js";
 import type { Project } from "../project.js";
 import { notReproducible, reproduciblePatterns } from "../reproducible.js";
 import type { OrchestratorStream } from "../state/formats.js";
@@ -32,7 +33,6 @@ export interface Cleanup {
   kept: string[];
 }
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 const list = (items: readonly string[]) =>
   items.slice(0, 5).join(", ") + (items.length > 5 ? ", ..." : "");
 

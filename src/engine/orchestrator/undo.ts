@@ -3,7 +3,9 @@
  * if it still points at the merge (compare-and-swap), its files only where it is checked out and
  * nothing is in the way; otherwise nothing is touched and the message gives the commands.
  */
+
 import { commitsBetween, isAncestor, rollBackBranch } from "../git/index.js";
+import { plural } from "../plural.js";
 
 export interface Undo {
   /** True when the branch is back at `before`. */
@@ -52,6 +54,6 @@ export async function undoMerge(
   const checkout = outcome.worktree ? "" : `git -C ${mainRoot} checkout ${branch} && `;
   return {
     rolledBack: false,
-    text: `${branch} has moved on since the merge (${after} commit${after === 1 ? "" : "s"} on top of it, now at ${short(outcome.now)}), so Tower changed nothing. To undo the merge and keep those commits, run: ${checkout}git -C ${where} revert -m 1 ${merge}`,
+    text: `${branch} has moved on since the merge (${plural(after, "commit")} on top of it, now at ${short(outcome.now)}), so Tower changed nothing. To undo the merge and keep those commits, run: ${checkout}git -C ${where} revert -m 1 ${merge}`,
   };
 }

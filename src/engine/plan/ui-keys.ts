@@ -22,6 +22,7 @@ export const UI_COMMAND_IDS = [
   "stream.start",
   "stream.complete",
   "stream.merge",
+  "stream.cleanup",
   "agent.handoff",
   "checkpoint.approve",
   "checkpoint.reject",
@@ -32,6 +33,7 @@ export const UI_COMMAND_IDS = [
   "agent.stopOrRestart",
   "lock.release",
   "app.help",
+  "app.messages",
   "app.detach",
   "app.quit",
 ] as const;

@@ -224,6 +224,20 @@ export const KEY_TABLE: readonly KeyCommand[] = [
       c.mergeTarget ? undefined : (c.mergeBlocker ?? "no stream is completed yet"),
   },
   {
+    id: "stream.cleanup",
+    keys: ["X"],
+    description:
+      "clean up the selected merged stream: stop its agents, remove its worktree and branch where nothing is lost (confirm first)",
+    category: "Streams",
+    mode: "normal",
+    disabledReason: (c) =>
+      !c.selectedAgent
+        ? "no agent selected"
+        : c.selectedAgent.streamStatus === "merged"
+          ? undefined
+          : `${c.selectedAgent.stream} is ${c.selectedAgent.streamStatus.replace("_", " ")}, not merged: merge it first (m)`,
+  },
+  {
     id: "agent.handoff",
     keys: ["H"],
     description: "handoff from the selected agent (form prefilled from git)",
@@ -311,6 +325,13 @@ export const KEY_TABLE: readonly KeyCommand[] = [
     id: "app.help",
     keys: ["?"],
     description: "help: every key",
+    category: "General",
+    mode: "normal",
+  },
+  {
+    id: "app.messages",
+    keys: ["M"],
+    description: "messages: every message shown, with its time",
     category: "General",
     mode: "normal",
   },

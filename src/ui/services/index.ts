@@ -8,7 +8,7 @@ import type { ConflictScanner } from "../../room/conflict-scanner.js";
 import { type RefreshScope, Room, type RoomOptions } from "../../room/room.js";
 import type { SessionManager } from "../../room/sessions.js";
 import type { StateWatcher } from "../../room/state-watcher.js";
-import { askTrust, followLayout, showMessages } from "../room-client.js";
+import { askOrphans, askTrust, followLayout, showMessages } from "../room-client.js";
 import type { AppStore } from "../store/index.js";
 
 export type { RefreshScope } from "../../room/room.js";
@@ -35,6 +35,7 @@ export async function startServices(
   const unfollow = options.followLayout === false ? undefined : followLayout(store, room);
   const unlisten = showMessages(store, room);
   const unask = askTrust(store);
+  const unorphans = askOrphans(store);
   return {
     room,
     sessions: room.sessions,
@@ -45,6 +46,7 @@ export async function startServices(
       unfollow?.();
       unlisten();
       unask();
+      unorphans();
       await room.close(graceMs);
     },
   };

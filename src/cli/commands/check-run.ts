@@ -1,0 +1,157 @@
+/**
+ * What `tower check` finds in the run itself, beyond the shapes of the files: each finding is a
+ * problem (something is wrong or unsafe now: check exits non-zero) or a note (worth knowing,
+ * nothing to fix). Nothing here changes anything.
+ */
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { guardState } from "../../agents/guard.js";
+import { checkpointViews } from "../../engine/checkpoints.js";
+import { orphanedStreams } from "../../engine/orchestrator/orphans.js";
+import { pendingMerges } from "../../engine/orchestrator/pending.js";
+import { streamStatuses } from "../../engine/orchestrator/streams.js";
+import { plural } from "../../engine/plural.js";
+import type { Project } from "../../engine/project.js";
+import {
+  type AgentsFile,
+  type CheckpointsFile,
+  type OrchestratorFile,
+  STATE_FILES,
+  StateFileError,
+} from "../../engine/state/index.js";
+import { trustState, untrustedMessage } from "../../engine/trust.js";
+import { findAgentProcess } from "../../pty/leftovers.js";
+
+export interface Findings {
+  problems: string[];
+  notes: string[];
+}
+
+/** Reads a state file, or undefined when it is damaged (the file check reports that already). */
+async function readOrSkip<T>(read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof StateFileError) return undefined;
+    throw error;
+  }
+}
+
+/** Streams started and not merged that streams.yaml no longer has: their work is still there. */
+function orphanProblems(
+  project: Project,
+  state: OrchestratorFile,
+  agents: AgentsFile | undefined,
+): string[] {
+  const file = project.store.path(STATE_FILES.orchestrator);
+  return orphanedStreams(project.plan, state).map((orphan) => {
+    const running = orphan.agents.filter((id) => {
+      const pid = agents?.agents[id]?.pid;
+      return typeof pid === "number" && findAgentProcess(pid, id, project.repo.mainRoot);
+    });
+    const worktree = orphan.worktree
+      ? path.resolve(project.repo.mainRoot, orphan.worktree)
+      : undefined;
+    const remains = [
+      worktree && `its worktree ${worktree}${existsSync(worktree) ? "" : " (missing)"}`,
+      orphan.branch && `branch ${orphan.branch}`,
+    ].filter(Boolean);
+    const agentsText = orphan.agents.length
+      ? `; its agents ${orphan.agents.join(", ")} ${
+          running.length === 0
+            ? "are not running"
+            : running.length === orphan.agents.length
+              ? "are still running"
+              : `(${running.join(", ")} still running)`
+        }`
+      : "";
+    const stop = running.length
+      ? `stop ${running.length === 1 ? "it" : "them"} in the control room, `
+      : "";
+    return (
+      `orphaned stream ${orphan.id}: it is ${orphan.status} in ${file} but streams.yaml no longer has it, so Tower can neither complete nor merge it` +
+      `${remains.length ? `; ${remains.join(" and ")} remain` : ""}${agentsText}. ` +
+      `Put ${orphan.id} back in streams.yaml to carry on with it, or ${stop}merge or keep its branch with git yourself` +
+      `${worktree ? ` and remove its worktree with \`git worktree remove ${worktree}\`` : ""}, then delete its entry from ${file}. Tower deletes nothing of it`
+    );
+  });
+}
+
+/** Stream worktrees in use whose commits do not meet Tower's pre-commit guard. */
+async function guardFindings(project: Project, state: OrchestratorFile): Promise<Findings> {
+  const findings: Findings = { problems: [], notes: [] };
+  for (const stream of project.plan.streams) {
+    const entry = state.streams[stream.id];
+    if (!entry?.worktree || (entry.status !== "in_progress" && entry.status !== "merge_failed"))
+      continue;
+    const worktree = path.resolve(project.repo.mainRoot, entry.worktree);
+    if (!existsSync(worktree)) continue;
+    const guard = await guardState(project.store, worktree);
+    const where = `${worktree}, the worktree of stream ${stream.id}`;
+    if (guard.kind === "missing") {
+      findings.problems.push(
+        `Tower's pre-commit guard is not installed in ${where}: its commits are not checked against other agents' locks and its scope. Run \`tower start ${stream.id}\` to install it again (the stream and its work stay as they are)`,
+      );
+    } else if (guard.kind === "other") {
+      findings.notes.push(
+        `${where}, sets its own core.hooksPath (${guard.folder}), so Tower's pre-commit guard is not installed there`,
+      );
+    }
+  }
+  return findings;
+}
+
+/** Recorded passes that do not bear Tower's seal: an agent or a hand edit wrote them. */
+function forgedProblems(
+  project: Project,
+  state: OrchestratorFile,
+  checkpoints: CheckpointsFile,
+): string[] {
+  const views = checkpointViews(
+    project.plan,
+    checkpoints,
+    project.seal,
+    streamStatuses(project.plan, state),
+  );
+  return views
+    .filter((view) => view.status === "forged")
+    .map((view) => {
+      const entry = checkpoints.checkpoints[view.id];
+      const again =
+        view.kind === "approval"
+          ? `approve it with \`tower approve ${view.id}\``
+          : `run it with \`tower ${view.criteria.length ? "gate" : "checkpoint"} run ${view.id}\``;
+      return `checkpoint ${view.id} is recorded as ${entry?.status ?? "passed"}${entry?.by ? ` by ${entry.by}` : ""} in ${STATE_FILES.checkpoints}, but not by Tower: forged (it bears no seal of this machine), so it passes nothing. If it should pass, ${again}`;
+    });
+}
+
+/** Everything check reports of the run: orphans, guards, pending merges, forged passes, trust. */
+export async function runFindings(project: Project): Promise<Findings> {
+  const { store } = project;
+  const findings: Findings = { problems: [], notes: [] };
+  const state = await readOrSkip(() => store.read("orchestrator"));
+  const agents = await readOrSkip(() => store.read("agents"));
+  const checkpoints = await readOrSkip(() => store.read("checkpoints"));
+  if (state) {
+    findings.problems.push(...orphanProblems(project, state, agents));
+    const guards = await guardFindings(project, state);
+    findings.problems.push(...guards.problems);
+    findings.notes.push(...guards.notes);
+    for (const pending of await pendingMerges(project)) {
+      if (pending.running) findings.notes.push(pending.message);
+      else
+        findings.problems.push(
+          `${pending.message}. Run \`tower merge ${pending.id}\` to settle it`,
+        );
+    }
+    if (checkpoints) findings.problems.push(...forgedProblems(project, state, checkpoints));
+  }
+  const trust = await trustState(project.plan);
+  if (!trust.trusted) {
+    const [sentence] = untrustedMessage(project.plan, trust).split("\n");
+    findings.notes.push(
+      `${sentence} (${plural(trust.changes.length, "command")} to review; nothing is wrong with the plan)`,
+    );
+  }
+  return findings;
+}
