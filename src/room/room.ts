@@ -72,9 +72,13 @@ export class Room {
 
   /** Starts the room's services on `store`: the state first, then the agents, then the scans. */
   static async open(project: Project, store: RoomStore, options: RoomOptions = {}): Promise<Room> {
-    const events = new Set<(event: RoomEvent) => void>();
+    // What the room says while it starts (agents a previous Tower left running, stopped; a
+    // recovered state file) is kept until the room has someone to say it to.
+    let room: Room | undefined;
+    const early: string[] = [];
     const say = (text: string) => {
-      for (const listener of events) listener({ type: "message", text });
+      if (room) room.emit({ type: "message", text });
+      else early.push(text);
     };
     const watcher = await startStateWatcher(project, store, {
       ...(options.stateDebounceMs !== undefined && { debounceMs: options.stateDebounceMs }),
@@ -95,7 +99,6 @@ export class Room {
     });
     const status = store.getState().status;
     if (status) await sessions.sync(status);
-    let room: Room | undefined;
     const notifier = new Notifier(project, store, (event) => room?.emit(event), {
       onMessage: say,
     });
@@ -119,18 +122,30 @@ export class Room {
       orphans,
       options,
     );
-    // Messages said while starting went nowhere; from now on they go to the room's listeners.
-    events.add((event) => room.emit(event));
+    for (const text of early) room.emit({ type: "message", text });
     return room;
   }
+
+  /** Messages said while nobody listened (the room starting, a client not attached yet). */
+  private readonly unheard: string[] = [];
 
   /** Listens to the room's events (messages, a merge's output). */
   on(listener: (event: RoomEvent) => void): () => void {
     this.listeners.add(listener);
+    // The first listener hears what was said before anyone listened.
+    for (const text of this.unheard.splice(0)) listener({ type: "message", text });
     return () => this.listeners.delete(listener);
   }
 
   private emit(event: RoomEvent): void {
+    if (this.listeners.size === 0) {
+      // Kept (the last few) for the first listener; a merge's output goes with its command.
+      if (event.type === "message") {
+        this.unheard.push(event.text);
+        if (this.unheard.length > 20) this.unheard.shift();
+      }
+      return;
+    }
     for (const listener of this.listeners) listener(event);
   }
 

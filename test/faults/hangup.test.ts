@@ -6,12 +6,13 @@
  * stop anything; the next Tower finds its agents, stops them, says so, and starts one copy.
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync, realpathSync } from "node:fs";
+import { mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { TmuxRig } from "../e2e/tmux.js";
 import { CLI, makeRepo, PROJECT_ROOT, type TempRepo, tower, waitFor } from "../helpers/repo.js";
 import { agentProcesses, killAgents, readAgents, settle } from "./agents.js";
+import { Invariants } from "./invariants.js";
 
 /** Ignores SIGHUP like the agents that outlived Tower did; SIGTERM ends it. */
 const STUBBORN = `trap '' HUP; echo "agent $TOWER_AGENT_ID ready"; while :; do sleep 1; done`;
@@ -35,22 +36,32 @@ const AGENTS = ["A1", "A2", "B1", "B2"];
 
 let repo: TempRepo;
 let root: string;
+let home: string;
+let invariants: Invariants;
 const rigs: TmuxRig[] = [];
 
 beforeEach(async () => {
   repo = await makeRepo({ plan });
   root = realpathSync(repo.root);
-  expect((await tower(repo.root, ["start", "A", "B"])).code).toBe(0);
+  home = path.join(path.dirname(root), "home");
+  mkdirSync(home);
+  writeFileSync(path.join(home, ".profile"), "# the user's\n");
+  expect((await tower(repo.root, ["start", "A", "B"], { HOME: home })).code).toBe(0);
+  invariants = await Invariants.take({ root, stateDir: repo.stateDir, sentinels: [home] });
 });
 afterEach(async () => {
   for (const rig of rigs.splice(0)) await rig.close();
   await settle(path.dirname(root));
+  // Every run ends with the shared invariants: nothing lost, nothing written in HOME, and no
+  // agent left once the last Tower is gone.
+  const problems = await invariants.check();
   killAgents(root);
   repo.cleanup();
+  expect(problems).toEqual([]);
 });
 
 function open(command = `node ${CLI}`): TmuxRig {
-  const rig = new TmuxRig(repo.root, command);
+  const rig = new TmuxRig(repo.root, command, undefined, { HOME: home });
   rigs.push(rig);
   return rig;
 }

@@ -34,7 +34,7 @@ describe("spawning", () => {
         "sh",
         "-c",
         'echo "id=$TOWER_AGENT_ID stream=$TOWER_STREAM"; echo "state=$TOWER_STATE_DIR"; ' +
-          'echo "root=$TOWER_REPO_ROOT"; echo "task=$TOWER_TASK arg={task}"; ' +
+          'echo "root=$TOWER_REPO_ROOT"; echo "task=$TOWER_TASK" arg={task}; ' +
           'echo "wt=$TOWER_WORKTREE"; echo "pwd=$(pwd -P)"; echo "term=$TERM size=$(stty size)"',
       ],
       worktree,

@@ -55,6 +55,33 @@ describe("substituteCommand", () => {
     expect(output).toBe(`${values.task}|A1|A|/tmp/my repo-A|`);
   });
 
+  it("quotes the values it puts in a shell's -c script in a list, so that they stay text", () => {
+    for (const cmd of [
+      ["sh", "-c", "printf '%s|' {task} {agent}"],
+      ["bash", "-ec", "printf '%s|' {task} {agent}"],
+      ["/usr/bin/env", "sh", "-c", "printf '%s|' {task} {agent}"],
+    ]) {
+      const { file, args } = substituteCommand(cmd, values);
+      expect(execFileSync(file, args, { encoding: "utf8" }), cmd.join(" ")).toBe(
+        `${values.task}|A1|`,
+      );
+    }
+    // Arguments after the script are the script's $1...: passed as they are.
+    expect(substituteCommand(["sh", "-c", 'echo "$1"', "sh", "{task}"], values).args).toEqual([
+      "-c",
+      'echo "$1"',
+      "sh",
+      values.task,
+    ]);
+  });
+
+  it("refuses a placeholder inside quotes in shell code, where the value would run as code", () => {
+    expect(() => substituteCommand(`echo "{task}"`, values)).toThrow("is inside quotes");
+    expect(() => substituteCommand(["sh", "-c", "echo '{task}'"], values)).toThrow(
+      "is inside quotes",
+    );
+  });
+
   it("leaves $VAR and its braced form to the shell", () => {
     expect(substituteCommand(`echo \${HOME} {agent}`, values).args[1]).toBe(`echo \${HOME} 'A1'`);
   });

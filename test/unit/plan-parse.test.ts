@@ -138,16 +138,35 @@ describe("warnings", () => {
       "/repo/streams.yaml",
     );
 
-  it("warns about a placeholder inside quotes in a string command", () => {
-    const hint = "it is replaced by an already shell-quoted value, so write {task} without quotes";
-    expect(plan(`'claude "{task}"'`).warnings.map(formatIssue)).toEqual([
-      `streams.yaml:2:8: placeholder {task} is inside quotes in agent command: ${hint}`,
+  /** The plan's errors, formatted (none: the plan loads). */
+  const errors = (agent: string): string[] => {
+    try {
+      plan(agent);
+      return [];
+    } catch (error) {
+      if (!(error instanceof PlanError)) throw error;
+      return error.issues.map(formatIssue);
+    }
+  };
+  const quoted = (name: string) =>
+    `placeholder {${name}} is inside quotes in agent command: it is replaced by an already shell-quoted value, and inside quotes that quoting is undone (a task holding $(...) or a quote would run as code), so write {${name}} without quotes`;
+
+  it("refuses a placeholder inside quotes in a string command: a task would run as code", () => {
+    expect(errors(`'claude "{task}"'`)).toEqual([`streams.yaml:2:8: ${quoted("task")}`]);
+    expect(errors(`"claude --cwd {worktree} -p '{task}'"`)).toEqual([
+      `streams.yaml:2:8: ${quoted("task")}`,
     ]);
-    expect(plan(`"claude --cwd {worktree} -p '{task}'"`).warnings.map(formatIssue)).toEqual([
-      `streams.yaml:2:8: placeholder {task} is inside quotes in agent command: ${hint}`,
-    ]);
-    expect(plan(`"claude '{agent}' \\"{task}\\""`).warnings).toHaveLength(2);
-    expect(plan(`"claude '{agent}' \\"{task}\\""`).warnings[0]?.severity).toBe("warning");
+    expect(errors(`"claude '{agent}' \\"{task}\\""`)).toHaveLength(2);
+  });
+
+  it("refuses a placeholder inside quotes in a shell's -c script of a list command", () => {
+    expect(errors(`[sh, -c, 'echo "{task}"']`)).toEqual([`streams.yaml:2:17: ${quoted("task")}`]);
+    expect(errors(`[bash, -ec, "echo '{task}'"]`)).toHaveLength(1);
+    expect(errors(`[/usr/bin/env, FOO=1, sh, -c, 'echo "{task}"']`)).toHaveLength(1);
+    // Not a shell's script: an argument of its own, passed as it is.
+    expect(errors(`[claude, "'{task}'"]`)).toEqual([]);
+    expect(errors(`[sh, script.sh, "'{task}'"]`)).toEqual([]);
+    expect(errors(`[sh, -c, 'echo "$1"', sh, "{task}"]`)).toEqual([]);
   });
 
   it("does not warn for unquoted placeholders, argv lists or shell variables", () => {

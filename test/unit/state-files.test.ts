@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -93,6 +93,20 @@ describe("JSON state files", () => {
     ).rejects.toThrow(`${backupPath(file)} is a symbolic link`);
     expect(readFileSync(target, "utf8")).toBe("outside");
     expect(readFileSync(file, "utf8")).toBe(good);
+  });
+
+  it("removes the copies that writers killed before their rename left, and nothing else", async () => {
+    const file = path.join(dir, "file_locks.json");
+    writeFileSync(file, '{"locks":{},"version":1}');
+    const left = `${backupPath(file)}.4242.0123456789ab.tmp`;
+    const other = `${backupPath(file)}.notes`;
+    writeFileSync(left, '{"locks":{');
+    writeFileSync(other, "mine");
+    await updateJsonFile(file, specs.locks, (v) => {
+      v.locks["a.py"] = lock;
+    });
+    expect(existsSync(left)).toBe(false);
+    expect(readFileSync(other, "utf8")).toBe("mine");
   });
 
   it("a snapshot copies whole content of the right shape only, and never writes the file", async () => {

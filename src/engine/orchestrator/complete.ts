@@ -29,25 +29,31 @@ export async function completeStream(
   let before: string[] = [];
   let after: string[] = [];
   let worktree: string | undefined;
-  await store.update("orchestrator", async (file) => {
-    const recorded = file.streams[id];
-    const status = recorded?.status ?? "pending";
-    if (!recorded || status === "pending")
-      throw new RefusedError(`${id} has not started: start it with \`tower start ${id}\``);
-    if (status === "merged") throw new RefusedError(`${id} is already merged`);
-    if (status === "completed")
-      throw new RefusedError(`${id} is already completed: merge it with \`tower merge ${id}\``);
-    const startable = () =>
-      startability(plan, streamStatuses(plan, file))
-        .filter((s) => s.canStart)
-        .map((s) => s.id);
-    before = startable();
-    recorded.status = "completed";
-    recorded.completed_at = toUtcIso(now);
-    after = startable();
-    worktree = recorded.worktree ?? undefined;
-    await store.appendActivity({ agent: TOWER_AGENT, stream: id, action: "completed" }, now);
-  });
+  await store.update(
+    "orchestrator",
+    (file) => {
+      const recorded = file.streams[id];
+      const status = recorded?.status ?? "pending";
+      if (!recorded || status === "pending")
+        throw new RefusedError(`${id} has not started: start it with \`tower start ${id}\``);
+      if (status === "merged") throw new RefusedError(`${id} is already merged`);
+      if (status === "completed")
+        throw new RefusedError(`${id} is already completed: merge it with \`tower merge ${id}\``);
+      const startable = () =>
+        startability(plan, streamStatuses(plan, file))
+          .filter((s) => s.canStart)
+          .map((s) => s.id);
+      before = startable();
+      recorded.status = "completed";
+      recorded.completed_at = toUtcIso(now);
+      after = startable();
+      worktree = recorded.worktree ?? undefined;
+    },
+    async () => {
+      // Logged once the completion is stored, never before.
+      await store.appendActivity({ agent: TOWER_AGENT, stream: id, action: "completed" }, now);
+    },
+  );
   // The locks the stream's agents took by writing are done with.
   await releaseAutoLocks(store, { stream: id }, now);
   let uncommitted: string[] = [];

@@ -81,24 +81,30 @@ export async function startStream(
   const linkWarning = await linkStateDir(repo.mainRoot, worktree, store.dir, plan.stateDir);
   if (linkWarning) warnings.push(linkWarning);
 
-  await store.update("orchestrator", async (file) => {
-    const previous = file.streams[id];
-    const again = previous?.status === "in_progress";
-    file.streams[id] = {
-      ...previous,
-      status: "in_progress",
-      started_at: previous?.started_at ?? toUtcIso(now),
-      worktree,
-      branch,
-      agents: stream.agents.map((a) => a.id),
-    };
-    // Starting a stream that is in progress already only makes sure its worktree is there.
-    if (!again) {
+  await store.update(
+    "orchestrator",
+    (file) => {
+      const previous = file.streams[id];
+      file.streams[id] = {
+        ...previous,
+        status: "in_progress",
+        started_at: previous?.started_at ?? toUtcIso(now),
+        worktree,
+        branch,
+        agents: stream.agents.map((a) => a.id),
+      };
+      return previous?.status === "in_progress";
+    },
+    // Logged once the start is stored, never before (a Tower killed between the two would
+    // leave a line about a start that did not happen). Starting a stream that is in progress
+    // already only makes sure its worktree is there.
+    async (again) => {
+      if (again) return;
       await store.appendActivity(
         { agent: TOWER_AGENT, stream: id, action: "started", branch, worktree, reused, base },
         now,
       );
-    }
-  });
+    },
+  );
   return { id, branch, worktree, reused, warnings };
 }

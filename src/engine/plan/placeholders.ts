@@ -45,6 +45,39 @@ function placeholderAt(text: string, index: number): string | undefined {
   return name !== undefined && isKnown(name) ? name : undefined;
 }
 
+/** Shells whose `-c` takes a script (as the first word of a list command, or after `env`). */
+const SHELLS = new Set(["sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "yash", "fish"]);
+
+const basename = (file: string) => file.slice(file.lastIndexOf("/") + 1);
+
+/**
+ * Where the script is in a list command that runs a shell with `-c` (`[sh, -c, "echo {task}"]`,
+ * `[bash, -ec, ...]`, `[/usr/bin/env, sh, -c, ...]`), or undefined for any other list. That
+ * element is shell code, not an argument: a value put in it as it is would run as code, so it
+ * gets the string form's treatment (values shell-quoted, no placeholder inside quotes).
+ */
+export function shellScriptIndex(argv: readonly string[]): number | undefined {
+  let i = 0;
+  if (basename(argv[0] ?? "") === "env") {
+    i = 1;
+    while (i < argv.length && /^(-|[A-Za-z_][A-Za-z0-9_]*=)/.test(argv[i] as string)) i++;
+  }
+  if (!SHELLS.has(basename(argv[i] ?? ""))) return undefined;
+  for (let j = i + 1; j < argv.length; j++) {
+    const arg = argv[j] as string;
+    if (/^-[A-Za-z]*c[A-Za-z]*$/.test(arg)) return j + 1 < argv.length ? j + 1 : undefined;
+    // The first operand that is not an option is a script file: no -c script follows.
+    if (!arg.startsWith("-") && !arg.startsWith("+")) return undefined;
+    if (arg === "-o" || arg === "+o") j++;
+  }
+  return undefined;
+}
+
+/** The error for a placeholder inside quotes in shell code (see quotedPlaceholders). */
+export function quotedPlaceholderMessage(name: string): string {
+  return `placeholder {${name}} is inside quotes in agent command: it is replaced by an already shell-quoted value, and inside quotes that quoting is undone (a task holding $(...) or a quote would run as code), so write {${name}} without quotes`;
+}
+
 /** POSIX single-quoting: the shell reads the result back as exactly `value`. */
 export function shellQuote(value: string): string {
   return `'${value.replaceAll("'", `'\\''`)}'`;
@@ -82,16 +115,28 @@ export function withoutTask(cmd: AgentCommand): AgentCommand {
   );
 }
 
+/** Shell code with each placeholder replaced by its quoted value; refused with one inside quotes. */
+function substituteScript(script: string, values: PlaceholderValues): string {
+  const quoted = quotedPlaceholders(script);
+  if (quoted.length > 0) throw new Error(quotedPlaceholderMessage(quoted[0] as string));
+  return substitute(script, values, true);
+}
+
 /**
  * Turns an agent command into something to spawn. A list is argv (no shell, values inserted
- * as they are); a string runs with `sh -c`, each placeholder replaced by its quoted value.
+ * as they are), except a shell's `-c` script in it (shellScriptIndex), which is shell code; a
+ * string runs with `sh -c`. In shell code each placeholder is replaced by its quoted value, and
+ * one inside quotes is refused (it would let the value run as code).
  */
 export function substituteCommand(
   cmd: AgentCommand,
   values: PlaceholderValues,
 ): { file: string; args: string[] } {
-  if (typeof cmd === "string") return { file: "sh", args: ["-c", substitute(cmd, values, true)] };
-  const [file, ...args] = cmd.map((part) => substitute(part, values, false));
+  if (typeof cmd === "string") return { file: "sh", args: ["-c", substituteScript(cmd, values)] };
+  const script = shellScriptIndex(cmd);
+  const [file, ...args] = cmd.map((part, i) =>
+    i === script ? substituteScript(part, values) : substitute(part, values, false),
+  );
   if (file === undefined || file === "") throw new Error("agent command is empty");
   return { file, args };
 }

@@ -1,7 +1,13 @@
 import { BUILTIN_ROLE_IDS } from "./builtin-roles.js";
 import { compileMetric } from "./criteria.js";
 import { findCycles } from "./cycles.js";
-import { PLACEHOLDER_HELP, quotedPlaceholders, unknownPlaceholders } from "./placeholders.js";
+import {
+  PLACEHOLDER_HELP,
+  quotedPlaceholderMessage,
+  quotedPlaceholders,
+  shellScriptIndex,
+  unknownPlaceholders,
+} from "./placeholders.js";
 import { checkPlaces } from "./places.js";
 import type { DataPath } from "./positions.js";
 import { at, isRecord, type Reporter } from "./report.js";
@@ -155,14 +161,16 @@ function checkCommand(command: unknown, path: DataPath, where: string, report: R
       );
     }
   });
-  if (typeof command !== "string") return;
-  for (const name of quotedPlaceholders(command)) {
-    report.warning(
-      report.positions.value(path),
-      at(
-        where,
-        `placeholder {${name}} is inside quotes in agent command: it is replaced by an already shell-quoted value, so write {${name}} without quotes`,
-      ),
+  // Shell code: the string form, or a shell's -c script in the list form. A placeholder inside
+  // quotes there lets a task run as code: an error, not a warning (issue: shell injection).
+  const script = typeof command === "string" ? -1 : shellScriptIndex(parts as string[]);
+  if (script === undefined) return;
+  const code = script === -1 ? command : parts[script];
+  if (typeof code !== "string") return;
+  for (const name of quotedPlaceholders(code)) {
+    report.error(
+      report.positions.value(script === -1 ? path : [...path, script]),
+      at(where, quotedPlaceholderMessage(name)),
     );
   }
 }

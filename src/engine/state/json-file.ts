@@ -2,8 +2,12 @@
  * JSON state files shared with other writers (the agents' Python helpers, other tools).
  *
  * Writers take an exclusive flock(2) on the file itself, read it, change it and write it back in
- * place on the same descriptor (truncate + write + fsync); the file is never replaced by rename,
- * so a writer blocked on the old inode cannot write into a file nobody reads.
+ * place on the same descriptor; the file is never replaced by rename, so a writer blocked on the
+ * old inode cannot write into a file nobody reads. The rewrite never leaves the file empty, nor
+ * valid JSON that is neither the old text nor the new (see writeInPlace): a writer killed midway
+ * leaves the old text, the new one, or a file that is plainly damaged, which no reader takes for
+ * "no entries" (the protocol's Python helper reads an empty file so, and writes back only its
+ * own entry: every other lock would be lost).
  *
  * The last good content is kept beside the file as `<file>.bak` (written whole to a temporary
  * file, then renamed, always while holding the file's flock, exclusive or shared, so two copies
@@ -15,8 +19,13 @@
  * A file found damaged while nobody holds its lock (an in-place rewrite interrupted: empty, or a
  * prefix of the new content) is read as the complete entries that remain in it merged with the
  * last good copy (json-text.ts): no entry either of them holds is lost. Readers report this and
- * write nothing; the next writer writes the merged content back. A file that cannot be read or
- * recovered is an error and is left untouched: nothing ever overwrites it with defaults.
+ * write nothing; the next writer keeps the merged content as the copy, then writes it back. A
+ * file that cannot be read or recovered is an error and is left untouched: nothing ever
+ * overwrites it with defaults.
+ *
+ * A copy is made under a temporary name and renamed; a writer killed before the rename leaves
+ * that temporary file, which the next writer removes (holding the file's exclusive lock, it
+ * knows that no copy is in the making).
  */
 import { randomBytes } from "node:crypto";
 import { constants, promises as fsp } from "node:fs";
@@ -72,6 +81,12 @@ export function serializeJson(value: unknown): string {
 const code = (error: unknown) => (error as NodeJS.ErrnoException | undefined)?.code;
 const isBlank = (text: string): boolean => text.trim() === "";
 
+/**
+ * The first character of a file while Tower rewrites it (see writeInPlace): not JSON, not
+ * blank. Serialized state always starts with `{`, which is put back last.
+ */
+const REWRITING = "!";
+
 /** A file's text read as a state value: good, blank, damaged (unparsable) or of a wrong shape. */
 type Reading<T> =
   | { kind: "good"; value: T }
@@ -80,6 +95,9 @@ type Reading<T> =
 
 function interpret<T>(file: string, text: string, spec: JsonFileSpec<T>): Reading<T> {
   if (isBlank(text)) return { kind: "blank" };
+  if (text.startsWith(REWRITING)) {
+    return { kind: "damaged", reason: "was left half-rewritten by a writer that stopped midway" };
+  }
   let raw: unknown;
   try {
     raw = parseJsonText(text);
@@ -174,7 +192,7 @@ async function recover<T>(
 async function writeBackup(file: string, text: string): Promise<void> {
   const backup = backupPath(file);
   await checkStateFile(backup);
-  const temp = `${backup}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
+  const temp = `${backup}.${process.pid}.${randomBytes(6).toString("hex")}${TEMP_SUFFIX}`;
   // O_EXCL: a name planted in advance (a link, anything) is never opened.
   const handle = await openStateFile(
     temp,
@@ -189,6 +207,24 @@ async function writeBackup(file: string, text: string): Promise<void> {
     await handle.close().catch(() => {});
     await fsp.rm(temp, { force: true });
     throw new StateFileError(file, `could not write ${backup}: ${(error as Error).message}`);
+  }
+}
+
+const TEMP_SUFFIX = ".tmp";
+
+/**
+ * Removes the temporary copies that writers killed before their rename left beside `file`. Only
+ * while holding the file's exclusive lock: every copy is made under the file's lock, so none of
+ * them is in the making.
+ */
+async function removeLeftCopies(file: string): Promise<void> {
+  const prefix = `${path.basename(backupPath(file))}.`;
+  const names = await fsp.readdir(path.dirname(file)).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !/^\d+\.[0-9a-f]{12}\.tmp$/.test(name.slice(prefix.length))) {
+      continue;
+    }
+    await fsp.rm(path.join(path.dirname(file), name), { force: true }).catch(() => {});
   }
 }
 
@@ -212,15 +248,33 @@ async function keepWritten(file: string, text: string, options: JsonFileOptions)
   }
 }
 
+async function writeAt(handle: fsp.FileHandle, data: Buffer, position: number): Promise<void> {
+  let offset = 0;
+  while (offset < data.length) {
+    const { bytesWritten } = await handle.write(
+      data,
+      offset,
+      data.length - offset,
+      position + offset,
+    );
+    offset += bytesWritten;
+  }
+}
+
+/**
+ * Rewrites the file in place so that a writer killed at any point leaves the old text, the new
+ * text, or a damaged file, never an empty one nor a valid mix of the two: the first character
+ * becomes REWRITING (one byte, written whole or not at all), then the new text goes behind it,
+ * the file is cut to its length, and the new first character goes in last. A kill before the
+ * first write leaves the old text; after it, until the last one, the file starts with REWRITING.
+ */
 async function writeInPlace(file: string, handle: fsp.FileHandle, text: string): Promise<void> {
   const data = Buffer.from(text, "utf8");
   try {
-    await handle.truncate(0);
-    let offset = 0;
-    while (offset < data.length) {
-      const { bytesWritten } = await handle.write(data, offset, data.length - offset, offset);
-      offset += bytesWritten;
-    }
+    await writeAt(handle, Buffer.from(REWRITING), 0);
+    await writeAt(handle, data.subarray(1), 1);
+    await handle.truncate(data.length);
+    await writeAt(handle, data.subarray(0, 1), 0);
     await handle.sync();
   } catch (error) {
     throw new StateFileError(
@@ -309,9 +363,12 @@ export async function updateJsonFile<T, R>(
     // A file this call created is written even unchanged: other readers (the Python helper's
     // json.load) fail on an empty file.
     if (after !== before || recovered || created) {
-      // The copy must hold what the file holds now before the file is truncated.
-      if (reading.kind === "good") {
-        await refreshBackup(file, text).catch((error: unknown) => {
+      await removeLeftCopies(file);
+      // The copy must hold what the file holds now before the file is rewritten: its text, or
+      // what was recovered from it (entries only the damaged file held are in no copy yet).
+      const current = reading.kind === "good" ? text : recovered ? before : undefined;
+      if (current !== undefined) {
+        await refreshBackup(file, current).catch((error: unknown) => {
           if (!(error instanceof StateFileError)) throw error;
           throw new StateFileError(
             file,

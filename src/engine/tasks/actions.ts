@@ -162,18 +162,38 @@ export async function changeTask(
   assertMayAct(plan, spec, agent);
   const now = request.now ?? new Date();
   const at = toUtcIso(now);
-  return store.update("tasks", async (file): Promise<TaskActionResult> => {
-    const before = taskRow(plan, file, spec);
-    const waitingBefore = new Set(
-      planTasks(plan)
-        .map((t) => taskRow(plan, file, t))
-        .filter((t) => t.status === "todo" && !t.ready)
-        .map((t) => t.id),
-    );
-    const changed = apply(action, plan, file, spec, request, at);
-    const task = taskRow(plan, file, spec);
-    if (changed) {
-      // Logged while tasks.json is still locked: the log's order is the order of the changes.
+  return store.update(
+    "tasks",
+    async (file): Promise<TaskActionResult> => {
+      const before = taskRow(plan, file, spec);
+      const waitingBefore = new Set(
+        planTasks(plan)
+          .map((t) => taskRow(plan, file, t))
+          .filter((t) => t.status === "todo" && !t.ready)
+          .map((t) => t.id),
+      );
+      const changed = apply(action, plan, file, spec, request, at);
+      const task = taskRow(plan, file, spec);
+      const result: TaskActionResult = {
+        action,
+        task,
+        previous: before.status,
+        changed,
+        unblocked: [],
+      };
+      if (action === "done") {
+        result.unblocked = planTasks(plan)
+          .map((t) => taskRow(plan, file, t))
+          .filter((t) => t.ready && waitingBefore.has(t.id));
+        const next = nextTask(plan, file, task.agent ?? agent);
+        if (next) result.next = next;
+      }
+      return result;
+    },
+    async (result) => {
+      // Logged once the change is stored (never a line about a change that was not), while
+      // tasks.json is still locked: the log's order is the order of the changes.
+      if (!result.changed) return;
       await store.appendActivity(
         {
           agent,
@@ -186,21 +206,6 @@ export async function changeTask(
         },
         now,
       );
-    }
-    const result: TaskActionResult = {
-      action,
-      task,
-      previous: before.status,
-      changed,
-      unblocked: [],
-    };
-    if (action === "done") {
-      result.unblocked = planTasks(plan)
-        .map((t) => taskRow(plan, file, t))
-        .filter((t) => t.ready && waitingBefore.has(t.id));
-      const next = nextTask(plan, file, task.agent ?? agent);
-      if (next) result.next = next;
-    }
-    return result;
-  });
+    },
+  );
 }
