@@ -395,4 +395,12 @@ describe("the dispatcher", () => {
     handleInput(ctl, "stream.complete\r");
     expect(store.getState().flash?.text).toBe("A is pending, not in progress");
   });
+
+  it("types what follows i in the same burst into the agent, not as commands", async () => {
+    const { ctl, store, calls } = await rig();
+    handleInput(ctl, "ibefore detach");
+    expect(store.getState().mode).toBe("insert");
+    expect(store.getState().modal).toBeUndefined();
+    expect(calls).toEqual(['input A1 "before detach"']);
+  });
 });

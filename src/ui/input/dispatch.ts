@@ -25,7 +25,7 @@ import { ask, type Controller, flash, send } from "./controller.js";
 import { formKey, openHandoffForm } from "./handoff.js";
 import { runMerge } from "./merge.js";
 import { paletteRows } from "./palette.js";
-import { PasteReader, parseKeys } from "./parse.js";
+import { PasteReader, parseKeyRanges } from "./parse.js";
 
 const readers = new WeakMap<Controller, PasteReader>();
 
@@ -42,7 +42,7 @@ export function handleInput(ctl: Controller, data: string) {
 }
 
 /** A chunk of typed input (not a paste). */
-function handleBurst(ctl: Controller, data: string) {
+function handleBurst(ctl: Controller, data: string): void {
   const s = ctl.store.getState();
   // The message line's message stays until the next key (the Messages list keeps it).
   if (s.flash) ctl.store.setState({ flash: undefined });
@@ -58,18 +58,29 @@ function handleBurst(ctl: Controller, data: string) {
     if (!split.escape) return;
     s.setMode("normal");
     // Keys typed after the escape key in the same chunk are Tower commands.
-    return handleKeys(ctl, parseKeys(split.rest));
+    handleKeys(ctl, split.rest);
+    return;
   }
-  handleKeys(ctl, parseKeys(data));
+  handleKeys(ctl, data);
 }
 
-/** Keys of one burst: once one of them opens a confirmation, the rest never answer it. */
-function handleKeys(ctl: Controller, keys: readonly string[]) {
-  for (const [i, key] of keys.entries()) {
-    const before = ctl.store.getState().modal;
+/**
+ * The keys of one burst in normal mode. Once one of them opens a confirmation, the rest never
+ * answer it; once one switches to insert mode, the rest is typed into the agent (`i` and what
+ * follows it fast enough to arrive together).
+ */
+function handleKeys(ctl: Controller, data: string): void {
+  const keys = parseKeyRanges(data);
+  for (const [i, { key, end }] of keys.entries()) {
+    const before = ctl.store.getState();
     handleKey(ctl, key);
-    const after = ctl.store.getState().modal;
-    if (after?.kind === "confirm" && after !== before && i < keys.length - 1) {
+    const now = ctl.store.getState();
+    if (before.mode !== "insert" && now.mode === "insert" && !now.modal && end < data.length) {
+      handleBurst(ctl, data.slice(end));
+      return;
+    }
+    const after = now.modal;
+    if (after?.kind === "confirm" && after !== before.modal && i < keys.length - 1) {
       const dropped = keys.length - 1 - i;
       flash(
         ctl,
@@ -86,10 +97,8 @@ function handlePaste(ctl: Controller, text: string) {
   if (text === "") return;
   if (s.modal?.kind === "input" || s.modal?.kind === "form") {
     // Into the field being typed, as one line.
-    return handleKeys(
-      ctl,
-      [...text.replace(/\r?\n/g, " ")].map((c) => (c === " " ? "space" : c)),
-    );
+    for (const c of text.replace(/\r?\n/g, " ")) handleKey(ctl, c === " " ? "space" : c);
+    return;
   }
   if (s.modal || s.helpOpen) return;
   if (!s.selected) return flash(ctl, "a paste is not read as keys: select an agent to paste into");

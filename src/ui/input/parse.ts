@@ -37,14 +37,20 @@ const CONTROL: Record<string, string> = {
 
 /** Splits a chunk of input into key names; unknown escape sequences are skipped whole. */
 export function parseKeys(data: string): string[] {
-  const keys: string[] = [];
+  return parseKeyRanges(data).map((k) => k.key);
+}
+
+/** The keys of a chunk, each with where it ends in the chunk (what follows it is `data.slice(end)`). */
+export function parseKeyRanges(data: string): { key: string; end: number }[] {
+  const keys: { key: string; end: number }[] = [];
+  const push = (key: string, end: number) => keys.push({ key, end });
   let i = 0;
   while (i < data.length) {
     const rest = data.slice(i);
     const known = SEQUENCES.find(([seq]) => rest.startsWith(seq));
     if (known) {
-      keys.push(known[1]);
       i += known[0].length;
+      push(known[1], i);
       continue;
     }
     const ch = data[i]!;
@@ -53,17 +59,17 @@ export function parseKeys(data: string): string[] {
       const csi = /^\x1b[[O][\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]/.exec(rest);
       if (csi) i += csi[0].length;
       else {
-        keys.push("escape");
         i++;
+        push("escape", i);
       }
       continue;
     }
-    if (CONTROL[ch]) keys.push(CONTROL[ch]);
-    else if (ch < " ") keys.push(`ctrl+${String.fromCharCode(ch.charCodeAt(0) + 96)}`);
+    if (CONTROL[ch]) push(CONTROL[ch], i + 1);
+    else if (ch < " ") push(`ctrl+${String.fromCharCode(ch.charCodeAt(0) + 96)}`, i + 1);
     else {
       const point = data.codePointAt(i)!;
-      keys.push(String.fromCodePoint(point));
       i += point > 0xffff ? 2 : 1;
+      push(String.fromCodePoint(point), i);
       continue;
     }
     i++;
