@@ -25,6 +25,7 @@ export class ProtocolError extends Error {
 }
 
 function mebibytes(bytes: number): string {
+  if (bytes < 1024 * 1024) return `${bytes} bytes`;
   const mib = bytes / (1024 * 1024);
   return `${Number.isInteger(mib) ? mib : mib.toFixed(1)} MiB`;
 }

@@ -88,19 +88,25 @@ export abstract class TransportBase implements Transport {
     };
   }
 
+  /** Hands the kept messages, oldest first, to the listeners that have come since. */
   private flushWaiting(): void {
     while (this.waiting.length > 0 && this.listeners.message.size > 0) {
-      this.emitMessage(this.waiting.shift()!);
+      this.dispatch(this.waiting.shift()!);
     }
   }
 
   protected emitMessage(message: Message): void {
     const farewell = farewellReason(message);
     if (farewell !== null && this.peerFarewell === null) this.peerFarewell = farewell;
+    // While older messages wait, a new one waits behind them, so the order holds.
     if (this.listeners.message.size === 0 || this.waiting.length > 0) {
       this.waiting.push(message);
       return;
     }
+    this.dispatch(message);
+  }
+
+  private dispatch(message: Message): void {
     for (const listener of [...this.listeners.message]) listener(message);
   }
 
