@@ -2,6 +2,8 @@
  * A throwaway git repository with the test plan and `tower init` done, and the built CLI run
  * against it: the same helpers the integration tests use.
  */
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import {
   cleanEnv,
@@ -11,10 +13,15 @@ import {
   type RunResult,
   run,
   tower,
+  trustRepo,
 } from "../../test/helpers/repo.js";
 
+// Trust and the approval key live in Tower's configuration folder: a benchmark's throwaway
+// repositories are trusted in a throwaway one, never in the user's.
+process.env.TOWER_CONFIG_DIR ??= mkdtempSync(path.join(os.tmpdir(), "tower-bench-config-"));
+
 export { CLI } from "../../test/helpers/repo.js";
-export { cleanEnv, git, PROJECT_ROOT, type RunResult, run, tower };
+export { cleanEnv, git, PROJECT_ROOT, type RunResult, run, tower, trustRepo };
 
 /** Eight agents of the test plan: one per contending process. */
 export const AGENTS: readonly { id: string; stream: string }[] = [

@@ -10,7 +10,7 @@
  *   (`fifos`, `release`).
  * - Tower: `node dist/bin/tower.js ui --no-resume` in the harness's pseudo-terminal at 160x48,
  *   in the repository, with TERM=xterm-256color, a UTF-8 locale and no CI variables. The pane
- *   rectangles come from the UI's own layout functions (dist/ui/layout.js), checked against the
+ *   rectangles come from the UI's own layout functions (dist/room/layout.js), checked against the
  *   title bars on screen. It is closed with `q` and `y` (SIGTERM, then SIGKILL, if that fails).
  * - tmux: a private server (`tmux -L <unique> -f /dev/null`) whose client runs in the harness's
  *   pseudo-terminal, one session of eight panes (split, `select-layout tiled`), history-limit
@@ -32,9 +32,9 @@ import {
 } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import type * as LayoutModule from "../../src/ui/layout.js";
+import type * as LayoutModule from "../../src/room/layout.js";
 import { reapUnder } from "./procs.js";
-import { CLI, cleanEnv, git, makeBenchRepo, PROJECT_ROOT, tower } from "./repo.js";
+import { CLI, cleanEnv, git, makeBenchRepo, PROJECT_ROOT, tower, trustRepo } from "./repo.js";
 import { nowMs } from "./stats.js";
 import { HarnessTerminal, type Rect } from "./terminal.js";
 
@@ -81,6 +81,8 @@ export async function makeRoomRepo(): Promise<RoomRepo> {
     mkdirSync(scripts);
     writeFileSync(path.join(repo.root, "streams.yaml"), plan(path.join(scripts, "agent.sh")));
     git(repo.root, "commit", "-q", "-am", "bench plan");
+    // The plan's commands changed: trusted again, as `tower trust` would, or Tower asks first.
+    await trustRepo(repo.root);
     const started = await tower(repo.root, ["start", "A", "B", "C", "D"]);
     if (started.code !== 0) throw new Error(`tower start failed: ${started.stderr}`);
     return {
@@ -199,7 +201,7 @@ export interface Room {
 type Layout = typeof LayoutModule;
 let layoutModule: Promise<Layout> | undefined;
 const loadLayout = (): Promise<Layout> => {
-  const file = path.join(PROJECT_ROOT, "dist/ui/layout.js");
+  const file = path.join(PROJECT_ROOT, "dist/room/layout.js");
   layoutModule ??= import(pathToFileURL(file).href) as Promise<Layout>;
   return layoutModule;
 };

@@ -12,7 +12,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { type IPty, spawn } from "node-pty";
 import type * as PtyModule from "../../src/pty/index.js";
-import type { Rect } from "../../src/ui/layout.js";
+import type { Rect } from "../../src/room/layout.js";
 import { PROJECT_ROOT } from "./repo.js";
 import { nowMs } from "./stats.js";
 

@@ -18,7 +18,7 @@
  *
  * Nothing is written while the help screen or a dialog covers the grid.
  */
-import { type Rect, screenLayout, visiblePanes } from "./layout.js";
+import { type Rect, screenLayout, visiblePanes } from "../room/layout.js";
 import type { AppState, AppStore } from "./store/index.js";
 import { adaptRow } from "./view/color.js";
 

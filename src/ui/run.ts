@@ -18,7 +18,6 @@
  */
 import { type Instance, render } from "ink";
 import { createElement } from "react";
-import { resolveCommit, streamDiff } from "../engine/git/index.js";
 import type { Project } from "../engine/project.js";
 import { DEFAULT_STOP_GRACE_MS, parseEscapeKey } from "../pty/index.js";
 import { App } from "./components/App.js";
@@ -31,8 +30,9 @@ import { StoreContext } from "./store/context.js";
 import { createAppStore } from "./store/index.js";
 import { colorModeFromEnv } from "./view/color.js";
 
-const ENTER = "\x1b[?1049h\x1b[?25l\x1b[2J\x1b[H";
-const LEAVE = "\x1b[?25h\x1b[?1049l";
+/** The alternate screen, no cursor, and bracketed paste: a paste must never be read as keys. */
+const ENTER = "\x1b[?1049h\x1b[?25l\x1b[?2004h\x1b[2J\x1b[H";
+const LEAVE = "\x1b[?2004l\x1b[?25h\x1b[?1049l";
 /** Ink's render throttle: high, since the frame clock does the coalescing (see above). */
 export const INK_MAX_FPS = 250;
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
@@ -135,17 +135,11 @@ export async function runControlRoom(project: Project, options: RunOptions = {})
     });
     const controller: Controller = {
       store,
-      project,
-      sessions: services.sessions,
+      client: services.room,
       table,
+      ...(escapeKey && { escapeKey: parseEscapeKey(escapeKey) }),
+      // In this process the agents end with the control room: leaving stops them.
       quit: () => finish(),
-      diff: async (streamId) => {
-        const branch = (await project.store.read("orchestrator")).streams[streamId]?.branch;
-        if (!branch || !project.base || !(await resolveCommit(project.repo.mainRoot, branch)))
-          return [`${streamId} has no branch to compare`];
-        const text = await streamDiff(project.repo.mainRoot, project.base, branch);
-        return text.split("\n").length > 1 ? text.split("\n") : ["no changes yet"];
-      },
     };
     const handler = (data: Buffer) => handleInput(controller, data.toString("utf8"));
     onData = handler;

@@ -101,7 +101,7 @@ describe("PreToolUse", () => {
     const answer = decision(result.stdout);
     expect(answer?.permissionDecision).toBe("deny");
     expect(answer?.permissionDecisionReason).toMatch(
-      /config\/app\.py is locked by agent B1, stream B, working on "logging setup" until \d\d:\d\d \(in \d+ min\)/,
+      /config\/app\.py is locked by agent B1, stream B, working on "logging setup" until (\d{4}-\d\d-\d\d )?\d\d:\d\d \(in \d+ min\)/,
     );
     // Nothing taken for A1.
     const locks = (await readJson(path.join(repo.stateDir, "file_locks.json"))) as {

@@ -107,6 +107,19 @@ describe("the control room in tmux", () => {
     await r.waitForText("hello agent");
     r.keys("C-]");
     await r.waitFor((s) => footer(s).includes("NORMAL"), "normal mode");
+
+    // A paste in normal mode is not keys: "query" would have been q, then y.
+    r.paste("see my notes: query");
+    await r.waitForText("Paste into A1?");
+    r.keys("Enter");
+    await r.waitForText("pasted into A1");
+    // In insert mode, a multi-line paste reaches the agent whole.
+    r.keys("i");
+    await r.waitForText("INSERT");
+    r.paste("first pasted line\nsecond pasted line");
+    await r.waitForText("second pasted line");
+    r.keys("C-]");
+    await r.waitFor((s) => footer(s).includes("NORMAL"), "normal mode again");
   });
 
   it("shows a lock taken from another shell and a conflict between two worktrees, live", async () => {

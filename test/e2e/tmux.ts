@@ -46,6 +46,12 @@ export class TmuxRig {
     this.tmux("send-keys", "-l", text);
   }
 
+  /** Pastes `text` as a user would: tmux's paste buffer, bracketed where the program asked. */
+  paste(text: string): void {
+    this.tmux("set-buffer", "--", text);
+    this.tmux("paste-buffer", "-p", "-d");
+  }
+
   resize(cols: number, rows: number): void {
     this.tmux("resize-window", "-x", String(cols), "-y", String(rows));
   }

@@ -71,7 +71,7 @@ export async function startTowerRun(options: TowerRunOptions): Promise<TowerRun>
           log: false,
           stopGraceMs: 5_000,
         },
-        onError: (message) => store.getState().showFlash(message),
+        onMessage: (message) => store.getState().showFlash(message),
       });
       return { project, store, services };
     };

@@ -145,8 +145,7 @@ describe("the control room", () => {
       kind: "confirm",
       title: "Merge A (Foundation) into main?",
       lines: ["merge order: [A] B E", "predicted conflicts: none"],
-      confirmLabel: "merge",
-      onConfirm: () => {},
+      choices: [{ keys: ["y", "enter"], label: "merge", action: { do: "merge", stream: "A" } }],
     });
     const frame = await frameWith(ui, "Merge A (Foundation) into main?");
     expect(frame).toContain("predicted conflicts: none");
@@ -176,8 +175,7 @@ describe("the control room", () => {
       kind: "confirm",
       title: "Merge C (Docs) into main?",
       lines: ["merge order: A B [C] D E", long],
-      confirmLabel: "merge",
-      onConfirm: () => {},
+      choices: [{ keys: ["y", "enter"], label: "merge", action: { do: "merge", stream: "A" } }],
     });
     const frame = await frameWith(ui, "Merge C (Docs) into main?");
     const text = frame

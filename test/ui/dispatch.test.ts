@@ -1,54 +1,91 @@
 /**
- * Keys through the dispatcher over a real repository and real state files (the agent sessions are
- * a recorder here: they have their own tests on real pseudo-terminals).
+ * Keys through the dispatcher over a real repository and real state files: the commands reach a
+ * real room (on its own store, so the agents this test puts on screen stay as it put them),
+ * except the agents' sessions, which are a recorder here (they have their own tests on real
+ * pseudo-terminals, and the room's in test/room).
  */
 import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openProject } from "../../src/engine/project.js";
 import { buildStatus } from "../../src/engine/status.js";
-import { type Controller, handleInput, type SessionsApi } from "../../src/ui/input/dispatch.js";
+import type { RoomCommand, RoomReply } from "../../src/room/commands.js";
+import { Room } from "../../src/room/room.js";
+import { createRoomStore } from "../../src/room/state.js";
+import { type Controller, handleInput } from "../../src/ui/input/dispatch.js";
 import { KEY_TABLE } from "../../src/ui/keys/table.js";
 import { createAppStore } from "../../src/ui/store/index.js";
 import { dialogTextWidth } from "../../src/ui/view/types.js";
 import { git, makeRepo, readJson, type TempRepo, tower, waitFor } from "../helpers/repo.js";
 
 let repo: TempRepo;
+const closers: (() => Promise<unknown>)[] = [];
 beforeEach(async () => {
   repo = await makeRepo();
 });
-afterEach(() => repo.cleanup());
+afterEach(async () => {
+  for (const close of closers.splice(0)) await close();
+  repo.cleanup();
+});
+
+/** The session commands, recorded as the old dispatcher tests wrote them. */
+function sessionCall(command: RoomCommand): string | undefined {
+  switch (command.type) {
+    case "input":
+      return `input ${command.agent} ${JSON.stringify(command.data)}`;
+    case "approve":
+    case "deny":
+    case "stop":
+    case "restart":
+      return `${command.type} ${command.agent}`;
+    case "scroll":
+      return `scroll ${command.agent} ${command.lines}`;
+    case "paste":
+      return `paste ${command.agent} ${command.text.split("\n")[0]}`;
+    default:
+      return undefined;
+  }
+}
+
+const RUNNING = ["A1", "E1"];
 
 async function rig() {
   const project = await openProject(repo.root);
   const store = createAppStore();
   store.getState().setStatus(await buildStatus(project));
+  const room = await Room.open(project, createRoomStore(), {
+    commandOverride: [process.execPath, "-e", "setInterval(() => {}, 1000)"],
+    session: { stopGraceMs: 500 },
+  });
+  closers.push(() => room.close(500));
   const calls: string[] = [];
-  const sessions: SessionsApi = {
-    input: (id, data) => {
-      calls.push(`input ${id} ${JSON.stringify(data)}`);
-      const at = data.indexOf("\x1d");
-      return { escape: at >= 0, rest: at >= 0 ? data.slice(at + 1) : "" };
+  const client: Controller["client"] = {
+    async run(command): Promise<RoomReply> {
+      const call = sessionCall(command);
+      if (call) {
+        calls.push(call);
+        return {
+          ok: true,
+          ...(command.type === "restart" && { text: `restarted ${command.agent}` }),
+        };
+      }
+      if (command.type === "running") return { ok: true, value: RUNNING };
+      const reply = await room.run(command);
+      // The receivers this test pretends are running.
+      if (command.type === "handoff" && reply.ok) {
+        const value = reply.value as { to: string[]; running: string[] };
+        value.running = value.to.filter((id) => RUNNING.includes(id));
+      }
+      return reply;
     },
-    approve: (id) => void calls.push(`approve ${id}`),
-    deny: (id) => void calls.push(`deny ${id}`),
-    stop: async (id) => void calls.push(`stop ${id}`),
-    restart: async (id) => void calls.push(`restart ${id}`),
-    scroll: (id, delta) => {
-      calls.push(`scroll ${id} ${delta}`);
-      return delta;
-    },
-    paste: (id, text) => void calls.push(`paste ${id} ${text.split("\n")[0]}`),
-    running: () => ["A1", "E1"],
+    on: (listener) => room.on(listener),
   };
   let quit = false;
   const ctl: Controller = {
     store,
-    project,
-    sessions,
+    client,
     table: KEY_TABLE,
     quit: () => (quit = true),
-    diff: async () => ["diff"],
   };
   for (const [id, stream] of [
     ["A1", "A"],
@@ -56,7 +93,7 @@ async function rig() {
   ] as const) {
     store.getState().upsertAgent({ id, stream, task: "t", branch: "b", status: "waiting" });
   }
-  return { ctl, store, calls, quitted: () => quit };
+  return { ctl, store, calls, project, quitted: () => quit };
 }
 
 describe("the dispatcher", () => {
@@ -69,7 +106,8 @@ describe("the dispatcher", () => {
     handleInput(ctl, "ab\x1dz");
     expect(store.getState().mode).toBe("normal");
     expect(store.getState().zoomed).toBe(true);
-    expect(calls).toEqual(["approve A1", 'input A1 "hello\\r"', 'input A1 "ab\\u001dz"']);
+    // The escape key (Ctrl-]) stays with the control room: the agent gets what came before it.
+    expect(calls).toEqual(["approve A1", 'input A1 "hello\\r"', 'input A1 "ab"']);
   });
 
   it("says why a key does not apply, and asks before quitting with agents running", async () => {
@@ -96,16 +134,34 @@ describe("the dispatcher", () => {
     git(worktree, "commit", "-q", "-m", "Add charging");
     const { ctl, store, calls } = await rig();
     handleInput(ctl, "H");
+    const form = () => {
+      const modal = store.getState().modal;
+      if (modal?.kind !== "form") throw new Error(`no form: ${JSON.stringify(modal)}`);
+      return modal;
+    };
     await waitFor(
-      () => (store.getState().modal?.kind === "input" ? true : undefined),
+      () => (store.getState().modal?.kind === "form" ? true : undefined),
       5000,
       "the handoff form",
     );
-    expect(store.getState().modal).toMatchObject({ value: "E1" });
+    expect(form().draft).toBe("E1");
     handleInput(ctl, "\r");
-    expect(store.getState().modal).toMatchObject({ value: "Add charging" });
+    expect(form().fields[1]).toMatchObject({ kind: "list", items: ["Add charging"] });
+    // An entry with a semicolon stays one entry.
+    handleInput(ctl, "refund() { return -amount; }\r");
     handleInput(ctl, "\r\r\r\r");
     handleInput(ctl, "see api.ts\r");
+    // Recorded, then shown, and pasted only when the user says so.
+    await waitFor(
+      () => (store.getState().modal?.kind === "confirm" ? true : undefined),
+      5000,
+      `the paste question (${store.getState().flash?.text})`,
+    );
+    expect(store.getState().modal).toMatchObject({
+      title: "Handed off to E1: paste it into E1?",
+    });
+    expect(calls.some((c) => c.startsWith("paste"))).toBe(false);
+    handleInput(ctl, "y");
     await waitFor(
       () => (calls.some((c) => c.startsWith("paste E1")) ? true : undefined),
       5000,
@@ -117,7 +173,7 @@ describe("the dispatcher", () => {
     expect(file.handoffs[0]).toMatchObject({
       from_agent: "A1",
       to_agents: ["E1"],
-      completed_tasks: ["Add charging"],
+      completed_tasks: ["Add charging", "refund() { return -amount; }"],
       context: {
         new_interfaces: ["config/api.ts: export function charge() {}"],
         notes: "see api.ts",
@@ -126,19 +182,21 @@ describe("the dispatcher", () => {
   });
 
   it("starts a stream picked from those that can start, and completes the selected agent's stream", async () => {
-    const { ctl, store } = await rig();
+    const { ctl, store, project } = await rig();
     handleInput(ctl, "s");
     expect(store.getState().modal).toMatchObject({
       kind: "pick",
-      options: ["A  Foundation", "B  Observability", "C  Analytics", "D  Scanners"],
     });
+    expect(
+      (store.getState().modal as { options: { label: string }[] }).options.map((o) => o.label),
+    ).toEqual(["A  Foundation", "B  Observability", "C  Analytics", "D  Scanners"]);
     handleInput(ctl, "\r");
     await waitFor(
       () => (store.getState().flash?.text.startsWith("started A") ? true : undefined),
       10_000,
       "the start",
     );
-    store.getState().setStatus(await buildStatus(ctl.project));
+    store.getState().setStatus(await buildStatus(project));
     handleInput(ctl, "c");
     await waitFor(
       () => (store.getState().flash?.text.startsWith("completed A") ? true : undefined),
@@ -185,8 +243,7 @@ describe("the dispatcher", () => {
 
   it("approves and rejects checkpoints, releases a lock after confirming, shows a diff, scrolls, stops and restarts", async () => {
     expect((await tower(repo.root, ["lock", "x.py", "--agent", "B1"])).code).toBe(0);
-    const { ctl, store, calls } = await rig();
-    const project = ctl.project;
+    const { ctl, store, calls, project } = await rig();
     const { listLocks } = await import("../../src/engine/locks.js");
     store.getState().setLocks(listLocks(await project.store.read("locks")));
     handleInput(ctl, "u");
@@ -259,5 +316,37 @@ describe("the dispatcher", () => {
     expect(calls).toEqual(expect.arrayContaining(["scroll A1 8", "stop A1", "restart A1"]));
     handleInput(ctl, "w");
     expect(store.getState().selected).toBe("E1");
+  });
+
+  it("never reads a paste as keys: in normal mode it offers to paste, in insert mode it is one paste", async () => {
+    const { ctl, store, calls, quitted } = await rig();
+    // "see my notes: query" pasted in normal mode: q and y would have quit.
+    handleInput(ctl, "\x1b[200~see my notes: query\x1b[201~");
+    expect(quitted()).toBe(false);
+    expect(store.getState().modal).toMatchObject({ kind: "confirm", title: "Paste into A1?" });
+    expect(calls).toEqual([]);
+    handleInput(ctl, "y");
+    expect(calls).toEqual(["paste A1 see my notes: query"]);
+
+    // Insert mode: a multi-line paste, in two chunks, reaches the agent as one paste.
+    handleInput(ctl, "i");
+    handleInput(ctl, "\x1b[200~line one\nline");
+    handleInput(ctl, " two\x1b[2");
+    handleInput(ctl, "01~x");
+    expect(calls.slice(1)).toEqual(["paste A1 line one", 'input A1 "x"']);
+    expect(store.getState().mode).toBe("insert");
+  });
+
+  it("never takes a confirmation's answer from the burst of keys that opened it", async () => {
+    const { ctl, store, quitted } = await rig();
+    // Without bracketed paste, a paste is a burst: "qy" must not quit.
+    handleInput(ctl, "qy");
+    expect(quitted()).toBe(false);
+    expect(store.getState().modal).toMatchObject({ kind: "confirm", title: "Quit Tower?" });
+    expect(store.getState().flash?.text).toBe(
+      "1 key typed with it ignored: answer the question on its own",
+    );
+    handleInput(ctl, "y");
+    expect(quitted()).toBe(true);
   });
 });

@@ -20,6 +20,7 @@ const context: KeyContext = {
   startBlocker: "E cannot start: waiting for A (in_progress)",
   activeTab: "locks",
   zoomed: false,
+  canDetach: false,
 };
 
 describe("the key table", () => {

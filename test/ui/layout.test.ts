@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { gridShape, MIN_PANE, paneRects, screenLayout } from "../../src/ui/layout.js";
+import { gridShape, MIN_PANE, paneRects, screenLayout } from "../../src/room/layout.js";
 
 describe("screenLayout", () => {
   it("fits header, grid, panel and footer exactly into the terminal at 80x24 and 160x48", () => {

@@ -76,6 +76,7 @@ const context: KeyContext = {
   startableStreams: ["B"],
   activeTab: "locks",
   zoomed: false,
+  canDetach: false,
 };
 
 describe("view lines", () => {

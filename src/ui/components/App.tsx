@@ -5,9 +5,9 @@
 import { Box, Text } from "ink";
 import { useMemo } from "react";
 import { useShallow } from "zustand/react/shallow";
+import { type Rect, screenLayout, visiblePanes } from "../../room/layout.js";
 import { keyContext, selectKeyState } from "../input/context.js";
 import type { KeyCommand } from "../keys/table.js";
-import { type Rect, screenLayout, visiblePanes } from "../layout.js";
 import { useAppStore } from "../store/context.js";
 import { footerLine } from "../view/footer.js";
 import { headerLine } from "../view/header.js";

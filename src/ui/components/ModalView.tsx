@@ -21,10 +21,33 @@ export function ModalView({
   switch (modal.kind) {
     case "confirm":
       body = wrap(modal.lines);
-      hint = `y / Enter: ${modal.confirmLabel}    n / Esc: cancel`;
+      hint = [
+        ...modal.choices.map((c) => `${c.keys.map(keyLabel).join(" / ")}: ${c.label}`),
+        `${modal.choices.some((c) => c.keys.includes("n")) ? "" : "n / "}Esc: cancel`,
+      ].join("    ");
+      break;
+    case "form":
+      body = modal.fields.flatMap((field, i) => {
+        const current = i === modal.field;
+        const mark = current ? "▶ " : "  ";
+        if (field.kind === "line") {
+          return [
+            `${mark}${field.label}`,
+            `    ${current ? `${modal.draft}█` : field.value || "(none)"}`,
+          ];
+        }
+        const items = field.items.map((item) => `    • ${item}`);
+        if (current) items.push(`    + ${modal.draft}█`);
+        else if (items.length === 0) items.push("    (none)");
+        return [`${mark}${field.label}`, ...items];
+      });
+      hint =
+        modal.fields[modal.field]?.kind === "list"
+          ? "Enter: add the entry (on an empty one: next field)    Tab: next field    Esc: cancel"
+          : "Enter / Tab: next field    Shift-Tab: back    Esc: cancel";
       break;
     case "pick":
-      body = modal.options.map((o, i) => `${i === modal.selected ? "▶" : " "} ${o}`);
+      body = modal.options.map((o, i) => `${i === modal.selected ? "▶" : " "} ${o.label}`);
       hint = "↑/↓ choose    Enter: select    Esc: cancel";
       break;
     case "input":
@@ -66,3 +89,7 @@ export function ModalView({
     </Box>
   );
 }
+
+/** A key name as the hints write it. */
+const keyLabel = (key: string) =>
+  key === "enter" ? "Enter" : key === "escape" ? "Esc" : key === "space" ? "Space" : key;

@@ -1,7 +1,7 @@
 import { Box, Text } from "ink";
 import { memo } from "react";
 import { useShallow } from "zustand/react/shallow";
-import type { Rect } from "../layout.js";
+import type { Rect } from "../../room/layout.js";
 import { useAppStore } from "../store/context.js";
 import { adaptRow, type ColorMode } from "../view/color.js";
 import { paneTitle } from "../view/pane.js";

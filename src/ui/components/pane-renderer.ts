@@ -4,7 +4,7 @@
  * renderer (writing rows straight to the terminal, say) can replace it without touching the rest.
  */
 import type { ReactNode } from "react";
-import type { Rect } from "../layout.js";
+import type { Rect } from "../../room/layout.js";
 
 export interface PaneRenderer {
   name: string;

@@ -16,6 +16,7 @@ export type KeyState = Pick<
   | "tasks"
   | "locks"
   | "zoomed"
+  | "hosted"
 >;
 
 export const selectKeyState = (s: AppState): KeyState => ({
@@ -30,6 +31,7 @@ export const selectKeyState = (s: AppState): KeyState => ({
   tasks: s.tasks,
   locks: s.locks,
   zoomed: s.zoomed,
+  hosted: s.hosted,
 });
 
 export function keyContext(s: KeyState): KeyContext {
@@ -75,6 +77,7 @@ export function keyContext(s: KeyState): KeyContext {
       ? { id: task.id, status: task.status, waitingFor: task.waiting_for }
       : undefined,
     zoomed: s.zoomed,
+    canDetach: s.hosted,
   };
 }
 

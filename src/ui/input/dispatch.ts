@@ -2,86 +2,117 @@
  * Keys to actions. Insert mode forwards raw bytes to the selected agent (the escape key returns
  * to normal mode); normal mode looks each key up in the key table, says why when the command does
  * not apply now, and otherwise runs it. Dialogs and the help screen take keys first.
+ *
+ * Every action is a room command (src/room/commands.ts) sent through the client, so the same
+ * keys work on a room in this process and on a server's. Dialogs are data (see `DialogAction`):
+ * what answering them does is run here.
+ *
+ * Pastes: Tower's own terminal is in bracketed-paste mode, so a paste arrives marked. In insert
+ * mode it reaches the agent as one paste; in normal mode it is never read as keys (Tower offers
+ * to paste it into the selected agent). A confirmation never takes its answer from the burst of
+ * input that opened it: a pasted "quit now, yes" cannot quit.
  */
-import { approveCheckpoint, rejectCheckpoint } from "../../engine/checkpoints.js";
-import { runGate } from "../../engine/gates/index.js";
+
 import { humanName } from "../../engine/human.js";
-import { releaseLocks } from "../../engine/locks.js";
-import { completeStream } from "../../engine/orchestrator/complete.js";
-import { mergeStream } from "../../engine/orchestrator/merge.js";
-import { planMerge } from "../../engine/orchestrator/merge-plan.js";
-import { startStream } from "../../engine/orchestrator/start.js";
-import type { Project } from "../../engine/project.js";
-import { signingSeal } from "../../engine/seal.js";
-import { changeTask, taskActionText } from "../../engine/tasks/index.js";
-import { type CommandId, commandForKey, type KeyCommand } from "../keys/table.js";
-import { screenLayout, visiblePanes } from "../layout.js";
-import type { AppStore } from "../store/index.js";
-import type { Modal } from "../store/slices.js";
+import { DEFAULT_ESCAPE_KEY, splitInput } from "../../pty/keys.js";
+import type { MergePlanValue } from "../../room/commands.js";
+import { screenLayout, visiblePanes } from "../../room/layout.js";
+import { type CommandId, commandForKey } from "../keys/table.js";
+import type { DialogAction, Modal } from "../store/slices.js";
 import { TABS } from "../view/model.js";
-import { dialogTextWidth, wrapText } from "../view/types.js";
 import { keyContext, mergeTarget } from "./context.js";
-import { runHandoff } from "./handoff.js";
-import { parseKeys } from "./parse.js";
+import { ask, type Controller, flash, send } from "./controller.js";
+import { formKey, openHandoffForm } from "./handoff.js";
+import { runMerge } from "./merge.js";
+import { PasteReader, parseKeys } from "./parse.js";
 
-/** What the dispatcher needs of the agent sessions (the SessionManager service). */
-export interface SessionsApi {
-  input(id: string, data: string): { escape: boolean; rest: string };
-  approve(id: string): void;
-  deny(id: string): void;
-  stop(id: string): Promise<unknown>;
-  restart(id: string): Promise<void>;
-  scroll(id: string, deltaLines: number): number;
-  paste(id: string, text: string): void;
-  running(): string[];
-}
-
-export interface Controller {
-  store: AppStore;
-  project: Project;
-  sessions: SessionsApi;
-  table: readonly KeyCommand[];
-  /** Leaves the control room (after the sessions were stopped). */
-  quit(): void;
-  /** Runs git for the diff view (kept out of the render path). */
-  diff(streamId: string): Promise<string[]>;
-}
-
-const FLASH_MS = 4000;
-
-export function flash(ctl: Controller, text: string): void {
-  ctl.store.getState().showFlash(text, FLASH_MS);
-  setTimeout(() => {
-    const current = ctl.store.getState().flash;
-    if (current && current.until <= Date.now()) ctl.store.setState({ flash: undefined });
-  }, FLASH_MS + 20).unref();
-}
-
-const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
-
-/** Runs an engine action off the key handler; its failure becomes a flash message. */
-function act(ctl: Controller, work: () => Promise<string | undefined>): void {
-  work().then(
-    (done) => done && flash(ctl, done),
-    (error) => flash(ctl, message(error).split("\n")[0] ?? "failed"),
-  );
-}
+const readers = new WeakMap<Controller, PasteReader>();
 
 export function handleInput(ctl: Controller, data: string) {
+  let reader = readers.get(ctl);
+  if (!reader) {
+    reader = new PasteReader();
+    readers.set(ctl, reader);
+  }
+  for (const piece of reader.read(data)) {
+    if (piece.kind === "paste") handlePaste(ctl, piece.text);
+    else handleBurst(ctl, piece.data);
+  }
+}
+
+/** A chunk of typed input (not a paste). */
+function handleBurst(ctl: Controller, data: string) {
   const s = ctl.store.getState();
   if (s.mode === "insert" && !s.modal && !s.helpOpen) {
     if (!s.selected) {
       s.setMode("normal");
       return;
     }
-    const result = ctl.sessions.input(s.selected, data);
-    if (!result.escape) return;
+    const split = splitInput(data, ctl.escapeKey ?? DEFAULT_ESCAPE_KEY);
+    if (split.forward !== "") {
+      void ctl.client.run({ type: "input", agent: s.selected, data: split.forward });
+    }
+    if (!split.escape) return;
     s.setMode("normal");
     // Keys typed after the escape key in the same chunk are Tower commands.
-    for (const key of parseKeys(result.rest)) handleKey(ctl, key);
+    return handleKeys(ctl, parseKeys(split.rest));
+  }
+  handleKeys(ctl, parseKeys(data));
+}
+
+/** Keys of one burst: once one of them opens a confirmation, the rest never answer it. */
+function handleKeys(ctl: Controller, keys: readonly string[]) {
+  for (const [i, key] of keys.entries()) {
+    const before = ctl.store.getState().modal;
+    handleKey(ctl, key);
+    const after = ctl.store.getState().modal;
+    if (after?.kind === "confirm" && after !== before && i < keys.length - 1) {
+      const dropped = keys.length - 1 - i;
+      flash(
+        ctl,
+        `${dropped} key${dropped === 1 ? "" : "s"} typed with it ignored: answer the question on its own`,
+      );
+      return;
+    }
+  }
+}
+
+/** A paste: the agent's input in insert mode; in normal mode, an offer, never keys. */
+function handlePaste(ctl: Controller, text: string) {
+  const s = ctl.store.getState();
+  if (text === "") return;
+  if (s.modal?.kind === "input" || s.modal?.kind === "form") {
+    // Into the field being typed, as one line.
+    return handleKeys(
+      ctl,
+      [...text.replace(/\r?\n/g, " ")].map((c) => (c === " " ? "space" : c)),
+    );
+  }
+  if (s.modal || s.helpOpen) return;
+  if (!s.selected) return flash(ctl, "a paste is not read as keys: select an agent to paste into");
+  if (s.mode === "insert") {
+    void ctl.client.run({ type: "paste", agent: s.selected, text });
     return;
   }
-  for (const key of parseKeys(data)) handleKey(ctl, key);
+  const lines = text.split(/\r?\n/);
+  const preview = lines.slice(0, 8).map((line) => `  ${line}`);
+  if (lines.length > 8) preview.push(`  … ${lines.length - 8} more lines`);
+  s.openModal({
+    kind: "confirm",
+    title: `Paste into ${s.selected}?`,
+    lines: [
+      "You pasted in normal mode, where keys are commands: it was not read as keys.",
+      "",
+      ...preview,
+    ],
+    choices: [
+      {
+        keys: ["y", "enter"],
+        label: `paste into ${s.selected}`,
+        action: { do: "paste", agents: [s.selected], text },
+      },
+    ],
+  });
 }
 
 export function handleKey(ctl: Controller, key: string) {
@@ -101,6 +132,42 @@ export function handleKey(ctl: Controller, key: string) {
   if (reason) return flash(ctl, reason);
   runCommand(ctl, command.id);
 }
+
+/** Runs what a dialog's answer says. */
+export function runAction(ctl: Controller, action: DialogAction) {
+  switch (action.do) {
+    case "command":
+      return send(ctl, action.command, action.busy);
+    case "merge":
+      return runMerge(ctl, action.stream);
+    case "quit":
+      return ctl.quit({ stop: action.stop });
+    case "paste":
+      for (const agent of action.agents)
+        void ctl.client.run({ type: "paste", agent, text: action.text });
+      return flash(ctl, `pasted into ${action.agents.join(", ")}`);
+    case "none":
+      return;
+  }
+}
+
+/** A confirmation whose only choice is `label` on y or Enter. */
+function confirm(
+  ctl: Controller,
+  title: string,
+  lines: string[],
+  label: string,
+  action: DialogAction,
+) {
+  ctl.store.getState().openModal({
+    kind: "confirm",
+    title,
+    lines,
+    choices: [{ keys: ["y", "enter"], label, action }],
+  });
+}
+
+const byHuman = () => `${humanName()} (control room)`;
 
 function moveSelection(ctl: Controller, direction: "left" | "right" | "up" | "down") {
   const s = ctl.store.getState();
@@ -168,14 +235,18 @@ export function runCommand(ctl: Controller, id: CommandId) {
     case "pane.scrollDown": {
       if (!agent) return;
       const rows = Math.max(1, Math.floor(s.size.rows / 3));
-      ctl.sessions.scroll(agent.id, id === "pane.scrollUp" ? rows : -rows);
+      void ctl.client.run({
+        type: "scroll",
+        agent: agent.id,
+        lines: id === "pane.scrollUp" ? rows : -rows,
+      });
       return;
     }
     case "prompt.approve":
-      if (agent) ctl.sessions.approve(agent.id);
+      if (agent) void ctl.client.run({ type: "approve", agent: agent.id });
       return;
     case "prompt.deny":
-      if (agent) ctl.sessions.deny(agent.id);
+      if (agent) void ctl.client.run({ type: "deny", agent: agent.id });
       return;
     case "agent.nextWaiting": {
       const order = s.agentOrder;
@@ -192,64 +263,30 @@ export function runCommand(ctl: Controller, id: CommandId) {
       return s.openModal({
         kind: "pick",
         title: "Start which stream?",
-        options: startable.map((x) => `${x.id}  ${x.name}`),
+        options: startable.map((x) => ({
+          label: `${x.id}  ${x.name}`,
+          action: { do: "command", command: { type: "stream.start", stream: x.id } },
+        })),
         selected: 0,
-        onPick: (option) => {
-          const streamId = option.split(" ")[0] ?? "";
-          act(ctl, async () => {
-            const result = await startStream(ctl.project, streamId);
-            return `started ${streamId} on ${result.branch}`;
-          });
-        },
       });
     }
     case "stream.complete":
       if (!agent) return;
-      return act(ctl, async () => {
-        const result = await completeStream(ctl.project, agent.stream);
-        return `completed ${agent.stream}${result.nowStartable.length ? `; can start now: ${result.nowStartable.join(", ")}` : ""}`;
-      });
+      return send(ctl, { type: "stream.complete", stream: agent.stream });
     case "stream.merge": {
       const target = mergeTarget(s);
       if (!target) return;
-      return act(ctl, async () => {
-        const [plan] = await planMerge(ctl.project, target);
-        if (!plan) return `nothing to merge for ${target}`;
-        if (plan.blockers.length) return plan.blockers[0];
-        const lines = [
-          `merge order: ${plan.mergeOrder.map((x) => (x === plan.id ? `[${x}]` : x)).join(" ")}`,
-          `predicted conflicts: ${plan.predictedConflicts.length ? plan.predictedConflicts.join(", ") : "none"}`,
-          `validation: ${plan.validate.length ? plan.validate.join(", then ") : "none configured"}`,
-          "",
-          "On a conflict or a failed validation the base branch is left as it was.",
-          "The worktree is removed only if clean; the branch is deleted only with git branch -d.",
-        ];
-        ctl.store.getState().openModal({
-          kind: "confirm",
-          title: `Merge ${plan.id} (${plan.name}) into ${plan.base}?`,
-          lines,
-          confirmLabel: "merge",
-          onConfirm: () => runMerge(ctl, plan.id),
-        });
-        return undefined;
-      });
+      void confirmMerge(ctl, target);
+      return;
     }
     case "agent.handoff":
       if (!agent) return;
-      return act(ctl, () => runHandoff(ctl, agent.id));
+      void openHandoffForm(ctl, agent.id);
+      return;
     case "checkpoint.approve": {
       const cp = s.checkpoints[s.tabRow];
       if (!cp) return;
-      return act(ctl, async () => {
-        await approveCheckpoint({
-          plan: ctl.project.plan,
-          store: ctl.project.store,
-          seal: await signingSeal(ctl.project.repo.mainRoot, ctl.project.seal),
-          id: cp.id,
-          by: `${humanName()} (control room)`,
-        });
-        return `approved ${cp.id}`;
-      });
+      return send(ctl, { type: "checkpoint.approve", id: cp.id, by: byHuman() });
     }
     case "checkpoint.reject": {
       const cp = s.checkpoints[s.tabRow];
@@ -259,194 +296,150 @@ export function runCommand(ctl: Controller, id: CommandId) {
         title: `Reject ${cp.id}`,
         label: "Why? (the reason is recorded)",
         value: "",
-        onSubmit: (reason) =>
-          act(ctl, async () => {
-            if (!reason.trim()) return "a rejection needs a reason";
-            await rejectCheckpoint({
-              plan: ctl.project.plan,
-              store: ctl.project.store,
-              seal: ctl.project.seal,
-              id: cp.id,
-              by: `${humanName()} (control room)`,
-              note: reason,
-            });
-            return `rejected ${cp.id}`;
-          }),
+        purpose: { do: "checkpoint.reject", id: cp.id },
       });
     }
     case "checkpoint.run": {
       const cp = s.checkpoints[s.tabRow];
       if (!cp) return;
-      s.showFlash(`running ${cp.id}…`, 60_000);
-      return act(ctl, async () => {
-        const result = await runGate(ctl.project, cp.id);
-        return result.passed
-          ? `${cp.id} passed`
-          : `${cp.id} failed: ${result.note} (log: ${result.logFile})`;
-      });
+      return send(ctl, { type: "checkpoint.run", id: cp.id }, `running ${cp.id}…`);
     }
-    case "task.done":
+    case "task.done": {
+      const task = s.tasks[s.tabRow];
+      if (task) send(ctl, { type: "task.move", id: task.id, action: "done" });
+      return;
+    }
     case "task.block": {
       const task = s.tasks[s.tabRow];
       if (!task) return;
-      const move = (action: "done" | "block", note?: string) =>
-        act(ctl, async () =>
-          taskActionText(
-            await changeTask(action, {
-              plan: ctl.project.plan,
-              store: ctl.project.store,
-              id: task.id,
-              agent: "human",
-              ...(note !== undefined && { note }),
-            }),
-          ),
-        );
-      if (id === "task.done") return move("done");
       return s.openModal({
         kind: "input",
         title: `Block ${task.id}`,
         label: "Why? (the note is kept with the task)",
         value: "",
-        onSubmit: (note) => move("block", note.trim() || undefined),
+        purpose: { do: "task.block", id: task.id },
       });
     }
     case "stream.diff":
       if (!agent) return;
-      return act(ctl, async () => {
-        const lines = await ctl.diff(agent.stream);
+      void ask<string[]>(ctl, { type: "diff", stream: agent.stream }).then((lines) => {
+        if (!lines) return;
+        const base = ctl.store.getState().status?.base ?? "its base";
         ctl.store.getState().openModal({
           kind: "text",
-          title: `Diff of ${agent.stream} against ${ctl.project.base}`,
+          title: `Diff of ${agent.stream} against ${base}`,
           lines,
           offset: 0,
         });
-        return undefined;
       });
+      return;
     case "agent.stopOrRestart":
       if (!agent) return;
-      if (agent.status === "exited")
-        return act(ctl, async () => {
-          await ctl.sessions.restart(agent.id);
-          return `restarted ${agent.id}`;
-        });
-      return s.openModal({
-        kind: "confirm",
-        title: `Stop ${agent.id}?`,
-        lines: [
+      if (agent.status === "exited") return send(ctl, { type: "restart", agent: agent.id });
+      return confirm(
+        ctl,
+        `Stop ${agent.id}?`,
+        [
           `${agent.id} (${agent.stream}) gets SIGTERM, then SIGKILL after a grace period.`,
           "Its worktree and commits are kept; x restarts it.",
         ],
-        confirmLabel: "stop",
-        onConfirm: () =>
-          act(ctl, async () => {
-            await ctl.sessions.stop(agent.id);
-            return `stopped ${agent.id}`;
-          }),
-      });
+        "stop",
+        { do: "command", command: { type: "stop", agent: agent.id } },
+      );
     case "lock.release": {
       const lock = s.locks[s.tabRow];
       if (!lock) return;
-      return s.openModal({
-        kind: "confirm",
-        title: `Release the lock on ${lock.path}?`,
-        lines: [
+      return confirm(
+        ctl,
+        `Release the lock on ${lock.path}?`,
+        [
           `It is held by ${lock.agent}${lock.stream ? ` (stream ${lock.stream})` : ""}${lock.task ? ` for "${lock.task}"` : ""}.`,
           "This is a forced release and is logged.",
         ],
-        confirmLabel: "release",
-        onConfirm: () =>
-          act(ctl, async () => {
-            await releaseLocks(ctl.project.store, {
-              paths: [lock.path],
-              agent: "human",
-              force: true,
-            });
-            return `released ${lock.path}`;
-          }),
-      });
+        "release",
+        { do: "command", command: { type: "lock.release", path: lock.path } },
+      );
     }
     case "app.help":
       return s.setHelpOpen(!s.helpOpen);
-    case "app.quit": {
-      const running = ctl.sessions.running();
-      if (running.length === 0) return ctl.quit();
-      return s.openModal({
-        kind: "confirm",
-        title: "Quit Tower?",
-        lines: [
-          `${running.length} agent${running.length > 1 ? "s are" : " is"} running (${running.join(", ")}): they will be stopped.`,
-          "Worktrees, branches and commits stay; opening Tower again resumes them.",
-        ],
-        confirmLabel: "quit",
-        onConfirm: () => ctl.quit(),
-      });
-    }
+    case "app.detach":
+      return ctl.quit({ stop: false });
+    case "app.quit":
+      return askQuit(ctl);
   }
 }
 
-function runMerge(ctl: Controller, streamId: string): void {
-  const output: string[] = [];
-  const show = () =>
-    ctl.store.getState().openModal({
-      kind: "text",
-      title: `Merging ${streamId}…`,
-      lines: [...output],
-      offset: Math.max(0, output.length - 12),
+/** `q`: where a server hosts the room, detach or stop everything; here, stop (asked while agents run). */
+function askQuit(ctl: Controller) {
+  const s = ctl.store.getState();
+  const running = s.agentOrder.filter((id) => {
+    const status = s.agents[id]?.status;
+    return status !== undefined && status !== "exited";
+  });
+  const them = `${running.length} agent${running.length === 1 ? " is" : "s are"} running${running.length ? ` (${running.join(", ")})` : ""}`;
+  if (s.hosted) {
+    return s.openModal({
+      kind: "confirm",
+      title: "Leave Tower?",
+      lines: [
+        `${them}.`,
+        "Detach: the agents go on; `tower attach` (or `tower`) opens the control room again.",
+        "Stop: every agent is stopped, then the server; worktrees, branches and commits stay.",
+      ],
+      choices: [
+        { keys: ["d", "enter"], label: "detach", action: { do: "quit", stop: false } },
+        { keys: ["s"], label: "stop every agent", action: { do: "quit", stop: true } },
+      ],
     });
-  output.push(`merging ${streamId}`);
-  show();
-  mergeStream(ctl.project, streamId, {
-    onCommand: (command) => {
-      output.push(`$ ${command}`);
-      show();
-    },
-    onLine: (_command, line) => {
-      output.push(`  ${line}`);
-      show();
-    },
-  }).then(
-    (result) => {
-      // What Tower says is wrapped to the dialog; the commands' own output stays cut.
-      const say = (...lines: string[]) => {
-        const width = dialogTextWidth(ctl.store.getState().size.cols);
-        output.push(...lines.flatMap((line) => wrapText(line, width)));
-      };
-      if (result.outcome === "merged")
-        say(`merged ${streamId} (${result.commit.slice(0, 10)})`, ...result.cleanup.kept);
-      else if (result.outcome === "conflict")
-        say(`conflict in ${result.files.join(", ")}: merge aborted, nothing changed`);
-      else if (result.outcome === "validation_failed") {
-        say(result.message);
-        output.push(...result.tail.map((l) => `  ${l}`));
-      } else say(result.message);
-      ctl.store.getState().openModal({
-        kind: "text",
-        title: `Merge of ${streamId}: ${result.outcome.replace("_", " ")}`,
-        lines: output,
-        offset: Math.max(0, output.length - 12),
-      });
-    },
-    (error) => {
-      output.push(message(error));
-      ctl.store.getState().openModal({
-        kind: "text",
-        title: `Merge of ${streamId} failed`,
-        lines: output,
-        offset: 0,
-      });
-    },
+  }
+  if (running.length === 0) return ctl.quit({ stop: true });
+  confirm(
+    ctl,
+    "Quit Tower?",
+    [
+      `${them}: they will be stopped.`,
+      "Worktrees, branches and commits stay; opening Tower again resumes them.",
+    ],
+    "quit",
+    { do: "quit", stop: true },
+  );
+}
+
+async function confirmMerge(ctl: Controller, target: string) {
+  const plan = await ask<MergePlanValue>(ctl, {
+    type: "merge.plan",
+    stream: target,
+  });
+  if (!plan) return;
+  if (plan.blockers.length) return flash(ctl, plan.blockers[0] ?? "cannot merge now");
+  confirm(
+    ctl,
+    `Merge ${plan.id} (${plan.name}) into ${plan.base}?`,
+    [
+      `merge order: ${plan.mergeOrder.map((x) => (x === plan.id ? `[${x}]` : x)).join(" ")}`,
+      `predicted conflicts: ${plan.predictedConflicts.length ? plan.predictedConflicts.join(", ") : "none"}`,
+      `validation: ${plan.validate.length ? plan.validate.join(", then ") : "none configured"}`,
+      "",
+      "On a conflict or a failed validation the base branch is left as it was.",
+      "The worktree is removed only if clean; the branch is deleted only with git branch -d.",
+    ],
+    "merge",
+    { do: "merge", stream: plan.id },
   );
 }
 
 function modalKey(ctl: Controller, modal: Modal, key: string) {
   const s = ctl.store.getState();
   switch (modal.kind) {
-    case "confirm":
-      if (key === "y" || key === "enter") {
+    case "confirm": {
+      const choice = modal.choices.find((c) => c.keys.includes(key));
+      if (choice) {
         s.closeModal();
-        modal.onConfirm();
-      } else if (key === "n" || key === "escape" || key === "q") s.closeModal();
+        return runAction(ctl, choice.action);
+      }
+      if (key === "n" || key === "escape" || key === "q") s.closeModal();
       return;
+    }
     case "pick":
       if (key === "escape" || key === "q") return s.closeModal();
       if (key === "up" || key === "k")
@@ -459,20 +452,22 @@ function modalKey(ctl: Controller, modal: Modal, key: string) {
       if (key === "enter") {
         const option = modal.options[modal.selected];
         s.closeModal();
-        if (option) modal.onPick(option);
+        if (option) runAction(ctl, option.action);
       }
       return;
     case "input":
       if (key === "escape") return s.closeModal();
       if (key === "enter") {
         s.closeModal();
-        return modal.onSubmit(modal.value);
+        return submitInput(ctl, modal.purpose, modal.value);
       }
       if (key === "backspace")
         return s.openModal({ ...modal, value: [...modal.value].slice(0, -1).join("") });
       if (key === "space") return s.openModal({ ...modal, value: `${modal.value} ` });
       if ([...key].length === 1) return s.openModal({ ...modal, value: modal.value + key });
       return;
+    case "form":
+      return formKey(ctl, modal, key);
     case "text":
       if (key === "escape" || key === "q" || key === "enter") return s.closeModal();
       if (key === "up" || key === "k")
@@ -492,3 +487,24 @@ function modalKey(ctl: Controller, modal: Modal, key: string) {
       return;
   }
 }
+
+function submitInput(
+  ctl: Controller,
+  purpose: Extract<Modal, { kind: "input" }>["purpose"],
+  value: string,
+) {
+  switch (purpose.do) {
+    case "checkpoint.reject":
+      if (!value.trim()) return flash(ctl, "a rejection needs a reason");
+      return send(ctl, { type: "checkpoint.reject", id: purpose.id, by: byHuman(), reason: value });
+    case "task.block":
+      return send(ctl, {
+        type: "task.move",
+        id: purpose.id,
+        action: "block",
+        ...(value.trim() && { note: value.trim() }),
+      });
+  }
+}
+
+export { type Controller, flash } from "./controller.js";

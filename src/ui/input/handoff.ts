@@ -1,104 +1,154 @@
 /**
- * The handoff form: one field after another, each prefilled (receivers: the agents of the streams
- * that depend on this one; tasks, interfaces, breaking changes and test status: from git) and
- * editable; Enter keeps a field, Esc cancels. The handoff is then recorded and pasted into the
- * input of every receiver that is running.
+ * The handoff form: every field on one dialog, prefilled (receivers: the agents of the streams
+ * that depend on this one; tasks, interfaces, breaking changes and test status: from what git
+ * says of this agent's work) and editable. List fields hold one entry per line, typed one after
+ * another (Enter ends an entry, Enter on an empty one goes to the next field): an entry is never
+ * split on a character, so `{ return -amount; }` stays one entry. The handoff is recorded, then
+ * Tower shows it and asks before pasting it into the receivers that are running.
  */
-import { handoffFactsFromGit } from "../../engine/handoff-git.js";
-import { handoffMarkdown, recordHandoff } from "../../engine/handoffs.js";
-import type { Controller } from "./dispatch.js";
-import { flash } from "./dispatch.js";
+import type { HandoffPrefillValue, HandoffValue } from "../../room/commands.js";
+import type { FormField, Modal } from "../store/slices.js";
+import { ask, type Controller, flash } from "./controller.js";
 
-interface Field {
-  key: "to" | "tasks" | "interfaces" | "breaking" | "tests" | "note";
-  label: string;
-  value: string;
-}
+type Form = Extract<Modal, { kind: "form" }>;
 
-const SEPARATOR = " ; ";
-const split = (text: string, by: string | RegExp) =>
-  text
-    .split(by)
-    .map((t) => t.trim())
-    .filter(Boolean);
-
-export async function runHandoff(ctl: Controller, from: string): Promise<string | undefined> {
-  const { plan } = ctl.project;
-  const stream = plan.streams.find((s) => s.agents.some((a) => a.id === from));
-  if (!stream) return `${from} is not in the plan`;
-  const facts = await handoffFactsFromGit(ctl.project, stream.id);
-  const dependents = plan.streams
-    .filter((s) => s.dependsOn.includes(stream.id))
-    .flatMap((s) => s.agents.map((a) => a.id));
-  const fields: Field[] = [
-    { key: "to", label: "To which agents? (comma-separated)", value: dependents.join(",") },
+export async function openHandoffForm(ctl: Controller, from: string): Promise<void> {
+  const prefill = await ask<HandoffPrefillValue>(ctl, { type: "handoff.prefill", agent: from });
+  if (!prefill) return;
+  const facts = prefill.facts;
+  const fields: FormField[] = [
     {
-      key: "tasks",
-      label: "Completed tasks (separated by ;)",
-      value: (facts?.completedTasks ?? []).join(SEPARATOR),
+      key: "to",
+      label: "To which agents? (ids, separated by commas or spaces)",
+      kind: "line",
+      value: prefill.dependents.join(", "),
     },
+    { key: "tasks", label: "Completed tasks", kind: "list", items: facts?.completedTasks ?? [] },
     {
       key: "interfaces",
-      label: "New interfaces (separated by ;)",
-      value: (facts?.newInterfaces ?? []).join(SEPARATOR),
+      label: "New interfaces",
+      kind: "list",
+      items: facts?.newInterfaces ?? [],
     },
     {
       key: "breaking",
-      label: "Breaking changes (separated by ;)",
-      value: (facts?.breakingChanges ?? []).join(SEPARATOR),
+      label: "Breaking changes",
+      kind: "list",
+      items: facts?.breakingChanges ?? [],
     },
-    { key: "tests", label: "Test status", value: facts?.testStatus ?? "unknown" },
-    { key: "note", label: "A note for them (optional)", value: "" },
+    { key: "tests", label: "Test status", kind: "line", value: facts?.testStatus ?? "unknown" },
+    { key: "note", label: "A note for them (optional)", kind: "line", value: "" },
   ];
-  const ask = (index: number): void => {
-    const field = fields[index];
-    if (!field) {
-      send(ctl, from, stream.id, fields);
-      return;
-    }
-    const done = fields.slice(0, index).map((f) => `${f.key}: ${f.value || "(none)"}`);
-    ctl.store.getState().openModal({
-      kind: "input",
-      title: `Handoff from ${from} (stream ${stream.id}), ${index + 1} of ${fields.length}`,
-      lines: done,
-      label: field.label,
-      value: field.value,
-      onSubmit: (value) => {
-        field.value = value;
-        ask(index + 1);
-      },
-    });
-  };
-  ask(0);
-  return undefined;
+  ctl.store.getState().openModal({
+    kind: "form",
+    title: `Handoff from ${from} (stream ${prefill.stream})`,
+    fields,
+    field: 0,
+    draft: draftOf(fields[0]),
+    purpose: { do: "handoff", from, stream: prefill.stream },
+  });
 }
 
-function send(ctl: Controller, from: string, streamId: string, fields: Field[]): void {
-  const value = (key: Field["key"]) => fields.find((f) => f.key === key)?.value ?? "";
-  const to = split(value("to"), ",");
-  if (to.length === 0) {
-    flash(ctl, "a handoff needs at least one receiving agent");
-    return;
+const draftOf = (field: FormField | undefined) => (field?.kind === "line" ? field.value : "");
+
+/** The form with the draft kept in the current field (a list's non-empty draft is an entry). */
+function commitDraft(form: Form): FormField[] {
+  return form.fields.map((field, i) => {
+    if (i !== form.field) return field;
+    if (field.kind === "line") return { ...field, value: form.draft };
+    return form.draft.trim() ? { ...field, items: [...field.items, form.draft] } : field;
+  });
+}
+
+function moveTo(ctl: Controller, form: Form, index: number) {
+  const fields = commitDraft(form);
+  if (index >= fields.length) {
+    ctl.store.getState().closeModal();
+    return void submit(ctl, form.purpose.from, fields);
   }
-  recordHandoff(ctl.project.plan, ctl.project.store, {
+  const field = Math.max(0, index);
+  ctl.store.getState().openModal({ ...form, fields, field, draft: draftOf(fields[field]) });
+}
+
+export function formKey(ctl: Controller, form: Form, key: string) {
+  const s = ctl.store.getState();
+  const field = form.fields[form.field];
+  if (!field) return;
+  switch (key) {
+    case "escape":
+      s.closeModal();
+      return flash(ctl, "handoff cancelled: nothing recorded");
+    case "tab":
+      return moveTo(ctl, form, form.field + 1);
+    case "shift+tab":
+      return moveTo(ctl, form, form.field - 1);
+    case "enter":
+      if (field.kind === "list" && form.draft.trim() !== "") {
+        const fields = commitDraft(form);
+        return s.openModal({ ...form, fields, draft: "" });
+      }
+      return moveTo(ctl, form, form.field + 1);
+    case "backspace": {
+      if (form.draft !== "") {
+        return s.openModal({ ...form, draft: [...form.draft].slice(0, -1).join("") });
+      }
+      // An empty entry: the list's last entry comes back to be edited.
+      if (field.kind === "list" && field.items.length > 0) {
+        const fields = form.fields.map((f, i) =>
+          i === form.field && f.kind === "list" ? { ...f, items: f.items.slice(0, -1) } : f,
+        );
+        return s.openModal({ ...form, fields, draft: field.items.at(-1) ?? "" });
+      }
+      return;
+    }
+    case "space":
+      return s.openModal({ ...form, draft: `${form.draft} ` });
+    default:
+      if ([...key].length === 1) s.openModal({ ...form, draft: form.draft + key });
+  }
+}
+
+async function submit(ctl: Controller, from: string, fields: FormField[]): Promise<void> {
+  const line = (key: string) => {
+    const f = fields.find((x) => x.key === key);
+    return f?.kind === "line" ? f.value.trim() : "";
+  };
+  const list = (key: string) => {
+    const f = fields.find((x) => x.key === key);
+    return f?.kind === "list" ? f.items.map((x) => x.trim()).filter(Boolean) : [];
+  };
+  const to = line("to")
+    .split(/[\s,]+/)
+    .filter(Boolean);
+  if (to.length === 0) return flash(ctl, "a handoff needs at least one receiving agent");
+  const handoff = await ask<HandoffValue>(ctl, {
+    type: "handoff",
     from,
     to,
-    completedTasks: split(value("tasks"), ";"),
-    newInterfaces: split(value("interfaces"), ";"),
-    breakingChanges: split(value("breaking"), ";"),
-    testStatus: value("tests") || "unknown",
-    note: value("note") || undefined,
-  }).then(
-    (handoff) => {
-      const running = new Set(ctl.sessions.running());
-      const text = handoffMarkdown(handoff, streamId);
-      const pasted = to.filter((id) => running.has(id));
-      for (const id of pasted) ctl.sessions.paste(id, text);
-      flash(
-        ctl,
-        `handed off to ${to.join(", ")}${pasted.length ? `; pasted into ${pasted.join(", ")}` : ""}`,
-      );
-    },
-    (error: unknown) => flash(ctl, error instanceof Error ? error.message : String(error)),
-  );
+    completedTasks: list("tasks"),
+    newInterfaces: list("interfaces"),
+    breakingChanges: list("breaking"),
+    testStatus: line("tests") || "unknown",
+    note: line("note") || undefined,
+  });
+  if (!handoff) return;
+  if (handoff.running.length === 0) {
+    return flash(ctl, `handed off to ${handoff.to.join(", ")} (none of them is running)`);
+  }
+  ctl.store.getState().openModal({
+    kind: "confirm",
+    title: `Handed off to ${handoff.to.join(", ")}: paste it into ${handoff.running.join(", ")}?`,
+    lines: [
+      "It is recorded (tower handoffs shows it). Pasted, the running receivers read it now:",
+      "",
+      ...handoff.text.split("\n"),
+    ],
+    choices: [
+      {
+        keys: ["y", "enter"],
+        label: `paste into ${handoff.running.join(", ")}`,
+        action: { do: "paste", agents: handoff.running, text: handoff.text },
+      },
+    ],
+  });
 }

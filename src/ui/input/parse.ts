@@ -70,3 +70,61 @@ export function parseKeys(data: string): string[] {
   }
   return keys;
 }
+
+const PASTE_START = "\x1b[200~";
+const PASTE_END = "\x1b[201~";
+
+/** A piece of input: typed bytes, or the text of one bracketed paste. */
+export type InputPiece = { kind: "keys"; data: string } | { kind: "paste"; text: string };
+
+/**
+ * Cuts terminal input into typed bytes and bracketed pastes (the terminal marks a paste with
+ * `ESC [200~` … `ESC [201~` once Tower turned bracketed paste on). A paste may come in several
+ * chunks: its text is held until its end marker arrives, and so is a chunk ending in what may be
+ * the start of a marker.
+ */
+export class PasteReader {
+  private paste: string | undefined;
+  private held = "";
+
+  read(data: string): InputPiece[] {
+    let rest = this.held + data;
+    this.held = "";
+    const pieces: InputPiece[] = [];
+    while (rest !== "") {
+      if (this.paste !== undefined) {
+        const end = rest.indexOf(PASTE_END);
+        if (end < 0) {
+          const keep = partialMarker(rest, PASTE_END);
+          this.paste += rest.slice(0, rest.length - keep);
+          this.held = rest.slice(rest.length - keep);
+          return pieces;
+        }
+        pieces.push({ kind: "paste", text: this.paste + rest.slice(0, end) });
+        this.paste = undefined;
+        rest = rest.slice(end + PASTE_END.length);
+        continue;
+      }
+      const start = rest.indexOf(PASTE_START);
+      if (start < 0) {
+        const keep = partialMarker(rest, PASTE_START);
+        if (rest.length > keep)
+          pieces.push({ kind: "keys", data: rest.slice(0, rest.length - keep) });
+        this.held = rest.slice(rest.length - keep);
+        return pieces;
+      }
+      if (start > 0) pieces.push({ kind: "keys", data: rest.slice(0, start) });
+      this.paste = "";
+      rest = rest.slice(start + PASTE_START.length);
+    }
+    return pieces;
+  }
+}
+
+/** How many characters at the end of `text` could begin `marker` (held for the next chunk). */
+function partialMarker(text: string, marker: string): number {
+  for (let n = Math.min(marker.length - 1, text.length); n > 1; n--) {
+    if (text.endsWith(marker.slice(0, n))) return n;
+  }
+  return 0;
+}

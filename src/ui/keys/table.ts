@@ -41,6 +41,8 @@ export interface KeyContext {
   selectedLock?: { path: string };
   selectedTask?: { id: string; status: string; waitingFor: string[] };
   zoomed: boolean;
+  /** Whether a server hosts the room, so that leaving keeps the agents running. */
+  canDetach: boolean;
 }
 
 export interface KeyCommand {
@@ -313,9 +315,18 @@ export const KEY_TABLE: readonly KeyCommand[] = [
     mode: "normal",
   },
   {
+    id: "app.detach",
+    keys: ["D"],
+    description: "detach: leave the control room, the agents go on (tower attach comes back)",
+    category: "General",
+    mode: "normal",
+    disabledReason: (c) =>
+      c.canDetach ? undefined : "this control room hosts its agents itself: q quits",
+  },
+  {
     id: "app.quit",
     keys: ["q"],
-    description: "quit (asks first while agents run)",
+    description: "quit: detach, or stop every agent (asks first while agents run)",
     category: "General",
     mode: "normal",
   },

@@ -1,23 +1,25 @@
 /** The store factory: a fresh store for the app and for every test. */
 import { createStore, type StoreApi } from "zustand/vanilla";
-import {
-  type AppState,
-  createAgentsSlice,
-  createProjectSlice,
-  createSharedStateSlice,
-  createUiSlice,
-} from "./slices.js";
+import { roomSlices } from "../../room/state.js";
+import { type AppState, createUiSlice } from "./slices.js";
 
 export type AppStore = StoreApi<AppState>;
 
 export function createAppStore(initial: Partial<AppState> = {}): AppStore {
-  const store = createStore<AppState>()((...a) => ({
-    ...createProjectSlice(...a),
-    ...createAgentsSlice(...a),
-    ...createSharedStateSlice(...a),
-    ...createUiSlice(...a),
+  const store = createStore<AppState>()((set, get, api) => ({
+    // The room's slices: in the same process the room writes them here; otherwise they mirror
+    // what the room sends.
+    ...roomSlices(set, get, api),
+    ...createUiSlice(set, get, api),
   }));
   if (Object.keys(initial).length) store.setState(initial);
+  // The selection follows the panes: the first one when nothing (or a removed agent) is selected.
+  store.subscribe((s, previous) => {
+    if (s.agentOrder === previous.agentOrder) return;
+    if (s.selected === undefined || !s.agentOrder.includes(s.selected)) {
+      store.setState({ selected: s.agentOrder[0] });
+    }
+  });
   return store;
 }
 

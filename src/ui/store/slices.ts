@@ -4,73 +4,67 @@
  * call actions. Only plain data lives here.
  */
 import type { StateCreator } from "zustand/vanilla";
-import type { ConflictWarning } from "../../engine/conflicts/index.js";
-import type { LockInfo } from "../../engine/locks.js";
-import type { ActivityEntry, Handoff } from "../../engine/state/formats.js";
-import type { StatusReport } from "../../engine/status.js";
-import type { TaskRow } from "../../engine/tasks/index.js";
+import type { RoomCommand } from "../../room/commands.js";
+import type { RoomState } from "../../room/state.js";
 import type { Mode } from "../keys/table.js";
 import type { ColorMode } from "../view/color.js";
-import type { AgentStatus, AgentView, CheckpointRow, Tab } from "../view/model.js";
+import type { Tab } from "../view/model.js";
 
-export const ACTIVITY_LIMIT = 500;
+export {
+  ACTIVITY_LIMIT,
+  type AgentsSlice,
+  type PaneFrame,
+  type ProjectSlice,
+  type SharedStateSlice,
+} from "../../room/state.js";
 
-export interface ProjectSlice {
-  status: StatusReport | undefined;
-  /** A problem reading the plan or the state, shown instead of hiding it. */
-  problem: string | undefined;
-  setStatus(status: StatusReport): void;
-  setProblem(problem: string | undefined): void;
+/**
+ * What a dialog does when answered: plain data, run by the key dispatcher (src/ui/input), so
+ * that a dialog is a value like the rest of the state and never a closure kept in the store.
+ */
+export type DialogAction =
+  /** Runs a room command; its reply goes to the message line. */
+  | { do: "command"; command: RoomCommand; busy?: string }
+  | { do: "merge"; stream: string }
+  /** Leaves the control room: with `stop`, every agent (and a server) is stopped first. */
+  | { do: "quit"; stop: boolean }
+  /** Pastes text into agents' input (as a bracketed paste where the program asked for one). */
+  | { do: "paste"; agents: string[]; text: string }
+  | { do: "none" };
+
+/** What the line typed into an input dialog is for. */
+export type InputPurpose =
+  | { do: "checkpoint.reject"; id: string }
+  | { do: "task.block"; id: string };
+
+/** A choice of a dialog: its keys, what the hint calls it, what it does. */
+export interface DialogChoice {
+  keys: string[];
+  label: string;
+  action: DialogAction;
 }
 
-export interface PaneFrame {
-  rows: string[];
-  cols: number;
-  /** Scrolled back by this many lines (0: live). */
-  offset: number;
-}
+/** A field of a form: one line, or a list of entries (one per line, never split on a character). */
+export type FormField =
+  | { key: string; label: string; kind: "line"; value: string }
+  | { key: string; label: string; kind: "list"; items: string[] };
 
-export interface AgentsSlice {
-  agents: Record<string, AgentView>;
-  /** Pane order: streams in plan order, agents in plan order. */
-  agentOrder: string[];
-  frames: Record<string, PaneFrame>;
-  upsertAgent(agent: AgentView): void;
-  setAgentStatus(
-    id: string,
-    status: AgentStatus,
-    exit?: { code: number | null; signal: string | null },
-    source?: string,
-  ): void;
-  /** New screens for some panes, in one update (the frame clock's tick). */
-  setFrames(frames: Record<string, PaneFrame>): void;
-  removeAgent(id: string): void;
-}
-
-export interface SharedStateSlice {
-  locks: LockInfo[];
-  conflicts: ConflictWarning[];
-  conflictError: string | undefined;
-  checkpoints: CheckpointRow[];
-  tasks: TaskRow[];
-  activity: ActivityEntry[];
-  handoffs: Handoff[];
-  setLocks(locks: LockInfo[]): void;
-  setConflicts(conflicts: ConflictWarning[], error?: string): void;
-  setCheckpoints(checkpoints: CheckpointRow[]): void;
-  setTasks(tasks: TaskRow[]): void;
-  setActivity(entries: ActivityEntry[]): void;
-  setHandoffs(handoffs: Handoff[]): void;
-}
+/** What a completed form is for. */
+export type FormPurpose = { do: "handoff"; from: string; stream: string };
 
 export type Modal =
-  | { kind: "confirm"; title: string; lines: string[]; confirmLabel: string; onConfirm: () => void }
+  | {
+      kind: "confirm";
+      title: string;
+      lines: string[];
+      /** The first choice is the default (Enter); Esc and n cancel unless a choice takes them. */
+      choices: DialogChoice[];
+    }
   | {
       kind: "pick";
       title: string;
-      options: string[];
+      options: { label: string; action: DialogAction }[];
       selected: number;
-      onPick: (option: string) => void;
     }
   | {
       kind: "input";
@@ -79,7 +73,17 @@ export type Modal =
       lines?: string[];
       label: string;
       value: string;
-      onSubmit: (value: string) => void;
+      purpose: InputPurpose;
+    }
+  | {
+      kind: "form";
+      title: string;
+      fields: FormField[];
+      /** The field being edited. */
+      field: number;
+      /** What is being typed: a line field's value, or a list field's next entry. */
+      draft: string;
+      purpose: FormPurpose;
     }
   | { kind: "text"; title: string; lines: string[]; offset: number };
 
@@ -96,6 +100,8 @@ export interface UiSlice {
   size: { cols: number; rows: number };
   /** What the terminal can show: no colour (NO_COLOR), the 16 standard colours, or all. */
   colorMode: ColorMode;
+  /** A server hosts the room: leaving the control room keeps the agents running. */
+  hosted: boolean;
   setMode(mode: Mode): void;
   select(id: string | undefined): void;
   setTab(tab: Tab): void;
@@ -108,65 +114,9 @@ export interface UiSlice {
   setSize(cols: number, rows: number): void;
 }
 
-export type AppState = ProjectSlice & AgentsSlice & SharedStateSlice & UiSlice;
+/** The control room's state: the room's (mirrored, or written by the room in this process) and its own. */
+export type AppState = RoomState & UiSlice;
 type Slice<T> = StateCreator<AppState, [], [], T>;
-
-export const createProjectSlice: Slice<ProjectSlice> = (set) => ({
-  status: undefined,
-  problem: undefined,
-  setStatus: (status) => set({ status }),
-  setProblem: (problem) => set({ problem }),
-});
-
-export const createAgentsSlice: Slice<AgentsSlice> = (set) => ({
-  agents: {},
-  agentOrder: [],
-  frames: {},
-  upsertAgent: (agent) =>
-    set((s) => ({
-      agents: { ...s.agents, [agent.id]: { ...s.agents[agent.id], ...agent } },
-      agentOrder: s.agentOrder.includes(agent.id) ? s.agentOrder : [...s.agentOrder, agent.id],
-      selected: s.selected ?? agent.id,
-    })),
-  setAgentStatus: (id, status, exit, source) =>
-    set((s) => {
-      const agent = s.agents[id];
-      if (!agent) return {};
-      const next = { ...agent, status, exitCode: exit?.code ?? null, signal: exit?.signal ?? null };
-      if (source !== undefined) next.source = source;
-      else delete next.source;
-      return { agents: { ...s.agents, [id]: next } };
-    }),
-  setFrames: (frames) => set((s) => ({ frames: { ...s.frames, ...frames } })),
-  removeAgent: (id) =>
-    set((s) => {
-      const { [id]: _agent, ...agents } = s.agents;
-      const { [id]: _frame, ...frames } = s.frames;
-      const agentOrder = s.agentOrder.filter((a) => a !== id);
-      return {
-        agents,
-        frames,
-        agentOrder,
-        selected: s.selected === id ? agentOrder[0] : s.selected,
-      };
-    }),
-});
-
-export const createSharedStateSlice: Slice<SharedStateSlice> = (set) => ({
-  locks: [],
-  conflicts: [],
-  conflictError: undefined,
-  checkpoints: [],
-  tasks: [],
-  activity: [],
-  handoffs: [],
-  setLocks: (locks) => set({ locks }),
-  setConflicts: (conflicts, error) => set({ conflicts, conflictError: error }),
-  setCheckpoints: (checkpoints) => set({ checkpoints }),
-  setTasks: (tasks) => set({ tasks }),
-  setActivity: (entries) => set({ activity: entries.slice(-ACTIVITY_LIMIT) }),
-  setHandoffs: (handoffs) => set({ handoffs }),
-});
 
 export const createUiSlice: Slice<UiSlice> = (set) => ({
   mode: "normal",
@@ -179,6 +129,7 @@ export const createUiSlice: Slice<UiSlice> = (set) => ({
   flash: undefined,
   size: { cols: 80, rows: 24 },
   colorMode: "full",
+  hosted: false,
   setMode: (mode) => set({ mode }),
   select: (selected) => set({ selected }),
   setTab: (tab) => set({ tab, tabRow: 0 }),

@@ -1,4 +1,7 @@
 /** The data the control room shows, as the store holds it (plain data, no class instances). */
+import type { AgentStatus, AgentView, CheckpointRow } from "../../room/state.js";
+
+export type { AgentStatus, AgentView, CheckpointRow };
 
 import type { ConflictWarning } from "../../engine/conflicts/index.js";
 import type { LockInfo } from "../../engine/locks.js";
@@ -6,7 +9,6 @@ import type { ActivityEntry, Handoff } from "../../engine/state/formats.js";
 import type { StatusReport } from "../../engine/status.js";
 import type { TaskRow } from "../../engine/tasks/index.js";
 
-export type AgentStatus = "starting" | "running" | "idle" | "waiting" | "exited";
 export type Tab = "locks" | "conflicts" | "checkpoints" | "tasks" | "activity" | "handoffs";
 export const TABS: readonly Tab[] = [
   "locks",
@@ -16,28 +18,6 @@ export const TABS: readonly Tab[] = [
   "activity",
   "handoffs",
 ];
-
-export interface AgentView {
-  id: string;
-  stream: string;
-  task: string;
-  branch: string;
-  status: AgentStatus;
-  /** The agent's role (its name), if the plan gives it one. */
-  role?: string;
-  /** What told the status: the agent's hooks, its title or OSC, the screen, its output. */
-  source?: string;
-  exitCode?: number | null;
-  signal?: string | null;
-}
-
-export interface CheckpointRow {
-  id: string;
-  status: string;
-  kind: "approval" | "run" | "gate";
-  dependsOn: string[];
-  waitingFor: string[];
-}
 
 export interface ProjectView {
   status: StatusReport | undefined;

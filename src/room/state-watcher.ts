@@ -21,23 +21,21 @@ import {
   type CheckpointView,
   checkpointViews,
   recordedStreamStatuses,
-} from "../../engine/checkpoints.js";
-import { listLocks, lockExpiry } from "../../engine/locks.js";
-import { PLAN_FILE, type Project, reloadPlan } from "../../engine/project.js";
+} from "../engine/checkpoints.js";
+import { listLocks, lockExpiry } from "../engine/locks.js";
+import { PLAN_FILE, type Project, reloadPlan } from "../engine/project.js";
 import {
   type ActivityEntry,
   activitySchema,
   type LocksFile,
   STATE_FILES,
-} from "../../engine/state/formats.js";
-import { parseJsonl } from "../../engine/state/jsonl.js";
+} from "../engine/state/formats.js";
+import { parseJsonl } from "../engine/state/jsonl.js";
 
-import { buildStatus } from "../../engine/status.js";
-import { PRIORITY_ORDER, taskBoard } from "../../engine/tasks/index.js";
-import type { AppStore } from "../store/index.js";
-import { ACTIVITY_LIMIT } from "../store/slices.js";
-import type { CheckpointRow } from "../view/model.js";
+import { buildStatus } from "../engine/status.js";
+import { PRIORITY_ORDER, taskBoard } from "../engine/tasks/index.js";
 import { Debouncer, errorMessage, SerialTask } from "./serial.js";
+import { ACTIVITY_LIMIT, type CheckpointRow, type RoomStore } from "./state.js";
 
 /** What can be read again on its own. `status` is orchestrator_state.json (the streams). */
 export type StateScope = "status" | "locks" | "checkpoints" | "tasks" | "handoffs" | "activity";
@@ -89,6 +87,8 @@ export interface StateWatcherOptions {
   debounceMs?: number;
   /** The environment `TOWER_STATE_DIR` is read from when the plan is reloaded. */
   env?: NodeJS.ProcessEnv;
+  /** Notices for the clients' message line (the plan read again). */
+  onMessage?: (message: string) => void;
 }
 
 export const toCheckpointRows = (views: readonly CheckpointView[]): CheckpointRow[] =>
@@ -173,7 +173,7 @@ class ActivityTail {
  */
 export async function startStateWatcher(
   project: Project,
-  store: AppStore,
+  store: RoomStore,
   options: StateWatcherOptions = {},
 ): Promise<StateWatcher> {
   const state = project.store;
@@ -301,11 +301,9 @@ export async function startStateWatcher(
       if (closed) return;
       showProblems();
       const streams = plan.streams.length;
-      store
-        .getState()
-        .showFlash(
-          `streams.yaml read again: ${streams} stream${streams === 1 ? "" : "s"}${restartFor.length > 0 ? `; changes to ${restartFor.join(", ")} apply when Tower restarts` : ""}`,
-        );
+      options.onMessage?.(
+        `streams.yaml read again: ${streams} stream${streams === 1 ? "" : "s"}${restartFor.length > 0 ? `; changes to ${restartFor.join(", ")} apply when Tower restarts` : ""}`,
+      );
       await Promise.all([tasks.status.run(), tasks.checkpoints.run()]);
     } catch (error) {
       problems.set("plan", `${errorMessage(error)}\n(the control room keeps the plan read before)`);

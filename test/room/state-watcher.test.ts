@@ -7,8 +7,8 @@
 import { appendFileSync, existsSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startStateWatcher } from "../../../src/ui/services/state-watcher.js";
-import { CLI, cleanEnv, TEST_PLAN, tower, waitFor } from "../../helpers/repo.js";
+import { startStateWatcher } from "../../src/room/state-watcher.js";
+import { CLI, cleanEnv, TEST_PLAN, tower, waitFor } from "../helpers/repo.js";
 import { cleanup, type Fixture, fixture, onCleanup } from "./helpers.js";
 
 afterEach(cleanup);
@@ -22,7 +22,10 @@ async function watched(): Promise<
   Fixture & { watcher: Awaited<ReturnType<typeof startStateWatcher>> }
 > {
   const f = await fixture();
-  const watcher = await startStateWatcher(f.project, f.store, { env: cleanEnv() });
+  const watcher = await startStateWatcher(f.project, f.store, {
+    env: cleanEnv(),
+    onMessage: (text) => f.store.getState().showFlash(text, 4000),
+  });
   onCleanup(() => watcher.close());
   return { ...f, watcher };
 }

@@ -15,13 +15,13 @@
  */
 import path from "node:path";
 import { type FSWatcher, watch } from "chokidar";
-import { recordConflicts, scanConflicts } from "../../engine/conflicts/index.js";
-import type { ConflictWarning } from "../../engine/conflicts/types.js";
-import { runGit } from "../../engine/git/run.js";
-import type { Project } from "../../engine/project.js";
-import type { StatusReport } from "../../engine/status.js";
-import type { AppState, AppStore } from "../store/index.js";
+import { recordConflicts, scanConflicts } from "../engine/conflicts/index.js";
+import type { ConflictWarning } from "../engine/conflicts/types.js";
+import { runGit } from "../engine/git/run.js";
+import type { Project } from "../engine/project.js";
+import type { StatusReport } from "../engine/status.js";
 import { Debouncer, errorMessage, SerialTask } from "./serial.js";
+import type { RoomState, RoomStore } from "./state.js";
 
 export const SCAN_DEBOUNCE_MS = 500;
 /** The sweep while agents are working (see (d) above). */
@@ -74,7 +74,7 @@ async function commonGitDir(mainRoot: string): Promise<string | undefined> {
 
 export function startConflictScanner(
   project: Project,
-  store: AppStore,
+  store: RoomStore,
   options: ConflictScannerOptions = {},
 ): ConflictScanner {
   const mainRoot = project.repo.mainRoot;
@@ -146,7 +146,7 @@ export function startConflictScanner(
   };
 
   let sweep: NodeJS.Timeout | undefined;
-  const updateSweep = (agents: AppState["agents"]) => {
+  const updateSweep = (agents: RoomState["agents"]) => {
     const working = Object.values(agents).some((a) => a.status === "running");
     if (working && sweep === undefined && !closed) {
       sweep = setInterval(trigger, options.intervalMs ?? SCAN_INTERVAL_MS);

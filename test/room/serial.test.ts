@@ -1,7 +1,7 @@
 /** The services' scheduling helpers: one run at a time with one coalesced follow-up, and the
  * debounce that also covers chokidar's dropped change events; no timer while nothing happens. */
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { CHANGE_THROTTLE_MS, Debouncer, SerialTask } from "../../../src/ui/services/serial.js";
+import { CHANGE_THROTTLE_MS, Debouncer, SerialTask } from "../../src/room/serial.js";
 
 afterEach(() => {
   vi.useRealTimers();

@@ -1,7 +1,7 @@
 /** Which panes the sessions size, and to what: the selected agent's page, or the zoomed pane. */
 import { describe, expect, it } from "vitest";
-import { gridShape, paneContentSize, paneRects, screenLayout } from "../../../src/ui/layout.js";
-import { visiblePaneSizes } from "../../../src/ui/services/sessions.js";
+import { gridShape, paneContentSize, paneRects, screenLayout } from "../../src/room/layout.js";
+import { visiblePaneSizes } from "../../src/room/sessions.js";
 
 const order = Array.from({ length: 12 }, (_, i) => `a${i + 1}`);
 

@@ -8,19 +8,12 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Controller, handleInput, type SessionsApi } from "../../../src/ui/input/dispatch.js";
-import { KEY_TABLE } from "../../../src/ui/keys/table.js";
-import { startServices } from "../../../src/ui/services/index.js";
-import { sidebarLines } from "../../../src/ui/view/sidebar.js";
-import { lineText } from "../../../src/ui/view/types.js";
-import {
-  cleanEnv,
-  readJson,
-  readJsonlFile,
-  tower,
-  trustRepo,
-  waitFor,
-} from "../../helpers/repo.js";
+import { type Controller, handleInput } from "../../src/ui/input/dispatch.js";
+import { KEY_TABLE } from "../../src/ui/keys/table.js";
+import { startServices } from "../../src/ui/services/index.js";
+import { sidebarLines } from "../../src/ui/view/sidebar.js";
+import { lineText } from "../../src/ui/view/types.js";
+import { cleanEnv, readJson, readJsonlFile, tower, trustRepo, waitFor } from "../helpers/repo.js";
 import { cleanup, fakeAgent, fixture, onCleanup, yamlArgv } from "./helpers.js";
 
 afterEach(cleanup);
@@ -50,14 +43,11 @@ async function open(agent: readonly string[] = fakeAgent("banner\nsleep 60000"))
     session: { env: cleanEnv(), stopGraceMs: 2_000 },
   });
   onCleanup(() => services.close(500));
-  const sessions = services.sessions as unknown as SessionsApi;
   const ctl: Controller = {
     store: f.store,
-    project: f.project,
-    sessions,
+    client: services.room,
     table: KEY_TABLE,
     quit: () => {},
-    diff: async () => [],
   };
   return { ...f, services, ctl };
 }
@@ -140,8 +130,8 @@ describe("the whole run in the control room", () => {
       "A1 running",
     );
     // A1 took a lock by writing (as its hook does), and one by hand.
-    const { acquireLocks } = await import("../../../src/engine/locks.js");
-    const { StateStore } = await import("../../../src/engine/state/store.js");
+    const { acquireLocks } = await import("../../src/engine/locks.js");
+    const { StateStore } = await import("../../src/engine/state/store.js");
     const store = new StateStore(repo.stateDir);
     await acquireLocks(store, { paths: ["src/auto.ts"], agent: "A1", stream: "A", source: "hook" });
     await acquireLocks(store, { paths: ["src/hand.ts"], agent: "A1", stream: "A" });

@@ -5,11 +5,11 @@
  */
 import { rmSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import type { ConflictWarning } from "../../../src/engine/conflicts/index.js";
-import { startConflictScanner } from "../../../src/ui/services/conflict-scanner.js";
-import { startStateWatcher } from "../../../src/ui/services/state-watcher.js";
-import type { AppStore } from "../../../src/ui/store/index.js";
-import { git, waitFor } from "../../helpers/repo.js";
+import type { ConflictWarning } from "../../src/engine/conflicts/index.js";
+import { startConflictScanner } from "../../src/room/conflict-scanner.js";
+import { startStateWatcher } from "../../src/room/state-watcher.js";
+import type { AppStore } from "../../src/ui/store/index.js";
+import { git, waitFor } from "../helpers/repo.js";
 import {
   addStream,
   commitAll,
@@ -17,7 +17,7 @@ import {
   type StreamSetup,
   writeIn,
   writeStreamsState,
-} from "../../helpers/streams.js";
+} from "../helpers/streams.js";
 import { cleanup, fixture, onCleanup } from "./helpers.js";
 
 afterEach(cleanup);

@@ -4,9 +4,9 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { openProject, type Project } from "../../../src/engine/project.js";
-import { type AppStore, createAppStore } from "../../../src/ui/store/index.js";
-import { cleanEnv, makeRepo, PROJECT_ROOT, type TempRepo } from "../../helpers/repo.js";
+import { openProject, type Project } from "../../src/engine/project.js";
+import { type AppStore, createAppStore } from "../../src/ui/store/index.js";
+import { cleanEnv, makeRepo, PROJECT_ROOT, type TempRepo } from "../helpers/repo.js";
 
 export const FAKE_AGENT = path.join(PROJECT_ROOT, "dist/fake-agent/main.js");
 

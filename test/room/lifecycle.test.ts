@@ -9,12 +9,12 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { realpathSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { StateStore } from "../../../src/engine/state/store.js";
-import { startServices } from "../../../src/ui/services/index.js";
-import { SessionManager } from "../../../src/ui/services/sessions.js";
-import { startStateWatcher } from "../../../src/ui/services/state-watcher.js";
-import { agentProcesses, killAgents } from "../../faults/agents.js";
-import { cleanEnv, PROJECT_ROOT, tower, waitFor } from "../../helpers/repo.js";
+import { StateStore } from "../../src/engine/state/store.js";
+import { SessionManager } from "../../src/room/sessions.js";
+import { startStateWatcher } from "../../src/room/state-watcher.js";
+import { startServices } from "../../src/ui/services/index.js";
+import { agentProcesses, killAgents } from "../faults/agents.js";
+import { cleanEnv, PROJECT_ROOT, tower, waitFor } from "../helpers/repo.js";
 import { cleanup, fixture, onCleanup, yamlArgv } from "./helpers.js";
 
 afterEach(cleanup);
@@ -32,7 +32,7 @@ streams:
     agents: [{ id: B1, task: "three" }]
 `;
 const AGENTS = ["A1", "A2", "B1"];
-const PREVIOUS = path.join(PROJECT_ROOT, "test/ui/services/programs/previous-tower.mjs");
+const PREVIOUS = path.join(PROJECT_ROOT, "test/room/programs/previous-tower.mjs");
 
 async function started() {
   const f = await fixture(PLAN);
@@ -149,7 +149,7 @@ describe("session manager lifecycle", () => {
     const messages: string[] = [];
     const services = await startServices(project, store, {
       session: { env: cleanEnv(), stopGraceMs: 1_000 },
-      onError: (message) => messages.push(message),
+      onMessage: (message) => messages.push(message),
     });
     onCleanup(() => services.close(500));
     expect(messages.join("\n")).toMatch(/stopped A1, A2, B1: left running by a previous Tower/);
@@ -181,7 +181,7 @@ describe("session manager lifecycle", () => {
     const messages: string[] = [];
     const services = await startServices(project, store, {
       session: { env: cleanEnv(), stopGraceMs: 1_000 },
-      onError: (message) => messages.push(message),
+      onMessage: (message) => messages.push(message),
     });
     onCleanup(() => services.close(500));
     expect(messages.join("\n")).toMatch(

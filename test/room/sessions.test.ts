@@ -7,15 +7,11 @@
  */
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { StateStore } from "../../../src/engine/state/store.js";
-import {
-  type Services,
-  type ServicesOptions,
-  startServices,
-} from "../../../src/ui/services/index.js";
-import { visiblePaneSizes } from "../../../src/ui/services/sessions.js";
-import type { AppStore } from "../../../src/ui/store/index.js";
-import { cleanEnv, tower, waitFor } from "../../helpers/repo.js";
+import { StateStore } from "../../src/engine/state/store.js";
+import { visiblePaneSizes } from "../../src/room/sessions.js";
+import { type Services, type ServicesOptions, startServices } from "../../src/ui/services/index.js";
+import type { AppStore } from "../../src/ui/store/index.js";
+import { cleanEnv, tower, waitFor } from "../helpers/repo.js";
 import { cleanup, fakeAgent, fixture, isGone, onCleanup, plain, yamlArgv } from "./helpers.js";
 
 afterEach(cleanup);
@@ -274,6 +270,12 @@ describe("session manager", () => {
       "A1 exited again",
     );
     expect(firstPid).toBeUndefined(); // no process between the runs
+    // agents.json and the store are two sinks of the same exit: either may be first.
+    await waitFor(
+      () => (store.getState().agents.A1?.status === "exited" ? true : undefined),
+      5_000,
+      "A1 exited in the store",
+    );
     expect(store.getState().agents.A1).toMatchObject({ status: "exited", exitCode: 3 });
 
     await sessions.remove("A1");

@@ -22,17 +22,17 @@
  *   `close()` waits for starts under way and for the writes.
  */
 import path from "node:path";
-import { agentCli, choosesSession } from "../../agents/launch.js";
-import { selfCommand } from "../../agents/self.js";
-import { releaseAutoLocks } from "../../engine/locks.js";
-import type { AgentCommand, AgentSpec } from "../../engine/plan/index.js";
-import type { Project } from "../../engine/project.js";
-import { roleLabel } from "../../engine/roles.js";
-import type { AgentsFile } from "../../engine/state/formats.js";
-import { TOWER_AGENT } from "../../engine/state/store.js";
-import { toUtcIso } from "../../engine/state/time.js";
-import type { StatusReport } from "../../engine/status.js";
-import { requireTrust, type TrustState, trustPlan, trustState } from "../../engine/trust.js";
+import { agentCli, choosesSession } from "../agents/launch.js";
+import { selfCommand } from "../agents/self.js";
+import { releaseAutoLocks } from "../engine/locks.js";
+import type { AgentCommand, AgentSpec } from "../engine/plan/index.js";
+import type { Project } from "../engine/project.js";
+import { roleLabel } from "../engine/roles.js";
+import type { AgentsFile } from "../engine/state/formats.js";
+import { TOWER_AGENT } from "../engine/state/store.js";
+import { toUtcIso } from "../engine/state/time.js";
+import type { StatusReport } from "../engine/status.js";
+import { requireTrust, type TrustState, trustPlan, trustState } from "../engine/trust.js";
 import {
   type AnnouncedStatus,
   DEFAULT_ESCAPE_KEY,
@@ -47,12 +47,12 @@ import {
   type SessionOptions,
   splitInput,
   stopLeftover,
-} from "../../pty/index.js";
-import { AnnouncementFeed } from "../../room/announcements.js";
-import { planLaunch, recordCodexSession } from "../../room/launch.js";
-import { paneContentSize, screenLayout, visiblePanes } from "../layout.js";
-import type { AppStore, PaneFrame } from "../store/index.js";
+} from "../pty/index.js";
+import { AnnouncementFeed } from "./announcements.js";
+import { planLaunch, recordCodexSession } from "./launch.js";
+import { paneContentSize, screenLayout, visiblePanes } from "./layout.js";
 import { errorMessage } from "./serial.js";
+import type { PaneFrame, RoomStore, TrustQuestion } from "./state.js";
 
 /** The frame clock: at most one frame update of the store per interval (but see `typed`). */
 export const FRAME_INTERVAL_MS = 33;
@@ -84,12 +84,29 @@ export interface SessionManagerOptions {
   session?: SessionDefaults;
   /** The frame clock's interval (default 33 ms). */
   frameIntervalMs?: number;
-  /** Where start failures and write errors go (default: the store's flash message). */
-  onError?: (message: string) => void;
+  /** Where start failures, write errors and notices go (the clients' message line). */
+  onMessage?: (message: string) => void;
+
   /** How agents' hooks, guard and MCP server run `tower` (default: this process's own). */
   tower?: readonly string[];
   /** The room's hook endpoint (room/hook-endpoint.ts), given to every agent. */
   hookSocket?: string;
+}
+
+export function trustQuestion(
+  planFile: string,
+  trust: Exclude<TrustState, { trusted: true }>,
+): TrustQuestion {
+  return {
+    title: trust.reason === "new" ? "Trust this plan?" : "The plan's commands changed",
+    lines: [
+      `${planFile} would run these commands on this machine${trust.reason === "changed" ? " (+ new or changed, - gone)" : ""}:`,
+      ...(trust.reason === "new"
+        ? [...trust.commands].map(([w, c]) => `  ${w}: ${c}`)
+        : trust.changes),
+      "Nothing of it runs until you trust it (as `tower trust` does).",
+    ],
+  };
 }
 
 export interface LayoutRequest {
@@ -169,7 +186,7 @@ export class SessionManager {
 
   constructor(
     private readonly project: Project,
-    private readonly store: AppStore,
+    private readonly store: RoomStore,
     private readonly options: SessionManagerOptions = {},
   ) {
     this.frameInterval = options.frameIntervalMs ?? FRAME_INTERVAL_MS;
@@ -570,33 +587,21 @@ export class SessionManager {
 
   /**
    * A plan not trusted on this machine starts no agent (a fresh clone's state must not run its
-   * commands): the user is shown every command and asked, once per opening.
+   * commands): the clients show the user every command and ask, once per opening (`trust()`).
    */
   private askTrust(trust: Exclude<TrustState, { trusted: true }>): void {
     if (this.trustAsked) return;
     this.trustAsked = true;
-    const plan = this.project.plan;
-    this.store.getState().openModal({
-      kind: "confirm",
-      title: trust.reason === "new" ? "Trust this plan?" : "The plan's commands changed",
-      lines: [
-        `${plan.file} would run these commands on this machine${trust.reason === "changed" ? " (+ new or changed, - gone)" : ""}:`,
-        ...(trust.reason === "new"
-          ? [...trust.commands].map(([w, c]) => `  ${w}: ${c}`)
-          : trust.changes),
-        "Nothing of it runs until you trust it (as `tower trust` does).",
-      ],
-      confirmLabel: "trust them and start the agents",
-      onConfirm: () => {
-        void trustPlan(plan)
-          .then(() => {
-            this.trustAsked = false;
-            const status = this.store.getState().status;
-            return status ? this.sync(status) : undefined;
-          })
-          .catch((error: unknown) => this.report(`cannot record trust: ${errorMessage(error)}`));
-      },
-    });
+    this.store.getState().setTrustQuestion(trustQuestion(this.project.plan.file, trust));
+  }
+
+  /** The user trusts the plan's commands: recorded, and the agents start. */
+  async trust(): Promise<void> {
+    await trustPlan(this.project.plan);
+    this.trustAsked = false;
+    this.store.getState().setTrustQuestion(undefined);
+    const status = this.store.getState().status;
+    if (status) await this.sync(status);
   }
 
   /** The plan's agents run only once the user trusts its commands (engine/trust.ts). */
@@ -611,8 +616,7 @@ export class SessionManager {
   }
 
   private report(message: string): void {
-    if (this.options.onError) this.options.onError(message);
-    else this.store.getState().showFlash(message);
+    this.options.onMessage?.(message);
   }
 
   /** Input was sent: the next screen update (the echo) is pushed without waiting. */
@@ -666,10 +670,9 @@ export class SessionManager {
     return { rows: [...frame.rows], cols: frame.cols, offset: frame.offset };
   }
 
+  /** The layout of the client that was active last (before any: one 80x24 screen). */
   private currentLayout(): LayoutRequest {
-    if (this.lastLayout) return this.lastLayout;
-    const s = this.store.getState();
-    return { cols: s.size.cols, rows: s.size.rows, zoomed: s.zoomed, selected: s.selected };
+    return this.lastLayout ?? { cols: 80, rows: 24, zoomed: false };
   }
 
   private paneSizes(): Map<string, PaneSize> {

@@ -3,16 +3,20 @@
  * Follows the store's checkpoints and streams; at most one run of the due gates at a time, and
  * one more when something changed meanwhile. Says in the message line what ran and how it ended.
  */
-import { runDueGates } from "../../engine/gates/index.js";
-import type { Project } from "../../engine/project.js";
-import type { AppStore } from "../store/index.js";
+import { runDueGates } from "../engine/gates/index.js";
+import type { Project } from "../engine/project.js";
 import { errorMessage } from "./serial.js";
+import type { RoomStore } from "./state.js";
 
 export interface GateRunner {
   close(): void;
 }
 
-export function startGateRunner(project: Project, store: AppStore): GateRunner {
+export function startGateRunner(
+  project: Project,
+  store: RoomStore,
+  say: (message: string) => void,
+): GateRunner {
   const hasAuto = () => project.plan.checkpoints.some((c) => c.auto);
   let running = false;
   let again = false;
@@ -29,18 +33,17 @@ export function startGateRunner(project: Project, store: AppStore): GateRunner {
         again = false;
         const result = await runDueGates(project);
         if (closed) return;
-        const s = store.getState();
         if (result.skipped && !skippedShown) {
           skippedShown = true;
-          s.showFlash(`an auto gate is due, but ${result.skipped.split("\n")[0]}`, 10_000);
+          say(`an auto gate is due, but ${result.skipped.split("\n")[0]}`);
         }
         for (const gate of result.results) {
-          s.showFlash(`gate ${gate.id} ${gate.passed ? "passed" : `failed: ${gate.note}`}`, 8_000);
+          say(`gate ${gate.id} ${gate.passed ? "passed" : `failed: ${gate.note}`}`);
         }
-        for (const error of result.errors) s.showFlash(`gate ${error.id}: ${error.message}`, 8_000);
+        for (const error of result.errors) say(`gate ${error.id}: ${error.message}`);
       } while (again && !closed);
     } catch (error) {
-      if (!closed) store.getState().showFlash(`auto gates: ${errorMessage(error)}`);
+      if (!closed) say(`auto gates: ${errorMessage(error)}`);
     } finally {
       running = false;
     }

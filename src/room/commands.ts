@@ -1,0 +1,94 @@
+/**
+ * The room's boundary as plain data: the commands a client sends (a key in the control room, a
+ * remote client over the socket, a test), and what comes back. The same objects travel in the
+ * same process and over the wire (see docs/protocol.md).
+ */
+import type { HandoffFacts } from "../engine/handoff-git.js";
+import type { TaskAction } from "../engine/tasks/index.js";
+
+export type RoomCommand =
+  /** The client's screen and what it shows: the agents' programs are sized for its panes. */
+  | { type: "layout"; cols: number; rows: number; zoomed: boolean; selected?: string | undefined }
+  /** Keyboard bytes for the agent (the client keeps its own escape key). */
+  | { type: "input"; agent: string; data: string }
+  | { type: "paste"; agent: string; text: string }
+  | { type: "approve"; agent: string }
+  | { type: "deny"; agent: string }
+  /** Scrolls the agent's pane back (positive) or forward (negative). */
+  | { type: "scroll"; agent: string; lines: number }
+  | { type: "stop"; agent: string }
+  | { type: "restart"; agent: string }
+  | { type: "stream.start"; stream: string }
+  | { type: "stream.complete"; stream: string }
+  /** What merging the stream would do (order, predicted conflicts, validation), changing nothing. */
+  | { type: "merge.plan"; stream: string }
+  | { type: "merge"; stream: string }
+  /** What git says of the agent's work, to prefill a handoff. */
+  | { type: "handoff.prefill"; agent: string }
+  | {
+      type: "handoff";
+      from: string;
+      to: string[];
+      completedTasks: string[];
+      newInterfaces: string[];
+      breakingChanges: string[];
+      testStatus: string;
+      note?: string | undefined;
+    }
+  | { type: "checkpoint.approve"; id: string; by: string }
+  | { type: "checkpoint.reject"; id: string; by: string; reason: string }
+  | { type: "checkpoint.run"; id: string }
+  | { type: "task.move"; id: string; action: TaskAction; note?: string | undefined }
+  | { type: "lock.release"; path: string }
+  | { type: "diff"; stream: string }
+  /** The user trusts the plan's commands (after being shown them): recorded, agents start. */
+  | { type: "trust" }
+  /** Which agents are running now. */
+  | { type: "running" }
+  /** Stops every agent and the room (a server then exits). */
+  | { type: "shutdown" };
+
+export type RoomCommandType = RoomCommand["type"];
+
+/** A command's outcome: a sentence for the message line, and data for the commands that return some. */
+export type RoomReply =
+  | { ok: true; text?: string | undefined; value?: unknown }
+  | { ok: false; error: string };
+
+export interface MergePlanValue {
+  id: string;
+  name: string;
+  base: string;
+  mergeOrder: string[];
+  predictedConflicts: string[];
+  validate: string[];
+  blockers: string[];
+}
+
+export interface MergeValue {
+  outcome: "merged" | "conflict" | "validation_failed" | "refused" | string;
+  /** Tower's sentences about it (wrapped by the client), then the commands' last lines. */
+  said: string[];
+  tail: string[];
+}
+
+export interface HandoffPrefillValue {
+  from: string;
+  stream: string;
+  facts: HandoffFacts | undefined;
+  /** The agents of the streams that depend on this one. */
+  dependents: string[];
+}
+
+export interface HandoffValue {
+  /** The handoff as the receivers read it. */
+  text: string;
+  to: string[];
+  /** The receivers running now (the client may offer to paste the handoff into them). */
+  running: string[];
+}
+
+/** What the room says besides its state: a line for the message line, a merge's output. */
+export type RoomEvent =
+  | { type: "message"; text: string }
+  | { type: "merge.output"; stream: string; line: string };

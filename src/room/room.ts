@@ -1,0 +1,324 @@
+/**
+ * The headless room: everything of the control room that is not drawing. The project, the
+ * agents' sessions, the state watcher, the conflict scanner, the auto gates and the agents' hook
+ * endpoint, started together; plain-data commands in (`run`), state in a store and events out.
+ * The Ink control room is one client of it: in the same process (tests, `tower --no-server`) it
+ * hands the room its own store, and the room writes the room's slices there directly; under
+ * `tower server` the room has its own store, and the server sends its changes to each client.
+ */
+import { approveCheckpoint, rejectCheckpoint } from "../engine/checkpoints.js";
+import { runGate } from "../engine/gates/index.js";
+import { handoffFactsFromGit } from "../engine/handoff-git.js";
+import { handoffMarkdown, recordHandoff } from "../engine/handoffs.js";
+import { releaseLocks } from "../engine/locks.js";
+import { completeStream } from "../engine/orchestrator/complete.js";
+import { mergeStream } from "../engine/orchestrator/merge.js";
+import { planMerge } from "../engine/orchestrator/merge-plan.js";
+import { startStream } from "../engine/orchestrator/start.js";
+import type { Project } from "../engine/project.js";
+import { signingSeal } from "../engine/seal.js";
+import { changeTask, taskActionText } from "../engine/tasks/index.js";
+import type {
+  HandoffPrefillValue,
+  HandoffValue,
+  MergePlanValue,
+  MergeValue,
+  RoomCommand,
+  RoomEvent,
+  RoomReply,
+} from "./commands.js";
+import { type ConflictScanner, startConflictScanner } from "./conflict-scanner.js";
+import { startGateRunner } from "./gate-runner.js";
+import { type HookEndpoint, startHookEndpoint } from "./hook-endpoint.js";
+import { SessionManager, type SessionManagerOptions } from "./sessions.js";
+import type { RoomStore } from "./state.js";
+import { type StateScope, type StateWatcher, startStateWatcher } from "./state-watcher.js";
+
+/** What can be refreshed by name: a state scope, the conflicts, or everything. */
+export type RefreshScope = StateScope | "conflicts" | "all";
+
+export interface RoomOptions extends SessionManagerOptions {
+  /** State watcher debounce (default 40 ms). */
+  stateDebounceMs?: number;
+  /** Conflict scanner debounce (default 500 ms). */
+  scanDebounceMs?: number;
+  /** Runs git for a stream's diff (default: the stream's branch against the base). */
+  diff?: (streamId: string) => Promise<string[]>;
+}
+
+const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+export class Room {
+  private readonly listeners = new Set<(event: RoomEvent) => void>();
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    readonly project: Project,
+    readonly store: RoomStore,
+    readonly sessions: SessionManager,
+    readonly watcher: StateWatcher,
+    readonly scanner: ConflictScanner,
+    private readonly hooks: HookEndpoint | undefined,
+    private readonly gates: { close(): void },
+    private readonly options: RoomOptions,
+  ) {}
+
+  /** Starts the room's services on `store`: the state first, then the agents, then the scans. */
+  static async open(project: Project, store: RoomStore, options: RoomOptions = {}): Promise<Room> {
+    const events = new Set<(event: RoomEvent) => void>();
+    const say = (text: string) => {
+      for (const listener of events) listener({ type: "message", text });
+    };
+    const watcher = await startStateWatcher(project, store, {
+      ...(options.stateDebounceMs !== undefined && { debounceMs: options.stateDebounceMs }),
+      onMessage: say,
+    });
+    // Agents' hooks ask the room first (hook-endpoint.ts); their announcements reach the panes.
+    let sessions: SessionManager | undefined;
+    const hooks = await startHookEndpoint(project, (agent, status) =>
+      sessions?.announce(agent, status),
+    ).catch(() => undefined);
+    sessions = new SessionManager(project, store, {
+      ...options,
+      onMessage: (text) => {
+        options.onMessage?.(text);
+        say(text);
+      },
+      ...(hooks && { hookSocket: hooks.socket }),
+    });
+    const status = store.getState().status;
+    if (status) await sessions.sync(status);
+    const gates = startGateRunner(project, store, say);
+    const scanner = startConflictScanner(project, store, {
+      ...(options.scanDebounceMs !== undefined && { debounceMs: options.scanDebounceMs }),
+    });
+    const room = new Room(project, store, sessions, watcher, scanner, hooks, gates, options);
+    // Messages said while starting went nowhere; from now on they go to the room's listeners.
+    events.add((event) => room.emit(event));
+    return room;
+  }
+
+  /** Listens to the room's events (messages, a merge's output). */
+  on(listener: (event: RoomEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(event: RoomEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+
+  /** Reads a scope again (or everything); resolves when the store has it. */
+  async refresh(scope: RefreshScope = "all"): Promise<void> {
+    if (scope === "conflicts") return this.scanner.scanNow();
+    if (scope === "all") {
+      await this.watcher.refresh();
+      await this.scanner.scanNow();
+      return;
+    }
+    return this.watcher.refresh(scope);
+  }
+
+  /** Runs a command; never throws (a failure is a reply with the error's first line). */
+  async run(command: RoomCommand): Promise<RoomReply> {
+    try {
+      return await this.execute(command);
+    } catch (error) {
+      return { ok: false, error: errorText(error).split("\n")[0] ?? "failed" };
+    }
+  }
+
+  private async execute(command: RoomCommand): Promise<RoomReply> {
+    const { project, sessions } = this;
+    switch (command.type) {
+      case "layout":
+        sessions.layout(command.cols, command.rows, command.zoomed, command.selected);
+        return { ok: true };
+      case "input":
+        sessions.input(command.agent, command.data);
+        return { ok: true };
+      case "paste":
+        sessions.paste(command.agent, command.text);
+        return { ok: true };
+      case "approve":
+        sessions.approve(command.agent);
+        return { ok: true };
+      case "deny":
+        sessions.deny(command.agent);
+        return { ok: true };
+      case "scroll":
+        return { ok: true, value: sessions.scroll(command.agent, command.lines) };
+      case "stop":
+        await sessions.stop(command.agent);
+        return { ok: true, text: `stopped ${command.agent}` };
+      case "restart":
+        await sessions.restart(command.agent);
+        return { ok: true, text: `restarted ${command.agent}` };
+      case "stream.start": {
+        const result = await startStream(project, command.stream);
+        return { ok: true, text: `started ${command.stream} on ${result.branch}` };
+      }
+      case "stream.complete": {
+        const result = await completeStream(project, command.stream);
+        const now = result.nowStartable.length
+          ? `; can start now: ${result.nowStartable.join(", ")}`
+          : "";
+        return { ok: true, text: `completed ${command.stream}${now}` };
+      }
+      case "merge.plan": {
+        const [plan] = await planMerge(project, command.stream);
+        if (!plan) return { ok: false, error: `nothing to merge for ${command.stream}` };
+        const value: MergePlanValue = {
+          id: plan.id,
+          name: plan.name,
+          base: plan.base ?? "(no base)",
+          mergeOrder: plan.mergeOrder,
+          predictedConflicts: plan.predictedConflicts,
+          validate: plan.validate,
+          blockers: plan.blockers,
+        };
+        return { ok: true, value };
+      }
+      case "merge":
+        return { ok: true, value: await this.merge(command.stream) };
+      case "handoff.prefill": {
+        const stream = project.plan.streams.find((s) =>
+          s.agents.some((a) => a.id === command.agent),
+        );
+        if (!stream) return { ok: false, error: `${command.agent} is not in the plan` };
+        const value: HandoffPrefillValue = {
+          from: command.agent,
+          stream: stream.id,
+          facts: await handoffFactsFromGit(project, stream.id),
+          dependents: project.plan.streams
+            .filter((s) => s.dependsOn.includes(stream.id))
+            .flatMap((s) => s.agents.map((a) => a.id)),
+        };
+        return { ok: true, value };
+      }
+      case "handoff": {
+        const handoff = await recordHandoff(project.plan, project.store, {
+          from: command.from,
+          to: command.to,
+          completedTasks: command.completedTasks,
+          newInterfaces: command.newInterfaces,
+          breakingChanges: command.breakingChanges,
+          testStatus: command.testStatus || "unknown",
+          ...(command.note && { note: command.note }),
+        });
+        const stream = project.plan.streams.find((s) =>
+          s.agents.some((a) => a.id === command.from),
+        );
+        const running = new Set(sessions.running());
+        const value: HandoffValue = {
+          text: handoffMarkdown(handoff, stream?.id ?? ""),
+          to: handoff.to_agents,
+          running: handoff.to_agents.filter((id) => running.has(id)),
+        };
+        return { ok: true, text: `handed off to ${handoff.to_agents.join(", ")}`, value };
+      }
+      case "checkpoint.approve": {
+        const result = await approveCheckpoint({
+          plan: project.plan,
+          store: project.store,
+          seal: await signingSeal(project.repo.mainRoot, project.seal),
+          id: command.id,
+          by: command.by,
+        });
+        return {
+          ok: true,
+          text: result.already ? `${command.id} was already approved` : `approved ${command.id}`,
+        };
+      }
+      case "checkpoint.reject":
+        if (!command.reason.trim()) return { ok: false, error: "a rejection needs a reason" };
+        await rejectCheckpoint({
+          plan: project.plan,
+          store: project.store,
+          seal: project.seal,
+          id: command.id,
+          by: command.by,
+          note: command.reason,
+        });
+        return { ok: true, text: `rejected ${command.id}` };
+      case "checkpoint.run": {
+        const result = await runGate(project, command.id);
+        const text = result.passed
+          ? `${command.id} passed`
+          : `${command.id} failed: ${result.note} (log: ${result.logFile})`;
+        return { ok: true, text };
+      }
+      case "task.move": {
+        const result = await changeTask(command.action, {
+          plan: project.plan,
+          store: project.store,
+          id: command.id,
+          agent: "human",
+          ...(command.note !== undefined && { note: command.note }),
+        });
+        return { ok: true, text: taskActionText(result) };
+      }
+      case "lock.release":
+        await releaseLocks(project.store, { paths: [command.path], agent: "human", force: true });
+        return { ok: true, text: `released ${command.path}` };
+      case "diff":
+        return {
+          ok: true,
+          value: await (this.options.diff ?? defaultDiff(project))(command.stream),
+        };
+      case "trust":
+        await sessions.trust();
+        return { ok: true, text: "trusted the plan's commands on this machine" };
+      case "running":
+        return { ok: true, value: sessions.running() };
+      case "shutdown":
+        await this.close();
+        return { ok: true, text: "stopped every agent" };
+    }
+  }
+
+  /** Merges a stream; its validation output goes to the listeners as it comes. */
+  private async merge(streamId: string): Promise<MergeValue> {
+    const say = (line: string) => this.emit({ type: "merge.output", stream: streamId, line });
+    const result = await mergeStream(this.project, streamId, {
+      onCommand: (command) => say(`$ ${command}`),
+      onLine: (_command, line) => say(`  ${line}`),
+    });
+    if (result.outcome === "merged") {
+      const said = [`merged ${streamId} (${result.commit.slice(0, 10)})`, ...result.cleanup.kept];
+      return { outcome: "merged", said, tail: [] };
+    }
+    if (result.outcome === "conflict") {
+      const said = [`conflict in ${result.files.join(", ")}: merge aborted, nothing changed`];
+      return { outcome: "conflict", said, tail: [] };
+    }
+    if (result.outcome === "validation_failed") {
+      return { outcome: "validation_failed", said: [result.message], tail: result.tail };
+    }
+    return { outcome: result.outcome, said: [result.message], tail: [] };
+  }
+
+  /** Stops the agents (within their grace period), the scans and the watcher. */
+  close(graceMs?: number): Promise<void> {
+    this.closing ??= (async () => {
+      this.gates.close();
+      await this.sessions.close(graceMs);
+      await this.hooks?.close();
+      await this.scanner.close();
+      await this.watcher.close();
+    })();
+    return this.closing;
+  }
+}
+
+function defaultDiff(project: Project): (streamId: string) => Promise<string[]> {
+  return async (streamId) => {
+    const { resolveCommit, streamDiff } = await import("../engine/git/index.js");
+    const branch = (await project.store.read("orchestrator")).streams[streamId]?.branch;
+    if (!branch || !project.base || !(await resolveCommit(project.repo.mainRoot, branch))) {
+      return [`${streamId} has no branch to compare`];
+    }
+    const text = await streamDiff(project.repo.mainRoot, project.base, branch);
+    return text.split("\n").length > 1 ? text.split("\n") : ["no changes yet"];
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * The control room's side of the room: a client that sends the room plain-data commands and
+ * hears its events. In the same process the room itself is the client (its `run` and `on`);
+ * over a socket, a remote client with the same two methods.
+ */
+import type { RoomCommand, RoomEvent, RoomReply } from "../room/commands.js";
+import type { AppStore } from "./store/index.js";
+import type { AppState } from "./store/slices.js";
+
+export interface RoomClient {
+  run(command: RoomCommand): Promise<RoomReply>;
+  on(listener: (event: RoomEvent) => void): () => void;
+}
+
+/**
+ * Keeps the room told of this client's screen (its size, zoom and the selected pane, which
+ * decide the page shown): the agents' programs are sized for the panes of the client that was
+ * active last.
+ */
+export function followLayout(store: AppStore, client: RoomClient): () => void {
+  const send = () => {
+    const s = store.getState();
+    void client.run({
+      type: "layout",
+      cols: s.size.cols,
+      rows: s.size.rows,
+      zoomed: s.zoomed,
+      selected: s.selected,
+    });
+  };
+  send();
+  return store.subscribe((s, prev) => {
+    if (
+      s.size !== prev.size ||
+      s.zoomed !== prev.zoomed ||
+      s.selected !== prev.selected ||
+      s.agentOrder !== prev.agentOrder
+    ) {
+      send();
+    }
+  });
+}
+
+/** The room's messages on the message line. */
+export function showMessages(store: AppStore, client: RoomClient, ms = 4000): () => void {
+  return client.on((event) => {
+    if (event.type === "message") store.getState().showFlash(event.text, ms);
+  });
+}
+
+/**
+ * The room's trust question as a dialog: shown when the room asks (a plan whose commands this
+ * machine has not trusted), gone when it is answered here or in another client.
+ */
+export function askTrust(store: AppStore): () => void {
+  const show = (question: AppState["trustQuestion"]) => {
+    const s = store.getState();
+    if (question) {
+      s.openModal({
+        kind: "confirm",
+        title: question.title,
+        lines: question.lines,
+        choices: [
+          {
+            keys: ["y", "enter"],
+            label: "trust them and start the agents",
+            action: { do: "command", command: { type: "trust" } },
+          },
+        ],
+      });
+    } else if (s.modal?.kind === "confirm" && s.modal.choices[0]?.action.do === "command") {
+      const action = s.modal.choices[0].action;
+      if (action.do === "command" && action.command.type === "trust") s.closeModal();
+    }
+  };
+  show(store.getState().trustQuestion);
+  return store.subscribe((s, prev) => {
+    if (s.trustQuestion !== prev.trustQuestion) show(s.trustQuestion);
+  });
+}
