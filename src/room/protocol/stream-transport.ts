@@ -89,7 +89,8 @@ export class StreamTransport extends TransportBase {
   close(reason = "closed"): void {
     if (this.closed || this.ending !== null) return;
     this.ending = reason;
-    this.streams.input.pause();
+    // Reading goes on (what arrives is dropped, see received) until the peer's end: a paused
+    // socket would never see it, and, no longer active, let a server's process exit under it.
     this.streams.end();
     this.flushTimer = setTimeout(() => this.streams.destroy(), FLUSH_GRACE_MS);
     this.flushTimer.unref();
