@@ -74,9 +74,7 @@ export class RemoteRoom {
           }
         } else if (message.type === "event") {
           const event = (message as { event?: RoomEvent }).event;
-          if (event && typeof event.type === "string") {
-            for (const listener of remote.listeners) listener(event);
-          }
+          if (event && typeof event.type === "string") remote.emit(event);
         }
       });
       connection.transport.on("close", (reason) => {
@@ -96,7 +94,26 @@ export class RemoteRoom {
 
   on(listener: (event: RoomEvent) => void): () => void {
     this.listeners.add(listener);
+    if (this.early.length > 0) {
+      queueMicrotask(() => {
+        for (const event of this.early.splice(0)) this.emit(event);
+      });
+    }
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Events that came before anyone listened (a new server's "restarted A1", sent right after
+   * the snapshot) wait for the first listener, as the control room subscribes after attaching.
+   */
+  private readonly early: RoomEvent[] = [];
+
+  private emit(event: RoomEvent): void {
+    if (this.listeners.size === 0) {
+      if (this.early.length < 100) this.early.push(event);
+      return;
+    }
+    for (const listener of this.listeners) listener(event);
   }
 
   get closed(): string | undefined {
