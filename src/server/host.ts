@@ -47,6 +47,8 @@ interface Client {
   transport: Transport;
   hello: HelloMessage;
   feed: ClientFeed;
+  /** The client's last layout (its screen, zoom and selection). */
+  layout?: RoomCommand & { type: "layout" };
 }
 
 /** The agents that agents.json says were running: a new server restarts (resumes) them. */
@@ -104,7 +106,25 @@ export async function hostRoom(project: Project, options: HostOptions = {}): Pro
     }, 100);
   };
 
-  const handle = async (command: unknown): Promise<RoomReply> => {
+  /**
+   * Pane sizes follow the client that was active last (tmux's window-size latest): each
+   * client's last layout is kept, and a client that types or pastes while another's layout is
+   * in force has its own put back first.
+   */
+  let layoutOwner: Client | undefined;
+  const follow = async (client: Client, c: RoomCommand) => {
+    if (c.type === "layout") {
+      client.layout = c;
+      layoutOwner = client;
+    } else if ((c.type === "input" || c.type === "paste") && layoutOwner !== client) {
+      if (client.layout && room) {
+        layoutOwner = client;
+        await room.run(client.layout);
+      }
+    }
+  };
+
+  const handle = async (client: Client, command: unknown): Promise<RoomReply> => {
     const c = command as RoomCommand | undefined;
     if (typeof c?.type !== "string") {
       return { ok: false, error: 'a command is an object with a string "type"' };
@@ -117,6 +137,7 @@ export async function hostRoom(project: Project, options: HostOptions = {}): Pro
     }
     await ready;
     if (!room) return { ok: false, error: "the room is not open" };
+    await follow(client, c);
     const reply = await room.run(c);
     return reply ?? { ok: false, error: `the room has no command "${c.type}"` };
   };
@@ -132,9 +153,14 @@ export async function hostRoom(project: Project, options: HostOptions = {}): Pro
       if (greeting && Date.now() < greeting.until) {
         transport.send({ type: "event", event: { type: "message", text: greeting.text } });
       }
-      answerCommands(transport, handle);
+      answerCommands(transport, (command) => handle(client, command));
       transport.on("close", (reason) => {
         clients.delete(client);
+        if (layoutOwner === client) {
+          // The panes go back to the size of a client still here.
+          layoutOwner = [...clients].reverse().find((c) => c.layout);
+          if (layoutOwner?.layout) void room?.run(layoutOwner.layout);
+        }
         log(`client detached: ${hello.client.name}: ${reason}`);
         saveInfo();
       });

@@ -65,6 +65,16 @@ describe("tower server", () => {
     await waitForScreen(two.store, "A1", "You said: still here");
     expect(agentRecord(rig, "A1")?.pid).toBe(pid);
     expect(isAlive(pid)).toBe(true);
+    // Pane sizes follow the client active last: a small client's layout, then the big one types.
+    const cols = () => two.store.getState().frames.A1?.cols ?? 0;
+    await two.remote.run({ type: "layout", cols: 160, rows: 44, zoomed: true });
+    await waitFor(() => (cols() > 120 ? true : undefined), 10_000, "the big client's size");
+    const small = await attach(rig, "small");
+    await small.remote.run({ type: "layout", cols: 90, rows: 30, zoomed: true });
+    await waitFor(() => (cols() < 100 ? true : undefined), 10_000, "the small client's size");
+    await two.remote.run({ type: "input", agent: "A1", data: "big again\r" });
+    await waitFor(() => (cols() > 120 ? true : undefined), 10_000, "the big client's size again");
+    small.remote.detach();
     // A third client, attaching later, gets the current screen at once, in its snapshot.
     const three = await attach(rig, "three");
     expect(screenOf(three.store, "A1")).toContain("You said: still here");
