@@ -63,6 +63,10 @@ if [ "$hook" = pre-commit ]; then
     echo "tower: the pre-commit guard cannot find ${bundle.replace(/["$`\\]/g, "")}; this commit was not checked" >&2
   fi
 fi
+# An agent's commit is credited to it (a handoff then lists its own commits only).
+if [ "$hook" = post-commit ] && [ -n "$TOWER_AGENT_ID" ] && [ -f ${shellQuote(bundle)} ]; then
+  ${command} guard post-commit || true
+fi
 own=$(git config --local --get core.hooksPath 2>/dev/null)
 [ -n "$own" ] || own="$(git rev-parse --path-format=absolute --git-common-dir)/hooks"
 case "$own" in

@@ -2,8 +2,10 @@
  * What git knows about a stream's work, for a handoff: the subjects of its commits since the
  * base, the exported names it added, and those it removed or changed.
  */
+
+import { readCommitCredits } from "./commit-credits.js";
 import { exportChanges } from "./exports-diff.js";
-import { branchDiff, commitSubjects, resolveCommit } from "./git/index.js";
+import { branchDiff, commitsSince, resolveCommit } from "./git/index.js";
 import type { Project } from "./project.js";
 import type { OrchestratorStream } from "./state/formats.js";
 
@@ -38,19 +40,27 @@ function testStatus(entry: OrchestratorStream | undefined): string {
   return "unknown";
 }
 
-/** Undefined when the stream has no branch or merge to read (not started). */
+/**
+ * Undefined when the stream has no branch or merge to read (not started). With `agent`, the
+ * commits another agent of the stream made (commit_agents.jsonl) are not credited to it.
+ */
 export async function handoffFactsFromGit(
   project: Project,
   streamId: string,
+  agent?: string,
 ): Promise<HandoffFacts | undefined> {
   const entry = (await project.store.read("orchestrator")).streams[streamId];
   const range = await streamRange(project, entry);
   if (!range) return undefined;
   const root = project.repo.mainRoot;
-  const [subjects, diff] = await Promise.all([
-    commitSubjects(root, range.base, range.tip),
+  const [commits, diff, credits] = await Promise.all([
+    commitsSince(root, range.base, range.tip),
     branchDiff(root, range.base, range.tip),
+    readCommitCredits(project.store),
   ]);
+  const subjects = commits
+    .filter((c) => agent === undefined || (credits.get(c.commit) ?? agent) === agent)
+    .map((c) => c.subject);
   const tests = testStatus(entry);
   const changes = exportChanges(diff);
   return {

@@ -33,6 +33,7 @@ export function planCommands(plan: Plan): Map<string, string> {
       commands.set(`checkpoints.${checkpoint.id}.criteria.${criterion.name}`, criterion.run);
     }
   }
+  if (plan.notify) commands.set("notify.run", plan.notify.run);
   return commands;
 }
 

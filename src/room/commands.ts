@@ -4,6 +4,7 @@
  * same process and over the wire (see docs/protocol.md).
  */
 import type { HandoffFacts } from "../engine/handoff-git.js";
+import type { NotifyEvent } from "../engine/plan/index.js";
 import type { TaskAction } from "../engine/tasks/index.js";
 
 export type RoomCommand =
@@ -91,4 +92,12 @@ export interface HandoffValue {
 /** What the room says besides its state: a line for the message line, a merge's output. */
 export type RoomEvent =
   | { type: "message"; text: string }
+  /** Something the user should know of while looking elsewhere (see room/notify.ts). */
+  | {
+      type: "notify";
+      event: NotifyEvent;
+      text: string;
+      agent?: string;
+      stream?: string;
+    }
   | { type: "merge.output"; stream: string; line: string };

@@ -16,6 +16,8 @@ export function startGateRunner(
   project: Project,
   store: RoomStore,
   say: (message: string) => void,
+  /** Told of each auto gate's outcome (the notifier). */
+  onGate?: (id: string, passed: boolean, text: string) => void,
 ): GateRunner {
   const hasAuto = () => project.plan.checkpoints.some((c) => c.auto);
   let running = false;
@@ -38,7 +40,9 @@ export function startGateRunner(
           say(`an auto gate is due, but ${result.skipped.split("\n")[0]}`);
         }
         for (const gate of result.results) {
-          say(`gate ${gate.id} ${gate.passed ? "passed" : `failed: ${gate.note}`}`);
+          const text = `gate ${gate.id} ${gate.passed ? "passed" : `failed: ${gate.note}`}`;
+          say(text);
+          onGate?.(gate.id, gate.passed, text);
         }
         for (const error of result.errors) say(`gate ${error.id}: ${error.message}`);
       } while (again && !closed);

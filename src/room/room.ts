@@ -30,6 +30,7 @@ import type {
 import { type ConflictScanner, startConflictScanner } from "./conflict-scanner.js";
 import { startGateRunner } from "./gate-runner.js";
 import { type HookEndpoint, startHookEndpoint } from "./hook-endpoint.js";
+import { Notifier } from "./notify.js";
 import { SessionManager, type SessionManagerOptions } from "./sessions.js";
 import type { RoomStore } from "./state.js";
 import { type StateScope, type StateWatcher, startStateWatcher } from "./state-watcher.js";
@@ -60,6 +61,7 @@ export class Room {
     readonly scanner: ConflictScanner,
     private readonly hooks: HookEndpoint | undefined,
     private readonly gates: { close(): void },
+    private readonly notifier: Notifier,
     private readonly options: RoomOptions,
   ) {}
 
@@ -88,11 +90,17 @@ export class Room {
     });
     const status = store.getState().status;
     if (status) await sessions.sync(status);
-    const gates = startGateRunner(project, store, say);
+    let room: Room | undefined;
+    const notifier = new Notifier(project, store, (event) => room?.emit(event), {
+      onMessage: say,
+    });
+    const gates = startGateRunner(project, store, say, (id, _passed, text) =>
+      notifier.notice({ event: "gate", stream: id, text }),
+    );
     const scanner = startConflictScanner(project, store, {
       ...(options.scanDebounceMs !== undefined && { debounceMs: options.scanDebounceMs }),
     });
-    const room = new Room(project, store, sessions, watcher, scanner, hooks, gates, options);
+    room = new Room(project, store, sessions, watcher, scanner, hooks, gates, notifier, options);
     // Messages said while starting went nowhere; from now on they go to the room's listeners.
     events.add((event) => room.emit(event));
     return room;
@@ -189,7 +197,7 @@ export class Room {
         const value: HandoffPrefillValue = {
           from: command.agent,
           stream: stream.id,
-          facts: await handoffFactsFromGit(project, stream.id),
+          facts: await handoffFactsFromGit(project, stream.id, command.agent),
           dependents: project.plan.streams
             .filter((s) => s.dependsOn.includes(stream.id))
             .flatMap((s) => s.agents.map((a) => a.id)),
@@ -246,6 +254,7 @@ export class Room {
         const text = result.passed
           ? `${command.id} passed`
           : `${command.id} failed: ${result.note} (log: ${result.logFile})`;
+        this.notifier.notice({ event: "gate", stream: command.id, text });
         return { ok: true, text };
       }
       case "task.move": {
@@ -279,6 +288,16 @@ export class Room {
 
   /** Merges a stream; its validation output goes to the listeners as it comes. */
   private async merge(streamId: string): Promise<MergeValue> {
+    const value = await this.mergeOutcome(streamId);
+    this.notifier.notice({
+      event: "merge",
+      stream: streamId,
+      text: `merge of ${streamId}: ${value.outcome.replace("_", " ")}`,
+    });
+    return value;
+  }
+
+  private async mergeOutcome(streamId: string): Promise<MergeValue> {
     const say = (line: string) => this.emit({ type: "merge.output", stream: streamId, line });
     const result = await mergeStream(this.project, streamId, {
       onCommand: (command) => say(`$ ${command}`),
@@ -302,6 +321,7 @@ export class Room {
   close(graceMs?: number): Promise<void> {
     this.closing ??= (async () => {
       this.gates.close();
+      this.notifier.close();
       await this.sessions.close(graceMs);
       await this.hooks?.close();
       await this.scanner.close();

@@ -42,9 +42,9 @@ export function followLayout(store: AppStore, client: RoomClient): () => void {
 }
 
 /** The room's messages on the message line. */
-export function showMessages(store: AppStore, client: RoomClient, ms = 4000): () => void {
+export function showMessages(store: AppStore, client: RoomClient): () => void {
   return client.on((event) => {
-    if (event.type === "message") store.getState().showFlash(event.text, ms);
+    if (event.type === "message") store.getState().showFlash(event.text);
   });
 }
 

@@ -32,6 +32,7 @@ import { directPaneRenderer } from "./components/Pane.js";
 import { DirectPanes } from "./direct-panes.js";
 import { type Controller, handleInput } from "./input/dispatch.js";
 import { type KeyCommand, withOverrides } from "./keys/table.js";
+import { ringOnNotify } from "./notify.js";
 import { askTrust, followLayout, type RoomClient, showMessages } from "./room-client.js";
 import { type Services, startServices } from "./services/index.js";
 import { StoreContext } from "./store/context.js";
@@ -154,6 +155,7 @@ export async function runControlRoom(
   let serverGone: string | undefined;
   let shuttingDown = false;
   let onData: ((data: Buffer) => void) | undefined;
+  let stopRinging: (() => void) | undefined;
   try {
     // The escape key of insert mode is the first control key bound to `mode.normal`.
     const escapeKey = table
@@ -207,6 +209,11 @@ export async function runControlRoom(
       ...(escapeKey && { escapeKey: parseEscapeKey(escapeKey) }),
       quit,
     };
+    // The room's notifications ring this terminal (a bell, OSC 9/777), hosted here or not.
+    const unring = ringOnNotify(store, client, (bytes) => {
+      if (!hungUp) stdout.write(bytes);
+    });
+    stopRinging = unring;
     const handler = (data: Buffer) => handleInput(controller, data.toString("utf8"));
     onData = handler;
     stdin.on("data", handler);
@@ -254,6 +261,7 @@ export async function runControlRoom(
     await finished;
   } finally {
     if (onData) stdin.off("data", onData);
+    stopRinging?.();
     stdout.off("resize", onResize);
     stopDrawing();
     // Should stopping hang, the way out is forced (the agents are killed as the process exits).

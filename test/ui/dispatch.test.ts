@@ -349,4 +349,32 @@ describe("the dispatcher", () => {
     handleInput(ctl, "y");
     expect(quitted()).toBe(true);
   });
+
+  it("moves between panes with h and l and stops at the edge instead of wrapping round", async () => {
+    const { ctl, store } = await rig();
+    store.getState().setSize(160, 48);
+    store.getState().select("A1");
+    handleInput(ctl, "h");
+    expect(store.getState().selected).toBe("A1");
+    handleInput(ctl, "l");
+    expect(store.getState().selected).toBe("E1");
+    handleInput(ctl, "l");
+    expect(store.getState().selected).toBe("E1");
+  });
+
+  it("keeps a message on the message line until the next key, and every message in the list M opens", async () => {
+    const { ctl, store } = await rig();
+    handleInput(ctl, "c");
+    expect(store.getState().flash?.text).toBe("A is pending, not in progress");
+    handleInput(ctl, "u");
+    expect(store.getState().flash?.text).toBe("no lock is held");
+    handleInput(ctl, "M");
+    expect(store.getState().flash).toBeUndefined();
+    const modal = store.getState().modal;
+    expect(modal).toMatchObject({ kind: "text", title: "Messages (2)" });
+    expect((modal as { lines: string[] }).lines.map((l) => l.slice(10))).toEqual([
+      "A is pending, not in progress",
+      "no lock is held",
+    ]);
+  });
 });

@@ -24,6 +24,7 @@ function planOf(deps: [id: string, dependsOn: string[]][]): Plan {
     checkpoints: [],
     warnings: [],
     uiKeys: {},
+    uiNotify: [],
     streams: deps.map(([id, dependsOn]) => ({
       id,
       name: id,

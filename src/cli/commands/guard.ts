@@ -2,7 +2,8 @@ import path from "node:path";
 import type { Command } from "commander";
 import { checkCommit } from "../../agents/guard.js";
 import { realFile } from "../../agents/paths.js";
-import { stagedFiles, worktreeTop } from "../../engine/git/index.js";
+import { recordCommitCredit } from "../../engine/commit-credits.js";
+import { resolveCommit, stagedFiles, worktreeTop } from "../../engine/git/index.js";
 import { recordRefusal } from "../../engine/refusals.js";
 import { loadContext } from "../context.js";
 import { refused } from "../errors.js";
@@ -12,10 +13,10 @@ export function registerGuard(program: Command): void {
   program
     .command("guard")
     .description("the pre-commit guard of stream worktrees (run by git, see `tower check`)")
-    .argument("<hook>", "pre-commit")
+    .argument("<hook>", "pre-commit or post-commit")
     .action(async (hook: string) => {
-      if (hook !== "pre-commit")
-        throw refused(`tower guard: unknown hook "${hook}" (valid: pre-commit)`);
+      if (hook !== "pre-commit" && hook !== "post-commit")
+        throw refused(`tower guard: unknown hook "${hook}" (valid: pre-commit, post-commit)`);
       const context = await loadContext();
       const top = realFile(await worktreeTop(context.cwd));
       const state = await context.store.read("orchestrator");
@@ -25,6 +26,13 @@ export function registerGuard(program: Command): void {
       )?.[0];
       // Not a stream worktree: the guard has nothing to say.
       if (stream === undefined) return;
+      if (hook === "post-commit") {
+        const agent = process.env.TOWER_AGENT_ID;
+        if (!agent) return;
+        const commit = await resolveCommit(top, "HEAD");
+        if (commit) await recordCommitCredit(context.store, { commit, agent, stream });
+        return;
+      }
       const files = await stagedFiles(top);
       const check = await checkCommit(context.plan, context.store, stream, files);
       for (const warning of check.warnings) process.stderr.write(`tower: warning: ${warning}\n`);

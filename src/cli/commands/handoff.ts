@@ -55,7 +55,8 @@ export function registerHandoff(program: Command): void {
         !options.interface.length ||
         !options.breaking.length ||
         !options.tests;
-      const facts = stream && needsGit ? await handoffFactsFromGit(context, stream) : undefined;
+      const facts =
+        stream && needsGit ? await handoffFactsFromGit(context, stream, from) : undefined;
       const pick = (given: string[], fromGit: string[] | undefined) =>
         given.length ? given : (fromGit ?? []);
       const handoff = await recordHandoff(context.plan, context.store, {

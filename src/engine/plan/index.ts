@@ -30,6 +30,7 @@ export type {
   CheckpointSpec,
   CriterionSpec,
   LockMode,
+  NotifyEvent,
   Plan,
   Preset,
   Priority,

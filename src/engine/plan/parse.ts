@@ -6,7 +6,7 @@ import { parseDuration } from "./duration.js";
 import { PlanError, PlanNotFoundError, sortIssues } from "./issues.js";
 import { SourcePositions } from "./positions.js";
 import { Reporter } from "./report.js";
-import { PlanSchema, type RawPlan } from "./schema.js";
+import { NOTIFY_EVENTS, PlanSchema, type RawPlan } from "./schema.js";
 import type {
   AgentCommand,
   CheckpointSpec,
@@ -173,6 +173,13 @@ function buildPlan(
     checkpoints,
     streams,
     warnings,
+    uiNotify:
+      raw.ui?.notify === false
+        ? []
+        : raw.ui?.notify === true || raw.ui?.notify === undefined
+          ? [...NOTIFY_EVENTS]
+          : [...new Set(raw.ui.notify)],
+    ...(raw.notify && { notify: { run: raw.notify.run, on: [...new Set(raw.notify.on)] } }),
     uiKeys: Object.fromEntries(
       Object.entries(raw.ui?.keys ?? {}).map(([command, keys]) => [
         command,

@@ -42,6 +42,7 @@ export type OwnerKind =
   | "agent"
   | "checkpoint"
   | "ui"
+  | "notify"
   | "role"
   | "task"
   | "criterion";
@@ -89,6 +90,7 @@ export function ownerOf(data: unknown, path: DataPath): Owner {
     return { kind: "role", where: `role "${name}"`, rest: path.slice(2) };
   }
   if (top === "ui") return { kind: "ui", where: "ui", rest: path.slice(1) };
+  if (top === "notify") return { kind: "notify", where: "notify", rest: path.slice(1) };
   return { kind: "plan", where: "", rest: path };
 }
 

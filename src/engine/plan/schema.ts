@@ -209,8 +209,33 @@ export const CheckpointSchema = z
 
 const keyName = z.string().regex(KEY_NAME_PATTERN).meta({ description: KEY_NAME_HELP });
 
+/** What can notify the user: an agent waiting, an agent that failed, a merge or a gate finished. */
+export const NOTIFY_EVENTS = ["waiting", "failed", "merge", "gate"] as const;
+const notifyEvent = z.enum(NOTIFY_EVENTS);
+
+export const NotifySchema = z
+  .strictObject({
+    run: text(
+      "Shell command run (by `sh -c`, in the main worktree) for each notification, with TOWER_EVENT, TOWER_AGENT, TOWER_STREAM and TOWER_MESSAGE set: notify-send, a chat webhook script, a phone.",
+    ),
+    on: z
+      .array(notifyEvent)
+      .default([...NOTIFY_EVENTS])
+      .meta({ description: `The events it runs for (default all: ${NOTIFY_EVENTS.join(", ")}).` }),
+  })
+  .meta({
+    title: "Notifications",
+    description: "A command of yours run when an agent needs you or work finished.",
+  });
+
 export const UiSchema = z
   .strictObject({
+    notify: z
+      .union([z.boolean(), z.array(notifyEvent)])
+      .default(true)
+      .meta({
+        description: `A bell and an OSC 9 / OSC 777 notification to your terminal when an agent needs you while you look elsewhere: true (every event), false, or the events (${NOTIFY_EVENTS.join(", ")}).`,
+      }),
     keys: z
       .partialRecord(z.enum(UI_COMMAND_IDS), z.union([keyName, z.array(keyName).min(1)]))
       .default({})
@@ -277,6 +302,7 @@ export const PlanSchema = z
       .record(id("Checkpoint id."), CheckpointSchema)
       .default({})
       .meta({ description: "Map of checkpoint id to checkpoint." }),
+    notify: NotifySchema.optional(),
     ui: UiSchema.optional(),
     streams: z.record(id("Stream id."), StreamSchema).meta({
       description: "Map of stream id to stream; the order in the file is the plan order.",
@@ -296,6 +322,7 @@ export const VALID_KEYS = {
   agent: Object.keys(AgentSchema.shape),
   checkpoint: Object.keys(CheckpointSchema.shape),
   ui: Object.keys(UiSchema.shape),
+  notify: Object.keys(NotifySchema.shape),
   role: Object.keys(RoleSchema.shape),
   task: Object.keys(TaskSchema.shape),
   criterion: Object.keys(CriterionSchema.shape),

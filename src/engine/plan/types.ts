@@ -121,7 +121,13 @@ export interface Plan {
   warnings: PlanIssue[];
   /** Keys of control room commands from `ui.keys`, by command id (only those given). */
   uiKeys: Record<string, string[]>;
+  /** The events that ring the user's terminal (`ui.notify`). */
+  uiNotify: NotifyEvent[];
+  /** The user's command for notifications (`notify:`). */
+  notify?: { run: string; on: NotifyEvent[] };
 }
+
+export type NotifyEvent = "waiting" | "failed" | "merge" | "gate";
 
 export type StreamStatus = "pending" | "in_progress" | "completed" | "merged" | "merge_failed";
 

@@ -32,6 +32,7 @@ export const UI_COMMAND_IDS = [
   "agent.stopOrRestart",
   "lock.release",
   "app.help",
+  "app.messages",
   "app.detach",
   "app.quit",
 ] as const;

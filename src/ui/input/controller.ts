@@ -21,14 +21,9 @@ export interface Controller {
   quit(options: { stop: boolean }): void;
 }
 
-const FLASH_MS = 4000;
-
+/** A message on the message line, until the next key; kept in the Messages list (`M`). */
 export function flash(ctl: Controller, text: string): void {
-  ctl.store.getState().showFlash(text, FLASH_MS);
-  setTimeout(() => {
-    const current = ctl.store.getState().flash;
-    if (current && current.until <= Date.now()) ctl.store.setState({ flash: undefined });
-  }, FLASH_MS + 20).unref();
+  ctl.store.getState().showFlash(text);
 }
 
 /** Sends a room command off the key handler; its reply (or failure) goes to the message line. */

@@ -43,6 +43,8 @@ export function handleInput(ctl: Controller, data: string) {
 /** A chunk of typed input (not a paste). */
 function handleBurst(ctl: Controller, data: string) {
   const s = ctl.store.getState();
+  // The message line's message stays until the next key (the Messages list keeps it).
+  if (s.flash) ctl.store.setState({ flash: undefined });
   if (s.mode === "insert" && !s.modal && !s.helpOpen) {
     if (!s.selected) {
       s.setMode("normal");
@@ -198,11 +200,12 @@ function moveSelection(ctl: Controller, direction: "left" | "right" | "up" | "do
     .sort((a, b) => Math.abs(a.dx) + Math.abs(a.dy) - (Math.abs(b.dx) + Math.abs(b.dy)));
   const next = candidates[0]?.id;
   if (next) return s.select(next);
-  // Past the edge of the page: the previous or next agent, on the previous or next page.
+  // Past the edge of the page: the previous or next agent, on the previous or next page; at
+  // the first or last agent it stops (no wrapping round).
   const index = order.indexOf(s.selected);
   const step = direction === "left" || direction === "up" ? -1 : 1;
-  const wrapped = order[(index + step + order.length) % order.length];
-  if (wrapped) s.select(wrapped);
+  const beyond = order[index + step];
+  if (beyond && !panes.some((p) => p.id === beyond)) s.select(beyond);
 }
 
 export function runCommand(ctl: Controller, id: CommandId) {
@@ -362,6 +365,17 @@ export function runCommand(ctl: Controller, id: CommandId) {
     }
     case "app.help":
       return s.setHelpOpen(!s.helpOpen);
+    case "app.messages": {
+      const lines = s.messages.map(
+        (m) => `${new Date(m.at).toTimeString().slice(0, 8)}  ${m.text.replace(/\n/g, " ")}`,
+      );
+      return s.openModal({
+        kind: "text",
+        title: `Messages (${s.messages.length})`,
+        lines: lines.length ? lines : ["no messages yet"],
+        offset: Math.max(0, lines.length - 12),
+      });
+    }
     case "app.detach":
       return ctl.quit({ stop: false });
     case "app.quit":

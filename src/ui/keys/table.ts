@@ -315,6 +315,13 @@ export const KEY_TABLE: readonly KeyCommand[] = [
     mode: "normal",
   },
   {
+    id: "app.messages",
+    keys: ["M"],
+    description: "messages: every message shown, with its time",
+    category: "General",
+    mode: "normal",
+  },
+  {
     id: "app.detach",
     keys: ["D"],
     description: "detach: leave the control room, the agents go on (tower attach comes back)",

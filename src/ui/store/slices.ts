@@ -87,6 +87,8 @@ export type Modal =
     }
   | { kind: "text"; title: string; lines: string[]; offset: number };
 
+export const MESSAGE_LIMIT = 500;
+
 export interface UiSlice {
   mode: Mode;
   selected: string | undefined;
@@ -96,7 +98,10 @@ export interface UiSlice {
   zoomed: boolean;
   helpOpen: boolean;
   modal: Modal | undefined;
+  /** The message line: stays until the next key (or `until`). */
   flash: { text: string; until: number } | undefined;
+  /** Every message shown, oldest first (the Messages list, `M`), the last MESSAGE_LIMIT. */
+  messages: { at: number; text: string }[];
   size: { cols: number; rows: number };
   /** What the terminal can show: no colour (NO_COLOR), the 16 standard colours, or all. */
   colorMode: ColorMode;
@@ -127,6 +132,7 @@ export const createUiSlice: Slice<UiSlice> = (set) => ({
   helpOpen: false,
   modal: undefined,
   flash: undefined,
+  messages: [],
   size: { cols: 80, rows: 24 },
   colorMode: "full",
   hosted: false,
@@ -138,6 +144,10 @@ export const createUiSlice: Slice<UiSlice> = (set) => ({
   setHelpOpen: (helpOpen) => set({ helpOpen }),
   openModal: (modal) => set({ modal }),
   closeModal: () => set({ modal: undefined }),
-  showFlash: (text, ms = 4000) => set({ flash: { text, until: Date.now() + ms } }),
+  showFlash: (text, ms) =>
+    set((s) => ({
+      flash: { text, until: ms === undefined ? Number.POSITIVE_INFINITY : Date.now() + ms },
+      messages: [...s.messages, { at: Date.now(), text }].slice(-MESSAGE_LIMIT),
+    })),
   setSize: (cols, rows) => set({ size: { cols, rows } }),
 });
