@@ -1,6 +1,7 @@
 /** The `tower` command line: one thin module per command (parse -> engine -> print). */
 import { Command } from "commander";
 import { registerApproval } from "./commands/approve.js";
+import { registerAttach } from "./commands/attach.js";
 import { registerCheck } from "./commands/check.js";
 import { registerCheckpoint } from "./commands/checkpoint.js";
 import { registerConflicts } from "./commands/conflicts.js";
@@ -16,7 +17,9 @@ import { registerLog } from "./commands/log.js";
 import { registerMcp } from "./commands/mcp.js";
 import { registerMerge } from "./commands/merge.js";
 import { registerReport } from "./commands/report.js";
+import { registerRooms } from "./commands/rooms.js";
 import { registerSchema } from "./commands/schema.js";
+import { registerServer } from "./commands/server.js";
 import { registerComplete, registerStart } from "./commands/start.js";
 import { registerStatus } from "./commands/status.js";
 import { registerTask } from "./commands/task.js";
@@ -61,6 +64,9 @@ export function buildProgram(): Command {
     registerGuard,
     registerTrust,
     registerReport,
+    registerServer,
+    registerAttach,
+    registerRooms,
   ]) {
     register(program);
   }

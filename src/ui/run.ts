@@ -3,6 +3,12 @@
  * services that feed the store, and Ink drawing each store update. The terminal is restored on
  * every way out: quit, a signal, or a crash.
  *
+ * Two ways to host the room. Attached (`options.attach`: `tower`, `tower attach`), the room is a
+ * server's and this is one of its clients: every way out (quit, `D`, a signal, a hang-up, a
+ * crash, and kill -9 of course) is a detach, and the agents go on; only `q` then "stop" stops
+ * them, by the room's `shutdown`. If the server goes (stopped elsewhere, the SSH link dropped),
+ * the control room leaves and says why. In-process (`--in-process`, tests, the demo):
+ *
  * Every way out also stops every agent first (SIGTERM, SIGKILL after the grace period) and leaves
  * agents.json saying each exited: quitting, SIGTERM, SIGINT, a hang-up (SIGHUP, or the terminal
  * gone: a read or write on it fails, as Ink's next frame does with EIO), and an uncaught error
@@ -20,15 +26,17 @@ import { type Instance, render } from "ink";
 import { createElement } from "react";
 import type { Project } from "../engine/project.js";
 import { DEFAULT_STOP_GRACE_MS, parseEscapeKey } from "../pty/index.js";
+import type { RoomCommand, RoomEvent, RoomReply } from "../room/commands.js";
 import { App } from "./components/App.js";
 import { directPaneRenderer } from "./components/Pane.js";
 import { DirectPanes } from "./direct-panes.js";
 import { type Controller, handleInput } from "./input/dispatch.js";
 import { type KeyCommand, withOverrides } from "./keys/table.js";
 import { ringOnNotify } from "./notify.js";
+import { askTrust, followLayout, type RoomClient, showMessages } from "./room-client.js";
 import { type Services, startServices } from "./services/index.js";
 import { StoreContext } from "./store/context.js";
-import { createAppStore } from "./store/index.js";
+import { type AppStore, createAppStore } from "./store/index.js";
 import { colorModeFromEnv } from "./view/color.js";
 
 /** The alternate screen, no cursor, and bracketed paste: a paste must never be read as keys. */
@@ -48,9 +56,27 @@ export interface RunOptions {
   resume?: boolean;
   /** Lines shown in a dialog when the control room opens (the demo's guide). */
   intro?: string[];
+  /**
+   * Attach to a room hosted by a server instead of hosting it here: connects, mirrors the
+   * room's state into the store (resolving once the first snapshot is in) and returns the room.
+   */
+  attach?: (store: AppStore) => Promise<AttachedRoom>;
 }
 
-export async function runControlRoom(project: Project, options: RunOptions = {}): Promise<void> {
+/** A room hosted elsewhere, as the control room uses it (see src/server/remote.ts). */
+export interface AttachedRoom {
+  run(command: RoomCommand): Promise<RoomReply>;
+  on(listener: (event: RoomEvent) => void): () => void;
+  /** Called once when the connection ends, with why. */
+  onClose(listener: (reason: string) => void): () => void;
+  /** Leaves the room in good order; the agents go on. */
+  detach(reason?: string): void;
+}
+
+export async function runControlRoom(
+  project: Project | undefined,
+  options: RunOptions = {},
+): Promise<void> {
   const stdin = options.stdin ?? process.stdin;
   const stdout = options.stdout ?? process.stdout;
   if (!stdin.isTTY || !stdout.isTTY) {
@@ -58,7 +84,7 @@ export async function runControlRoom(project: Project, options: RunOptions = {})
       "the control room needs a terminal: run `tower` in one (for scripts, use `tower status --json`)",
     );
   }
-  const table = options.table ?? withOverrides(project.plan.uiKeys);
+  const table = options.table ?? withOverrides(project?.plan.uiKeys ?? {});
   const store = createAppStore();
   store.getState().setSize(stdout.columns || 80, stdout.rows || 24);
   store.setState({ colorMode: colorModeFromEnv() });
@@ -124,6 +150,10 @@ export async function runControlRoom(project: Project, options: RunOptions = {})
   process.on("unhandledRejection", onCrash);
   for (const signal of SIGNALS) process.on(signal, onSignal);
   let services: Services | undefined;
+  let attached: { room: AttachedRoom; stop(): void } | undefined;
+  /** Why the server ended the connection, said on the main screen after leaving. */
+  let serverGone: string | undefined;
+  let shuttingDown = false;
   let onData: ((data: Buffer) => void) | undefined;
   let stopRinging: (() => void) | undefined;
   try {
@@ -131,19 +161,56 @@ export async function runControlRoom(project: Project, options: RunOptions = {})
     const escapeKey = table
       .find((c) => c.id === "mode.normal")
       ?.keys.find((k) => /^ctrl\+.$/.test(k));
-    services = await startServices(project, store, {
-      resume: options.resume ?? true,
-      session: escapeKey ? { escapeKey: parseEscapeKey(escapeKey) } : {},
-    });
+    let client: RoomClient;
+    let quit: Controller["quit"];
+    if (options.attach) {
+      store.setState({ hosted: true });
+      const room = await options.attach(store);
+      const stops = [
+        followLayout(store, room),
+        showMessages(store, room),
+        askTrust(store),
+        room.onClose((reason) => {
+          if (!shuttingDown) serverGone ??= reason;
+          finish();
+        }),
+      ];
+      attached = {
+        room,
+        stop: () => {
+          for (const stop of stops) stop();
+        },
+      };
+      client = room;
+      // Leaving detaches; "stop" asks the server to stop every agent and itself first.
+      quit = ({ stop }) => {
+        if (!stop) return finish();
+        shuttingDown = true;
+        store.getState().showFlash("stopping every agent…", 60_000);
+        void room.run({ type: "shutdown" }).then((reply) => {
+          if (!reply.ok) serverGone = `the server did not stop: ${reply.error}`;
+          finish();
+        });
+      };
+    } else {
+      if (!project) throw new Error("the control room needs a project to host the room itself");
+      services = await startServices(project, store, {
+        resume: options.resume ?? true,
+        session: escapeKey ? { escapeKey: parseEscapeKey(escapeKey) } : {},
+      });
+      client = services.room;
+      // In this process the agents end with the control room: leaving stops them.
+      quit = () => finish();
+    }
     const controller: Controller = {
       store,
-      client: services.room,
+      client,
       table,
       ...(escapeKey && { escapeKey: parseEscapeKey(escapeKey) }),
-      // In this process the agents end with the control room: leaving stops them.
-      quit: () => finish(),
+      quit,
     };
-    const unring = ringOnNotify(store, services.room, (bytes) => {
+    // The room's notifications ring this terminal (a bell, OSC 9/777), hosted here or not.
+    const unring = ringOnNotify(store, client, (bytes) => {
       if (!hungUp) stdout.write(bytes);
     });
     stopRinging = unring;
@@ -204,6 +271,11 @@ export async function runControlRoom(project: Project, options: RunOptions = {})
     );
     force.unref();
     await services?.close().catch(() => {});
+    if (attached) {
+      attached.stop();
+      // Every way out of an attached control room is a detach: the agents go on.
+      attached.room.detach(hungUp ? "the client's terminal hung up" : "the client detached");
+    }
     clearTimeout(force);
     // Signals and errors are handled until the agents are stopped: a second SIGTERM or a
     // second error must not cut that short.
@@ -214,6 +286,9 @@ export async function runControlRoom(project: Project, options: RunOptions = {})
     process.off("exit", restore);
     stdin.off("end", onHangUp);
     stdin.pause();
+  }
+  if (serverGone !== undefined && !hungUp) {
+    process.stderr.write(`tower: the room's connection ended: ${serverGone}\n`);
   }
   if (crash) {
     // A defect: once the agents are stopped and the terminal restored, it is thrown again

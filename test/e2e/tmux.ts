@@ -11,7 +11,9 @@ export class TmuxRig {
     size: { cols: number; rows: number } = { cols: 160, rows: 48 },
     env: Record<string, string> = {},
   ) {
-    const exports = Object.entries(env)
+    // The control room hosts its agents itself unless a test asks for the server (it says
+    // TOWER_IN_PROCESS: "0"): these tests are about the control room, not the server.
+    const exports = Object.entries({ TOWER_IN_PROCESS: "1", ...env })
       .map(([k, v]) => `export ${k}='${v.replace(/'/g, "'\\''")}';`)
       .join(" ");
     this.tmux(

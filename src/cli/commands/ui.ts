@@ -28,11 +28,27 @@ export async function loadControlRoom(): Promise<typeof import("../../ui/run.js"
   }
 }
 
-/** `tower` with no command, or `tower ui`: the control room. */
-export async function openControlRoom(options: { resume?: boolean }): Promise<void> {
+/**
+ * `tower` with no command, or `tower ui`: the control room, attached to this repository's
+ * server, which is started in the background when none runs. `--in-process` (or
+ * TOWER_IN_PROCESS=1) hosts the room in the control room's own process instead, as before the
+ * server: quitting then stops the agents.
+ */
+export async function openControlRoom(options: {
+  resume?: boolean;
+  inProcess?: boolean;
+}): Promise<void> {
   const context = await loadContext();
   const { runControlRoom } = await loadControlRoom();
-  await runControlRoom(context, { resume: options.resume !== false });
+  const resume = options.resume !== false;
+  if (options.inProcess || process.env.TOWER_IN_PROCESS === "1") {
+    await runControlRoom(context, { resume });
+    return;
+  }
+  const { attachLocal } = await import("./attach.js");
+  await runControlRoom(context, {
+    attach: (store) => attachLocal(context.repo.mainRoot, store, { start: true, resume }),
+  });
 }
 
 export function registerUi(program: Command): void {
@@ -40,5 +56,9 @@ export function registerUi(program: Command): void {
     .command("ui", { isDefault: true })
     .description("open the control room (the default when no command is given)")
     .option("--no-resume", "start agents afresh instead of resuming their previous conversations")
+    .option(
+      "--in-process",
+      "host the agents in this process instead of a server (quitting stops them; also TOWER_IN_PROCESS=1)",
+    )
     .action(openControlRoom);
 }

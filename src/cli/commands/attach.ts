@@ -1,0 +1,59 @@
+import os from "node:os";
+import type { Command } from "commander";
+import type { ClientInfo } from "../../room/protocol/index.js";
+import type { AppStore } from "../../ui/store/index.js";
+import { loadContext } from "../context.js";
+import { loadControlRoom } from "./ui.js";
+
+/** Who is attaching and the terminal's size, for the server's hello. */
+export function clientInfo(name = "tower"): ClientInfo {
+  return {
+    cols: process.stdout.columns || 80,
+    rows: process.stdout.rows || 24,
+    name: `${os.userInfo().username}@${os.hostname()} ${name}`,
+  };
+}
+
+/** Attaches `store` to this repository's server (starting it when `start` and none runs). */
+export async function attachLocal(
+  repoRoot: string,
+  store: AppStore,
+  options: { start?: boolean; resume?: boolean } = {},
+) {
+  const { connectLocal } = await import("../../server/connect.js");
+  const { RemoteRoom } = await import("../../server/remote.js");
+  const connection = await connectLocal(repoRoot, clientInfo(), options);
+  return RemoteRoom.attach(connection, store);
+}
+
+/**
+ * `tower attach`: the control room on a running room, this repository's, or with `--ssh
+ * user@host[:path]` the one of a repository on another machine (through `ssh host tower server
+ * --stdio`, which starts the server there if none runs).
+ */
+async function attach(options: { ssh?: string; start?: boolean }): Promise<void> {
+  const { runControlRoom } = await loadControlRoom();
+  if (options.ssh) {
+    const { connectSsh, parseSshTarget } = await import("../../server/connect.js");
+    const { RemoteRoom } = await import("../../server/remote.js");
+    const target = parseSshTarget(options.ssh);
+    await runControlRoom(undefined, {
+      attach: async (store) =>
+        RemoteRoom.attach(await connectSsh(target, clientInfo(`tower attach --ssh`)), store),
+    });
+    return;
+  }
+  const context = await loadContext();
+  await runControlRoom(context, {
+    attach: (store) => attachLocal(context.repo.mainRoot, store, { start: options.start === true }),
+  });
+}
+
+export function registerAttach(program: Command): void {
+  program
+    .command("attach")
+    .description("open the control room on a running room (this repository's, or --ssh)")
+    .option("--ssh <target>", "the room of a repository on another machine: user@host[:path]")
+    .option("--start", "start this repository's server if none runs (what plain `tower` does)")
+    .action(attach);
+}

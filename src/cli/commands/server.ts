@@ -1,0 +1,66 @@
+import type { Command } from "commander";
+import { roomDir } from "../../room/runtime-dir.js";
+import { loadContext } from "../context.js";
+
+/**
+ * `tower server`: hosts this repository's room until stopped (see src/server/host.ts);
+ * `--stdio` joins it from an SSH link; `tower server stop` stops the agents, then the server.
+ */
+async function serve(options: { stdio?: boolean; resume?: boolean }): Promise<void> {
+  const context = await loadContext();
+  const dir = await roomDir(context.repo.mainRoot);
+  if (options.stdio) {
+    const { serverAnswers, startServer } = await import("../../server/connect.js");
+    if (!(await serverAnswers(dir))) await startServer(context.repo.mainRoot, options);
+    const { bridgeStdio } = await import("../../server/bridge.js");
+    await bridgeStdio(dir, { input: process.stdin, output: process.stdout });
+    return;
+  }
+  const { hostRoom } = await import("../../server/host.js");
+  const hosted = await hostRoom(context, { resume: options.resume !== false });
+  const stop = (signal: NodeJS.Signals) => void hosted.stop(`the server got ${signal}`);
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+  // A server started from a terminal keeps going when that terminal closes.
+  process.on("SIGHUP", () => {});
+  await hosted.stopped;
+  // Watchers and timers of the room are closed; anything left must not keep a stopped server.
+  setTimeout(() => process.exit(process.exitCode ?? 0), 200).unref();
+}
+
+async function stopServer(): Promise<void> {
+  const context = await loadContext();
+  const dir = await roomDir(context.repo.mainRoot);
+  const { serverAnswers } = await import("../../server/connect.js");
+  const { liveServer, isAlive } = await import("../../server/info.js");
+  const info = await liveServer(dir);
+  if (!info || !(await serverAnswers(dir))) {
+    process.stdout.write(`no Tower server runs for ${context.repo.mainRoot}\n`);
+    return;
+  }
+  const { connectToRoom } = await import("../../room/protocol/index.js");
+  const { RemoteRoom } = await import("../../server/remote.js");
+  const { createRoomStore } = await import("../../room/state.js");
+  const connection = await connectToRoom(dir, { cols: 80, rows: 24, name: "tower server stop" });
+  const remote = await RemoteRoom.attach(connection, createRoomStore());
+  const reply = await remote.run({ type: "shutdown" });
+  remote.detach();
+  if (!reply.ok) throw new Error(`the server did not stop: ${reply.error}`);
+  while (isAlive(info.pid)) await new Promise((resolve) => setTimeout(resolve, 50));
+  process.stdout.write(`stopped the Tower server of ${context.repo.mainRoot} (pid ${info.pid})\n`);
+}
+
+export function registerServer(program: Command): void {
+  const server = program
+    .command("server")
+    .description(
+      "host this repository's room: the agents run here and outlive every control room (tower starts it when needed)",
+    )
+    .option("--stdio", "speak the protocol on stdin/stdout (what `tower attach --ssh` runs)")
+    .option("--no-resume", "start agents afresh instead of resuming their previous conversations")
+    .action(serve);
+  server
+    .command("stop")
+    .description("stop every agent gracefully, then the server")
+    .action(stopServer);
+}

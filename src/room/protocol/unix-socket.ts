@@ -1,0 +1,126 @@
+/**
+ * The room's socket: `room.sock` in the room's private folder (runtime-dir.ts). Only the owner
+ * can reach a socket in a folder of mode 0700, and the hello's token (token.ts) proves it again,
+ * since Node cannot ask a unix socket for its peer's uid.
+ */
+import { promises as fsp } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { StreamTransport } from "./stream-transport.js";
+import type { Transport, TransportLimits } from "./transport.js";
+
+export const ROOM_SOCKET = "room.sock";
+
+/** The room's socket path in its private folder. */
+export function roomSocketPath(dir: string): string {
+  return path.join(dir, ROOM_SOCKET);
+}
+
+/** A transport on a connected socket. */
+export function socketTransport(socket: net.Socket, limits: TransportLimits = {}): StreamTransport {
+  const transport = new StreamTransport(
+    {
+      input: socket,
+      output: socket,
+      end: () => socket.end(),
+      destroy: () => socket.destroy(),
+    },
+    limits,
+  );
+  socket.on("close", () =>
+    transport.gone(
+      transport.streamError
+        ? `the connection failed: ${transport.streamError}`
+        : "the other side closed the connection",
+    ),
+  );
+  return transport;
+}
+
+export interface SocketServer {
+  path: string;
+  /** Stops taking connections and removes the socket; open connections stay until closed. */
+  close(): Promise<void>;
+}
+
+export interface ListenOptions extends TransportLimits {
+  /** Called with each new connection, before anything is read from it. */
+  onConnection(transport: Transport): void;
+}
+
+/** Whether a live process accepts connections on the socket. */
+export function socketAnswers(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.connect(socketPath);
+    probe.once("connect", () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once("error", () => resolve(false));
+  });
+}
+
+/**
+ * Listens on `socketPath` (mode 0600). A socket left by a server that died is replaced; a
+ * server that still answers, or anything there that is not a socket, is an error.
+ */
+export async function listenUnixSocket(
+  socketPath: string,
+  options: ListenOptions,
+): Promise<SocketServer> {
+  const { onConnection, ...limits } = options;
+  const server = net.createServer((socket) => onConnection(socketTransport(socket, limits)));
+  const listen = () =>
+    new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(socketPath, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  try {
+    await listen();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
+    const stat = await fsp.lstat(socketPath);
+    if (!stat.isSocket()) {
+      throw new Error(`${socketPath} is not a socket: Tower will not replace it; move it away`);
+    }
+    if (await socketAnswers(socketPath)) {
+      throw new Error(
+        `another Tower server already answers on ${socketPath}: attach to it, or stop it first`,
+      );
+    }
+    await fsp.unlink(socketPath);
+    await listen();
+  }
+  await fsp.chmod(socketPath, 0o600);
+  return {
+    path: socketPath,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Connects to a server's socket; the error says plainly when no server runs there. */
+export function connectUnixSocket(
+  socketPath: string,
+  limits: TransportLimits = {},
+): Promise<StreamTransport> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(socketPath);
+    socket.once("connect", () => {
+      socket.off("error", failed);
+      resolve(socketTransport(socket, limits));
+    });
+    const failed = (error: NodeJS.ErrnoException) => {
+      const why =
+        error.code === "ENOENT"
+          ? `no Tower server runs there (${socketPath} does not exist)`
+          : error.code === "ECONNREFUSED"
+            ? `no Tower server answers on ${socketPath} (it may have stopped)`
+            : `cannot connect to ${socketPath}: ${error.message}`;
+      reject(Object.assign(new Error(why), { code: error.code }));
+    };
+    socket.once("error", failed);
+  });
+}

@@ -1,0 +1,126 @@
+/**
+ * Finding and starting the repository's server from a client: its private folder, whether a
+ * server answers there, and starting one in the background (detached from the terminal, its
+ * output in `server.log` beside the socket) when none does.
+ */
+import { spawn } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
+import path from "node:path";
+import { selfCommand } from "../agents/self.js";
+import {
+  type ClientInfo,
+  type Connection,
+  connectThroughCommand,
+  connectToRoom,
+  roomSocketPath,
+  socketAnswers,
+} from "../room/protocol/index.js";
+import { roomDir } from "../room/runtime-dir.js";
+import { isAlive, LOG_FILE, liveServer } from "./info.js";
+
+/** Whether the server of the room folder `dir` answers on its socket. */
+export async function serverAnswers(dir: string): Promise<boolean> {
+  return (await liveServer(dir)) !== undefined && (await socketAnswers(roomSocketPath(dir)));
+}
+
+const START_WAIT_MS = 30_000;
+
+/**
+ * Starts `tower server` for `repoRoot` in the background and resolves when it answers; the error
+ * quotes the end of its log if it stops first.
+ */
+export async function startServer(
+  repoRoot: string,
+  options: { resume?: boolean } = {},
+): Promise<string> {
+  const dir = await roomDir(repoRoot);
+  const log = path.join(dir, LOG_FILE);
+  const out = openSync(log, "a", 0o600);
+  const [node, ...tower] = selfCommand();
+  const args = [...tower, "server", ...(options.resume === false ? ["--no-resume"] : [])];
+  const child = spawn(node ?? process.execPath, args, {
+    cwd: repoRoot,
+    detached: true,
+    stdio: ["ignore", out, out],
+    env: process.env,
+  });
+  closeSync(out);
+  child.unref();
+  let exited: string | undefined;
+  child.once("exit", (code, signal) => {
+    exited = signal ? `stopped by ${signal}` : `exited with code ${code}`;
+  });
+  const deadline = Date.now() + START_WAIT_MS;
+  while (Date.now() < deadline) {
+    const info = await liveServer(dir);
+    if (info?.pid === child.pid && (await socketAnswers(roomSocketPath(dir)))) return dir;
+    // Another server won the race for the socket: that one serves.
+    if (info && info.pid !== child.pid && isAlive(info.pid) && (await serverAnswers(dir))) {
+      return dir;
+    }
+    if (exited) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const { readFile } = await import("node:fs/promises");
+  const tail = (await readFile(log, "utf8").catch(() => "")).trim().split("\n").slice(-5);
+  throw new Error(
+    `the Tower server did not start (${exited ?? "no answer within 30 s"}); its log ${log} ends:\n${tail.join("\n")}`,
+  );
+}
+
+/** Connects to the repository's server, starting it first when `start` and none runs. */
+export async function connectLocal(
+  repoRoot: string,
+  client: ClientInfo,
+  options: { start?: boolean; resume?: boolean } = {},
+): Promise<Connection & { started: boolean }> {
+  const dir = await roomDir(repoRoot);
+  let started = false;
+  if (!(await serverAnswers(dir))) {
+    if (!options.start) {
+      throw new Error(
+        `no Tower server runs for ${repoRoot}: run \`tower\` (which starts one) or \`tower server\``,
+      );
+    }
+    await startServer(repoRoot, options);
+    started = true;
+  }
+  return { ...(await connectToRoom(dir, client)), started };
+}
+
+export interface SshTarget {
+  host: string;
+  path: string | undefined;
+}
+
+/** `user@host[:path]` */
+export function parseSshTarget(text: string): SshTarget {
+  const match = /^([^:\s]+)(?::(.*))?$/.exec(text);
+  if (!match?.[1]) {
+    throw new Error(`--ssh ${JSON.stringify(text)}: expected user@host or user@host:path`);
+  }
+  return { host: match[1], path: match[2] || undefined };
+}
+
+const shellQuote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * Connects through `ssh host 'cd path && tower server --stdio'`. The remote command is `tower`
+ * unless `TOWER_REMOTE_COMMAND` names another (a full path, say); `TOWER_SSH` replaces `ssh`
+ * and `sshArgs` adds options (a test's own known-hosts file and key).
+ */
+export function connectSsh(
+  target: SshTarget,
+  client: ClientInfo,
+  options: { remoteCommand?: string; ssh?: string; sshArgs?: string[] } = {},
+): Promise<Connection> {
+  const tower = options.remoteCommand ?? process.env.TOWER_REMOTE_COMMAND ?? "tower";
+  const remote = `${target.path ? `cd ${shellQuote(target.path)} && ` : ""}${tower} server --stdio`;
+  const ssh = options.ssh ?? process.env.TOWER_SSH ?? "ssh";
+  // -T: no terminal on the far side (the protocol is binary); BatchMode: never prompt on it.
+  return connectThroughCommand(
+    ssh,
+    [...(options.sshArgs ?? []), "-T", "-o", "BatchMode=yes", target.host, remote],
+    client,
+  );
+}

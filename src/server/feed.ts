@@ -1,0 +1,109 @@
+/**
+ * What a server sends one client of the room's state: a snapshot of the room's data when the
+ * client is welcomed, then patches as the store changes, each with only the keys that changed
+ * (for `frames`, only the panes whose frame changed).
+ *
+ * A client that reads slowly (a bad SSH link) never slows the room: changes are not queued as
+ * messages but kept as "the latest value of each key (and of each pane) not yet sent", and a
+ * patch goes out only while the connection is writable. When it is not, the feed waits for its
+ * "drain" and then sends what is latest, so the frames in between are dropped, as tmux does.
+ * What waits for a client is therefore bounded by the room's own size, never by time.
+ */
+import type { Message, Transport } from "../room/protocol/index.js";
+import { type PaneFrame, ROOM_DATA_KEYS, type RoomState } from "../room/state.js";
+
+type DataKey = (typeof ROOM_DATA_KEYS)[number];
+
+/** `{type: "snapshot" | "patch", data, unset?, frames?}`: see docs/protocol.md. */
+export interface StateMessage extends Message {
+  type: "snapshot" | "patch";
+  /** Keys of the room's data with their new values (a snapshot: every key that has a value). */
+  data: Partial<Record<DataKey, unknown>>;
+  /** Keys whose value became undefined (JSON has no undefined). */
+  unset?: DataKey[];
+  /** In a patch: the panes whose frame changed; null for a pane that is gone. */
+  frames?: Record<string, PaneFrame | null>;
+}
+
+/** The room's data as one snapshot message. */
+export function snapshotOf(state: RoomState): StateMessage {
+  const data: Partial<Record<DataKey, unknown>> = {};
+  const unset: DataKey[] = [];
+  for (const key of ROOM_DATA_KEYS) {
+    if (state[key] === undefined) unset.push(key);
+    else data[key] = state[key];
+  }
+  return { type: "snapshot", data, ...(unset.length > 0 && { unset }) };
+}
+
+export class ClientFeed {
+  private readonly keys = new Set<DataKey>();
+  private readonly frames = new Map<string, PaneFrame | null>();
+  private scheduled = false;
+  private readonly stops: (() => void)[] = [];
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly store: { getState(): RoomState; subscribe: RoomStoreSubscribe },
+  ) {
+    this.transport.send(snapshotOf(store.getState()));
+    this.stops.push(
+      store.subscribe((state, previous) => this.changed(state, previous)),
+      transport.on("drain", () => this.flush()),
+      transport.on("close", () => this.stop()),
+    );
+  }
+
+  /** Updates waiting for this client (keys and panes), for tests and the server's log. */
+  get waiting(): number {
+    return this.keys.size + this.frames.size;
+  }
+
+  stop(): void {
+    for (const stop of this.stops.splice(0)) stop();
+    this.keys.clear();
+    this.frames.clear();
+  }
+
+  private changed(state: RoomState, previous: RoomState): void {
+    for (const key of ROOM_DATA_KEYS) {
+      if (state[key] === previous[key]) continue;
+      if (key !== "frames") {
+        this.keys.add(key);
+        continue;
+      }
+      for (const [agent, frame] of Object.entries(state.frames)) {
+        if (frame !== previous.frames[agent]) this.frames.set(agent, frame);
+      }
+      for (const agent of Object.keys(previous.frames)) {
+        if (!(agent in state.frames)) this.frames.set(agent, null);
+      }
+    }
+    if (this.waiting === 0 || this.scheduled) return;
+    // Changes made in one turn of the event loop (a frame tick, a state read) go in one patch.
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.flush();
+    });
+  }
+
+  /** Sends what waits, if the client can take it now; otherwise the next drain does. */
+  private flush(): void {
+    if (this.transport.closed || !this.transport.writable || this.waiting === 0) return;
+    const state = this.store.getState();
+    const patch: StateMessage = { type: "patch", data: {} };
+    const unset: DataKey[] = [];
+    for (const key of this.keys) {
+      if (state[key] === undefined) unset.push(key);
+      else patch.data[key] = state[key];
+    }
+    if (unset.length > 0) patch.unset = unset;
+    if (this.frames.size > 0) patch.frames = Object.fromEntries(this.frames);
+    this.keys.clear();
+    this.frames.clear();
+    this.transport.send(patch);
+  }
+}
+
+type RoomStoreSubscribe = (listener: (state: RoomState, previous: RoomState) => void) => () => void;

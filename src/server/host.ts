@@ -1,0 +1,222 @@
+/**
+ * `tower server`: one room per repository, hosted outside any terminal, so the agents outlive
+ * every control room. Clients reach it on `room.sock` in the repository's private folder
+ * (runtime-dir.ts); each welcomed client gets the room's state (feed.ts), its events, and
+ * answers to its commands. A client leaving, in good order or not, is a detach: the agents go
+ * on. The `shutdown` command (`tower server stop`, `q` then stop) or SIGTERM/SIGINT stops the
+ * agents gracefully, then the server. A hang-up is ignored: a server has no terminal to lose.
+ */
+
+import { VERSION } from "../cli/version.js";
+import type { Project } from "../engine/project.js";
+import type { RoomCommand, RoomEvent, RoomReply } from "../room/commands.js";
+import {
+  answerCommands,
+  type HelloMessage,
+  type RoomServer,
+  serveUnixSocket,
+  type Transport,
+} from "../room/protocol/index.js";
+import { Room } from "../room/room.js";
+import { roomDir } from "../room/runtime-dir.js";
+import { createRoomStore, type RoomStore } from "../room/state.js";
+import { ClientFeed } from "./feed.js";
+import { removeInfo, type ServerInfo, writeInfo } from "./info.js";
+
+export interface HostOptions {
+  /** Resume the agents' previous conversations (default true). */
+  resume?: boolean;
+  /** Lines for the server's log (default: stderr). */
+  log?: (line: string) => void;
+}
+
+export interface HostedRoom {
+  room: Room;
+  store: RoomStore;
+  dir: string;
+  socketPath: string;
+  /** Resolves when the server has stopped (shutdown, a signal, or `stop()`). */
+  stopped: Promise<void>;
+  /** Stops the agents (gracefully), says bye to the clients, removes the socket and info. */
+  stop(reason?: string): Promise<void>;
+}
+
+const GREETING_MS = 60_000;
+
+interface Client {
+  transport: Transport;
+  hello: HelloMessage;
+  feed: ClientFeed;
+  /** The client's last layout (its screen, zoom and selection). */
+  layout?: RoomCommand & { type: "layout" };
+}
+
+/** The agents that agents.json says were running: a new server restarts (resumes) them. */
+async function previouslyRunning(project: Project): Promise<string[]> {
+  try {
+    const file = await project.store.read("agents");
+    return Object.entries(file.agents)
+      .filter(([, entry]) => entry.status !== "exited")
+      .map(([id]) => id);
+  } catch {
+    return [];
+  }
+}
+
+export async function hostRoom(project: Project, options: HostOptions = {}): Promise<HostedRoom> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const dir = await roomDir(project.repo.mainRoot);
+  const store = createRoomStore();
+  const clients = new Set<Client>();
+  let room: Room | undefined;
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
+  let stopping: Promise<void> | undefined;
+  let resolveStopped: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => {
+    resolveStopped = resolve;
+  });
+
+  let greeting: { text: string; until: number } | undefined;
+  const started = new Date().toISOString();
+  let infoTimer: NodeJS.Timeout | undefined;
+  const info = (): ServerInfo => {
+    const agents = Object.values(store.getState().agents);
+    return {
+      pid: process.pid,
+      repo: project.repo.mainRoot,
+      project: project.plan.project,
+      socket: server.socketPath,
+      started,
+      agents: {
+        running: agents.filter((a) => a.status !== "exited").length,
+        total: agents.length,
+      },
+      clients: clients.size,
+      version: VERSION,
+    };
+  };
+  const saveInfo = () => {
+    if (stopping || infoTimer) return;
+    infoTimer = setTimeout(() => {
+      infoTimer = undefined;
+      if (!stopping) void writeInfo(dir, info()).catch(() => {});
+    }, 100);
+  };
+
+  /**
+   * Pane sizes follow the client that was active last (tmux's window-size latest): each
+   * client's last layout is kept, and a client that types or pastes while another's layout is
+   * in force has its own put back first.
+   */
+  let layoutOwner: Client | undefined;
+  const follow = async (client: Client, c: RoomCommand) => {
+    if (c.type === "layout") {
+      client.layout = c;
+      layoutOwner = client;
+    } else if ((c.type === "input" || c.type === "paste") && layoutOwner !== client) {
+      if (client.layout && room) {
+        layoutOwner = client;
+        await room.run(client.layout);
+      }
+    }
+  };
+
+  const handle = async (client: Client, command: unknown): Promise<RoomReply> => {
+    const c = command as RoomCommand | undefined;
+    if (typeof c?.type !== "string") {
+      return { ok: false, error: 'a command is an object with a string "type"' };
+    }
+    if (c.type === "shutdown") {
+      // Answered once the agents are stopped; the server says bye and leaves right after.
+      await room?.close();
+      setImmediate(() => void stop("the server was stopped (tower server stop)"));
+      return { ok: true, text: "stopped every agent and the server" };
+    }
+    await ready;
+    if (!room) return { ok: false, error: "the room is not open" };
+    await follow(client, c);
+    const reply = await room.run(c);
+    return reply ?? { ok: false, error: `the room has no command "${c.type}"` };
+  };
+
+  const admit = (transport: Transport, hello: HelloMessage) => {
+    void ready.then(() => {
+      if (stopping || transport.closed) return transport.close("the server is stopping");
+      const client: Client = { transport, hello, feed: new ClientFeed(transport, store) };
+      clients.add(client);
+      log(`client attached: ${hello.client.name} (${hello.client.cols}x${hello.client.rows})`);
+      saveInfo();
+      // A new server says which agents it restarted to those who attach in its first minute.
+      if (greeting && Date.now() < greeting.until) {
+        transport.send({ type: "event", event: { type: "message", text: greeting.text } });
+      }
+      answerCommands(transport, (command) => handle(client, command));
+      transport.on("close", (reason) => {
+        clients.delete(client);
+        if (layoutOwner === client) {
+          // The panes go back to the size of a client still here.
+          layoutOwner = [...clients].reverse().find((c) => c.layout);
+          if (layoutOwner?.layout) void room?.run(layoutOwner.layout);
+        }
+        log(`client detached: ${hello.client.name}: ${reason}`);
+        saveInfo();
+      });
+    });
+  };
+
+  // The socket first: a second server for the same repository stops here, before any agent.
+  const server: RoomServer = await serveUnixSocket(dir, {
+    onClient: admit,
+    // A connection that closes before its hello is a probe (is a server there?), not a refusal.
+    onRefused: (reason) => {
+      if (!reason.startsWith("closed before the hello")) log(`refused a client: ${reason}`);
+    },
+    welcome: { server: { version: VERSION, repo: project.repo.mainRoot } },
+  });
+
+  const stop = (reason = "the server stopped"): Promise<void> => {
+    stopping ??= (async () => {
+      if (infoTimer) clearTimeout(infoTimer);
+      log(`stopping: ${reason}`);
+      // No new client from here; the socket's close completes once the clients are gone.
+      const closing = server.close().catch(() => {});
+      await room?.close();
+      for (const client of clients) {
+        client.feed.stop();
+        if (!client.transport.closed) {
+          client.transport.send({ type: "bye", reason });
+          client.transport.close(reason);
+        }
+      }
+      // A client that does not leave (still in its hello, or not reading) does not hold it up.
+      await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 6_000).unref())]);
+      await removeInfo(dir);
+      resolveStopped();
+    })();
+    return stopping;
+  };
+
+  const earlier = await previouslyRunning(project);
+  room = await Room.open(project, store, { resume: options.resume ?? true });
+  room.on((event: RoomEvent) => {
+    for (const client of clients) {
+      if (!client.transport.closed) client.transport.send({ type: "event", event });
+    }
+  });
+  store.subscribe((s, prev) => {
+    if (s.agents !== prev.agents) saveInfo();
+  });
+  const restarted = earlier.filter((id) => store.getState().agents[id] !== undefined);
+  if (restarted.length > 0) {
+    const text = `restarted ${restarted.join(", ")}: the server before this one stopped; their conversations resume where the agent can`;
+    log(text);
+    greeting = { text, until: Date.now() + GREETING_MS };
+  }
+  await writeInfo(dir, info());
+  markReady();
+  log(`Tower server for ${project.repo.mainRoot} on ${server.socketPath} (pid ${process.pid})`);
+  return { room, store, dir, socketPath: server.socketPath, stopped, stop };
+}

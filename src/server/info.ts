@@ -1,0 +1,79 @@
+/**
+ * The server's info file, `server.json` beside its socket in the room's private folder: which
+ * repository, which process, since when, how many agents and clients. `tower ls` reads them all;
+ * `tower` reads its repository's to know whether a server runs. Written whole to a fresh file
+ * and renamed into place (only the server writes it; a reader sees one version or the other).
+ */
+import { randomBytes } from "node:crypto";
+import { promises as fsp } from "node:fs";
+import path from "node:path";
+import { runtimeRoot } from "../room/runtime-dir.js";
+
+export const INFO_FILE = "server.json";
+export const LOG_FILE = "server.log";
+
+export interface ServerInfo {
+  pid: number;
+  /** The repository's main worktree root. */
+  repo: string;
+  project: string;
+  socket: string;
+  started: string;
+  /** Agents not exited, and all agents the room knows. */
+  agents: { running: number; total: number };
+  clients: number;
+  version: string;
+}
+
+export async function writeInfo(dir: string, info: ServerInfo): Promise<void> {
+  const target = path.join(dir, INFO_FILE);
+  const fresh = `${target}.${randomBytes(4).toString("hex")}.tmp`;
+  await fsp.writeFile(fresh, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600, flag: "wx" });
+  await fsp.rename(fresh, target);
+}
+
+export async function readInfo(dir: string): Promise<ServerInfo | undefined> {
+  try {
+    const value = JSON.parse(await fsp.readFile(path.join(dir, INFO_FILE), "utf8")) as ServerInfo;
+    return typeof value.pid === "number" && typeof value.repo === "string" ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function removeInfo(dir: string, pid = process.pid): Promise<void> {
+  const info = await readInfo(dir);
+  if (info?.pid === pid) await fsp.unlink(path.join(dir, INFO_FILE)).catch(() => {});
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** The info of the server running for the room folder `dir`, or undefined (none, or it died). */
+export async function liveServer(dir: string): Promise<ServerInfo | undefined> {
+  const info = await readInfo(dir);
+  return info && isAlive(info.pid) ? info : undefined;
+}
+
+/** Every room of this user on this machine whose server is alive. */
+export async function listRooms(env: NodeJS.ProcessEnv = process.env): Promise<ServerInfo[]> {
+  const root = runtimeRoot(env);
+  let names: string[];
+  try {
+    names = await fsp.readdir(root);
+  } catch {
+    return [];
+  }
+  const rooms: ServerInfo[] = [];
+  for (const name of names.sort()) {
+    const info = await liveServer(path.join(root, name));
+    if (info) rooms.push(info);
+  }
+  return rooms;
+}

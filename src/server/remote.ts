@@ -1,0 +1,139 @@
+/**
+ * A client of a room hosted elsewhere (a server's socket, or `ssh host tower server --stdio`):
+ * the room's `run` and `on`, over a welcomed connection, and the room's data mirrored into a
+ * store that has the room's slices (the control room's own store, or `createRoomStore()`).
+ * The server sends a snapshot first, then patches (feed.ts); both are applied with setState,
+ * so the store's subscribers see them as they would the room's own writes.
+ */
+import type { StoreApi } from "zustand/vanilla";
+import type { RoomCommand, RoomEvent, RoomReply } from "../room/commands.js";
+import {
+  CommandError,
+  type Connection,
+  createRequester,
+  type Message,
+  type Requester,
+  type Transport,
+} from "../room/protocol/index.js";
+import type { PaneFrame, RoomState } from "../room/state.js";
+import type { StateMessage } from "./feed.js";
+
+/** The patch a state message makes to a store whose frames are `frames` now. */
+export function statePatch(
+  message: StateMessage,
+  frames: Record<string, PaneFrame>,
+): Partial<RoomState> {
+  const patch: Record<string, unknown> = { ...message.data };
+  for (const key of message.unset ?? []) patch[key] = undefined;
+  if (message.type === "patch" && message.frames) {
+    const next = { ...frames };
+    for (const [agent, frame] of Object.entries(message.frames)) {
+      if (frame === null) delete next[agent];
+      else next[agent] = frame;
+    }
+    patch.frames = next;
+  }
+  return patch as Partial<RoomState>;
+}
+
+export class RemoteRoom {
+  private readonly listeners = new Set<(event: RoomEvent) => void>();
+  private readonly requester: Requester;
+  private closeReason: string | undefined;
+  private readonly closeListeners = new Set<(reason: string) => void>();
+
+  private constructor(
+    readonly transport: Transport,
+    readonly welcome: Connection["welcome"],
+  ) {
+    this.requester = createRequester(transport);
+    transport.on("close", (reason) => {
+      this.closeReason = reason;
+      for (const listener of this.closeListeners) listener(reason);
+    });
+  }
+
+  /**
+   * Mirrors the room into `store`; resolves once the snapshot is applied (so the screens are
+   * there when the control room first draws).
+   */
+  static attach<S extends RoomState>(
+    connection: Connection,
+    store: StoreApi<S>,
+  ): Promise<RemoteRoom> {
+    const remote = new RemoteRoom(connection.transport, connection.welcome);
+    return new Promise((resolve, reject) => {
+      let snapshot = false;
+      connection.transport.on("message", (message: Message) => {
+        if (message.type === "snapshot" || message.type === "patch") {
+          const state = message as unknown as StateMessage;
+          store.setState(statePatch(state, store.getState().frames) as Partial<S>);
+          if (message.type === "snapshot" && !snapshot) {
+            snapshot = true;
+            resolve(remote);
+          }
+        } else if (message.type === "event") {
+          const event = (message as { event?: RoomEvent }).event;
+          if (event && typeof event.type === "string") remote.emit(event);
+        }
+      });
+      connection.transport.on("close", (reason) => {
+        if (!snapshot) reject(new Error(`the Tower server closed the connection: ${reason}`));
+      });
+    });
+  }
+
+  async run(command: RoomCommand): Promise<RoomReply> {
+    try {
+      return (await this.requester.request(command)) as RoomReply;
+    } catch (error) {
+      const text = error instanceof CommandError ? error.message : String(error);
+      return { ok: false, error: text };
+    }
+  }
+
+  on(listener: (event: RoomEvent) => void): () => void {
+    this.listeners.add(listener);
+    if (this.early.length > 0) {
+      queueMicrotask(() => {
+        for (const event of this.early.splice(0)) this.emit(event);
+      });
+    }
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Events that came before anyone listened (a new server's "restarted A1", sent right after
+   * the snapshot) wait for the first listener, as the control room subscribes after attaching.
+   */
+  private readonly early: RoomEvent[] = [];
+
+  private emit(event: RoomEvent): void {
+    if (this.listeners.size === 0) {
+      if (this.early.length < 100) this.early.push(event);
+      return;
+    }
+    for (const listener of this.listeners) listener(event);
+  }
+
+  get closed(): string | undefined {
+    return this.closeReason;
+  }
+
+  /** Called once when the connection ends (a detach, the server stopping, the link dropping). */
+  onClose(listener: (reason: string) => void): () => void {
+    if (this.closeReason !== undefined) {
+      const reason = this.closeReason;
+      queueMicrotask(() => listener(reason));
+    }
+    this.closeListeners.add(listener);
+    return () => this.closeListeners.delete(listener);
+  }
+
+  /** Leaves the room in good order: the agents go on. */
+  detach(reason = "the client detached"): void {
+    if (this.transport.closed) return;
+    this.transport.send({ type: "bye", reason });
+    this.transport.close(reason);
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The control room as a client of the server, in a real tmux with the built CLI: plain `tower`
+ * starts the server and attaches; `D` detaches and the agent goes on (same pid); a closed
+ * terminal (the tmux server killed: a hang-up) is a detach too; `tower attach` shows the
+ * agent's current screen at once; two clients at once, a key typed in one shows in the other;
+ * kill -9 of the server: the next `tower` starts a new one, which restarts the agent and says so.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { isAlive, readInfo } from "../../src/server/info.js";
+import { TmuxRig } from "../e2e/tmux.js";
+import { CLI, tower, waitFor } from "../helpers/repo.js";
+import { agentRecord, cleanupRigs, type ServerRig, serverRig } from "./helpers.js";
+
+const rigs: TmuxRig[] = [];
+afterEach(async () => {
+  for (const rig of rigs.splice(0)) rig.kill();
+  await cleanupRigs();
+});
+
+/** `tower <args>` in a new tmux, attached to the test's server (not in-process). */
+function open(rig: ServerRig, args = "", size = { cols: 140, rows: 40 }): TmuxRig {
+  const tmux = new TmuxRig(rig.root, `node ${CLI} ${args}`, size, {
+    TOWER_IN_PROCESS: "0",
+    XDG_RUNTIME_DIR: rig.runtime,
+  });
+  rigs.push(tmux);
+  return tmux;
+}
+
+const agentPid = (rig: ServerRig) =>
+  waitFor(() => agentRecord(rig, "A1")?.pid as number | undefined, 15_000, "A1's pid");
+
+describe("attach and detach", () => {
+  it("tower starts the server; D detaches, a hang-up detaches, tower attach shows the screen at once", async () => {
+    const rig = await serverRig();
+    const first = open(rig);
+    await first.waitForText("ready A1", 20_000);
+    const server = await readInfo(rig.dir);
+    expect(server?.repo).toBe(rig.root);
+    first.keys("i");
+    // A person waits to see insert mode before typing (keys typed in the same burst as i are
+    // read as commands: reported to the lead, src/ui/input/dispatch.ts).
+    await first.waitForText("INSERT");
+    first.type("before detach");
+    first.keys("Enter", "C-]");
+    await first.waitForText("You said: before detach");
+    const pid = await agentPid(rig);
+    first.keys("D");
+    await first.waitForText("[exited 0]");
+    expect(isAlive(pid)).toBe(true);
+
+    const second = open(rig, "attach");
+    // The screen is there as soon as the control room is: it came with the snapshot.
+    await second.waitFor(
+      (s) => s.includes("You said: before detach") && s.includes("A1"),
+      "the agent's screen",
+      15_000,
+    );
+    // The terminal goes away (the tmux server killed: SIGHUP): a detach.
+    second.kill();
+    await waitFor(async () => ((await readInfo(rig.dir))?.clients === 0 ? true : undefined));
+    expect(isAlive(pid)).toBe(true);
+    expect(agentRecord(rig, "A1")?.pid).toBe(pid);
+    expect((await readInfo(rig.dir))?.pid).toBe(server?.pid);
+  });
+
+  it("two clients at once at different sizes: a key typed in one shows in both", async () => {
+    const rig = await serverRig();
+    const big = open(rig, "attach --start", { cols: 160, rows: 44 });
+    await big.waitForText("ready A1", 20_000);
+    const small = open(rig, "attach", { cols: 100, rows: 30 });
+    await small.waitForText("ready A1", 15_000);
+    small.keys("i");
+    // A person waits to see insert mode before typing (keys typed in the same burst as i are
+    // read as commands: reported to the lead, src/ui/input/dispatch.ts).
+    await small.waitForText("INSERT");
+    small.type("typed in the small one");
+    small.keys("Enter", "C-]");
+    await small.waitForText("You said: typed in the small one");
+    await big.waitForText("You said: typed in the small one");
+    expect((await readInfo(rig.dir))?.clients).toBe(2);
+  });
+
+  it("kill -9 of the server: the next tower starts a new one, which restarts the agent and says so", async () => {
+    const rig = await serverRig();
+    const first = open(rig);
+    await first.waitForText("ready A1", 20_000);
+    const pid = await agentPid(rig);
+    const server = (await readInfo(rig.dir))!;
+    process.kill(server.pid, "SIGKILL");
+    // The client sees its room go, and says so.
+    await first.waitForText("[exited 0]", 15_000);
+    // The agent's terminal went with the server (SIGHUP).
+    await waitFor(() => (isAlive(pid) ? undefined : true), 15_000, "the agent to end");
+
+    const next = open(rig);
+    await next.waitForText("restarted A1", 20_000);
+    await next.waitForText("ready A1", 15_000);
+    const info = await readInfo(rig.dir);
+    expect(info?.pid).not.toBe(server.pid);
+    const newPid = await waitFor(() => {
+      const p = agentRecord(rig, "A1")?.pid as number | undefined;
+      return p !== undefined && p !== pid ? p : undefined;
+    });
+    expect(isAlive(newPid)).toBe(true);
+    const ps = await tower(rig.root, ["ps"], { XDG_RUNTIME_DIR: rig.runtime });
+    expect(ps.stdout).toContain(`Tower server pid ${info?.pid}`);
+  });
+});

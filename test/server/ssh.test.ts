@@ -1,0 +1,87 @@
+/**
+ * `tower attach --ssh` through a real sshd on 127.0.0.1 (test/helpers/sshd.ts): the far side's
+ * `tower server --stdio` starts the repository's server and joins it; the room's screens, keys
+ * and commands cross the SSH channel; leaving (D, or the link dropped with the terminal) is a
+ * detach and the agent goes on on the far side.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createRoomStore } from "../../src/room/state.js";
+import { connectSsh } from "../../src/server/connect.js";
+import { isAlive, readInfo } from "../../src/server/info.js";
+import { RemoteRoom } from "../../src/server/remote.js";
+import { TmuxRig } from "../e2e/tmux.js";
+import { CLI, waitFor } from "../helpers/repo.js";
+import { type Sshd, sshdUnavailable, startSshd } from "../helpers/sshd.js";
+import { agentRecord, cleanupRigs, type ServerRig, serverRig, waitForScreen } from "./helpers.js";
+
+const unavailable = sshdUnavailable();
+let sshd: Sshd | undefined;
+const tmuxes: TmuxRig[] = [];
+
+beforeAll(async () => {
+  if (!unavailable) sshd = await startSshd();
+});
+afterAll(() => sshd?.stop());
+afterEach(async () => {
+  for (const t of tmuxes.splice(0)) t.kill();
+  await cleanupRigs();
+});
+
+/** The far side's tower: the built CLI, with the test's runtime and configuration folders. */
+function remoteCommand(rig: ServerRig): string {
+  const env = [
+    `XDG_RUNTIME_DIR=${rig.runtime}`,
+    `TOWER_CONFIG_DIR=${process.env.TOWER_CONFIG_DIR ?? ""}`,
+  ];
+  return `env ${env.join(" ")} ${process.execPath} ${CLI}`;
+}
+
+describe.skipIf(unavailable !== undefined)(`over SSH ${unavailable ?? ""}`, () => {
+  it("a room reached through ssh host tower server --stdio: frames, input, commands", async () => {
+    const rig = await serverRig();
+    const store = createRoomStore();
+    const connection = await connectSsh(
+      { host: sshd!.host, path: rig.root },
+      { cols: 120, rows: 40, name: "over ssh" },
+      { ssh: sshd!.ssh, remoteCommand: remoteCommand(rig) },
+    );
+    const remote = await RemoteRoom.attach(connection, store);
+    await remote.run({ type: "layout", cols: 120, rows: 40, zoomed: false });
+    await waitForScreen(store, "A1", "ready A1", 15_000);
+    await remote.run({ type: "input", agent: "A1", data: "through ssh\r" });
+    await waitForScreen(store, "A1", "You said: through ssh");
+    expect(await remote.run({ type: "running" })).toEqual({ ok: true, value: ["A1"] });
+    const pid = await waitFor(() => agentRecord(rig, "A1")?.pid as number | undefined);
+    // The link drops (the ssh process killed): a detach; the agent and its server go on.
+    const server = await readInfo(rig.dir);
+    remote.transport.close("the link dropped");
+    await waitFor(async () => ((await readInfo(rig.dir))?.clients === 0 ? true : undefined));
+    expect(isAlive(pid)).toBe(true);
+    expect((await readInfo(rig.dir))?.pid).toBe(server?.pid);
+  });
+
+  it("tower attach --ssh shows the room here; D detaches, the agent goes on", async () => {
+    const rig = await serverRig();
+    const tmux = new TmuxRig(
+      rig.root,
+      `node ${CLI} attach --ssh ${sshd!.host}:${rig.root}`,
+      undefined,
+      {
+        TOWER_SSH: sshd!.ssh,
+        TOWER_REMOTE_COMMAND: remoteCommand(rig),
+      },
+    );
+    tmuxes.push(tmux);
+    await tmux.waitForText("ready A1", 20_000);
+    tmux.keys("i");
+    await tmux.waitForText("INSERT");
+    tmux.type("typed here");
+    tmux.keys("Enter", "C-]");
+    await tmux.waitForText("You said: typed here");
+    const pid = await waitFor(() => agentRecord(rig, "A1")?.pid as number | undefined);
+    tmux.keys("D");
+    await tmux.waitForText("[exited 0]");
+    expect(isAlive(pid)).toBe(true);
+    await waitFor(async () => ((await readInfo(rig.dir))?.clients === 0 ? true : undefined));
+  });
+});

@@ -1,0 +1,82 @@
+/**
+ * The server's feed of the room's state to one client: a snapshot, then patches of only what
+ * changed (by pane for frames); a client that does not read gets the latest of each, not every
+ * frame in between, and what waits for it stays bounded however much the room changes.
+ */
+import { describe, expect, it } from "vitest";
+import { inProcessPair, type Message } from "../../src/room/protocol/index.js";
+import { createRoomStore, type PaneFrame } from "../../src/room/state.js";
+import { ClientFeed } from "../../src/server/feed.js";
+import { statePatch } from "../../src/server/remote.js";
+
+const frame = (text: string): PaneFrame => ({ rows: [text], cols: 40, offset: 0 });
+
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setImmediate(resolve));
+}
+
+function agent(id: string) {
+  return { id, stream: "A", task: "t", branch: "b", status: "running" as const };
+}
+
+describe("the client feed", () => {
+  it("sends a snapshot, then only the keys and panes that changed", async () => {
+    const room = createRoomStore();
+    room.getState().upsertAgent(agent("A1"));
+    room.getState().upsertAgent(agent("A2"));
+    room.getState().setFrames({ A1: frame("one"), A2: frame("two") });
+    const [server, client] = inProcessPair();
+    const got: Message[] = [];
+    client.on("message", (m) => got.push(m));
+    new ClientFeed(server, room);
+    await until(() => got.length === 1);
+    expect(got[0]).toMatchObject({ type: "snapshot", data: { agentOrder: ["A1", "A2"] } });
+    expect(got[0]!.unset).toEqual(["status", "problem", "trustQuestion", "conflictError"]);
+
+    room.getState().setFrames({ A2: frame("two again") });
+    room.getState().setProblem("the plan is broken");
+    await until(() => got.length === 2);
+    expect(got[1]).toEqual({
+      type: "patch",
+      data: { problem: "the plan is broken" },
+      frames: { A2: frame("two again") },
+    });
+    room.getState().setProblem(undefined);
+    room.getState().removeAgent("A1");
+    await until(() => got.length === 3);
+    expect(got[2]).toMatchObject({ type: "patch", unset: ["problem"], frames: { A1: null } });
+
+    // Applied in order to a client's store, the patches give the room's data.
+    const mirror = createRoomStore();
+    for (const message of got) {
+      mirror.setState(statePatch(message as never, mirror.getState().frames));
+    }
+    expect(mirror.getState().frames).toEqual(room.getState().frames);
+    expect(mirror.getState().agentOrder).toEqual(["A2"]);
+    expect(mirror.getState().problem).toBeUndefined();
+  });
+
+  it("keeps only the latest frame for a client that does not read, and catches it up", async () => {
+    const room = createRoomStore();
+    room.getState().upsertAgent(agent("A1"));
+    const [server, client] = inProcessPair({ highWaterMark: 2_000 });
+    client.pause();
+    const got: Message[] = [];
+    client.on("message", (m) => got.push(m));
+    const feed = new ClientFeed(server, room);
+    for (let i = 0; i < 2_000; i++) {
+      room.getState().setFrames({ A1: frame(`${"x".repeat(200)} ${i}`) });
+      if (i % 50 === 0) await new Promise((resolve) => setImmediate(resolve));
+      // However many frames the room makes, one pane's latest is all that waits.
+      expect(feed.waiting).toBeLessThanOrEqual(1);
+    }
+    // The connection held back once the reader was behind: far fewer than 2000 frames sent.
+    expect(server.buffered).toBeLessThan(4_000);
+    client.resume();
+    await until(() => {
+      const last = got.at(-1) as { frames?: Record<string, PaneFrame> } | undefined;
+      return last?.frames?.A1?.rows[0]?.endsWith(" 1999") === true;
+    });
+    expect(got.length).toBeLessThan(20);
+  });
+});
