@@ -6,7 +6,9 @@ import { defineConfig } from "vitest/config";
  * Test projects by speed (`npm test` runs `fast`; `npm run test:all`, which CI runs, runs them
  * all): `fast` for unit, integration, pty, ui and tmux end-to-end tests; `real-agents` drives the
  * pinned Claude Code, Codex and Gemini CLIs through a scripted model endpoint; `faults` kills
- * writers mid-write and hangs up control rooms; `bench` runs the benchmarks in quick mode.
+ * writers mid-write and hangs up control rooms; `server` runs the Tower server with its clients
+ * (in tmux, and over SSH through a real sshd on 127.0.0.1); `bench` runs the benchmarks in quick
+ * mode.
  */
 const shared = {
   testTimeout: 60_000,
@@ -16,7 +18,12 @@ const shared = {
   env: { TOWER_CONFIG_DIR: path.join(os.tmpdir(), `tower-test-config-${process.pid}`) },
 };
 
-const SLOW = ["test/real-agents/**", "test/faults/**", "test/bench/quick.test.ts"];
+const SLOW = [
+  "test/real-agents/**",
+  "test/faults/**",
+  "test/server/**",
+  "test/bench/quick.test.ts",
+];
 
 export default defineConfig({
   test: {
@@ -50,9 +57,16 @@ export default defineConfig({
       {
         test: {
           ...shared,
+          name: "server",
+          include: ["test/server/**/*.test.ts"],
+        },
+      },
+      {
+        test: {
+          ...shared,
           name: "bench",
           include: ["test/bench/quick.test.ts"],
-          testTimeout: 300_000,
+          testTimeout: 900_000,
         },
       },
     ],

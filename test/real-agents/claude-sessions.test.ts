@@ -54,6 +54,21 @@ describe("Claude Code sessions and MCP (real CLI)", () => {
       await screenShows({ session: first.session, server }, /Noted the word\./);
       expect(server.loopRequests[0]?.headers["x-claude-code-session-id"]).toBe(id);
       const transcripts = path.join(agent.home, ".claude", "projects");
+      // Claude Code writes its transcript as it goes: stopped before the prompt is in it, the
+      // resumed session would not have it (seen once on a loaded machine).
+      await until(
+        () =>
+          (existsSync(transcripts) ? readdirSync(transcripts) : []).some((dir) => {
+            const file = path.join(transcripts, dir, `${id}.jsonl`);
+            return (
+              existsSync(file) && readFileSync(file, "utf8").includes("Remember the word papaya")
+            );
+          })
+            ? true
+            : undefined,
+        () => "the prompt in the session's transcript",
+        30_000,
+      );
       await first.session.stop();
 
       const second = startAgent(
