@@ -90,6 +90,11 @@ export interface HandoffPrefillValue {
   dependents: string[];
 }
 
+/** After a task is marked done: its agent's next task, when the agent runs here. */
+export interface TaskMoveValue {
+  next?: { agent: string; id: string; title: string; prompt: string };
+}
+
 export interface HandoffValue {
   /** The handoff as the receivers read it. */
   text: string;

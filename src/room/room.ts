@@ -20,7 +20,7 @@ import { planMerge } from "../engine/orchestrator/merge-plan.js";
 import { startStream } from "../engine/orchestrator/start.js";
 import type { Project } from "../engine/project.js";
 import { signingSeal } from "../engine/seal.js";
-import { changeTask, taskActionText } from "../engine/tasks/index.js";
+import { changeTask, nextTask, taskActionText } from "../engine/tasks/index.js";
 import type {
   HandoffPrefillValue,
   HandoffValue,
@@ -29,6 +29,7 @@ import type {
   RoomCommand,
   RoomEvent,
   RoomReply,
+  TaskMoveValue,
 } from "./commands.js";
 import { type ConflictScanner, startConflictScanner } from "./conflict-scanner.js";
 import { startGateRunner } from "./gate-runner.js";
@@ -307,7 +308,25 @@ export class Room {
           agent: "human",
           ...(command.note !== undefined && { note: command.note }),
         });
-        return { ok: true, text: taskActionText(result) };
+        // Its agent (the one the plan assigns it to, or that worked on it), running here, may be
+        // given its next task as its next prompt: the client asks first.
+        const holder = [result.task.assignee, result.task.agent].find(
+          (id): id is string => !!id && sessions.running().includes(id),
+        );
+        const upcoming =
+          result.action === "done" && result.changed && holder
+            ? nextTask(project.plan, await project.store.read("tasks"), holder)
+            : undefined;
+        const next = upcoming
+          ? {
+              agent: holder ?? "",
+              id: upcoming.id,
+              title: upcoming.title,
+              prompt: `Your next task (${upcoming.priority}): ${upcoming.title}. Start it with \`tower task start ${upcoming.id}\` and mark it done with \`tower task done ${upcoming.id}\`.`,
+            }
+          : undefined;
+        const value: TaskMoveValue = next ? { next } : {};
+        return { ok: true, text: taskActionText(result), value };
       }
       case "lock.release":
         await releaseLocks(project.store, { paths: [command.path], agent: "human", force: true });

@@ -83,6 +83,22 @@ describe("the whole run in the control room", () => {
       10_000,
       "api done",
     );
+    // A1 runs: Tower offers to give it its next task (tests, now ready) as its next prompt.
+    await waitFor(
+      () => (store.getState().modal?.kind === "confirm" ? true : undefined),
+      10_000,
+      "the next-task question",
+    );
+    expect(store.getState().modal).toMatchObject({ title: "Give A1 its next task, tests?" });
+    handleInput(ctl, "y");
+    await waitFor(
+      () =>
+        (store.getState().frames.A1?.rows ?? []).some((row) => row.includes("Your next task"))
+          ? true
+          : undefined,
+      10_000,
+      "the next task in A1's input",
+    );
     // b blocks the next one, with a note.
     handleInput(ctl, "J");
     handleInput(ctl, "b");

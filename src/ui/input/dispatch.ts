@@ -15,7 +15,7 @@
 
 import { humanName } from "../../engine/human.js";
 import { DEFAULT_ESCAPE_KEY, splitInput } from "../../pty/keys.js";
-import type { MergePlanValue } from "../../room/commands.js";
+import type { MergePlanValue, TaskMoveValue } from "../../room/commands.js";
 import { screenLayout, visiblePanes } from "../../room/layout.js";
 import { type CommandId, commandForKey } from "../keys/table.js";
 import type { DialogAction, Modal } from "../store/slices.js";
@@ -334,7 +334,7 @@ export function runCommand(ctl: Controller, id: CommandId) {
     }
     case "task.done": {
       const task = s.tasks[s.tabRow];
-      if (task) send(ctl, { type: "task.move", id: task.id, action: "done" });
+      if (task) void markDone(ctl, task.id);
       return;
     }
     case "task.block": {
@@ -443,6 +443,22 @@ function askQuit(ctl: Controller) {
     ],
     "quit",
     { do: "quit", stop: true },
+  );
+}
+
+/** Marks a task done; when its agent runs, offers to give it its next task as its next prompt. */
+async function markDone(ctl: Controller, id: string) {
+  const reply = await ctl.client.run({ type: "task.move", id, action: "done" });
+  if (!reply.ok) return flash(ctl, reply.error);
+  if (reply.text) flash(ctl, reply.text.split("\n").join("; "));
+  const next = (reply.value as TaskMoveValue | undefined)?.next;
+  if (!next) return;
+  confirm(
+    ctl,
+    `Give ${next.agent} its next task, ${next.id}?`,
+    [`Pasted as ${next.agent}'s next prompt:`, "", `  ${next.prompt}`],
+    `paste into ${next.agent}`,
+    { do: "paste", agents: [next.agent], text: next.prompt },
   );
 }
 
