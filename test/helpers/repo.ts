@@ -140,8 +140,21 @@ export function run(
   });
 }
 
+/**
+ * A state file's JSON, read as a test looks at it: without the file's lock. Tower rewrites its
+ * files in place under that lock (marked until whole), so a read that meets a rewrite half done
+ * is tried again; a file still unreadable after a second is an error.
+ */
 export async function readJson(file: string): Promise<unknown> {
-  return JSON.parse(await fsp.readFile(file, "utf8"));
+  for (let attempt = 0; ; attempt++) {
+    const text = await fsp.readFile(file, "utf8");
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      if (attempt >= 50) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
 }
 
 export async function readJsonlFile(file: string): Promise<Record<string, unknown>[]> {
