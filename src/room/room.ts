@@ -314,7 +314,7 @@ export class Room {
           (id): id is string => !!id && sessions.running().includes(id),
         );
         const upcoming =
-          result.action === "done" && result.changed && holder
+          result.action === "done" && result.changed && holder && project.plan.nextTask !== "off"
             ? nextTask(project.plan, await project.store.read("tasks"), holder)
             : undefined;
         const next = upcoming
@@ -325,6 +325,13 @@ export class Room {
               prompt: `Your next task (${upcoming.priority}): ${upcoming.title}. Start it with \`tower task start ${upcoming.id}\` and mark it done with \`tower task done ${upcoming.id}\`.`,
             }
           : undefined;
+        if (next && project.plan.nextTask === "paste") {
+          sessions.paste(next.agent, next.prompt);
+          return {
+            ok: true,
+            text: `${taskActionText(result)}\ngave ${next.agent} its next task, ${next.id}`,
+          };
+        }
         const value: TaskMoveValue = next ? { next } : {};
         return { ok: true, text: taskActionText(result), value };
       }

@@ -18,9 +18,9 @@ import { cleanup, fakeAgent, fixture, onCleanup, yamlArgv } from "./helpers.js";
 
 afterEach(cleanup);
 
-const plan = (agent: readonly string[]) => `version: 1
+const plan = (agent: readonly string[], extra = "") => `version: 1
 project: demo
-agent: ${yamlArgv(agent)}
+${extra}agent: ${yamlArgv(agent)}
 checkpoints:
   design_review: { approval: human }
   smoke: { depends_on: [design_review], auto: true, run: "touch smoke-ran" }
@@ -36,8 +36,8 @@ streams:
       - { id: tests, title: Tests for refunds, priority: P1, depends_on: [api] }
 `;
 
-async function open(agent: readonly string[] = fakeAgent("banner\nsleep 60000")) {
-  const f = await fixture(plan(agent));
+async function open(agent: readonly string[] = fakeAgent("banner\nsleep 60000"), extra = "") {
+  const f = await fixture(plan(agent, extra));
   f.store.getState().setSize(200, 50);
   const services = await startServices(f.project, f.store, {
     session: { env: cleanEnv(), stopGraceMs: 2_000 },
@@ -54,7 +54,7 @@ async function open(agent: readonly string[] = fakeAgent("banner\nsleep 60000"))
 
 describe("the whole run in the control room", () => {
   it("shows each agent's role, and the task board by priority; space and b move the selected task", async () => {
-    const { repo, store, ctl } = await open();
+    const { repo, store, ctl } = await open(fakeAgent("banner\necho"));
     expect((await tower(repo.root, ["start", "A"])).code).toBe(0);
     await waitFor(
       () => (store.getState().agents.A1?.role ? true : undefined),
@@ -190,5 +190,27 @@ describe("the whole run in the control room", () => {
       20_000,
       "A1 started",
     );
+  });
+
+  it("gives the agent its next task at once with next_task: paste", async () => {
+    const { repo, store, ctl } = await open(fakeAgent("banner\necho"), "next_task: paste\n");
+    expect((await tower(repo.root, ["start", "A"])).code).toBe(0);
+    await waitFor(
+      () => (store.getState().tasks.some((t) => t.id === "api") ? true : undefined),
+      10_000,
+      "the board",
+    );
+    await waitFor(() => (store.getState().agents.A1?.status ? true : undefined), 20_000, "A1");
+    while (store.getState().tab !== "tasks") handleInput(ctl, "\t");
+    handleInput(ctl, " ");
+    await waitFor(
+      () =>
+        (store.getState().frames.A1?.rows ?? []).some((row) => row.includes("Your next task"))
+          ? true
+          : undefined,
+      10_000,
+      "the next task in A1's input, unasked",
+    );
+    expect(store.getState().modal).toBeUndefined();
   });
 });

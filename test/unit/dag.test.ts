@@ -25,6 +25,7 @@ function planOf(deps: [id: string, dependsOn: string[]][]): Plan {
     warnings: [],
     uiKeys: {},
     uiNotify: [],
+    nextTask: "ask",
     streams: deps.map(([id, dependsOn]) => ({
       id,
       name: id,

@@ -67,7 +67,7 @@ describe("YAML syntax errors", () => {
 describe("unknown keys", () => {
   it("at the top level, listing the valid keys", () => {
     expect(errors("version: 1", "bsae: main", ...streamA)).toEqual([
-      'streams.yaml:2:1: unknown key "bsae" (valid: version, project, base, worktrees, branch_prefix, state_dir, lock_ttl, agent, locks, scope_mode, validate, reproducible, roles, checkpoints, notify, ui, streams)',
+      'streams.yaml:2:1: unknown key "bsae" (valid: version, project, base, worktrees, branch_prefix, state_dir, lock_ttl, agent, locks, scope_mode, validate, reproducible, roles, checkpoints, next_task, notify, ui, streams)',
     ]);
   });
 

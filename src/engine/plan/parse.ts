@@ -173,6 +173,7 @@ function buildPlan(
     checkpoints,
     streams,
     warnings,
+    nextTask: raw.next_task,
     uiNotify:
       raw.ui?.notify === false
         ? []

@@ -302,6 +302,10 @@ export const PlanSchema = z
       .record(id("Checkpoint id."), CheckpointSchema)
       .default({})
       .meta({ description: "Map of checkpoint id to checkpoint." }),
+    next_task: z.enum(["ask", "paste", "off"]).default("ask").meta({
+      description:
+        "When a task is marked done in the control room and its agent runs: ask before giving the agent its next task as its next prompt (ask), give it at once (paste), or neither (off).",
+    }),
     notify: NotifySchema.optional(),
     ui: UiSchema.optional(),
     streams: z.record(id("Stream id."), StreamSchema).meta({

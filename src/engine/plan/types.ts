@@ -121,6 +121,8 @@ export interface Plan {
   warnings: PlanIssue[];
   /** Keys of control room commands from `ui.keys`, by command id (only those given). */
   uiKeys: Record<string, string[]>;
+  /** What marking a task done in the control room does about its agent's next task. */
+  nextTask: "ask" | "paste" | "off";
   /** The events that ring the user's terminal (`ui.notify`). */
   uiNotify: NotifyEvent[];
   /** The user's command for notifications (`notify:`). */
