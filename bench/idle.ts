@@ -8,7 +8,7 @@
  * compiler and the garbage collector catching up: nothing says when it is over). Then CPU time
  * over 30 s: the sum of the run time of the program's threads
  * (/proc/<pid>/task/<tid>/schedstat, nanoseconds, because an idle program uses only a
- * few clock ticks): Tower's UI process; tmux's server and client. Tower's children that ended
+ * few clock ticks): Tower's client and server; tmux's client and server. Tower's children that ended
  * meanwhile (git, if a conflict scan ran) are reported apart, from cutime + cstime. Also the
  * characters the program wrote to the terminal meanwhile.
  */
@@ -89,7 +89,7 @@ export const idle: Benchmark = {
             share(tower),
             share(tmux),
             "% of a core",
-            `over ${round(SIZE.windowMs / 1000)} s, ${round(SIZE.settleMs / 1000)} s after all agents were idle; Tower's UI process, tmux server + client`,
+            `over ${round(SIZE.windowMs / 1000)} s, ${round(SIZE.settleMs / 1000)} s after all agents were idle; Tower's client + server, tmux's client + server`,
           ),
           compareRow("CPU time per minute", perMinute(tower), perMinute(tmux), "ms"),
           row(

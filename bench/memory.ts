@@ -6,8 +6,8 @@
  * `throughput`: eight agents print the same 20 MB of mixed output and a marker). Once every
  * marker is on screen, the peak resident set so far (VmHWM); then the agents go on printing
  * that output in a loop, as fast as the program takes it, for five minutes, with the resident
- * set (VmRSS) sampled every 5 s; then the peak again. Tower: its UI process; tmux: server +
- * client (the agents' own memory is not counted).
+ * set (VmRSS) sampled every 5 s; then the peak again. Tower: its client and server; tmux: its
+ * client and server (the agents' own memory is not counted).
  *
  * Growth check: both keep bounded history (5,000 lines a pane) and Tower rotates its logs, so
  * once a warm-up minute has filled the scrollback and sized the heap, the resident set should
@@ -134,7 +134,7 @@ export const memory: Benchmark = {
           mb(results.tower.afterThroughput.peak),
           mb(results.tmux.afterThroughput.peak),
           "MB",
-          `VmHWM once 8 x ${mb(bytes)} MB are on screen; Tower's UI process, tmux server + client`,
+          `VmHWM once 8 x ${mb(bytes)} MB are on screen; Tower's client + server, tmux's client + server`,
         ),
         compareRow(
           `peak RSS after ${minutes} more output`,

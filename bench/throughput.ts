@@ -9,8 +9,8 @@
  * of the program's output that puts the last marker on the outer screen, each in its own pane.
  *
  * MB/s is all the output (8 x 20 MB) over that time. CPU: what the program itself used meanwhile
- * (utime + stime from /proc/<pid>/stat): Tower's UI process, which runs every pane's emulator
- * and draws the screen; tmux's server and its client. The agents' own CPU is not counted. Tower's
+ * (utime + stime from /proc/<pid>/stat): Tower's server, which runs every pane's emulator, and
+ * its client, which draws the screen; tmux's server and its client. The agents' own CPU is not counted. Tower's
  * children (git for the conflict scans) are reported apart.
  */
 import { toMarkers, writeFloodRoom } from "./lib/flood.js";
@@ -79,7 +79,7 @@ export const throughput: Benchmark = {
             cpuS(tower),
             cpuS(tmux),
             "s",
-            "utime+stime: Tower's UI process; tmux server + client",
+            "utime+stime: Tower's client + server; tmux's client + server",
           ),
           compareRow(
             "CPU per MB",

@@ -86,6 +86,16 @@ export interface Memory {
   peak: number;
 }
 
+/** Whether `pid` runs (a zombie counts as gone). */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}
+
 /** Resident memory of `pid`; zeros when it is gone. */
 export function memory(pid: number): Memory {
   try {

@@ -9,9 +9,12 @@
  *   The agents wait for the harness on named pipes where a benchmark needs a common start
  *   (`fifos`, `release`).
  * - Tower: `node dist/bin/tower.js ui --no-resume` in the harness's pseudo-terminal at 160x48,
- *   in the repository, with TERM=xterm-256color, a UTF-8 locale and no CI variables. The pane
- *   rectangles come from the UI's own layout functions (dist/room/layout.js), checked against the
- *   title bars on screen. It is closed with `q` and `y` (SIGTERM, then SIGKILL, if that fails).
+ *   in the repository, with TERM=xterm-256color, a UTF-8 locale and no CI variables: as a person
+ *   runs it, a client that starts the repository's Tower server (which holds the agents'
+ *   terminals) and attaches to it. Its costs are the client's and the server's together, as
+ *   tmux's are its client's and its server's. The pane rectangles come from the UI's own layout
+ *   functions (dist/room/layout.js), checked against the title bars on screen. It is closed with
+ *   `q` and `s` (stop every agent and the server; SIGTERM, then SIGKILL, if that fails).
  * - tmux: a private server (`tmux -L <unique> -f /dev/null`) whose client runs in the harness's
  *   pseudo-terminal, one session of eight panes (split, `select-layout tiled`), history-limit
  *   5,000 as Tower's scrollback, TERM=xterm-256color inside, and the pane titles shown in the
@@ -33,7 +36,7 @@ import {
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type * as LayoutModule from "../../src/room/layout.js";
-import { reapUnder } from "./procs.js";
+import { isAlive, processesUnder, reapUnder } from "./procs.js";
 import { CLI, cleanEnv, git, makeBenchRepo, PROJECT_ROOT, tower, trustRepo } from "./repo.js";
 import { nowMs } from "./stats.js";
 import { HarnessTerminal, type Rect } from "./terminal.js";
@@ -268,8 +271,21 @@ export class TowerRoom implements Room {
     );
   }
 
-  ready(timeoutMs = 60_000): Promise<number> {
-    return this.term.waitFor(() => this.complete(), "Tower's first complete frame", timeoutMs);
+  /** The Tower server the client started, once the first frame is on screen. */
+  private serverPid: number | undefined;
+
+  async ready(timeoutMs = 60_000): Promise<number> {
+    const at = await this.term.waitFor(
+      () => this.complete(),
+      "Tower's first complete frame",
+      timeoutMs,
+    );
+    const server = processesUnder(this.repo.root).find((p) =>
+      /\btower\.js server\b/.test(p.command),
+    );
+    if (!server) throw new Error("Tower's first frame is on screen but no Tower server runs");
+    this.serverPid = server.pid;
+    return at;
   }
 
   content(id: AgentId): Rect {
@@ -278,7 +294,7 @@ export class TowerRoom implements Room {
   }
 
   pids(): number[] {
-    return [this.term.pid];
+    return this.serverPid === undefined ? [this.term.pid] : [this.term.pid, this.serverPid];
   }
 
   /** Moves the selection with `l` (to the right, then on) until it is on `id`; then `i`. */
@@ -301,8 +317,8 @@ export class TowerRoom implements Room {
   }
 
   /**
-   * `q` and `y` (back to normal mode with Ctrl-] first), as a person quits; SIGTERM and then
-   * SIGKILL to the UI if that does not work within 20 s.
+   * `q` and `s` (back to normal mode with Ctrl-] first), as a person stops everything; SIGTERM
+   * and then SIGKILL to the UI if that does not work within 20 s. The server must be gone too.
    */
   async close(): Promise<string[]> {
     const problems: string[] = [];
@@ -311,12 +327,21 @@ export class TowerRoom implements Room {
         this.term.write("\x1d");
         this.term.write("q");
         await this.term.waitFor(
-          () => !this.term.running || this.term.dump().includes("Quit Tower?"),
+          () =>
+            !this.term.running ||
+            this.term.dump().includes("Leave Tower?") ||
+            this.term.dump().includes("Quit Tower?"),
           "the quit question",
           20_000,
         );
-        if (this.term.running) this.term.write("y");
+        if (this.term.running)
+          this.term.write(this.term.dump().includes("Leave Tower?") ? "s" : "y");
         await this.term.waitFor(() => !this.term.running, "Tower to quit", 20_000);
+        const server = this.serverPid;
+        for (const deadline = nowMs() + 20_000; server !== undefined && isAlive(server); ) {
+          if (nowMs() > deadline) throw new Error("the Tower server still ran 20 s after s");
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
       } catch (error) {
         problems.push(`tower: q and y did not quit: ${(error as Error).message.split("\n")[0]}`);
       }

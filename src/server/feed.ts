@@ -1,7 +1,8 @@
 /**
  * What a server sends one client of the room's state: a snapshot of the room's data when the
  * client is welcomed, then patches as the store changes, each with only the keys that changed
- * (for `frames`, only the panes whose frame changed).
+ * (for `frames`, only the panes whose frame changed, and of each only the rows that changed
+ * since the frame this client was last sent: a spinner costs one row, not a screen).
  *
  * A client that reads slowly (a bad SSH link) never slows the room: changes are not queued as
  * messages but kept as "the latest value of each key (and of each pane) not yet sent", and a
@@ -22,7 +23,52 @@ export interface StateMessage extends Message {
   /** Keys whose value became undefined (JSON has no undefined). */
   unset?: DataKey[];
   /** In a patch: the panes whose frame changed; null for a pane that is gone. */
-  frames?: Record<string, PaneFrame | null>;
+  frames?: Record<string, PaneUpdate | null>;
+}
+
+/**
+ * A pane's new frame in a patch: whole, or (when it has as many rows as the one the client has)
+ * only the rows that changed, by index.
+ */
+export type PaneUpdate = PaneFrame | RowsUpdate;
+
+export interface RowsUpdate {
+  cols: number;
+  offset: number;
+  /** Row index (as a string, JSON's keys) to the row's new text. */
+  changed: Record<string, string>;
+}
+
+/** What turns `before` (the frame the client has) into `after`, with only the changed rows. */
+export function paneUpdate(before: PaneFrame | undefined, after: PaneFrame): PaneUpdate {
+  if (!before || before.rows.length !== after.rows.length) return after;
+  const changed: Record<string, string> = {};
+  let count = 0;
+  for (let i = 0; i < after.rows.length; i++) {
+    if (after.rows[i] !== before.rows[i]) {
+      changed[i] = after.rows[i] ?? "";
+      count++;
+    }
+  }
+  // Nearly every row changed (a scroll): the whole frame is no longer than the list.
+  if (count > after.rows.length / 2) return after;
+  return { cols: after.cols, offset: after.offset, changed };
+}
+
+/** `update` applied to the frame the client has (undefined: an error of the server's). */
+export function applyPaneUpdate(
+  before: PaneFrame | undefined,
+  update: PaneUpdate,
+): PaneFrame | undefined {
+  if (!("changed" in update)) return update;
+  if (!before) return undefined;
+  const rows = before.rows.slice();
+  for (const [index, row] of Object.entries(update.changed)) {
+    const at = Number(index);
+    if (!Number.isInteger(at) || at < 0 || at >= rows.length) return undefined;
+    rows[at] = row;
+  }
+  return { rows, cols: update.cols, offset: update.offset };
 }
 
 /** The room's data as one snapshot message. */
@@ -39,6 +85,8 @@ export function snapshotOf(state: RoomState): StateMessage {
 export class ClientFeed {
   private readonly keys = new Set<DataKey>();
   private readonly frames = new Map<string, PaneFrame | null>();
+  /** The frame of each pane as this client has it (sent last): what the next rows differ from. */
+  private readonly sent = new Map<string, PaneFrame>();
   private scheduled = false;
   private readonly stops: (() => void)[] = [];
 
@@ -47,6 +95,8 @@ export class ClientFeed {
     private readonly store: { getState(): RoomState; subscribe: RoomStoreSubscribe },
   ) {
     this.transport.send(snapshotOf(store.getState()));
+    for (const [agent, frame] of Object.entries(store.getState().frames))
+      this.sent.set(agent, frame);
     this.stops.push(
       store.subscribe((state, previous) => this.changed(state, previous)),
       transport.on("drain", () => this.flush()),
@@ -63,6 +113,7 @@ export class ClientFeed {
     for (const stop of this.stops.splice(0)) stop();
     this.keys.clear();
     this.frames.clear();
+    this.sent.clear();
   }
 
   private changed(state: RoomState, previous: RoomState): void {
@@ -99,7 +150,19 @@ export class ClientFeed {
       else patch.data[key] = state[key];
     }
     if (unset.length > 0) patch.unset = unset;
-    if (this.frames.size > 0) patch.frames = Object.fromEntries(this.frames);
+    if (this.frames.size > 0) {
+      const frames: Record<string, PaneUpdate | null> = {};
+      for (const [agent, frame] of this.frames) {
+        if (frame === null) {
+          frames[agent] = null;
+          this.sent.delete(agent);
+          continue;
+        }
+        frames[agent] = paneUpdate(this.sent.get(agent), frame);
+        this.sent.set(agent, frame);
+      }
+      patch.frames = frames;
+    }
     this.keys.clear();
     this.frames.clear();
     this.transport.send(patch);

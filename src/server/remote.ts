@@ -16,7 +16,7 @@ import {
   type Transport,
 } from "../room/protocol/index.js";
 import type { PaneFrame, RoomState } from "../room/state.js";
-import type { StateMessage } from "./feed.js";
+import { applyPaneUpdate, type StateMessage } from "./feed.js";
 
 /** The patch a state message makes to a store whose frames are `frames` now. */
 export function statePatch(
@@ -27,9 +27,17 @@ export function statePatch(
   for (const key of message.unset ?? []) patch[key] = undefined;
   if (message.type === "patch" && message.frames) {
     const next = { ...frames };
-    for (const [agent, frame] of Object.entries(message.frames)) {
-      if (frame === null) delete next[agent];
-      else next[agent] = frame;
+    for (const [agent, update] of Object.entries(message.frames)) {
+      if (update === null) {
+        delete next[agent];
+        continue;
+      }
+      const frame = applyPaneUpdate(next[agent], update);
+      if (!frame)
+        throw new Error(
+          `the server sent changed rows of ${agent}'s pane, which this client does not have whole`,
+        );
+      next[agent] = frame;
     }
     patch.frames = next;
   }
@@ -67,7 +75,12 @@ export class RemoteRoom {
       connection.transport.on("message", (message: Message) => {
         if (message.type === "snapshot" || message.type === "patch") {
           const state = message as unknown as StateMessage;
-          store.setState(statePatch(state, store.getState().frames) as Partial<S>);
+          try {
+            store.setState(statePatch(state, store.getState().frames) as Partial<S>);
+          } catch (error) {
+            connection.transport.close((error as Error).message);
+            return;
+          }
           if (message.type === "snapshot" && !snapshot) {
             snapshot = true;
             resolve(remote);

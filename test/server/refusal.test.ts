@@ -6,7 +6,8 @@
  * goes on serving the next client.
  */
 
-import { statSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { chmodSync, statSync } from "node:fs";
 import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -18,6 +19,7 @@ import {
   type Message,
   roomSocketPath,
 } from "../../src/room/protocol/index.js";
+import { tokenPath } from "../../src/room/protocol/token.js";
 import { attach, cleanupRigs, serverRig, startServer } from "./helpers.js";
 
 afterEach(cleanupRigs);
@@ -82,4 +84,38 @@ describe("the server's door", () => {
     const { store } = await attach(rig, "owner");
     expect(store.getState().agentOrder).toEqual(["A1"]);
   });
+
+  // Another uid needs root to be made; CI runs as root.
+  it.runIf(process.getuid?.() === 0)(
+    "refuses a client of another user: it reaches neither the socket nor the token",
+    async () => {
+      const rig = await serverRig();
+      await startServer(rig);
+      const socketPath = roomSocketPath(rig.dir);
+      // The test's own folders open to all, so only Tower's private folder stands in the way.
+      chmodSync(rig.runtime, 0o755);
+      const script = `
+        const net = require("node:net");
+        const fs = require("node:fs");
+        const out = {};
+        try { fs.readFileSync(${JSON.stringify(tokenPath(rig.dir))}); out.token = "read"; }
+        catch (e) { out.token = e.code; }
+        const socket = net.connect(${JSON.stringify(socketPath)});
+        socket.on("connect", () => { out.socket = "connected"; console.log(JSON.stringify(out)); process.exit(0); });
+        socket.on("error", (e) => { out.socket = e.code; console.log(JSON.stringify(out)); process.exit(0); });
+      `;
+      const nobody = spawnSync(process.execPath, ["-e", script], {
+        uid: 65534,
+        gid: 65534,
+        cwd: "/",
+        encoding: "utf8",
+        timeout: 10_000,
+      });
+      expect(nobody.stderr).toBe("");
+      expect(JSON.parse(nobody.stdout)).toEqual({ token: "EACCES", socket: "EACCES" });
+      // The owner is still welcome.
+      const { store } = await attach(rig, "owner");
+      expect(store.getState().agentOrder).toEqual(["A1"]);
+    },
+  );
 });

@@ -56,6 +56,55 @@ describe("the client feed", () => {
     expect(mirror.getState().problem).toBeUndefined();
   });
 
+  it("sends only the rows that changed since the frame the client has, and a scroll whole", async () => {
+    const screen = (...rows: string[]): PaneFrame => ({ rows, cols: 40, offset: 0 });
+    const lines = Array.from({ length: 24 }, (_, i) => `line ${i}`);
+    const room = createRoomStore();
+    room.getState().upsertAgent(agent("A1"));
+    room.getState().setFrames({ A1: screen(...lines) });
+    const [server, client] = inProcessPair();
+    const got: Message[] = [];
+    client.on("message", (m) => got.push(m));
+    new ClientFeed(server, room);
+    await until(() => got.length === 1);
+
+    // A spinner on row 5: one row goes, not the 24.
+    room.getState().setFrames({ A1: screen(...lines.map((l, i) => (i === 5 ? "✻ Working" : l))) });
+    await until(() => got.length === 2);
+    expect(got[1]).toEqual({
+      type: "patch",
+      data: {},
+      frames: { A1: { cols: 40, offset: 0, changed: { 5: "✻ Working" } } },
+    });
+    // Two frames before the client reads: the rows differ from what it was sent last.
+    room.getState().setFrames({ A1: screen(...lines.map((l, i) => (i === 6 ? "six" : l))) });
+    room.getState().setFrames({ A1: screen(...lines.map((l, i) => (i === 7 ? "seven" : l))) });
+    await until(() => got.length === 3);
+    expect((got[2] as unknown as { frames: Record<string, unknown> }).frames.A1).toEqual({
+      cols: 40,
+      offset: 0,
+      changed: { 5: "line 5", 7: "seven" },
+    });
+    // A scroll changes every row: the frame goes whole.
+    const scrolled = screen(...lines.slice(1), "line 24");
+    room.getState().setFrames({ A1: scrolled });
+    await until(() => got.length === 4);
+    expect((got[3] as unknown as { frames: Record<string, unknown> }).frames.A1).toEqual(scrolled);
+
+    const mirror = createRoomStore();
+    for (const message of got) {
+      mirror.setState(statePatch(message as never, mirror.getState().frames));
+    }
+    expect(mirror.getState().frames).toEqual(room.getState().frames);
+    // Changed rows of a pane the client does not have are refused, not guessed.
+    expect(() =>
+      statePatch(
+        { type: "patch", data: {}, frames: { B1: { cols: 40, offset: 0, changed: { 0: "x" } } } },
+        {},
+      ),
+    ).toThrow(/B1/);
+  });
+
   it("keeps only the latest frame for a client that does not read, and catches it up", async () => {
     const room = createRoomStore();
     room.getState().upsertAgent(agent("A1"));
