@@ -48,7 +48,15 @@ export interface FrameOptions {
   offset?: number;
   /** Show the cursor (as an inverse cell) when the program has it visible. Default true. */
   cursor?: boolean;
+  /**
+   * Cells to mark, by line (counted from the top of the history) and column: copy mode's
+   * cursor and selection (inverse), search matches (black on yellow, the current one bright).
+   * With marks the frame is built from the buffer each time (no cache), even at offset 0.
+   */
+  marks?: (line: number) => ((x: number) => CellMark | undefined) | undefined;
 }
+
+export type CellMark = "select" | "match" | "current";
 
 export interface ScreenOptions {
   /** How long synchronized output may hold the last frame (default 1,000 ms). */
@@ -143,6 +151,7 @@ export function renderLine(
   cols: number,
   cell: IBufferCell,
   cursorX?: number,
+  mark?: (x: number) => CellMark | undefined,
 ): string {
   const blank: Style = { attrs: 0, fgMode: 0, fg: 0, bgMode: 0, bg: 0 };
   const current: Style = { ...blank };
@@ -171,6 +180,16 @@ export function renderLine(
       }
     }
     if (x === cursorAt) next.attrs ^= INVERSE;
+    const marked = mark?.(x);
+    if (marked === "select") next.attrs ^= INVERSE;
+    else if (marked) {
+      // Black on yellow (bright yellow for the current match), whatever the cell's colours.
+      next.attrs &= ~INVERSE;
+      next.fgMode = CM_P16;
+      next.fg = 0;
+      next.bgMode = CM_P16;
+      next.bg = marked === "current" ? 11 : 3;
+    }
     if (width === 2 && x + 1 >= cols) {
       // Cannot happen in xterm's buffer; kept so a row is never wider than `cols`.
       chars = " ";
@@ -300,6 +319,7 @@ export class Screen {
     const last = this.lastLive;
     if (
       offset === 0 &&
+      !options.marks &&
       last !== undefined &&
       last.cols === this.terminal.cols &&
       last.rows.length === this.terminal.rows &&
@@ -307,7 +327,7 @@ export class Screen {
     ) {
       return { ...last, rebuilt: 0, held: true };
     }
-    if (offset !== 0) return this.scrolledFrame(offset);
+    if (offset !== 0 || options.marks) return this.scrolledFrame(offset, options.marks);
     const frame = this.liveFrame(showCursor);
     this.lastLive = frame;
     return frame;
@@ -412,12 +432,15 @@ export class Screen {
     };
   }
 
-  private scrolledFrame(offset: number): Frame {
+  private scrolledFrame(offset: number, marks?: FrameOptions["marks"]): Frame {
     const { rows, cols } = this.terminal;
     const buffer = this.buffers.active;
     const top = buffer.baseY - offset;
     const out: string[] = [];
-    for (let y = 0; y < rows; y++) out.push(renderLine(buffer.getLine(top + y), cols, this.cell));
+    for (let y = 0; y < rows; y++) {
+      const mark = marks?.(top + y);
+      out.push(renderLine(buffer.getLine(top + y), cols, this.cell, undefined, mark));
+    }
     this.rowsBuilt += rows;
     // The live cache stays valid: dirty rows keep accumulating while scrolled back.
     return { rows: out, cols, offset, cursor: this.cursorNow(), rebuilt: rows, held: false };

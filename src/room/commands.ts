@@ -6,6 +6,7 @@
 import type { HandoffFacts } from "../engine/handoff-git.js";
 import type { NotifyEvent } from "../engine/plan/index.js";
 import type { TaskAction } from "../engine/tasks/index.js";
+import type { CopyAction, CopyStatus } from "./copy-mode.js";
 
 export type RoomCommand =
   /** The client's screen and what it shows: the agents' programs are sized for its panes. */
@@ -17,6 +18,8 @@ export type RoomCommand =
   | { type: "deny"; agent: string }
   /** Scrolls the agent's pane back (positive) or forward (negative). */
   | { type: "scroll"; agent: string; lines: number }
+  /** Copy mode on the agent's pane: move, search, select, yank (the value: `CopyValue`). */
+  | { type: "copy"; agent: string; action: CopyAction }
   | { type: "stop"; agent: string }
   | { type: "restart"; agent: string }
   | { type: "stream.start"; stream: string }
@@ -64,6 +67,12 @@ export type RoomCommandType = RoomCommand["type"];
 export type RoomReply =
   | { ok: true; text?: string | undefined; value?: unknown }
   | { ok: false; error: string };
+
+/** What a copy command returns: the pane's copy status, or a yank's text (copy mode ended). */
+export interface CopyValue {
+  status?: CopyStatus;
+  text?: string;
+}
 
 export interface MergePlanValue {
   id: string;

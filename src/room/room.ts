@@ -190,6 +190,11 @@ export class Room {
         return { ok: true };
       case "scroll":
         return { ok: true, value: sessions.scroll(command.agent, command.lines) };
+      case "copy": {
+        const result = sessions.copy(command.agent, command.action);
+        if (!result) return { ok: false, error: `${command.agent} has no pane` };
+        return { ok: true, value: result };
+      }
       case "stop":
         await sessions.stop(command.agent);
         return { ok: true, text: `stopped ${command.agent}` };

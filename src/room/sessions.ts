@@ -21,6 +21,7 @@
  *   that moment, so the last one, after the last exit, says exited (pid null, code or signal).
  *   `close()` waits for starts under way and for the writes.
  */
+
 import path from "node:path";
 import { agentCli, choosesSession } from "../agents/launch.js";
 import { selfCommand } from "../agents/self.js";
@@ -49,6 +50,7 @@ import {
   stopLeftover,
 } from "../pty/index.js";
 import { AnnouncementFeed } from "./announcements.js";
+import { type CopyAction, CopyMode, type CopyStatus, type History } from "./copy-mode.js";
 import { planLaunch, recordCodexSession } from "./launch.js";
 import { paneContentSize, screenLayout, visiblePanes } from "./layout.js";
 import { errorMessage } from "./serial.js";
@@ -145,6 +147,8 @@ interface Entry {
   worktree: string;
   /** Scrolled back this many lines (0: live). */
   offset: number;
+  /** The pane's copy mode, while it is in it (its view then sets the offset). */
+  copy?: CopyMode | undefined;
   /** The history's length at the last frame, to keep a scrolled view still as output arrives. */
   baseY: number;
   /** The screen changed since its last frame: the clock's next tick takes one. */
@@ -358,6 +362,7 @@ export class SessionManager {
       return;
     }
     entry.offset = 0;
+    entry.copy = undefined;
     try {
       await this.requireTrust();
       const launch = await this.planFor(entry, options.resume === true);
@@ -378,6 +383,35 @@ export class SessionManager {
     entry.offset = Math.max(0, Math.min(history, entry.offset + Math.trunc(deltaLines)));
     this.pushFrame(entry);
     return entry.offset;
+  }
+
+  /**
+   * Copy mode on the agent's pane (src/room/copy-mode.ts): `enter` starts it, any other action
+   * starts it first; `exit` and a yank end it (a yank returns the text). Undefined: no such pane.
+   */
+  copy(id: string, action: CopyAction): { status?: CopyStatus; text?: string } | undefined {
+    const entry = this.entries.get(id);
+    if (!entry || entry.disposed) return undefined;
+    if (action.do === "exit") {
+      this.leaveCopy(entry);
+      return {};
+    }
+    entry.copy ??= new CopyMode(historyOf(entry.session));
+    entry.copy.update(historyOf(entry.session));
+    const text = entry.copy.apply(action);
+    if (action.do === "yank") {
+      this.leaveCopy(entry);
+      return { text: text ?? "" };
+    }
+    this.pushFrame(entry);
+    return { status: entry.copy.status() };
+  }
+
+  private leaveCopy(entry: Entry): void {
+    if (!entry.copy) return;
+    entry.copy = undefined;
+    entry.offset = 0;
+    this.pushFrame(entry);
   }
 
   /** Stops the agent if it runs, releases its session and removes its pane. */
@@ -622,7 +656,8 @@ export class SessionManager {
   /** Input was sent: the next screen update (the echo) is pushed without waiting. */
   private typed(entry: Entry): void {
     entry.immediate = true;
-    if (entry.offset !== 0) {
+    if (entry.copy) this.leaveCopy(entry);
+    else if (entry.offset !== 0) {
       entry.offset = 0; // typing returns to the live screen, as in a terminal
       this.pushFrame(entry);
     }
@@ -662,6 +697,20 @@ export class SessionManager {
   private takeFrame(entry: Entry): PaneFrame {
     entry.dirty = false;
     const baseY = entry.session.terminal.buffer.active.baseY;
+    const { copy } = entry;
+    if (copy) {
+      // Copy mode's view is held by its own first line: it stays as output arrives.
+      copy.update(historyOf(entry.session));
+      entry.baseY = baseY;
+      const frame = entry.session.frame({ offset: copy.offset, marks: (l) => copy.marks(l) });
+      entry.offset = frame.offset;
+      return {
+        rows: [...frame.rows],
+        cols: frame.cols,
+        offset: frame.offset,
+        copy: copy.status(),
+      };
+    }
     // A view scrolled back stays on the same lines while new output pushes the history up.
     if (entry.offset > 0 && baseY > entry.baseY) entry.offset += baseY - entry.baseY;
     entry.baseY = baseY;
@@ -863,5 +912,18 @@ function agentRecord(entry: Entry, updated: string) {
     pid: status === "exited" ? null : (session.pid ?? null),
     exit_code: exit?.code ?? null,
     signal: exit?.signal ?? null,
+  };
+}
+
+/** The session's active buffer as copy mode reads it. */
+function historyOf(session: Session): History {
+  const { terminal } = session;
+  const buffer = terminal.buffer.active;
+  return {
+    length: buffer.length,
+    baseY: buffer.baseY,
+    rows: terminal.rows,
+    cols: terminal.cols,
+    text: (line) => buffer.getLine(line)?.translateToString(true) ?? "",
   };
 }

@@ -4,12 +4,14 @@
  * agents' sessions); clients mirror it (in the same process, the control room's store holds
  * these slices itself; over a socket, the room's events carry them).
  */
+
 import { createStore, type StateCreator, type StoreApi } from "zustand/vanilla";
 import type { ConflictWarning } from "../engine/conflicts/index.js";
 import type { LockInfo } from "../engine/locks.js";
 import type { ActivityEntry, Handoff } from "../engine/state/formats.js";
 import type { StatusReport } from "../engine/status.js";
 import type { TaskRow } from "../engine/tasks/index.js";
+import type { CopyStatus } from "./copy-mode.js";
 
 export const ACTIVITY_LIMIT = 500;
 
@@ -59,6 +61,8 @@ export interface PaneFrame {
   cols: number;
   /** Scrolled back by this many lines (0: live). */
   offset: number;
+  /** The pane is in copy mode (src/room/copy-mode.ts): where its cursor is, what it selects. */
+  copy?: CopyStatus;
 }
 
 export interface AgentsSlice {

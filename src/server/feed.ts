@@ -32,12 +32,11 @@ export interface StateMessage extends Message {
  */
 export type PaneUpdate = PaneFrame | RowsUpdate;
 
-export interface RowsUpdate {
-  cols: number;
-  offset: number;
+/** The frame's other fields as they are now, and its changed rows. */
+export type RowsUpdate = Omit<PaneFrame, "rows"> & {
   /** Row index (as a string, JSON's keys) to the row's new text. */
   changed: Record<string, string>;
-}
+};
 
 /** What turns `before` (the frame the client has) into `after`, with only the changed rows. */
 export function paneUpdate(before: PaneFrame | undefined, after: PaneFrame): PaneUpdate {
@@ -52,7 +51,8 @@ export function paneUpdate(before: PaneFrame | undefined, after: PaneFrame): Pan
   }
   // Nearly every row changed (a scroll): the whole frame is no longer than the list.
   if (count > after.rows.length / 2) return after;
-  return { cols: after.cols, offset: after.offset, changed };
+  const { rows: _, ...rest } = after;
+  return { ...rest, changed };
 }
 
 /** `update` applied to the frame the client has (undefined: an error of the server's). */
@@ -63,12 +63,13 @@ export function applyPaneUpdate(
   if (!("changed" in update)) return update;
   if (!before) return undefined;
   const rows = before.rows.slice();
-  for (const [index, row] of Object.entries(update.changed)) {
+  const { changed, ...rest } = update;
+  for (const [index, row] of Object.entries(changed)) {
     const at = Number(index);
     if (!Number.isInteger(at) || at < 0 || at >= rows.length) return undefined;
     rows[at] = row;
   }
-  return { rows, cols: update.cols, offset: update.offset };
+  return { ...rest, rows };
 }
 
 /** The room's data as one snapshot message. */

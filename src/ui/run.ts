@@ -30,6 +30,7 @@ import type { RoomCommand, RoomEvent, RoomReply } from "../room/commands.js";
 import { App } from "./components/App.js";
 import { directPaneRenderer } from "./components/Pane.js";
 import { DirectPanes } from "./direct-panes.js";
+import { clipboardBytes } from "./input/copy.js";
 import { type Controller, handleInput } from "./input/dispatch.js";
 import { type KeyCommand, withOverrides } from "./keys/table.js";
 import { ringOnNotify } from "./notify.js";
@@ -208,6 +209,9 @@ export async function runControlRoom(
       table,
       ...(escapeKey && { escapeKey: parseEscapeKey(escapeKey) }),
       quit,
+      clipboard: (text) => {
+        if (!hungUp) stdout.write(clipboardBytes(text));
+      },
     };
     // The room's notifications ring this terminal (a bell, OSC 9/777), hosted here or not.
     const unring = ringOnNotify(store, client, (bytes) => {

@@ -42,6 +42,8 @@ function sessionCall(command: RoomCommand): string | undefined {
       return `${command.type} ${command.agent}`;
     case "scroll":
       return `scroll ${command.agent} ${command.lines}`;
+    case "copy":
+      return `copy ${command.agent} ${command.action.do}`;
     case "paste":
       return `paste ${command.agent} ${command.text.split("\n")[0]}`;
     default:
@@ -69,6 +71,7 @@ async function rig() {
         return {
           ok: true,
           ...(command.type === "restart" && { text: `restarted ${command.agent}` }),
+          ...(command.type === "copy" && { value: {} }),
         };
       }
       if (command.type === "running") return { ok: true, value: RUNNING };
@@ -308,14 +311,22 @@ describe("the dispatcher", () => {
     );
     expect(store.getState().modal).toMatchObject({ title: "Diff of A against main" });
     handleInput(ctl, "q");
+    // PgUp scrolls back in copy mode (its own keys: x does nothing there); q leaves it.
     handleInput(ctl, "\x1b[5~");
+    expect(store.getState().mode).toBe("copy");
+    handleInput(ctl, "x");
+    expect(store.getState().modal).toBeUndefined();
+    handleInput(ctl, "q");
+    expect(store.getState().mode).toBe("normal");
     handleInput(ctl, "x");
     expect(store.getState().modal).toMatchObject({ kind: "confirm", title: "Stop A1?" });
     handleInput(ctl, "y");
     store.getState().setAgentStatus("A1", "exited", { code: 0, signal: null });
     handleInput(ctl, "x");
     await waitFor(() => (calls.includes("restart A1") ? true : undefined), 5000, "the restart");
-    expect(calls).toEqual(expect.arrayContaining(["scroll A1 8", "stop A1", "restart A1"]));
+    expect(calls).toEqual(
+      expect.arrayContaining(["copy A1 page", "copy A1 exit", "stop A1", "restart A1"]),
+    );
     handleInput(ctl, "w");
     expect(store.getState().selected).toBe("E1");
   });

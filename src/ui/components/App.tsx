@@ -9,7 +9,7 @@ import { type Rect, screenLayout, visiblePanes } from "../../room/layout.js";
 import { keyContext, selectKeyState } from "../input/context.js";
 import type { KeyCommand } from "../keys/table.js";
 import { useAppStore } from "../store/context.js";
-import { footerLine } from "../view/footer.js";
+import { footerLine, searchLine } from "../view/footer.js";
 import { headerLine } from "../view/header.js";
 import type { AgentView } from "../view/model.js";
 import { problemLines, tabBar, tabLines } from "../view/panel.js";
@@ -160,6 +160,8 @@ function Panel({ rect }: { rect: Rect }) {
 function Footer({ width, table }: { width: number; table: readonly KeyCommand[] }) {
   const context = keyContext(useAppStore(useShallow(selectKeyState)));
   const flash = useAppStore((s) => s.flash);
+  const search = useAppStore((s) => (s.mode === "copy" ? s.copySearch : undefined));
+  if (search) return <LineView line={searchLine(search, width)} />;
   const text = flash && flash.until > Date.now() ? flash.text : undefined;
   return <LineView line={footerLine(table, context, width, text)} />;
 }

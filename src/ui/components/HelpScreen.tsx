@@ -15,21 +15,30 @@ export function HelpScreen({
   const lines: { text: string; bold?: boolean }[] = [
     { text: "Keys (Esc or ? closes)", bold: true },
   ];
+  // As many columns as the lines need (each at least 38 wide); each column clipped to the height,
+  // since content taller than its box would push the first rows off the frame.
+  const maxColumns = Math.max(1, Math.floor(width / 38));
   for (const [category, commands] of byCategory(table)) {
     lines.push({ text: "" }, { text: category, bold: true });
     for (const c of commands) {
+      if (c.mode === "copy") continue;
       const keys = c.keys.map(displayKey).join(" ");
       lines.push({
         text: `  ${keys.padEnd(14)} ${c.description}${c.mode === "insert" ? " (insert mode)" : ""}`,
       });
     }
+    // Copy mode's own keys, a word each: they are many and speak for themselves.
+    const copyKeys = commands
+      .filter((c) => c.mode === "copy")
+      .map((c) => `${c.keys.map(displayKey).join("/")} ${c.short ?? c.description}`);
+    if (copyKeys.length > 0) {
+      const columnWidth = Math.floor(width / maxColumns) - 4;
+      for (const text of wrapItems(["in copy mode:", ...copyKeys], columnWidth)) {
+        lines.push({ text: `  ${text}` });
+      }
+    }
   }
-  // As many columns as the lines need (each at least 38 wide); each column clipped to the height,
-  // since content taller than its box would push the first rows off the frame.
-  const columns = Math.max(
-    1,
-    Math.min(Math.ceil(lines.length / Math.max(1, height)), Math.floor(width / 38)),
-  );
+  const columns = Math.max(1, Math.min(Math.ceil(lines.length / Math.max(1, height)), maxColumns));
   const perColumn = Math.max(1, Math.min(height, Math.ceil(lines.length / columns)));
   return (
     <Box flexDirection="row" width={width} height={height}>
@@ -46,4 +55,19 @@ export function HelpScreen({
       ))}
     </Box>
   );
+}
+
+/** Items joined with " · " into lines of at most `width` characters (an item is never split). */
+function wrapItems(items: readonly string[], width: number): string[] {
+  const out: string[] = [];
+  let line = "";
+  for (const item of items) {
+    const next = line === "" ? item : `${line} · ${item}`;
+    if (line !== "" && next.length > width) {
+      out.push(line);
+      line = item;
+    } else line = next;
+  }
+  if (line !== "") out.push(line);
+  return out;
 }

@@ -11,10 +11,11 @@ import type { PaneRenderer } from "./pane-renderer.js";
 
 /** The pane's title bar: agent id, stream, branch, status word, locks held, scroll position. */
 function usePaneTitle(id: string, rect: Rect): Line | undefined {
-  const { agent, offset, selected, locks, mode } = useAppStore(
+  const { agent, offset, copy, selected, locks, mode } = useAppStore(
     useShallow((s) => ({
       agent: s.agents[id],
       offset: s.frames[id]?.offset ?? 0,
+      copy: s.frames[id]?.copy,
       selected: s.selected === id,
       locks: s.locks.reduce((n, l) => (l.agent === id && !l.expired ? n + 1 : n), 0),
       mode: s.mode,
@@ -27,6 +28,7 @@ function usePaneTitle(id: string, rect: Rect): Line | undefined {
     locks,
     insert: selected && mode === "insert",
     offset,
+    copy,
   });
 }
 

@@ -17,6 +17,7 @@ export type KeyState = Pick<
   | "locks"
   | "zoomed"
   | "hosted"
+  | "pasteBuffer"
 >;
 
 export const selectKeyState = (s: AppState): KeyState => ({
@@ -32,6 +33,7 @@ export const selectKeyState = (s: AppState): KeyState => ({
   locks: s.locks,
   zoomed: s.zoomed,
   hosted: s.hosted,
+  pasteBuffer: s.pasteBuffer,
 });
 
 export function keyContext(s: KeyState): KeyContext {
@@ -78,6 +80,7 @@ export function keyContext(s: KeyState): KeyContext {
       : undefined,
     zoomed: s.zoomed,
     canDetach: s.hosted,
+    pasteBuffer: s.pasteBuffer !== undefined,
   };
 }
 

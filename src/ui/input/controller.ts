@@ -19,6 +19,8 @@ export interface Controller {
    * them); without, the agents go on (a detach: only where a server hosts the room).
    */
   quit(options: { stop: boolean }): void;
+  /** Puts text on the outer terminal's clipboard (OSC 52); absent where there is no terminal. */
+  clipboard?(text: string): void;
 }
 
 /** A message on the message line, until the next key; kept in the Messages list (`M`). */

@@ -22,6 +22,7 @@ import type { DialogAction, Modal } from "../store/slices.js";
 import { TABS } from "../view/model.js";
 import { keyContext, mergeTarget } from "./context.js";
 import { ask, type Controller, flash, send } from "./controller.js";
+import { copyKey, enterCopy, pasteBuffer } from "./copy.js";
 import { formKey, openHandoffForm } from "./handoff.js";
 import { runMerge } from "./merge.js";
 import { paletteRows } from "./palette.js";
@@ -134,6 +135,7 @@ export function handleKey(ctl: Controller, key: string) {
     if (key === "escape" || key === "?" || key === "q") s.setHelpOpen(false);
     return;
   }
+  if (s.mode === "copy") return copyKey(ctl, key);
   if (key === "ctrl+c") return runCommand(ctl, "app.quit");
   const command = commandForKey(key, "normal", ctl.table);
   if (!command) {
@@ -244,14 +246,22 @@ export function runCommand(ctl: Controller, id: CommandId) {
       return s.setMode("normal");
     case "pane.zoom":
       return s.setZoomed(!s.zoomed);
+    case "pane.copy":
+      return enterCopy(ctl);
+    case "pane.search":
+      return enterCopy(ctl, undefined, { backward: false });
+    case "paste.buffer":
+      return pasteBuffer(ctl);
     case "pane.scrollUp":
+      // Scrolling back is copy mode, as in tmux: its keys then move through the history.
+      return enterCopy(ctl, { do: "page", pages: -1 });
     case "pane.scrollDown": {
       if (!agent) return;
       const rows = Math.max(1, Math.floor(s.size.rows / 3));
       void ctl.client.run({
         type: "scroll",
         agent: agent.id,
-        lines: id === "pane.scrollUp" ? rows : -rows,
+        lines: -rows,
       });
       return;
     }

@@ -5,6 +5,7 @@ import { type Category, displayKey, KEY_TABLE, type KeyCommand } from "./table.j
 
 const CATEGORIES: readonly Category[] = [
   "Panes",
+  "Copy mode",
   "Agents",
   "Streams",
   "Checkpoints and locks",

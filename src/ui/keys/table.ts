@@ -6,12 +6,19 @@
 
 import type { UiCommandId } from "../../engine/plan/index.js";
 
-export type Mode = "normal" | "insert";
+/** Normal: keys are commands; insert: keys go to the agent; copy: the pane's copy mode. */
+export type Mode = "normal" | "insert" | "copy";
 
 /** The command ids are the plan's (`ui.keys` in streams.yaml names them). */
 export type CommandId = UiCommandId;
 
-export type Category = "Panes" | "Agents" | "Streams" | "Checkpoints and locks" | "General";
+export type Category =
+  | "Panes"
+  | "Copy mode"
+  | "Agents"
+  | "Streams"
+  | "Checkpoints and locks"
+  | "General";
 
 /** What the table needs to know to say why a command does not apply now. */
 export interface KeyContext {
@@ -43,6 +50,8 @@ export interface KeyContext {
   zoomed: boolean;
   /** Whether a server hosts the room, so that leaving keeps the agents running. */
   canDetach: boolean;
+  /** Whether copy mode copied something that `p` can paste. */
+  pasteBuffer?: boolean;
 }
 
 export interface KeyCommand {
@@ -52,6 +61,8 @@ export interface KeyCommand {
   description: string;
   category: Category;
   mode: Mode;
+  /** A word or two for the help's summary of copy mode's keys. */
+  short?: string;
   /** Undefined when the command applies now; otherwise one sentence that says why not. */
   disabledReason?(context: KeyContext): string | undefined;
 }
@@ -155,7 +166,7 @@ export const KEY_TABLE: readonly KeyCommand[] = [
   {
     id: "pane.scrollUp",
     keys: ["pageup"],
-    description: "scroll the selected pane back",
+    description: "copy mode, a page back in the selected pane's history",
     category: "Panes",
     mode: "normal",
     disabledReason: needAgent,
@@ -167,6 +178,193 @@ export const KEY_TABLE: readonly KeyCommand[] = [
     category: "Panes",
     mode: "normal",
     disabledReason: needAgent,
+  },
+  {
+    id: "pane.copy",
+    keys: ["v", "["],
+    description: "copy mode: move a cursor through the pane's history, search it, select and copy",
+    category: "Copy mode",
+    mode: "normal",
+    disabledReason: needAgent,
+  },
+  {
+    id: "pane.search",
+    keys: ["/"],
+    description: "search the selected pane's history (copy mode)",
+    category: "Copy mode",
+    mode: "normal",
+    disabledReason: needAgent,
+  },
+  {
+    id: "paste.buffer",
+    keys: ["p"],
+    description: "paste what copy mode copied last into the selected agent",
+    category: "Copy mode",
+    mode: "normal",
+    disabledReason: (c) =>
+      needAgent(c) ??
+      (c.pasteBuffer ? undefined : "nothing copied yet: copy with v (copy mode), then y"),
+  },
+  {
+    id: "copy.up",
+    keys: ["k", "up"],
+    description: "cursor up a line",
+    short: "up",
+    category: "Copy mode",
+    mode: "copy",
+  },
+  {
+    id: "copy.down",
+    keys: ["j", "down"],
+    description: "cursor down a line",
+    short: "down",
+    category: "Copy mode",
+    mode: "copy",
+  },
+  {
+    id: "copy.left",
+    keys: ["h", "left"],
+    description: "cursor left",
+    short: "left",
+    category: "Copy mode",
+    mode: "copy",
+  },
+  {
+    id: "copy.right",
+    keys: ["l", "right"],
+    description: "cursor right",
+    short: "right",
+    category: "Copy mode",
+    mode: "copy",
+  },
+  {
+    id: "copy.halfUp",
+    keys: ["ctrl+u"],
+    description: "half a page up",
+    short: "½ page up",
+    category: "Copy mode",
+    mode: "copy",
+  },
+  {
+    id: "copy.halfDown",
+    keys: ["ctrl+d"],
+    description: "half a page down",
+    short: "½ page down",
+    category: "Copy mode",
+    mode: "copy",
+  },
+  {
+    id: "copy.pageUp",
+    keys: ["pageup", "ctrl+b"],
+    description: "a page up",
+    short: "page up",
+    category: "Copy mode",
+    mode: "copy",
+  },
+  {
+    id: "copy.pageDown",
+    keys: ["pagedown", "ctrl+f"],
+    description: "a page down",
+    short: "page down",
+    category: "Copy mode",
+    mode: "copy",
+  },
+  {
+    id: "copy.top",
+    keys: ["g", "home"],
+    description: "to the top of the history",
+    short: "top",
+    category: "Copy mode",
+    mode: "copy",
+  },
+  {
+    id: "copy.bottom",
+    keys: ["G", "end"],
+    description: "to the bottom",
+    short: "bottom",
+    category: "Copy mode",
+    mode: "copy",
+  },
+  {
+    id: "copy.lineStart",
+    keys: ["0"],
+    description: "to the start of the line",
+    short: "line start",
+    category: "Copy mode",
+    mode: "copy",
+  },
+  {
+    id: "copy.lineEnd",
+    keys: ["$"],
+    description: "to the end of the line",
+    short: "line end",
+    category: "Copy mode",
+    mode: "copy",
+  },
+  {
+    id: "copy.searchForward",
+    keys: ["/"],
+    description: "search down (as you type; Enter keeps it, Esc goes back)",
+    short: "search",
+    category: "Copy mode",
+    mode: "copy",
+  },
+  {
+    id: "copy.searchBackward",
+    keys: ["?"],
+    description: "search up",
+    short: "search up",
+    category: "Copy mode",
+    mode: "copy",
+  },
+  {
+    id: "copy.next",
+    keys: ["n"],
+    description: "next match",
+    short: "next",
+    category: "Copy mode",
+    mode: "copy",
+  },
+  {
+    id: "copy.previous",
+    keys: ["N"],
+    description: "previous match",
+    short: "previous",
+    category: "Copy mode",
+    mode: "copy",
+  },
+  {
+    id: "copy.select",
+    keys: ["v"],
+    description: "select a block from the cursor (again: no selection)",
+    short: "block",
+    category: "Copy mode",
+    mode: "copy",
+  },
+  {
+    id: "copy.selectLines",
+    keys: ["V"],
+    description: "select whole lines from the cursor",
+    short: "lines",
+    category: "Copy mode",
+    mode: "copy",
+  },
+  {
+    id: "copy.yank",
+    keys: ["y", "enter"],
+    description:
+      "copy the selection (or the line) to the clipboard (OSC 52) and the paste buffer; leave copy mode",
+    short: "copy",
+    category: "Copy mode",
+    mode: "copy",
+  },
+  {
+    id: "copy.exit",
+    keys: ["q", "escape"],
+    description: "leave copy mode (back to the live screen)",
+    short: "leave",
+    category: "Copy mode",
+    mode: "copy",
   },
   {
     id: "prompt.approve",

@@ -109,6 +109,10 @@ export interface UiSlice {
   colorMode: ColorMode;
   /** A server hosts the room: leaving the control room keeps the agents running. */
   hosted: boolean;
+  /** Copy mode's search being typed (`/` down, `?` up): each key searches again. */
+  copySearch: { query: string; backward: boolean } | undefined;
+  /** Tower's paste buffer: the last text copied in copy mode, which `p` pastes. */
+  pasteBuffer: string | undefined;
   setMode(mode: Mode): void;
   select(id: string | undefined): void;
   setTab(tab: Tab): void;
@@ -138,6 +142,8 @@ export const createUiSlice: Slice<UiSlice> = (set) => ({
   size: { cols: 80, rows: 24 },
   colorMode: "full",
   hosted: false,
+  copySearch: undefined,
+  pasteBuffer: undefined,
   setMode: (mode) => set({ mode }),
   select: (selected) => set({ selected }),
   setTab: (tab) => set({ tab, tabRow: 0 }),

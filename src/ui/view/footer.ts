@@ -19,10 +19,37 @@ const HINTS: readonly (readonly [CommandId, string])[] = [
   ["tab.next", "tab"],
   ["app.help", "help"],
   ["app.quit", "quit"],
+  ["copy.searchForward", "search"],
+  ["copy.next", "next"],
+  ["copy.select", "select"],
+  ["copy.selectLines", "lines"],
+  ["copy.yank", "copy"],
+  ["copy.exit", "leave"],
 ];
 
 /** Hints that stay whatever the width: the way to every key, and the way out. */
-const ALWAYS: readonly CommandId[] = ["app.help", "app.quit", "mode.normal"];
+const ALWAYS: readonly CommandId[] = ["app.help", "app.quit", "mode.normal", "copy.exit"];
+
+const MODE_LABEL = {
+  normal: seg(" NORMAL ", "selected"),
+  insert: seg(" INSERT ", "warn"),
+  copy: seg(" COPY ", "warn"),
+} as const;
+
+/** Copy mode's search as it is typed: `/text` (down) or `?text` (up), and how to end it. */
+export function searchLine(search: { query: string; backward: boolean }, width: number): Line {
+  return fitLine(
+    [
+      MODE_LABEL.copy,
+      seg(" "),
+      seg(`${search.backward ? "?" : "/"}${search.query}`, "accent"),
+      seg("▏"),
+      seg("  Enter keep · Esc back", "muted"),
+    ],
+    width,
+    true,
+  );
+}
 
 export function footerLine(
   table: readonly KeyCommand[],
@@ -30,7 +57,7 @@ export function footerLine(
   width: number,
   flash?: string,
 ): Line {
-  const mode = context.mode === "insert" ? seg(" INSERT ", "warn") : seg(" NORMAL ", "selected");
+  const mode = MODE_LABEL[context.mode];
   const hints: { id: CommandId; text: string; line: Line }[] = [];
   for (const [id, short] of HINTS) {
     const command = table.find((c) => c.id === id);

@@ -1,4 +1,5 @@
 /** A pane's title bar: agent, stream, branch, status word, locks held. */
+import type { CopyStatus } from "../../room/copy-mode.js";
 import type { AgentView } from "./model.js";
 import { fitLine, type Line, seg, type Tone } from "./types.js";
 
@@ -17,7 +18,14 @@ export function statusWord(agent: AgentView): string {
 
 export function paneTitle(
   agent: AgentView,
-  options: { width: number; selected: boolean; locks: number; insert: boolean; offset: number },
+  options: {
+    width: number;
+    selected: boolean;
+    locks: number;
+    insert: boolean;
+    offset: number;
+    copy?: CopyStatus | undefined;
+  },
 ): Line {
   const base: Tone = options.selected ? "selected" : "title";
   // Most important first, so that a narrow pane still shows who it is and whether it waits.
@@ -35,7 +43,22 @@ export function paneTitle(
   if (options.insert) line.push(seg(" INSERT", "warn"));
   if (options.locks)
     line.push(seg(` ${options.locks} lock${options.locks > 1 ? "s" : ""}`, "muted"));
-  if (options.offset) line.push(seg(` scrolled ${options.offset}`, "muted"));
+  const { copy } = options;
+  if (copy) {
+    // Where the cursor is, as less says it: "line 1,204 of 5,000".
+    const n = (x: number) => x.toLocaleString("en-US");
+    line.push(seg(" COPY", "warn"), seg(` line ${n(copy.line)} of ${n(copy.lines)}`, "muted"));
+    if (copy.selecting)
+      line.push(seg(` selecting ${copy.selecting === "line" ? "lines" : "a block"}`, "warn"));
+    if (copy.search !== undefined && copy.search !== "") {
+      line.push(
+        seg(
+          copy.notFound ? ` "${copy.search}" not found` : ` /${copy.search}`,
+          copy.notFound ? "warn" : "muted",
+        ),
+      );
+    }
+  } else if (options.offset) line.push(seg(` scrolled ${options.offset}`, "muted"));
   if (agent.role) line.push(seg(` ${agent.role}`, "muted"));
   line.push(seg(` ${agent.stream} `, "accent"), seg(agent.branch, "muted"));
   return fitLine(line, options.width, true);
