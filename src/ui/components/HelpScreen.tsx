@@ -33,7 +33,8 @@ export function HelpScreen({
       .map((c) => `${c.keys.map(displayKey).join("/")} ${c.short ?? c.description}`);
     if (copyKeys.length > 0) {
       const columnWidth = Math.floor(width / maxColumns) - 4;
-      for (const text of wrapItems(["in copy mode:", ...copyKeys], columnWidth)) {
+      const [first = "", ...rest] = copyKeys;
+      for (const text of wrapItems([`in copy mode: ${first}`, ...rest], columnWidth)) {
         lines.push({ text: `  ${text}` });
       }
     }

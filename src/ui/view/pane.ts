@@ -35,14 +35,7 @@ export function paneTitle(
     seg(" "),
     seg(statusWord(agent), STATUS_TONE[agent.status]),
   ];
-  // Where the status comes from, when the agent said it itself (hooks, title, OSC).
-  if (agent.source === "hook" || agent.source === "title" || agent.source === "osc") {
-    line.push(seg(` (${agent.source})`, "muted"));
-  }
-  if (agent.status === "waiting") line.push(seg(" y approve · n deny", "warn"));
-  if (options.insert) line.push(seg(" INSERT", "warn"));
-  if (options.locks)
-    line.push(seg(` ${options.locks} lock${options.locks > 1 ? "s" : ""}`, "muted"));
+  // Copy mode first after the status: it says what the keys do now.
   const { copy } = options;
   if (copy) {
     // Where the cursor is, as less says it: "line 1,204 of 5,000".
@@ -58,7 +51,16 @@ export function paneTitle(
         ),
       );
     }
-  } else if (options.offset) line.push(seg(` scrolled ${options.offset}`, "muted"));
+  }
+  // Where the status comes from, when the agent said it itself (hooks, title, OSC).
+  if (agent.source === "hook" || agent.source === "title" || agent.source === "osc") {
+    line.push(seg(` (${agent.source})`, "muted"));
+  }
+  if (agent.status === "waiting") line.push(seg(" y approve · n deny", "warn"));
+  if (options.insert) line.push(seg(" INSERT", "warn"));
+  if (options.locks)
+    line.push(seg(` ${options.locks} lock${options.locks > 1 ? "s" : ""}`, "muted"));
+  if (!copy && options.offset) line.push(seg(` scrolled ${options.offset}`, "muted"));
   if (agent.role) line.push(seg(` ${agent.role}`, "muted"));
   line.push(seg(` ${agent.stream} `, "accent"), seg(agent.branch, "muted"));
   return fitLine(line, options.width, true);
