@@ -135,3 +135,21 @@ export function visiblePanes(
   const rects = paneRects(ids.length, grid);
   return ids.map((id, i) => ({ id, rect: rects[i] ?? grid }));
 }
+
+/**
+ * Which panes the page holding the selected agent shows, when there are more agents than fit:
+ * the first and last (counted from 1) and how many in all; undefined when all fit (or zoomed).
+ */
+export function pageOf(
+  order: readonly string[],
+  selected: string | undefined,
+  grid: Rect,
+  zoomed: boolean,
+): { first: number; last: number; total: number } | undefined {
+  if (zoomed || order.length === 0) return undefined;
+  const perPage = Math.max(1, gridShape(order.length, grid).perPage);
+  if (order.length <= perPage) return undefined;
+  const at = selected !== undefined ? Math.max(0, order.indexOf(selected)) : 0;
+  const first = Math.floor(at / perPage) * perPage;
+  return { first: first + 1, last: Math.min(order.length, first + perPage), total: order.length };
+}

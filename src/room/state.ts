@@ -29,6 +29,8 @@ export interface AgentView {
   source?: string;
   exitCode?: number | null;
   signal?: string | null;
+  /** When the status last changed (ms since the epoch), to tell the newest waiting agent. */
+  since?: number;
 }
 
 export interface CheckpointRow {
@@ -167,6 +169,7 @@ export const createAgentsSlice: Slice<AgentsSlice> = (set) => ({
       const agent = s.agents[id];
       if (!agent) return {};
       const next = { ...agent, status, exitCode: exit?.code ?? null, signal: exit?.signal ?? null };
+      if (agent.status !== status) next.since = Date.now();
       if (source !== undefined) next.source = source;
       else delete next.source;
       return { agents: { ...s.agents, [id]: next } };

@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { gridShape, pageOf } from "../../src/room/layout.js";
+import { createRoomStore } from "../../src/room/state.js";
 import { KEY_TABLE, type KeyContext } from "../../src/ui/keys/table.js";
 import { footerLine } from "../../src/ui/view/footer.js";
 import { headerLine } from "../../src/ui/view/header.js";
@@ -131,6 +133,43 @@ describe("view lines", () => {
       "Checkpoints",
       " review pending",
     ]);
+  });
+  it("header says which panes the page shows when there are more agents than fit", () => {
+    const grid = { x: 0, y: 1, width: 80, height: 14 };
+    const order = Array.from({ length: 20 }, (_, i) => `A${i + 1}`);
+    const page = pageOf(order, "A10", grid, false);
+    const perPage = gridShape(20, grid).perPage;
+    expect(page).toEqual({
+      first: Math.floor(9 / perPage) * perPage + 1,
+      last: Math.min(20, (Math.floor(9 / perPage) + 1) * perPage),
+      total: 20,
+    });
+    expect(pageOf(order.slice(0, 2), "A1", grid, false)).toBeUndefined();
+    expect(pageOf(order, "A10", grid, true)).toBeUndefined();
+    const at = { first: 9, last: 16, total: 20 };
+    expect(lineText(headerLine(view, 200, at))).toContain("  panes 9–16 of 20");
+    expect(lineText(headerLine(view, 80, at)).trimEnd()).toBe(
+      " tower  shop main  0 run · 1 wait · 1 lock · 1 conflict · 1 approval 9–16/20",
+    );
+  });
+  it("sidebar marks the newest of several waiting agents", () => {
+    const agents = [
+      { id: "A1", stream: "A", task: "t", branch: "b", status: "waiting" as const, since: 1_000 },
+      { id: "A2", stream: "A", task: "t", branch: "b", status: "waiting" as const, since: 2_000 },
+    ];
+    const text = sidebarLines({ ...view, agents }, 40, undefined).map(lineText);
+    expect(text.find((l) => l.includes("A2"))).toContain("waiting ◆ newest");
+    expect(text.find((l) => l.includes("A1"))).not.toContain("newest");
+    // The room's store stamps when an agent's status changed, not when it is said again.
+    const room = createRoomStore();
+    room
+      .getState()
+      .upsertAgent({ id: "A1", stream: "A", task: "t", branch: "b", status: "running" });
+    room.getState().setAgentStatus("A1", "waiting");
+    const since = room.getState().agents.A1?.since;
+    expect(since).toBeGreaterThan(0);
+    room.getState().setAgentStatus("A1", "waiting", undefined, "hook");
+    expect(room.getState().agents.A1?.since).toBe(since);
   });
   it("panel tabs show counts, and logs newest first", () => {
     expect(lineText(tabBar(view, "locks", 100))).toContain(

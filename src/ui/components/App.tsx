@@ -5,7 +5,7 @@
 import { Box, Text } from "ink";
 import { useMemo } from "react";
 import { useShallow } from "zustand/react/shallow";
-import { type Rect, screenLayout, visiblePanes } from "../../room/layout.js";
+import { pageOf, type Rect, screenLayout, visiblePanes } from "../../room/layout.js";
 import { keyContext, selectKeyState } from "../input/context.js";
 import type { KeyCommand } from "../keys/table.js";
 import { useAppStore } from "../store/context.js";
@@ -40,9 +40,15 @@ function Header({ width }: { width: number }) {
       checkpoints: s.checkpoints,
     })),
   );
+  const page = useAppStore(
+    useShallow((s) => {
+      const { grid } = screenLayout(s.size.cols, s.size.rows, { zoomed: s.zoomed });
+      return pageOf(s.agentOrder, s.selected, grid, s.zoomed);
+    }),
+  );
   return (
     <LineView
-      line={headerLine({ ...s, agents, tasks: NONE, activity: NONE, handoffs: NONE }, width)}
+      line={headerLine({ ...s, agents, tasks: NONE, activity: NONE, handoffs: NONE }, width, page)}
     />
   );
 }

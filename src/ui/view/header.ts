@@ -2,7 +2,11 @@
 import type { ProjectView } from "./model.js";
 import { fitLine, type Line, lineText, seg } from "./types.js";
 
-export function headerLine(view: ProjectView, width: number): Line {
+export function headerLine(
+  view: ProjectView,
+  width: number,
+  page?: { first: number; last: number; total: number },
+): Line {
   const project = view.status?.project ?? "tower";
   const base = view.status?.base ?? "(no base)";
   const running = view.agents.filter(
@@ -32,6 +36,17 @@ export function headerLine(view: ProjectView, width: number): Line {
       `${approvals} approval${approvals === 1 ? "" : "s"}${short ? "" : " waiting"}`,
       approvals ? "warn" : "muted",
     ),
+    // More agents than fit: which of them this page shows (the selection moves between pages).
+    ...(page
+      ? [
+          seg(
+            short
+              ? ` ${page.first}–${page.last}/${page.total}`
+              : `  panes ${page.first}–${page.last} of ${page.total}`,
+            "accent",
+          ),
+        ]
+      : []),
   ];
   const full = build(false);
   return fitLine(lineText(full).length <= width ? full : build(true), width, true);

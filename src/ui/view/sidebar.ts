@@ -27,6 +27,12 @@ export function sidebarLines(
   if (!status) return [fitLine([seg("reading the plan…", "muted")], width, true)];
   const lines: Line[] = [];
   const byId = new Map(status.streams.map((s) => [s.id, s]));
+  // Of several waiting agents, the one that started waiting last: it most likely needs the
+  // user now (one alone needs no mark).
+  const waiting = view.agents.filter((a) => a.status === "waiting");
+  const newest = (waiting.length > 1 ? waiting : []).reduce<
+    (typeof view.agents)[number] | undefined
+  >((best, a) => (best === undefined || (a.since ?? 0) > (best.since ?? 0) ? a : best), undefined);
   status.phases.forEach((ids, i) => {
     lines.push([seg(`Phase ${i + 1}`, "title")]);
     for (const id of ids) {
@@ -50,6 +56,7 @@ export function sidebarLines(
         lines.push([
           seg(`  ${mark}${agent.id} `, agent.id === selectedAgent ? "selected" : "plain"),
           seg(word, AGENT_TONE[agent.status]),
+          seg(agent === newest ? " ◆ newest" : "", "warn"),
           seg(agent.role ? ` ${agent.role}` : "", "muted"),
         ]);
       }
