@@ -27,6 +27,8 @@ export type CopyAction =
   | { do: "exit" }
   /** Moves the cursor by lines (down: positive) and columns (right: positive). */
   | { do: "move"; lines?: number; cols?: number }
+  /** Moves the view by lines (down: positive; the mouse wheel), the cursor kept inside it. */
+  | { do: "scroll"; lines: number }
   /** Moves the cursor by pages of the view (down: positive; 0.5 for half a page). */
   | { do: "page"; pages: number }
   | { do: "top" }
@@ -120,6 +122,12 @@ export class CopyMode {
         // The view moves with the cursor, as less's pages do.
         this.top = Math.max(0, Math.min(h.length - h.rows, this.top + lines));
         this.moveTo(this.cursor.line + lines, this.cursor.col);
+        break;
+      }
+      case "scroll": {
+        this.top = Math.max(0, Math.min(h.length - h.rows, this.top + Math.trunc(action.lines)));
+        const inView = Math.max(this.top, Math.min(this.top + h.rows - 1, this.cursor.line));
+        this.moveTo(inView, this.cursor.col);
         break;
       }
       case "top":

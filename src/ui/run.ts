@@ -32,6 +32,7 @@ import { directPaneRenderer } from "./components/Pane.js";
 import { DirectPanes } from "./direct-panes.js";
 import { clipboardBytes } from "./input/copy.js";
 import { type Controller, handleInput } from "./input/dispatch.js";
+import { MOUSE_OFF, MOUSE_ON } from "./input/mouse.js";
 import { type KeyCommand, withOverrides } from "./keys/table.js";
 import { ringOnNotify } from "./notify.js";
 import { askTrust, followLayout, type RoomClient, showMessages } from "./room-client.js";
@@ -62,6 +63,8 @@ export interface RunOptions {
    * room's state into the store (resolving once the first snapshot is in) and returns the room.
    */
   attach?: (store: AppStore) => Promise<AttachedRoom>;
+  /** The mouse (wheel and clicks): the plan's `ui.mouse` unless given. */
+  mouse?: boolean;
 }
 
 /** A room hosted elsewhere, as the control room uses it (see src/server/remote.ts). */
@@ -86,6 +89,7 @@ export async function runControlRoom(
     );
   }
   const table = options.table ?? withOverrides(project?.plan.uiKeys ?? {});
+  const mouse = options.mouse ?? project?.plan.uiMouse ?? false;
   const store = createAppStore();
   store.getState().setSize(stdout.columns || 80, stdout.rows || 24);
   store.setState({ colorMode: colorModeFromEnv() });
@@ -117,10 +121,10 @@ export async function runControlRoom(
     try {
       stdin.setRawMode(false);
     } catch {}
-    stdout.write(LEAVE);
+    stdout.write(mouse ? MOUSE_OFF + LEAVE : LEAVE);
   };
   process.once("exit", restore);
-  stdout.write(ENTER);
+  stdout.write(mouse ? ENTER + MOUSE_ON : ENTER);
   stdin.setRawMode(true);
   stdin.resume();
 

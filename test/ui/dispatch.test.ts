@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openProject } from "../../src/engine/project.js";
 import { buildStatus } from "../../src/engine/status.js";
 import type { RoomCommand, RoomReply } from "../../src/room/commands.js";
+import { screenLayout, visiblePanes } from "../../src/room/layout.js";
 import { Room } from "../../src/room/room.js";
 import { createRoomStore } from "../../src/room/state.js";
 import { keyContext } from "../../src/ui/input/context.js";
@@ -17,7 +18,8 @@ import { type Controller, handleInput } from "../../src/ui/input/dispatch.js";
 import { paletteRows } from "../../src/ui/input/palette.js";
 import { KEY_TABLE } from "../../src/ui/keys/table.js";
 import { createAppStore } from "../../src/ui/store/index.js";
-import { dialogTextWidth } from "../../src/ui/view/types.js";
+import { tabBar } from "../../src/ui/view/panel.js";
+import { dialogTextWidth, lineText } from "../../src/ui/view/types.js";
 import { git, makeRepo, readJson, type TempRepo, tower, waitFor } from "../helpers/repo.js";
 
 let repo: TempRepo;
@@ -329,6 +331,37 @@ describe("the dispatcher", () => {
     );
     handleInput(ctl, "w");
     expect(store.getState().selected).toBe("E1");
+  });
+
+  it("takes the mouse: a click selects a pane or a tab, the wheel scrolls back in copy mode, never typed into the agent", async () => {
+    const { ctl, store, calls } = await rig();
+    store.getState().setSize(120, 40);
+    const layout = screenLayout(120, 40);
+    const panes = visiblePanes(["A1", "E1"], "A1", layout.grid, false);
+    const at = (id: string) => {
+      const rect = panes.find((p) => p.id === id)?.rect;
+      if (!rect) throw new Error(`no pane ${id}`);
+      return { x: rect.x + 3, y: rect.y + 3 };
+    };
+    // SGR mouse: button;column;row from 1, M pressed, m released.
+    const press = (button: number, p: { x: number; y: number }) =>
+      `\x1b[<${button};${p.x + 1};${p.y + 1}M\x1b[<${button};${p.x + 1};${p.y + 1}m`;
+    handleInput(ctl, press(0, at("E1")));
+    expect(store.getState().selected).toBe("E1");
+    handleInput(ctl, press(64, at("A1")));
+    expect(store.getState().selected).toBe("A1");
+    expect(store.getState().mode).toBe("copy");
+    await waitFor(() => (calls.includes("copy A1 scroll") ? true : undefined), 5_000, "a scroll");
+    // A click on the tab bar's Activity label.
+    const bar = lineText(tabBar({ ...store.getState(), agents: [] }, store.getState().tab, 120));
+    handleInput(ctl, press(0, { x: bar.indexOf("Activity") + 2, y: layout.panel.y }));
+    expect(store.getState().tab).toBe("activity");
+    handleInput(ctl, "q");
+    expect(store.getState().mode).toBe("normal");
+    // In insert mode the mouse is still the control room's: the agent gets only the typing.
+    handleInput(ctl, "i");
+    handleInput(ctl, `a${press(0, at("A1"))}b`);
+    expect(calls.filter((c) => c.startsWith("input"))).toEqual(['input A1 "ab"']);
   });
 
   it("never reads a paste as keys: in normal mode it offers to paste, in insert mode it is one paste", async () => {

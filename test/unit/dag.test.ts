@@ -26,6 +26,7 @@ function planOf(deps: [id: string, dependsOn: string[]][]): Plan {
     uiKeys: {},
     uiNotify: [],
     nextTask: "ask",
+    uiMouse: false,
     streams: deps.map(([id, dependsOn]) => ({
       id,
       name: id,

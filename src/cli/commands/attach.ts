@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import type { ClientInfo } from "../../room/protocol/index.js";
 import type { AppStore } from "../../ui/store/index.js";
 import { loadContext } from "../context.js";
-import { loadControlRoom } from "./ui.js";
+import { loadControlRoom, MOUSE_OPTION } from "./ui.js";
 
 /** Who is attaching and the terminal's size, for the server's hello. */
 export function clientInfo(name = "tower"): ClientInfo {
@@ -31,8 +31,9 @@ export async function attachLocal(
  * user@host[:path]` the one of a repository on another machine (through `ssh host tower server
  * --stdio`, which starts the server there if none runs).
  */
-async function attach(options: { ssh?: string; start?: boolean }): Promise<void> {
+async function attach(options: { ssh?: string; start?: boolean; mouse?: boolean }): Promise<void> {
   const { runControlRoom } = await loadControlRoom();
+  const mouse = options.mouse ? { mouse: true } : {};
   if (options.ssh) {
     const { connectSsh, parseSshTarget } = await import("../../server/connect.js");
     const { RemoteRoom } = await import("../../server/remote.js");
@@ -40,12 +41,14 @@ async function attach(options: { ssh?: string; start?: boolean }): Promise<void>
     await runControlRoom(undefined, {
       attach: async (store) =>
         RemoteRoom.attach(await connectSsh(target, clientInfo(`tower attach --ssh`)), store),
+      ...mouse,
     });
     return;
   }
   const context = await loadContext();
   await runControlRoom(context, {
     attach: (store) => attachLocal(context.repo.mainRoot, store, { start: options.start === true }),
+    ...mouse,
   });
 }
 
@@ -55,5 +58,6 @@ export function registerAttach(program: Command): void {
     .description("open the control room on a running room (this repository's, or --ssh)")
     .option("--ssh <target>", "the room of a repository on another machine: user@host[:path]")
     .option("--start", "start this repository's server if none runs (what plain `tower` does)")
+    .option(...MOUSE_OPTION)
     .action(attach);
 }

@@ -37,19 +37,28 @@ export async function loadControlRoom(): Promise<typeof import("../../ui/run.js"
 export async function openControlRoom(options: {
   resume?: boolean;
   inProcess?: boolean;
+  mouse?: boolean;
 }): Promise<void> {
   const context = await loadContext();
   const { runControlRoom } = await loadControlRoom();
   const resume = options.resume !== false;
+  const mouse = options.mouse ? { mouse: true } : {};
   if (options.inProcess || process.env.TOWER_IN_PROCESS === "1") {
-    await runControlRoom(context, { resume });
+    await runControlRoom(context, { resume, ...mouse });
     return;
   }
   const { attachLocal } = await import("./attach.js");
   await runControlRoom(context, {
     attach: (store) => attachLocal(context.repo.mainRoot, store, { start: true, resume }),
+    ...mouse,
   });
 }
+
+/** `--mouse`, for the commands that open the control room. */
+export const MOUSE_OPTION = [
+  "--mouse",
+  "the mouse: the wheel scrolls the pane under it, a click selects a pane or a tab (ui.mouse in streams.yaml)",
+] as const;
 
 export function registerUi(program: Command): void {
   program
@@ -60,5 +69,6 @@ export function registerUi(program: Command): void {
       "--in-process",
       "host the agents in this process instead of a server (quitting stops them; also TOWER_IN_PROCESS=1)",
     )
+    .option(...MOUSE_OPTION)
     .action(openControlRoom);
 }

@@ -180,6 +180,7 @@ function buildPlan(
         : raw.ui?.notify === true || raw.ui?.notify === undefined
           ? [...NOTIFY_EVENTS]
           : [...new Set(raw.ui.notify)],
+    uiMouse: raw.ui?.mouse === true,
     ...(raw.notify && { notify: { run: raw.notify.run, on: [...new Set(raw.notify.on)] } }),
     uiKeys: Object.fromEntries(
       Object.entries(raw.ui?.keys ?? {}).map(([command, keys]) => [

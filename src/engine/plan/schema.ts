@@ -236,6 +236,10 @@ export const UiSchema = z
       .meta({
         description: `A bell and an OSC 9 / OSC 777 notification to your terminal when an agent needs you while you look elsewhere: true (every event), false, or the events (${NOTIFY_EVENTS.join(", ")}).`,
       }),
+    mouse: z.boolean().default(false).meta({
+      description:
+        "The mouse in the control room: the wheel scrolls the pane under it, a click selects a pane or a tab. Off by default, so that the terminal's own selection keeps working (`tower --mouse` turns it on for one run).",
+    }),
     keys: z
       .partialRecord(z.enum(UI_COMMAND_IDS), z.union([keyName, z.array(keyName).min(1)]))
       .default({})

@@ -125,6 +125,8 @@ export interface Plan {
   nextTask: "ask" | "paste" | "off";
   /** The events that ring the user's terminal (`ui.notify`). */
   uiNotify: NotifyEvent[];
+  /** The mouse in the control room (`ui.mouse`). */
+  uiMouse: boolean;
   /** The user's command for notifications (`notify:`). */
   notify?: { run: string; on: NotifyEvent[] };
 }

@@ -25,8 +25,9 @@ import { ask, type Controller, flash, send } from "./controller.js";
 import { copyKey, enterCopy, pasteBuffer } from "./copy.js";
 import { formKey, openHandoffForm } from "./handoff.js";
 import { runMerge } from "./merge.js";
+import { handleMouse } from "./mouse.js";
 import { paletteRows } from "./palette.js";
-import { PasteReader, parseKeyRanges } from "./parse.js";
+import { MOUSE_ANYWHERE, mouseEvent, PasteReader, parseKeyRanges } from "./parse.js";
 
 const readers = new WeakMap<Controller, PasteReader>();
 
@@ -52,6 +53,17 @@ function handleBurst(ctl: Controller, data: string): void {
       s.setMode("normal");
       return;
     }
+    // The mouse (when on) is the control room's, never the agent's input.
+    const events: string[] = [];
+    data = data.replace(MOUSE_ANYWHERE, (event) => {
+      events.push(event);
+      return "";
+    });
+    for (const key of events.flatMap((e) => parseKeyRanges(e).map((k) => k.key))) {
+      const event = mouseEvent(key);
+      if (event) handleMouse(ctl, event);
+    }
+    if (data === "") return;
     const split = splitInput(data, ctl.escapeKey ?? DEFAULT_ESCAPE_KEY);
     if (split.forward !== "") {
       void ctl.client.run({ type: "input", agent: s.selected, data: split.forward });
@@ -129,6 +141,8 @@ function handlePaste(ctl: Controller, text: string) {
 }
 
 export function handleKey(ctl: Controller, key: string) {
+  const mouse = mouseEvent(key);
+  if (mouse) return handleMouse(ctl, mouse);
   const s = ctl.store.getState();
   if (s.modal) return modalKey(ctl, s.modal, key);
   if (s.helpOpen) {

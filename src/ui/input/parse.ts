@@ -40,6 +40,29 @@ export function parseKeys(data: string): string[] {
   return parseKeyRanges(data).map((k) => k.key);
 }
 
+/**
+ * A mouse event in SGR encoding (`\x1b[<button;column;rowM`, `m` for a release), which the
+ * terminal sends once the control room asked for it (`ui.mouse`). As a key name:
+ * `mouse:<button>:<column>:<row>:<M|m>`, columns and rows from 1.
+ */
+const MOUSE = /^\x1b\[<(\d+);(\d+);(\d+)([Mm])/;
+export const MOUSE_ANYWHERE = /\x1b\[<\d+;\d+;\d+[Mm]/g;
+
+export interface MouseEvent {
+  button: number;
+  /** 0-based. */
+  x: number;
+  y: number;
+  release: boolean;
+}
+
+/** The event of a `mouse:` key name, or undefined for any other key. */
+export function mouseEvent(key: string): MouseEvent | undefined {
+  const m = /^mouse:(\d+):(\d+):(\d+):([Mm])$/.exec(key);
+  if (!m) return undefined;
+  return { button: Number(m[1]), x: Number(m[2]) - 1, y: Number(m[3]) - 1, release: m[4] === "m" };
+}
+
 /** The keys of a chunk, each with where it ends in the chunk (what follows it is `data.slice(end)`). */
 export function parseKeyRanges(data: string): { key: string; end: number }[] {
   const keys: { key: string; end: number }[] = [];
@@ -51,6 +74,12 @@ export function parseKeyRanges(data: string): { key: string; end: number }[] {
     if (known) {
       i += known[0].length;
       push(known[1], i);
+      continue;
+    }
+    const mouse = MOUSE.exec(rest);
+    if (mouse) {
+      i += mouse[0].length;
+      push(`mouse:${mouse[1]}:${mouse[2]}:${mouse[3]}:${mouse[4]}`, i);
       continue;
     }
     const ch = data[i]!;
