@@ -364,6 +364,44 @@ describe("the dispatcher", () => {
     expect(calls.filter((c) => c.startsWith("input"))).toEqual(['input A1 "ab"']);
   });
 
+  it("J/K move through a tab's rows (scrolled into view); o, or Enter after J/K, opens the row whole", async () => {
+    const { ctl, store } = await rig();
+    store.setState({
+      activity: Array.from({ length: 30 }, (_, i) => ({
+        timestamp: "2026-12-01T10:00:00.000000",
+        agent: "A1",
+        stream: "A",
+        action: i === 0 ? "merge_failed" : "lock",
+        ...(i === 0 && { reason: "validation failed", output: "npm test\n2 failed" }),
+      })),
+    });
+    while (store.getState().tab !== "activity") handleInput(ctl, "\t");
+    // Newest first: the merge that failed, written first, is the 30th row.
+    for (let i = 0; i < 40; i++) handleInput(ctl, "J");
+    expect(store.getState().tabRow).toBe(29);
+    handleInput(ctl, "\r");
+    expect(store.getState().mode).toBe("normal");
+    expect(store.getState().modal).toMatchObject({
+      kind: "text",
+      title: "Activity: row 30 of 30",
+      lines: expect.arrayContaining([
+        "action: merge_failed",
+        "reason: validation failed",
+        "output:",
+        "  npm test",
+        "  2 failed",
+      ]),
+    });
+    handleInput(ctl, "\x1b");
+    // A pane key gives the panes the keys back: Enter types again.
+    handleInput(ctl, "l");
+    handleInput(ctl, "\r");
+    expect(store.getState().mode).toBe("insert");
+    handleInput(ctl, "\x1d");
+    handleInput(ctl, "o");
+    expect(store.getState().modal?.kind).toBe("text");
+  });
+
   it("never reads a paste as keys: in normal mode it offers to paste, in insert mode it is one paste", async () => {
     const { ctl, store, calls, quitted } = await rig();
     // "see my notes: query" pasted in normal mode: q and y would have quit.

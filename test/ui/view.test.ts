@@ -5,7 +5,7 @@ import { KEY_TABLE, type KeyContext } from "../../src/ui/keys/table.js";
 import { footerLine } from "../../src/ui/view/footer.js";
 import { headerLine } from "../../src/ui/view/header.js";
 import type { ProjectView } from "../../src/ui/view/model.js";
-import { tabBar, tabLines } from "../../src/ui/view/panel.js";
+import { tabBar, tabLines, visibleRows } from "../../src/ui/view/panel.js";
 import { sidebarLines } from "../../src/ui/view/sidebar.js";
 import { fitLine, lineText, seg, wrapText } from "../../src/ui/view/types.js";
 import { engineStream, shopStatus, streamReport } from "./fixtures.js";
@@ -151,6 +151,21 @@ describe("view lines", () => {
     expect(lineText(headerLine(view, 80, at)).trimEnd()).toBe(
       " tower  shop main  0 run · 1 wait · 1 lock · 1 conflict · 1 approval 9–16/20",
     );
+  });
+  it("an Activity row shows its details; a long tab scrolls to its selected row", () => {
+    const entry = {
+      timestamp: "2026-12-01T10:00:00.000000",
+      agent: "human",
+      stream: "A",
+      action: "checkpoint_rejected",
+      checkpoint: "design_review",
+      reason: "too early",
+    };
+    const line = lineText(tabLines({ ...view, activity: [entry] }, "activity", 120, 0)[0] ?? []);
+    expect(line).toContain("checkpoint_rejected  checkpoint: design_review  reason: too early");
+    expect(visibleRows([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 7, 4)).toEqual([4, 5, 6, 7]);
+    expect(visibleRows([0, 1, 2, 3, 4, 5], 1, 4)).toEqual([0, 1, 2, 3]);
+    expect(visibleRows([0, 1], 5, 4)).toEqual([0, 1]);
   });
   it("sidebar marks the newest of several waiting agents", () => {
     const agents = [

@@ -37,6 +37,6 @@ describe("ui.keys in streams.yaml", () => {
     expect(found[1]).toMatch(
       /^streams\.yaml:5:24: ui: keys\.app\.quit\[1\] "not a key" is not a key name: /,
     );
-    expect(found[2]).toBe('streams.yaml:6:3: ui: unknown key "kyes" (valid: notify, keys)');
+    expect(found[2]).toBe('streams.yaml:6:3: ui: unknown key "kyes" (valid: notify, mouse, keys)');
   });
 });

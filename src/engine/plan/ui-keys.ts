@@ -11,6 +11,7 @@ export const UI_COMMAND_IDS = [
   "tab.previous",
   "row.next",
   "row.previous",
+  "row.open",
   "mode.insert",
   "mode.normal",
   "pane.zoom",

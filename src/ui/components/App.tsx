@@ -12,7 +12,7 @@ import { useAppStore } from "../store/context.js";
 import { footerLine, searchLine } from "../view/footer.js";
 import { headerLine } from "../view/header.js";
 import type { AgentView } from "../view/model.js";
-import { problemLines, tabBar, tabLines } from "../view/panel.js";
+import { problemLines, tabBar, tabLines, visibleRows } from "../view/panel.js";
 import { sidebarLines } from "../view/sidebar.js";
 import { HelpScreen } from "./HelpScreen.js";
 import { LineView } from "./LineView.js";
@@ -148,9 +148,11 @@ function Panel({ rect }: { rect: Rect }) {
     })),
   );
   // A problem with the plan or a state file comes first: the data below it may be out of date.
+  const problem = view.problem ? problemLines(view.problem, rect.width) : [];
+  const room = Math.max(0, rect.height - 1 - problem.length);
   const body = [
-    ...(view.problem ? problemLines(view.problem, rect.width) : []),
-    ...tabLines(view, view.tab, rect.width, view.tabRow),
+    ...problem,
+    ...visibleRows(tabLines(view, view.tab, rect.width, view.tabRow), view.tabRow, room),
   ].slice(0, Math.max(0, rect.height - 1));
   return (
     <Box flexDirection="column" width={rect.width} height={rect.height}>

@@ -1,6 +1,7 @@
 /** What the key table needs to know about the current state, derived from the store. */
 import type { KeyContext } from "../keys/table.js";
 import type { AppState } from "../store/slices.js";
+import { tabRecords } from "../view/rows.js";
 
 /** The parts of the state the key context reads (so components can select just these). */
 export type KeyState = Pick<
@@ -18,6 +19,9 @@ export type KeyState = Pick<
   | "zoomed"
   | "hosted"
   | "pasteBuffer"
+  | "activity"
+  | "handoffs"
+  | "conflicts"
 >;
 
 export const selectKeyState = (s: AppState): KeyState => ({
@@ -34,6 +38,9 @@ export const selectKeyState = (s: AppState): KeyState => ({
   zoomed: s.zoomed,
   hosted: s.hosted,
   pasteBuffer: s.pasteBuffer,
+  activity: s.activity,
+  handoffs: s.handoffs,
+  conflicts: s.conflicts,
 });
 
 export function keyContext(s: KeyState): KeyContext {
@@ -81,6 +88,7 @@ export function keyContext(s: KeyState): KeyContext {
     zoomed: s.zoomed,
     canDetach: s.hosted,
     pasteBuffer: s.pasteBuffer !== undefined,
+    tabRows: tabRecords(s, s.tab).length,
   };
 }
 

@@ -20,6 +20,8 @@ import { screenLayout, visiblePanes } from "../../room/layout.js";
 import { type CommandId, commandForKey } from "../keys/table.js";
 import type { DialogAction, Modal } from "../store/slices.js";
 import { TABS } from "../view/model.js";
+import { TAB_TITLES } from "../view/panel.js";
+import { recordLines, tabRecords } from "../view/rows.js";
 import { keyContext, mergeTarget } from "./context.js";
 import { ask, type Controller, flash, send } from "./controller.js";
 import { copyKey, enterCopy, pasteBuffer } from "./copy.js";
@@ -161,6 +163,20 @@ export function handleKey(ctl: Controller, key: string) {
   runCommand(ctl, command.id);
 }
 
+/** The selected row of the bottom tab, whole, in a dialog (Esc closes it, j/k scroll). */
+function openRow(ctl: Controller) {
+  const s = ctl.store.getState();
+  const rows = tabRecords(s, s.tab);
+  const row = rows[Math.min(s.tabRow, rows.length - 1)];
+  if (!row) return flash(ctl, `the ${s.tab} tab is empty`);
+  s.openModal({
+    kind: "text",
+    title: `${TAB_TITLES[s.tab]}: row ${Math.min(s.tabRow, rows.length - 1) + 1} of ${rows.length}`,
+    lines: recordLines(row),
+    offset: 0,
+  });
+}
+
 /** Runs what a dialog's answer says. */
 export function runAction(ctl: Controller, action: DialogAction) {
   switch (action.do) {
@@ -242,6 +258,7 @@ export function runCommand(ctl: Controller, id: CommandId) {
     case "pane.right":
     case "pane.up":
     case "pane.down":
+      ctl.store.setState({ panelFocus: false });
       return moveSelection(ctl, id.slice(5) as "left" | "right" | "up" | "down");
     case "tab.next":
     case "tab.previous": {
@@ -251,10 +268,16 @@ export function runCommand(ctl: Controller, id: CommandId) {
       );
     }
     case "row.next":
-      return s.setTabRow(s.tabRow + 1);
-    case "row.previous":
-      return s.setTabRow(s.tabRow - 1);
+    case "row.previous": {
+      const rows = tabRecords(s, s.tab).length;
+      const row = Math.min(Math.max(0, rows - 1), s.tabRow + (id === "row.next" ? 1 : -1));
+      ctl.store.setState({ panelFocus: true });
+      return s.setTabRow(row);
+    }
+    case "row.open":
+      return openRow(ctl);
     case "mode.insert":
+      if (s.panelFocus && tabRecords(s, s.tab).length > 0) return openRow(ctl);
       return s.setMode("insert");
     case "mode.normal":
       return s.setMode("normal");

@@ -50,6 +50,8 @@ export interface KeyContext {
   zoomed: boolean;
   /** Whether a server hosts the room, so that leaving keeps the agents running. */
   canDetach: boolean;
+  /** Rows in the active bottom tab. */
+  tabRows?: number;
   /** Whether copy mode copied something that `p` can paste. */
   pasteBuffer?: boolean;
 }
@@ -135,6 +137,15 @@ export const KEY_TABLE: readonly KeyCommand[] = [
     description: "select the previous row of the bottom tab",
     category: "Panes",
     mode: "normal",
+  },
+  {
+    id: "row.open",
+    keys: ["o"],
+    description:
+      "open the selected row of the bottom tab whole (also Enter, once J/K moved into the tab)",
+    category: "Panes",
+    mode: "normal",
+    disabledReason: (c) => (c.tabRows ? undefined : `the ${c.activeTab} tab is empty`),
   },
   {
     id: "mode.insert",

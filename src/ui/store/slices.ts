@@ -113,6 +113,8 @@ export interface UiSlice {
   copySearch: { query: string; backward: boolean } | undefined;
   /** Tower's paste buffer: the last text copied in copy mode, which `p` pastes. */
   pasteBuffer: string | undefined;
+  /** J/K moved into the bottom tab: Enter opens its selected row (until a pane key). */
+  panelFocus: boolean;
   setMode(mode: Mode): void;
   select(id: string | undefined): void;
   setTab(tab: Tab): void;
@@ -144,6 +146,7 @@ export const createUiSlice: Slice<UiSlice> = (set) => ({
   hosted: false,
   copySearch: undefined,
   pasteBuffer: undefined,
+  panelFocus: false,
   setMode: (mode) => set({ mode }),
   select: (selected) => set({ selected }),
   setTab: (tab) => set({ tab, tabRow: 0 }),

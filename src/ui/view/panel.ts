@@ -1,8 +1,9 @@
 /** The bottom panel: its tab bar and the rows of the active tab, newest first where it is a log. */
 import { type ProjectView, TABS, type Tab } from "./model.js";
+import { activityDetails } from "./rows.js";
 import { fitLine, type Line, seg, type Tone } from "./types.js";
 
-const TITLES: Record<Tab, string> = {
+export const TAB_TITLES: Record<Tab, string> = {
   locks: "Locks",
   conflicts: "Conflicts",
   checkpoints: "Checkpoints",
@@ -22,7 +23,7 @@ export function tabBar(view: ProjectView, active: Tab, width: number): Line {
   };
   const line: Line = [];
   for (const tab of TABS) {
-    const label = ` ${TITLES[tab]} ${counts[tab]} `;
+    const label = ` ${TAB_TITLES[tab]} ${counts[tab]} `;
     line.push(seg(label, tab === active ? "selected" : "muted"), seg(" "));
   }
   return fitLine(line, width, true);
@@ -96,8 +97,8 @@ export function tabLines(view: ProjectView, tab: Tab, width: number, selected: n
       lines = view.activity.length
         ? [...view.activity]
             .reverse()
-            .map((a) => [
-              seg(`${clock(a.timestamp)} `, "muted"),
+            .map((a, i) => [
+              seg(`${clock(a.timestamp)} `, i === selected ? "selected" : "muted"),
               seg(`${a.agent}`.padEnd(7), "accent"),
               seg(`${a.stream ?? ""}`.padEnd(4)),
               seg(`${a.action} `),
@@ -109,6 +110,7 @@ export function tabLines(view: ProjectView, tab: Tab, width: number, selected: n
                     : "",
                 "muted",
               ),
+              seg(` ${activityDetails(a)}`, "muted"),
             ])
         : [[seg("no activity yet", "muted")]];
       break;
@@ -132,8 +134,8 @@ export function tabLines(view: ProjectView, tab: Tab, width: number, selected: n
       lines = view.handoffs.length
         ? [...view.handoffs]
             .reverse()
-            .map((h) => [
-              seg(`${clock(h.timestamp)} `, "muted"),
+            .map((h, i) => [
+              seg(`${clock(h.timestamp)} `, i === selected ? "selected" : "muted"),
               seg(`${h.from_agent} → ${h.to_agents.join(", ")}  `, "accent"),
               seg((h.completed_tasks ?? []).join("; ")),
             ])
@@ -141,6 +143,14 @@ export function tabLines(view: ProjectView, tab: Tab, width: number, selected: n
       break;
   }
   return lines.map((l) => fitLine(l, width, true));
+}
+
+/** The rows of a tab that fit `height`, scrolled so that the selected row is among them. */
+export function visibleRows<T>(rows: readonly T[], selected: number, height: number): T[] {
+  if (rows.length <= height) return [...rows];
+  const at = Math.min(Math.max(0, selected), rows.length - 1);
+  const start = Math.min(Math.max(0, at - height + 1), rows.length - height);
+  return rows.slice(start, start + height);
 }
 
 /** A problem reading the plan or the state, for the top of the bottom panel: every line, in red. */
