@@ -4,6 +4,7 @@
  * same process and over the wire (see docs/protocol.md).
  */
 import type { HandoffFacts } from "../engine/handoff-git.js";
+import type { NewAgent } from "../engine/plan/edit.js";
 import type { NotifyEvent } from "../engine/plan/index.js";
 import type { TaskAction } from "../engine/tasks/index.js";
 import type { CopyAction, CopyStatus } from "./copy-mode.js";
@@ -47,6 +48,8 @@ export type RoomCommand =
   | { type: "task.move"; id: string; action: TaskAction; note?: string | undefined }
   | { type: "lock.release"; path: string }
   | { type: "diff"; stream: string }
+  /** A new agent written into streams.yaml (in a stream, or in a new stream). */
+  | { type: "agent.add"; agent: NewAgent }
   /** The user trusts the plan's commands (after being shown them): recorded, agents start. */
   | { type: "trust" }
   /**

@@ -6,6 +6,7 @@
  * hands the room its own store, and the room writes the room's slices there directly; under
  * `tower server` the room has its own store, and the server sends its changes to each client.
  */
+
 import { installGuard } from "../agents/guard.js";
 import { selfCommand } from "../agents/self.js";
 import { approveCheckpoint, rejectCheckpoint } from "../engine/checkpoints.js";
@@ -18,6 +19,7 @@ import { completeStream } from "../engine/orchestrator/complete.js";
 import { mergeStream } from "../engine/orchestrator/merge.js";
 import { planMerge } from "../engine/orchestrator/merge-plan.js";
 import { startStream } from "../engine/orchestrator/start.js";
+import { addAgentToPlan } from "../engine/plan/edit.js";
 import type { Project } from "../engine/project.js";
 import { signingSeal } from "../engine/seal.js";
 import { changeTask, nextTask, taskActionText } from "../engine/tasks/index.js";
@@ -237,6 +239,25 @@ export class Room {
         return { ok: true, value: await this.merge(command.stream) };
       case "stream.cleanup":
         return { ok: true, text: await this.cleanUp(command.stream) };
+      case "agent.add": {
+        const { agent } = command;
+        try {
+          await addAgentToPlan(project.plan.file, agent);
+        } catch (error) {
+          return { ok: false, error: `${agent.id} not added: ${errorText(error).split("\n")[0]}` };
+        }
+        const running = project.plan.streams.find((s) => s.id === agent.stream);
+        const status = this.store.getState().status?.streams.find((s) => s.id === agent.stream);
+        return {
+          ok: true,
+          text:
+            running && status?.status === "in_progress"
+              ? `added ${agent.id} to stream ${agent.stream} in streams.yaml: it starts now`
+              : running
+                ? `added ${agent.id} to stream ${agent.stream} in streams.yaml: it starts with its stream (s)`
+                : `added stream ${agent.stream} with ${agent.id} to streams.yaml: start it with s`,
+        };
+      }
       case "handoff.prefill": {
         const stream = project.plan.streams.find((s) =>
           s.agents.some((a) => a.id === command.agent),

@@ -48,6 +48,7 @@ export const UI_COMMAND_IDS = [
   "stream.merge",
   "stream.cleanup",
   "agent.handoff",
+  "agent.add",
   "checkpoint.approve",
   "checkpoint.reject",
   "checkpoint.run",

@@ -25,7 +25,7 @@ import { recordLines, tabRecords } from "../view/rows.js";
 import { keyContext, mergeTarget } from "./context.js";
 import { ask, type Controller, flash, send } from "./controller.js";
 import { copyKey, enterCopy, pasteBuffer } from "./copy.js";
-import { formKey, openHandoffForm } from "./handoff.js";
+import { formKey, openHandoffForm, openNewAgentForm } from "./handoff.js";
 import { runMerge } from "./merge.js";
 import { handleMouse } from "./mouse.js";
 import { paletteRows } from "./palette.js";
@@ -276,6 +276,8 @@ export function runCommand(ctl: Controller, id: CommandId) {
     }
     case "row.open":
       return openRow(ctl);
+    case "agent.add":
+      return openNewAgentForm(ctl);
     case "mode.insert":
       if (s.panelFocus && tabRecords(s, s.tab).length > 0) return openRow(ctl);
       return s.setMode("insert");

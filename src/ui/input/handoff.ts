@@ -64,7 +64,9 @@ function moveTo(ctl: Controller, form: Form, index: number) {
   const fields = commitDraft(form);
   if (index >= fields.length) {
     ctl.store.getState().closeModal();
-    return void submit(ctl, form.purpose.from, fields);
+    const { purpose } = form;
+    if (purpose.do === "agent.add") return void submitNewAgent(ctl, fields);
+    return void submit(ctl, purpose.from, fields);
   }
   const field = Math.max(0, index);
   ctl.store.getState().openModal({ ...form, fields, field, draft: draftOf(fields[field]) });
@@ -77,7 +79,12 @@ export function formKey(ctl: Controller, form: Form, key: string) {
   switch (key) {
     case "escape":
       s.closeModal();
-      return flash(ctl, "handoff cancelled: nothing recorded");
+      return flash(
+        ctl,
+        form.purpose.do === "agent.add"
+          ? "no agent added: streams.yaml is unchanged"
+          : "handoff cancelled: nothing recorded",
+      );
     case "tab":
       return moveTo(ctl, form, form.field + 1);
     case "shift+tab":
@@ -108,18 +115,89 @@ export function formKey(ctl: Controller, form: Form, key: string) {
   }
 }
 
+/** A line field's value, trimmed. */
+function lineOf(fields: FormField[], key: string): string {
+  const f = fields.find((x) => x.key === key);
+  return f?.kind === "line" ? f.value.trim() : "";
+}
+
+const words = (text: string) => text.split(/[\s,]+/).filter(Boolean);
+
+/**
+ * `A`: the form of a new agent, in the selected agent's stream (or, with another stream id, a
+ * new stream with the dependencies and scope given), with the next free agent id.
+ */
+export function openNewAgentForm(ctl: Controller): void {
+  const s = ctl.store.getState();
+  const stream = (s.selected && s.agents[s.selected]?.stream) ?? s.status?.streams[0]?.id ?? "";
+  const taken = new Set(s.status?.streams.flatMap((x) => x.agents.map((a) => a.id)) ?? []);
+  let n = 1;
+  while (taken.has(`${stream}${n}`)) n++;
+  const fields: FormField[] = [
+    {
+      key: "stream",
+      label: "Stream (an id of the plan, or a new one)",
+      kind: "line",
+      value: stream,
+    },
+    { key: "id", label: "Agent id", kind: "line", value: `${stream}${n}` },
+    { key: "task", label: "Its task", kind: "line", value: "" },
+    {
+      key: "agent",
+      label: "Its command (empty: the plan's agent)",
+      kind: "line",
+      value: "",
+    },
+    { key: "name", label: "A new stream's name", kind: "line", value: "" },
+    {
+      key: "depends",
+      label: "A new stream depends on (stream ids)",
+      kind: "line",
+      value: "",
+    },
+    { key: "scope", label: "A new stream's scope (globs)", kind: "line", value: "" },
+  ];
+  s.openModal({
+    kind: "form",
+    title: "Add an agent to streams.yaml",
+    fields,
+    field: 0,
+    draft: draftOf(fields[0]),
+    purpose: { do: "agent.add" },
+  });
+}
+
+async function submitNewAgent(ctl: Controller, fields: FormField[]): Promise<void> {
+  const stream = lineOf(fields, "stream");
+  const id = lineOf(fields, "id");
+  if (!stream || !id) return flash(ctl, "an agent needs a stream and an id: nothing added");
+  const known = ctl.store.getState().status?.streams.some((x) => x.id === stream) ?? false;
+  const reply = await ctl.client.run({
+    type: "agent.add",
+    agent: {
+      stream,
+      id,
+      task: lineOf(fields, "task") || undefined,
+      agent: lineOf(fields, "agent") || undefined,
+      newStream: known
+        ? undefined
+        : {
+            name: lineOf(fields, "name") || stream,
+            dependsOn: words(lineOf(fields, "depends")),
+            scope: words(lineOf(fields, "scope")),
+          },
+    },
+  });
+  flash(ctl, reply.ok ? (reply.text ?? `added ${id}`) : reply.error);
+}
+
 async function submit(ctl: Controller, from: string, fields: FormField[]): Promise<void> {
-  const line = (key: string) => {
-    const f = fields.find((x) => x.key === key);
-    return f?.kind === "line" ? f.value.trim() : "";
-  };
+  const line = (key: string) => lineOf(fields, key);
   const list = (key: string) => {
     const f = fields.find((x) => x.key === key);
     return f?.kind === "list" ? f.items.map((x) => x.trim()).filter(Boolean) : [];
   };
-  const to = line("to")
-    .split(/[\s,]+/)
-    .filter(Boolean);
+  const to = words(line("to"));
   if (to.length === 0) return flash(ctl, "a handoff needs at least one receiving agent");
   const handoff = await ask<HandoffValue>(ctl, {
     type: "handoff",

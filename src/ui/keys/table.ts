@@ -455,6 +455,14 @@ export const KEY_TABLE: readonly KeyCommand[] = [
     disabledReason: needAgent,
   },
   {
+    id: "agent.add",
+    keys: ["A"],
+    description:
+      "add an agent to the selected stream, or a new stream (a form; written into streams.yaml, comments kept)",
+    category: "Streams",
+    mode: "normal",
+  },
+  {
     id: "checkpoint.approve",
     keys: ["a"],
     description: "approve the selected checkpoint",

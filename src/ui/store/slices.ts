@@ -50,7 +50,10 @@ export type FormField =
   | { key: string; label: string; kind: "list"; items: string[] };
 
 /** What a completed form is for. */
-export type FormPurpose = { do: "handoff"; from: string; stream: string };
+export type FormPurpose =
+  | { do: "handoff"; from: string; stream: string }
+  /** `A`: a new agent for streams.yaml. */
+  | { do: "agent.add" };
 
 export type Modal =
   | {
