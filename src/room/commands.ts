@@ -11,7 +11,15 @@ import type { CopyAction, CopyStatus } from "./copy-mode.js";
 
 export type RoomCommand =
   /** The client's screen and what it shows: the agents' programs are sized for its panes. */
-  | { type: "layout"; cols: number; rows: number; zoomed: boolean; selected?: string | undefined }
+  | {
+      type: "layout";
+      cols: number;
+      rows: number;
+      zoomed: boolean;
+      selected?: string | undefined;
+      /** The client types into the selected agent (only its pane shows a cursor). */
+      insert?: boolean | undefined;
+    }
   /** Keyboard bytes for the agent (the client keeps its own escape key). */
   | { type: "input"; agent: string; data: string }
   | { type: "paste"; agent: string; text: string }

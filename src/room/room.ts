@@ -176,7 +176,13 @@ export class Room {
     const { project, sessions } = this;
     switch (command.type) {
       case "layout":
-        sessions.layout(command.cols, command.rows, command.zoomed, command.selected);
+        sessions.layout(
+          command.cols,
+          command.rows,
+          command.zoomed,
+          command.selected,
+          command.insert,
+        );
         return { ok: true };
       case "input":
         sessions.input(command.agent, command.data);

@@ -117,6 +117,8 @@ export interface LayoutRequest {
   zoomed: boolean;
   /** The selected agent: the zoomed pane, and the page shown. */
   selected?: string | undefined;
+  /** The client types into the selected agent: only its pane then shows a cursor. */
+  insert?: boolean | undefined;
 }
 
 export interface PaneSize {
@@ -267,11 +269,31 @@ export class SessionManager {
   }
 
   /** Sizes the visible panes' programs for a screen of `cols` x `rows`. */
-  layout(cols: number, rows: number, zoomed: boolean, selected?: string): Map<string, PaneSize> {
-    this.lastLayout = { cols, rows, zoomed, selected };
+  layout(
+    cols: number,
+    rows: number,
+    zoomed: boolean,
+    selected?: string,
+    insert?: boolean,
+  ): Map<string, PaneSize> {
+    const before = this.cursorOwner();
+    this.lastLayout = { cols, rows, zoomed, selected, insert };
     const sizes = this.paneSizes();
     this.applyLayout(sizes);
+    // The cursor moves to the pane being typed into (or goes): both panes are drawn again.
+    const after = this.cursorOwner();
+    if (before !== after) {
+      for (const id of [before, after]) {
+        const entry = id === undefined ? undefined : this.entries.get(id);
+        if (entry) this.pushFrame(entry);
+      }
+    }
     return sizes;
+  }
+
+  /** The agent whose pane shows its cursor: the one typed into, if any. */
+  private cursorOwner(): string | undefined {
+    return this.lastLayout?.insert ? this.lastLayout.selected : undefined;
   }
 
   /**
@@ -714,7 +736,10 @@ export class SessionManager {
     // A view scrolled back stays on the same lines while new output pushes the history up.
     if (entry.offset > 0 && baseY > entry.baseY) entry.offset += baseY - entry.baseY;
     entry.baseY = baseY;
-    const frame = entry.session.frame({ offset: entry.offset });
+    const frame = entry.session.frame({
+      offset: entry.offset,
+      cursor: entry.id === this.cursorOwner(),
+    });
     entry.offset = frame.offset;
     return { rows: [...frame.rows], cols: frame.cols, offset: frame.offset };
   }

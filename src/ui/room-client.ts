@@ -26,6 +26,7 @@ export function followLayout(store: AppStore, client: RoomClient): () => void {
       rows: s.size.rows,
       zoomed: s.zoomed,
       selected: s.selected,
+      insert: s.mode === "insert",
     });
   };
   send();
@@ -34,6 +35,7 @@ export function followLayout(store: AppStore, client: RoomClient): () => void {
       s.size !== prev.size ||
       s.zoomed !== prev.zoomed ||
       s.selected !== prev.selected ||
+      (s.mode === "insert") !== (prev.mode === "insert") ||
       s.agentOrder !== prev.agentOrder
     ) {
       send();
