@@ -5,6 +5,7 @@
  */
 import type { HandoffFacts } from "../engine/handoff-git.js";
 import type { NotifyEvent } from "../engine/plan/index.js";
+import type { NewReviewComment, ReviewComment, ReviewDiff } from "../engine/review/index.js";
 import type { TaskAction } from "../engine/tasks/index.js";
 
 export type RoomCommand =
@@ -44,6 +45,11 @@ export type RoomCommand =
   | { type: "task.move"; id: string; action: TaskAction; note?: string | undefined }
   | { type: "lock.release"; path: string }
   | { type: "diff"; stream: string }
+  /** The stream's worktree against its merge base with the base, and its review's comments. */
+  | { type: "review.open"; stream: string }
+  | { type: "review.comment"; stream: string; comment: NewReviewComment }
+  /** Pastes the review's comments with these ids into the agent as one prompt, then drops them. */
+  | { type: "review.send"; stream: string; agent: string; ids: string[] }
   /** The user trusts the plan's commands (after being shown them): recorded, agents start. */
   | { type: "trust" }
   /**
@@ -88,6 +94,12 @@ export interface HandoffPrefillValue {
   facts: HandoffFacts | undefined;
   /** The agents of the streams that depend on this one. */
   dependents: string[];
+}
+
+/** A stream's diff for review (`review.open`). */
+export interface ReviewOpenValue extends ReviewDiff {
+  stream: string;
+  comments: ReviewComment[];
 }
 
 /** After a task is marked done: its agent's next task, when the agent runs here. */

@@ -20,7 +20,7 @@ export function HelpScreen({
     for (const c of commands) {
       const keys = c.keys.map(displayKey).join(" ");
       lines.push({
-        text: `  ${keys.padEnd(14)} ${c.description}${c.mode === "insert" ? " (insert mode)" : ""}`,
+        text: `  ${keys.padEnd(14)} ${c.description}${c.mode === "insert" ? " (insert mode)" : c.mode === "diff" ? " (in the diff)" : ""}`,
       });
     }
   }

@@ -17,6 +17,7 @@ export type KeyState = Pick<
   | "locks"
   | "zoomed"
   | "hosted"
+  | "review"
 >;
 
 export const selectKeyState = (s: AppState): KeyState => ({
@@ -32,6 +33,7 @@ export const selectKeyState = (s: AppState): KeyState => ({
   locks: s.locks,
   zoomed: s.zoomed,
   hosted: s.hosted,
+  review: s.review,
 });
 
 export function keyContext(s: KeyState): KeyContext {
@@ -78,6 +80,13 @@ export function keyContext(s: KeyState): KeyContext {
       : undefined,
     zoomed: s.zoomed,
     canDetach: s.hosted,
+    ...(s.review && {
+      diff: {
+        onLine: s.review.rows[s.review.cursor]?.kind === "line",
+        comments: s.review.comments.length,
+        agent: s.review.agent,
+      },
+    }),
   };
 }
 

@@ -26,6 +26,7 @@ import { formKey, openHandoffForm } from "./handoff.js";
 import { runMerge } from "./merge.js";
 import { paletteRows } from "./palette.js";
 import { PasteReader, parseKeyRanges } from "./parse.js";
+import { openReview, runDiffCommand, sendReview, submitComment } from "./review.js";
 
 const readers = new WeakMap<Controller, PasteReader>();
 
@@ -135,7 +136,7 @@ export function handleKey(ctl: Controller, key: string) {
     return;
   }
   if (key === "ctrl+c") return runCommand(ctl, "app.quit");
-  const command = commandForKey(key, "normal", ctl.table);
+  const command = commandForKey(key, s.mode === "diff" ? "diff" : "normal", ctl.table);
   if (!command) {
     if (key !== "escape") flash(ctl, `${key} does nothing here: ? lists every key`);
     return;
@@ -154,6 +155,9 @@ export function runAction(ctl: Controller, action: DialogAction) {
       return runMerge(ctl, action.stream);
     case "quit":
       return ctl.quit({ stop: action.stop });
+    case "review.send":
+      void sendReview(ctl, action);
+      return;
     case "paste":
       for (const agent of action.agents)
         void ctl.client.run({ type: "paste", agent, text: action.text });
@@ -350,17 +354,20 @@ export function runCommand(ctl: Controller, id: CommandId) {
     }
     case "stream.diff":
       if (!agent) return;
-      void ask<string[]>(ctl, { type: "diff", stream: agent.stream }).then((lines) => {
-        if (!lines) return;
-        const base = ctl.store.getState().status?.base ?? "its base";
-        ctl.store.getState().openModal({
-          kind: "text",
-          title: `Diff of ${agent.stream} against ${base}`,
-          lines,
-          offset: 0,
-        });
-      });
+      void openReview(ctl, agent.stream, agent.id);
       return;
+    case "diff.down":
+    case "diff.up":
+    case "diff.pageDown":
+    case "diff.pageUp":
+    case "diff.nextHunk":
+    case "diff.previousHunk":
+    case "diff.nextFile":
+    case "diff.previousFile":
+    case "diff.comment":
+    case "diff.send":
+    case "diff.close":
+      return runDiffCommand(ctl, id);
     case "agent.stopOrRestart":
       if (!agent) return;
       if (agent.status === "exited") return send(ctl, { type: "restart", agent: agent.id });
@@ -586,6 +593,9 @@ function submitInput(
         action: "block",
         ...(value.trim() && { note: value.trim() }),
       });
+    case "review.comment":
+      void submitComment(ctl, purpose, value);
+      return;
   }
 }
 

@@ -8,6 +8,7 @@ import type { RoomCommand } from "../../room/commands.js";
 import type { RoomState } from "../../room/state.js";
 import type { Mode } from "../keys/table.js";
 import type { ColorMode } from "../view/color.js";
+import type { DiffView } from "../view/diff.js";
 import type { Tab } from "../view/model.js";
 
 export {
@@ -30,12 +31,23 @@ export type DialogAction =
   | { do: "quit"; stop: boolean }
   /** Pastes text into agents' input (as a bracketed paste where the program asked for one). */
   | { do: "paste"; agents: string[]; text: string }
+  /** Sends the review's comments with these ids to the agent (see src/ui/input/review.ts). */
+  | { do: "review.send"; stream: string; agent: string; ids: string[] }
   | { do: "none" };
 
 /** What the line typed into an input dialog is for. */
 export type InputPurpose =
   | { do: "checkpoint.reject"; id: string }
-  | { do: "task.block"; id: string };
+  | { do: "task.block"; id: string }
+  /** A comment on a line of the review view (mode `diff`). */
+  | {
+      do: "review.comment";
+      stream: string;
+      file: string;
+      line: number;
+      side: "new" | "old";
+      code: string;
+    };
 
 /** A choice of a dialog: its keys, what the hint calls it, what it does. */
 export interface DialogChoice {
@@ -109,6 +121,8 @@ export interface UiSlice {
   colorMode: ColorMode;
   /** A server hosts the room: leaving the control room keeps the agents running. */
   hosted: boolean;
+  /** The review view (`d`, mode `diff`): a stream's diff and its comments. */
+  review: DiffView | undefined;
   setMode(mode: Mode): void;
   select(id: string | undefined): void;
   setTab(tab: Tab): void;
@@ -119,6 +133,8 @@ export interface UiSlice {
   closeModal(): void;
   showFlash(text: string, ms?: number): void;
   setSize(cols: number, rows: number): void;
+  /** Opens the review view (mode `diff`), changes it, or closes it (back to normal mode). */
+  setReview(review: DiffView | undefined): void;
 }
 
 /** The control room's state: the room's (mirrored, or written by the room in this process) and its own. */
@@ -138,6 +154,7 @@ export const createUiSlice: Slice<UiSlice> = (set) => ({
   size: { cols: 80, rows: 24 },
   colorMode: "full",
   hosted: false,
+  review: undefined,
   setMode: (mode) => set({ mode }),
   select: (selected) => set({ selected }),
   setTab: (tab) => set({ tab, tabRow: 0 }),
@@ -152,4 +169,6 @@ export const createUiSlice: Slice<UiSlice> = (set) => ({
       messages: [...s.messages, { at: Date.now(), text }].slice(-MESSAGE_LIMIT),
     })),
   setSize: (cols, rows) => set({ size: { cols, rows } }),
+  setReview: (review) =>
+    set(review ? { review, mode: "diff" } : { review: undefined, mode: "normal" }),
 });

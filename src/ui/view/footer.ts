@@ -19,10 +19,15 @@ const HINTS: readonly (readonly [CommandId, string])[] = [
   ["tab.next", "tab"],
   ["app.help", "help"],
   ["app.quit", "quit"],
+  ["diff.nextHunk", "hunk"],
+  ["diff.nextFile", "file"],
+  ["diff.comment", "comment"],
+  ["diff.send", "send"],
+  ["diff.close", "close"],
 ];
 
 /** Hints that stay whatever the width: the way to every key, and the way out. */
-const ALWAYS: readonly CommandId[] = ["app.help", "app.quit", "mode.normal"];
+const ALWAYS: readonly CommandId[] = ["app.help", "app.quit", "mode.normal", "diff.close"];
 
 export function footerLine(
   table: readonly KeyCommand[],
@@ -30,7 +35,12 @@ export function footerLine(
   width: number,
   flash?: string,
 ): Line {
-  const mode = context.mode === "insert" ? seg(" INSERT ", "warn") : seg(" NORMAL ", "selected");
+  const mode =
+    context.mode === "insert"
+      ? seg(" INSERT ", "warn")
+      : context.mode === "diff"
+        ? seg(" DIFF ", "accent")
+        : seg(" NORMAL ", "selected");
   const hints: { id: CommandId; text: string; line: Line }[] = [];
   for (const [id, short] of HINTS) {
     const command = table.find((c) => c.id === id);
