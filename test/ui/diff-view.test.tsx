@@ -14,7 +14,12 @@ import { handleInput } from "../../src/ui/input/dispatch.js";
 import { KEY_TABLE } from "../../src/ui/keys/table.js";
 import { StoreContext } from "../../src/ui/store/context.js";
 import { createAppStore } from "../../src/ui/store/index.js";
-import { diffBodyHeight, diffViewLines, openDiffView } from "../../src/ui/view/diff.js";
+import {
+  changedSpan,
+  diffBodyHeight,
+  diffViewLines,
+  openDiffView,
+} from "../../src/ui/view/diff.js";
 import { lineText } from "../../src/ui/view/types.js";
 import { git } from "../helpers/repo.js";
 
@@ -52,7 +57,7 @@ describe("the review view", () => {
     store.getState().setReview(openDiffView({ stream: "A", ...diff, comments: [] }, "A1"));
     const ctl: Controller = {
       store,
-      client: { run: async () => ({ ok: true }) },
+      client: { run: async () => ({ ok: true }), on: () => () => {} },
       table: KEY_TABLE,
       quit: () => {},
     };
@@ -83,5 +88,16 @@ describe("the review view", () => {
     expect(shown).not.toContain("line 1 ");
     expect(lines.map(lineText).join("\n")).toContain(`+line ${(view?.cursor ?? 0) - 2}`);
     ui.unmount();
+  });
+
+  it("points at the words that changed within a changed line", () => {
+    expect(changedSpan("  return a * b;", "  return a + b;")).toEqual(["  return a ", "*", " b;"]);
+    expect(changedSpan("const total = price;", "const sum = price;")).toEqual([
+      "const ",
+      "total",
+      " = price;",
+    ]);
+    // Nothing much in common: the whole line is the change.
+    expect(changedSpan("abc", "xyz")).toBeUndefined();
   });
 });

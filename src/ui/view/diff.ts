@@ -13,7 +13,8 @@ import { fitLine, type Line, seg, type Tone } from "./types.js";
 export type DiffRow =
   | { kind: "file"; file: number }
   | { kind: "hunk"; file: number; hunk: number }
-  | { kind: "line"; file: number; hunk: number; line: number };
+  /** `pair`: the row of the line this one replaces or is replaced by, for word highlights. */
+  | { kind: "line"; file: number; hunk: number; line: number; pair?: number };
 
 export interface DiffView {
   stream: string;
@@ -35,11 +36,67 @@ export function diffRows(files: readonly ReviewFile[]): DiffRow[] {
     rows.push({ kind: "file", file });
     for (const [hunk, h] of f.hunks.entries()) {
       rows.push({ kind: "hunk", file, hunk });
+      const first = rows.length;
       for (let line = 0; line < h.lines.length; line++)
         rows.push({ kind: "line", file, hunk, line });
+      pairChanges(h.lines, rows, first);
     }
   }
   return rows;
+}
+
+/**
+ * Pairs the removed lines of a run with the added lines right after it, in order (the n-th
+ * removed with the n-th added), so that their changed words can be shown: one pass per hunk.
+ */
+function pairChanges(lines: readonly ReviewLine[], rows: DiffRow[], first: number) {
+  let i = 0;
+  while (i < lines.length) {
+    if (lines[i]?.kind !== "-") {
+      i++;
+      continue;
+    }
+    const removed = i;
+    while (lines[i]?.kind === "-") i++;
+    const added = i;
+    while (lines[i]?.kind === "+") i++;
+    const n = Math.min(added - removed, i - added);
+    for (let k = 0; k < n; k++) {
+      const a = rows[first + removed + k];
+      const b = rows[first + added + k];
+      if (a?.kind === "line" && b?.kind === "line") {
+        a.pair = first + added + k;
+        b.pair = first + removed + k;
+      }
+    }
+  }
+}
+
+/**
+ * `text` cut where it differs from `other`: the common start and end (widened to whole words)
+ * stay plain, the middle is what changed. Undefined when little is common: then the whole line
+ * changed and nothing is worth pointing at.
+ */
+export function changedSpan(text: string, other: string): [string, string, string] | undefined {
+  let start = 0;
+  const max = Math.min(text.length, other.length);
+  while (start < max && text[start] === other[start]) start++;
+  let end = 0;
+  while (end < max - start && text[text.length - 1 - end] === other[other.length - 1 - end]) end++;
+  const word = /\w/;
+  while (start > 0 && word.test(text[start - 1] ?? "") && word.test(text[start] ?? "")) start--;
+  while (
+    end > 0 &&
+    word.test(text[text.length - end] ?? "") &&
+    word.test(text[text.length - end - 1] ?? "")
+  )
+    end--;
+  if (start + end < Math.max(3, text.length / 3)) return undefined;
+  return [
+    text.slice(0, start),
+    text.slice(start, text.length - end),
+    text.slice(text.length - end),
+  ];
 }
 
 export function openDiffView(value: ReviewOpenValue, agent: string | undefined): DiffView {
@@ -152,10 +209,22 @@ function diffRowLine(view: DiffView, row: DiffRow, commented: Set<string>): Line
   const anchor = lineAnchor(line);
   const marked = anchor && commented.has(commentKey(file.path, anchor.side, anchor.line));
   const tone: Tone = line.kind === "+" ? "ok" : line.kind === "-" ? "error" : "plain";
-  return [
+  const gutter = [
     seg(`${pad(line.oldLine)} ${pad(line.newLine)} `, "muted"),
     seg(marked ? "◆" : " ", "warn"),
-    seg(`${line.kind}${printable(line.text)}`, tone),
+  ];
+  const partner = row.pair === undefined ? undefined : view.rows[row.pair];
+  const other =
+    partner?.kind === "line"
+      ? view.files[partner.file]?.hunks[partner.hunk]?.lines[partner.line]
+      : undefined;
+  const span = other ? changedSpan(line.text, other.text) : undefined;
+  if (!span) return [...gutter, seg(`${line.kind}${printable(line.text)}`, tone)];
+  return [
+    ...gutter,
+    seg(`${line.kind}${printable(span[0])}`, tone),
+    seg(printable(span[1]), line.kind === "+" ? "okStrong" : "errorStrong"),
+    seg(printable(span[2]), tone),
   ];
 }
 
