@@ -32,6 +32,8 @@ export interface ReviewFile {
   added: number;
   removed: number;
   binary: boolean;
+  /** The file's lines were left out: the diff was over its size limit (see DIFF_LIMITS). */
+  omitted?: boolean;
   hunks: ReviewHunk[];
 }
 
@@ -45,6 +47,13 @@ export interface ReviewDiff {
 
 /** An untracked file larger than this is listed without its lines. */
 const UNTRACKED_LIMIT = 2 * 1024 * 1024;
+
+/**
+ * What a review carries at most: it travels to a remote control room in one protocol frame
+ * (16 MiB at most), and nobody reads more. Past the budget, files are listed with their counts
+ * but without their lines; a line longer than `lineChars` is cut.
+ */
+export const DIFF_LIMITS = { lines: 100_000, chars: 6_000_000, lineChars: 2_000 };
 
 /** The worktree `worktree` against its merge base with `base`. */
 export async function reviewDiff(worktree: string, base: string): Promise<ReviewDiff> {
@@ -64,7 +73,31 @@ export async function reviewDiff(worktree: string, base: string): Promise<Review
   ]);
   const files = parseReviewPatch(patch);
   files.push(...(await untrackedFiles(worktree)));
-  return { base, mergeBase: from, files };
+  return { base, mergeBase: from, files: withinLimits(files) };
+}
+
+/** The files with lines cut to DIFF_LIMITS.lineChars and, past the budget, hunks left out. */
+export function withinLimits(files: ReviewFile[], limits = DIFF_LIMITS): ReviewFile[] {
+  let lines = 0;
+  let chars = 0;
+  for (const file of files) {
+    const kept: ReviewHunk[] = [];
+    for (const hunk of file.hunks) {
+      if (lines + hunk.lines.length > limits.lines || chars > limits.chars) break;
+      kept.push(hunk);
+      lines += hunk.lines.length;
+      for (const line of hunk.lines) {
+        if (line.text.length > limits.lineChars)
+          line.text = `${line.text.slice(0, limits.lineChars)}…`;
+        chars += line.text.length;
+      }
+    }
+    if (kept.length < file.hunks.length) {
+      file.omitted = true;
+      file.hunks = kept;
+    }
+  }
+  return files;
 }
 
 const HUNK = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/;
