@@ -102,6 +102,11 @@ describe("the review view", () => {
     expect(cursor()).toBe(0);
     handleInput(ctl, "\t");
     expect(cursor()).toBe(fileRow(names[1] ?? ""));
+    // ? shows every key over the view; Esc comes back to it.
+    handleInput(ctl, "?");
+    expect(store.getState().helpOpen).toBe(true);
+    handleInput(ctl, "\x1b");
+    expect(store.getState()).toMatchObject({ helpOpen: false, mode: "diff" });
 
     // A comment on src/app.ts's third line.
     const appRow = fileRow("src/app.ts");

@@ -366,6 +366,7 @@ export function runCommand(ctl: Controller, id: CommandId) {
     case "diff.previousFile":
     case "diff.comment":
     case "diff.send":
+    case "diff.help":
     case "diff.close":
       return runDiffCommand(ctl, id);
     case "agent.stopOrRestart":

@@ -63,6 +63,8 @@ export function runDiffCommand(ctl: Controller, id: CommandId) {
       return askComment(ctl, view);
     case "diff.send":
       return confirmSend(ctl, view);
+    case "diff.help":
+      return s.setHelpOpen(true);
     case "diff.close":
       return s.setReview(undefined);
   }

@@ -402,6 +402,14 @@ export const KEY_TABLE: readonly KeyCommand[] = [
           : "the stream has no agent to send the review to"),
   },
   {
+    id: "diff.help",
+    keys: ["?"],
+    description: "help: every key (back to the diff with Esc)",
+    category: "Review",
+    mode: "diff",
+    disabledReason: needDiff,
+  },
+  {
     id: "diff.close",
     keys: ["escape", "q"],
     description: "leave the diff (its comments are kept until sent)",
