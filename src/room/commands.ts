@@ -50,6 +50,8 @@ export type RoomCommand =
   | { type: "review.comment"; stream: string; comment: NewReviewComment }
   /** Pastes the review's comments with these ids into the agent as one prompt, then drops them. */
   | { type: "review.send"; stream: string; agent: string; ids: string[] }
+  /** Drops the review's comments with these ids, unsent. */
+  | { type: "review.uncomment"; stream: string; ids: string[] }
   /** The user trusts the plan's commands (after being shown them): recorded, agents start. */
   | { type: "trust" }
   /**

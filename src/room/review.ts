@@ -42,6 +42,10 @@ export async function runReviewCommand(
       const comments = await addComment(dir, command.stream, command.comment);
       return { ok: true, value: comments };
     }
+    case "review.uncomment": {
+      const left = await removeComments(dir, command.stream, command.ids);
+      return { ok: true, text: `comment deleted (${left.length} left in the review)`, value: left };
+    }
     case "review.send": {
       if (!sessions.running().includes(command.agent)) {
         return {

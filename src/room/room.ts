@@ -347,6 +347,7 @@ export class Room {
       case "review.open":
       case "review.comment":
       case "review.send":
+      case "review.uncomment":
         return runReviewCommand(project, sessions, command);
       case "trust":
         await sessions.trust();

@@ -55,7 +55,7 @@ async function open() {
 }
 
 describe("the review view", () => {
-  it("shows the worktree against the merge base, moves by line, hunk and file, keeps comments and sends them to the agent", async () => {
+  it("shows the worktree against the merge base, moves by line, hunk and file, keeps comments (x deletes one) and sends them to the agent", async () => {
     const { repo, store, ctl, worktree } = await open();
     // Committed on the branch, changed but not committed, and untracked: all three are listed.
     await fsp.mkdir(path.join(worktree, "src"));
@@ -131,6 +131,31 @@ describe("the review view", () => {
     );
     const screen = diffViewLines(store.getState().review ?? view, 160, 38).map(lineText);
     expect(screen.some((l) => l.includes("◆+c"))).toBe(true);
+
+    // A second comment, on the next line, deleted again with x after confirming.
+    handleInput(ctl, "j");
+    handleInput(ctl, "c");
+    handleInput(ctl, "drop me\r");
+    await waitFor(
+      () => (store.getState().review?.comments.length === 2 ? true : undefined),
+      5_000,
+      "the second comment",
+    );
+    handleInput(ctl, "x");
+    expect(store.getState().modal).toMatchObject({
+      kind: "confirm",
+      title: "Delete this comment? It is not sent.",
+      lines: ["◆ drop me"],
+    });
+    handleInput(ctl, "y");
+    await waitFor(
+      () => (store.getState().review?.comments.length === 1 ? true : undefined),
+      5_000,
+      "the comment deleted",
+    );
+    expect(((await readJson(reviewFile)) as { comments: unknown[] }).comments).toHaveLength(1);
+    handleInput(ctl, "x");
+    expect(store.getState().flash?.text).toBe("no comment on this line");
 
     // Leaving the view keeps the review; opening it again shows the comment.
     handleInput(ctl, "q");

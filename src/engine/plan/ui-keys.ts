@@ -40,6 +40,7 @@ export const UI_COMMAND_IDS = [
   "diff.previousFile",
   "diff.comment",
   "diff.send",
+  "diff.uncomment",
   "diff.help",
   "diff.close",
   "agent.stopOrRestart",

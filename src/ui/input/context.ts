@@ -1,6 +1,7 @@
 /** What the key table needs to know about the current state, derived from the store. */
 import type { KeyContext } from "../keys/table.js";
 import type { AppState } from "../store/slices.js";
+import { commentsAtCursor } from "../view/diff.js";
 
 /** The parts of the state the key context reads (so components can select just these). */
 export type KeyState = Pick<
@@ -83,6 +84,7 @@ export function keyContext(s: KeyState): KeyContext {
     ...(s.review && {
       diff: {
         onLine: s.review.rows[s.review.cursor]?.kind === "line",
+        onComment: commentsAtCursor(s.review).length > 0,
         comments: s.review.comments.length,
         agent: s.review.agent,
       },

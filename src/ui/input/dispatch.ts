@@ -26,7 +26,7 @@ import { formKey, openHandoffForm } from "./handoff.js";
 import { runMerge } from "./merge.js";
 import { paletteRows } from "./palette.js";
 import { PasteReader, parseKeyRanges } from "./parse.js";
-import { openReview, runDiffCommand, sendReview, submitComment } from "./review.js";
+import { deleteComments, openReview, runDiffCommand, sendReview, submitComment } from "./review.js";
 
 const readers = new WeakMap<Controller, PasteReader>();
 
@@ -157,6 +157,9 @@ export function runAction(ctl: Controller, action: DialogAction) {
       return ctl.quit({ stop: action.stop });
     case "review.send":
       void sendReview(ctl, action);
+      return;
+    case "review.uncomment":
+      void deleteComments(ctl, action);
       return;
     case "paste":
       for (const agent of action.agents)
@@ -366,6 +369,7 @@ export function runCommand(ctl: Controller, id: CommandId) {
     case "diff.previousFile":
     case "diff.comment":
     case "diff.send":
+    case "diff.uncomment":
     case "diff.help":
     case "diff.close":
       return runDiffCommand(ctl, id);

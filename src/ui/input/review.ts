@@ -9,6 +9,7 @@ import type { ReviewOpenValue } from "../../room/commands.js";
 import type { CommandId } from "../keys/table.js";
 import type { InputPurpose } from "../store/slices.js";
 import {
+  commentsAtCursor,
   cursorLine,
   type DiffView,
   diffBodyHeight,
@@ -63,6 +64,8 @@ export function runDiffCommand(ctl: Controller, id: CommandId) {
       return askComment(ctl, view);
     case "diff.send":
       return confirmSend(ctl, view);
+    case "diff.uncomment":
+      return confirmDelete(ctl, view);
     case "diff.help":
       return s.setHelpOpen(true);
     case "diff.close":
@@ -149,6 +152,32 @@ export async function sendReview(
   action: { stream: string; agent: string; ids: string[] },
 ) {
   const reply = await ctl.client.run({ type: "review.send", ...action });
+  if (!reply.ok) return flash(ctl, reply.error);
+  updateComments(ctl, action.stream, (reply.value as ReviewComment[] | undefined) ?? []);
+  if (reply.text) flash(ctl, reply.text);
+}
+
+function confirmDelete(ctl: Controller, view: DiffView) {
+  const comments = commentsAtCursor(view);
+  if (comments.length === 0) return flash(ctl, "no comment on this line");
+  const n = comments.length;
+  ctl.store.getState().openModal({
+    kind: "confirm",
+    title: `Delete ${n === 1 ? "this comment" : `these ${n} comments`}? It is not sent.`,
+    lines: comments.map((c) => `◆ ${c.text}`),
+    choices: [
+      {
+        keys: ["y", "enter"],
+        label: "delete",
+        action: { do: "review.uncomment", stream: view.stream, ids: comments.map((c) => c.id) },
+      },
+    ],
+  });
+}
+
+/** The confirmed deletion: the room drops the comments; the view shows those left. */
+export async function deleteComments(ctl: Controller, action: { stream: string; ids: string[] }) {
+  const reply = await ctl.client.run({ type: "review.uncomment", ...action });
   if (!reply.ok) return flash(ctl, reply.error);
   updateComments(ctl, action.stream, (reply.value as ReviewComment[] | undefined) ?? []);
   if (reply.text) flash(ctl, reply.text);

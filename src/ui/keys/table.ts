@@ -51,7 +51,7 @@ export interface KeyContext {
   /** Whether a server hosts the room, so that leaving keeps the agents running. */
   canDetach: boolean;
   /** The review view, when open: whether the cursor is on a code line, the comments to send. */
-  diff?: { onLine: boolean; comments: number; agent: string | undefined };
+  diff?: { onLine: boolean; onComment: boolean; comments: number; agent: string | undefined };
 }
 
 export interface KeyCommand {
@@ -385,6 +385,15 @@ export const KEY_TABLE: readonly KeyCommand[] = [
     mode: "diff",
     disabledReason: (c) =>
       needDiff(c) ?? (c.diff?.onLine ? undefined : "move to a line of the diff first (j/k, ])"),
+  },
+  {
+    id: "diff.uncomment",
+    keys: ["x"],
+    description: "delete the comments on the diff line under the cursor (confirm first)",
+    category: "Review",
+    mode: "diff",
+    disabledReason: (c) =>
+      needDiff(c) ?? (c.diff?.onComment ? undefined : "no comment on this line"),
   },
   {
     id: "diff.send",

@@ -33,6 +33,7 @@ export type DialogAction =
   | { do: "paste"; agents: string[]; text: string }
   /** Sends the review's comments with these ids to the agent (see src/ui/input/review.ts). */
   | { do: "review.send"; stream: string; agent: string; ids: string[] }
+  | { do: "review.uncomment"; stream: string; ids: string[] }
   | { do: "none" };
 
 /** What the line typed into an input dialog is for. */

@@ -162,6 +162,12 @@ export function commentsOn(view: DiffView, file: string, line: ReviewLine): Revi
   );
 }
 
+/** The comments on the line under the cursor. */
+export function commentsAtCursor(view: DiffView): ReviewComment[] {
+  const at = cursorLine(view);
+  return at ? commentsOn(view, at.file.path, at.line) : [];
+}
+
 /** Tabs to spaces and control characters out, so that a code line takes the columns it shows. */
 const printable = (text: string) =>
   text.replace(/\t/g, "    ").replace(/[\x00-\x08\x0b-\x1f\x7f]/g, "?");
