@@ -6,6 +6,7 @@
 import type { HandoffFacts } from "../engine/handoff-git.js";
 import type { NewAgent } from "../engine/plan/edit.js";
 import type { NotifyEvent } from "../engine/plan/index.js";
+import type { NewReviewComment, ReviewComment, ReviewDiff } from "../engine/review/index.js";
 import type { TaskAction } from "../engine/tasks/index.js";
 import type { CopyAction, CopyStatus } from "./copy-mode.js";
 
@@ -58,6 +59,13 @@ export type RoomCommand =
   | { type: "diff"; stream: string }
   /** A new agent written into streams.yaml (in a stream, or in a new stream). */
   | { type: "agent.add"; agent: NewAgent }
+  /** The stream's worktree against its merge base with the base, and its review's comments. */
+  | { type: "review.open"; stream: string }
+  | { type: "review.comment"; stream: string; comment: NewReviewComment }
+  /** Pastes the review's comments with these ids into the agent as one prompt, then drops them. */
+  | { type: "review.send"; stream: string; agent: string; ids: string[] }
+  /** Drops the review's comments with these ids, unsent. */
+  | { type: "review.uncomment"; stream: string; ids: string[] }
   /** The user trusts the plan's commands (after being shown them): recorded, agents start. */
   | { type: "trust" }
   /**
@@ -108,6 +116,12 @@ export interface HandoffPrefillValue {
   facts: HandoffFacts | undefined;
   /** The agents of the streams that depend on this one. */
   dependents: string[];
+}
+
+/** A stream's diff for review (`review.open`). */
+export interface ReviewOpenValue extends ReviewDiff {
+  stream: string;
+  comments: ReviewComment[];
 }
 
 /** After a task is marked done: its agent's next task, when the agent runs here. */

@@ -38,6 +38,7 @@ import { startGateRunner } from "./gate-runner.js";
 import { type HookEndpoint, startHookEndpoint } from "./hook-endpoint.js";
 import { Notifier } from "./notify.js";
 import { OrphanWatch } from "./orphans.js";
+import { runReviewCommand } from "./review.js";
 import { SessionManager, type SessionManagerOptions } from "./sessions.js";
 import type { RoomStore } from "./state.js";
 import { type StateScope, type StateWatcher, startStateWatcher } from "./state-watcher.js";
@@ -375,6 +376,11 @@ export class Room {
           ok: true,
           value: await (this.options.diff ?? defaultDiff(project))(command.stream),
         };
+      case "review.open":
+      case "review.comment":
+      case "review.send":
+      case "review.uncomment":
+        return runReviewCommand(project, sessions, command);
       case "trust":
         await sessions.trust();
         return { ok: true, text: "trusted the plan's commands on this machine" };

@@ -200,7 +200,15 @@ describe("the whole run in the control room", () => {
       10_000,
       "the board",
     );
-    await waitFor(() => (store.getState().agents.A1?.status ? true : undefined), 20_000, "A1");
+    // The agent reads its input once its prompt is up (a paste before that is the terminal's).
+    await waitFor(
+      () =>
+        (store.getState().frames.A1?.rows ?? []).some((row) => row.includes(">"))
+          ? true
+          : undefined,
+      20_000,
+      "A1's prompt",
+    );
     while (store.getState().tab !== "tasks") handleInput(ctl, "\t");
     handleInput(ctl, " ");
     await waitFor(

@@ -305,14 +305,15 @@ describe("the dispatcher", () => {
       note: "too early",
     });
 
+    // A has not started: it has no worktree to review (test/room/review.test.ts reviews one).
     handleInput(ctl, "d");
     await waitFor(
-      () => (store.getState().modal?.kind === "text" ? true : undefined),
+      () => (store.getState().flash?.text.includes("no worktree") ? true : undefined),
       10_000,
-      "the diff",
+      "the diff's refusal",
     );
-    expect(store.getState().modal).toMatchObject({ title: "Diff of A against main" });
-    handleInput(ctl, "q");
+    expect(store.getState().flash?.text).toBe("A has no worktree to review: start it with s");
+    expect(store.getState().mode).toBe("normal");
     // PgUp scrolls back in copy mode (its own keys: x does nothing there); q leaves it.
     handleInput(ctl, "\x1b[5~");
     expect(store.getState().mode).toBe("copy");

@@ -28,7 +28,7 @@ describe("the key table", () => {
     expect(KEY_TABLE.map((c) => c.id).sort()).toEqual([...UI_COMMAND_IDS].sort());
   });
   it("binds each key once per mode", () => {
-    for (const mode of ["normal", "insert"] as const) {
+    for (const mode of ["normal", "insert", "diff"] as const) {
       const keys = KEY_TABLE.filter((c) => c.mode === mode).flatMap((c) => c.keys);
       expect(new Set(keys).size, mode).toBe(keys.length);
     }

@@ -14,6 +14,7 @@ import { headerLine } from "../view/header.js";
 import type { AgentView } from "../view/model.js";
 import { problemLines, tabBar, tabLines, visibleRows } from "../view/panel.js";
 import { sidebarLines } from "../view/sidebar.js";
+import { DiffScreen } from "./DiffView.js";
 import { HelpScreen } from "./HelpScreen.js";
 import { LineView } from "./LineView.js";
 import { ModalView } from "./ModalView.js";
@@ -181,8 +182,14 @@ export function App({
   table: readonly KeyCommand[];
   paneRenderer?: PaneRenderer;
 }) {
-  const { size, zoomed, helpOpen, modal } = useAppStore(
-    useShallow((s) => ({ size: s.size, zoomed: s.zoomed, helpOpen: s.helpOpen, modal: s.modal })),
+  const { size, zoomed, helpOpen, modal, review } = useAppStore(
+    useShallow((s) => ({
+      size: s.size,
+      zoomed: s.zoomed,
+      helpOpen: s.helpOpen,
+      modal: s.modal,
+      review: s.review !== undefined,
+    })),
   );
   const layout = screenLayout(size.cols, size.rows, { zoomed });
   const middle = {
@@ -198,6 +205,8 @@ export function App({
         <HelpScreen table={table} width={size.cols} height={size.rows - 2} />
       ) : modal ? (
         <ModalView modal={modal} width={size.cols} height={size.rows - 2} table={table} />
+      ) : review ? (
+        <DiffScreen width={size.cols} height={size.rows - 2} />
       ) : (
         <>
           <Box flexDirection="row" width={middle.width} height={middle.height}>

@@ -24,7 +24,7 @@ export function HelpScreen({
       if (c.mode === "copy") continue;
       const keys = c.keys.map(displayKey).join(" ");
       lines.push({
-        text: `  ${keys.padEnd(14)} ${c.description}${c.mode === "insert" ? " (insert mode)" : ""}`,
+        text: `  ${keys.padEnd(14)} ${c.description}${c.mode === "insert" ? " (insert mode)" : c.mode === "diff" ? " (in the diff)" : ""}`,
       });
     }
     // Copy mode's own keys, a word each: they are many and speak for themselves.

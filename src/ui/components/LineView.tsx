@@ -14,6 +14,8 @@ const TONE: Record<
   error: { color: "red" },
   title: { bold: true },
   selected: { inverse: true },
+  okStrong: { color: "green", inverse: true },
+  errorStrong: { color: "red", inverse: true },
 };
 
 /** A tone without its colour, for NO_COLOR: attributes only. */

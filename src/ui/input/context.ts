@@ -1,6 +1,7 @@
 /** What the key table needs to know about the current state, derived from the store. */
 import type { KeyContext } from "../keys/table.js";
 import type { AppState } from "../store/slices.js";
+import { commentsAtCursor } from "../view/diff.js";
 import { tabRecords } from "../view/rows.js";
 
 /** The parts of the state the key context reads (so components can select just these). */
@@ -22,6 +23,7 @@ export type KeyState = Pick<
   | "activity"
   | "handoffs"
   | "conflicts"
+  | "review"
 >;
 
 export const selectKeyState = (s: AppState): KeyState => ({
@@ -41,6 +43,7 @@ export const selectKeyState = (s: AppState): KeyState => ({
   activity: s.activity,
   handoffs: s.handoffs,
   conflicts: s.conflicts,
+  review: s.review,
 });
 
 export function keyContext(s: KeyState): KeyContext {
@@ -89,6 +92,14 @@ export function keyContext(s: KeyState): KeyContext {
     canDetach: s.hosted,
     pasteBuffer: s.pasteBuffer !== undefined,
     tabRows: tabRecords(s, s.tab).length,
+    ...(s.review && {
+      diff: {
+        onLine: s.review.rows[s.review.cursor]?.kind === "line",
+        onComment: commentsAtCursor(s.review).length > 0,
+        comments: s.review.comments.length,
+        agent: s.review.agent,
+      },
+    }),
   };
 }
 

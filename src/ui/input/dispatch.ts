@@ -30,6 +30,7 @@ import { runMerge } from "./merge.js";
 import { handleMouse } from "./mouse.js";
 import { paletteRows } from "./palette.js";
 import { MOUSE_ANYWHERE, mouseEvent, PasteReader, parseKeyRanges } from "./parse.js";
+import { deleteComments, openReview, runDiffCommand, sendReview, submitComment } from "./review.js";
 
 const readers = new WeakMap<Controller, PasteReader>();
 
@@ -153,7 +154,7 @@ export function handleKey(ctl: Controller, key: string) {
   }
   if (s.mode === "copy") return copyKey(ctl, key);
   if (key === "ctrl+c") return runCommand(ctl, "app.quit");
-  const command = commandForKey(key, "normal", ctl.table);
+  const command = commandForKey(key, s.mode === "diff" ? "diff" : "normal", ctl.table);
   if (!command) {
     if (key !== "escape") flash(ctl, `${key} does nothing here: ? lists every key`);
     return;
@@ -186,6 +187,12 @@ export function runAction(ctl: Controller, action: DialogAction) {
       return runMerge(ctl, action.stream);
     case "quit":
       return ctl.quit({ stop: action.stop });
+    case "review.send":
+      void sendReview(ctl, action);
+      return;
+    case "review.uncomment":
+      void deleteComments(ctl, action);
+      return;
     case "paste":
       for (const agent of action.agents)
         void ctl.client.run({ type: "paste", agent, text: action.text });
@@ -399,17 +406,22 @@ export function runCommand(ctl: Controller, id: CommandId) {
     }
     case "stream.diff":
       if (!agent) return;
-      void ask<string[]>(ctl, { type: "diff", stream: agent.stream }).then((lines) => {
-        if (!lines) return;
-        const base = ctl.store.getState().status?.base ?? "its base";
-        ctl.store.getState().openModal({
-          kind: "text",
-          title: `Diff of ${agent.stream} against ${base}`,
-          lines,
-          offset: 0,
-        });
-      });
+      void openReview(ctl, agent.stream, agent.id);
       return;
+    case "diff.down":
+    case "diff.up":
+    case "diff.pageDown":
+    case "diff.pageUp":
+    case "diff.nextHunk":
+    case "diff.previousHunk":
+    case "diff.nextFile":
+    case "diff.previousFile":
+    case "diff.comment":
+    case "diff.send":
+    case "diff.uncomment":
+    case "diff.help":
+    case "diff.close":
+      return runDiffCommand(ctl, id);
     case "agent.stopOrRestart":
       if (!agent) return;
       if (agent.status === "exited") return send(ctl, { type: "restart", agent: agent.id });
@@ -635,6 +647,9 @@ function submitInput(
         action: "block",
         ...(value.trim() && { note: value.trim() }),
       });
+    case "review.comment":
+      void submitComment(ctl, purpose, value);
+      return;
   }
 }
 

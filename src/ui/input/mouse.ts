@@ -21,7 +21,8 @@ export const MOUSE_OFF = "\x1b[?1006l\x1b[?1000l";
 export function handleMouse(ctl: Controller, event: MouseEvent): void {
   if (event.release) return;
   const s = ctl.store.getState();
-  if (s.modal || s.helpOpen) return;
+  // Over a dialog, the help or the review view, the panes are not on screen.
+  if (s.modal || s.helpOpen || s.mode === "diff") return;
   const layout = screenLayout(s.size.cols, s.size.rows, { zoomed: s.zoomed });
   const pane = visiblePanes(s.agentOrder, s.selected, layout.grid, s.zoomed).find(
     ({ rect }) =>

@@ -8,6 +8,7 @@ const CATEGORIES: readonly Category[] = [
   "Copy mode",
   "Agents",
   "Streams",
+  "Review",
   "Checkpoints and locks",
   "General",
 ];
@@ -37,6 +38,7 @@ export function keybindingsMarkdown(table: readonly KeyCommand[] = KEY_TABLE): s
     "",
     "Normal mode: keys are Tower commands. Insert mode: keys go to the selected agent, except the",
     "escape key, which returns to normal mode. A key that does not apply now says why in the footer.",
+    "The diff (`d`) has keys of its own while it is open (mode `diff`).",
   ];
   for (const [category, commands] of byCategory(table)) {
     out.push(

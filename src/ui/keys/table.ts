@@ -6,8 +6,9 @@
 
 import type { UiCommandId } from "../../engine/plan/index.js";
 
-/** Normal: keys are commands; insert: keys go to the agent; copy: the pane's copy mode. */
-export type Mode = "normal" | "insert" | "copy";
+/** Normal: keys are commands; insert: keys go to the agent; copy: the pane's copy mode;
+ * diff: the review view (`d`) is open, its keys move in the diff. */
+export type Mode = "normal" | "insert" | "copy" | "diff";
 
 /** The command ids are the plan's (`ui.keys` in streams.yaml names them). */
 export type CommandId = UiCommandId;
@@ -17,6 +18,7 @@ export type Category =
   | "Copy mode"
   | "Agents"
   | "Streams"
+  | "Review"
   | "Checkpoints and locks"
   | "General";
 
@@ -54,6 +56,8 @@ export interface KeyContext {
   tabRows?: number;
   /** Whether copy mode copied something that `p` can paste. */
   pasteBuffer?: boolean;
+  /** The review view, when open: whether the cursor is on a code line, the comments to send. */
+  diff?: { onLine: boolean; onComment: boolean; comments: number; agent: string | undefined };
 }
 
 export interface KeyCommand {
@@ -76,6 +80,9 @@ const needWaiting = (c: KeyContext) =>
   (c.selectedAgent?.status !== "waiting"
     ? `${c.selectedAgent?.id} is not waiting for an answer`
     : undefined);
+
+const needDiff = (c: KeyContext) =>
+  c.mode === "diff" ? undefined : "open the selected stream's diff first (d)";
 
 export const KEY_TABLE: readonly KeyCommand[] = [
   {
@@ -512,10 +519,124 @@ export const KEY_TABLE: readonly KeyCommand[] = [
   {
     id: "stream.diff",
     keys: ["d"],
-    description: "diff of the selected stream against its base",
+    description:
+      "review the selected stream's diff against its merge base with the base: files, hunks, comments to its agent",
     category: "Streams",
     mode: "normal",
     disabledReason: needAgent,
+  },
+  {
+    id: "diff.down",
+    keys: ["j", "down"],
+    description: "next line of the diff",
+    category: "Review",
+    mode: "diff",
+    disabledReason: needDiff,
+  },
+  {
+    id: "diff.up",
+    keys: ["k", "up"],
+    description: "previous line of the diff",
+    category: "Review",
+    mode: "diff",
+    disabledReason: needDiff,
+  },
+  {
+    id: "diff.pageDown",
+    keys: ["pagedown", "space"],
+    description: "a screen down the diff",
+    category: "Review",
+    mode: "diff",
+    disabledReason: needDiff,
+  },
+  {
+    id: "diff.pageUp",
+    keys: ["pageup"],
+    description: "a screen up the diff",
+    category: "Review",
+    mode: "diff",
+    disabledReason: needDiff,
+  },
+  {
+    id: "diff.nextHunk",
+    keys: ["]"],
+    description: "next hunk",
+    category: "Review",
+    mode: "diff",
+    disabledReason: needDiff,
+  },
+  {
+    id: "diff.previousHunk",
+    keys: ["["],
+    description: "previous hunk",
+    category: "Review",
+    mode: "diff",
+    disabledReason: needDiff,
+  },
+  {
+    id: "diff.nextFile",
+    keys: ["}", "tab"],
+    description: "next file",
+    category: "Review",
+    mode: "diff",
+    disabledReason: needDiff,
+  },
+  {
+    id: "diff.previousFile",
+    keys: ["{", "shift+tab"],
+    description: "previous file",
+    category: "Review",
+    mode: "diff",
+    disabledReason: needDiff,
+  },
+  {
+    id: "diff.comment",
+    keys: ["c"],
+    description: "comment on the diff line under the cursor (kept until sent)",
+    category: "Review",
+    mode: "diff",
+    disabledReason: (c) =>
+      needDiff(c) ?? (c.diff?.onLine ? undefined : "move to a line of the diff first (j/k, ])"),
+  },
+  {
+    id: "diff.uncomment",
+    keys: ["x"],
+    description: "delete the comments on the diff line under the cursor (confirm first)",
+    category: "Review",
+    mode: "diff",
+    disabledReason: (c) =>
+      needDiff(c) ?? (c.diff?.onComment ? undefined : "no comment on this line"),
+  },
+  {
+    id: "diff.send",
+    keys: ["S"],
+    description:
+      "send every comment of the review to the stream's agent as one prompt (confirm first)",
+    category: "Review",
+    mode: "diff",
+    disabledReason: (c) =>
+      needDiff(c) ??
+      (!c.diff?.comments
+        ? "the review has no comments yet: c comments on a line"
+        : c.diff.agent
+          ? undefined
+          : "the stream has no agent to send the review to"),
+  },
+  {
+    id: "diff.help",
+    keys: ["?"],
+    description: "help: every key (back to the diff with Esc)",
+    category: "Review",
+    mode: "diff",
+    disabledReason: needDiff,
+  },
+  {
+    id: "diff.close",
+    keys: ["escape", "q"],
+    description: "leave the diff (its comments are kept until sent)",
+    category: "Review",
+    mode: "diff",
+    disabledReason: needDiff,
   },
   {
     id: "agent.stopOrRestart",

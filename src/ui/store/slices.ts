@@ -8,6 +8,7 @@ import type { RoomCommand } from "../../room/commands.js";
 import type { RoomState } from "../../room/state.js";
 import type { Mode } from "../keys/table.js";
 import type { ColorMode } from "../view/color.js";
+import type { DiffView } from "../view/diff.js";
 import type { Tab } from "../view/model.js";
 
 export {
@@ -30,12 +31,24 @@ export type DialogAction =
   | { do: "quit"; stop: boolean }
   /** Pastes text into agents' input (as a bracketed paste where the program asked for one). */
   | { do: "paste"; agents: string[]; text: string }
+  /** Sends the review's comments with these ids to the agent (see src/ui/input/review.ts). */
+  | { do: "review.send"; stream: string; agent: string; ids: string[] }
+  | { do: "review.uncomment"; stream: string; ids: string[] }
   | { do: "none" };
 
 /** What the line typed into an input dialog is for. */
 export type InputPurpose =
   | { do: "checkpoint.reject"; id: string }
-  | { do: "task.block"; id: string };
+  | { do: "task.block"; id: string }
+  /** A comment on a line of the review view (mode `diff`). */
+  | {
+      do: "review.comment";
+      stream: string;
+      file: string;
+      line: number;
+      side: "new" | "old";
+      code: string;
+    };
 
 /** A choice of a dialog: its keys, what the hint calls it, what it does. */
 export interface DialogChoice {
@@ -118,6 +131,8 @@ export interface UiSlice {
   pasteBuffer: string | undefined;
   /** J/K moved into the bottom tab: Enter opens its selected row (until a pane key). */
   panelFocus: boolean;
+  /** The review view (`d`, mode `diff`): a stream's diff and its comments. */
+  review: DiffView | undefined;
   setMode(mode: Mode): void;
   select(id: string | undefined): void;
   setTab(tab: Tab): void;
@@ -128,6 +143,8 @@ export interface UiSlice {
   closeModal(): void;
   showFlash(text: string, ms?: number): void;
   setSize(cols: number, rows: number): void;
+  /** Opens the review view (mode `diff`), changes it, or closes it (back to normal mode). */
+  setReview(review: DiffView | undefined): void;
 }
 
 /** The control room's state: the room's (mirrored, or written by the room in this process) and its own. */
@@ -150,6 +167,7 @@ export const createUiSlice: Slice<UiSlice> = (set) => ({
   copySearch: undefined,
   pasteBuffer: undefined,
   panelFocus: false,
+  review: undefined,
   setMode: (mode) => set({ mode }),
   select: (selected) => set({ selected }),
   setTab: (tab) => set({ tab, tabRow: 0 }),
@@ -164,4 +182,6 @@ export const createUiSlice: Slice<UiSlice> = (set) => ({
       messages: [...s.messages, { at: Date.now(), text }].slice(-MESSAGE_LIMIT),
     })),
   setSize: (cols, rows) => set({ size: { cols, rows } }),
+  setReview: (review) =>
+    set(review ? { review, mode: "diff" } : { review: undefined, mode: "normal" }),
 });

@@ -25,15 +25,27 @@ const HINTS: readonly (readonly [CommandId, string])[] = [
   ["copy.selectLines", "lines"],
   ["copy.yank", "copy"],
   ["copy.exit", "leave"],
+  ["diff.nextHunk", "hunk"],
+  ["diff.nextFile", "file"],
+  ["diff.comment", "comment"],
+  ["diff.send", "send"],
+  ["diff.close", "close"],
 ];
 
 /** Hints that stay whatever the width: the way to every key, and the way out. */
-const ALWAYS: readonly CommandId[] = ["app.help", "app.quit", "mode.normal", "copy.exit"];
+const ALWAYS: readonly CommandId[] = [
+  "app.help",
+  "app.quit",
+  "mode.normal",
+  "copy.exit",
+  "diff.close",
+];
 
 const MODE_LABEL = {
   normal: seg(" NORMAL ", "selected"),
   insert: seg(" INSERT ", "warn"),
   copy: seg(" COPY ", "warn"),
+  diff: seg(" DIFF ", "accent"),
 } as const;
 
 /** Copy mode's search as it is typed: `/text` (down) or `?text` (up), and how to end it. */

@@ -3,7 +3,18 @@
  * colours (or to nothing under NO_COLOR); everything else about the screen is decided by the pure
  * functions of this folder, which tests call without Ink.
  */
-export type Tone = "plain" | "muted" | "accent" | "ok" | "warn" | "error" | "title" | "selected";
+export type Tone =
+  | "plain"
+  | "muted"
+  | "accent"
+  | "ok"
+  | "warn"
+  | "error"
+  | "title"
+  | "selected"
+  /** The words that changed within a changed line of a diff (added, removed). */
+  | "okStrong"
+  | "errorStrong";
 
 export interface Segment {
   text: string;

@@ -1,0 +1,3 @@
+export * from "./comments.js";
+export * from "./diff.js";
+export * from "./prompt.js";
