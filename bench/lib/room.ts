@@ -227,7 +227,16 @@ export class TowerRoom implements Room {
     readonly panel: Rect,
   ) {}
 
-  static async launch(repo: RoomRepo): Promise<TowerRoom> {
+  static launch(repo: RoomRepo): Promise<TowerRoom> {
+    return TowerRoom.spawn(repo, ["ui", "--no-resume"]);
+  }
+
+  /** `tower attach`: a client on the server already running the repository's room. */
+  static attach(repo: RoomRepo): Promise<TowerRoom> {
+    return TowerRoom.spawn(repo, ["attach"]);
+  }
+
+  private static async spawn(repo: RoomRepo, args: string[]): Promise<TowerRoom> {
     const layout = await loadLayout();
     const { grid, panel } = layout.screenLayout(ROOM.cols, ROOM.rows);
     const panes = new Map<AgentId, Rect>();
@@ -236,7 +245,7 @@ export class TowerRoom implements Room {
     }
     if (panes.size !== AGENT_IDS.length)
       throw new Error(`Tower's layout shows ${panes.size} of the 8 panes at 160x48`);
-    const term = await HarnessTerminal.spawn(process.execPath, [CLI, "ui", "--no-resume"], {
+    const term = await HarnessTerminal.spawn(process.execPath, [CLI, ...args], {
       cwd: repo.root,
       env: roomEnv(),
       ...ROOM,
@@ -291,6 +300,19 @@ export class TowerRoom implements Room {
   content(id: AgentId): Rect {
     const rect = this.pane(id);
     return { x: rect.x, y: rect.y + 1, width: rect.width, height: rect.height - 1 };
+  }
+
+  /** The server's pid, once `ready` found it. */
+  get server(): number | undefined {
+    return this.serverPid;
+  }
+
+  /** `D` (in normal mode), as a person detaches: the client ends, the server and agents go on. */
+  async detach(timeoutMs = 20_000): Promise<void> {
+    this.term.write("D");
+    await this.term.waitFor(() => !this.term.running, "the Tower client to detach", timeoutMs);
+    const exit = await this.term.close();
+    if (exit.exitCode !== 0) throw new Error(`tower: detached with ${JSON.stringify(exit)}`);
   }
 
   pids(): number[] {
@@ -417,6 +439,33 @@ export class TmuxRoom implements Room {
       ...ROOM,
     });
     return new TmuxRoom(term, repo, socket);
+  }
+
+  /** `tmux attach -t bench`: a new client on the server of `room` (which has been detached). */
+  static async attach(room: TmuxRoom): Promise<TmuxRoom> {
+    const term = await HarnessTerminal.spawn(
+      "tmux",
+      ["-L", room.socket, "-f", "/dev/null", "attach-session", "-t", "bench"],
+      { cwd: room.repo.root, env: roomEnv(), ...ROOM },
+    );
+    const client = new TmuxRoom(term, room.repo, room.socket);
+    // The same server and session, at the same size: the same panes where they were.
+    client.panes = new Map(room.panes);
+    client.serverPid = room.serverPid;
+    return client;
+  }
+
+  /** The server's pid, once `ready` found it. */
+  get server(): number | undefined {
+    return this.serverPid;
+  }
+
+  /** The prefix and `d` (C-b d), as a person detaches: the client ends, the server goes on. */
+  async detach(timeoutMs = 20_000): Promise<void> {
+    this.term.write("\x02d");
+    await this.term.waitFor(() => !this.term.running, "the tmux client to detach", timeoutMs);
+    const exit = await this.term.close();
+    if (exit.exitCode !== 0) throw new Error(`tmux: detached with ${JSON.stringify(exit)}`);
   }
 
   tmux(...args: string[]): string {
