@@ -11,7 +11,8 @@
  *    from the spawn to the parse that puts the first complete frame on the screen: the header,
  *    the footer and all eight pane titles where the layout puts them (tmux: the status line and
  *    eight titled borders), and in every pane its own agent's prompt. Then detached. One untimed
- *    attach first (disk cache, Node's compile cache).
+ *    attach first (disk cache, Node's compile cache). Also reported: the spawn to the client's
+ *    first output, the client's own start-up (the rest is the room's frame reaching it).
  * 2. Cycles with output: the agents first print 6,000 lines (every pane's scrollback full),
  *    then lines forever (ten lines, a 50 ms pause). After a few warm-up cycles, with no client
  *    attached, the server's resident set (VmRSS) and open file descriptors (/proc/<pid>/fd);
@@ -82,6 +83,8 @@ function contentInPlace(room: Room, phase: "idle" | "output"): boolean {
 interface Attach {
   /** Spawn to the first complete frame with every pane's content; NaN when it never came. */
   ms: number;
+  /** Spawn to the client's first output (its own start-up: the rest is the room's frame). */
+  firstOutputMs: number;
   client: Client;
 }
 
@@ -92,16 +95,20 @@ async function attachOnce(
   problems: string[],
 ): Promise<Attach> {
   const client = await open();
+  const since = (at: number) => at - client.term.startedAt;
+  const firstOutput = client.term
+    .waitFor(() => client.term.received > 0, "the client's first output", FRAME_TIMEOUT_MS)
+    .then(since, () => Number.NaN);
   try {
     const at = await client.term.waitFor(
       () => client.complete() && contentInPlace(client, phase),
       "the first complete frame with every pane's content",
       FRAME_TIMEOUT_MS,
     );
-    return { ms: at - client.term.startedAt, client };
+    return { ms: since(at), firstOutputMs: await firstOutput, client };
   } catch (error) {
     problems.push(`${client.name}: attach ${phase}: ${(error as Error).message}`);
-    return { ms: Number.NaN, client };
+    return { ms: Number.NaN, firstOutputMs: await firstOutput, client };
   }
 }
 
@@ -117,12 +124,21 @@ const serverFigures = (pid: number): ServerFigures => ({
 
 interface KindResult {
   idleMs: number[];
+  /** The idle attaches' spawn to the client's first output. */
+  firstOutputMs: number[];
   cycleMs: number[];
   /** Attaches whose first frame was not complete with every pane in place. */
   garbled: number;
   before: ServerFigures;
   after: ServerFigures;
 }
+
+const rounded = (r: KindResult) => ({
+  ...r,
+  idleMs: r.idleMs.map(round),
+  firstOutputMs: r.firstOutputMs.map(round),
+  cycleMs: r.cycleMs.map(round),
+});
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -139,23 +155,26 @@ async function measure(kind: RoomKind, repo: RoomRepo, failures: string[]): Prom
     if (server === undefined) throw new Error(`${kind}: no server pid`);
     await first.detach();
 
-    const cycle = async (phase: "idle" | "output"): Promise<number> => {
-      const { ms, client } = await attachOnce(open, phase, problems);
-      await client.detach();
-      return ms;
+    const cycle = async (phase: "idle" | "output"): Promise<Attach> => {
+      const attached = await attachOnce(open, phase, problems);
+      await attached.client.detach();
+      return attached;
     };
 
     const idleMs: number[] = [];
+    const firstOutputMs: number[] = [];
     for (let i = 0; i < SIZE.warmup + SIZE.samples; i++) {
-      const ms = await cycle("idle");
-      if (i >= SIZE.warmup) idleMs.push(ms);
+      const { ms, firstOutputMs: startMs } = await cycle("idle");
+      if (i < SIZE.warmup) continue;
+      idleMs.push(ms);
+      firstOutputMs.push(startMs);
     }
 
     await release(repo, "print", AGENT_IDS);
     for (let i = 0; i < SIZE.warmupCycles; i++) await cycle("output");
     const before = serverFigures(server);
     const cycleMs: number[] = [];
-    for (let i = 0; i < SIZE.cycles; i++) cycleMs.push(await cycle("output"));
+    for (let i = 0; i < SIZE.cycles; i++) cycleMs.push((await cycle("output")).ms);
 
     // A detached client's socket is closed asynchronously: a few seconds for the count to settle.
     let after = serverFigures(server);
@@ -171,7 +190,7 @@ async function measure(kind: RoomKind, repo: RoomRepo, failures: string[]): Prom
         ? [`${kind}: ${garbled - MAX_SCREENS} more attaches without a complete frame`]
         : []),
     );
-    return { idleMs, cycleMs, garbled, before, after };
+    return { idleMs, firstOutputMs, cycleMs, garbled, before, after };
   } finally {
     // A last client stops everything (Tower: q, s; tmux: kill-server), whatever happened.
     let last: Room = first;
@@ -217,6 +236,13 @@ export const attach: Benchmark = {
           p(tower.idleMs, 99),
           p(tmux.idleMs, 99),
           "ms",
+        ),
+        compareRow(
+          "of which the client's start-up, idle, p50",
+          p(tower.firstOutputMs, 50),
+          p(tmux.firstOutputMs, 50),
+          "ms",
+          "spawn to the client's first output to its terminal: the rest is the room's frame",
         ),
         compareRow(
           "attach to first complete frame, output, p50",
@@ -286,8 +312,8 @@ export const attach: Benchmark = {
         details: {
           size: SIZE,
           bounds: { rssBytes: RSS_BOUND, fds: FD_BOUND },
-          tower: { ...tower, idleMs: tower.idleMs.map(round), cycleMs: tower.cycleMs.map(round) },
-          tmux: { ...tmux, idleMs: tmux.idleMs.map(round), cycleMs: tmux.cycleMs.map(round) },
+          tower: rounded(tower),
+          tmux: rounded(tmux),
         },
       };
     } finally {
