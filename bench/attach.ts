@@ -170,8 +170,20 @@ async function measure(kind: RoomKind, repo: RoomRepo, failures: string[]): Prom
       firstOutputMs.push(startMs);
     }
 
+    // The server must be the same one all along: one that died and was replaced would hide a
+    // leak (and is a failure of its own).
+    const sameServer = async (when: string) => {
+      const now =
+        first instanceof TowerRoom
+          ? await TowerRoom.serverPid(repo)
+          : Number(first.tmux("display-message", "-p", "#{pid}").trim());
+      if (now !== server)
+        throw new Error(`${kind}: the server was pid ${server}, ${when} it is pid ${now}`);
+    };
+
     await release(repo, "print", AGENT_IDS);
     for (let i = 0; i < SIZE.warmupCycles; i++) await cycle("output");
+    await sameServer("before the cycles");
     const before = serverFigures(server);
     const cycleMs: number[] = [];
     for (let i = 0; i < SIZE.cycles; i++) cycleMs.push((await cycle("output")).ms);
@@ -183,6 +195,7 @@ async function measure(kind: RoomKind, repo: RoomRepo, failures: string[]): Prom
       await sleep(100);
       after = serverFigures(server);
     }
+    await sameServer("after the cycles");
     const garbled = problems.length;
     failures.push(
       ...problems.slice(0, MAX_SCREENS),

@@ -36,6 +36,8 @@ import {
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type * as LayoutModule from "../../src/room/layout.js";
+import type * as RuntimeDirModule from "../../src/room/runtime-dir.js";
+import type * as InfoModule from "../../src/server/info.js";
 import { isAlive, processesUnder, reapUnder } from "./procs.js";
 import { CLI, cleanEnv, git, makeBenchRepo, PROJECT_ROOT, tower, trustRepo } from "./repo.js";
 import { nowMs } from "./stats.js";
@@ -289,12 +291,27 @@ export class TowerRoom implements Room {
       "Tower's first complete frame",
       timeoutMs,
     );
-    const server = processesUnder(this.repo.root).find((p) =>
-      /\btower\.js server\b/.test(p.command),
-    );
-    if (!server) throw new Error("Tower's first frame is on screen but no Tower server runs");
-    this.serverPid = server.pid;
+    this.serverPid = await TowerRoom.serverPid(this.repo);
     return at;
+  }
+
+  /**
+   * The pid of the repository's Tower server: the one its `server.json` names (a process found
+   * by its command line may be another one, on its way out), which must be a `tower server`
+   * process under the repository.
+   */
+  static async serverPid(repo: RoomRepo): Promise<number> {
+    const load = (file: string) => import(pathToFileURL(path.join(PROJECT_ROOT, file)).href);
+    const { roomDir } = (await load("dist/room/runtime-dir.js")) as typeof RuntimeDirModule;
+    const { liveServer } = (await load("dist/server/info.js")) as typeof InfoModule;
+    const info = await liveServer(await roomDir(repo.root, roomEnv()));
+    if (!info) throw new Error("Tower's first frame is on screen but no Tower server runs");
+    const running = processesUnder(repo.root).filter((p) => /\btower\.js server\b/.test(p.command));
+    if (!running.some((p) => p.pid === info.pid))
+      throw new Error(
+        `server.json names pid ${info.pid}, which is not among the Tower servers under the repository: ${JSON.stringify(running)}`,
+      );
+    return info.pid;
   }
 
   content(id: AgentId): Rect {
