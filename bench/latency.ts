@@ -2,6 +2,11 @@
  * `latency`: keystroke to echo, through the whole program, with seven agents flooding their
  * panes and with all of them quiet; Tower against tmux.
  *
+ * Tower runs as a person runs it (bench/lib/room.ts): a client that starts the repository's
+ * server, so a keystroke goes from the client through the server's socket to the agent's
+ * pseudo-terminal, and its echo back through the server's emulator and a patch to the client,
+ * as tmux's goes through its client and server.
+ *
  * The room of bench/lib/room.ts at 160x48: agent B2 runs `cat`; the seven others wait on a
  * named pipe, then print generated mixed terminal output (bench/lib/ansi-gen.ts: colours,
  * attributes, cursor moves, wrapping lines, wide characters) in a loop, as fast as the program
@@ -125,7 +130,7 @@ async function measure(kind: RoomKind, repo: RoomRepo, failures: string[]): Prom
 export const latency: Benchmark = {
   name: "latency",
   description:
-    "keystroke to echo on screen in a cat pane, 7 other panes flooding and quiet, Tower against tmux",
+    "keystroke to echo on screen in a cat pane, 7 other panes flooding and quiet, Tower (through its server) against tmux",
   async run(): Promise<BenchResult> {
     const repo = await makeRoomRepo();
     const failures: string[] = [];
@@ -140,11 +145,11 @@ export const latency: Benchmark = {
         const m = tmux[phase];
         const counts = (p: Phase) =>
           `${p.samples.length}${p.capped ? ` (stopped at the ${SIZE.budgetMs / 1000} s cap)` : ""}`;
-        const note = `samples: tower ${counts(t)}, tmux ${counts(m)}${phase === "on" ? "; 7 panes flooding" : "; the other 7 panes quiet"}`;
+        const note = `through the server (client -> server -> pty -> server -> client), tmux likewise; samples: tower ${counts(t)}, tmux ${counts(m)}${phase === "on" ? "; 7 panes flooding" : "; the other 7 panes quiet"}`;
         for (const q of [50, 95, 99]) {
           rows.push(
             compareRow(
-              `echo latency, flood ${phase}, p${q}`,
+              `echo latency through the server, flood ${phase}, p${q}`,
               round(percentile(t.samples, q)),
               round(percentile(m.samples, q)),
               "ms",

@@ -14,6 +14,7 @@
  * listed below.
  */
 import path from "node:path";
+import { attach } from "./attach.js";
 import { conflicts } from "./conflicts.js";
 import { hooks } from "./hooks.js";
 import { idle } from "./idle.js";
@@ -44,6 +45,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   panes,
   startup,
   latency,
+  attach,
   throughput,
   state,
   idle,

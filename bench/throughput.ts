@@ -1,11 +1,14 @@
 /**
- * `throughput`: eight agents print 20 MB of mixed terminal output each at once, through the
- * whole program to the screen; Tower against tmux.
+ * `throughput`: eight agents print 20 MB each at once, through the whole program to the screen;
+ * Tower against tmux, on two workloads in the same run, reported apart.
  *
  * The room of bench/lib/room.ts at 160x48 and the workload of bench/lib/flood.ts: every agent
- * waits on a named pipe, then `cat`s the same 20 MB file (bench/lib/ansi-gen.ts: colours of
- * every kind, attributes, cursor moves, redraws, wrapping lines, wide characters) and prints an
- * end marker naming itself, then waits (`cat`). The clock runs from letting them go to the parse
+ * waits on a named pipe, then `cat`s the same 20 MB file and prints an end marker naming
+ * itself, then waits (`cat`). The file (bench/lib/ansi-gen.ts) is, in turn:
+ * - mixed terminal output: colours of every kind, attributes, cursor moves, redraws, wrapping
+ *   lines, wide characters;
+ * - plain text in long lines: 200-400 printable characters a line, so that each wraps over
+ *   several rows of a pane, no escape sequence at all. The clock runs from letting them go to the parse
  * of the program's output that puts the last marker on the outer screen, each in its own pane.
  *
  * MB/s is all the output (8 x 20 MB) over that time. CPU: what the program itself used meanwhile
@@ -13,6 +16,7 @@
  * its client, which draws the screen; tmux's server and its client. The agents' own CPU is not counted. Tower's
  * children (git for the conflict scans) are reported apart.
  */
+import type { Workload } from "./lib/ansi-gen.js";
 import { toMarkers, writeFloodRoom } from "./lib/flood.js";
 import { sized } from "./lib/mode.js";
 import { type CpuTime, cpuSince, totalCpu } from "./lib/procs.js";
@@ -26,7 +30,7 @@ import {
   withRoom,
 } from "./lib/room.js";
 import { round } from "./lib/stats.js";
-import { type Benchmark, type BenchResult, compareRow, row } from "./lib/types.js";
+import { type Benchmark, type BenchResult, type BenchRow, compareRow, row } from "./lib/types.js";
 
 const SIZE = sized(
   { bytes: 20 * 1024 * 1024, timeoutMs: 300_000 },
@@ -51,52 +55,63 @@ async function measure(kind: RoomKind, repo: RoomRepo, failures: string[]): Prom
   });
 }
 
+const WORKLOADS: readonly { workload: Workload; label: string; what: string }[] = [
+  { workload: "mixed", label: "mixed output", what: "mixed terminal output" },
+  {
+    workload: "plain",
+    label: "plain long lines",
+    what: "plain text, lines of 200-400 characters that wrap, no escape sequence",
+  },
+];
+
 export const throughput: Benchmark = {
   name: "throughput",
   description:
-    "8 panes x 20 MB of mixed output to the outer screen: MB/s and CPU, Tower against tmux",
+    "8 panes x 20 MB to the outer screen, mixed output and plain long lines: MB/s and CPU, Tower against tmux",
   async run(): Promise<BenchResult> {
     const repo = await makeRoomRepo();
     const failures: string[] = [];
+    const rows: BenchRow[] = [];
+    const details: Record<string, unknown> = { size: SIZE };
     try {
-      const bytes = await writeFloodRoom(repo, SIZE.bytes, "exec cat");
-      const tower = await measure("tower", repo, failures);
-      const tmux = await measure("tmux", repo, failures);
-      const total = (AGENT_IDS.length * bytes) / MB;
-      const mbps = (r: KindResult) => round(total / (r.elapsedMs / 1000));
-      const cpuS = (r: KindResult) => round(r.cpu.selfMs / 1000);
-      return {
-        rows: [
+      for (const { workload, label, what } of WORKLOADS) {
+        const bytes = await writeFloodRoom(repo, SIZE.bytes, "exec cat", workload);
+        const tower = await measure("tower", repo, failures);
+        const tmux = await measure("tmux", repo, failures);
+        const total = (AGENT_IDS.length * bytes) / MB;
+        const mbps = (r: KindResult) => round(total / (r.elapsedMs / 1000));
+        const cpuS = (r: KindResult) => round(r.cpu.selfMs / 1000);
+        rows.push(
           compareRow(
-            "throughput, 8 panes",
+            `throughput, ${label}, 8 panes`,
             mbps(tower),
             mbps(tmux),
             "MB/s",
-            `${AGENT_IDS.length} x ${round(bytes / MB)} MB to the outer screen; tower ${round(tower.elapsedMs)} ms, tmux ${round(tmux.elapsedMs)} ms`,
+            `${AGENT_IDS.length} x ${round(bytes / MB)} MB of ${what} to the outer screen; tower ${round(tower.elapsedMs)} ms, tmux ${round(tmux.elapsedMs)} ms`,
           ),
           compareRow(
-            "CPU time for it",
+            `CPU time, ${label}`,
             cpuS(tower),
             cpuS(tmux),
             "s",
             "utime+stime: Tower's client + server; tmux's client + server",
           ),
           compareRow(
-            "CPU per MB",
+            `CPU per MB, ${label}`,
             round(tower.cpu.selfMs / total),
             round(tmux.cpu.selfMs / total),
             "ms/MB",
           ),
           row(
-            "Tower's children's CPU meanwhile",
+            `Tower's children's CPU meanwhile, ${label}`,
             round(tower.cpu.childrenMs / 1000),
             "s",
-            "exited children (git for conflict scans), not in the row above",
+            "exited children (git for conflict scans), not in the rows above",
           ),
-        ],
-        failures,
-        details: { size: SIZE, bytesPerAgent: bytes, tower, tmux },
-      };
+        );
+        details[workload] = { bytesPerAgent: bytes, tower, tmux };
+      }
+      return { rows, failures, details };
     } finally {
       repo.cleanup();
     }

@@ -72,13 +72,47 @@ export function ansiChunk(next: () => number, approxBytes: number): string {
   return out;
 }
 
-/** Writes about `bytes` of mixed output to `file`; resolves with the exact size written. */
-export async function writeAnsiFile(file: string, bytes: number, seed = 1): Promise<number> {
+/**
+ * One chunk of plain text (roughly `approxBytes` long): lines of 200-400 printable ASCII
+ * characters (words and numbers), no escape sequence, each ending with a newline, so that every
+ * line wraps over several rows of a pane.
+ */
+export function plainChunk(next: () => number, approxBytes: number): string {
+  let out = "";
+  while (out.length < approxBytes) {
+    const len = 200 + Math.floor(next() * 201);
+    let line = "";
+    while (line.length < len) {
+      const r = next();
+      line +=
+        r < 0.2
+          ? `${Math.floor(next() * 100000)} `
+          : `${WORDS[Math.floor(next() * WORDS.length)]} `;
+    }
+    out += `${line.slice(0, len)}\n`;
+  }
+  return out;
+}
+
+/** The two throughput workloads: mixed terminal output, or plain text in long lines. */
+export type Workload = "mixed" | "plain";
+
+/**
+ * Writes about `bytes` of output of the workload (mixed by default) to `file`; resolves with the
+ * exact size written.
+ */
+export async function writeAnsiFile(
+  file: string,
+  bytes: number,
+  seed = 1,
+  workload: Workload = "mixed",
+): Promise<number> {
   const next = random(seed);
+  const chunkOf = workload === "plain" ? plainChunk : ansiChunk;
   const stream = createWriteStream(file);
   let written = 0;
   while (written < bytes) {
-    const chunk = Buffer.from(ansiChunk(next, Math.min(64 * 1024, bytes - written)), "utf8");
+    const chunk = Buffer.from(chunkOf(next, Math.min(64 * 1024, bytes - written)), "utf8");
     written += chunk.length;
     if (!stream.write(chunk))
       await new Promise<void>((resolve) => stream.once("drain", () => resolve()));

@@ -6,7 +6,7 @@
  * program's screen, in its own pane.
  */
 import path from "node:path";
-import { writeAnsiFile } from "./ansi-gen.js";
+import { type Workload, writeAnsiFile } from "./ansi-gen.js";
 import {
   AGENT_IDS,
   type AgentId,
@@ -21,12 +21,17 @@ export const OUTPUT_FILE = "output.bin";
 const marker = (id: string) => `TB-END-${id}`;
 
 /**
- * Writes the room's workload: `bytes` of generated output (the same seed for every benchmark)
- * and the agents' script: wait, print the file and the marker, then `then` (sh). Returns the
- * file's size.
+ * Writes the room's workload: `bytes` of generated output (the same seed for every benchmark;
+ * mixed terminal output unless `workload` says plain text) and the agents' script: wait, print
+ * the file and the marker, then `then` (sh). Returns the file's size.
  */
-export async function writeFloodRoom(repo: RoomRepo, bytes: number, then: string): Promise<number> {
-  const size = await writeAnsiFile(path.join(repo.scripts, OUTPUT_FILE), bytes, 7);
+export async function writeFloodRoom(
+  repo: RoomRepo,
+  bytes: number,
+  then: string,
+  workload: Workload = "mixed",
+): Promise<number> {
+  const size = await writeAnsiFile(path.join(repo.scripts, OUTPUT_FILE), bytes, 7, workload);
   writeAgentScript(
     repo,
     [

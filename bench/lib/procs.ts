@@ -116,6 +116,15 @@ export function totalMemory(pids: readonly number[]): Memory {
   });
 }
 
+/** How many file descriptors `pid` has open (/proc/<pid>/fd); NaN when it is gone. */
+export function openFds(pid: number): number {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 export interface ProcessInfo {
   pid: number;
   command: string;

@@ -36,6 +36,8 @@ import {
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type * as LayoutModule from "../../src/room/layout.js";
+import type * as RuntimeDirModule from "../../src/room/runtime-dir.js";
+import type * as InfoModule from "../../src/server/info.js";
 import { isAlive, processesUnder, reapUnder } from "./procs.js";
 import { CLI, cleanEnv, git, makeBenchRepo, PROJECT_ROOT, tower, trustRepo } from "./repo.js";
 import { nowMs } from "./stats.js";
@@ -227,7 +229,16 @@ export class TowerRoom implements Room {
     readonly panel: Rect,
   ) {}
 
-  static async launch(repo: RoomRepo): Promise<TowerRoom> {
+  static launch(repo: RoomRepo): Promise<TowerRoom> {
+    return TowerRoom.spawn(repo, ["ui", "--no-resume"]);
+  }
+
+  /** `tower attach`: a client on the server already running the repository's room. */
+  static attach(repo: RoomRepo): Promise<TowerRoom> {
+    return TowerRoom.spawn(repo, ["attach"]);
+  }
+
+  private static async spawn(repo: RoomRepo, args: string[]): Promise<TowerRoom> {
     const layout = await loadLayout();
     const { grid, panel } = layout.screenLayout(ROOM.cols, ROOM.rows);
     const panes = new Map<AgentId, Rect>();
@@ -236,7 +247,7 @@ export class TowerRoom implements Room {
     }
     if (panes.size !== AGENT_IDS.length)
       throw new Error(`Tower's layout shows ${panes.size} of the 8 panes at 160x48`);
-    const term = await HarnessTerminal.spawn(process.execPath, [CLI, "ui", "--no-resume"], {
+    const term = await HarnessTerminal.spawn(process.execPath, [CLI, ...args], {
       cwd: repo.root,
       env: roomEnv(),
       ...ROOM,
@@ -280,17 +291,45 @@ export class TowerRoom implements Room {
       "Tower's first complete frame",
       timeoutMs,
     );
-    const server = processesUnder(this.repo.root).find((p) =>
-      /\btower\.js server\b/.test(p.command),
-    );
-    if (!server) throw new Error("Tower's first frame is on screen but no Tower server runs");
-    this.serverPid = server.pid;
+    this.serverPid = await TowerRoom.serverPid(this.repo);
     return at;
+  }
+
+  /**
+   * The pid of the repository's Tower server: the one its `server.json` names (a process found
+   * by its command line may be another one, on its way out), which must be a `tower server`
+   * process under the repository.
+   */
+  static async serverPid(repo: RoomRepo): Promise<number> {
+    const load = (file: string) => import(pathToFileURL(path.join(PROJECT_ROOT, file)).href);
+    const { roomDir } = (await load("dist/room/runtime-dir.js")) as typeof RuntimeDirModule;
+    const { liveServer } = (await load("dist/server/info.js")) as typeof InfoModule;
+    const info = await liveServer(await roomDir(repo.root, roomEnv()));
+    if (!info) throw new Error("Tower's first frame is on screen but no Tower server runs");
+    const running = processesUnder(repo.root).filter((p) => /\btower\.js server\b/.test(p.command));
+    if (!running.some((p) => p.pid === info.pid))
+      throw new Error(
+        `server.json names pid ${info.pid}, which is not among the Tower servers under the repository: ${JSON.stringify(running)}`,
+      );
+    return info.pid;
   }
 
   content(id: AgentId): Rect {
     const rect = this.pane(id);
     return { x: rect.x, y: rect.y + 1, width: rect.width, height: rect.height - 1 };
+  }
+
+  /** The server's pid, once `ready` found it. */
+  get server(): number | undefined {
+    return this.serverPid;
+  }
+
+  /** `D` (in normal mode), as a person detaches: the client ends, the server and agents go on. */
+  async detach(timeoutMs = 20_000): Promise<void> {
+    this.term.write("D");
+    await this.term.waitFor(() => !this.term.running, "the Tower client to detach", timeoutMs);
+    const exit = await this.term.close();
+    if (exit.exitCode !== 0) throw new Error(`tower: detached with ${JSON.stringify(exit)}`);
   }
 
   pids(): number[] {
@@ -417,6 +456,33 @@ export class TmuxRoom implements Room {
       ...ROOM,
     });
     return new TmuxRoom(term, repo, socket);
+  }
+
+  /** `tmux attach -t bench`: a new client on the server of `room` (which has been detached). */
+  static async attach(room: TmuxRoom): Promise<TmuxRoom> {
+    const term = await HarnessTerminal.spawn(
+      "tmux",
+      ["-L", room.socket, "-f", "/dev/null", "attach-session", "-t", "bench"],
+      { cwd: room.repo.root, env: roomEnv(), ...ROOM },
+    );
+    const client = new TmuxRoom(term, room.repo, room.socket);
+    // The same server and session, at the same size: the same panes where they were.
+    client.panes = new Map(room.panes);
+    client.serverPid = room.serverPid;
+    return client;
+  }
+
+  /** The server's pid, once `ready` found it. */
+  get server(): number | undefined {
+    return this.serverPid;
+  }
+
+  /** The prefix and `d` (C-b d), as a person detaches: the client ends, the server goes on. */
+  async detach(timeoutMs = 20_000): Promise<void> {
+    this.term.write("\x02d");
+    await this.term.waitFor(() => !this.term.running, "the tmux client to detach", timeoutMs);
+    const exit = await this.term.close();
+    if (exit.exitCode !== 0) throw new Error(`tmux: detached with ${JSON.stringify(exit)}`);
   }
 
   tmux(...args: string[]): string {

@@ -11,6 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, expect, it } from "vitest";
 import type { ResultsFile } from "../../bench/lib/report.js";
+import type { BenchRow } from "../../bench/lib/types.js";
 import { PROJECT_ROOT } from "../helpers/repo.js";
 
 /** The benchmarks the harness must have, at least. */
@@ -21,13 +22,21 @@ const EXPECTED = [
   "panes",
   "startup",
   "latency",
+  "attach",
   "throughput",
   "state",
   "idle",
   "memory",
 ];
 /** Those that compare Tower with tmux (every one has a Tower/tmux row). */
-const COMPARING = ["panes", "startup", "latency", "throughput", "idle", "memory"];
+const COMPARING = ["panes", "startup", "latency", "attach", "throughput", "idle", "memory"];
+
+/** A row's figure by its metric, or a clear failure naming the benchmark. */
+function figure(results: ResultsFile, name: string, metric: RegExp): BenchRow {
+  const found = results.benchmarks[name]?.rows.find((r) => metric.test(r.metric));
+  expect(found, `${name} has no row ${metric}`).toBeDefined();
+  return found as BenchRow;
+}
 
 const out = mkdtempSync(path.join(os.tmpdir(), "tower-bench-quick-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
@@ -115,5 +124,25 @@ it("runs every benchmark in quick mode, prints its table and writes sane results
         `${name} has no Tower/tmux row`,
       ).toBe(true);
     }
+  }
+
+  // attach: both programs attached and detached every time, every first frame whole, no
+  // descriptor left open by the cycles (the memory figures are reported, not judged, here).
+  for (const kind of ["tower", "tmux"]) {
+    expect(figure(results, "attach", new RegExp(`^${kind}: attaches without`)).value).toBe(0);
+    expect(
+      figure(results, "attach", new RegExp(`^${kind}: server fds growth`)).value,
+    ).toBeLessThanOrEqual(2);
+  }
+  for (const metric of [/^attach to first complete frame, idle, p50/, /output, p50/]) {
+    const r = figure(results, "attach", metric);
+    expect(r.tower, r.metric).toBeGreaterThan(0);
+    expect(r.tmux, r.metric).toBeGreaterThan(0);
+  }
+  // throughput: both workloads, each measured for both programs.
+  for (const workload of ["mixed output", "plain long lines"]) {
+    const r = figure(results, "throughput", new RegExp(`^throughput, ${workload}, `));
+    expect(r.tower, r.metric).toBeGreaterThan(0);
+    expect(r.tmux, r.metric).toBeGreaterThan(0);
   }
 });
