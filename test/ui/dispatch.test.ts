@@ -18,6 +18,7 @@ import { type Controller, handleInput } from "../../src/ui/input/dispatch.js";
 import { paletteRows } from "../../src/ui/input/palette.js";
 import { KEY_TABLE } from "../../src/ui/keys/table.js";
 import { createAppStore } from "../../src/ui/store/index.js";
+import { helpPages } from "../../src/ui/view/help.js";
 import { tabBar } from "../../src/ui/view/panel.js";
 import { dialogTextWidth, lineText } from "../../src/ui/view/types.js";
 import { git, makeRepo, readJson, type TempRepo, tower, waitFor } from "../helpers/repo.js";
@@ -401,6 +402,23 @@ describe("the dispatcher", () => {
     handleInput(ctl, "\x1d");
     handleInput(ctl, "o");
     expect(store.getState().modal?.kind).toBe("text");
+  });
+
+  it("pages through the help with j and k, and closes it with Esc", async () => {
+    const { ctl, store } = await rig();
+    store.getState().setSize(80, 24);
+    handleInput(ctl, "?");
+    expect(store.getState().helpOpen).toBe(true);
+    const pages = helpPages(KEY_TABLE, 80, 21).length;
+    expect(pages).toBeGreaterThan(1);
+    for (let i = 0; i < pages + 2; i++) handleInput(ctl, "j");
+    expect(store.getState().helpPage).toBe(pages - 1);
+    handleInput(ctl, "k");
+    expect(store.getState().helpPage).toBe(pages - 2);
+    handleInput(ctl, "\x1b");
+    expect(store.getState().helpOpen).toBe(false);
+    handleInput(ctl, "?");
+    expect(store.getState().helpPage).toBe(0);
   });
 
   it("never reads a paste as keys: in normal mode it offers to paste, in insert mode it is one paste", async () => {

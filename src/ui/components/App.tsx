@@ -182,11 +182,12 @@ export function App({
   table: readonly KeyCommand[];
   paneRenderer?: PaneRenderer;
 }) {
-  const { size, zoomed, helpOpen, modal, review } = useAppStore(
+  const { size, zoomed, helpOpen, helpPage, modal, review } = useAppStore(
     useShallow((s) => ({
       size: s.size,
       zoomed: s.zoomed,
       helpOpen: s.helpOpen,
+      helpPage: s.helpPage,
       modal: s.modal,
       review: s.review !== undefined,
     })),
@@ -202,7 +203,7 @@ export function App({
     <Box flexDirection="column" width={size.cols} height={size.rows}>
       <Header width={size.cols} />
       {helpOpen ? (
-        <HelpScreen table={table} width={size.cols} height={size.rows - 2} />
+        <HelpScreen table={table} width={size.cols} height={size.rows - 2} page={helpPage} />
       ) : modal ? (
         <ModalView modal={modal} width={size.cols} height={size.rows - 2} table={table} />
       ) : review ? (

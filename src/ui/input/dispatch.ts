@@ -19,6 +19,7 @@ import type { MergePlanValue, TaskMoveValue } from "../../room/commands.js";
 import { screenLayout, visiblePanes } from "../../room/layout.js";
 import { type CommandId, commandForKey } from "../keys/table.js";
 import type { DialogAction, Modal } from "../store/slices.js";
+import { helpPages } from "../view/help.js";
 import { TABS } from "../view/model.js";
 import { TAB_TITLES } from "../view/panel.js";
 import { recordLines, tabRecords } from "../view/rows.js";
@@ -149,7 +150,14 @@ export function handleKey(ctl: Controller, key: string) {
   const s = ctl.store.getState();
   if (s.modal) return modalKey(ctl, s.modal, key);
   if (s.helpOpen) {
-    if (key === "escape" || key === "?" || key === "q") s.setHelpOpen(false);
+    if (key === "escape" || key === "?" || key === "q") return s.setHelpOpen(false);
+    const pages = helpPages(ctl.table, s.size.cols, s.size.rows - 3).length;
+    const step = ["j", "down", "pagedown", "space"].includes(key)
+      ? 1
+      : ["k", "up", "pageup"].includes(key)
+        ? -1
+        : 0;
+    ctl.store.setState({ helpPage: Math.min(pages - 1, Math.max(0, s.helpPage + step)) });
     return;
   }
   if (s.mode === "copy") return copyKey(ctl, key);

@@ -115,6 +115,8 @@ export interface UiSlice {
   tabRow: number;
   zoomed: boolean;
   helpOpen: boolean;
+  /** The help's page shown (it wraps what it says, so it can take several). */
+  helpPage: number;
   modal: Modal | undefined;
   /** The message line: stays until the next key (or `until`). */
   flash: { text: string; until: number } | undefined;
@@ -158,6 +160,7 @@ export const createUiSlice: Slice<UiSlice> = (set) => ({
   tabRow: 0,
   zoomed: false,
   helpOpen: false,
+  helpPage: 0,
   modal: undefined,
   flash: undefined,
   messages: [],
@@ -173,7 +176,7 @@ export const createUiSlice: Slice<UiSlice> = (set) => ({
   setTab: (tab) => set({ tab, tabRow: 0 }),
   setTabRow: (tabRow) => set({ tabRow: Math.max(0, tabRow) }),
   setZoomed: (zoomed) => set({ zoomed }),
-  setHelpOpen: (helpOpen) => set({ helpOpen }),
+  setHelpOpen: (helpOpen) => set({ helpOpen, helpPage: 0 }),
   openModal: (modal) => set({ modal }),
   closeModal: () => set({ modal: undefined }),
   showFlash: (text, ms) =>
