@@ -71,6 +71,11 @@ export interface SessionOptions {
   scrollback?: number;
   /** The base environment (default `process.env`); TOWER_* and TERM are set on top. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * The user's own program (a shell, an editor), not an agent: no TOWER_AGENT_ID or TOWER_TASK
+   * in its environment, so `tower` run in it acts as the user.
+   */
+  user?: boolean;
   /** `false`: no log. Default: `<stateDir>/logs/agent-<ID>.log`, capped at 10 MiB. */
   log?: false | { file?: string; maxBytes?: number };
   /** Between SIGTERM and SIGKILL when stopping (default 5 s). */
@@ -147,6 +152,10 @@ export function agentEnv(options: SessionOptions): Record<string, string> {
     TERM: "xterm-256color",
     COLORTERM: "truecolor",
   });
+  if (options.user) {
+    delete env.TOWER_AGENT_ID;
+    delete env.TOWER_TASK;
+  }
   return env;
 }
 

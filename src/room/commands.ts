@@ -57,6 +57,11 @@ export type RoomCommand =
   | { type: "task.move"; id: string; action: TaskAction; note?: string | undefined }
   | { type: "lock.release"; path: string }
   | { type: "diff"; stream: string }
+  /**
+   * A pane of the user's own beside an agent, in its worktree: a shell (`!`, the room's $SHELL
+   * when no command is given) or an editor (`e` in the review). Its reply's value: the pane id.
+   */
+  | { type: "pane.open"; beside: string; label: string; command?: string[] | undefined }
   /** A new agent written into streams.yaml (in a stream, or in a new stream). */
   | { type: "agent.add"; agent: NewAgent }
   /** The stream's worktree against its merge base with the base, and its review's comments. */
@@ -121,6 +126,8 @@ export interface HandoffPrefillValue {
 /** A stream's diff for review (`review.open`). */
 export interface ReviewOpenValue extends ReviewDiff {
   stream: string;
+  /** The stream's worktree, where the diff's paths are (`e` opens an editor there). */
+  worktree: string;
   comments: ReviewComment[];
 }
 

@@ -34,7 +34,7 @@ export async function runReviewCommand(
         return { ok: false, error: "the plan names no base branch to compare with" };
       const diff = await reviewDiff(worktree, project.base);
       const comments = await readReview(dir, command.stream);
-      const value: ReviewOpenValue = { stream: command.stream, ...diff, comments };
+      const value: ReviewOpenValue = { stream: command.stream, worktree, ...diff, comments };
       return { ok: true, value };
     }
     case "review.comment": {

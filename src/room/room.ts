@@ -6,6 +6,7 @@
  * hands the room its own store, and the room writes the room's slices there directly; under
  * `tower server` the room has its own store, and the server sends its changes to each client.
  */
+import path from "node:path";
 
 import { installGuard } from "../agents/guard.js";
 import { selfCommand } from "../agents/self.js";
@@ -246,6 +247,19 @@ export class Room {
         return { ok: true, value: await this.merge(command.stream) };
       case "stream.cleanup":
         return { ok: true, text: await this.cleanUp(command.stream) };
+      case "pane.open": {
+        const env = this.options.session?.env ?? process.env;
+        const argv =
+          command.command && command.command.length > 0
+            ? command.command
+            : [env.SHELL && path.isAbsolute(env.SHELL) ? env.SHELL : "sh"];
+        const id = sessions.openExtra(command.beside, argv, command.label);
+        return {
+          ok: true,
+          value: id,
+          text: `${id}: ${argv.join(" ")} in ${command.beside}'s worktree (its pane goes when it exits)`,
+        };
+      }
       case "agent.add": {
         const { agent } = command;
         try {

@@ -151,6 +151,8 @@ interface Entry {
   offset: number;
   /** The pane's copy mode, while it is in it (its view then sets the offset). */
   copy?: CopyMode | undefined;
+  /** A pane of the user's own (a shell, an editor): not an agent, not recorded, gone at exit. */
+  extra?: boolean;
   /** The history's length at the last frame, to keep a scrolled view still as output arrives. */
   baseY: number;
   /** The screen changed since its last frame: the clock's next tick takes one. */
@@ -462,7 +464,39 @@ export class SessionManager {
 
   /** Ids of the agents whose process is running. */
   running(): string[] {
-    return [...this.entries.values()].filter((e) => e.session.running).map((e) => e.id);
+    return [...this.entries.values()].filter((e) => e.session.running && !e.extra).map((e) => e.id);
+  }
+
+  /**
+   * Opens a pane of the user's own beside agent `beside`, in its worktree: `command` (a shell,
+   * an editor on a file) in its own pseudo-terminal. Not in the plan and not an agent: nothing
+   * is recorded of it, and its pane goes when it exits. Returns the pane's id (`A1+shell`...).
+   */
+  openExtra(beside: string, command: string[], label: string): string {
+    const agent = this.entries.get(beside);
+    if (!agent || agent.extra) throw new Error(`${beside} is not an agent of this room`);
+    if (this.closed) throw new Error("the room is closing");
+    let id = `${beside}+${label}`;
+    for (let n = 2; this.entries.has(id); n++) id = `${beside}+${label}${n}`;
+    const spec: AgentSpec = { id, stream: agent.spec.stream, task: label, command };
+    const known = this.store.getState().agents[beside];
+    this.store.getState().upsertAgent({
+      id,
+      stream: spec.stream,
+      task: label,
+      branch: known?.branch ?? "",
+      status: "starting",
+    });
+    const entry = this.create(spec, agent.worktree, this.paneSizes().get(id), command);
+    if (!entry) {
+      this.store.getState().removeAgent(id);
+      throw new Error(`cannot open ${label} beside ${beside}`);
+    }
+    entry.extra = true;
+    this.applyLayout(this.paneSizes());
+    entry.session.start({ command });
+    this.pushFrame(entry);
+    return id;
   }
 
   /** The agent's session (for tests and diagnostics). */
@@ -499,8 +533,13 @@ export class SessionManager {
     return override;
   }
 
-  private create(spec: AgentSpec, worktree: string, size: PaneSize | undefined): Entry | undefined {
-    const command = this.commandFor(spec);
+  private create(
+    spec: AgentSpec,
+    worktree: string,
+    size: PaneSize | undefined,
+    own?: AgentCommand,
+  ): Entry | undefined {
+    const command = own ?? this.commandFor(spec);
     let session: Session;
     try {
       session = new Session({
@@ -514,6 +553,8 @@ export class SessionManager {
         stateDir: this.project.store.dir,
         preset: inferPreset(command, spec.preset),
         ...(size ? { cols: size.cols, rows: size.rows } : {}),
+        // The user's own pane: no agent identity, no log.
+        ...(own !== undefined && { user: true, log: false as const }),
       });
     } catch (error) {
       this.startFailed(spec, errorMessage(error));
@@ -535,6 +576,12 @@ export class SessionManager {
     entry.off.push(
       session.on("status", (change) => {
         if (entry.disposed) return;
+        if (entry.extra) {
+          // The user's own pane: shown while it runs, gone when it exits.
+          if (change.status === "exited") void this.remove(spec.id);
+          else this.store.getState().setAgentStatus(spec.id, change.status);
+          return;
+        }
         this.store.getState().setAgentStatus(spec.id, change.status, change.exit, change.source);
         if (change.status === "exited") {
           entry.immediate = true; // the last screen lands with the exit, not a tick later

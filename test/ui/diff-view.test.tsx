@@ -54,7 +54,7 @@ describe("the review view", () => {
     });
     const store = createAppStore();
     store.getState().setSize(100, 30);
-    store.getState().setReview(openDiffView({ stream: "A", ...diff, comments: [] }, "A1"));
+    store.getState().setReview(openDiffView({ stream: "A", worktree: "/nowhere", ...diff, comments: [] }, "A1"));
     const ctl: Controller = {
       store,
       client: { run: async () => ({ ok: true }), on: () => () => {} },
@@ -77,7 +77,7 @@ describe("the review view", () => {
     expect(view?.top).toBeLessThanOrEqual(view?.cursor ?? 0);
     expect((view?.cursor ?? 0) - (view?.top ?? 0)).toBeLessThan(diffBodyHeight(30));
     const lines = diffViewLines(
-      view ?? openDiffView({ stream: "A", ...diff, comments: [] }, "A1"),
+      view ?? openDiffView({ stream: "A", worktree: "/nowhere", ...diff, comments: [] }, "A1"),
       100,
       28,
     );

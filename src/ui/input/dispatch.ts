@@ -172,6 +172,18 @@ export function handleKey(ctl: Controller, key: string) {
   runCommand(ctl, command.id);
 }
 
+/** `!`: a shell beside the selected agent (or beside the agent a pane of the user's is beside). */
+async function openShell(ctl: Controller) {
+  const selected = ctl.store.getState().selected;
+  if (!selected) return;
+  const id = await ask<string>(ctl, {
+    type: "pane.open",
+    beside: selected.split("+")[0] ?? selected,
+    label: "shell",
+  });
+  if (id) ctl.store.setState({ selected: id, mode: "insert" });
+}
+
 /** The selected row of the bottom tab, whole, in a dialog (Esc closes it, j/k scroll). */
 function openRow(ctl: Controller) {
   const s = ctl.store.getState();
@@ -293,6 +305,8 @@ export function runCommand(ctl: Controller, id: CommandId) {
       return openRow(ctl);
     case "agent.add":
       return openNewAgentForm(ctl);
+    case "agent.shell":
+      return void openShell(ctl);
     case "mode.insert":
       if (s.panelFocus && tabRecords(s, s.tab).length > 0) return openRow(ctl);
       return s.setMode("insert");
@@ -429,6 +443,7 @@ export function runCommand(ctl: Controller, id: CommandId) {
     case "diff.uncomment":
     case "diff.help":
     case "diff.close":
+    case "diff.edit":
       return runDiffCommand(ctl, id);
     case "agent.stopOrRestart":
       if (!agent) return;

@@ -70,7 +70,42 @@ export function runDiffCommand(ctl: Controller, id: CommandId) {
       return s.setHelpOpen(true);
     case "diff.close":
       return s.setReview(undefined);
+    case "diff.edit":
+      return void editAtCursor(ctl, view);
   }
+}
+
+/** The user's editor, as `$VISUAL` or `$EDITOR` say (with their arguments), else vi. */
+export function editorCommand(env: NodeJS.ProcessEnv = process.env): string[] {
+  const words = (env.VISUAL || env.EDITOR || "vi").trim().split(/\s+/).filter(Boolean);
+  return words.length > 0 ? words : ["vi"];
+}
+
+/**
+ * `e`: the file under the cursor in the user's editor, at the cursor's line, as a pane beside
+ * the stream's agent (in its worktree); the review closes and keys go to the editor. The pane
+ * goes when the editor exits.
+ */
+async function editAtCursor(ctl: Controller, view: DiffView): Promise<void> {
+  const row = view.rows[view.cursor];
+  const file = row ? view.files[row.file] : undefined;
+  if (!file) return flash(ctl, "no file under the cursor");
+  if (file.status === "D") return flash(ctl, `${file.path} is deleted in the worktree`);
+  const at = cursorLine(view);
+  const line = at?.line.newLine ?? at?.line.oldLine ?? 1;
+  const s = ctl.store.getState();
+  const beside =
+    view.agent ??
+    s.agentOrder.find((id) => s.agents[id]?.stream === view.stream && !id.includes("+"));
+  if (!beside) return flash(ctl, `no agent of ${view.stream} runs: its worktree has no pane`);
+  const id = await ask<string>(ctl, {
+    type: "pane.open",
+    beside,
+    label: "editor",
+    command: [...editorCommand(), `+${line}`, file.path],
+  });
+  if (!id) return;
+  ctl.store.setState({ review: undefined, selected: id, mode: "insert" });
 }
 
 function flashEnd(ctl: Controller, text: string): undefined {

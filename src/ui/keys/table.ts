@@ -470,6 +470,15 @@ export const KEY_TABLE: readonly KeyCommand[] = [
     mode: "normal",
   },
   {
+    id: "agent.shell",
+    keys: ["!"],
+    description:
+      "a shell in the selected agent's worktree, as a pane of its own (not in the plan; gone when it exits)",
+    category: "Streams",
+    mode: "normal",
+    disabledReason: needAgent,
+  },
+  {
     id: "checkpoint.approve",
     keys: ["a"],
     description: "approve the selected checkpoint",
@@ -637,6 +646,14 @@ export const KEY_TABLE: readonly KeyCommand[] = [
     category: "Review",
     mode: "diff",
     disabledReason: needDiff,
+  },
+  {
+    id: "diff.edit",
+    keys: ["e"],
+    description:
+      "open the file under the cursor in $EDITOR, at its line, as a pane in the worktree",
+    category: "Review",
+    mode: "diff",
   },
   {
     id: "agent.stopOrRestart",

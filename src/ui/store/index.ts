@@ -13,11 +13,18 @@ export function createAppStore(initial: Partial<AppState> = {}): AppStore {
     ...createUiSlice(set, get, api),
   }));
   if (Object.keys(initial).length) store.setState(initial);
-  // The selection follows the panes: the first one when nothing (or a removed agent) is selected.
+  // The selection follows the panes: the first one when nothing (or a removed agent) is
+  // selected; when a pane of the user's own (`A1+shell`) goes, the agent it was opened beside,
+  // back in normal mode (nothing more to type into).
   store.subscribe((s, previous) => {
     if (s.agentOrder === previous.agentOrder) return;
     if (s.selected === undefined || !s.agentOrder.includes(s.selected)) {
-      store.setState({ selected: s.agentOrder[0] });
+      const beside = s.selected?.split("+")[0];
+      const next = beside && s.agentOrder.includes(beside) ? beside : s.agentOrder[0];
+      store.setState({
+        selected: next,
+        ...(s.mode !== "normal" && s.selected !== undefined && { mode: "normal" }),
+      });
     }
   });
   return store;

@@ -18,6 +18,8 @@ export type DiffRow =
 
 export interface DiffView {
   stream: string;
+  /** The stream's worktree (where `e` opens the editor). */
+  worktree: string;
   /** The agent the comments go to (the one selected when the view opened). */
   agent: string | undefined;
   base: string;
@@ -102,6 +104,7 @@ export function changedSpan(text: string, other: string): [string, string, strin
 export function openDiffView(value: ReviewOpenValue, agent: string | undefined): DiffView {
   return {
     stream: value.stream,
+    worktree: value.worktree,
     agent,
     base: value.base,
     mergeBase: value.mergeBase,
