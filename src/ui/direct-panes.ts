@@ -38,9 +38,9 @@ interface Placed {
   rect: Rect;
 }
 
-/** Where the panes' contents are on screen now; none while help or a dialog covers them. */
+/** Where the panes' contents are on screen now; none while help, a dialog or the review covers them. */
 export function placedPanes(state: AppState): Placed[] {
-  if (state.helpOpen || state.modal || state.agentOrder.length === 0) return [];
+  if (state.helpOpen || state.modal || state.review || state.agentOrder.length === 0) return [];
   const layout = screenLayout(state.size.cols, state.size.rows, { zoomed: state.zoomed });
   const grid = { ...layout.grid, x: 0, y: 0 };
   return visiblePanes(state.agentOrder, state.selected, grid, state.zoomed).map(({ id, rect }) => ({

@@ -120,6 +120,25 @@ describe("direct pane renderer", () => {
         .slice(a1.rect.x, a1.rect.x + w)
         .trimEnd(),
     ).toBe("under the dialog");
+
+    // The review view covers the screen too (it is drawn by Ink, not a dialog).
+    store.getState().setReview({
+      stream: "A",
+      worktree: "/nowhere",
+      agent: "A1",
+      base: "main",
+      mergeBase: "abc",
+      files: [],
+      rows: [],
+      cursor: 0,
+      top: 0,
+      comments: [],
+    });
+    writes.length = 0;
+    frame("A1", ["under the review".padEnd(w)], w);
+    panes.afterInk();
+    await settled();
+    expect(writes).toEqual([]);
     panes.close();
   });
 
