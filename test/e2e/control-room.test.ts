@@ -178,9 +178,15 @@ describe("the control room in tmux", () => {
     expect(git(repo.root, "log", "-1", "--format=%s").trim()).toBe("Merge stream A: Foundation");
 
     r.keys("?");
-    const help = await r.waitForText("Keys (Esc or ? closes)");
+    // The help wraps what it says and may take pages: read them all (j turns the page).
+    let help = await r.waitFor((s) => /Keys(:| \()/.test(s), "the help");
+    const pages = Number(/page 1 of (\d+)/.exec(help)?.[1] ?? 1);
+    for (let page = 2; page <= pages; page++) {
+      r.keys("j");
+      help += await r.waitForText(`page ${page} of ${pages}`);
+    }
     for (const key of [
-      "select the pane to the left",
+      "select the pane to",
       "approve the selected",
       "merge the selected",
       "quit",
