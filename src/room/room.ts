@@ -212,14 +212,17 @@ export class Room {
         await sessions.restart(command.agent);
         return { ok: true, text: `restarted ${command.agent}` };
       case "stream.start": {
-        const result = await startStream(project, command.stream);
-        // As `tower start` does: the worktree's commits meet the guard before any agent runs.
-        await installGuard(
-          project.store,
-          project.repo.mainRoot,
-          result.worktree,
-          this.options.tower ?? selfCommand(),
-        );
+        // As `tower start` does: the worktree's commits meet the guard before any agent runs,
+        // installed before the start is recorded.
+        const result = await startStream(project, command.stream, new Date(), async (worktree) => {
+          await installGuard(
+            project.store,
+            project.repo.mainRoot,
+            worktree,
+            this.options.tower ?? selfCommand(),
+          );
+          return undefined;
+        });
         return { ok: true, text: `started ${command.stream} on ${result.branch}` };
       }
       case "stream.complete": {

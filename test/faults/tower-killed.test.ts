@@ -434,6 +434,8 @@ async function towerCheck(): Promise<string[]> {
     .filter((line) => line.trim() !== "" && !/problems? found$/.test(line))
     .filter((line) => !line.includes("last good copy"))
     .filter((line) => !line.startsWith("warning:"))
+    // Notes are not problems (an untrusted plan...): they come with the output of one.
+    .filter((line) => !line.startsWith("note:"))
     .map((line) => `tower check: ${line}`);
 }
 

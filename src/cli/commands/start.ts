@@ -17,23 +17,23 @@ export function registerStart(program: Command): void {
       const failures: { message: string; code: number }[] = [];
       for (const id of ids) {
         try {
-          const result = await startStream(context, id);
+          // The guard goes in before the start is recorded (see startStream).
+          const result = await startStream(context, id, new Date(), async (worktree) => {
+            const guard = await installGuard(
+              context.store,
+              context.repo.mainRoot,
+              worktree,
+              selfCommand(),
+            );
+            return guard.kind === "other"
+              ? `${id}'s worktree sets its own core.hooksPath (${guard.folder}): Tower's pre-commit guard is not installed there`
+              : undefined;
+          });
           const how = result.reused ? "reusing its worktree" : "new worktree";
           process.stdout.write(
             `started ${id} on ${result.branch} in ${result.worktree} (${how})\n`,
           );
           for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);
-          const guard = await installGuard(
-            context.store,
-            context.repo.mainRoot,
-            result.worktree,
-            selfCommand(),
-          );
-          if (guard.kind === "other") {
-            process.stderr.write(
-              `warning: ${id}'s worktree sets its own core.hooksPath (${guard.folder}): Tower's pre-commit guard is not installed there\n`,
-            );
-          }
         } catch (error) {
           failures.push({
             message: error instanceof Error ? error.message : String(error),

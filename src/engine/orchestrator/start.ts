@@ -28,11 +28,17 @@ async function requireBase(project: Project): Promise<string> {
   return project.base!;
 }
 
-/** Starts one stream; refuses (RefusedError) while a dependency is not completed or merged. */
+/**
+ * Starts one stream; refuses (RefusedError) while a dependency is not completed or merged.
+ * `prepare` runs on the worktree once it is there and before the start is recorded (Tower's
+ * pre-commit guard): a start killed in between leaves a worktree the next start reuses, never
+ * a stream recorded as started without it. What it returns is a warning.
+ */
 export async function startStream(
   project: Project,
   id: string,
   now = new Date(),
+  prepare?: (worktree: string) => Promise<string | undefined>,
 ): Promise<StartResult> {
   const { plan, store, repo } = project;
   const stream = findStream(plan, id);
@@ -80,6 +86,8 @@ export async function startStream(
   const warnings: string[] = [];
   const linkWarning = await linkStateDir(repo.mainRoot, worktree, store.dir, plan.stateDir);
   if (linkWarning) warnings.push(linkWarning);
+  const prepared = await prepare?.(worktree);
+  if (prepared) warnings.push(prepared);
 
   await store.update(
     "orchestrator",
