@@ -185,12 +185,7 @@ describe("the control room in tmux", () => {
       r.keys("j");
       help += await r.waitForText(`page ${page} of ${pages}`);
     }
-    for (const key of [
-      "select the pane to",
-      "approve the selected",
-      "merge the selected",
-      "quit",
-    ])
+    for (const key of ["select the pane to", "approve the selected", "merge the selected", "quit"])
       expect(help).toContain(key);
     r.keys("Escape");
     r.resize(80, 24);

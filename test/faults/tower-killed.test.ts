@@ -429,14 +429,16 @@ async function verify(run: number): Promise<string[]> {
 async function towerCheck(): Promise<string[]> {
   const result = await runTower(repo.root, ["check"], env, { never: true });
   if (result.code === 0) return [];
-  return result.stderr
-    .split("\n")
-    .filter((line) => line.trim() !== "" && !/problems? found$/.test(line))
-    .filter((line) => !line.includes("last good copy"))
-    .filter((line) => !line.startsWith("warning:"))
-    // Notes are not problems (an untrusted plan...): they come with the output of one.
-    .filter((line) => !line.startsWith("note:"))
-    .map((line) => `tower check: ${line}`);
+  return (
+    result.stderr
+      .split("\n")
+      .filter((line) => line.trim() !== "" && !/problems? found$/.test(line))
+      .filter((line) => !line.includes("last good copy"))
+      .filter((line) => !line.startsWith("warning:"))
+      // Notes are not problems (an untrusted plan...): they come with the output of one.
+      .filter((line) => !line.startsWith("note:"))
+      .map((line) => `tower check: ${line}`)
+  );
 }
 
 async function oneRun(run: number): Promise<void> {

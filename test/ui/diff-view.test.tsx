@@ -54,7 +54,9 @@ describe("the review view", () => {
     });
     const store = createAppStore();
     store.getState().setSize(100, 30);
-    store.getState().setReview(openDiffView({ stream: "A", worktree: "/nowhere", ...diff, comments: [] }, "A1"));
+    store
+      .getState()
+      .setReview(openDiffView({ stream: "A", worktree: "/nowhere", ...diff, comments: [] }, "A1"));
     const ctl: Controller = {
       store,
       client: { run: async () => ({ ok: true }), on: () => () => {} },
