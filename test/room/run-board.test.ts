@@ -75,6 +75,15 @@ describe("the whole run in the control room", () => {
     );
     expect(tasks.map((t) => t.id)).toEqual(["api", "tests", "docs"]);
     // To the Tasks tab; the first task is selected: space marks it done.
+    // The offer is made to a running agent: wait for A1's prompt (a busy machine starts it late).
+    await waitFor(
+      () =>
+        (store.getState().frames.A1?.rows ?? []).some((row) => row.includes(">"))
+          ? true
+          : undefined,
+      20_000,
+      "A1's prompt",
+    );
     while (store.getState().tab !== "tasks") handleInput(ctl, "\t");
     handleInput(ctl, " ");
     await waitFor(
