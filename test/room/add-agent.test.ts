@@ -7,10 +7,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Controller, handleInput } from "../../src/ui/input/dispatch.js";
-import { KEY_TABLE } from "../../src/ui/keys/table.js";
-import { startServices } from "../../src/ui/services/index.js";
-import { cleanEnv, tower, waitFor } from "../helpers/repo.js";
-import { cleanup, fakeAgent, fixture, onCleanup, yamlArgv } from "./helpers.js";
+import { tower, waitFor } from "../helpers/repo.js";
+import { cleanup, fakeAgent, roomWithKeys, yamlArgv } from "./helpers.js";
 
 afterEach(cleanup);
 
@@ -26,18 +24,8 @@ streams:
 `;
 
 async function open() {
-  const f = await fixture(plan());
-  f.store.getState().setSize(160, 48);
-  const services = await startServices(f.project, f.store, {
-    session: { env: cleanEnv(), stopGraceMs: 1_000 },
-  });
-  onCleanup(() => services.close(500));
-  const ctl: Controller = {
-    store: f.store,
-    client: services.room,
-    table: KEY_TABLE,
-    quit: () => {},
-  };
+  const f = await roomWithKeys(plan(), { cols: 160, rows: 48 });
+  const { ctl } = f;
   expect((await tower(f.repo.root, ["start", "A"])).code).toBe(0);
   await waitFor(
     () => (f.store.getState().agents.A1?.status === "running" ? true : undefined),

@@ -5,14 +5,11 @@
  * pastes them into the agent; PgUp enters copy mode, `v` selects a block, `q` goes back live.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { clipboardBytes } from "../../src/ui/input/copy.js";
-import { type Controller, handleInput } from "../../src/ui/input/dispatch.js";
-import { KEY_TABLE } from "../../src/ui/keys/table.js";
-import { startServices } from "../../src/ui/services/index.js";
+import { handleInput } from "../../src/ui/input/dispatch.js";
 import { paneTitle } from "../../src/ui/view/pane.js";
 import { lineText } from "../../src/ui/view/types.js";
-import { cleanEnv, tower, waitFor } from "../helpers/repo.js";
-import { cleanup, fixture, onCleanup, plain, yamlArgv } from "./helpers.js";
+import { tower, waitFor } from "../helpers/repo.js";
+import { cleanup, plain, roomWithKeys, yamlArgv } from "./helpers.js";
 
 afterEach(cleanup);
 
@@ -24,27 +21,18 @@ const HISTORY = [
 ];
 
 async function open() {
-  const f = await fixture(`version: 1
+  const f = await roomWithKeys(
+    `version: 1
 project: demo
 agent: ${yamlArgv(HISTORY)}
 streams:
   A:
     name: History
     agents: [{ id: A1, task: "Print" }]
-`);
-  f.store.getState().setSize(120, 40);
-  const services = await startServices(f.project, f.store, {
-    session: { env: cleanEnv(), stopGraceMs: 1_000 },
-  });
-  onCleanup(() => services.close(500));
-  const clipboard: string[] = [];
-  const ctl: Controller = {
-    store: f.store,
-    client: services.room,
-    table: KEY_TABLE,
-    quit: () => {},
-    clipboard: (text) => clipboard.push(clipboardBytes(text)),
-  };
+`,
+    { cols: 120, rows: 40 },
+  );
+  const { ctl, clipboard } = f;
   expect((await tower(f.repo.root, ["start", "A"])).code).toBe(0);
   await waitFor(
     () =>

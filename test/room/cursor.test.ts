@@ -3,11 +3,9 @@
  * draws A1's (an inverse cell at its prompt), never A2's; leaving insert mode takes it away.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { type Controller, handleInput } from "../../src/ui/input/dispatch.js";
-import { KEY_TABLE } from "../../src/ui/keys/table.js";
-import { startServices } from "../../src/ui/services/index.js";
-import { cleanEnv, tower, waitFor } from "../helpers/repo.js";
-import { cleanup, fakeAgent, fixture, onCleanup, plain, yamlArgv } from "./helpers.js";
+import { handleInput } from "../../src/ui/input/dispatch.js";
+import { tower, waitFor } from "../helpers/repo.js";
+import { cleanup, fakeAgent, plain, roomWithKeys, yamlArgv } from "./helpers.js";
 
 afterEach(cleanup);
 
@@ -15,25 +13,18 @@ const INVERSE = /\x1b\[0(;\d+)*;7(;\d+)*m/;
 
 describe("the cursor", () => {
   it("shows only in the pane being typed into", async () => {
-    const f = await fixture(`version: 1
+    const f = await roomWithKeys(
+      `version: 1
 project: demo
 agent: ${yamlArgv(fakeAgent("banner", "echo"))}
 streams:
   A:
     name: Foundation
     agents: [{ id: A1, task: "one" }, { id: A2, task: "two" }]
-`);
-    f.store.getState().setSize(160, 48);
-    const services = await startServices(f.project, f.store, {
-      session: { env: cleanEnv(), stopGraceMs: 1_000 },
-    });
-    onCleanup(() => services.close(500));
-    const ctl: Controller = {
-      store: f.store,
-      client: services.room,
-      table: KEY_TABLE,
-      quit: () => {},
-    };
+`,
+      { cols: 160, rows: 48 },
+    );
+    const { ctl } = f;
     expect((await tower(f.repo.root, ["start", "A"])).code).toBe(0);
     const rows = (id: string) => f.store.getState().frames[id]?.rows ?? [];
     await waitFor(

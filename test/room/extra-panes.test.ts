@@ -7,34 +7,25 @@
 import { chmodSync, existsSync, promises as fsp, realpathSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Controller, handleInput } from "../../src/ui/input/dispatch.js";
-import { KEY_TABLE } from "../../src/ui/keys/table.js";
-import { startServices } from "../../src/ui/services/index.js";
-import { cleanEnv, readJson, tower, waitFor } from "../helpers/repo.js";
-import { cleanup, fakeAgent, fixture, onCleanup, plain, yamlArgv } from "./helpers.js";
+import { handleInput } from "../../src/ui/input/dispatch.js";
+import { readJson, tower, waitFor } from "../helpers/repo.js";
+import { cleanup, fakeAgent, onCleanup, plain, roomWithKeys, yamlArgv } from "./helpers.js";
 
 afterEach(cleanup);
 
 async function open() {
-  const f = await fixture(`version: 1
+  const f = await roomWithKeys(
+    `version: 1
 project: demo
 agent: ${yamlArgv(fakeAgent("banner", "sleep 60000"))}
 streams:
   A:
     name: Foundation
     agents: [{ id: A1, task: "Build" }]
-`);
-  f.store.getState().setSize(160, 40);
-  const services = await startServices(f.project, f.store, {
-    session: { env: cleanEnv({ SHELL: "/bin/sh" }), stopGraceMs: 1_000 },
-  });
-  onCleanup(() => services.close(500));
-  const ctl: Controller = {
-    store: f.store,
-    client: services.room,
-    table: KEY_TABLE,
-    quit: () => {},
-  };
+`,
+    { cols: 160, rows: 40, env: { SHELL: "/bin/sh" } },
+  );
+  const { ctl } = f;
   expect((await tower(f.repo.root, ["start", "A"])).code).toBe(0);
   await waitFor(
     () => (f.store.getState().agents.A1?.status === "running" ? true : undefined),

@@ -5,6 +5,10 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { openProject, type Project } from "../../src/engine/project.js";
+import { clipboardBytes } from "../../src/ui/input/copy.js";
+import type { Controller } from "../../src/ui/input/dispatch.js";
+import { KEY_TABLE } from "../../src/ui/keys/table.js";
+import { startServices } from "../../src/ui/services/index.js";
 import { type AppStore, createAppStore } from "../../src/ui/store/index.js";
 import { cleanEnv, makeRepo, PROJECT_ROOT, type TempRepo } from "../helpers/repo.js";
 
@@ -39,6 +43,32 @@ export async function fixture(plan?: string): Promise<Fixture> {
   onCleanup(() => repo.cleanup());
   const project = await openProject(repo.root, cleanEnv());
   return { repo, project, store: createAppStore() };
+}
+
+/**
+ * A fixture whose room runs in this process on a screen of `cols` x `rows`, with a controller
+ * for its keys (`handleInput(ctl, ...)`); closed after the test. `clipboard` collects the bytes
+ * copy mode writes to the terminal for the clipboard (OSC 52).
+ */
+export async function roomWithKeys(
+  plan: string,
+  options: { cols?: number; rows?: number; env?: Record<string, string> } = {},
+) {
+  const f = await fixture(plan);
+  f.store.getState().setSize(options.cols ?? 160, options.rows ?? 40);
+  const services = await startServices(f.project, f.store, {
+    session: { env: cleanEnv(options.env), stopGraceMs: 1_000 },
+  });
+  onCleanup(() => services.close(500));
+  const clipboard: string[] = [];
+  const ctl: Controller = {
+    store: f.store,
+    client: services.room,
+    table: KEY_TABLE,
+    quit: () => {},
+    clipboard: (text) => clipboard.push(clipboardBytes(text)),
+  };
+  return { ...f, services, ctl, clipboard };
 }
 
 /** The fake agent's argv (it must have been built: `npm run build`). */

@@ -7,13 +7,11 @@
 import { existsSync, promises as fsp } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Controller, handleInput } from "../../src/ui/input/dispatch.js";
-import { KEY_TABLE } from "../../src/ui/keys/table.js";
-import { startServices } from "../../src/ui/services/index.js";
+import { handleInput } from "../../src/ui/input/dispatch.js";
 import { diffViewLines } from "../../src/ui/view/diff.js";
 import { lineText } from "../../src/ui/view/types.js";
-import { cleanEnv, git, readJson, tower, waitFor } from "../helpers/repo.js";
-import { cleanup, fakeAgent, fixture, onCleanup, yamlArgv } from "./helpers.js";
+import { git, readJson, tower, waitFor } from "../helpers/repo.js";
+import { cleanup, fakeAgent, roomWithKeys, yamlArgv } from "./helpers.js";
 
 afterEach(cleanup);
 
@@ -28,18 +26,8 @@ streams:
 `;
 
 async function open() {
-  const f = await fixture(plan(fakeAgent("banner\necho")));
-  f.store.getState().setSize(160, 40);
-  const services = await startServices(f.project, f.store, {
-    session: { env: cleanEnv(), stopGraceMs: 2_000 },
-  });
-  onCleanup(() => services.close(500));
-  const ctl: Controller = {
-    store: f.store,
-    client: services.room,
-    table: KEY_TABLE,
-    quit: () => {},
-  };
+  const f = await roomWithKeys(plan(fakeAgent("banner\necho")), { cols: 160, rows: 40 });
+  const { ctl } = f;
   expect((await tower(f.repo.root, ["start", "A"])).code).toBe(0);
   await waitFor(
     () => (f.store.getState().agents.A1?.status === "running" ? true : undefined),

@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type Controller, handleInput } from "../../src/ui/input/dispatch.js";
 import { KEY_TABLE } from "../../src/ui/keys/table.js";
 import { startServices } from "../../src/ui/services/index.js";
+import type { AppStore } from "../../src/ui/store/index.js";
 import { sidebarLines } from "../../src/ui/view/sidebar.js";
 import { lineText } from "../../src/ui/view/types.js";
 import { cleanEnv, readJson, readJsonlFile, tower, trustRepo, waitFor } from "../helpers/repo.js";
@@ -52,6 +53,18 @@ async function open(agent: readonly string[] = fakeAgent("banner\nsleep 60000"),
   return { ...f, services, ctl };
 }
 
+/** Until the agent's echo prompt is up: it reads its input from then on. */
+function promptOf(store: AppStore, agent: string) {
+  return waitFor(
+    () =>
+      (store.getState().frames[agent]?.rows ?? []).some((row) => row.includes(">"))
+        ? true
+        : undefined,
+    20_000,
+    `${agent}'s prompt`,
+  );
+}
+
 describe("the whole run in the control room", () => {
   it("shows each agent's role, and the task board by priority; space and b move the selected task", async () => {
     const { repo, store, ctl } = await open(fakeAgent("banner\necho"));
@@ -76,14 +89,7 @@ describe("the whole run in the control room", () => {
     expect(tasks.map((t) => t.id)).toEqual(["api", "tests", "docs"]);
     // To the Tasks tab; the first task is selected: space marks it done.
     // The offer is made to a running agent: wait for A1's prompt (a busy machine starts it late).
-    await waitFor(
-      () =>
-        (store.getState().frames.A1?.rows ?? []).some((row) => row.includes(">"))
-          ? true
-          : undefined,
-      20_000,
-      "A1's prompt",
-    );
+    await promptOf(store, "A1");
     while (store.getState().tab !== "tasks") handleInput(ctl, "\t");
     handleInput(ctl, " ");
     await waitFor(
@@ -210,14 +216,7 @@ describe("the whole run in the control room", () => {
       "the board",
     );
     // The agent reads its input once its prompt is up (a paste before that is the terminal's).
-    await waitFor(
-      () =>
-        (store.getState().frames.A1?.rows ?? []).some((row) => row.includes(">"))
-          ? true
-          : undefined,
-      20_000,
-      "A1's prompt",
-    );
+    await promptOf(store, "A1");
     while (store.getState().tab !== "tasks") handleInput(ctl, "\t");
     handleInput(ctl, " ");
     await waitFor(
