@@ -7,11 +7,14 @@
  *    file: allowed and the lock taken; A1's own file: allowed, the lock renewed; a file B1
  *    holds: denied) and these configurations, interleaved round by round:
  *    (a) the room's hook endpoint running (in this process, the compiled room code), its socket
- *        in TOWER_HOOK_SOCKET: the normal case, target p99 <= 100 ms;
- *    (b) no room: the hook loads the plan and the engine and does the work itself;
+ *        in TOWER_HOOK_SOCKET: the normal case, target p99 <= 100 ms; the command is the Python
+ *        forwarder when Python is found (src/agents/hook-forward.ts), as a launch writes it;
+ *    (a') the same room asked by `tower hook` in Node (the command without Python);
+ *    (b) no room: the forwarder finds none and runs `tower hook`, which loads the plan and the
+ *        engine and does the work itself;
  *    (c) for scale: `node -e ''` (Node's own start-up), a minimal CommonJS client that sends the
- *        same request to the same room (the floor for (a)), and the room's answer asked from
- *        this process (the room's work alone).
+ *        same request to the same room (the floor for a Node hook), and the room's answer asked
+ *        from this process (the room's work alone).
  *    Every sample's decision is checked (allowed or denied as it should be, the lock taken for
  *    A1, the room answering in (a) and not in (b)).
  * 2. Contended writes: two real Claude Code agents (bench/lib/claude-writers.ts), 200 writes on
@@ -40,7 +43,7 @@ import { type Benchmark, type BenchResult, type BenchRow, row } from "./lib/type
 const ROUND_TRIP = sized({ warmup: 3, rounds: 60 }, { warmup: 1, rounds: 2 });
 const TARGET_P99_MS = 100;
 
-const CONFIGS = ["room", "local", "client", "inProcess"] as const;
+const CONFIGS = ["room", "roomNode", "local", "client", "inProcess"] as const;
 type Config = (typeof CONFIGS)[number];
 /** Node alone: the environment as it is, and without NODE_EXTRA_CA_CERTS. */
 const BARE = ["node", "nodeNoCa"] as const;
@@ -102,8 +105,9 @@ async function oneSample(
     result = await timedSpawn([process.execPath, client, "PreToolUse"], input, rig.worktree, env);
   } else {
     // As Claude Code runs a hook: the settings' command string through the shell.
-    const argv = ["/bin/sh", "-c", rig.hookCommand];
-    result = await timedSpawn(argv, input, rig.worktree, rig.env(config === "room"));
+    const command = config === "roomNode" ? rig.nodeHookCommand : rig.hookCommand;
+    const argv = ["/bin/sh", "-c", command];
+    result = await timedSpawn(argv, input, rig.worktree, rig.env(config !== "local"));
   }
   const what = `${config}/${decision} #${index}`;
   if (result.code !== 0)
@@ -134,6 +138,7 @@ interface RoundTrips {
   samples: Samples;
   bare: Record<Bare, Figures>;
   hookCommand: string;
+  nodeHookCommand: string;
   extraCa: string | undefined;
 }
 
@@ -171,6 +176,7 @@ async function measureRoundTrips(failures: string[]): Promise<RoundTrips> {
       samples,
       bare,
       hookCommand: rig.hookCommand,
+      nodeHookCommand: rig.nodeHookCommand,
       extraCa: process.env.NODE_EXTRA_CA_CERTS,
     };
   } finally {
@@ -214,17 +220,25 @@ function roundTripRows(r: RoundTrips): BenchRow[] {
     );
   const n = ROUND_TRIP.rounds;
   const ca = r.extraCa === undefined ? "not set here" : `set here (${r.extraCa})`;
+  const through = r.hookCommand.includes("tower-hook.py")
+    ? "the Python forwarder"
+    : "tower hook (no Python found)";
   return [
     ...figureRows(
       "(a) tower hook PreToolUse, room running",
       room,
-      `${room.ms.length} runs (${n} per decision), sh -c of the settings' command, spawn to exit with the decision read; target p99 <= ${TARGET_P99_MS} ms: ${met ? "met" : "MISSED"}`,
+      `${room.ms.length} runs (${n} per decision), sh -c of the settings' command (${through}), spawn to exit with the decision read; target p99 <= ${TARGET_P99_MS} ms: ${met ? "met" : "MISSED"}`,
     ),
     ...perDecision("room", "(a)"),
     ...figureRows(
+      "(a') the same, through tower hook in Node",
+      all(samples, "roomNode"),
+      "the settings' command when no Python is found",
+    ),
+    ...figureRows(
       "(b) tower hook PreToolUse, no room",
       all(samples, "local"),
-      "the hook loads the plan and the engine itself",
+      "no room answers: the settings' command ends in tower hook, which loads the plan and the engine itself",
     ),
     ...perDecision("local", "(b)"),
     ...figureRows(
@@ -279,6 +293,7 @@ export const hooks: Benchmark = {
           ...ROUND_TRIP,
           targetP99Ms: TARGET_P99_MS,
           hookCommand: roundTrips.hookCommand,
+          nodeHookCommand: roundTrips.nodeHookCommand,
           nodeExtraCaCerts: roundTrips.extraCa ?? null,
           samples: roundTrips.samples,
           bare: roundTrips.bare,

@@ -17,6 +17,7 @@ import net from "node:net";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { HookRequest } from "../../src/agents/hook-events.js";
+import type * as ForwardModule from "../../src/agents/hook-forward.js";
 import type * as LaunchModule from "../../src/agents/launch.js";
 import type * as ProjectModule from "../../src/engine/project.js";
 import type * as HookEndpointModule from "../../src/room/hook-endpoint.js";
@@ -62,6 +63,8 @@ export interface HookRig {
    * agent's settings (dist/agents/launch.js), for `sh -c` (as Claude Code runs it).
    */
   hookCommand: string;
+  /** The same as `tower hook` in Node (the command when no Python is found). */
+  nodeHookCommand: string;
   /** A1's environment, with or without the room's socket. */
   env(withRoom: boolean): NodeJS.ProcessEnv;
   /** Releases A1's lock on a `free` file after a sample: true when A1 held it. */
@@ -97,7 +100,16 @@ export async function makeHookRig(): Promise<HookRig> {
       dist("room/hook-endpoint.js")
     )) as typeof HookEndpointModule;
     const { claudeSettings } = (await import(dist("agents/launch.js"))) as typeof LaunchModule;
-    const hookCommand = preToolUseCommand(claudeSettings([process.execPath, CLI]));
+    const { findPython, writeForwarder } = (await import(
+      dist("agents/hook-forward.js")
+    )) as typeof ForwardModule;
+    // As a launch writes them: the Python forwarder when there is a Python, and `tower hook`.
+    const python = await findPython();
+    const forwarder = python
+      ? { python, script: await writeForwarder(path.join(parent, "launch-A1")) }
+      : undefined;
+    const hookCommand = preToolUseCommand(claudeSettings([process.execPath, CLI], forwarder));
+    const nodeHookCommand = preToolUseCommand(claudeSettings([process.execPath, CLI]));
     const engine = await loadEngine();
     const project = await openProject(repo.root, cleanEnv());
     let announcements = 0;
@@ -130,6 +142,7 @@ export async function makeHookRig(): Promise<HookRig> {
       worktree,
       socket: room.socket,
       hookCommand,
+      nodeHookCommand,
       announced: () => announcements,
       file: (decision, i) => FILES[decision](i),
       payload,

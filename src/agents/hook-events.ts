@@ -31,6 +31,8 @@ export interface HookAnswer {
   output?: Record<string, unknown>;
   /** Something went wrong but the agent was not held up (recorded in the activity log). */
   warning?: string;
+  /** The room recorded the warning already (the hook only prints it). */
+  recorded?: boolean;
 }
 
 /** A hook event sent to the room's endpoint: one JSON line each way. */

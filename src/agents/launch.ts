@@ -1,5 +1,6 @@
 /**
- * What Tower adds when it starts a real agent CLI: for Claude Code, its hooks (`tower hook`),
+ * What Tower adds when it starts a real agent CLI: for Claude Code, its hooks (`tower hook`, or
+ * the quicker Python forwarder to the room: hook-forward.ts),
  * Tower's MCP server with its tools allowed, the briefing, and the session to begin or resume.
  * Nothing is written to files the user commits: the settings and the MCP configuration are
  * files in the state directory, given on the command line, and Claude Code merges them with the
@@ -11,6 +12,7 @@ import type { AgentCommand } from "../engine/plan/index.js";
 import { shellQuote } from "../engine/plan/index.js";
 import type { StateStore } from "../engine/state/store.js";
 import { FILE_TOOLS, HOOK_EVENTS } from "./hook.js";
+import { type Forwarder, findPython, hookWords, writeForwarder } from "./hook-forward.js";
 import type { AgentIdentity } from "./identity.js";
 import { MCP_SERVER_NAME, MCP_TOOLS } from "./mcp.js";
 
@@ -78,6 +80,8 @@ export interface LaunchRequest {
   briefing: string;
   /** The agent's own session: resumed when `resume`, else begun with this id. */
   session: { id: string; resume: boolean };
+  /** The environment the agent runs in (where its hooks find Python). */
+  env?: NodeJS.ProcessEnv | undefined;
 }
 
 export interface AgentLaunch {
@@ -105,12 +109,14 @@ export function tomlString(value: string): string {
 export const launchFolder = (store: StateStore, agent: string) =>
   store.path(path.join("launch", agent));
 
-function hookCommand(tower: readonly string[], event: string): string {
-  return [...tower, "hook", event].map(shellQuote).join(" ");
-}
-
-/** Claude Code settings with Tower's hooks: file tools for PreToolUse/PostToolUse, all for the rest. */
-export function claudeSettings(tower: readonly string[]): Record<string, unknown> {
+/**
+ * Claude Code settings with Tower's hooks: file tools for PreToolUse/PostToolUse, all for the
+ * rest; each runs the Python forwarder when there is one (see hook-forward.ts), else `tower hook`.
+ */
+export function claudeSettings(
+  tower: readonly string[],
+  forwarder?: Forwarder,
+): Record<string, unknown> {
   const fileTools = Object.keys(FILE_TOOLS).join("|");
   const hooks: Record<string, unknown[]> = {};
   for (const event of HOOK_EVENTS) {
@@ -118,7 +124,13 @@ export function claudeSettings(tower: readonly string[]): Record<string, unknown
     hooks[event] = [
       {
         ...(matcher !== undefined && { matcher }),
-        hooks: [{ type: "command", command: hookCommand(tower, event), timeout: 15 }],
+        hooks: [
+          {
+            type: "command",
+            command: hookWords(tower, event, forwarder).map(shellQuote).join(" "),
+            timeout: 15,
+          },
+        ],
       },
     ];
   }
@@ -142,7 +154,9 @@ export async function claudeLaunch(request: LaunchRequest): Promise<AgentLaunch>
   const folder = launchFolder(request.store, request.identity.agent);
   const settings = path.join(folder, "claude-settings.json");
   const mcp = path.join(folder, "mcp.json");
-  await writeJson(settings, claudeSettings(request.tower));
+  const python = await findPython(request.env);
+  const forwarder = python ? { python, script: await writeForwarder(folder) } : undefined;
+  await writeJson(settings, claudeSettings(request.tower, forwarder));
   await writeJson(mcp, mcpConfig(request.tower));
   // --mcp-config and --allowedTools take several values: given as --flag=value, nothing after
   // them (a prompt, another flag's value) can be read as one more.

@@ -106,6 +106,7 @@ export async function runHookCommand(args: readonly string[]): Promise<number> {
   if (answer.output) process.stdout.write(`${JSON.stringify(answer.output)}\n`);
   if (answer.warning) {
     process.stderr.write(`${answer.warning}\n`);
+    if (answer.recorded) return 0;
     const { recordWarning } = await import("./hook-local.js");
     await recordWarning(identity, event, answer.warning);
   }

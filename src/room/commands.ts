@@ -20,6 +20,8 @@ export type RoomCommand =
       selected?: string | undefined;
       /** The client types into the selected agent (only its pane shows a cursor). */
       insert?: boolean | undefined;
+      /** The rows its bottom panel needs, tab bar included (absent: the most it may take). */
+      panel?: number | undefined;
     }
   /** Keyboard bytes for the agent (the client keeps its own escape key). */
   | { type: "input"; agent: string; data: string }

@@ -11,6 +11,7 @@ import path from "node:path";
 import { announcedStatus, handleHook } from "../agents/hook.js";
 import { type HookAnswer, type HookRequest, isHookEvent } from "../agents/hook-events.js";
 import type { Project } from "../engine/project.js";
+import { TOWER_AGENT } from "../engine/state/index.js";
 import type { AnnouncedStatus } from "../pty/index.js";
 import { roomDir } from "./runtime-dir.js";
 
@@ -22,7 +23,34 @@ export interface HookEndpoint {
   close(): Promise<void>;
 }
 
+/**
+ * The room's answer, its warning (if any) recorded in the activity log here: the hook that asked
+ * may be the Python forwarder (agents/hook-forward.ts), which only prints it.
+ */
 async function answer(
+  project: Project,
+  request: HookRequest,
+  announce: (agent: string, status: AnnouncedStatus) => void,
+): Promise<HookAnswer> {
+  const reply = await work(project, request, announce);
+  if (!reply.warning) return reply;
+  const recorded = await project.store
+    .appendActivity({
+      agent: TOWER_AGENT,
+      stream: String(request.agent.stream),
+      action: "warning",
+      warning: reply.warning,
+      hook: String(request.event),
+      for_agent: String(request.agent.id),
+    })
+    .then(
+      () => true,
+      () => false,
+    );
+  return { ...reply, recorded };
+}
+
+async function work(
   project: Project,
   request: HookRequest,
   announce: (agent: string, status: AnnouncedStatus) => void,

@@ -133,6 +133,7 @@ export async function planLaunch(
     tower: options.tower,
     briefing: await briefing(project.plan, project.store, identity, { mcp: true }),
     session: { id: sessionId, resume: previous !== undefined },
+    env: options.env,
   };
   if (!previous && sessionId) {
     await recordAnnouncement(project.store, spec.id, spec.stream, { event: "launch", sessionId });

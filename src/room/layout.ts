@@ -11,10 +11,18 @@ export interface Rect {
   height: number;
 }
 
+/**
+ * The panes' area: its shape (how many columns and rows of panes, how many on a page) is chosen
+ * for `shapeHeight` rows, the height it has when the bottom panel takes its most, so that the
+ * panel growing or shrinking with its content changes the panes' heights, never their
+ * arrangement or which page holds which agent.
+ */
+export type GridArea = Rect & { shapeHeight?: number | undefined };
+
 export interface ScreenLayout {
   header: Rect;
   sidebar: Rect | undefined;
-  grid: Rect;
+  grid: GridArea;
   panel: Rect;
   footer: Rect;
 }
@@ -22,14 +30,34 @@ export interface ScreenLayout {
 /** Smallest pane that is still worth showing: a title bar and a few rows of screen. */
 export const MIN_PANE = { width: 24, height: 6 } as const;
 
+/** The column between two panes side by side (a pane's title bar is the border above it). */
+export const BORDER = 1;
+
+/** The fewest rows of the bottom panel: its tab bar and two rows. */
+export const MIN_PANEL = 3;
+
+/** The most rows the bottom panel may take: about a quarter of the screen, 5 to 12. */
+export const maxPanelHeight = (rows: number): number =>
+  Math.min(12, Math.max(5, Math.floor(Math.max(rows, 10) / 4)));
+
+export interface LayoutOptions {
+  zoomed?: boolean | undefined;
+  /**
+   * The rows the bottom panel's content needs, its tab bar included (see the control room's
+   * `panelRows`): the panel takes that many, between MIN_PANEL and `maxPanelHeight`. Unknown:
+   * the most it may take.
+   */
+  panel?: number | undefined;
+}
+
 /**
  * Header and footer take a row each; the sidebar appears from 100 columns; the bottom panel takes
- * about a quarter of the rows (at least 5, at most 12).
+ * the rows its content needs, up to about a quarter of the rows (at most 12).
  */
 export function screenLayout(
   cols: number,
   rows: number,
-  options: { zoomed?: boolean } = {},
+  options: LayoutOptions = {},
 ): ScreenLayout {
   const width = Math.max(cols, 20);
   const height = Math.max(rows, 10);
@@ -44,14 +72,17 @@ export function screenLayout(
       footer,
     };
   }
-  const panelHeight = Math.min(12, Math.max(5, Math.floor(height / 4)));
+  const most = maxPanelHeight(height);
+  const panelHeight =
+    options.panel === undefined ? most : Math.min(most, Math.max(MIN_PANEL, options.panel));
   const middle = height - 2 - panelHeight;
+  const shapeHeight = height - 2 - most;
   const sidebarWidth = width >= 100 ? Math.min(34, Math.floor(width * 0.22)) : 0;
   const sidebar = sidebarWidth ? { x: 0, y: 1, width: sidebarWidth, height: middle } : undefined;
   return {
     header,
     sidebar,
-    grid: { x: sidebarWidth, y: 1, width: width - sidebarWidth, height: middle },
+    grid: { x: sidebarWidth, y: 1, width: width - sidebarWidth, height: middle, shapeHeight },
     panel: { x: 0, y: 1 + middle, width, height: panelHeight },
     footer,
   };
@@ -69,10 +100,11 @@ export interface GridShape {
  */
 export function gridShape(
   count: number,
-  area: { width: number; height: number },
+  grid: { width: number; height: number; shapeHeight?: number | undefined },
 ): GridShape & { perPage: number } {
   if (count <= 0) return { columns: 1, rows: 1, perPage: 1 };
-  const maxColumns = Math.max(1, Math.floor(area.width / MIN_PANE.width));
+  const area = { width: grid.width, height: grid.shapeHeight ?? grid.height };
+  const maxColumns = Math.max(1, Math.floor((area.width + BORDER) / (MIN_PANE.width + BORDER)));
   const maxRows = Math.max(1, Math.floor(area.height / MIN_PANE.height));
   const capacity = maxColumns * maxRows;
   const shown = Math.min(count, capacity);
@@ -82,7 +114,7 @@ export function gridShape(
     const columns = Math.ceil(shown / rows);
     if (columns > maxColumns) continue;
     const waste = columns * rows - shown;
-    const aspect = area.width / columns / (area.height / rows);
+    const aspect = (area.width - (columns - 1) * BORDER) / columns / (area.height / rows);
     const score = Math.abs(Math.log(aspect / 2.5)) + waste * 0.6;
     if (score < bestScore) {
       bestScore = score;
@@ -92,16 +124,20 @@ export function gridShape(
   return { ...best, perPage: Math.max(1, best.columns * best.rows) };
 }
 
-/** The rectangles of the panes on one page, filling `area` exactly. */
-export function paneRects(count: number, area: Rect): Rect[] {
+/**
+ * The rectangles of the panes on one page, filling `area` but for a BORDER column between panes
+ * side by side (see `borders`).
+ */
+export function paneRects(count: number, area: GridArea): Rect[] {
   const shape = gridShape(count, area);
   const shown = Math.min(count, shape.perPage);
+  const inner = Math.max(shape.columns, area.width - (shape.columns - 1) * BORDER);
   const rects: Rect[] = [];
   for (let i = 0; i < shown; i++) {
     const col = i % shape.columns;
     const row = Math.floor(i / shape.columns);
-    const x0 = area.x + Math.floor((col * area.width) / shape.columns);
-    const x1 = area.x + Math.floor(((col + 1) * area.width) / shape.columns);
+    const x0 = area.x + Math.floor((col * inner) / shape.columns) + col * BORDER;
+    const x1 = area.x + Math.floor(((col + 1) * inner) / shape.columns) + col * BORDER;
     const y0 = area.y + Math.floor((row * area.height) / shape.rows);
     const y1 = area.y + Math.floor(((row + 1) * area.height) / shape.rows);
     rects.push({ x: x0, y: y0, width: x1 - x0, height: y1 - y0 });
@@ -123,7 +159,7 @@ export const paneContentSize = (rect: Rect) => ({
 export function visiblePanes(
   order: readonly string[],
   selected: string | undefined,
-  grid: Rect,
+  grid: GridArea,
   zoomed: boolean,
 ): { id: string; rect: Rect }[] {
   const chosen = selected !== undefined && order.includes(selected) ? selected : undefined;
@@ -143,7 +179,7 @@ export function visiblePanes(
 export function pageOf(
   order: readonly string[],
   selected: string | undefined,
-  grid: Rect,
+  grid: GridArea,
   zoomed: boolean,
 ): { first: number; last: number; total: number } | undefined {
   if (zoomed || order.length === 0) return undefined;
@@ -152,4 +188,28 @@ export function pageOf(
   const at = selected !== undefined ? Math.max(0, order.indexOf(selected)) : 0;
   const first = Math.floor(at / perPage) * perPage;
   return { first: first + 1, last: Math.min(order.length, first + perPage), total: order.length };
+}
+
+/**
+ * The borders between panes side by side: for each gap between two neighbours on a row, the
+ * column and the ids on either side (the selected pane's borders are drawn in the accent colour).
+ */
+export function borders(
+  panes: readonly { id: string; rect: Rect }[],
+): { rect: Rect; left: string; right: string }[] {
+  const out: { rect: Rect; left: string; right: string }[] = [];
+  for (const a of panes) {
+    const right = a.rect.x + a.rect.width;
+    const b = panes.find(
+      (p) => p.rect.y === a.rect.y && p.rect.x > right && p.rect.x - right <= BORDER,
+    );
+    if (b) {
+      out.push({
+        rect: { x: right, y: a.rect.y, width: b.rect.x - right, height: a.rect.height },
+        left: a.id,
+        right: b.id,
+      });
+    }
+  }
+  return out;
 }

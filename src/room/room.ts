@@ -178,13 +178,7 @@ export class Room {
     const { project, sessions } = this;
     switch (command.type) {
       case "layout":
-        sessions.layout(
-          command.cols,
-          command.rows,
-          command.zoomed,
-          command.selected,
-          command.insert,
-        );
+        sessions.layout(command);
         return { ok: true };
       case "input":
         sessions.input(command.agent, command.data);

@@ -119,6 +119,8 @@ export interface LayoutRequest {
   selected?: string | undefined;
   /** The client types into the selected agent: only its pane then shows a cursor. */
   insert?: boolean | undefined;
+  /** The rows the client's bottom panel needs (see `screenLayout`); unknown: its most. */
+  panel?: number | undefined;
 }
 
 export interface PaneSize {
@@ -131,7 +133,7 @@ export function visiblePaneSizes(
   order: readonly string[],
   request: LayoutRequest,
 ): Map<string, PaneSize> {
-  const grid = screenLayout(request.cols, request.rows, { zoomed: request.zoomed }).grid;
+  const grid = screenLayout(request.cols, request.rows, request).grid;
   return new Map(
     visiblePanes(order, request.selected, grid, request.zoomed).map(({ id, rect }) => [
       id,
@@ -270,16 +272,11 @@ export class SessionManager {
     await Promise.all(starts);
   }
 
-  /** Sizes the visible panes' programs for a screen of `cols` x `rows`. */
-  layout(
-    cols: number,
-    rows: number,
-    zoomed: boolean,
-    selected?: string,
-    insert?: boolean,
-  ): Map<string, PaneSize> {
+  /** Sizes the visible panes' programs for a client's screen (see LayoutRequest). */
+  layout(request: LayoutRequest): Map<string, PaneSize> {
     const before = this.cursorOwner();
-    this.lastLayout = { cols, rows, zoomed, selected, insert };
+    const { cols, rows, zoomed, selected, insert, panel } = request;
+    this.lastLayout = { cols, rows, zoomed, selected, insert, panel };
     const sizes = this.paneSizes();
     this.applyLayout(sizes);
     // The cursor moves to the pane being typed into (or goes): both panes are drawn again.

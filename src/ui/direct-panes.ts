@@ -18,7 +18,8 @@
  *
  * Nothing is written while the help screen or a dialog covers the grid.
  */
-import { type Rect, screenLayout, visiblePanes } from "../room/layout.js";
+import { type Rect, visiblePanes } from "../room/layout.js";
+import { clientLayout } from "./layout.js";
 import type { AppState, AppStore } from "./store/index.js";
 import { adaptRow } from "./view/color.js";
 
@@ -41,7 +42,7 @@ interface Placed {
 /** Where the panes' contents are on screen now; none while help, a dialog or the review covers them. */
 export function placedPanes(state: AppState): Placed[] {
   if (state.helpOpen || state.modal || state.review || state.agentOrder.length === 0) return [];
-  const layout = screenLayout(state.size.cols, state.size.rows, { zoomed: state.zoomed });
+  const layout = clientLayout(state);
   const grid = { ...layout.grid, x: 0, y: 0 };
   return visiblePanes(state.agentOrder, state.selected, grid, state.zoomed).map(({ id, rect }) => ({
     id,

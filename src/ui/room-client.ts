@@ -4,6 +4,7 @@
  * over a socket, a remote client with the same two methods.
  */
 import type { RoomCommand, RoomEvent, RoomReply } from "../room/commands.js";
+import { followPanel } from "./layout.js";
 import type { AppStore } from "./store/index.js";
 import type { AppState } from "./store/slices.js";
 
@@ -13,11 +14,16 @@ export interface RoomClient {
 }
 
 /**
- * Keeps the room told of this client's screen (its size, zoom and the selected pane, which
- * decide the page shown): the agents' programs are sized for the panes of the client that was
- * active last.
+ * Keeps the room told of this client's screen (its size, zoom, the selected pane, which decides
+ * the page shown, and the bottom panel's rows, which follow its content: see `followPanel`):
+ * the agents' programs are sized for the panes of the client that was active last.
  */
-export function followLayout(store: AppStore, client: RoomClient): () => void {
+export function followLayout(
+  store: AppStore,
+  client: RoomClient,
+  options: { shrinkAfterMs?: number | undefined } = {},
+): () => void {
+  const unpanel = followPanel(store, options);
   const send = () => {
     const s = store.getState();
     void client.run({
@@ -27,12 +33,14 @@ export function followLayout(store: AppStore, client: RoomClient): () => void {
       zoomed: s.zoomed,
       selected: s.selected,
       insert: s.mode === "insert",
+      panel: s.panelRows,
     });
   };
   send();
-  return store.subscribe((s, prev) => {
+  const unsubscribe = store.subscribe((s, prev) => {
     if (
       s.size !== prev.size ||
+      s.panelRows !== prev.panelRows ||
       s.zoomed !== prev.zoomed ||
       s.selected !== prev.selected ||
       (s.mode === "insert") !== (prev.mode === "insert") ||
@@ -41,6 +49,10 @@ export function followLayout(store: AppStore, client: RoomClient): () => void {
       send();
     }
   });
+  return () => {
+    unsubscribe();
+    unpanel();
+  };
 }
 
 /** The room's messages on the message line. */

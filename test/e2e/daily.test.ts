@@ -59,6 +59,17 @@ streams:
       "the page indicator",
     );
     expect(rig.screen()).not.toContain("A7 ");
+    // Borders between the panes: the selected pane's title and the border beside it in the
+    // accent colour (cyan), as the terminal got them (each line captured alone: tmux carries
+    // the attributes of one line's end into the next).
+    const tmux = rig;
+    const plain = tmux.screen().split("\n");
+    const line = (y: number) => tmux.tmux("capture-pane", "-e", "-p", "-S", `${y}`, "-E", `${y}`);
+    const cyan = (char: string) =>
+      new RegExp(`\\x1b\\[(?:[0-9;]*;)?36(?:;[0-9;]*)?m(?:\\x1b\\[[0-9;]*m)*${char}`);
+    const y = plain.findIndex((l) => l.includes("▶ A1"));
+    expect(line(y)).toMatch(cyan("▶"));
+    expect(line(y + 1)).toMatch(cyan("│"));
     const bytes = await waitFor(
       () => {
         const got = existsSync(out) ? readFileSync(out, "latin1") : "";

@@ -162,11 +162,14 @@ describe("session manager", () => {
     await waitFor(() => (sessions.running().length === 2 ? true : undefined), 15_000, "agents");
     const a1 = sessions.get("A1");
     const a2 = sessions.get("A2");
-    // Started at their pane's size for the store's 200 x 50 screen.
-    const initial = visiblePaneSizes(["A1", "A2"], { cols: 200, rows: 50, zoomed: false });
+    // Started at their pane's size for the store's 200 x 50 screen (its bottom panel as its
+    // content needs).
+    const panel = store.getState().panelRows;
+    expect(panel).toBeLessThan(12);
+    const initial = visiblePaneSizes(["A1", "A2"], { cols: 200, rows: 50, zoomed: false, panel });
     expect([a1?.cols, a1?.rows]).toEqual([initial.get("A1")?.cols, initial.get("A1")?.rows]);
 
-    const sizes = sessions.layout(120, 40, false, "A1");
+    const sizes = sessions.layout({ cols: 120, rows: 40, zoomed: false, selected: "A1" });
     expect(sizes.size).toBe(2);
     expect({ cols: a1?.cols, rows: a1?.rows }).toEqual(sizes.get("A1"));
     expect({ cols: a2?.cols, rows: a2?.rows }).toEqual(sizes.get("A2"));
@@ -176,7 +179,7 @@ describe("session manager", () => {
       "a frame at the new size",
     );
 
-    const zoomed = sessions.layout(120, 40, true, "A2");
+    const zoomed = sessions.layout({ cols: 120, rows: 40, zoomed: true, selected: "A2" });
     expect([...zoomed.keys()]).toEqual(["A2"]);
     expect(zoomed.get("A2")).toEqual({ cols: 120, rows: 37 });
     expect([a2?.cols, a2?.rows]).toEqual([120, 37]);
@@ -185,7 +188,12 @@ describe("session manager", () => {
 
     // Following the store: a new terminal size resizes the panes.
     store.getState().setSize(100, 30);
-    const expected = visiblePaneSizes(["A1", "A2"], { cols: 100, rows: 30, zoomed: false });
+    const expected = visiblePaneSizes(["A1", "A2"], {
+      cols: 100,
+      rows: 30,
+      zoomed: false,
+      panel: store.getState().panelRows,
+    });
     expect({ cols: a1?.cols, rows: a1?.rows }).toEqual(expected.get("A1"));
   });
 

@@ -5,6 +5,7 @@ import { KEY_TABLE, type KeyContext } from "../../src/ui/keys/table.js";
 import { footerLine } from "../../src/ui/view/footer.js";
 import { headerLine } from "../../src/ui/view/header.js";
 import type { ProjectView } from "../../src/ui/view/model.js";
+import { paneTitle } from "../../src/ui/view/pane.js";
 import { tabBar, tabLines, visibleRows } from "../../src/ui/view/panel.js";
 import { sidebarLines } from "../../src/ui/view/sidebar.js";
 import { fitLine, lineText, seg, wrapText } from "../../src/ui/view/types.js";
@@ -236,5 +237,30 @@ describe("view lines", () => {
     expect(lineText(footerLine(KEY_TABLE, waiting, 80, "released x.py"))).toMatch(
       /released x\.py\s+\? help {2}q quit/,
     );
+  });
+});
+
+describe("pane title", () => {
+  const agent = view.agents[0] as (typeof view.agents)[number];
+  const title = (selected: boolean, width: number) =>
+    paneTitle(agent, { width, selected, locks: 1, insert: false, offset: 0 });
+
+  it("is the border above the pane: drawn to its edge, the selected one's in the accent colour", () => {
+    const selected = title(true, 90);
+    expect(lineText(selected)).toHaveLength(90);
+    expect(lineText(selected)).toMatch(
+      /^▶ A1 waiting y approve · n deny 1 lock A feature\/stream-A-foundation ─+$/,
+    );
+    expect(selected[0]).toEqual({ text: "▶ ", tone: "accentStrong" });
+    expect(selected[1]).toEqual({ text: "A1", tone: "accentStrong" });
+    expect(selected.at(-1)?.tone).toBe("accent");
+    const other = title(false, 90);
+    expect(lineText(other)).toMatch(/^ {2}A1 .*─+$/);
+    expect(other[1]?.tone).toBe("title");
+    expect(other.at(-1)?.tone).toBe("muted");
+  });
+
+  it("cuts what does not fit in a narrow pane, who it is and whether it waits first", () => {
+    expect(lineText(title(true, 20))).toBe("▶ A1 waiting y appr…");
   });
 });

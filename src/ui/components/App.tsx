@@ -5,9 +5,10 @@
 import { Box, Text } from "ink";
 import { useMemo } from "react";
 import { useShallow } from "zustand/react/shallow";
-import { pageOf, type Rect, screenLayout, visiblePanes } from "../../room/layout.js";
+import { borders, type GridArea, pageOf, type Rect, visiblePanes } from "../../room/layout.js";
 import { keyContext, selectKeyState } from "../input/context.js";
 import type { KeyCommand } from "../keys/table.js";
+import { clientLayout } from "../layout.js";
 import { useAppStore } from "../store/context.js";
 import { footerLine, searchLine } from "../view/footer.js";
 import { headerLine } from "../view/header.js";
@@ -43,7 +44,7 @@ function Header({ width }: { width: number }) {
   );
   const page = useAppStore(
     useShallow((s) => {
-      const { grid } = screenLayout(s.size.cols, s.size.rows, { zoomed: s.zoomed });
+      const { grid } = clientLayout(s);
       return pageOf(s.agentOrder, s.selected, grid, s.zoomed);
     }),
   );
@@ -88,7 +89,7 @@ function Sidebar({ rect }: { rect: Rect }) {
   );
 }
 
-function Grid({ rect, renderer }: { rect: Rect; renderer: PaneRenderer }) {
+function Grid({ rect, renderer }: { rect: GridArea; renderer: PaneRenderer }) {
   const { order, selected, zoomed, problem } = useAppStore(
     useShallow((s) => ({
       order: s.agentOrder,
@@ -116,7 +117,9 @@ function Grid({ rect, renderer }: { rect: Rect; renderer: PaneRenderer }) {
     );
   }
   const panes = visiblePanes(order, selected, rect, zoomed);
-  // Rows of panes: group by y so that Ink's flex layout puts them where paneRects says.
+  const between = borders(panes);
+  // Rows of panes: group by y so that Ink's flex layout puts them where paneRects says, with
+  // the border column after each pane that has a neighbour on its right.
   const rows = [...new Set(panes.map((p) => p.rect.y))].map((y) =>
     panes.filter((p) => p.rect.y === y),
   );
@@ -124,9 +127,26 @@ function Grid({ rect, renderer }: { rect: Rect; renderer: PaneRenderer }) {
     <Box flexDirection="column" width={rect.width} height={rect.height}>
       {rows.map((row) => (
         <Box key={row[0]?.rect.y} flexDirection="row" height={row[0]?.rect.height}>
-          {row.map((p) => renderer.render({ id: p.id, rect: p.rect }))}
+          {row.flatMap((p) => {
+            const border = between.find((b) => b.left === p.id);
+            const pane = renderer.render({ id: p.id, rect: p.rect });
+            if (!border) return [pane];
+            const lit = border.left === selected || border.right === selected;
+            return [pane, <BorderColumn key={`${p.id}|`} rect={border.rect} lit={lit} />];
+          })}
         </Box>
       ))}
+    </Box>
+  );
+}
+
+/** The line between two panes side by side: the accent colour beside the selected pane. */
+function BorderColumn({ rect, lit }: { rect: Rect; lit: boolean }) {
+  const noColor = useAppStore((s) => s.colorMode === "none");
+  const style = lit ? (noColor ? { bold: true } : { color: "cyan" }) : { dimColor: true };
+  return (
+    <Box width={rect.width} height={rect.height}>
+      <Text {...style}>{Array.from({ length: rect.height }, () => "│").join("\n")}</Text>
     </Box>
   );
 }
@@ -182,17 +202,18 @@ export function App({
   table: readonly KeyCommand[];
   paneRenderer?: PaneRenderer;
 }) {
-  const { size, zoomed, helpOpen, helpPage, modal, review } = useAppStore(
+  const { size, zoomed, panelRows, helpOpen, helpPage, modal, review } = useAppStore(
     useShallow((s) => ({
       size: s.size,
       zoomed: s.zoomed,
+      panelRows: s.panelRows,
       helpOpen: s.helpOpen,
       helpPage: s.helpPage,
       modal: s.modal,
       review: s.review !== undefined,
     })),
   );
-  const layout = screenLayout(size.cols, size.rows, { zoomed });
+  const layout = clientLayout({ size, zoomed, panelRows });
   const middle = {
     x: layout.grid.x,
     y: layout.grid.y,

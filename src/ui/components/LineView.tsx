@@ -14,6 +14,7 @@ const TONE: Record<
   error: { color: "red" },
   title: { bold: true },
   selected: { inverse: true },
+  accentStrong: { color: "cyan", bold: true },
   okStrong: { color: "green", inverse: true },
   errorStrong: { color: "red", inverse: true },
 };

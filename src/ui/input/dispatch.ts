@@ -16,8 +16,9 @@
 import { humanName } from "../../engine/human.js";
 import { DEFAULT_ESCAPE_KEY, splitInput } from "../../pty/keys.js";
 import type { MergePlanValue, TaskMoveValue } from "../../room/commands.js";
-import { screenLayout, visiblePanes } from "../../room/layout.js";
+import { visiblePanes } from "../../room/layout.js";
 import { type CommandId, commandForKey } from "../keys/table.js";
+import { clientLayout } from "../layout.js";
 import type { DialogAction, Modal } from "../store/slices.js";
 import { helpPages } from "../view/help.js";
 import { TABS } from "../view/model.js";
@@ -244,7 +245,7 @@ function moveSelection(ctl: Controller, direction: "left" | "right" | "up" | "do
   const s = ctl.store.getState();
   const order = s.agentOrder;
   if (!s.selected || order.length < 2) return;
-  const grid = screenLayout(s.size.cols, s.size.rows, { zoomed: false }).grid;
+  const grid = clientLayout({ ...s, zoomed: false }).grid;
   const panes = visiblePanes(order, s.selected, grid, false);
   const current = panes.find((p) => p.id === s.selected);
   if (!current) return;

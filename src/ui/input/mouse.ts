@@ -4,7 +4,8 @@
  * the pointer back through its history (copy mode, as tmux's wheel does); a click selects the
  * pane under it, or a tab of the bottom panel.
  */
-import { screenLayout, visiblePanes } from "../../room/layout.js";
+import { visiblePanes } from "../../room/layout.js";
+import { clientLayout } from "../layout.js";
 import { TABS } from "../view/model.js";
 import { tabBar } from "../view/panel.js";
 import type { Controller } from "./controller.js";
@@ -23,7 +24,7 @@ export function handleMouse(ctl: Controller, event: MouseEvent): void {
   const s = ctl.store.getState();
   // Over a dialog, the help or the review view, the panes are not on screen.
   if (s.modal || s.helpOpen || s.mode === "diff") return;
-  const layout = screenLayout(s.size.cols, s.size.rows, { zoomed: s.zoomed });
+  const layout = clientLayout(s);
   const pane = visiblePanes(s.agentOrder, s.selected, layout.grid, s.zoomed).find(
     ({ rect }) =>
       event.x >= rect.x &&

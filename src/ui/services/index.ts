@@ -15,6 +15,8 @@ export type { RefreshScope } from "../../room/room.js";
 export type ServicesOptions = RoomOptions & {
   /** Size the agents for this store's screen, zoom and selection as they change (default true). */
   followLayout?: boolean;
+  /** How long the bottom panel keeps rows its content no longer needs (see `followPanel`). */
+  shrinkPanelAfterMs?: number;
 };
 
 export interface Services {
@@ -32,7 +34,10 @@ export async function startServices(
   options: ServicesOptions = {},
 ): Promise<Services> {
   const room = await Room.open(project, store, options);
-  const unfollow = options.followLayout === false ? undefined : followLayout(store, room);
+  const unfollow =
+    options.followLayout === false
+      ? undefined
+      : followLayout(store, room, { shrinkAfterMs: options.shrinkPanelAfterMs });
   const unlisten = showMessages(store, room);
   const unask = askTrust(store);
   const unorphans = askOrphans(store);

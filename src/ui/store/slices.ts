@@ -123,6 +123,11 @@ export interface UiSlice {
   /** Every message shown, oldest first (the Messages list, `M`), the last MESSAGE_LIMIT. */
   messages: { at: number; text: string }[];
   size: { cols: number; rows: number };
+  /**
+   * The rows the bottom panel is given (see `screenLayout`'s `panel`), set by `followPanel` from
+   * what its tab shows; undefined: the most it may take.
+   */
+  panelRows: number | undefined;
   /** What the terminal can show: no colour (NO_COLOR), the 16 standard colours, or all. */
   colorMode: ColorMode;
   /** A server hosts the room: leaving the control room keeps the agents running. */
@@ -145,6 +150,7 @@ export interface UiSlice {
   closeModal(): void;
   showFlash(text: string, ms?: number): void;
   setSize(cols: number, rows: number): void;
+  setPanelRows(rows: number | undefined): void;
   /** Opens the review view (mode `diff`), changes it, or closes it (back to normal mode). */
   setReview(review: DiffView | undefined): void;
 }
@@ -165,6 +171,7 @@ export const createUiSlice: Slice<UiSlice> = (set) => ({
   flash: undefined,
   messages: [],
   size: { cols: 80, rows: 24 },
+  panelRows: undefined,
   colorMode: "full",
   hosted: false,
   copySearch: undefined,
@@ -185,6 +192,7 @@ export const createUiSlice: Slice<UiSlice> = (set) => ({
       messages: [...s.messages, { at: Date.now(), text }].slice(-MESSAGE_LIMIT),
     })),
   setSize: (cols, rows) => set({ size: { cols, rows } }),
+  setPanelRows: (panelRows) => set({ panelRows }),
   setReview: (review) =>
     set(review ? { review, mode: "diff" } : { review: undefined, mode: "normal" }),
 });

@@ -1,4 +1,8 @@
-/** A pane's title bar: agent, stream, branch, status word, locks held. */
+/**
+ * A pane's title bar, which is also the border above it (as tmux's `pane-border-status top`):
+ * agent, status word, what the status came from, locks held, role, stream, branch, then the
+ * border line to the edge; the selected pane's in the accent colour.
+ */
 import type { CopyStatus } from "../../room/copy-mode.js";
 import type { AgentView } from "./model.js";
 import { fitLine, type Line, seg, type Tone } from "./types.js";
@@ -27,7 +31,7 @@ export function paneTitle(
     copy?: CopyStatus | undefined;
   },
 ): Line {
-  const base: Tone = options.selected ? "selected" : "title";
+  const base: Tone = options.selected ? "accentStrong" : "title";
   // Most important first, so that a narrow pane still shows who it is and whether it waits.
   const line: Line = [
     seg(options.selected ? "▶ " : "  ", base),
@@ -62,6 +66,11 @@ export function paneTitle(
     line.push(seg(` ${options.locks} lock${options.locks > 1 ? "s" : ""}`, "muted"));
   if (!copy && options.offset) line.push(seg(` scrolled ${options.offset}`, "muted"));
   if (agent.role) line.push(seg(` ${agent.role}`, "muted"));
-  line.push(seg(` ${agent.stream} `, "accent"), seg(agent.branch, "muted"));
-  return fitLine(line, options.width, true);
+  line.push(seg(` ${agent.stream} `, "accent"), seg(agent.branch, "muted"), seg(" "));
+  const fitted = fitLine(line, options.width);
+  const used = fitted.reduce((n, s) => n + s.text.length, 0);
+  if (used < options.width) {
+    fitted.push(seg("─".repeat(options.width - used), options.selected ? "accent" : "muted"));
+  }
+  return fitted;
 }

@@ -145,6 +145,19 @@ export function tabLines(view: ProjectView, tab: Tab, width: number, selected: n
   return lines.map((l) => fitLine(l, width, true));
 }
 
+/**
+ * The rows the bottom panel's content needs at `width`: its tab bar, a problem with the plan or
+ * the state, and the active tab's rows (the layout caps it; see `screenLayout`).
+ */
+export function panelRows(
+  view: ProjectView & { problem?: string | undefined },
+  tab: Tab,
+  width: number,
+): number {
+  const problem = view.problem ? problemLines(view.problem, width).length : 0;
+  return 1 + problem + tabLines(view, tab, width, 0).length;
+}
+
 /** The rows of a tab that fit `height`, scrolled so that the selected row is among them. */
 export function visibleRows<T>(rows: readonly T[], selected: number, height: number): T[] {
   if (rows.length <= height) return [...rows];

@@ -12,6 +12,8 @@ export type Tone =
   | "error"
   | "title"
   | "selected"
+  /** The selected pane's title: the accent colour, bold. */
+  | "accentStrong"
   /** The words that changed within a changed line of a diff (added, removed). */
   | "okStrong"
   | "errorStrong";
