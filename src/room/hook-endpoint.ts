@@ -88,6 +88,17 @@ async function work(
   return result;
 }
 
+/**
+ * The answer for the Python forwarder (agents/hook-forward.ts), which reads no JSON: "ok" or
+ * "failed" (it then runs `tower hook`), the line to print on stdout (the output, as JSON), then
+ * the warning for stderr.
+ */
+export function linesReply(reply: HookAnswer & { failed?: boolean }): string {
+  if (reply.failed) return "failed\n";
+  const output = reply.output ? JSON.stringify(reply.output) : "";
+  return `ok\n${output}\n${reply.warning ?? ""}`;
+}
+
 /** Listens on the repository's hook socket; a stale socket of a room that died is replaced. */
 export async function startHookEndpoint(
   project: Project,
@@ -103,21 +114,21 @@ export async function startHookEndpoint(
       if (buffer.length > MAX_REQUEST) return connection.destroy();
       const end = buffer.indexOf("\n");
       if (end < 0) return;
-      let request: HookRequest;
+      let request: HookRequest & { reply?: string };
       try {
-        request = JSON.parse(buffer.slice(0, end)) as HookRequest;
+        request = JSON.parse(buffer.slice(0, end)) as HookRequest & { reply?: string };
+        if (typeof request.payload !== "object" || request.payload === null) request.payload = {};
       } catch {
-        return connection.end(
-          `${JSON.stringify({ warning: "the room could not read the hook event" })}\n`,
-        );
+        // Neither client reads this as an answer: each does the work itself.
+        return connection.end("failed\n");
       }
+      const lines = request.reply === "lines";
       answer(project, request, announce)
-        .then((reply) => connection.end(`${JSON.stringify(reply)}\n`))
-        .catch((error: unknown) =>
-          connection.end(
-            `${JSON.stringify({ warning: `the room: ${(error as Error).message}`, failed: true })}\n`,
-          ),
-        );
+        .then((reply) => connection.end(lines ? linesReply(reply) : `${JSON.stringify(reply)}\n`))
+        .catch((error: unknown) => {
+          const reply = { warning: `the room: ${(error as Error).message}`, failed: true };
+          connection.end(lines ? linesReply(reply) : `${JSON.stringify(reply)}\n`);
+        });
     });
   });
   const listen = () =>

@@ -81,6 +81,7 @@ function run(
   line: string,
   payload: Record<string, unknown>,
   env: NodeJS.ProcessEnv,
+  pretty = false,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = execFile(
@@ -94,7 +95,7 @@ function run(
           stderr: String(stderr),
         }),
     );
-    child.stdin?.end(JSON.stringify(payload));
+    child.stdin?.end(pretty ? JSON.stringify(payload, null, 2) : JSON.stringify(payload));
   });
 }
 
@@ -147,6 +148,16 @@ describe("the hook forwarder", () => {
     await bothWays(agentEnv(socket));
     // Only the allowed write announces a status, and it came from the room.
     expect(announced).toEqual(["A1 running"]);
+    // The event as it comes, line breaks, quotes, backslashes and all.
+    const odd = 'config/"odd" \\ näme.py';
+    const event = {
+      ...write(odd),
+      tool_input: { file_path: path.join(worktreeA, odd), content: 'a\n"b"\n' },
+    };
+    const result = await run(command, event, agentEnv(socket), true);
+    expect(result).toMatchObject({ code: 0, stdout: "", stderr: "" });
+    expect(await holder(odd)).toBe("A1");
+    expect(announced).toEqual(["A1 running", "A1 running"]);
   });
 
   it("does the work through tower hook when no room answers", async () => {
