@@ -37,6 +37,18 @@ export interface HookContext {
   plan: Plan;
   store: StateStore;
   now?: Date;
+  /**
+   * Takes the writes the answer does not depend on (the status announced, a refusal recorded,
+   * an edit logged) to do after answering: the room, so that the agent waits only for the
+   * decision and the lock. Without it they are done before answering.
+   */
+  later?: (work: () => Promise<unknown>) => void;
+}
+
+/** `work` after the answer when the context can, else now. */
+async function afterAnswer(ctx: HookContext, work: () => Promise<unknown>): Promise<void> {
+  if (ctx.later) ctx.later(work);
+  else await work();
 }
 
 type Payload = Record<string, unknown>;
@@ -97,22 +109,24 @@ export async function preToolUse(ctx: HookContext, payload: Payload): Promise<Ho
     | undefined;
   if (decision?.permissionDecision === "deny") {
     const file = toolFile(payload);
-    await recordRefusal(
-      ctx.store,
-      {
-        agent: ctx.identity.agent,
-        stream: ctx.identity.stream,
-        what: "write",
-        ...(file && {
-          file:
-            placeFile(file, ctx.identity.worktree, []).kind === "own"
-              ? path.relative(ctx.identity.worktree, file)
-              : file,
-        }),
-        reason: decision.permissionDecisionReason ?? "",
-      },
-      ctx.now,
-    ).catch(() => {});
+    await afterAnswer(ctx, () =>
+      recordRefusal(
+        ctx.store,
+        {
+          agent: ctx.identity.agent,
+          stream: ctx.identity.stream,
+          what: "write",
+          ...(file && {
+            file:
+              placeFile(file, ctx.identity.worktree, []).kind === "own"
+                ? path.relative(ctx.identity.worktree, file)
+                : file,
+          }),
+          reason: decision.permissionDecisionReason ?? "",
+        },
+        ctx.now,
+      ).catch(() => {}),
+    );
   }
   return answer;
 }
@@ -162,12 +176,14 @@ async function decide(ctx: HookContext, payload: Payload): Promise<HookAnswer> {
         return deny(lockedReason(file, refused.holders[0], now));
     }
   }
-  await recordAnnouncement(
-    store,
-    identity.agent,
-    identity.stream,
-    { status: "running", event: "PreToolUse", ...session(payload) },
-    now,
+  await afterAnswer(ctx, () =>
+    recordAnnouncement(
+      store,
+      identity.agent,
+      identity.stream,
+      { status: "running", event: "PreToolUse", ...session(payload) },
+      now,
+    ),
   );
   return notes.length > 0 ? allowWithNote(notes.join("\n")) : {};
 }
@@ -219,27 +235,32 @@ export async function handleHook(
       ? placeFile(absolute, identity.worktree, [])
       : ({ kind: "elsewhere" } as const);
     if (place.kind === "own") {
-      await store.appendActivity(
-        {
-          agent: identity.agent,
-          stream: identity.stream,
-          action: "edited",
-          file: place.file,
-          tool: String(payload.tool_name),
-        },
-        now,
+      const file = place.file;
+      await afterAnswer(ctx, () =>
+        store.appendActivity(
+          {
+            agent: identity.agent,
+            stream: identity.stream,
+            action: "edited",
+            file,
+            tool: String(payload.tool_name),
+          },
+          now,
+        ),
       );
     }
   }
   const status = announcedStatus(event, payload);
   const ids = session(payload);
   if (status || ids.sessionId) {
-    await recordAnnouncement(
-      store,
-      identity.agent,
-      identity.stream,
-      { event, ...(status && { status }), ...ids },
-      now,
+    await afterAnswer(ctx, () =>
+      recordAnnouncement(
+        store,
+        identity.agent,
+        identity.stream,
+        { event, ...(status && { status }), ...ids },
+        now,
+      ),
     );
   }
   return {};

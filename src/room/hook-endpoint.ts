@@ -31,8 +31,9 @@ async function answer(
   project: Project,
   request: HookRequest,
   announce: (agent: string, status: AnnouncedStatus) => void,
+  later: (work: () => Promise<unknown>) => void,
 ): Promise<HookAnswer> {
-  const reply = await work(project, request, announce);
+  const reply = await work(project, request, announce, later);
   if (!reply.warning) return reply;
   const recorded = await project.store
     .appendActivity({
@@ -54,6 +55,7 @@ async function work(
   project: Project,
   request: HookRequest,
   announce: (agent: string, status: AnnouncedStatus) => void,
+  later: (work: () => Promise<unknown>) => void,
 ): Promise<HookAnswer> {
   const stream = project.plan.streams.find((s) => s.id === request.agent.stream);
   const spec = stream?.agents.find((a) => a.id === request.agent.id);
@@ -74,6 +76,7 @@ async function work(
     identity,
     plan: project.plan,
     store: project.store,
+    later,
   });
   const denied =
     (result.output?.hookSpecificOutput as { permissionDecision?: string } | undefined)
@@ -105,15 +108,27 @@ export async function startHookEndpoint(
   announce: (agent: string, status: AnnouncedStatus) => void,
 ): Promise<HookEndpoint> {
   const socket = path.join(await roomDir(project.repo.mainRoot), HOOK_SOCKET);
+  // The writes an answer does not wait for (HookContext.later), one after another in the order
+  // of the answers, each started once its answer is on its way.
+  let writes: Promise<unknown> = Promise.resolve();
   const server = net.createServer((connection) => {
     let buffer = "";
+    let taken = false;
+    const jobs: (() => Promise<unknown>)[] = [];
+    const reply = (text: string, done: boolean) => {
+      connection.end(text);
+      // A room that could not answer leaves the whole work to the hook.
+      for (const job of jobs.splice(0)) if (done) writes = writes.then(job).catch(() => {});
+    };
     connection.setEncoding("utf8");
     connection.on("error", () => connection.destroy());
     connection.on("data", (chunk: string) => {
+      if (taken) return;
       buffer += chunk;
       if (buffer.length > MAX_REQUEST) return connection.destroy();
       const end = buffer.indexOf("\n");
       if (end < 0) return;
+      taken = true;
       let request: HookRequest & { reply?: string };
       try {
         request = JSON.parse(buffer.slice(0, end)) as HookRequest & { reply?: string };
@@ -123,12 +138,13 @@ export async function startHookEndpoint(
         return connection.end("failed\n");
       }
       const lines = request.reply === "lines";
-      answer(project, request, announce)
-        .then((reply) => connection.end(lines ? linesReply(reply) : `${JSON.stringify(reply)}\n`))
-        .catch((error: unknown) => {
-          const reply = { warning: `the room: ${(error as Error).message}`, failed: true };
-          connection.end(lines ? linesReply(reply) : `${JSON.stringify(reply)}\n`);
-        });
+      const form = (answer: HookAnswer & { failed?: boolean }) =>
+        lines ? linesReply(answer) : `${JSON.stringify(answer)}\n`;
+      answer(project, request, announce, (job) => jobs.push(job))
+        .then((answer) => reply(form(answer), true))
+        .catch((error: unknown) =>
+          reply(form({ warning: `the room: ${(error as Error).message}`, failed: true }), false),
+        );
     });
   });
   const listen = () =>
@@ -150,11 +166,14 @@ export async function startHookEndpoint(
   await fsp.chmod(socket, 0o600).catch(() => {});
   return {
     socket,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         void fsp.unlink(socket).catch(() => {});
-      }),
+      });
+      // The writes of answers given go in before the room is gone.
+      await writes;
+    },
   };
 }
 

@@ -13,6 +13,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { findPython, hookWords, writeForwarder } from "../../src/agents/hook-forward.js";
 import { claudeSettings } from "../../src/agents/launch.js";
 import { openProject } from "../../src/engine/project.js";
+import { REFUSED_ACTION } from "../../src/engine/refusals.js";
 import { type HookEndpoint, startHookEndpoint } from "../../src/room/hook-endpoint.js";
 import {
   CLI,
@@ -158,6 +159,20 @@ describe("the hook forwarder", () => {
     expect(result).toMatchObject({ code: 0, stdout: "", stderr: "" });
     expect(await holder(odd)).toBe("A1");
     expect(announced).toEqual(["A1 running", "A1 running"]);
+    // What the answer did not wait for (the announcement in agents.json, the refusal for the
+    // report) is written after it, and in before the room is gone.
+    await endpoint?.close();
+    endpoint = undefined;
+    const agents = (await readJson(path.join(repo.stateDir, "agents.json"))) as {
+      agents: Record<string, { announced?: { status: string; event: string } }>;
+    };
+    expect(agents.agents.A1?.announced).toMatchObject({ status: "running", event: "PreToolUse" });
+    const activity = await readJsonlFile(path.join(repo.stateDir, "agent_activity.jsonl"));
+    expect(
+      activity.some(
+        (e) => e.agent === "A1" && e.action === REFUSED_ACTION && String(e.reason).includes("B1"),
+      ),
+    ).toBe(true);
   });
 
   it("does the work through tower hook when no room answers", async () => {
