@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `tower` command. `tower hook <event>` runs on every file write of an agent, so it loads
- * only what it needs (see hook-main.ts); everything else goes through the full command line.
+ * only what it needs (see hook-main.ts), and so does `tower attach` (attach-main.ts), which a
+ * user waits on; everything else goes through the full command line.
  */
 import type { Command } from "commander";
 
@@ -9,6 +10,12 @@ async function main(argv: string[]): Promise<number> {
   if (argv[2] === "hook" && argv[3] !== undefined && !argv[3].startsWith("-")) {
     const { runHookCommand } = await import("./hook-main.js");
     return runHookCommand(argv.slice(3));
+  }
+  // `tower attach` paints the room before the control room has loaded (attach-main.ts).
+  if (argv[2] === "attach") {
+    const { fastAttachArgs, runAttach } = await import("./attach-main.js");
+    const args = fastAttachArgs(argv.slice(3));
+    if (args) return runAttach(args);
   }
   const { CommanderError } = await import("commander");
   const { describeError, exitCodeOf, usageError } = await import("./errors.js");

@@ -196,3 +196,6 @@ export function encodeKeys(
 ): string {
   return names.map((name) => encodeKey(name, options)).join("");
 }
+
+/** How long a stopped program has between SIGTERM and SIGKILL (here, not in session.ts, so the attached control room reads it without loading the emulator). */
+export const DEFAULT_STOP_GRACE_MS = 5_000;

@@ -17,6 +17,7 @@
  * - Isolation: the pty master is made close-on-exec at once (inherit.ts), so no other program
  *   Tower starts, agents included, holds this agent's terminal.
  */
+
 import { existsSync, readSync } from "node:fs";
 import os from "node:os";
 import type { IDisposable, Terminal } from "@xterm/headless";
@@ -28,6 +29,7 @@ import { createEmulator, DEFAULT_SCROLLBACK, parsed } from "./emulator.js";
 import { closeOnExec, keepTerminalsFromChildren } from "./inherit.js";
 import {
   DEFAULT_ESCAPE_KEY,
+  DEFAULT_STOP_GRACE_MS,
   encodeKeys,
   encodePaste,
   keyboardInput,
@@ -47,7 +49,7 @@ import {
 
 export const DEFAULT_COLS = 80;
 export const DEFAULT_ROWS = 24;
-export const DEFAULT_STOP_GRACE_MS = 5_000;
+export { DEFAULT_STOP_GRACE_MS };
 export const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
 export const DEFAULT_LOW_WATER_MARK = 128 * 1024;
 const SCREEN_CHECK_MS = 100;

@@ -174,7 +174,14 @@ export async function hostRoom(project: Project, options: HostOptions = {}): Pro
     onRefused: (reason) => {
       if (!reason.startsWith("closed before the hello")) log(`refused a client: ${reason}`);
     },
-    welcome: { server: { version: VERSION, repo: project.repo.mainRoot } },
+    // The plan's `ui:` too, as it is when the client comes (the plan may have been read again):
+    // `tower attach` draws with the plan's keys without reading the plan.
+    welcome: {
+      server: { version: VERSION, repo: project.repo.mainRoot },
+      get ui() {
+        return { keys: project.plan.uiKeys, mouse: project.plan.uiMouse };
+      },
+    },
   });
 
   const stop = (reason = "the server stopped"): Promise<void> => {

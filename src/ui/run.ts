@@ -25,7 +25,7 @@
 import { type Instance, render } from "ink";
 import { createElement } from "react";
 import type { Project } from "../engine/project.js";
-import { DEFAULT_STOP_GRACE_MS, parseEscapeKey } from "../pty/index.js";
+import { DEFAULT_STOP_GRACE_MS, parseEscapeKey } from "../pty/keys.js";
 import type { RoomCommand, RoomEvent, RoomReply } from "../room/commands.js";
 import { App } from "./components/App.js";
 import { directPaneRenderer } from "./components/Pane.js";
@@ -36,14 +36,12 @@ import { MOUSE_OFF, MOUSE_ON } from "./input/mouse.js";
 import { type KeyCommand, withOverrides } from "./keys/table.js";
 import { ringOnNotify } from "./notify.js";
 import { askTrust, followLayout, type RoomClient, showMessages } from "./room-client.js";
-import { type Services, startServices } from "./services/index.js";
+import type { Services } from "./services/index.js";
 import { StoreContext } from "./store/context.js";
 import { type AppStore, createAppStore } from "./store/index.js";
+import { ENTER, ENTER_MODES, LEAVE } from "./terminal-modes.js";
 import { colorModeFromEnv } from "./view/color.js";
 
-/** The alternate screen, no cursor, and bracketed paste: a paste must never be read as keys. */
-const ENTER = "\x1b[?1049h\x1b[?25l\x1b[?2004h\x1b[2J\x1b[H";
-const LEAVE = "\x1b[?2004l\x1b[?25h\x1b[?1049l";
 /** Ink's render throttle: high, since the frame clock does the coalescing (see above). */
 export const INK_MAX_FPS = 250;
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
@@ -64,7 +62,11 @@ export interface RunOptions {
    */
   attach?: (store: AppStore) => Promise<AttachedRoom>;
   /** The mouse (wheel and clicks): the plan's `ui.mouse` unless given. */
-  mouse?: boolean;
+  mouse?: boolean | undefined;
+  /** The store to draw (one `attach` has filled already); a new one otherwise. */
+  store?: AppStore;
+  /** The alternate screen is entered and the room painted on it (paint.ts): not cleared first. */
+  painted?: boolean;
 }
 
 /** A room hosted elsewhere, as the control room uses it (see src/server/remote.ts). */
@@ -90,7 +92,7 @@ export async function runControlRoom(
   }
   const table = options.table ?? withOverrides(project?.plan.uiKeys ?? {});
   const mouse = options.mouse ?? project?.plan.uiMouse ?? false;
-  const store = createAppStore();
+  const store = options.store ?? createAppStore();
   store.getState().setSize(stdout.columns || 80, stdout.rows || 24);
   store.setState({ colorMode: colorModeFromEnv() });
   if (options.intro) {
@@ -124,7 +126,9 @@ export async function runControlRoom(
     stdout.write(mouse ? MOUSE_OFF + LEAVE : LEAVE);
   };
   process.once("exit", restore);
-  stdout.write(mouse ? ENTER + MOUSE_ON : ENTER);
+  // A screen painted already (tower attach's first frame) stays until Ink draws over it.
+  const enter = options.painted ? ENTER_MODES : ENTER;
+  stdout.write(mouse ? enter + MOUSE_ON : enter);
   stdin.setRawMode(true);
   stdin.resume();
 
@@ -199,6 +203,8 @@ export async function runControlRoom(
       };
     } else {
       if (!project) throw new Error("the control room needs a project to host the room itself");
+      // The room in this process: loaded only here (an attached control room has none).
+      const { startServices } = await import("./services/index.js");
       services = await startServices(project, store, {
         resume: options.resume ?? true,
         session: escapeKey ? { escapeKey: parseEscapeKey(escapeKey) } : {},

@@ -1,18 +1,9 @@
-import os from "node:os";
 import type { Command } from "commander";
-import type { ClientInfo } from "../../room/protocol/index.js";
 import type { AppStore } from "../../ui/store/index.js";
+import { clientInfo } from "../attach-main.js";
 import { loadContext } from "../context.js";
-import { loadControlRoom, MOUSE_OPTION } from "./ui.js";
-
-/** Who is attaching and the terminal's size, for the server's hello. */
-export function clientInfo(name = "tower"): ClientInfo {
-  return {
-    cols: process.stdout.columns || 80,
-    rows: process.stdout.rows || 24,
-    name: `${os.userInfo().username}@${os.hostname()} ${name}`,
-  };
-}
+import { loadControlRoom } from "../control-room.js";
+import { MOUSE_OPTION } from "./ui.js";
 
 /** Attaches `store` to this repository's server (starting it when `start` and none runs). */
 export async function attachLocal(
@@ -29,7 +20,8 @@ export async function attachLocal(
 /**
  * `tower attach`: the control room on a running room, this repository's, or with `--ssh
  * user@host[:path]` the one of a repository on another machine (through `ssh host tower server
- * --stdio`, which starts the server there if none runs).
+ * --stdio`, which starts the server there if none runs). The command line's usual way there;
+ * main.ts takes the quicker one of attach-main.ts whenever it can.
  */
 async function attach(options: { ssh?: string; start?: boolean; mouse?: boolean }): Promise<void> {
   const { runControlRoom } = await loadControlRoom();

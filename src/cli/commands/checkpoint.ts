@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { runCheckpoint } from "../../engine/orchestrator/checkpoint-run.js";
 import { loadContext, reportRecoveries } from "../context.js";
 import { CliError } from "../errors.js";
 import { runGateCommand } from "./gate.js";
@@ -18,6 +17,8 @@ export function registerCheckpoint(program: Command): void {
         await runGateCommand(context, id);
         return;
       }
+      // Loaded here: its validation runs programs (execa), which no other command needs.
+      const { runCheckpoint } = await import("../../engine/orchestrator/checkpoint-run.js");
       const result = await runCheckpoint(context, id, {
         onLine: (line) => process.stdout.write(`  ${line}\n`),
       });

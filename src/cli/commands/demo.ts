@@ -5,7 +5,7 @@ import type { Command } from "commander";
 import { installGuard } from "../../agents/guard.js";
 import { selfCommand } from "../../agents/self.js";
 import { cleanDemo, createDemo, defaultDemoDir } from "../../engine/demo.js";
-import { loadControlRoom } from "./ui.js";
+import { loadControlRoom } from "../control-room.js";
 
 /**
  * The fake agent shipped with the CLI, dist/fake-agent/main.js, from where this code runs: the

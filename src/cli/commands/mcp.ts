@@ -1,6 +1,5 @@
 import type { Command } from "commander";
 import { agentFromEnv } from "../../agents/identity.js";
-import { createMcpServer } from "../../agents/mcp.js";
 import { streamOfAgent } from "../../engine/handoffs.js";
 import { openProject } from "../../engine/project.js";
 import { usageError } from "../errors.js";
@@ -34,6 +33,8 @@ export function registerMcp(program: Command): void {
           : ((await project.store.read("orchestrator")).streams[stream]?.worktree ??
             project.repo.worktreeRoot);
       const { StdioServerTransport } = await import("@modelcontextprotocol/sdk/server/stdio.js");
+      // Loaded here, with the MCP SDK and its schemas: every other command starts without them.
+      const { createMcpServer } = await import("../../agents/mcp.js");
       const server = createMcpServer(
         { project, identity: { agent, stream, worktree, task: spec?.task ?? "" } },
         VERSION,
