@@ -223,11 +223,39 @@ export class TowerRoom implements Room {
   private constructor(
     readonly term: HarnessTerminal,
     private readonly repo: RoomRepo,
-    /** Each agent's pane, title bar included, where the UI's layout puts it. */
-    private readonly panes: Map<AgentId, Rect>,
-    /** The bottom panel: its tab bar, then the rows of the active tab (Locks at first). */
-    readonly panel: Rect,
+    /** The UI's layout code (dist/room/layout.js). */
+    private readonly layout: Layout,
   ) {}
+
+  /**
+   * The screen's layout now: the bottom panel takes the rows its tab needs (src/ui/layout.ts),
+   * so its tab bar's row says how tall it is, and where the panes are.
+   */
+  private current(): { panes: Map<AgentId, Rect>; panel: Rect } {
+    const most = this.layout.screenLayout(ROOM.cols, ROOM.rows);
+    let chosen = most;
+    for (let rows = this.layout.MIN_PANEL; rows <= most.panel.height; rows++) {
+      const candidate = this.layout.screenLayout(ROOM.cols, ROOM.rows, { panel: rows });
+      if (/^ Locks \d+ /.test(this.term.row(candidate.panel.y))) {
+        chosen = candidate;
+        break;
+      }
+    }
+    const key = chosen.panel.y;
+    if (this.cached?.key !== key) {
+      const panes = new Map<AgentId, Rect>();
+      for (const { id, rect } of this.layout.visiblePanes(AGENT_IDS, undefined, chosen.grid, false))
+        panes.set(id as AgentId, rect);
+      this.cached = { key, panes, panel: chosen.panel };
+    }
+    return this.cached;
+  }
+  private cached: { key: number; panes: Map<AgentId, Rect>; panel: Rect } | undefined;
+
+  /** The bottom panel: its tab bar, then the rows of the active tab (Locks at first). */
+  get panel(): Rect {
+    return this.current().panel;
+  }
 
   static launch(repo: RoomRepo): Promise<TowerRoom> {
     return TowerRoom.spawn(repo, ["ui", "--no-resume"]);
@@ -240,23 +268,20 @@ export class TowerRoom implements Room {
 
   private static async spawn(repo: RoomRepo, args: string[]): Promise<TowerRoom> {
     const layout = await loadLayout();
-    const { grid, panel } = layout.screenLayout(ROOM.cols, ROOM.rows);
-    const panes = new Map<AgentId, Rect>();
-    for (const { id, rect } of layout.visiblePanes(AGENT_IDS, undefined, grid, false)) {
-      panes.set(id as AgentId, rect);
-    }
-    if (panes.size !== AGENT_IDS.length)
-      throw new Error(`Tower's layout shows ${panes.size} of the 8 panes at 160x48`);
+    const { grid } = layout.screenLayout(ROOM.cols, ROOM.rows);
+    const shown = layout.visiblePanes(AGENT_IDS, undefined, grid, false).length;
+    if (shown !== AGENT_IDS.length)
+      throw new Error(`Tower's layout shows ${shown} of the 8 panes at 160x48`);
     const term = await HarnessTerminal.spawn(process.execPath, [CLI, ...args], {
       cwd: repo.root,
       env: roomEnv(),
       ...ROOM,
     });
-    return new TowerRoom(term, repo, panes, panel);
+    return new TowerRoom(term, repo, layout);
   }
 
   private pane(id: AgentId): Rect {
-    const rect = this.panes.get(id);
+    const rect = this.current().panes.get(id);
     if (!rect) throw new Error(`no pane for ${id}`);
     return rect;
   }
