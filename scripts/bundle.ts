@@ -7,7 +7,7 @@
  * opens in about half the time, and a `tower lock` called by an agent starts faster too.
  *
  * - The control room stays a separate chunk (code splitting on the dynamic import in
- *   cli/commands/ui.ts), so other commands never load Ink or React, and Ink's environment checks
+ *   cli/control-room.ts), so other commands never load Ink or React, and Ink's environment checks
  *   still run when the control room is opened (see loadControlRoom).
  * - Native modules stay outside (node-pty, fs-ext-extra-prebuilt), resolved from node_modules as
  *   before; so does react-devtools-core, which Ink imports only with DEV=true.

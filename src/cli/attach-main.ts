@@ -19,6 +19,8 @@ import { promises as fsp } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { ClientInfo } from "../room/protocol/index.js";
+import { connectLocal, connectSsh, parseSshTarget } from "../server/connect.js";
+import { RemoteRoom } from "../server/remote.js";
 import { withOverrides } from "../ui/keys/table.js";
 import { paintScreen } from "../ui/paint.js";
 import { createAppStore } from "../ui/store/index.js";
@@ -123,8 +125,6 @@ export async function runAttach(args: AttachArgs): Promise<number> {
     const store = createAppStore();
     store.getState().setSize(stdout.columns || 80, stdout.rows || 24);
     store.setState({ colorMode: colorModeFromEnv(), hosted: true });
-    const { RemoteRoom } = await import("../server/remote.js");
-    const { connectLocal, connectSsh, parseSshTarget } = await import("../server/connect.js");
     const connection = args.ssh
       ? await connectSsh(parseSshTarget(args.ssh), clientInfo("tower attach --ssh"))
       : await connectLocal(await mainRootOf(process.cwd()), clientInfo(), { start: args.start });

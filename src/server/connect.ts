@@ -75,6 +75,9 @@ export async function connectLocal(
   options: { start?: boolean; resume?: boolean } = {},
 ): Promise<Connection & { started: boolean }> {
   const dir = await roomDir(repoRoot);
+  // A server that answers: straight to it, one connection (no probe first).
+  const direct = await connectToRoom(dir, client).catch(() => undefined);
+  if (direct) return { ...direct, started: false };
   let started = false;
   if (!(await serverAnswers(dir))) {
     if (!options.start) {
