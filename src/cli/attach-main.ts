@@ -2,7 +2,8 @@
  * `tower attach`, started without the rest of the CLI (see main.ts), so that the room's screens
  * are there as soon as the server has sent them:
  *
- * 1. the repository is found (its `.git` read, `git rev-parse` only when that is not plain), the
+ * 1. the repository is found (its `.git` read, `git rev-parse` only when that is not plain: see
+ *    engine/git/main-root.ts), the
  *    server's socket connected, and the room's snapshot mirrored into the control room's store;
  * 2. the snapshot is painted as the control room will draw it (ui/paint.ts), on the alternate
  *    screen, with the keyboard already in raw mode;
@@ -14,10 +15,8 @@
  * read here. Anything but `--ssh <target>`, `--start` and `--mouse` (help, a typo) goes through
  * the full command line instead.
  */
-import { execFile } from "node:child_process";
-import { promises as fsp } from "node:fs";
 import os from "node:os";
-import path from "node:path";
+import { mainRootOf } from "../engine/git/main-root.js";
 import type { ClientInfo } from "../room/protocol/index.js";
 import { connectLocal, connectSsh, parseSshTarget } from "../server/connect.js";
 import { RemoteRoom } from "../server/remote.js";
@@ -56,61 +55,6 @@ export function clientInfo(name = "tower"): ClientInfo {
     rows: process.stdout.rows || 24,
     name: `${os.userInfo().username}@${os.hostname()} ${name}`,
   };
-}
-
-/**
- * The main worktree's root from any folder of the repository, as engine/git/repo.ts finds it,
- * read from the `.git` found upwards: a folder (the main worktree), or a linked worktree's file
- * naming its git folder, whose `commondir` leads to the main one. Anything else (GIT_DIR set,
- * a submodule, a bare repository, an unreadable file) asks git.
- */
-export async function mainRootOf(cwd: string): Promise<string> {
-  if (process.env.GIT_DIR === undefined && process.env.GIT_COMMON_DIR === undefined) {
-    const found = await fromDotGit(path.resolve(cwd)).catch(() => undefined);
-    if (found) return found;
-  }
-  return askGit(cwd);
-}
-
-async function fromDotGit(cwd: string): Promise<string | undefined> {
-  for (let dir = cwd; ; dir = path.dirname(dir)) {
-    const dotGit = path.join(dir, ".git");
-    const stat = await fsp.lstat(dotGit).catch(() => undefined);
-    if (stat?.isDirectory()) return fsp.realpath(dir);
-    if (stat?.isFile()) {
-      const match = /^gitdir: (.+)$/m.exec(await fsp.readFile(dotGit, "utf8"));
-      if (!match?.[1]) return undefined;
-      const gitDir = path.resolve(dir, match[1].trim());
-      const common = (await fsp.readFile(path.join(gitDir, "commondir"), "utf8")).trim();
-      const commonDir = path.resolve(gitDir, common);
-      if (path.basename(commonDir) !== ".git") return undefined;
-      return fsp.realpath(path.dirname(commonDir));
-    }
-    if (stat) return undefined;
-    if (path.dirname(dir) === dir) return undefined;
-  }
-}
-
-function askGit(cwd: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      "git",
-      ["rev-parse", "--path-format=absolute", "--show-toplevel", "--git-common-dir"],
-      { cwd },
-      (error, stdout) => {
-        const [top, common] = String(stdout).trim().split("\n");
-        if (error || !top || !common) {
-          reject(
-            new Error(
-              `${cwd} is not inside a git repository: run tower from your project's repository (or \`git init\` first)`,
-            ),
-          );
-          return;
-        }
-        resolve(path.resolve(path.basename(common) === ".git" ? path.dirname(common) : top));
-      },
-    );
-  });
 }
 
 /** What the server's welcome says of the plan's `ui:` (host.ts). */

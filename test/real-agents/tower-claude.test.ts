@@ -170,20 +170,28 @@ describe("Claude Code in Tower (real CLI)", () => {
       20_000,
       "a status announced by the agent",
     );
-    const agents = (await readJson(path.join(r.repo.stateDir, "agents.json"))) as {
-      agents: Record<
-        string,
-        { session_id?: string; transcript_path?: string; announced?: { event: string } }
-      >;
+    type Recorded = {
+      session_id?: string;
+      transcript_path?: string;
+      announced?: { event: string };
     };
-    const recorded = agents.agents.A1;
+    // The room answers a hook first and records what it announced right after.
+    const recorded = await waitFor(
+      async () => {
+        const agents = (await readJson(path.join(r.repo.stateDir, "agents.json"))) as {
+          agents: Record<string, Recorded>;
+        };
+        const a1 = agents.agents.A1;
+        return a1?.announced?.event === "Stop" ? a1 : undefined;
+      },
+      10_000,
+      "the Stop hook's announcement in agents.json",
+    );
     expect(recorded?.session_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(r.server.requests.find((q) => q.turn === 0)?.headers["x-claude-code-session-id"]).toBe(
       recorded?.session_id,
     );
     expect(recorded?.transcript_path && existsSync(recorded.transcript_path)).toBe(true);
-    // The idle status was told by the agent's Stop hook.
-    expect(recorded?.announced?.event).toBe("Stop");
     // Close the control room and open it again.
     await r.closeRoom();
     const before = r.server.requests.length;

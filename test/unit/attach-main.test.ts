@@ -7,7 +7,8 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { fastAttachArgs, mainRootOf } from "../../src/cli/attach-main.js";
+import { fastAttachArgs } from "../../src/cli/attach-main.js";
+import { mainRootOf } from "../../src/engine/git/main-root.js";
 import { locateRepo } from "../../src/engine/git/repo.js";
 import { git } from "../helpers/repo.js";
 

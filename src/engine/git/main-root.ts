@@ -1,0 +1,63 @@
+/**
+ * The main worktree from any folder of the repository without loading the git library: for
+ * `tower attach` (cli/attach-main.ts), which a user waits on. The same answer as `locateRepo`
+ * (repo.ts) gives.
+ */
+import { execFile } from "node:child_process";
+import { promises as fsp } from "node:fs";
+import path from "node:path";
+
+/**
+ * The main worktree's root from any folder of the repository, as engine/git/repo.ts finds it,
+ * read from the `.git` found upwards: a folder (the main worktree), or a linked worktree's file
+ * naming its git folder, whose `commondir` leads to the main one. Anything else (GIT_DIR set,
+ * a submodule, a bare repository, an unreadable file) asks git.
+ */
+export async function mainRootOf(cwd: string): Promise<string> {
+  if (process.env.GIT_DIR === undefined && process.env.GIT_COMMON_DIR === undefined) {
+    const found = await fromDotGit(path.resolve(cwd)).catch(() => undefined);
+    if (found) return found;
+  }
+  return askGit(cwd);
+}
+
+async function fromDotGit(cwd: string): Promise<string | undefined> {
+  for (let dir = cwd; ; dir = path.dirname(dir)) {
+    const dotGit = path.join(dir, ".git");
+    const stat = await fsp.lstat(dotGit).catch(() => undefined);
+    if (stat?.isDirectory()) return fsp.realpath(dir);
+    if (stat?.isFile()) {
+      const match = /^gitdir: (.+)$/m.exec(await fsp.readFile(dotGit, "utf8"));
+      if (!match?.[1]) return undefined;
+      const gitDir = path.resolve(dir, match[1].trim());
+      const common = (await fsp.readFile(path.join(gitDir, "commondir"), "utf8")).trim();
+      const commonDir = path.resolve(gitDir, common);
+      if (path.basename(commonDir) !== ".git") return undefined;
+      return fsp.realpath(path.dirname(commonDir));
+    }
+    if (stat) return undefined;
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
+
+function askGit(cwd: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      "git",
+      ["rev-parse", "--path-format=absolute", "--show-toplevel", "--git-common-dir"],
+      { cwd },
+      (error, stdout) => {
+        const [top, common] = String(stdout).trim().split("\n");
+        if (error || !top || !common) {
+          reject(
+            new Error(
+              `${cwd} is not inside a git repository: run tower from your project's repository (or \`git init\` first)`,
+            ),
+          );
+          return;
+        }
+        resolve(path.resolve(path.basename(common) === ".git" ? path.dirname(common) : top));
+      },
+    );
+  });
+}
