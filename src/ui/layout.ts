@@ -5,6 +5,7 @@
 import { MIN_PANEL, maxPanelHeight, type ScreenLayout, screenLayout } from "../room/layout.js";
 import type { AppStore } from "./store/index.js";
 import type { AppState } from "./store/slices.js";
+import { projectViewOf } from "./view/model.js";
 import { panelRows } from "./view/panel.js";
 
 /** Where everything goes on this client's screen (see `screenLayout`). */
@@ -30,7 +31,10 @@ export function followPanel(
   const wanted = (s: AppState): number =>
     Math.min(
       maxPanelHeight(s.size.rows),
-      Math.max(MIN_PANEL, panelRows({ ...s, agents: [] }, s.tab, Math.max(1, s.size.cols))),
+      Math.max(
+        MIN_PANEL,
+        panelRows({ ...projectViewOf(s), problem: s.problem }, s.tab, Math.max(1, s.size.cols)),
+      ),
     );
   const cancel = () => {
     if (timer) clearTimeout(timer);

@@ -20,7 +20,7 @@ import type { AppState } from "./store/slices.js";
 import { adaptRow, type ColorMode } from "./view/color.js";
 import { footerLine } from "./view/footer.js";
 import { headerLine } from "./view/header.js";
-import type { AgentView } from "./view/model.js";
+import { type AgentView, projectViewOf } from "./view/model.js";
 import { paneTitle } from "./view/pane.js";
 import { problemLines, tabBar, tabLines, visibleRows } from "./view/panel.js";
 import { sidebarLines } from "./view/sidebar.js";
@@ -73,16 +73,7 @@ export function paintScreen(s: AppState, table: readonly KeyCommand[]): string {
   const agents = orderedAgents(s);
   const screen: string[] = Array.from({ length: rows }, () => " ".repeat(cols));
   const none: never[] = [];
-  const view = {
-    status: s.status,
-    agents,
-    locks: s.locks,
-    conflicts: s.conflicts,
-    checkpoints: s.checkpoints,
-    tasks: s.tasks,
-    activity: s.activity,
-    handoffs: s.handoffs,
-  };
+  const view = projectViewOf(s, agents);
   const page = pageOf(s.agentOrder, s.selected, layout.grid, s.zoomed);
   screen[0] = lineAnsi(
     headerLine({ ...view, tasks: none, activity: none, handoffs: none }, cols, page),

@@ -2,44 +2,18 @@
  * The whole app over a real temporary repository, real state files and fake agents in real
  * pseudo-terminals: ink-testing-library renders it, the services feed it.
  */
-import path from "node:path";
-import { render } from "ink-testing-library";
 import { afterEach, describe, expect, it } from "vitest";
-import { openProject } from "../../src/engine/project.js";
 import { borders, paneContentSize, screenLayout, visiblePanes } from "../../src/room/layout.js";
-import { App } from "../../src/ui/components/App.js";
-import { KEY_TABLE } from "../../src/ui/keys/table.js";
 import { clientLayout } from "../../src/ui/layout.js";
-import { type Services, startServices } from "../../src/ui/services/index.js";
-import { StoreContext } from "../../src/ui/store/context.js";
-import { createAppStore } from "../../src/ui/store/index.js";
-import { makeRepo, PROJECT_ROOT, type TempRepo, tower } from "../helpers/repo.js";
+import { tower } from "../helpers/repo.js";
+import { closeApps, openApp } from "./app-helpers.js";
 
-const FAKE = path.join(PROJECT_ROOT, "dist/fake-agent/main.js");
-const plan = `version: 1
-project: rig
-agent: [node, ${JSON.stringify(FAKE)}, --step, "banner\\nask Do you want to proceed?\\necho"]
-streams:
-  A:
-    name: Foundation
-    agents: [{ id: A1, task: "Base" }, { id: A2, task: "More" }]
-  B:
-    name: Billing
-    agents: [{ id: B1, task: "Billing" }]
-`;
-
-let repo: TempRepo | undefined;
-let services: Services | undefined;
-afterEach(async () => {
-  await services?.close(500);
-  services = undefined;
-  repo?.cleanup();
-});
+afterEach(closeApps);
 
 const strip = (text: string) => text.replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, "");
 
 async function frameWith(
-  ui: ReturnType<typeof render>,
+  ui: { lastFrame(): string | undefined },
   check: (frame: string) => boolean,
   what: string,
 ): Promise<string> {
@@ -54,17 +28,7 @@ async function frameWith(
 
 describe("the app over a real repository", () => {
   it("starts the agents of the streams in progress, shows their screens, waiting flags and live locks", async () => {
-    repo = await makeRepo({ plan });
-    expect((await tower(repo.root, ["start", "A", "B"])).code).toBe(0);
-    const project = await openProject(repo.root);
-    const store = createAppStore();
-    store.getState().setSize(160, 48);
-    services = await startServices(project, store, { resume: false });
-    const ui = render(
-      <StoreContext.Provider value={store}>
-        <App table={KEY_TABLE} />
-      </StoreContext.Provider>,
-    );
+    const { repo, ui } = await openApp(160, 48);
     // Each agent's banner names it on its second row (written after the first).
     const frame = await frameWith(
       ui,
@@ -78,22 +42,10 @@ describe("the app over a real repository", () => {
       (await tower(repo.root, ["lock", "src/x.ts", "--agent", "B1", "--task", "rig"])).code,
     ).toBe(0);
     await frameWith(ui, (f) => /src\/x\.ts\s+B1/.test(f), "the lock");
-    ui.unmount();
   });
 
   it("draws borders between panes, the selected one's lit, and sizes the bottom panel by its content", async () => {
-    repo = await makeRepo({ plan });
-    expect((await tower(repo.root, ["start", "A", "B"])).code).toBe(0);
-    const project = await openProject(repo.root);
-    const store = createAppStore();
-    store.getState().setSize(160, 48);
-    services = await startServices(project, store, { resume: false, shrinkPanelAfterMs: 300 });
-    store.getState().select("A2");
-    const ui = render(
-      <StoreContext.Provider value={store}>
-        <App table={KEY_TABLE} />
-      </StoreContext.Provider>,
-    );
+    const { repo, store, ui } = await openApp(160, 48, { shrinkPanelAfterMs: 300, select: "A2" });
     const frame = await frameWith(
       ui,
       (f) => (f.match(/Welcome to Fake Agent/g) ?? []).length === 3,
@@ -157,7 +109,6 @@ describe("the app over a real repository", () => {
       ).code,
     ).toBe(0);
     await frameWith(ui, (f) => tabBarRow(f) === 48 - 1 - 3, "the panel shrunk back");
-    ui.unmount();
   });
 });
 

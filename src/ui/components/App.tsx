@@ -12,7 +12,7 @@ import { clientLayout } from "../layout.js";
 import { useAppStore } from "../store/context.js";
 import { footerLine, searchLine } from "../view/footer.js";
 import { headerLine } from "../view/header.js";
-import type { AgentView } from "../view/model.js";
+import { type AgentView, projectViewOf } from "../view/model.js";
 import { problemLines, tabBar, tabLines, visibleRows } from "../view/panel.js";
 import { sidebarLines } from "../view/sidebar.js";
 import { DiffScreen } from "./DiffView.js";
@@ -154,17 +154,9 @@ function BorderColumn({ rect, lit }: { rect: Rect; lit: boolean }) {
 function Panel({ rect }: { rect: Rect }) {
   const view = useAppStore(
     useShallow((s) => ({
-      status: s.status,
-      agents: NONE,
-      locks: s.locks,
-      conflicts: s.conflicts,
-      checkpoints: s.checkpoints,
-      tasks: s.tasks,
-      activity: s.activity,
-      handoffs: s.handoffs,
+      ...projectViewOf(s, NONE),
       tab: s.tab,
       tabRow: s.tabRow,
-      conflictError: s.conflictError,
       problem: s.problem,
     })),
   );

@@ -6,7 +6,7 @@
  */
 import { visiblePanes } from "../../room/layout.js";
 import { clientLayout } from "../layout.js";
-import { TABS } from "../view/model.js";
+import { projectViewOf, TABS } from "../view/model.js";
 import { tabBar } from "../view/panel.js";
 import type { Controller } from "./controller.js";
 import { enterCopy } from "./copy.js";
@@ -72,20 +72,7 @@ function select(ctl: Controller, id: string): void {
 /** The tab whose label is at column `x` of the panel's tab bar. */
 function tabAt(ctl: Controller, x: number, width: number) {
   const s = ctl.store.getState();
-  const bar = tabBar(
-    {
-      status: s.status,
-      agents: [],
-      locks: s.locks,
-      conflicts: s.conflicts,
-      checkpoints: s.checkpoints,
-      tasks: s.tasks,
-      activity: s.activity,
-      handoffs: s.handoffs,
-    },
-    s.tab,
-    width,
-  );
+  const bar = tabBar(projectViewOf(s), s.tab, width);
   // The bar is a label then a space for each tab, in TABS order.
   let at = 0;
   for (const [i, segment] of bar.entries()) {

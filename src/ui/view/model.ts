@@ -31,3 +31,20 @@ export interface ProjectView {
   activity: ActivityEntry[];
   handoffs: Handoff[];
 }
+
+/** What the views read of a store holding the room's slices, with the agents in pane order. */
+export function projectViewOf(
+  s: Omit<ProjectView, "agents">,
+  agents: AgentView[] = [],
+): ProjectView {
+  return {
+    status: s.status,
+    agents,
+    locks: s.locks,
+    conflicts: s.conflicts,
+    checkpoints: s.checkpoints,
+    tasks: s.tasks,
+    activity: s.activity,
+    handoffs: s.handoffs,
+  };
+}
