@@ -84,6 +84,24 @@ async function sessionExists(
   return (await codexSessionFile(id, env)) !== undefined;
 }
 
+/**
+ * The file where the agent's CLI keeps its conversation, as its hooks recorded it (undefined:
+ * none recorded). A stop waits for it to settle (src/room/settle.ts).
+ */
+export async function recordedTranscript(
+  project: Project,
+  agent: string,
+): Promise<string | undefined> {
+  try {
+    const entry = (await project.store.read("agents")).agents[agent] as
+      | { transcript_path?: unknown }
+      | undefined;
+    return typeof entry?.transcript_path === "string" ? entry.transcript_path : undefined;
+  } catch {
+    return undefined; // A broken agents.json is the state watcher's to report.
+  }
+}
+
 /** The agent's recorded session id, if its CLI still has it. */
 async function resumableSession(
   project: Project,

@@ -51,9 +51,10 @@ import {
 } from "../pty/index.js";
 import { AnnouncementFeed } from "./announcements.js";
 import { type CopyAction, CopyMode, type CopyStatus, type History } from "./copy-mode.js";
-import { planLaunch, recordCodexSession } from "./launch.js";
+import { planLaunch, recordCodexSession, recordedTranscript } from "./launch.js";
 import { paneContentSize, screenLayout, visiblePanes } from "./layout.js";
 import { errorMessage } from "./serial.js";
+import { settleTranscript } from "./settle.js";
 import type { PaneFrame, RoomStore, TrustQuestion } from "./state.js";
 
 /** The frame clock: at most one frame update of the store per interval (but see `typed`). */
@@ -163,6 +164,8 @@ interface Entry {
   immediate: boolean;
   disposed: boolean;
   off: (() => void)[];
+  /** When the agent last announced something through its hooks (ms since the epoch). */
+  announcedAt?: number;
 }
 
 export class SessionManager {
@@ -202,7 +205,7 @@ export class SessionManager {
     this.frameInterval = options.frameIntervalMs ?? FRAME_INTERVAL_MS;
     // What agents announce through their hooks goes to their sessions as it arrives.
     this.announcements = new AnnouncementFeed(project.store, (agent, status) =>
-      this.live(agent)?.session.announce(status, "hook"),
+      this.announce(agent, status),
     );
     void this.announcements.start();
     this.unsubscribe = store.subscribe((state, previous) => {
@@ -336,7 +339,7 @@ export class SessionManager {
   async stop(id: string, graceMs?: number): Promise<ExitInfo | undefined> {
     const entry = this.live(id);
     if (!entry) return undefined;
-    return entry.session.stop(graceMs);
+    return this.halt(entry, graceMs);
   }
 
   /**
@@ -387,6 +390,7 @@ export class SessionManager {
     try {
       await this.requireTrust();
       const launch = await this.planFor(entry, options.resume === true);
+      if (entry.session.running) await this.halt(entry);
       await entry.session.restart({ launch });
       this.followSession(entry, launch);
       this.started(entry);
@@ -442,6 +446,7 @@ export class SessionManager {
     this.failed.delete(id);
     if (entry) {
       this.entries.delete(id);
+      if (entry.session.running) await this.halt(entry);
       await this.disposeEntry(entry);
     }
     this.store.getState().removeAgent(id);
@@ -450,7 +455,7 @@ export class SessionManager {
 
   /** Stops every session (SIGTERM, SIGKILL after the grace period); resolves when all exited. */
   async stopAll(graceMs?: number): Promise<void> {
-    await Promise.all([...this.entries.values()].map((e) => e.session.stop(graceMs)));
+    await Promise.all([...this.entries.values()].map((e) => this.halt(e, graceMs)));
     await this.recorded();
   }
 
@@ -512,7 +517,7 @@ export class SessionManager {
     // A start under way either started its process (stopped below) or sees `closed` and does not.
     await Promise.all([...this.launches]);
     const entries = [...this.entries.values()];
-    await Promise.all(entries.map((e) => e.session.stop(graceMs)));
+    await Promise.all(entries.map((e) => this.halt(e, graceMs)));
     await Promise.all(entries.map((e) => this.disposeEntry(e)));
     this.entries.clear();
     await this.recorded();
@@ -665,7 +670,24 @@ export class SessionManager {
 
   /** What an agent announced through its hooks (the room's endpoint heard it). */
   announce(id: string, status: AnnouncedStatus): void {
-    this.live(id)?.session.announce(status, "hook");
+    const entry = this.live(id);
+    if (!entry) return;
+    entry.announcedAt = Date.now();
+    entry.session.announce(status, "hook");
+  }
+
+  /**
+   * Stops the entry's process once its CLI has written its conversation (src/room/settle.ts):
+   * a stop right after a turn must not lose it.
+   */
+  private async halt(entry: Entry, graceMs?: number): Promise<ExitInfo | undefined> {
+    if (entry.session.running && !entry.extra) {
+      await settleTranscript({
+        transcript: await recordedTranscript(this.project, entry.id),
+        announcedAt: entry.announcedAt,
+      });
+    }
+    return entry.session.stop(graceMs);
   }
 
   private agentEnv(): NodeJS.ProcessEnv {

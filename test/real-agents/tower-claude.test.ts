@@ -215,6 +215,60 @@ describe("Claude Code in Tower (real CLI)", () => {
     expect(reopened).toBe(true);
   });
 
+  it("closing the room right after a turn keeps that turn: the next opening resumes with it", async () => {
+    // Claude Code writes a turn into its transcript a few tens of milliseconds after its Stop
+    // hook; a SIGTERM in between lost the turn. Each close here comes the moment the hook says idle.
+    run = await startTowerRun({
+      plan: PLAN,
+      stream: "A",
+      resume: true,
+      makeEnv: (modelUrl, trust) => claudeEnv({ modelUrl, trust }),
+      script: [
+        { text: "Noted: the word is papaya." },
+        { text: "Noted: the number is 47." },
+        { text: "papaya and 47" },
+      ],
+    });
+    const r = run;
+    const idleByHook = () =>
+      waitFor(
+        () => {
+          const a1 = r.store.getState().agents.A1;
+          return a1?.status === "idle" && a1.source === "hook" ? true : undefined;
+        },
+        60_000,
+        "A1 idle by its Stop hook",
+      );
+    const transcript = async () => {
+      const agents = (await readJson(path.join(r.repo.stateDir, "agents.json"))) as {
+        agents: Record<string, { transcript_path?: string }>;
+      };
+      const file = agents.agents.A1?.transcript_path;
+      return file && existsSync(file) ? readFileSync(file, "utf8") : "";
+    };
+    const ask = async (prompt: string, turn: number) => {
+      await r.reopen();
+      await screenShowsLine(r, "A1", /❯/);
+      const session = r.services.sessions.get("A1")!;
+      session.write(prompt);
+      await screenShowsLine(r, "A1", new RegExp(prompt.replace("?", "\\?")));
+      session.write("\r");
+      return r.server.waitForTurn(turn);
+    };
+    await r.server.waitForTurn(0);
+    await idleByHook();
+    await r.closeRoom();
+    expect(await transcript()).toContain("Noted: the word is papaya.");
+    await ask("And the number?", 1);
+    await idleByHook();
+    await r.closeRoom();
+    expect(await transcript()).toContain("Noted: the number is 47.");
+    const last = await ask("Both?", 2);
+    const sent = JSON.stringify(last.body);
+    expect(sent).toContain("Noted: the word is papaya.");
+    expect(sent).toContain("Noted: the number is 47.");
+  });
+
   it("calls Tower's MCP tools without a prompt, and they change the shared state", async () => {
     const lockOrWait = (request: RecordedRequest): TurnAnswer =>
       request.tools.includes("mcp__tower__lock")
