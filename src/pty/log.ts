@@ -17,12 +17,15 @@ import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
 import type { IBuffer, IBufferNamespace, IDisposable, IMarker, Terminal } from "@xterm/headless";
 import { checkStateFolder, openStateFile } from "../engine/state/safe-fs.js";
+import { LineBytes } from "./line-bytes.js";
 
 /** Default size cap of one log file. */
 export const DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024;
 
 const FLUSH_DELAY_MS = 200;
-const FLUSH_AT_CHARS = 64 * 1024;
+/** A logger hands its lines to the log at least this often (bytes). */
+const HAND_AT_BYTES = 32 * 1024;
+const FLUSH_AT_BYTES = 64 * 1024;
 
 export interface AgentLogOptions {
   /** The log file (rotated to `<file>.1`). */
@@ -34,7 +37,9 @@ export interface AgentLogOptions {
 export class AgentLog {
   readonly file: string;
   readonly maxBytes: number;
-  private pending = "";
+  /** Bytes queued for the file, and how many. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
   /** The open file's size (set when it is opened). */
   private size = 0;
   private handle: FileHandle | undefined;
@@ -54,9 +59,15 @@ export class AgentLog {
 
   /** Queues text; it is written within 200 ms, or at once when much has piled up. */
   write(text: string): void {
-    if (text === "") return;
-    this.pending += text;
-    if (this.pending.length >= FLUSH_AT_CHARS) void this.flush();
+    if (text !== "") this.writeBytes(Buffer.from(text, "utf8"));
+  }
+
+  /** Queues bytes (the log keeps them: do not reuse `data`); as `write`. */
+  writeBytes(data: Buffer): void {
+    if (data.length === 0) return;
+    this.pending.push(data);
+    this.pendingBytes += data.length;
+    if (this.pendingBytes >= FLUSH_AT_BYTES) void this.flush();
     else if (this.timer === undefined) {
       this.timer = setTimeout(() => void this.flush(), FLUSH_DELAY_MS);
       this.timer.unref();
@@ -67,11 +78,12 @@ export class AgentLog {
   flush(): Promise<void> {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    const text = this.pending;
-    this.pending = "";
-    if (text !== "") {
+    const data = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending);
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (data !== undefined && data.length > 0) {
       this.chain = this.chain
-        .then(() => this.append(Buffer.from(text, "utf8")))
+        .then(() => this.append(data))
         .catch((error: unknown) => {
           this.failure ??= error instanceof Error ? error : new Error(String(error));
         });
@@ -197,8 +209,8 @@ export class ScreenLogger {
   /** Lines scrolled into the history and not yet logged (the last ones there). */
   private waiting = 0;
   private readonly limit: number;
-  /** The logical line being assembled from wrapped rows. */
-  private partial = "";
+  /** Lines logged and not yet handed to the log, and the logical line being assembled. */
+  private readonly bytes = new LineBytes();
   /** The first line of the normal buffer not logged yet. */
   private mark: Mark | undefined;
   /** Each row of the screen above the mark as it was logged: rows [mark - logged.length, mark). */
@@ -257,11 +269,10 @@ export class ScreenLogger {
     if (mark >= buffer.baseY) return;
     // Rows in the history from the mark on: a line that goes on below the history stays in
     // `partial` until its last row is logged.
-    let out = "";
-    for (let y = mark; y < buffer.baseY; y++) out += this.add(buffer, y, buffer.length);
+    for (let y = mark; y < buffer.baseY; y++) this.add(buffer, y, buffer.length);
     this.advance(buffer.baseY - mark);
     this.setMark(buffer.baseY);
-    this.log.write(out);
+    this.hand();
   }
 
   /**
@@ -287,17 +298,15 @@ export class ScreenLogger {
     }
     const end = buffer.baseY + last + 1;
     const mark = this.markLine();
-    let out = "";
     for (let y = mark; y < end; y++) {
-      out += this.add(buffer, y, end);
+      this.add(buffer, y, end);
       this.logged.push(rowKey(buffer, y));
     }
-    if (this.partial !== "") out += `${trimSpaces(this.partial)}\n`;
-    this.partial = "";
+    if (this.bytes.assembling) this.bytes.endLine();
     this.seen = [];
     this.relog = 0;
     if (end > mark) this.setMark(end);
-    this.log.write(out);
+    this.hand();
   }
 
   /**
@@ -329,13 +338,12 @@ export class ScreenLogger {
       mark,
       settled === rows.length ? end : lineStart(buffer, mark + settled),
     );
-    let out = "";
-    for (let y = mark; y < through; y++) out += this.add(buffer, y, through);
+    for (let y = mark; y < through; y++) this.add(buffer, y, through);
     this.logged.push(...rows.slice(0, through - mark).map((row) => row.key));
     this.seen = rows;
     this.advance(through - mark);
     this.setMark(through);
-    this.log.write(out);
+    this.hand();
     void this.log.flush();
     return this.seen.length > 0;
   }
@@ -343,7 +351,7 @@ export class ScreenLogger {
   /** Forgets the lines logged and a partly assembled line (after the emulator was reset). */
   reset(): void {
     this.waiting = 0;
-    this.partial = "";
+    this.bytes.clear();
     // A reset replaces xterm's buffers without disposing their markers.
     this.mark?.dispose();
     this.mark = undefined;
@@ -450,16 +458,19 @@ export class ScreenLogger {
     if (this.waiting >= this.limit) this.collect();
   }
 
-  /** Row `y` added to the line being assembled; the finished line when row y+1 does not continue it. */
-  private add(buffer: IBuffer, y: number, end: number): string {
+  /** Row `y` added to the line being assembled, which ends unless row y+1 continues it. */
+  private add(buffer: IBuffer, y: number, end: number): void {
     const line = buffer.getLine(y);
-    if (line === undefined) return "";
-    const continued = y + 1 < end && buffer.getLine(y + 1)?.isWrapped === true;
-    this.partial += line.translateToString(!continued);
-    if (continued) return "";
-    const text = trimSpaces(this.partial);
-    this.partial = "";
-    return `${text}\n`;
+    if (line === undefined) return;
+    this.bytes.row(line);
+    if (!(y + 1 < end && buffer.getLine(y + 1)?.isWrapped === true)) this.bytes.endLine();
+    // Hand big batches on as they come, so that the buffer stays small.
+    if (this.bytes.complete >= HAND_AT_BYTES) this.hand();
+  }
+
+  /** The complete lines assembled, to the log. */
+  private hand(): void {
+    if (this.bytes.complete > 0) this.log.writeBytes(this.bytes.take());
   }
 }
 
@@ -475,10 +486,4 @@ function lineStart(buffer: IBuffer, y: number): number {
   let start = y;
   while (start > 0 && buffer.getLine(start)?.isWrapped === true) start--;
   return start;
-}
-
-function trimSpaces(text: string): string {
-  let end = text.length;
-  while (end > 0 && text.charCodeAt(end - 1) === 0x20) end--;
-  return end === text.length ? text : text.slice(0, end);
 }

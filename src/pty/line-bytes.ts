@@ -1,0 +1,132 @@
+/**
+ * Emulator rows as UTF-8 bytes, for the agents' logs (src/pty/log.ts): logical lines assembled
+ * from wrapped rows, trailing blanks dropped, each ending with a newline.
+ *
+ * A flooding agent scrolls thousands of rows a second through the log. Reading them with
+ * xterm's `translateToString` builds each row one character at a time as a rope of strings,
+ * which then has to be flattened and encoded again for the file: that cost as much CPU as the
+ * emulator's own parsing. Here the cells are read from the row's own array (xterm's
+ * `BufferLine._data`: three 32-bit words a cell, the first holding the code point, whether the
+ * cell holds a combined string, and the width) and encoded straight into one reused buffer.
+ * A row whose internals are not shaped so (another xterm version) is read with
+ * `translateToString`, which gives the same text.
+ */
+import type { IBufferLine } from "@xterm/headless";
+
+/** The parts of xterm's BufferLine that the fast path reads. */
+interface RawLine {
+  _data: Uint32Array;
+  _combined: Record<number, string>;
+  length: number;
+}
+
+const CODEPOINT_MASK = 0x1fffff;
+const IS_COMBINED = 0x200000;
+const WIDTH_SHIFT = 22;
+const CELL_SIZE = 3;
+const SPACE = 0x20;
+const NEWLINE = 0x0a;
+
+function rawOf(line: IBufferLine): RawLine | undefined {
+  const raw = (line as unknown as { _line?: Partial<RawLine> })._line;
+  return raw !== undefined &&
+    raw._data instanceof Uint32Array &&
+    typeof raw.length === "number" &&
+    raw._data.length >= raw.length * CELL_SIZE &&
+    typeof raw._combined === "object"
+    ? (raw as RawLine)
+    : undefined;
+}
+
+export class LineBytes {
+  private buf = Buffer.allocUnsafe(64 * 1024);
+  private len = 0;
+  /** Where the logical line being assembled begins. */
+  private lineStart = 0;
+
+  /** Whether a logical line is being assembled (rows added since the last `endLine`). */
+  get assembling(): boolean {
+    return this.len > this.lineStart;
+  }
+
+  /** Bytes of complete lines waiting to be taken. */
+  get complete(): number {
+    return this.lineStart;
+  }
+
+  /** Appends every cell of the row (an empty cell as a space) to the line being assembled. */
+  row(line: IBufferLine): void {
+    const raw = rawOf(line);
+    if (raw === undefined) {
+      this.text(line.translateToString(false));
+      return;
+    }
+    const { _data: data, length } = raw;
+    this.reserve(length * 4);
+    const buf = this.buf;
+    let at = this.len;
+    for (let x = 0; x < length; ) {
+      const content = data[x * CELL_SIZE] as number;
+      const cp = content & CODEPOINT_MASK;
+      if (content & IS_COMBINED) {
+        this.len = at;
+        this.text(raw._combined[x] ?? " ");
+        at = this.len;
+      } else if (cp === 0) buf[at++] = SPACE;
+      else if (cp < 0x80) buf[at++] = cp;
+      else if (cp < 0x800) {
+        buf[at++] = 0xc0 | (cp >> 6);
+        buf[at++] = 0x80 | (cp & 0x3f);
+      } else if (cp < 0x10000) {
+        buf[at++] = 0xe0 | (cp >> 12);
+        buf[at++] = 0x80 | ((cp >> 6) & 0x3f);
+        buf[at++] = 0x80 | (cp & 0x3f);
+      } else {
+        buf[at++] = 0xf0 | (cp >> 18);
+        buf[at++] = 0x80 | ((cp >> 12) & 0x3f);
+        buf[at++] = 0x80 | ((cp >> 6) & 0x3f);
+        buf[at++] = 0x80 | (cp & 0x3f);
+      }
+      x += content >> WIDTH_SHIFT || 1;
+    }
+    this.len = at;
+  }
+
+  /** Ends the line being assembled: its trailing spaces dropped, a newline added. */
+  endLine(): void {
+    while (this.len > this.lineStart && this.buf[this.len - 1] === SPACE) this.len--;
+    this.reserve(1);
+    this.buf[this.len++] = NEWLINE;
+    this.lineStart = this.len;
+  }
+
+  /** Takes the complete lines out (a copy); the line being assembled stays. */
+  take(): Buffer {
+    if (this.lineStart === 0) return EMPTY;
+    const out = Buffer.from(this.buf.subarray(0, this.lineStart));
+    this.buf.copy(this.buf, 0, this.lineStart, this.len);
+    this.len -= this.lineStart;
+    this.lineStart = 0;
+    return out;
+  }
+
+  /** Forgets everything, the line being assembled too. */
+  clear(): void {
+    this.len = 0;
+    this.lineStart = 0;
+  }
+
+  private text(text: string): void {
+    this.reserve(Buffer.byteLength(text));
+    this.len += this.buf.write(text, this.len);
+  }
+
+  private reserve(bytes: number): void {
+    if (this.len + bytes <= this.buf.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + bytes));
+    this.buf.copy(grown, 0, 0, this.len);
+    this.buf = grown;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
