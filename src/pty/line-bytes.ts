@@ -27,15 +27,38 @@ const CELL_SIZE = 3;
 const SPACE = 0x20;
 const NEWLINE = 0x0a;
 
-function rawOf(line: IBufferLine): RawLine | undefined {
-  const raw = (line as unknown as { _line?: Partial<RawLine> })._line;
-  return raw !== undefined &&
+/** The lines of a buffer as xterm keeps them (`Buffer.lines`, a circular list of BufferLine). */
+export interface RawLines {
+  get(index: number): (RawLine & { isWrapped: boolean }) | undefined;
+}
+
+/**
+ * xterm's own list of the normal buffer's lines, when its rows are shaped as the fast path
+ * reads them: reading them there saves the public API's wrapper object for every row.
+ */
+export function rawLines(terminal: unknown): RawLines | undefined {
+  const lines = (terminal as { _core?: { buffers?: { normal?: { lines?: Partial<RawLines> } } } })
+    ._core?.buffers?.normal?.lines;
+  if (typeof lines?.get !== "function") return undefined;
+  const first = lines.get(0);
+  return first !== undefined && typeof first.isWrapped === "boolean" && isRaw(first)
+    ? (lines as RawLines)
+    : undefined;
+}
+
+function isRaw(raw: Partial<RawLine> | undefined): raw is RawLine {
+  return (
+    raw !== undefined &&
     raw._data instanceof Uint32Array &&
     typeof raw.length === "number" &&
     raw._data.length >= raw.length * CELL_SIZE &&
     typeof raw._combined === "object"
-    ? (raw as RawLine)
-    : undefined;
+  );
+}
+
+function rawOf(line: IBufferLine): RawLine | undefined {
+  const raw = (line as unknown as { _line?: Partial<RawLine> })._line;
+  return isRaw(raw) ? raw : undefined;
 }
 
 export class LineBytes {
@@ -57,10 +80,12 @@ export class LineBytes {
   /** Appends every cell of the row (an empty cell as a space) to the line being assembled. */
   row(line: IBufferLine): void {
     const raw = rawOf(line);
-    if (raw === undefined) {
-      this.text(line.translateToString(false));
-      return;
-    }
+    if (raw === undefined) this.text(line.translateToString(false));
+    else this.rawRow(raw);
+  }
+
+  /** As `row`, for a line of xterm's own list (see `rawLines`). */
+  rawRow(raw: RawLine): void {
     const { _data: data, length } = raw;
     this.reserve(length * 4);
     const buf = this.buf;

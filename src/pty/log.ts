@@ -17,7 +17,7 @@ import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
 import type { IBuffer, IBufferNamespace, IDisposable, IMarker, Terminal } from "@xterm/headless";
 import { checkStateFolder, openStateFile } from "../engine/state/safe-fs.js";
-import { LineBytes } from "./line-bytes.js";
+import { LineBytes, type RawLines, rawLines } from "./line-bytes.js";
 
 /** Default size cap of one log file. */
 export const DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024;
@@ -231,7 +231,7 @@ export class ScreenLogger {
     const scrollback = terminal.options.scrollback ?? 1000;
     this.limit = Math.max(1, Math.min(1024, Math.floor(scrollback / 2)));
     this.disposables.push(
-      terminal.onScroll(() => this.scrolled()),
+      onEveryScroll(terminal, () => this.scrolled()),
       terminal.onWriteParsed(() => {
         this.collect();
         this.tickSoon();
@@ -269,7 +269,8 @@ export class ScreenLogger {
     if (mark >= buffer.baseY) return;
     // Rows in the history from the mark on: a line that goes on below the history stays in
     // `partial` until its last row is logged.
-    for (let y = mark; y < buffer.baseY; y++) this.add(buffer, y, buffer.length);
+    const lines = this.rawLines();
+    for (let y = mark; y < buffer.baseY; y++) this.add(buffer, y, buffer.length, lines);
     this.advance(buffer.baseY - mark);
     this.setMark(buffer.baseY);
     this.hand();
@@ -298,8 +299,9 @@ export class ScreenLogger {
     }
     const end = buffer.baseY + last + 1;
     const mark = this.markLine();
+    const lines = this.rawLines();
     for (let y = mark; y < end; y++) {
-      this.add(buffer, y, end);
+      this.add(buffer, y, end, lines);
       this.logged.push(rowKey(buffer, y));
     }
     if (this.bytes.assembling) this.bytes.endLine();
@@ -338,7 +340,8 @@ export class ScreenLogger {
       mark,
       settled === rows.length ? end : lineStart(buffer, mark + settled),
     );
-    for (let y = mark; y < through; y++) this.add(buffer, y, through);
+    const lines = this.rawLines();
+    for (let y = mark; y < through; y++) this.add(buffer, y, through, lines);
     this.logged.push(...rows.slice(0, through - mark).map((row) => row.key));
     this.seen = rows;
     this.advance(through - mark);
@@ -459,19 +462,47 @@ export class ScreenLogger {
   }
 
   /** Row `y` added to the line being assembled, which ends unless row y+1 continues it. */
-  private add(buffer: IBuffer, y: number, end: number): void {
-    const line = buffer.getLine(y);
-    if (line === undefined) return;
-    this.bytes.row(line);
-    if (!(y + 1 < end && buffer.getLine(y + 1)?.isWrapped === true)) this.bytes.endLine();
+  private add(buffer: IBuffer, y: number, end: number, lines: RawLines | undefined): void {
+    if (lines !== undefined) {
+      const raw = lines.get(y);
+      if (raw === undefined) return;
+      this.bytes.rawRow(raw);
+      if (!(y + 1 < end && lines.get(y + 1)?.isWrapped === true)) this.bytes.endLine();
+    } else {
+      const line = buffer.getLine(y);
+      if (line === undefined) return;
+      this.bytes.row(line);
+      if (!(y + 1 < end && buffer.getLine(y + 1)?.isWrapped === true)) this.bytes.endLine();
+    }
     // Hand big batches on as they come, so that the buffer stays small.
     if (this.bytes.complete >= HAND_AT_BYTES) this.hand();
+  }
+
+  /** The normal buffer's own lines, when they can be read so (see line-bytes.ts). */
+  private rawLines(): RawLines | undefined {
+    return rawLines(this.terminal);
   }
 
   /** The complete lines assembled, to the log. */
   private hand(): void {
     if (this.bytes.complete > 0) this.log.writeBytes(this.bytes.take());
   }
+}
+
+/**
+ * Calls `listener` at every line the emulator scrolls. xterm's own event, when it is there: the
+ * public `onScroll` is a second event in front of it, which made every scrolled line cost two
+ * events and an object (a flood scrolls hundreds of thousands of lines).
+ */
+function onEveryScroll(terminal: Terminal, listener: () => void): IDisposable {
+  const core = (
+    terminal as unknown as {
+      _core?: { _bufferService?: { onScroll?: (listener: () => void) => IDisposable } };
+    }
+  )._core;
+  const internal = core?._bufferService?.onScroll;
+  if (typeof internal === "function") return internal.call(core?._bufferService, listener);
+  return terminal.onScroll(listener);
 }
 
 /** A row's text and whether it continues the row above, to tell when a row changed. */

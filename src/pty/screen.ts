@@ -263,8 +263,9 @@ export class Screen {
     } else {
       this.disposables.push(terminal.onWriteParsed(all));
     }
+    // A scroll needs no listener of its own: xterm marks the scrolled region dirty, and the
+    // rows come in the next dirty range (without ranges, every write rebuilds everything).
     this.disposables.push(
-      terminal.onScroll(all),
       terminal.onResize(() => this.resetCache()),
       terminal.buffer.onBufferChange(all),
       terminal.onWriteParsed(() => this.trackSync()),

@@ -7,7 +7,7 @@
 import type { IBuffer, IBufferLine } from "@xterm/headless";
 import { describe, expect, it } from "vitest";
 import { createEmulator, type Terminal } from "../../src/pty/emulator.js";
-import { LineBytes } from "../../src/pty/line-bytes.js";
+import { LineBytes, rawLines } from "../../src/pty/line-bytes.js";
 
 async function written(terminal: Terminal, data: string): Promise<void> {
   await new Promise<void>((resolve) => terminal.write(data, resolve));
@@ -68,6 +68,16 @@ describe("log rows as bytes", () => {
     expect(expected).toContain("café naïve");
     expect(expected).toContain("🎉");
     expect(viaBytes(buffer)).toBe(expected);
+    // Read from xterm's own list of lines, as the log does.
+    const lines = rawLines(terminal);
+    expect(lines).toBeDefined();
+    const bytes = new LineBytes();
+    for (let y = 0; y < buffer.length; y++) {
+      const raw = lines?.get(y);
+      if (raw) bytes.rawRow(raw);
+      if (lines?.get(y + 1)?.isWrapped !== true) bytes.endLine();
+    }
+    expect(bytes.take().toString("utf8")).toBe(expected);
     terminal.dispose();
   });
 

@@ -151,6 +151,25 @@ describe("row cache", () => {
     await emit(session, "\r\n".repeat(5));
     expect(session.frame().rebuilt).toBe(10);
   });
+
+  it("rebuilds the rows of a scroll region that scrolled, and keeps the others", async () => {
+    const session = await startPuppet({ cols: 20, rows: 8 });
+    await emit(
+      session,
+      "\x1b[2J\x1b[H" + Array.from({ length: 8 }, (_, i) => `line ${i}`).join("\r\n"),
+    );
+    // Rows 3-6 scroll by two (a pager's body between its header and its status line).
+    await emit(session, "\x1b[3;6r\x1b[6;1H");
+    const first = session.frame();
+    await emit(session, "\n\nnew");
+    const scrolled = session.frame();
+    const text = scrolled.rows.map((row) => stripSgr(row).trimEnd());
+    expect(text).toEqual(["line 0", "line 1", "line 4", "line 5", "", "new", "line 6", "line 7"]);
+    // The region's rows are built again, the others come from the cache.
+    expect(scrolled.rebuilt).toBe(4);
+    expect(scrolled.rows.slice(0, 2)).toEqual(first.rows.slice(0, 2));
+    expect(scrolled.rows.slice(6)).toEqual(first.rows.slice(6));
+  });
 });
 
 describe("synchronized output", () => {
