@@ -452,6 +452,7 @@ export class Session {
     if (this.proc === undefined) return;
     this.proc.write(data);
     this.tracker.input();
+    echoAtOnce(this.terminal);
   }
 
   /**
@@ -717,4 +718,17 @@ function signal(pid: number, name: NodeJS.Signals): void {
       // Gone already.
     }
   }
+}
+
+/**
+ * After input, the program's next output (the echo) is parsed as it arrives instead of on a
+ * timer behind every other emulator's work: xterm's own path for a keystroke typed into it
+ * (`handleUserInput`), which Tower's input, going straight to the pty, does not take. Under a
+ * flood in other panes, each of their parse slices (up to 12 ms) was otherwise ahead of it.
+ */
+function echoAtOnce(terminal: Terminal): void {
+  const buffer = (
+    terminal as unknown as { _core?: { _writeBuffer?: { handleUserInput?: () => void } } }
+  )._core?._writeBuffer;
+  if (typeof buffer?.handleUserInput === "function") buffer.handleUserInput();
 }
