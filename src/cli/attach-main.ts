@@ -25,7 +25,7 @@ import { paintScreen } from "../ui/paint.js";
 import { createAppStore } from "../ui/store/index.js";
 import { ENTER, LEAVE } from "../ui/terminal-modes.js";
 import { colorModeFromEnv } from "../ui/view/color.js";
-import { loadControlRoom } from "./control-room.js";
+import type { loadControlRoom } from "./control-room.js";
 
 export interface AttachArgs {
   ssh?: string;
@@ -82,6 +82,8 @@ export async function runAttach(args: AttachArgs): Promise<number> {
     }
     let run: Awaited<ReturnType<typeof loadControlRoom>>["runControlRoom"];
     try {
+      // Loaded after the paint: in the bundle, the control room's entry beside attach.js.
+      const { loadControlRoom } = await import("./control-room.js");
       run = (await loadControlRoom()).runControlRoom;
     } catch (error) {
       room.detach("the control room could not load");

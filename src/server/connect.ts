@@ -3,10 +3,10 @@
  * server answers there, and starting one in the background (detached from the terminal, its
  * output in `server.log` beside the socket) when none does.
  */
-import { spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import path from "node:path";
 import { selfCommand } from "../agents/self.js";
+import { childProcess } from "../engine/child-process.js";
 import {
   type ClientInfo,
   type Connection,
@@ -38,7 +38,7 @@ export async function startServer(
   const out = openSync(log, "a", 0o600);
   const [node, ...tower] = selfCommand();
   const args = [...tower, "server", ...(options.resume === false ? ["--no-resume"] : [])];
-  const child = spawn(node ?? process.execPath, args, {
+  const child = childProcess().spawn(node ?? process.execPath, args, {
     cwd: repoRoot,
     detached: true,
     stdio: ["ignore", out, out],

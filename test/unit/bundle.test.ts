@@ -53,6 +53,20 @@ describe("the tower bundle", () => {
     expect(bundles(room[0] ?? "", "react")).toBe(true);
   });
 
+  it("paints tower attach's first frame from one file, and loads the control room after it", () => {
+    const attach = path.join(BIN, "attach.js");
+    expect(dynamicImports(CLI)).toContain(attach);
+    // Nothing else to find, read and link before the first frame.
+    expect([...staticClosure(attach)]).toEqual([attach]);
+    for (const pkg of ["ink", "react", "@xterm/headless", "simple-git", "zod"]) {
+      expect(bundles(attach, pkg), `attach.js bundles ${pkg}`).toBe(false);
+    }
+    const room = dynamicImports(attach);
+    expect(room).toEqual([path.join(BIN, "control-room.js")]);
+    const lazy = [...staticClosure(room[0] ?? "")].flatMap((file) => dynamicImports(file));
+    expect(lazy.filter((file) => bundles(file, "ink"))).toHaveLength(1);
+  });
+
   it("runs from another working directory, with the native file lock found", () => {
     const cwd = os.tmpdir();
     const version = execFileSync(process.execPath, [CLI, "--version"], { cwd, encoding: "utf8" });

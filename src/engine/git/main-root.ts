@@ -3,9 +3,9 @@
  * `tower attach` (cli/attach-main.ts), which a user waits on. The same answer as `locateRepo`
  * (repo.ts) gives.
  */
-import { execFile } from "node:child_process";
 import { promises as fsp } from "node:fs";
 import path from "node:path";
+import { childProcess } from "../child-process.js";
 
 /**
  * The main worktree's root from any folder of the repository, as engine/git/repo.ts finds it,
@@ -42,7 +42,7 @@ async function fromDotGit(cwd: string): Promise<string | undefined> {
 
 function askGit(cwd: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(
+    childProcess().execFile(
       "git",
       ["rev-parse", "--path-format=absolute", "--show-toplevel", "--git-common-dir"],
       { cwd },

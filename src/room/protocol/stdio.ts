@@ -4,8 +4,9 @@
  * server speaks on its own stdin and stdout. Its stderr is for people: the client keeps the end
  * of it to say why the command stopped (ssh's "Permission denied", "tower: not found").
  */
-import { type ChildProcessByStdio, spawn } from "node:child_process";
+import type { ChildProcessByStdio } from "node:child_process";
 import type { Readable, Writable } from "node:stream";
+import { childProcess } from "../../engine/child-process.js";
 import { StreamTransport } from "./stream-transport.js";
 import type { TransportLimits } from "./transport.js";
 
@@ -23,11 +24,15 @@ export function spawnStdioTransport(
   options: StdioClientOptions = {},
 ): StreamTransport {
   const { cwd, env, ...limits } = options;
-  const child: ChildProcessByStdio<Writable, Readable, Readable> = spawn(command, args, {
-    cwd,
-    env,
-    stdio: ["pipe", "pipe", "pipe"],
-  });
+  const child: ChildProcessByStdio<Writable, Readable, Readable> = childProcess().spawn(
+    command,
+    args,
+    {
+      cwd,
+      env,
+      stdio: ["pipe", "pipe", "pipe"],
+    },
+  );
   let stderr = "";
   child.stderr.setEncoding("utf8");
   child.stderr.on("data", (text: string) => {

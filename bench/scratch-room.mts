@@ -1,0 +1,10 @@
+import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { IDLE_AGENT, makeRoomRepo, roomEnv, writeAgentScript } from "./lib/room.js";
+const repo = await makeRoomRepo();
+writeAgentScript(repo, IDLE_AGENT);
+const child = spawn(process.execPath, [path.resolve("dist/bin/tower.js"), "server"], { cwd: repo.root, env: roomEnv(), stdio: "ignore", detached: true });
+child.unref();
+writeFileSync("/tmp/room-root", repo.root);
+console.log(repo.root, child.pid);
