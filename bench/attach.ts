@@ -39,6 +39,7 @@ import {
   type RoomKind,
   type RoomRepo,
   release,
+  roomEnv,
   TmuxRoom,
   TowerRoom,
   writeAgentScript,
@@ -124,6 +125,8 @@ const serverFigures = (pid: number): ServerFigures => ({
 
 interface KindResult {
   idleMs: number[];
+  /** The same without NODE_EXTRA_CA_CERTS (Tower, when the environment sets it). */
+  plainMs: number[];
   /** The idle attaches' spawn to the client's first output. */
   firstOutputMs: number[];
   cycleMs: number[];
@@ -136,6 +139,7 @@ interface KindResult {
 const rounded = (r: KindResult) => ({
   ...r,
   idleMs: r.idleMs.map(round),
+  plainMs: r.plainMs.map(round),
   firstOutputMs: r.firstOutputMs.map(round),
   cycleMs: r.cycleMs.map(round),
 });
@@ -168,6 +172,21 @@ async function measure(kind: RoomKind, repo: RoomRepo, failures: string[]): Prom
       if (i < SIZE.warmup) continue;
       idleMs.push(ms);
       firstOutputMs.push(startMs);
+    }
+    // NODE_EXTRA_CA_CERTS makes Node read its certificates at every start, before any of
+    // Tower's code runs (about 40 ms here): the same attaches without it, when it is set.
+    const plainMs: number[] = [];
+    const { NODE_EXTRA_CA_CERTS: certs, ...withoutCerts } = roomEnv();
+    if (first instanceof TowerRoom && certs !== undefined) {
+      for (let i = 0; i < SIZE.warmup + SIZE.samples; i++) {
+        const attached = await attachOnce(
+          () => TowerRoom.attach(repo, withoutCerts),
+          "idle",
+          problems,
+        );
+        await attached.client.detach();
+        if (i >= SIZE.warmup) plainMs.push(attached.ms);
+      }
     }
 
     // The server must be the same one all along: one that died and was replaced would hide a
@@ -203,7 +222,7 @@ async function measure(kind: RoomKind, repo: RoomRepo, failures: string[]): Prom
         ? [`${kind}: ${garbled - MAX_SCREENS} more attaches without a complete frame`]
         : []),
     );
-    return { idleMs, firstOutputMs, cycleMs, garbled, before, after };
+    return { idleMs, plainMs, firstOutputMs, cycleMs, garbled, before, after };
   } finally {
     // A last client stops everything (Tower: q, s; tmux: kill-server), whatever happened.
     let last: Room = first;
@@ -250,6 +269,23 @@ export const attach: Benchmark = {
           p(tmux.idleMs, 99),
           "ms",
         ),
+        ...(tower.plainMs.length > 0
+          ? [
+              compareRow(
+                "the same without NODE_EXTRA_CA_CERTS, p50",
+                p(tower.plainMs, 50),
+                p(tmux.idleMs, 50),
+                "ms",
+                "this machine sets NODE_EXTRA_CA_CERTS, which costs every Node start about 40 ms before Tower's code runs; the same attaches without it (tmux: as above)",
+              ),
+              compareRow(
+                "the same without NODE_EXTRA_CA_CERTS, p99",
+                p(tower.plainMs, 99),
+                p(tmux.idleMs, 99),
+                "ms",
+              ),
+            ]
+          : []),
         compareRow(
           "of which the client's start-up, idle, p50",
           p(tower.firstOutputMs, 50),

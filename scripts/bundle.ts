@@ -1,6 +1,12 @@
 /**
- * Bundles the compiled CLI (dist/cli/main.js, from tsc) into dist/bin/tower.js, the `tower` that
- * npm installs: one file for the commands and one chunk loaded when the control room opens.
+ * Bundles the compiled CLI (dist/cli/, from tsc) into dist/bin/, where `tower` (dist/bin/tower.js,
+ * what npm installs) starts:
+ *
+ *   dist/bin/tower.js                 CommonJS: picks the way in (below)
+ *   dist/bin/attach.js                CommonJS, one file: `tower attach` up to its first frame
+ *   dist/bin/chunks/main.js           ES module: every command (cli/main.ts)
+ *   dist/bin/chunks/control-room.js   ES module: the control room (Ink, React), loaded on demand
+ *   dist/bin/chunks/chunk-*.js        what those share
  *
  * Why: Node spends most of the control room's start-up finding, reading and linking a few hundred
  * small module files (Ink alone is ~250 ms of them on a 2-core machine). Bundled, the same code
@@ -9,16 +15,20 @@
  * - The control room stays a separate chunk (code splitting on the dynamic import in
  *   cli/control-room.ts), so other commands never load Ink or React, and Ink's environment checks
  *   still run when the control room is opened (see loadControlRoom).
- * - `tower attach`'s first frame (cli/attach-main.ts) is one file of its own, `attach.js`, which
- *   loads the control room from `control-room.js` once it has painted.
+ * - `tower attach` paints a running room before anything else loads (cli/attach-main.ts), and a
+ *   user waits on that frame: it is one CommonJS file, started from a CommonJS `tower.js`. An ES
+ *   module entry costs Node its ES module loader first (about 15 ms here) and a few milliseconds
+ *   for every module file it finds, reads and links. Once painted, it imports the control room
+ *   from chunks/control-room.js. Every other command imports chunks/main.js. (dist/bin has a
+ *   package.json saying CommonJS, dist/bin/chunks one saying ES modules.)
  * - Native modules stay outside (node-pty, fs-ext-extra-prebuilt), resolved from node_modules as
  *   before; so does react-devtools-core, which Ink imports only with DEV=true.
- * - Bundled CommonJS modules `require` Node's built-ins: each output file gets a `require` made
- *   with createRequire.
+ * - Bundled CommonJS modules `require` Node's built-ins: each ES module output file gets a
+ *   `require` made with createRequire.
  *
  *   tsx scripts/bundle.ts    (part of `npm run build`, after tsc)
  */
-import { chmodSync, rmSync } from "node:fs";
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BuildOptions, build, type Plugin } from "esbuild";
@@ -28,46 +38,71 @@ const outdir = path.join(root, "dist/bin");
 
 rmSync(outdir, { recursive: true, force: true });
 
-/** Leaves the import of `from` (as written in dist/cli) to load `to` beside the output at run time. */
+/** Leaves the import of `./<from>` (as written in dist/cli) to load `to` at run time. */
 function leaveOut(from: string, to: string): Plugin {
+  const filter = new RegExp(`^\\./${from.replaceAll(".", "\\.")}$`);
   return {
     name: `leave-out-${from}`,
     setup(build) {
-      const filter = new RegExp(`^\\./${from.replace(".", "\\.")}$`);
-      build.onResolve({ filter }, () => ({ path: `./${to}`, external: true }));
+      build.onResolve({ filter }, () => ({ path: to, external: true }));
     },
   };
 }
 
 const common: BuildOptions = {
   absWorkingDir: root,
-  outdir,
   bundle: true,
-  format: "esm",
   platform: "node",
   target: "node20.19",
   external: ["node-pty", "fs-ext-extra-prebuilt", "react-devtools-core"],
-  banner: {
-    js: 'import { createRequire as __towerCreateRequire } from "node:module"; const require = __towerCreateRequire(import.meta.url);',
-  },
   logLevel: "warning",
 };
 
-// The commands, and the control room as an entry of its own that `attach.js` loads.
+// Every command, and the control room as an entry of its own that attach.js imports.
 await build({
   ...common,
-  entryPoints: { tower: "dist/cli/main.js", "control-room": "dist/cli/control-room.js" },
+  outdir: path.join(outdir, "chunks"),
+  entryPoints: { main: "dist/cli/main.js", "control-room": "dist/cli/control-room.js" },
+  format: "esm",
   splitting: true,
-  chunkNames: "chunks/[name]-[hash]",
-  plugins: [leaveOut("attach-main.js", "attach.js")],
+  chunkNames: "[name]-[hash]",
+  banner: {
+    js: 'import { createRequire as __towerCreateRequire } from "node:module"; const require = __towerCreateRequire(import.meta.url);',
+  },
+  plugins: [leaveOut("attach-main.js", "../attach.js")],
 });
-// `tower attach` in one file: a user waits on its first frame, and Node spends a few
-// milliseconds on every module file it finds, reads and links (the split build gives it 15).
-// What it paints is in it; the control room drawn over it comes from the build above.
+// `tower attach` up to its first frame, in one file.
 await build({
   ...common,
-  entryPoints: { attach: "dist/cli/attach-main.js" },
-  splitting: false,
-  plugins: [leaveOut("control-room.js", "control-room.js")],
+  outfile: path.join(outdir, "attach.js"),
+  entryPoints: ["dist/cli/attach-main.js"],
+  format: "cjs",
+  // `import.meta.url` as an ES module has it (createRequire, finding tower.js beside it).
+  define: { "import.meta.url": "__towerImportMetaUrl" },
+  banner: {
+    js: 'const __towerImportMetaUrl = require("node:url").pathToFileURL(__filename).href;',
+  },
+  plugins: [leaveOut("control-room.js", "./chunks/control-room.js")],
 });
+
+const launcher = `#!/usr/bin/env node
+// \`tower\`: see scripts/bundle.ts. \`tower attach\` paints from attach.js; the rest is chunks/main.js.
+"use strict";
+const fast = process.argv[2] === "attach" ? require("./attach.js") : undefined;
+const args = fast?.fastAttachArgs(process.argv.slice(3));
+if (fast && args) {
+  fast.runAttach(args).then((code) => {
+    process.exitCode = code;
+  });
+} else {
+  import("./chunks/main.js");
+}
+`;
+writeFileSync(path.join(outdir, "tower.js"), launcher);
 chmodSync(path.join(outdir, "tower.js"), 0o755);
+writeFileSync(path.join(outdir, "package.json"), `${JSON.stringify({ type: "commonjs" })}\n`);
+mkdirSync(path.join(outdir, "chunks"), { recursive: true });
+writeFileSync(
+  path.join(outdir, "chunks", "package.json"),
+  `${JSON.stringify({ type: "module" })}\n`,
+);

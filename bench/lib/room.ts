@@ -262,11 +262,15 @@ export class TowerRoom implements Room {
   }
 
   /** `tower attach`: a client on the server already running the repository's room. */
-  static attach(repo: RoomRepo): Promise<TowerRoom> {
-    return TowerRoom.spawn(repo, ["attach"]);
+  static attach(repo: RoomRepo, env: Record<string, string> = roomEnv()): Promise<TowerRoom> {
+    return TowerRoom.spawn(repo, ["attach"], env);
   }
 
-  private static async spawn(repo: RoomRepo, args: string[]): Promise<TowerRoom> {
+  private static async spawn(
+    repo: RoomRepo,
+    args: string[],
+    env: Record<string, string> = roomEnv(),
+  ): Promise<TowerRoom> {
     const layout = await loadLayout();
     const { grid } = layout.screenLayout(ROOM.cols, ROOM.rows);
     const shown = layout.visiblePanes(AGENT_IDS, undefined, grid, false).length;
@@ -274,7 +278,7 @@ export class TowerRoom implements Room {
       throw new Error(`Tower's layout shows ${shown} of the 8 panes at 160x48`);
     const term = await HarnessTerminal.spawn(process.execPath, [CLI, ...args], {
       cwd: repo.root,
-      env: roomEnv(),
+      env,
       ...ROOM,
     });
     return new TowerRoom(term, repo, layout);

@@ -1,7 +1,8 @@
 /**
  * The bundle `tower` runs (dist/bin/tower.js, scripts/bundle.ts): the commands load without Ink
- * or React, the control room is a chunk of its own loaded on demand, and the bundle runs from
- * any working directory with its native modules found. Needs the built dist/ (as `npm test`
+ * or React, the control room is a chunk of its own loaded on demand, `tower attach` paints from
+ * one CommonJS file, and the bundle runs from any working directory with its native modules
+ * found. Needs the built dist/ (as `npm test`
  * builds first).
  */
 import { execFileSync } from "node:child_process";
@@ -38,8 +39,11 @@ const bundles = (file: string, pkg: string) =>
 
 describe("the tower bundle", () => {
   it("loads the commands without Ink or React, and the control room as its own chunk", () => {
-    // tower.js itself only picks the way in: the command line or `tower hook` (main.ts).
-    const entries = [CLI, ...dynamicImports(CLI)];
+    // tower.js only picks the way in (attach, or chunks/main.js); main.js picks the command line,
+    // `tower hook` or `tower attach` (main.ts).
+    const main = path.join(BIN, "chunks", "main.js");
+    expect(dynamicImports(CLI)).toEqual([main]);
+    const entries = [CLI, main, ...dynamicImports(main)];
     const loaded = new Set(entries.flatMap((file) => [...staticClosure(file)]));
     expect(loaded.size).toBeGreaterThan(2); // the shared chunks of engine code
     for (const file of loaded) {
@@ -53,16 +57,22 @@ describe("the tower bundle", () => {
     expect(bundles(room[0] ?? "", "react")).toBe(true);
   });
 
-  it("paints tower attach's first frame from one file, and loads the control room after it", () => {
+  it("paints tower attach's first frame from one CommonJS file, and loads the control room after it", () => {
     const attach = path.join(BIN, "attach.js");
-    expect(dynamicImports(CLI)).toContain(attach);
-    // Nothing else to find, read and link before the first frame.
-    expect([...staticClosure(attach)]).toEqual([attach]);
+    // tower.js and attach.js are CommonJS: no ES module loader before the first frame.
+    expect(JSON.parse(readFileSync(path.join(BIN, "package.json"), "utf8"))).toEqual({
+      type: "commonjs",
+    });
+    expect(readFileSync(CLI, "utf8")).toContain('require("./attach.js")');
+    const text = readFileSync(attach, "utf8");
+    // Nothing else to find, read and link before the first frame: no local require or import.
+    expect(text.match(/\brequire\("\.[^"]*"\)/g)).toBeNull();
+    expect(text.match(STATIC_IMPORT)).toBeNull();
     for (const pkg of ["ink", "react", "@xterm/headless", "simple-git", "zod"]) {
       expect(bundles(attach, pkg), `attach.js bundles ${pkg}`).toBe(false);
     }
     const room = dynamicImports(attach);
-    expect(room).toEqual([path.join(BIN, "control-room.js")]);
+    expect(room).toEqual([path.join(BIN, "chunks", "control-room.js")]);
     const lazy = [...staticClosure(room[0] ?? "")].flatMap((file) => dynamicImports(file));
     expect(lazy.filter((file) => bundles(file, "ink"))).toHaveLength(1);
   });
