@@ -255,36 +255,25 @@ export const attach: Benchmark = {
       const tmux = await measure("tmux", repo, failures);
       const p = (samples: number[], q: number) => round(percentile(samples, q));
       const mb = (bytes: number) => round(bytes / MB);
+      /** The p50 and p99 rows of two sets of times. */
+      const percentiles = (label: string, ours: number[], theirs: number[], note: string) => [
+        compareRow(`${label}, p50`, p(ours, 50), p(theirs, 50), "ms", note),
+        compareRow(`${label}, p99`, p(ours, 99), p(theirs, 99), "ms"),
+      ];
       const rows: BenchRow[] = [
-        compareRow(
-          "attach to first complete frame, idle, p50",
-          p(tower.idleMs, 50),
-          p(tmux.idleMs, 50),
-          "ms",
+        ...percentiles(
+          "attach to first complete frame, idle",
+          tower.idleMs,
+          tmux.idleMs,
           `${SIZE.samples} attaches each after ${SIZE.warmup} untimed, 8 idle agents; header, footer, 8 pane titles and each agent's prompt (tmux: status line, 8 titled borders)`,
         ),
-        compareRow(
-          "attach to first complete frame, idle, p99",
-          p(tower.idleMs, 99),
-          p(tmux.idleMs, 99),
-          "ms",
-        ),
         ...(tower.plainMs.length > 0
-          ? [
-              compareRow(
-                "the same without NODE_EXTRA_CA_CERTS, p50",
-                p(tower.plainMs, 50),
-                p(tmux.idleMs, 50),
-                "ms",
-                "this machine sets NODE_EXTRA_CA_CERTS, which costs every Node start about 40 ms before Tower's code runs; the same attaches without it (tmux: as above)",
-              ),
-              compareRow(
-                "the same without NODE_EXTRA_CA_CERTS, p99",
-                p(tower.plainMs, 99),
-                p(tmux.idleMs, 99),
-                "ms",
-              ),
-            ]
+          ? percentiles(
+              "the same without NODE_EXTRA_CA_CERTS",
+              tower.plainMs,
+              tmux.idleMs,
+              "this machine sets NODE_EXTRA_CA_CERTS, which costs every Node start about 40 ms before Tower's code runs; the same attaches without it (tmux: as above)",
+            )
           : []),
         compareRow(
           "of which the client's start-up, idle, p50",
@@ -293,18 +282,11 @@ export const attach: Benchmark = {
           "ms",
           "spawn to the client's first output to its terminal: the rest is the room's frame",
         ),
-        compareRow(
-          "attach to first complete frame, output, p50",
-          p(tower.cycleMs, 50),
-          p(tmux.cycleMs, 50),
-          "ms",
+        ...percentiles(
+          "attach to first complete frame, output",
+          tower.cycleMs,
+          tmux.cycleMs,
           `the ${SIZE.cycles} detach/attach cycles, 8 agents printing lines (10, a 50 ms pause) all along`,
-        ),
-        compareRow(
-          "attach to first complete frame, output, p99",
-          p(tower.cycleMs, 99),
-          p(tmux.cycleMs, 99),
-          "ms",
         ),
         compareRow(
           "server RSS before the cycles",

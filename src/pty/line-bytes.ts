@@ -11,7 +11,7 @@
  * A row whose internals are not shaped so (another xterm version) is read with
  * `translateToString`, which gives the same text.
  */
-import type { IBufferLine } from "@xterm/headless";
+import type { IBuffer, IBufferLine } from "@xterm/headless";
 
 /** The parts of xterm's BufferLine that the fast path reads. */
 interface RawLine {
@@ -30,6 +30,18 @@ const NEWLINE = 0x0a;
 /** The lines of a buffer as xterm keeps them (`Buffer.lines`, a circular list of BufferLine). */
 export interface RawLines {
   get(index: number): (RawLine & { isWrapped: boolean }) | undefined;
+}
+
+/** A buffer's lines by index: xterm's own (`RawLines`) or the public API's. */
+export interface LineSource {
+  get(index: number): ((IBufferLine | RawLine) & { isWrapped: boolean }) | undefined;
+}
+
+/** `buffer`'s lines, from xterm's own list when `buffer` is the normal one and it can be read. */
+export function linesOf(terminal: unknown, buffer: IBuffer): LineSource {
+  const normal = (terminal as { buffer?: { normal?: IBuffer } }).buffer?.normal;
+  const raw = buffer === normal ? rawLines(terminal) : undefined;
+  return raw ?? { get: (index) => buffer.getLine(index) };
 }
 
 /**
@@ -77,15 +89,16 @@ export class LineBytes {
     return this.lineStart;
   }
 
-  /** Appends every cell of the row (an empty cell as a space) to the line being assembled. */
-  row(line: IBufferLine): void {
-    const raw = rawOf(line);
-    if (raw === undefined) this.text(line.translateToString(false));
-    else this.rawRow(raw);
-  }
-
-  /** As `row`, for a line of xterm's own list (see `rawLines`). */
-  rawRow(raw: RawLine): void {
+  /**
+   * Appends every cell of the row (an empty cell as a space) to the line being assembled: a
+   * public API row, or one of xterm's own list (see `rawLines`).
+   */
+  row(line: IBufferLine | RawLine): void {
+    const raw = isRaw(line as Partial<RawLine>) ? (line as RawLine) : rawOf(line as IBufferLine);
+    if (raw === undefined) {
+      this.text((line as IBufferLine).translateToString(false));
+      return;
+    }
     const { _data: data, length } = raw;
     this.reserve(length * 4);
     const buf = this.buf;

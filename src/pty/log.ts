@@ -17,7 +17,7 @@ import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
 import type { IBuffer, IBufferNamespace, IDisposable, IMarker, Terminal } from "@xterm/headless";
 import { checkStateFolder, openStateFile } from "../engine/state/safe-fs.js";
-import { LineBytes, type RawLines, rawLines } from "./line-bytes.js";
+import { LineBytes, type LineSource, linesOf } from "./line-bytes.js";
 
 /** Default size cap of one log file. */
 export const DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024;
@@ -57,13 +57,11 @@ export class AgentLog {
     return this.failure;
   }
 
-  /** Queues text; it is written within 200 ms, or at once when much has piled up. */
-  write(text: string): void {
-    if (text !== "") this.writeBytes(Buffer.from(text, "utf8"));
-  }
-
-  /** Queues bytes (the log keeps them: do not reuse `data`); as `write`. */
-  writeBytes(data: Buffer): void {
+  /**
+   * Queues text (the log keeps `data`: do not reuse it); it is written within 200 ms, or at once
+   * when much has piled up.
+   */
+  write(data: Buffer): void {
     if (data.length === 0) return;
     this.pending.push(data);
     this.pendingBytes += data.length;
@@ -267,10 +265,10 @@ export class ScreenLogger {
     if (count > 0) this.checkLogged(Math.max(0, buffer.baseY - count), buffer.baseY);
     const mark = this.markLine();
     if (mark >= buffer.baseY) return;
-    // Rows in the history from the mark on: a line that goes on below the history stays in
-    // `partial` until its last row is logged.
-    const lines = this.rawLines();
-    for (let y = mark; y < buffer.baseY; y++) this.add(buffer, y, buffer.length, lines);
+    // Rows in the history from the mark on: a line that goes on below the history stays the
+    // line being assembled until its last row is logged.
+    const lines = linesOf(this.terminal, buffer);
+    for (let y = mark; y < buffer.baseY; y++) this.add(lines, y, buffer.length);
     this.advance(buffer.baseY - mark);
     this.setMark(buffer.baseY);
     this.hand();
@@ -299,9 +297,9 @@ export class ScreenLogger {
     }
     const end = buffer.baseY + last + 1;
     const mark = this.markLine();
-    const lines = this.rawLines();
+    const lines = linesOf(this.terminal, buffer);
     for (let y = mark; y < end; y++) {
-      this.add(buffer, y, end, lines);
+      this.add(lines, y, end);
       this.logged.push(rowKey(buffer, y));
     }
     if (this.bytes.assembling) this.bytes.endLine();
@@ -340,8 +338,8 @@ export class ScreenLogger {
       mark,
       settled === rows.length ? end : lineStart(buffer, mark + settled),
     );
-    const lines = this.rawLines();
-    for (let y = mark; y < through; y++) this.add(buffer, y, through, lines);
+    const lines = linesOf(this.terminal, buffer);
+    for (let y = mark; y < through; y++) this.add(lines, y, through);
     this.logged.push(...rows.slice(0, through - mark).map((row) => row.key));
     this.seen = rows;
     this.advance(through - mark);
@@ -462,30 +460,18 @@ export class ScreenLogger {
   }
 
   /** Row `y` added to the line being assembled, which ends unless row y+1 continues it. */
-  private add(buffer: IBuffer, y: number, end: number, lines: RawLines | undefined): void {
-    if (lines !== undefined) {
-      const raw = lines.get(y);
-      if (raw === undefined) return;
-      this.bytes.rawRow(raw);
-      if (!(y + 1 < end && lines.get(y + 1)?.isWrapped === true)) this.bytes.endLine();
-    } else {
-      const line = buffer.getLine(y);
-      if (line === undefined) return;
-      this.bytes.row(line);
-      if (!(y + 1 < end && buffer.getLine(y + 1)?.isWrapped === true)) this.bytes.endLine();
-    }
+  private add(lines: LineSource, y: number, end: number): void {
+    const line = lines.get(y);
+    if (line === undefined) return;
+    this.bytes.row(line);
+    if (!(y + 1 < end && lines.get(y + 1)?.isWrapped === true)) this.bytes.endLine();
     // Hand big batches on as they come, so that the buffer stays small.
     if (this.bytes.complete >= HAND_AT_BYTES) this.hand();
   }
 
-  /** The normal buffer's own lines, when they can be read so (see line-bytes.ts). */
-  private rawLines(): RawLines | undefined {
-    return rawLines(this.terminal);
-  }
-
   /** The complete lines assembled, to the log. */
   private hand(): void {
-    if (this.bytes.complete > 0) this.log.writeBytes(this.bytes.take());
+    if (this.bytes.complete > 0) this.log.write(this.bytes.take());
   }
 }
 

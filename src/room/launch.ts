@@ -84,6 +84,16 @@ async function sessionExists(
   return (await codexSessionFile(id, env)) !== undefined;
 }
 
+/** What agents.json records of the agent's session (its hooks wrote it). */
+async function recordedAgent(
+  project: Project,
+  agent: string,
+): Promise<{ session_id?: unknown; transcript_path?: unknown } | undefined> {
+  return (await project.store.read("agents")).agents[agent] as
+    | { session_id?: unknown; transcript_path?: unknown }
+    | undefined;
+}
+
 /**
  * The file where the agent's CLI keeps its conversation, as its hooks recorded it (undefined:
  * none recorded). A stop waits for it to settle (src/room/settle.ts).
@@ -93,9 +103,7 @@ export async function recordedTranscript(
   agent: string,
 ): Promise<string | undefined> {
   try {
-    const entry = (await project.store.read("agents")).agents[agent] as
-      | { transcript_path?: unknown }
-      | undefined;
+    const entry = await recordedAgent(project, agent);
     return typeof entry?.transcript_path === "string" ? entry.transcript_path : undefined;
   } catch {
     return undefined; // A broken agents.json is the state watcher's to report.
@@ -110,9 +118,7 @@ async function resumableSession(
   worktree: string,
   env: NodeJS.ProcessEnv | undefined,
 ): Promise<string | undefined> {
-  const entry = (await project.store.read("agents")).agents[agent] as
-    | { session_id?: unknown; transcript_path?: unknown }
-    | undefined;
+  const entry = await recordedAgent(project, agent);
   const id = typeof entry?.session_id === "string" ? entry.session_id : undefined;
   if (!id || !entry) return undefined;
   return (await sessionExists(cli, id, worktree, entry, env)) ? id : undefined;

@@ -681,7 +681,9 @@ export class SessionManager {
    * a stop right after a turn must not lose it.
    */
   private async halt(entry: Entry, graceMs?: number): Promise<ExitInfo | undefined> {
-    if (entry.session.running && !entry.extra) {
+    // An agent that announced nothing since it started here ended no turn (and has no hooks to
+    // record a transcript): nothing to wait for, nothing to read.
+    if (entry.session.running && entry.announcedAt !== undefined) {
       await settleTranscript({
         transcript: await recordedTranscript(this.project, entry.id),
         announcedAt: entry.announcedAt,

@@ -74,7 +74,7 @@ describe("log rows as bytes", () => {
     const bytes = new LineBytes();
     for (let y = 0; y < buffer.length; y++) {
       const raw = lines?.get(y);
-      if (raw) bytes.rawRow(raw);
+      if (raw) bytes.row(raw);
       if (lines?.get(y + 1)?.isWrapped !== true) bytes.endLine();
     }
     expect(bytes.take().toString("utf8")).toBe(expected);
