@@ -37,6 +37,7 @@ import {
 } from "./keys.js";
 import { AgentLog, ScreenLogger } from "./log.js";
 import { type AnnouncedStatus, inferPreset, type PresetSpec, presetSpec } from "./presets.js";
+import { writeToPty } from "./pty-write.js";
 import { type Frame, type FrameOptions, Screen } from "./screen.js";
 import {
   type AttentionKind,
@@ -298,8 +299,8 @@ export class Session {
     const t = this.terminal;
     this.disposables.push(
       // The emulator's answers to the program's queries (DSR, DA, mode reports, ...).
-      t.onData((data) => this.proc?.write(data)),
-      t.onBinary((data) => this.proc?.write(Buffer.from(data, "binary"))),
+      t.onData((data) => this.proc && writeToPty(this.proc, data)),
+      t.onBinary((data) => this.proc && writeToPty(this.proc, Buffer.from(data, "binary"))),
       t.onWriteParsed(() => {
         this.checkScreenSoon();
         this.emit("update");
@@ -450,7 +451,7 @@ export class Session {
   /** Bytes to the program as they are (no escape-key handling, no translation). */
   write(data: string | Buffer): void {
     if (this.proc === undefined) return;
-    this.proc.write(data);
+    writeToPty(this.proc, data);
     this.tracker.input();
     echoAtOnce(this.terminal);
   }

@@ -3,7 +3,17 @@
  * replies to terminal queries, resize, stop and restart, paste and keyboard input, bells and
  * notifications, and the plain-text log with its rotation.
  */
-import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import {
+  closeSync,
+  constants,
+  existsSync,
+  open,
+  openSync,
+  readFileSync,
+  realpathSync,
+  statSync,
+} from "node:fs";
 import path from "node:path";
 import { spawn } from "node-pty";
 import { afterEach, describe, expect, it } from "vitest";
@@ -268,6 +278,58 @@ describe("input", () => {
       );
     return { session, received };
   }
+
+  it("types into the program while every thread of libuv's pool is busy (logs, git, file reads)", async () => {
+    const { session, received } = await recorder("");
+    // Each open of a FIFO that nobody writes holds a pool thread until a writer comes: more of
+    // them than the pool has threads (4 unless UV_THREADPOOL_SIZE says otherwise).
+    const dir = tempDir();
+    const fifos = Array.from({ length: 8 }, (_, i) => path.join(dir, `held-${i}`));
+    for (const fifo of fifos) execFileSync("mkfifo", [fifo]);
+    const held = fifos.map(
+      (fifo) =>
+        new Promise<void>((resolve) => {
+          open(fifo, "r", (error, fd) => {
+            if (!error) closeSync(fd);
+            resolve();
+          });
+        }),
+    );
+    try {
+      session.write("typed while the pool is busy|");
+      expect(await received("typed while the pool is busy|")).toBe("typed while the pool is busy|");
+    } finally {
+      for (const fifo of fifos) {
+        try {
+          closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+        } catch {
+          // Its open has not started yet: the writer below lets it finish.
+        }
+      }
+      const writers = fifos.map((fifo) =>
+        setInterval(() => {
+          try {
+            closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+          } catch {}
+        }, 20),
+      );
+      await Promise.all(held);
+      for (const writer of writers) clearInterval(writer);
+    }
+  });
+
+  it("keeps the order of input larger than the kernel takes at once, with keys typed between", async () => {
+    const { session, received } = await recorder("");
+    const big = (tag: string) => `${tag}${"0123456789abcdef".repeat(8192)}`; // 128 KB
+    let want = "";
+    for (const piece of [big("A"), "k1", big("B"), "k2", "k3", big("C"), "|end"]) {
+      session.write(piece);
+      want += piece;
+    }
+    const got = await received("|end");
+    expect(got.length).toBe(want.length);
+    expect(got === want).toBe(true);
+  });
 
   it("wraps pastes in bracketed-paste markers only when the program enabled them", async () => {
     const plain = await recorder("");
