@@ -284,7 +284,8 @@ describe("input", () => {
     // Each open of a FIFO that nobody writes holds a pool thread until a writer comes: more of
     // them than the pool has threads (4 unless UV_THREADPOOL_SIZE says otherwise).
     const dir = tempDir();
-    const fifos = Array.from({ length: 8 }, (_, i) => path.join(dir, `held-${i}`));
+    const threads = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+    const fifos = Array.from({ length: threads + 4 }, (_, i) => path.join(dir, `held-${i}`));
     for (const fifo of fifos) execFileSync("mkfifo", [fifo]);
     const held = fifos.map(
       (fifo) =>
