@@ -86,6 +86,11 @@ export async function startSshd(): Promise<Sshd> {
       "StrictModes no",
       "PermitRootLogin prohibit-password",
       "PrintMotd no",
+      // The far side's bash would run the test user's ~/.bashrc first (Debian's bash does when
+      // sshd starts it, unless it is a nested shell): whatever a machine's dotfiles do (here,
+      // pyenv's rehash waited 60 s on a lock a killed shell had left) is not what these tests
+      // test. SHLVL=1 makes bash count itself nested.
+      "SetEnv SHLVL=1",
       "LogLevel ERROR",
     ].join("\n"),
   );
