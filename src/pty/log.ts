@@ -58,7 +58,7 @@ export class AgentLog {
   }
 
   /**
-   * Queues text (the log keeps `data`: do not reuse it); it is written within 200 ms, or at once
+   * Queues text as bytes (the log keeps `data`: do not reuse it); it is written within 200 ms, or at once
    * when much has piled up.
    */
   write(data: Buffer): void {
