@@ -16,6 +16,11 @@
  *   the hang-up.
  * - Isolation: the pty master is made close-on-exec at once (inherit.ts), so no other program
  *   Tower starts, agents included, holds this agent's terminal.
+ * - Answers (`approve`, `deny`): the keys go once the program's output has been still for
+ *   `ANSWER_SETTLE_MS` (at most `ANSWER_WAIT_MAX_MS` after the key), and input that follows
+ *   waits behind them. A CLI can lose a key that comes with the prompt it answers: Codex 0.171
+ *   sometimes drops an Esc that arrives within ~100 ms of drawing its approval and then ignores
+ *   Esc at that prompt for good, so a `n` pressed as the prompt appears would never deny.
  */
 
 import { existsSync, readSync } from "node:fs";
@@ -53,6 +58,10 @@ export const DEFAULT_ROWS = 24;
 export { DEFAULT_STOP_GRACE_MS };
 export const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
 export const DEFAULT_LOW_WATER_MARK = 128 * 1024;
+/** How long the program's output must have been still before an answer's keys go to it. */
+export const ANSWER_SETTLE_MS = 150;
+/** The longest an answer waits for that stillness (a program that keeps drawing gets it then). */
+export const ANSWER_WAIT_MAX_MS = 1_000;
 const SCREEN_CHECK_MS = 100;
 
 export interface SessionOptions {
@@ -255,6 +264,10 @@ export class Session {
   private killTimer: NodeJS.Timeout | undefined;
   private unparsed = 0;
   private pausedFlag = false;
+  /** When the program last wrote to its terminal (performance.now()). */
+  private lastOutputAt = 0;
+  /** Input held behind an answer that waits for the output to settle, for that process. */
+  private held: { proc: IPty; data: (string | Buffer)[]; timer: NodeJS.Timeout } | undefined;
   private screenTimer: NodeJS.Timeout | undefined;
   private lastScreenCheck = 0;
   private disposed = false;
@@ -451,6 +464,10 @@ export class Session {
   /** Bytes to the program as they are (no escape-key handling, no translation). */
   write(data: string | Buffer): void {
     if (this.proc === undefined) return;
+    if (this.held?.proc === this.proc) {
+      this.held.data.push(data); // after the answer it waits behind
+      return;
+    }
     writeToPty(this.proc, data);
     this.tracker.input();
     echoAtOnce(this.terminal);
@@ -481,14 +498,47 @@ export class Session {
     );
   }
 
-  /** Answers yes to what the program asks (the preset's approve keys). */
+  /** Answers yes to what the program asks (the preset's approve keys), once it is still. */
   approve(): void {
-    this.sendKeys(...this.spec.approveKeys);
+    this.answer(this.spec.approveKeys);
   }
 
-  /** Answers no (the preset's deny keys). */
+  /** Answers no (the preset's deny keys), once it is still. */
   deny(): void {
-    this.sendKeys(...this.spec.denyKeys);
+    this.answer(this.spec.denyKeys);
+  }
+
+  /**
+   * Sends `keys` once the output has been still for ANSWER_SETTLE_MS (a prompt drawn a moment
+   * ago may not take keys yet), at most ANSWER_WAIT_MAX_MS from now; what is written meanwhile
+   * follows them.
+   */
+  private answer(keys: readonly string[]): void {
+    const proc = this.proc;
+    if (proc === undefined) return;
+    const bytes = encodeKeys(keys, {
+      applicationCursor: this.terminal.modes.applicationCursorKeysMode,
+    });
+    if (this.held?.proc === proc || performance.now() - this.lastOutputAt >= ANSWER_SETTLE_MS) {
+      this.write(bytes);
+      return;
+    }
+    const deadline = performance.now() + ANSWER_WAIT_MAX_MS;
+    const release = () => {
+      const now = performance.now();
+      const still = now - this.lastOutputAt;
+      if (this.held === undefined) return;
+      if (still < ANSWER_SETTLE_MS && now < deadline) {
+        this.held.timer = setTimeout(release, Math.min(ANSWER_SETTLE_MS - still, deadline - now));
+        return;
+      }
+      const { data } = this.held;
+      this.held = undefined;
+      if (this.proc !== proc) return; // the process it was for has gone
+      for (const part of data) this.write(part);
+    };
+    const wait = ANSWER_SETTLE_MS - (performance.now() - this.lastOutputAt);
+    this.held = { proc, data: [bytes], timer: setTimeout(release, wait) };
   }
 
   /** Resizes the pty (the program gets SIGWINCH) and the emulator. */
@@ -559,6 +609,8 @@ export class Session {
     await this.exiting;
     this.disposed = true;
     clearTimeout(this.screenTimer);
+    clearTimeout(this.held?.timer);
+    this.held = undefined;
     await this.log?.close();
     this.tracker.dispose();
     this.logger?.dispose();
@@ -584,6 +636,7 @@ export class Session {
       this.pauses++;
       proc.pause();
     }
+    this.lastOutputAt = performance.now();
     if (hasVisibleText(data)) this.tracker.output();
   }
 

@@ -18,6 +18,7 @@ import path from "node:path";
 import { spawn } from "node-pty";
 import { afterEach, describe, expect, it } from "vitest";
 import { guardTail, type SessionNotification } from "../../src/pty/index.js";
+import { ANSWER_SETTLE_MS, ANSWER_WAIT_MAX_MS } from "../../src/pty/session.js";
 import {
   cleanup,
   emit,
@@ -324,6 +325,87 @@ describe("input", () => {
     const got = await received("|end");
     expect(got.length).toBe(want.length);
     expect(got === want).toBe(true);
+  });
+
+  it("holds an answer until the screen has been still, and what is typed after waits behind it", async () => {
+    const dir = tempDir();
+    const file = path.join(dir, "answers.json");
+    // Draws its question over 300 ms, a line every 30 ms, then records what it receives and how
+    // long after its last output each byte came.
+    const program = nodeProgram(
+      dir,
+      `import { writeFileSync } from "node:fs";
+      process.stdin.setRawMode(true);
+      const got = [];
+      let last = performance.now();
+      process.stdin.on("data", (chunk) => {
+        got.push({ bytes: chunk.toString("latin1"), quietMs: performance.now() - last });
+        writeFileSync(${JSON.stringify(file)}, JSON.stringify(got));
+      });
+      let n = 0;
+      const draw = setInterval(() => {
+        process.stdout.write("drawing the question " + n++ + "\\r\\n");
+        last = performance.now();
+        if (n === 10) { clearInterval(draw); process.stdout.write("Apply? (y/esc)\\r\\n"); last = performance.now(); }
+      }, 30);`,
+    );
+    const session = startSession({ command: program, worktree: dir, preset: "codex" });
+    await waitForScreen(session, screenHas("drawing the question 1"), "the question drawn");
+    const asked = performance.now();
+    session.deny(); // Esc for Codex
+    session.write("typed after");
+    const got = await waitFor(
+      () => {
+        const list = existsSync(file)
+          ? (JSON.parse(readFileSync(file, "utf8")) as { bytes: string; quietMs: number }[])
+          : [];
+        return list.map((g) => g.bytes).join("") === "\x1btyped after" ? list : undefined;
+      },
+      10_000,
+      "the answer, then the typing",
+    );
+    // Not before the drawing ended and the screen stayed still ANSWER_SETTLE_MS.
+    expect(got[0]?.bytes.startsWith("\x1b")).toBe(true);
+    expect(got[0]?.quietMs).toBeGreaterThanOrEqual(ANSWER_SETTLE_MS - 20);
+    expect(performance.now() - asked).toBeLessThan(ANSWER_WAIT_MAX_MS + 2_000);
+
+    // Once it is still, an answer goes at once.
+    await new Promise((resolve) => setTimeout(resolve, ANSWER_SETTLE_MS));
+    const before = performance.now();
+    session.approve();
+    await waitFor(
+      () => (readFileSync(file, "utf8").includes('"y"') ? true : undefined),
+      5_000,
+      "the approval",
+    );
+    expect(performance.now() - before).toBeLessThan(ANSWER_SETTLE_MS);
+  });
+
+  it("sends a held answer after ANSWER_WAIT_MAX_MS to a program that never stops drawing", async () => {
+    const dir = tempDir();
+    const file = path.join(dir, "input.bin");
+    const program = nodeProgram(
+      dir,
+      `import { appendFileSync, writeFileSync } from "node:fs";
+      writeFileSync(${JSON.stringify(file)}, "");
+      process.stdin.setRawMode(true);
+      process.stdin.on("data", (chunk) => appendFileSync(${JSON.stringify(file)}, chunk));
+      const spin = "|/-\\\\";
+      let n = 0;
+      setInterval(() => process.stdout.write("\\rworking " + spin[n++ % 4]), 40);`,
+    );
+    const session = startSession({ command: program, worktree: dir, preset: "codex" });
+    await waitForScreen(session, screenHas("working"), "the spinner");
+    const asked = performance.now();
+    session.approve();
+    await waitFor(
+      () => (readFileSync(file, "utf8") === "y" ? true : undefined),
+      5_000,
+      "the approval",
+    );
+    const took = performance.now() - asked;
+    expect(took).toBeGreaterThanOrEqual(ANSWER_WAIT_MAX_MS - 20);
+    expect(took).toBeLessThan(ANSWER_WAIT_MAX_MS + 1_000);
   });
 
   it("wraps pastes in bracketed-paste markers only when the program enabled them", async () => {

@@ -120,3 +120,28 @@ export async function answerPrompt(
     ).catch(() => undefined);
   }
 }
+
+/**
+ * Answers the prompt shown by `prompt` as Tower's `y` and `n` keys do (`Session.approve()` /
+ * `Session.deny()`, the preset's keys), and once: a user presses `n` once, so the first answer
+ * must take. Resolves once the prompt is gone.
+ */
+export async function answerAsTower(
+  run: Pick<RealAgentRun, "session" | "server">,
+  answer: "approve" | "deny",
+  prompt: readonly RegExp[],
+  timeoutMs = 15_000,
+): Promise<void> {
+  const shown = async () => {
+    await run.session.whenParsed();
+    const rows = run.session.text();
+    return prompt.every((p) => rows.some((row) => p.test(row)));
+  };
+  if (answer === "approve") run.session.approve();
+  else run.session.deny();
+  await until(
+    async () => ((await shown()) ? undefined : true),
+    () => `the prompt to go after one ${answer}; screen:\n${run.session.text().join("\n")}`,
+    timeoutMs,
+  );
+}

@@ -1,7 +1,7 @@
 /**
  * What the write smoke test (write-flow.ts) needs to know of each real CLI, as observed on the
  * pinned versions (FINDINGS.md): how to start it on a prompt, its write tool, its permission
- * prompt, the keys that answer it, and what it tells the model after a denial.
+ * prompt, and what it tells the model after a denial.
  */
 import { expect } from "vitest";
 import { claudeEnv, codexEnv, geminiEnv } from "./cli-env.js";
@@ -14,8 +14,6 @@ export const claude: CliProfile = {
   env: (modelUrl, root, prompt) => claudeEnv({ modelUrl, trust: [root], args: [prompt] }),
   writeCall: (file, content) => ({ name: "Write", input: { file_path: file, content } }),
   permissionPrompt: [/Do you want to create hello\.txt\?/, /Esc to cancel/],
-  approveKeys: "1",
-  denyKeys: "\x1b",
   inputLine: (text) => new RegExp(`^❯\\s${text}`),
   denied: /User rejected write to hello\.txt/,
   checkDenied(callId, request) {
@@ -53,8 +51,6 @@ export const codex: CliProfile = {
     ].join("\n"),
   }),
   permissionPrompt: [/Would you like to make the following edits\?/, /Press enter to confirm/],
-  approveKeys: "y",
-  denyKeys: "\x1b",
   inputLine: (text) => new RegExp(`^›\\s${text}`),
   denied: /Conversation interrupted/,
   checkDenied(callId, request) {
@@ -73,8 +69,6 @@ export const gemini: CliProfile = {
     geminiEnv({ modelUrl, trust: [root], args: ["--prompt-interactive", prompt] }),
   writeCall: (file, content) => ({ name: "write_file", input: { file_path: file, content } }),
   permissionPrompt: [/Apply this change\?/, /No, suggest changes/],
-  approveKeys: "1",
-  denyKeys: "\x1b",
   inputLine: (text) => new RegExp(`^\\s*>\\s+${text}`),
   denied: /Request cancelled/,
   checkDenied(callId, request) {

@@ -1,9 +1,9 @@
 /**
  * The smoke test every real CLI goes through: the model's first turn writes a file with the
- * CLI's own write tool, the CLI asks for permission, the test answers with the key that CLI
- * expects, and the file and the next request to the model show what happened. Each CLI's
- * profile says what differs: its environment, its write tool, its prompt and keys, and what it
- * tells the model after a denial.
+ * CLI's own write tool, the CLI asks for permission, the test answers once the way Tower's `y`
+ * and `n` do (the session's preset keys), and the file and the next request to the model show
+ * what happened. Each CLI's profile says what differs: its environment, its write tool, its
+ * prompt, and what it tells the model after a denial.
  */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -11,7 +11,7 @@ import { expect } from "vitest";
 import type { AgentEnv } from "./cli-env.js";
 import type { AgentCli } from "./clis.js";
 import { screenShows, startRun, until } from "./harness.js";
-import { answerPrompt, submitPrompt } from "./interact.js";
+import { answerAsTower, submitPrompt } from "./interact.js";
 import { type RecordedRequest, type ToolCall, toolResults } from "./model-server.js";
 import { changesBetween, type Snapshot, snapshotOutside } from "./outside.js";
 
@@ -26,9 +26,6 @@ export interface CliProfile {
   writeCall(file: string, content: string, root: string): ToolCall;
   /** Screen lines of the permission prompt for that write: its question and its last line. */
   permissionPrompt: RegExp[];
-  /** What to type to approve, and to deny. */
-  approveKeys: string;
-  denyKeys: string;
   /** The CLI's input line showing typed `text` (a regular expression source). */
   inputLine(text: string): RegExp;
   /** A screen line once the denial was taken. */
@@ -62,7 +59,7 @@ export async function approveWrite(profile: CliProfile): Promise<void> {
   try {
     await screenShows(run, profile.permissionPrompt);
     expect(existsSync(target())).toBe(false);
-    await answerPrompt(run, profile.approveKeys, profile.permissionPrompt);
+    await answerAsTower(run, "approve", profile.permissionPrompt);
     await until(
       () => (existsSync(target()) ? true : undefined),
       () => `${target()} to be written; screen:\n${run.session.text().join("\n")}`,
@@ -96,7 +93,7 @@ export async function denyWrite(profile: CliProfile): Promise<void> {
   });
   try {
     await screenShows(run, profile.permissionPrompt);
-    await answerPrompt(run, profile.denyKeys, profile.permissionPrompt);
+    await answerAsTower(run, "deny", profile.permissionPrompt);
     await screenShows(run, profile.denied);
     expect(existsSync(target())).toBe(false);
     // A denial ends the turn in every CLI: the model hears of it with the next user message.
