@@ -323,7 +323,7 @@ export class Session {
         this.tracker.title(title);
         this.emit("title", title);
       }),
-      // Codex announces its state: `OSC 7501;state=idle|working|blocked:app=codex...`.
+      // Codex announces its state: `OSC 7501;state=idle|working|blocked|done:app=codex...`.
       t.parser.registerOscHandler(7501, (data) => {
         this.tracker.osc7501(data);
         return true;

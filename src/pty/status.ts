@@ -112,14 +112,17 @@ function allAnswered(answered: ReadonlyMap<string, number>, lines: readonly stri
   return true;
 }
 
-/** Codex's `OSC 7501;state=idle|working|blocked:...`. */
+/**
+ * Codex's `OSC 7501;state=idle|working|blocked:...|done`: `done` ends a turn (it waits for the
+ * user, as after `idle`).
+ */
 export function parseOsc7501(data: string): AnnouncedStatus | undefined {
   const state = /(?:^|:)state=([a-z]+)/.exec(data)?.[1];
   return state === "working"
     ? "running"
     : state === "blocked"
       ? "waiting"
-      : state === "idle"
+      : state === "idle" || state === "done"
         ? "idle"
         : undefined;
 }

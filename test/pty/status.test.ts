@@ -148,6 +148,13 @@ describe("what agents announce", () => {
     expect(codex.t.status).toBe("waiting");
     codex.t.osc7501("state=idle:app=codex");
     expect(codex.t.status).toBe("idle");
+    // A finished turn, as Codex 0.171 ends it: its spinner title's last frame, the title
+    // without the spinner, then `state=done`; the agent is idle, not still running.
+    codex.t.title("⠋ Scripted answer | repo");
+    expect(codex.t.status).toBe("running");
+    codex.t.title("Scripted answer | repo");
+    codex.t.osc7501("state=done:app=codex");
+    expect([codex.t.status, codex.t.source]).toEqual(["idle", "osc"]);
     // A title the preset does not know says nothing.
     const shell = tracker("shell");
     shell.t.output();
