@@ -39,49 +39,55 @@ export function tryLockExclusive(fd: number): boolean {
 }
 
 /**
- * Waits for the exclusive lock. The wait runs on libuv's thread pool, so the event loop stays
- * free. After `timeoutMs` the promise rejects with LockTimeoutError and the descriptor then
- * belongs to the pending wait, which releases and closes it when it ends: the caller must not
- * close it.
+ * Waits for the exclusive lock: tried again on a timer (1 ms, doubling up to 20 ms), never
+ * waited for on libuv's thread pool. A blocking flock there holds a pool thread until the lock
+ * is free; with four such waits in one process (the pool's size) for a lock this same process
+ * holds, the holder's own file writes found no thread and nothing moved again. After
+ * `timeoutMs` the promise rejects with LockTimeoutError and the descriptor is closed: the caller
+ * must not close it.
  */
 export function lockExclusive(fd: number, file: string, timeoutMs = 30_000): Promise<void> {
-  if (tryLockExclusive(fd)) return Promise.resolve();
-  return waitForLock(fd, file, "ex", timeoutMs);
+  return waitForLock(fd, file, "exnb", timeoutMs);
 }
 
 /** Waits for a shared lock, on the same terms as lockExclusive. */
 export function lockShared(fd: number, file: string, timeoutMs = 30_000): Promise<void> {
-  try {
-    fsExt.flockSync(fd, "shnb");
-    return Promise.resolve();
-  } catch (error) {
-    if (!isBusy(error)) return Promise.reject(error);
-  }
-  return waitForLock(fd, file, "sh", timeoutMs);
+  return waitForLock(fd, file, "shnb", timeoutMs);
 }
+
+const FIRST_RETRY_MS = 1;
+const LONGEST_RETRY_MS = 20;
 
 function waitForLock(
   fd: number,
   file: string,
-  mode: "ex" | "sh",
+  mode: "exnb" | "shnb",
   timeoutMs: number,
 ): Promise<void> {
+  const started = Date.now();
   return new Promise((resolve, reject) => {
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      reject(new LockTimeoutError(file, timeoutMs));
-    }, timeoutMs);
-    timer.unref();
-    fsExt.flock(fd, mode, (error) => {
-      if (timedOut) {
+    let delay = FIRST_RETRY_MS;
+    const attempt = () => {
+      try {
+        fsExt.flockSync(fd, mode);
+        resolve();
+        return;
+      } catch (error) {
+        if (!isBusy(error)) {
+          reject(error);
+          return;
+        }
+      }
+      const waited = Date.now() - started;
+      if (waited >= timeoutMs) {
         closeSync(fd);
+        reject(new LockTimeoutError(file, timeoutMs));
         return;
       }
-      clearTimeout(timer);
-      if (error) reject(error);
-      else resolve();
-    });
+      setTimeout(attempt, Math.min(delay, timeoutMs - waited));
+      delay = Math.min(delay * 2, LONGEST_RETRY_MS);
+    };
+    attempt();
   });
 }
 
