@@ -303,7 +303,10 @@ export async function startStateWatcher(
       options.onMessage?.(
         `streams.yaml read again: ${plural(plan.streams.length, "stream")}${restartFor.length > 0 ? `; changes to ${restartFor.join(", ")} apply when Tower restarts` : ""}`,
       );
-      await Promise.all([tasks.status.run(), tasks.checkpoints.run()]);
+      // Not waited for: a plan edited again while the status is rebuilt (seconds on a busy
+      // machine) is read again at once, not after that rebuild. close() waits for both tasks.
+      void tasks.status.run();
+      void tasks.checkpoints.run();
     } catch (error) {
       problems.set("plan", `${errorMessage(error)}\n(the control room keeps the plan read before)`);
     }

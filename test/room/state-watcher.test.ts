@@ -4,6 +4,7 @@
  * broken beyond recovery reported as a problem while the last good data stays, and streams.yaml
  * edited while the control room runs.
  */
+import { spawn, spawnSync } from "node:child_process";
 import { appendFileSync, existsSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -33,6 +34,43 @@ async function watched(): Promise<
 const line = (entry: Record<string, unknown>) => `${JSON.stringify(entry)}\n`;
 
 describe("state watcher", () => {
+  it("reads streams.yaml again at once when it is edited again while the status is still being read", async () => {
+    const { repo, store } = await watched();
+    const planFile = path.join(repo.root, "streams.yaml");
+    // Another program is halfway through rewriting checkpoints.json under its lock: reading the
+    // status waits for that lock (seconds, on a busy machine the status alone can take that).
+    const checkpoints = path.join(repo.stateDir, "checkpoints.json");
+    writeFileSync(checkpoints, '{"version": 1, "checkpoints": {');
+    const holder = spawn("flock", ["-x", checkpoints, "sleep", "60"], {
+      stdio: "ignore",
+      detached: true,
+    });
+    try {
+      await waitFor(
+        () =>
+          spawnSync("flock", ["-n", "-s", checkpoints, "true"]).status === 1 ? true : undefined,
+        5_000,
+        "the other program's lock on checkpoints.json",
+      );
+      const readAgain = async (before: unknown, what: string) =>
+        waitFor(
+          () => {
+            const flash = store.getState().flash;
+            return flash !== before && flash?.text.includes("read again") ? flash.text : undefined;
+          },
+          5_000,
+          what,
+        );
+      writeFileSync(planFile, `${TEST_PLAN}# first edit\n`);
+      await readAgain(store.getState().flash, "the plan read again after the first edit");
+      // The second edit is read while the first one's status still waits on the lock.
+      writeFileSync(planFile, `${TEST_PLAN}# second edit\n`);
+      await readAgain(store.getState().flash, "the plan read again after the second edit");
+    } finally {
+      if (holder.pid) process.kill(-holder.pid, "SIGKILL"); // flock and its sleep
+    }
+  });
+
   it("loads everything before it resolves", async () => {
     const { store } = await watched();
     const s = store.getState();
