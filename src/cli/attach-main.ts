@@ -26,6 +26,7 @@ import { createAppStore } from "../ui/store/index.js";
 import { ENTER, LEAVE } from "../ui/terminal-modes.js";
 import { colorModeFromEnv } from "../ui/view/color.js";
 import type { loadControlRoom } from "./control-room.js";
+import { keepYoungGenerationSmall } from "./young-generation.js";
 
 export interface AttachArgs {
   ssh?: string;
@@ -64,6 +65,7 @@ interface WelcomeUi {
 }
 
 export async function runAttach(args: AttachArgs): Promise<number> {
+  keepYoungGenerationSmall();
   const { stdin, stdout } = process;
   try {
     const store = createAppStore();

@@ -140,12 +140,23 @@ export class LineBytes {
 
   /** Takes the complete lines out (a copy); the line being assembled stays. */
   take(): Buffer {
-    if (this.lineStart === 0) return EMPTY;
-    const out = Buffer.from(this.buf.subarray(0, this.lineStart));
+    let out = EMPTY;
+    this.handTo((bytes) => {
+      out = Buffer.from(bytes);
+    });
+    return out;
+  }
+
+  /**
+   * Hands the complete lines to `sink` (a view of this buffer, valid only during the call: a
+   * sink that keeps the bytes copies them), then drops them; the line being assembled stays.
+   */
+  handTo(sink: (bytes: Uint8Array) => void): void {
+    if (this.lineStart === 0) return;
+    sink(this.buf.subarray(0, this.lineStart));
     this.buf.copy(this.buf, 0, this.lineStart, this.len);
     this.len -= this.lineStart;
     this.lineStart = 0;
-    return out;
   }
 
   /** Forgets everything, the line being assembled too. */

@@ -26,6 +26,11 @@ const FLUSH_DELAY_MS = 200;
 /** A logger hands its lines to the log at least this often (bytes). */
 const HAND_AT_BYTES = 32 * 1024;
 const FLUSH_AT_BYTES = 64 * 1024;
+/** The smallest buffer a log queues its bytes in (grown by doubling as needed). */
+const MIN_BUFFER_BYTES = 4 * 1024;
+/** Written buffers a log keeps for its next bytes: the one being written, and one more. */
+const SPARE_BUFFERS = 2;
+const EMPTY = Buffer.alloc(0);
 
 export interface AgentLogOptions {
   /** The log file (rotated to `<file>.1`). */
@@ -37,9 +42,17 @@ export interface AgentLogOptions {
 export class AgentLog {
   readonly file: string;
   readonly maxBytes: number;
-  /** Bytes queued for the file, and how many. */
-  private pending: Buffer[] = [];
+  /**
+   * Bytes queued for the file: the first `pendingBytes` of `pending`. The buffer is the log's
+   * own and is used again once written (see `flush`), so a flooding agent's log allocates
+   * nothing as it goes: before, every hand-over was a new buffer outside V8's heap, and the
+   * ones that outlived a young-generation collection (held by a write on the thread pool) piled
+   * up until a full collection (tens of MB under a flood).
+   */
+  private pending: Buffer = EMPTY;
   private pendingBytes = 0;
+  /** Buffers written out, ready for use again (at most SPARE_BUFFERS). */
+  private readonly spare: Buffer[] = [];
   /** The open file's size (set when it is opened). */
   private size = 0;
   private handle: FileHandle | undefined;
@@ -58,12 +71,13 @@ export class AgentLog {
   }
 
   /**
-   * Queues text as bytes (the log keeps `data`: do not reuse it); it is written within 200 ms, or at once
-   * when much has piled up.
+   * Queues bytes (copied: the caller may reuse `data`); they are written within 200 ms, or at
+   * once when much has piled up.
    */
-  write(data: Buffer): void {
+  write(data: Uint8Array): void {
     if (data.length === 0) return;
-    this.pending.push(data);
+    this.reserve(data.length);
+    this.pending.set(data, this.pendingBytes);
     this.pendingBytes += data.length;
     if (this.pendingBytes >= FLUSH_AT_BYTES) void this.flush();
     else if (this.timer === undefined) {
@@ -72,18 +86,34 @@ export class AgentLog {
     }
   }
 
+  /** Room in `pending` for `more` bytes after what it holds. */
+  private reserve(more: number): void {
+    const need = this.pendingBytes + more;
+    if (need <= this.pending.length) return;
+    let size = Math.max(MIN_BUFFER_BYTES, this.pending.length);
+    while (size < need) size *= 2;
+    const grown = this.spare.pop() ?? EMPTY;
+    const next = grown.length >= need ? grown : Buffer.allocUnsafeSlow(size);
+    this.pending.copy(next, 0, 0, this.pendingBytes);
+    this.pending = next;
+  }
+
   /** Writes everything queued so far; resolves when it is on disk. */
   flush(): Promise<void> {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    const data = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending);
-    this.pending = [];
-    this.pendingBytes = 0;
-    if (data !== undefined && data.length > 0) {
+    if (this.pendingBytes > 0) {
+      const full = this.pending;
+      const data = full.subarray(0, this.pendingBytes);
+      this.pending = this.spare.pop() ?? EMPTY;
+      this.pendingBytes = 0;
       this.chain = this.chain
         .then(() => this.append(data))
         .catch((error: unknown) => {
           this.failure ??= error instanceof Error ? error : new Error(String(error));
+        })
+        .finally(() => {
+          if (this.spare.length < SPARE_BUFFERS) this.spare.push(full);
         });
     }
     return this.chain;
@@ -92,6 +122,9 @@ export class AgentLog {
   /** Writes what is queued and closes the file (a later write opens it again). */
   async close(): Promise<void> {
     await this.flush();
+    // A closed log (its agent exited) keeps no buffers; a restart's output makes new ones.
+    this.spare.length = 0;
+    if (this.pendingBytes === 0) this.pending = EMPTY;
     const handle = this.handle;
     this.handle = undefined;
     await handle?.close().catch(() => {});
@@ -203,6 +236,7 @@ export class ScreenLogger {
   /** `terminal.buffer`, kept: the getter checks options on every call. */
   private readonly buffers: IBufferNamespace;
   private readonly log: AgentLog;
+  private readonly sink = (bytes: Uint8Array) => this.log.write(bytes);
   private readonly disposables: IDisposable[] = [];
   /** Lines scrolled into the history and not yet logged (the last ones there). */
   private waiting = 0;
@@ -471,7 +505,7 @@ export class ScreenLogger {
 
   /** The complete lines assembled, to the log. */
   private hand(): void {
-    if (this.bytes.complete > 0) this.log.write(this.bytes.take());
+    if (this.bytes.complete > 0) this.bytes.handTo(this.sink);
   }
 }
 

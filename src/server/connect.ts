@@ -26,6 +26,14 @@ export async function serverAnswers(dir: string): Promise<boolean> {
 const START_WAIT_MS = 30_000;
 
 /**
+ * Node's options for a server started in the background: V8's young generation at most 4 MB a
+ * half instead of 16. Measured with eight flooding agents: the server's resident set 160 MB
+ * instead of 195-200, CPU per MB the same (55-58 ms, mixed output). At 1 MB it cost a quarter
+ * more CPU (more of the emulators' short-lived objects survive into the old generation).
+ */
+export const SERVER_NODE_FLAGS = ["--max-semi-space-size=4"];
+
+/**
  * Starts `tower server` for `repoRoot` in the background and resolves when it answers; the error
  * quotes the end of its log if it stops first.
  */
@@ -37,7 +45,12 @@ export async function startServer(
   const log = path.join(dir, LOG_FILE);
   const out = openSync(log, "a", 0o600);
   const [node, ...tower] = selfCommand();
-  const args = [...tower, "server", ...(options.resume === false ? ["--no-resume"] : [])];
+  const args = [
+    ...SERVER_NODE_FLAGS,
+    ...tower,
+    "server",
+    ...(options.resume === false ? ["--no-resume"] : []),
+  ];
   const child = childProcess().spawn(node ?? process.execPath, args, {
     cwd: repoRoot,
     detached: true,

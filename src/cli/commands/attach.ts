@@ -3,6 +3,7 @@ import type { AppStore } from "../../ui/store/index.js";
 import { clientInfo } from "../attach-main.js";
 import { loadContext } from "../context.js";
 import { loadControlRoom } from "../control-room.js";
+import { keepYoungGenerationSmall } from "../young-generation.js";
 import { MOUSE_OPTION } from "./ui.js";
 
 /** Attaches `store` to this repository's server (starting it when `start` and none runs). */
@@ -24,6 +25,7 @@ export async function attachLocal(
  * main.ts takes the quicker one of attach-main.ts whenever it can.
  */
 async function attach(options: { ssh?: string; start?: boolean; mouse?: boolean }): Promise<void> {
+  keepYoungGenerationSmall();
   const { runControlRoom } = await loadControlRoom();
   const mouse = options.mouse ? { mouse: true } : {};
   if (options.ssh) {

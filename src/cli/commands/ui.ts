@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { loadContext } from "../context.js";
 import { loadControlRoom } from "../control-room.js";
+import { keepYoungGenerationSmall } from "../young-generation.js";
 
 /**
  * `tower` with no command, or `tower ui`: the control room, attached to this repository's
@@ -13,11 +14,13 @@ export async function openControlRoom(options: {
   inProcess?: boolean;
   mouse?: boolean;
 }): Promise<void> {
+  const inProcess = options.inProcess || process.env.TOWER_IN_PROCESS === "1";
+  if (!inProcess) keepYoungGenerationSmall();
   const context = await loadContext();
   const { runControlRoom } = await loadControlRoom();
   const resume = options.resume !== false;
   const mouse = options.mouse ? { mouse: true } : {};
-  if (options.inProcess || process.env.TOWER_IN_PROCESS === "1") {
+  if (inProcess) {
     await runControlRoom(context, { resume, ...mouse });
     return;
   }
