@@ -65,7 +65,6 @@ interface WelcomeUi {
 }
 
 export async function runAttach(args: AttachArgs): Promise<number> {
-  keepYoungGenerationSmall();
   const { stdin, stdout } = process;
   try {
     const store = createAppStore();
@@ -82,6 +81,9 @@ export async function runAttach(args: AttachArgs): Promise<number> {
       stdin.setRawMode(true);
       stdout.write(ENTER + paintScreen(store.getState(), table));
     }
+    // After the first paint, which it slowed (the attach benchmark: 200-210 ms at the median
+    // against 158), and before the control room loads, which would grow the young generation.
+    keepYoungGenerationSmall();
     let run: Awaited<ReturnType<typeof loadControlRoom>>["runControlRoom"];
     try {
       // Loaded after the paint: in the bundle, the control room's entry beside attach.js.
