@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { isAlive, readInfo } from "../../src/server/info.js";
 import { TmuxRig } from "../e2e/tmux.js";
 import { CLI, tower, waitFor } from "../helpers/repo.js";
-import { agentRecord, cleanupRigs, type ServerRig, serverRig } from "./helpers.js";
+import { cleanupRigs, recordedPid, type ServerRig, serverRig } from "./helpers.js";
 
 const rigs: TmuxRig[] = [];
 afterEach(async () => {
@@ -27,8 +27,7 @@ function open(rig: ServerRig, args = "", size = { cols: 140, rows: 40 }): TmuxRi
   return tmux;
 }
 
-const agentPid = (rig: ServerRig) =>
-  waitFor(() => agentRecord(rig, "A1")?.pid as number | undefined, 15_000, "A1's pid");
+const agentPid = (rig: ServerRig) => waitFor(() => recordedPid(rig, "A1"), 15_000, "A1's pid");
 
 describe("attach and detach", () => {
   it("tower starts the server; D detaches, a hang-up detaches, tower attach shows the screen at once", async () => {
@@ -60,7 +59,7 @@ describe("attach and detach", () => {
     second.kill();
     await waitFor(async () => ((await readInfo(rig.dir))?.clients === 0 ? true : undefined));
     expect(isAlive(pid)).toBe(true);
-    expect(agentRecord(rig, "A1")?.pid).toBe(pid);
+    expect(recordedPid(rig, "A1")).toBe(pid);
     expect((await readInfo(rig.dir))?.pid).toBe(server?.pid);
   });
 
@@ -99,7 +98,7 @@ describe("attach and detach", () => {
     const info = await readInfo(rig.dir);
     expect(info?.pid).not.toBe(server.pid);
     const newPid = await waitFor(() => {
-      const p = agentRecord(rig, "A1")?.pid as number | undefined;
+      const p = recordedPid(rig, "A1");
       return p !== undefined && p !== pid ? p : undefined;
     });
     expect(isAlive(newPid)).toBe(true);

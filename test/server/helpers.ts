@@ -125,6 +125,16 @@ export function waitForScreen(store: RoomStore, agent: string, text: string, tim
 }
 
 /** What agents.json says of `agent`. */
+/**
+ * The pid agents.json records for an agent, or undefined while it records none: a record
+ * corrected to exited says `pid: null` (a new server does that before it starts the agent
+ * again), and null is not a pid.
+ */
+export function recordedPid(rig: ServerRig, agent: string): number | undefined {
+  const pid = agentRecord(rig, agent)?.pid;
+  return typeof pid === "number" ? pid : undefined;
+}
+
 export function agentRecord(rig: ServerRig, agent: string): Record<string, unknown> | undefined {
   try {
     const file = JSON.parse(readFileSync(path.join(rig.repo.stateDir, "agents.json"), "utf8"));

@@ -11,6 +11,7 @@ import {
   agentRecord,
   attach,
   cleanupRigs,
+  recordedPid,
   screenOf,
   serverRig,
   startServer,
@@ -37,7 +38,7 @@ describe("tower server", () => {
     const unknown = await remote.run({ type: "frobnicate" } as never);
     expect(unknown.ok).toBe(false);
     // The server's info and agents.json: the agent runs under the server.
-    const pid = await waitFor(() => agentRecord(rig, "A1")?.pid as number | undefined);
+    const pid = await waitFor(() => recordedPid(rig, "A1"));
     expect(isAlive(pid)).toBe(true);
     const ps = await tower(rig.root, ["ps"], { XDG_RUNTIME_DIR: rig.runtime });
     expect(ps.stdout).toMatch(new RegExp(`A1\\s+A\\s+(running|idle|waiting)\\s+${pid}`));
@@ -54,7 +55,7 @@ describe("tower server", () => {
     const two = await attach(rig, "two");
     await one.remote.run({ type: "layout", cols: 120, rows: 40, zoomed: false });
     await waitForScreen(two.store, "A1", "ready A1");
-    const pid = await waitFor(() => agentRecord(rig, "A1")?.pid as number | undefined);
+    const pid = await waitFor(() => recordedPid(rig, "A1"));
     // A key typed in one client shows in both.
     await one.remote.run({ type: "input", agent: "A1", data: "from one\r" });
     await waitForScreen(one.store, "A1", "You said: from one");
@@ -63,7 +64,7 @@ describe("tower server", () => {
     one.remote.transport.close("gone");
     await two.remote.run({ type: "input", agent: "A1", data: "still here\r" });
     await waitForScreen(two.store, "A1", "You said: still here");
-    expect(agentRecord(rig, "A1")?.pid).toBe(pid);
+    expect(recordedPid(rig, "A1")).toBe(pid);
     expect(isAlive(pid)).toBe(true);
     // Pane sizes follow the client active last: a small client's layout, then the big one types.
     const cols = () => two.store.getState().frames.A1?.cols ?? 0;
@@ -85,7 +86,7 @@ describe("tower server", () => {
     const server = await startServer(rig);
     const { store } = await attach(rig, "watcher");
     await waitForScreen(store, "A1", "ready A1");
-    const pid = await waitFor(() => agentRecord(rig, "A1")?.pid as number | undefined);
+    const pid = await waitFor(() => recordedPid(rig, "A1"));
     const stop = await tower(rig.root, ["server", "stop"], { XDG_RUNTIME_DIR: rig.runtime });
     expect(stop.stderr).toBe("");
     expect(stop.stdout).toContain(`stopped the Tower server of ${rig.root} (pid ${server.pid})`);

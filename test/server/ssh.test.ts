@@ -12,7 +12,7 @@ import { RemoteRoom } from "../../src/server/remote.js";
 import { TmuxRig } from "../e2e/tmux.js";
 import { CLI, waitFor } from "../helpers/repo.js";
 import { type Sshd, sshdUnavailable, startSshd } from "../helpers/sshd.js";
-import { agentRecord, cleanupRigs, type ServerRig, serverRig, waitForScreen } from "./helpers.js";
+import { cleanupRigs, recordedPid, type ServerRig, serverRig, waitForScreen } from "./helpers.js";
 
 const unavailable = sshdUnavailable();
 let sshd: Sshd | undefined;
@@ -51,7 +51,7 @@ describe.skipIf(unavailable !== undefined)(`over SSH ${unavailable ?? ""}`, () =
     await remote.run({ type: "input", agent: "A1", data: "through ssh\r" });
     await waitForScreen(store, "A1", "You said: through ssh");
     expect(await remote.run({ type: "running" })).toEqual({ ok: true, value: ["A1"] });
-    const pid = await waitFor(() => agentRecord(rig, "A1")?.pid as number | undefined);
+    const pid = await waitFor(() => recordedPid(rig, "A1"));
     // The link drops (the ssh process killed): a detach; the agent and its server go on.
     const server = await readInfo(rig.dir);
     remote.transport.close("the link dropped");
@@ -78,7 +78,7 @@ describe.skipIf(unavailable !== undefined)(`over SSH ${unavailable ?? ""}`, () =
     tmux.type("typed here");
     tmux.keys("Enter", "C-]");
     await tmux.waitForText("You said: typed here");
-    const pid = await waitFor(() => agentRecord(rig, "A1")?.pid as number | undefined);
+    const pid = await waitFor(() => recordedPid(rig, "A1"));
     tmux.keys("D");
     await tmux.waitForText("[exited 0]");
     expect(isAlive(pid)).toBe(true);
