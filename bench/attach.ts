@@ -6,8 +6,8 @@
  * by a first client, which is then detached (Tower: `D`; tmux: the prefix and `d`), so that the
  * eight agents go on in a server without any client:
  *
- * 1. Attach time, agents idle (each has printed a prompt and waits): `tower attach` (tmux:
- *    `tmux attach-session -t bench`) launched in the harness's pseudo-terminal; the clock runs
+ * 1. Attach time, agents idle (each has printed a prompt and waits): `tower attach` (the
+ *    installed `tower`, dist/bin/tower; tmux: `tmux attach-session -t bench`) launched in the harness's pseudo-terminal; the clock runs
  *    from the spawn to the parse that puts the first complete frame on the screen: the header,
  *    the footer and all eight pane titles where the layout puts them (tmux: the status line and
  *    eight titled borders), and in every pane its own agent's prompt. Then detached. One untimed
@@ -39,7 +39,6 @@ import {
   type RoomKind,
   type RoomRepo,
   release,
-  roomEnv,
   TmuxRoom,
   TowerRoom,
   writeAgentScript,
@@ -125,8 +124,6 @@ const serverFigures = (pid: number): ServerFigures => ({
 
 interface KindResult {
   idleMs: number[];
-  /** The same without NODE_EXTRA_CA_CERTS (Tower, when the environment sets it). */
-  plainMs: number[];
   /** The idle attaches' spawn to the client's first output. */
   firstOutputMs: number[];
   cycleMs: number[];
@@ -139,7 +136,6 @@ interface KindResult {
 const rounded = (r: KindResult) => ({
   ...r,
   idleMs: r.idleMs.map(round),
-  plainMs: r.plainMs.map(round),
   firstOutputMs: r.firstOutputMs.map(round),
   cycleMs: r.cycleMs.map(round),
 });
@@ -173,22 +169,6 @@ async function measure(kind: RoomKind, repo: RoomRepo, failures: string[]): Prom
       idleMs.push(ms);
       firstOutputMs.push(startMs);
     }
-    // NODE_EXTRA_CA_CERTS makes Node read its certificates at every start, before any of
-    // Tower's code runs (about 40 ms here): the same attaches without it, when it is set.
-    const plainMs: number[] = [];
-    const { NODE_EXTRA_CA_CERTS: certs, ...withoutCerts } = roomEnv();
-    if (first instanceof TowerRoom && certs !== undefined) {
-      for (let i = 0; i < SIZE.warmup + SIZE.samples; i++) {
-        const attached = await attachOnce(
-          () => TowerRoom.attach(repo, withoutCerts),
-          "idle",
-          problems,
-        );
-        await attached.client.detach();
-        if (i >= SIZE.warmup) plainMs.push(attached.ms);
-      }
-    }
-
     // The server must be the same one all along: one that died and was replaced would hide a
     // leak (and is a failure of its own).
     const sameServer = async (when: string) => {
@@ -222,7 +202,7 @@ async function measure(kind: RoomKind, repo: RoomRepo, failures: string[]): Prom
         ? [`${kind}: ${garbled - MAX_SCREENS} more attaches without a complete frame`]
         : []),
     );
-    return { idleMs, plainMs, firstOutputMs, cycleMs, garbled, before, after };
+    return { idleMs, firstOutputMs, cycleMs, garbled, before, after };
   } finally {
     // A last client stops everything (Tower: q, s; tmux: kill-server), whatever happened.
     let last: Room = first;
@@ -267,14 +247,6 @@ export const attach: Benchmark = {
           tmux.idleMs,
           `${SIZE.samples} attaches each after ${SIZE.warmup} untimed, 8 idle agents; header, footer, 8 pane titles and each agent's prompt (tmux: status line, 8 titled borders)`,
         ),
-        ...(tower.plainMs.length > 0
-          ? percentiles(
-              "the same without NODE_EXTRA_CA_CERTS",
-              tower.plainMs,
-              tmux.idleMs,
-              "this machine sets NODE_EXTRA_CA_CERTS, which costs every Node start about 40 ms before Tower's code runs; the same attaches without it (tmux: as above)",
-            )
-          : []),
         compareRow(
           "of which the client's start-up, idle, p50",
           p(tower.firstOutputMs, 50),

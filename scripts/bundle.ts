@@ -32,6 +32,7 @@ import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BuildOptions, build, type Plugin } from "esbuild";
+import { BUNDLE_VAR, SAVED_BUNDLE_VAR } from "../src/cli/certificate-bundle.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const outdir = path.join(root, "dist/bin");
@@ -88,6 +89,12 @@ await build({
 const launcher = `#!/usr/bin/env node
 // \`tower\`: see scripts/bundle.ts. \`tower attach\` paints from attach.js; the rest is chunks/main.js.
 "use strict";
+// The certificate bundle the launcher (dist/bin/tower) set aside goes back for Tower's children.
+const savedBundle = process.env.${SAVED_BUNDLE_VAR};
+if (savedBundle !== undefined) {
+  process.env.${BUNDLE_VAR} = savedBundle;
+  delete process.env.${SAVED_BUNDLE_VAR};
+}
 const fast = process.argv[2] === "attach" ? require("./attach.js") : undefined;
 const args = fast?.fastAttachArgs(process.argv.slice(3));
 if (fast && args) {
@@ -100,6 +107,34 @@ if (fast && args) {
 `;
 writeFileSync(path.join(outdir, "tower.js"), launcher);
 chmodSync(path.join(outdir, "tower.js"), 0o755);
+// What npm installs as \`tower\`: Node started without the certificate bundle, which Tower's own
+// processes do not use (src/cli/certificate-bundle.ts). A symlink (npm's bin, \`npm link\`) is
+// followed to find tower.js beside this file.
+const shellLauncher = `#!/bin/sh
+# \`tower\`: runs tower.js beside this file (see scripts/bundle.ts in Tower's source).
+self=$0
+dir=.
+while :; do
+  case $self in
+    */*) dir=\${self%/*} ;;
+    *) dir=. ;;
+  esac
+  [ -L "$self" ] || break
+  link=$(readlink "$self")
+  case $link in
+    /*) self=$link ;;
+    *) self=$dir/$link ;;
+  esac
+done
+if [ -n "\${${BUNDLE_VAR}+set}" ]; then
+  ${SAVED_BUNDLE_VAR}=$${BUNDLE_VAR}
+  export ${SAVED_BUNDLE_VAR}
+  unset ${BUNDLE_VAR}
+fi
+exec node "$dir/tower.js" "$@"
+`;
+writeFileSync(path.join(outdir, "tower"), shellLauncher);
+chmodSync(path.join(outdir, "tower"), 0o755);
 writeFileSync(path.join(outdir, "package.json"), `${JSON.stringify({ type: "commonjs" })}\n`);
 mkdirSync(path.join(outdir, "chunks"), { recursive: true });
 writeFileSync(

@@ -276,7 +276,8 @@ export class TowerRoom implements Room {
     const shown = layout.visiblePanes(AGENT_IDS, undefined, grid, false).length;
     if (shown !== AGENT_IDS.length)
       throw new Error(`Tower's layout shows ${shown} of the 8 panes at 160x48`);
-    const term = await HarnessTerminal.spawn(process.execPath, [CLI, ...args], {
+    // What npm installs as `tower`: the shell launcher beside tower.js (scripts/bundle.ts).
+    const term = await HarnessTerminal.spawn(path.join(path.dirname(CLI), "tower"), args, {
       cwd: repo.root,
       env,
       ...ROOM,

@@ -3,9 +3,11 @@
  * server answers there, and starting one in the background (detached from the terminal, its
  * output in `server.log` beside the socket) when none does.
  */
+
 import { closeSync, openSync } from "node:fs";
 import path from "node:path";
 import { selfCommand } from "../agents/self.js";
+import { withBundleSetAside } from "../cli/certificate-bundle.js";
 import { childProcess } from "../engine/child-process.js";
 import {
   type ClientInfo,
@@ -55,7 +57,7 @@ export async function startServer(
     cwd: repoRoot,
     detached: true,
     stdio: ["ignore", out, out],
-    env: process.env,
+    env: withBundleSetAside(process.env),
   });
   closeSync(out);
   child.unref();

@@ -77,6 +77,15 @@ export class TmuxRig {
     return this.waitFor((s) => s.includes(text), JSON.stringify(text), timeoutMs);
   }
 
+  /** The processes of the panes (their shells) and every process below them. */
+  processes(): number[] {
+    let panes: number[] = [];
+    try {
+      panes = this.tmux("list-panes", "-a", "-F", "#{pane_pid}").trim().split("\n").map(Number);
+    } catch {}
+    return descendants(panes);
+  }
+
   kill(): void {
     try {
       this.tmux("kill-server");
@@ -88,11 +97,7 @@ export class TmuxRig {
    * still stops its agents and writes its state files, which a test's cleanup must not race.
    */
   async close(timeoutMs = 15_000): Promise<void> {
-    let panes: number[] = [];
-    try {
-      panes = this.tmux("list-panes", "-a", "-F", "#{pane_pid}").trim().split("\n").map(Number);
-    } catch {}
-    const pids = descendants(panes);
+    const pids = this.processes();
     this.kill();
     const deadline = Date.now() + timeoutMs;
     while (pids.some(alive) && Date.now() < deadline) {

@@ -5,8 +5,10 @@
  * agent's current screen at once; two clients at once, a key typed in one shows in the other;
  * kill -9 of the server: the next `tower` starts a new one, which restarts the agent and says so.
  */
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { isAlive, readInfo } from "../../src/server/info.js";
+import { isAlive, LOG_FILE, readInfo } from "../../src/server/info.js";
 import { TmuxRig } from "../e2e/tmux.js";
 import { CLI, tower, waitFor } from "../helpers/repo.js";
 import { cleanupRigs, recordedPid, type ServerRig, serverRig } from "./helpers.js";
@@ -18,14 +20,32 @@ afterEach(async () => {
 });
 
 /** `tower <args>` in a new tmux, attached to the test's server (not in-process). */
-function open(rig: ServerRig, args = "", size = { cols: 140, rows: 40 }): TmuxRig {
-  const tmux = new TmuxRig(rig.root, `node ${CLI} ${args}`, size, {
+function open(
+  rig: ServerRig,
+  args = "",
+  size = { cols: 140, rows: 40 },
+  options: { command?: string; env?: Record<string, string> } = {},
+): TmuxRig {
+  const tmux = new TmuxRig(rig.root, `${options.command ?? `node ${CLI}`} ${args}`, size, {
     TOWER_IN_PROCESS: "0",
     XDG_RUNTIME_DIR: rig.runtime,
+    ...options.env,
   });
   rigs.push(tmux);
   return tmux;
 }
+
+/** The environment a process was started with (/proc/<pid>/environ). */
+function startedWith(pid: number): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const entry of readFileSync(`/proc/${pid}/environ`, "utf8").split("\0")) {
+    const eq = entry.indexOf("=");
+    if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
+  }
+  return env;
+}
+
+const commandLine = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
 
 const agentPid = (rig: ServerRig) => waitFor(() => recordedPid(rig, "A1"), 15_000, "A1's pid");
 
@@ -104,5 +124,30 @@ describe("attach and detach", () => {
     expect(isAlive(newPid)).toBe(true);
     const ps = await tower(rig.root, ["ps"], { XDG_RUNTIME_DIR: rig.runtime });
     expect(ps.stdout).toContain(`Tower server pid ${info?.pid}`);
+  });
+
+  it("the installed tower (dist/bin/tower) starts Node without NODE_EXTRA_CA_CERTS's bundle; the agent gets it back", async () => {
+    // Node reads the bundle before any code runs (a warning when it cannot, ~40 ms when it can);
+    // Tower opens no TLS connection, its agents may.
+    const rig = await serverRig();
+    const bundle = path.join(rig.runtime, "no-such-bundle.pem");
+    const first = open(rig, "", undefined, {
+      command: path.join(path.dirname(CLI), "tower"),
+      env: { NODE_EXTRA_CA_CERTS: bundle },
+    });
+    await first.waitForText("ready A1", 20_000);
+    const client = first.processes().find((pid) => commandLine(pid).some((a) => a === CLI));
+    expect(client, "the control room's node, running dist/bin/tower.js").toBeDefined();
+    const server = (await readInfo(rig.dir))!;
+    for (const pid of [client!, server.pid]) {
+      const env = startedWith(pid);
+      expect(env.NODE_EXTRA_CA_CERTS, `pid ${pid}: ${commandLine(pid).join(" ")}`).toBeUndefined();
+      expect(env.TOWER_NODE_EXTRA_CA_CERTS).toBe(bundle);
+    }
+    const agent = startedWith(await agentPid(rig));
+    expect(agent.NODE_EXTRA_CA_CERTS).toBe(bundle);
+    expect(agent.TOWER_NODE_EXTRA_CA_CERTS).toBeUndefined();
+    // Nothing of Node's warning in the server's log (it would say it read no bundle).
+    expect(readFileSync(path.join(rig.dir, LOG_FILE), "utf8")).not.toContain("extra certs");
   });
 });

@@ -5,8 +5,8 @@
  * found. Needs the built dist/ (as `npm test`
  * builds first).
  */
-import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -90,5 +90,36 @@ describe("the tower bundle", () => {
     }
     expect(stderr).toMatch(/streams\.yaml|git repository/);
     expect(stderr).not.toMatch(/Cannot find (module|package)|Dynamic require/);
+  });
+
+  it("is installed as a shell launcher that follows npm's symlinks and starts Node without the certificate bundle", () => {
+    const pkg = JSON.parse(readFileSync(path.join(BIN, "..", "..", "package.json"), "utf8"));
+    const launcher = path.join(BIN, "tower");
+    expect(path.resolve(BIN, "..", "..", pkg.bin.tower)).toBe(launcher);
+    // npm's bin is a symlink, and `npm link` another in front of it (one of them relative).
+    const dir = mkdtempSync(path.join(os.tmpdir(), "tower-bin-"));
+    try {
+      mkdirSync(path.join(dir, "lib"));
+      symlinkSync(launcher, path.join(dir, "lib", "tower"));
+      symlinkSync(path.join("lib", "tower"), path.join(dir, "tower"));
+      const env = { ...process.env, NODE_EXTRA_CA_CERTS: path.join(dir, "no-such-bundle.pem") };
+      const run = (file: string, args: string[]) =>
+        spawnSync(file, args, { cwd: os.tmpdir(), env, encoding: "utf8" });
+      // Node warns when it cannot read the bundle: it read it before any of Tower's code.
+      expect(run(process.execPath, [CLI, "--version"]).stderr).toContain("extra certs");
+      const viaLinks = run(path.join(dir, "tower"), ["--version"]);
+      expect(viaLinks.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+      expect(viaLinks.stderr).toBe("");
+      // Found on the PATH (how a shell runs it), from a folder with no tower.js in it.
+      const onPath = spawnSync("sh", ["-c", "tower --version"], {
+        cwd: os.tmpdir(),
+        env: { ...env, PATH: `${dir}:${process.env.PATH}` },
+        encoding: "utf8",
+      });
+      expect(onPath.stdout.trim()).toBe(viaLinks.stdout.trim());
+      expect(onPath.stderr).toBe("");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
