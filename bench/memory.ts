@@ -20,7 +20,7 @@
  */
 import { OUTPUT_FILE, toMarkers, writeFloodRoom } from "./lib/flood.js";
 import { QUICK, sized } from "./lib/mode.js";
-import { type Memory, totalMemory } from "./lib/procs.js";
+import { type Memory, proportionalSet, totalMemory } from "./lib/procs.js";
 import {
   AGENT_IDS,
   checkComplete,
@@ -45,6 +45,8 @@ interface Sample {
   /** Since the output went on, ms. */
   t: number;
   rss: number;
+  /** Proportional set (shared pages counted once), client + server. */
+  pss: number;
   /** Output the harness had received by then, characters. */
   received: number;
 }
@@ -68,8 +70,10 @@ async function measure(kind: RoomKind, repo: RoomRepo, failures: string[]): Prom
     const samples: Sample[] = [];
     while (nowMs() - t0 < SIZE.continueMs) {
       await sleep(SIZE.sampleMs);
-      const { rss } = totalMemory(room.pids());
-      samples.push({ t: nowMs() - t0, rss, received: room.term.received });
+      const pids = room.pids();
+      const { rss } = totalMemory(pids);
+      const pss = pids.reduce((sum, pid) => sum + proportionalSet(pid), 0);
+      samples.push({ t: nowMs() - t0, rss, pss, received: room.term.received });
     }
     const atEnd = totalMemory(room.pids());
     await checkComplete(room, "after the output", failures);
@@ -90,8 +94,17 @@ interface Growth {
 
 const median = (values: number[]) => percentile(values, 50);
 
+/** The median of `value` over the samples of the last window. */
+function lastMinute(samples: readonly Sample[], value: (s: Sample) => number): number {
+  const end = samples.at(-1)?.t ?? 0;
+  return median(samples.filter((s) => s.t > end - SIZE.windowMs).map(value));
+}
+
 /** See the module comment: the growth check. `samples` at a steady interval, `t` ascending. */
-export function growth(samples: readonly Sample[], windowMs = SIZE.windowMs): Growth {
+export function growth(
+  samples: readonly Pick<Sample, "t" | "rss">[],
+  windowMs = SIZE.windowMs,
+): Growth {
   const end = samples.at(-1)?.t ?? 0;
   const base = samples.filter((s) => s.t >= windowMs && s.t < 2 * windowMs);
   const last = samples.filter((s) => s.t > end - windowMs);
@@ -150,6 +163,13 @@ export const memory: Benchmark = {
           "MB",
           `VmRSS sampled every ${round(SIZE.sampleMs / 1000)} s; the last ${round(SIZE.windowMs / 1000)} s`,
         ),
+        compareRow(
+          "PSS, median of the last minute",
+          mb(lastMinute(results.tower.samples, (s) => s.pss)),
+          mb(lastMinute(results.tmux.samples, (s) => s.pss)),
+          "MB",
+          "proportional set (smaps_rollup), sampled with the RSS: a shared page (Node's or tmux's code, the libraries) divided among every process that maps it, this benchmark's own Node among them, where RSS counts it in each",
+        ),
       ];
       for (const kind of ["tower", "tmux"] as const) {
         const g = growths[kind];
@@ -182,8 +202,8 @@ export const memory: Benchmark = {
           bytesPerAgent: bytes,
           growth: growths,
           samples: {
-            tower: results.tower.samples.map((s) => [round(s.t), mb(s.rss)]),
-            tmux: results.tmux.samples.map((s) => [round(s.t), mb(s.rss)]),
+            tower: results.tower.samples.map((s) => [round(s.t), mb(s.rss), mb(s.pss)]),
+            tmux: results.tmux.samples.map((s) => [round(s.t), mb(s.rss), mb(s.pss)]),
           },
         },
       };

@@ -108,6 +108,21 @@ export function memory(pid: number): Memory {
   }
 }
 
+/**
+ * The proportional set size of `pid` (/proc/<pid>/smaps_rollup, in bytes): its resident pages,
+ * each page shared with other processes divided among them. Summed over a program's processes it
+ * counts the pages they share (the program's code, its libraries) once, where VmRSS counts them in
+ * each. 0 when it is gone.
+ */
+export function proportionalSet(pid: number): number {
+  try {
+    const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
+    return Number(/^Pss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
 /** The sum of several processes' resident memory. */
 export function totalMemory(pids: readonly number[]): Memory {
   return pids.map(memory).reduce((a, b) => ({ rss: a.rss + b.rss, peak: a.peak + b.peak }), {
