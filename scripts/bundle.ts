@@ -113,7 +113,6 @@ chmodSync(path.join(outdir, "tower.js"), 0o755);
 const shellLauncher = `#!/bin/sh
 # \`tower\`: runs tower.js beside this file (see scripts/bundle.ts in Tower's source).
 self=$0
-dir=.
 while :; do
   case $self in
     */*) dir=\${self%/*} ;;

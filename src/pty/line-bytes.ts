@@ -138,15 +138,6 @@ export class LineBytes {
     this.lineStart = this.len;
   }
 
-  /** Takes the complete lines out (a copy); the line being assembled stays. */
-  take(): Buffer {
-    let out = EMPTY;
-    this.handTo((bytes) => {
-      out = Buffer.from(bytes);
-    });
-    return out;
-  }
-
   /**
    * Hands the complete lines to `sink` (a view of this buffer, valid only during the call: a
    * sink that keeps the bytes copies them), then drops them; the line being assembled stays.
@@ -177,5 +168,3 @@ export class LineBytes {
     this.buf = grown;
   }
 }
-
-const EMPTY = Buffer.alloc(0);
