@@ -25,13 +25,20 @@
  *   before; so does react-devtools-core, which Ink imports only with DEV=true.
  * - Bundled CommonJS modules `require` Node's built-ins: each ES module output file gets a
  *   `require` made with createRequire.
+ * - Whitespace and comments are left out and the syntax shortened, names kept (stack traces stay
+ *   readable): 3.6 MB of chunks instead of 5.1. Node keeps every loaded file's source in memory
+ *   and reads all of it before running: measured 3 MB less resident memory in each of the
+ *   server and the control room after a flood, `tower status` 7% faster.
+ * - dist/bin/bundle-map.json says what each output file bundles (packages) and loads (static and
+ *   on-demand imports), from esbuild's metafile: the comments naming each bundled module are
+ *   gone, and the tests check the bundle's shape from it.
  *
  *   tsx scripts/bundle.ts    (part of `npm run build`, after tsc)
  */
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { type BuildOptions, build, type Plugin } from "esbuild";
+import { type BuildOptions, build, type Metafile, type Plugin } from "esbuild";
 import { BUNDLE_VAR, SAVED_BUNDLE_VAR } from "../src/cli/certificate-bundle.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -57,10 +64,54 @@ const common: BuildOptions = {
   target: "node20.19",
   external: ["node-pty", "fs-ext-extra-prebuilt", "react-devtools-core"],
   logLevel: "warning",
+  minifyWhitespace: true,
+  minifySyntax: true,
+  metafile: true,
 };
 
+/** What an output file bundles and loads; paths relative to dist/bin. */
+interface MapEntry {
+  packages: string[];
+  static: string[];
+  dynamic: string[];
+}
+
+const bundleMap: Record<string, MapEntry> = {};
+
+/** The package a bundled input belongs to (`node_modules/@xterm/headless/…` → `@xterm/headless`). */
+function packageOf(input: string): string | undefined {
+  const at = input.lastIndexOf("node_modules/");
+  if (at < 0) return undefined;
+  const parts = input.slice(at + "node_modules/".length).split("/");
+  return parts[0]?.startsWith("@") ? `${parts[0]}/${parts[1]}` : parts[0];
+}
+
+function mapOutputs(metafile: Metafile): void {
+  const rel = (file: string) => path.relative(outdir, path.resolve(root, file));
+  for (const [file, output] of Object.entries(metafile.outputs)) {
+    const packages = new Set<string>();
+    for (const input of Object.keys(output.inputs)) {
+      const name = packageOf(input);
+      if (name !== undefined) packages.add(name);
+    }
+    // An import left out at build time (leaveOut) is written as it resolves from this file.
+    const target = (imported: { path: string; external?: boolean }) =>
+      imported.external === true
+        ? path.relative(outdir, path.resolve(path.dirname(path.resolve(root, file)), imported.path))
+        : rel(imported.path);
+    const local = output.imports.filter(
+      (i) => i.external !== true || i.path.startsWith("./") || i.path.startsWith("../"),
+    );
+    bundleMap[rel(file)] = {
+      packages: [...packages].sort(),
+      static: local.filter((i) => i.kind !== "dynamic-import").map(target),
+      dynamic: local.filter((i) => i.kind === "dynamic-import").map(target),
+    };
+  }
+}
+
 // Every command, and the control room as an entry of its own that attach.js imports.
-await build({
+const commands = await build({
   ...common,
   outdir: path.join(outdir, "chunks"),
   entryPoints: { main: "dist/cli/main.js", "control-room": "dist/cli/control-room.js" },
@@ -72,8 +123,9 @@ await build({
   },
   plugins: [leaveOut("attach-main.js", "../attach.js")],
 });
+mapOutputs(commands.metafile);
 // `tower attach` up to its first frame, in one file.
-await build({
+const attach = await build({
   ...common,
   outfile: path.join(outdir, "attach.js"),
   entryPoints: ["dist/cli/attach-main.js"],
@@ -85,6 +137,8 @@ await build({
   },
   plugins: [leaveOut("control-room.js", "./chunks/control-room.js")],
 });
+mapOutputs(attach.metafile);
+writeFileSync(path.join(outdir, "bundle-map.json"), `${JSON.stringify(bundleMap, null, 1)}\n`);
 
 const launcher = `#!/usr/bin/env node
 // \`tower\`: see scripts/bundle.ts. \`tower attach\` paints from attach.js; the rest is chunks/main.js.

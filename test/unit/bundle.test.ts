@@ -6,38 +6,79 @@
  * builds first).
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { CLI } from "../helpers/repo.js";
 
 const BIN = path.dirname(CLI);
-const STATIC_IMPORT = /^(?:import|export)\s[^;]*?from\s*"(\.\/[^"]+)"/gms;
-const DYNAMIC_IMPORT = /\bimport\("(\.\/[^"]+)"\)/g;
+const STATIC_IMPORT = /(?:^|[;\n])\s*(?:import|export)\s*(?:[^;"]*?from\s*)?"(\.\.?\/[^"]+)"/g;
+const DYNAMIC_IMPORT = /\bimport\("(\.\.?\/[^"]+)"\)/g;
+
+interface MapEntry {
+  packages: string[];
+  static: string[];
+  dynamic: string[];
+}
+
+/** What each output bundles and loads (scripts/bundle.ts writes it from esbuild's metafile). */
+const bundleMap = (): Record<string, MapEntry> =>
+  JSON.parse(readFileSync(path.join(BIN, "bundle-map.json"), "utf8"));
+
+function entryOf(file: string): MapEntry {
+  // tower.js, written by hand, bundles nothing; it loads attach.js or chunks/main.js.
+  if (file === CLI) return { packages: [], static: [], dynamic: dynamicImports(CLI) };
+  const entry = bundleMap()[path.relative(BIN, file)];
+  if (entry === undefined) throw new Error(`${file} is not in dist/bin/bundle-map.json`);
+  return entry;
+}
 
 /** The files an output loads at once: itself and its static imports, transitively. */
 function staticClosure(file: string, seen = new Set<string>()): Set<string> {
   if (seen.has(file)) return seen;
   seen.add(file);
-  const text = readFileSync(file, "utf8");
-  for (const match of text.matchAll(STATIC_IMPORT)) {
-    staticClosure(path.resolve(path.dirname(file), match[1] ?? ""), seen);
-  }
+  for (const imported of entryOf(file).static) staticClosure(path.join(BIN, imported), seen);
   return seen;
 }
 
-/** The files an output imports on demand. */
-const dynamicImports = (file: string): string[] =>
-  [...readFileSync(file, "utf8").matchAll(DYNAMIC_IMPORT)].map((m) =>
+/** The files an output imports on demand (tower.js, written by hand, from its text). */
+function dynamicImports(file: string): string[] {
+  if (file !== CLI) return entryOf(file).dynamic.map((imported) => path.join(BIN, imported));
+  return [...readFileSync(file, "utf8").matchAll(DYNAMIC_IMPORT)].map((m) =>
     path.resolve(path.dirname(file), m[1] ?? ""),
   );
+}
 
-/** esbuild names each bundled module in a comment (`// node_modules/ink/build/ink.js`). */
-const bundles = (file: string, pkg: string) =>
-  readFileSync(file, "utf8").includes(`// node_modules/${pkg}/`);
+const bundles = (file: string, pkg: string) => entryOf(file).packages.includes(pkg);
 
 describe("the tower bundle", () => {
+  it("is described truly by its bundle map: every output listed, every import in its text", () => {
+    const map = bundleMap();
+    const outputs = [
+      "attach.js",
+      ...readdirSync(path.join(BIN, "chunks"))
+        .filter((name) => name.endsWith(".js"))
+        .map((name) => `chunks/${name}`),
+    ];
+    expect(Object.keys(map).sort()).toEqual(outputs.sort());
+    for (const [file, entry] of Object.entries(map)) {
+      const text = readFileSync(path.join(BIN, file), "utf8");
+      const found = (pattern: RegExp) =>
+        [...text.matchAll(pattern)].map((m) =>
+          path.relative(BIN, path.resolve(path.dirname(path.join(BIN, file)), m[1] ?? "")),
+        );
+      expect(found(STATIC_IMPORT).sort(), `${file}: static imports`).toEqual(
+        [...entry.static].sort(),
+      );
+      expect(found(DYNAMIC_IMPORT).sort(), `${file}: imports on demand`).toEqual(
+        [...entry.dynamic].sort(),
+      );
+    }
+    // The packages are the bundled ones: the control room's chunk has Ink in it.
+    expect(Object.values(map).some((entry) => entry.packages.includes("ink"))).toBe(true);
+  });
+
   it("loads the commands without Ink or React, and the control room as its own chunk", () => {
     // tower.js only picks the way in (attach, or chunks/main.js); main.js picks the command line,
     // `tower hook` or `tower attach` (main.ts).
