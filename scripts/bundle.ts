@@ -86,7 +86,8 @@ function packageOf(input: string): string | undefined {
   return parts[0]?.startsWith("@") ? `${parts[0]}/${parts[1]}` : parts[0];
 }
 
-function mapOutputs(metafile: Metafile): void {
+function mapOutputs(metafile: Metafile | undefined): void {
+  if (metafile === undefined) throw new Error("esbuild returned no metafile");
   const rel = (file: string) => path.relative(outdir, path.resolve(root, file));
   for (const [file, output] of Object.entries(metafile.outputs)) {
     const packages = new Set<string>();
