@@ -142,7 +142,7 @@ mapOutputs(attach.metafile);
 writeFileSync(path.join(outdir, "bundle-map.json"), `${JSON.stringify(bundleMap, null, 1)}\n`);
 
 const launcher = `#!/usr/bin/env node
-// \`tower\`: see scripts/bundle.ts. \`tower attach\` paints from attach.js; the rest is chunks/main.js.
+// \`tower\`: see scripts/bundle.ts. \`tower attach\` and \`tower\` paint from attach.js; the rest is chunks/main.js.
 "use strict";
 // The certificate bundle the launcher (dist/bin/tower) set aside goes back for Tower's children.
 const savedBundle = process.env.${SAVED_BUNDLE_VAR};
@@ -150,11 +150,19 @@ if (savedBundle !== undefined) {
   process.env.${BUNDLE_VAR} = savedBundle;
   delete process.env.${SAVED_BUNDLE_VAR};
 }
-const fast = process.argv[2] === "attach" ? require("./attach.js") : undefined;
-const args = fast?.fastAttachArgs(process.argv.slice(3));
+// \`tower attach\`, and \`tower\` itself (the control room, as \`tower attach --start\`): attach.js
+// takes what it can (fastAttachArgs, fastOpenArgs) and hands the rest to the full command line.
+const word = process.argv[2];
+const open = word === undefined || word === "ui" || word.startsWith("--");
+const fast = word === "attach" || open ? require("./attach.js") : undefined;
+const args =
+  word === "attach"
+    ? fast.fastAttachArgs(process.argv.slice(3))
+    : fast?.fastOpenArgs(process.argv.slice(word === "ui" ? 3 : 2));
 if (fast && args) {
   fast.runAttach(args).then((code) => {
-    process.exitCode = code;
+    if (code === undefined) import("./chunks/main.js");
+    else process.exitCode = code;
   });
 } else {
   import("./chunks/main.js");

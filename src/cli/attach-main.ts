@@ -14,8 +14,17 @@
  * The key table and the mouse come with the server's welcome (the plan's `ui:`), so no plan is
  * read here. Anything but `--ssh <target>`, `--start` and `--mouse` (help, a typo) goes through
  * the full command line instead.
+ *
+ * `tower` itself (or `tower ui`) takes this way too, as `tower attach --start` (fastOpenArgs):
+ * the server is started at once, before anything else loads, where the full command line first
+ * loaded the plan, the engine and the control room (about 0.6 s here). Whatever this way cannot
+ * do goes to the full command line, which says why: no terminal, the room in the control room's
+ * own process, another option, no repository or no streams.yaml, a server that would not start
+ * (a broken plan: the full command line reports it with its file and line).
  */
+import { existsSync } from "node:fs";
 import os from "node:os";
+import path from "node:path";
 import { mainRootOf } from "../engine/git/main-root.js";
 import type { ClientInfo } from "../room/protocol/index.js";
 import { connectLocal, connectSsh, parseSshTarget } from "../server/connect.js";
@@ -32,6 +41,26 @@ export interface AttachArgs {
   ssh?: string;
   start: boolean;
   mouse: boolean;
+  /** `--no-resume` (`tower` only): a server started now starts its agents afresh. */
+  resume?: boolean;
+  /** `tower` itself: when this way cannot open the room, the full command line takes over. */
+  open?: boolean;
+}
+
+/**
+ * `tower` or `tower ui` with nothing but `--no-resume` and `--mouse`, in a terminal, through the
+ * server: how this path takes it; undefined for the full command line.
+ */
+export function fastOpenArgs(args: readonly string[]): AttachArgs | undefined {
+  if (process.env.TOWER_IN_PROCESS === "1") return undefined;
+  if (process.stdin.isTTY !== true || process.stdout.isTTY !== true) return undefined;
+  const parsed: AttachArgs = { start: true, mouse: false, open: true };
+  for (const arg of args) {
+    if (arg === "--no-resume") parsed.resume = false;
+    else if (arg === "--mouse") parsed.mouse = true;
+    else return undefined;
+  }
+  return parsed;
 }
 
 /** The arguments after `attach`, when they are all this path knows; undefined otherwise. */
@@ -64,15 +93,34 @@ interface WelcomeUi {
   mouse?: boolean;
 }
 
-export async function runAttach(args: AttachArgs): Promise<number> {
+/** The repository's room, its server started if `args.start` and none runs. */
+async function connectTo(args: AttachArgs) {
+  if (args.ssh) return connectSsh(parseSshTarget(args.ssh), clientInfo("tower attach --ssh"));
+  const root = await mainRootOf(process.cwd());
+  if (args.open && !existsSync(path.join(root, "streams.yaml"))) {
+    throw new Error(`no streams.yaml in ${root}`);
+  }
+  return connectLocal(root, clientInfo(), { start: args.start, resume: args.resume });
+}
+
+/**
+ * Opens the control room on the room; resolves with the exit code, or for `tower` itself
+ * (`args.open`) with undefined when the room could not be reached: the full command line then
+ * takes over.
+ */
+export async function runAttach(args: AttachArgs): Promise<number | undefined> {
   const { stdin, stdout } = process;
   try {
     const store = createAppStore();
     store.getState().setSize(stdout.columns || 80, stdout.rows || 24);
     store.setState({ colorMode: colorModeFromEnv(), hosted: true });
-    const connection = args.ssh
-      ? await connectSsh(parseSshTarget(args.ssh), clientInfo("tower attach --ssh"))
-      : await connectLocal(await mainRootOf(process.cwd()), clientInfo(), { start: args.start });
+    let connection: Awaited<ReturnType<typeof connectTo>>;
+    try {
+      connection = await connectTo(args);
+    } catch (error) {
+      if (args.open) return undefined;
+      throw error;
+    }
     const room = await RemoteRoom.attach(connection, store);
     const ui = (connection.welcome as { ui?: WelcomeUi }).ui ?? {};
     const table = withOverrides(ui.keys ?? {});

@@ -15,7 +15,8 @@ async function main(argv: string[]): Promise<number> {
   if (argv[2] === "attach") {
     const { fastAttachArgs, runAttach } = await import("./attach-main.js");
     const args = fastAttachArgs(argv.slice(3));
-    if (args) return runAttach(args);
+    const code = args && (await runAttach(args));
+    if (code !== undefined) return code;
   }
   const { CommanderError } = await import("commander");
   const { describeError, exitCodeOf, usageError } = await import("./errors.js");

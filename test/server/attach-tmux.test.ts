@@ -5,7 +5,7 @@
  * agent's current screen at once; two clients at once, a key typed in one shows in the other;
  * kill -9 of the server: the next `tower` starts a new one, which restarts the agent and says so.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { isAlive, LOG_FILE, readInfo } from "../../src/server/info.js";
@@ -149,5 +149,39 @@ describe("attach and detach", () => {
     expect(agent.TOWER_NODE_EXTRA_CA_CERTS).toBeUndefined();
     // Nothing of Node's warning in the server's log (it would say it read no bundle).
     expect(readFileSync(path.join(rig.dir, LOG_FILE), "utf8")).not.toContain("extra certs");
+  });
+});
+
+describe("plain tower, which opens the room the way tower attach --start does", () => {
+  it("passes --no-resume to the server it starts", async () => {
+    const rig = await serverRig();
+    const first = open(rig, "--no-resume");
+    await first.waitForText("ready A1", 20_000);
+    const server = (await readInfo(rig.dir))!;
+    expect(commandLine(server.pid)).toContain("--no-resume");
+  });
+
+  it("with a broken streams.yaml, says where from the full command line, and leaves no server", async () => {
+    const rig = await serverRig();
+    writeFileSync(path.join(rig.root, "streams.yaml"), "version: 1\nstreams:\n  A: [unclosed\n");
+    const first = open(rig);
+    // The plan's error with its file and line, as the full command line reports it.
+    await first.waitFor(
+      (s) => /streams\.yaml:\d+/.test(s) && s.includes("[exited 1]"),
+      "the plan's error",
+      20_000,
+    );
+    const info = await readInfo(rig.dir);
+    expect(info === undefined || !isAlive(info.pid)).toBe(true);
+  });
+
+  it("outside a Tower repository, the full command line says what is missing", async () => {
+    const rig = await serverRig();
+    const elsewhere = path.join(rig.runtime, "plain");
+    const first = open(rig, "", undefined, {
+      command: `mkdir -p ${elsewhere} && cd ${elsewhere} && node ${CLI}`,
+    });
+    await first.waitFor((s) => s.includes("[exited 1]"), "tower to give up", 20_000);
+    expect(first.screen()).toMatch(/git repository|streams\.yaml/);
   });
 });
