@@ -19,17 +19,6 @@ export async function attachLocal(
 }
 
 /**
- * Starts this repository's server in the background unless one answers, and resolves once it
- * answers. `tower` calls it before loading the control room, so that the two start together
- * (each takes a few hundred milliseconds); attaching then finds the server running.
- */
-export async function startServerSoon(repoRoot: string, resume: boolean): Promise<void> {
-  const { serverAnswers, startServer } = await import("../../server/connect.js");
-  const { roomDir } = await import("../../room/runtime-dir.js");
-  if (!(await serverAnswers(await roomDir(repoRoot)))) await startServer(repoRoot, { resume });
-}
-
-/**
  * `tower attach`: the control room on a running room, this repository's, or with `--ssh
  * user@host[:path]` the one of a repository on another machine (through `ssh host tower server
  * --stdio`, which starts the server there if none runs). The command line's usual way there;

@@ -17,26 +17,16 @@ export async function openControlRoom(options: {
   const inProcess = options.inProcess || process.env.TOWER_IN_PROCESS === "1";
   if (!inProcess) keepYoungGenerationSmall();
   const context = await loadContext();
+  const { runControlRoom } = await loadControlRoom();
   const resume = options.resume !== false;
   const mouse = options.mouse ? { mouse: true } : {};
-  // The server (when none runs) starts while the control room loads; not without a terminal,
-  // where the control room refuses to open and no agent should start.
-  const { attachLocal, startServerSoon } = await import("./attach.js");
-  const terminal = process.stdin.isTTY && process.stdout.isTTY;
-  const serverUp =
-    inProcess || !terminal ? undefined : startServerSoon(context.repo.mainRoot, resume);
-  // Its error is the attach's, below (which awaits it); not an unhandled rejection meanwhile.
-  serverUp?.catch(() => undefined);
-  const { runControlRoom } = await loadControlRoom();
   if (inProcess) {
     await runControlRoom(context, { resume, ...mouse });
     return;
   }
+  const { attachLocal } = await import("./attach.js");
   await runControlRoom(context, {
-    attach: async (store) => {
-      await serverUp;
-      return attachLocal(context.repo.mainRoot, store, { start: true, resume });
-    },
+    attach: (store) => attachLocal(context.repo.mainRoot, store, { start: true, resume }),
     ...mouse,
   });
 }
