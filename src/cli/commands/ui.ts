@@ -7,7 +7,9 @@ import { keepYoungGenerationSmall } from "../young-generation.js";
  * `tower` with no command, or `tower ui`: the control room, attached to this repository's
  * server, which is started in the background when none runs. `--in-process` (or
  * TOWER_IN_PROCESS=1) hosts the room in the control room's own process instead, as before the
- * server: quitting then stops the agents.
+ * server: quitting then stops the agents. In a terminal, the installed `tower` first tries the
+ * quicker way of `tower attach --start` (attach-main.ts fastOpenArgs); this one does the rest and
+ * reports what that one could not (a broken plan, no terminal).
  */
 export async function openControlRoom(options: {
   resume?: boolean;
