@@ -81,7 +81,7 @@ export async function startServer(
       return dir;
     }
     if (exited) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
   const { readFile } = await import("node:fs/promises");
   const tail = (await readFile(log, "utf8").catch(() => "")).trim().split("\n").slice(-5);

@@ -33,8 +33,10 @@ async function setup(ids: string[], intervalMs?: number) {
   writeStreamsState(f.repo, streams);
   const watcher = await startStateWatcher(f.project, f.store);
   onCleanup(() => watcher.close());
+  // The first scan at once: these tests time what happens after it.
   const scanner = startConflictScanner(f.project, f.store, {
     debounceMs: 150,
+    firstScanDelayMs: 0,
     ...(intervalMs === undefined ? {} : { intervalMs }),
   });
   onCleanup(() => scanner.close());
@@ -42,6 +44,29 @@ async function setup(ids: string[], intervalMs?: number) {
 }
 
 describe("conflict scanner", () => {
+  it("runs its first scan a moment after it starts (a client attaching to a new server comes first), then finds what was there", async () => {
+    const f = await fixture();
+    writeIn(f.repo.root, "shared/util.py", numbered(20));
+    commitAll(f.repo.root, "base files");
+    const [a, b] = [addStream(f.repo, "A"), addStream(f.repo, "B")];
+    writeStreamsState(f.repo, [a, b]);
+    writeIn(a.worktree, "shared/util.py", numbered(20).replace("line 3\n", "A3\n"));
+    writeIn(b.worktree, "shared/util.py", numbered(20).replace("line 15\n", "B15\n"));
+    const watcher = await startStateWatcher(f.project, f.store);
+    onCleanup(() => watcher.close());
+    const started = Date.now();
+    // Triggers debounced past the test: only the first scan can find the overlap.
+    const scanner = startConflictScanner(f.project, f.store, {
+      debounceMs: 60_000,
+      firstScanDelayMs: 1_000,
+    });
+    onCleanup(() => scanner.close());
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(overlaps(f.store)).toEqual([]);
+    await waitFor(() => (overlaps(f.store).length > 0 ? true : undefined), 15_000, "the overlap");
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+  });
+
   it("warns of two streams changing the same file, and clears it when one reverts", async () => {
     const { store, streams } = await setup(["A", "B"]);
     const [a, b] = streams as [StreamSetup, StreamSetup];
