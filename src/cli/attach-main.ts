@@ -97,6 +97,7 @@ interface WelcomeUi {
 async function connectTo(args: AttachArgs) {
   if (args.ssh) return connectSsh(parseSshTarget(args.ssh), clientInfo("tower attach --ssh"));
   const root = await mainRootOf(process.cwd());
+  // The plan's file (engine/project.ts PLAN_FILE, not imported: the engine would come with it).
   if (args.open && !existsSync(path.join(root, "streams.yaml"))) {
     throw new Error(`no streams.yaml in ${root}`);
   }
