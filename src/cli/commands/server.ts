@@ -16,6 +16,12 @@ async function serve(options: { stdio?: boolean; resume?: boolean }): Promise<vo
     await bridgeStdio(dir, { input: process.stdin, output: process.stdout });
     return;
   }
+  // The server's git runs from a thread of its own: see git-thread.ts.
+  const [{ startGitThread }, { setGitRunner }] = await Promise.all([
+    import("../../engine/git/git-thread.js"),
+    import("../../engine/git/run.js"),
+  ]);
+  setGitRunner(startGitThread().run);
   const { hostRoom } = await import("../../server/host.js");
   const hosted = await hostRoom(context, { resume: options.resume !== false });
   const stop = (signal: NodeJS.Signals) => void hosted.stop(`the server got ${signal}`);

@@ -35,8 +35,34 @@ export interface GitOptions {
   allowHooksPath?: boolean;
 }
 
+/** How `runGit` runs git: in this thread (`runGitHere`) unless a process installs another. */
+export type GitRunner = (
+  cwd: string,
+  args: readonly string[],
+  options: GitOptions,
+) => Promise<GitResult>;
+
+let runner: GitRunner | undefined;
+
+/**
+ * Makes every later `runGit` of this process go through `next` (undefined: back to this
+ * thread). The server runs its git from a thread of its own (git-thread.ts).
+ */
+export function setGitRunner(next: GitRunner | undefined): void {
+  runner = next;
+}
+
 /** Runs git in `cwd`; resolves with output and exit code, rejects only when git cannot run. */
-export async function runGit(
+export function runGit(
+  cwd: string,
+  args: readonly string[],
+  options: GitOptions = {},
+): Promise<GitResult> {
+  return (runner ?? runGitHere)(cwd, args, options);
+}
+
+/** `runGit` in this thread. */
+export async function runGitHere(
   cwd: string,
   args: readonly string[],
   options: GitOptions = {},

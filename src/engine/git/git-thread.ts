@@ -1,0 +1,122 @@
+/**
+ * git from a thread of its own, for the server. Starting a process holds the thread that starts
+ * it for 5-15 ms here (Node forks the whole process, then waits until the child has exec'd), and
+ * a conflict scan starts a few dozen git commands at once: run from the server's one thread, a
+ * scan held every keystroke and frame behind it for up to 300 ms (the latency benchmark, seven
+ * panes flooding). From this thread the waits hold only this thread.
+ *
+ * The thread (git-thread-main.ts) runs `runGitHere`, two commands at a time and at a lower CPU
+ * priority, and answers each request with git's output and exit code, or the error that git
+ * could not run, rebuilt on this side (a `GitError` as a `GitError`), so the callers of `runGit`
+ * see no difference. The thread shares this process's environment (`SHARE_ENV`) and does not
+ * keep the process alive. A thread that fails fails the requests it held with the reason; the
+ * next request starts a new one.
+ */
+import { SHARE_ENV, Worker } from "node:worker_threads";
+import { GitError, type GitOptions, type GitResult, type GitRunner } from "./run.js";
+
+/** git commands the thread runs at once; the others wait their turn (git-thread-main.ts). */
+export const RUNNING_AT_ONCE = 2;
+/** The thread's nice value on Linux, which the git it starts inherits (git-thread-main.ts). */
+export const THREAD_NICE = 10;
+
+/** A request to the thread. */
+export interface GitThreadRequest {
+  id: number;
+  cwd: string;
+  args: readonly string[];
+  options: GitOptions;
+}
+
+/** The thread's answer. */
+export type GitThreadAnswer =
+  | { id: number; result: GitResult }
+  | {
+      id: number;
+      /** A GitError's fields, or (`git` false) another error's message. */
+      error: {
+        git: boolean;
+        message: string;
+        args: readonly string[];
+        stderr: string;
+        exitCode: number | null;
+      };
+    };
+
+/** The thread's entry, next to this module in the build and in the bundle. */
+export const GIT_THREAD_MAIN = new URL("./git-thread-main.js", import.meta.url);
+
+export interface GitThread {
+  run: GitRunner;
+  /** Stops the thread; requests still held fail. */
+  close(): Promise<void>;
+}
+
+interface Pending {
+  resolve(result: GitResult): void;
+  reject(error: Error): void;
+  args: readonly string[];
+}
+
+export function startGitThread(
+  entry: URL = GIT_THREAD_MAIN,
+  options: { execArgv?: string[] } = {},
+): GitThread {
+  let worker: Worker | undefined;
+  let nextId = 1;
+  const pending = new Map<number, Pending>();
+
+  const failAll = (reason: string) => {
+    for (const [id, p] of pending) {
+      pending.delete(id);
+      p.reject(new GitError(`cannot run git ${p.args.join(" ")}: ${reason}`, p.args, "", null));
+    }
+  };
+
+  const thread = (): Worker => {
+    if (worker) return worker;
+    const w = new Worker(entry, {
+      env: SHARE_ENV,
+      ...(options.execArgv && { execArgv: options.execArgv }),
+    });
+    w.unref();
+    w.on("message", (answer: GitThreadAnswer) => {
+      const p = pending.get(answer.id);
+      if (!p) return;
+      pending.delete(answer.id);
+      if ("result" in answer) p.resolve(answer.result);
+      else {
+        const e = answer.error;
+        p.reject(
+          e.git ? new GitError(e.message, e.args, e.stderr, e.exitCode) : new Error(e.message),
+        );
+      }
+    });
+    const gone = (reason: string) => {
+      if (worker !== w) return;
+      worker = undefined;
+      failAll(reason);
+    };
+    w.on("error", (error) => gone(`the git thread failed: ${error.message}`));
+    w.on("exit", (code) => gone(`the git thread exited (code ${code})`));
+    worker = w;
+    return w;
+  };
+
+  return {
+    run(cwd, args, gitOptions) {
+      return new Promise<GitResult>((resolve, reject) => {
+        const id = nextId++;
+        pending.set(id, { resolve, reject, args });
+        const request: GitThreadRequest = { id, cwd, args, options: gitOptions };
+        thread().postMessage(request);
+      });
+    },
+    async close() {
+      const w = worker;
+      worker = undefined;
+      failAll("the git thread was stopped");
+      if (w) await w.terminate();
+    },
+  };
+}

@@ -1,0 +1,190 @@
+/**
+ * The server's git thread (src/engine/git/git-thread.ts), run from the bundle's entry as the
+ * server runs it (needs the built dist/, as `npm test` builds first): the same answers as git
+ * run in this thread, errors included; the environment shared; a thread that stops fails what
+ * it held and the next request starts a new one; and starting git from it does not hold this
+ * thread.
+ */
+import { readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type GitThread,
+  RUNNING_AT_ONCE,
+  startGitThread,
+  THREAD_NICE,
+} from "../../src/engine/git/git-thread.js";
+import { GitError, type GitResult, runGitHere } from "../../src/engine/git/run.js";
+import { CLI, git, makeRepo, type TempRepo } from "../helpers/repo.js";
+
+const ENTRY = pathToFileURL(path.join(path.dirname(CLI), "chunks/git-thread-main.js"));
+
+let repo: TempRepo;
+let thread: GitThread;
+
+beforeAll(async () => {
+  repo = await makeRepo({ init: false, trust: false });
+  thread = startGitThread(ENTRY);
+});
+
+afterAll(async () => {
+  await thread.close();
+  repo.cleanup();
+});
+
+/** The longest gap between ticks of a 1 ms timer of this thread while `work` runs. */
+async function longestStall(work: () => Promise<unknown>): Promise<number> {
+  let last = performance.now();
+  let longest = 0;
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    longest = Math.max(longest, now - last);
+    last = now;
+  }, 1);
+  try {
+    await work();
+  } finally {
+    clearInterval(ticker);
+  }
+  return longest;
+}
+
+describe("the git thread", () => {
+  it("answers as git run in this thread does: output, exit code and stderr", async () => {
+    const head = git(repo.root, "rev-parse", "HEAD");
+    const both = async (args: string[]): Promise<[GitResult, GitResult]> => [
+      await thread.run(repo.root, args, {}),
+      await runGitHere(repo.root, args, {}),
+    ];
+    const [ok, okHere] = await both(["rev-parse", "HEAD"]);
+    expect(ok).toEqual(okHere);
+    expect(ok).toEqual({ stdout: head, stderr: "", exitCode: 0 });
+    const [refused, refusedHere] = await both(["rev-parse", "--verify", "no-such-branch"]);
+    expect(refused).toEqual(refusedHere);
+    expect(refused.exitCode).toBe(128);
+    expect(refused.stderr).toMatch(/fatal/);
+  });
+
+  it("ends as in this thread when git cannot run: no folder, no git on the PATH", async () => {
+    const outcome = (p: Promise<GitResult>) =>
+      p.then(
+        (result) => ({ result }),
+        (e: Error) => ({
+          error: e.message,
+          gitError: e instanceof GitError,
+          exitCode: e instanceof GitError ? e.exitCode : undefined,
+        }),
+      );
+    const gone = path.join(repo.root, "no-such-folder");
+    const noFolder = await outcome(thread.run(gone, ["status"], {}));
+    expect(noFolder).toEqual(await outcome(runGitHere(gone, ["status"], {})));
+    expect(noFolder).toMatchObject({ error: expect.stringMatching(/does not exist/) });
+    const path0 = process.env.PATH;
+    process.env.PATH = repo.root;
+    try {
+      const noGit = await outcome(thread.run(repo.root, ["status"], {}));
+      expect(noGit).toEqual(await outcome(runGitHere(repo.root, ["status"], {})));
+      // simple-git reports a spawn failure as git's exit code and stderr.
+      expect(noGit).toMatchObject({
+        result: { exitCode: -2, stderr: expect.stringMatching(/ENOENT/) },
+      });
+    } finally {
+      process.env.PATH = path0;
+    }
+  });
+
+  it("sees this process's environment as it is now, with the GIT_ variables a call allows", async () => {
+    process.env.GIT_AUTHOR_NAME = "Thread Test";
+    process.env.GIT_AUTHOR_EMAIL = "thread@example.com";
+    try {
+      const allowed = await thread.run(repo.root, ["var", "GIT_AUTHOR_IDENT"], {
+        allowEnvironment: ["GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL"],
+      });
+      expect(allowed.stdout).toMatch(/^Thread Test <thread@example\.com>/);
+      const scrubbed = await thread.run(repo.root, ["var", "GIT_AUTHOR_IDENT"], {});
+      expect(scrubbed.stdout).not.toMatch(/Thread Test/);
+    } finally {
+      delete process.env.GIT_AUTHOR_NAME;
+      delete process.env.GIT_AUTHOR_EMAIL;
+    }
+  });
+
+  it("fails the requests it held when stopped, and the next request starts a new thread", async () => {
+    const own = startGitThread(ENTRY);
+    const held = own.run(repo.root, ["log", "--oneline"], {}).catch((e: unknown) => e);
+    await own.close();
+    const error = await held;
+    expect(error).toBeInstanceOf(GitError);
+    expect((error as GitError).message).toBe(
+      "cannot run git log --oneline: the git thread was stopped",
+    );
+    const again = await own.run(repo.root, ["rev-parse", "--is-inside-work-tree"], {});
+    expect(again.stdout.trim()).toBe("true");
+    await own.close();
+  });
+
+  it("fails its requests with the reason when its entry cannot load", async () => {
+    const broken = startGitThread(pathToFileURL(path.join(repo.root, "no-such-entry.js")));
+    const error = await broken.run(repo.root, ["status"], {}).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GitError);
+    expect((error as GitError).message).toMatch(
+      /^cannot run git status: the git thread failed: .*no-such-entry\.js/,
+    );
+    await broken.close();
+  });
+
+  it("starts git without holding this thread: 40 commands at once stall it far less than here", async () => {
+    const burst = (run: (args: string[]) => Promise<GitResult>) => () =>
+      Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          run(["rev-parse", `HEAD~0^{commit}`, `--short=${7 + (i % 5)}`]),
+        ),
+      );
+    await thread.run(repo.root, ["status"], {}); // the thread is up
+    const here = await longestStall(burst((args) => runGitHere(repo.root, args, {})));
+    const there = await longestStall(burst((args) => thread.run(repo.root, args, {})));
+    expect(
+      there,
+      `longest stall: ${there.toFixed(1)} ms from the thread, ${here.toFixed(1)} ms here`,
+    ).toBeLessThan(here / 2);
+  });
+
+  it.runIf(process.platform === "linux")(
+    "runs git at the thread's lower priority, this thread's left as it was",
+    async () => {
+      const before = os.getPriority();
+      // The shell git runs for the alias reads its own nice value (field 19 of its stat).
+      git(repo.root, "config", "alias.nice", `!cut -d" " -f19 /proc/$$/stat #`);
+      const there = await thread.run(repo.root, ["nice"], {});
+      expect(there.stdout.trim()).toBe(String(THREAD_NICE));
+      const here = await runGitHere(repo.root, ["nice"], {});
+      expect(here.stdout.trim()).toBe(String(before));
+      expect(os.getPriority()).toBe(before);
+    },
+  );
+
+  it(`runs at most ${RUNNING_AT_ONCE} git commands at once, the others in order`, async () => {
+    const log = path.join(path.dirname(repo.root), "runs.log");
+    git(
+      repo.root,
+      "config",
+      "alias.slow",
+      `!f() { echo "start $1" >> ${log}; sleep 0.2; echo "end $1" >> ${log}; }; f`,
+    );
+    const runs = ["a", "b", "c", "d", "e"];
+    const results = await Promise.all(runs.map((r) => thread.run(repo.root, ["slow", r], {})));
+    expect(results.map((r) => r.exitCode)).toEqual([0, 0, 0, 0, 0]);
+    const lines = readFileSync(log, "utf8").trim().split("\n");
+    let now = 0;
+    let most = 0;
+    for (const line of lines) {
+      now += line.startsWith("start") ? 1 : -1;
+      most = Math.max(most, now);
+    }
+    expect(most, lines.join("\n")).toBe(RUNNING_AT_ONCE);
+    const starts = lines.filter((l) => l.startsWith("start")).map((l) => l.slice(6));
+    expect(starts.slice(RUNNING_AT_ONCE)).toEqual(runs.slice(RUNNING_AT_ONCE));
+  });
+});
