@@ -6,9 +6,9 @@
  *   (b) a file changed in an active stream's worktree (chokidar; `.git`, `node_modules` and
  *       `.claude` are ignored; the set of worktrees follows the streams), and
  *   (c) a commit: a change under `refs/heads` (or `packed-refs`) in the common git directory,
- *   (d) a timer, every `SCAN_INTERVAL_MS`, armed only while some agent is `running` (output
- *       recently): a sweep for what the file watchers missed (a full inotify table, a network
- *       file system), which costs nothing while every agent is idle,
+ *   (d) a timer, every `SCAN_INTERVAL_MS` (2 min), armed only while some agent is `running`
+ *       (output recently): a sweep for what the file watchers missed (a full inotify table, a
+ *       network file system), which costs nothing while every agent is idle,
  *
  * debounced, one scan at a time (requests during a scan make one follow-up scan), and nothing
  * runs while nothing changes. A scan that fails keeps the last good warnings and shows the error.
@@ -24,14 +24,23 @@ import { Debouncer, errorMessage, SerialTask } from "./serial.js";
 import type { RoomState, RoomStore } from "./state.js";
 
 export const SCAN_DEBOUNCE_MS = 500;
-/** The sweep while agents are working (see (d) above). */
-export const SCAN_INTERVAL_MS = 30_000;
+/**
+ * The sweep while agents are working (see (d) above). Every two minutes, not every 30 s: a scan
+ * starts a few dozen git processes, each a fork of the whole server, and even from the git
+ * thread (engine/git/git-thread.ts), two at a time and at a lower priority, a sweep landing
+ * during a flood still slowed keystroke echo for a second or two (p99 53-66 ms against 28 ms
+ * with no sweep). The file watchers and the state trigger the scans that matter within half a
+ * second; the sweep is the net under them.
+ */
+export const SCAN_INTERVAL_MS = 120_000;
 /**
  * The first scan waits this long after the scanner starts. A scan runs a few dozen git
- * commands, and starting a process holds the server's one thread for 5-15 ms each (Node forks
- * the whole process): run right away, it kept the first client (plain `tower`, which waits on
- * the server it started) out for about 300 ms. The start-up benchmark measured 1,030 ms to the
- * first complete frame with the wait, 1,398 without.
+ * commands: when each was started from the server's one thread (5-15 ms of it each, Node forking
+ * the whole process), a scan run right away kept the first client (plain `tower`, which waits on
+ * the server it started) out for about 300 ms, and the start-up benchmark measured 1,030 ms to
+ * the first complete frame with the wait, 1,398 without. From the git thread the difference is
+ * within the noise (one run each: 1,253 ms with the wait, 1,302 without); the wait stays, as the
+ * first client needs the CPU more than the scan does.
  */
 export const FIRST_SCAN_DELAY_MS = 800;
 
@@ -50,7 +59,7 @@ export interface ConflictScanner {
 export interface ConflictScannerOptions {
   /** Debounce of the triggers (default 500 ms). */
   debounceMs?: number;
-  /** The sweep's interval while an agent is running (default 30 s). */
+  /** The sweep's interval while an agent is running (default SCAN_INTERVAL_MS). */
   intervalMs?: number;
   /** How long the first scan waits (default FIRST_SCAN_DELAY_MS). */
   firstScanDelayMs?: number;

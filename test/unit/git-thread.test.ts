@@ -187,4 +187,25 @@ describe("the git thread", () => {
     const starts = lines.filter((l) => l.startsWith("start")).map((l) => l.slice(6));
     expect(starts.slice(RUNNING_AT_ONCE)).toEqual(runs.slice(RUNNING_AT_ONCE));
   });
+
+  it("stops when idle (10 s in the server; 0.3 s here), and the next request starts a new thread", async () => {
+    const own = startGitThread(ENTRY, { idleMs: 300 });
+    expect(own.threadId()).toBeUndefined();
+    await own.run(repo.root, ["rev-parse", "HEAD"], {});
+    const first = own.threadId();
+    expect(first).toBeGreaterThan(0);
+    // Busy: a request keeps it.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await own.run(repo.root, ["rev-parse", "HEAD"], {});
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(own.threadId()).toBe(first);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(own.threadId()).toBeUndefined();
+    const again = await own.run(repo.root, ["rev-parse", "--is-inside-work-tree"], {});
+    expect(again.stdout.trim()).toBe("true");
+    expect(own.threadId()).not.toBe(first);
+    expect(own.threadId()).toBeGreaterThan(0);
+    await own.close();
+    expect(own.threadId()).toBeUndefined();
+  });
 });

@@ -9,8 +9,8 @@
  * priority, and answers each request with git's output and exit code, or the error that git
  * could not run, rebuilt on this side (a `GitError` as a `GitError`), so the callers of `runGit`
  * see no difference. The thread shares this process's environment (`SHARE_ENV`) and does not
- * keep the process alive. A thread that fails fails the requests it held with the reason; the
- * next request starts a new one.
+ * keep the process alive; it stops when idle (GIT_THREAD_IDLE_MS). A thread that fails fails the
+ * requests it held with the reason; the next request starts a new one.
  */
 import { SHARE_ENV, Worker } from "node:worker_threads";
 import { GitError, type GitOptions, type GitResult, type GitRunner } from "./run.js";
@@ -48,6 +48,8 @@ export const GIT_THREAD_MAIN = new URL("./git-thread-main.js", import.meta.url);
 
 export interface GitThread {
   run: GitRunner;
+  /** The running thread's id; undefined while none runs (idle, stopped). */
+  threadId(): number | undefined;
   /** Stops the thread; requests still held fail. */
   close(): Promise<void>;
 }
@@ -58,13 +60,29 @@ interface Pending {
   args: readonly string[];
 }
 
+/**
+ * The thread stops once it has been idle this long and starts again with the next request: a
+ * thread costs the server about 16 MB while it lives (measured: 82 → 98 MB resident with eight
+ * idle agents), and git runs in bursts (a conflict scan, a merge).
+ */
+export const GIT_THREAD_IDLE_MS = 10_000;
+
 export function startGitThread(
   entry: URL = GIT_THREAD_MAIN,
-  options: { execArgv?: string[] } = {},
+  options: { idleMs?: number } = {},
 ): GitThread {
   let worker: Worker | undefined;
   let nextId = 1;
   const pending = new Map<number, Pending>();
+  let idle: NodeJS.Timeout | undefined;
+
+  const stop = (): Promise<number> | undefined => {
+    clearTimeout(idle);
+    idle = undefined;
+    const w = worker;
+    worker = undefined;
+    return w?.terminate();
+  };
 
   const failAll = (reason: string) => {
     for (const [id, p] of pending) {
@@ -75,15 +93,16 @@ export function startGitThread(
 
   const thread = (): Worker => {
     if (worker) return worker;
-    const w = new Worker(entry, {
-      env: SHARE_ENV,
-      ...(options.execArgv && { execArgv: options.execArgv }),
-    });
+    const w = new Worker(entry, { env: SHARE_ENV });
     w.unref();
     w.on("message", (answer: GitThreadAnswer) => {
       const p = pending.get(answer.id);
       if (!p) return;
       pending.delete(answer.id);
+      if (pending.size === 0) {
+        idle = setTimeout(() => void stop(), options.idleMs ?? GIT_THREAD_IDLE_MS);
+        idle.unref();
+      }
       if ("result" in answer) p.resolve(answer.result);
       else {
         const e = answer.error;
@@ -95,6 +114,7 @@ export function startGitThread(
     const gone = (reason: string) => {
       if (worker !== w) return;
       worker = undefined;
+      clearTimeout(idle);
       failAll(reason);
     };
     w.on("error", (error) => gone(`the git thread failed: ${error.message}`));
@@ -108,15 +128,16 @@ export function startGitThread(
       return new Promise<GitResult>((resolve, reject) => {
         const id = nextId++;
         pending.set(id, { resolve, reject, args });
+        clearTimeout(idle);
         const request: GitThreadRequest = { id, cwd, args, options: gitOptions };
         thread().postMessage(request);
       });
     },
+    threadId: () => worker?.threadId,
     async close() {
-      const w = worker;
-      worker = undefined;
+      const stopped = stop();
       failAll("the git thread was stopped");
-      if (w) await w.terminate();
+      await stopped;
     },
   };
 }
