@@ -132,7 +132,43 @@ describe("the git thread", () => {
     expect((error as GitError).message).toMatch(
       /^cannot run git status: the git thread failed: .*no-such-entry\.js/,
     );
+    expect(broken.fallenBack()).toBeUndefined(); // no fallback given
     await broken.close();
+  });
+
+  it("hands git to the fallback when its thread cannot start: what it held and what comes", async () => {
+    const told: string[] = [];
+    const broken = startGitThread(pathToFileURL(path.join(repo.root, "no-such-entry.js")), {
+      fallback: runGitHere,
+      onFallback: (why) => told.push(why),
+    });
+    const [held, alsoHeld] = await Promise.all([
+      broken.run(repo.root, ["rev-parse", "HEAD"], {}),
+      broken.run(repo.root, ["rev-parse", "--verify", "no-such-branch"], {}),
+    ]);
+    expect(held).toEqual(await runGitHere(repo.root, ["rev-parse", "HEAD"], {}));
+    expect(alsoHeld.exitCode).toBe(128);
+    expect(told).toHaveLength(1);
+    expect(told[0]).toMatch(/^the git thread failed: .*no-such-entry\.js/);
+    expect(broken.fallenBack()).toBe(told[0]);
+    const later = await broken.run(repo.root, ["rev-parse", "--is-inside-work-tree"], {});
+    expect(later.stdout.trim()).toBe("true");
+    expect(broken.threadId()).toBeUndefined();
+    expect(told).toHaveLength(1);
+    await broken.close();
+  });
+
+  it("does not hand to the fallback what a thread that was up held when it died: that fails", async () => {
+    const own = startGitThread(ENTRY, { fallback: runGitHere });
+    await own.run(repo.root, ["status"], {}); // up
+    const held = own.run(repo.root, ["log", "--oneline"], {}).catch((e: unknown) => e);
+    await own.close();
+    expect(await held).toBeInstanceOf(GitError);
+    expect(own.fallenBack()).toBeUndefined();
+    const again = await own.run(repo.root, ["rev-parse", "--is-inside-work-tree"], {});
+    expect(again.stdout.trim()).toBe("true");
+    expect(own.threadId()).toBeGreaterThan(0);
+    await own.close();
   });
 
   it("starts git without holding this thread: 40 commands at once stall it far less than here", async () => {

@@ -17,11 +17,15 @@ async function serve(options: { stdio?: boolean; resume?: boolean }): Promise<vo
     return;
   }
   // The server's git runs from a thread of its own: see git-thread.ts.
-  const [{ startGitThread }, { setGitRunner }] = await Promise.all([
+  const [{ GIT_THREAD_MAIN, startGitThread }, { runGitHere, setGitRunner }] = await Promise.all([
     import("../../engine/git/git-thread.js"),
     import("../../engine/git/run.js"),
   ]);
-  setGitRunner(startGitThread().run);
+  const thread = startGitThread(GIT_THREAD_MAIN, {
+    fallback: runGitHere,
+    onFallback: (why) => process.stderr.write(`${why}; git runs in the server's own thread\n`),
+  });
+  setGitRunner(thread.run);
   const { hostRoom } = await import("../../server/host.js");
   const hosted = await hostRoom(context, { resume: options.resume !== false });
   const stop = (signal: NodeJS.Signals) => void hosted.stop(`the server got ${signal}`);

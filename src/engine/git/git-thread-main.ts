@@ -13,6 +13,7 @@
 import os from "node:os";
 import { parentPort } from "node:worker_threads";
 import {
+  GIT_THREAD_UP,
   type GitThreadAnswer,
   type GitThreadRequest,
   RUNNING_AT_ONCE,
@@ -74,6 +75,7 @@ function next(): void {
   }
 }
 
+port.postMessage(GIT_THREAD_UP);
 port.on("message", (request: GitThreadRequest) => {
   waiting.push(request);
   next();

@@ -10,7 +10,8 @@
  * could not run, rebuilt on this side (a `GitError` as a `GitError`), so the callers of `runGit`
  * see no difference. The thread shares this process's environment (`SHARE_ENV`) and does not
  * keep the process alive; it stops when idle (GIT_THREAD_IDLE_MS). A thread that fails fails the
- * requests it held with the reason; the next request starts a new one.
+ * requests it held with the reason, and the next request starts a new one; one that cannot start
+ * at all hands git to the fallback (the server's: git in its own thread, as before).
  */
 import { SHARE_ENV, Worker } from "node:worker_threads";
 import { GitError, type GitOptions, type GitResult, type GitRunner } from "./run.js";
@@ -43,6 +44,9 @@ export type GitThreadAnswer =
       };
     };
 
+/** The thread's first message: its entry has loaded. */
+export const GIT_THREAD_UP = "up";
+
 /** The thread's entry, next to this module in the build and in the bundle. */
 export const GIT_THREAD_MAIN = new URL("./git-thread-main.js", import.meta.url);
 
@@ -50,6 +54,8 @@ export interface GitThread {
   run: GitRunner;
   /** The running thread's id; undefined while none runs (idle, stopped). */
   threadId(): number | undefined;
+  /** Why git runs through the fallback (no thread could start); undefined while it does not. */
+  fallenBack(): string | undefined;
   /** Stops the thread; requests still held fail. */
   close(): Promise<void>;
 }
@@ -57,7 +63,19 @@ export interface GitThread {
 interface Pending {
   resolve(result: GitResult): void;
   reject(error: Error): void;
-  args: readonly string[];
+  request: GitThreadRequest;
+}
+
+export interface GitThreadOptions {
+  /** Default GIT_THREAD_IDLE_MS. */
+  idleMs?: number;
+  /**
+   * Runs git when no thread can start (it failed before it was up, so nothing it was asked ran):
+   * the requests it held and every later one. Without it, they fail with the reason.
+   */
+  fallback?: GitRunner;
+  /** Told once, when git goes to the fallback, with the reason. */
+  onFallback?: (reason: string) => void;
 }
 
 /**
@@ -69,9 +87,11 @@ export const GIT_THREAD_IDLE_MS = 10_000;
 
 export function startGitThread(
   entry: URL = GIT_THREAD_MAIN,
-  options: { idleMs?: number } = {},
+  options: GitThreadOptions = {},
 ): GitThread {
   let worker: Worker | undefined;
+  /** Why no thread can start, once one failed before it was up and a fallback runs git. */
+  let broken: string | undefined;
   let nextId = 1;
   const pending = new Map<number, Pending>();
   let idle: NodeJS.Timeout | undefined;
@@ -87,15 +107,41 @@ export function startGitThread(
   const failAll = (reason: string) => {
     for (const [id, p] of pending) {
       pending.delete(id);
-      p.reject(new GitError(`cannot run git ${p.args.join(" ")}: ${reason}`, p.args, "", null));
+      const { args } = p.request;
+      p.reject(new GitError(`cannot run git ${args.join(" ")}: ${reason}`, args, "", null));
     }
   };
 
-  const thread = (): Worker => {
+  /** The thread could not start: what it held, and what comes, runs through the fallback. */
+  const fallBack = (fallback: GitRunner, reason: string) => {
+    if (broken === undefined) options.onFallback?.(reason);
+    broken = reason;
+    for (const [id, p] of pending) {
+      pending.delete(id);
+      const { cwd, args, options: gitOptions } = p.request;
+      fallback(cwd, args, gitOptions).then(p.resolve, p.reject);
+    }
+  };
+
+  const thread = (): Worker | undefined => {
     if (worker) return worker;
-    const w = new Worker(entry, { env: SHARE_ENV });
+    let w: Worker;
+    try {
+      w = new Worker(entry, { env: SHARE_ENV });
+    } catch (error) {
+      const reason = `the git thread cannot start: ${(error as Error).message}`;
+      if (options.fallback) fallBack(options.fallback, reason);
+      else failAll(reason);
+      return undefined;
+    }
+    /** The entry has loaded (its first message): what it was asked may have run. */
+    let up = false;
     w.unref();
-    w.on("message", (answer: GitThreadAnswer) => {
+    w.on("message", (answer: GitThreadAnswer | typeof GIT_THREAD_UP) => {
+      if (answer === GIT_THREAD_UP) {
+        up = true;
+        return;
+      }
       const p = pending.get(answer.id);
       if (!p) return;
       pending.delete(answer.id);
@@ -115,7 +161,8 @@ export function startGitThread(
       if (worker !== w) return;
       worker = undefined;
       clearTimeout(idle);
-      failAll(reason);
+      if (!up && options.fallback) fallBack(options.fallback, reason);
+      else failAll(reason);
     };
     w.on("error", (error) => gone(`the git thread failed: ${error.message}`));
     w.on("exit", (code) => gone(`the git thread exited (code ${code})`));
@@ -125,14 +172,16 @@ export function startGitThread(
 
   return {
     run(cwd, args, gitOptions) {
+      if (broken !== undefined && options.fallback) return options.fallback(cwd, args, gitOptions);
       return new Promise<GitResult>((resolve, reject) => {
         const id = nextId++;
-        pending.set(id, { resolve, reject, args });
-        clearTimeout(idle);
         const request: GitThreadRequest = { id, cwd, args, options: gitOptions };
-        thread().postMessage(request);
+        pending.set(id, { resolve, reject, request });
+        clearTimeout(idle);
+        thread()?.postMessage(request);
       });
     },
+    fallenBack: () => broken,
     threadId: () => worker?.threadId,
     async close() {
       const stopped = stop();
