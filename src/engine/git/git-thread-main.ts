@@ -3,8 +3,8 @@
  * `RUNNING_AT_ONCE` at a time and the rest in order, and answers with the result, or with the
  * reason git could not run.
  *
- * On Linux the thread lowers its own priority (`nice` THREAD_NICE; a nice value belongs to a
- * thread there, not to the process) and every git it starts inherits it. A conflict scan's few
+ * On Linux the thread lowers its own priority (THREAD_NICE more than the server's `nice`; a nice
+ * value belongs to a thread there, not to the process) and every git it starts inherits it. A conflict scan's few
  * dozen git commands then take the CPU that the agents, the server's own thread and its clients
  * leave, instead of all competing with them at once: with a scan every 3 s and seven panes
  * flooding, keystroke to echo measured p99 369 ms with every git started at once from the
@@ -26,7 +26,8 @@ if (!port) throw new Error("git-thread-main.js runs as a worker thread of git-th
 
 if (process.platform === "linux") {
   try {
-    os.setPriority(THREAD_NICE); // this thread only (pid 0: the calling thread on Linux)
+    // This thread only (pid 0: the calling thread on Linux), relative to the server's own.
+    os.setPriority(Math.min(19, os.getPriority() + THREAD_NICE));
   } catch {
     // Not allowed here (a container's policy): git runs at the server's priority.
   }

@@ -18,7 +18,10 @@ import { GitError, type GitOptions, type GitResult, type GitRunner } from "./run
 
 /** git commands the thread runs at once; the others wait their turn (git-thread-main.ts). */
 export const RUNNING_AT_ONCE = 2;
-/** The thread's nice value on Linux, which the git it starts inherits (git-thread-main.ts). */
+/**
+ * How much nicer than the server the thread is on Linux (at most 19), which the git it starts
+ * inherits (git-thread-main.ts).
+ */
 export const THREAD_NICE = 10;
 
 /** A request to the thread. */
