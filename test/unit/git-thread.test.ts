@@ -2,8 +2,9 @@
  * The server's git thread (src/engine/git/git-thread.ts), run from the bundle's entry as the
  * server runs it (needs the built dist/, as `npm test` builds first): the same answers as git
  * run in this thread, errors included; the environment shared; a thread that stops fails what
- * it held and the next request starts a new one; and starting git from it does not hold this
- * thread.
+ * it held and the next request starts a new one; one that cannot start hands git to the
+ * fallback; its git runs niced, two at a time; it stops when idle; and starting git from it does
+ * not hold this thread.
  */
 import { readFileSync } from "node:fs";
 import os from "node:os";
