@@ -85,16 +85,17 @@ describe("Codex sessions, notify, hooks and MCP (real CLI)", () => {
     });
     try {
       await screenShows(run, /Turn finished\./);
-      const line = await until(
-        () => (existsSync(log) ? readFileSync(log, "utf8").split("\n")[0] : undefined),
-        () => `a line in ${log}`,
+      const thread = sessionIdOf(await run.server.waitForTurn(0));
+      // Codex may also notify for its title side request (its last message the
+      // title's JSON), before or after the turn: the turn's line is found among
+      // all of them, not taken as the first.
+      const payload = await until(
+        () =>
+          notifyLines(log).find((entry) => entry["last-assistant-message"] === "Turn finished."),
+        () =>
+          `the turn's line in ${log}: ${existsSync(log) ? readFileSync(log, "utf8") : "(none)"}`,
       );
-      const payload = JSON.parse(line);
-      expect(payload).toMatchObject({
-        type: "agent-turn-complete",
-        "last-assistant-message": "Turn finished.",
-      });
-      expect(payload["thread-id"]).toBe(sessionIdOf(await run.server.waitForTurn(0)));
+      expect(payload).toMatchObject({ type: "agent-turn-complete", "thread-id": thread });
     } finally {
       await run.dispose();
     }
@@ -233,3 +234,12 @@ describe("Codex sessions, notify, hooks and MCP (real CLI)", () => {
     }
   });
 });
+
+/** The JSON lines the notify program wrote to `log` so far. */
+function notifyLines(log: string): Record<string, unknown>[] {
+  if (!existsSync(log)) return [];
+  return readFileSync(log, "utf8")
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
