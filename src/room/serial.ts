@@ -90,7 +90,9 @@ export class Debouncer<K> {
     const keys = this.pending;
     this.pending = new Set();
     const now = Date.now();
-    this.flush(keys);
+    // A copy: what the flush does with its set (the state watcher takes "plan" out of it) must
+    // not decide which keys get their follow-up below.
+    this.flush(new Set(keys));
     let until = 0;
     for (const key of keys) {
       const quietAt = (this.lastEvent.get(key) ?? 0) + this.quietMs;
