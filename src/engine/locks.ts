@@ -11,8 +11,10 @@
  * were made. A process that dies between the write and the append leaves the change without
  * its entry, never an entry without the change.
  */
+
 import { promises as fsp } from "node:fs";
 import path from "node:path";
+import { byCodeUnit } from "./order.js";
 import { LOCK_TTL_RANGE, MAX_LOCK_TTL_MS } from "./plan/duration.js";
 import { type Refusal, recordRefusal } from "./refusals.js";
 import type { LockEntry, LocksFile } from "./state/formats.js";
@@ -201,7 +203,7 @@ export function lockInfo(key: string, entry: LockEntry, now = new Date()): LockI
 export function listLocks(file: LocksFile, now = new Date()): LockInfo[] {
   return Object.keys(file.locks)
     .map((key) => lockInfo(key, file.locks[key] as LockEntry, now))
-    .sort((a, b) => a.path.localeCompare(b.path));
+    .sort((a, b) => byCodeUnit(a.path, b.path));
 }
 
 /** A lock whose time cannot be read stands in the way: an error naming the file and the lock. */

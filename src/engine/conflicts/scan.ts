@@ -4,8 +4,10 @@
  * `recordConflicts` persists. Cheap enough to repeat every few seconds; merge predictions of
  * unchanged branches are remembered between scans of one process.
  */
+
 import path from "node:path";
 import { baseCommit } from "../base.js";
+import { byCodeUnit } from "../order.js";
 import { mergeOrder, type Plan } from "../plan/index.js";
 import type { OrchestratorFile } from "../state/formats.js";
 import { collectChanges, StreamScanError } from "./changes.js";
@@ -75,7 +77,7 @@ export function activeStreams(
       agents: spec ? spec.agents.map((a) => a.id) : recorded,
     });
   }
-  return result.sort((a, b) => rank(a.id) - rank(b.id) || a.id.localeCompare(b.id));
+  return result.sort((a, b) => rank(a.id) - rank(b.id) || byCodeUnit(a.id, b.id));
 }
 
 const KIND_ORDER = ["merge", "lock", "overlap", "scope", "import"];
@@ -88,7 +90,7 @@ export function sortWarnings(warnings: readonly ConflictWarning[]): ConflictWarn
     (a, b) =>
       SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
       KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) ||
-      warningKey(a).localeCompare(warningKey(b)),
+      byCodeUnit(warningKey(a), warningKey(b)),
   );
 }
 

@@ -4,6 +4,7 @@
  * of Tower acts on them any more (no start, complete or merge knows them), yet their worktree,
  * branch and perhaps agents are still there: the user decides, Tower only reports.
  */
+import { byCodeUnit } from "../order.js";
 import type { Plan } from "../plan/index.js";
 import type { OrchestratorFile } from "../state/formats.js";
 
@@ -30,5 +31,5 @@ export function orphanedStreams(plan: Plan, state: OrchestratorFile): OrphanedSt
       branch: entry.branch ?? undefined,
       agents: (entry.agents ?? []).filter((a): a is string => typeof a === "string"),
     }))
-    .sort((a, b) => a.id.localeCompare(b.id));
+    .sort((a, b) => byCodeUnit(a.id, b.id));
 }

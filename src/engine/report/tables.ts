@@ -1,4 +1,5 @@
 /** The report's tables, as plain text cells, shared by the Markdown and the HTML. */
+import { byCodeUnit } from "../order.js";
 import { duration, mark, when } from "./format.js";
 import type { RunReport } from "./types.js";
 
@@ -142,7 +143,7 @@ export function reportTables(report: RunReport): ReportTable[] {
       rows: [
         ...report.conflicts.found.map((c) => [when(c.at), "found", c.severity, c.warning]),
         ...report.conflicts.cleared.map((c) => [when(c.at), "cleared", "-", c.message]),
-      ].sort((a, b) => (a[0] ?? "").localeCompare(b[0] ?? "")),
+      ].sort((a, b) => byCodeUnit(a[0] ?? "", b[0] ?? "")),
     },
     {
       title: "Handoffs",

@@ -3,6 +3,7 @@
  * agent, status word, what the status came from, locks held, role, stream, branch, then the
  * border line to the edge; the selected pane's in the accent colour.
  */
+import { thousands } from "../../engine/order.js";
 import type { CopyStatus } from "../../room/copy-mode.js";
 import type { AgentView } from "./model.js";
 import { fitLine, type Line, seg, type Tone } from "./types.js";
@@ -43,8 +44,10 @@ export function paneTitle(
   const { copy } = options;
   if (copy) {
     // Where the cursor is, as less says it: "line 1,204 of 5,000".
-    const n = (x: number) => x.toLocaleString("en-US");
-    line.push(seg(" COPY", "warn"), seg(` line ${n(copy.line)} of ${n(copy.lines)}`, "muted"));
+    line.push(
+      seg(" COPY", "warn"),
+      seg(` line ${thousands(copy.line)} of ${thousands(copy.lines)}`, "muted"),
+    );
     if (copy.selecting)
       line.push(seg(` selecting ${copy.selecting === "line" ? "lines" : "a block"}`, "warn"));
     if (copy.search !== undefined && copy.search !== "") {
