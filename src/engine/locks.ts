@@ -11,7 +11,6 @@
  * were made. A process that dies between the write and the append leaves the change without
  * its entry, never an entry without the change.
  */
-
 import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { byCodeUnit } from "./order.js";

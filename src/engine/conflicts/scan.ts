@@ -4,7 +4,6 @@
  * `recordConflicts` persists. Cheap enough to repeat every few seconds; merge predictions of
  * unchanged branches are remembered between scans of one process.
  */
-
 import path from "node:path";
 import { baseCommit } from "../base.js";
 import { byCodeUnit } from "../order.js";
