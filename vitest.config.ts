@@ -1,3 +1,4 @@
+import { rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { defineConfig } from "vitest/config";
@@ -10,12 +11,16 @@ import { defineConfig } from "vitest/config";
  * (in tmux, and over SSH through a real sshd on 127.0.0.1); `bench` runs the benchmarks in quick
  * mode.
  */
+// Tower's own folder (trusted plans, the seal key): a temporary one, never the user's, removed
+// when the run ends (this file is read by vitest's own process, whose pid names the folder).
+const CONFIG_DIR = path.join(os.tmpdir(), `tower-test-config-${process.pid}`);
+process.once("exit", () => rmSync(CONFIG_DIR, { recursive: true, force: true }));
+
 const shared = {
   testTimeout: 60_000,
   hookTimeout: 60_000,
   pool: "forks" as const,
-  // Tower's own folder (trusted plans, the seal key): a temporary one, never the user's.
-  env: { TOWER_CONFIG_DIR: path.join(os.tmpdir(), `tower-test-config-${process.pid}`) },
+  env: { TOWER_CONFIG_DIR: CONFIG_DIR },
 };
 
 const SLOW = [
