@@ -64,9 +64,14 @@ export interface HookCall {
 
 /** The hook calls logged so far, in order. */
 export function readHookLog(log: string): HookCall[] {
+  return readJsonLines<HookCall>(log);
+}
+
+/** The JSON lines written to `log` so far (none while it does not exist), in order. */
+export function readJsonLines<T = Record<string, unknown>>(log: string): T[] {
   if (!existsSync(log)) return [];
   return readFileSync(log, "utf8")
     .split("\n")
     .filter((line) => line.trim() !== "")
-    .map((line) => JSON.parse(line) as HookCall);
+    .map((line) => JSON.parse(line) as T);
 }

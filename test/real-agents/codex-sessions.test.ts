@@ -8,7 +8,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Session } from "../../src/pty/index.js";
-import { readHookLog } from "./claude-hooks.js";
+import { readHookLog, readJsonLines } from "./claude-hooks.js";
 import { codexEnv } from "./cli-env.js";
 import { makeGitRepo, screenShows, startAgent, startRun, until } from "./harness.js";
 import { answerPrompt, selectMenuItem } from "./interact.js";
@@ -91,7 +91,7 @@ describe("Codex sessions, notify, hooks and MCP (real CLI)", () => {
       // all of them, not taken as the first.
       const payload = await until(
         () =>
-          notifyLines(log).find((entry) => entry["last-assistant-message"] === "Turn finished."),
+          readJsonLines(log).find((entry) => entry["last-assistant-message"] === "Turn finished."),
         () =>
           `the turn's line in ${log}: ${existsSync(log) ? readFileSync(log, "utf8") : "(none)"}`,
       );
@@ -234,12 +234,3 @@ describe("Codex sessions, notify, hooks and MCP (real CLI)", () => {
     }
   });
 });
-
-/** The JSON lines the notify program wrote to `log` so far. */
-function notifyLines(log: string): Record<string, unknown>[] {
-  if (!existsSync(log)) return [];
-  return readFileSync(log, "utf8")
-    .split("\n")
-    .filter((line) => line.trim() !== "")
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
