@@ -2,7 +2,7 @@
  * Real temporary git repositories with a plan, and the built CLI run against them.
  */
 import { execFile, execFileSync } from "node:child_process";
-import { promises as fsp, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { promises as fsp, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -178,4 +178,33 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/**
+ * Waits until `file` holds exactly `text`. A program that writes a file creates it first and
+ * fills it after (Codex did, and a test that read it as soon as it existed read ""): waiting
+ * for the file to exist is not waiting for what it says. On time-out, says what it held.
+ */
+export async function waitForContent(
+  file: string,
+  text: string,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const read = () => {
+    try {
+      return readFileSync(file, "utf8");
+    } catch {
+      return undefined;
+    }
+  };
+  await waitFor(
+    () => (read() === text ? true : undefined),
+    timeoutMs,
+    `${file} to hold ${JSON.stringify(text)}`,
+  ).catch((error: unknown) => {
+    const held = read();
+    throw new Error(
+      `${String(error)}; it holds ${held === undefined ? "nothing (no file)" : JSON.stringify(held)}`,
+    );
+  });
 }

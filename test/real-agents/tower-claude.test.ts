@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { readJson, tower, waitFor } from "../helpers/repo.js";
+import { readJson, tower, waitFor, waitForContent } from "../helpers/repo.js";
 import { claudeEnv } from "./cli-env.js";
 import { type RecordedRequest, type TurnAnswer, toolResults } from "./model-server.js";
 import { screenShowsLine, startTowerRun, statusIs, type TowerRun } from "./tower-rig.js";
@@ -105,12 +105,7 @@ describe("Claude Code in Tower (real CLI)", () => {
     );
     expect(existsSync(path.join(r.worktree, "src/ok.ts"))).toBe(false);
     r.services.sessions.approve("A1");
-    await waitFor(
-      () => (existsSync(path.join(r.worktree, "src/ok.ts")) ? true : undefined),
-      30_000,
-      "src/ok.ts written",
-    );
-    expect(readFileSync(path.join(r.worktree, "src/ok.ts"), "utf8")).toBe("ok\n");
+    await waitForContent(path.join(r.worktree, "src/ok.ts"), "ok\n", 30_000);
     // The next write waits too; n denies it.
     await waitFor(
       () =>

@@ -4,10 +4,10 @@
  * comes from what they announce (Codex's OSC 7501, Gemini's title), their session is recorded and
  * resumed by id, and a stopped Codex leaves no process behind (Tower turns its shared daemon off).
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { readJson, waitFor } from "../helpers/repo.js";
+import { readJson, waitFor, waitForContent } from "../helpers/repo.js";
 import { codexEnv, geminiEnv } from "./cli-env.js";
 import type { TurnAnswer } from "./model-server.js";
 import { describeProcesses, killAll, processesWithEnv } from "./processes.js";
@@ -64,13 +64,10 @@ describe("Codex in Tower (real CLI)", () => {
     expect(r.store.getState().agents.A1?.source).toMatch(/osc|title|screen/);
     // Once: Tower's y waits until Codex's screen is still, so the question takes the key.
     r.services.sessions.approve("A1");
-    await waitFor(() => (existsSync(hello()) ? true : undefined), 30_000, "hello.txt").catch(
-      (error: unknown) => {
-        const screen = r.services.sessions.get("A1")?.text().join("\n") ?? "(no session)";
-        throw new Error(`${String(error)}\nA1's screen:\n${screen}`);
-      },
-    );
-    expect(readFileSync(hello(), "utf8")).toBe("hello from codex\n");
+    await waitForContent(hello(), "hello from codex\n", 30_000).catch((error: unknown) => {
+      const screen = r.services.sessions.get("A1")?.text().join("\n") ?? "(no session)";
+      throw new Error(`${String(error)}\nA1's screen:\n${screen}`);
+    });
     await screenShowsLine(r, "A1", /Created it\./);
     // The finished turn (Codex's `state=done`) leaves it idle, not running.
     await statusIs(r, "A1", "idle", 15_000);
@@ -133,7 +130,7 @@ describe("Gemini CLI in Tower (real CLI)", () => {
       if (r.store.getState().agents.A1?.status === "waiting") r.services.sessions.approve("A1");
       await new Promise((resolve) => setTimeout(resolve, 1_500));
     }
-    await waitFor(() => (existsSync(hello()) ? true : undefined), 30_000, "hello.txt");
+    await waitForContent(hello(), "hello from gemini\n", 30_000);
     await screenShowsLine(r, "A1", /Created it\./);
     const id = await sessionOf(r);
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
