@@ -2,7 +2,7 @@
  * A throwaway git repository with the test plan and `tower init` done, and the built CLI run
  * against it: the same helpers the integration tests use.
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {
@@ -17,8 +17,13 @@ import {
 } from "../../test/helpers/repo.js";
 
 // Trust and the approval key live in Tower's configuration folder: a benchmark's throwaway
-// repositories are trusted in a throwaway one, never in the user's.
-process.env.TOWER_CONFIG_DIR ??= mkdtempSync(path.join(os.tmpdir(), "tower-bench-config-"));
+// repositories are trusted in a throwaway one, never in the user's, removed when the run ends
+// (every run and probe used to leave one in the OS temp folder).
+if (process.env.TOWER_CONFIG_DIR === undefined) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "tower-bench-config-"));
+  process.env.TOWER_CONFIG_DIR = dir;
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+}
 
 export { CLI } from "../../test/helpers/repo.js";
 export { cleanEnv, git, PROJECT_ROOT, type RunResult, run, tower, trustRepo };

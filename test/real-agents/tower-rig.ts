@@ -47,7 +47,9 @@ export async function startTowerRun(options: TowerRunOptions): Promise<TowerRun>
   let repo: TempRepo | undefined;
   try {
     // The plan names the CLI by its path; the environment is made once the paths are known.
-    const binary = options.makeEnv(server.url, []).command[0] ?? "";
+    const probe = options.makeEnv(server.url, []);
+    probe.cleanup(); // only its path was wanted: its HOME is not left in the temp folder
+    const binary = probe.command[0] ?? "";
     repo = await makeRepo({ plan: options.plan.replaceAll("{CLI}", binary) });
     const started = await tower(repo.root, ["start", options.stream]);
     if (started.code !== 0) throw new Error(`tower start failed: ${started.stderr}`);

@@ -3,10 +3,10 @@
  * make (lock renewals and takeovers, agents that announce their start and exit, conflicts found
  * and cleared, failed merges and validations, a forged pass, a run still going).
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { parsePlan } from "../../src/engine/plan/index.js";
 import { buildRunReport, type ReportSources } from "../../src/engine/report/index.js";
 import { Seal } from "../../src/engine/seal.js";
@@ -37,8 +37,10 @@ const plan = parsePlan(
 );
 
 /** A seal key of the test's own (a Seal reads its key from a file). */
-const KEY_FILE = path.join(mkdtempSync(path.join(os.tmpdir(), "tower-seal-")), "seal.key");
+const KEY_DIR = mkdtempSync(path.join(os.tmpdir(), "tower-seal-"));
+const KEY_FILE = path.join(KEY_DIR, "seal.key");
 writeFileSync(KEY_FILE, Buffer.alloc(32, 7), { mode: 0o600 });
+afterAll(() => rmSync(KEY_DIR, { recursive: true, force: true }));
 
 const T = (minutes: number) => new Date(Date.UTC(2025, 11, 6, 10, minutes)).toISOString();
 const e = (minutes: number, agent: string, stream: string, action: string, extra = {}) =>
