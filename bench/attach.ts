@@ -29,7 +29,7 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { QUICK, sized } from "./lib/mode.js";
-import { memory, openFds } from "./lib/procs.js";
+import { addedTargets, memory, openFds, openFdTargets } from "./lib/procs.js";
 import {
   AGENT_IDS,
   type AgentId,
@@ -115,11 +115,14 @@ async function attachOnce(
 interface ServerFigures {
   rss: number;
   fds: number;
+  /** What the descriptors point at (numbers masked), to name the ones a failed check found. */
+  targets: string[];
 }
 
 const serverFigures = (pid: number): ServerFigures => ({
   rss: memory(pid).rss,
   fds: openFds(pid),
+  targets: openFdTargets(pid),
 });
 
 interface KindResult {
@@ -135,6 +138,8 @@ interface KindResult {
 
 const rounded = (r: KindResult) => ({
   ...r,
+  before: { rss: r.before.rss, fds: r.before.fds },
+  after: { rss: r.after.rss, fds: r.after.fds },
   idleMs: r.idleMs.map(round),
   firstOutputMs: r.firstOutputMs.map(round),
   cycleMs: r.cycleMs.map(round),
@@ -306,7 +311,7 @@ export const attach: Benchmark = {
           );
         if (!(r.after.fds - r.before.fds <= FD_BOUND))
           failures.push(
-            `${kind}: the server's open file descriptors went from ${r.before.fds} to ${r.after.fds} over ${SIZE.cycles} detach/attach cycles (more than ${FD_BOUND} leaked)`,
+            `${kind}: the server's open file descriptors went from ${r.before.fds} to ${r.after.fds} over ${SIZE.cycles} detach/attach cycles (more than ${FD_BOUND} leaked); new: ${addedTargets(r.before.targets, r.after.targets) || "none by kind (others replaced)"}`,
           );
       }
       return {

@@ -131,6 +131,40 @@ export function totalMemory(pids: readonly number[]): Memory {
   });
 }
 
+/**
+ * What `pid`'s open file descriptors point at (/proc/<pid>/fd), numbers masked ("pipe:[N]",
+ * "/dev/ptmx"), sorted; empty when it is gone. To say what a descriptor check found.
+ */
+export function openFdTargets(pid: number): string[] {
+  const dir = `/proc/${pid}/fd`;
+  let fds: string[];
+  try {
+    fds = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const targets: string[] = [];
+  for (const fd of fds) {
+    try {
+      targets.push(readlinkSync(`${dir}/${fd}`).replace(/\d+/g, "N"));
+    } catch {
+      // closed since the listing
+    }
+  }
+  return targets.sort();
+}
+
+/** What is in `after` and not in `before` (as multisets), e.g. "pipe:[N] x3, anon_inode:[eventfd]". */
+export function addedTargets(before: readonly string[], after: readonly string[]): string {
+  const count = new Map<string, number>();
+  for (const t of after) count.set(t, (count.get(t) ?? 0) + 1);
+  for (const t of before) count.set(t, (count.get(t) ?? 0) - 1);
+  return [...count]
+    .filter(([, n]) => n > 0)
+    .map(([t, n]) => (n > 1 ? `${t} x${n}` : t))
+    .join(", ");
+}
+
 /** How many file descriptors `pid` has open (/proc/<pid>/fd); NaN when it is gone. */
 export function openFds(pid: number): number {
   try {
