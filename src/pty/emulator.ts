@@ -7,7 +7,7 @@
  * CommonJS default and its class taken from there; its typings describe that class.
  */
 import { Unicode11Addon } from "@xterm/addon-unicode11";
-import xtermHeadless, { type Terminal } from "@xterm/headless";
+import xtermHeadless, { type IDisposable, type Terminal } from "@xterm/headless";
 
 export type { Terminal } from "@xterm/headless";
 
@@ -37,13 +37,16 @@ export function createEmulator(options: EmulatorOptions): Terminal {
   return terminal;
 }
 
-/** The fields of xterm's buffer line that its `copyFrom` copies (xterm 6). */
-interface LineInternals {
+/** xterm's line (BufferLine): its fields, which its `copyFrom` copies (xterm 6). */
+export interface XtermLine {
   _data: Uint32Array;
   length: number;
-  _combined: Record<string, unknown>;
-  _extendedAttrs: Record<string, unknown>;
+  _combined: Record<number, string>;
+  _extendedAttrs: Record<number, unknown>;
   isWrapped: boolean;
+}
+
+interface LineInternals extends XtermLine {
   copyFrom(line: LineInternals): void;
 }
 
@@ -96,17 +99,13 @@ function copyLine(this: LineInternals, line: LineInternals): void {
 }
 
 /** `from`'s entries in `own` if it is empty, else in a new object (as xterm does). */
-function refill(
-  own: Record<string, unknown>,
-  from: Record<string, unknown>,
-): Record<string, unknown> {
+function refill<T>(own: Record<number, T>, from: Record<number, T>): Record<number, T> {
   let target = own;
   for (const _ in own) {
     target = {};
     break;
   }
-  for (const key in from) target[key] = from[key];
-  return target;
+  return Object.assign(target, from);
 }
 
 /** Resolves once everything written to `terminal` so far has been parsed. */
@@ -131,4 +130,20 @@ export function displayWidth(text: string): number {
   const service = core?.unicodeService;
   if (typeof service?.getStringCellWidth === "function") return service.getStringCellWidth(text);
   return [...text].length;
+}
+
+/**
+ * Calls `listener` at every line the emulator scrolls. xterm's own event, when it is there: the
+ * public `onScroll` is a second event in front of it, which made every scrolled line cost two
+ * events and an object (a flood scrolls hundreds of thousands of lines).
+ */
+export function onEveryScroll(terminal: Terminal, listener: () => void): IDisposable {
+  const core = (
+    terminal as unknown as {
+      _core?: { _bufferService?: { onScroll?: (listener: () => void) => IDisposable } };
+    }
+  )._core;
+  const internal = core?._bufferService?.onScroll;
+  if (typeof internal === "function") return internal.call(core?._bufferService, listener);
+  return terminal.onScroll(listener);
 }

@@ -17,6 +17,7 @@ import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
 import type { IBuffer, IBufferNamespace, IDisposable, IMarker, Terminal } from "@xterm/headless";
 import { checkStateFolder, openStateFile } from "../engine/state/safe-fs.js";
+import { onEveryScroll } from "./emulator.js";
 import { LineBytes, type LineSource, linesOf } from "./line-bytes.js";
 
 /** Default size cap of one log file. */
@@ -507,22 +508,6 @@ export class ScreenLogger {
   private hand(): void {
     if (this.bytes.complete > 0) this.bytes.handTo(this.sink);
   }
-}
-
-/**
- * Calls `listener` at every line the emulator scrolls. xterm's own event, when it is there: the
- * public `onScroll` is a second event in front of it, which made every scrolled line cost two
- * events and an object (a flood scrolls hundreds of thousands of lines).
- */
-function onEveryScroll(terminal: Terminal, listener: () => void): IDisposable {
-  const core = (
-    terminal as unknown as {
-      _core?: { _bufferService?: { onScroll?: (listener: () => void) => IDisposable } };
-    }
-  )._core;
-  const internal = core?._bufferService?.onScroll;
-  if (typeof internal === "function") return internal.call(core?._bufferService, listener);
-  return terminal.onScroll(listener);
 }
 
 /** A row's text and whether it continues the row above, to tell when a row changed. */

@@ -58,7 +58,20 @@ export interface FrameOptions {
 
 export type CellMark = "select" | "match" | "current";
 
+/**
+ * Where a screen reads the history above its screen: the pane's compact history (history.ts)
+ * or, by default, the emulator's active buffer. Lines count from the history's top; the screen
+ * starts at `length`.
+ */
+export interface HistorySource {
+  /** Lines above the active screen. */
+  readonly length: number;
+  getLine(y: number): IBufferLine | undefined;
+}
+
 export interface ScreenOptions {
+  /** Where the history is read (default: the emulator's active buffer). */
+  history?: HistorySource;
   /** How long synchronized output may hold the last frame (default 1,000 ms). */
   syncTimeoutMs?: number;
   /** Clock, for tests. */
@@ -227,6 +240,7 @@ export class Screen {
   private readonly buffers: IBufferNamespace;
   private readonly disposables: IDisposable[] = [];
   private readonly cell: IBufferCell;
+  private readonly history: HistorySource;
   private readonly syncTimeoutMs: number;
   private readonly now: () => number;
   private cache: (string | undefined)[] = [];
@@ -244,6 +258,13 @@ export class Screen {
   constructor(terminal: Terminal, options: ScreenOptions = {}) {
     this.terminal = terminal;
     this.buffers = terminal.buffer;
+    const buffers = this.buffers;
+    this.history = options.history ?? {
+      get length() {
+        return buffers.active.baseY;
+      },
+      getLine: (y) => buffers.active.getLine(y),
+    };
     this.syncTimeoutMs = options.syncTimeoutMs ?? 1_000;
     this.now = options.now ?? Date.now;
     this.cell = terminal.buffer.active.getNullCell();
@@ -339,12 +360,12 @@ export class Screen {
    * blanks (empty cells and spaces) removed unless `trimRight` is false.
    */
   text(options: { offset?: number; trimRight?: boolean } = {}): string[] {
-    const buffer = this.buffers.active;
-    const top = buffer.baseY - this.clampOffset(options.offset ?? 0);
+    const history = this.history;
+    const top = history.length - this.clampOffset(options.offset ?? 0);
     const trim = options.trimRight ?? true;
     const rows: string[] = [];
     for (let y = 0; y < this.terminal.rows; y++) {
-      const text = buffer.getLine(top + y)?.translateToString(trim) ?? "";
+      const text = history.getLine(top + y)?.translateToString(trim) ?? "";
       rows.push(trim ? text.replace(/ +$/, "") : text.padEnd(this.terminal.cols));
     }
     return rows;
@@ -352,10 +373,11 @@ export class Screen {
 
   /** Every line from the top of the scrollback to the bottom of the screen, as plain text. */
   allText(trimRight = true): string[] {
-    const buffer = this.buffers.active;
+    const history = this.history;
     const lines: string[] = [];
-    for (let y = 0; y < buffer.length; y++) {
-      const text = buffer.getLine(y)?.translateToString(trimRight) ?? "";
+    const end = history.length + this.terminal.rows;
+    for (let y = 0; y < end; y++) {
+      const text = history.getLine(y)?.translateToString(trimRight) ?? "";
       lines.push(trimRight ? text.replace(/ +$/, "") : text);
     }
     return lines;
@@ -376,7 +398,7 @@ export class Screen {
   }
 
   private clampOffset(offset: number): number {
-    return Math.max(0, Math.min(Math.floor(offset), this.buffers.active.baseY));
+    return Math.max(0, Math.min(Math.floor(offset), this.history.length));
   }
 
   private resetCache(): void {
@@ -435,12 +457,12 @@ export class Screen {
 
   private scrolledFrame(offset: number, marks?: FrameOptions["marks"]): Frame {
     const { rows, cols } = this.terminal;
-    const buffer = this.buffers.active;
-    const top = buffer.baseY - offset;
+    const history = this.history;
+    const top = history.length - offset;
     const out: string[] = [];
     for (let y = 0; y < rows; y++) {
       const mark = marks?.(top + y);
-      out.push(renderLine(buffer.getLine(top + y), cols, this.cell, undefined, mark));
+      out.push(renderLine(history.getLine(top + y), cols, this.cell, undefined, mark));
     }
     this.rowsBuilt += rows;
     // The live cache stays valid: dirty rows keep accumulating while scrolled back.

@@ -31,6 +31,7 @@ import type { AgentCommand, Preset } from "../engine/plan/index.js";
 import { substituteCommand } from "../engine/plan/index.js";
 import { StateStore } from "../engine/state/store.js";
 import { createEmulator, DEFAULT_SCROLLBACK, parsed } from "./emulator.js";
+import { PaneHistory } from "./history.js";
 import { closeOnExec, keepTerminalsFromChildren } from "./inherit.js";
 import {
   DEFAULT_ESCAPE_KEY,
@@ -240,6 +241,8 @@ export class Session {
   /** The emulator; its screen as rows is `screen`. */
   readonly terminal: Terminal;
   readonly screen: Screen;
+  /** The pane's history above its screen (compact past xterm's own scrollback). */
+  readonly history: PaneHistory;
   readonly log: AgentLog | undefined;
   private readonly options: SessionOptions;
   private readonly tracker: StatusTracker;
@@ -287,14 +290,18 @@ export class Session {
     this.spec = presetSpec(this.preset);
     this.highWater = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
     this.lowWater = Math.min(options.lowWaterMark ?? DEFAULT_LOW_WATER_MARK, this.highWater);
+    const scrollback = options.scrollback ?? DEFAULT_SCROLLBACK;
     this.terminal = createEmulator({
       cols: options.cols ?? DEFAULT_COLS,
       rows: options.rows ?? DEFAULT_ROWS,
-      scrollback: options.scrollback ?? DEFAULT_SCROLLBACK,
+      scrollback: PaneHistory.xtermScrollback(scrollback),
     });
-    const screenOptions =
-      options.syncTimeoutMs === undefined ? {} : { syncTimeoutMs: options.syncTimeoutMs };
-    this.screen = new Screen(this.terminal, screenOptions);
+    // Before the log, which sizes its batches from the emulator's own scrollback.
+    this.history = new PaneHistory(this.terminal, scrollback);
+    this.screen = new Screen(this.terminal, {
+      history: this.history,
+      ...(options.syncTimeoutMs === undefined ? {} : { syncTimeoutMs: options.syncTimeoutMs }),
+    });
     this.tracker = new StatusTracker({
       preset: this.spec,
       ...(options.runningMs === undefined ? {} : { runningMs: options.runningMs }),
@@ -548,6 +555,7 @@ export class Session {
     }
     if (cols === this.terminal.cols && rows === this.terminal.rows) return;
     this.logger?.beforeResize(); // before the reflow moves the history's lines
+    this.history.beforeResize(cols, rows);
     this.terminal.resize(cols, rows);
     try {
       this.proc?.resize(cols, rows);
@@ -594,6 +602,7 @@ export class Session {
     await this.exiting;
     this.logger?.collect();
     this.terminal.reset();
+    this.history.clear();
     this.screen.reset();
     this.logger?.reset();
     this.tracker.restarted();
@@ -616,6 +625,7 @@ export class Session {
     this.logger?.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
     this.screen.dispose();
+    this.history.dispose();
     this.terminal.dispose();
     for (const set of Object.values(this.listeners)) set.clear();
   }

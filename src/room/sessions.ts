@@ -404,7 +404,7 @@ export class SessionManager {
   scroll(id: string, deltaLines: number): number {
     const entry = this.entries.get(id);
     if (!entry || entry.disposed) return 0;
-    const history = entry.session.terminal.buffer.active.baseY;
+    const history = entry.session.history.length;
     entry.offset = Math.max(0, Math.min(history, entry.offset + Math.trunc(deltaLines)));
     this.pushFrame(entry);
     return entry.offset;
@@ -786,7 +786,7 @@ export class SessionManager {
 
   private takeFrame(entry: Entry): PaneFrame {
     entry.dirty = false;
-    const baseY = entry.session.terminal.buffer.active.baseY;
+    const baseY = entry.session.history.length;
     const { copy } = entry;
     if (copy) {
       // Copy mode's view is held by its own first line: it stays as output arrives.
@@ -1010,13 +1010,13 @@ function agentRecord(entry: Entry, updated: string) {
 
 /** The session's active buffer as copy mode reads it. */
 function historyOf(session: Session): History {
-  const { terminal } = session;
-  const buffer = terminal.buffer.active;
+  const { terminal, history } = session;
+  const baseY = history.length;
   return {
-    length: buffer.length,
-    baseY: buffer.baseY,
+    length: baseY + terminal.rows,
+    baseY,
     rows: terminal.rows,
     cols: terminal.cols,
-    text: (line) => buffer.getLine(line)?.translateToString(true) ?? "",
+    text: (line) => history.getLine(line)?.translateToString(true) ?? "",
   };
 }

@@ -176,35 +176,50 @@ describe("agent log while the agent runs", () => {
     ]);
   });
 
-  it("logs every line of a long run once, in order, while the history is trimmed and ticks log the screen", async () => {
-    const dir = tempDir();
-    const file = path.join(dir, "logs", "agent-L4.log");
-    // Bursts with pauses between them, so that ticks fall both mid-burst and on a still screen.
-    const session = startSession({
-      agent: "L4",
-      worktree: dir,
-      stateDir: dir,
-      cols: 30,
-      rows: 6,
-      scrollback: 50,
-      log: {},
-      command: nodeProgram(
-        dir,
-        `let n = 0;
+  it.each([
+    ["xterm's own history of 50 lines", 50],
+    ["the compact history of 5,000 (the default)", undefined],
+  ])(
+    "logs every line of a long run once, in order, while the history is trimmed and ticks log the screen: %s",
+    async (_, scrollback) => {
+      const dir = tempDir();
+      const file = path.join(dir, "logs", "agent-L4.log");
+      // Bursts with pauses between them, so that ticks fall both mid-burst and on a still screen.
+      const session = startSession({
+        agent: "L4",
+        worktree: dir,
+        stateDir: dir,
+        cols: 30,
+        rows: 6,
+        ...(scrollback === undefined ? {} : { scrollback }),
+        log: {},
+        command: nodeProgram(
+          dir,
+          `let n = 0;
          for (let burst = 0; burst < 40; burst++) {
            let out = "";
            for (let i = 0; i < 250; i++) out += "line " + ++n + "\\n";
            process.stdout.write(out);
            await new Promise((resolve) => setTimeout(resolve, burst % 8 === 0 ? 700 : 20));
          }`,
-      ),
-    });
-    await session.waitForExit();
-    await session.log?.close();
-    const lines = logLines(file);
-    expect(lines.length).toBe(10_000);
-    expect(lines.every((line, i) => line === `line ${i + 1}`)).toBe(true);
-  });
+        ),
+      });
+      await session.waitForExit();
+      await session.log?.close();
+      const lines = logLines(file);
+      expect(lines.length).toBe(10_000);
+      expect(lines.every((line, i) => line === `line ${i + 1}`)).toBe(true);
+      // The pane's history: the last lines, in order, as many as it keeps.
+      const kept = scrollback ?? 5_000;
+      expect(session.history.compact).toBe(scrollback === undefined);
+      expect(session.history.length).toBe(kept);
+      const shown = session.screen.allText().filter((line) => line !== "");
+      expect(shown).toEqual(
+        Array.from({ length: shown.length }, (_, i) => `line ${10_000 - shown.length + i + 1}`),
+      );
+      expect(shown.length).toBeGreaterThanOrEqual(kept);
+    },
+  );
 
   it("keeps what was on screen when the process owning the session is killed with kill -9", async () => {
     const dir = tempDir();
