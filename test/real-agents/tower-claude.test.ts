@@ -62,6 +62,7 @@ describe("Claude Code in Tower (real CLI)", () => {
     run = await startTowerRun({
       plan: PLAN,
       stream: "A",
+      cli: "claude",
       resume: true,
       makeEnv: (modelUrl, trust) => claudeEnv({ modelUrl, trust }),
       // B1 holds src/held.ts before the agent starts.
@@ -148,6 +149,7 @@ describe("Claude Code in Tower (real CLI)", () => {
     run = await startTowerRun({
       plan: PLAN,
       stream: "A",
+      cli: "claude",
       // The control room resumes by default: an agent that never had a session starts afresh.
       resume: true,
       makeEnv: (modelUrl, trust) => claudeEnv({ modelUrl, trust }),
@@ -216,6 +218,7 @@ describe("Claude Code in Tower (real CLI)", () => {
     run = await startTowerRun({
       plan: PLAN,
       stream: "A",
+      cli: "claude",
       resume: true,
       makeEnv: (modelUrl, trust) => claudeEnv({ modelUrl, trust }),
       script: [
@@ -277,6 +280,7 @@ describe("Claude Code in Tower (real CLI)", () => {
     run = await startTowerRun({
       plan: PLAN,
       stream: "A",
+      cli: "claude",
       makeEnv: (modelUrl, trust) => claudeEnv({ modelUrl, trust }),
       script: [lockOrWait, lockOrWait, { text: "Locked it." }],
     });

@@ -53,6 +53,7 @@ describe("Codex in Tower (real CLI)", () => {
       // Read-only, so that Codex asks before it applies a patch.
       plan: plan(`["{CLI}", "-c", "sandbox_mode=\\"read-only\\"", "{task}"]`),
       stream: "A",
+      cli: "codex",
       resume: true,
       // Its shared daemon left on in its own config: Tower's launch must turn it off.
       makeEnv: (modelUrl, trust) => codexEnv({ modelUrl, trust, daemon: true }),
@@ -109,6 +110,7 @@ describe("Gemini CLI in Tower (real CLI)", () => {
     run = await startTowerRun({
       plan: plan(`["{CLI}", "--prompt-interactive", "{task}"]`),
       stream: "A",
+      cli: "gemini",
       resume: true,
       makeEnv: (modelUrl, trust) => geminiEnv({ modelUrl, trust }),
       script: [

@@ -12,6 +12,7 @@ import { type Services, startServices } from "../../src/ui/services/index.js";
 import { type AppStore, createAppStore } from "../../src/ui/store/index.js";
 import { CLI, cleanEnv, makeRepo, type TempRepo, tower, waitFor } from "../helpers/repo.js";
 import type { AgentEnv } from "./cli-env.js";
+import { type AgentCli, cliBinary } from "./clis.js";
 import { ModelServer, type Turn } from "./model-server.js";
 
 export interface TowerRun {
@@ -35,6 +36,8 @@ export interface TowerRunOptions {
   script: Turn[];
   /** The stream to start. */
   stream: string;
+  /** The CLI whose executable goes in the plan. */
+  cli: AgentCli;
   makeEnv(modelUrl: string, trust: string[]): AgentEnv;
   resume?: boolean;
   /** Runs after the stream started, before the room opens (e.g. another agent takes a lock). */
@@ -47,10 +50,7 @@ export async function startTowerRun(options: TowerRunOptions): Promise<TowerRun>
   let repo: TempRepo | undefined;
   try {
     // The plan names the CLI by its path; the environment is made once the paths are known.
-    const probe = options.makeEnv(server.url, []);
-    probe.cleanup(); // only its path was wanted: its HOME is not left in the temp folder
-    const binary = probe.command[0] ?? "";
-    repo = await makeRepo({ plan: options.plan.replaceAll("{CLI}", binary) });
+    repo = await makeRepo({ plan: options.plan.replaceAll("{CLI}", cliBinary(options.cli)) });
     const started = await tower(repo.root, ["start", options.stream]);
     if (started.code !== 0) throw new Error(`tower start failed: ${started.stderr}`);
     const worktree = path.join(path.dirname(repo.root), `demo-stream-${options.stream}`);
