@@ -192,6 +192,8 @@ export class SessionManager {
   private recordQueued = false;
   /** Starts under way (close waits for them). */
   private readonly launches = new Set<Promise<void>>();
+  /** The activity log's writes for starts and exits (and an exit's lock release) under way. */
+  private readonly logWrites = new Set<Promise<unknown>>();
   /** The previous Tower's agents stopped (once, before the first start). */
   private leftovers: Promise<void> | undefined;
   /** Agents run by another live Tower: agent -> its process. Not started here while it runs. */
@@ -521,6 +523,14 @@ export class SessionManager {
     await Promise.all(entries.map((e) => this.disposeEntry(e)));
     this.entries.clear();
     await this.recorded();
+    // What the exits wrote is on disk before close() returns: nothing is written after it.
+    while (this.logWrites.size > 0) await Promise.all([...this.logWrites]);
+  }
+
+  /** Keeps `write` until it settles, so that close() can wait for it. */
+  private logged(write: Promise<unknown>): void {
+    const kept = write.finally(() => this.logWrites.delete(kept));
+    this.logWrites.add(kept);
   }
 
   private live(id: string): Entry | undefined {
@@ -640,14 +650,16 @@ export class SessionManager {
   /** The activity log says when each agent ran (the run report measures agents' times by it). */
   private started(entry: Entry): void {
     const pid = entry.session.pid;
-    void this.project.store
-      .appendActivity({
-        agent: entry.id,
-        stream: entry.spec.stream,
-        action: "agent_started",
-        ...(pid !== undefined && { pid }),
-      })
-      .catch(() => {});
+    this.logged(
+      this.project.store
+        .appendActivity({
+          agent: entry.id,
+          stream: entry.spec.stream,
+          action: "agent_started",
+          ...(pid !== undefined && { pid }),
+        })
+        .catch(() => {}),
+    );
   }
 
   /**
@@ -656,16 +668,21 @@ export class SessionManager {
    */
   private exited(entry: Entry, exit: ExitInfo | undefined): void {
     const { store } = this.project;
-    void store
-      .appendActivity({
-        agent: entry.id,
-        stream: entry.spec.stream,
-        action: "agent_exited",
-        exit_code: exit?.code ?? null,
-        signal: exit?.signal ?? null,
-      })
-      .then(() => releaseAutoLocks(store, { agent: entry.id }))
-      .catch((error: unknown) => this.report(`${entry.id}: ${errorMessage(error)}`));
+    this.logged(
+      store
+        .appendActivity({
+          agent: entry.id,
+          stream: entry.spec.stream,
+          action: "agent_exited",
+          exit_code: exit?.code ?? null,
+          signal: exit?.signal ?? null,
+        })
+        .then(() => releaseAutoLocks(store, { agent: entry.id }))
+        .then(
+          () => {},
+          (error: unknown) => this.report(`${entry.id}: ${errorMessage(error)}`),
+        ),
+    );
   }
 
   /** What an agent announced through its hooks (the room's endpoint heard it). */

@@ -186,6 +186,31 @@ describe("the whole run in the control room", () => {
     );
   });
 
+  it("closing the room waits for what each agent's exit writes: nothing is written after it", async () => {
+    const { repo, services } = await open(fakeAgent("banner\nsleep 60000"));
+    expect((await tower(repo.root, ["start", "A"])).code).toBe(0);
+    await waitFor(
+      () => (services.sessions.get("A1")?.running ? true : undefined),
+      20_000,
+      "A1 running",
+    );
+    const { acquireLocks } = await import("../../src/engine/locks.js");
+    const { StateStore } = await import("../../src/engine/state/store.js");
+    const store = new StateStore(repo.stateDir);
+    await acquireLocks(store, { paths: ["src/auto.ts"], agent: "A1", stream: "A", source: "hook" });
+    // A test (or a script) removes the repository once the room is closed: whatever the exit
+    // wrote must be written by then, or it would make the state folder again.
+    await services.close(500);
+    const locks = (await readJson(path.join(repo.stateDir, "file_locks.json"))) as {
+      locks: Record<string, unknown>;
+    };
+    expect(Object.keys(locks.locks)).toEqual([]);
+    const activity = await readJsonlFile(path.join(repo.stateDir, "agent_activity.jsonl"));
+    expect(activity).toContainEqual(
+      expect.objectContaining({ agent: "A1", action: "released", file: "src/auto.ts" }),
+    );
+  });
+
   it("starts the agents of a stream whose merge failed (they fix it and merge again)", async () => {
     const f = await fixture(plan(fakeAgent("banner\nsleep 60000")));
     expect((await tower(f.repo.root, ["start", "A"])).code).toBe(0);
