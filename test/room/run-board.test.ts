@@ -8,6 +8,8 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { acquireLocks } from "../../src/engine/locks.js";
+import { StateStore } from "../../src/engine/state/store.js";
 import { type Controller, handleInput } from "../../src/ui/input/dispatch.js";
 import { KEY_TABLE } from "../../src/ui/keys/table.js";
 import { startServices } from "../../src/ui/services/index.js";
@@ -152,7 +154,8 @@ describe("the whole run in the control room", () => {
     );
   });
 
-  it("logs each agent's start and exit, and releases the locks it took by writing when it exits", async () => {
+  /** A1 running, holding a lock it took by writing (as its hook does). */
+  async function runningWithHookLock() {
     const { repo, services } = await open(fakeAgent("banner\nsleep 60000"));
     expect((await tower(repo.root, ["start", "A"])).code).toBe(0);
     await waitFor(
@@ -160,11 +163,14 @@ describe("the whole run in the control room", () => {
       20_000,
       "A1 running",
     );
-    // A1 took a lock by writing (as its hook does), and one by hand.
-    const { acquireLocks } = await import("../../src/engine/locks.js");
-    const { StateStore } = await import("../../src/engine/state/store.js");
     const store = new StateStore(repo.stateDir);
     await acquireLocks(store, { paths: ["src/auto.ts"], agent: "A1", stream: "A", source: "hook" });
+    return { repo, services, store };
+  }
+
+  it("logs each agent's start and exit, and releases the locks it took by writing when it exits", async () => {
+    const { repo, services, store } = await runningWithHookLock();
+    // And one by hand.
     await acquireLocks(store, { paths: ["src/hand.ts"], agent: "A1", stream: "A" });
     await services.sessions.stop("A1", 500);
     await waitFor(
@@ -187,17 +193,7 @@ describe("the whole run in the control room", () => {
   });
 
   it("closing the room waits for what each agent's exit writes: nothing is written after it", async () => {
-    const { repo, services } = await open(fakeAgent("banner\nsleep 60000"));
-    expect((await tower(repo.root, ["start", "A"])).code).toBe(0);
-    await waitFor(
-      () => (services.sessions.get("A1")?.running ? true : undefined),
-      20_000,
-      "A1 running",
-    );
-    const { acquireLocks } = await import("../../src/engine/locks.js");
-    const { StateStore } = await import("../../src/engine/state/store.js");
-    const store = new StateStore(repo.stateDir);
-    await acquireLocks(store, { paths: ["src/auto.ts"], agent: "A1", stream: "A", source: "hook" });
+    const { repo, services } = await runningWithHookLock();
     // A test (or a script) removes the repository once the room is closed: whatever the exit
     // wrote must be written by then, or it would make the state folder again.
     await services.close(500);

@@ -1,4 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -12,6 +20,7 @@ import {
   updateJsonFile,
 } from "../../src/engine/state/json-file.js";
 import { appendJsonl, parseJsonl, readJsonl } from "../../src/engine/state/jsonl.js";
+import { StateStore } from "../../src/engine/state/store.js";
 
 let dir: string;
 beforeEach(() => {
@@ -163,5 +172,48 @@ describe("JSONL files", () => {
     expect(read.end).toBe(text.lastIndexOf("\n") + 1);
     const final = parseJsonl(text, schema, "x.jsonl");
     expect(final.warnings.map((w) => w.line)).toEqual([2, 4, 6]);
+  });
+});
+
+describe("a repository removed under a writer", () => {
+  // A writer that comes late (an agent's exit, a hook, a `tower lock` finishing after its room
+  // was closed and its repository removed) must not make the repository again: Tower makes the
+  // state folder inside a repository that exists, never the repository itself.
+  const gone = () => path.join(dir, "repo");
+  const stateOf = (root: string) => path.join(root, ".claude", "state");
+
+  it("a store that knows the repository's root refuses to write, naming it, and makes nothing", async () => {
+    const store = new StateStore(stateOf(gone()), { root: gone() });
+    const refused = store.appendActivity({ agent: "A1", stream: "A", action: "released" });
+    await expect(refused).rejects.toThrow(StateFileError);
+    await expect(refused).rejects.toThrow(`${gone()}: the repository's folder does not exist`);
+    await expect(store.update("locks", () => {})).rejects.toThrow(StateFileError);
+    expect(existsSync(gone())).toBe(false);
+  });
+
+  it("makes the state folder inside a repository that exists", async () => {
+    mkdirSync(gone());
+    const store = new StateStore(stateOf(gone()), { root: gone() });
+    await store.appendActivity({ agent: "A1", stream: "A", action: "released" });
+    expect(readFileSync(path.join(stateOf(gone()), "agent_activity.jsonl"), "utf8")).toContain(
+      '"released"',
+    );
+  });
+
+  it("a store without the root (an agent's TOWER_STATE_DIR) makes at most .claude/state", async () => {
+    const store = new StateStore(stateOf(gone()));
+    await expect(
+      store.appendActivity({ agent: "A1", stream: "A", action: "released" }),
+    ).rejects.toThrow(StateFileError);
+    expect(existsSync(gone())).toBe(false);
+  });
+
+  it("the files' own writers make one missing folder, not a path of them", async () => {
+    const deep = path.join(gone(), "state");
+    await expect(appendJsonl(path.join(deep, "a.jsonl"), { n: 1 })).rejects.toThrow();
+    await expect(
+      updateJsonFile(path.join(deep, "file_locks.json"), specs.locks, () => {}),
+    ).rejects.toThrow();
+    expect(existsSync(gone())).toBe(false);
   });
 });

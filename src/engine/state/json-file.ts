@@ -32,6 +32,7 @@ import { constants, promises as fsp } from "node:fs";
 import path from "node:path";
 import { LockTimeoutError, lockExclusive, lockShared, unlock } from "./flock.js";
 import { JsonDepthError, mergeRecovered, parseJsonText, readJsonPrefix } from "./json-text.js";
+import { makeFolder } from "./locate.js";
 import {
   checkStateFile,
   openStateFile,
@@ -345,7 +346,7 @@ export async function updateJsonFile<T, R>(
   change: (value: T) => R | Promise<R>,
   options: UpdateOptions<R> = {},
 ): Promise<R> {
-  await fsp.mkdir(path.dirname(file), { recursive: true });
+  await makeFolder(path.dirname(file), file);
   const { handle, created } = await openForUpdate(file);
   return withLock(file, handle, "exclusive", options, async () => {
     const text = await readHandle(handle);

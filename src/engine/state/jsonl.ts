@@ -3,11 +3,12 @@
  * writers never interleave; readers skip a broken line, say so, and go on. Opened like every
  * state file: never through a symbolic link, only when it is a regular file.
  */
-import { constants, promises as fsp } from "node:fs";
+import { constants } from "node:fs";
 import path from "node:path";
 import type { z } from "zod";
 import { describeIssues } from "./formats.js";
 import { parseJsonText } from "./json-text.js";
+import { makeFolder } from "./locate.js";
 import { openStateFile, readStateFile } from "./safe-fs.js";
 
 export interface JsonlWarning {
@@ -27,7 +28,7 @@ export interface JsonlRead<T> {
 
 export async function appendJsonl(file: string, entry: object): Promise<void> {
   const line = Buffer.from(`${JSON.stringify(entry)}\n`, "utf8");
-  await fsp.mkdir(path.dirname(file), { recursive: true });
+  await makeFolder(path.dirname(file), file);
   const handle = await openStateFile(
     file,
     constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT,

@@ -96,3 +96,45 @@ export async function verifyStateDir(dir: string, rules: StateDirRules = {}): Pr
     }
   }
 }
+
+/**
+ * Makes the state directory, one folder at a time, inside a repository that exists: from the
+ * main worktree's root down when it is known, else at most `dir` and its parent (the default
+ * `.claude/state`). A writer that comes late (an agent's exit, a hook, after the repository was
+ * removed) gets a StateFileError instead of making the repository again.
+ */
+export async function makeStateDir(dir: string, root?: string): Promise<void> {
+  const target = path.resolve(dir);
+  const base = root === undefined ? undefined : path.resolve(root);
+  const inside = base !== undefined && isInside(base, target);
+  if (inside) {
+    try {
+      await fsp.stat(base);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      throw new StateFileError(
+        target,
+        `${base}: the repository's folder does not exist (removed?): nothing was written to ${target}`,
+      );
+    }
+  }
+  const folders = inside ? foldersTo(target, base) : [path.dirname(target), target];
+  for (const folder of folders) await makeFolder(folder, target);
+}
+
+/** mkdir of one folder whose parent exists; an existing folder is fine. */
+export async function makeFolder(folder: string, forFile: string = folder): Promise<void> {
+  try {
+    await fsp.mkdir(folder);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") return;
+    if (code === "ENOENT") {
+      throw new StateFileError(
+        forFile,
+        `${path.dirname(folder)} does not exist (removed?): Tower makes its state folder inside a repository, not the repository: nothing was written to ${forFile}`,
+      );
+    }
+    throw error;
+  }
+}

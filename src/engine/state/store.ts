@@ -31,7 +31,7 @@ import {
   updateJsonFile,
 } from "./json-file.js";
 import { appendJsonl, type JsonlRead, readJsonl } from "./jsonl.js";
-import { resolveStateDir, type StateDirRules, verifyStateDir } from "./locate.js";
+import { makeStateDir, resolveStateDir, type StateDirRules, verifyStateDir } from "./locate.js";
 import { checkStateFile, checkStateFolder } from "./safe-fs.js";
 import { toUtcIso } from "./time.js";
 
@@ -94,7 +94,7 @@ export class StateStore {
    */
   async prepare(create = false): Promise<void> {
     await verifyStateDir(this.dir, this.rules);
-    if (create) await fsp.mkdir(this.dir, { recursive: true });
+    if (create) await makeStateDir(this.dir, this.rules.root);
     const files = [
       ...(Object.keys(specs) as JsonKey[]).flatMap((key) => [
         this.jsonPath(key),
