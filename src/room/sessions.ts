@@ -168,6 +168,13 @@ interface Entry {
   announcedAt?: number;
 }
 
+/** `work`, kept in `set` until it settles (for a close that waits on what is under way). */
+function keptUntilSettled<T>(set: Set<Promise<unknown>>, work: Promise<T>): Promise<T> {
+  const kept = work.finally(() => set.delete(kept));
+  set.add(kept);
+  return kept;
+}
+
 export class SessionManager {
   private readonly entries = new Map<string, Entry>();
   /** Agents whose start failed (until restarted by hand). */
@@ -191,7 +198,7 @@ export class SessionManager {
   /** A write is queued that has not begun: it will take every entry in `unrecorded`. */
   private recordQueued = false;
   /** Starts under way (close waits for them). */
-  private readonly launches = new Set<Promise<void>>();
+  private readonly launches = new Set<Promise<unknown>>();
   /** The activity log's writes for starts and exits (and an exit's lock release) under way. */
   private readonly logWrites = new Set<Promise<unknown>>();
   /** The previous Tower's agents stopped (once, before the first start). */
@@ -527,12 +534,6 @@ export class SessionManager {
     while (this.logWrites.size > 0) await Promise.all([...this.logWrites]);
   }
 
-  /** Keeps `write` until it settles, so that close() can wait for it. */
-  private logged(write: Promise<unknown>): void {
-    const kept = write.finally(() => this.logWrites.delete(kept));
-    this.logWrites.add(kept);
-  }
-
   private live(id: string): Entry | undefined {
     const entry = this.entries.get(id);
     return entry && !entry.disposed ? entry : undefined;
@@ -609,9 +610,7 @@ export class SessionManager {
 
   /** Starts the entry's process (resuming the conversation when asked); see `starting`. */
   private launch(entry: Entry, resume: boolean): Promise<void> {
-    const launched = this.starting(entry, resume).finally(() => this.launches.delete(launched));
-    this.launches.add(launched);
-    return launched;
+    return keptUntilSettled(this.launches, this.starting(entry, resume));
   }
 
   private async starting(entry: Entry, resume: boolean): Promise<void> {
@@ -650,7 +649,8 @@ export class SessionManager {
   /** The activity log says when each agent ran (the run report measures agents' times by it). */
   private started(entry: Entry): void {
     const pid = entry.session.pid;
-    this.logged(
+    keptUntilSettled(
+      this.logWrites,
       this.project.store
         .appendActivity({
           agent: entry.id,
@@ -668,7 +668,8 @@ export class SessionManager {
    */
   private exited(entry: Entry, exit: ExitInfo | undefined): void {
     const { store } = this.project;
-    this.logged(
+    keptUntilSettled(
+      this.logWrites,
       store
         .appendActivity({
           agent: entry.id,
@@ -678,10 +679,7 @@ export class SessionManager {
           signal: exit?.signal ?? null,
         })
         .then(() => releaseAutoLocks(store, { agent: entry.id }))
-        .then(
-          () => {},
-          (error: unknown) => this.report(`${entry.id}: ${errorMessage(error)}`),
-        ),
+        .catch((error: unknown) => this.report(`${entry.id}: ${errorMessage(error)}`)),
     );
   }
 

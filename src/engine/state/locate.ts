@@ -105,36 +105,42 @@ export async function verifyStateDir(dir: string, rules: StateDirRules = {}): Pr
  */
 export async function makeStateDir(dir: string, root?: string): Promise<void> {
   const target = path.resolve(dir);
+  // The usual case, one call: it is there (or only its last folder is missing).
+  try {
+    await fsp.mkdir(target);
+    return;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") return;
+    if (code !== "ENOENT") throw error;
+  }
   const base = root === undefined ? undefined : path.resolve(root);
   const inside = base !== undefined && isInside(base, target);
-  if (inside) {
-    try {
-      await fsp.stat(base);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-      throw new StateFileError(
-        target,
-        `${base}: the repository's folder does not exist (removed?): nothing was written to ${target}`,
-      );
-    }
-  }
   const folders = inside ? foldersTo(target, base) : [path.dirname(target), target];
-  for (const folder of folders) await makeFolder(folder, target);
+  for (const folder of folders) {
+    const parent = inside && path.dirname(folder) === base ? "the repository's folder" : undefined;
+    await makeFolder(folder, target, parent);
+  }
 }
 
-/** mkdir of one folder whose parent exists; an existing folder is fine. */
-export async function makeFolder(folder: string, forFile: string = folder): Promise<void> {
+/**
+ * mkdir of one folder whose parent exists; an existing folder is fine. A missing parent is a
+ * StateFileError for `forFile` naming it (`parentIs`: what that parent is).
+ */
+export async function makeFolder(
+  folder: string,
+  forFile: string = folder,
+  parentIs = "the folder",
+): Promise<void> {
   try {
     await fsp.mkdir(folder);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "EEXIST") return;
-    if (code === "ENOENT") {
-      throw new StateFileError(
-        forFile,
-        `${path.dirname(folder)} does not exist (removed?): Tower makes its state folder inside a repository, not the repository: nothing was written to ${forFile}`,
-      );
-    }
-    throw error;
+    if (code !== "ENOENT") throw error;
+    throw new StateFileError(
+      forFile,
+      `${path.dirname(folder)}: ${parentIs} does not exist (removed?): Tower makes its state folder inside a repository, never the repository: nothing was written to ${forFile}`,
+    );
   }
 }
