@@ -12,9 +12,10 @@
  * of the program's output that puts the last marker on the outer screen, each in its own pane.
  *
  * MB/s is all the output (8 x 20 MB) over that time. CPU: what the program itself used meanwhile
- * (utime + stime from /proc/<pid>/stat): Tower's server, which runs every pane's emulator, and
- * its client, which draws the screen; tmux's server and its client. The agents' own CPU is not counted. Tower's
- * children (git for the conflict scans) are reported apart.
+ * (utime + stime from /proc/<pid>/stat): Tower's server, which runs every pane's emulator, its
+ * client, which draws the screen, and the server's git helper while it runs; tmux's server and
+ * its client. The agents' own CPU is not counted. Tower's children that exited (git for the
+ * conflict scans, started by the helper) are reported apart.
  */
 import type { Workload } from "./lib/ansi-gen.js";
 import { toMarkers, writeFloodRoom } from "./lib/flood.js";
@@ -94,7 +95,7 @@ export const throughput: Benchmark = {
             cpuS(tower),
             cpuS(tmux),
             "s",
-            "utime+stime: Tower's client + server; tmux's client + server",
+            "utime+stime: Tower's client + server (+ its git helper); tmux's client + server",
           ),
           compareRow(
             `CPU per MB, ${label}`,
@@ -106,7 +107,7 @@ export const throughput: Benchmark = {
             `Tower's children's CPU meanwhile, ${label}`,
             round(tower.cpu.childrenMs / 1000),
             "s",
-            "exited children (git for conflict scans), not in the rows above",
+            "exited children (git for conflict scans, from the git helper), not in the rows above",
           ),
         );
         details[workload] = { bytesPerAgent: bytes, tower, tmux };

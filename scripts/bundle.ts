@@ -6,7 +6,7 @@
  *   dist/bin/attach.js                CommonJS, one file: `tower attach` up to its first frame
  *   dist/bin/chunks/main.js           ES module: every command (cli/main.ts)
  *   dist/bin/chunks/control-room.js   ES module: the control room (Ink, React), loaded on demand
- *   dist/bin/chunks/git-thread-main.js  ES module: the server's git thread (engine/git/git-thread.ts)
+ *   dist/bin/chunks/git-process-main.js  ES module: the server's git helper (engine/git/git-process.ts)
  *   dist/bin/chunks/chunk-*.js        what those share
  *
  * Why: Node spends most of the control room's start-up finding, reading and linking a few hundred
@@ -113,14 +113,14 @@ function mapOutputs(metafile: Metafile | undefined): void {
 }
 
 // Every command, the control room as an entry of its own that attach.js imports, and the git
-// thread's entry, which git-thread.ts finds next to itself (both land in chunks/).
+// helper's entry, which git-process.ts finds next to itself (both land in chunks/).
 const commands = await build({
   ...common,
   outdir: path.join(outdir, "chunks"),
   entryPoints: {
     main: "dist/cli/main.js",
     "control-room": "dist/cli/control-room.js",
-    "git-thread-main": "dist/engine/git/git-thread-main.js",
+    "git-process-main": "dist/engine/git/git-process-main.js",
   },
   format: "esm",
   splitting: true,

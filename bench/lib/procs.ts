@@ -174,6 +174,27 @@ export function openFds(pid: number): number {
   }
 }
 
+/**
+ * The living children of `pid` whose command line contains `marker` (a Tower server's git
+ * helper, for one), from the parent pid in /proc/<pid>/stat.
+ */
+export function childrenOf(pid: number, marker: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    const child = Number(entry);
+    if (!Number.isInteger(child)) continue;
+    try {
+      const stat = readFileSync(`/proc/${child}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[1]) !== pid || fields[0] === "Z") continue;
+      if (readFileSync(`/proc/${child}/cmdline`, "utf8").includes(marker)) found.push(child);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
 export interface ProcessInfo {
   pid: number;
   command: string;

@@ -38,7 +38,7 @@ import { pathToFileURL } from "node:url";
 import type * as LayoutModule from "../../src/room/layout.js";
 import type * as RuntimeDirModule from "../../src/room/runtime-dir.js";
 import type * as InfoModule from "../../src/server/info.js";
-import { isAlive, processesUnder, reapUnder } from "./procs.js";
+import { childrenOf, isAlive, processesUnder, reapUnder } from "./procs.js";
 import { CLI, cleanEnv, git, makeBenchRepo, PROJECT_ROOT, tower, trustRepo } from "./repo.js";
 import { nowMs } from "./stats.js";
 import { HarnessTerminal, type Rect } from "./terminal.js";
@@ -362,8 +362,14 @@ export class TowerRoom implements Room {
     if (exit.exitCode !== 0) throw new Error(`tower: detached with ${JSON.stringify(exit)}`);
   }
 
+  /**
+   * The client, the server and the server's git helper while it runs (it starts with the first
+   * git command and stops after 30 s idle; git itself runs from it, and counts as its children's
+   * CPU, as a helper that exited counts as the server's).
+   */
   pids(): number[] {
-    return this.serverPid === undefined ? [this.term.pid] : [this.term.pid, this.serverPid];
+    if (this.serverPid === undefined) return [this.term.pid];
+    return [this.term.pid, this.serverPid, ...childrenOf(this.serverPid, "git-process-main")];
   }
 
   /** Moves the selection with `l` (to the right, then on) until it is on `id`; then `i`. */

@@ -26,11 +26,11 @@ import type { RoomState, RoomStore } from "./state.js";
 export const SCAN_DEBOUNCE_MS = 500;
 /**
  * The sweep while agents are working (see (d) above). Every two minutes, not every 30 s: a scan
- * starts a few dozen git processes, each a fork of the whole server, and even from the git
- * thread (engine/git/git-thread.ts), two at a time and at a lower priority, a sweep landing
- * during a flood still slowed keystroke echo for a second or two (p99 53-66 ms against 28 ms
- * with no sweep). The file watchers and the state trigger the scans that matter within half a
- * second; the sweep is the net under them.
+ * starts a few dozen git processes, and even two at a time and at a lower priority (then from a
+ * thread of the server, each a fork of the whole server; since from a helper process,
+ * engine/git/git-process.ts), a sweep landing during a flood slowed keystroke echo for a second
+ * or two (p99 53-66 ms against 28 ms with no sweep). The file watchers and the state trigger the
+ * scans that matter within half a second; the sweep is the net under them.
  */
 export const SCAN_INTERVAL_MS = 120_000;
 /**
@@ -38,9 +38,10 @@ export const SCAN_INTERVAL_MS = 120_000;
  * commands: when each was started from the server's one thread (5-15 ms of it each, Node forking
  * the whole process), a scan run right away kept the first client (plain `tower`, which waits on
  * the server it started) out for about 300 ms, and the start-up benchmark measured 1,030 ms to
- * the first complete frame with the wait, 1,398 without. From the git thread the difference is
- * within the noise (one run each: 1,253 ms with the wait, 1,302 without); the wait stays, as the
- * first client needs the CPU more than the scan does.
+ * the first complete frame with the wait, 1,398 without. From a thread of the server (as from
+ * the helper process since) the difference is within the noise (one run each: 1,253 ms with the
+ * wait, 1,302 without); the wait stays, as the first client needs the CPU more than the scan
+ * does.
  */
 export const FIRST_SCAN_DELAY_MS = 800;
 

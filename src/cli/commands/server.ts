@@ -16,16 +16,16 @@ async function serve(options: { stdio?: boolean; resume?: boolean }): Promise<vo
     await bridgeStdio(dir, { input: process.stdin, output: process.stdout });
     return;
   }
-  // The server's git runs from a thread of its own: see git-thread.ts.
-  const [{ GIT_THREAD_MAIN, startGitThread }, { runGitHere, setGitRunner }] = await Promise.all([
-    import("../../engine/git/git-thread.js"),
+  // The server's git runs from a helper process: see git-process.ts.
+  const [{ GIT_PROCESS_MAIN, startGitProcess }, { runGitHere, setGitRunner }] = await Promise.all([
+    import("../../engine/git/git-process.js"),
     import("../../engine/git/run.js"),
   ]);
-  const thread = startGitThread(GIT_THREAD_MAIN, {
+  const helper = startGitProcess(GIT_PROCESS_MAIN, {
     fallback: runGitHere,
-    onFallback: (why) => process.stderr.write(`${why}; git runs in the server's own thread\n`),
+    onFallback: (why) => process.stderr.write(`${why}; git runs from the server itself\n`),
   });
-  setGitRunner(thread.run);
+  setGitRunner(helper.run);
   const { hostRoom } = await import("../../server/host.js");
   const hosted = await hostRoom(context, { resume: options.resume !== false });
   const stop = (signal: NodeJS.Signals) => void hosted.stop(`the server got ${signal}`);

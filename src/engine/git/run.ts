@@ -35,7 +35,7 @@ export interface GitOptions {
   allowHooksPath?: boolean;
 }
 
-/** How `runGit` runs git: in this thread (`runGitHere`) unless a process installs another. */
+/** How `runGit` runs git: from this process (`runGitHere`) unless a process installs another. */
 export type GitRunner = (
   cwd: string,
   args: readonly string[],
@@ -46,7 +46,7 @@ let runner: GitRunner | undefined;
 
 /**
  * Makes every later `runGit` of this process go through `next` (undefined: back to this
- * thread). The server runs its git from a thread of its own (git-thread.ts).
+ * process). The server runs its git from a helper process (git-process.ts).
  */
 export function setGitRunner(next: GitRunner | undefined): void {
   runner = next;
@@ -61,7 +61,7 @@ export function runGit(
   return (runner ?? runGitHere)(cwd, args, options);
 }
 
-/** `runGit` in this thread. */
+/** `runGit` from this process. */
 export async function runGitHere(
   cwd: string,
   args: readonly string[],
