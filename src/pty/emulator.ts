@@ -98,14 +98,19 @@ function copyLine(this: LineInternals, line: LineInternals): void {
   this.isWrapped = line.isWrapped;
 }
 
-/** `from`'s entries in `own` if it is empty, else in a new object (as xterm does). */
+/**
+ * `from`'s entries in `own` if it is empty, else in a new object (as xterm does). `from` is
+ * nearly always a blank line's, with nothing to copy (and `Object.assign` costs a call into the
+ * runtime even then).
+ */
 function refill<T>(own: Record<number, T>, from: Record<number, T>): Record<number, T> {
   let target = own;
   for (const _ in own) {
     target = {};
     break;
   }
-  return Object.assign(target, from);
+  for (const _ in from) return Object.assign(target, from);
+  return target;
 }
 
 /** Resolves once everything written to `terminal` so far has been parsed. */

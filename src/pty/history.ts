@@ -385,6 +385,7 @@ export class PaneHistory {
     }
     if (drop > 0) this.spare = this.chunks.splice(0, drop).pop();
     // Kept in the order of their lines: only the oldest can be past the limit.
+    if (this.extras.size === 0) return;
     for (const number of this.extras.keys()) {
       if (number >= oldest) break;
       this.extras.delete(number);

@@ -23,6 +23,8 @@ interface RawLine {
 const CODEPOINT_MASK = 0x1fffff;
 const IS_COMBINED = 0x200000;
 const WIDTH_SHIFT = 22;
+/** The content word of a one-column cell with an ASCII code point or none, shifted right by 7. */
+const ASCII_CELL = (1 << WIDTH_SHIFT) >>> 7;
 const CELL_SIZE = 3;
 const SPACE = 0x20;
 const NEWLINE = 0x0a;
@@ -105,6 +107,13 @@ export class LineBytes {
     let at = this.len;
     for (let x = 0; x < length; ) {
       const content = data[x * CELL_SIZE] as number;
+      // Most cells: one column wide, no combined string, an ASCII code point (or none, an empty
+      // cell): the content word is then the width (1 << 22) and seven bits.
+      if (content >>> 7 === ASCII_CELL) {
+        buf[at++] = content & 0x7f || SPACE;
+        x++;
+        continue;
+      }
       const cp = content & CODEPOINT_MASK;
       if (content & IS_COMBINED) {
         this.len = at;

@@ -184,6 +184,13 @@ function hasLineEnd(data: Buffer, within: number): boolean {
 
 interface CoreBuffer {
   scrollTop?: number;
+  ybase?: number;
+}
+
+/** xterm's own terminal: its buffers, the active one as `buffer` (xterm 6). */
+interface Core {
+  buffer?: CoreBuffer;
+  buffers?: { normal?: CoreBuffer };
 }
 
 /** The emulator's normal buffer as xterm keeps it: markers can be added at any line there. */
@@ -256,10 +263,21 @@ export class ScreenLogger {
   /** Rows from the mark down that were logged once and changed since (see `RELOG_TICKS`). */
   private relog = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** xterm's own terminal, read at every scroll when it is shaped as expected. */
+  private readonly core: Core | undefined;
 
   constructor(terminal: Terminal, log: AgentLog) {
     this.terminal = terminal;
     this.buffers = terminal.buffer;
+    const core = (terminal as unknown as { _core?: Core })._core;
+    const normal = core?.buffers?.normal;
+    this.core =
+      normal !== undefined &&
+      core?.buffer === normal &&
+      typeof normal.ybase === "number" &&
+      typeof normal.scrollTop === "number"
+        ? core
+        : undefined;
     this.log = log;
     const scrollback = terminal.options.scrollback ?? 1000;
     this.limit = Math.max(1, Math.min(1024, Math.floor(scrollback / 2)));
@@ -483,13 +501,20 @@ export class ScreenLogger {
     return { line, isDisposed: false, dispose() {} };
   }
 
+  /** Every scrolled line (hundreds of thousands a second under a flood): xterm's own fields. */
   private scrolled(): void {
-    const buffer = this.buffers.active;
-    if (buffer.type !== "normal" || buffer.baseY === 0) return;
-    // A scroll inside a region that does not start at the top discards its line; xterm keeps the
-    // region's top only internally.
-    const core = (this.terminal as unknown as { _core?: { buffer?: CoreBuffer } })._core;
-    if ((core?.buffer?.scrollTop ?? 0) !== 0) return;
+    const core = this.core;
+    if (core) {
+      const active = core.buffer;
+      // A scroll inside a region that does not start at the top discards its line.
+      if (active !== core.buffers?.normal || active?.ybase === 0 || active?.scrollTop !== 0) return;
+    } else {
+      const buffer = this.buffers.active;
+      if (buffer.type !== "normal" || buffer.baseY === 0) return;
+      // xterm keeps the region's top only internally.
+      const own = (this.terminal as unknown as { _core?: Core })._core;
+      if ((own?.buffer?.scrollTop ?? 0) !== 0) return;
+    }
     this.waiting++;
     if (this.waiting >= this.limit) this.collect();
   }
