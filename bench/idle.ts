@@ -13,7 +13,7 @@
  * characters the program wrote to the terminal meanwhile.
  */
 import { sized } from "./lib/mode.js";
-import { type CpuTime, cpuSince, totalCpu } from "./lib/procs.js";
+import { type CpuTime, cpuSince } from "./lib/procs.js";
 import {
   AGENT_IDS,
   checkComplete,
@@ -58,11 +58,11 @@ async function measure(kind: RoomKind, repo: RoomRepo, failures: string[]): Prom
       );
     }
     await sleep(SIZE.settleMs);
-    const before = totalCpu(room.pids());
+    const before = room.cpu();
     const output = room.term.received;
     const t0 = performance.now();
     await sleep(SIZE.windowMs);
-    const cpu = cpuSince(before, totalCpu(room.pids()));
+    const cpu = cpuSince(before, room.cpu());
     const windowMs = performance.now() - t0;
     await checkComplete(room, "after idling", failures);
     return { cpu, windowMs, output: room.term.received - output };
@@ -93,10 +93,10 @@ export const idle: Benchmark = {
           ),
           compareRow("CPU time per minute", perMinute(tower), perMinute(tmux), "ms"),
           row(
-            "Tower's children's CPU per minute",
+            "Tower's git helper and git, CPU per minute",
             round((tower.cpu.childrenMs / tower.windowMs) * 60_000),
             "ms",
-            "git for the conflict scans (clock-tick resolution)",
+            "the server's git helper and the git it ran for the conflict scans (clock-tick resolution)",
           ),
           row(
             "output to the terminal while idle, tower",

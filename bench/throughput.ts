@@ -11,16 +11,16 @@
  *   several rows of a pane, no escape sequence at all. The clock runs from letting them go to the parse
  * of the program's output that puts the last marker on the outer screen, each in its own pane.
  *
- * MB/s is all the output (8 x 20 MB) over that time. CPU: what the program itself used meanwhile
- * (utime + stime from /proc/<pid>/stat): Tower's server, which runs every pane's emulator, its
- * client, which draws the screen, and the server's git helper while it runs; tmux's server and
- * its client. The agents' own CPU is not counted. Tower's children that exited (git for the
- * conflict scans, started by the helper) are reported apart.
+ * MB/s is all the output (8 x 20 MB) over that time, the median of three runs of each program,
+ * Tower's and tmux's in turn (one each with --quick). CPU: what the program itself used meanwhile
+ * (utime + stime from /proc/<pid>/stat): Tower's server, which runs every pane's emulator, and
+ * its client, which draws the screen; tmux's server and its client. The agents' own CPU is not
+ * counted. The server's git helper and the git it runs (the conflict scans) are reported apart.
  */
 import type { Workload } from "./lib/ansi-gen.js";
 import { toMarkers, writeFloodRoom } from "./lib/flood.js";
 import { sized } from "./lib/mode.js";
-import { type CpuTime, cpuSince, totalCpu } from "./lib/procs.js";
+import { type CpuTime, cpuSince } from "./lib/procs.js";
 import {
   AGENT_IDS,
   checkComplete,
@@ -33,9 +33,15 @@ import {
 import { round } from "./lib/stats.js";
 import { type Benchmark, type BenchResult, type BenchRow, compareRow, row } from "./lib/types.js";
 
+/**
+ * `runs`: rooms of each program per workload, Tower's and tmux's in turn. This machine's speed
+ * drifts by tens of percent within minutes (tmux alone measured 9.8-26 MB/s in runs of the same
+ * day), so one run of each, one after the other, can put a drift into the ratio; the median of
+ * three taken in turn does not follow one slow run.
+ */
 const SIZE = sized(
-  { bytes: 20 * 1024 * 1024, timeoutMs: 300_000 },
-  { bytes: 1024 * 1024, timeoutMs: 60_000 },
+  { bytes: 20 * 1024 * 1024, timeoutMs: 300_000, runs: 3 },
+  { bytes: 1024 * 1024, timeoutMs: 60_000, runs: 1 },
 );
 const MB = 1024 * 1024;
 
@@ -48,12 +54,20 @@ interface KindResult {
 async function measure(kind: RoomKind, repo: RoomRepo, failures: string[]): Promise<KindResult> {
   makeFifos(repo, "go", AGENT_IDS);
   return withRoom(kind, repo, failures, async (room) => {
-    const before = totalCpu(room.pids());
+    const before = room.cpu();
     const run = await toMarkers(room, repo, SIZE.timeoutMs);
-    const cpu = cpuSince(before, totalCpu(room.pids()));
+    const cpu = cpuSince(before, room.cpu());
     await checkComplete(room, "after the flood", failures);
     return { elapsedMs: run.elapsedMs, cpu, doneMs: run.doneMs };
   });
+}
+
+/** The run of median time (its CPU with it). */
+function medianRun(runs: readonly KindResult[]): KindResult {
+  const sorted = [...runs].sort((a, b) => a.elapsedMs - b.elapsedMs);
+  const middle = sorted[Math.floor((sorted.length - 1) / 2)];
+  if (!middle) throw new Error("no run to take the median of");
+  return middle;
 }
 
 const WORKLOADS: readonly { workload: Workload; label: string; what: string }[] = [
@@ -77,8 +91,14 @@ export const throughput: Benchmark = {
     try {
       for (const { workload, label, what } of WORKLOADS) {
         const bytes = await writeFloodRoom(repo, SIZE.bytes, "exec cat", workload);
-        const tower = await measure("tower", repo, failures);
-        const tmux = await measure("tmux", repo, failures);
+        const towerRuns: KindResult[] = [];
+        const tmuxRuns: KindResult[] = [];
+        for (let i = 0; i < SIZE.runs; i++) {
+          towerRuns.push(await measure("tower", repo, failures));
+          tmuxRuns.push(await measure("tmux", repo, failures));
+        }
+        const tower = medianRun(towerRuns);
+        const tmux = medianRun(tmuxRuns);
         const total = (AGENT_IDS.length * bytes) / MB;
         const mbps = (r: KindResult) => round(total / (r.elapsedMs / 1000));
         const cpuS = (r: KindResult) => round(r.cpu.selfMs / 1000);
@@ -88,14 +108,14 @@ export const throughput: Benchmark = {
             mbps(tower),
             mbps(tmux),
             "MB/s",
-            `${AGENT_IDS.length} x ${round(bytes / MB)} MB of ${what} to the outer screen; tower ${round(tower.elapsedMs)} ms, tmux ${round(tmux.elapsedMs)} ms`,
+            `${AGENT_IDS.length} x ${round(bytes / MB)} MB of ${what} to the outer screen; the median of ${SIZE.runs} run${SIZE.runs === 1 ? "" : "s"} each, in turn: tower ${towerRuns.map((r) => round(r.elapsedMs)).join(" / ")} ms, tmux ${tmuxRuns.map((r) => round(r.elapsedMs)).join(" / ")} ms`,
           ),
           compareRow(
             `CPU time, ${label}`,
             cpuS(tower),
             cpuS(tmux),
             "s",
-            "utime+stime: Tower's client + server (+ its git helper); tmux's client + server",
+            "utime+stime of the median run: Tower's client + server; tmux's client + server",
           ),
           compareRow(
             `CPU per MB, ${label}`,
@@ -104,13 +124,13 @@ export const throughput: Benchmark = {
             "ms/MB",
           ),
           row(
-            `Tower's children's CPU meanwhile, ${label}`,
+            `Tower's git helper and git meanwhile, ${label}`,
             round(tower.cpu.childrenMs / 1000),
             "s",
-            "exited children (git for conflict scans, from the git helper), not in the rows above",
+            "the git helper and the git it ran (conflict scans), not in the rows above",
           ),
         );
-        details[workload] = { bytesPerAgent: bytes, tower, tmux };
+        details[workload] = { bytesPerAgent: bytes, tower: towerRuns, tmux: tmuxRuns };
       }
       return { rows, failures, details };
     } finally {

@@ -38,7 +38,15 @@ import { pathToFileURL } from "node:url";
 import type * as LayoutModule from "../../src/room/layout.js";
 import type * as RuntimeDirModule from "../../src/room/runtime-dir.js";
 import type * as InfoModule from "../../src/server/info.js";
-import { childrenOf, isAlive, processesUnder, reapUnder } from "./procs.js";
+import {
+  type CpuTime,
+  childrenOf,
+  cpuTime,
+  isAlive,
+  processesUnder,
+  reapUnder,
+  totalCpu,
+} from "./procs.js";
 import { CLI, cleanEnv, git, makeBenchRepo, PROJECT_ROOT, tower, trustRepo } from "./repo.js";
 import { nowMs } from "./stats.js";
 import { HarnessTerminal, type Rect } from "./terminal.js";
@@ -197,6 +205,8 @@ export interface Room {
   content(id: AgentId): Rect;
   /** The processes whose CPU and memory are the program's own (its agents' not included). */
   pids(): number[];
+  /** The CPU its client and server have used, and their children's (`cpuSince` for a span). */
+  cpu(): CpuTime;
   /** Keys typed from now on go to this agent's program. */
   focus(id: AgentId): Promise<void>;
   /** Ends it and everything it started; returns what went wrong (left-over processes...). */
@@ -364,12 +374,28 @@ export class TowerRoom implements Room {
 
   /**
    * The client, the server and the server's git helper while it runs (it starts with the first
-   * git command and stops after 30 s idle; git itself runs from it, and counts as its children's
-   * CPU, as a helper that exited counts as the server's).
+   * git command and stops after 10 s idle): what Tower holds in memory.
    */
   pids(): number[] {
     if (this.serverPid === undefined) return [this.term.pid];
     return [this.term.pid, this.serverPid, ...childrenOf(this.serverPid, "git-process-main")];
+  }
+
+  /**
+   * The client's and the server's CPU; as children's, the git helper's and the git it ran. A
+   * helper that exited counts in the server's children's time (with the git it ran), one that
+   * runs is read here: the sums only grow, whenever a helper comes or goes.
+   */
+  cpu(): CpuTime {
+    const own = [this.term.pid, ...(this.serverPid === undefined ? [] : [this.serverPid])];
+    const sum = totalCpu(own);
+    if (this.serverPid !== undefined) {
+      for (const helper of childrenOf(this.serverPid, "git-process-main")) {
+        const t = cpuTime(helper);
+        sum.childrenMs += t.selfMs + t.childrenMs;
+      }
+    }
+    return sum;
   }
 
   /** Moves the selection with `l` (to the right, then on) until it is on `id`; then `i`. */
@@ -573,6 +599,10 @@ export class TmuxRoom implements Room {
   pids(): number[] {
     if (this.serverPid === undefined) throw new Error("tmux's server is not known yet");
     return [this.serverPid, this.term.pid];
+  }
+
+  cpu(): CpuTime {
+    return totalCpu(this.pids());
   }
 
   async focus(id: AgentId): Promise<void> {

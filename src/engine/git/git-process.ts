@@ -93,10 +93,10 @@ export interface GitHelperOptions {
 /**
  * The helper stops once it has been idle this long and starts again with the next request:
  * git runs in bursts (a conflict scan, a merge, the sweep every two minutes), and a helper costs
- * about 40 MB of resident memory while it lives (most of it Node's own code, shared with the
- * server's pages). Starting one forks the server once.
+ * 45-57 MB of resident memory while it lives (40 MB of it Node's own, which a bare `node` has;
+ * its proportional set next to the server about 22 MB). Starting one forks the server once.
  */
-export const GIT_PROCESS_IDLE_MS = 30_000;
+export const GIT_PROCESS_IDLE_MS = 10_000;
 
 /** The last bytes of the helper's error output kept, to say why it failed. */
 const STDERR_KEPT = 2048;
