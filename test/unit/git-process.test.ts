@@ -254,7 +254,7 @@ describe("the git helper", () => {
     expect(starts.slice(RUNNING_AT_ONCE)).toEqual(runs.slice(RUNNING_AT_ONCE));
   });
 
-  it("stops when idle (30 s in the server; 0.3 s here), and the next request starts a new helper", async () => {
+  it("stops when idle (10 s in the server; 0.3 s here), and the next request starts a new helper", async () => {
     const own = startGitProcess(ENTRY, { idleMs: 300 });
     expect(own.pid()).toBeUndefined();
     await own.run(repo.root, ["rev-parse", "HEAD"], {});
