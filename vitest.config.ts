@@ -1,4 +1,4 @@
-import { rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { defineConfig } from "vitest/config";
@@ -15,12 +15,19 @@ import { defineConfig } from "vitest/config";
 // when the run ends (this file is read by vitest's own process, whose pid names the folder).
 const CONFIG_DIR = path.join(os.tmpdir(), `tower-test-config-${process.pid}`);
 process.once("exit", () => rmSync(CONFIG_DIR, { recursive: true, force: true }));
+// The servers' private folders (sockets, token, log), which live in XDG_RUNTIME_DIR or else the
+// OS temp folder: the tests' in one of their own, removed when the run ends (each test's room
+// used to leave a folder in /tmp/tower-<uid>, thousands of them). Tests that need a runtime
+// folder to themselves set their own.
+const RUNTIME_DIR = path.join(os.tmpdir(), `tower-test-runtime-${process.pid}`);
+mkdirSync(RUNTIME_DIR, { recursive: true, mode: 0o700 });
+process.once("exit", () => rmSync(RUNTIME_DIR, { recursive: true, force: true }));
 
 const shared = {
   testTimeout: 60_000,
   hookTimeout: 60_000,
   pool: "forks" as const,
-  env: { TOWER_CONFIG_DIR: CONFIG_DIR },
+  env: { TOWER_CONFIG_DIR: CONFIG_DIR, XDG_RUNTIME_DIR: RUNTIME_DIR },
 };
 
 const SLOW = [

@@ -24,6 +24,14 @@ if (process.env.TOWER_CONFIG_DIR === undefined) {
   process.env.TOWER_CONFIG_DIR = dir;
   process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
 }
+// Likewise the servers' private folders (XDG_RUNTIME_DIR, else the OS temp folder): each
+// benchmark room used to leave one in /tmp/tower-<uid>.
+if (process.env.TOWER_BENCH_RUNTIME_DIR === undefined) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "tower-bench-runtime-"));
+  process.env.TOWER_BENCH_RUNTIME_DIR = dir;
+  process.env.XDG_RUNTIME_DIR = dir;
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+}
 
 export { CLI } from "../../test/helpers/repo.js";
 export { cleanEnv, git, PROJECT_ROOT, type RunResult, run, tower, trustRepo };
