@@ -25,10 +25,11 @@ if (process.env.TOWER_CONFIG_DIR === undefined) {
   process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
 }
 // Likewise the servers' private folders (XDG_RUNTIME_DIR, else the OS temp folder): each
-// benchmark room used to leave one in /tmp/tower-<uid>.
-if (process.env.TOWER_BENCH_RUNTIME_DIR === undefined) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "tower-bench-runtime-"));
-  process.env.TOWER_BENCH_RUNTIME_DIR = dir;
+// benchmark room used to leave one in /tmp/tower-<uid>. The processes a benchmark starts (lock
+// workers, killed at times) inherit the run's folder instead of making their own.
+const RUNTIME_PREFIX = "tower-bench-runtime-";
+if (!path.basename(process.env.XDG_RUNTIME_DIR ?? "").startsWith(RUNTIME_PREFIX)) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), RUNTIME_PREFIX));
   process.env.XDG_RUNTIME_DIR = dir;
   process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
 }
