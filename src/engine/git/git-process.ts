@@ -19,8 +19,8 @@
  * hands git to the fallback (the server's: git started from its own thread, as before).
  */
 import type { ChildProcess } from "node:child_process";
-import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
+import { childProcess } from "../child-process.js";
 import { GitError, type GitOptions, type GitResult, type GitRunner } from "./run.js";
 
 /** git commands the helper runs at once; the others wait their turn (git-process-main.ts). */
@@ -101,8 +101,6 @@ export const GIT_PROCESS_IDLE_MS = 10_000;
 /** The last bytes of the helper's error output kept, to say why it failed. */
 const STDERR_KEPT = 2048;
 
-const require = createRequire(import.meta.url);
-
 export function startGitProcess(
   entry: URL = GIT_PROCESS_MAIN,
   options: GitHelperOptions = {},
@@ -150,9 +148,7 @@ export function startGitProcess(
     if (child) return child;
     let c: ChildProcess;
     try {
-      // Loaded when first needed: the CLI's other commands never start a helper.
-      const { fork } = require("node:child_process") as typeof import("node:child_process");
-      c = fork(fileURLToPath(entry), [], {
+      c = childProcess().fork(fileURLToPath(entry), [], {
         // Plain Node: none of the server's own flags (its heap limits, a test's loader).
         execArgv: [],
         stdio: ["ignore", "ignore", "pipe", "ipc"],
