@@ -26,9 +26,11 @@ if (process.env.TOWER_CONFIG_DIR === undefined) {
 }
 // Likewise the servers' private folders (XDG_RUNTIME_DIR, else the OS temp folder): each
 // benchmark room used to leave one in /tmp/tower-<uid>. The processes a benchmark starts (lock
-// workers, killed at times) inherit the run's folder instead of making their own.
+// workers, killed at times) inherit the run's folder instead of making their own, and so do the
+// tests that load these modules (in the test run's folder: see vitest.config.ts).
 const RUNTIME_PREFIX = "tower-bench-runtime-";
-if (!path.basename(process.env.XDG_RUNTIME_DIR ?? "").startsWith(RUNTIME_PREFIX)) {
+const runtime = path.basename(process.env.XDG_RUNTIME_DIR ?? "");
+if (!runtime.startsWith(RUNTIME_PREFIX) && !runtime.startsWith("tower-test-runtime-")) {
   const dir = mkdtempSync(path.join(os.tmpdir(), RUNTIME_PREFIX));
   process.env.XDG_RUNTIME_DIR = dir;
   process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
