@@ -51,9 +51,23 @@ describe("Codex sessions, notify, hooks and MCP (real CLI)", () => {
       sessions.push(first.session);
       await screenShows({ session: first.session, server }, /Noted the word\./);
       const id = sessionIdOf(await server.waitForTurn(0));
+      // The screen shows the answer before Codex's writer has appended it to the session file,
+      // and a SIGTERM then can cut it off (a full CI run once resumed without it): the session
+      // is stopped once its file holds the answer.
+      const sessionsDir = path.join(agent.codexHome as string, "sessions");
+      const rollout = await until(
+        () =>
+          filesUnder(sessionsDir).find(
+            (f) =>
+              /rollout-.*\.jsonl$/.test(f) &&
+              f.includes(id) &&
+              readFileSync(f, "utf8").includes("Noted the word."),
+          ),
+        () => `the session file of ${id} to hold the answer; files: ${filesUnder(sessionsDir)}`,
+        30_000,
+      );
+      expect(rollout).toBeDefined();
       await first.session.stop();
-      const rollouts = filesUnder(path.join(agent.codexHome as string, "sessions"));
-      expect(rollouts.some((f) => /rollout-.*\.jsonl$/.test(f) && f.includes(id))).toBe(true);
 
       const second = startAgent(
         { ...agent, command: [...agent.command, "resume", id, "What was the word?"] },
