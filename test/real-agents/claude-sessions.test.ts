@@ -10,7 +10,14 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Session } from "../../src/pty/index.js";
 import { claudeEnv } from "./cli-env.js";
-import { makeGitRepo, screenShows, startAgent, startRun, until } from "./harness.js";
+import {
+  makeGitRepo,
+  screenShows,
+  sessionFileHolding,
+  startAgent,
+  startRun,
+  until,
+} from "./harness.js";
 import { ModelServer, type RecordedRequest, type TurnAnswer } from "./model-server.js";
 import { guardOutside } from "./write-flow.js";
 
@@ -54,21 +61,12 @@ describe("Claude Code sessions and MCP (real CLI)", () => {
       await screenShows({ session: first.session, server }, /Noted the word\./);
       expect(server.loopRequests[0]?.headers["x-claude-code-session-id"]).toBe(id);
       const transcripts = path.join(agent.home, ".claude", "projects");
-      // Claude Code writes its transcript as it goes: stopped before the prompt is in it, the
-      // resumed session would not have it (seen once on a loaded machine).
-      await until(
-        () =>
-          (existsSync(transcripts) ? readdirSync(transcripts) : []).some((dir) => {
-            const file = path.join(transcripts, dir, `${id}.jsonl`);
-            return (
-              existsSync(file) && readFileSync(file, "utf8").includes("Remember the word papaya")
-            );
-          })
-            ? true
-            : undefined,
-        () => "the prompt in the session's transcript",
-        30_000,
-      );
+      // Claude Code writes its transcript as it goes: stopped before the prompt and the answer
+      // are in it, the resumed session would not have them (seen once on a loaded machine).
+      await sessionFileHolding(transcripts, new RegExp(`/${id}\\.jsonl$`), [
+        "Remember the word papaya",
+        "Noted the word.",
+      ]);
       await first.session.stop();
 
       const second = startAgent(

@@ -3,14 +3,21 @@
  * (`$CODEX_HOME/hooks.json`, Claude Code's format, trusted once), and an MCP server given on the
  * command line (`-c mcp_servers.<name>...`), as Tower will launch it. See FINDINGS.md.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Session } from "../../src/pty/index.js";
 import { readHookLog, readJsonLines } from "./claude-hooks.js";
 import { codexEnv } from "./cli-env.js";
-import { makeGitRepo, screenShows, startAgent, startRun, until } from "./harness.js";
+import {
+  makeGitRepo,
+  screenShows,
+  sessionFileHolding,
+  startAgent,
+  startRun,
+  until,
+} from "./harness.js";
 import { answerPrompt, selectMenuItem } from "./interact.js";
 import { ModelServer, type RecordedRequest } from "./model-server.js";
 import { guardOutside } from "./write-flow.js";
@@ -21,12 +28,6 @@ const PROGRAMS = path.join(path.dirname(fileURLToPath(import.meta.url)), "progra
 function sessionIdOf(request: RecordedRequest): string {
   const metadata = JSON.parse(String(request.headers["x-codex-turn-metadata"] ?? "{}"));
   return String(metadata.session_id);
-}
-
-/** Every file under `dir`, recursively. */
-function filesUnder(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, encoding: "utf8" }).map((f) => path.join(dir, f));
 }
 
 describe("Codex sessions, notify, hooks and MCP (real CLI)", () => {
@@ -51,22 +52,12 @@ describe("Codex sessions, notify, hooks and MCP (real CLI)", () => {
       sessions.push(first.session);
       await screenShows({ session: first.session, server }, /Noted the word\./);
       const id = sessionIdOf(await server.waitForTurn(0));
-      // The screen shows the answer before Codex's writer has appended it to the session file,
-      // and a SIGTERM then can cut it off (a full CI run once resumed without it): the session
-      // is stopped once its file holds the answer.
-      const sessionsDir = path.join(agent.codexHome as string, "sessions");
-      const rollout = await until(
-        () =>
-          filesUnder(sessionsDir).find(
-            (f) =>
-              /rollout-.*\.jsonl$/.test(f) &&
-              f.includes(id) &&
-              readFileSync(f, "utf8").includes("Noted the word."),
-          ),
-        () => `the session file of ${id} to hold the answer; files: ${filesUnder(sessionsDir)}`,
-        30_000,
+      // Each session is kept in $CODEX_HOME/sessions, in a file named by its id.
+      await sessionFileHolding(
+        path.join(agent.codexHome as string, "sessions"),
+        new RegExp(`rollout-.*${id}.*\\.jsonl$`),
+        ["Remember the word papaya", "Noted the word."],
       );
-      expect(rollout).toBeDefined();
       await first.session.stop();
 
       const second = startAgent(

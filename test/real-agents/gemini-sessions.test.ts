@@ -11,7 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Session } from "../../src/pty/index.js";
 import { readHookLog } from "./claude-hooks.js";
 import { geminiEnv } from "./cli-env.js";
-import { makeGitRepo, screenShows, startAgent, startRun, until } from "./harness.js";
+import {
+  makeGitRepo,
+  screenShows,
+  sessionFileHolding,
+  startAgent,
+  startRun,
+  until,
+} from "./harness.js";
 import { ModelServer } from "./model-server.js";
 import { guardOutside } from "./write-flow.js";
 
@@ -57,6 +64,11 @@ describe("Gemini CLI sessions, hooks and MCP (real CLI)", () => {
     try {
       const first = start("--session-id", id, "--prompt-interactive", "Remember the word papaya");
       await screenShows(first, /Noted the word\./);
+      // Stopped before its chat file holds the answer, the resumed session would not have it.
+      await sessionFileHolding(path.join(agent.home, ".gemini"), /chats\/session-.*\.jsonl?$/, [
+        "Remember the word papaya",
+        "Noted the word.",
+      ]);
       await first.session.stop();
       const started = await until(
         () => readHookLog(log).find((c) => c.event === "SessionStart"),

@@ -4,7 +4,16 @@
  * and the fixture recorder can see the window titles and OSC sequences the CLI emits.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Session } from "../../src/pty/index.js";
@@ -124,6 +133,38 @@ export async function until<T>(
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${describe()}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/**
+ * Waits until a file under `dir` whose path matches `name` holds every one of `texts`, and
+ * returns its path. An agent draws an answer before its writer has appended it to the session
+ * file, and a stop then can cut it off: a test stops a session it will resume only once this
+ * returns.
+ */
+export function sessionFileHolding(
+  dir: string,
+  name: RegExp,
+  texts: readonly string[],
+  timeoutMs = 30_000,
+): Promise<string> {
+  const files = () =>
+    existsSync(dir)
+      ? readdirSync(dir, { recursive: true, encoding: "utf8" }).map((f) => path.join(dir, f))
+      : [];
+  return until(
+    () =>
+      files().find((file) => {
+        if (!name.test(file)) return false;
+        try {
+          const text = readFileSync(file, "utf8");
+          return texts.every((t) => text.includes(t));
+        } catch {
+          return false; // a folder, or a file being replaced
+        }
+      }),
+    () => `a file under ${dir} named like ${name} holding ${texts.join(", ")}; files: ${files()}`,
+    timeoutMs,
+  );
 }
 
 /**
