@@ -6,7 +6,7 @@
  * start hands git to the fallback; its git runs niced, two at a time; it stops when idle;
  * starting git from it does not hold this process's thread, nor make its writes fault.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -18,7 +18,7 @@ import {
   startGitProcess,
 } from "../../src/engine/git/git-process.js";
 import { GitError, type GitResult, runGitHere } from "../../src/engine/git/run.js";
-import { CLI, git, makeRepo, type TempRepo } from "../helpers/repo.js";
+import { CLI, git, makeRepo, type TempRepo, waitFor } from "../helpers/repo.js";
 
 const ENTRY = pathToFileURL(path.join(path.dirname(CLI), "chunks/git-process-main.js"));
 
@@ -172,6 +172,53 @@ describe("the git helper", () => {
     expect(again.stdout.trim()).toBe("true");
     expect(own.pid()).toBeGreaterThan(0);
     await own.close();
+  });
+
+  it("lets the git it runs finish when the server stops it or goes: git is never cut off by a closed pipe", async () => {
+    // A git that writes after the helper was told to go (as `git worktree add` or a merge
+    // write as they work): with the helper gone, its pipe is closed and the write kills it.
+    const dir = path.join(repo.root, ".git");
+    const started = path.join(dir, "slow-started");
+    const done = path.join(dir, "slow-done");
+    git(
+      repo.root,
+      "config",
+      "alias.slow",
+      `!touch "${started}"; sleep 0.6; echo working; echo more >&2; touch "${done}" #`,
+    );
+    const queuedDone = path.join(dir, "queued-done");
+    git(repo.root, "config", "alias.queued", `!touch "${queuedDone}" #`);
+    try {
+      const own = startGitProcess(ENTRY);
+      const held = own.run(repo.root, ["slow"], {}).catch((e: unknown) => e);
+      const alsoHeld = own.run(repo.root, ["slow"], {}).catch((e: unknown) => e);
+      // Queued behind the two running: the server is gone before it starts, so it never does.
+      const queued = own.run(repo.root, ["queued"], {}).catch((e: unknown) => e);
+      const pid = own.pid() as number;
+      await waitFor(() => (existsSync(started) ? true : undefined), 10_000, "the slow git");
+      await own.close();
+      expect(await held).toBeInstanceOf(GitError);
+      expect(await alsoHeld).toBeInstanceOf(GitError);
+      expect(await queued).toBeInstanceOf(GitError);
+      await waitFor(() => (existsSync(done) ? true : undefined), 10_000, "the slow git to finish");
+      // The helper waited for them, then left.
+      await waitFor(
+        () => {
+          try {
+            process.kill(pid, 0);
+            return undefined;
+          } catch {
+            return true;
+          }
+        },
+        10_000,
+        "the helper to exit",
+      );
+      expect(existsSync(queuedDone)).toBe(false);
+    } finally {
+      git(repo.root, "config", "--unset", "alias.slow");
+      git(repo.root, "config", "--unset", "alias.queued");
+    }
   });
 
   it("starts git without holding this thread: 40 commands at once stall it far less than here", async () => {

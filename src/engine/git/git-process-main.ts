@@ -2,7 +2,7 @@
  * The git helper's entry (see git-process.ts), run by the server as a process of its own: runs
  * each request with `runGitHere`, at most `RUNNING_AT_ONCE` at a time and the rest in order, in
  * the environment the request carries, and answers with the result, or with the reason git could
- * not run. It exits when the server goes (its channel closes).
+ * not run. It exits when the server goes (its channel closes), once the git it runs is done.
  *
  * On Linux the helper lowers its own priority (HELPER_NICE more than the server's `nice`; a
  * nice value belongs to a thread there, and git is started from this one) and every git it
@@ -35,6 +35,14 @@ if (process.platform === "linux") {
 
 const waiting: GitRequest[] = [];
 let running = 0;
+/** The server went or stopped this helper: nothing more starts, and it exits once git is done. */
+let leaving = false;
+
+/**
+ * How long a helper whose server went waits for the git it runs before it exits anyway (a git
+ * that waits for ever, on a lock or a prompt, does not keep it).
+ */
+const LEAVE_WAIT_MS = 120_000;
 
 function answerOf(request: GitRequest, error: unknown): GitAnswer {
   return {
@@ -70,7 +78,7 @@ function takeEnvironment(env: Record<string, string>): void {
 }
 
 function next(): void {
-  while (running < RUNNING_AT_ONCE) {
+  while (running < RUNNING_AT_ONCE && !leaving) {
     const request = waiting.shift();
     if (!request) return;
     running++;
@@ -83,6 +91,7 @@ function next(): void {
       .then((answer) => {
         running--;
         if (process.connected) send?.(answer);
+        if (leaving && running === 0) process.exit(0);
         next();
       });
   }
@@ -92,6 +101,19 @@ process.on("message", (request: GitRequest) => {
   waiting.push(request);
   next();
 });
-// The server went (or stopped this helper): the git commands running finish on their own.
-process.on("disconnect", () => process.exit(0));
+/**
+ * The server went (its channel closed: stopped, or killed) or stops this helper (SIGTERM): the
+ * requests not started are dropped (their server gave them up), and the git commands running
+ * finish before it exits. Exiting at once would close the pipes they write to, and the next
+ * write would kill them half-way (`git worktree add` writes before it checks the tree out).
+ */
+function leave(): void {
+  if (leaving) return;
+  leaving = true;
+  waiting.length = 0;
+  if (running === 0) process.exit(0);
+  setTimeout(() => process.exit(0), LEAVE_WAIT_MS).unref();
+}
+process.on("disconnect", leave);
+process.on("SIGTERM", leave);
 send(GIT_PROCESS_UP);
