@@ -129,6 +129,8 @@ interface Chunk {
 
 /** A line's combined characters and extended attributes, when it has any. */
 interface Extra {
+  /** The line's number (counted since the history began). */
+  number: number;
   combined: Record<number, string>;
   extended: Record<number, unknown>;
 }
@@ -150,13 +152,13 @@ export class PaneHistory {
   /** Line numbers (counted since the history began) of the oldest line kept and the next. */
   private first = 0;
   private next = 0;
-  private readonly extras = new Map<number, Extra>();
   /**
-   * The numbers of the lines in `extras`, ascending, from `extrasHead` on: what `evict` deletes
-   * first. (Iterating the map's keys instead walks past every entry it deleted, kept as holes
-   * until the table is rebuilt: that walk was a third of the history's time under a flood.)
+   * The stored lines' extras, in the order of their numbers, from `extrasHead` on: the oldest
+   * leave by moving the head, and a line's is found by a binary search. (A map by number, whose
+   * oldest were deleted by iterating its keys, walked past every entry it had deleted, kept as
+   * holes until the table is rebuilt: a third of the history's time under a flood.)
    */
-  private extrasOrder: number[] = [];
+  private extras: Extra[] = [];
   private extrasHead = 0;
   /** ED 3 erases the scrollback: the ring's next trim drops its lines instead of storing them. */
   private dropNextTrim = false;
@@ -223,7 +225,7 @@ export class PaneHistory {
 
   /** Stored lines that keep their combined characters or extended attributes (xterm's objects). */
   get extraLines(): number {
-    return this.extras.size;
+    return this.extras.length - this.extrasHead;
   }
 
   /** Bytes the stored lines take (their chunks). */
@@ -278,8 +280,7 @@ export class PaneHistory {
     this.chunks = [];
     this.spare = undefined;
     this.first = this.next;
-    this.extras.clear();
-    this.extrasOrder = [];
+    this.extras = [];
     this.extrasHead = 0;
   }
 
@@ -359,8 +360,7 @@ export class PaneHistory {
       // The line's own objects, not copies: a line leaving the ring is dropped, or used again
       // with new objects in place of the ones that held anything (xterm's `copyFrom`, and
       // `copyLine` in emulator.ts, which keeps only empty ones).
-      this.extras.set(number, { combined, extended });
-      this.extrasOrder.push(number);
+      this.extras.push({ number, combined, extended });
     }
     this.evict();
   }
@@ -399,17 +399,29 @@ export class PaneHistory {
       drop++;
     }
     if (drop > 0) this.spare = this.chunks.splice(0, drop).pop();
-    const order = this.extrasOrder;
+    const extras = this.extras;
     let head = this.extrasHead;
-    while (head < order.length && (order[head] as number) < oldest) {
-      this.extras.delete(order[head] as number);
-      head++;
-    }
-    if (head > 1024 && head * 2 > order.length) {
-      this.extrasOrder = order.slice(head);
+    while (head < extras.length && (extras[head] as Extra).number < oldest) head++;
+    if (head > 1024 && head * 2 > extras.length) {
+      this.extras = extras.slice(head);
       head = 0;
     }
     this.extrasHead = head;
+  }
+
+  /** Line `number`'s extras (it has some: its EXTRA flag says so). */
+  private extraOf(number: number): Extra | undefined {
+    const extras = this.extras;
+    let low = this.extrasHead;
+    let high = extras.length - 1;
+    while (low <= high) {
+      const mid = (low + high) >>> 1;
+      const at = (extras[mid] as Extra).number;
+      if (at === number) return extras[mid];
+      if (at < number) low = mid + 1;
+      else high = mid - 1;
+    }
+    return undefined;
   }
 
   private unpack(number: number): IBufferLine | undefined {
@@ -441,7 +453,7 @@ export class PaneHistory {
     }
     scratch.length = cols;
     scratch.isWrapped = (head & WRAPPED) !== 0;
-    const extra = (head & EXTRA) !== 0 ? this.extras.get(number) : undefined;
+    const extra = (head & EXTRA) !== 0 ? this.extraOf(number) : undefined;
     scratch._combined = extra?.combined ?? EMPTY_COMBINED;
     scratch._extendedAttrs = extra?.extended ?? EMPTY_EXTENDED;
     return this.view;
