@@ -334,13 +334,15 @@ describe("input", () => {
     // long after its last output each byte came.
     const program = nodeProgram(
       dir,
-      `import { writeFileSync } from "node:fs";
+      `import { renameSync, writeFileSync } from "node:fs";
       process.stdin.setRawMode(true);
       const got = [];
       let last = performance.now();
       process.stdin.on("data", (chunk) => {
         got.push({ bytes: chunk.toString("latin1"), quietMs: performance.now() - last });
-        writeFileSync(${JSON.stringify(file)}, JSON.stringify(got));
+        // Whole or not at all: the test reads it while this writes.
+        writeFileSync(${JSON.stringify(`${file}.new`)}, JSON.stringify(got));
+        renameSync(${JSON.stringify(`${file}.new`)}, ${JSON.stringify(file)});
       });
       let n = 0;
       const draw = setInterval(() => {
