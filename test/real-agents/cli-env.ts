@@ -12,7 +12,7 @@
  *
  * FINDINGS.md says why each setting is there (what the CLI does without it).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { type AgentCli, cliBinary, cliCache } from "./clis.js";
@@ -49,6 +49,11 @@ function makeHome(prefix: string): string {
 
 /** The part of the environment every CLI gets. */
 function baseEnv(home: string): Record<string, string> {
+  // The CLIs' own temporary folders (Claude Code's claude-<uid>, Codex's daemon socket folder
+  // and its sandbox's mount targets) go inside the throwaway HOME, not the machine's /tmp,
+  // where they outlived the tests.
+  const tmp = path.join(home, "tmp");
+  mkdirSync(tmp, { recursive: true });
   const env: Record<string, string> = {
     HOME: home,
     USER: os.userInfo().username,
@@ -59,7 +64,7 @@ function baseEnv(home: string): Record<string, string> {
     PATH: [path.dirname(process.execPath), "/usr/local/bin", "/usr/bin", "/bin"].join(":"),
     LANG: "C.UTF-8",
     LC_ALL: "C.UTF-8",
-    TMPDIR: os.tmpdir(),
+    TMPDIR: tmp,
     XDG_CONFIG_HOME: path.join(home, ".config"),
     XDG_CACHE_HOME: path.join(home, ".cache"),
     XDG_DATA_HOME: path.join(home, ".local", "share"),
@@ -170,6 +175,12 @@ export function tomlString(value: string): string {
 export const CODEX_MODEL = "gpt-5.5";
 
 /**
+ * Where Codex keeps its shared app-server daemon's socket: in /tmp itself, whatever TMPDIR says
+ * (a socket's path must be short). A Codex TUI makes the folder even with the daemon off.
+ */
+export const CODEX_DAEMON_FOLDER = path.join("/tmp", `codex-daemon-${os.userInfo().uid}`);
+
+/**
  * Codex: a custom model provider at the endpoint (Responses API), the folders trusted, updates,
  * analytics, feedback and the shared background app-server (`features.daemon_auto_start`) off.
  * CODEX_HOME is kept under the CLI cache folder (Codex copies its binary into
@@ -178,6 +189,7 @@ export const CODEX_MODEL = "gpt-5.5";
  */
 export function codexEnv(options: CodexEnvOptions): AgentEnv {
   const binary = cliBinary("codex");
+  const daemonFolderWas = existsSync(CODEX_DAEMON_FOLDER);
   const home = makeHome("tower-codex-home-");
   const runs = path.join(cliCache(), "runs");
   mkdirSync(runs, { recursive: true });
@@ -237,6 +249,12 @@ export function codexEnv(options: CodexEnvOptions): AgentEnv {
     cleanup: () => {
       rmSync(home, { recursive: true, force: true });
       rmSync(codexHome, { recursive: true, force: true });
+      // The daemon's folder, when Codex made it here: only if empty (another Codex may use it).
+      if (!daemonFolderWas) {
+        try {
+          rmdirSync(CODEX_DAEMON_FOLDER);
+        } catch {}
+      }
     },
   };
 }

@@ -3,12 +3,11 @@
  * apply_patch asks "Would you like to make the following edits?" in the read-only sandbox; `y`
  * approves, Esc aborts the turn. And what a stopped Codex leaves running. See FINDINGS.md.
  */
-import { existsSync, rmSync } from "node:fs";
-import os from "node:os";
+import { existsSync, rmdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Session } from "../../src/pty/index.js";
-import { codexEnv } from "./cli-env.js";
+import { CODEX_DAEMON_FOLDER, codexEnv } from "./cli-env.js";
 import { makeGitRepo, screenShows, startAgent, startRun, until } from "./harness.js";
 import { answerAsTower, answerPrompt } from "./interact.js";
 import { ModelServer } from "./model-server.js";
@@ -94,6 +93,7 @@ describe("Codex CLI (real CLI)", () => {
     // A user's own config: no [features] table, so the daemon starts (Codex's default).
     const agent = codexEnv({ modelUrl: server.url, trust: [repo.root], daemon: true });
     const codexHome = agent.codexHome as string;
+    const folderBefore = existsSync(CODEX_DAEMON_FOLDER);
     const daemons = () =>
       processesWithEnv("CODEX_HOME", codexHome).filter((p) => p.cmdline.includes(" app-server"));
     let sockets: string[] = [];
@@ -118,7 +118,12 @@ describe("Codex CLI (real CLI)", () => {
       expect(server_!.cmdline).toContain(`${codexHome}/packages/app-server-daemon/`);
       expect(left.some((p) => p.cmdline.includes("app-server daemon pid-update-loop"))).toBe(true);
       sockets = left.flatMap((p) => unixSocketsOf(p.pid));
-      expect(sockets.some((s) => s.startsWith(path.join(os.tmpdir(), "codex-daemon-")))).toBe(true);
+      // Its socket is under /tmp/codex-daemon-<uid>, whatever TMPDIR says (a socket's path must
+      // be short): the folder is removed below when this test made it.
+      expect(
+        sockets.some((s) => s.startsWith(`${CODEX_DAEMON_FOLDER}/`)),
+        sockets.join("\n"),
+      ).toBe(true);
 
       // With that daemon running, turning the daemon off for one session is a question first.
       const second = startAgent(
@@ -153,6 +158,18 @@ describe("Codex CLI (real CLI)", () => {
       for (const socket of sockets) {
         rmSync(socket, { force: true });
         rmSync(`${socket}.lock`, { force: true });
+      }
+      // The folder this test made goes once the stopped daemon has removed its files from it
+      // (it does so as it exits); only when empty: another Codex of this user may use it.
+      if (!folderBefore) {
+        for (const deadline = Date.now() + 10_000; existsSync(CODEX_DAEMON_FOLDER); ) {
+          try {
+            rmdirSync(CODEX_DAEMON_FOLDER);
+          } catch {
+            if (Date.now() > deadline) break;
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+        }
       }
       await server.close();
       agent.cleanup();

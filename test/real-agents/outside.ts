@@ -1,13 +1,15 @@
 /**
  * What a real CLI must never change: the npm global prefix (Claude Code's auto-updater runs
  * `npm install --global` when it is not switched off), the cache the pinned CLIs are installed
- * in (except the per-run Codex homes under `runs/`), and the real user's own configuration of
- * each CLI. A test takes a snapshot before and compares after.
+ * in (except the per-run Codex homes under `runs/`), the real user's own configuration of each
+ * CLI, and the machine's temporary folder (the CLIs' own folders there). A test takes a snapshot
+ * before and compares after.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, lstatSync, readdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { CODEX_DAEMON_FOLDER } from "./cli-env.js";
 import { cliCache } from "./clis.js";
 
 /** path -> "size mtime" (or "dir mtime"), for every entry looked at. */
@@ -55,6 +57,18 @@ export function snapshotOutside(): Snapshot {
     ".local/share/claude",
   ]) {
     record(snapshot, path.join(home, name), 1);
+  }
+  // The CLIs' own temporary folders belong in the TMPDIR of their throwaway HOME (cli-env.ts):
+  // one made in the machine's temporary folder outlives the tests. Codex makes its daemon's
+  // folder in /tmp whatever TMPDIR says, and the tests remove it when they made it. Only whether
+  // each is there is compared (a Claude Code the developer runs meanwhile writes in its own).
+  const uid = os.userInfo().uid;
+  for (const file of [
+    path.join(os.tmpdir(), `claude-${uid}`),
+    path.join(os.tmpdir(), `codex-bwrap-synthetic-mount-targets-${uid}`),
+    CODEX_DAEMON_FOLDER,
+  ]) {
+    if (existsSync(file)) snapshot.set(file, "present");
   }
   return snapshot;
 }
