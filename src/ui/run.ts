@@ -39,7 +39,7 @@ import { askTrust, followLayout, type RoomClient, showMessages } from "./room-cl
 import type { Services } from "./services/index.js";
 import { StoreContext } from "./store/context.js";
 import { type AppStore, createAppStore } from "./store/index.js";
-import { ENTER, ENTER_MODES, LEAVE } from "./terminal-modes.js";
+import { ENTER, ENTER_MODES, LEAVE, withoutScrollbackErase } from "./terminal-modes.js";
 import { colorModeFromEnv } from "./view/color.js";
 
 /** Ink's render throttle: high, since the frame clock does the coalescing (see above). */
@@ -234,7 +234,8 @@ export async function runControlRoom(
     stdout.on("resize", onResize);
 
     // Panes are written by `DirectPanes`; Ink writes through a proxy that tells it when Ink has
-    // drawn (after the writes of one frame: a microtask later), to fill the panes again.
+    // drawn (after the writes of one frame: a microtask later), to fill the panes again, and that
+    // keeps Ink from erasing the terminal's scrollback (`withoutScrollbackErase`).
     const panes = new DirectPanes(stdout, store);
     direct = panes;
     let repaint = false;
@@ -242,6 +243,7 @@ export async function runControlRoom(
       get(target, property) {
         if (property === "write") {
           return (...args: Parameters<NodeJS.WriteStream["write"]>) => {
+            args[0] = withoutScrollbackErase(args[0]);
             const result = target.write(...args);
             if (!repaint) {
               repaint = true;

@@ -5,3 +5,19 @@ export const ENTER_MODES = "\x1b[?1049h\x1b[?25l\x1b[?2004h";
 /** ENTER_MODES on a cleared screen, the cursor at the top-left corner. */
 export const ENTER = `${ENTER_MODES}\x1b[2J\x1b[H`;
 export const LEAVE = "\x1b[?2004l\x1b[?25h\x1b[?1049l";
+
+/** ED 3: erase the terminal's scrollback (xterm; tmux erases the pane's history). */
+const ERASE_SCROLLBACK = "\x1b[3J";
+
+/**
+ * What Ink writes, without ED 3. Ink redraws an app as tall as the terminal by clearing the
+ * terminal first (ansi-escapes' `clearTerminal`: ED 2, ED 3, home), at every change; ED 3 then
+ * erased the user's own history in the terminal around Tower (inside tmux, every line of the
+ * pane's history from before Tower started). On the alternate screen, ED 2 and home are all the
+ * redraw needs.
+ */
+export function withoutScrollbackErase<T>(chunk: T): T {
+  return typeof chunk === "string" && chunk.includes(ERASE_SCROLLBACK)
+    ? (chunk.replaceAll(ERASE_SCROLLBACK, "") as T)
+    : chunk;
+}

@@ -208,6 +208,24 @@ describe("the control room in tmux", () => {
     expect(existsSync(path.join(path.dirname(repo.root), "shop-stream-B"))).toBe(true);
   });
 
+  it("leaves the terminal's history as it was: tmux keeps the lines printed before it", async () => {
+    rig = new TmuxRig(repo.root, `seq 1 300; node ${CLI}`);
+    const r = rig;
+    const history = () => Number(r.tmux("display-message", "-p", "#{history_size}").trim());
+    await r.waitFor((s) => footer(s).includes("NORMAL"), "the control room");
+    // The control room redraws as the room changes: a lock taken from another shell.
+    expect((await tower(repo.root, ["lock", "src/app.txt", "--agent", "A1"])).code).toBe(0);
+    await r.waitFor((s) => /\b1 lock\b/.test(lines(s)[0] ?? ""), "the lock in the header");
+    r.keys("q");
+    await r.waitForText("Quit Tower?");
+    r.keys("y");
+    await r.waitForText("[exited 0]");
+    // 300 lines, 48 of them on the screen when it started: the rest is tmux's history, kept.
+    expect(history()).toBeGreaterThanOrEqual(250);
+    const kept = r.tmux("capture-pane", "-p", "-S", "-300");
+    expect(kept).toMatch(/^1\n2\n3\n/);
+  });
+
   it("restores the terminal after a crash, prints the error on the main screen, and its agents stop", async () => {
     const crash = path.join(PROJECT_ROOT, "test/e2e/programs/crash-ui.mjs");
     const r = new TmuxRig(repo.root, `node ${crash}`);

@@ -83,6 +83,22 @@ describe("attach and detach", () => {
     expect((await readInfo(rig.dir))?.pid).toBe(server?.pid);
   });
 
+  it("leaves the terminal's history as it was: tmux keeps the lines printed before the client", async () => {
+    const rig = await serverRig();
+    const client = open(rig, "", { cols: 140, rows: 40 }, { command: `seq 1 300; node ${CLI}` });
+    await client.waitForText("ready A1", 20_000);
+    // The control room redraws as the room changes: a lock taken from another shell.
+    const env = { XDG_RUNTIME_DIR: rig.runtime };
+    expect((await tower(rig.root, ["lock", "notes.txt", "--agent", "A1"], env)).code).toBe(0);
+    await client.waitFor((s) => /\b1 lock\b/.test(s.split("\n")[0] ?? ""), "the lock");
+    client.keys("D");
+    await client.waitForText("[exited 0]");
+    // 300 lines, 40 of them on the screen when it started: the rest is tmux's history, kept.
+    const history = Number(client.tmux("display-message", "-p", "#{history_size}").trim());
+    expect(history).toBeGreaterThanOrEqual(255);
+    expect(client.tmux("capture-pane", "-p", "-S", "-300")).toMatch(/^1\n2\n3\n/);
+  });
+
   it("two clients at once at different sizes: a key typed in one shows in both", async () => {
     const rig = await serverRig();
     const big = open(rig, "attach --start", { cols: 160, rows: 44 });
