@@ -49,9 +49,9 @@ function makeHome(prefix: string): string {
 
 /** The part of the environment every CLI gets. */
 function baseEnv(home: string): Record<string, string> {
-  // The CLIs' own temporary folders (Claude Code's claude-<uid>, Codex's daemon socket folder
-  // and its sandbox's mount targets) go inside the throwaway HOME, not the machine's /tmp,
-  // where they outlived the tests.
+  // The CLIs' own temporary folders (Claude Code's claude-<uid>, the mount targets of Codex's
+  // sandbox) go inside the throwaway HOME, not the machine's /tmp, where they outlived the
+  // tests. Codex's daemon folder stays in /tmp whatever TMPDIR says (CODEX_DAEMON_FOLDER).
   const tmp = path.join(home, "tmp");
   mkdirSync(tmp, { recursive: true });
   const env: Record<string, string> = {
