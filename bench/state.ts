@@ -8,9 +8,15 @@
  * the start of that call until the path is in the bottom panel's Locks tab (the tab shown at
  * first) on the parsed screen; then releases it and times until the path is gone. The UI learns
  * of the change from its file watcher, reads the file again and draws: that chain is measured.
+ *
+ * What a change costs the client is measured too: the characters it wrote to its terminal (the
+ * harness's pty) and its CPU time, from the lock write until the screen has been still for a
+ * moment after the path came (or went). Ink redraws the whole screen at a change unless told
+ * otherwise (src/ui/ink-output.ts): that is a screenful of characters, and then every pane's rows.
  */
 import { loadEngine } from "./lib/engine.js";
 import { sized } from "./lib/mode.js";
+import { cpuTime } from "./lib/procs.js";
 import {
   checkComplete,
   IDLE_AGENT,
@@ -23,6 +29,8 @@ import { type Benchmark, type BenchResult, type BenchRow, row } from "./lib/type
 
 const CHANGES = sized(100, 10);
 const TIMEOUT_MS = 30_000;
+/** The screen is still once nothing has come for this long. */
+const STILL_MS = 150;
 
 export const state: Benchmark = {
   name: "state",
@@ -34,6 +42,9 @@ export const state: Benchmark = {
     const shown: number[] = [];
     const cleared: number[] = [];
     const writes: number[] = [];
+    /** Characters the client wrote for one change, and its CPU time (ms) for it. */
+    const chars: number[] = [];
+    const clientCpu: number[] = [];
     try {
       writeAgentScript(repo, IDLE_AGENT);
       const store = new engine.StateStore(repo.stateDir);
@@ -49,17 +60,28 @@ export const state: Benchmark = {
           const key = `bench/state-${i}.txt`;
           const request = { paths: [key], agent: "A1", stream: "A", task: "bench" };
           const listed = () => panel().some((r) => r.startsWith(key));
+          const client = room.pids()[0] ?? 0;
+          let mark = { chars: room.term.received, cpuMs: cpuTime(client).selfMs };
+          const cost = async () => {
+            await still(room.term);
+            const now = { chars: room.term.received, cpuMs: cpuTime(client).selfMs };
+            chars.push(now.chars - mark.chars);
+            clientCpu.push(now.cpuMs - mark.cpuMs);
+            mark = now;
+          };
           const t0 = nowMs();
           const taken = await engine.acquireLocks(store, request);
           writes.push(nowMs() - t0);
           if (!taken.ok) throw new Error(`lock ${key} refused: ${JSON.stringify(taken.results)}`);
           shown.push((await room.term.waitFor(listed, `${key} in the Locks tab`, TIMEOUT_MS)) - t0);
+          await cost();
           const t1 = nowMs();
           const released = await engine.releaseLocks(store, request);
           if (!released.ok) throw new Error(`release of ${key} failed`);
           cleared.push(
             (await room.term.waitFor(() => !listed(), `${key} gone from the tab`, TIMEOUT_MS)) - t1,
           );
+          await cost();
         }
         await checkComplete(room, "after the changes", failures);
       } finally {
@@ -81,6 +103,18 @@ export const state: Benchmark = {
         ),
         ...stats("lock released -> path gone", cleared),
         row(
+          "characters the client wrote for a change, p50",
+          round(percentile(chars, 50)),
+          "chars",
+          `a lock taken or released, until the screen was still for ${STILL_MS} ms; a 160x48 screen is 7,680 cells`,
+        ),
+        row(
+          "client CPU for a change, mean",
+          round(clientCpu.reduce((a, b) => a + b, 0) / Math.max(1, clientCpu.length)),
+          "ms",
+          "utime + stime of the client process, tick resolution, over every change",
+        ),
+        row(
           "the lock write itself, p50",
           round(percentile(writes, 50)),
           "ms",
@@ -93,7 +127,18 @@ export const state: Benchmark = {
         shown: shown.map(round),
         cleared: cleared.map(round),
         writes: writes.map(round),
+        chars,
+        clientCpu: clientCpu.map(round),
       },
     };
   },
 };
+
+/** Waits until the terminal has received nothing for `STILL_MS`. */
+async function still(term: { received: number }): Promise<void> {
+  let seen = -1;
+  while (seen !== term.received) {
+    seen = term.received;
+    await new Promise((resolve) => setTimeout(resolve, STILL_MS));
+  }
+}

@@ -8,8 +8,8 @@
  *
  * - when a pane's frame changes in the store (the session manager's frame clock, or at once after
  *   a keystroke), only the rows that differ from what this writer last wrote are written;
- * - after Ink has written (it may have blanked any line it redrew), every visible row is written
- *   again.
+ * - after Ink has written, the rows on the lines it wrote (see ink-output.ts), or every row
+ *   when Ink drew the whole screen or the panes moved.
  *
  * Why: Ink turns every line of every frame into styled cells and back (tokenising each escape
  * sequence), the whole screen at every frame. With eight agents flooding their panes that was
@@ -78,14 +78,33 @@ export class DirectPanes {
     });
   }
 
-  /** Ink wrote to the terminal: the lines it drew may have blanked panes; write them all again. */
-  afterInk(): void {
+  /**
+   * Ink wrote to the terminal: the lines it drew blanked the panes' rows on them; write those
+   * again (`rows`, from the top of the screen), or every row. When the panes have moved since
+   * they were last written, every row is written.
+   */
+  afterInk(rows: readonly number[] | "all" = "all"): void {
     if (this.closed) return;
     const state = this.store.getState();
     const placed = placedPanes(state);
-    this.placedKey = layoutKey(placed);
-    this.written.clear();
+    const key = layoutKey(placed);
+    if (rows === "all" || key !== this.placedKey) this.written.clear();
+    else {
+      for (const { id, rect } of placed) {
+        const written = this.written.get(id);
+        if (!written) continue;
+        for (const row of rows) {
+          if (row >= rect.y && row < rect.y + rect.height) written[row - rect.y] = undefined;
+        }
+      }
+    }
+    this.placedKey = key;
     this.paint(state, placed);
+  }
+
+  /** Whether the panes are placed elsewhere now than where they were last written. */
+  moved(): boolean {
+    return layoutKey(placedPanes(this.store.getState())) !== this.placedKey;
   }
 
   close(): void {

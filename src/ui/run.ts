@@ -30,6 +30,7 @@ import type { RoomCommand, RoomEvent, RoomReply } from "../room/commands.js";
 import { App } from "./components/App.js";
 import { directPaneRenderer } from "./components/Pane.js";
 import { DirectPanes } from "./direct-panes.js";
+import { inkOutput } from "./ink-output.js";
 import { clipboardBytes } from "./input/copy.js";
 import { type Controller, handleInput } from "./input/dispatch.js";
 import { MOUSE_OFF, MOUSE_ON } from "./input/mouse.js";
@@ -39,7 +40,7 @@ import { askTrust, followLayout, type RoomClient, showMessages } from "./room-cl
 import type { Services } from "./services/index.js";
 import { StoreContext } from "./store/context.js";
 import { type AppStore, createAppStore } from "./store/index.js";
-import { ENTER, ENTER_MODES, LEAVE, withoutScrollbackErase } from "./terminal-modes.js";
+import { ENTER, ENTER_MODES, LEAVE } from "./terminal-modes.js";
 import { colorModeFromEnv } from "./view/color.js";
 
 /** Ink's render throttle: high, since the frame clock does the coalescing (see above). */
@@ -106,8 +107,10 @@ export async function runControlRoom(
   // stays readable on the main screen.
   let ink: Instance | undefined;
   let direct: DirectPanes | undefined;
+  let closeOutput: (() => void) | undefined;
   const stopDrawing = () => {
     direct?.close();
+    closeOutput?.();
     try {
       ink?.unmount();
     } catch {}
@@ -233,32 +236,12 @@ export async function runControlRoom(
     stdin.on("data", handler);
     stdout.on("resize", onResize);
 
-    // Panes are written by `DirectPanes`; Ink writes through a proxy that tells it when Ink has
-    // drawn (after the writes of one frame: a microtask later), to fill the panes again, and that
-    // keeps Ink from erasing the terminal's scrollback (`withoutScrollbackErase`).
+    // Panes are written by `DirectPanes`; Ink writes through `inkOutput`, which writes only the
+    // lines Ink changed and has the pane rows on them written again.
     const panes = new DirectPanes(stdout, store);
     direct = panes;
-    let repaint = false;
-    const inkOut = new Proxy(stdout, {
-      get(target, property) {
-        if (property === "write") {
-          return (...args: Parameters<NodeJS.WriteStream["write"]>) => {
-            args[0] = withoutScrollbackErase(args[0]);
-            const result = target.write(...args);
-            if (!repaint) {
-              repaint = true;
-              queueMicrotask(() => {
-                repaint = false;
-                panes.afterInk();
-              });
-            }
-            return result;
-          };
-        }
-        const value: unknown = Reflect.get(target, property, target);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
+    const output = inkOutput(stdout, panes);
+    closeOutput = output.close;
     ink = render(
       createElement(
         StoreContext.Provider,
@@ -266,7 +249,7 @@ export async function runControlRoom(
         createElement(App, { table, paneRenderer: directPaneRenderer }),
       ),
       {
-        stdout: inkOut,
+        stdout: output.stream,
         stdin,
         exitOnCtrlC: false,
         patchConsole: false,

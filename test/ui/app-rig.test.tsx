@@ -46,10 +46,11 @@ describe("the app over a real repository", () => {
 
   it("draws borders between panes, the selected one's lit, and sizes the bottom panel by its content", async () => {
     const { repo, store, ui } = await openApp(160, 48, { shrinkPanelAfterMs: 300, select: "A2" });
+    // Each fake agent shows its banner, then asks: all three are waiting once they have asked.
     const frame = await frameWith(
       ui,
-      (f) => (f.match(/Welcome to Fake Agent/g) ?? []).length === 3,
-      "three agents",
+      (f) => (f.match(/Welcome to Fake Agent/g) ?? []).length === 3 && f.includes("3 waiting"),
+      "three agents, waiting",
     );
     const lines = frame.split("\n");
     // Three panes side by side: each title bar is the border above its pane, and a border
