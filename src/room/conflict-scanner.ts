@@ -104,6 +104,17 @@ export function startConflictScanner(
   let worktreeWatcher: FSWatcher | undefined;
   let refsWatcher: FSWatcher | undefined;
 
+  /**
+   * Sets the warnings and the scan's error, unless they are what the room has: a scan that
+   * finds what the last one found changes nothing (each change is sent to every client, which
+   * redraws its screen for it).
+   */
+  const show = (warnings: ConflictWarning[], error: string | undefined) => {
+    const current = store.getState();
+    if (current.conflictError === error && sameJson(current.conflicts, warnings)) return;
+    current.setConflicts(warnings, error);
+  };
+
   const scan = new SerialTask(async () => {
     if (closed) return;
     let warnings: ConflictWarning[];
@@ -116,7 +127,7 @@ export function startConflictScanner(
       });
     } catch (error) {
       // ConflictScanError (some stream unreadable) or no base branch: keep what was known.
-      if (!closed) store.getState().setConflicts(lastGood, errorMessage(error));
+      if (!closed) show(lastGood, errorMessage(error));
       return;
     }
     if (closed) return;
@@ -127,7 +138,7 @@ export function startConflictScanner(
     } catch (error) {
       recordError = `cannot record conflict warnings: ${errorMessage(error)}`;
     }
-    if (!closed) store.getState().setConflicts(warnings, recordError);
+    if (!closed) show(warnings, recordError);
   });
 
   const debouncer = new Debouncer<"scan">(options.debounceMs ?? SCAN_DEBOUNCE_MS, () => {
@@ -227,3 +238,5 @@ export function startConflictScanner(
     },
   };
 }
+
+const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);

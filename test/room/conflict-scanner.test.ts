@@ -168,4 +168,31 @@ describe("conflict scanner", () => {
     expect(store.getState().conflictError).toBeUndefined();
     expect(overlaps(store)).toEqual([]);
   });
+
+  it("leaves the room's state alone when a scan finds what the last one found", async () => {
+    // Every scan used to set the warnings anew: each client was sent them and redrew its
+    // screen, at every lock taken and every sweep, for nothing.
+    const { store, streams, scanner } = await setup(["A", "B"]);
+    const [a, b] = streams as [StreamSetup, StreamSetup];
+    writeIn(a.worktree, "shared/util.py", numbered(20).replace("line 3\n", "A3\n"));
+    writeIn(b.worktree, "shared/util.py", numbered(20).replace("line 15\n", "B15\n"));
+    await waitFor(() => overlaps(store)[0], 15_000, "an overlap warning");
+    await scanner.scanNow();
+    const found = store.getState().conflicts;
+    let updates = 0;
+    const unsubscribe = store.subscribe((state, previous) => {
+      if (state.conflicts !== previous.conflicts || state.conflictError !== previous.conflictError)
+        updates += 1;
+    });
+    await scanner.scanNow();
+    await scanner.scanNow();
+    unsubscribe();
+    expect(updates).toBe(0);
+    expect(store.getState().conflicts).toBe(found);
+
+    // A change is still set at once.
+    writeIn(b.worktree, "shared/util.py", numbered(20));
+    await scanner.scanNow();
+    expect(overlaps(store)).toEqual([]);
+  });
 });
