@@ -9,11 +9,19 @@
  * patch goes out only while the connection is writable. When it is not, the feed waits for its
  * "drain" and then sends what is latest, so the frames in between are dropped, as tmux does.
  * What waits for a client is therefore bounded by the room's own size, never by time.
+ *
+ * A pane's frame goes at once (an echo, copy mode's cursor), with whatever else waits. The rest
+ * of the state waits up to `STATE_SETTLE_MS` for more of it: one change of the room is often
+ * several (a lock taken is the locks read, then the activity line, in two turns of the event
+ * loop), and each patch is a redraw in every client.
  */
 import type { Message, Transport } from "../room/protocol/index.js";
 import { type PaneFrame, ROOM_DATA_KEYS, type RoomState } from "../room/state.js";
 
 type DataKey = (typeof ROOM_DATA_KEYS)[number];
+
+/** How long a change of the room's state (not a frame) waits for more before it is sent. */
+export const STATE_SETTLE_MS = 10;
 
 /** `{type: "snapshot" | "patch", data, unset?, frames?}`: see docs/protocol.md. */
 export interface StateMessage extends Message {
@@ -88,7 +96,9 @@ export class ClientFeed {
   private readonly frames = new Map<string, PaneFrame | null>();
   /** The frame of each pane as this client has it (sent last): what the next rows differ from. */
   private readonly sent = new Map<string, PaneFrame>();
-  private scheduled = false;
+  /** A flush as soon as this turn ends (a frame waits), or after `STATE_SETTLE_MS` (state only). */
+  private soon: NodeJS.Immediate | undefined;
+  private later: NodeJS.Timeout | undefined;
   private readonly stops: (() => void)[] = [];
 
   constructor(
@@ -111,6 +121,7 @@ export class ClientFeed {
   }
 
   stop(): void {
+    this.unschedule();
     for (const stop of this.stops.splice(0)) stop();
     this.keys.clear();
     this.frames.clear();
@@ -131,17 +142,25 @@ export class ClientFeed {
         if (!(agent in state.frames)) this.frames.set(agent, null);
       }
     }
-    if (this.waiting === 0 || this.scheduled) return;
+    if (this.waiting === 0 || this.soon !== undefined) return;
     // Changes made in one turn of the event loop (a frame tick, a state read) go in one patch.
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      this.flush();
-    });
+    if (this.frames.size > 0) {
+      this.soon = setImmediate(() => this.flush());
+    } else if (this.later === undefined) {
+      this.later = setTimeout(() => this.flush(), STATE_SETTLE_MS);
+    }
+  }
+
+  private unschedule(): void {
+    if (this.soon !== undefined) clearImmediate(this.soon);
+    if (this.later !== undefined) clearTimeout(this.later);
+    this.soon = undefined;
+    this.later = undefined;
   }
 
   /** Sends what waits, if the client can take it now; otherwise the next drain does. */
   private flush(): void {
+    this.unschedule();
     if (this.transport.closed || !this.transport.writable || this.waiting === 0) return;
     const state = this.store.getState();
     const patch: StateMessage = { type: "patch", data: {} };

@@ -128,4 +128,38 @@ describe("the client feed", () => {
     });
     expect(got.length).toBeLessThan(20);
   });
+
+  it("sends the state changed in consecutive turns in one patch, and a frame at once", async () => {
+    // A lock taken is two reads of the room's (the locks, then the activity line), in two
+    // turns of the event loop: one patch, so that each client redraws once.
+    const room = createRoomStore();
+    room.getState().upsertAgent(agent("A1"));
+    room.getState().setFrames({ A1: frame("one") });
+    const [server, client] = inProcessPair();
+    const got: Message[] = [];
+    client.on("message", (m) => got.push(m));
+    const feed = new ClientFeed(server, room);
+    await until(() => got.length === 1);
+    room.getState().setProblem("first");
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    room.getState().setHandoffs([]);
+    await until(() => got.length === 2);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(got).toHaveLength(2);
+    expect(got[1]).toEqual({ type: "patch", data: { problem: "first", handoffs: [] } });
+
+    // A pane's frame does not wait (an echo, copy mode's cursor), and takes the state with it.
+    room.getState().setProblem("second");
+    room.getState().setFrames({ A1: frame("two") });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(got).toHaveLength(3);
+    expect(got[2]).toEqual({
+      type: "patch",
+      data: { problem: "second" },
+      frames: { A1: frame("two") },
+    });
+    expect(feed.waiting).toBe(0);
+    feed.stop();
+  });
 });
