@@ -2,11 +2,13 @@
  * The control room as a client of the server, in a real tmux with the built CLI: plain `tower`
  * starts the server and attaches; `D` detaches and the agent goes on (same pid); a closed
  * terminal (the tmux server killed: a hang-up) is a detach too; `tower attach` shows the
- * agent's current screen at once; two clients at once, a key typed in one shows in the other;
+ * agent's current screen at once; after changes of the room, which a client draws line by line,
+ * its screen reads as a new client's; two clients at once, a key typed in one shows in the other;
  * kill -9 of the server: the next `tower` starts a new one, which restarts the agent and says so.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import xterm from "@xterm/headless";
 import { afterEach, describe, expect, it } from "vitest";
 import { isAlive, LOG_FILE, readInfo } from "../../src/server/info.js";
 import { TmuxRig } from "../e2e/tmux.js";
@@ -46,6 +48,36 @@ function startedWith(pid: number): Record<string, string> {
 }
 
 const commandLine = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+
+/**
+ * Each row of `capture` (tmux's `capture-pane -p -e`) as cells: what a person sees of each, its
+ * character and attributes, and of a blank only what shows on one (its background, inverse,
+ * underline): a dim or coloured space looks like any other.
+ */
+async function screenCells(
+  capture: string,
+  size: { cols: number; rows: number },
+): Promise<string[]> {
+  const term = new xterm.Terminal({ ...size, allowProposedApi: true, scrollback: 0 });
+  const text = capture.replace(/\n$/, "").replaceAll("\n", "\r\n");
+  await new Promise<void>((resolve) => term.write(text, resolve));
+  const rows: string[] = [];
+  for (let y = 0; y < size.rows; y++) {
+    const line = term.buffer.active.getLine(y);
+    let row = "";
+    for (let x = 0; x < size.cols; x++) {
+      const c = line?.getCell(x);
+      if (!c) break;
+      const char = c.getChars() || " ";
+      const seen = [c.getBgColorMode(), c.getBgColor(), c.isInverse(), c.isUnderline()];
+      if (char !== " ") seen.push(c.getFgColorMode(), c.getFgColor(), c.isBold(), c.isDim());
+      row += `${char}${seen.map(Number).join(",")}|`;
+    }
+    rows.push(row);
+  }
+  term.dispose();
+  return rows;
+}
 
 const agentPid = (rig: ServerRig) => waitFor(() => recordedPid(rig, "A1"), 15_000, "A1's pid");
 
@@ -97,6 +129,40 @@ describe("attach and detach", () => {
     const history = Number(client.tmux("display-message", "-p", "#{history_size}").trim());
     expect(history).toBeGreaterThanOrEqual(255);
     expect(client.tmux("capture-pane", "-p", "-S", "-300")).toMatch(/^1\n2\n3\n/);
+  });
+
+  it("a change of the room redraws only its lines: the screen reads as a new client's, colours too", async () => {
+    // Ink clears and redraws a full-height app at every change; the control room writes only the
+    // lines that changed, and the pane rows on them (src/ui/ink-output.ts). A client that has
+    // followed changes must show what a client attaching afresh shows, cell for cell.
+    const rig = await serverRig();
+    const size = { cols: 140, rows: 40 };
+    const old = open(rig, "", size);
+    await old.waitForText("ready A1", 20_000);
+    const env = { XDG_RUNTIME_DIR: rig.runtime };
+    // The screen's cells as a terminal reads tmux's picture of them (characters, colours and
+    // attributes); a space written and a cell cleared read the same, as they look the same.
+    const cells = (client: TmuxRig) => screenCells(client.tmux("capture-pane", "-p", "-e"), size);
+    const same = async (name: string, want: (screen: string) => boolean) => {
+      const fresh = open(rig, "attach", size);
+      await fresh.waitFor(want, `${name} in a new client`, 15_000);
+      await old.waitFor(want, `${name} in the client that followed`, 15_000);
+      const differ = async () => {
+        const [a, b] = [await cells(old), await cells(fresh)];
+        return a.flatMap((row, y) => (row === b[y] ? [] : [`row ${y}:\n  ${row}\n  ${b[y]}`]));
+      };
+      await waitFor(
+        async () => ((await differ()).length === 0 ? true : undefined),
+        5_000,
+        `the same screen in both clients after ${name}`,
+      ).catch(() => undefined);
+      expect(await differ()).toEqual([]);
+      fresh.kill();
+    };
+    expect((await tower(rig.root, ["lock", "notes.txt", "--agent", "A1"], env)).code).toBe(0);
+    await same("the lock", (s) => /\b1 lock\b/.test(s.split("\n")[0] ?? ""));
+    expect((await tower(rig.root, ["unlock", "notes.txt", "--agent", "A1"], env)).code).toBe(0);
+    await same("the unlock", (s) => /\b0 locks\b/.test(s.split("\n")[0] ?? ""));
   });
 
   it("two clients at once at different sizes: a key typed in one shows in both", async () => {
