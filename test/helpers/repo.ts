@@ -70,25 +70,31 @@ export async function makeRepo(
 ): Promise<TempRepo> {
   const parent = mkdtempSync(path.join(os.tmpdir(), "tower-test-"));
   const root = path.join(parent, "repo");
-  await fsp.mkdir(root);
-  git(root, "init", "-q", "-b", "main");
-  git(root, "config", "user.email", "test@example.com");
-  git(root, "config", "user.name", "Test");
-  writeFileSync(path.join(root, "streams.yaml"), options.plan ?? TEST_PLAN);
-  writeFileSync(path.join(root, "README.md"), "# demo\n");
-  git(root, "add", ".");
-  git(root, "commit", "-q", "-m", "initial");
   const repo = {
     root,
     stateDir: path.join(root, ".claude/state"),
     cleanup: () => rmSync(parent, { recursive: true, force: true }),
   };
-  if (options.init !== false) {
-    const result = await tower(root, ["init"]);
-    if (result.code !== 0) throw new Error(`tower init failed: ${result.stderr}`);
+  // A step that fails (no built CLI, say) leaves no folder behind: the caller never gets it.
+  try {
+    await fsp.mkdir(root);
+    git(root, "init", "-q", "-b", "main");
+    git(root, "config", "user.email", "test@example.com");
+    git(root, "config", "user.name", "Test");
+    writeFileSync(path.join(root, "streams.yaml"), options.plan ?? TEST_PLAN);
+    writeFileSync(path.join(root, "README.md"), "# demo\n");
+    git(root, "add", ".");
+    git(root, "commit", "-q", "-m", "initial");
+    if (options.init !== false) {
+      const result = await tower(root, ["init"]);
+      if (result.code !== 0) throw new Error(`tower init failed: ${result.stderr}`);
+    }
+    if (options.trust !== false) await trustRepo(root);
+    return repo;
+  } catch (error) {
+    repo.cleanup();
+    throw error;
   }
-  if (options.trust !== false) await trustRepo(root);
-  return repo;
 }
 
 export interface RunResult {
