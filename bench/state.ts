@@ -10,10 +10,12 @@
  * of the change from its file watcher, reads the file again and draws: that chain is measured.
  *
  * What a change costs the client is measured too: the characters it wrote to its terminal (the
- * harness's pty) and its CPU time, from the lock write until the screen has been still for a
- * moment after the path came (or went). Ink redraws the whole screen at a change unless told
- * otherwise (src/ui/ink-output.ts): that is a screenful of characters, and then every pane's rows.
+ * harness's pty), the bytes it read (the server's patches) and its CPU time, from the lock write
+ * until the screen has been still for a moment after the path came (or went). Ink redraws the
+ * whole screen at a change unless told otherwise (src/ui/ink-output.ts): that is a screenful of
+ * characters, and then every pane's rows.
  */
+import { readFileSync } from "node:fs";
 import { loadEngine } from "./lib/engine.js";
 import { sized } from "./lib/mode.js";
 import { cpuTime } from "./lib/procs.js";
@@ -45,6 +47,8 @@ export const state: Benchmark = {
     /** Characters the client wrote for one change, and its CPU time (ms) for it. */
     const chars: number[] = [];
     const clientCpu: number[] = [];
+    /** Bytes the client read for one change: the server's patches, from its socket. */
+    const clientRead: number[] = [];
     try {
       writeAgentScript(repo, IDLE_AGENT);
       const store = new engine.StateStore(repo.stateDir);
@@ -61,13 +65,19 @@ export const state: Benchmark = {
           const request = { paths: [key], agent: "A1", stream: "A", task: "bench" };
           const listed = () => panel().some((r) => r.startsWith(key));
           const client = room.pids()[0] ?? 0;
-          let mark = { chars: room.term.received, cpuMs: cpuTime(client).selfMs };
+          const now = () => ({
+            chars: room.term.received,
+            cpuMs: cpuTime(client).selfMs,
+            read: bytesRead(client),
+          });
+          let mark = now();
           const cost = async () => {
             await still(room.term);
-            const now = { chars: room.term.received, cpuMs: cpuTime(client).selfMs };
-            chars.push(now.chars - mark.chars);
-            clientCpu.push(now.cpuMs - mark.cpuMs);
-            mark = now;
+            const next = now();
+            chars.push(next.chars - mark.chars);
+            clientCpu.push(next.cpuMs - mark.cpuMs);
+            clientRead.push(next.read - mark.read);
+            mark = next;
           };
           const t0 = nowMs();
           const taken = await engine.acquireLocks(store, request);
@@ -109,6 +119,12 @@ export const state: Benchmark = {
           `a lock taken or released, until the screen was still for ${STILL_MS} ms; a 160x48 screen is 7,680 cells`,
         ),
         row(
+          "bytes the client read for a change, p50",
+          round(percentile(clientRead, 50)),
+          "bytes",
+          "/proc/<pid>/io rchar of the client: the server's patches from its socket",
+        ),
+        row(
           "client CPU for a change, mean",
           round(clientCpu.reduce((a, b) => a + b, 0) / Math.max(1, clientCpu.length)),
           "ms",
@@ -129,6 +145,7 @@ export const state: Benchmark = {
         writes: writes.map(round),
         chars,
         clientCpu: clientCpu.map(round),
+        clientRead,
       },
     };
   },
@@ -140,5 +157,15 @@ async function still(term: { received: number }): Promise<void> {
   while (seen !== term.received) {
     seen = term.received;
     await new Promise((resolve) => setTimeout(resolve, STILL_MS));
+  }
+}
+
+/** The bytes `pid` has read so far (rchar: every read, sockets included); 0 when it is gone. */
+function bytesRead(pid: number): number {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, "utf8");
+    return Number(/^rchar: (\d+)$/m.exec(io)?.[1] ?? 0);
+  } catch {
+    return 0;
   }
 }

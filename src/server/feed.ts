@@ -32,6 +32,32 @@ export interface StateMessage extends Message {
   unset?: DataKey[];
   /** In a patch: the panes whose frame changed; null for a pane that is gone. */
   frames?: Record<string, PaneUpdate | null>;
+  /** In a patch: lines added to the activity the client has (instead of `data.activity`). */
+  append?: { activity?: ListAppend };
+}
+
+/** A list's new entries, after its first `drop` entries fell off (a list kept to a limit). */
+export interface ListAppend {
+  drop: number;
+  add: unknown[];
+}
+
+/**
+ * `after` as `before` with entries dropped from its start and added at its end, the entries
+ * kept being the same objects (the state watcher's activity grows that way); undefined when it
+ * is not (a list read afresh), and it goes whole.
+ */
+export function appendOf(
+  before: readonly unknown[] | undefined,
+  after: readonly unknown[],
+): ListAppend | undefined {
+  if (!before || before.length === 0 || after.length === 0) return undefined;
+  const drop = before.indexOf(after[0]);
+  if (drop < 0) return undefined;
+  const kept = before.length - drop;
+  if (kept > after.length) return undefined;
+  for (let i = 1; i < kept; i++) if (after[i] !== before[drop + i]) return undefined;
+  return { drop, add: after.slice(kept) };
 }
 
 /**
@@ -96,6 +122,8 @@ export class ClientFeed {
   private readonly frames = new Map<string, PaneFrame | null>();
   /** The frame of each pane as this client has it (sent last): what the next rows differ from. */
   private readonly sent = new Map<string, PaneFrame>();
+  /** The activity as this client has it: what the next lines are appended to. */
+  private sentActivity: readonly unknown[] | undefined;
   /** A flush as soon as this turn ends (a frame waits), or after `STATE_SETTLE_MS` (state only). */
   private soon: NodeJS.Immediate | undefined;
   private later: NodeJS.Timeout | undefined;
@@ -106,6 +134,7 @@ export class ClientFeed {
     private readonly store: { getState(): RoomState; subscribe: RoomStoreSubscribe },
   ) {
     this.transport.send(snapshotOf(store.getState()));
+    this.sentActivity = store.getState().activity;
     for (const [agent, frame] of Object.entries(store.getState().frames))
       this.sent.set(agent, frame);
     this.stops.push(
@@ -126,6 +155,7 @@ export class ClientFeed {
     this.keys.clear();
     this.frames.clear();
     this.sent.clear();
+    this.sentActivity = undefined;
   }
 
   private changed(state: RoomState, previous: RoomState): void {
@@ -167,7 +197,13 @@ export class ClientFeed {
     const unset: DataKey[] = [];
     for (const key of this.keys) {
       if (state[key] === undefined) unset.push(key);
-      else patch.data[key] = state[key];
+      else if (key !== "activity") patch.data[key] = state[key];
+      else {
+        const append = appendOf(this.sentActivity, state.activity);
+        if (append) patch.append = { activity: append };
+        else patch.data.activity = state.activity;
+        this.sentActivity = state.activity;
+      }
     }
     if (unset.length > 0) patch.unset = unset;
     if (this.frames.size > 0) {

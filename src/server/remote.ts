@@ -15,16 +15,31 @@ import {
   type Requester,
   type Transport,
 } from "../room/protocol/index.js";
-import type { PaneFrame, RoomState } from "../room/state.js";
+import type { RoomState } from "../room/state.js";
 import { applyPaneUpdate, type StateMessage } from "./feed.js";
 
-/** The patch a state message makes to a store whose frames are `frames` now. */
+/** The patch a state message makes to a store whose frames and activity are `current`'s now. */
 export function statePatch(
   message: StateMessage,
-  frames: Record<string, PaneFrame>,
+  current: Pick<RoomState, "frames" | "activity">,
 ): Partial<RoomState> {
+  const { frames } = current;
   const patch: Record<string, unknown> = { ...message.data };
   for (const key of message.unset ?? []) patch[key] = undefined;
+  const appended = message.type === "patch" ? message.append?.activity : undefined;
+  if (appended) {
+    const { drop, add } = appended;
+    if (
+      !Number.isInteger(drop) ||
+      drop < 0 ||
+      drop > current.activity.length ||
+      !Array.isArray(add)
+    )
+      throw new Error(
+        `the server sent activity lines to append to a list this client does not have (drop ${String(drop)} of ${current.activity.length})`,
+      );
+    patch.activity = [...current.activity.slice(drop), ...add];
+  }
   if (message.type === "patch" && message.frames) {
     const next = { ...frames };
     for (const [agent, update] of Object.entries(message.frames)) {
@@ -76,7 +91,7 @@ export class RemoteRoom {
         if (message.type === "snapshot" || message.type === "patch") {
           const state = message as unknown as StateMessage;
           try {
-            store.setState(statePatch(state, store.getState().frames) as Partial<S>);
+            store.setState(statePatch(state, store.getState()) as Partial<S>);
           } catch (error) {
             connection.transport.close((error as Error).message);
             return;

@@ -17,6 +17,7 @@ import {
   FrameDecoder,
   HandshakeError,
   type Message,
+  PROTOCOL_VERSION,
   roomSocketPath,
 } from "../../src/room/protocol/index.js";
 import { tokenPath } from "../../src/room/protocol/token.js";
@@ -40,7 +41,7 @@ function exchange(socketPath: string, bytes: Buffer): Promise<Message[]> {
 const hello = (fields: Record<string, unknown>) =>
   encodeFrame({
     type: "hello",
-    protocol: 1,
+    protocol: PROTOCOL_VERSION,
     client: { cols: 80, rows: 24, name: "intruder" },
     ...fields,
   });
@@ -68,10 +69,12 @@ describe("the server's door", () => {
       { type: "refused", reason: expect.stringMatching(/token is not this Tower server's/) },
     ]);
     // Another protocol: told so, before anything else is looked at.
-    const other = await exchange(socketPath, hello({ protocol: 2 }));
+    const other = await exchange(socketPath, hello({ protocol: PROTOCOL_VERSION + 1 }));
     expect(other[0]).toMatchObject({
       type: "refused",
-      reason: expect.stringContaining("this Tower speaks protocol 1, the client speaks 2"),
+      reason: expect.stringContaining(
+        `this Tower speaks protocol ${PROTOCOL_VERSION}, the client speaks ${PROTOCOL_VERSION + 1}`,
+      ),
     });
     // Not Tower frames at all.
     const http = await exchange(socketPath, Buffer.from("GET / HTTP/1.1\r\n\r\n"));

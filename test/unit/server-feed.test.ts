@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { inProcessPair, type Message } from "../../src/room/protocol/index.js";
-import { createRoomStore, type PaneFrame } from "../../src/room/state.js";
+import { ACTIVITY_LIMIT, createRoomStore, type PaneFrame } from "../../src/room/state.js";
 import { ClientFeed } from "../../src/server/feed.js";
 import { statePatch } from "../../src/server/remote.js";
 
@@ -49,7 +49,7 @@ describe("the client feed", () => {
     // Applied in order to a client's store, the patches give the room's data.
     const mirror = createRoomStore();
     for (const message of got) {
-      mirror.setState(statePatch(message as never, mirror.getState().frames));
+      mirror.setState(statePatch(message as never, mirror.getState()));
     }
     expect(mirror.getState().frames).toEqual(room.getState().frames);
     expect(mirror.getState().agentOrder).toEqual(["A2"]);
@@ -93,14 +93,14 @@ describe("the client feed", () => {
 
     const mirror = createRoomStore();
     for (const message of got) {
-      mirror.setState(statePatch(message as never, mirror.getState().frames));
+      mirror.setState(statePatch(message as never, mirror.getState()));
     }
     expect(mirror.getState().frames).toEqual(room.getState().frames);
     // Changed rows of a pane the client does not have are refused, not guessed.
     expect(() =>
       statePatch(
         { type: "patch", data: {}, frames: { B1: { cols: 40, offset: 0, changed: { 0: "x" } } } },
-        {},
+        { frames: {}, activity: [] },
       ),
     ).toThrow(/B1/);
   });
@@ -161,5 +161,63 @@ describe("the client feed", () => {
     });
     expect(feed.waiting).toBe(0);
     feed.stop();
+  });
+
+  it("sends the activity lines added, not the whole list, and the list stays the room's", async () => {
+    // Up to 500 lines, some 60 KB of JSON: sent whole to every client at every lock taken.
+    const room = createRoomStore();
+    const line = (i: number) => ({
+      timestamp: `2026-12-03T10:00:${i}`,
+      agent: "A1",
+      action: "lock",
+    });
+    room.getState().setActivity([line(0), line(1)]);
+    const [server, client] = inProcessPair();
+    const got: Message[] = [];
+    client.on("message", (m) => got.push(m));
+    new ClientFeed(server, room);
+    await until(() => got.length === 1);
+    const mirror = createRoomStore();
+    const apply = (message: Message) =>
+      mirror.setState(statePatch(message as never, mirror.getState()));
+    apply(got[0] as Message);
+
+    // The watcher appends to the list it has (a new array, the same entries).
+    const add = (...lines: ReturnType<typeof line>[]) =>
+      room.getState().setActivity([...room.getState().activity, ...lines] as never);
+    add(line(2), line(3));
+    await until(() => got.length === 2);
+    expect(got[1]).toEqual({
+      type: "patch",
+      data: {},
+      append: { activity: { drop: 0, add: [line(2), line(3)] } },
+    });
+    apply(got[1] as Message);
+    expect(mirror.getState().activity).toEqual(room.getState().activity);
+
+    // At the room's limit the first lines drop off: said as a count.
+    const full = Array.from({ length: ACTIVITY_LIMIT }, (_, i) => line(100 + i));
+    room.getState().setActivity(full as never);
+    await until(() => got.length === 3);
+    expect((got[2] as unknown as { data: { activity?: unknown[] } }).data.activity).toHaveLength(
+      ACTIVITY_LIMIT,
+    );
+    apply(got[2] as Message);
+    add(line(9_000));
+    await until(() => got.length === 4);
+    expect((got[3] as { append?: unknown }).append).toEqual({
+      activity: { drop: 1, add: [line(9_000)] },
+    });
+    apply(got[3] as Message);
+    expect(mirror.getState().activity).toEqual(room.getState().activity);
+    expect(mirror.getState().activity).toHaveLength(ACTIVITY_LIMIT);
+
+    // Lines to append to a list the client does not have: an error, not a wrong list.
+    expect(() =>
+      statePatch(
+        { type: "patch", data: {}, append: { activity: { drop: 3, add: [] } } },
+        { frames: {}, activity: [] },
+      ),
+    ).toThrow(/activity/);
   });
 });

@@ -1,12 +1,13 @@
 /**
- * The messages of protocol 1 (docs/protocol.md). A receiver ignores fields it does not know and
+ * The messages of protocol 2 (docs/protocol.md). A receiver ignores fields it does not know and
  * message types it does not know, so a field or a message that old peers may skip can be added
- * without a new protocol number.
+ * without a new protocol number. 2 added a patch's `append`, which a client of 1 would skip and
+ * so miss activity lines.
  */
 import type { Message } from "./framing.js";
 
 /** The protocol this build speaks; both sides must speak the same one. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 export interface ClientInfo {
   /** The client's terminal size, so the room can size panes before the first frame. */
