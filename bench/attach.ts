@@ -133,12 +133,15 @@ interface KindResult {
   /** Attaches whose first frame was not complete with every pane in place. */
   garbled: number;
   before: ServerFigures;
+  /** Halfway through the cycles: a leak grows as much in the second half as in the first. */
+  half: ServerFigures;
   after: ServerFigures;
 }
 
 const rounded = (r: KindResult) => ({
   ...r,
   before: { rss: r.before.rss, fds: r.before.fds },
+  half: { rss: r.half.rss, fds: r.half.fds },
   after: { rss: r.after.rss, fds: r.after.fds },
   idleMs: r.idleMs.map(round),
   firstOutputMs: r.firstOutputMs.map(round),
@@ -190,7 +193,11 @@ async function measure(kind: RoomKind, repo: RoomRepo, failures: string[]): Prom
     await sameServer("before the cycles");
     const before = serverFigures(server);
     const cycleMs: number[] = [];
-    for (let i = 0; i < SIZE.cycles; i++) cycleMs.push((await cycle("output")).ms);
+    let half: ServerFigures | undefined;
+    for (let i = 0; i < SIZE.cycles; i++) {
+      cycleMs.push((await cycle("output")).ms);
+      if (i + 1 === Math.floor(SIZE.cycles / 2)) half = serverFigures(server);
+    }
 
     // A detached client's socket is closed asynchronously: a few seconds for the count to settle.
     let after = serverFigures(server);
@@ -207,7 +214,7 @@ async function measure(kind: RoomKind, repo: RoomRepo, failures: string[]): Prom
         ? [`${kind}: ${garbled - MAX_SCREENS} more attaches without a complete frame`]
         : []),
     );
-    return { idleMs, firstOutputMs, cycleMs, garbled, before, after };
+    return { idleMs, firstOutputMs, cycleMs, garbled, before, half: half ?? before, after };
   } finally {
     // A last client stops everything (Tower: q, s; tmux: kill-server), whatever happened.
     let last: Room = first;
@@ -291,6 +298,12 @@ export const attach: Benchmark = {
             mb(grewBy),
             "MB",
             `${mb(r.before.rss)} -> ${mb(r.after.rss)} MB; check: at most ${mb(RSS_BOUND)} MB${QUICK ? " (quick mode: not judged)" : ""}`,
+          ),
+          row(
+            `${kind}: server RSS growth over the second half of the cycles`,
+            mb(r.after.rss - r.half.rss),
+            "MB",
+            `${mb(r.half.rss)} -> ${mb(r.after.rss)} MB over the last ${SIZE.cycles - Math.floor(SIZE.cycles / 2)} cycles: what the panes' history and the heap settle to comes first, a leak grows all along`,
           ),
           row(
             `${kind}: server fds growth over the cycles`,
