@@ -11,6 +11,7 @@ import path from "node:path";
 import type { AgentCommand } from "../engine/plan/index.js";
 import { shellQuote } from "../engine/plan/index.js";
 import type { StateStore } from "../engine/state/store.js";
+import { makeGeminiHome } from "./gemini-home.js";
 import { FILE_TOOLS, HOOK_EVENTS } from "./hook.js";
 import { type Forwarder, findPython, hookWords, writeForwarder } from "./hook-forward.js";
 import type { AgentIdentity } from "./identity.js";
@@ -198,29 +199,25 @@ export function codexLaunch(request: LaunchRequest): AgentLaunch {
 }
 
 /**
- * Gemini CLI: Tower's MCP server, trusted, in a defaults file of Tower's
- * (`GEMINI_CLI_SYSTEM_DEFAULTS_PATH`, which the user's own settings merge over: their MCP servers
- * and hooks stay), the session named (`--session-id`) or resumed (`--resume <id>`).
+ * Gemini CLI: Tower's MCP server, trusted, in a Gemini home of Tower's (`GEMINI_CLI_HOME`: the
+ * user's settings with the server added, their other files linked; see gemini-home.ts), the
+ * session named (`--session-id`) or resumed (`--resume <id>`).
  */
 export async function geminiLaunch(request: LaunchRequest): Promise<AgentLaunch> {
-  const folder = launchFolder(request.store, request.identity.agent);
-  const defaults = path.join(folder, "gemini-defaults.json");
   const [command, ...args] = request.tower;
   const { identity } = request;
-  await writeJson(defaults, {
-    mcpServers: {
-      [MCP_SERVER_NAME]: {
-        command,
-        args: [...args, "mcp"],
-        trust: true,
-        env: {
-          TOWER_AGENT_ID: identity.agent,
-          TOWER_STREAM: identity.stream,
-          TOWER_WORKTREE: identity.worktree,
-          TOWER_REPO_ROOT: identity.repoRoot,
-          TOWER_STATE_DIR: identity.stateDir,
-          TOWER_TASK: identity.task,
-        },
+  const home = await makeGeminiHome(geminiHomeFolder(request.store, identity.agent), request.env, {
+    [MCP_SERVER_NAME]: {
+      command,
+      args: [...args, "mcp"],
+      trust: true,
+      env: {
+        TOWER_AGENT_ID: identity.agent,
+        TOWER_STREAM: identity.stream,
+        TOWER_WORKTREE: identity.worktree,
+        TOWER_REPO_ROOT: identity.repoRoot,
+        TOWER_STATE_DIR: identity.stateDir,
+        TOWER_TASK: identity.task,
       },
     },
   });
@@ -228,6 +225,10 @@ export async function geminiLaunch(request: LaunchRequest): Promise<AgentLaunch>
     args: request.session.resume
       ? ["--resume", request.session.id]
       : ["--session-id", request.session.id],
-    env: { GEMINI_CLI_SYSTEM_DEFAULTS_PATH: defaults },
+    env: home === undefined ? {} : { GEMINI_CLI_HOME: home },
   };
 }
+
+/** The Gemini home Tower makes for `agent` (gemini-home.ts). */
+export const geminiHomeFolder = (store: StateStore, agent: string) =>
+  path.join(launchFolder(store, agent), "gemini-home");

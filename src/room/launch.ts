@@ -18,6 +18,7 @@ import { existsSync, promises as fsp } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { briefing } from "../agents/briefing.js";
+import { userGeminiHome } from "../agents/gemini-home.js";
 import { installGuard } from "../agents/guard.js";
 import type { AgentIdentity } from "../agents/identity.js";
 import {
@@ -27,6 +28,7 @@ import {
   choosesSession,
   claudeLaunch,
   codexLaunch,
+  geminiHomeFolder,
   geminiLaunch,
   insertArgs,
 } from "../agents/launch.js";
@@ -55,6 +57,7 @@ async function sessionExists(
   worktree: string,
   recorded: { transcript_path?: unknown },
   env: NodeJS.ProcessEnv | undefined,
+  geminiHome: string,
 ): Promise<boolean> {
   const home = homeOf(env);
   if (cli === "claude") {
@@ -71,13 +74,18 @@ async function sessionExists(
     return existsSync(transcript);
   }
   if (cli === "gemini") {
-    // ~/.gemini/tmp/<project>/chats/session-<time>-<first 8 of the id>.jsonl
-    const tmp = path.join(home, ".gemini", "tmp");
-    const projects = await fsp.readdir(tmp).catch(() => [] as string[]);
-    for (const project of projects) {
-      const chats = await fsp.readdir(path.join(tmp, project, "chats")).catch(() => [] as string[]);
-      if (chats.some((file) => file.startsWith("session-") && file.includes(id.slice(0, 8))))
-        return true;
+    // <home>/.gemini/tmp/<project>/chats/session-<time>-<first 8 of the id>.jsonl, in the home
+    // Tower gave it (where tmp/ is the user's own when they had one) or the user's.
+    for (const dir of [geminiHome, userGeminiHome(env)]) {
+      const tmp = path.join(dir, ".gemini", "tmp");
+      const projects = await fsp.readdir(tmp).catch(() => [] as string[]);
+      for (const project of projects) {
+        const chats = await fsp
+          .readdir(path.join(tmp, project, "chats"))
+          .catch(() => [] as string[]);
+        if (chats.some((file) => file.startsWith("session-") && file.includes(id.slice(0, 8))))
+          return true;
+      }
     }
     return false;
   }
@@ -121,7 +129,8 @@ async function resumableSession(
   const entry = await recordedAgent(project, agent);
   const id = typeof entry?.session_id === "string" ? entry.session_id : undefined;
   if (!id || !entry) return undefined;
-  return (await sessionExists(cli, id, worktree, entry, env)) ? id : undefined;
+  const geminiHome = geminiHomeFolder(project.store, agent);
+  return (await sessionExists(cli, id, worktree, entry, env, geminiHome)) ? id : undefined;
 }
 
 /** The command and environment to start `spec` with now. */

@@ -4,12 +4,12 @@
  * comes from what they announce (Codex's OSC 7501, Gemini's title), their session is recorded and
  * resumed by id, and a stopped Codex leaves no process behind (Tower turns its shared daemon off).
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { readJson, waitFor, waitForContent } from "../helpers/repo.js";
+import { readJson, tower, waitFor, waitForContent } from "../helpers/repo.js";
 import { codexEnv, geminiEnv } from "./cli-env.js";
-import type { TurnAnswer } from "./model-server.js";
+import { type TurnAnswer, toolResults } from "./model-server.js";
 import { describeProcesses, killAll, processesWithEnv } from "./processes.js";
 import { codex, gemini } from "./profiles.js";
 import { screenShowsLine, startTowerRun, statusIs, type TowerRun } from "./tower-rig.js";
@@ -104,6 +104,44 @@ describe("Codex in Tower (real CLI)", () => {
   });
 });
 
+describe("Codex in Tower (real CLI), Tower's tools", () => {
+  it("is given Tower's MCP server, whose lock it calls without a prompt and which takes the lock", async () => {
+    run = await startTowerRun({
+      plan: plan(`["{CLI}", "{task}"]`),
+      stream: "A",
+      cli: "codex",
+      makeEnv: (modelUrl, trust) => codexEnv({ modelUrl, trust }),
+      script: [
+        { toolCalls: [{ name: "tool_search", input: { query: "tower lock" } }] },
+        {
+          text: "Locking.",
+          toolCalls: [
+            {
+              name: "lock",
+              namespace: "mcp__tower",
+              input: { paths: ["src/m.ts"], task: "by MCP" },
+            },
+          ],
+        },
+        { text: "Locked it." },
+      ],
+    });
+    const r = run;
+    await screenShowsLine(r, "A1", /Locked it\./, 90_000);
+    const results = r.server.requests.flatMap((q) => toolResults(q));
+    expect(JSON.stringify(results)).toContain("locked src/m.ts until");
+    const locks = JSON.parse((await tower(r.repo.root, ["locks", "--json"])).stdout) as {
+      path: string;
+      agent: string;
+      task: string;
+    }[];
+    expect(locks).toContainEqual(
+      expect.objectContaining({ path: "src/m.ts", agent: "A1", task: "by MCP" }),
+    );
+    expect(r.server.errors).toEqual([]);
+  });
+});
+
 describe("Gemini CLI in Tower (real CLI)", () => {
   it("waits on its permission box (its title says so), 1 approves, and it resumes its own session", async () => {
     const hello = () => path.join(run!.worktree, "hello.txt");
@@ -142,5 +180,40 @@ describe("Gemini CLI in Tower (real CLI)", () => {
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     expect(r.store.getState().agents.A1?.status).not.toBe("exited");
     expect(await sessionOf(r)).toBe(id);
+  });
+
+  it("is given Tower's MCP server, whose tools it calls without a prompt and which change the shared state", async () => {
+    run = await startTowerRun({
+      plan: plan(`["{CLI}", "--prompt-interactive", "{task}"]`),
+      stream: "A",
+      cli: "gemini",
+      // A user's own settings, which Tower's server joins (their MCP servers stay theirs).
+      makeEnv: (modelUrl, trust) =>
+        geminiEnv({ modelUrl, trust, settings: { ui: { hideTips: true } } }),
+      script: [
+        {
+          text: "Locking.",
+          toolCalls: [{ name: "mcp_tower_lock", input: { paths: ["src/m.ts"], task: "by MCP" } }],
+        },
+        { text: "Locked it." },
+      ],
+    });
+    const r = run;
+    await screenShowsLine(r, "A1", /Locked it\./, 120_000);
+    const results = r.server.requests.flatMap((q) => toolResults(q));
+    expect(JSON.stringify(results)).toContain("locked src/m.ts until");
+    const locks = JSON.parse((await tower(r.repo.root, ["locks", "--json"])).stdout) as {
+      path: string;
+      agent: string;
+      task: string;
+    }[];
+    expect(locks).toContainEqual(
+      expect.objectContaining({ path: "src/m.ts", agent: "A1", task: "by MCP" }),
+    );
+    // Nothing of the user's own Gemini folder was changed.
+    expect(
+      JSON.parse(readFileSync(path.join(r.agent.home, ".gemini", "settings.json"), "utf8")),
+    ).not.toHaveProperty("mcpServers");
+    expect(r.server.errors).toEqual([]);
   });
 });

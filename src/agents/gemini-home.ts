@@ -1,0 +1,133 @@
+/**
+ * Gemini CLI's home for an agent: how Tower's MCP server reaches Gemini without a file of the
+ * user's being written.
+ *
+ * Gemini takes no settings file on its command line. The two it reads from a path in the
+ * environment (`GEMINI_CLI_SYSTEM_SETTINGS_PATH`, `GEMINI_CLI_SYSTEM_DEFAULTS_PATH`) it reads only
+ * when the file and every folder above it belong to root and no one else may write them (0.61:
+ * "Security Warning: Skipping system defaults file ...: Parent directory '/tmp' is insecure"),
+ * which a file of Tower's in a repository never is. What it does follow is `GEMINI_CLI_HOME`:
+ * the folder whose `.gemini` (and `.env`) it uses instead of the user's home's.
+ *
+ * So each agent gets a home of Tower's, in its launch folder: its `.gemini/settings.json` is the
+ * user's own settings with Tower's MCP server added to theirs, and every other entry of the
+ * user's `.gemini` (credentials, trusted folders, the sessions in `tmp/`, extensions, commands,
+ * GEMINI.md, policies, ...) is a symbolic link to the user's own, so Gemini finds them where they
+ * are and keeps its sessions with the user's. Nothing of the user's is written. A setting that
+ * Gemini itself changes while it runs (`/settings`) goes to Tower's copy and is not kept: each
+ * launch copies the user's settings again.
+ */
+import { promises as fsp } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+const SETTINGS = "settings.json";
+
+/** The folder Gemini would use as its home with this environment (`GEMINI_CLI_HOME`, `HOME`). */
+export function userGeminiHome(env: NodeJS.ProcessEnv = process.env): string {
+  return env.GEMINI_CLI_HOME || env.HOME || os.homedir();
+}
+
+/** JSON with `//` and `/* *\/` comments, as Gemini reads its settings, without the comments. */
+export function stripJsonComments(text: string): string {
+  let out = "";
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
+      out += text.slice(i, j + 1);
+      i = j + 1;
+    } else if (c === "/" && text[i + 1] === "/") {
+      while (i < text.length && text[i] !== "\n") i++;
+    } else if (c === "/" && text[i + 1] === "*") {
+      const end = text.indexOf("*/", i + 2);
+      i = end < 0 ? text.length : end + 2;
+      out += " ";
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
+}
+
+/** The user's Gemini settings, or undefined when there is no such file. */
+async function userSettings(file: string): Promise<Record<string, unknown> | undefined> {
+  let text: string;
+  try {
+    text = await fsp.readFile(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+  const value: unknown = text.trim() === "" ? {} : JSON.parse(stripJsonComments(text));
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new Error(`${file} is not a JSON object`);
+  return value as Record<string, unknown>;
+}
+
+/** `link` made (or kept) a symbolic link to `target`; anything else Tower made there goes. */
+async function linkTo(link: string, target: string): Promise<void> {
+  const now = await fsp.readlink(link).catch(() => undefined);
+  if (now === target) return;
+  // Only Tower's own links and copies are ever in Tower's folder; a folder Gemini made there
+  // (its home had no such entry then) stays, and the user's entry is not linked over it.
+  const stat = await fsp.lstat(link).catch(() => undefined);
+  if (stat?.isDirectory()) return;
+  if (stat) await fsp.rm(link, { force: true });
+  await fsp.symlink(target, link);
+}
+
+/**
+ * Makes the agent's Gemini home in `folder` (`<folder>/.gemini`): the user's settings with
+ * `servers` added to their `mcpServers`, links to the rest of the user's `.gemini` and to their
+ * `.env`. Returns the folder to give Gemini as `GEMINI_CLI_HOME`, or undefined when the user's
+ * settings cannot be read as Gemini reads them (Gemini then runs with them as they are and says
+ * what is wrong with them; Tower's tools are missing).
+ */
+export async function makeGeminiHome(
+  folder: string,
+  env: NodeJS.ProcessEnv | undefined,
+  servers: Record<string, unknown>,
+): Promise<string | undefined> {
+  const home = userGeminiHome(env);
+  const theirs = path.join(home, ".gemini");
+  let settings: Record<string, unknown> | undefined;
+  try {
+    settings = await userSettings(path.join(theirs, SETTINGS));
+  } catch {
+    return undefined;
+  }
+  const ours = path.join(folder, ".gemini");
+  await fsp.mkdir(ours, { recursive: true, mode: 0o700 });
+  const entries = await fsp.readdir(theirs).catch(() => [] as string[]);
+  const wanted = new Set(entries.filter((name) => name !== SETTINGS));
+  for (const name of wanted) await linkTo(path.join(ours, name), path.join(theirs, name));
+  // Links to entries the user no longer has go (links only: Gemini's own files stay).
+  for (const name of await fsp.readdir(ours)) {
+    if (name === SETTINGS || wanted.has(name)) continue;
+    const stat = await fsp.lstat(path.join(ours, name)).catch(() => undefined);
+    if (stat?.isSymbolicLink()) await fsp.rm(path.join(ours, name), { force: true });
+  }
+  const dotEnv = path.join(home, ".env");
+  const ourEnv = path.join(folder, ".env");
+  if (await fsp.lstat(dotEnv).catch(() => undefined)) await linkTo(ourEnv, dotEnv);
+  else await fsp.rm(ourEnv, { force: true });
+  const mcpServers = settings?.mcpServers;
+  const merged = {
+    ...settings,
+    mcpServers: {
+      ...(typeof mcpServers === "object" && mcpServers !== null ? mcpServers : {}),
+      ...servers,
+    },
+  };
+  // Written whole, then renamed: Gemini never reads half of it. 0600: the user's settings may
+  // hold keys.
+  const file = path.join(ours, SETTINGS);
+  const partial = `${file}.${process.pid}.tmp`;
+  await fsp.writeFile(partial, `${JSON.stringify(merged, null, 2)}\n`, { mode: 0o600 });
+  await fsp.rename(partial, file);
+  return folder;
+}

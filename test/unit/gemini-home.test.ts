@@ -1,0 +1,114 @@
+/**
+ * The Gemini home Tower makes for an agent (src/agents/gemini-home.ts): the user's settings with
+ * Tower's MCP server added, links to everything else of theirs, nothing of theirs written.
+ */
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { makeGeminiHome, stripJsonComments } from "../../src/agents/gemini-home.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+const temp = () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "tower-gemini-home-"));
+  dirs.push(dir);
+  return dir;
+};
+
+const TOWER = { tower: { command: "node", args: ["tower.js", "mcp"], trust: true } };
+
+function userHome(settings?: string): string {
+  const home = temp();
+  const dot = path.join(home, ".gemini");
+  mkdirSync(path.join(dot, "tmp", "proj", "chats"), { recursive: true });
+  writeFileSync(path.join(dot, "oauth_creds.json"), '{"token":"t"}\n');
+  writeFileSync(path.join(dot, "trustedFolders.json"), "{}\n");
+  if (settings !== undefined) writeFileSync(path.join(dot, "settings.json"), settings);
+  writeFileSync(path.join(home, ".env"), "GEMINI_API_KEY=k\n");
+  return home;
+}
+
+describe("Gemini's home for an agent", () => {
+  it("holds the user's settings with Tower's server added, and links to the rest of theirs", async () => {
+    const settings = `{
+  // the user's own comment, and a // in a string
+  "ui": { "theme": "a // b" },
+  /* their server */
+  "mcpServers": { "mine": { "command": "mine" } }
+}
+`;
+    const home = userHome(settings);
+    const folder = path.join(temp(), "gemini-home");
+    const made = await makeGeminiHome(folder, { HOME: home }, TOWER);
+    expect(made).toBe(folder);
+    const ours = JSON.parse(readFileSync(path.join(folder, ".gemini", "settings.json"), "utf8"));
+    expect(ours).toEqual({
+      ui: { theme: "a // b" },
+      mcpServers: { mine: { command: "mine" }, ...TOWER },
+    });
+    expect(lstatSync(path.join(folder, ".gemini", "settings.json")).mode & 0o777).toBe(0o600);
+    for (const name of ["tmp", "oauth_creds.json", "trustedFolders.json"])
+      expect(readlinkSync(path.join(folder, ".gemini", name))).toBe(
+        path.join(home, ".gemini", name),
+      );
+    expect(readlinkSync(path.join(folder, ".env"))).toBe(path.join(home, ".env"));
+    // The user's own files as they were.
+    expect(readFileSync(path.join(home, ".gemini", "settings.json"), "utf8")).toBe(settings);
+  });
+
+  it("follows the user's GEMINI_CLI_HOME, and works with no settings or .gemini of theirs", async () => {
+    const theirs = userHome();
+    const folder = path.join(temp(), "gemini-home");
+    await makeGeminiHome(folder, { HOME: temp(), GEMINI_CLI_HOME: theirs }, TOWER);
+    expect(readlinkSync(path.join(folder, ".gemini", "tmp"))).toBe(
+      path.join(theirs, ".gemini", "tmp"),
+    );
+    const bare = path.join(temp(), "gemini-home");
+    await makeGeminiHome(bare, { HOME: temp() }, TOWER);
+    expect(JSON.parse(readFileSync(path.join(bare, ".gemini", "settings.json"), "utf8"))).toEqual({
+      mcpServers: TOWER,
+    });
+  });
+
+  it("made again, follows what the user has now and keeps what Gemini made in it", async () => {
+    const home = userHome("{}");
+    const folder = path.join(temp(), "gemini-home");
+    await makeGeminiHome(folder, { HOME: home }, TOWER);
+    // Gemini made a folder of its own there; the user removed a file and added one.
+    mkdirSync(path.join(folder, ".gemini", "history"));
+    writeFileSync(path.join(folder, ".gemini", "history", "h"), "kept");
+    rmSync(path.join(home, ".gemini", "oauth_creds.json"));
+    writeFileSync(path.join(home, ".gemini", "GEMINI.md"), "# mine\n");
+    rmSync(path.join(home, ".env"));
+    await makeGeminiHome(folder, { HOME: home }, TOWER);
+    expect(() => lstatSync(path.join(folder, ".gemini", "oauth_creds.json"))).toThrow();
+    expect(readlinkSync(path.join(folder, ".gemini", "GEMINI.md"))).toBe(
+      path.join(home, ".gemini", "GEMINI.md"),
+    );
+    expect(readFileSync(path.join(folder, ".gemini", "history", "h"), "utf8")).toBe("kept");
+    expect(() => lstatSync(path.join(folder, ".env"))).toThrow();
+  });
+
+  it("leaves Gemini to the user's settings when they cannot be read as Gemini reads them", async () => {
+    const home = userHome("{ not json");
+    const folder = path.join(temp(), "gemini-home");
+    expect(await makeGeminiHome(folder, { HOME: home }, TOWER)).toBeUndefined();
+    expect(readFileSync(path.join(home, ".gemini", "settings.json"), "utf8")).toBe("{ not json");
+  });
+
+  it("strips comments outside strings only", () => {
+    expect(stripJsonComments('{"a":"x//y", // c\n"b":/* d */1}')).toBe('{"a":"x//y", \n"b": 1}');
+    expect(stripJsonComments('{"a":"q\\"//"}')).toBe('{"a":"q\\"//"}');
+  });
+});
