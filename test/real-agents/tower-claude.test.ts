@@ -10,8 +10,14 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { readJson, tower, waitFor, waitForContent } from "../helpers/repo.js";
 import { claudeEnv } from "./cli-env.js";
-import { type RecordedRequest, type TurnAnswer, toolResults } from "./model-server.js";
-import { screenShowsLine, startTowerRun, statusIs, type TowerRun } from "./tower-rig.js";
+import type { RecordedRequest, TurnAnswer } from "./model-server.js";
+import {
+  expectLockedByMcp,
+  screenShowsLine,
+  startTowerRun,
+  statusIs,
+  type TowerRun,
+} from "./tower-rig.js";
 import { guardOutside } from "./write-flow.js";
 
 const PLAN = `version: 1
@@ -286,16 +292,6 @@ describe("Claude Code in Tower (real CLI)", () => {
     });
     const r = run;
     await screenShowsLine(r, "A1", /Locked it\./);
-    const results = r.server.requests.flatMap((q) => toolResults(q));
-    expect(results.some((res) => resultText(res).includes("locked src/m.ts until"))).toBe(true);
-    const locks = JSON.parse((await tower(r.repo.root, ["locks", "--json"])).stdout) as {
-      path: string;
-      agent: string;
-      task: string;
-    }[];
-    expect(locks).toContainEqual(
-      expect.objectContaining({ path: "src/m.ts", agent: "A1", task: "by MCP" }),
-    );
-    expect(r.server.errors).toEqual([]);
+    await expectLockedByMcp(r, "src/m.ts");
   });
 });

@@ -7,12 +7,18 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { readJson, tower, waitFor, waitForContent } from "../helpers/repo.js";
+import { readJson, waitFor, waitForContent } from "../helpers/repo.js";
 import { codexEnv, geminiEnv } from "./cli-env.js";
-import { type TurnAnswer, toolResults } from "./model-server.js";
+import type { TurnAnswer } from "./model-server.js";
 import { describeProcesses, killAll, processesWithEnv } from "./processes.js";
 import { codex, gemini } from "./profiles.js";
-import { screenShowsLine, startTowerRun, statusIs, type TowerRun } from "./tower-rig.js";
+import {
+  expectLockedByMcp,
+  screenShowsLine,
+  startTowerRun,
+  statusIs,
+  type TowerRun,
+} from "./tower-rig.js";
 import { guardOutside } from "./write-flow.js";
 
 const plan = (agent: string) => `version: 1
@@ -128,17 +134,7 @@ describe("Codex in Tower (real CLI), Tower's tools", () => {
     });
     const r = run;
     await screenShowsLine(r, "A1", /Locked it\./, 90_000);
-    const results = r.server.requests.flatMap((q) => toolResults(q));
-    expect(JSON.stringify(results)).toContain("locked src/m.ts until");
-    const locks = JSON.parse((await tower(r.repo.root, ["locks", "--json"])).stdout) as {
-      path: string;
-      agent: string;
-      task: string;
-    }[];
-    expect(locks).toContainEqual(
-      expect.objectContaining({ path: "src/m.ts", agent: "A1", task: "by MCP" }),
-    );
-    expect(r.server.errors).toEqual([]);
+    await expectLockedByMcp(r, "src/m.ts");
   });
 });
 
@@ -200,20 +196,10 @@ describe("Gemini CLI in Tower (real CLI)", () => {
     });
     const r = run;
     await screenShowsLine(r, "A1", /Locked it\./, 120_000);
-    const results = r.server.requests.flatMap((q) => toolResults(q));
-    expect(JSON.stringify(results)).toContain("locked src/m.ts until");
-    const locks = JSON.parse((await tower(r.repo.root, ["locks", "--json"])).stdout) as {
-      path: string;
-      agent: string;
-      task: string;
-    }[];
-    expect(locks).toContainEqual(
-      expect.objectContaining({ path: "src/m.ts", agent: "A1", task: "by MCP" }),
-    );
+    await expectLockedByMcp(r, "src/m.ts");
     // Nothing of the user's own Gemini folder was changed.
     expect(
       JSON.parse(readFileSync(path.join(r.agent.home, ".gemini", "settings.json"), "utf8")),
     ).not.toHaveProperty("mcpServers");
-    expect(r.server.errors).toEqual([]);
   });
 });

@@ -7,13 +7,14 @@
  * from the throwaway environment of cli-env.ts.
  */
 import path from "node:path";
+import { expect } from "vitest";
 import { openProject, type Project } from "../../src/engine/project.js";
 import { type Services, startServices } from "../../src/ui/services/index.js";
 import { type AppStore, createAppStore } from "../../src/ui/store/index.js";
 import { CLI, cleanEnv, makeRepo, type TempRepo, tower, waitFor } from "../helpers/repo.js";
 import type { AgentEnv } from "./cli-env.js";
 import { type AgentCli, cliBinary } from "./clis.js";
-import { ModelServer, type Turn } from "./model-server.js";
+import { ModelServer, type Turn, toolResults } from "./model-server.js";
 
 export interface TowerRun {
   repo: TempRepo;
@@ -146,4 +147,22 @@ export async function statusIs(
     timeoutMs,
     `${id} to be ${status} (is ${run.store.getState().agents[id]?.status}); screen:\n${screenOf(run, id)}`,
   );
+}
+
+/**
+ * The agent's call of Tower's `lock` on `file` (task "by MCP") was answered as taken, and the
+ * lock is in the shared state, held by A1; the model endpoint saw nothing it did not expect.
+ */
+export async function expectLockedByMcp(run: TowerRun, file: string): Promise<void> {
+  const results = run.server.requests.flatMap((q) => toolResults(q));
+  expect(JSON.stringify(results)).toContain(`locked ${file} until`);
+  const locks = JSON.parse((await tower(run.repo.root, ["locks", "--json"])).stdout) as {
+    path: string;
+    agent: string;
+    task: string;
+  }[];
+  expect(locks).toContainEqual(
+    expect.objectContaining({ path: file, agent: "A1", task: "by MCP" }),
+  );
+  expect(run.server.errors).toEqual([]);
 }
