@@ -10,7 +10,7 @@
  * the folder whose `.gemini` (and `.env`) it uses instead of the user's home's.
  *
  * So each agent gets a home of Tower's, in its launch folder: its `.gemini/settings.json` is the
- * user's own settings with Tower's MCP server added to theirs, and every other entry of the
+ * user's own settings with Tower's MCP server added to theirs and Tower's hooks after theirs, and every other entry of the
  * user's `.gemini` (credentials, trusted folders, the sessions in `tmp/`, extensions, commands,
  * GEMINI.md, policies, ...) is a symbolic link to the user's own, so Gemini finds them where they
  * are and keeps its sessions with the user's. Nothing of the user's is written. A setting that
@@ -82,7 +82,7 @@ async function linkTo(link: string, target: string): Promise<void> {
 
 /**
  * Makes the agent's Gemini home in `folder` (`<folder>/.gemini`): the user's settings with
- * `servers` added to their `mcpServers`, links to the rest of the user's `.gemini` and to their
+ * `servers` added to their `mcpServers` and `hooks` after theirs, links to the rest of the user's `.gemini` and to their
  * `.env`. Returns the folder to give Gemini as `GEMINI_CLI_HOME`, or undefined when the user's
  * settings cannot be read as Gemini reads them (Gemini then runs with them as they are and says
  * what is wrong with them; Tower's tools are missing).
@@ -91,6 +91,7 @@ export async function makeGeminiHome(
   folder: string,
   env: NodeJS.ProcessEnv | undefined,
   servers: Record<string, unknown>,
+  hooks: Record<string, unknown[]> = {},
 ): Promise<string | undefined> {
   const home = userGeminiHome(env);
   const theirs = path.join(home, ".gemini");
@@ -115,13 +116,21 @@ export async function makeGeminiHome(
   const ourEnv = path.join(folder, ".env");
   if (await fsp.lstat(dotEnv).catch(() => undefined)) await linkTo(ourEnv, dotEnv);
   else await fsp.rm(ourEnv, { force: true });
-  const mcpServers = settings?.mcpServers;
+  const record = (value: unknown): Record<string, unknown> =>
+    typeof value === "object" && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : {};
+  // Tower's hooks run after the user's own for the same event, never instead of them.
+  const theirHooks = record(settings?.hooks);
+  const allHooks: Record<string, unknown> = { ...theirHooks };
+  for (const [event, entries] of Object.entries(hooks)) {
+    const own = theirHooks[event];
+    allHooks[event] = [...(Array.isArray(own) ? own : []), ...entries];
+  }
   const merged = {
     ...settings,
-    mcpServers: {
-      ...(typeof mcpServers === "object" && mcpServers !== null ? mcpServers : {}),
-      ...servers,
-    },
+    mcpServers: { ...record(settings?.mcpServers), ...servers },
+    ...(Object.keys(allHooks).length > 0 && { hooks: allHooks }),
   };
   // Written whole, then renamed: Gemini never reads half of it. 0600: the user's settings may
   // hold keys.

@@ -13,7 +13,18 @@ export const HOOK_EVENTS = [
   "Stop",
   "SessionEnd",
 ] as const;
-export type HookEvent = (typeof HOOK_EVENTS)[number];
+/**
+ * Gemini CLI's events that Tower answers (its settings' `hooks`, given in the Gemini home Tower
+ * makes for the agent): before and after a tool, as Claude Code's PreToolUse and PostToolUse.
+ */
+export const GEMINI_HOOK_EVENTS = ["BeforeTool", "AfterTool"] as const;
+export type HookEvent = (typeof HOOK_EVENTS)[number] | (typeof GEMINI_HOOK_EVENTS)[number];
+
+/** Gemini CLI's tools that write one file (`tool_input.file_path`), as Claude Code's tool. */
+export const GEMINI_FILE_TOOLS: Readonly<Record<string, string>> = {
+  write_file: "Write",
+  replace: "Edit",
+};
 
 /** Claude Code's tools that write one file, and the input field that names it. */
 export const FILE_TOOLS: Readonly<Record<string, string>> = {
@@ -24,9 +35,10 @@ export const FILE_TOOLS: Readonly<Record<string, string>> = {
 };
 
 export const isHookEvent = (name: string): name is HookEvent =>
-  (HOOK_EVENTS as readonly string[]).includes(name);
+  (HOOK_EVENTS as readonly string[]).includes(name) ||
+  (GEMINI_HOOK_EVENTS as readonly string[]).includes(name);
 
-/** What a hook answers: a JSON object for Claude Code's stdout, and a warning to record. */
+/** What a hook answers: a JSON object for the CLI's stdout, and a warning to record. */
 export interface HookAnswer {
   output?: Record<string, unknown>;
   /** Something went wrong but the agent was not held up (recorded in the activity log). */

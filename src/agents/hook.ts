@@ -20,13 +20,14 @@ import { acquireLocks, listLocks, locksOverlap } from "../engine/locks.js";
 import type { Plan } from "../engine/plan/index.js";
 import { recordRefusal } from "../engine/refusals.js";
 import type { StateStore } from "../engine/state/store.js";
-import { FILE_TOOLS, type HookAnswer, type HookEvent } from "./hook-events.js";
+import { FILE_TOOLS, GEMINI_FILE_TOOLS, type HookAnswer, type HookEvent } from "./hook-events.js";
 import type { AgentIdentity } from "./identity.js";
 import { type FilePlace, placeFile } from "./paths.js";
 import { lockedReason, scopeReason, streamPolicy } from "./policy.js";
 
 export {
   FILE_TOOLS,
+  GEMINI_HOOK_EVENTS,
   HOOK_EVENTS,
   type HookAnswer,
   type HookEvent,
@@ -43,6 +44,8 @@ export interface HookContext {
    * decision and the lock. Without it they are done before answering.
    */
   later?: (work: () => Promise<unknown>) => void;
+  /** false: the event announces no status (Gemini's: its title says it). */
+  announces?: boolean;
 }
 
 /** `work` after the answer when the context can, else now. */
@@ -176,15 +179,17 @@ async function decide(ctx: HookContext, payload: Payload): Promise<HookAnswer> {
         return deny(lockedReason(file, refused.holders[0], now));
     }
   }
-  await afterAnswer(ctx, () =>
-    recordAnnouncement(
-      store,
-      identity.agent,
-      identity.stream,
-      { status: "running", event: "PreToolUse", ...session(payload) },
-      now,
-    ),
-  );
+  if (ctx.announces !== false) {
+    await afterAnswer(ctx, () =>
+      recordAnnouncement(
+        store,
+        identity.agent,
+        identity.stream,
+        { status: "running", event: "PreToolUse", ...session(payload) },
+        now,
+      ),
+    );
+  }
   return notes.length > 0 ? allowWithNote(notes.join("\n")) : {};
 }
 
@@ -220,36 +225,77 @@ export function announcedStatus(
   }
 }
 
+/** A file tool's write in the agent's own worktree, for the activity log. */
+async function recordEdit(ctx: HookContext, payload: Payload, now: Date): Promise<void> {
+  const { identity, store } = ctx;
+  const absolute = toolFile(payload);
+  const place = absolute
+    ? placeFile(absolute, identity.worktree, [])
+    : ({ kind: "elsewhere" } as const);
+  if (place.kind !== "own") return;
+  const file = place.file;
+  await afterAnswer(ctx, () =>
+    store.appendActivity(
+      {
+        agent: identity.agent,
+        stream: identity.stream,
+        action: "edited",
+        file,
+        tool: String(payload.tool_name),
+      },
+      now,
+    ),
+  );
+}
+
+/**
+ * Gemini CLI's BeforeTool and AfterTool, answered as PreToolUse and PostToolUse with its file
+ * tools named as Claude Code's; a refusal in Gemini's words (`decision`, `reason`). A note on
+ * an allowed write (scope_mode warn, locks advisory) has no field Gemini is known to read: the
+ * refusals bind, the notes reach Claude Code only.
+ */
+async function geminiHook(
+  event: "BeforeTool" | "AfterTool",
+  payload: Payload,
+  ctx: HookContext,
+): Promise<HookAnswer> {
+  const asClaude = asClaudePayload(payload);
+  // No status from these: Gemini's own title says it (an announced status would win over it).
+  const quiet = { ...ctx, announces: false };
+  if (event === "AfterTool") {
+    await recordEdit(quiet, asClaude, ctx.now ?? new Date());
+    return {};
+  }
+  return asGeminiAnswer(await preToolUse(quiet, asClaude));
+}
+
+/** A Gemini tool event's payload with its file tool named as Claude Code's. */
+export function asClaudePayload(payload: Payload): Payload {
+  const tool = GEMINI_FILE_TOOLS[String(payload.tool_name)];
+  return tool ? { ...payload, tool_name: tool } : payload;
+}
+
+/** A PreToolUse answer as Gemini reads it: a refusal as `decision` and `reason`, else nothing. */
+export function asGeminiAnswer(answer: HookAnswer): HookAnswer {
+  const { output, ...rest } = answer;
+  const decision = output?.hookSpecificOutput as
+    | { permissionDecision?: string; permissionDecisionReason?: string }
+    | undefined;
+  if (decision?.permissionDecision !== "deny") return rest;
+  return { ...rest, output: { decision: "deny", reason: decision.permissionDecisionReason ?? "" } };
+}
+
 /** Handles one hook event of the agent `ctx.identity`. */
 export async function handleHook(
   event: HookEvent,
   payload: Payload,
   ctx: HookContext,
 ): Promise<HookAnswer> {
+  if (event === "BeforeTool" || event === "AfterTool") return geminiHook(event, payload, ctx);
   if (event === "PreToolUse") return preToolUse(ctx, payload);
   const now = ctx.now ?? new Date();
   const { identity, store } = ctx;
-  if (event === "PostToolUse") {
-    const absolute = toolFile(payload);
-    const place = absolute
-      ? placeFile(absolute, identity.worktree, [])
-      : ({ kind: "elsewhere" } as const);
-    if (place.kind === "own") {
-      const file = place.file;
-      await afterAnswer(ctx, () =>
-        store.appendActivity(
-          {
-            agent: identity.agent,
-            stream: identity.stream,
-            action: "edited",
-            file,
-            tool: String(payload.tool_name),
-          },
-          now,
-        ),
-      );
-    }
-  }
+  if (event === "PostToolUse") await recordEdit(ctx, payload, now);
   const status = announcedStatus(event, payload);
   const ids = session(payload);
   if (status || ids.sessionId) {

@@ -12,7 +12,8 @@ import type { AgentCommand } from "../engine/plan/index.js";
 import { shellQuote } from "../engine/plan/index.js";
 import type { StateStore } from "../engine/state/store.js";
 import { makeGeminiHome } from "./gemini-home.js";
-import { FILE_TOOLS, HOOK_EVENTS } from "./hook.js";
+import { FILE_TOOLS, GEMINI_HOOK_EVENTS, HOOK_EVENTS } from "./hook.js";
+import { GEMINI_FILE_TOOLS } from "./hook-events.js";
 import { type Forwarder, findPython, hookWords, writeForwarder } from "./hook-forward.js";
 import type { AgentIdentity } from "./identity.js";
 import { MCP_SERVER_NAME, MCP_TOOLS } from "./mcp.js";
@@ -199,28 +200,52 @@ export function codexLaunch(request: LaunchRequest): AgentLaunch {
 }
 
 /**
- * Gemini CLI: Tower's MCP server, trusted, in a Gemini home of Tower's (`GEMINI_CLI_HOME`: the
- * user's settings with the server added, their other files linked; see gemini-home.ts), the
- * session named (`--session-id`) or resumed (`--resume <id>`).
+ * Gemini CLI: Tower's MCP server, trusted, and its hooks on the file tools (BeforeTool refuses
+ * a write to a file another agent holds, and takes the lock; AfterTool logs the edit), in a
+ * Gemini home of Tower's (`GEMINI_CLI_HOME`: the user's settings with these added, their other
+ * files linked; see gemini-home.ts), the session named (`--session-id`) or resumed
+ * (`--resume <id>`).
  */
 export async function geminiLaunch(request: LaunchRequest): Promise<AgentLaunch> {
   const [command, ...args] = request.tower;
   const { identity } = request;
-  const home = await makeGeminiHome(geminiHomeFolder(request.store, identity.agent), request.env, {
-    [MCP_SERVER_NAME]: {
-      command,
-      args: [...args, "mcp"],
-      trust: true,
-      env: {
-        TOWER_AGENT_ID: identity.agent,
-        TOWER_STREAM: identity.stream,
-        TOWER_WORKTREE: identity.worktree,
-        TOWER_REPO_ROOT: identity.repoRoot,
-        TOWER_STATE_DIR: identity.stateDir,
-        TOWER_TASK: identity.task,
+  const python = await findPython(request.env);
+  const folder = launchFolder(request.store, identity.agent);
+  const forwarder = python ? { python, script: await writeForwarder(folder) } : undefined;
+  const hooks: Record<string, unknown[]> = {};
+  for (const event of GEMINI_HOOK_EVENTS) {
+    hooks[event] = [
+      {
+        matcher: Object.keys(GEMINI_FILE_TOOLS).join("|"),
+        hooks: [
+          {
+            type: "command",
+            command: hookWords(request.tower, event, forwarder).map(shellQuote).join(" "),
+          },
+        ],
+      },
+    ];
+  }
+  const home = await makeGeminiHome(
+    geminiHomeFolder(request.store, identity.agent),
+    request.env,
+    {
+      [MCP_SERVER_NAME]: {
+        command,
+        args: [...args, "mcp"],
+        trust: true,
+        env: {
+          TOWER_AGENT_ID: identity.agent,
+          TOWER_STREAM: identity.stream,
+          TOWER_WORKTREE: identity.worktree,
+          TOWER_REPO_ROOT: identity.repoRoot,
+          TOWER_STATE_DIR: identity.stateDir,
+          TOWER_TASK: identity.task,
+        },
       },
     },
-  });
+    hooks,
+  );
   return {
     args: request.session.resume
       ? ["--resume", request.session.id]

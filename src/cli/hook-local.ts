@@ -4,7 +4,7 @@
  */
 import path from "node:path";
 import { fallbackDenial } from "../agents/fallback.js";
-import { handleHook } from "../agents/hook.js";
+import { asClaudePayload, asGeminiAnswer, handleHook } from "../agents/hook.js";
 import { FILE_TOOLS, type HookAnswer, type HookEvent } from "../agents/hook-events.js";
 import type { AgentIdentity } from "../agents/identity.js";
 import { loadPlan } from "../engine/plan/index.js";
@@ -25,11 +25,14 @@ export async function handleLocally(
     return await Promise.race([work(), deadline]);
   } catch (error) {
     const message = `tower hook ${event} for ${identity.agent}: ${(error as Error).message}`;
+    const gemini = event === "BeforeTool";
+    const asClaude = gemini ? asClaudePayload(payload) : payload;
     const denial =
-      event === "PreToolUse" && FILE_TOOLS[String(payload.tool_name)]
-        ? await fallbackDenial(identity, payload).catch(() => undefined)
+      (event === "PreToolUse" || gemini) && FILE_TOOLS[String(asClaude.tool_name)]
+        ? await fallbackDenial(identity, asClaude).catch(() => undefined)
         : undefined;
-    return denial ?? { warning: `${message}; the tool was allowed` };
+    if (denial) return gemini ? asGeminiAnswer(denial) : denial;
+    return { warning: `${message}; the tool was allowed` };
   }
 }
 

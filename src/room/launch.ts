@@ -189,7 +189,7 @@ export async function planLaunch(
   // Gemini has no flag for extra instructions: the briefing comes before the task.
   return {
     command: insertArgs(base, launch.args),
-    env: launch.env,
+    env: { ...launch.env, ...(options.hookSocket && { TOWER_HOOK_SOCKET: options.hookSocket }) },
     ...(previous ? {} : { task: `${request.briefing}\n\nYour task: ${spec.task}` }),
   };
 }

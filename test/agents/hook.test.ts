@@ -247,6 +247,13 @@ describe("PreToolUse", () => {
     );
     const denied = await hook("PreToolUse", write(path.join(worktreeA, "config/app.py")), env);
     expect(decision(denied.stdout)?.permissionDecision).toBe("deny");
+    // Gemini's BeforeTool likewise, in Gemini's words.
+    const geminiDenied = await hook(
+      "BeforeTool",
+      { ...write(path.join(worktreeA, "config/app.py")), tool_name: "write_file" },
+      env,
+    );
+    expect(JSON.parse(geminiDenied.stdout)).toMatchObject({ decision: "deny" });
   });
 
   it("does nothing for a process Tower did not start, and answers other tools with nothing", async () => {
@@ -258,6 +265,62 @@ describe("PreToolUse", () => {
       agentEnv("A1", "A", worktreeA),
     );
     expect(bash).toMatchObject({ code: 0, stdout: "" });
+  });
+});
+
+describe("Gemini CLI's BeforeTool and AfterTool", () => {
+  const geminiWrite = (file: string, tool = "write_file") => ({
+    session_id: "gemini-session",
+    hook_event_name: "BeforeTool",
+    tool_name: tool,
+    tool_input: { file_path: file, content: "x\n" },
+  });
+
+  it("refuse a write to a file another agent holds in Gemini's words, take the lock of an allowed one, log the edit, and announce no status", async () => {
+    expect(
+      (await tower(repo.root, ["lock", "config/app.py", "--agent", "B1", "--task", "logging"]))
+        .code,
+    ).toBe(0);
+    const env = agentEnv("A1", "A", worktreeA);
+    const refused = await hook(
+      "BeforeTool",
+      geminiWrite(path.join(worktreeA, "config/app.py")),
+      env,
+    );
+    expect(refused.code).toBe(0);
+    const answer = JSON.parse(refused.stdout) as { decision: string; reason: string };
+    expect(answer.decision).toBe("deny");
+    expect(answer.reason).toMatch(
+      /^config\/app\.py is locked by agent B1, stream B, working on "logging" until/,
+    );
+    // An edit (Gemini's replace) of a free file: allowed with nothing said, the lock taken.
+    const allowed = await hook(
+      "BeforeTool",
+      geminiWrite(path.join(worktreeA, "config/new.py"), "replace"),
+      env,
+    );
+    expect(allowed.stdout.trim()).toBe("");
+    const locks = (await readJson(path.join(repo.stateDir, "file_locks.json"))) as {
+      locks: Record<string, { agent: string; source?: string }>;
+    };
+    expect(locks.locks["config/new.py"]).toMatchObject({ agent: "A1", source: "hook" });
+    await hook(
+      "AfterTool",
+      {
+        ...geminiWrite(path.join(worktreeA, "config/new.py"), "replace"),
+        hook_event_name: "AfterTool",
+      },
+      env,
+    );
+    const activity = await readJsonlFile(path.join(repo.stateDir, "agent_activity.jsonl"));
+    expect(activity).toContainEqual(
+      expect.objectContaining({ agent: "A1", action: "edited", file: "config/new.py" }),
+    );
+    // Gemini's title tells its status: its hooks announce none (one would win over the title).
+    const agents = await fsp
+      .readFile(path.join(repo.stateDir, "agents.json"), "utf8")
+      .catch(() => "{}");
+    expect(agents).not.toContain('"announced"');
   });
 });
 

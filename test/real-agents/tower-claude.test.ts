@@ -13,6 +13,8 @@ import { claudeEnv } from "./cli-env.js";
 import type { RecordedRequest, TurnAnswer } from "./model-server.js";
 import {
   expectLockedByMcp,
+  holdFile,
+  roomShowsLock,
   screenShowsLine,
   startTowerRun,
   statusIs,
@@ -72,17 +74,7 @@ describe("Claude Code in Tower (real CLI)", () => {
       resume: true,
       makeEnv: (modelUrl, trust) => claudeEnv({ modelUrl, trust }),
       // B1 holds src/held.ts before the agent starts.
-      before: async (repo) => {
-        const locked = await tower(repo.root, [
-          "lock",
-          "src/held.ts",
-          "--agent",
-          "B1",
-          "--task",
-          "logging",
-        ]);
-        expect(locked.code).toBe(0);
-      },
+      before: (repo) => holdFile(repo, "src/held.ts", "B1", "logging"),
       script: [
         write(inWorktree("src/held.ts")),
         write(inWorktree("docs/out.md")),
@@ -102,14 +94,7 @@ describe("Claude Code in Tower (real CLI)", () => {
     // The allowed write: the lock is A1's before the human answers, and the agent waits.
     await statusIs(r, "A1", "waiting");
     await screenShowsLine(r, "A1", PERMISSION);
-    await waitFor(
-      () =>
-        r.store.getState().locks.some((l) => l.path === "src/ok.ts" && l.agent === "A1")
-          ? true
-          : undefined,
-      20_000,
-      "A1's lock on src/ok.ts in the Locks tab",
-    );
+    await roomShowsLock(r, "src/ok.ts", "A1");
     expect(existsSync(path.join(r.worktree, "src/ok.ts"))).toBe(false);
     r.services.sessions.approve("A1");
     await waitForContent(path.join(r.worktree, "src/ok.ts"), "ok\n", 30_000);

@@ -14,6 +14,8 @@ import { describeProcesses, killAll, processesWithEnv } from "./processes.js";
 import { codex, gemini } from "./profiles.js";
 import {
   expectLockedByMcp,
+  holdFile,
+  roomShowsLock,
   screenShowsLine,
   startTowerRun,
   statusIs,
@@ -201,5 +203,52 @@ describe("Gemini CLI in Tower (real CLI)", () => {
     expect(
       JSON.parse(readFileSync(path.join(r.agent.home, ".gemini", "settings.json"), "utf8")),
     ).not.toHaveProperty("mcpServers");
+  });
+
+  it("binds its writes: a file another agent holds is refused with why, without a prompt; an allowed write takes the lock", async () => {
+    const inWorktree = (file: string) => path.join(run!.worktree, file);
+    run = await startTowerRun({
+      plan: `${plan(`["{CLI}", "--prompt-interactive", "{task}"]`)}  B:
+    name: Beta
+    agents:
+      - { id: B1, task: "Logging", agent: "true" }
+`,
+      stream: "A",
+      cli: "gemini",
+      makeEnv: (modelUrl, trust) => geminiEnv({ modelUrl, trust }),
+      // B1 holds src/held.ts before the agent starts.
+      before: (repo) => holdFile(repo, "src/held.ts", "B1", "logging"),
+      script: [
+        () => ({
+          text: "Writing.",
+          toolCalls: [gemini.writeCall(inWorktree("src/held.ts"), "mine\n", "")],
+        }),
+        () => ({
+          text: "Writing another.",
+          toolCalls: [gemini.writeCall(inWorktree("src/ok.ts"), "ok\n", "")],
+        }),
+        { text: "All done." },
+      ],
+    });
+    const r = run;
+    const [call] = await r.server.callsOfTurn(0);
+    const { result } = await r.server.waitForToolResult(call!.id);
+    expect(result.isError).toBe(true);
+    expect(JSON.parse(String(result.content)).error).toContain(
+      'src/held.ts is locked by agent B1, stream B, working on "logging" until',
+    );
+    expect(existsSync(inWorktree("src/held.ts"))).toBe(false);
+    // The allowed write: the lock is A1's before the human answers Gemini's own prompt.
+    await screenShowsLine(r, "A1", /Apply this change\?/, 120_000);
+    await roomShowsLock(r, "src/ok.ts", "A1");
+    // Its status is still its title's: waiting on the question, y answers it.
+    await statusIs(r, "A1", "waiting", 30_000);
+    for (let i = 0; i < 10 && !existsSync(inWorktree("src/ok.ts")); i++) {
+      if (r.store.getState().agents.A1?.status === "waiting") r.services.sessions.approve("A1");
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+    }
+    await waitForContent(inWorktree("src/ok.ts"), "ok\n", 30_000);
+    await screenShowsLine(r, "A1", /All done\./);
+    expect(r.server.errors).toEqual([]);
   });
 });

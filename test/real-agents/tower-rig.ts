@@ -166,3 +166,21 @@ export async function expectLockedByMcp(run: TowerRun, file: string): Promise<vo
   );
   expect(run.server.errors).toEqual([]);
 }
+
+/** `agent` (of another stream of the plan) holds `file`, taken with `tower lock` for `task`. */
+export async function holdFile(repo: TempRepo, file: string, agent: string, task: string) {
+  const locked = await tower(repo.root, ["lock", file, "--agent", agent, "--task", task]);
+  expect(locked.code, locked.stderr).toBe(0);
+}
+
+/** Waits until the room's store (the Locks tab) shows `file` locked by `agent`. */
+export async function roomShowsLock(run: TowerRun, file: string, agent: string): Promise<void> {
+  await waitFor(
+    () =>
+      run.store.getState().locks.some((l) => l.path === file && l.agent === agent)
+        ? true
+        : undefined,
+    20_000,
+    `${agent}'s lock on ${file} in the Locks tab`,
+  );
+}

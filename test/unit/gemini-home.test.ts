@@ -67,6 +67,22 @@ describe("Gemini's home for an agent", () => {
     expect(readFileSync(path.join(home, ".gemini", "settings.json"), "utf8")).toBe(settings);
   });
 
+  it("runs Tower's hooks after the user's own for the same event", async () => {
+    const mine = { matcher: "*", hooks: [{ type: "command", command: "mine" }] };
+    const home = userHome(JSON.stringify({ hooks: { BeforeTool: [mine], SessionEnd: [mine] } }));
+    const folder = path.join(temp(), "gemini-home");
+    const ours = { matcher: "write_file|replace", hooks: [{ type: "command", command: "tower" }] };
+    await makeGeminiHome(folder, { HOME: home }, TOWER, { BeforeTool: [ours], AfterTool: [ours] });
+    const settings = JSON.parse(
+      readFileSync(path.join(folder, ".gemini", "settings.json"), "utf8"),
+    );
+    expect(settings.hooks).toEqual({
+      BeforeTool: [mine, ours],
+      SessionEnd: [mine],
+      AfterTool: [ours],
+    });
+  });
+
   it("follows the user's GEMINI_CLI_HOME, and works with no settings or .gemini of theirs", async () => {
     const theirs = userHome();
     const folder = path.join(temp(), "gemini-home");
