@@ -123,20 +123,37 @@ export function claudeSettings(
   const hooks: Record<string, unknown[]> = {};
   for (const event of HOOK_EVENTS) {
     const matcher = event === "PreToolUse" || event === "PostToolUse" ? fileTools : undefined;
-    hooks[event] = [
-      {
-        ...(matcher !== undefined && { matcher }),
-        hooks: [
-          {
-            type: "command",
-            command: hookWords(tower, event, forwarder).map(shellQuote).join(" "),
-            timeout: 15,
-          },
-        ],
-      },
-    ];
+    hooks[event] = [hookEntry(tower, event, forwarder, matcher, { timeout: 15 })];
   }
   return { hooks };
+}
+
+/**
+ * One entry of a CLI's settings `hooks.<event>` (Claude Code's shape, which Gemini CLI shares):
+ * the tools it applies to, and the command that answers it.
+ */
+function hookEntry(
+  tower: readonly string[],
+  event: string,
+  forwarder: Forwarder | undefined,
+  matcher: string | undefined,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const command = hookWords(tower, event, forwarder).map(shellQuote).join(" ");
+  return {
+    ...(matcher !== undefined && { matcher }),
+    hooks: [{ type: "command", command, ...extra }],
+  };
+}
+
+/** The Python forwarder written into the agent's launch folder, when Python is found. */
+async function forwarderFor(request: LaunchRequest): Promise<Forwarder | undefined> {
+  const python = await findPython(request.env);
+  if (!python) return undefined;
+  return {
+    python,
+    script: await writeForwarder(launchFolder(request.store, request.identity.agent)),
+  };
 }
 
 export function mcpConfig(tower: readonly string[]): Record<string, unknown> {
@@ -156,8 +173,7 @@ export async function claudeLaunch(request: LaunchRequest): Promise<AgentLaunch>
   const folder = launchFolder(request.store, request.identity.agent);
   const settings = path.join(folder, "claude-settings.json");
   const mcp = path.join(folder, "mcp.json");
-  const python = await findPython(request.env);
-  const forwarder = python ? { python, script: await writeForwarder(folder) } : undefined;
+  const forwarder = await forwarderFor(request);
   await writeJson(settings, claudeSettings(request.tower, forwarder));
   await writeJson(mcp, mcpConfig(request.tower));
   // --mcp-config and --allowedTools take several values: given as --flag=value, nothing after
@@ -209,23 +225,11 @@ export function codexLaunch(request: LaunchRequest): AgentLaunch {
 export async function geminiLaunch(request: LaunchRequest): Promise<AgentLaunch> {
   const [command, ...args] = request.tower;
   const { identity } = request;
-  const python = await findPython(request.env);
-  const folder = launchFolder(request.store, identity.agent);
-  const forwarder = python ? { python, script: await writeForwarder(folder) } : undefined;
+  const forwarder = await forwarderFor(request);
+  const fileTools = Object.keys(GEMINI_FILE_TOOLS).join("|");
   const hooks: Record<string, unknown[]> = {};
-  for (const event of GEMINI_HOOK_EVENTS) {
-    hooks[event] = [
-      {
-        matcher: Object.keys(GEMINI_FILE_TOOLS).join("|"),
-        hooks: [
-          {
-            type: "command",
-            command: hookWords(request.tower, event, forwarder).map(shellQuote).join(" "),
-          },
-        ],
-      },
-    ];
-  }
+  for (const event of GEMINI_HOOK_EVENTS)
+    hooks[event] = [hookEntry(request.tower, event, forwarder, fileTools)];
   const home = await makeGeminiHome(
     geminiHomeFolder(request.store, identity.agent),
     request.env,
