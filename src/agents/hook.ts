@@ -23,7 +23,7 @@ import type { StateStore } from "../engine/state/store.js";
 import { FILE_TOOLS, GEMINI_FILE_TOOLS, type HookAnswer, type HookEvent } from "./hook-events.js";
 import type { AgentIdentity } from "./identity.js";
 import { type FilePlace, placeFile } from "./paths.js";
-import { lockedReason, scopeReason, streamPolicy } from "./policy.js";
+import { lockedReason, type StreamPolicy, scopeReason, streamPolicy } from "./policy.js";
 
 export {
   FILE_TOOLS,
@@ -134,50 +134,86 @@ export async function preToolUse(ctx: HookContext, payload: Payload): Promise<Ho
   return answer;
 }
 
-async function decide(ctx: HookContext, payload: Payload): Promise<HookAnswer> {
-  const absolute = toolFile(payload);
-  if (!absolute) return {};
-  const { identity, store } = ctx;
-  const now = ctx.now ?? new Date();
-  const place = placeFile(absolute, identity.worktree, await otherWorktrees(ctx));
-  if (place.kind === "elsewhere") return {};
-  if (place.kind === "foreign") return deny(foreignReason(place, ctx));
-  const file = place.file;
-  const policy = streamPolicy(ctx.plan, identity.stream);
-  if (!policy) {
-    return {
-      warning: `stream ${identity.stream} of agent ${identity.agent} is not in the plan: ${file} not checked`,
-    };
-  }
+/** Another agent's live lock on `file`, if any. */
+async function otherHolder(ctx: HookContext, file: string, now: Date) {
+  const holders = listLocks(await ctx.store.read("locks"), now).filter(
+    (lock) => !lock.expired && lock.agent !== ctx.identity.agent && locksOverlap(lock.path, file),
+  );
+  return holders[0];
+}
+
+/**
+ * What the agent and the human should know of a write that is allowed: out of the stream's
+ * scope under scope_mode warn, a file another agent holds under locks advisory. Empty when
+ * nothing (or when the write is refused: see `decide`).
+ */
+async function writeNotes(
+  ctx: HookContext,
+  file: string,
+  policy: StreamPolicy,
+  now: Date,
+): Promise<string[]> {
   const notes: string[] = [];
-  if (!policy.inScope(file)) {
-    if (policy.scopeMode === "enforce") return deny(scopeReason(file, policy.stream));
+  if (!policy.inScope(file) && policy.scopeMode !== "enforce") {
     notes.push(
       scopeReason(file, policy.stream).replace(": change only", ": prefer to change only"),
     );
   }
-  if (policy.locks !== "off") {
-    const holders = listLocks(await store.read("locks"), now).filter(
-      (lock) => !lock.expired && lock.agent !== identity.agent && locksOverlap(lock.path, file),
-    );
-    const holder = holders[0];
-    if (holder && policy.locks === "auto") return deny(lockedReason(file, holder, now));
+  if (policy.locks === "advisory") {
+    const holder = await otherHolder(ctx, file, now);
     if (holder) notes.push(lockedReason(file, holder, now));
-    if (!holder && policy.locks === "auto") {
-      const taken = await acquireLocks(store, {
-        paths: [file],
-        agent: identity.agent,
-        stream: identity.stream,
-        task: identity.task,
-        ttlMs: policy.ttlMs,
-        now,
-        source: "hook",
-      });
-      // Another agent took it between the read and the write.
-      const refused = taken.results.find((r) => r.outcome === "refused");
-      if (refused?.outcome === "refused" && refused.holders[0])
-        return deny(lockedReason(file, refused.holders[0], now));
-    }
+  }
+  return notes;
+}
+
+/** The file of the agent's own worktree a write goes to, with its stream's policy. */
+type WriteTarget =
+  | { kind: "none"; answer: HookAnswer }
+  | { kind: "own"; file: string; policy: StreamPolicy };
+
+async function writeTarget(ctx: HookContext, payload: Payload): Promise<WriteTarget> {
+  const absolute = toolFile(payload);
+  if (!absolute) return { kind: "none", answer: {} };
+  const { identity } = ctx;
+  const place = placeFile(absolute, identity.worktree, await otherWorktrees(ctx));
+  if (place.kind === "elsewhere") return { kind: "none", answer: {} };
+  if (place.kind === "foreign") return { kind: "none", answer: deny(foreignReason(place, ctx)) };
+  const policy = streamPolicy(ctx.plan, identity.stream);
+  if (!policy) {
+    return {
+      kind: "none",
+      answer: {
+        warning: `stream ${identity.stream} of agent ${identity.agent} is not in the plan: ${place.file} not checked`,
+      },
+    };
+  }
+  return { kind: "own", file: place.file, policy };
+}
+
+async function decide(ctx: HookContext, payload: Payload): Promise<HookAnswer> {
+  const target = await writeTarget(ctx, payload);
+  if (target.kind === "none") return target.answer;
+  const { file, policy } = target;
+  const { identity, store } = ctx;
+  const now = ctx.now ?? new Date();
+  if (!policy.inScope(file) && policy.scopeMode === "enforce")
+    return deny(scopeReason(file, policy.stream));
+  if (policy.locks === "auto") {
+    const holder = await otherHolder(ctx, file, now);
+    if (holder) return deny(lockedReason(file, holder, now));
+    const taken = await acquireLocks(store, {
+      paths: [file],
+      agent: identity.agent,
+      stream: identity.stream,
+      task: identity.task,
+      ttlMs: policy.ttlMs,
+      now,
+      source: "hook",
+    });
+    // Another agent took it between the read and the write.
+    const refused = taken.results.find((r) => r.outcome === "refused");
+    if (refused?.outcome === "refused" && refused.holders[0])
+      return deny(lockedReason(file, refused.holders[0], now));
   }
   if (ctx.announces !== false) {
     await afterAnswer(ctx, () =>
@@ -190,6 +226,7 @@ async function decide(ctx: HookContext, payload: Payload): Promise<HookAnswer> {
       ),
     );
   }
+  const notes = await writeNotes(ctx, file, policy, now);
   return notes.length > 0 ? allowWithNote(notes.join("\n")) : {};
 }
 
@@ -251,8 +288,10 @@ async function recordEdit(ctx: HookContext, payload: Payload, now: Date): Promis
 /**
  * Gemini CLI's BeforeTool and AfterTool, answered as PreToolUse and PostToolUse with its file
  * tools named as Claude Code's; a refusal in Gemini's words (`decision`, `reason`). A note on
- * an allowed write (scope_mode warn, locks advisory) has no field Gemini is known to read: the
- * refusals bind, the notes reach Claude Code only.
+ * an allowed write (scope_mode warn, locks advisory) goes to the human before the write (its
+ * `systemMessage`, which Gemini shows) and to the model after it (AfterTool's
+ * `additionalContext`, which Gemini appends to the tool's result: its BeforeTool has no field
+ * the model reads but the refusal's reason).
  */
 async function geminiHook(
   event: "BeforeTool" | "AfterTool",
@@ -263,8 +302,17 @@ async function geminiHook(
   // No status from these: Gemini's own title says it (an announced status would win over it).
   const quiet = { ...ctx, announces: false };
   if (event === "AfterTool") {
-    await recordEdit(quiet, asClaude, ctx.now ?? new Date());
-    return {};
+    const now = ctx.now ?? new Date();
+    await recordEdit(quiet, asClaude, now);
+    const target = await writeTarget(quiet, asClaude);
+    const notes =
+      target.kind === "own" ? await writeNotes(quiet, target.file, target.policy, now) : [];
+    if (notes.length === 0) return {};
+    return {
+      output: {
+        hookSpecificOutput: { hookEventName: "AfterTool", additionalContext: notes.join("\n") },
+      },
+    };
   }
   return asGeminiAnswer(await preToolUse(quiet, asClaude));
 }
@@ -275,13 +323,19 @@ export function asClaudePayload(payload: Payload): Payload {
   return tool ? { ...payload, tool_name: tool } : payload;
 }
 
-/** A PreToolUse answer as Gemini reads it: a refusal as `decision` and `reason`, else nothing. */
+/**
+ * A PreToolUse answer as Gemini reads it: a refusal as `decision` and `reason`, a note as the
+ * `systemMessage` it shows the human, else nothing.
+ */
 export function asGeminiAnswer(answer: HookAnswer): HookAnswer {
   const { output, ...rest } = answer;
   const decision = output?.hookSpecificOutput as
     | { permissionDecision?: string; permissionDecisionReason?: string }
     | undefined;
-  if (decision?.permissionDecision !== "deny") return rest;
+  if (decision?.permissionDecision !== "deny") {
+    const note = output?.systemMessage;
+    return typeof note === "string" ? { ...rest, output: { systemMessage: note } } : rest;
+  }
   return { ...rest, output: { decision: "deny", reason: decision.permissionDecisionReason ?? "" } };
 }
 

@@ -322,6 +322,41 @@ describe("Gemini CLI's BeforeTool and AfterTool", () => {
       .catch(() => "{}");
     expect(agents).not.toContain('"announced"');
   });
+
+  it("tell the human (BeforeTool's systemMessage) and the model (AfterTool's additionalContext) of an allowed write out of scope or to a file another agent holds", async () => {
+    await tower(repo.root, ["lock", "config/app.py", "--agent", "B1"]);
+    const plan = await fsp.readFile(path.join(repo.root, "streams.yaml"), "utf8");
+    await fsp.writeFile(
+      path.join(repo.root, "streams.yaml"),
+      plan.replace("project: demo", "project: demo\nscope_mode: warn\nlocks: advisory"),
+    );
+    const env = agentEnv("A1", "A", worktreeA);
+    const afterTool = (file: string) => ({
+      ...geminiWrite(file),
+      hook_event_name: "AfterTool",
+      tool_response: { llmContent: "Successfully wrote the file." },
+    });
+    for (const [file, note] of [
+      ["logging/log.py", "outside the scope of stream A (config/**): prefer to change only"],
+      ["config/app.py", "config/app.py is locked by agent B1, stream B"],
+    ] as const) {
+      const before = await hook("BeforeTool", geminiWrite(path.join(worktreeA, file)), env);
+      const told = JSON.parse(before.stdout) as Record<string, unknown>;
+      expect(told.decision).toBeUndefined();
+      expect(told.systemMessage).toContain(note);
+      const done = await hook("AfterTool", afterTool(path.join(worktreeA, file)), env);
+      expect(JSON.parse(done.stdout)).toEqual({
+        hookSpecificOutput: {
+          hookEventName: "AfterTool",
+          additionalContext: expect.stringContaining(note),
+        },
+      });
+    }
+    // A write with nothing to tell: nothing said before or after.
+    const quiet = path.join(worktreeA, "config/other.py");
+    expect((await hook("BeforeTool", geminiWrite(quiet), env)).stdout.trim()).toBe("");
+    expect((await hook("AfterTool", afterTool(quiet), env)).stdout.trim()).toBe("");
+  });
 });
 
 describe("status and session events", () => {

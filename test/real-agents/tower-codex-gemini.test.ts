@@ -251,4 +251,41 @@ describe("Gemini CLI in Tower (real CLI)", () => {
     await screenShowsLine(r, "A1", /All done\./);
     expect(r.server.errors).toEqual([]);
   });
+
+  it("tells of an allowed write out of its scope (scope_mode: warn): the human before it, the model in the write's result", async () => {
+    const inWorktree = (file: string) => path.join(run!.worktree, file);
+    run = await startTowerRun({
+      plan: plan(`["{CLI}", "--prompt-interactive", "{task}"]`)
+        .replace("project: demo", "project: demo\nscope_mode: warn")
+        .replace("    name: Alpha", '    name: Alpha\n    scope: ["src/**"]'),
+      stream: "A",
+      cli: "gemini",
+      makeEnv: (modelUrl, trust) => geminiEnv({ modelUrl, trust }),
+      script: [
+        () => ({
+          text: "Writing the notes.",
+          toolCalls: [gemini.writeCall(inWorktree("docs/out.md"), "notes\n", "")],
+        }),
+        { text: "All done." },
+      ],
+    });
+    const r = run;
+    const [call] = await r.server.callsOfTurn(0);
+    await screenShowsLine(r, "A1", /Apply this change\?/, 120_000);
+    // Before the write, the human: Gemini shows the hook's message.
+    await screenShowsLine(r, "A1", /docs\/out\.md is outside the scope of stream A/);
+    for (let i = 0; i < 10 && !existsSync(inWorktree("docs/out.md")); i++) {
+      if (r.store.getState().agents.A1?.status === "waiting") r.services.sessions.approve("A1");
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+    }
+    await waitForContent(inWorktree("docs/out.md"), "notes\n", 30_000);
+    // After it, the model: the note appended to the write's result.
+    const { result } = await r.server.waitForToolResult(call!.id);
+    expect(result.isError).toBeFalsy();
+    expect(String(result.content)).toContain(
+      "docs/out.md is outside the scope of stream A (src/**): prefer to change only",
+    );
+    await screenShowsLine(r, "A1", /All done\./);
+    expect(r.server.errors).toEqual([]);
+  });
 });
