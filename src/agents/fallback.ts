@@ -7,7 +7,7 @@ import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { type LockInfo, locksOverlap } from "../engine/locks.js";
 import { parseTimestamp, STATE_FILES } from "../engine/state/index.js";
-import { toolFile } from "./hook.js";
+import { toolFiles } from "./hook.js";
 import type { HookAnswer } from "./hook-events.js";
 import type { AgentIdentity } from "./identity.js";
 import { placeFile } from "./paths.js";
@@ -18,17 +18,18 @@ export async function fallbackDenial(
   payload: Record<string, unknown>,
   now = new Date(),
 ): Promise<HookAnswer | undefined> {
-  const absolute = toolFile(payload);
-  if (!absolute) return undefined;
-  const place = placeFile(absolute, identity.worktree, []);
-  if (place.kind !== "own") return undefined;
+  const files = toolFiles(payload)
+    .map((absolute) => placeFile(absolute, identity.worktree, []))
+    .flatMap((place) => (place.kind === "own" ? [place.file] : []));
+  if (files.length === 0) return undefined;
   const text = await fsp.readFile(path.join(identity.stateDir, STATE_FILES.locks), "utf8");
   const locks = (JSON.parse(text) as { locks?: Record<string, Partial<LockInfo>> }).locks ?? {};
   for (const [key, entry] of Object.entries(locks)) {
     if (typeof entry?.agent !== "string" || entry.agent === identity.agent) continue;
     const expires = parseTimestamp(entry.expires);
     if (expires && expires.getTime() <= now.getTime()) continue;
-    if (!locksOverlap(key, place.file)) continue;
+    const file = files.find((f) => locksOverlap(key, f));
+    if (file === undefined) continue;
     const holder = {
       ...entry,
       path: key,
@@ -41,7 +42,7 @@ export async function fallbackDenial(
         hookSpecificOutput: {
           hookEventName: "PreToolUse",
           permissionDecision: "deny",
-          permissionDecisionReason: lockedReason(place.file, holder as LockInfo, now),
+          permissionDecisionReason: lockedReason(file, holder as LockInfo, now),
         },
       },
       warning: `tower hook PreToolUse for ${identity.agent}: Tower's state could not be used as usual; denied on the lock file as it reads`,

@@ -34,6 +34,12 @@ export const FILE_TOOLS: Readonly<Record<string, string>> = {
   NotebookEdit: "notebook_path",
 };
 
+/**
+ * Codex's tool that writes files: a patch in its own format (`tool_input.command`), which names
+ * each file it adds, updates, deletes or moves to.
+ */
+export const PATCH_TOOL = "apply_patch";
+
 export const isHookEvent = (name: string): name is HookEvent =>
   (HOOK_EVENTS as readonly string[]).includes(name) ||
   (GEMINI_HOOK_EVENTS as readonly string[]).includes(name);

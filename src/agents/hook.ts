@@ -11,6 +11,10 @@
  * - PostToolUse of a file-writing tool: an `edited` entry in the activity log.
  * - The other events announce the agent's status and its session id into `agents.json`.
  *
+ * Codex's PreToolUse and PostToolUse of `apply_patch` (the same JSON as Claude Code's) are
+ * answered alike for every file the patch names, and announce no status (Codex says its own);
+ * Gemini CLI's BeforeTool and AfterTool as PreToolUse and PostToolUse, in Gemini's words.
+ *
  * Every answer is plain data (`HookAnswer`); the command prints it. Claude Code reads a JSON
  * object on stdout with exit code 0.
  */
@@ -20,7 +24,13 @@ import { acquireLocks, listLocks, locksOverlap } from "../engine/locks.js";
 import type { Plan } from "../engine/plan/index.js";
 import { recordRefusal } from "../engine/refusals.js";
 import type { StateStore } from "../engine/state/store.js";
-import { FILE_TOOLS, GEMINI_FILE_TOOLS, type HookAnswer, type HookEvent } from "./hook-events.js";
+import {
+  FILE_TOOLS,
+  GEMINI_FILE_TOOLS,
+  type HookAnswer,
+  type HookEvent,
+  PATCH_TOOL,
+} from "./hook-events.js";
 import type { AgentIdentity } from "./identity.js";
 import { type FilePlace, placeFile } from "./paths.js";
 import { lockedReason, type StreamPolicy, scopeReason, streamPolicy } from "./policy.js";
@@ -59,14 +69,36 @@ type Payload = Record<string, unknown>;
 const text = (value: unknown): string | undefined =>
   typeof value === "string" && value !== "" ? value : undefined;
 
-/** The absolute path a file tool is about to write, if this is one. */
-export function toolFile(payload: Payload): string | undefined {
-  const field = FILE_TOOLS[String(payload.tool_name)];
+/** The files a patch of Codex's `apply_patch` writes: added, updated, deleted, moved to. */
+export function patchFiles(patch: string): string[] {
+  const files = new Set<string>();
+  for (const line of patch.split("\n")) {
+    const named = /^\*\*\* (?:Add File|Update File|Delete File|Move to): (.+)$/.exec(
+      line.trimEnd(),
+    );
+    const file = named?.[1]?.trim();
+    if (file) files.add(file);
+  }
+  return [...files];
+}
+
+/** The absolute paths a file tool is about to write (none when it is not one). */
+export function toolFiles(payload: Payload): string[] {
   const input = payload.tool_input;
-  if (!field || typeof input !== "object" || input === null) return undefined;
+  const cwd = text(payload.cwd) ?? "/";
+  if (payload.tool_name === PATCH_TOOL) {
+    const patch =
+      typeof input === "string"
+        ? input
+        : typeof input === "object" && input !== null
+          ? text((input as Payload).command)
+          : undefined;
+    return patch ? patchFiles(patch).map((file) => path.resolve(cwd, file)) : [];
+  }
+  const field = FILE_TOOLS[String(payload.tool_name)];
+  if (!field || typeof input !== "object" || input === null) return [];
   const file = text((input as Payload)[field]);
-  if (!file) return undefined;
-  return path.resolve(text(payload.cwd) ?? "/", file);
+  return file ? [path.resolve(cwd, file)] : [];
 }
 
 const deny = (reason: string): HookAnswer => ({
@@ -106,12 +138,11 @@ function foreignReason(place: Extract<FilePlace, { kind: "foreign" }>, ctx: Hook
 
 /** PreToolUse: deny (recorded as a refusal for the run report), allow with a note, or allow. */
 export async function preToolUse(ctx: HookContext, payload: Payload): Promise<HookAnswer> {
-  const answer = await decide(ctx, payload);
+  const { answer, refused } = await decide(ctx, payload);
   const decision = answer.output?.hookSpecificOutput as
     | { permissionDecision?: string; permissionDecisionReason?: string }
     | undefined;
   if (decision?.permissionDecision === "deny") {
-    const file = toolFile(payload);
     await afterAnswer(ctx, () =>
       recordRefusal(
         ctx.store,
@@ -119,12 +150,7 @@ export async function preToolUse(ctx: HookContext, payload: Payload): Promise<Ho
           agent: ctx.identity.agent,
           stream: ctx.identity.stream,
           what: "write",
-          ...(file && {
-            file:
-              placeFile(file, ctx.identity.worktree, []).kind === "own"
-                ? path.relative(ctx.identity.worktree, file)
-                : file,
-          }),
+          ...(refused && { file: refused }),
           reason: decision.permissionDecisionReason ?? "",
         },
         ctx.now,
@@ -166,43 +192,62 @@ async function writeNotes(
   return notes;
 }
 
-/** The file of the agent's own worktree a write goes to, with its stream's policy. */
+/**
+ * The files of the agent's own worktree a write goes to, with its stream's policy; or the answer
+ * when there are none to check (a refusal of a file in another worktree, a warning).
+ */
 type WriteTarget =
-  | { kind: "none"; answer: HookAnswer }
-  | { kind: "own"; file: string; policy: StreamPolicy };
+  | { kind: "none"; answer: HookAnswer; refused?: string }
+  | { kind: "own"; files: string[]; policy: StreamPolicy };
 
 async function writeTarget(ctx: HookContext, payload: Payload): Promise<WriteTarget> {
-  const absolute = toolFile(payload);
-  if (!absolute) return { kind: "none", answer: {} };
+  const absolutes = toolFiles(payload);
+  if (absolutes.length === 0) return { kind: "none", answer: {} };
   const { identity } = ctx;
-  const place = placeFile(absolute, identity.worktree, await otherWorktrees(ctx));
-  if (place.kind === "elsewhere") return { kind: "none", answer: {} };
-  if (place.kind === "foreign") return { kind: "none", answer: deny(foreignReason(place, ctx)) };
+  const others = await otherWorktrees(ctx);
+  const files: string[] = [];
+  for (const absolute of absolutes) {
+    const place = placeFile(absolute, identity.worktree, others);
+    if (place.kind === "foreign")
+      return { kind: "none", answer: deny(foreignReason(place, ctx)), refused: absolute };
+    if (place.kind === "own") files.push(place.file);
+  }
+  if (files.length === 0) return { kind: "none", answer: {} };
   const policy = streamPolicy(ctx.plan, identity.stream);
   if (!policy) {
     return {
       kind: "none",
       answer: {
-        warning: `stream ${identity.stream} of agent ${identity.agent} is not in the plan: ${place.file} not checked`,
+        warning: `stream ${identity.stream} of agent ${identity.agent} is not in the plan: ${files.join(", ")} not checked`,
       },
     };
   }
-  return { kind: "own", file: place.file, policy };
+  return { kind: "own", files, policy };
 }
 
-async function decide(ctx: HookContext, payload: Payload): Promise<HookAnswer> {
+/** The answer to a write, and the file a refusal is about (as the run report records it). */
+interface Decision {
+  answer: HookAnswer;
+  refused?: string;
+}
+
+async function decide(ctx: HookContext, payload: Payload): Promise<Decision> {
   const target = await writeTarget(ctx, payload);
-  if (target.kind === "none") return target.answer;
-  const { file, policy } = target;
+  if (target.kind === "none") return target;
+  const { files, policy } = target;
   const { identity, store } = ctx;
   const now = ctx.now ?? new Date();
-  if (!policy.inScope(file) && policy.scopeMode === "enforce")
-    return deny(scopeReason(file, policy.stream));
+  for (const file of files) {
+    if (!policy.inScope(file) && policy.scopeMode === "enforce")
+      return { answer: deny(scopeReason(file, policy.stream)), refused: file };
+  }
   if (policy.locks === "auto") {
-    const holder = await otherHolder(ctx, file, now);
-    if (holder) return deny(lockedReason(file, holder, now));
+    for (const file of files) {
+      const holder = await otherHolder(ctx, file, now);
+      if (holder) return { answer: deny(lockedReason(file, holder, now)), refused: file };
+    }
     const taken = await acquireLocks(store, {
-      paths: [file],
+      paths: files,
       agent: identity.agent,
       stream: identity.stream,
       task: identity.task,
@@ -210,10 +255,13 @@ async function decide(ctx: HookContext, payload: Payload): Promise<HookAnswer> {
       now,
       source: "hook",
     });
-    // Another agent took it between the read and the write.
+    // Another agent took one between the read and the write.
     const refused = taken.results.find((r) => r.outcome === "refused");
     if (refused?.outcome === "refused" && refused.holders[0])
-      return deny(lockedReason(file, refused.holders[0], now));
+      return {
+        answer: deny(lockedReason(refused.path, refused.holders[0], now)),
+        refused: refused.path,
+      };
   }
   if (ctx.announces !== false) {
     await afterAnswer(ctx, () =>
@@ -226,8 +274,19 @@ async function decide(ctx: HookContext, payload: Payload): Promise<HookAnswer> {
       ),
     );
   }
-  const notes = await writeNotes(ctx, file, policy, now);
-  return notes.length > 0 ? allowWithNote(notes.join("\n")) : {};
+  const notes = await allNotes(ctx, files, policy, now);
+  return { answer: notes.length > 0 ? allowWithNote(notes.join("\n")) : {} };
+}
+
+async function allNotes(
+  ctx: HookContext,
+  files: readonly string[],
+  policy: StreamPolicy,
+  now: Date,
+): Promise<string[]> {
+  const notes: string[] = [];
+  for (const file of files) notes.push(...(await writeNotes(ctx, file, policy, now)));
+  return notes;
 }
 
 function session(payload: Payload): { sessionId?: string; transcriptPath?: string } {
@@ -262,27 +321,26 @@ export function announcedStatus(
   }
 }
 
-/** A file tool's write in the agent's own worktree, for the activity log. */
+/** A file tool's writes in the agent's own worktree, for the activity log. */
 async function recordEdit(ctx: HookContext, payload: Payload, now: Date): Promise<void> {
   const { identity, store } = ctx;
-  const absolute = toolFile(payload);
-  const place = absolute
-    ? placeFile(absolute, identity.worktree, [])
-    : ({ kind: "elsewhere" } as const);
-  if (place.kind !== "own") return;
-  const file = place.file;
-  await afterAnswer(ctx, () =>
-    store.appendActivity(
-      {
-        agent: identity.agent,
-        stream: identity.stream,
-        action: "edited",
-        file,
-        tool: String(payload.tool_name),
-      },
-      now,
-    ),
-  );
+  for (const absolute of toolFiles(payload)) {
+    const place = placeFile(absolute, identity.worktree, []);
+    if (place.kind !== "own") continue;
+    const file = place.file;
+    await afterAnswer(ctx, () =>
+      store.appendActivity(
+        {
+          agent: identity.agent,
+          stream: identity.stream,
+          action: "edited",
+          file,
+          tool: String(payload.tool_name),
+        },
+        now,
+      ),
+    );
+  }
 }
 
 /**
@@ -306,7 +364,7 @@ async function geminiHook(
     await recordEdit(quiet, asClaude, now);
     const target = await writeTarget(quiet, asClaude);
     const notes =
-      target.kind === "own" ? await writeNotes(quiet, target.file, target.policy, now) : [];
+      target.kind === "own" ? await allNotes(quiet, target.files, target.policy, now) : [];
     if (notes.length === 0) return {};
     return {
       output: {
@@ -346,10 +404,14 @@ export async function handleHook(
   ctx: HookContext,
 ): Promise<HookAnswer> {
   if (event === "BeforeTool" || event === "AfterTool") return geminiHook(event, payload, ctx);
-  if (event === "PreToolUse") return preToolUse(ctx, payload);
+  // Codex's patches: its own status line (OSC 7501) says what it does, so they announce none.
+  const patch = payload.tool_name === PATCH_TOOL;
+  if (event === "PreToolUse")
+    return preToolUse(patch ? { ...ctx, announces: false } : ctx, payload);
   const now = ctx.now ?? new Date();
   const { identity, store } = ctx;
   if (event === "PostToolUse") await recordEdit(ctx, payload, now);
+  if (patch) return {};
   const status = announcedStatus(event, payload);
   const ids = session(payload);
   if (status || ids.sessionId) {

@@ -11,9 +11,10 @@ import path from "node:path";
 import type { AgentCommand } from "../engine/plan/index.js";
 import { shellQuote } from "../engine/plan/index.js";
 import type { StateStore } from "../engine/state/store.js";
+import { codexHookSettings } from "./codex-hooks.js";
 import { makeGeminiHome } from "./gemini-home.js";
 import { FILE_TOOLS, GEMINI_HOOK_EVENTS, HOOK_EVENTS } from "./hook.js";
-import { GEMINI_FILE_TOOLS } from "./hook-events.js";
+import { GEMINI_FILE_TOOLS, PATCH_TOOL } from "./hook-events.js";
 import { type Forwarder, findPython, hookWords, writeForwarder } from "./hook-forward.js";
 import type { AgentIdentity } from "./identity.js";
 import { MCP_SERVER_NAME, MCP_TOOLS } from "./mcp.js";
@@ -196,17 +197,27 @@ export async function claudeLaunch(request: LaunchRequest): Promise<AgentLaunch>
 /**
  * Codex: no shared background server (its daemon leads its own session and outlives a stopped
  * agent; Tower's stop must leave nothing behind), Tower's MCP server with its tools approved,
- * the briefing as developer instructions, and `codex resume <id>` for a known session. All on
- * the command line (`-c`): nothing is written to the user's ~/.codex.
+ * Tower's hooks on its patches, trusted (PreToolUse refuses a patch to a file another agent
+ * holds, and takes the locks; PostToolUse logs the edits; see codex-hooks.ts), the briefing as
+ * developer instructions, and `codex resume <id>` for a known session. All on the command line
+ * (`-c`): nothing is written to the user's ~/.codex.
  */
-export function codexLaunch(request: LaunchRequest): AgentLaunch {
+export async function codexLaunch(request: LaunchRequest): Promise<AgentLaunch> {
   const [node, ...script] = request.tower;
+  const forwarder = await forwarderFor(request);
+  const hooks = (["PreToolUse", "PostToolUse"] as const).map((event) => ({
+    event,
+    matcher: PATCH_TOOL,
+    command: hookWords(request.tower, event, forwarder).map(shellQuote).join(" "),
+    timeout: 15,
+  }));
   const config: [string, string][] = [
     ["features.daemon_auto_start", "false"],
     [`mcp_servers.${MCP_SERVER_NAME}.command`, tomlString(node ?? "node")],
     [`mcp_servers.${MCP_SERVER_NAME}.args`, JSON.stringify([...script, "mcp"])],
     [`mcp_servers.${MCP_SERVER_NAME}.env_vars`, JSON.stringify(AGENT_VARIABLES)],
     [`mcp_servers.${MCP_SERVER_NAME}.default_tools_approval_mode`, tomlString("approve")],
+    ...codexHookSettings(hooks),
     ["developer_instructions", tomlString(request.briefing)],
   ];
   return {

@@ -181,9 +181,12 @@ export async function planLaunch(
     return { command: appendArgs(base, launch.args), env };
   }
   if (cli === "codex") {
-    const launch = codexLaunch(request);
+    const launch = await codexLaunch(request);
     const resume = previous ? ["resume", previous] : [];
-    return { command: insertArgs(base, [...launch.args, ...resume]), env: launch.env };
+    return {
+      command: insertArgs(base, [...launch.args, ...resume]),
+      env: { ...launch.env, ...(options.hookSocket && { TOWER_HOOK_SOCKET: options.hookSocket }) },
+    };
   }
   const launch = await geminiLaunch(request);
   // Gemini has no flag for extra instructions: the briefing comes before the task.

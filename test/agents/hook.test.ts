@@ -7,6 +7,7 @@ import { execFile } from "node:child_process";
 import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { patchFiles } from "../../src/agents/hook.js";
 import {
   CLI,
   cleanEnv,
@@ -356,6 +357,72 @@ describe("Gemini CLI's BeforeTool and AfterTool", () => {
     const quiet = path.join(worktreeA, "config/other.py");
     expect((await hook("BeforeTool", geminiWrite(quiet), env)).stdout.trim()).toBe("");
     expect((await hook("AfterTool", afterTool(quiet), env)).stdout.trim()).toBe("");
+  });
+});
+
+describe("Codex's apply_patch", () => {
+  const patch = (...lines: string[]) => ({
+    session_id: "codex-session",
+    hook_event_name: "PreToolUse",
+    cwd: worktreeA,
+    tool_name: "apply_patch",
+    tool_input: { command: ["*** Begin Patch", ...lines, "*** End Patch", ""].join("\n") },
+  });
+
+  it("names every file a patch adds, updates, deletes or moves to", () => {
+    expect(
+      patchFiles(
+        "*** Begin Patch\n*** Add File: a.txt\n+x\n*** Update File: src/b.ts\n*** Move to: src/c.ts\n@@\n-x\n+y\n*** Delete File: d.md\n*** End Patch\n",
+      ),
+    ).toEqual(["a.txt", "src/b.ts", "src/c.ts", "d.md"]);
+  });
+
+  it("refuses a patch that touches a file another agent holds, takes the locks of an allowed one, logs its edits, and announces no status", async () => {
+    expect(
+      (await tower(repo.root, ["lock", "config/app.py", "--agent", "B1", "--task", "logging"]))
+        .code,
+    ).toBe(0);
+    const env = agentEnv("A1", "A", worktreeA);
+    const refused = await hook(
+      "PreToolUse",
+      patch("*** Add File: config/new.py", "+x", "*** Update File: config/app.py", "@@", "+y"),
+      env,
+    );
+    expect(decision(refused.stdout)).toMatchObject({
+      permissionDecision: "deny",
+      permissionDecisionReason: expect.stringMatching(
+        /^config\/app\.py is locked by agent B1, stream B, working on "logging"/,
+      ),
+    });
+    const allowed = await hook(
+      "PreToolUse",
+      patch("*** Add File: config/new.py", "+x", "*** Add File: config/other.py", "+z"),
+      env,
+    );
+    expect(allowed.stdout.trim()).toBe("");
+    const locks = (await readJson(path.join(repo.stateDir, "file_locks.json"))) as {
+      locks: Record<string, { agent: string; source?: string }>;
+    };
+    expect(locks.locks["config/new.py"]).toMatchObject({ agent: "A1", source: "hook" });
+    expect(locks.locks["config/other.py"]).toMatchObject({ agent: "A1", source: "hook" });
+    await hook(
+      "PostToolUse",
+      {
+        ...patch("*** Add File: config/new.py", "+x", "*** Add File: config/other.py", "+z"),
+        hook_event_name: "PostToolUse",
+      },
+      env,
+    );
+    const activity = await readJsonlFile(path.join(repo.stateDir, "agent_activity.jsonl"));
+    for (const file of ["config/new.py", "config/other.py"])
+      expect(activity).toContainEqual(
+        expect.objectContaining({ agent: "A1", action: "edited", file, tool: "apply_patch" }),
+      );
+    // Codex's own status line tells its status: its patches announce none.
+    const agents = await fsp
+      .readFile(path.join(repo.stateDir, "agents.json"), "utf8")
+      .catch(() => "{}");
+    expect(agents).not.toContain('"announced"');
   });
 });
 

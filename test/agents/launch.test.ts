@@ -1,5 +1,9 @@
 /** What Tower adds to an agent CLI's command line, as plain functions. */
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { codexHookHash } from "../../src/agents/codex-hooks.js";
 import {
   agentCli,
   appendArgs,
@@ -37,26 +41,48 @@ describe("agent launch", () => {
     expect(appendArgs("claude {task}", ["--x=it's"])).toBe("claude {task} '--x=it'\\''s'");
   });
 
-  it("turns Codex's shared daemon off and gives it Tower's MCP server on the command line", () => {
-    const { args } = codexLaunch({
-      identity: {
-        agent: "A1",
-        stream: "A",
-        worktree: "/w",
-        repoRoot: "/r",
-        stateDir: "/s",
-        task: "t",
-      },
-      store: new StateStore("/s"),
-      tower: ["/usr/bin/node", "/t/tower.js"],
-      briefing: 'You are "A1".',
-      session: { id: "", resume: false },
-    });
-    const config = args.filter((_, i) => args[i - 1] === "-c");
-    expect(config).toContain("features.daemon_auto_start=false");
-    expect(config).toContain('mcp_servers.tower.command="/usr/bin/node"');
-    expect(config).toContain('mcp_servers.tower.args=["/t/tower.js","mcp"]');
-    expect(config).toContain('mcp_servers.tower.default_tools_approval_mode="approve"');
-    expect(config).toContain('developer_instructions="You are \\"A1\\"."');
+  it("turns Codex's shared daemon off and gives it Tower's MCP server and trusted hooks on the command line", async () => {
+    const state = mkdtempSync(path.join(os.tmpdir(), "tower-launch-"));
+    try {
+      const { args } = await codexLaunch({
+        identity: {
+          agent: "A1",
+          stream: "A",
+          worktree: "/w",
+          repoRoot: "/r",
+          stateDir: state,
+          task: "t",
+        },
+        store: new StateStore(state),
+        tower: ["/usr/bin/node", "/t/tower.js"],
+        briefing: 'You are "A1".',
+        session: { id: "", resume: false },
+        env: { TOWER_HOOK_PYTHON: "off" },
+      });
+      const config = args.filter((_, i) => args[i - 1] === "-c");
+      expect(config).toContain("features.daemon_auto_start=false");
+      expect(config).toContain('mcp_servers.tower.command="/usr/bin/node"');
+      expect(config).toContain('mcp_servers.tower.args=["/t/tower.js","mcp"]');
+      expect(config).toContain('mcp_servers.tower.default_tools_approval_mode="approve"');
+      expect(config).toContain('developer_instructions="You are \\"A1\\"."');
+      // Its hooks on patches (without Python: `tower hook` itself), and their trust.
+      const command = "'/usr/bin/node' '/t/tower.js' 'hook' 'PreToolUse'";
+      expect(config).toContain(
+        `hooks.PreToolUse=[{matcher = "apply_patch", hooks = [{type = "command", command = ${JSON.stringify(command)}, timeout = 15}]}]`,
+      );
+      const hash = codexHookHash({
+        event: "PreToolUse",
+        matcher: "apply_patch",
+        command,
+        timeout: 15,
+      });
+      const trust = config.find((c) => c.startsWith("hooks.state="));
+      expect(trust).toContain(
+        `"/<session-flags>/config.toml:pre_tool_use:0:0" = {trusted_hash = "${hash}"}`,
+      );
+      expect(trust).toContain('"/<session-flags>/config.toml:post_tool_use:0:0"');
+    } finally {
+      rmSync(state, { recursive: true, force: true });
+    }
   });
 });

@@ -7,6 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { codexHookHash } from "../../src/agents/codex-hooks.js";
 import type { Session } from "../../src/pty/index.js";
 import { readHookLog, readJsonLines } from "./claude-hooks.js";
 import { codexEnv } from "./cli-env.js";
@@ -116,6 +117,11 @@ describe("Codex sessions, notify, hooks and MCP (real CLI)", () => {
         permissionDecisionReason: "hello.txt is locked by agent B1",
       },
     };
+    const hookCommand = (answer?: unknown) =>
+      [process.execPath, path.join(PROGRAMS, "hook.mjs"), log]
+        .concat(answer === undefined ? [] : [JSON.stringify(answer)])
+        .map((w) => `'${w}'`)
+        .join(" ");
     const run = await startRun({
       script: [
         {
@@ -134,17 +140,7 @@ describe("Codex sessions, notify, hooks and MCP (real CLI)", () => {
         target = path.join(root, "hello.txt");
         const agent = codexEnv({ modelUrl, trust: [root], args: ["Create hello.txt"] });
         const hook = (answer?: unknown) => [
-          {
-            hooks: [
-              {
-                type: "command",
-                command: [process.execPath, path.join(PROGRAMS, "hook.mjs"), log]
-                  .concat(answer === undefined ? [] : [JSON.stringify(answer)])
-                  .map((w) => `'${w}'`)
-                  .join(" "),
-              },
-            ],
-          },
+          { hooks: [{ type: "command", command: hookCommand(answer) }] },
         ];
         const hooks = {
           SessionStart: hook(),
@@ -196,6 +192,17 @@ describe("Codex sessions, notify, hooks and MCP (real CLI)", () => {
       const config = readFileSync(path.join(run.agent.codexHome as string, "config.toml"), "utf8");
       expect(config).toMatch(
         /\[hooks\.state\."[^"]+hooks\.json:pre_tool_use:0:0"\]\ntrusted_hash = "sha256:/,
+      );
+      // The hash Codex keeps is the one Tower computes for its own hooks (codex-hooks.ts).
+      const trusted = (event: string) =>
+        new RegExp(`hooks\\.json:${event}:0:0"\\]\\ntrusted_hash = "(sha256:[0-9a-f]+)"`).exec(
+          config,
+        )?.[1];
+      expect(trusted("pre_tool_use")).toBe(
+        codexHookHash({ event: "PreToolUse", matcher: "*", command: hookCommand(deny) }),
+      );
+      expect(trusted("post_tool_use")).toBe(
+        codexHookHash({ event: "PostToolUse", matcher: "*", command: hookCommand() }),
       );
     } finally {
       await run.dispose();

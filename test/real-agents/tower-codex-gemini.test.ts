@@ -138,6 +138,63 @@ describe("Codex in Tower (real CLI), Tower's tools", () => {
     await screenShowsLine(r, "A1", /Locked it\./, 90_000);
     await expectLockedByMcp(r, "src/m.ts");
   });
+
+  it("binds its patches: a file another agent holds is refused with why, without a prompt; an allowed patch takes the lock", async () => {
+    const inWorktree = (file: string) => path.join(run!.worktree, file);
+    run = await startTowerRun({
+      // Read-only, so that Codex asks before it applies a patch.
+      plan: `${plan(`["{CLI}", "-c", "sandbox_mode=\\"read-only\\"", "{task}"]`)}  B:
+    name: Beta
+    agents:
+      - { id: B1, task: "Logging", agent: "true" }
+`,
+      stream: "A",
+      cli: "codex",
+      makeEnv: (modelUrl, trust) => codexEnv({ modelUrl, trust }),
+      before: (repo) => holdFile(repo, "src/held.ts", "B1", "logging"),
+      script: [
+        () => ({
+          text: "Patching.",
+          toolCalls: [codex.writeCall(inWorktree("src/held.ts"), "mine\n", run!.worktree)],
+        }),
+        () => ({
+          text: "Patching another.",
+          toolCalls: [codex.writeCall(inWorktree("ok.txt"), "ok\n", run!.worktree)],
+        }),
+        { text: "All done." },
+      ],
+    });
+    const r = run;
+    const [call] = await r.server.callsOfTurn(0, 90_000);
+    const { result } = await r.server.waitForToolResult(call!.id);
+    expect(String(result.content)).toMatch(
+      /^Command blocked by PreToolUse hook: src\/held\.ts is locked by agent B1, stream B, working on "logging" until/,
+    );
+    expect(existsSync(inWorktree("src/held.ts"))).toBe(false);
+    // The allowed patch: A1 holds the lock, and y applies it.
+    await statusIs(r, "A1", "waiting", 60_000);
+    await roomShowsLock(r, "ok.txt", "A1");
+    for (let i = 0; i < 10 && !existsSync(inWorktree("ok.txt")); i++) {
+      if (r.store.getState().agents.A1?.status === "waiting") r.services.sessions.approve("A1");
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+    }
+    await waitForContent(inWorktree("ok.txt"), "ok\n", 30_000).catch((error: unknown) => {
+      const screen = r.services.sessions.get("A1")?.text().join("\n") ?? "(no session)";
+      throw new Error(`${String(error)}\nA1's screen:\n${screen}`);
+    });
+    await screenShowsLine(r, "A1", /All done\./);
+    // The edit is in the activity log, from the PostToolUse hook.
+    const activity = path.join(r.repo.stateDir, "agent_activity.jsonl");
+    await waitFor(
+      () =>
+        (existsSync(activity) &&
+          readFileSync(activity, "utf8").includes('"action":"edited","file":"ok.txt"')) ||
+        undefined,
+      30_000,
+      "the edit of ok.txt in the activity log",
+    );
+    expect(r.server.errors).toEqual([]);
+  });
 });
 
 describe("Gemini CLI in Tower (real CLI)", () => {
