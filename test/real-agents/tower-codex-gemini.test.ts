@@ -197,6 +197,40 @@ describe("Codex in Tower (real CLI), Tower's tools", () => {
   });
 });
 
+describe("Codex in Tower (real CLI), notes", () => {
+  it("tells of an allowed patch out of its scope (scope_mode: warn): the model hears it in its next request", async () => {
+    const inWorktree = (file: string) => path.join(run!.worktree, file);
+    run = await startTowerRun({
+      plan: plan(`["{CLI}", "-c", "sandbox_mode=\\"read-only\\"", "{task}"]`)
+        .replace("project: demo", "project: demo\nscope_mode: warn")
+        .replace("    name: Alpha", '    name: Alpha\n    scope: ["src/**"]'),
+      stream: "A",
+      cli: "codex",
+      makeEnv: (modelUrl, trust) => codexEnv({ modelUrl, trust }),
+      script: [
+        () => ({
+          text: "Writing the notes.",
+          toolCalls: [codex.writeCall(inWorktree("notes.md"), "notes\n", run!.worktree)],
+        }),
+        { text: "All done." },
+      ],
+    });
+    const r = run;
+    await statusIs(r, "A1", "waiting", 90_000);
+    for (let i = 0; i < 10 && !existsSync(inWorktree("notes.md")); i++) {
+      if (r.store.getState().agents.A1?.status === "waiting") r.services.sessions.approve("A1");
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+    }
+    await waitForContent(inWorktree("notes.md"), "notes\n", 30_000);
+    const next = await r.server.waitForTurn(1);
+    expect(JSON.stringify(next.body)).toContain(
+      "notes.md is outside the scope of stream A (src/**): prefer to change only",
+    );
+    await screenShowsLine(r, "A1", /All done\./);
+    expect(r.server.errors).toEqual([]);
+  });
+});
+
 describe("Gemini CLI in Tower (real CLI)", () => {
   it("waits on its permission box (its title says so), 1 approves, and it resumes its own session", async () => {
     const hello = () => path.join(run!.worktree, "hello.txt");
