@@ -25,6 +25,7 @@ let worktreeB: string;
 
 beforeEach(async () => {
   repo = await makeRepo();
+  plainPlan = "";
   const a = addStream(repo, "A");
   const b = addStream(repo, "B");
   writeStreamsState(repo, [a, b]);
@@ -42,6 +43,14 @@ function agentEnv(agent: string, stream: string, worktree: string): NodeJS.Proce
     TOWER_STATE_DIR: repo.stateDir,
     TOWER_TASK: `task of ${agent}`,
   };
+}
+
+/** The plan as made, with `policy` (lines such as `locks: advisory`) under its project line. */
+let plainPlan = "";
+async function setPolicy(policy: string): Promise<void> {
+  const file = path.join(repo.root, "streams.yaml");
+  plainPlan ||= await fsp.readFile(file, "utf8");
+  await fsp.writeFile(file, plainPlan.replace("project: demo", `project: demo\n${policy}`));
 }
 
 function hook(
@@ -163,11 +172,7 @@ describe("PreToolUse", () => {
         "logging/log.py is outside the scope of stream A (config/**)",
       ),
     });
-    const plan = await fsp.readFile(path.join(repo.root, "streams.yaml"), "utf8");
-    await fsp.writeFile(
-      path.join(repo.root, "streams.yaml"),
-      plan.replace("project: demo", "project: demo\nscope_mode: warn"),
-    );
+    await setPolicy("scope_mode: warn");
     const warned = await hook("PreToolUse", write(path.join(worktreeA, "logging/log.py")), env);
     const output = JSON.parse(warned.stdout) as {
       systemMessage: string;
@@ -198,18 +203,11 @@ describe("PreToolUse", () => {
 
   it("with locks: advisory, tells of the holder and denies nothing; with locks: off, says nothing", async () => {
     await tower(repo.root, ["lock", "config/app.py", "--agent", "B1"]);
-    const plan = await fsp.readFile(path.join(repo.root, "streams.yaml"), "utf8");
-    await fsp.writeFile(
-      path.join(repo.root, "streams.yaml"),
-      plan.replace("project: demo", "project: demo\nlocks: advisory"),
-    );
+    await setPolicy("locks: advisory");
     const env = agentEnv("A1", "A", worktreeA);
     const advisory = await hook("PreToolUse", write(path.join(worktreeA, "config/app.py")), env);
     expect(JSON.parse(advisory.stdout).systemMessage).toContain("locked by agent B1");
-    await fsp.writeFile(
-      path.join(repo.root, "streams.yaml"),
-      plan.replace("project: demo", "project: demo\nlocks: off"),
-    );
+    await setPolicy("locks: off");
     const off = await hook("PreToolUse", write(path.join(worktreeA, "config/app.py")), env);
     expect(off.stdout.trim()).toBe("");
   });
@@ -326,11 +324,7 @@ describe("Gemini CLI's BeforeTool and AfterTool", () => {
 
   it("tell the human (BeforeTool's systemMessage) and the model (AfterTool's additionalContext) of an allowed write out of scope or to a file another agent holds", async () => {
     await tower(repo.root, ["lock", "config/app.py", "--agent", "B1"]);
-    const plan = await fsp.readFile(path.join(repo.root, "streams.yaml"), "utf8");
-    await fsp.writeFile(
-      path.join(repo.root, "streams.yaml"),
-      plan.replace("project: demo", "project: demo\nscope_mode: warn\nlocks: advisory"),
-    );
+    await setPolicy("scope_mode: warn\nlocks: advisory");
     const env = agentEnv("A1", "A", worktreeA);
     const afterTool = (file: string) => ({
       ...geminiWrite(file),

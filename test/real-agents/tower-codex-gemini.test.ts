@@ -13,6 +13,7 @@ import type { TurnAnswer } from "./model-server.js";
 import { describeProcesses, killAll, processesWithEnv } from "./processes.js";
 import { codex, gemini } from "./profiles.js";
 import {
+  approveUntilWritten,
   expectLockedByMcp,
   holdFile,
   roomShowsLock,
@@ -174,14 +175,7 @@ describe("Codex in Tower (real CLI), Tower's tools", () => {
     // The allowed patch: A1 holds the lock, and y applies it.
     await statusIs(r, "A1", "waiting", 60_000);
     await roomShowsLock(r, "ok.txt", "A1");
-    for (let i = 0; i < 10 && !existsSync(inWorktree("ok.txt")); i++) {
-      if (r.store.getState().agents.A1?.status === "waiting") r.services.sessions.approve("A1");
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
-    }
-    await waitForContent(inWorktree("ok.txt"), "ok\n", 30_000).catch((error: unknown) => {
-      const screen = r.services.sessions.get("A1")?.text().join("\n") ?? "(no session)";
-      throw new Error(`${String(error)}\nA1's screen:\n${screen}`);
-    });
+    await approveUntilWritten(r, "A1", inWorktree("ok.txt"), "ok\n");
     await screenShowsLine(r, "A1", /All done\./);
     // The edit is in the activity log, from the PostToolUse hook.
     const activity = path.join(r.repo.stateDir, "agent_activity.jsonl");
@@ -217,11 +211,7 @@ describe("Codex in Tower (real CLI), notes", () => {
     });
     const r = run;
     await statusIs(r, "A1", "waiting", 90_000);
-    for (let i = 0; i < 10 && !existsSync(inWorktree("notes.md")); i++) {
-      if (r.store.getState().agents.A1?.status === "waiting") r.services.sessions.approve("A1");
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
-    }
-    await waitForContent(inWorktree("notes.md"), "notes\n", 30_000);
+    await approveUntilWritten(r, "A1", inWorktree("notes.md"), "notes\n");
     const next = await r.server.waitForTurn(1);
     expect(JSON.stringify(next.body)).toContain(
       "notes.md is outside the scope of stream A (src/**): prefer to change only",
@@ -255,11 +245,7 @@ describe("Gemini CLI in Tower (real CLI)", () => {
     const first = r.server.requests.find((q) => q.turn === 0);
     expect(JSON.stringify(first?.body)).toContain("You are agent A1 of stream A");
     // Gemini draws its box before it reads the keyboard: Tower's approve is sent once it is up.
-    for (let i = 0; i < 10 && !existsSync(hello()); i++) {
-      if (r.store.getState().agents.A1?.status === "waiting") r.services.sessions.approve("A1");
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
-    }
-    await waitForContent(hello(), "hello from gemini\n", 30_000);
+    await approveUntilWritten(r, "A1", hello(), "hello from gemini\n");
     await screenShowsLine(r, "A1", /Created it\./);
     const id = await sessionOf(r);
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
@@ -334,11 +320,7 @@ describe("Gemini CLI in Tower (real CLI)", () => {
     await roomShowsLock(r, "src/ok.ts", "A1");
     // Its status is still its title's: waiting on the question, y answers it.
     await statusIs(r, "A1", "waiting", 30_000);
-    for (let i = 0; i < 10 && !existsSync(inWorktree("src/ok.ts")); i++) {
-      if (r.store.getState().agents.A1?.status === "waiting") r.services.sessions.approve("A1");
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
-    }
-    await waitForContent(inWorktree("src/ok.ts"), "ok\n", 30_000);
+    await approveUntilWritten(r, "A1", inWorktree("src/ok.ts"), "ok\n");
     await screenShowsLine(r, "A1", /All done\./);
     expect(r.server.errors).toEqual([]);
   });
@@ -365,11 +347,7 @@ describe("Gemini CLI in Tower (real CLI)", () => {
     await screenShowsLine(r, "A1", /Apply this change\?/, 120_000);
     // Before the write, the human: Gemini shows the hook's message.
     await screenShowsLine(r, "A1", /docs\/out\.md is outside the scope of stream A/);
-    for (let i = 0; i < 10 && !existsSync(inWorktree("docs/out.md")); i++) {
-      if (r.store.getState().agents.A1?.status === "waiting") r.services.sessions.approve("A1");
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
-    }
-    await waitForContent(inWorktree("docs/out.md"), "notes\n", 30_000);
+    await approveUntilWritten(r, "A1", inWorktree("docs/out.md"), "notes\n");
     // After it, the model: the note appended to the write's result.
     const { result } = await r.server.waitForToolResult(call!.id);
     expect(result.isError).toBeFalsy();

@@ -6,12 +6,21 @@
  * hooks, the MCP server, the briefing and the session; only HOME and the CLI's settings come
  * from the throwaway environment of cli-env.ts.
  */
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { expect } from "vitest";
 import { openProject, type Project } from "../../src/engine/project.js";
 import { type Services, startServices } from "../../src/ui/services/index.js";
 import { type AppStore, createAppStore } from "../../src/ui/store/index.js";
-import { CLI, cleanEnv, makeRepo, type TempRepo, tower, waitFor } from "../helpers/repo.js";
+import {
+  CLI,
+  cleanEnv,
+  makeRepo,
+  type TempRepo,
+  tower,
+  waitFor,
+  waitForContent,
+} from "../helpers/repo.js";
 import type { AgentEnv } from "./cli-env.js";
 import { type AgentCli, cliBinary } from "./clis.js";
 import { ModelServer, type Turn, toolResults } from "./model-server.js";
@@ -183,4 +192,25 @@ export async function roomShowsLock(run: TowerRun, file: string, agent: string):
     20_000,
     `${agent}'s lock on ${file} in the Locks tab`,
   );
+}
+
+/**
+ * Answers `agent`'s prompt with Tower's approve key whenever it waits, until `file` holds
+ * `content` (a key sent while the CLI still draws its question can be lost, so it is sent again
+ * while the agent still waits). On time-out, says what the agent's screen shows.
+ */
+export async function approveUntilWritten(
+  run: TowerRun,
+  agent: string,
+  file: string,
+  content: string,
+): Promise<void> {
+  for (let i = 0; i < 10 && !existsSync(file); i++) {
+    if (run.store.getState().agents[agent]?.status === "waiting")
+      run.services.sessions.approve(agent);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+  }
+  await waitForContent(file, content, 30_000).catch((error: unknown) => {
+    throw new Error(`${String(error)}\n${agent}'s screen:\n${screenOf(run, agent)}`);
+  });
 }
