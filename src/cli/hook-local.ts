@@ -5,7 +5,7 @@
 import path from "node:path";
 import { fallbackDenial } from "../agents/fallback.js";
 import { asClaudePayload, asGeminiAnswer, handleHook } from "../agents/hook.js";
-import { FILE_TOOLS, type HookAnswer, type HookEvent } from "../agents/hook-events.js";
+import type { HookAnswer, HookEvent } from "../agents/hook-events.js";
 import type { AgentIdentity } from "../agents/identity.js";
 import { loadPlan } from "../engine/plan/index.js";
 import { StateStore, TOWER_AGENT } from "../engine/state/index.js";
@@ -27,8 +27,9 @@ export async function handleLocally(
     const message = `tower hook ${event} for ${identity.agent}: ${(error as Error).message}`;
     const gemini = event === "BeforeTool";
     const asClaude = gemini ? asClaudePayload(payload) : payload;
+    // Any tool that writes files (fallbackDenial reads the files a tool names; none, no denial).
     const denial =
-      (event === "PreToolUse" || gemini) && FILE_TOOLS[String(asClaude.tool_name)]
+      event === "PreToolUse" || gemini
         ? await fallbackDenial(identity, asClaude).catch(() => undefined)
         : undefined;
     if (denial) return gemini ? asGeminiAnswer(denial) : denial;

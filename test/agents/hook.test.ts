@@ -253,6 +253,22 @@ describe("PreToolUse", () => {
       env,
     );
     expect(JSON.parse(geminiDenied.stdout)).toMatchObject({ decision: "deny" });
+    // And Codex's patch that touches it among other files, naming the file held.
+    const codexDenied = await hook(
+      "PreToolUse",
+      {
+        cwd: worktreeA,
+        tool_name: "apply_patch",
+        tool_input: {
+          command:
+            "*** Begin Patch\n*** Add File: config/new.py\n+x\n*** Update File: config/app.py\n@@\n+y\n*** End Patch\n",
+        },
+      },
+      env,
+    );
+    expect(decision(codexDenied.stdout)?.permissionDecisionReason).toMatch(
+      /^config\/app\.py is locked by agent B1/,
+    );
   });
 
   it("does nothing for a process Tower did not start, and answers other tools with nothing", async () => {
