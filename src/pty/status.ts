@@ -11,7 +11,8 @@
  * - `exited`: the process ended (with its code or signal).
  *
  * The tracker knows nothing of terminals: the session feeds it output, screen lines, bells,
- * notifications, input and the exit, and it calls `onChange` on every change of status.
+ * notifications, input and the exit, and it calls `onChange` on every change of status or of
+ * what tells it (`previous` equals `status` when only the source changed).
  */
 import {
   type AnnouncedStatus,
@@ -312,9 +313,15 @@ export class StatusTracker {
 
   private update(reason: string): void {
     const [next, source] = this.derive();
+    // A new source alone is told too: an idle the agent confirms (its Stop hook after the
+    // output went quiet) is no longer a guess.
+    if (next === this.current && source === this.currentSource) return;
     this.currentSource = source;
-    if (next === this.current) return;
     const previous = this.current;
+    if (next === previous) {
+      this.onChange?.({ status: next, previous, source, reason, at: this.since });
+      return;
+    }
     this.current = next;
     this.since = this.now();
     const change: StatusChange = { status: next, previous, source, reason, at: this.since };

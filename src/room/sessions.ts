@@ -600,7 +600,7 @@ export class SessionManager {
           entry.immediate = true; // the last screen lands with the exit, not a tick later
           this.exited(entry, change.exit);
         }
-        this.recordStatus(entry);
+        if (change.status !== change.previous) this.recordStatus(entry);
       }),
       session.on("update", () => this.updated(entry)),
     );

@@ -111,6 +111,24 @@ describe("what agents announce", () => {
     t.dispose();
   });
 
+  it("tells its listener when only the source changes: a Stop hook after the output went quiet", () => {
+    const { t, changes, later } = tracker("claude");
+    t.output();
+    later(2_000);
+    t.screen(["❯ "]);
+    expect([t.status, t.source]).toEqual(["idle", "output"]);
+    changes.length = 0;
+    t.announce("idle", "hook");
+    expect(changes).toEqual([
+      expect.objectContaining({ status: "idle", previous: "idle", source: "hook" }),
+    ]);
+    // Nothing new: nothing told.
+    t.announce("idle", "hook");
+    t.screen(["❯ "]);
+    expect(changes).toHaveLength(1);
+    t.dispose();
+  });
+
   it("ends an announced wait when the human answers it, or when the screen moves on", () => {
     const { t } = tracker("gemini");
     t.announce("waiting", "title");
@@ -209,7 +227,8 @@ describe("fake agent status", () => {
   it("goes starting → running → waiting → (approve) running → idle → exited", async () => {
     const changes: StatusChange[] = [];
     const session = startSession({ command: fakeAgentCommand("--step", ASKING) });
-    session.on("status", (c) => changes.push(c));
+    // Changes of status (a change of source alone is told too).
+    session.on("status", (c) => c.status !== c.previous && changes.push(c));
     expect(session.preset).toBe("claude");
     expect(session.status).toBe("starting");
     await waitForStatus(session, "waiting");
