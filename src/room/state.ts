@@ -84,6 +84,14 @@ export interface AgentsSlice {
   removeAgent(id: string): void;
 }
 
+/** The agents of the room not exited, in pane order. */
+export function runningAgents(s: Pick<AgentsSlice, "agents" | "agentOrder">): string[] {
+  return s.agentOrder.filter((id) => {
+    const status = s.agents[id]?.status;
+    return status !== undefined && status !== "exited";
+  });
+}
+
 /** A stream gone from streams.yaml while its agents still run in the room (see orphans.ts). */
 export interface OrphanedStream {
   stream: string;

@@ -27,6 +27,7 @@ import { createElement } from "react";
 import type { Project } from "../engine/project.js";
 import { DEFAULT_STOP_GRACE_MS, parseEscapeKey } from "../pty/keys.js";
 import type { RoomCommand, RoomEvent, RoomReply } from "../room/commands.js";
+import { runningAgents } from "../room/state.js";
 import { App } from "./components/App.js";
 import { directPaneRenderer } from "./components/Pane.js";
 import { DirectPanes } from "./direct-panes.js";
@@ -166,6 +167,8 @@ export async function runControlRoom(
   /** Why the server ended the connection, said on the main screen after leaving. */
   let serverGone: string | undefined;
   let shuttingDown = false;
+  /** The agents running when the user asked to stop them and the server. */
+  let stopping: string[] = [];
   let onData: ((data: Buffer) => void) | undefined;
   let stopRinging: (() => void) | undefined;
   try {
@@ -197,6 +200,7 @@ export async function runControlRoom(
       // Leaving detaches; "stop" asks the server to stop every agent and itself first.
       quit = ({ stop }) => {
         if (!stop) return finish();
+        stopping = runningAgents(store.getState());
         shuttingDown = true;
         store.getState().showFlash("stopping every agent…", 60_000);
         void room.run({ type: "shutdown" }).then((reply) => {
@@ -288,6 +292,11 @@ export async function runControlRoom(
   }
   if (serverGone !== undefined && !hungUp) {
     process.stderr.write(`tower: the room's connection ended: ${serverGone}\n`);
+  } else if (attached && !hungUp && !crash) {
+    // Left on the main screen, as tmux's "[detached (from session …)]".
+    stdout.write(
+      `${leavingNote(shuttingDown, shuttingDown ? stopping : runningAgents(store.getState()))}\n`,
+    );
   }
   if (crash) {
     // A defect: once the agents are stopped and the terminal restored, it is thrown again
@@ -297,4 +306,17 @@ export async function runControlRoom(
       throw error;
     });
   }
+}
+
+/** What an attached control room says as it leaves: what goes on (or stopped), how to return. */
+export function leavingNote(stopped: boolean, agents: readonly string[]): string {
+  const named = agents.join(", ");
+  if (stopped) {
+    const what = agents.length ? `${named} and the room's server` : "the room's server";
+    return `[stopped: ${what}; worktrees, branches and commits stay]`;
+  }
+  const going = agents.length
+    ? `${named} ${agents.length === 1 ? "goes" : "go"} on`
+    : "no agent is running";
+  return `[detached: ${going}; \`tower attach\` opens the room again]`;
 }

@@ -98,6 +98,8 @@ describe("attach and detach", () => {
     const pid = await agentPid(rig);
     first.keys("D");
     await first.waitForText("[exited 0]");
+    // Left on the main screen, as tmux's "[detached (from session …)]": what goes on, how back.
+    expect(first.screen()).toContain("[detached: A1 goes on; `tower attach` opens the room again]");
     expect(isAlive(pid)).toBe(true);
 
     const second = open(rig, "attach");
@@ -113,6 +115,23 @@ describe("attach and detach", () => {
     expect(isAlive(pid)).toBe(true);
     expect(recordedPid(rig, "A1")).toBe(pid);
     expect((await readInfo(rig.dir))?.pid).toBe(server?.pid);
+  });
+
+  it("q, then s: every agent stopped, then the server; the terminal says so", async () => {
+    const rig = await serverRig();
+    const client = open(rig);
+    await client.waitForText("ready A1", 20_000);
+    const pid = await agentPid(rig);
+    const server = (await readInfo(rig.dir))!;
+    client.keys("q");
+    await client.waitForText("Leave Tower?");
+    client.keys("s");
+    await client.waitForText("[exited 0]", 30_000);
+    expect(client.screen()).toContain(
+      "[stopped: A1 and the room's server; worktrees, branches and commits stay]",
+    );
+    await waitFor(() => (isAlive(pid) ? undefined : true), 15_000, "the agent to end");
+    await waitFor(() => (isAlive(server.pid) ? undefined : true), 15_000, "the server to end");
   });
 
   it("leaves the terminal's history as it was: tmux keeps the lines printed before the client", async () => {

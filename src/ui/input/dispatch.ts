@@ -17,6 +17,7 @@ import { humanName } from "../../engine/human.js";
 import { DEFAULT_ESCAPE_KEY, splitInput } from "../../pty/keys.js";
 import type { MergePlanValue, TaskMoveValue } from "../../room/commands.js";
 import { visiblePanes } from "../../room/layout.js";
+import { runningAgents } from "../../room/state.js";
 import { type CommandId, commandForKey } from "../keys/table.js";
 import { clientLayout } from "../layout.js";
 import type { DialogAction, Modal } from "../store/slices.js";
@@ -498,10 +499,7 @@ export function runCommand(ctl: Controller, id: CommandId) {
 /** `q`: where a server hosts the room, detach or stop everything; here, stop (asked while agents run). */
 function askQuit(ctl: Controller) {
   const s = ctl.store.getState();
-  const running = s.agentOrder.filter((id) => {
-    const status = s.agents[id]?.status;
-    return status !== undefined && status !== "exited";
-  });
+  const running = runningAgents(s);
   const them = `${running.length} agent${running.length === 1 ? " is" : "s are"} running${running.length ? ` (${running.join(", ")})` : ""}`;
   if (s.hosted) {
     return s.openModal({
