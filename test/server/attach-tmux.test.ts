@@ -4,7 +4,8 @@
  * terminal (the tmux server killed: a hang-up) is a detach too; `tower attach` shows the
  * agent's current screen at once; after changes of the room, which a client draws line by line,
  * its screen reads as a new client's; two clients at once, a key typed in one shows in the other;
- * kill -9 of the server: the next `tower` starts a new one, which restarts the agent and says so.
+ * kill -9 of the control room is a detach; kill -9 of the server: the next `tower` starts a new
+ * one, which restarts the agent and says so.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -115,6 +116,24 @@ describe("attach and detach", () => {
     expect(isAlive(pid)).toBe(true);
     expect(recordedPid(rig, "A1")).toBe(pid);
     expect((await readInfo(rig.dir))?.pid).toBe(server?.pid);
+  });
+
+  it("kill -9 of the control room is a detach: the agent goes on, tower attach shows it", async () => {
+    const rig = await serverRig();
+    const first = open(rig);
+    await first.waitForText("ready A1", 20_000);
+    const pid = await agentPid(rig);
+    await waitFor(async () => ((await readInfo(rig.dir))?.clients === 1 ? true : undefined));
+    // The pane runs the client itself (`node tower.js`), not a shell.
+    const client = Number(first.tmux("display-message", "-p", "#{pane_pid}").trim());
+    expect(commandLine(client).join(" ")).toContain(CLI);
+    process.kill(client, "SIGKILL");
+    await waitFor(async () => ((await readInfo(rig.dir))?.clients === 0 ? true : undefined));
+    expect(isAlive(pid)).toBe(true);
+    expect(recordedPid(rig, "A1")).toBe(pid);
+    const second = open(rig, "attach");
+    await second.waitForText("ready A1", 15_000);
+    expect(recordedPid(rig, "A1")).toBe(pid);
   });
 
   it("q, then s: every agent stopped, then the server; the terminal says so", async () => {
