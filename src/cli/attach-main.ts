@@ -29,6 +29,7 @@ import { mainRootOf } from "../engine/git/main-root.js";
 import type { ClientInfo } from "../room/protocol/index.js";
 import { connectLocal, connectSsh, parseSshTarget } from "../server/connect.js";
 import { RemoteRoom } from "../server/remote.js";
+import { attachRoot } from "../server/target.js";
 import { withOverrides } from "../ui/keys/table.js";
 import { paintScreen } from "../ui/paint.js";
 import { createAppStore } from "../ui/store/index.js";
@@ -39,6 +40,8 @@ import { keepYoungGenerationSmall } from "./young-generation.js";
 
 export interface AttachArgs {
   ssh?: string;
+  /** `tower attach <repository>`: a folder of the repository whose room to open. */
+  repository?: string;
   start: boolean;
   mouse: boolean;
   /** `--no-resume` (`tower` only): a server started now starts its agents afresh. */
@@ -73,8 +76,11 @@ export function fastAttachArgs(args: readonly string[]): AttachArgs | undefined 
     else if (arg === "--ssh" && args[i + 1] !== undefined && !args[i + 1]?.startsWith("-"))
       parsed.ssh = args[++i];
     else if (arg.startsWith("--ssh=") && arg.length > 6) parsed.ssh = arg.slice(6);
+    else if (!arg.startsWith("-") && parsed.repository === undefined) parsed.repository = arg;
     else return undefined;
   }
+  // The remote repository goes in the target (user@host:path): the full command line says so.
+  if (parsed.ssh !== undefined && parsed.repository !== undefined) return undefined;
   return parsed;
 }
 
@@ -96,7 +102,9 @@ interface WelcomeUi {
 /** The repository's room, its server started if `args.start` and none runs. */
 async function connectTo(args: AttachArgs) {
   if (args.ssh) return connectSsh(parseSshTarget(args.ssh), clientInfo("tower attach --ssh"));
-  const root = await mainRootOf(process.cwd());
+  const root = args.open
+    ? await mainRootOf(process.cwd())
+    : await attachRoot(args.repository, { fallback: !args.start });
   // The plan's file (engine/project.ts PLAN_FILE, not imported: the engine would come with it).
   if (args.open && !existsSync(path.join(root, "streams.yaml"))) {
     throw new Error(`no streams.yaml in ${root}`);

@@ -136,6 +136,36 @@ describe("attach and detach", () => {
     expect(recordedPid(rig, "A1")).toBe(pid);
   });
 
+  it("tower attach <repository> from another folder, and tower attach outside any repository, open the only room", async () => {
+    const rig = await serverRig();
+    const first = open(rig);
+    await first.waitForText("ready A1", 20_000);
+    const pid = await agentPid(rig);
+    first.keys("D");
+    await first.waitForText("[exited 0]");
+    // The test's runtime folder is in no repository.
+    const elsewhere = (args: string) => {
+      const tmux = new TmuxRig(
+        rig.runtime,
+        `node ${CLI} attach ${args}`,
+        { cols: 140, rows: 40 },
+        {
+          TOWER_IN_PROCESS: "0",
+          XDG_RUNTIME_DIR: rig.runtime,
+        },
+      );
+      rigs.push(tmux);
+      return tmux;
+    };
+    const named = elsewhere(rig.root);
+    await named.waitForText("ready A1", 15_000);
+    named.keys("D");
+    await named.waitForText("[detached: A1 goes on");
+    const only = elsewhere("");
+    await only.waitForText("ready A1", 15_000);
+    expect(recordedPid(rig, "A1")).toBe(pid);
+  });
+
   it("q, then s: every agent stopped, then the server; the terminal says so", async () => {
     const rig = await serverRig();
     const client = open(rig);

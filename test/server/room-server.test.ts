@@ -4,7 +4,9 @@
  * clients see the same room, a client leaving is a detach (the agent's pid does not change),
  * `tower ps`/`tower ls` see it, and `tower server stop` stops the agent and then the server.
  */
+import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { roomDir } from "../../src/room/runtime-dir.js";
 import { isAlive, readInfo } from "../../src/server/info.js";
 import { tower, waitFor } from "../helpers/repo.js";
 import {
@@ -97,5 +99,44 @@ describe("tower server", () => {
     const ps = await tower(rig.root, ["ps"], { XDG_RUNTIME_DIR: rig.runtime });
     expect(ps.stdout).toContain("no Tower server runs");
     expect(ps.stdout).toMatch(/A1\s+A\s+not running\s+-/);
+  });
+
+  it("tower attach outside any repository: none running or several, it says so and names them; a missing folder is named", async () => {
+    const one = await serverRig();
+    const env = { XDG_RUNTIME_DIR: one.runtime };
+    // The test's runtime folder is in no repository.
+    const outside = one.runtime;
+    const none = await tower(outside, ["attach"], env);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain(
+      "is not inside a git repository, and no Tower server runs on this machine: run `tower` in your project's repository",
+    );
+    const missing = path.join(outside, "nope");
+    const named = await tower(outside, ["attach", missing], env);
+    expect(named.code).toBe(1);
+    expect(named.stderr).toContain(`${missing}: no such folder`);
+    // Two rooms on this machine (the second repository's server in the same runtime folder).
+    await startServer(one);
+    const two = await serverRig();
+    const twoEnv = { ...two.env, XDG_RUNTIME_DIR: one.runtime };
+    const twoDir = await roomDir(two.root, twoEnv);
+    await startServer({ ...two, env: twoEnv, dir: twoDir });
+    try {
+      const several = await tower(outside, ["attach"], env);
+      expect(several.code).toBe(1);
+      expect(several.stderr).toContain(
+        "2 Tower servers run on this machine: name the one to open, `tower attach <repository>`:",
+      );
+      expect(several.stderr).toContain(`  ${one.root}\n`);
+      expect(several.stderr).toContain(`  ${two.root}`);
+      // --ssh takes the remote repository in its target.
+      const ssh = await tower(outside, ["attach", "--ssh", "me@host", one.root], env);
+      expect(ssh.code).not.toBe(0);
+      expect(ssh.stderr).toContain("takes the remote repository in its target (user@host:");
+    } finally {
+      const info = await readInfo(twoDir);
+      if (info && isAlive(info.pid)) process.kill(info.pid, "SIGTERM");
+      await waitFor(() => (info && isAlive(info.pid) ? undefined : true), 15_000, "two's server");
+    }
   });
 });

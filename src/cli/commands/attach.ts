@@ -3,6 +3,7 @@ import type { AppStore } from "../../ui/store/index.js";
 import { clientInfo } from "../attach-main.js";
 import { loadContext } from "../context.js";
 import { loadControlRoom } from "../control-room.js";
+import { usageError } from "../errors.js";
 import { keepYoungGenerationSmall } from "../young-generation.js";
 import { MOUSE_OPTION } from "./ui.js";
 
@@ -24,10 +25,18 @@ export async function attachLocal(
  * --stdio`, which starts the server there if none runs). The command line's usual way there;
  * main.ts takes the quicker one of attach-main.ts whenever it can.
  */
-async function attach(options: { ssh?: string; start?: boolean; mouse?: boolean }): Promise<void> {
+async function attach(
+  repository: string | undefined,
+  options: { ssh?: string; start?: boolean; mouse?: boolean },
+): Promise<void> {
   keepYoungGenerationSmall();
   const { runControlRoom } = await loadControlRoom();
   const mouse = options.mouse ? { mouse: true } : {};
+  if (options.ssh && repository !== undefined) {
+    throw usageError(
+      `tower attach --ssh takes the remote repository in its target (user@host:${repository}), not as an argument`,
+    );
+  }
   if (options.ssh) {
     const { connectSsh, parseSshTarget } = await import("../../server/connect.js");
     const { RemoteRoom } = await import("../../server/remote.js");
@@ -39,7 +48,8 @@ async function attach(options: { ssh?: string; start?: boolean; mouse?: boolean 
     });
     return;
   }
-  const context = await loadContext();
+  const { attachRoot } = await import("../../server/target.js");
+  const context = await loadContext(await attachRoot(repository, { fallback: !options.start }));
   await runControlRoom(context, {
     attach: (store) => attachLocal(context.repo.mainRoot, store, { start: options.start === true }),
     ...mouse,
@@ -49,7 +59,13 @@ async function attach(options: { ssh?: string; start?: boolean; mouse?: boolean 
 export function registerAttach(program: Command): void {
   program
     .command("attach")
-    .description("open the control room on a running room (this repository's, or --ssh)")
+    .description(
+      "open the control room on a running room: this repository's, the named one's, the only one running, or --ssh",
+    )
+    .argument(
+      "[repository]",
+      "a folder of the repository whose room to open (default: this one; outside any, the only room running)",
+    )
     .option("--ssh <target>", "the room of a repository on another machine: user@host[:path]")
     .option("--start", "start this repository's server if none runs (what plain `tower` does)")
     .option(...MOUSE_OPTION)
