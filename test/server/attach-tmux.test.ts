@@ -27,13 +27,18 @@ function open(
   rig: ServerRig,
   args = "",
   size = { cols: 140, rows: 40 },
-  options: { command?: string; env?: Record<string, string> } = {},
+  options: { command?: string; env?: Record<string, string>; cwd?: string } = {},
 ): TmuxRig {
-  const tmux = new TmuxRig(rig.root, `${options.command ?? `node ${CLI}`} ${args}`, size, {
-    TOWER_IN_PROCESS: "0",
-    XDG_RUNTIME_DIR: rig.runtime,
-    ...options.env,
-  });
+  const tmux = new TmuxRig(
+    options.cwd ?? rig.root,
+    `${options.command ?? `node ${CLI}`} ${args}`,
+    size,
+    {
+      TOWER_IN_PROCESS: "0",
+      XDG_RUNTIME_DIR: rig.runtime,
+      ...options.env,
+    },
+  );
   rigs.push(tmux);
   return tmux;
 }
@@ -144,19 +149,8 @@ describe("attach and detach", () => {
     first.keys("D");
     await first.waitForText("[exited 0]");
     // The test's runtime folder is in no repository.
-    const elsewhere = (args: string) => {
-      const tmux = new TmuxRig(
-        rig.runtime,
-        `node ${CLI} attach ${args}`,
-        { cols: 140, rows: 40 },
-        {
-          TOWER_IN_PROCESS: "0",
-          XDG_RUNTIME_DIR: rig.runtime,
-        },
-      );
-      rigs.push(tmux);
-      return tmux;
-    };
+    const elsewhere = (args: string) =>
+      open(rig, `attach ${args}`, undefined, { cwd: rig.runtime });
     const named = elsewhere(rig.root);
     await named.waitForText("ready A1", 15_000);
     named.keys("D");
