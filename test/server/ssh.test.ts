@@ -12,7 +12,14 @@ import { RemoteRoom } from "../../src/server/remote.js";
 import { TmuxRig } from "../e2e/tmux.js";
 import { CLI, waitFor } from "../helpers/repo.js";
 import { type Sshd, sshdUnavailable, startSshd } from "../helpers/sshd.js";
-import { cleanupRigs, recordedPid, type ServerRig, serverRig, waitForScreen } from "./helpers.js";
+import {
+  cleanupRigs,
+  recordedPid,
+  type ServerRig,
+  serverRig,
+  startServer,
+  waitForScreen,
+} from "./helpers.js";
 
 const unavailable = sshdUnavailable();
 let sshd: Sshd | undefined;
@@ -83,5 +90,21 @@ describe.skipIf(unavailable !== undefined)(`over SSH ${unavailable ?? ""}`, () =
     await tmux.waitForText("[exited 0]");
     expect(isAlive(pid)).toBe(true);
     await waitFor(async () => ((await readInfo(rig.dir))?.clients === 0 ? true : undefined));
+  });
+
+  it("tower attach --ssh user@host with no path joins the only room running there, as ssh host tmux attach", async () => {
+    const rig = await serverRig();
+    await startServer(rig);
+    const store = createRoomStore();
+    // The far side's login folder (the user's home) is in no repository.
+    const connection = await connectSsh(
+      { host: sshd!.host, path: undefined },
+      { cols: 120, rows: 40, name: "over ssh, no path" },
+      { ssh: sshd!.ssh, remoteCommand: remoteCommand(rig) },
+    );
+    const remote = await RemoteRoom.attach(connection, store);
+    await remote.run({ type: "layout", cols: 120, rows: 40, zoomed: false });
+    await waitForScreen(store, "A1", "ready A1", 15_000);
+    remote.detach();
   });
 });

@@ -7,15 +7,8 @@ import { loadContext } from "../context.js";
  * `--stdio` joins it from an SSH link; `tower server stop` stops the agents, then the server.
  */
 async function serve(options: { stdio?: boolean; resume?: boolean }): Promise<void> {
+  if (options.stdio) return joinFromStdio(options);
   const context = await loadContext();
-  const dir = await roomDir(context.repo.mainRoot);
-  if (options.stdio) {
-    const { serverAnswers, startServer } = await import("../../server/connect.js");
-    if (!(await serverAnswers(dir))) await startServer(context.repo.mainRoot, options);
-    const { bridgeStdio } = await import("../../server/bridge.js");
-    await bridgeStdio(dir, { input: process.stdin, output: process.stdout });
-    return;
-  }
   // The server's git runs from a helper process: see git-process.ts.
   const [{ GIT_PROCESS_MAIN, startGitProcess }, { runGitHere, setGitRunner }] = await Promise.all([
     import("../../engine/git/git-process.js"),
@@ -36,6 +29,25 @@ async function serve(options: { stdio?: boolean; resume?: boolean }): Promise<vo
   await hosted.stopped;
   // Watchers and timers of the room are closed; anything left must not keep a stopped server.
   setTimeout(() => process.exit(process.exitCode ?? 0), 200).unref();
+}
+
+/**
+ * `--stdio`: joins the room of the repository it runs in (`ssh host 'cd path && tower server
+ * --stdio'`), starting its server if none runs; run outside any repository (`--ssh user@host`,
+ * no path: the login folder), the only room running on this machine, as `ssh host tmux attach`.
+ */
+async function joinFromStdio(options: { resume?: boolean }): Promise<void> {
+  const { attachRoot } = await import("../../server/target.js");
+  const root = await attachRoot(undefined, { fallback: true });
+  const dir = await roomDir(root);
+  const { serverAnswers, startServer } = await import("../../server/connect.js");
+  if (!(await serverAnswers(dir))) {
+    // Started here: the plan is read first, so that a broken one is reported with its line.
+    const context = await loadContext(root);
+    await startServer(context.repo.mainRoot, options);
+  }
+  const { bridgeStdio } = await import("../../server/bridge.js");
+  await bridgeStdio(dir, { input: process.stdin, output: process.stdout });
 }
 
 async function stopServer(): Promise<void> {
