@@ -18,7 +18,7 @@ afterEach(() => {
 });
 
 describe("fastAttachArgs", () => {
-  it("takes --start, --mouse and --ssh, and leaves anything else to the command line", () => {
+  it("takes --start, --mouse, --ssh and a repository, and leaves anything else to the command line", () => {
     expect(fastAttachArgs([])).toEqual({ start: false, mouse: false });
     expect(fastAttachArgs(["--start", "--mouse"])).toEqual({ start: true, mouse: true });
     expect(fastAttachArgs(["--ssh", "me@host:/src"])).toEqual({
@@ -27,7 +27,20 @@ describe("fastAttachArgs", () => {
       mouse: false,
     });
     expect(fastAttachArgs(["--ssh=me@host"])?.ssh).toBe("me@host");
-    for (const args of [["--help"], ["-h"], ["--ssh"], ["--ssh", "--start"], ["extra"], ["--ssh="]])
+    expect(fastAttachArgs(["../shop", "--mouse"])).toEqual({
+      repository: "../shop",
+      start: false,
+      mouse: true,
+    });
+    for (const args of [
+      ["--help"],
+      ["-h"],
+      ["--ssh"],
+      ["--ssh", "--start"],
+      ["one", "two"],
+      ["--ssh=me@host", "shop"],
+      ["--ssh="],
+    ])
       expect(fastAttachArgs(args)).toBeUndefined();
   });
 });
