@@ -218,7 +218,7 @@ export async function hostRoom(project: Project, options: HostOptions = {}): Pro
   });
   const restarted = earlier.filter((id) => store.getState().agents[id] !== undefined);
   if (restarted.length > 0) {
-    const text = `restarted ${restarted.join(", ")}: the server before this one stopped; their conversations resume where the agent can`;
+    const text = restartedNote(restarted, options.resume ?? true);
     log(text);
     greeting = { text, until: Date.now() + GREETING_MS };
   }
@@ -226,4 +226,17 @@ export async function hostRoom(project: Project, options: HostOptions = {}): Pro
   markReady();
   log(`Tower server for ${project.repo.mainRoot} on ${server.socketPath} (pid ${process.pid})`);
   return { room, store, dir, socketPath: server.socketPath, stopped, stop };
+}
+
+/** What a new server says of the agents it started again after the one before it stopped. */
+export function restartedNote(agents: readonly string[], resume: boolean): string {
+  const one = agents.length === 1;
+  const how = resume
+    ? one
+      ? "its conversation resumes where the agent can"
+      : "their conversations resume where each agent can"
+    : one
+      ? "it starts afresh (--no-resume)"
+      : "they start afresh (--no-resume)";
+  return `restarted ${agents.join(", ")}: the server before this one stopped; ${how}`;
 }
