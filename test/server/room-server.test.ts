@@ -139,4 +139,24 @@ describe("tower server", () => {
       await waitFor(() => (info && isAlive(info.pid) ? undefined : true), 15_000, "two's server");
     }
   });
+
+  it("tower server stop names a repository from elsewhere, or outside any stops the only room's server", async () => {
+    const rig = await serverRig();
+    const env = { XDG_RUNTIME_DIR: rig.runtime };
+    // The test's runtime folder is in no repository.
+    const outside = rig.runtime;
+    for (const args of [
+      ["server", "stop", rig.root],
+      ["server", "stop"],
+    ]) {
+      const server = await startServer(rig);
+      const stop = await tower(outside, args, env);
+      expect(stop.stderr).toBe("");
+      expect(stop.stdout).toContain(`stopped the Tower server of ${rig.root} (pid ${server.pid})`);
+      expect(isAlive(server.pid!)).toBe(false);
+    }
+    const none = await tower(outside, ["server", "stop"], env);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain("no Tower server runs on this machine");
+  });
 });

@@ -50,14 +50,19 @@ async function joinFromStdio(options: { resume?: boolean }): Promise<void> {
   await bridgeStdio(dir, { input: process.stdin, output: process.stdout });
 }
 
-async function stopServer(): Promise<void> {
-  const context = await loadContext();
-  const dir = await roomDir(context.repo.mainRoot);
+/**
+ * `tower server stop [repository]`: the server of this repository, of the named one, or outside
+ * any repository of the only room running (as `tower attach` finds it: server/target.ts).
+ */
+async function stopServer(repository: string | undefined): Promise<void> {
+  const { attachRoot } = await import("../../server/target.js");
+  const root = await attachRoot(repository, { fallback: true });
+  const dir = await roomDir(root);
   const { serverAnswers } = await import("../../server/connect.js");
   const { liveServer, isAlive } = await import("../../server/info.js");
   const info = await liveServer(dir);
   if (!info || !(await serverAnswers(dir))) {
-    process.stdout.write(`no Tower server runs for ${context.repo.mainRoot}\n`);
+    process.stdout.write(`no Tower server runs for ${root}\n`);
     return;
   }
   const { connectToRoom } = await import("../../room/protocol/index.js");
@@ -69,7 +74,7 @@ async function stopServer(): Promise<void> {
   remote.detach();
   if (!reply.ok) throw new Error(`the server did not stop: ${reply.error}`);
   while (isAlive(info.pid)) await new Promise((resolve) => setTimeout(resolve, 50));
-  process.stdout.write(`stopped the Tower server of ${context.repo.mainRoot} (pid ${info.pid})\n`);
+  process.stdout.write(`stopped the Tower server of ${root} (pid ${info.pid})\n`);
 }
 
 export function registerServer(program: Command): void {
@@ -83,6 +88,9 @@ export function registerServer(program: Command): void {
     .action(serve);
   server
     .command("stop")
-    .description("stop every agent gracefully, then the server")
+    .description(
+      "stop every agent gracefully, then the server (this repository's, the named one's, or outside any the only one running)",
+    )
+    .argument("[repository]", "a folder of the repository whose server to stop")
     .action(stopServer);
 }
