@@ -87,6 +87,14 @@ async function screenCells(
 
 const agentPid = (rig: ServerRig) => waitFor(() => recordedPid(rig, "A1"), 15_000, "A1's pid");
 
+/** A new room's server started by plain `tower` in tmux, its agent ready. */
+async function openedRoom() {
+  const rig = await serverRig();
+  const client = open(rig);
+  await client.waitForText("ready A1", 20_000);
+  return { rig, client, pid: await agentPid(rig) };
+}
+
 describe("attach and detach", () => {
   it("tower starts the server; D detaches, a hang-up detaches, tower attach shows the screen at once", async () => {
     const rig = await serverRig();
@@ -124,10 +132,7 @@ describe("attach and detach", () => {
   });
 
   it("kill -9 of the control room is a detach: the agent goes on, tower attach shows it", async () => {
-    const rig = await serverRig();
-    const first = open(rig);
-    await first.waitForText("ready A1", 20_000);
-    const pid = await agentPid(rig);
+    const { rig, client: first, pid } = await openedRoom();
     await waitFor(async () => ((await readInfo(rig.dir))?.clients === 1 ? true : undefined));
     // The pane runs the client itself (`node tower.js`), not a shell.
     const client = Number(first.tmux("display-message", "-p", "#{pane_pid}").trim());
@@ -142,10 +147,7 @@ describe("attach and detach", () => {
   });
 
   it("tower attach <repository> from another folder, and tower attach outside any repository, open the only room", async () => {
-    const rig = await serverRig();
-    const first = open(rig);
-    await first.waitForText("ready A1", 20_000);
-    const pid = await agentPid(rig);
+    const { rig, client: first, pid } = await openedRoom();
     first.keys("D");
     await first.waitForText("[exited 0]");
     // The test's runtime folder is in no repository.
@@ -161,10 +163,7 @@ describe("attach and detach", () => {
   });
 
   it("q, then s: every agent stopped, then the server; the terminal says so", async () => {
-    const rig = await serverRig();
-    const client = open(rig);
-    await client.waitForText("ready A1", 20_000);
-    const pid = await agentPid(rig);
+    const { rig, client, pid } = await openedRoom();
     const server = (await readInfo(rig.dir))!;
     client.keys("q");
     await client.waitForText("Leave Tower?");
