@@ -140,7 +140,7 @@ describe("tower server", () => {
     }
   });
 
-  it("tower server stop names a repository from elsewhere, or outside any stops the only room's server", async () => {
+  it("tower server stop and tower ps name a repository from elsewhere, or outside any take the only room", async () => {
     const rig = await serverRig();
     const env = { XDG_RUNTIME_DIR: rig.runtime };
     // The test's runtime folder is in no repository.
@@ -150,6 +150,9 @@ describe("tower server", () => {
       ["server", "stop"],
     ]) {
       const server = await startServer(rig);
+      // tower ps finds the room the same way.
+      const ps = await tower(outside, ["ps", ...args.slice(2)], env);
+      expect(ps.stdout).toContain(`Tower server pid ${server.pid} for ${rig.root}`);
       const stop = await tower(outside, args, env);
       expect(stop.stderr).toBe("");
       expect(stop.stdout).toContain(`stopped the Tower server of ${rig.root} (pid ${server.pid})`);

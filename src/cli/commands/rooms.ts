@@ -34,12 +34,17 @@ interface AgentRow {
 }
 
 /**
- * `tower ps`: the agents of this repository's room. The status comes from the server when one
- * runs (its live view); the pid and since when from agents.json, which the server writes. With
- * no server, agents.json says what was last true and every agent is not running.
+ * `tower ps [repository]`: the agents of this repository's room (or the named one's, or outside
+ * any repository the only one running: server/target.ts). The status comes from the server when
+ * one runs (its live view); the pid and since when from agents.json, which the server writes.
+ * With no server, agents.json says what was last true and every agent is not running.
  */
-async function psCommand(options: { json?: boolean }): Promise<void> {
-  const context = await loadContext();
+async function psCommand(
+  repository: string | undefined,
+  options: { json?: boolean },
+): Promise<void> {
+  const { attachRoot } = await import("../../server/target.js");
+  const context = await loadContext(await attachRoot(repository, { fallback: true }));
   const dir = await roomDir(context.repo.mainRoot);
   const { serverAnswers } = await import("../../server/connect.js");
   const { liveServer } = await import("../../server/info.js");
@@ -110,7 +115,10 @@ export function registerRooms(program: Command): void {
     .action(listRoomsCommand);
   program
     .command("ps")
-    .description("list this repository's agents: status, pid, stream and since when")
+    .description(
+      "list a room's agents: status, pid, stream and since when (this repository's, the named one's, or outside any the only one running)",
+    )
+    .argument("[repository]", "a folder of the repository whose agents to list")
     .option("--json", "print JSON")
     .action(psCommand);
 }
