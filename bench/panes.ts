@@ -26,6 +26,7 @@ import { pathToFileURL } from "node:url";
 import v8 from "node:v8";
 import vm from "node:vm";
 import type * as PtyModule from "../src/pty/index.js";
+import { removeTmuxSocket } from "../test/helpers/tmux-socket.js";
 import { writeAnsiFile } from "./lib/ansi-gen.js";
 import { sized } from "./lib/mode.js";
 import { cleanEnv, PROJECT_ROOT } from "./lib/repo.js";
@@ -238,12 +239,7 @@ async function tmuxRun(
     } catch {
       // Already gone.
     }
-    // tmux leaves its socket file behind.
-    const socketDir = path.join(
-      process.env.TMUX_TMPDIR || "/tmp",
-      `tmux-${process.getuid?.() ?? 0}`,
-    );
-    rmSync(path.join(socketDir, socket), { force: true });
+    removeTmuxSocket(socket);
   }
 }
 

@@ -38,6 +38,7 @@ import { pathToFileURL } from "node:url";
 import type * as LayoutModule from "../../src/room/layout.js";
 import type * as RuntimeDirModule from "../../src/room/runtime-dir.js";
 import type * as InfoModule from "../../src/server/info.js";
+import { removeTmuxSocket } from "../../test/helpers/tmux-socket.js";
 import {
   type CpuTime,
   childrenOf,
@@ -617,12 +618,7 @@ export class TmuxRoom implements Room {
       // Gone already.
     }
     await this.term.close();
-    // tmux leaves its socket file behind.
-    const socketDir = path.join(
-      process.env.TMUX_TMPDIR || "/tmp",
-      `tmux-${process.getuid?.() ?? 0}`,
-    );
-    rmSync(path.join(socketDir, this.socket), { force: true });
+    removeTmuxSocket(this.socket);
     if (this.serverPid !== undefined && !(await gone(this.serverPid, 5_000))) {
       problems.push(`tmux: the server ${this.serverPid} outlived kill-server; killed it`);
       try {

@@ -1,6 +1,7 @@
 /** The built CLI in a real tmux: type with send-keys, read with capture-pane, wait on the screen. */
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
+import { removeTmuxSocket } from "../helpers/tmux-socket.js";
 
 export class TmuxRig {
   readonly socket = `tower-e2e-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
@@ -90,6 +91,7 @@ export class TmuxRig {
     try {
       this.tmux("kill-server");
     } catch {}
+    removeTmuxSocket(this.socket);
   }
 
   /**

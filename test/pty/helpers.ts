@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { Session, type SessionOptions } from "../../src/pty/index.js";
 import { PROJECT_ROOT, waitFor } from "../helpers/repo.js";
+import { removeTmuxSocket } from "../helpers/tmux-socket.js";
 
 export { PROJECT_ROOT, waitFor };
 
@@ -212,9 +213,7 @@ export class Tmux {
     } catch {
       // Not running.
     }
-    // tmux leaves its socket file behind.
-    const dir = path.join(process.env.TMUX_TMPDIR || "/tmp", `tmux-${process.getuid?.() ?? 0}`);
-    rmSync(path.join(dir, this.socket), { force: true });
+    removeTmuxSocket(this.socket);
   }
 }
 
