@@ -25,7 +25,6 @@
 import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { mainRootOf } from "../engine/git/main-root.js";
 import type { ClientInfo } from "../room/protocol/index.js";
 import { connectLocal, connectSsh, parseSshTarget } from "../server/connect.js";
 import { RemoteRoom } from "../server/remote.js";
@@ -102,9 +101,7 @@ interface WelcomeUi {
 /** The repository's room, its server started if `args.start` and none runs. */
 async function connectTo(args: AttachArgs) {
   if (args.ssh) return connectSsh(parseSshTarget(args.ssh), clientInfo("tower attach --ssh"));
-  const root = args.open
-    ? await mainRootOf(process.cwd())
-    : await attachRoot(args.repository, { fallback: !args.start });
+  const root = await attachRoot(args.repository, { fallback: !args.start && !args.open });
   // The plan's file (engine/project.ts PLAN_FILE, not imported: the engine would come with it).
   if (args.open && !existsSync(path.join(root, "streams.yaml"))) {
     throw new Error(`no streams.yaml in ${root}`);

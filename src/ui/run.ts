@@ -166,9 +166,8 @@ export async function runControlRoom(
   let attached: { room: AttachedRoom; stop(): void } | undefined;
   /** Why the server ended the connection, said on the main screen after leaving. */
   let serverGone: string | undefined;
-  let shuttingDown = false;
-  /** The agents running when the user asked to stop them and the server. */
-  let stopping: string[] = [];
+  /** Once the user asked to stop every agent and the server: the agents running then. */
+  let stopping: string[] | undefined;
   let onData: ((data: Buffer) => void) | undefined;
   let stopRinging: (() => void) | undefined;
   try {
@@ -186,7 +185,7 @@ export async function runControlRoom(
         showMessages(store, room),
         askTrust(store),
         room.onClose((reason) => {
-          if (!shuttingDown) serverGone ??= reason;
+          if (!stopping) serverGone ??= reason;
           finish();
         }),
       ];
@@ -201,7 +200,6 @@ export async function runControlRoom(
       quit = ({ stop }) => {
         if (!stop) return finish();
         stopping = runningAgents(store.getState());
-        shuttingDown = true;
         store.getState().showFlash("stopping every agent…", 60_000);
         void room.run({ type: "shutdown" }).then((reply) => {
           if (!reply.ok) serverGone = `the server did not stop: ${reply.error}`;
@@ -295,7 +293,7 @@ export async function runControlRoom(
   } else if (attached && !hungUp && !crash) {
     // Left on the main screen, as tmux's "[detached (from session …)]".
     stdout.write(
-      `${leavingNote(shuttingDown, shuttingDown ? stopping : runningAgents(store.getState()))}\n`,
+      `${leavingNote(stopping !== undefined, stopping ?? runningAgents(store.getState()))}\n`,
     );
   }
   if (crash) {

@@ -29,14 +29,14 @@ async function attach(
   repository: string | undefined,
   options: { ssh?: string; start?: boolean; mouse?: boolean },
 ): Promise<void> {
-  keepYoungGenerationSmall();
-  const { runControlRoom } = await loadControlRoom();
-  const mouse = options.mouse ? { mouse: true } : {};
   if (options.ssh && repository !== undefined) {
     throw usageError(
       `tower attach --ssh takes the remote repository in its target (user@host:${repository}), not as an argument`,
     );
   }
+  keepYoungGenerationSmall();
+  const { runControlRoom } = await loadControlRoom();
+  const mouse = options.mouse ? { mouse: true } : {};
   if (options.ssh) {
     const { connectSsh, parseSshTarget } = await import("../../server/connect.js");
     const { RemoteRoom } = await import("../../server/remote.js");
