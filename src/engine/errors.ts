@@ -9,3 +9,12 @@ export class RefusedError extends Error {
 export class UnknownIdError extends Error {
   override name = "UnknownIdError";
 }
+
+/**
+ * A folder or a room that the command was pointed at and that is not there: a path that is no
+ * folder, a folder in no git repository, no Tower server (or several) to choose from. The
+ * user's to mend, said in one line; never a defect.
+ */
+export class TargetError extends Error {
+  override name = "TargetError";
+}

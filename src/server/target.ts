@@ -12,6 +12,7 @@
  */
 import { promises as fsp } from "node:fs";
 import path from "node:path";
+import { TargetError } from "../engine/errors.js";
 import { mainRootOf } from "../engine/git/main-root.js";
 import { listRooms } from "./info.js";
 
@@ -33,7 +34,7 @@ export async function attachRoot(
     const folder = path.resolve(cwd, repository);
     const stat = await fsp.stat(folder).catch(() => undefined);
     if (!stat?.isDirectory()) {
-      throw new Error(
+      throw new TargetError(
         `${folder}: no such folder (tower attach [repository] takes a folder of the repository whose room to open)`,
       );
     }
@@ -47,12 +48,12 @@ export async function attachRoot(
     const only = rooms.length === 1 ? rooms[0] : undefined;
     if (only) return only.repo;
     if (rooms.length === 0) {
-      throw new Error(
+      throw new TargetError(
         `${cwd} is not inside a git repository, and no Tower server runs on this machine: run \`tower\` in your project's repository`,
       );
     }
     const names = rooms.map((r) => `  ${r.repo}`).join("\n");
-    throw new Error(
+    throw new TargetError(
       `${cwd} is not inside a git repository, and ${rooms.length} Tower servers run on this machine: name the one to open, \`tower attach <repository>\`:\n${names}`,
     );
   }

@@ -115,6 +115,21 @@ describe("tower server", () => {
     const named = await tower(outside, ["attach", missing], env);
     expect(named.code).toBe(1);
     expect(named.stderr).toContain(`${missing}: no such folder`);
+    // The other commands that find a room say the same, as a user's error (exit 1, one line),
+    // not as a defect with its stack; `tower server --stdio` too, which is what an SSH client
+    // shows of the far side.
+    for (const args of [["ps"], ["server", "stop"], ["server", "--stdio"], ["ps", missing]]) {
+      const said = await tower(outside, args, env);
+      expect(said.code, args.join(" ")).toBe(1);
+      expect(said.stderr, args.join(" ")).toMatch(/is not inside a git repository|no such folder/);
+      expect(said.stderr, args.join(" ")).not.toContain("unexpected error");
+      expect(said.stderr.trim().split("\n"), args.join(" ")).toHaveLength(1);
+    }
+    // A folder that is in no repository, named.
+    const plain = await tower(outside, ["ps", outside], env);
+    expect(plain.code).toBe(1);
+    expect(plain.stderr).toContain(`${outside} is not inside a git repository`);
+    expect(plain.stderr).not.toContain("unexpected error");
     // Two rooms on this machine (the second repository's server in the same runtime folder).
     await startServer(one);
     const two = await serverRig();

@@ -6,6 +6,7 @@
 import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { childProcess } from "../child-process.js";
+import { TargetError } from "../errors.js";
 
 /**
  * The main worktree's root from any folder of the repository, as engine/git/repo.ts finds it,
@@ -50,7 +51,7 @@ function askGit(cwd: string): Promise<string> {
         const [top, common] = String(stdout).trim().split("\n");
         if (error || !top || !common) {
           reject(
-            new Error(
+            new TargetError(
               `${cwd} is not inside a git repository: run tower from your project's repository (or \`git init\` first)`,
             ),
           );
