@@ -1,6 +1,6 @@
 /** Exit codes and how each kind of failure is reported: one sentence on stderr. */
 import { CommanderError } from "commander";
-import { RefusedError, TargetError, UnknownIdError } from "../engine/errors.js";
+import { RefusedError, TargetError, UnknownIdError, UnsafePathError } from "../engine/errors.js";
 import { GitError } from "../engine/git/index.js";
 import { LockPathError } from "../engine/locks.js";
 import { PlanError } from "../engine/plan/index.js";
@@ -39,6 +39,7 @@ const KNOWN = [
   LockTimeoutError,
   RefusedError,
   TargetError,
+  UnsafePathError,
 ];
 
 /** The text to print for an error: ours as they are, anything unexpected with its stack. */

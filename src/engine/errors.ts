@@ -18,3 +18,12 @@ export class UnknownIdError extends Error {
 export class TargetError extends Error {
   override name = "TargetError";
 }
+
+/**
+ * A file or folder that Tower will not use as it is found (a link, another user's, open to
+ * other users, not the kind it should be): its sockets' folder, a socket, the server's token.
+ * Said in one line with what to do; never a defect.
+ */
+export class UnsafePathError extends Error {
+  override name = "UnsafePathError";
+}

@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { promises as fsp, realpathSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { UnsafePathError } from "../engine/errors.js";
 
 export function runtimeRoot(env: NodeJS.ProcessEnv = process.env): string {
   const base =
@@ -23,15 +24,17 @@ async function privateFolder(dir: string): Promise<void> {
   const stat = await fsp.lstat(dir);
   const uid = process.getuid?.();
   if (!stat.isDirectory() || stat.isSymbolicLink()) {
-    throw new Error(`${dir} is not a folder: Tower keeps its sockets there; move it away`);
+    throw new UnsafePathError(
+      `${dir} is not a folder: Tower keeps its sockets there; move it away`,
+    );
   }
   if (uid !== undefined && stat.uid !== uid) {
-    throw new Error(
+    throw new UnsafePathError(
       `${dir} belongs to another user (uid ${stat.uid}): Tower will not put its sockets there`,
     );
   }
   if ((stat.mode & 0o077) !== 0) {
-    throw new Error(
+    throw new UnsafePathError(
       `${dir} can be opened by other users (mode ${(stat.mode & 0o777).toString(8)}): make it private with chmod 700`,
     );
   }

@@ -4,6 +4,7 @@
  * clients see the same room, a client leaving is a detach (the agent's pid does not change),
  * `tower ps`/`tower ls` see it, and `tower server stop` stops the agent and then the server.
  */
+import { chmodSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { roomDir } from "../../src/room/runtime-dir.js";
@@ -153,6 +154,24 @@ describe("tower server", () => {
       if (info && isAlive(info.pid)) process.kill(info.pid, "SIGTERM");
       await waitFor(() => (info && isAlive(info.pid) ? undefined : true), 15_000, "two's server");
     }
+  });
+
+  it("a runtime folder other users can open: the commands that look for a room say so in one line", async () => {
+    const rig = await serverRig();
+    // The room folders' parent, tower-<uid>, made open to others (as a careless chmod would).
+    const parent = path.dirname(rig.dir);
+    chmodSync(parent, 0o755);
+    const env = { XDG_RUNTIME_DIR: rig.runtime };
+    for (const args of [["ps"], ["server", "stop"], ["server", "--stdio"], ["attach"]]) {
+      const said = await tower(rig.root, args, env);
+      expect(said.code, args.join(" ")).toBe(1);
+      expect(said.stderr, args.join(" ")).toContain(
+        `${parent} can be opened by other users (mode 755): make it private with chmod 700`,
+      );
+      expect(said.stderr, args.join(" ")).not.toContain("unexpected error");
+      expect(said.stderr.trim().split("\n"), args.join(" ")).toHaveLength(1);
+    }
+    chmodSync(parent, 0o700);
   });
 
   it("tower server stop and tower ps name a repository from elsewhere, or outside any take the only room", async () => {

@@ -11,6 +11,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { constants, promises as fsp } from "node:fs";
 import path from "node:path";
+import { TargetError, UnsafePathError } from "../../engine/errors.js";
 
 export const TOKEN_FILE = "room.token";
 const TOKEN_SHAPE = /^[0-9a-f]{64}$/;
@@ -52,31 +53,35 @@ export async function readToken(dir: string): Promise<string> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT") {
-      throw Object.assign(new Error(`no Tower server runs here: ${file} does not exist`), { code });
+      throw Object.assign(new TargetError(`no Tower server runs here: ${file} does not exist`), {
+        code,
+      });
     }
     if (code === "ELOOP") {
-      throw new Error(`${file} is a link: Tower reads its token only from a file of its own`);
+      throw new UnsafePathError(
+        `${file} is a link: Tower reads its token only from a file of its own`,
+      );
     }
-    throw new Error(`cannot read the Tower token ${file}: ${(error as Error).message}`);
+    throw new UnsafePathError(`cannot read the Tower token ${file}: ${(error as Error).message}`);
   }
   try {
     const stat = await handle.stat();
     const uid = process.getuid?.();
     if (!stat.isFile())
-      throw new Error(`${file} is not a file: Tower will not read a token from it`);
+      throw new UnsafePathError(`${file} is not a file: Tower will not read a token from it`);
     if (uid !== undefined && stat.uid !== uid) {
-      throw new Error(
+      throw new UnsafePathError(
         `${file} belongs to another user (uid ${stat.uid}): it is not this user's token`,
       );
     }
     if ((stat.mode & 0o077) !== 0) {
-      throw new Error(
+      throw new UnsafePathError(
         `${file} can be read by other users (mode ${(stat.mode & 0o777).toString(8)}): Tower will not trust it; stop the server, remove the file and start the server again`,
       );
     }
     const token = (await handle.readFile("utf8")).trim();
     if (!TOKEN_SHAPE.test(token)) {
-      throw new Error(`${file} does not hold a Tower token (64 hexadecimal digits)`);
+      throw new UnsafePathError(`${file} does not hold a Tower token (64 hexadecimal digits)`);
     }
     return token;
   } finally {

@@ -6,6 +6,7 @@
 import { promises as fsp } from "node:fs";
 import net from "node:net";
 import path from "node:path";
+import { TargetError, UnsafePathError } from "../../engine/errors.js";
 import { StreamTransport } from "./stream-transport.js";
 import type { Transport, TransportLimits } from "./transport.js";
 
@@ -84,10 +85,12 @@ export async function listenUnixSocket(
     if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
     const stat = await fsp.lstat(socketPath);
     if (!stat.isSocket()) {
-      throw new Error(`${socketPath} is not a socket: Tower will not replace it; move it away`);
+      throw new UnsafePathError(
+        `${socketPath} is not a socket: Tower will not replace it; move it away`,
+      );
     }
     if (await socketAnswers(socketPath)) {
-      throw new Error(
+      throw new TargetError(
         `another Tower server already answers on ${socketPath}: attach to it, or stop it first`,
       );
     }
