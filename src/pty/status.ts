@@ -45,6 +45,9 @@ export type StatusSource =
   | "exit"
   | "start";
 
+/** The sources that are the agent's own word on its status; the others are Tower's guesses. */
+const AGENTS_WORD: ReadonlySet<StatusSource> = new Set(["hook", "osc", "title"]);
+
 export interface StatusChange {
   status: SessionStatus;
   previous: SessionStatus;
@@ -313,9 +316,14 @@ export class StatusTracker {
 
   private update(reason: string): void {
     const [next, source] = this.derive();
-    // A new source alone is told too: an idle the agent confirms (its Stop hook after the
-    // output went quiet) is no longer a guess.
-    if (next === this.current && source === this.currentSource) return;
+    if (next === this.current) {
+      // A new source alone is told when the agent's own word comes or goes: an idle the agent
+      // confirms (its Stop hook after the output went quiet) is no longer a guess. One guess
+      // giving way to another (a busy line that comes and goes in running output) is not
+      // news: each would be a store update and a render in every client.
+      if (source === this.currentSource) return;
+      if (!AGENTS_WORD.has(source) && !AGENTS_WORD.has(this.currentSource)) return;
+    }
     this.currentSource = source;
     const previous = this.current;
     if (next === previous) {

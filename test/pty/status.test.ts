@@ -129,6 +129,29 @@ describe("what agents announce", () => {
     t.dispose();
   });
 
+  it("tells nothing when one guess gives way to another for the same status: a busy line that comes and goes in running output", () => {
+    const { t, changes, later } = tracker("claude");
+    t.output();
+    changes.length = 0;
+    // Output runs on; the busy line shows, goes, shows again (redrawn, scrolled off, back).
+    for (let i = 0; i < 3; i++) {
+      t.screen(["✻ Thinking… (3s · esc to interrupt)"]);
+      later(100);
+      t.output();
+      t.screen(["some output"]);
+      later(100);
+      t.output();
+    }
+    expect(t.status).toBe("running");
+    expect(changes).toEqual([]);
+    // The agent's own word on the same status is still told (a hook is no guess).
+    t.announce("running", "hook");
+    expect(changes).toEqual([
+      expect.objectContaining({ status: "running", previous: "running", source: "hook" }),
+    ]);
+    t.dispose();
+  });
+
   it("ends an announced wait when the human answers it, or when the screen moves on", () => {
     const { t } = tracker("gemini");
     t.announce("waiting", "title");
