@@ -21,6 +21,9 @@ import {
   presetSpec,
   STATUS_LINES,
 } from "./presets.js";
+import { isAgentsWord, type StatusSource } from "./status-source.js";
+
+export type { StatusSource };
 
 export type SessionStatus = "starting" | "running" | "idle" | "waiting" | "exited";
 
@@ -30,23 +33,6 @@ export interface ExitInfo {
   /** Signal name (e.g. "SIGTERM"), or null. */
   signal: string | null;
 }
-
-/**
- * What told the status: the agent itself (its hooks, Codex's OSC 7501, its window title), the
- * screen (a prompt or a busy line), its output's timing, a bell or notification, its exit.
- */
-export type StatusSource =
-  | "hook"
-  | "osc"
-  | "title"
-  | "screen"
-  | "output"
-  | "bell"
-  | "exit"
-  | "start";
-
-/** The sources that are the agent's own word on its status; the others are Tower's guesses. */
-const AGENTS_WORD: ReadonlySet<StatusSource> = new Set(["hook", "osc", "title"]);
 
 export interface StatusChange {
   status: SessionStatus;
@@ -322,7 +308,7 @@ export class StatusTracker {
       // giving way to another (a busy line that comes and goes in running output) is not
       // news: each would be a store update and a render in every client.
       if (source === this.currentSource) return;
-      if (!AGENTS_WORD.has(source) && !AGENTS_WORD.has(this.currentSource)) return;
+      if (!isAgentsWord(source) && !isAgentsWord(this.currentSource)) return;
     }
     this.currentSource = source;
     const previous = this.current;

@@ -260,6 +260,20 @@ describe("pane title", () => {
     expect(other.at(-1)?.tone).toBe("muted");
   });
 
+  it("names where the status came from when the agent said it, not when Tower guessed it", () => {
+    const shown = (source: string | undefined) =>
+      lineText(
+        paneTitle(
+          { ...agent, status: "idle", ...(source !== undefined && { source }) },
+          { width: 90, selected: false, locks: 0, insert: false, offset: 0 },
+        ),
+      );
+    for (const source of ["hook", "osc", "title"])
+      expect(shown(source)).toContain(`idle (${source})`);
+    for (const source of ["screen", "output", "bell", undefined])
+      expect(shown(source)).not.toContain("(");
+  });
+
   it("cuts what does not fit in a narrow pane, who it is and whether it waits first", () => {
     expect(lineText(title(true, 20))).toBe("▶ A1 waiting y appr…");
   });

@@ -4,6 +4,7 @@
  * border line to the edge; the selected pane's in the accent colour.
  */
 import { thousands } from "../../engine/order.js";
+import { isAgentsWord } from "../../pty/status-source.js";
 import type { CopyStatus } from "../../room/copy-mode.js";
 import type { AgentView } from "./model.js";
 import { fitLine, type Line, seg, type Tone } from "./types.js";
@@ -60,7 +61,7 @@ export function paneTitle(
     }
   }
   // Where the status comes from, when the agent said it itself (hooks, title, OSC).
-  if (agent.source === "hook" || agent.source === "title" || agent.source === "osc") {
+  if (isAgentsWord(agent.source)) {
     line.push(seg(` (${agent.source})`, "muted"));
   }
   if (agent.status === "waiting") line.push(seg(" y approve · n deny", "warn"));
