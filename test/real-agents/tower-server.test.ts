@@ -1,0 +1,241 @@
+/**
+ * The real CLIs (Claude Code, Codex, Gemini CLI) in the Tower server, as a user runs it: plain
+ * `tower` in a real tmux starts the server, which starts the agent; after a turn, the server is
+ * killed with SIGKILL (a crash, an OOM kill, a reboot's loss of processes). The agent's terminal
+ * goes with it; the next `tower` starts a new server, which says which agent it restarted and
+ * resumes that agent's own conversation (its recorded session id) in its worktree: the task is
+ * not sent again, and the next prompt, typed in the control room, reaches the model with the
+ * first turn's history. Nothing of the run is left running.
+ */
+import { mkdtempSync, realpathSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { roomDir } from "../../src/room/runtime-dir.js";
+import { isAlive, readInfo } from "../../src/server/info.js";
+import { TmuxRig } from "../e2e/tmux.js";
+import { CLI, makeRepo, readJson, type TempRepo, tower, waitFor } from "../helpers/repo.js";
+import { type AgentEnv, claudeEnv, codexEnv, geminiEnv } from "./cli-env.js";
+import { type AgentCli, cliBinary } from "./clis.js";
+import { ModelServer, type RecordedRequest, type Turn } from "./model-server.js";
+import { describeProcesses, killAll, processesWithEnv } from "./processes.js";
+import { guardOutside } from "./write-flow.js";
+
+interface Case {
+  cli: AgentCli;
+  /** The plan's agent command, `{CLI}` for the executable. */
+  agent: string;
+  makeEnv(modelUrl: string, trust: string[]): AgentEnv;
+  /** The CLI's prompt, drawn when it waits for the user. */
+  prompt: RegExp;
+  /** The session id the CLI sent the model with a request. */
+  sessionOf(request: RecordedRequest): string | undefined;
+}
+
+const CASES: Case[] = [
+  {
+    cli: "claude",
+    agent: `["{CLI}", "{task}"]`,
+    makeEnv: (modelUrl, trust) => claudeEnv({ modelUrl, trust }),
+    prompt: /❯/,
+    sessionOf: (q) => q.headers["x-claude-code-session-id"] as string | undefined,
+  },
+  {
+    cli: "codex",
+    agent: `["{CLI}", "{task}"]`,
+    makeEnv: (modelUrl, trust) => codexEnv({ modelUrl, trust }),
+    prompt: /Ask Codex to do anything|›/,
+    sessionOf: (q) =>
+      q.headers["x-codex-turn-metadata"]
+        ? JSON.parse(String(q.headers["x-codex-turn-metadata"])).session_id
+        : undefined,
+  },
+  {
+    cli: "gemini",
+    agent: `["{CLI}", "--prompt-interactive", "{task}"]`,
+    makeEnv: (modelUrl, trust) => geminiEnv({ modelUrl, trust }),
+    prompt: /Type your message/,
+    sessionOf: () => undefined,
+  },
+];
+
+const plan = (agent: string) => `version: 1
+project: demo
+streams:
+  A:
+    name: Alpha
+    agents:
+      - { id: A1, task: "Remember the word papaya", agent: ${agent} }
+`;
+
+const SCRIPT: Turn[] = [{ text: "Noted: the word is papaya." }, { text: "The word was papaya." }];
+
+interface Rig {
+  repo: TempRepo;
+  root: string;
+  runtime: string;
+  model: ModelServer;
+  agent: AgentEnv;
+  tmux: TmuxRig[];
+}
+
+let rig: Rig | undefined;
+let outside: ReturnType<typeof guardOutside>;
+beforeAll(() => {
+  outside = guardOutside();
+});
+afterEach(async () => {
+  const r = rig;
+  rig = undefined;
+  if (!r) return;
+  for (const t of r.tmux) t.kill();
+  const env = { XDG_RUNTIME_DIR: r.runtime };
+  const info = await readInfo(await roomDir(r.root, { ...process.env, ...env })).catch(
+    () => undefined,
+  );
+  if (info && isAlive(info.pid)) {
+    process.kill(info.pid, "SIGTERM");
+    await waitFor(() => (isAlive(info.pid) ? undefined : true), 20_000, "the server to stop");
+  }
+  killAll(processesWithEnv("HOME", r.agent.home));
+  await r.model.close();
+  r.agent.cleanup();
+  r.repo.cleanup();
+  rmSync(r.runtime, { recursive: true, force: true });
+});
+afterAll(() => outside.check());
+
+/** `tower` (the control room, through the server) in a new tmux, with the agent's environment. */
+function openTower(r: Rig): TmuxRig {
+  const t = new TmuxRig(
+    r.root,
+    `${process.execPath} ${CLI}`,
+    { cols: 160, rows: 48 },
+    {
+      ...r.agent.env,
+      TOWER_IN_PROCESS: "0",
+      XDG_RUNTIME_DIR: r.runtime,
+      ...(process.env.TOWER_CONFIG_DIR && { TOWER_CONFIG_DIR: process.env.TOWER_CONFIG_DIR }),
+    },
+  );
+  r.tmux.push(t);
+  return t;
+}
+
+type Record_ = { pid?: number | null; session_id?: string };
+const recordOf = async (r: Rig): Promise<Record_ | undefined> =>
+  (
+    (await readJson(path.join(r.repo.stateDir, "agents.json")).catch(() => undefined)) as
+      | { agents?: Record<string, Record_> }
+      | undefined
+  )?.agents?.A1;
+
+describe.each(CASES)("the Tower server with the real $cli", (c) => {
+  it("kill -9 of the server: the next tower restarts the agent and resumes its own conversation", async () => {
+    const model = await new ModelServer({ script: SCRIPT }).listen();
+    const repo = await makeRepo({ plan: plan(c.agent).replaceAll("{CLI}", cliBinary(c.cli)) });
+    const root = realpathSync(repo.root);
+    const runtime = mkdtempSync(path.join(os.tmpdir(), "tower-run-"));
+    const started = await tower(root, ["start", "A"], { XDG_RUNTIME_DIR: runtime });
+    expect(started.code, started.stderr).toBe(0);
+    const worktree = path.join(path.dirname(root), "demo-stream-A");
+    const agent = c.makeEnv(model.url, [root, worktree]);
+    rig = { repo, root, runtime, model, agent, tmux: [] };
+    const r = rig;
+    const dir = await roomDir(root, { ...process.env, XDG_RUNTIME_DIR: runtime });
+
+    const first = openTower(r);
+    const turn0 = await model.waitForTurn(0, 120_000);
+    await first.waitForText("Noted: the word is papaya.", 60_000);
+    // Its session is recorded (found by its hook, its files or its announcement).
+    const recorded = await waitFor(
+      async () => {
+        const a1 = await recordOf(r);
+        return a1?.session_id && typeof a1.pid === "number" ? a1 : undefined;
+      },
+      60_000,
+      "A1's session id and pid in agents.json",
+    );
+    expect(recorded.session_id).toMatch(/^[0-9a-f-]{36}$/);
+    const sent = c.sessionOf(turn0);
+    if (sent !== undefined) expect(sent).toBe(recorded.session_id);
+    const pid = recorded.pid as number;
+    // Let the CLI finish writing the turn it just drew (what a crash a moment later finds).
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+
+    const server = await readInfo(dir);
+    expect(server && isAlive(server.pid)).toBe(true);
+    process.kill(server!.pid, "SIGKILL");
+    await first.waitForText("[exited", 15_000);
+    // The agent's terminal went with the server (a hang-up). Claude Code and Codex end with it;
+    // Gemini CLI does not (its relaunched child and MCP server wait on): the next server stops
+    // what is left of it before it starts the agent again, so that it never runs twice.
+    const group = processesWithEnv("HOME", agent.home).filter(
+      (p) => p.pgid === pid && p.state !== "Z",
+    );
+    const before = model.requests.length;
+    const next = openTower(r);
+    await next.waitForText("restarted A1", 60_000);
+    await next.waitFor(
+      (s) => c.prompt.test(s) && s.includes("Noted: the word is papaya."),
+      "the resumed conversation, its prompt and the first turn",
+      120_000,
+    );
+    const again = await waitFor(
+      async () => {
+        const a1 = await recordOf(r);
+        return typeof a1?.pid === "number" && a1.pid !== pid ? a1 : undefined;
+      },
+      30_000,
+      "A1's new pid in agents.json",
+    );
+    expect(isAlive(again.pid as number)).toBe(true);
+    expect(describeProcesses(group.filter((p) => isAlive(p.pid)))).toBe("");
+    // Not sent its task again.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(model.requests.slice(before).filter((q) => !q.side && q.api !== "other")).toEqual([]);
+
+    // A prompt typed in the control room goes on in the same session, with the history.
+    next.keys("i");
+    await next.waitForText("INSERT");
+    next.type("Say the word again");
+    await next.waitForText("Say the word again");
+    const turn1 = await (async () => {
+      for (let i = 0; ; i++) {
+        next.keys("Enter");
+        try {
+          return await model.waitForTurn(1, 10_000);
+        } catch (error) {
+          if (i >= 3) throw error;
+        }
+      }
+    })();
+    next.keys("C-]");
+    const resumed = c.sessionOf(turn1);
+    if (resumed !== undefined) expect(resumed).toBe(recorded.session_id);
+    expect(JSON.stringify(turn1.body)).toContain("Noted: the word is papaya.");
+    await next.waitForText("The word was papaya.", 60_000);
+    expect((await recordOf(r))?.session_id).toBe(recorded.session_id);
+
+    // q, then s: the agent and the server stop; nothing of the run is left.
+    const info = await readInfo(dir);
+    next.keys("q");
+    await next.waitForText("Leave Tower?", 10_000);
+    next.keys("s");
+    await next.waitForText("[exited 0]", 60_000);
+    expect(next.screen()).toContain("[stopped: A1 and the room's server;");
+    await waitFor(
+      () => (info && isAlive(info.pid) ? undefined : true),
+      20_000,
+      "the server to end",
+    );
+    // The terminals too (their shells have the agent's HOME): then no process has it.
+    for (const t of r.tmux.splice(0)) t.kill();
+    const left = await waitFor(
+      () => (processesWithEnv("HOME", agent.home).length === 0 ? [] : undefined),
+      30_000,
+      "no process of the run left",
+    ).catch(() => processesWithEnv("HOME", agent.home));
+    expect(describeProcesses(left)).toBe("");
+  });
+});
