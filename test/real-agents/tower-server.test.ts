@@ -1,6 +1,7 @@
 /**
  * The real CLIs (Claude Code, Codex, Gemini CLI) in the Tower server, as a user runs it: plain
- * `tower` in a real tmux starts the server, which starts the agent; after a turn, the server is
+ * `tower` in a real tmux starts the server, which starts the agent; after a turn, `D` detaches
+ * (the agent goes on, same pid) and `tower attach` shows its screen; then the server is
  * killed with SIGKILL (a crash, an OOM kill, a reboot's loss of processes). The agent's terminal
  * goes with it; the next `tower` starts a new server, which says which agent it restarted and
  * resumes that agent's own conversation (its recorded session id) in its worktree: the task is
@@ -105,11 +106,11 @@ afterEach(async () => {
 });
 afterAll(() => outside.check());
 
-/** `tower` (the control room, through the server) in a new tmux, with the agent's environment. */
-function openTower(r: Rig): TmuxRig {
+/** `tower <args>` (the control room, through the server) in a new tmux, with the agent's environment. */
+function openTower(r: Rig, args = ""): TmuxRig {
   const t = new TmuxRig(
     r.root,
-    `${process.execPath} ${CLI}`,
+    `${process.execPath} ${CLI} ${args}`,
     { cols: 160, rows: 48 },
     {
       ...r.agent.env,
@@ -131,7 +132,7 @@ const recordOf = async (r: Rig): Promise<Record_ | undefined> =>
   )?.agents?.A1;
 
 describe.each(CASES)("the Tower server with the real $cli", (c) => {
-  it("kill -9 of the server: the next tower restarts the agent and resumes its own conversation", async () => {
+  it("D detaches and tower attach shows it; kill -9 of the server: the next tower restarts the agent and resumes its own conversation", async () => {
     const model = await new ModelServer({ script: SCRIPT }).listen();
     const repo = await makeRepo({ plan: plan(c.agent).replaceAll("{CLI}", cliBinary(c.cli)) });
     const root = realpathSync(repo.root);
@@ -160,13 +161,20 @@ describe.each(CASES)("the Tower server with the real $cli", (c) => {
     const sent = c.sessionOf(turn0);
     if (sent !== undefined) expect(sent).toBe(recorded.session_id);
     const pid = recorded.pid as number;
-    // Let the CLI finish writing the turn it just drew (what a crash a moment later finds).
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
+
+    // D detaches: the agent goes on; `tower attach` shows its screen at once.
+    first.keys("D");
+    await first.waitForText("[exited 0]", 15_000);
+    const attached = openTower(r, "attach");
+    await attached.waitForText("Noted: the word is papaya.", 15_000);
+    expect(isAlive(pid)).toBe(true);
+    expect((await recordOf(r))?.pid).toBe(pid);
 
     const server = await readInfo(dir);
     expect(server && isAlive(server.pid)).toBe(true);
+    expect(server?.clients).toBe(1);
     process.kill(server!.pid, "SIGKILL");
-    await first.waitForText("[exited", 15_000);
+    await attached.waitForText("[exited", 15_000);
     // The agent's terminal went with the server (a hang-up). Claude Code and Codex end with it;
     // Gemini CLI does not (its relaunched child and MCP server wait on): the next server stops
     // what is left of it before it starts the agent again, so that it never runs twice.
