@@ -6,13 +6,14 @@
  * agent's pane at once. When no room answers, `tower hook` does the same work itself.
  */
 import { promises as fsp } from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { announcedStatus, handleHook } from "../agents/hook.js";
 import { type HookAnswer, type HookRequest, isHookEvent } from "../agents/hook-events.js";
 import type { Project } from "../engine/project.js";
 import { TOWER_AGENT } from "../engine/state/index.js";
 import type { AnnouncedStatus } from "../pty/index.js";
+import { SocketAtPath } from "./protocol/socket-path.js";
+import { socketAnswers } from "./protocol/unix-socket.js";
 import { roomDir } from "./runtime-dir.js";
 
 export const HOOK_SOCKET = "hooks.sock";
@@ -20,6 +21,8 @@ const MAX_REQUEST = 16 * 1024 * 1024;
 
 export interface HookEndpoint {
   socket: string;
+  /** Listens again if the socket's file is gone; says whether it did. */
+  ensure(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -111,7 +114,7 @@ export async function startHookEndpoint(
   // The writes an answer does not wait for (HookContext.later), one after another in the order
   // of the answers, each started once its answer is on its way.
   let writes: Promise<unknown> = Promise.resolve();
-  const server = net.createServer((connection) => {
+  const server = new SocketAtPath(socket, (connection) => {
     let buffer = "";
     let taken = false;
     const jobs: (() => Promise<unknown>)[] = [];
@@ -147,44 +150,23 @@ export async function startHookEndpoint(
         );
     });
   });
-  const listen = () =>
-    new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(socket, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
   try {
-    await listen();
+    await server.listen();
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE" || (await answering(socket)))
+    if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE" || (await socketAnswers(socket)))
       throw error;
     await fsp.unlink(socket).catch(() => {});
-    await listen();
+    await server.listen();
   }
-  await fsp.chmod(socket, 0o600).catch(() => {});
   return {
     socket,
+    ensure: () => server.ensure(),
     close: async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        void fsp.unlink(socket).catch(() => {});
-      });
+      const closing = server.close();
+      await fsp.unlink(socket).catch(() => {});
+      await closing;
       // The writes of answers given go in before the room is gone.
       await writes;
     },
   };
-}
-
-/** Whether a live process listens on the socket. */
-function answering(socket: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = net.connect(socket);
-    probe.once("connect", () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once("error", () => resolve(false));
-  });
 }

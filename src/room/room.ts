@@ -461,6 +461,11 @@ export class Room {
     return { outcome: result.outcome, said: [result.message], tail: [] };
   }
 
+  /** Listens again on the agents' hook socket if its file is gone; says whether it did. */
+  async keepHookSocket(): Promise<boolean> {
+    return this.closing === undefined && ((await this.hooks?.ensure()) ?? false);
+  }
+
   /** Stops the agents (within their grace period), the scans and the watcher. */
   close(graceMs?: number): Promise<void> {
     this.closing ??= (async () => {

@@ -5,23 +5,39 @@
  * answers to its commands. A client leaving, in good order or not, is a detach: the agents go
  * on. The `shutdown` command (`tower server stop`, `q` then stop) or SIGTERM/SIGINT stops the
  * agents gracefully, then the server. A hang-up is ignored: a server has no terminal to lose.
+ * Its files in the folder are put back if something removes them (KEEP_MS), and a second server
+ * for the same repository stops before it listens (refuseBesideAnother).
  */
 
+import { readFileSync } from "node:fs";
 import { VERSION } from "../cli/version.js";
+import { TargetError } from "../engine/errors.js";
 import type { Project } from "../engine/project.js";
+import { findAgentProcess, runningTower } from "../pty/index.js";
 import type { RoomCommand, RoomEvent, RoomReply } from "../room/commands.js";
+import { HOOK_SOCKET } from "../room/hook-endpoint.js";
 import {
   answerCommands,
   type HelloMessage,
   type RoomServer,
+  roomSocketPath,
   serveUnixSocket,
+  socketAnswers,
   type Transport,
 } from "../room/protocol/index.js";
 import { Room } from "../room/room.js";
 import { roomDir } from "../room/runtime-dir.js";
 import { createRoomStore, type RoomStore } from "../room/state.js";
 import { ClientFeed } from "./feed.js";
-import { removeInfo, type ServerInfo, writeInfo } from "./info.js";
+import {
+  INFO_FILE,
+  isAlive,
+  liveServer,
+  readInfo,
+  removeInfo,
+  type ServerInfo,
+  writeInfo,
+} from "./info.js";
 
 export interface HostOptions {
   /** Resume the agents' previous conversations (default true). */
@@ -42,6 +58,12 @@ export interface HostedRoom {
 }
 
 const GREETING_MS = 60_000;
+
+/**
+ * How often a server checks that its folder still holds its socket, token, hook socket and info
+ * (a temp-folder cleaner or a careless rm may take them) and puts back what went.
+ */
+const KEEP_MS = 1_000;
 
 interface Client {
   transport: Transport;
@@ -167,6 +189,9 @@ export async function hostRoom(project: Project, options: HostOptions = {}): Pro
     });
   };
 
+  // A server already running for the repository whose socket is gone puts it back within
+  // KEEP_MS: it serves, and this one stops here, before it listens.
+  await refuseBesideAnother(project, dir);
   // The socket first: a second server for the same repository stops here, before any agent.
   const server: RoomServer = await serveUnixSocket(dir, {
     onClient: admit,
@@ -184,9 +209,11 @@ export async function hostRoom(project: Project, options: HostOptions = {}): Pro
     },
   });
 
+  let keeping: NodeJS.Timeout | undefined;
   const stop = (reason = "the server stopped"): Promise<void> => {
     stopping ??= (async () => {
       if (infoTimer) clearTimeout(infoTimer);
+      clearInterval(keeping);
       log(`stopping: ${reason}`);
       // No new client from here; the socket's close completes once the clients are gone.
       const closing = server.close().catch(() => {});
@@ -223,9 +250,84 @@ export async function hostRoom(project: Project, options: HostOptions = {}): Pro
     greeting = { text, until: Date.now() + GREETING_MS };
   }
   await writeInfo(dir, info());
+  let keepFailed = false;
+  const keepInPlace = async () => {
+    try {
+      // The folder itself first, made private again if it went.
+      await roomDir(project.repo.mainRoot);
+      const put = await server.ensure();
+      if (await room?.keepHookSocket()) put.push(HOOK_SOCKET);
+      if ((await readInfo(dir)) === undefined && !stopping) {
+        await writeInfo(dir, info());
+        put.push(INFO_FILE);
+      }
+      if (put.length > 0) log(`put back ${put.join(", ")} in ${dir} (removed from outside)`);
+      keepFailed = false;
+    } catch (error) {
+      if (!keepFailed) log(`cannot keep the server's files in ${dir}: ${(error as Error).message}`);
+      keepFailed = true;
+    }
+  };
+  let checking = false;
+  keeping = setInterval(() => {
+    if (checking || stopping) return;
+    checking = true;
+    void keepInPlace().finally(() => {
+      checking = false;
+    });
+  }, KEEP_MS);
+  keeping.unref();
   markReady();
   log(`Tower server for ${project.repo.mainRoot} on ${server.socketPath} (pid ${process.pid})`);
   return { room, store, dir, socketPath: server.socketPath, stopped, stop };
+}
+
+/** Whether `pid` runs `tower server` (its command line has the word). */
+function isTowerServer(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").includes("server");
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Another server of this repository's room: the one its folder's info names, or the Tower whose
+ * agents agents.json records as running (found even when the whole folder was removed).
+ */
+async function otherServer(project: Project, dir: string): Promise<number | undefined> {
+  const info = await liveServer(dir);
+  if (info && info.pid !== process.pid && isTowerServer(info.pid)) return info.pid;
+  const agents = await project.store
+    .read("agents")
+    .then((file) => file.agents)
+    .catch(() => ({}));
+  for (const [id, record] of Object.entries(agents)) {
+    if (typeof record.pid !== "number") continue;
+    const agent = findAgentProcess(record.pid, id, project.repo.mainRoot);
+    const tower = agent && runningTower(agent);
+    if (tower !== undefined && tower !== process.pid && isTowerServer(tower)) return tower;
+  }
+  return undefined;
+}
+
+/**
+ * Stops a new server before it listens when another one runs for the repository: that one puts
+ * its socket back (KEEP_MS) if it went, and answers; a second server beside it would show none of
+ * its agents, and take its hook socket. One that does not answer in time (hung) is replaced.
+ */
+async function refuseBesideAnother(project: Project, dir: string): Promise<void> {
+  const other = await otherServer(project, dir);
+  if (other === undefined) return;
+  const deadline = Date.now() + 3 * KEEP_MS + 500;
+  while (Date.now() < deadline && isAlive(other)) {
+    if ((await liveServer(dir)) && (await socketAnswers(roomSocketPath(dir)))) {
+      throw new TargetError(
+        `another Tower server (pid ${other}) already serves ${project.repo.mainRoot}: attach to it (tower attach), or stop it first (tower server stop)`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** What a new server says of the agents it started again after the one before it stopped. */

@@ -7,9 +7,9 @@ import { promises as fsp } from "node:fs";
 import { type ServerHandshakeResult, serverHandshake } from "./handshake.js";
 import type { HelloMessage } from "./messages.js";
 import { stdioServerTransport } from "./stdio.js";
-import { createToken, tokenPath } from "./token.js";
+import { createToken, TOKEN_FILE, tokenPath } from "./token.js";
 import type { Transport, TransportLimits } from "./transport.js";
-import { listenUnixSocket, roomSocketPath } from "./unix-socket.js";
+import { listenUnixSocket, ROOM_SOCKET, roomSocketPath } from "./unix-socket.js";
 
 export interface ServeOptions extends TransportLimits {
   /** A welcomed client: its transport (the hello already read) and what it said. */
@@ -24,6 +24,11 @@ export interface ServeOptions extends TransportLimits {
 
 export interface RoomServer {
   socketPath: string;
+  /**
+   * Puts back the token and the socket if they are gone from the folder (which must be there),
+   * the same token, so clients that read it still get in; returns the names put back.
+   */
+  ensure(): Promise<string[]>;
   /** Stops taking clients and removes the socket and the token; clients stay until closed. */
   close(): Promise<void>;
 }
@@ -63,6 +68,16 @@ export async function serveUnixSocket(dir: string, options: ServeOptions): Promi
   for (const transport of pending.splice(0)) void admit(transport, token, options);
   return {
     socketPath: socket.path,
+    ensure: async () => {
+      const put: string[] = [];
+      // The token first: a client that finds the socket reads the token next.
+      if (token !== null && !(await fsp.lstat(tokenPath(dir)).catch(() => undefined))) {
+        await createToken(dir, token);
+        put.push(TOKEN_FILE);
+      }
+      if (await socket.ensure()) put.push(ROOM_SOCKET);
+      return put;
+    },
     close: async () => {
       await fsp.unlink(tokenPath(dir)).catch(() => {});
       await socket.close();

@@ -20,9 +20,14 @@ export function tokenPath(dir: string): string {
   return path.join(dir, TOKEN_FILE);
 }
 
-/** Makes a new token for the server whose private folder is `dir`, and returns it. */
-export async function createToken(dir: string): Promise<string> {
-  const token = randomBytes(32).toString("hex");
+/**
+ * Makes a new token for the server whose private folder is `dir` (or writes again the one it
+ * has, `token`, if the file went), and returns it.
+ */
+export async function createToken(
+  dir: string,
+  token = randomBytes(32).toString("hex"),
+): Promise<string> {
   const target = tokenPath(dir);
   const fresh = `${target}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
   const file = await fsp.open(

@@ -7,6 +7,7 @@ import { promises as fsp } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { TargetError, UnsafePathError } from "../../engine/errors.js";
+import { SocketAtPath } from "./socket-path.js";
 import { StreamTransport } from "./stream-transport.js";
 import type { Transport, TransportLimits } from "./transport.js";
 
@@ -40,6 +41,8 @@ export function socketTransport(socket: net.Socket, limits: TransportLimits = {}
 
 export interface SocketServer {
   path: string;
+  /** Listens again if the socket's file is gone (see SocketAtPath); says whether it did. */
+  ensure(): Promise<boolean>;
   /** Stops taking connections and removes the socket; open connections stay until closed. */
   close(): Promise<void>;
 }
@@ -70,17 +73,11 @@ export async function listenUnixSocket(
   options: ListenOptions,
 ): Promise<SocketServer> {
   const { onConnection, ...limits } = options;
-  const server = net.createServer((socket) => onConnection(socketTransport(socket, limits)));
-  const listen = () =>
-    new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(socketPath, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
+  const socket = new SocketAtPath(socketPath, (connection) =>
+    onConnection(socketTransport(connection, limits)),
+  );
   try {
-    await listen();
+    await socket.listen();
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
     const stat = await fsp.lstat(socketPath);
@@ -95,13 +92,9 @@ export async function listenUnixSocket(
       );
     }
     await fsp.unlink(socketPath);
-    await listen();
+    await socket.listen();
   }
-  await fsp.chmod(socketPath, 0o600);
-  return {
-    path: socketPath,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  return { path: socketPath, ensure: () => socket.ensure(), close: () => socket.close() };
 }
 
 /** Connects to a server's socket; the error says plainly when no server runs there. */

@@ -1,0 +1,117 @@
+/**
+ * The room's private folder emptied or removed from outside while the server runs (a temp-folder
+ * cleaner such as systemd-tmpfiles, a careless rm): the server puts back its socket, token, hook
+ * socket and info, so `tower`, `tower attach` and `tower ls` still find it, and a `tower` that
+ * comes before it has done so joins it rather than starting a second server beside it (which
+ * would show no agent, as the running ones belong to the first).
+ */
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { HOOK_SOCKET } from "../../src/room/hook-endpoint.js";
+import { ROOM_SOCKET, TOKEN_FILE } from "../../src/room/protocol/index.js";
+import { INFO_FILE, isAlive, readInfo } from "../../src/server/info.js";
+import { TmuxRig } from "../e2e/tmux.js";
+import { CLI, tower, waitFor } from "../helpers/repo.js";
+import { cleanupRigs, recordedPid, type ServerRig, serverRig } from "./helpers.js";
+
+const rigs: TmuxRig[] = [];
+const rooms: ServerRig[] = [];
+afterEach(async () => {
+  for (const rig of rigs.splice(0)) rig.kill();
+  // A second server, had one started, is not the one the info names (cleanupRigs stops that).
+  const strays = rooms.splice(0).flatMap((room) => servers(room));
+  await cleanupRigs();
+  for (const pid of strays.filter(isAlive)) process.kill(pid, "SIGTERM");
+});
+
+function open(rig: ServerRig, args = ""): TmuxRig {
+  const tmux = new TmuxRig(
+    rig.root,
+    `node ${CLI} ${args}`,
+    { cols: 120, rows: 30 },
+    {
+      TOWER_IN_PROCESS: "0",
+      XDG_RUNTIME_DIR: rig.runtime,
+    },
+  );
+  rigs.push(tmux);
+  return tmux;
+}
+
+/** The pids of the Tower servers started with this test's runtime folder. */
+function servers(rig: ServerRig): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const argv = readFileSync(`/proc/${name}/cmdline`, "utf8").split("\0");
+      const env = readFileSync(`/proc/${name}/environ`, "utf8").split("\0");
+      if (argv.includes("server") && env.includes(`XDG_RUNTIME_DIR=${rig.runtime}`)) {
+        found.push(Number(name));
+      }
+    } catch {}
+  }
+  return found;
+}
+
+/** A room whose server `tower` started, its agent ready, the client detached. */
+async function detachedRoom() {
+  const rig = await serverRig();
+  rooms.push(rig);
+  const first = open(rig);
+  await first.waitForText("ready A1", 20_000);
+  first.keys("D");
+  await first.waitForText("[exited 0]");
+  const server = (await readInfo(rig.dir))!.pid;
+  const agent = await waitFor(() => recordedPid(rig, "A1"));
+  return { rig, server, agent };
+}
+
+describe("the room's folder cleaned from outside", () => {
+  it("its socket removed: a tower server started then refuses to stand beside it; the next tower joins it", async () => {
+    const { rig, server, agent } = await detachedRoom();
+    rmSync(path.join(rig.dir, ROOM_SOCKET));
+    // Whether the first one has put its socket back yet or not, a second stops before it listens.
+    const second = await tower(rig.root, ["server"], { XDG_RUNTIME_DIR: rig.runtime });
+    expect(second.code).toBe(1);
+    expect(second.stderr.trim()).toBe(
+      `tower: another Tower server (pid ${server}) already serves ${rig.root}: attach to it (tower attach), or stop it first (tower server stop)`,
+    );
+    rmSync(path.join(rig.dir, ROOM_SOCKET));
+    const next = open(rig);
+    await next.waitForText("ready A1", 20_000);
+    // A server that tower started meanwhile stops itself, refused, once the first one answers.
+    await waitFor(() => (servers(rig).length === 1 ? true : undefined), 10_000, "one server").catch(
+      () => {},
+    );
+    expect(servers(rig)).toEqual([server]);
+    expect((await readInfo(rig.dir))?.pid).toBe(server);
+    expect(recordedPid(rig, "A1")).toBe(agent);
+    expect(isAlive(agent)).toBe(true);
+  });
+
+  it("the whole folder removed: the server puts it back; a second server refuses; tower ls and tower attach find it", async () => {
+    const { rig, server, agent } = await detachedRoom();
+    rmSync(rig.dir, { recursive: true, force: true });
+    // No info left to name it: the agent it runs does (agents.json, its parent).
+    const second = await tower(rig.root, ["server"], { XDG_RUNTIME_DIR: rig.runtime });
+    expect(second.stderr).toContain(`another Tower server (pid ${server}) already serves`);
+    await waitFor(
+      () =>
+        [ROOM_SOCKET, TOKEN_FILE, HOOK_SOCKET, INFO_FILE].every((f) =>
+          existsSync(path.join(rig.dir, f)),
+        )
+          ? true
+          : undefined,
+      10_000,
+      "the server's files back in its folder",
+    );
+    const ls = await tower(rig.root, ["ls"], { XDG_RUNTIME_DIR: rig.runtime });
+    expect(ls.stdout).toContain(String(server));
+    const again = open(rig, "attach");
+    await again.waitForText("ready A1", 20_000);
+    expect(servers(rig)).toEqual([server]);
+    expect(recordedPid(rig, "A1")).toBe(agent);
+  });
+});
