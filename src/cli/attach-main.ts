@@ -30,6 +30,7 @@ import { connectLocal, connectSsh, parseSshTarget } from "../server/connect.js";
 import { RemoteRoom } from "../server/remote.js";
 import { attachRoot } from "../server/target.js";
 import { withOverrides } from "../ui/keys/table.js";
+import { panelRowsWanted } from "../ui/layout.js";
 import { paintScreen } from "../ui/paint.js";
 import { createAppStore } from "../ui/store/index.js";
 import { ENTER, LEAVE } from "../ui/terminal-modes.js";
@@ -133,6 +134,9 @@ export async function runAttach(args: AttachArgs): Promise<number | undefined> {
     const terminal = stdin.isTTY === true && stdout.isTTY === true;
     if (terminal) {
       stdin.setRawMode(true);
+      // The bottom panel as tall as the control room will make it (followPanel), so that the
+      // painted frame has its layout.
+      store.getState().setPanelRows(panelRowsWanted(store.getState()));
       stdout.write(ENTER + paintScreen(store.getState(), table));
     }
     // After the first paint, which it slowed (the attach benchmark: 200-210 ms at the median

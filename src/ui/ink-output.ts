@@ -83,9 +83,12 @@ export function inkOutput(stdout: NodeJS.WriteStream, panes: DirectPanes): InkOu
       panes.afterInk();
     });
   };
+  /** Whether Ink has written any cell yet. */
+  let drawn = false;
   const write = (...args: Parameters<NodeJS.WriteStream["write"]>): boolean => {
     const [chunk] = args;
     if (typeof chunk === "string" && chunk.startsWith(CLEAR_TERMINAL)) {
+      drawn = true;
       const frame = lines.frame(
         chunk.slice(CLEAR_TERMINAL.length).split("\n"),
         stdout.rows || 24,
@@ -100,8 +103,14 @@ export function inkOutput(stdout: NodeJS.WriteStream, panes: DirectPanes): InkOu
     if (typeof chunk !== "string" || !NO_CELLS.has(chunk)) {
       lines.invalidate();
       repaintAll();
+      // Ink's first frame writes its lines from the top-left corner and erases nothing: on a
+      // screen painted already (tower attach's first frame, paint.ts) whatever it does not
+      // cover would stay. It replaces the whole screen, inside Ink's synchronized update.
+      const first = !drawn && typeof chunk === "string";
+      drawn = true;
+      if (first) args[0] = `\x1b[2J\x1b[H${chunk}`;
     }
-    args[0] = withoutScrollbackErase(chunk);
+    args[0] = withoutScrollbackErase(args[0]);
     return stdout.write(...args);
   };
   const stream = new Proxy(stdout, {

@@ -12,6 +12,16 @@ import { panelRows } from "./view/panel.js";
 export const clientLayout = (s: Pick<AppState, "size" | "zoomed" | "panelRows">): ScreenLayout =>
   screenLayout(s.size.cols, s.size.rows, { zoomed: s.zoomed, panel: s.panelRows });
 
+/** The rows the bottom panel's content needs, within its least and most. */
+export const panelRowsWanted = (s: AppState): number =>
+  Math.min(
+    maxPanelHeight(s.size.rows),
+    Math.max(
+      MIN_PANEL,
+      panelRows({ ...projectViewOf(s), problem: s.problem }, s.tab, Math.max(1, s.size.cols)),
+    ),
+  );
+
 /** How long the panel keeps rows its content no longer needs before giving them back. */
 export const PANEL_SHRINK_MS = 5000;
 
@@ -28,14 +38,7 @@ export function followPanel(
 ): () => void {
   const shrinkAfter = options.shrinkAfterMs ?? PANEL_SHRINK_MS;
   let timer: NodeJS.Timeout | undefined;
-  const wanted = (s: AppState): number =>
-    Math.min(
-      maxPanelHeight(s.size.rows),
-      Math.max(
-        MIN_PANEL,
-        panelRows({ ...projectViewOf(s), problem: s.problem }, s.tab, Math.max(1, s.size.cols)),
-      ),
-    );
+  const wanted = panelRowsWanted;
   const cancel = () => {
     if (timer) clearTimeout(timer);
     timer = undefined;

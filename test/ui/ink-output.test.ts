@@ -268,6 +268,21 @@ describe("the control room's output", () => {
     });
   }
 
+  it("leaves nothing of what was on the screen before its first frame (a painted frame of another layout)", async () => {
+    // An empty room: the App's grid is blank but for two lines, where a painted frame of
+    // another layout had its panel's tab bar (`tower attach` paints before Ink loads).
+    const store = createAppStore();
+    store.getState().setSize(120, 30);
+    const tty = new HeadlessTty(120, 30);
+    for (let y = 1; y <= 30; y++) tty.write(`\x1b[${y};1H${`stale ${y} `.repeat(12)}`);
+    tty.write("\x1b[H");
+    await tty.settled();
+    await draw(store, tty);
+    expect(tty.text().join("\n")).toContain("No agent is running.");
+    expect(tty.text().join("\n")).not.toContain("stale");
+    expect(tty.differences(await afresh(store, 120, 30))).toEqual([]);
+  });
+
   it("draws the whole screen again when the panes move, and after a resize", async () => {
     const store = room(160, 48);
     const tty = new HeadlessTty(160, 48);
