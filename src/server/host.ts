@@ -5,8 +5,8 @@
  * answers to its commands. A client leaving, in good order or not, is a detach: the agents go
  * on. The `shutdown` command (`tower server stop`, `q` then stop) or SIGTERM/SIGINT stops the
  * agents gracefully, then the server. A hang-up is ignored: a server has no terminal to lose.
- * Its files in the folder are put back if something removes them (KEEP_MS), and a second server
- * for the same repository stops before it listens (refuseBesideAnother).
+ * Its files in the folder are put back if something removes them (keep-folder.ts), and a second
+ * server for the same repository stops before it listens (refuseBesideAnother).
  */
 
 import { readFileSync } from "node:fs";
@@ -38,6 +38,7 @@ import {
   type ServerInfo,
   writeInfo,
 } from "./info.js";
+import { type KeptFolder, keepFolder, POLL_MS } from "./keep-folder.js";
 
 export interface HostOptions {
   /** Resume the agents' previous conversations (default true). */
@@ -58,12 +59,6 @@ export interface HostedRoom {
 }
 
 const GREETING_MS = 60_000;
-
-/**
- * How often a server checks that its folder still holds its socket, token, hook socket and info
- * (a temp-folder cleaner or a careless rm may take them) and puts back what went.
- */
-const KEEP_MS = 1_000;
 
 interface Client {
   transport: Transport;
@@ -189,8 +184,8 @@ export async function hostRoom(project: Project, options: HostOptions = {}): Pro
     });
   };
 
-  // A server already running for the repository whose socket is gone puts it back within
-  // KEEP_MS: it serves, and this one stops here, before it listens.
+  // A server already running for the repository whose socket is gone puts it back at once
+  // (keep-folder.ts): it serves, and this one stops here, before it listens.
   await refuseBesideAnother(project, dir);
   // The socket first: a second server for the same repository stops here, before any agent.
   const server: RoomServer = await serveUnixSocket(dir, {
@@ -209,11 +204,11 @@ export async function hostRoom(project: Project, options: HostOptions = {}): Pro
     },
   });
 
-  let keeping: NodeJS.Timeout | undefined;
+  let kept: KeptFolder | undefined;
   const stop = (reason = "the server stopped"): Promise<void> => {
     stopping ??= (async () => {
       if (infoTimer) clearTimeout(infoTimer);
-      clearInterval(keeping);
+      kept?.close();
       log(`stopping: ${reason}`);
       // No new client from here; the socket's close completes once the clients are gone.
       const closing = server.close().catch(() => {});
@@ -252,6 +247,7 @@ export async function hostRoom(project: Project, options: HostOptions = {}): Pro
   await writeInfo(dir, info());
   let keepFailed = false;
   const keepInPlace = async () => {
+    if (stopping) return;
     try {
       // The folder itself first, made private again if it went.
       await roomDir(project.repo.mainRoot);
@@ -268,15 +264,7 @@ export async function hostRoom(project: Project, options: HostOptions = {}): Pro
       keepFailed = true;
     }
   };
-  let checking = false;
-  keeping = setInterval(() => {
-    if (checking || stopping) return;
-    checking = true;
-    void keepInPlace().finally(() => {
-      checking = false;
-    });
-  }, KEEP_MS);
-  keeping.unref();
+  kept = keepFolder(dir, keepInPlace);
   markReady();
   log(`Tower server for ${project.repo.mainRoot} on ${server.socketPath} (pid ${process.pid})`);
   return { room, store, dir, socketPath: server.socketPath, stopped, stop };
@@ -313,13 +301,14 @@ async function otherServer(project: Project, dir: string): Promise<number | unde
 
 /**
  * Stops a new server before it listens when another one runs for the repository: that one puts
- * its socket back (KEEP_MS) if it went, and answers; a second server beside it would show none of
- * its agents, and take its hook socket. One that does not answer in time (hung) is replaced.
+ * its socket back if it went (at once, or within POLL_MS), and answers; a second server beside it
+ * would show none of its agents, and take its hook socket. One that does not answer in time
+ * (hung) is replaced.
  */
 async function refuseBesideAnother(project: Project, dir: string): Promise<void> {
   const other = await otherServer(project, dir);
   if (other === undefined) return;
-  const deadline = Date.now() + 3 * KEEP_MS + 500;
+  const deadline = Date.now() + 3 * POLL_MS + 500;
   while (Date.now() < deadline && isAlive(other)) {
     if ((await liveServer(dir)) && (await socketAnswers(roomSocketPath(dir)))) {
       throw new TargetError(

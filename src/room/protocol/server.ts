@@ -56,6 +56,7 @@ function admit(
  */
 export async function serveUnixSocket(dir: string, options: ServeOptions): Promise<RoomServer> {
   let token: string | null = null;
+  let closed = false;
   const pending: Transport[] = [];
   const socket = await listenUnixSocket(roomSocketPath(dir), {
     ...options,
@@ -70,6 +71,7 @@ export async function serveUnixSocket(dir: string, options: ServeOptions): Promi
     socketPath: socket.path,
     ensure: async () => {
       const put: string[] = [];
+      if (closed) return put;
       // The token first: a client that finds the socket reads the token next.
       if (token !== null && !(await fsp.lstat(tokenPath(dir)).catch(() => undefined))) {
         await createToken(dir, token);
@@ -79,6 +81,7 @@ export async function serveUnixSocket(dir: string, options: ServeOptions): Promi
       return put;
     },
     close: async () => {
+      closed = true;
       await fsp.unlink(tokenPath(dir)).catch(() => {});
       await socket.close();
     },

@@ -9,6 +9,7 @@ import net from "node:net";
 
 export class SocketAtPath {
   private readonly servers: net.Server[] = [];
+  private closed = false;
 
   constructor(
     readonly path: string,
@@ -34,18 +35,21 @@ export class SocketAtPath {
    * (this socket, or one another process put there since) is left alone.
    */
   async ensure(): Promise<boolean> {
+    if (this.closed) return false;
     try {
       await fsp.lstat(this.path);
       return false;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") return false;
     }
+    if (this.closed) return false;
     await this.listen();
     return true;
   }
 
   /** Stops listening (the socket's file goes with it); open connections stay until closed. */
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all(
       this.servers
         .splice(0)
