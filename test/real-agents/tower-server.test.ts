@@ -131,23 +131,28 @@ const recordOf = async (r: Rig): Promise<Record_ | undefined> =>
       | undefined
   )?.agents?.A1;
 
+/** A repository whose stream A runs the CLI, and `tower` opened on it, its first turn answered. */
+async function openedRoom(c: Case, script: Turn[]) {
+  const model = await new ModelServer({ script }).listen();
+  const repo = await makeRepo({ plan: plan(c.agent).replaceAll("{CLI}", cliBinary(c.cli)) });
+  const root = realpathSync(repo.root);
+  const runtime = mkdtempSync(path.join(os.tmpdir(), "tower-run-"));
+  const started = await tower(root, ["start", "A"], { XDG_RUNTIME_DIR: runtime });
+  expect(started.code, started.stderr).toBe(0);
+  const worktree = path.join(path.dirname(root), "demo-stream-A");
+  const agent = c.makeEnv(model.url, [root, worktree]);
+  rig = { repo, root, runtime, model, agent, tmux: [] };
+  const r = rig;
+  const dir = await roomDir(root, { ...process.env, XDG_RUNTIME_DIR: runtime });
+  const first = openTower(r);
+  const turn0 = await model.waitForTurn(0, 120_000);
+  await first.waitForText("Noted: the word is papaya.", 60_000);
+  return { r, model, agent, dir, first, turn0 };
+}
+
 describe.each(CASES)("the Tower server with the real $cli", (c) => {
   it("D detaches and tower attach shows it; kill -9 of the server: the next tower restarts the agent and resumes its own conversation", async () => {
-    const model = await new ModelServer({ script: SCRIPT }).listen();
-    const repo = await makeRepo({ plan: plan(c.agent).replaceAll("{CLI}", cliBinary(c.cli)) });
-    const root = realpathSync(repo.root);
-    const runtime = mkdtempSync(path.join(os.tmpdir(), "tower-run-"));
-    const started = await tower(root, ["start", "A"], { XDG_RUNTIME_DIR: runtime });
-    expect(started.code, started.stderr).toBe(0);
-    const worktree = path.join(path.dirname(root), "demo-stream-A");
-    const agent = c.makeEnv(model.url, [root, worktree]);
-    rig = { repo, root, runtime, model, agent, tmux: [] };
-    const r = rig;
-    const dir = await roomDir(root, { ...process.env, XDG_RUNTIME_DIR: runtime });
-
-    const first = openTower(r);
-    const turn0 = await model.waitForTurn(0, 120_000);
-    await first.waitForText("Noted: the word is papaya.", 60_000);
+    const { r, model, agent, dir, first, turn0 } = await openedRoom(c, SCRIPT);
     // Its session is recorded (found by its hook, its files or its announcement).
     const recorded = await waitFor(
       async () => {
@@ -245,5 +250,31 @@ describe.each(CASES)("the Tower server with the real $cli", (c) => {
       "no process of the run left",
     ).catch(() => processesWithEnv("HOME", agent.home));
     expect(describeProcesses(left)).toBe("");
+  });
+
+  it("a paste in the control room (tmux paste-buffer -p) reaches it as one paste: three lines, sent by Enter", async () => {
+    const { r, model, first } = await openedRoom(c, [
+      { text: "Noted: the word is papaya." },
+      { text: "Got three lines." },
+    ]);
+    await first.waitFor((s) => c.prompt.test(s), "the prompt", 60_000);
+    first.keys("i");
+    await first.waitForText("INSERT");
+    first.paste("first pasted line\nsecond pasted line\nthird pasted line");
+    await first.waitFor(
+      (s) => /third pasted line|Pasted text|Pasted Content/.test(s),
+      "the paste in the prompt",
+      15_000,
+    );
+    // Not sent at its first newline: nothing goes to the model until Enter.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(model.requests.filter((q) => q.turn === 1)).toEqual([]);
+    first.keys("Enter");
+    const turn1 = await model.waitForTurn(1, 60_000);
+    expect(JSON.stringify(turn1.body)).toContain(
+      "first pasted line\\nsecond pasted line\\nthird pasted line",
+    );
+    await first.waitForText("Got three lines.", 60_000);
+    expect(r.model.errors).toEqual([]);
   });
 });
