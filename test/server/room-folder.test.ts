@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { HOOK_SOCKET } from "../../src/room/hook-endpoint.js";
-import { ROOM_SOCKET, TOKEN_FILE } from "../../src/room/protocol/index.js";
+import { ROOM_SOCKET, socketAnswers, TOKEN_FILE } from "../../src/room/protocol/index.js";
 import { INFO_FILE, isAlive, readInfo } from "../../src/server/info.js";
 import { TmuxRig } from "../e2e/tmux.js";
 import { CLI, tower, waitFor } from "../helpers/repo.js";
@@ -107,6 +107,8 @@ describe("the room's folder cleaned from outside", () => {
       10_000,
       "the server's files back in its folder",
     );
+    // Listened on again, not only files: the agents' hooks reach the room.
+    expect(await socketAnswers(path.join(rig.dir, HOOK_SOCKET))).toBe(true);
     const ls = await tower(rig.root, ["ls"], { XDG_RUNTIME_DIR: rig.runtime });
     expect(ls.stdout).toContain(String(server));
     const again = open(rig, "attach");
