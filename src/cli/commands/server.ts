@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { TargetError } from "../../engine/errors.js";
 import { roomDir } from "../../room/runtime-dir.js";
 import { loadContext } from "../context.js";
 
@@ -72,7 +73,7 @@ async function stopServer(repository: string | undefined): Promise<void> {
   const remote = await RemoteRoom.attach(connection, createRoomStore());
   const reply = await remote.run({ type: "shutdown" });
   remote.detach();
-  if (!reply.ok) throw new Error(`the server did not stop: ${reply.error}`);
+  if (!reply.ok) throw new TargetError(`the server (pid ${info.pid}) did not stop: ${reply.error}`);
   while (isAlive(info.pid)) await new Promise((resolve) => setTimeout(resolve, 50));
   process.stdout.write(`stopped the Tower server of ${root} (pid ${info.pid})\n`);
 }
