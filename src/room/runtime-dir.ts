@@ -21,7 +21,21 @@ async function privateFolder(dir: string): Promise<void> {
   await fsp.mkdir(dir, { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
     if (error.code !== "EEXIST") throw error;
   });
-  const stat = await fsp.lstat(dir);
+  await checkPrivate(dir);
+}
+
+/**
+ * Checks that `dir` is a folder of this user's that no one else can open, not a link; false if
+ * there is none. The error says what is wrong and what to do.
+ */
+export async function checkPrivate(dir: string): Promise<boolean> {
+  let stat: Awaited<ReturnType<typeof fsp.lstat>>;
+  try {
+    stat = await fsp.lstat(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw error;
+  }
   const uid = process.getuid?.();
   if (!stat.isDirectory() || stat.isSymbolicLink()) {
     throw new UnsafePathError(
@@ -38,6 +52,7 @@ async function privateFolder(dir: string): Promise<void> {
       `${dir} can be opened by other users (mode ${(stat.mode & 0o777).toString(8)}): make it private with chmod 700`,
     );
   }
+  return true;
 }
 
 /** The repository's room folder, made private if it is new. */

@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { promises as fsp } from "node:fs";
 import path from "node:path";
-import { runtimeRoot } from "../room/runtime-dir.js";
+import { checkPrivate, runtimeRoot } from "../room/runtime-dir.js";
 
 export const INFO_FILE = "server.json";
 export const LOG_FILE = "server.log";
@@ -64,6 +64,8 @@ export async function liveServer(dir: string): Promise<ServerInfo | undefined> {
 /** Every room of this user on this machine whose server is alive. */
 export async function listRooms(env: NodeJS.ProcessEnv = process.env): Promise<ServerInfo[]> {
   const root = runtimeRoot(env);
+  // What others could have put there is not read as this user's rooms.
+  if (!(await checkPrivate(root))) return [];
   let names: string[];
   try {
     names = await fsp.readdir(root);

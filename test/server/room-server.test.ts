@@ -162,7 +162,7 @@ describe("tower server", () => {
     const parent = path.dirname(rig.dir);
     chmodSync(parent, 0o755);
     const env = { XDG_RUNTIME_DIR: rig.runtime };
-    for (const args of [["ps"], ["server", "stop"], ["server", "--stdio"], ["attach"]]) {
+    for (const args of [["ps"], ["server", "stop"], ["server", "--stdio"], ["attach"], ["ls"]]) {
       const said = await tower(rig.root, args, env);
       expect(said.code, args.join(" ")).toBe(1);
       expect(said.stderr, args.join(" ")).toContain(
