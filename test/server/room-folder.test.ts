@@ -1,4 +1,5 @@
 /**
+ * Two `tower` opened at the same moment in a repository with no server: one server, both on it.
  * The room's private folder emptied or removed from outside while the server runs (a temp-folder
  * cleaner such as systemd-tmpfiles, a careless rm): the server puts back its socket, token, hook
  * socket and info, so `tower`, `tower attach` and `tower ls` still find it, and a `tower` that
@@ -67,6 +68,26 @@ async function detachedRoom() {
   const agent = await waitFor(() => recordedPid(rig, "A1"));
   return { rig, server, agent };
 }
+
+describe("two towers at once", () => {
+  it("in a repository with no server: one server starts, both control rooms open on it", async () => {
+    for (let round = 0; round < 2; round++) {
+      const rig = await serverRig();
+      rooms.push(rig);
+      const [one, two] = [open(rig), open(rig)];
+      await one.waitForText("ready A1", 30_000);
+      await two.waitForText("ready A1", 30_000);
+      await waitFor(
+        () => (servers(rig).length === 1 ? true : undefined),
+        10_000,
+        "one server",
+      ).catch(() => {});
+      expect(servers(rig)).toHaveLength(1);
+      expect((await readInfo(rig.dir))?.clients).toBe(2);
+      for (const t of [one, two]) t.kill();
+    }
+  });
+});
 
 describe("the room's folder cleaned from outside", () => {
   it("its socket removed: a tower server started then refuses to stand beside it; the next tower joins it", async () => {
