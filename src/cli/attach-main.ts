@@ -26,7 +26,12 @@ import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { ClientInfo } from "../room/protocol/index.js";
-import { connectLocal, connectSsh, parseSshTarget } from "../server/connect.js";
+import {
+  connectLocal,
+  connectSsh,
+  parseSshTarget,
+  UnansweringServerError,
+} from "../server/connect.js";
 import { RemoteRoom } from "../server/remote.js";
 import { attachRoot } from "../server/target.js";
 import { withOverrides } from "../ui/keys/table.js";
@@ -125,7 +130,9 @@ export async function runAttach(args: AttachArgs): Promise<number | undefined> {
     try {
       connection = await connectTo(args);
     } catch (error) {
-      if (args.open) return undefined;
+      // The full command line says why (a plan to fix, no repository), but would wait again on
+      // a server that does not answer.
+      if (args.open && !(error instanceof UnansweringServerError)) return undefined;
       throw error;
     }
     const room = await RemoteRoom.attach(connection, store);

@@ -5,6 +5,7 @@ import { GitError } from "../engine/git/index.js";
 import { LockPathError } from "../engine/locks.js";
 import { PlanError } from "../engine/plan/index.js";
 import { LockTimeoutError, StateFileError } from "../engine/state/index.js";
+import { NoTerminalError } from "../ui/terminal-modes.js";
 
 export const EXIT = { ok: 0, error: 1, usage: 2, refused: 3 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -40,6 +41,7 @@ const KNOWN = [
   RefusedError,
   TargetError,
   UnsafePathError,
+  NoTerminalError,
 ];
 
 /** The text to print for an error: ours as they are, anything unexpected with its stack. */

@@ -8,11 +8,13 @@ import path from "node:path";
 import { selfCommand } from "../agents/self.js";
 import { withBundleSetAside } from "../cli/certificate-bundle.js";
 import { childProcess } from "../engine/child-process.js";
+import { TargetError } from "../engine/errors.js";
 import {
   type ClientInfo,
   type Connection,
   connectThroughCommand,
   connectToRoom,
+  HandshakeError,
   roomSocketPath,
   socketAnswers,
 } from "../room/protocol/index.js";
@@ -90,6 +92,35 @@ export async function startServer(
   );
 }
 
+/**
+ * How long a local server may take to welcome a client. It answers a hello at once, before its
+ * room is ready, so one that has not within this is stopped or hung.
+ */
+const WELCOME_MS = 10_000;
+
+/** A server that takes connections and never answers them (stopped with SIGSTOP, or hung). */
+export class UnansweringServerError extends TargetError {
+  override name = "UnansweringServerError";
+}
+
+/** Connects to the room in `dir`; a server that does not answer in time is said as such. */
+async function connectAnswered(dir: string, repoRoot: string, client: ClientInfo) {
+  try {
+    return await connectToRoom(dir, client, {}, { timeoutMs: WELCOME_MS });
+  } catch (error) {
+    if (!(error instanceof HandshakeError && error.timedOut)) throw error;
+    const pid = (await liveServer(dir))?.pid;
+    const it = pid === undefined ? "" : ` (pid ${pid})`;
+    const what =
+      pid === undefined
+        ? "it is stopped or hung"
+        : `it is stopped or hung (kill -CONT ${pid} wakes a stopped one; kill -9 ${pid} ends it, and the next tower starts its agents again)`;
+    throw new UnansweringServerError(
+      `the Tower server of ${repoRoot}${it} accepts connections but does not answer: ${what}`,
+    );
+  }
+}
+
 /** Connects to the repository's server, starting it first when `start` and none runs. */
 export async function connectLocal(
   repoRoot: string,
@@ -97,8 +128,12 @@ export async function connectLocal(
   options: { start?: boolean; resume?: boolean } = {},
 ): Promise<Connection & { started: boolean }> {
   const dir = await roomDir(repoRoot);
-  // A server that answers: straight to it, one connection (no probe first).
-  const direct = await connectToRoom(dir, client).catch(() => undefined);
+  // A server that answers: straight to it, one connection (no probe first). One that takes the
+  // connection and never answers is not waited for twice.
+  const direct = await connectAnswered(dir, repoRoot, client).catch((error: unknown) => {
+    if (error instanceof UnansweringServerError) throw error;
+    return undefined;
+  });
   if (direct) return { ...direct, started: false };
   let started = false;
   if (!(await serverAnswers(dir))) {
@@ -110,7 +145,7 @@ export async function connectLocal(
     await startServer(repoRoot, options);
     started = true;
   }
-  return { ...(await connectToRoom(dir, client)), started };
+  return { ...(await connectAnswered(dir, repoRoot, client)), started };
 }
 
 export interface SshTarget {

@@ -41,7 +41,7 @@ import { askTrust, followLayout, type RoomClient, showMessages } from "./room-cl
 import type { Services } from "./services/index.js";
 import { StoreContext } from "./store/context.js";
 import { type AppStore, createAppStore } from "./store/index.js";
-import { ENTER, ENTER_MODES, LEAVE } from "./terminal-modes.js";
+import { ENTER, ENTER_MODES, LEAVE, NoTerminalError } from "./terminal-modes.js";
 import { colorModeFromEnv } from "./view/color.js";
 
 /** Ink's render throttle: high, since the frame clock does the coalescing (see above). */
@@ -88,9 +88,7 @@ export async function runControlRoom(
   const stdin = options.stdin ?? process.stdin;
   const stdout = options.stdout ?? process.stdout;
   if (!stdin.isTTY || !stdout.isTTY) {
-    throw new Error(
-      "the control room needs a terminal: run `tower` in one (for scripts, use `tower status --json`)",
-    );
+    throw new NoTerminalError();
   }
   const table = options.table ?? withOverrides(project?.plan.uiKeys ?? {});
   const mouse = options.mouse ?? project?.plan.uiMouse ?? false;

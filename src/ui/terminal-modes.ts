@@ -1,5 +1,15 @@
 /** The terminal modes the control room works in (run.ts), here for `tower attach`'s first frame too (paint.ts). */
 
+/** The control room was started where there is no terminal (a script, a pipe): said in one line. */
+export class NoTerminalError extends Error {
+  override name = "NoTerminalError";
+  constructor() {
+    super(
+      "the control room needs a terminal: run `tower` in one (for scripts, use `tower status --json`)",
+    );
+  }
+}
+
 /** The alternate screen, no cursor, and bracketed paste: a paste must never be read as keys. */
 export const ENTER_MODES = "\x1b[?1049h\x1b[?25l\x1b[?2004h";
 /** ENTER_MODES on a cleared screen, the cursor at the top-left corner. */

@@ -115,6 +115,16 @@ describe("commands on an initialised repository", () => {
     repo = await makeRepo();
   });
 
+  it("tower with no terminal (a script, a pipe) says it needs one, in one line, and fails", async () => {
+    for (const inProcess of ["1", "0"]) {
+      const result = await tower(repo.root, [], { TOWER_IN_PROCESS: inProcess });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(
+        "tower: the control room needs a terminal: run `tower` in one (for scripts, use `tower status --json`)\n",
+      );
+    }
+  });
+
   it("status --json has the documented shape", async () => {
     await tower(repo.root, ["lock", "config/a.py", "--agent", "A1"]);
     const orchestrator = path.join(repo.stateDir, "orchestrator_state.json");

@@ -9,7 +9,8 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { roomDir } from "../../src/room/runtime-dir.js";
 import { isAlive, readInfo } from "../../src/server/info.js";
-import { tower, waitFor } from "../helpers/repo.js";
+import { TmuxRig } from "../e2e/tmux.js";
+import { CLI, tower, waitFor } from "../helpers/repo.js";
 import {
   agentRecord,
   attach,
@@ -155,6 +156,34 @@ describe("tower server", () => {
       await waitFor(() => (info && isAlive(info.pid) ? undefined : true), 15_000, "two's server");
     }
   });
+
+  it("a server that does not answer (stopped, or hung): tower attach and tower say so within seconds, naming it, and wait no more", async () => {
+    const rig = await serverRig();
+    const server = await startServer(rig);
+    const env = { XDG_RUNTIME_DIR: rig.runtime, TOWER_IN_PROCESS: "0" };
+    process.kill(server.pid!, "SIGSTOP");
+    try {
+      const said = `the Tower server of ${rig.root} (pid ${server.pid}) accepts connections but does not answer: it is stopped or hung (kill -CONT ${server.pid} wakes a stopped one; kill -9 ${server.pid} ends it, and the next tower starts its agents again)`;
+      let started = Date.now();
+      const attached = await tower(rig.root, ["attach"], env);
+      expect(Date.now() - started).toBeLessThan(20_000);
+      expect(attached.code).toBe(1);
+      expect(attached.stderr).toBe(`tower: ${said}\n`);
+      // tower itself, in a terminal: once, not once more by the full command line.
+      started = Date.now();
+      const terminal = new TmuxRig(rig.root, `node ${CLI}`, { cols: 200, rows: 30 }, env);
+      try {
+        await terminal.waitForText("[exited 1]", 30_000);
+        expect(Date.now() - started).toBeLessThan(20_000);
+        // Wrapped lines joined (-J), as the terminal holds them.
+        expect(terminal.tmux("capture-pane", "-p", "-J")).toContain(`tower: ${said}\n`);
+      } finally {
+        terminal.kill();
+      }
+    } finally {
+      process.kill(server.pid!, "SIGCONT");
+    }
+  }, 90_000);
 
   it("a runtime folder other users can open: the commands that look for a room say so in one line", async () => {
     const rig = await serverRig();

@@ -19,10 +19,11 @@ export async function connectToRoom(
   dir: string,
   client: ClientInfo,
   limits: TransportLimits = {},
+  options: { timeoutMs?: number } = {},
 ): Promise<Connection> {
   const token = await readToken(dir);
   const transport = await connectUnixSocket(roomSocketPath(dir), limits);
-  const welcome = await clientHandshake(transport, { token, client });
+  const welcome = await clientHandshake(transport, { token, client, ...options });
   return { transport, welcome };
 }
 

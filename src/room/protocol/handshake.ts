@@ -121,6 +121,8 @@ export class HandshakeError extends Error {
     message: string,
     /** The server answered refused (rather than the connection failing). */
     readonly refused: boolean,
+    /** Nothing came back in time: the server is stopped or hung. */
+    readonly timedOut = false,
   ) {
     super(message);
   }
@@ -141,14 +143,19 @@ export function clientHandshake(
 ): Promise<WelcomeMessage> {
   return new Promise((resolve, reject) => {
     const cleanup: (() => void)[] = [];
-    const fail = (reason: string, refused = false) => {
+    const fail = (reason: string, refused = false, timedOut = false) => {
       for (const undo of cleanup) undo();
       transport.close(reason);
-      reject(new HandshakeError(reason, refused));
+      reject(new HandshakeError(reason, refused, timedOut));
     };
     const wait = options.timeoutMs ?? CLIENT_WAITS_MS;
     const timer = setTimeout(
-      () => fail(`the Tower server did not answer the hello within ${Math.round(wait / 1000)} s`),
+      () =>
+        fail(
+          `the Tower server did not answer the hello within ${Math.round(wait / 1000)} s`,
+          false,
+          true,
+        ),
       wait,
     );
     cleanup.push(() => clearTimeout(timer));
