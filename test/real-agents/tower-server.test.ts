@@ -175,10 +175,17 @@ describe.each(CASES)("the Tower server with the real $cli", (c) => {
     expect(isAlive(pid)).toBe(true);
     expect((await recordOf(r))?.pid).toBe(pid);
 
-    const server = await readInfo(dir);
-    expect(server && isAlive(server.pid)).toBe(true);
-    expect(server?.clients).toBe(1);
-    process.kill(server!.pid, "SIGKILL");
+    // server.json counts the client a moment after it attached (its writes are batched).
+    const server = await waitFor(
+      async () => {
+        const info = await readInfo(dir);
+        return info?.clients === 1 ? info : undefined;
+      },
+      10_000,
+      "server.json to count the client",
+    );
+    expect(isAlive(server.pid)).toBe(true);
+    process.kill(server.pid, "SIGKILL");
     await attached.waitForText("[exited", 15_000);
     // The agent's terminal went with the server (a hang-up). Claude Code and Codex end with it;
     // Gemini CLI does not (its relaunched child and MCP server wait on): the next server stops
