@@ -90,6 +90,8 @@ export interface LaunchRequest {
 export interface AgentLaunch {
   args: string[];
   env: Record<string, string>;
+  /** Variables the CLI must not see (see GEMINI_HEADLESS_VARS). */
+  unset?: readonly string[];
 }
 
 /** The variables the agent's own tools (`tower mcp`) need to act as the agent. */
@@ -227,6 +229,14 @@ export async function codexLaunch(request: LaunchRequest): Promise<AgentLaunch> 
 }
 
 /**
+ * Variables by which Gemini CLI decides it runs without a terminal (`CI=true`,
+ * `GITHUB_ACTIONS=true`: headless mode, unless given a prompt with `-i`): a resumed agent, which
+ * gets no prompt, would exit at once asking for one on stdin. A pane is a terminal: Gemini does
+ * not see them (nor do the commands it runs).
+ */
+export const GEMINI_HEADLESS_VARS = ["CI", "GITHUB_ACTIONS"] as const;
+
+/**
  * Gemini CLI: Tower's MCP server, trusted, and its hooks on the file tools (BeforeTool refuses
  * a write to a file another agent holds, and takes the lock; AfterTool logs the edit), in a
  * Gemini home of Tower's (`GEMINI_CLI_HOME`: the user's settings with these added, their other
@@ -266,6 +276,7 @@ export async function geminiLaunch(request: LaunchRequest): Promise<AgentLaunch>
       ? ["--resume", request.session.id]
       : ["--session-id", request.session.id],
     env: home === undefined ? {} : { GEMINI_CLI_HOME: home },
+    unset: GEMINI_HEADLESS_VARS,
   };
 }
 

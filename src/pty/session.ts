@@ -109,6 +109,8 @@ export interface SessionOptions {
 export interface Launch {
   command?: AgentCommand;
   env?: Record<string, string>;
+  /** Variables taken out of the environment (ones that would tell the CLI it has no terminal). */
+  unset?: readonly string[];
   /** What `{task}` stands for this time (a briefing before the task, for a CLI without a flag for it). */
   task?: string;
 }
@@ -260,7 +262,6 @@ export class Session {
   private proc: IPty | undefined;
   private procDisposables: IDisposable[] = [];
   private command: AgentCommand;
-  private extraEnv: Record<string, string> = {};
   private exitInfo: ExitInfo | undefined;
   private exitWaiters: ((info: ExitInfo) => void)[] = [];
   private exiting: Promise<void> | undefined;
@@ -349,7 +350,8 @@ export class Session {
   }
 
   /**
-   * Starts the command (or `launch.command`, with `launch.env` added to the environment). Throws
+   * Starts the command (or `launch.command`, with `launch.env` added to the environment and
+   * `launch.unset` taken out). Throws
    * if it is running already or the worktree does not exist.
    */
   start(launch: Launch = {}): void {
@@ -359,7 +361,8 @@ export class Session {
       throw new Error(`session ${this.agent}: worktree ${this.worktree} does not exist`);
     }
     this.command = launch.command ?? this.options.command;
-    this.extraEnv = launch.env ?? {};
+    const env = { ...agentEnv(this.options), ...launch.env };
+    for (const key of launch.unset ?? []) delete env[key];
     const { file, args } = substituteCommand(this.command, {
       task: launch.task ?? this.task,
       agent: this.agent,
@@ -373,7 +376,7 @@ export class Session {
       cols: this.terminal.cols,
       rows: this.terminal.rows,
       cwd: this.worktree,
-      env: { ...agentEnv(this.options), ...this.extraEnv },
+      env,
       // Raw bytes: xterm decodes UTF-8 itself, across chunk boundaries.
       encoding: null,
     });

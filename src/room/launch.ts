@@ -193,6 +193,7 @@ export async function planLaunch(
   return {
     command: insertArgs(base, launch.args),
     env: { ...launch.env, ...(options.hookSocket && { TOWER_HOOK_SOCKET: options.hookSocket }) },
+    ...(launch.unset && { unset: launch.unset }),
     ...(previous ? {} : { task: `${request.briefing}\n\nYour task: ${spec.task}` }),
   };
 }

@@ -257,6 +257,20 @@ describe("stop and restart", () => {
     });
     await waitForScreen(session, screenHas("args:--resume s-1"), "resumed run");
   });
+
+  it("takes the launch's unset variables out of the agent's environment, adds its own", async () => {
+    const session = startSession({
+      command: [
+        "sh",
+        "-c",
+        'echo "ci=$(printenv CI || echo unset) gha=$(printenv GITHUB_ACTIONS || echo unset) x=$X_EXTRA"; exec sleep 60',
+      ],
+      env: { ...testEnv(), CI: "true", GITHUB_ACTIONS: "true" },
+    });
+    await waitForScreen(session, screenHas("ci=true gha=true x="), "first run");
+    await session.restart({ launch: { env: { X_EXTRA: "1" }, unset: ["CI", "GITHUB_ACTIONS"] } });
+    await waitForScreen(session, screenHas("ci=unset gha=unset x=1"), "run without them");
+  });
 });
 
 describe("input", () => {

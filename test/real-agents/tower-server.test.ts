@@ -114,6 +114,9 @@ function openTower(r: Rig, args = ""): TmuxRig {
     { cols: 160, rows: 48 },
     {
       ...r.agent.env,
+      // As in CI (and some users' shells): Gemini CLI reads CI=true as "no terminal" unless
+      // given a prompt with -i; an agent resumed without its task must still run in its pane.
+      CI: "true",
       TOWER_IN_PROCESS: "0",
       XDG_RUNTIME_DIR: r.runtime,
       ...(process.env.TOWER_CONFIG_DIR && { TOWER_CONFIG_DIR: process.env.TOWER_CONFIG_DIR }),
