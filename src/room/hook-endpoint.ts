@@ -161,10 +161,9 @@ export async function startHookEndpoint(
   return {
     socket,
     ensure: () => server.ensure(),
+    // net.Server's close takes the socket's file with it.
     close: async () => {
-      const closing = server.close();
-      await fsp.unlink(socket).catch(() => {});
-      await closing;
+      await server.close();
       // The writes of answers given go in before the room is gone.
       await writes;
     },

@@ -20,14 +20,13 @@ import {
   answerCommands,
   type HelloMessage,
   type RoomServer,
-  roomSocketPath,
   serveUnixSocket,
-  socketAnswers,
   type Transport,
 } from "../room/protocol/index.js";
 import { Room } from "../room/room.js";
 import { roomDir } from "../room/runtime-dir.js";
 import { createRoomStore, type RoomStore } from "../room/state.js";
+import { serverAnswers } from "./connect.js";
 import { ClientFeed } from "./feed.js";
 import {
   INFO_FILE,
@@ -310,7 +309,7 @@ async function refuseBesideAnother(project: Project, dir: string): Promise<void>
   if (other === undefined) return;
   const deadline = Date.now() + 3 * POLL_MS + 500;
   while (Date.now() < deadline && isAlive(other)) {
-    if ((await liveServer(dir)) && (await socketAnswers(roomSocketPath(dir)))) {
+    if (await serverAnswers(dir)) {
       throw new TargetError(
         `another Tower server (pid ${other}) already serves ${project.repo.mainRoot}: attach to it (tower attach), or stop it first (tower server stop)`,
       );

@@ -7,7 +7,7 @@
  * went. Where the folder cannot be watched (no inotify watch left), it is checked every
  * POLL_MS instead.
  */
-import { type FSWatcher, watch } from "node:fs";
+import { type FSWatcher, statSync, watch } from "node:fs";
 
 /** How long after a change in the folder `repair` runs (an `rm -r` is many changes). */
 const SETTLE_MS = 50;
@@ -20,6 +20,8 @@ export interface KeptFolder {
 
 export function keepFolder(dir: string, repair: () => Promise<void>): KeptFolder {
   let watcher: FSWatcher | undefined;
+  /** The inode of the folder being watched: a folder put back is another one. */
+  let watched: number | undefined;
   let poll: NodeJS.Timeout | undefined;
   let soon: NodeJS.Timeout | undefined;
   let running = false;
@@ -36,8 +38,8 @@ export function keepFolder(dir: string, repair: () => Promise<void>): KeptFolder
       await repair();
     } finally {
       running = false;
-      // A folder put back is a new folder: watch that one.
-      if (!closed) follow();
+      // A folder put back is a new folder: watch that one (the same one stays watched).
+      if (!closed && (watcher === undefined || inode() !== watched)) follow();
       if (again && !closed) {
         again = false;
         schedule();
@@ -52,10 +54,19 @@ export function keepFolder(dir: string, repair: () => Promise<void>): KeptFolder
     }, SETTLE_MS);
     soon.unref();
   };
+  const inode = () => {
+    try {
+      return statSync(dir).ino;
+    } catch {
+      return undefined;
+    }
+  };
   const follow = () => {
     watcher?.close();
     watcher = undefined;
+    watched = undefined;
     try {
+      watched = inode();
       watcher = watch(dir, { persistent: false }, schedule);
       watcher.on("error", schedule);
       if (poll) clearInterval(poll);

@@ -4,9 +4,11 @@
  * clients see the same room, a client leaving is a detach (the agent's pid does not change),
  * `tower ps`/`tower ls` see it, and `tower server stop` stops the agent and then the server.
  */
-import { chmodSync } from "node:fs";
+import { chmodSync, existsSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { HOOK_SOCKET } from "../../src/room/hook-endpoint.js";
+import { ROOM_SOCKET } from "../../src/room/protocol/index.js";
 import { roomDir } from "../../src/room/runtime-dir.js";
 import { isAlive, readInfo } from "../../src/server/info.js";
 import { TmuxRig } from "../e2e/tmux.js";
@@ -98,6 +100,9 @@ describe("tower server", () => {
     expect(isAlive(server.pid!)).toBe(false);
     expect(agentRecord(rig, "A1")).toMatchObject({ status: "exited", pid: null });
     expect(await readInfo(rig.dir)).toBeUndefined();
+    // Its sockets go with it (a file left would make the next server's listen fail).
+    for (const socket of [ROOM_SOCKET, HOOK_SOCKET])
+      expect(existsSync(path.join(rig.dir, socket)), socket).toBe(false);
     const ps = await tower(rig.root, ["ps"], { XDG_RUNTIME_DIR: rig.runtime });
     expect(ps.stdout).toContain("no Tower server runs");
     expect(ps.stdout).toMatch(/A1\s+A\s+not running\s+-/);
