@@ -284,7 +284,9 @@ describe("the git helper", () => {
       repo.root,
       "config",
       "alias.slow",
-      `!f() { echo "start $1" >> ${log}; sleep 0.2; echo "end $1" >> ${log}; }; f`,
+      // Each waits (up to 5 s) until two have started, so that two overlap however slowly
+      // the machine starts them; with one at a time, none would, and the count says 1.
+      `!f() { echo "start $1" >> ${log}; for i in $(seq 50); do [ "$(grep -c start ${log})" -ge ${RUNNING_AT_ONCE} ] && break; sleep 0.1; done; sleep 0.1; echo "end $1" >> ${log}; }; f`,
     );
     const runs = ["a", "b", "c", "d", "e"];
     const results = await Promise.all(runs.map((r) => helper.run(repo.root, ["slow", r], {})));
