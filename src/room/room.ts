@@ -16,8 +16,8 @@ import { handoffFactsFromGit } from "../engine/handoff-git.js";
 import { handoffMarkdown, recordHandoff } from "../engine/handoffs.js";
 import { releaseLocks } from "../engine/locks.js";
 import { cleanUpMerged } from "../engine/orchestrator/cleanup-merged.js";
-import { completeStream } from "../engine/orchestrator/complete.js";
-import { mergeStream } from "../engine/orchestrator/merge.js";
+import { completeStream, completeWarnings } from "../engine/orchestrator/complete.js";
+import { ALREADY_IN_BASE, mergeStream } from "../engine/orchestrator/merge.js";
 import { planMerge } from "../engine/orchestrator/merge-plan.js";
 import { startStream } from "../engine/orchestrator/start.js";
 import { addAgentToPlan } from "../engine/plan/edit.js";
@@ -224,7 +224,10 @@ export class Room {
         const now = result.nowStartable.length
           ? `; can start now: ${result.nowStartable.join(", ")}`
           : "";
-        return { ok: true, text: `completed ${command.stream}${now}` };
+        return {
+          ok: true,
+          text: [`completed ${command.stream}${now}`, ...completeWarnings(result)].join("; "),
+        };
       }
       case "merge.plan": {
         const [plan] = await planMerge(project, command.stream);
@@ -448,7 +451,10 @@ export class Room {
       onLine: (_command, line) => say(`  ${line}`),
     });
     if (result.outcome === "merged") {
-      const said = [`merged ${streamId} (${result.commit.slice(0, 10)})`, ...result.cleanup.kept];
+      const said = [
+        `merged ${streamId} (${result.commit.slice(0, 10)})${result.alreadyInBase ? ALREADY_IN_BASE : ""}`,
+        ...result.cleanup.kept,
+      ];
       return { outcome: "merged", said, tail: [] };
     }
     if (result.outcome === "conflict") {

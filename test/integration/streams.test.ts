@@ -5,7 +5,15 @@
 import { existsSync, promises as fsp, readlinkSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { git, makeRepo, readJson, readJsonlFile, type TempRepo, tower } from "../helpers/repo.js";
+import {
+  git,
+  makeRepo,
+  readJson,
+  readJsonlFile,
+  type TempRepo,
+  tower,
+  trustRepo,
+} from "../helpers/repo.js";
 
 const PLAN = `version: 1
 project: shop
@@ -214,10 +222,50 @@ describe("tower merge", () => {
     expect((await tower(repo.root, ["merge", "E"])).code).toBe(0);
   });
 
+  it("refuses a stream whose worktree holds uncommitted work (a merge takes only commits), naming the files; merges once it is committed", async () => {
+    // The agent wrote a file and an edit but committed neither: merging now would say "merged"
+    // and leave that work behind in a worktree of a stream marked merged.
+    await startAndComplete("A");
+    await fsp.writeFile(path.join(wt("A"), "src/hello.txt"), "hello\n");
+    await fsp.writeFile(path.join(wt("A"), "src/app.txt"), "edited by A\n");
+    const head = git(repo.root, "rev-parse", "HEAD");
+    const dry = await tower(repo.root, ["merge", "A", "--dry-run"]);
+    expect(dry.stdout).toContain(
+      `A's worktree ${wt("A")} has 2 uncommitted files (src/app.txt, src/hello.txt): a merge takes only commits; commit them there (or remove them) first`,
+    );
+    const refused = await tower(repo.root, ["merge", "A"]);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain("A's worktree");
+    expect(git(repo.root, "rev-parse", "HEAD")).toBe(head);
+    expect((await orchestrator()).A?.status).toBe("completed");
+    expect(await fsp.readFile(path.join(wt("A"), "src/hello.txt"), "utf8")).toBe("hello\n");
+    // Ignored files are not work to merge: they do not stop it.
+    await fsp.appendFile(path.join(repo.root, ".git/info/exclude"), "*.log\n");
+    await fsp.writeFile(path.join(wt("A"), "build.log"), "built\n");
+    git(wt("A"), "add", "-A");
+    git(wt("A"), "commit", "-q", "-m", "A's work");
+    const merged = await tower(repo.root, ["merge", "A"]);
+    expect(merged.code, merged.stderr).toBe(0);
+    expect(await fsp.readFile(path.join(repo.root, "src/hello.txt"), "utf8")).toBe("hello\n");
+  });
+
+  it("says when a stream's branch brought nothing to merge (no commit of its own)", async () => {
+    await startAndComplete("A");
+    const head = git(repo.root, "rev-parse", "HEAD");
+    const result = await tower(repo.root, ["merge", "A"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain(
+      "its branch had no commit the base lacks (nothing to merge); the base validated",
+    );
+    expect(git(repo.root, "rev-parse", "HEAD")).toBe(head);
+  });
+
   it("aborts a conflicting merge: base, branch and worktree exactly as before, stream marked merge_failed", async () => {
     await startAndComplete("A", ["src/app.txt", "line 1\nA's line 2\nline 3\n"]);
     await fsp.writeFile(path.join(repo.root, "src/app.txt"), "line 1\nmain's line 2\nline 3\n");
     git(repo.root, "commit", "-q", "-am", "main changes line 2");
+    // Ignored notes (uncommitted work would stop the merge before it began).
+    await fsp.appendFile(path.join(repo.root, ".git/info/exclude"), "notes.txt\n");
     await fsp.writeFile(path.join(wt("A"), "notes.txt"), "uncommitted notes\n");
     const head = git(repo.root, "rev-parse", "HEAD");
     const branchHead = git(repo.root, "rev-parse", "feature/stream-A-foundation");
@@ -265,9 +313,17 @@ describe("tower merge", () => {
     expect((await tower(repo.root, ["merge", "A"])).code).toBe(0);
   });
 
-  it("never removes a worktree with uncommitted work, nor deletes its branch", async () => {
+  it("never removes a worktree with uncommitted work, nor deletes its branch (work written while the merge validated)", async () => {
+    // Uncommitted work stops a merge before it begins; an agent still writing can add some
+    // while the validation runs (here the validation itself writes it).
+    const plan = PLAN.replace(
+      '  - "! grep -rq BROKEN src"\n',
+      `  - "! grep -rq BROKEN src"\n  - "echo 'work in progress' > ../shop-stream-A/src/wip.txt"\n`,
+    );
+    await fsp.writeFile(path.join(repo.root, "streams.yaml"), plan);
+    git(repo.root, "commit", "-q", "-am", "validation that writes into A's worktree");
+    await trustRepo(repo.root);
     await startAndComplete("A", ["src/a.txt", "a\n"]);
-    await fsp.writeFile(path.join(wt("A"), "src/wip.txt"), "work in progress\n");
     const result = await tower(repo.root, ["merge", "A"]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(

@@ -205,13 +205,18 @@ describe("the dispatcher", () => {
       "the start",
     );
     store.getState().setStatus(await buildStatus(project));
+    // Left uncommitted by its agent: the completion says a merge would not take it.
+    const worktree = path.join(path.dirname(repo.root), "demo-stream-A");
+    await fsp.writeFile(path.join(worktree, "scratch.txt"), "not committed\n");
     handleInput(ctl, "c");
     await waitFor(
       () => (store.getState().flash?.text.startsWith("completed A") ? true : undefined),
       10_000,
       "the completion",
     );
-    expect(store.getState().flash?.text).toBe("completed A; can start now: E");
+    expect(store.getState().flash?.text).toBe(
+      "completed A; can start now: E; A's worktree has 1 uncommitted file (scratch.txt): a merge includes only committed work",
+    );
     const state = (await readJson(path.join(repo.stateDir, "orchestrator_state.json"))) as {
       streams: Record<string, { status: string }>;
     };
@@ -225,10 +230,25 @@ describe("the dispatcher", () => {
     await fsp.writeFile(path.join(worktree, "config/app.yaml"), "name: A\n");
     git(worktree, "add", ".");
     git(worktree, "commit", "-q", "-m", "A's config");
-    await fsp.writeFile(path.join(worktree, "notes-left-behind-by-an-agent.txt"), "draft\n");
+    // Work not committed: m says why it cannot merge (a merge takes only commits).
+    await fsp.writeFile(path.join(worktree, "draft.md"), "draft\n");
     expect((await tower(repo.root, ["complete", "A"])).code).toBe(0);
     const { ctl, store } = await rig();
     store.getState().setSize(80, 24);
+    handleInput(ctl, "m");
+    const refused = await waitFor(
+      () =>
+        store.getState().flash?.text.match(/^A's worktree .* has 1 uncommitted file \(draft\.md\)/),
+      10_000,
+      "the refusal",
+    );
+    expect(refused?.input).toContain("a merge takes only commits");
+    expect(store.getState().modal).toBeUndefined();
+    await fsp.rm(path.join(worktree, "draft.md"));
+    // An ignored file an agent left (not reproducible) does not stop the merge; it keeps the
+    // worktree, and the dialog says so in lines of its width.
+    await fsp.appendFile(path.join(repo.root, ".git/info/exclude"), "notes-*.txt\n");
+    await fsp.writeFile(path.join(worktree, "notes-left-behind-by-an-agent.txt"), "draft\n");
     handleInput(ctl, "m");
     await waitFor(
       () => (store.getState().modal?.kind === "confirm" ? true : undefined),
@@ -244,7 +264,7 @@ describe("the dispatcher", () => {
     const said = done.lines.filter((line) => !line.startsWith("$ ") && !line.startsWith("  "));
     for (const line of said) expect(line.length, line).toBeLessThanOrEqual(dialogTextWidth(80));
     const text = said.join(" ");
-    expect(text).toContain(`worktree ${worktree} kept: 1 uncommitted or untracked file`);
+    expect(text).toContain(`worktree ${worktree} kept: 1 ignored file that is not reproducible`);
     expect(text).toContain("notes-left-behind-by-an-agent.txt");
     expect(git(repo.root, "log", "-1", "--format=%s").trim()).toBe("Merge stream A: Foundation");
   });

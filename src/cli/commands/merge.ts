@@ -1,5 +1,10 @@
 import type { Command } from "commander";
-import { type MergeResult, mergeAll, mergeStream } from "../../engine/orchestrator/merge.js";
+import {
+  ALREADY_IN_BASE,
+  type MergeResult,
+  mergeAll,
+  mergeStream,
+} from "../../engine/orchestrator/merge.js";
 import { type MergePlan, planMerge } from "../../engine/orchestrator/merge-plan.js";
 import { pendingMerges } from "../../engine/orchestrator/pending.js";
 import type { Project } from "../../engine/project.js";
@@ -34,7 +39,7 @@ function report(result: MergeResult): string | undefined {
   switch (result.outcome) {
     case "merged": {
       const lines = [
-        `merged ${result.id} (${result.commit.slice(0, 10)})${result.alreadyInBase ? ": its branch was already in the base, which validated" : ""}`,
+        `merged ${result.id} (${result.commit.slice(0, 10)})${result.alreadyInBase ? ALREADY_IN_BASE : ""}`,
       ];
       if (result.cleanup.worktreeRemoved) lines.push("  worktree removed");
       if (result.cleanup.branchDeleted) lines.push("  branch deleted (it was merged)");

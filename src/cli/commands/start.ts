@@ -1,9 +1,8 @@
 import type { Command } from "commander";
 import { installGuard } from "../../agents/guard.js";
 import { selfCommand } from "../../agents/self.js";
-import { completeStream } from "../../engine/orchestrator/complete.js";
+import { completeStream, completeWarnings } from "../../engine/orchestrator/complete.js";
 import { startStream } from "../../engine/orchestrator/start.js";
-import { plural } from "../../engine/plural.js";
 import { loadContext, reportRecoveries } from "../context.js";
 import { CliError, EXIT, exitCodeOf } from "../errors.js";
 
@@ -66,23 +65,6 @@ export function registerComplete(program: Command): void {
           ? `can start now: ${result.nowStartable.join(", ")} (tower start ${result.nowStartable.join(" ")})\n`
           : "no other stream can start because of this yet\n",
       );
-      if (result.uncommitted.length) {
-        const files =
-          result.uncommitted.slice(0, 5).join(", ") +
-          (result.uncommitted.length > 5 ? ", ..." : "");
-        process.stderr.write(
-          `warning: ${id}'s worktree has ${plural(result.uncommitted.length, "uncommitted file")} (${files}): a merge includes only committed work\n`,
-        );
-      }
-      if (result.openTasks.length) {
-        const tasks =
-          result.openTasks
-            .slice(0, 5)
-            .map((t) => `${t.id} ${t.status}`)
-            .join(", ") + (result.openTasks.length > 5 ? ", ..." : "");
-        process.stderr.write(
-          `warning: ${id} has ${plural(result.openTasks.length, "task")} not done (${tasks}): see \`tower tasks --stream ${id}\`\n`,
-        );
-      }
+      for (const warning of completeWarnings(result)) process.stderr.write(`warning: ${warning}\n`);
     });
 }

@@ -1,8 +1,17 @@
 /** Whether a stream may merge now, with every reason it may not. */
+import { promises as fsp } from "node:fs";
+import path from "node:path";
 import { checkpointViews, isSatisfied } from "../checkpoints.js";
 import { RefusedError } from "../errors.js";
-import { branchExists, currentBranch, resolveCommit, worktreeChanges } from "../git/index.js";
+import {
+  branchExists,
+  currentBranch,
+  listWorktrees,
+  resolveCommit,
+  worktreeChanges,
+} from "../git/index.js";
 import type { StreamSpec } from "../plan/index.js";
+import { plural } from "../plural.js";
 import type { Project } from "../project.js";
 import type { CheckpointsFile, OrchestratorFile } from "../state/formats.js";
 import { trustState, untrustedMessage } from "../trust.js";
@@ -88,7 +97,40 @@ export async function streamBlockers(
   if (!recorded?.branch || !(await branchExists(repo.mainRoot, recorded.branch))) {
     blockers.push(`${id}'s branch ${recorded?.branch ?? "(none recorded)"} does not exist`);
   }
+  blockers.push(...(await uncommittedBlockers(project, id, recorded?.worktree)));
   return blockers;
+}
+
+/**
+ * Work a merge would leave behind, in the worktree of a stream then marked merged: the changed
+ * and untracked (not ignored) files of the stream's worktree. Only a linked worktree of this
+ * repository is looked into (the state file may name any folder; the main worktree has its own
+ * check).
+ */
+async function uncommittedBlockers(
+  project: Project,
+  id: string,
+  recorded: string | null | undefined,
+): Promise<string[]> {
+  if (!recorded) return [];
+  const { mainRoot } = project.repo;
+  const real = (folder: string) => fsp.realpath(folder).catch(() => undefined);
+  const folder = await real(path.resolve(mainRoot, recorded));
+  if (folder === undefined) return [];
+  const linked = (await listWorktrees(mainRoot)).slice(1);
+  const registered = await Promise.all(linked.map((w) => real(w.path)));
+  if (!registered.includes(folder)) return [];
+  try {
+    const changes = await worktreeChanges(folder);
+    const files = [...changes.modified, ...changes.untracked].sort();
+    if (files.length === 0) return [];
+    const some = files.slice(0, 5).join(", ") + (files.length > 5 ? ", ..." : "");
+    return [
+      `${id}'s worktree ${recorded} has ${plural(files.length, "uncommitted file")} (${some}): a merge takes only commits; commit them there (or remove them) first`,
+    ];
+  } catch (error) {
+    return [`${id}'s worktree ${recorded} could not be inspected: ${(error as Error).message}`];
+  }
 }
 
 export function refuseWith(blockers: string[]): never {

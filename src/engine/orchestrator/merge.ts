@@ -28,6 +28,10 @@ import { recordPending, settlePendingMerges } from "./pending.js";
 import { findStream } from "./streams.js";
 import { undoMerge } from "./undo.js";
 
+/** Said after "merged <id> (<commit>)" when the branch brought nothing the base lacked. */
+export const ALREADY_IN_BASE =
+  ": its branch had no commit the base lacks (nothing to merge); the base validated";
+
 export type { Cleanup } from "./cleanup.js";
 
 export type MergeResult = (
