@@ -18,6 +18,7 @@ import {
   realpathSync,
   rmSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import os from "node:os";
@@ -59,7 +60,10 @@ type Entry = string | { link: string };
  * Commits `files` (text, or a symbolic link with a relative target) in a new repository and
  * clones it beside a folder `outside` (files in it: the victims of the links) and a fake HOME.
  */
-async function hostileClone(make: (markers: (what: string) => string) => Record<string, Entry>) {
+async function hostileClone(
+  make: (markers: (what: string) => string) => Record<string, Entry>,
+  options: { outsideRepo?: boolean } = {},
+) {
   const parent = realpathSync(mkdtempSync(path.join(os.tmpdir(), "tower-hostile-")));
   const tag = randomBytes(4).toString("hex");
   const markers: string[] = [];
@@ -94,6 +98,25 @@ async function hostileClone(make: (markers: (what: string) => string) => Record<
   }
   writeFileSync(path.join(outside, "log.jsonl"), "");
   writeFileSync(path.join(outside, "handoffs.json"), '{"handoffs": []}\n');
+  if (options.outsideRepo) {
+    // A repository of the user's beside the clone, whose index git would refresh (rewrite) in
+    // a `git status` there: a tracked file's times changed since it was added.
+    git(outside, "init", "-q", "-b", "main");
+    git(outside, "add", "-A");
+    git(
+      outside,
+      "-c",
+      "user.email=u@example.com",
+      "-c",
+      "user.name=U",
+      "commit",
+      "-q",
+      "-m",
+      "mine",
+    );
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(path.join(outside, "victim.json"), later, later);
+  }
   const home = path.join(parent, "home");
   mkdirSync(path.join(home, ".config"), { recursive: true });
   writeFileSync(path.join(home, ".profile"), "# the user's\n");
@@ -151,6 +174,40 @@ ${extra}streams:
 `;
 
 describe("a hostile clone", () => {
+  it("whose state names a folder outside as a stream's worktree: a merge of that stream never looks into it nor touches it", async () => {
+    const clone = await hostileClone(
+      () => ({
+        "streams.yaml": `version: 1
+project: helpful
+streams:
+  B:
+    name: Beta
+    agents: [{ id: B1, task: "two" }]
+`,
+        ".claude/state/orchestrator_state.json": JSON.stringify({
+          streams: {
+            B: {
+              status: "completed",
+              started_at: "2025-01-01T00:00:00Z",
+              completed_at: "2025-01-01T00:00:00Z",
+              worktree: "../outside",
+              branch: "main",
+              agents: ["B1"],
+            },
+          },
+          started_at: null,
+        }),
+      }),
+      { outsideRepo: true },
+    );
+    const merge = await run(clone, ["merge", "B"]);
+    expect(merge.stderr).not.toContain("unexpected error");
+    expect(merge.stdout).toContain(
+      "worktree ../outside kept: not a worktree of this repository (Tower removes only its own); branch main kept with it",
+    );
+    await expectNothingEscaped(clone);
+  });
+
   it("runs none of its plan's commands until the user trusts them: not on opening with a stream in progress, nor on start, merge or checkpoint run", async () => {
     const clone = await hostileClone((marker) => ({
       "streams.yaml": HOSTILE_PLAN(marker),

@@ -1,4 +1,5 @@
 /** Worktrees: list, create, inspect and (only when clean) remove. */
+import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { worktreeStatus } from "./diff.js";
 import { git, refusal, runGit } from "./run.js";
@@ -28,6 +29,24 @@ export async function listWorktrees(cwd: string): Promise<WorktreeInfo[]> {
     else if (current && line === "detached") current.detached = true;
   }
   return result;
+}
+
+/**
+ * The real path of `folder` (relative to `mainRoot`) when it is one of the repository's linked
+ * worktrees (not the main one); undefined for any other folder, or none. A state file may name
+ * any folder as a stream's worktree: only this repository's own are looked into or removed.
+ */
+export async function linkedWorktree(
+  mainRoot: string,
+  folder: string,
+): Promise<string | undefined> {
+  const real = (at: string) => fsp.realpath(at).catch(() => undefined);
+  const wanted = await real(path.resolve(mainRoot, folder));
+  if (wanted === undefined) return undefined;
+  for (const w of (await listWorktrees(mainRoot)).slice(1)) {
+    if ((await real(w.path)) === wanted) return wanted;
+  }
+  return undefined;
 }
 
 export async function findWorktree(cwd: string, folder: string): Promise<WorktreeInfo | undefined> {

@@ -1,12 +1,10 @@
 /** Whether a stream may merge now, with every reason it may not. */
-import { promises as fsp } from "node:fs";
-import path from "node:path";
 import { checkpointViews, isSatisfied } from "../checkpoints.js";
 import { RefusedError } from "../errors.js";
 import {
   branchExists,
   currentBranch,
-  listWorktrees,
+  linkedWorktree,
   resolveCommit,
   worktreeChanges,
 } from "../git/index.js";
@@ -113,13 +111,8 @@ async function uncommittedBlockers(
   recorded: string | null | undefined,
 ): Promise<string[]> {
   if (!recorded) return [];
-  const { mainRoot } = project.repo;
-  const real = (folder: string) => fsp.realpath(folder).catch(() => undefined);
-  const folder = await real(path.resolve(mainRoot, recorded));
+  const folder = await linkedWorktree(project.repo.mainRoot, recorded);
   if (folder === undefined) return [];
-  const linked = (await listWorktrees(mainRoot)).slice(1);
-  const registered = await Promise.all(linked.map((w) => real(w.path)));
-  if (!registered.includes(folder)) return [];
   try {
     const changes = await worktreeChanges(folder);
     const files = [...changes.modified, ...changes.untracked].sort();

@@ -7,6 +7,7 @@
  * delete those reflogs. The branch goes only with `git branch -d`, once it is in the base.
  */
 import { promises as fsp } from "node:fs";
+import path from "node:path";
 import {
   commitsOnlyInReflogs,
   deleteMergedBranch,
@@ -15,6 +16,7 @@ import {
   ignoredFilesIn,
   independentCommits,
   isAncestor,
+  linkedWorktree,
   reflogCommits,
   removeWorktree,
   resolveCommit,
@@ -60,27 +62,40 @@ async function cleanUpOrThrow(
   id: string,
   entry: OrchestratorStream,
 ): Promise<Cleanup> {
-  const worktree = entry.worktree ?? undefined;
+  const recorded = entry.worktree ?? undefined;
   const branch = entry.branch ?? undefined;
-  const present = worktree
-    ? (await fsp.stat(worktree).catch(() => undefined)) !== undefined
+  const { mainRoot } = project.repo;
+  const present = recorded
+    ? (await fsp.stat(path.resolve(mainRoot, recorded)).catch(() => undefined)) !== undefined
     : false;
+  // Only a linked worktree of this repository is looked into or removed: the state file may
+  // name any folder. Another folder there is left alone, and the branch with it.
+  const worktree = present && recorded ? await linkedWorktree(mainRoot, recorded) : undefined;
+  if (present && worktree === undefined) {
+    return {
+      worktreeRemoved: false,
+      branchDeleted: false,
+      kept: [
+        `worktree ${recorded} kept: not a worktree of this repository (Tower removes only its own)${branch ? `; branch ${branch} kept with it` : ""}`,
+      ],
+    };
+  }
   const lost = branch
     ? await reflogOnly(project, id, branch, present ? worktree : undefined)
     : undefined;
   if (lost) {
-    const what = present ? `branch ${branch} and worktree ${worktree}` : `branch ${branch}`;
+    const what = present ? `branch ${branch} and worktree ${recorded}` : `branch ${branch}`;
     return { worktreeRemoved: false, branchDeleted: false, kept: [`${what} kept: ${lost}`] };
   }
   const kept: string[] = [];
   // A worktree already gone counts as removed, as before.
-  let worktreeRemoved = worktree !== undefined && !present;
+  let worktreeRemoved = recorded !== undefined && !present;
   if (worktree && present) {
     const reason = await worktreeKeepReason(project, id, worktree);
-    if (reason) kept.push(`worktree ${worktree} kept: ${reason}`);
+    if (reason) kept.push(`worktree ${recorded} kept: ${reason}`);
     else {
       const refusal = await removeWorktree(project.repo.mainRoot, worktree);
-      if (refusal) kept.push(`worktree ${worktree} kept: ${refusal}`);
+      if (refusal) kept.push(`worktree ${recorded} kept: ${refusal}`);
       else worktreeRemoved = true;
     }
   }
