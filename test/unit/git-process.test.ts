@@ -285,11 +285,16 @@ describe("the git helper", () => {
       "config",
       "alias.slow",
       // Each waits (up to 5 s) until two have started, so that two overlap however slowly
-      // the machine starts them; with one at a time, none would, and the count says 1.
-      `!f() { echo "start $1" >> ${log}; for i in $(seq 50); do [ "$(grep -c start ${log})" -ge ${RUNNING_AT_ONCE} ] && break; sleep 0.1; done; sleep 0.1; echo "end $1" >> ${log}; }; f`,
+      // the machine starts them (with one at a time, none would, and the count says 1); then
+      // it sleeps as long as its second argument says. b holds its place for 3 s, so c, d and
+      // e pass one by one through the other: their start lines are in the order they were let
+      // go (two let go at the same moment could write theirs in either order).
+      `!f() { echo "start $1" >> ${log}; for i in $(seq 50); do [ "$(grep -c start ${log})" -ge ${RUNNING_AT_ONCE} ] && break; sleep 0.1; done; sleep $2; echo "end $1" >> ${log}; }; f`,
     );
     const runs = ["a", "b", "c", "d", "e"];
-    const results = await Promise.all(runs.map((r) => helper.run(repo.root, ["slow", r], {})));
+    const results = await Promise.all(
+      runs.map((r) => helper.run(repo.root, ["slow", r, r === "b" ? "3" : "0.1"], {})),
+    );
     expect(results.map((r) => r.exitCode)).toEqual([0, 0, 0, 0, 0]);
     const lines = readFileSync(log, "utf8").trim().split("\n");
     let now = 0;
