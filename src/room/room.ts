@@ -17,7 +17,7 @@ import { handoffMarkdown, recordHandoff } from "../engine/handoffs.js";
 import { releaseLocks } from "../engine/locks.js";
 import { cleanUpMerged } from "../engine/orchestrator/cleanup-merged.js";
 import { completeStream, completeWarnings } from "../engine/orchestrator/complete.js";
-import { ALREADY_IN_BASE, mergeStream } from "../engine/orchestrator/merge.js";
+import { mergedLine, mergeStream } from "../engine/orchestrator/merge.js";
 import { planMerge } from "../engine/orchestrator/merge-plan.js";
 import { startStream } from "../engine/orchestrator/start.js";
 import { addAgentToPlan } from "../engine/plan/edit.js";
@@ -451,10 +451,7 @@ export class Room {
       onLine: (_command, line) => say(`  ${line}`),
     });
     if (result.outcome === "merged") {
-      const said = [
-        `merged ${streamId} (${result.commit.slice(0, 10)})${result.alreadyInBase ? ALREADY_IN_BASE : ""}`,
-        ...result.cleanup.kept,
-      ];
+      const said = [mergedLine(result), ...result.cleanup.kept];
       return { outcome: "merged", said, tail: [] };
     }
     if (result.outcome === "conflict") {

@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import {
-  ALREADY_IN_BASE,
   type MergeResult,
   mergeAll,
+  mergedLine,
   mergeStream,
 } from "../../engine/orchestrator/merge.js";
 import { type MergePlan, planMerge } from "../../engine/orchestrator/merge-plan.js";
@@ -38,9 +38,7 @@ function reportNotes(result: MergeResult): void {
 function report(result: MergeResult): string | undefined {
   switch (result.outcome) {
     case "merged": {
-      const lines = [
-        `merged ${result.id} (${result.commit.slice(0, 10)})${result.alreadyInBase ? ALREADY_IN_BASE : ""}`,
-      ];
+      const lines = [mergedLine(result)];
       if (result.cleanup.worktreeRemoved) lines.push("  worktree removed");
       if (result.cleanup.branchDeleted) lines.push("  branch deleted (it was merged)");
       for (const kept of result.cleanup.kept) lines.push(`  ${kept}`);

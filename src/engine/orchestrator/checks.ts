@@ -9,7 +9,7 @@ import {
   worktreeChanges,
 } from "../git/index.js";
 import type { StreamSpec } from "../plan/index.js";
-import { plural } from "../plural.js";
+import { firstFive, plural } from "../plural.js";
 import type { Project } from "../project.js";
 import type { CheckpointsFile, OrchestratorFile } from "../state/formats.js";
 import { trustState, untrustedMessage } from "../trust.js";
@@ -53,10 +53,8 @@ export async function mainWorktreeBlockers(project: Project): Promise<string[]> 
   }
   const changes = await worktreeChanges(repo.mainRoot);
   if (changes.modified.length > 0) {
-    const files =
-      changes.modified.slice(0, 5).join(", ") + (changes.modified.length > 5 ? ", ..." : "");
     blockers.push(
-      `the main worktree has uncommitted changes (${files}): commit or stash them first`,
+      `the main worktree has uncommitted changes (${firstFive(changes.modified)}): commit or stash them first`,
     );
   }
   return blockers;
@@ -117,9 +115,8 @@ async function uncommittedBlockers(
     const changes = await worktreeChanges(folder);
     const files = [...changes.modified, ...changes.untracked].sort();
     if (files.length === 0) return [];
-    const some = files.slice(0, 5).join(", ") + (files.length > 5 ? ", ..." : "");
     return [
-      `${id}'s worktree ${recorded} has ${plural(files.length, "uncommitted file")} (${some}): a merge takes only commits; commit them there (or remove them) first`,
+      `${id}'s worktree ${recorded} has ${plural(files.length, "uncommitted file")} (${firstFive(files)}): a merge takes only commits; commit them there (or remove them) first`,
     ];
   } catch (error) {
     return [`${id}'s worktree ${recorded} could not be inspected: ${(error as Error).message}`];

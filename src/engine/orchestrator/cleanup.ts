@@ -22,7 +22,7 @@ import {
   resolveCommit,
   worktreeChanges,
 } from "../git/index.js";
-import { plural } from "../plural.js";
+import { firstFive, plural } from "../plural.js";
 import type { Project } from "../project.js";
 import { notReproducible, reproduciblePatterns } from "../reproducible.js";
 import type { OrchestratorStream } from "../state/formats.js";
@@ -34,9 +34,6 @@ export interface Cleanup {
   /** What was kept, and why. */
   kept: string[];
 }
-
-const list = (items: readonly string[]) =>
-  items.slice(0, 5).join(", ") + (items.length > 5 ? ", ..." : "");
 
 export async function cleanUp(
   project: Project,
@@ -80,9 +77,7 @@ async function cleanUpOrThrow(
       ],
     };
   }
-  const lost = branch
-    ? await reflogOnly(project, id, branch, present ? worktree : undefined)
-    : undefined;
+  const lost = branch ? await reflogOnly(project, id, branch, worktree) : undefined;
   if (lost) {
     const what = present ? `branch ${branch} and worktree ${recorded}` : `branch ${branch}`;
     return { worktreeRemoved: false, branchDeleted: false, kept: [`${what} kept: ${lost}`] };
@@ -90,7 +85,7 @@ async function cleanUpOrThrow(
   const kept: string[] = [];
   // A worktree already gone counts as removed, as before.
   let worktreeRemoved = recorded !== undefined && !present;
-  if (worktree && present) {
+  if (worktree) {
     const reason = await worktreeKeepReason(project, id, worktree);
     if (reason) kept.push(`worktree ${recorded} kept: ${reason}`);
     else {
@@ -127,11 +122,11 @@ async function worktreeKeepReason(
   const changes = await worktreeChanges(worktree);
   const files = [...changes.modified, ...changes.untracked];
   if (files.length > 0) {
-    return `${plural(files.length, "uncommitted or untracked file")} (${list(files)})`;
+    return `${plural(files.length, "uncommitted or untracked file")} (${firstFive(files)})`;
   }
   const ignored = await unreproducibleFiles(project, worktree);
   if (ignored.length > 0) {
-    return `${plural(ignored.length, "ignored file")} that ${ignored.length === 1 ? "is" : "are"} not reproducible (${list(ignored)}): move what you need out of it, then remove it with \`git worktree remove ${worktree}\` (or list such files under reproducible: in streams.yaml)`;
+    return `${plural(ignored.length, "ignored file")} that ${ignored.length === 1 ? "is" : "are"} not reproducible (${firstFive(ignored)}): move what you need out of it, then remove it with \`git worktree remove ${worktree}\` (or list such files under reproducible: in streams.yaml)`;
   }
   return undefined;
 }

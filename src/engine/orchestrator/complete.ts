@@ -3,7 +3,7 @@ import { RefusedError } from "../errors.js";
 import { worktreeChanges } from "../git/index.js";
 import { releaseAutoLocks } from "../locks.js";
 import { startability } from "../plan/index.js";
-import { plural } from "../plural.js";
+import { firstFive, plural } from "../plural.js";
 import type { Project } from "../project.js";
 import { TOWER_AGENT } from "../state/store.js";
 import { toUtcIso } from "../state/time.js";
@@ -73,17 +73,15 @@ export async function completeStream(
 
 /** What a completion leaves to do: uncommitted files (not in a merge), tasks not done. */
 export function completeWarnings(result: CompleteResult): string[] {
-  const some = (items: string[]) =>
-    items.slice(0, 5).join(", ") + (items.length > 5 ? ", ..." : "");
   const warnings: string[] = [];
   if (result.uncommitted.length) {
     warnings.push(
-      `${result.id}'s worktree has ${plural(result.uncommitted.length, "uncommitted file")} (${some(result.uncommitted)}): a merge includes only committed work`,
+      `${result.id}'s worktree has ${plural(result.uncommitted.length, "uncommitted file")} (${firstFive(result.uncommitted)}): a merge includes only committed work`,
     );
   }
   if (result.openTasks.length) {
     warnings.push(
-      `${result.id} has ${plural(result.openTasks.length, "task")} not done (${some(result.openTasks.map((t) => `${t.id} ${t.status}`))}): see \`tower tasks --stream ${result.id}\``,
+      `${result.id} has ${plural(result.openTasks.length, "task")} not done (${firstFive(result.openTasks.map((t) => `${t.id} ${t.status}`))}): see \`tower tasks --stream ${result.id}\``,
     );
   }
   return warnings;

@@ -28,9 +28,17 @@ import { recordPending, settlePendingMerges } from "./pending.js";
 import { findStream } from "./streams.js";
 import { undoMerge } from "./undo.js";
 
-/** Said after "merged <id> (<commit>)" when the branch brought nothing the base lacked. */
-export const ALREADY_IN_BASE =
-  ": its branch had no commit the base lacks (nothing to merge); the base validated";
+/** "merged <id> (<commit>)", and when the branch brought nothing the base lacked, that. */
+export function mergedLine(result: {
+  id: string;
+  commit: string;
+  alreadyInBase?: boolean;
+}): string {
+  const nothing = result.alreadyInBase
+    ? ": its branch had no commit the base lacks (nothing to merge); the base validated"
+    : "";
+  return `merged ${result.id} (${result.commit.slice(0, 10)})${nothing}`;
+}
 
 export type { Cleanup } from "./cleanup.js";
 
