@@ -119,7 +119,9 @@ describe("the room's folder cleaned from outside", () => {
 
   it("the whole folder removed: the server puts it back; a second server refuses; tower ls and tower attach find it", async () => {
     const { rig, server, agent } = await detachedRoom();
-    rmSync(rig.dir, { recursive: true, force: true });
+    // As `rm -rf` run until it holds: the server may put a file back while the folder is being
+    // emptied (its rmdir then fails with ENOTEMPTY), which is what this test is about.
+    rmSync(rig.dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 20 });
     // No info left to name it: the agent it runs does (agents.json, its parent).
     const second = await tower(rig.root, ["server"], { XDG_RUNTIME_DIR: rig.runtime });
     expect(second.stderr).toContain(`another Tower server (pid ${server}) already serves`);
