@@ -209,9 +209,10 @@ describe("attach and detach", () => {
       const fresh = open(rig, "attach", size);
       await fresh.waitFor(want, `${name} in a new client`, 15_000);
       await old.waitFor(want, `${name} in the client that followed`, 15_000);
-      // Compared once the room is at rest: a client's attach can set A1 running (RUNNING_MS
-      // after its pane's last output), and the two clients draw that change at their own pace,
-      // so screens taken while it lands may differ for a moment. At rest they must be the same.
+      // Compared once the room is at rest: A1 counts as running for RUNNING_MS after its last
+      // output (its start-up may be that recent), and the two clients draw its going idle at
+      // their own pace, so screens taken while that lands may differ for a moment (CI saw it).
+      // At rest they must be the same.
       let seen = { screens: "", since: Date.now(), differ: [] as string[] };
       await waitFor(
         async () => {
