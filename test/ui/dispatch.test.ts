@@ -118,6 +118,32 @@ describe("the dispatcher", () => {
     expect(calls).toEqual(["approve A1", 'input A1 "hello\\r"', 'input A1 "ab"']);
   });
 
+  it("M lists every message whole: a long one wraps at the dialog's width under its time", async () => {
+    const { ctl, store } = await rig();
+    store.getState().setSize(80, 24);
+    const long =
+      "A cannot be merged: its worktree has uncommitted changes (src/hello.ts, src/other.ts); a merge takes only commits: commit them there (or remove them) first";
+    store.getState().showFlash("short one");
+    store.getState().showFlash(long);
+    handleInput(ctl, "M");
+    const modal = store.getState().modal;
+    if (modal?.kind !== "text") throw new Error(`no text: ${JSON.stringify(modal)}`);
+    expect(modal.title).toBe("Messages (2)");
+    const width = dialogTextWidth(80);
+    for (const line of modal.lines) expect(line.length, line).toBeLessThanOrEqual(width);
+    expect(modal.lines[0]).toMatch(/^\d\d:\d\d:\d\d {2}short one$/);
+    expect(modal.lines[1]).toMatch(/^\d\d:\d\d:\d\d {2}A cannot be merged: /);
+    // The rows after the first stand under the text, not the time; together they are the message.
+    expect(modal.lines.length).toBeGreaterThan(2);
+    for (const line of modal.lines.slice(2)) expect(line).toMatch(/^ {10}\S/);
+    expect(
+      modal.lines
+        .slice(1)
+        .map((l) => l.slice(10))
+        .join(" "),
+    ).toBe(long);
+  });
+
   it("says why a key does not apply, and asks before quitting with agents running", async () => {
     const { ctl, store, quitted } = await rig();
     handleInput(ctl, "c");

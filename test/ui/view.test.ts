@@ -238,6 +238,25 @@ describe("view lines", () => {
       /released x\.py\s+\? help {2}q quit/,
     );
   });
+
+  it("cuts a message too long for the line and says which key shows it whole", () => {
+    const long =
+      "A cannot be merged: its worktree has uncommitted changes (src/hello.ts); a merge takes only commits: commit them there (or remove them) first";
+    for (const width of [100, 60]) {
+      const line = lineText(footerLine(KEY_TABLE, context, width, long));
+      expect(line.length, line).toBeLessThanOrEqual(width);
+      expect(line.trimEnd()).toMatch(/NORMAL +A cannot be merged: .*… {2}M whole message$/);
+    }
+    // Keys the plan moved are the keys named.
+    const moved = KEY_TABLE.map((c) => (c.id === "app.messages" ? { ...c, keys: ["ctrl+g"] } : c));
+    expect(lineText(footerLine(moved, context, 80, long)).trimEnd()).toMatch(
+      /… {2}Ctrl-g whole message$/,
+    );
+    // In insert mode keys go to the agent: only the message, cut.
+    const insert = lineText(footerLine(KEY_TABLE, { ...context, mode: "insert" }, 80, long));
+    expect(insert).not.toContain("whole message");
+    expect(insert.length).toBeLessThanOrEqual(80);
+  });
 });
 
 describe("pane title", () => {

@@ -25,6 +25,7 @@ import { helpPages } from "../view/help.js";
 import { TABS } from "../view/model.js";
 import { TAB_TITLES } from "../view/panel.js";
 import { recordLines, tabRecords } from "../view/rows.js";
+import { dialogTextWidth, wrapText } from "../view/types.js";
 import { keyContext, mergeTarget } from "./context.js";
 import { ask, type Controller, flash, send } from "./controller.js";
 import { copyKey, enterCopy, pasteBuffer } from "./copy.js";
@@ -34,6 +35,9 @@ import { handleMouse } from "./mouse.js";
 import { paletteRows } from "./palette.js";
 import { MOUSE_ANYWHERE, mouseEvent, PasteReader, parseKeyRanges } from "./parse.js";
 import { deleteComments, openReview, runDiffCommand, sendReview, submitComment } from "./review.js";
+
+/** A message's time in the message list, "12:04:31  ", and the rows under it. */
+const TIME_COLUMNS = 10;
 
 const readers = new WeakMap<Controller, PasteReader>();
 
@@ -479,8 +483,14 @@ export function runCommand(ctl: Controller, id: CommandId) {
     case "app.palette":
       return s.openModal({ kind: "palette", query: "", selected: 0 });
     case "app.messages": {
-      const lines = s.messages.map(
-        (m) => `${new Date(m.at).toTimeString().slice(0, 8)}  ${m.text.replace(/\n/g, " ")}`,
+      // Each whole, wrapped at the dialog's width under its time (the message line cuts them).
+      const width = dialogTextWidth(s.size.cols) - TIME_COLUMNS;
+      const lines = s.messages.flatMap((m) =>
+        wrapText(m.text.replace(/\n/g, " "), width).map((row, i) =>
+          i === 0
+            ? `${new Date(m.at).toTimeString().slice(0, 8)}  ${row}`
+            : `${" ".repeat(TIME_COLUMNS)}${row}`,
+        ),
       );
       return s.openModal({
         kind: "text",

@@ -3,7 +3,7 @@
  * says why instead (a flash message replaces the hints for a moment).
  */
 import { type CommandId, displayKey, type KeyCommand, type KeyContext } from "../keys/table.js";
-import { fitLine, type Line, seg } from "./types.js";
+import { fitLine, type Line, lineText, seg } from "./types.js";
 
 /** The commands worth a hint in the footer, in order of use, with their short names. */
 const HINTS: readonly (readonly [CommandId, string])[] = [
@@ -88,6 +88,25 @@ export function footerLine(
     const fits = mode.text.length;
     const line: Line = [mode, seg(" "), seg(flash, "warn")];
     if (fits + 1 + flash.length + room(kept) <= width) line.push(...kept.flatMap((h) => h.line));
+    else if (fits + 1 + flash.length > width) {
+      // Cut: its end is in the message list, and the line says which key opens it.
+      const list = table.find((c) => c.id === "app.messages" && c.mode === context.mode);
+      const key = list?.keys[0];
+      if (key !== undefined) {
+        const more: Line = [
+          seg("  "),
+          seg(displayKey(key), "accent"),
+          seg(" whole message", "muted"),
+        ];
+        const left = width - fits - 1 - lineText(more).length;
+        if (left >= 12)
+          return fitLine(
+            [...line.slice(0, 2), seg(`${flash.slice(0, left - 1)}…`, "warn"), ...more],
+            width,
+            true,
+          );
+      }
+    }
     return fitLine(line, width, true);
   }
   // Too narrow for every hint: the least used go first, ? help and q quit never.
