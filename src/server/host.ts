@@ -35,6 +35,7 @@ import {
   readInfo,
   removeInfo,
   type ServerInfo,
+  serverLog,
   writeInfo,
 } from "./info.js";
 import { type KeptFolder, keepFolder, POLL_MS } from "./keep-folder.js";
@@ -80,8 +81,8 @@ async function previouslyRunning(project: Project): Promise<string[]> {
 }
 
 export async function hostRoom(project: Project, options: HostOptions = {}): Promise<HostedRoom> {
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const dir = await roomDir(project.repo.mainRoot);
+  const log = options.log ?? serverLog(dir);
   const store = createRoomStore();
   const clients = new Set<Client>();
   let room: Room | undefined;

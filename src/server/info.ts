@@ -5,12 +5,57 @@
  * and renamed into place (only the server writes it; a reader sees one version or the other).
  */
 import { randomBytes } from "node:crypto";
-import { promises as fsp } from "node:fs";
+import {
+  closeSync,
+  constants,
+  promises as fsp,
+  fstatSync,
+  lstatSync,
+  openSync,
+  writeSync,
+} from "node:fs";
 import path from "node:path";
 import { checkPrivate, runtimeRoot } from "../room/runtime-dir.js";
 
 export const INFO_FILE = "server.json";
 export const LOG_FILE = "server.log";
+
+/**
+ * Where a server's log lines go: its stderr, which for a server started in the background
+ * (startServer) is the room folder's server.log. Should that file go (the folder cleaned from
+ * outside, then put back by the server), the lines go to a new server.log there, not into the
+ * removed file nobody can read.
+ */
+export function serverLog(dir: string): (line: string) => void {
+  const file = path.join(dir, LOG_FILE);
+  if (!sameFile(2, file)) return (line) => void process.stderr.write(`${line}\n`);
+  let fd = 2;
+  return (line) => {
+    if (!sameFile(fd, file)) {
+      try {
+        const flags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT;
+        const next = openSync(file, flags | constants.O_NOFOLLOW, 0o600);
+        if (fd !== 2) closeSync(fd);
+        fd = next;
+      } catch {
+        // No folder to write in this moment: the line goes where the last ones went.
+      }
+    }
+    try {
+      writeSync(fd, `${line}\n`);
+    } catch {}
+  };
+}
+
+/** Whether the descriptor `fd` is the file at `file` (not a link to it). */
+function sameFile(fd: number, file: string): boolean {
+  try {
+    const [open, there] = [fstatSync(fd), lstatSync(file)];
+    return open.dev === there.dev && open.ino === there.ino;
+  } catch {
+    return false;
+  }
+}
 
 export interface ServerInfo {
   pid: number;

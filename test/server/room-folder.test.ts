@@ -6,12 +6,12 @@
  * comes before it has done so joins it rather than starting a second server beside it (which
  * would show no agent, as the running ones belong to the first).
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { HOOK_SOCKET } from "../../src/room/hook-endpoint.js";
 import { ROOM_SOCKET, socketAnswers, TOKEN_FILE } from "../../src/room/protocol/index.js";
-import { INFO_FILE, isAlive, readInfo } from "../../src/server/info.js";
+import { INFO_FILE, isAlive, LOG_FILE, readInfo } from "../../src/server/info.js";
 import { TmuxRig } from "../e2e/tmux.js";
 import { CLI, tower, waitFor } from "../helpers/repo.js";
 import { cleanupRigs, recordedPid, type ServerRig, serverRig } from "./helpers.js";
@@ -137,10 +137,17 @@ describe("the room's folder cleaned from outside", () => {
     );
     // Listened on again, not only files: the agents' hooks reach the room.
     expect(await socketAnswers(path.join(rig.dir, HOOK_SOCKET))).toBe(true);
+    // Its log goes on in the folder (not into the removed file): what it put back, and the
+    // clients that come.
+    const log = () => readFileSync(path.join(rig.dir, LOG_FILE), "utf8");
+    await waitFor(() => (existsSync(path.join(rig.dir, LOG_FILE)) ? true : undefined), 5_000);
+    expect(log()).toContain(`in ${rig.dir} (removed from outside)`);
+    expect(statSync(path.join(rig.dir, LOG_FILE)).mode & 0o777).toBe(0o600);
     const ls = await tower(rig.root, ["ls"], { XDG_RUNTIME_DIR: rig.runtime });
     expect(ls.stdout).toContain(String(server));
     const again = open(rig, "attach");
     await again.waitForText("ready A1", 20_000);
+    await waitFor(() => (log().includes("client attached") ? true : undefined), 5_000, "the log");
     expect(servers(rig)).toEqual([server]);
     expect(recordedPid(rig, "A1")).toBe(agent);
   });
