@@ -19,6 +19,8 @@ import { openProject, type Project } from "./project.js";
 import { trustPlan } from "./trust.js";
 
 export const DEMO_MARKER = ".tower-demo";
+/** The demo's repository, a folder of the demo's folder (its worktrees are beside it). */
+export const DEMO_REPO = "shop";
 export const defaultDemoDir = () => path.join(os.tmpdir(), "tower-demo");
 
 const FILES: Record<string, string> = {
@@ -155,7 +157,7 @@ export interface Demo {
 export async function createDemo(options: { dir?: string; fakeAgent: string }): Promise<Demo> {
   const dir = path.resolve(options.dir ?? defaultDemoDir());
   await cleanDemo(dir);
-  const root = path.join(dir, "shop");
+  const root = path.join(dir, DEMO_REPO);
   await fsp.mkdir(root, { recursive: true });
   await fsp.writeFile(
     path.join(dir, DEMO_MARKER),

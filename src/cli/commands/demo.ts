@@ -1,10 +1,12 @@
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { installGuard } from "../../agents/guard.js";
 import { selfCommand } from "../../agents/self.js";
-import { cleanDemo, createDemo, defaultDemoDir } from "../../engine/demo.js";
+import { cleanDemo, createDemo, DEMO_REPO, defaultDemoDir } from "../../engine/demo.js";
+import { RefusedError } from "../../engine/errors.js";
+import { listRooms } from "../../server/info.js";
 import { loadControlRoom } from "../control-room.js";
 
 /**
@@ -38,6 +40,47 @@ export const DEMO_INTRO = [
   "      z     zoom      ?  every key      q  quit",
 ];
 
+/**
+ * Refuses when the demo in `dir` still runs: a Tower server of its repository, or agents working
+ * there (of that server, or of a control room hosting them itself). Its folder removed under
+ * them, they would go on in folders that are gone.
+ */
+async function refuseWhileRunning(dir: string): Promise<void> {
+  let root: string;
+  try {
+    root = realpathSync(path.join(dir, DEMO_REPO));
+  } catch {
+    return; // No demo repository there: nothing of it can run.
+  }
+  const servers = (await listRooms()).filter((info) => info.repo === root).map((i) => i.pid);
+  const agents = new Set<string>();
+  let pids: string[] = [];
+  try {
+    pids = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+  } catch {
+    // No /proc here: the servers alone tell.
+  }
+  for (const name of pids) {
+    let environ: string[];
+    try {
+      environ = readFileSync(`/proc/${name}/environ`, "utf8").split("\0");
+    } catch {
+      continue; // Gone, or another user's.
+    }
+    if (!environ.includes(`TOWER_REPO_ROOT=${root}`)) continue;
+    const id = environ.find((entry) => entry.startsWith("TOWER_AGENT_ID="));
+    if (id) agents.add(id.slice("TOWER_AGENT_ID=".length));
+  }
+  if (servers.length === 0 && agents.size === 0) return;
+  const what = [
+    ...servers.map((pid) => `its Tower server, pid ${pid}`),
+    ...(agents.size > 0 ? [`agents ${[...agents].sort().join(", ")}`] : []),
+  ];
+  throw new RefusedError(
+    `the demo at ${dir} still runs (${what.join("; ")}): stop it first (q, then s, in its control room${servers.length > 0 ? `, or \`tower server stop\` in ${root}` : ""}); nothing was removed`,
+  );
+}
+
 export function registerDemo(program: Command): void {
   program
     .command("demo")
@@ -47,6 +90,7 @@ export function registerDemo(program: Command): void {
     .option("--no-open", "make the demo and print where, without opening the control room")
     .action(async (options: { dir?: string; clean?: boolean; open?: boolean }) => {
       const dir = path.resolve(options.dir ?? defaultDemoDir());
+      await refuseWhileRunning(dir);
       if (options.clean) {
         const removed = await cleanDemo(dir);
         process.stdout.write(removed ? `removed the demo at ${dir}\n` : `no demo at ${dir}\n`);
