@@ -64,7 +64,7 @@ describe("tower demo while the demo runs", () => {
         ),
       );
       expect(said).toMatch(
-        /: stop it first \(q, then s, in its control room, or `tower server stop` in .*\/shop\); nothing was removed$/,
+        /: stop it first \(q, then s, in its control room, or `tower server stop` in (\S+)\/shop\), or open it with `tower attach \1\/shop`; nothing was removed$/,
       );
       expect(existsSync(path.join(root, "streams.yaml"))).toBe(true);
       expect(existsSync(path.join(dir, "shop-stream-A"))).toBe(true);

@@ -77,7 +77,7 @@ async function refuseWhileRunning(dir: string): Promise<void> {
     ...(agents.size > 0 ? [`agents ${[...agents].sort().join(", ")}`] : []),
   ];
   throw new RefusedError(
-    `the demo at ${dir} still runs (${what.join("; ")}): stop it first (q, then s, in its control room${servers.length > 0 ? `, or \`tower server stop\` in ${root}` : ""}); nothing was removed`,
+    `the demo at ${dir} still runs (${what.join("; ")}): stop it first (q, then s, in its control room${servers.length > 0 ? `, or \`tower server stop\` in ${root}), or open it with \`tower attach ${root}\`` : ")"}; nothing was removed`,
   );
 }
 
