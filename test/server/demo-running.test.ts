@@ -10,6 +10,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { roomDir } from "../../src/room/runtime-dir.js";
 import { isAlive, readInfo } from "../../src/server/info.js";
+import { TmuxRig } from "../e2e/tmux.js";
 import { CLI, cleanEnv, tower, waitFor } from "../helpers/repo.js";
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -17,16 +18,49 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
+/** A temp folder for the demo and a runtime folder, removed after the test. */
+function folders() {
+  const parent = realpathSync(mkdtempSync(path.join(os.tmpdir(), "tower-test-")));
+  const runtime = mkdtempSync(path.join(os.tmpdir(), "tower-run-"));
+  cleanups.push(async () => {
+    rmSync(parent, { recursive: true, force: true });
+    rmSync(runtime, { recursive: true, force: true });
+  });
+  return { parent, runtime, dir: path.join(parent, "demo") };
+}
+
 describe("tower demo while the demo runs", () => {
-  it("refuses to remove or remake it, naming its server and agents; once stopped, removes it", async () => {
-    const parent = realpathSync(mkdtempSync(path.join(os.tmpdir(), "tower-test-")));
-    const runtime = mkdtempSync(path.join(os.tmpdir(), "tower-run-"));
-    cleanups.push(async () => {
-      rmSync(parent, { recursive: true, force: true });
-      rmSync(runtime, { recursive: true, force: true });
-    });
+  it("in a control room hosting its agents itself: refuses, says q; once quit, removes it", async () => {
+    const { parent, runtime, dir } = folders();
     const env = { XDG_RUNTIME_DIR: runtime };
-    const dir = path.join(parent, "demo");
+    const room = new TmuxRig(parent, `node ${CLI} demo --dir ${dir}`, { cols: 120, rows: 30 }, env);
+    cleanups.push(async () => room.kill());
+    await room.waitForText("Welcome to Tower", 20_000);
+    await waitFor(async () => {
+      const refused = await tower(parent, ["demo", "--clean", "--dir", dir], env);
+      return refused.stderr.includes("(agents ") ? refused : undefined;
+    }, 15_000).then((refused) => {
+      expect(refused.code).toBe(3);
+      expect(refused.stderr.trim()).toMatch(
+        new RegExp(
+          `^tower: the demo at ${dir} still runs \\(agents [A-C][12](, [A-C][12])*\\): quit its control room first \\(q\\); nothing was removed$`,
+        ),
+      );
+    });
+    expect(existsSync(path.join(dir, "shop-stream-A"))).toBe(true);
+    room.keys("Escape");
+    room.keys("q");
+    await room.waitForText("Quit Tower?");
+    room.keys("y");
+    await room.waitForText("[exited 0]", 30_000);
+    const cleaned = await tower(parent, ["demo", "--clean", "--dir", dir], env);
+    expect(cleaned.stdout).toBe(`removed the demo at ${dir}\n`);
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it("refuses to remove or remake it, naming its server and agents; once stopped, removes it", async () => {
+    const { parent, runtime, dir } = folders();
+    const env = { XDG_RUNTIME_DIR: runtime };
     const root = path.join(dir, "shop");
     const made = await tower(parent, ["demo", "--no-open", "--dir", dir], env);
     expect(made.code, made.stderr).toBe(0);

@@ -76,8 +76,13 @@ async function refuseWhileRunning(dir: string): Promise<void> {
     ...servers.map((pid) => `its Tower server, pid ${pid}`),
     ...(agents.size > 0 ? [`agents ${[...agents].sort().join(", ")}`] : []),
   ];
+  // A control room with its agents in itself stops them on q; a server's, on q then s.
+  const how =
+    servers.length > 0
+      ? `stop it first (q, then s, in its control room, or \`tower server stop\` in ${root}), or open it with \`tower attach ${root}\``
+      : "quit its control room first (q)";
   throw new RefusedError(
-    `the demo at ${dir} still runs (${what.join("; ")}): stop it first (q, then s, in its control room${servers.length > 0 ? `, or \`tower server stop\` in ${root}), or open it with \`tower attach ${root}\`` : ")"}; nothing was removed`,
+    `the demo at ${dir} still runs (${what.join("; ")}): ${how}; nothing was removed`,
   );
 }
 
