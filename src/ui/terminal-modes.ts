@@ -14,7 +14,13 @@ export class NoTerminalError extends Error {
 export const ENTER_MODES = "\x1b[?1049h\x1b[?25l\x1b[?2004h";
 /** ENTER_MODES on a cleared screen, the cursor at the top-left corner. */
 export const ENTER = `${ENTER_MODES}\x1b[2J\x1b[H`;
-export const LEAVE = "\x1b[?2004l\x1b[?25h\x1b[?1049l";
+/**
+ * Back to the main screen, the alternate one blanked first: tmux (3.3a) puts the main screen back
+ * at the size it had when saved and then grows it to the window's, pulling rows down from the
+ * history it pushed them into; after the window grew while Tower was open, those were the
+ * control room's rows, left above the shell's prompt. Blank rows are dropped instead.
+ */
+export const LEAVE = "\x1b[0m\x1b[2J\x1b[H\x1b[?2004l\x1b[?25h\x1b[?1049l";
 
 /** ED 3: erase the terminal's scrollback (xterm; tmux erases the pane's history). */
 const ERASE_SCROLLBACK = "\x1b[3J";

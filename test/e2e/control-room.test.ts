@@ -226,6 +226,23 @@ describe("the control room in tmux", () => {
     expect(kept).toMatch(/^1\n2\n3\n/);
   });
 
+  it("leaves nothing of itself on the main screen after the window grew while it was open", async () => {
+    // tmux (3.3a) puts the main screen back at the size it was saved at and then grows it,
+    // pulling lines down from what it pushed into the history: the alternate screen's rows,
+    // unless they are blank.
+    rig = new TmuxRig(repo.root, `echo before-line; node ${CLI}`, { cols: 80, rows: 24 });
+    const r = rig;
+    await r.waitFor((s) => footer(s).includes("NORMAL"), "the control room");
+    r.resize(200, 50);
+    await r.waitFor((s) => lines(s).length === 50 && footer(s).includes("NORMAL"), "resized");
+    r.keys("q");
+    await r.waitForText("Quit Tower?");
+    r.keys("y");
+    const after = await r.waitForText("[exited 0]");
+    const shown = lines(after).filter((line) => line.trim() !== "");
+    expect(shown).toEqual(["before-line", "[exited 0]"]);
+  });
+
   it("restores the terminal after a crash, prints the error on the main screen, and its agents stop", async () => {
     const crash = path.join(PROJECT_ROOT, "test/e2e/programs/crash-ui.mjs");
     const r = new TmuxRig(repo.root, `node ${crash}`);
