@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { roomDir } from "../../src/room/runtime-dir.js";
 import { isAlive, readInfo } from "../../src/server/info.js";
 import { TmuxRig } from "../e2e/tmux.js";
-import { CLI, cleanEnv, tower, waitFor } from "../helpers/repo.js";
+import { CLI, cleanEnv, readJson, tower, waitFor } from "../helpers/repo.js";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -36,17 +36,26 @@ describe("tower demo while the demo runs", () => {
     const room = new TmuxRig(parent, `node ${CLI} demo --dir ${dir}`, { cols: 120, rows: 30 }, env);
     cleanups.push(async () => room.kill());
     await room.waitForText("Welcome to Tower", 20_000);
-    await waitFor(async () => {
-      const refused = await tower(parent, ["demo", "--clean", "--dir", dir], env);
-      return refused.stderr.includes("(agents ") ? refused : undefined;
-    }, 15_000).then((refused) => {
-      expect(refused.code).toBe(3);
-      expect(refused.stderr.trim()).toMatch(
-        new RegExp(
-          `^tower: the demo at ${dir} still runs \\(agents [A-C][12](, [A-C][12])*\\): quit its control room first \\(q\\); nothing was removed$`,
-        ),
-      );
-    });
+    // Its agents started (recorded with their pids): before that, nothing of it runs yet.
+    const agents = path.join(dir, "shop/.claude/state/agents.json");
+    await waitFor(
+      async () => {
+        const file = (await readJson(agents).catch(() => undefined)) as
+          | { agents?: Record<string, { pid?: number | null }> }
+          | undefined;
+        const pid = file?.agents?.A1?.pid;
+        return typeof pid === "number" && isAlive(pid) ? true : undefined;
+      },
+      20_000,
+      "A1 running",
+    );
+    const refused = await tower(parent, ["demo", "--clean", "--dir", dir], env);
+    expect(refused.code, refused.stdout).toBe(3);
+    expect(refused.stderr.trim()).toMatch(
+      new RegExp(
+        `^tower: the demo at ${dir} still runs \\(agents [A-C][12](, [A-C][12])*\\): quit its control room first \\(q\\); nothing was removed$`,
+      ),
+    );
     expect(existsSync(path.join(dir, "shop-stream-A"))).toBe(true);
     room.keys("Escape");
     room.keys("q");
