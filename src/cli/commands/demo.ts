@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, realpathSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
@@ -6,6 +6,8 @@ import { installGuard } from "../../agents/guard.js";
 import { selfCommand } from "../../agents/self.js";
 import { cleanDemo, createDemo, DEMO_REPO, defaultDemoDir } from "../../engine/demo.js";
 import { RefusedError } from "../../engine/errors.js";
+import { stateStoreFor } from "../../engine/state/store.js";
+import { findAgentProcess } from "../../pty/leftovers.js";
 import { listRooms } from "../../server/info.js";
 import { loadControlRoom } from "../control-room.js";
 
@@ -42,8 +44,9 @@ export const DEMO_INTRO = [
 
 /**
  * Refuses when the demo in `dir` still runs: a Tower server of its repository, or agents working
- * there (of that server, or of a control room hosting them itself). Its folder removed under
- * them, they would go on in folders that are gone.
+ * there (of that server, or of a control room hosting them itself), found as `tower server`
+ * finds another server's: the recorded pids, each checked to be that agent's process. Its folder
+ * removed under them, they would go on in folders that are gone.
  */
 async function refuseWhileRunning(dir: string): Promise<void> {
   let root: string;
@@ -53,23 +56,13 @@ async function refuseWhileRunning(dir: string): Promise<void> {
     return; // No demo repository there: nothing of it can run.
   }
   const servers = (await listRooms()).filter((info) => info.repo === root).map((i) => i.pid);
+  const recorded = await stateStoreFor(root, undefined)
+    .read("agents")
+    .then((file) => file.agents)
+    .catch(() => ({}));
   const agents = new Set<string>();
-  let pids: string[] = [];
-  try {
-    pids = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
-  } catch {
-    // No /proc here: the servers alone tell.
-  }
-  for (const name of pids) {
-    let environ: string[];
-    try {
-      environ = readFileSync(`/proc/${name}/environ`, "utf8").split("\0");
-    } catch {
-      continue; // Gone, or another user's.
-    }
-    if (!environ.includes(`TOWER_REPO_ROOT=${root}`)) continue;
-    const id = environ.find((entry) => entry.startsWith("TOWER_AGENT_ID="));
-    if (id) agents.add(id.slice("TOWER_AGENT_ID=".length));
+  for (const [id, record] of Object.entries(recorded)) {
+    if (typeof record.pid === "number" && findAgentProcess(record.pid, id, root)) agents.add(id);
   }
   if (servers.length === 0 && agents.size === 0) return;
   const what = [
