@@ -5,7 +5,7 @@
  * repository's real path, so every terminal finds the same room.
  */
 import { createHash } from "node:crypto";
-import { promises as fsp, realpathSync } from "node:fs";
+import { lstatSync, mkdirSync, realpathSync, type Stats } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { UnsafePathError } from "../engine/errors.js";
@@ -16,11 +16,17 @@ export function runtimeRoot(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(base, `tower-${process.getuid?.() ?? os.userInfo().uid}`);
 }
 
-/** Makes `dir` (mode 0700) or checks the one there: a folder of ours, private, not a link. */
+/**
+ * Makes `dir` (mode 0700) or checks the one there: a folder of ours, private, not a link. With
+ * the synchronous calls, as checkPrivate: they are on `tower attach`'s way to its first frame
+ * (see engine/git/main-root.ts).
+ */
 async function privateFolder(dir: string): Promise<void> {
-  await fsp.mkdir(dir, { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== "EEXIST") throw error;
-  });
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  }
   await checkPrivate(dir);
 }
 
@@ -29,9 +35,9 @@ async function privateFolder(dir: string): Promise<void> {
  * there is none. The error says what is wrong and what to do.
  */
 export async function checkPrivate(dir: string): Promise<boolean> {
-  let stat: Awaited<ReturnType<typeof fsp.lstat>>;
+  let stat: Stats;
   try {
-    stat = await fsp.lstat(dir);
+    stat = lstatSync(dir);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
     throw error;

@@ -9,7 +9,7 @@
  * new one, never half of one, and a link planted at the path is replaced, never followed.
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { constants, promises as fsp } from "node:fs";
+import { closeSync, constants, promises as fsp, fstatSync, openSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { TargetError, UnsafePathError } from "../../engine/errors.js";
 
@@ -49,12 +49,16 @@ export async function createToken(
   return token;
 }
 
-/** The token of the server whose private folder is `dir`; the error says what is wrong. */
+/**
+ * The token of the server whose private folder is `dir`; the error says what is wrong. Read with
+ * the synchronous calls: it is on `tower attach`'s way to its first frame (see
+ * engine/git/main-root.ts).
+ */
 export async function readToken(dir: string): Promise<string> {
   const file = tokenPath(dir);
-  let handle: fsp.FileHandle;
+  let fd: number;
   try {
-    handle = await fsp.open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT") {
@@ -70,7 +74,7 @@ export async function readToken(dir: string): Promise<string> {
     throw new UnsafePathError(`cannot read the Tower token ${file}: ${(error as Error).message}`);
   }
   try {
-    const stat = await handle.stat();
+    const stat = fstatSync(fd);
     const uid = process.getuid?.();
     if (!stat.isFile())
       throw new UnsafePathError(`${file} is not a file: Tower will not read a token from it`);
@@ -84,13 +88,13 @@ export async function readToken(dir: string): Promise<string> {
         `${file} can be read by other users (mode ${(stat.mode & 0o777).toString(8)}): Tower will not trust it; stop the server, remove the file and start the server again`,
       );
     }
-    const token = (await handle.readFile("utf8")).trim();
+    const token = readFileSync(fd, "utf8").trim();
     if (!TOKEN_SHAPE.test(token)) {
       throw new UnsafePathError(`${file} does not hold a Tower token (64 hexadecimal digits)`);
     }
     return token;
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
