@@ -4,11 +4,11 @@
  * followed through a link), and in it one folder per repository, named by a hash of the
  * repository's real path, so every terminal finds the same room.
  */
-import { createHash } from "node:crypto";
 import { lstatSync, mkdirSync, realpathSync, type Stats } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { UnsafePathError } from "../engine/errors.js";
+import { sha256Hex } from "./sha256.js";
 
 export function runtimeRoot(env: NodeJS.ProcessEnv = process.env): string {
   const base =
@@ -72,7 +72,7 @@ export async function roomDir(
   } catch {}
   const root = runtimeRoot(env);
   await privateFolder(root);
-  const dir = path.join(root, createHash("sha256").update(real).digest("hex").slice(0, 12));
+  const dir = path.join(root, sha256Hex(real).slice(0, 12));
   await privateFolder(dir);
   return dir;
 }
