@@ -109,7 +109,7 @@ describe("the tower bundle", () => {
     // Nothing else to find, read and link before the first frame: no local require or import.
     expect(text.match(/\brequire\("\.[^"]*"\)/g)).toBeNull();
     expect(text.match(STATIC_IMPORT)).toBeNull();
-    // Nor Node's crypto (some thirty modules of Node's own, about 4 ms to compile): the room
+    // Nor Node's crypto (some thirty modules of Node's own, 1.7-3.3 ms to compile): the room
     // folder's hash is computed in JavaScript (src/room/sha256.ts).
     expect(text).not.toMatch(/require\("(node:)?crypto"\)/);
     for (const pkg of ["ink", "react", "@xterm/headless", "simple-git", "zod"]) {
