@@ -56,6 +56,24 @@ function servers(rig: ServerRig): number[] {
   return found;
 }
 
+/**
+ * `rm -rf dir` run again until it holds: the server may put files back while the folder is
+ * being emptied (rmdir then fails with ENOTEMPTY), at its own pace on a loaded machine.
+ */
+async function removeUntilGone(dir: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+      return;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== "ENOTEMPTY" || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+}
+
 /** A room whose server `tower` started, its agent ready, the client detached. */
 async function detachedRoom() {
   const rig = await serverRig();
@@ -121,7 +139,7 @@ describe("the room's folder cleaned from outside", () => {
     const { rig, server, agent } = await detachedRoom();
     // As `rm -rf` run until it holds: the server may put a file back while the folder is being
     // emptied (its rmdir then fails with ENOTEMPTY), which is what this test is about.
-    rmSync(rig.dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 20 });
+    await removeUntilGone(rig.dir);
     // No info left to name it: the agent it runs does (agents.json, its parent).
     const second = await tower(rig.root, ["server"], { XDG_RUNTIME_DIR: rig.runtime });
     expect(second.stderr).toContain(`another Tower server (pid ${server}) already serves`);
