@@ -5,8 +5,11 @@
  *
  * - Replies to the program's terminal queries (cursor position, device attributes, ...) that the
  *   emulator produces go back to the program.
- * - Backpressure: when the emulator has more than `highWaterMark` bytes written but not parsed,
- *   the pty is paused (the program then blocks on its writes) until it is under `lowWaterMark`.
+ * - Parsing: the output waits its turn on the process's parse queue (parse-queue.ts), which
+ *   parses every emulator's output a slice each in turn within a budget per turn of the event
+ *   loop; the echo of a keystroke is parsed as it arrives.
+ * - Backpressure: when more than `highWaterMark` bytes of output are not parsed yet, the pty is
+ *   paused (the program then blocks on its writes) until it is under `lowWaterMark`.
  * - Exit: node-pty can lose the end of the output on Linux (see `guardTail`, which reads the pty
  *   to its end); the exit is reported after every byte was parsed and logged.
  * - Stop: SIGTERM to the process and its process group, SIGKILL after `stopGraceMs`. The owner
@@ -30,7 +33,7 @@ import { type IPty, spawn } from "node-pty";
 import type { AgentCommand, Preset } from "../engine/plan/index.js";
 import { substituteCommand } from "../engine/plan/index.js";
 import { StateStore } from "../engine/state/store.js";
-import { createEmulator, DEFAULT_SCROLLBACK, parsed } from "./emulator.js";
+import { createEmulator, DEFAULT_SCROLLBACK } from "./emulator.js";
 import { PaneHistory } from "./history.js";
 import { closeOnExec, keepTerminalsFromChildren } from "./inherit.js";
 import {
@@ -42,6 +45,7 @@ import {
   type SplitInput,
 } from "./keys.js";
 import { AgentLog, ScreenLogger } from "./log.js";
+import { type ParseFeed, type ParseQueue, sharedParseQueue } from "./parse-queue.js";
 import { type AnnouncedStatus, inferPreset, type PresetSpec, presetSpec } from "./presets.js";
 import { writeToPty } from "./pty-write.js";
 import { type Frame, type FrameOptions, Screen } from "./screen.js";
@@ -99,6 +103,8 @@ export interface SessionOptions {
   highWaterMark?: number;
   /** Unparsed bytes under which it is resumed (default 128 KiB). */
   lowWaterMark?: number;
+  /** Where the emulator's parsing is scheduled (default: the process's, parse-queue.ts). */
+  parseQueue?: ParseQueue;
   /** See status.ts (default 1.5 s). */
   runningMs?: number;
   /** See screen.ts (default 1 s). */
@@ -266,7 +272,8 @@ export class Session {
   private exitWaiters: ((info: ExitInfo) => void)[] = [];
   private exiting: Promise<void> | undefined;
   private killTimer: NodeJS.Timeout | undefined;
-  private unparsed = 0;
+  /** The program's output on its way to the emulator's parser. */
+  private readonly feed: ParseFeed;
   private pausedFlag = false;
   /** When the program last wrote to its terminal (performance.now()). */
   private lastOutputAt = 0;
@@ -297,6 +304,7 @@ export class Session {
       rows: options.rows ?? DEFAULT_ROWS,
       scrollback: PaneHistory.xtermScrollback(scrollback),
     });
+    this.feed = (options.parseQueue ?? sharedParseQueue).feed(this.terminal, () => this.parsed());
     // Before the log, which sizes its batches from the emulator's own scrollback.
     this.history = new PaneHistory(this.terminal, scrollback);
     this.screen = new Screen(this.terminal, {
@@ -388,7 +396,6 @@ export class Session {
     this.proc = proc;
     this.exitInfo = undefined;
     this.exiting = undefined;
-    this.unparsed = 0;
     this.pausedFlag = false;
     guardTail(proc, (chunk) => this.output(proc, chunk));
     this.procDisposables = [
@@ -445,9 +452,9 @@ export class Session {
     return this.pausedFlag;
   }
 
-  /** Bytes written to the emulator and not parsed yet. */
+  /** Bytes of output received and not parsed yet. */
   get unparsedBytes(): number {
-    return this.unparsed;
+    return this.feed.unparsed;
   }
 
   on<K extends keyof SessionEvents>(event: K, listener: SessionEvents[K]): () => void {
@@ -468,7 +475,7 @@ export class Session {
 
   /** Resolves once all output received so far has been parsed. */
   whenParsed(): Promise<void> {
-    return parsed(this.terminal);
+    return this.feed.drained();
   }
 
   /** Bytes to the program as they are (no escape-key handling, no translation). */
@@ -480,7 +487,7 @@ export class Session {
     }
     writeToPty(this.proc, data);
     this.tracker.input();
-    echoAtOnce(this.terminal);
+    this.feed.typed();
   }
 
   /**
@@ -624,6 +631,7 @@ export class Session {
     clearTimeout(this.held?.timer);
     this.held = undefined;
     await this.log?.close();
+    this.feed.close();
     this.tracker.dispose();
     this.logger?.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
@@ -635,16 +643,8 @@ export class Session {
 
   private output(proc: IPty, data: Buffer): void {
     if (proc !== this.proc) return;
-    const size = data.length;
-    this.unparsed += size;
-    this.terminal.write(data, () => {
-      this.unparsed -= size;
-      if (this.pausedFlag && this.unparsed <= this.lowWater) {
-        this.pausedFlag = false;
-        proc.resume();
-      }
-    });
-    if (!this.pausedFlag && this.unparsed >= this.highWater) {
+    this.feed.push(data);
+    if (!this.pausedFlag && this.feed.unparsed >= this.highWater) {
       this.pausedFlag = true;
       this.pauses++;
       proc.pause();
@@ -653,12 +653,20 @@ export class Session {
     if (hasVisibleText(data)) this.tracker.output();
   }
 
+  /** Some output was parsed: a pty paused for backpressure goes on under the low-water mark. */
+  private parsed(): void {
+    if (this.pausedFlag && this.feed.unparsed <= this.lowWater) {
+      this.pausedFlag = false;
+      this.proc?.resume();
+    }
+  }
+
   private async processExited(
     proc: IPty,
     event: { exitCode: number; signal?: number },
   ): Promise<void> {
     for (const d of this.procDisposables.splice(0)) d.dispose();
-    await parsed(this.terminal);
+    await this.feed.drained();
     this.checkScreen();
     this.logger?.flushScreen();
     await this.log?.close(); // a restart opens it again
@@ -785,17 +793,4 @@ function signal(pid: number, name: NodeJS.Signals): void {
       // Gone already.
     }
   }
-}
-
-/**
- * After input, the program's next output (the echo) is parsed as it arrives instead of on a
- * timer behind every other emulator's work: xterm's own path for a keystroke typed into it
- * (`handleUserInput`), which Tower's input, going straight to the pty, does not take. Under a
- * flood in other panes, each of their parse slices (up to 12 ms) was otherwise ahead of it.
- */
-function echoAtOnce(terminal: Terminal): void {
-  const buffer = (
-    terminal as unknown as { _core?: { _writeBuffer?: { handleUserInput?: () => void } } }
-  )._core?._writeBuffer;
-  if (typeof buffer?.handleUserInput === "function") buffer.handleUserInput();
 }
