@@ -20,6 +20,7 @@
  * a feed writes straight to the emulator, as before (slower under a flood, never wrong).
  */
 import type { Terminal } from "@xterm/headless";
+import { parsed } from "./emulator.js";
 
 /** Parsing in one turn before the event loop gets to read its sockets and ptys again. */
 export const TURN_BUDGET_MS = 4;
@@ -149,7 +150,7 @@ export class ParseFeed {
    */
   handSlice(max: number): boolean {
     const first = this.chunks[0];
-    if (first === undefined || this.closed) return false;
+    if (first === undefined) return false; // a closed feed has none
     const rest = first.length - this.offset;
     let slice: Buffer;
     if (rest <= max) {
@@ -195,7 +196,7 @@ export class ParseFeed {
     }
     if (this.closed) return;
     // Whatever was written to the emulator by anyone else before now.
-    await new Promise<void>((resolve) => this.terminal.write("", resolve));
+    await parsed(this.terminal);
   }
 
   /** Drops the waiting output (the emulator is going away); `drained` waiters resolve. */
