@@ -139,6 +139,26 @@ export class LineBytes {
     this.len = at;
   }
 
+  /**
+   * Plain lines as the emulator would have shown them (`lines`: printable ASCII, each line ending
+   * "\r\n"; see ParseFeed's fast-forward): each a line of its own, trailing spaces dropped.
+   * Ends a line being assembled first.
+   */
+  plainLines(lines: Uint8Array): void {
+    if (this.assembling) this.endLine();
+    this.reserve(lines.length);
+    const buf = this.buf;
+    let at = this.len;
+    for (let i = 0; i < lines.length; i++) {
+      const b = lines[i] as number;
+      if (b === 0x0d) continue;
+      if (b === NEWLINE) while (at > this.lineStart && buf[at - 1] === SPACE) at--;
+      buf[at++] = b;
+      if (b === NEWLINE) this.lineStart = at;
+    }
+    this.len = at;
+  }
+
   /** Ends the line being assembled: its trailing spaces dropped, a newline added. */
   endLine(): void {
     while (this.len > this.lineStart && this.buf[this.len - 1] === SPACE) this.len--;

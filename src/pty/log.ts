@@ -24,6 +24,7 @@ import { LineBytes, type LineSource, linesOf } from "./line-bytes.js";
 export const DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024;
 
 const FLUSH_DELAY_MS = 200;
+const NEWLINE_BYTE = 0x0a;
 /** A logger hands its lines to the log at least this often (bytes). */
 const HAND_AT_BYTES = 32 * 1024;
 const FLUSH_AT_BYTES = 64 * 1024;
@@ -360,6 +361,36 @@ export class ScreenLogger {
     this.relog = 0;
     if (end > mark) this.setMark(end);
     this.hand();
+  }
+
+  /**
+   * Plain lines the emulator is spared (ParseFeed's fast-forward: printable ASCII, each line
+   * ending "\r\n"), logged as the scroll would have handed them over: after every row above the
+   * cursor (the cursor is at the start of the blank bottom row, and those rows would have
+   * scrolled off ahead of the lines), which count as logged from then on.
+   */
+  skipped(lines: Buffer): void {
+    this.collect();
+    const buffer = this.buffers.normal;
+    this.checkLogged(buffer.baseY, buffer.baseY + this.terminal.rows);
+    const end = buffer.baseY + buffer.cursorY;
+    const mark = this.markLine();
+    const rows = linesOf(this.terminal, buffer);
+    for (let y = mark; y < end; y++) {
+      this.add(rows, y, buffer.length);
+      this.logged.push(rowKey(buffer, y));
+    }
+    this.seen = [];
+    this.relog = 0;
+    if (end > mark) this.setMark(end);
+    // In batches of whole lines, as `add` hands them, so that the buffer stays small.
+    for (let at = 0; at < lines.length; ) {
+      const cut = lines.indexOf(NEWLINE_BYTE, Math.min(at + HAND_AT_BYTES, lines.length) - 1);
+      const next = cut < 0 ? lines.length : cut + 1;
+      this.bytes.plainLines(lines.subarray(at, next));
+      this.hand();
+      at = next;
+    }
   }
 
   /**

@@ -304,7 +304,13 @@ export class Session {
       rows: options.rows ?? DEFAULT_ROWS,
       scrollback: PaneHistory.xtermScrollback(scrollback),
     });
-    this.feed = (options.parseQueue ?? sharedParseQueue).feed(this.terminal, () => this.parsed());
+    // A flood of plain text that would only scroll past the history is not parsed (the log
+    // takes its lines as the scroll would have).
+    this.feed = (options.parseQueue ?? sharedParseQueue).feed(this.terminal, () => this.parsed(), {
+      historyRows: scrollback,
+      gatherBytes: Math.floor((this.highWater * 3) / 4),
+      onSkip: (lines) => this.logger?.skipped(lines),
+    });
     // Before the log, which sizes its batches from the emulator's own scrollback.
     this.history = new PaneHistory(this.terminal, scrollback);
     this.screen = new Screen(this.terminal, {
@@ -455,6 +461,11 @@ export class Session {
   /** Bytes of output received and not parsed yet. */
   get unparsedBytes(): number {
     return this.feed.unparsed;
+  }
+
+  /** Bytes of plain text left unparsed because they could only have scrolled past the history. */
+  get fastForwardedBytes(): number {
+    return this.feed.skipped;
   }
 
   on<K extends keyof SessionEvents>(event: K, listener: SessionEvents[K]): () => void {
