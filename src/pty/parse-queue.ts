@@ -158,7 +158,10 @@ export class ParseFeed {
   private sinceLook = FAST_FORWARD_EVERY;
   /** Bytes taken from the head of the waiting output so far (handed over or skipped). */
   private taken = 0;
-  /** The last look's plain run, while none of the output it read has been taken. */
+  /**
+   * The end of the last look's plain run, and `taken` then. Output taken since came off its
+   * front: what is left of the run is still plain, in whole lines.
+   */
   private lastRun: { taken: number; end: number } | undefined;
   /** Set while plain text waits for more (see GATHER_MS). */
   private gatherTimer: NodeJS.Timeout | undefined;
@@ -259,7 +262,7 @@ export class ParseFeed {
   private tryFastForward(fastForward: FastForward, max: number): "handed" | "gather" | "no" {
     const data = this.gather();
     const needRows = fastForward.historyRows + 2 * this.terminal.rows + FAST_FORWARD_MARGIN_ROWS;
-    const known = this.lastRun?.taken === this.taken ? this.lastRun.end : undefined;
+    const known = this.lastRun && this.lastRun.end - (this.taken - this.lastRun.taken);
     const plan = planFastForward(data, this.terminal.cols, needRows, max, known);
     this.lastRun = plan && { taken: this.taken, end: plan.end };
     // Less to leave unparsed than to parse: worth waiting for more, if more is coming.
@@ -368,8 +371,8 @@ const CRLF = Buffer.from("\r\n");
  * lines that fill `needRows` rows. `from` to `to`: the lines to leave unparsed (none when the
  * run is too short: `to` is `from`); `open`: the run goes on to the end of `data` (more of it may
  * come); `end`: the end of the run's last whole line. Undefined: no line end in reach.
- * `knownEnd`: a run's `end` found by an earlier look at the same output (with more come since):
- * the scan goes on from there.
+ * `knownEnd`: where a run found by an earlier look ends in `data` (the output since taken off its
+ * front, more come after it): the scan goes on from there.
  */
 export function planFastForward(
   data: Buffer,

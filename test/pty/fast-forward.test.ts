@@ -14,6 +14,7 @@ import { PaneHistory } from "../../src/pty/history.js";
 import { AgentLog, ScreenLogger } from "../../src/pty/log.js";
 import {
   FAST_FORWARD_AT,
+  FAST_FORWARD_EVERY,
   GATHER_MS,
   ParseQueue,
   planFastForward,
@@ -198,6 +199,29 @@ describe("fast-forward past plain text", () => {
     expect(planFastForward(long, COLS, HISTORY + 2 * ROWS + 8, 16, 3 + 3 * 500)).toEqual(
       planFastForward(long, COLS, HISTORY + 2 * ROWS + 8, 16),
     );
+  });
+
+  it("goes on from an earlier look's run only where that run still is after output was taken", async () => {
+    // A first look finds a short run (an escape sequence ends it); 64 KB are parsed before the
+    // next look; by then a line drawn in line-drawing characters sits where the first run's end
+    // was counted from, which must not be taken for plain text (its line would be logged as
+    // the letters it was sent as).
+    const line = (i: number) => `${String(i).padStart(18, "-")}\r\n`;
+    const lines = (from: number, bytes: number) => {
+      let text = "";
+      for (let i = from; text.length < bytes; i++) text += line(i);
+      return text;
+    };
+    const text =
+      `x\r\n${lines(0, 10_000)}\x1b[1m` +
+      `${lines(1_000, FAST_FORWARD_EVERY - 6_000)}\x1b(0lqqk\r\n\x1b(B${lines(5_000, 300_000)}`;
+    expect(text.indexOf("\x1b(0")).toBeGreaterThan(FAST_FORWARD_EVERY);
+    expect(text.indexOf("\x1b(0")).toBeLessThan(FAST_FORWARD_EVERY + 10_000);
+    const { reference, fast, feed } = await feedBoth(Buffer.from(text), () => text.length);
+    expect(feed.skipped).toBeGreaterThan(100_000);
+    const [want, got] = [await seen(reference), await seen(fast)];
+    expect(got.rows).toEqual(want.rows);
+    expect(got.log).toEqual(want.log);
   });
 
   it("counts a wrapped line's rows, and needs a line end within the head", () => {
