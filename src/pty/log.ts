@@ -349,17 +349,8 @@ export class ScreenLogger {
         break;
       }
     }
-    const end = buffer.baseY + last + 1;
-    const mark = this.markLine();
-    const lines = linesOf(this.terminal, buffer);
-    for (let y = mark; y < end; y++) {
-      this.add(lines, y, end);
-      this.logged.push(rowKey(buffer, y));
-    }
+    this.logRowsTo(buffer.baseY + last + 1);
     if (this.bytes.assembling) this.bytes.endLine();
-    this.seen = [];
-    this.relog = 0;
-    if (end > mark) this.setMark(end);
     this.hand();
   }
 
@@ -370,19 +361,9 @@ export class ScreenLogger {
    * scrolled off ahead of the lines), which count as logged from then on.
    */
   skipped(lines: Buffer): void {
-    this.collect();
+    this.beforeResize();
     const buffer = this.buffers.normal;
-    this.checkLogged(buffer.baseY, buffer.baseY + this.terminal.rows);
-    const end = buffer.baseY + buffer.cursorY;
-    const mark = this.markLine();
-    const rows = linesOf(this.terminal, buffer);
-    for (let y = mark; y < end; y++) {
-      this.add(rows, y, buffer.length);
-      this.logged.push(rowKey(buffer, y));
-    }
-    this.seen = [];
-    this.relog = 0;
-    if (end > mark) this.setMark(end);
+    this.logRowsTo(buffer.baseY + buffer.cursorY);
     // In batches of whole lines, as `add` hands them, so that the buffer stays small.
     for (let at = 0; at < lines.length; ) {
       const cut = lines.indexOf(NEWLINE_BYTE, Math.min(at + HAND_AT_BYTES, lines.length) - 1);
@@ -548,6 +529,23 @@ export class ScreenLogger {
     }
     this.waiting++;
     if (this.waiting >= this.limit) this.collect();
+  }
+
+  /**
+   * Logs the rows from the mark down to row `end` (not included) and counts them as logged:
+   * the line of the row above `end` ends there. The rows still to settle start again.
+   */
+  private logRowsTo(end: number): void {
+    const buffer = this.buffers.normal;
+    const mark = this.markLine();
+    const lines = linesOf(this.terminal, buffer);
+    for (let y = mark; y < end; y++) {
+      this.add(lines, y, end);
+      this.logged.push(rowKey(buffer, y));
+    }
+    this.seen = [];
+    this.relog = 0;
+    if (end > mark) this.setMark(end);
   }
 
   /** Row `y` added to the line being assembled, which ends unless row y+1 continues it. */

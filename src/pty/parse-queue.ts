@@ -260,7 +260,7 @@ export class ParseFeed {
    * for more ("gather": the feed is out of the turns until `stopGathering`).
    */
   private tryFastForward(fastForward: FastForward, max: number): "handed" | "gather" | "no" {
-    const data = this.gather();
+    const data = this.joined();
     const needRows = fastForward.historyRows + 2 * this.terminal.rows + FAST_FORWARD_MARGIN_ROWS;
     const known = this.lastRun && this.lastRun.end - (this.taken - this.lastRun.taken);
     const plan = planFastForward(data, this.terminal.cols, needRows, max, known);
@@ -304,7 +304,7 @@ export class ParseFeed {
   }
 
   /** The waiting output as one buffer, which becomes the only chunk. */
-  private gather(): Buffer {
+  private joined(): Buffer {
     const first = this.chunks[0] as Buffer;
     const data =
       this.chunks.length === 1
