@@ -708,11 +708,9 @@ export class Session {
   /** Runs the screen patterns at most every 100 ms while output flows, and once after it. */
   private checkScreenSoon(): void {
     if (this.screenTimer !== undefined) return;
-    const wait = this.lastScreenCheck + SCREEN_CHECK_MS - Date.now();
-    if (wait <= 0) {
-      this.checkScreen();
-      return;
-    }
+    // Never in the same turn as the output: the screen's text and its patterns are read after
+    // the frame of what was parsed has gone out (a keystroke's echo does not wait for them).
+    const wait = Math.max(0, this.lastScreenCheck + SCREEN_CHECK_MS - Date.now());
     this.screenTimer = setTimeout(() => {
       this.screenTimer = undefined;
       this.checkScreen();

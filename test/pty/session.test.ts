@@ -459,6 +459,27 @@ describe("input", () => {
   });
 });
 
+describe("screen patterns", () => {
+  it("takes the frame of new output before it reads the screen's patterns", async () => {
+    // The patterns are read at most every 100 ms; the prompt comes well after the last read,
+    // when a read is due at once. Its frame (an echo, a prompt) must not wait for the read.
+    const session = startSession({
+      command: ["sh", "-c", "echo started; sleep 0.4; printf 'Proceed? [y/n] '; exec sleep 60"],
+      preset: "shell",
+      worktree: tempDir(),
+    });
+    await waitForScreen(session, screenHas("started"), "the first line");
+    const events: string[] = [];
+    const shown = () => session.text().some((row) => row.includes("Proceed?"));
+    session.on("update", () => events.push(shown() ? "prompt" : "update"));
+    session.on("status", (change) => events.push(`status ${change.status}`));
+    await waitFor(() => events.includes("status waiting") || undefined, 10_000, "the status");
+    const prompt = events.indexOf("prompt");
+    expect(prompt).toBeGreaterThanOrEqual(0);
+    expect(prompt).toBeLessThan(events.indexOf("status waiting"));
+  });
+});
+
 describe("bells and notifications", () => {
   it("report waiting on BEL, OSC 9 and OSC 777 until the human answers", async () => {
     const session = await startPuppet();
