@@ -10,10 +10,13 @@
  * "drain" and then sends what is latest, so the frames in between are dropped, as tmux does.
  * What waits for a client is therefore bounded by the room's own size, never by time.
  *
- * A pane's frame goes at once (an echo, copy mode's cursor), with whatever else waits. The rest
- * of the state waits up to `STATE_SETTLE_MS` for more of it: one change of the room is often
- * several (a lock taken is the locks read, then the activity line, in two turns of the event
- * loop), and each patch is a redraw in every client.
+ * A pane's frame goes at once (an echo, copy mode's cursor), with whatever else waits: as soon as
+ * the code that changed it returns (a microtask, so that the frames of one frame tick go in one
+ * patch), not in a later phase of the event loop, where it waited behind a turn of the parse
+ * queue (pty/parse-queue.ts) whenever other panes were flooding. The rest of the state waits up
+ * to `STATE_SETTLE_MS` for more of it: one change of the room is often several (a lock taken is
+ * the locks read, then the activity line, in two turns of the event loop), and each patch is a
+ * redraw in every client.
  */
 import type { Message, Transport } from "../room/protocol/index.js";
 import { type PaneFrame, ROOM_DATA_KEYS, type RoomState } from "../room/state.js";
@@ -124,8 +127,8 @@ export class ClientFeed {
   private readonly sent = new Map<string, PaneFrame>();
   /** The activity as this client has it: what the next lines are appended to. */
   private sentActivity: readonly unknown[] | undefined;
-  /** A flush as soon as this turn ends (a frame waits), or after `STATE_SETTLE_MS` (state only). */
-  private soon: NodeJS.Immediate | undefined;
+  /** A flush as soon as the code that changed a frame returns, or after `STATE_SETTLE_MS` (state only). */
+  private soon = false;
   private later: NodeJS.Timeout | undefined;
   private readonly stops: (() => void)[] = [];
 
@@ -172,19 +175,21 @@ export class ClientFeed {
         if (!(agent in state.frames)) this.frames.set(agent, null);
       }
     }
-    if (this.waiting === 0 || this.soon !== undefined) return;
-    // Changes made in one turn of the event loop (a frame tick, a state read) go in one patch.
+    if (this.waiting === 0 || this.soon) return;
+    // Changes made in one go (a frame tick, a state read) go in one patch.
     if (this.frames.size > 0) {
-      this.soon = setImmediate(() => this.flush());
+      this.soon = true;
+      queueMicrotask(() => {
+        if (this.soon) this.flush();
+      });
     } else if (this.later === undefined) {
       this.later = setTimeout(() => this.flush(), STATE_SETTLE_MS);
     }
   }
 
   private unschedule(): void {
-    if (this.soon !== undefined) clearImmediate(this.soon);
     if (this.later !== undefined) clearTimeout(this.later);
-    this.soon = undefined;
+    this.soon = false;
     this.later = undefined;
   }
 

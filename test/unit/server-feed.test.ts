@@ -163,6 +163,39 @@ describe("the client feed", () => {
     feed.stop();
   });
 
+  it("sends a frame before what already waits in the event loop (a turn of the parse queue), the frames of one go in one patch", async () => {
+    const room = createRoomStore();
+    room.getState().upsertAgent(agent("A1"));
+    room.getState().upsertAgent(agent("A2"));
+    room.getState().setFrames({ A1: frame("one"), A2: frame("two") });
+    const [server, client] = inProcessPair();
+    const order: string[] = [];
+    const send = server.send.bind(server);
+    server.send = (message) => {
+      order.push(`sent ${message.type}`);
+      return send(message);
+    };
+    const got: Message[] = [];
+    client.on("message", (m) => got.push(m));
+    const feed = new ClientFeed(server, room);
+    await until(() => got.length === 1);
+    order.length = 0;
+    // The parse queue's next turn, already scheduled when a keystroke's echo is parsed: with
+    // seven panes flooding, a turn is milliseconds of parsing the echo must not wait behind.
+    setImmediate(() => order.push("turn"));
+    room.getState().setFrames({ A1: frame("echo") });
+    room.getState().setFrames({ A2: frame("tick") });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(order).toEqual(["sent patch", "turn"]);
+    await until(() => got.length === 2);
+    expect(got[1]).toEqual({
+      type: "patch",
+      data: {},
+      frames: { A1: frame("echo"), A2: frame("tick") },
+    });
+    feed.stop();
+  });
+
   it("sends the activity lines added, not the whole list, and the list stays the room's", async () => {
     // Up to 500 lines, some 60 KB of JSON: sent whole to every client at every lock taken.
     const room = createRoomStore();
