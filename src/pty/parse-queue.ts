@@ -13,7 +13,13 @@
  * have output go on in the next turn from where this one stopped, so that a pane with little to
  * parse is never behind one with megabytes. A feed that was just typed into (`typed`) has its
  * next output parsed as it arrives when nothing of its own is waiting: the echo of a keystroke
- * goes ahead of the turns.
+ * goes ahead of the turns. While someone types (a keystroke into any feed within `TYPING_MS`),
+ * turns are shorter (`TYPING_BUDGET_MS`, slices of `TYPING_SLICE_BYTES`): the keystroke itself
+ * (a socket) and its echo (a pty) are read only between two turns, and with seven panes
+ * flooding, a turn of 4 ms ran to 4-6 ms (its last slice), which each of the two waited behind.
+ * And the turn due right after a keystroke waits for one pass of the event loop: the echo is
+ * there to read by then (a terminal's own echo is made as the input is written; a program's
+ * comes soon after), and it would otherwise wait behind that turn too.
  *
  * Parsing at once is xterm's own path for a keystroke typed into it (`handleUserInput` on its
  * write buffer: the next write is parsed before `write` returns). Where xterm is not shaped so,
@@ -36,6 +42,12 @@ import { parsed } from "./emulator.js";
 export const TURN_BUDGET_MS = 4;
 /** The most of one feed's output parsed in one go (about half a millisecond of xterm's work). */
 export const SLICE_BYTES = 16 * 1024;
+/** A turn while someone types (see the module comment), */
+export const TYPING_BUDGET_MS = 1;
+/** its slices, */
+export const TYPING_SLICE_BYTES = 4 * 1024;
+/** and how long after a keystroke the typing lasts. */
+export const TYPING_MS = 1_000;
 /** Fast-forward is looked for when this much output waits, */
 export const FAST_FORWARD_AT = 16 * 1024;
 /** and again once this much has been parsed since (a look reads the waiting plain text once). */
@@ -70,6 +82,8 @@ export interface FastForward {
 export interface ParseQueueOptions {
   budgetMs?: number;
   sliceBytes?: number;
+  /** While someone types: see TYPING_BUDGET_MS, TYPING_SLICE_BYTES, TYPING_MS. */
+  typing?: { budgetMs: number; sliceBytes: number; forMs: number };
   /** The clock (milliseconds); tests give one that counts slices. */
   now?: () => number;
 }
@@ -88,7 +102,12 @@ function writeBufferOf(terminal: Terminal): WriteBuffer | undefined {
 export class ParseQueue {
   readonly budgetMs: number;
   readonly sliceBytes: number;
+  readonly typing: { budgetMs: number; sliceBytes: number; forMs: number };
   private readonly now: () => number;
+  /** When a feed was last typed into (the queue's clock). */
+  private typedAt = Number.NEGATIVE_INFINITY;
+  /** The next turn lets the event loop read first (a keystroke was just sent). */
+  private readFirst = false;
   /** Feeds with output to hand over and none being parsed, in turn order. */
   private ready: ParseFeed[] = [];
   private scheduled: NodeJS.Immediate | undefined;
@@ -98,6 +117,11 @@ export class ParseQueue {
   constructor(options: ParseQueueOptions = {}) {
     this.budgetMs = options.budgetMs ?? TURN_BUDGET_MS;
     this.sliceBytes = options.sliceBytes ?? SLICE_BYTES;
+    this.typing = options.typing ?? {
+      budgetMs: TYPING_BUDGET_MS,
+      sliceBytes: TYPING_SLICE_BYTES,
+      forMs: TYPING_MS,
+    };
     this.now = options.now ?? (() => performance.now());
   }
 
@@ -120,20 +144,35 @@ export class ParseQueue {
     this.scheduled ??= setImmediate(() => this.turn());
   }
 
+  /** Someone typed into a feed: shorter turns for a while (see the module comment). */
+  typed(): void {
+    this.typedAt = this.now();
+    this.readFirst = true;
+  }
+
   withdraw(feed: ParseFeed): void {
     const at = this.ready.indexOf(feed);
     if (at >= 0) this.ready.splice(at, 1);
   }
 
   private turn(): void {
+    if (this.readFirst) {
+      // An immediate set during this phase runs after the next pass reads the ptys and sockets.
+      this.readFirst = false;
+      this.scheduled = setImmediate(() => this.turn());
+      return;
+    }
     this.scheduled = undefined;
     this.turns++;
-    const end = this.now() + this.budgetMs;
+    const start = this.now();
+    const typing = start - this.typedAt < this.typing.forMs;
+    const end = start + (typing ? this.typing.budgetMs : this.budgetMs);
+    const slice = typing ? this.typing.sliceBytes : this.sliceBytes;
     // Round and round the ready feeds, a slice each, until the budget is spent; one that still
     // has output goes to the back, so the next turn starts with the feed after the last served.
     while (this.ready.length > 0) {
       const feed = this.ready.shift() as ParseFeed;
-      if (feed.handSlice(this.sliceBytes)) this.ready.push(feed);
+      if (feed.handSlice(slice)) this.ready.push(feed);
       if (this.now() >= end) break;
     }
     if (this.ready.length > 0) this.scheduled = setImmediate(() => this.turn());
@@ -213,6 +252,7 @@ export class ParseFeed {
   /** The user typed into this emulator's program: its next output is parsed as it arrives. */
   typed(): void {
     this.urgent = true;
+    this.queue.typed();
     if (this.gatherTimer !== undefined) this.stopGathering();
   }
 

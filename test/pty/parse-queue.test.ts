@@ -103,6 +103,67 @@ describe("the parse queue", () => {
     expect(queue.turns).toBe(4);
   });
 
+  it("takes shorter turns and slices while someone types, and goes back to its own after", async () => {
+    // A clock that moves one millisecond each time it is read, and jumps when told.
+    let clock = 0;
+    const queue = new ParseQueue({
+      budgetMs: 3,
+      sliceBytes: 4,
+      typing: { budgetMs: 1, sliceBytes: 2, forMs: 500 },
+      now: () => clock++,
+    });
+    const events: string[] = [];
+    const a = queue.feed(emulator(), (bytes) => events.push(`A${bytes}`));
+    const b = queue.feed(emulator(), (bytes) => events.push(`B${bytes}`));
+    const typedInto = queue.feed(emulator());
+    let stop = false;
+    const tick = () => {
+      events.push("|");
+      if (!stop) setImmediate(tick);
+    };
+    const turns = async (bytes: number) => {
+      events.length = 0;
+      stop = false;
+      a.push(Buffer.from("a".repeat(bytes)));
+      b.push(Buffer.from("b".repeat(bytes)));
+      setImmediate(tick);
+      await Promise.all([a.drained(), b.drained()]);
+      stop = true;
+      return events
+        .join(" ")
+        .split("|")
+        .map((t) => t.trim())
+        .filter((t) => t !== "");
+    };
+    // A keystroke into a third pane: turns of one slice of 2 bytes.
+    typedInto.typed();
+    expect(await turns(6)).toEqual(["A2", "B2", "A2", "B2", "A2", "B2"]);
+    // The typing is over: three slices of 4 bytes a turn again.
+    clock += 1_000;
+    expect(await turns(16)).toEqual(["A4 B4 A4", "B4 A4 B4", "A4 B4"]);
+  });
+
+  it("lets the event loop read once before the turn that comes after a keystroke", async () => {
+    const queue = new ParseQueue();
+    const events: string[] = [];
+    const flood = queue.feed(emulator(), () => events.push("turn"));
+    const typedInto = queue.feed(emulator());
+    // A turn is due (output waits), then a keystroke is sent, then the event loop has more to
+    // read (as a pty's echo would be): that goes first.
+    flood.push(Buffer.from("output\r\n"));
+    typedInto.typed();
+    setImmediate(() => events.push("read"));
+    await flood.drained();
+    expect(events).toEqual(["read", "turn"]);
+    // Without a keystroke, the turn that was due comes first.
+    events.length = 0;
+    flood.push(Buffer.from("more\r\n"));
+    setImmediate(() => events.push("read"));
+    await flood.drained();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(events).toEqual(["turn", "read"]);
+  });
+
   it("parses a pane's few lines within the first turn while another has megabytes waiting", async () => {
     const queue = new ParseQueue();
     const busy = emulator();
