@@ -333,14 +333,12 @@ export class ScreenLogger {
    * since they were logged (the reflow would hide the change).
    */
   beforeResize(): void {
-    this.collect();
-    const buffer = this.buffers.normal;
-    this.checkLogged(buffer.baseY, buffer.baseY + this.terminal.rows);
+    this.catchUp();
   }
 
   /** Logs the screen's remaining lines, down to the last one that is not blank. */
   flushScreen(): void {
-    this.beforeResize();
+    this.catchUp();
     const buffer = this.buffers.normal;
     let last = -1;
     for (let y = this.terminal.rows - 1; y >= 0; y--) {
@@ -361,7 +359,7 @@ export class ScreenLogger {
    * scrolled off ahead of the lines), which count as logged from then on.
    */
   skipped(lines: Buffer): void {
-    this.beforeResize();
+    this.catchUp();
     const buffer = this.buffers.normal;
     this.logRowsTo(buffer.baseY + buffer.cursorY);
     // In batches of whole lines, as `add` hands them, so that the buffer stays small.
@@ -529,6 +527,13 @@ export class ScreenLogger {
     }
     this.waiting++;
     if (this.waiting >= this.limit) this.collect();
+  }
+
+  /** Logs the lines waiting in the history and looks for screen rows changed since they were logged. */
+  private catchUp(): void {
+    this.collect();
+    const buffer = this.buffers.normal;
+    this.checkLogged(buffer.baseY, buffer.baseY + this.terminal.rows);
   }
 
   /**

@@ -79,11 +79,18 @@ export interface FastForward {
   onSkip(lines: Buffer): void;
 }
 
+/** The turns while someone types: see TYPING_BUDGET_MS, TYPING_SLICE_BYTES, TYPING_MS. */
+export interface TypingTurns {
+  budgetMs: number;
+  sliceBytes: number;
+  /** How long after a keystroke. */
+  forMs: number;
+}
+
 export interface ParseQueueOptions {
   budgetMs?: number;
   sliceBytes?: number;
-  /** While someone types: see TYPING_BUDGET_MS, TYPING_SLICE_BYTES, TYPING_MS. */
-  typing?: { budgetMs: number; sliceBytes: number; forMs: number };
+  typing?: TypingTurns;
   /** The clock (milliseconds); tests give one that counts slices. */
   now?: () => number;
 }
@@ -102,7 +109,7 @@ function writeBufferOf(terminal: Terminal): WriteBuffer | undefined {
 export class ParseQueue {
   readonly budgetMs: number;
   readonly sliceBytes: number;
-  readonly typing: { budgetMs: number; sliceBytes: number; forMs: number };
+  readonly typing: TypingTurns;
   private readonly now: () => number;
   /** When a feed was last typed into (the queue's clock). */
   private typedAt = Number.NEGATIVE_INFINITY;
