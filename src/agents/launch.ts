@@ -201,8 +201,10 @@ export async function claudeLaunch(request: LaunchRequest): Promise<AgentLaunch>
  * agent; Tower's stop must leave nothing behind), Tower's MCP server with its tools approved,
  * Tower's hooks on its patches, trusted (PreToolUse refuses a patch to a file another agent
  * holds, and takes the locks; PostToolUse logs the edits; see codex-hooks.ts), the briefing as
- * developer instructions, and `codex resume <id>` for a known session. All on the command line
- * (`-c`): nothing is written to the user's ~/.codex.
+ * developer instructions, its screen inline (not on the alternate screen: what scrolls off stays
+ * in the pane's history, for copy mode and the agent's log; Codex does so by itself only inside
+ * Zellij), and `codex resume <id>` for a known session. All on the command line (`-c`): nothing
+ * is written to the user's ~/.codex.
  */
 export async function codexLaunch(request: LaunchRequest): Promise<AgentLaunch> {
   const [node, ...script] = request.tower;
@@ -215,6 +217,7 @@ export async function codexLaunch(request: LaunchRequest): Promise<AgentLaunch> 
   }));
   const config: [string, string][] = [
     ["features.daemon_auto_start", "false"],
+    ["tui.alternate_screen", tomlString("never")],
     [`mcp_servers.${MCP_SERVER_NAME}.command`, tomlString(node ?? "node")],
     [`mcp_servers.${MCP_SERVER_NAME}.args`, JSON.stringify([...script, "mcp"])],
     [`mcp_servers.${MCP_SERVER_NAME}.env_vars`, JSON.stringify(AGENT_VARIABLES)],

@@ -15,7 +15,7 @@
 import { constants, promises as fsp } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
-import type { IBuffer, IBufferNamespace, IDisposable, IMarker, Terminal } from "@xterm/headless";
+import type { IBuffer, IBufferNamespace, IDisposable, Terminal } from "@xterm/headless";
 import { checkStateFolder, openStateFile } from "../engine/state/safe-fs.js";
 import { onEveryScroll } from "./emulator.js";
 import { LineBytes, type LineSource, linesOf } from "./line-bytes.js";
@@ -194,13 +194,23 @@ interface Core {
   buffers?: { normal?: CoreBuffer };
 }
 
-/** The emulator's normal buffer as xterm keeps it: markers can be added at any line there. */
-interface CoreBuffers {
-  normal?: { addMarker?(line: number): IMarker };
+/** An event of xterm's list of lines: a listener in, a disposable out. */
+type LinesEvent<T> = (listener: (value: T) => void) => IDisposable;
+
+/** The lines of the emulator's normal buffer as xterm keeps them, and what they tell of moves. */
+interface CoreLines {
+  onTrim: LinesEvent<number>;
+  onInsert: LinesEvent<{ index: number; amount: number }>;
+  onDelete: LinesEvent<{ index: number; amount: number }>;
 }
 
-/** Where the log has got to: an xterm marker, which moves with its line. */
-type Mark = Pick<IMarker, "line" | "isDisposed" | "dispose">;
+/** The emulator's normal buffer as xterm keeps it. */
+interface CoreBuffers {
+  normal?: { lines?: Partial<CoreLines> };
+}
+
+/** Where the log has got to: a mark that moves with its line (see `lineMark`). */
+type Mark = { line: number; isDisposed: boolean; dispose(): void };
 
 /** How often, while output arrives, the lines complete on screen are looked at. */
 export const LOG_TICK_MS = 500;
@@ -233,7 +243,9 @@ interface Seen {
  * Rows above the marker that change after they were logged (a screen cleared and drawn anew, a
  * line rewritten) move the marker back up: what they show now is logged too, with the lines
  * below them, once it has looked the same for `RELOG_TICKS` (or when it scrolls off, or at the
- * exit), so that a status line redrawn every second is not logged every second.
+ * exit), so that a status line redrawn every second is not logged every second; the lines they
+ * showed before, which a screen drawn anew shows again (often a row or two lower, as an agent
+ * CLI redraws after a resize), are not logged twice.
  *
  * Scrolled lines are counted as they go and read from the history in one go when the emulator
  * has parsed a chunk (or when many are waiting, before they could leave the history), which
@@ -263,6 +275,31 @@ export class ScreenLogger {
   private seen: Seen[] = [];
   /** Rows from the mark down that were logged once and changed since (see `RELOG_TICKS`). */
   private relog = 0;
+  /**
+   * Lines (rows joined) logged before the program drew them anew, or may have (see `remember`),
+   * each with how many times it was logged; and how many rows more may be logged while they are
+   * looked for. A line drawn that is one of them is not logged again (once for each time).
+   */
+  private before: { lines: Map<string, number>; rows: number } | undefined;
+  /** Whether the line being added is one of `before` (its rows are not logged). */
+  private again = false;
+  /** Lines inserted or deleted above the mark: `logged` keeps to the rows it describes. */
+  private readonly moves: MarkMoves = {
+    // Rows not logged, among rows logged (a scroll region's new bottom line, IL, a scroll down):
+    // they differ from what `logged` has there, so the next look logs them.
+    inserted: (index, amount) => {
+      const first = this.markLine() - this.logged.length;
+      if (index < first || index < this.buffers.normal.baseY) return;
+      this.logged.splice(index - first, 0, ...new Array<string>(amount).fill(NOT_LOGGED));
+    },
+    deleted: (index, amount) => {
+      const mark = this.markLine();
+      const first = mark - this.logged.length;
+      const from = Math.max(index, first);
+      const to = Math.min(index + amount, mark);
+      if (to > from) this.logged.splice(from - first, to - from);
+    },
+  };
   private timer: NodeJS.Timeout | undefined;
   /** xterm's own terminal, read at every scroll when it is shaped as expected. */
   private readonly core: Core | undefined;
@@ -293,13 +330,22 @@ export class ScreenLogger {
       terminal.onResize(() => {
         this.logged = this.rowsAboveMark();
         this.seen = [];
+        this.expectRedraw();
       }),
     );
     this.markLine(); // before any output: everything from the first line on is to be logged
     this.disposables.push(
-      // ED 3 erases the history: log what waits there first.
+      // ED 3 erases the history: log what waits there first. ED 2 and 3 clear the screen to
+      // draw it anew, as a rule.
       terminal.parser.registerCsiHandler({ final: "J" }, (params) => {
-        if (params[0] === 3) this.collect();
+        const what = params[0];
+        if (what !== 2 && what !== 3) return false;
+        if (this.buffers.active === this.buffers.normal) {
+          this.catchUp(); // the rows above the mark are then what was logged
+          this.expectRedraw();
+        } else if (what === 3) {
+          this.collect();
+        }
         return false;
       }),
       // RIS resets everything: the screen is gone after it, so log it as at an exit.
@@ -415,6 +461,8 @@ export class ScreenLogger {
   /** Forgets the lines logged and a partly assembled line (after the emulator was reset). */
   reset(): void {
     this.waiting = 0;
+    this.before = undefined;
+    this.again = false;
     this.bytes.clear();
     // A reset replaces xterm's buffers without disposing their markers.
     this.mark?.dispose();
@@ -453,6 +501,7 @@ export class ScreenLogger {
     for (let y = Math.max(from, first); y < end; y++) {
       if (rowKey(buffer, y) === this.logged[y - first]) continue;
       const start = Math.max(first, lineStart(buffer, y));
+      this.remember(this.logged.slice(start - first));
       this.logged.length = start - first;
       this.seen = [];
       this.relog += mark - start;
@@ -461,6 +510,72 @@ export class ScreenLogger {
     }
     const top = this.markLine() - this.logged.length;
     if (top < buffer.baseY) this.logged.splice(0, buffer.baseY - top);
+  }
+
+  /**
+   * Rows logged (their keys) that a program draws anew, or may: rows above the mark that changed
+   * (see `checkLogged`), and the last screenful logged when the screen is resized or cleared
+   * (see `expectRedraw`). An agent CLI draws its screen anew after a resize, and what it shows
+   * then is mostly what it showed before, often a row or two lower or in another place: those
+   * lines are in the log already. Each is looked for in the next rows logged, up to a screenful
+   * more than there are of them.
+   */
+  private remember(rows: string[]): void {
+    const counted = new Map<string, number>();
+    let line: string | undefined;
+    const count = () => {
+      if (line !== undefined) counted.set(line, (counted.get(line) ?? 0) + 1);
+    };
+    for (const key of rows) {
+      if (key.startsWith(WRAPPED) && line !== undefined) {
+        line += key.slice(1);
+        continue;
+      }
+      count();
+      line = key.startsWith(WRAPPED) ? key.slice(1) : key;
+    }
+    count();
+    // The same rows may be remembered twice (a resize, then the program's clearing): a line
+    // counts as often as it was in one remembering at most, not in all.
+    const lines = this.before?.lines ?? new Map<string, number>();
+    for (const [text, times] of counted) lines.set(text, Math.max(lines.get(text) ?? 0, times));
+    this.before = {
+      lines,
+      rows: Math.max(this.before?.rows ?? 0, rows.length + this.terminal.rows),
+    };
+  }
+
+  /**
+   * The screen is resized or cleared: the program is likely to draw it anew, and the lines
+   * logged last (a screenful, up to the mark) to come again.
+   */
+  private expectRedraw(): void {
+    const buffer = this.buffers.normal;
+    const mark = this.markLine();
+    const rows: string[] = [];
+    for (let y = Math.max(0, mark - this.terminal.rows); y < mark; y++)
+      rows.push(rowKey(buffer, y));
+    if (rows.length > 0) this.remember(rows);
+  }
+
+  /**
+   * Whether the line starting at row `y` (ending before `end`) is one of `before`: it is then
+   * looked for once less.
+   */
+  private loggedBefore(y: number, end: number): boolean {
+    const before = this.before;
+    if (before === undefined) return false;
+    const buffer = this.buffers.normal;
+    let text = buffer.getLine(y)?.translateToString(true) ?? "";
+    for (let next = y + 1; next < end && buffer.getLine(next)?.isWrapped === true; next++) {
+      text += buffer.getLine(next)?.translateToString(true) ?? "";
+    }
+    const times = before.lines.get(text) ?? 0;
+    if (times === 0) return false;
+    if (times === 1) before.lines.delete(text);
+    else before.lines.set(text, times - 1);
+    if (before.lines.size === 0) this.before = undefined;
+    return true;
   }
 
   /** The rows of the screen above the mark, as they are now. */
@@ -493,14 +608,20 @@ export class ScreenLogger {
 
   private setMark(line: number): void {
     this.markLine();
-    // xterm's markers keep `line` as a plain field, which its own listeners move.
-    (this.mark as { line: number }).line = line;
+    // A plain field, which the mark's listeners move (xterm's markers keep it so too).
+    (this.mark as Mark).line = line;
   }
 
   private addMark(line: number): Mark {
     const core = (this.terminal as unknown as { _core?: { buffers?: CoreBuffers } })._core;
-    const normal = core?.buffers?.normal;
-    if (typeof normal?.addMarker === "function") return normal.addMarker(line);
+    const lines = core?.buffers?.normal?.lines;
+    if (
+      typeof lines?.onTrim === "function" &&
+      typeof lines.onInsert === "function" &&
+      typeof lines.onDelete === "function"
+    ) {
+      return lineMark(lines as CoreLines, line, this.moves);
+    }
     // The public API marks lines of the active buffer only, relative to the cursor.
     const buffer = this.buffers.active;
     if (buffer.type === "normal") {
@@ -557,6 +678,9 @@ export class ScreenLogger {
   private add(lines: LineSource, y: number, end: number): void {
     const line = lines.get(y);
     if (line === undefined) return;
+    if (this.before !== undefined && --this.before.rows <= 0) this.before = undefined;
+    if (!line.isWrapped) this.again = this.before !== undefined && this.loggedBefore(y, end);
+    if (this.again) return;
     this.bytes.row(line);
     if (!(y + 1 < end && lines.get(y + 1)?.isWrapped === true)) this.bytes.endLine();
     // Hand big batches on as they come, so that the buffer stays small.
@@ -569,11 +693,63 @@ export class ScreenLogger {
   }
 }
 
+/** What a mark tells of lines inserted or deleted above it, before it moves. */
+interface MarkMoves {
+  inserted(index: number, amount: number): void;
+  deleted(index: number, amount: number): void;
+}
+
+/**
+ * A mark on a line of the normal buffer that moves with it as xterm's own markers do (the
+ * history's trimming, a resize's reflow, lines inserted or deleted above it) and ends when the
+ * line leaves the buffer at the top. Unlike xterm's markers, it is not in the buffer's list,
+ * which erasing a line's cells (ED, as a program clears the screen or the rows below its cursor
+ * to draw them anew) empties of the markers on that line; and when its line is deleted (DL, a
+ * scroll region), it goes to the line that takes that place. Either way xterm's marker would
+ * end, and the log's place would be lost: the whole buffer logged again.
+ */
+function lineMark(lines: CoreLines, line: number, moves: MarkMoves): Mark {
+  const listening: IDisposable[] = [];
+  const mark: Mark = {
+    line,
+    isDisposed: false,
+    dispose() {
+      if (mark.isDisposed) return;
+      mark.isDisposed = true;
+      mark.line = -1;
+      for (const listener of listening.splice(0)) listener.dispose();
+    },
+  };
+  listening.push(
+    lines.onTrim((amount) => {
+      mark.line -= amount;
+      if (mark.line < 0) mark.dispose();
+    }),
+    lines.onInsert(({ index, amount }) => {
+      if (mark.line < index) return;
+      moves.inserted(index, amount);
+      mark.line += amount;
+    }),
+    lines.onDelete(({ index, amount }) => {
+      if (mark.line < index) return;
+      moves.deleted(index, amount);
+      mark.line = Math.max(index, mark.line - amount);
+    }),
+  );
+  return mark;
+}
+
+/** The key of a row inserted among logged rows: no row's key is this. */
+const NOT_LOGGED = "\u0000";
+
+/** Marks a row key whose row continues the row above. */
+const WRAPPED = "\u0001";
+
 /** A row's text and whether it continues the row above, to tell when a row changed. */
 function rowKey(buffer: IBuffer, y: number): string {
   const line = buffer.getLine(y);
   if (line === undefined) return "";
-  return (line.isWrapped ? "\u0001" : "") + line.translateToString(true);
+  return (line.isWrapped ? WRAPPED : "") + line.translateToString(true);
 }
 
 /** The first row of the logical line that row `y` belongs to (wrapped rows continue it). */

@@ -61,6 +61,7 @@ describe("agent launch", () => {
       });
       const config = args.filter((_, i) => args[i - 1] === "-c");
       expect(config).toContain("features.daemon_auto_start=false");
+      expect(config).toContain('tui.alternate_screen="never"');
       expect(config).toContain('mcp_servers.tower.command="/usr/bin/node"');
       expect(config).toContain('mcp_servers.tower.args=["/t/tower.js","mcp"]');
       expect(config).toContain('mcp_servers.tower.default_tools_approval_mode="approve"');

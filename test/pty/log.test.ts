@@ -8,6 +8,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import type { Session } from "../../src/pty/index.js";
 import {
   cleanup,
   emit,
@@ -35,18 +36,32 @@ function logged(file: string, text: string): Promise<true> {
   );
 }
 
+/** A puppet session at 40 columns whose log is `logs/agent-<agent>.log` in a new folder. */
+async function loggedPuppet(agent: string, rows = 8) {
+  const dir = tempDir();
+  const file = path.join(dir, "logs", `agent-${agent}.log`);
+  const session = await startPuppet({
+    agent,
+    worktree: dir,
+    stateDir: dir,
+    cols: 40,
+    rows,
+    log: {},
+  });
+  return { session, file };
+}
+
+/** Ends the puppet and returns the lines of its log. */
+async function ended(session: Session, file: string): Promise<string[]> {
+  session.write("exit\r");
+  await session.waitForExit();
+  await session.log?.close();
+  return logLines(file);
+}
+
 describe("agent log while the agent runs", () => {
   it("has the lines complete on screen within a second, and logs each once when it scrolls off", async () => {
-    const dir = tempDir();
-    const file = path.join(dir, "logs", "agent-L1.log");
-    const session = await startPuppet({
-      agent: "L1",
-      worktree: dir,
-      stateDir: dir,
-      cols: 40,
-      rows: 8,
-      log: {},
-    });
+    const { session, file } = await loggedPuppet("L1");
     await emit(session, "first line\r\nsecond line\r\nthird\r\n");
     await logged(file, "third");
     expect(logLines(file)).toEqual(["puppet ready", "first line", "second line", "third"]);
@@ -63,10 +78,7 @@ describe("agent log while the agent runs", () => {
     const numbered = Array.from({ length: 20 }, (_, i) => `n ${String(i + 1).padStart(2, "0")}`);
     await emit(session, `${numbered.join("\r\n")}\r\n`);
     await logged(file, "n 20");
-    session.write("exit\r");
-    await session.waitForExit();
-    await session.log?.close();
-    expect(logLines(file)).toEqual([
+    expect(await ended(session, file)).toEqual([
       "puppet ready",
       "first line",
       "second line",
@@ -78,16 +90,7 @@ describe("agent log while the agent runs", () => {
   });
 
   it("logs a line again when it is rewritten after it was logged, and what a cleared screen shows next", async () => {
-    const dir = tempDir();
-    const file = path.join(dir, "logs", "agent-L2.log");
-    const session = await startPuppet({
-      agent: "L2",
-      worktree: dir,
-      stateDir: dir,
-      cols: 40,
-      rows: 8,
-      log: {},
-    });
+    const { session, file } = await loggedPuppet("L2");
     await emit(session, "status: 1\r\n");
     await logged(file, "status: 1");
     // Cursor up, erase the line, write it anew.
@@ -97,10 +100,7 @@ describe("agent log while the agent runs", () => {
     await logged(file, "after clear");
     const numbered = Array.from({ length: 12 }, (_, i) => `m ${i + 1}`);
     await emit(session, `${numbered.join("\r\n")}\r\n`);
-    session.write("exit\r");
-    await session.waitForExit();
-    await session.log?.close();
-    expect(logLines(file)).toEqual([
+    expect(await ended(session, file)).toEqual([
       "puppet ready",
       "status: 1",
       "status: 2",
@@ -139,16 +139,7 @@ describe("agent log while the agent runs", () => {
   });
 
   it("logs each line once across resizes that move lines between the screen and the history", async () => {
-    const dir = tempDir();
-    const file = path.join(dir, "logs", "agent-L3.log");
-    const session = await startPuppet({
-      agent: "L3",
-      worktree: dir,
-      stateDir: dir,
-      cols: 40,
-      rows: 8,
-      log: {},
-    });
+    const { session, file } = await loggedPuppet("L3");
     const wide = "w".repeat(50); // two rows at 40 columns, three at 20
     await emit(session, `a1\r\na2\r\n${wide}\r\na3\r\na4\r\n`);
     await logged(file, "a4");
@@ -160,10 +151,7 @@ describe("agent log while the agent runs", () => {
     await logged(file, "b2");
     const numbered = Array.from({ length: 14 }, (_, i) => `c${i + 1}`);
     await emit(session, `${numbered.join("\r\n")}\r\n`);
-    session.write("exit\r");
-    await session.waitForExit();
-    await session.log?.close();
-    expect(logLines(file)).toEqual([
+    expect(await ended(session, file)).toEqual([
       "puppet ready",
       "a1",
       "a2",
@@ -220,6 +208,80 @@ describe("agent log while the agent runs", () => {
       expect(shown.length).toBeGreaterThanOrEqual(kept);
     },
   );
+
+  it("keeps its place when the program erases the rows below its cursor (ED 0) to draw them anew", async () => {
+    const { session, file } = await loggedPuppet("L7");
+    const numbered = Array.from({ length: 20 }, (_, i) => `n ${i + 1}`);
+    await emit(session, `${numbered.join("\r\n")}\r\n`);
+    await logged(file, "n 20");
+    // Three rows up, erase from there down (the row the log had got to among them), draw anew.
+    await emit(session, "\x1b[3A\r\x1b[Jn 18\r\nredrawn\r\n");
+    await logged(file, "redrawn");
+    expect(await ended(session, file)).toEqual(["puppet ready", ...numbered, "redrawn"]);
+  });
+
+  it("logs each line once that a CLI inserts above its input through a scroll region (as Codex does inline)", async () => {
+    const { session, file } = await loggedPuppet("L9");
+    // The input and a footer at the bottom, the cursor in the input.
+    const input = "\x1b[6;3H";
+    await emit(session, `\x1b[6;1H› type here\r\n  footer${input}`);
+    await logged(file, "puppet ready");
+    // Each line into the region above the input: it scrolls (its top row into the history),
+    // and the line goes on its bottom row.
+    const history = Array.from({ length: 12 }, (_, i) => `h ${i + 1}`);
+    for (const [i, line] of history.entries()) {
+      await emit(session, `\x1b[1;5r\x1b[5;1H\r\n${line}\x1b[r${input}`);
+      if (i === 5) await logged(file, "h 6");
+    }
+    await logged(file, "h 12");
+    const lines = await ended(session, file);
+    expect(lines.filter((line) => line.startsWith("h "))).toEqual(history);
+    expect(lines.filter((line) => line === "› type here")).toEqual(["› type here"]);
+  });
+
+  it("does not log again the lines from the history that a CLI draws anew after a resize (as Claude Code does)", async () => {
+    const { session, file } = await loggedPuppet("L8");
+    const numbered = Array.from({ length: 14 }, (_, i) => `t ${i + 1}`);
+    // The first lines scroll into the history (logged then); the last are on screen, not yet
+    // logged when the pane grows.
+    await emit(session, `${numbered.join("\r\n")}\r\n`);
+    session.resize(40, 12);
+    // Screen and history cleared, the transcript's last lines drawn again, then new output.
+    await emit(session, `\x1b[2J\x1b[3J\x1b[H${numbered.slice(2).join("\r\n")}\r\nu 1\r\n`);
+    await logged(file, "u 1");
+    expect(await ended(session, file)).toEqual(["puppet ready", ...numbered, "u 1"]);
+  });
+
+  it("does not log again the lines a redraw shows anew a row or two lower (a CLI redrawing after a resize)", async () => {
+    const { session, file } = await loggedPuppet("L6", 10);
+    const wide = "w".repeat(50); // two rows at 40 columns
+    await emit(session, `a1\r\n${wide}\r\na2\r\na3\r\n`);
+    await logged(file, "a3");
+    // The pane grows (a client attached at a larger size) and the program draws its screen anew:
+    // a new line on top, what it showed before one row lower, then new output.
+    session.resize(40, 12);
+    await emit(
+      session,
+      `\x1b[H\x1b[2Jheader\r\npuppet ready\r\na1\r\n${wide}\r\na2\r\na3\r\nb1\r\n`,
+    );
+    await logged(file, "b1");
+    // Drawn anew two rows lower, and the program ends before the redraw could settle.
+    await emit(
+      session,
+      `\x1b[H\x1b[2J\r\nheader\r\npuppet ready\r\na1\r\n${wide}\r\na2\r\na3\r\nb1\r\nb2\r\n`,
+    );
+    expect(await ended(session, file)).toEqual([
+      "puppet ready",
+      "a1",
+      wide,
+      "a2",
+      "a3",
+      "header",
+      "b1",
+      "",
+      "b2",
+    ]);
+  });
 
   it("keeps what was on screen when the process owning the session is killed with kill -9", async () => {
     const dir = tempDir();

@@ -8,7 +8,7 @@
  * not sent again, and the next prompt, typed in the control room, reaches the model with the
  * first turn's history. Nothing of the run is left running.
  */
-import { mkdtempSync, realpathSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -107,21 +107,16 @@ afterEach(async () => {
 afterAll(() => outside.check());
 
 /** `tower <args>` (the control room, through the server) in a new tmux, with the agent's environment. */
-function openTower(r: Rig, args = ""): TmuxRig {
-  const t = new TmuxRig(
-    r.root,
-    `${process.execPath} ${CLI} ${args}`,
-    { cols: 160, rows: 48 },
-    {
-      ...r.agent.env,
-      // As in CI (and some users' shells): Gemini CLI reads CI=true as "no terminal" unless
-      // given a prompt with -i; an agent resumed without its task must still run in its pane.
-      CI: "true",
-      TOWER_IN_PROCESS: "0",
-      XDG_RUNTIME_DIR: r.runtime,
-      ...(process.env.TOWER_CONFIG_DIR && { TOWER_CONFIG_DIR: process.env.TOWER_CONFIG_DIR }),
-    },
-  );
+function openTower(r: Rig, args = "", size = { cols: 160, rows: 48 }): TmuxRig {
+  const t = new TmuxRig(r.root, `${process.execPath} ${CLI} ${args}`, size, {
+    ...r.agent.env,
+    // As in CI (and some users' shells): Gemini CLI reads CI=true as "no terminal" unless
+    // given a prompt with -i; an agent resumed without its task must still run in its pane.
+    CI: "true",
+    TOWER_IN_PROCESS: "0",
+    XDG_RUNTIME_DIR: r.runtime,
+    ...(process.env.TOWER_CONFIG_DIR && { TOWER_CONFIG_DIR: process.env.TOWER_CONFIG_DIR }),
+  });
   r.tmux.push(t);
   return t;
 }
@@ -135,7 +130,7 @@ const recordOf = async (r: Rig): Promise<Record_ | undefined> =>
   )?.agents?.A1;
 
 /** A repository whose stream A runs the CLI, and `tower` opened on it, its first turn answered. */
-async function openedRoom(c: Case, script: Turn[]) {
+async function openedRoom(c: Case, script: Turn[], size?: { cols: number; rows: number }) {
   const model = await new ModelServer({ script }).listen();
   const repo = await makeRepo({ plan: plan(c.agent).replaceAll("{CLI}", cliBinary(c.cli)) });
   const root = realpathSync(repo.root);
@@ -147,13 +142,47 @@ async function openedRoom(c: Case, script: Turn[]) {
   rig = { repo, root, runtime, model, agent, tmux: [] };
   const r = rig;
   const dir = await roomDir(root, { ...process.env, XDG_RUNTIME_DIR: runtime });
-  const first = openTower(r);
+  const first = openTower(r, "", size);
   const turn0 = await model.waitForTurn(0, 120_000);
   await first.waitForText("Noted: the word is papaya.", 60_000);
   return { r, model, agent, dir, first, turn0 };
 }
 
 describe.each(CASES)("the Tower server with the real $cli", (c) => {
+  it("tower attach at another size (the CLI draws its screen anew) leaves each line once in its log", async () => {
+    const answer = Array.from({ length: 20 }, (_, i) => `answer line ${i + 1} of 20`);
+    const { r, dir, first } = await openedRoom(
+      c,
+      [{ text: "Noted: the word is papaya." }, { text: answer.join("\n") }],
+      { cols: 80, rows: 24 },
+    );
+    // A second turn whose answer fills the pane, then D, and a client of another size.
+    first.keys("i");
+    await first.waitForText("INSERT");
+    first.type("Count to twenty");
+    await first.waitForText("Count to twenty");
+    await r.model.waitForTurn(1, 60_000).catch(async () => {
+      first.keys("Enter");
+      return r.model.waitForTurn(1, 60_000);
+    });
+    await first.waitForText("answer line 20 of 20", 60_000);
+    first.keys("C-]", "D");
+    await first.waitForText("[exited 0]", 15_000);
+    const t = openTower(r, "attach", { cols: 120, rows: 40 });
+    await t.waitForText("answer line 20 of 20", 15_000);
+    // Its screen drawn anew at the new size, looked at by the log's ticks (3 s for a redraw).
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    const info = await readInfo(dir);
+    t.keys("q");
+    await t.waitForText("Leave Tower?", 10_000);
+    t.keys("s");
+    await t.waitForText("[exited 0]", 60_000);
+    await waitFor(() => (info && isAlive(info.pid) ? undefined : true), 20_000, "the server");
+    const log = readFileSync(path.join(r.repo.stateDir, "logs", "agent-A1.log"), "utf8");
+    const counts = answer.map((line) => log.split("\n").filter((l) => l.includes(line)).length);
+    expect(counts, log).toEqual(answer.map(() => 1));
+  });
+
   it("D detaches and tower attach shows it; kill -9 of the server: the next tower restarts the agent and resumes its own conversation", async () => {
     const { r, model, agent, dir, first, turn0 } = await openedRoom(c, SCRIPT);
     // Its session is recorded (found by its hook, its files or its announcement).
