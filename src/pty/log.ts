@@ -281,6 +281,8 @@ export class ScreenLogger {
    * looked for. A line drawn that is one of them is not logged again (once for each time).
    */
   private before: { lines: Map<string, number>; rows: number } | undefined;
+  /** The rows last read by `expectRedraw`. */
+  private expected: { from: number; mark: number } | undefined;
   /** Whether the line being added is one of `before` (its rows are not logged). */
   private again = false;
   /** Lines inserted or deleted above the mark: `logged` keeps to the rows it describes. */
@@ -330,7 +332,7 @@ export class ScreenLogger {
       terminal.onResize(() => {
         this.logged = this.rowsAboveMark();
         this.seen = [];
-        this.expectRedraw();
+        this.expectRedraw(this.terminal.rows);
       }),
     );
     this.markLine(); // before any output: everything from the first line on is to be logged
@@ -342,7 +344,11 @@ export class ScreenLogger {
         if (what !== 2 && what !== 3) return false;
         if (this.buffers.active === this.buffers.normal) {
           this.catchUp(); // the rows above the mark are then what was logged
-          this.expectRedraw();
+          // Erasing the history too, a program draws its whole transcript again (Codex after a
+          // resize): as far back as the log collects at a time.
+          this.expectRedraw(
+            what === 3 ? Math.max(this.limit, this.terminal.rows) : this.terminal.rows,
+          );
         } else if (what === 3) {
           this.collect();
         }
@@ -462,6 +468,7 @@ export class ScreenLogger {
   reset(): void {
     this.waiting = 0;
     this.before = undefined;
+    this.expected = undefined;
     this.again = false;
     this.bytes.clear();
     // A reset replaces xterm's buffers without disposing their markers.
@@ -547,15 +554,20 @@ export class ScreenLogger {
 
   /**
    * The screen is resized or cleared: the program is likely to draw it anew, and the lines
-   * logged last (a screenful, up to the mark) to come again.
+   * logged last (the `rows` up to the mark) to come again. Once per place of the mark: a
+   * program clearing its screen at every frame costs one reading.
    */
-  private expectRedraw(): void {
+  private expectRedraw(rows: number): void {
     const buffer = this.buffers.normal;
     const mark = this.markLine();
-    const rows: string[] = [];
-    for (let y = Math.max(0, mark - this.terminal.rows); y < mark; y++)
-      rows.push(rowKey(buffer, y));
-    if (rows.length > 0) this.remember(rows);
+    const from = Math.max(0, mark - rows);
+    if (this.before !== undefined && this.expected?.from === from && this.expected.mark === mark) {
+      return;
+    }
+    this.expected = { from, mark };
+    const keys: string[] = [];
+    for (let y = from; y < mark; y++) keys.push(rowKey(buffer, y));
+    if (keys.length > 0) this.remember(keys);
   }
 
   /**

@@ -252,6 +252,17 @@ describe("agent log while the agent runs", () => {
     expect(await ended(session, file)).toEqual(["puppet ready", ...numbered, "u 1"]);
   });
 
+  it("does not log again a whole transcript drawn anew after the history was erased (as Codex does after a resize)", async () => {
+    const { session, file } = await loggedPuppet("L10");
+    const numbered = Array.from({ length: 40 }, (_, i) => `v ${i + 1}`);
+    await emit(session, `${numbered.join("\r\n")}\r\n`);
+    await logged(file, "v 40");
+    session.resize(40, 12);
+    await emit(session, `\x1b[H\x1b[2J\x1b[3J${numbered.join("\r\n")}\r\nw 1\r\n`);
+    await logged(file, "w 1");
+    expect(await ended(session, file)).toEqual(["puppet ready", ...numbered, "w 1"]);
+  });
+
   it("does not log again the lines a redraw shows anew a row or two lower (a CLI redrawing after a resize)", async () => {
     const { session, file } = await loggedPuppet("L6", 10);
     const wide = "w".repeat(50); // two rows at 40 columns

@@ -150,7 +150,8 @@ async function openedRoom(c: Case, script: Turn[], size?: { cols: number; rows: 
 
 describe.each(CASES)("the Tower server with the real $cli", (c) => {
   it("tower attach at another size (the CLI draws its screen anew) leaves each line once in its log", async () => {
-    const answer = Array.from({ length: 20 }, (_, i) => `answer line ${i + 1} of 20`);
+    // Longer than the larger pane: a CLI that draws its whole transcript again goes back further.
+    const answer = Array.from({ length: 60 }, (_, i) => `answer line ${i + 1} of 60`);
     const { r, dir, first } = await openedRoom(
       c,
       [{ text: "Noted: the word is papaya." }, { text: answer.join("\n") }],
@@ -159,17 +160,17 @@ describe.each(CASES)("the Tower server with the real $cli", (c) => {
     // A second turn whose answer fills the pane, then D, and a client of another size.
     first.keys("i");
     await first.waitForText("INSERT");
-    first.type("Count to twenty");
-    await first.waitForText("Count to twenty");
+    first.type("Count to sixty");
+    await first.waitForText("Count to sixty");
     await r.model.waitForTurn(1, 60_000).catch(async () => {
       first.keys("Enter");
       return r.model.waitForTurn(1, 60_000);
     });
-    await first.waitForText("answer line 20 of 20", 60_000);
+    await first.waitForText("answer line 60 of 60", 60_000);
     first.keys("C-]", "D");
     await first.waitForText("[exited 0]", 15_000);
     const t = openTower(r, "attach", { cols: 120, rows: 40 });
-    await t.waitForText("answer line 20 of 20", 15_000);
+    await t.waitForText("answer line 60 of 60", 15_000);
     // Its screen drawn anew at the new size, looked at by the log's ticks (3 s for a redraw).
     await new Promise((resolve) => setTimeout(resolve, 5_000));
     const info = await readInfo(dir);
