@@ -237,15 +237,18 @@ interface Seen {
  *   logged when it stops changing. The cursor's line is logged when the cursor leaves it;
  * - `flushScreen()` logs the rest of the screen (at exit).
  *
- * Where the log has got to is a marker on the first line not logged yet: xterm moves it with
- * scrolling, the history's trimming and a resize's reflow, so a line logged early is not logged
- * again when it scrolls off, nor when a resize moves lines between the screen and the history.
- * Rows above the marker that change after they were logged (a screen cleared and drawn anew, a
- * line rewritten) move the marker back up: what they show now is logged too, with the lines
- * below them, once it has looked the same for `RELOG_TICKS` (or when it scrolls off, or at the
- * exit), so that a status line redrawn every second is not logged every second; the lines they
- * showed before, which a screen drawn anew shows again (often a row or two lower, as an agent
- * CLI redraws after a resize), are not logged twice.
+ * Where the log has got to is a mark on the first line not logged yet (`lineMark`): it moves
+ * with scrolling, the history's trimming, a resize's reflow and lines inserted or deleted above
+ * it, so a line logged early is not logged again when it scrolls off, nor when a resize moves
+ * lines between the screen and the history; a line inserted above it (a scroll region's, as
+ * Codex inline writes its transcript above its input) is logged at the next look. Rows above
+ * the mark that change after they were logged (a screen cleared and drawn anew, a line
+ * rewritten) move the mark back up: what they show now is logged too, with the lines below
+ * them, once it has looked the same for `RELOG_TICKS` (or when it scrolls off, or at the exit),
+ * so that a status line redrawn every second is not logged every second. What a screen drawn
+ * anew shows again (the lines of those rows, and after a resize or a clear the lines logged
+ * last; an agent CLI redraws so, often a row or two lower or its whole transcript) is not
+ * logged twice (see `remember`).
  *
  * Scrolled lines are counted as they go and read from the history in one go when the emulator
  * has parsed a chunk (or when many are waiting, before they could leave the history), which
