@@ -269,6 +269,8 @@ export class Session {
   private procDisposables: IDisposable[] = [];
   private command: AgentCommand;
   private exitInfo: ExitInfo | undefined;
+  /** `stop` was called on the running process (its exit is then said to be a stop). */
+  private stopAsked = false;
   private exitWaiters: ((info: ExitInfo) => void)[] = [];
   private exiting: Promise<void> | undefined;
   private killTimer: NodeJS.Timeout | undefined;
@@ -400,6 +402,7 @@ export class Session {
     running.add(proc.pid);
     killOnExit();
     this.proc = proc;
+    this.stopAsked = false;
     this.exitInfo = undefined;
     this.exiting = undefined;
     this.pausedFlag = false;
@@ -605,6 +608,7 @@ export class Session {
       return Promise.resolve(this.exitInfo ?? { code: null, signal: null });
     }
     const exited = this.waitForExit();
+    this.stopAsked = true;
     signal(proc.pid, "SIGTERM");
     if (this.killTimer === undefined) {
       this.killTimer = setTimeout(() => {
@@ -690,6 +694,7 @@ export class Session {
     const info: ExitInfo = {
       code: signalName === null ? event.exitCode : null,
       signal: signalName,
+      ...(this.stopAsked && proc === this.proc && { stopped: true as const }),
     };
     if (proc === this.proc) this.proc = undefined;
     this.exitInfo = info;

@@ -32,6 +32,11 @@ export interface ExitInfo {
   code: number | null;
   /** Signal name (e.g. "SIGTERM"), or null. */
   signal: string | null;
+  /**
+   * Its owner stopped it (`Session.stop`: SIGTERM, SIGKILL after the grace period), whatever
+   * code or signal it left with: not a failure (Claude Code answers SIGTERM with code 143).
+   */
+  stopped?: true;
 }
 
 export interface StatusChange {

@@ -58,6 +58,7 @@ export class Notifier {
         });
       } else if (
         agent.status === "exited" &&
+        !agent.stopped &&
         ((agent.exitCode !== null && agent.exitCode !== undefined && agent.exitCode !== 0) ||
           (agent.signal && before.status !== "exited"))
       ) {

@@ -29,6 +29,8 @@ export interface AgentView {
   source?: string;
   exitCode?: number | null;
   signal?: string | null;
+  /** Exited because Tower stopped it (not a failure, whatever its code). */
+  stopped?: boolean;
   /** When the status last changed (ms since the epoch), to tell the newest waiting agent. */
   since?: number;
 }
@@ -76,7 +78,7 @@ export interface AgentsSlice {
   setAgentStatus(
     id: string,
     status: AgentStatus,
-    exit?: { code: number | null; signal: string | null },
+    exit?: { code: number | null; signal: string | null; stopped?: true },
     source?: string,
   ): void;
   /** New screens for some panes, in one update (the frame clock's tick). */
@@ -177,6 +179,8 @@ export const createAgentsSlice: Slice<AgentsSlice> = (set) => ({
       const agent = s.agents[id];
       if (!agent) return {};
       const next = { ...agent, status, exitCode: exit?.code ?? null, signal: exit?.signal ?? null };
+      if (exit?.stopped) next.stopped = true;
+      else delete next.stopped;
       if (agent.status !== status) next.since = Date.now();
       if (source !== undefined) next.source = source;
       else delete next.source;

@@ -216,7 +216,9 @@ describe("stop and restart", () => {
     const session = startSession({ command: ["sleep", "60"] });
     await waitFor(() => (session.pid !== undefined ? true : undefined));
     const exit = await session.stop();
-    expect(exit).toEqual({ code: null, signal: "SIGTERM" });
+    // Stopped by its owner: said with the exit, so that it is not taken for a failure.
+    expect(exit).toEqual({ code: null, signal: "SIGTERM", stopped: true });
+    expect(session.exit?.stopped).toBe(true);
     expect(session.status).toBe("exited");
     expect(session.running).toBe(false);
   });
@@ -228,7 +230,7 @@ describe("stop and restart", () => {
     await waitForScreen(session, screenHas("trapped"), "trap set");
     const started = Date.now();
     const exit = await session.stop(400);
-    expect(exit).toEqual({ code: null, signal: "SIGKILL" });
+    expect(exit).toEqual({ code: null, signal: "SIGKILL", stopped: true });
     expect(Date.now() - started).toBeGreaterThanOrEqual(390);
   });
 

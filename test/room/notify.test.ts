@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { RoomEvent } from "../../src/room/commands.js";
 import { notificationBytes, ringOnNotify } from "../../src/ui/notify.js";
 import { startServices } from "../../src/ui/services/index.js";
+import { statusWord } from "../../src/ui/view/pane.js";
 import { cleanEnv, tower, waitFor } from "../helpers/repo.js";
 import { cleanup, fakeAgent, fixture, onCleanup, yamlArgv } from "./helpers.js";
 
@@ -86,6 +87,53 @@ describe("notifications", () => {
       "waiting A1 A A1 is waiting for you",
       "waiting A2 A A2 is waiting for you",
     ]);
+  });
+
+  it("an agent Tower stopped is shown stopped, whatever its exit code, and raises no failure; one that failed by itself does", async () => {
+    // A1 leaves on SIGTERM with 143, as Claude Code does; A2 fails on its own with 3.
+    const f = await fixture(`version: 1
+project: demo
+streams:
+  A:
+    name: Foundation
+    agents:
+      - { id: A1, task: "one", agent: ["sh", "-c", "trap 'exit 143' TERM; echo ready; while :; do sleep 0.1; done"] }
+      - { id: A2, task: "two", agent: ["sh", "-c", "sleep 1; echo failing; exit 3"] }
+`);
+    f.store.getState().setSize(200, 50);
+    const services = await startServices(f.project, f.store, {
+      session: { env: cleanEnv(), stopGraceMs: 5_000 },
+    });
+    onCleanup(() => services.close(500));
+    const events: RoomEvent[] = [];
+    services.room.on((event) => events.push(event));
+    expect((await tower(f.repo.root, ["start", "A"])).code).toBe(0);
+    await waitFor(
+      () => (f.store.getState().agents.A2?.status === "exited" ? true : undefined),
+      15_000,
+      "A2 to fail",
+    );
+    await waitFor(
+      () =>
+        services.sessions
+          .get("A1")
+          ?.text()
+          .some((row) => row.includes("ready"))
+          ? true
+          : undefined,
+      15_000,
+      "A1 to run",
+    );
+    const exit = await services.sessions.stop("A1");
+    expect(exit).toEqual({ code: 143, signal: null, stopped: true });
+    const { A1, A2 } = f.store.getState().agents;
+    expect(A1).toMatchObject({ status: "exited", exitCode: 143, stopped: true });
+    expect(statusWord(A1!)).toBe("stopped");
+    expect(statusWord(A2!)).toBe("exited 3");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(
+      events.filter((e) => e.type === "notify").map((e) => (e as { text: string }).text),
+    ).toEqual(["A2 exited with 3"]);
   });
 
   it("strips control characters from what it sends the terminal", () => {

@@ -510,7 +510,10 @@ export function runCommand(ctl: Controller, id: CommandId) {
 function askQuit(ctl: Controller) {
   const s = ctl.store.getState();
   const running = runningAgents(s);
-  const them = `${running.length} agent${running.length === 1 ? " is" : "s are"} running${running.length ? ` (${running.join(", ")})` : ""}`;
+  const them =
+    running.length === 0
+      ? "No agent is running"
+      : `${running.length} agent${running.length === 1 ? " is" : "s are"} running (${running.join(", ")})`;
   if (s.hosted) {
     return s.openModal({
       kind: "confirm",

@@ -17,8 +17,11 @@ const STATUS_TONE: Record<AgentView["status"], Tone> = {
   exited: "muted",
 };
 
+/** The agent's status as its pane title and the sidebar say it; an exit with its code or signal. */
 export function statusWord(agent: AgentView): string {
   if (agent.status !== "exited") return agent.status;
+  // Stopped by Tower (x, or a restart): SIGKILL said, as the grace period ran out.
+  if (agent.stopped) return agent.signal === "SIGKILL" ? "stopped SIGKILL" : "stopped";
   return agent.signal ? `exited ${agent.signal}` : `exited ${agent.exitCode ?? "?"}`;
 }
 

@@ -1,5 +1,6 @@
 /** The streams sidebar: streams by phase with status and what each waits for, their agents, then checkpoints. */
 import type { AgentStatus, ProjectView } from "./model.js";
+import { statusWord } from "./pane.js";
 import { fitLine, type Line, seg, type Tone } from "./types.js";
 
 const STREAM_TONE: Record<string, Tone> = {
@@ -49,10 +50,7 @@ export function sidebarLines(
         lines.push([seg("   can start (s)", "muted")]);
       for (const agent of view.agents.filter((a) => a.stream === s.id)) {
         const mark = agent.id === selectedAgent ? "▸" : " ";
-        const word =
-          agent.status === "exited"
-            ? `exited ${agent.signal ?? agent.exitCode ?? ""}`.trim()
-            : agent.status;
+        const word = statusWord(agent);
         lines.push([
           seg(`  ${mark}${agent.id} `, agent.id === selectedAgent ? "selected" : "plain"),
           seg(word, AGENT_TONE[agent.status]),
