@@ -425,20 +425,23 @@ export async function releaseLocks(
 
 /**
  * Releases the locks an agent took by writing (source `hook`), or those of every agent of a
- * stream: when the agent exits, when its stream completes or merges. Locks taken by hand stay.
+ * stream: when the agent exits, when its stream completes or merges. Locks taken by hand stay,
+ * and so do those `keep` says yes to (an exited agent's files still changed in its worktree).
  */
 export async function releaseAutoLocks(
   store: StateStore,
   holder: { agent?: string; stream?: string },
   now = new Date(),
+  keep: (path: string) => boolean = () => false,
 ): Promise<string[]> {
   const file = await store.read("locks");
   const paths = Object.entries(file.locks)
     .filter(
-      ([, entry]) =>
+      ([key, entry]) =>
         entry.source === AUTO_LOCK &&
         (holder.agent === undefined || entry.agent === holder.agent) &&
-        (holder.stream === undefined || entry.stream === holder.stream),
+        (holder.stream === undefined || entry.stream === holder.stream) &&
+        !keep(key),
     )
     .map(([key]) => key);
   if (paths.length === 0) return [];

@@ -22,10 +22,12 @@
  *   `close()` waits for starts under way and for the writes.
  */
 
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { agentCli, choosesSession } from "../agents/launch.js";
 import { selfCommand } from "../agents/self.js";
-import { releaseAutoLocks } from "../engine/locks.js";
+import { worktreeStatus } from "../engine/git/diff.js";
+import { locksOverlap, releaseAutoLocks } from "../engine/locks.js";
 import type { AgentCommand, AgentSpec } from "../engine/plan/index.js";
 import type { Project } from "../engine/project.js";
 import { roleLabel } from "../engine/roles.js";
@@ -664,7 +666,11 @@ export class SessionManager {
 
   /**
    * An agent that exited: logged, and the locks it took by writing (through its hooks) are
-   * released, since nobody holds them any more. Locks it took by hand stay until they expire.
+   * released, since nobody holds them any more, except on the files it left changed and
+   * uncommitted in its worktree: another agent taking one of those would edit what this stream
+   * still holds half done (they go when the stream completes or merges, when they expire, or by
+   * hand; the agent started again takes them on as it writes). Should git not answer, all stay.
+   * Locks it took by hand stay until they expire.
    */
   private exited(entry: Entry, exit: ExitInfo | undefined): void {
     const { store } = this.project;
@@ -678,7 +684,19 @@ export class SessionManager {
           exit_code: exit?.code ?? null,
           signal: exit?.signal ?? null,
         })
-        .then(() => releaseAutoLocks(store, { agent: entry.id }))
+        .then(async () => {
+          const changed = await uncommittedIn(entry.worktree);
+          const kept = new Set<string>();
+          await releaseAutoLocks(store, { agent: entry.id }, new Date(), (key) => {
+            const keep = changed === undefined || changed.some((file) => locksOverlap(key, file));
+            if (keep) kept.add(key);
+            return keep;
+          });
+          if (kept.size > 0)
+            this.report(
+              `${entry.id} exited: its locks on ${[...kept].sort().join(", ")} stay (${changed === undefined ? "its worktree could not be read" : "changed and not committed in its worktree"}; \`tower unlock\` releases them)`,
+            );
+        })
         .catch((error: unknown) => this.report(`${entry.id}: ${errorMessage(error)}`)),
     );
   }
@@ -1005,6 +1023,19 @@ export class SessionManager {
       said.push(`not started, its previous process would not stop: ${stuck.sort().join(", ")}`);
     }
     if (said.length > 0) this.report(said.join("; "));
+  }
+}
+
+/**
+ * The files changed and not committed in a worktree (staged, unstaged, untracked), repository
+ * paths; none when the worktree is gone (merged and removed); undefined when git cannot say.
+ */
+async function uncommittedIn(worktree: string): Promise<string[] | undefined> {
+  if (!existsSync(worktree)) return [];
+  try {
+    return (await worktreeStatus(worktree)).map((entry) => entry.path);
+  } catch {
+    return undefined;
   }
 }
 

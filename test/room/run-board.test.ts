@@ -5,7 +5,7 @@
  * stream whose merge failed keeping its agents, and each agent's start and exit in the activity
  * log with the locks it took by writing released when it exits.
  */
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { acquireLocks } from "../../src/engine/locks.js";
@@ -189,6 +189,52 @@ describe("the whole run in the control room", () => {
     );
     expect(activity).toContainEqual(
       expect.objectContaining({ agent: "A1", action: "agent_exited" }),
+    );
+  });
+
+  it("keeps the locks it took by writing on files it left changed and uncommitted when it exits", async () => {
+    const { repo, services, store } = await runningWithHookLock();
+    // A1 wrote src/auto.ts (left uncommitted) and src/new.ts (untracked); it locked src/done.ts
+    // too, whose change it committed (or undid): nothing of it waits in the worktree.
+    await acquireLocks(store, {
+      paths: ["src/new.ts", "src/done.ts"],
+      agent: "A1",
+      stream: "A",
+      source: "hook",
+    });
+    const worktree = services.sessions.get("A1")!.worktree;
+    mkdirSync(path.join(worktree, "src"), { recursive: true });
+    writeFileSync(path.join(worktree, "src/auto.ts"), "half done\n");
+    writeFileSync(path.join(worktree, "src/new.ts"), "new\n");
+    await services.sessions.stop("A1", 500);
+    const locks = await waitFor(
+      async () => {
+        const file = (await readJson(path.join(repo.stateDir, "file_locks.json"))) as {
+          locks: Record<string, unknown>;
+        };
+        return Object.hasOwn(file.locks, "src/done.ts") ? undefined : file.locks;
+      },
+      10_000,
+      "src/done.ts released",
+    );
+    // Another agent taking them now would edit what A1's worktree still holds changed.
+    expect(Object.keys(locks).sort()).toEqual(["src/auto.ts", "src/new.ts"]);
+    // The release is logged after the locks file is written.
+    const activity = await waitFor(
+      async () => {
+        const lines = await readJsonlFile(path.join(repo.stateDir, "agent_activity.jsonl"));
+        return lines.some((line) => (line as { action?: string }).action === "released")
+          ? lines
+          : undefined;
+      },
+      10_000,
+      "the release logged",
+    );
+    expect(activity).toContainEqual(
+      expect.objectContaining({ agent: "A1", action: "released", file: "src/done.ts" }),
+    );
+    expect(activity).not.toContainEqual(
+      expect.objectContaining({ action: "released", file: "src/auto.ts" }),
     );
   });
 
