@@ -694,7 +694,7 @@ export class SessionManager {
           });
           if (kept.size > 0)
             this.report(
-              `${entry.id} exited: its locks on ${[...kept].sort().join(", ")} stay (${changed === undefined ? "its worktree could not be read" : "changed and not committed in its worktree"}; \`tower unlock\` releases them)`,
+              `${entry.id} exited: its locks on ${[...kept].sort().join(", ")} stay (${changed === undefined ? "its worktree could not be read" : "changed and not committed in its worktree"}; u in the Locks tab releases them)`,
             );
         })
         .catch((error: unknown) => this.report(`${entry.id}: ${errorMessage(error)}`)),

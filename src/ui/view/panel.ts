@@ -48,7 +48,8 @@ export function tabLines(view: ProjectView, tab: Tab, width: number, selected: n
   const mark = (i: number): Tone => (i === selected ? "selected" : "plain");
   let lines: Line[];
   switch (tab) {
-    case "locks":
+    case "locks": {
+      const exited = new Set(view.agents.filter((a) => a.status === "exited").map((a) => a.id));
       lines = view.locks.length
         ? view.locks.map((l, i) => [
             seg(l.path.padEnd(32), mark(i)),
@@ -61,9 +62,12 @@ export function tabLines(view: ProjectView, tab: Tab, width: number, selected: n
               l.expired ? "muted" : "plain",
             ),
             seg(l.task ? `  ${l.task}` : "", "muted"),
+            // An exited agent's lock on what it left uncommitted stays (see SessionManager.exited).
+            seg(exited.has(l.agent) ? `  ${l.agent} has exited` : "", "muted"),
           ])
         : [[seg("no locks", "muted")]];
       break;
+    }
     case "conflicts":
       lines = view.conflicts.length
         ? view.conflicts.map((c, i) => [
