@@ -133,6 +133,23 @@ describe("Claude Code in Tower (real CLI)", () => {
     }[];
     expect(locks.find((l) => l.path === "src/held.ts")?.agent).toBe("B1");
     expect(locks.some((l) => l.path === "docs/out.md")).toBe(false);
+    // Stopped: the lock of the denied write goes; the written file's stays, left uncommitted.
+    await r.services.sessions.stop("A1");
+    const after = await waitFor(
+      async () => {
+        const now = JSON.parse((await tower(r.repo.root, ["locks", "--json"])).stdout) as {
+          path: string;
+          agent: string;
+        }[];
+        return now.some((l) => l.path === "src/no.ts") ? undefined : now;
+      },
+      15_000,
+      "src/no.ts released",
+    );
+    expect(after.map((l) => `${l.path} ${l.agent}`).sort()).toEqual([
+      "src/held.ts B1",
+      "src/ok.ts A1",
+    ]);
   });
 
   it("takes its status from its hooks, and its session id is recorded; reopening resumes that session without sending the task again", async () => {
