@@ -100,6 +100,14 @@ describe("the control room", () => {
     ui.unmount();
   });
 
+  it("says in the Locks tab that a lock's agent has exited, as soon as it does", async () => {
+    const { store, ui } = rig(160, 48);
+    expect(strip(ui.lastFrame() ?? "")).not.toContain("has exited");
+    store.getState().setAgentStatus("A1", "exited", { code: 143, signal: null, stopped: true });
+    expect(await frameWith(ui, "A1 has exited")).toMatch(/src\/a\.ts\s+A1.*A1 has exited {2}edit/);
+    ui.unmount();
+  });
+
   it("fits 80x24, flags a waiting agent, zooms, and shows help from the key table", async () => {
     const { store, ui } = rig(80, 24);
     store.getState().setAgentStatus("B1", "waiting");

@@ -196,7 +196,9 @@ describe("view lines", () => {
     );
     // A lock whose agent has exited (kept on what it left uncommitted) says so.
     const kept = { ...view, locks: view.locks.map((l) => ({ ...l, agent: "A2" })) };
-    expect(lineText(tabLines(kept, "locks", 120, 0)[0] ?? [])).toMatch(/edit {2}A2 has exited\s*$/);
+    expect(lineText(tabLines(kept, "locks", 120, 0)[0] ?? [])).toMatch(
+      /until \d\d:\d\d:\d\d {2}A2 has exited {2}edit\s*$/,
+    );
     expect(lineText(tabLines(view, "locks", 120, 0)[0] ?? [])).not.toContain("exited");
     const activity = tabLines(view, "activity", 80, 0).map(lineText);
     expect(activity[0]).toContain("released");

@@ -152,14 +152,18 @@ function BorderColumn({ rect, lit }: { rect: Rect; lit: boolean }) {
 }
 
 function Panel({ rect }: { rect: Rect }) {
-  const view = useAppStore(
+  const selected = useAppStore(
     useShallow((s) => ({
       ...projectViewOf(s, NONE),
       tab: s.tab,
       tabRow: s.tabRow,
       problem: s.problem,
+      // The Locks tab says which holders have exited (agents change status seldom; frames
+      // are elsewhere in the store).
+      holders: s.tab === "locks" ? s.agents : undefined,
     })),
   );
+  const view = { ...selected, agents: selected.holders ? Object.values(selected.holders) : NONE };
   // A problem with the plan or a state file comes first: the data below it may be out of date.
   const problem = view.problem ? problemLines(view.problem, rect.width) : [];
   const room = Math.max(0, rect.height - 1 - problem.length);

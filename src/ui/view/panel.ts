@@ -61,9 +61,10 @@ export function tabLines(view: ProjectView, tab: Tab, width: number, selected: n
                 : ` until ${clock(l.expiresAt ? new Date(l.expiresAt).toISOString() : l.expires)}`,
               l.expired ? "muted" : "plain",
             ),
+            // An exited agent's lock on what it left uncommitted stays (see SessionManager.exited):
+            // said before the task, which a narrow terminal cuts.
+            seg(exited.has(l.agent) ? `  ${l.agent} has exited` : "", "warn"),
             seg(l.task ? `  ${l.task}` : "", "muted"),
-            // An exited agent's lock on what it left uncommitted stays (see SessionManager.exited).
-            seg(exited.has(l.agent) ? `  ${l.agent} has exited` : "", "muted"),
           ])
         : [[seg("no locks", "muted")]];
       break;
