@@ -117,7 +117,7 @@ async function worktreeKeepReason(
     .filter(([, a]) => a.stream === id && a.status !== "exited")
     .map(([agent]) => agent);
   if (live.length > 0) {
-    return `${live.join(", ")} still running in it (stop ${live.length > 1 ? "them" : "it"} with x, then remove it with git worktree remove)`;
+    return `${live.join(", ")} still running in it (X in the control room stops ${live.length > 1 ? "them" : "it"} and removes the worktree and branch where nothing is lost)`;
   }
   const changes = await worktreeChanges(worktree);
   const files = [...changes.modified, ...changes.untracked];
