@@ -426,24 +426,27 @@ export async function releaseLocks(
 /**
  * Releases the locks an agent took by writing (source `hook`), or those of every agent of a
  * stream: when the agent exits, when its stream completes or merges. Locks taken by hand stay,
- * and so do those `keep` says yes to (an exited agent's files still changed in its worktree).
+ * and so do those `keep` picks out of them (an exited agent's files still changed in its
+ * worktree): asked only when there are any, so that a holder with none costs no more.
  */
 export async function releaseAutoLocks(
   store: StateStore,
   holder: { agent?: string; stream?: string },
   now = new Date(),
-  keep: (path: string) => boolean = () => false,
+  keep?: (paths: string[]) => Promise<ReadonlySet<string>>,
 ): Promise<string[]> {
   const file = await store.read("locks");
-  const paths = Object.entries(file.locks)
+  const held = Object.entries(file.locks)
     .filter(
-      ([key, entry]) =>
+      ([, entry]) =>
         entry.source === AUTO_LOCK &&
         (holder.agent === undefined || entry.agent === holder.agent) &&
-        (holder.stream === undefined || entry.stream === holder.stream) &&
-        !keep(key),
+        (holder.stream === undefined || entry.stream === holder.stream),
     )
     .map(([key]) => key);
+  if (held.length === 0) return [];
+  const kept = keep ? await keep(held) : new Set<string>();
+  const paths = held.filter((key) => !kept.has(key));
   if (paths.length === 0) return [];
   const released: { key: string; agent: string; stream: string }[] = [];
   await store.update("locks", async (current) => {

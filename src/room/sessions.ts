@@ -684,19 +684,20 @@ export class SessionManager {
           exit_code: exit?.code ?? null,
           signal: exit?.signal ?? null,
         })
-        .then(async () => {
-          const changed = await uncommittedIn(entry.worktree);
-          const kept = new Set<string>();
-          await releaseAutoLocks(store, { agent: entry.id }, new Date(), (key) => {
-            const keep = changed === undefined || changed.some((file) => locksOverlap(key, file));
-            if (keep) kept.add(key);
-            return keep;
-          });
-          if (kept.size > 0)
-            this.report(
-              `${entry.id} exited: its locks on ${[...kept].sort().join(", ")} stay (${changed === undefined ? "its worktree could not be read" : "changed and not committed in its worktree"}; u in the Locks tab releases them)`,
+        .then(() =>
+          // git reads the worktree only when the agent holds such locks.
+          releaseAutoLocks(store, { agent: entry.id }, new Date(), async (held) => {
+            const changed = await uncommittedIn(entry.worktree);
+            const kept = held.filter(
+              (key) => changed === undefined || changed.some((file) => locksOverlap(key, file)),
             );
-        })
+            if (kept.length > 0)
+              this.report(
+                `${entry.id} exited: its locks on ${kept.sort().join(", ")} stay (${changed === undefined ? "its worktree could not be read" : "changed and not committed in its worktree"}; u in the Locks tab releases them)`,
+              );
+            return new Set(kept);
+          }),
+        )
         .catch((error: unknown) => this.report(`${entry.id}: ${errorMessage(error)}`)),
     );
   }
