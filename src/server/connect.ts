@@ -19,11 +19,23 @@ import {
   socketAnswers,
 } from "../room/protocol/index.js";
 import { roomDir } from "../room/runtime-dir.js";
+import { claimedRoomDir } from "./claim.js";
 import { isAlive, LOG_FILE, liveServer } from "./info.js";
 
 /** Whether the server of the room folder `dir` answers on its socket. */
 export async function serverAnswers(dir: string): Promise<boolean> {
   return (await liveServer(dir)) !== undefined && (await socketAnswers(roomSocketPath(dir)));
+}
+
+/**
+ * The room folder of the repository's server: this process's own (roomDir) when a server
+ * answers there or none runs anywhere; the one the repository's claim names (claim.ts) when
+ * its server runs from another runtime folder.
+ */
+export async function serverRoomDir(repoRoot: string): Promise<string> {
+  const own = await roomDir(repoRoot);
+  if (await serverAnswers(own)) return own;
+  return (await claimedRoomDir(repoRoot, own)) ?? own;
 }
 
 const START_WAIT_MS = 30_000;
@@ -135,6 +147,9 @@ export async function connectLocal(
     return undefined;
   });
   if (direct) return { ...direct, started: false };
+  // None here: the repository's server may run from another runtime folder.
+  const claimed = await claimedRoomDir(repoRoot, dir);
+  if (claimed) return { ...(await connectAnswered(claimed, repoRoot, client)), started: false };
   let started = false;
   if (!(await serverAnswers(dir))) {
     if (!options.start) {

@@ -26,6 +26,7 @@ import {
 import { Room } from "../room/room.js";
 import { roomDir } from "../room/runtime-dir.js";
 import { createRoomStore, type RoomStore } from "../room/state.js";
+
 import { serverAnswers } from "./connect.js";
 import { ClientFeed } from "./feed.js";
 import {
@@ -39,6 +40,7 @@ import {
   writeInfo,
 } from "./info.js";
 import { type KeptFolder, keepFolder, POLL_MS } from "./keep-folder.js";
+import { type ClaimResult, takeClaim } from "./take-claim.js";
 
 export interface HostOptions {
   /** Resume the agents' previous conversations (default true). */
@@ -184,9 +186,20 @@ export async function hostRoom(project: Project, options: HostOptions = {}): Pro
     });
   };
 
-  // A server already running for the repository whose socket is gone puts it back at once
-  // (keep-folder.ts): it serves, and this one stops here, before it listens.
+  // A server already running for the repository from another runtime folder holds its claim
+  // (claim.ts): this one stops here. One in the same folder whose socket is gone puts it back at
+  // once (keep-folder.ts): it serves, and this one stops there, before it listens.
+  let claim = await claimRepository(project, dir);
   await refuseBesideAnother(project, dir);
+  // Beside a hung server of this folder (refuseBesideAnother lets this one serve), the claim
+  // is taken once that one ends.
+  const claiming = claim.held
+    ? undefined
+    : setInterval(() => {
+        claim = takeClaim(project.repo.mainRoot, dir);
+        if (claim.held) clearInterval(claiming);
+      }, CLAIM_RETRY_MS);
+  claiming?.unref();
   // The socket first: a second server for the same repository stops here, before any agent.
   const server: RoomServer = await serveUnixSocket(dir, {
     onClient: admit,
@@ -223,6 +236,8 @@ export async function hostRoom(project: Project, options: HostOptions = {}): Pro
       // A client that does not leave (still in its hello, or not reading) does not hold it up.
       await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 6_000).unref())]);
       await removeInfo(dir);
+      clearInterval(claiming);
+      if (claim.held) claim.release();
       resolveStopped();
     })();
     return stopping;
@@ -268,6 +283,31 @@ export async function hostRoom(project: Project, options: HostOptions = {}): Pro
   markReady();
   log(`Tower server for ${project.repo.mainRoot} on ${server.socketPath} (pid ${process.pid})`);
   return { room, store, dir, socketPath: server.socketPath, stopped, stop };
+}
+
+const CLAIM_RETRY_MS = 2_000;
+/** How long a claim's holder may take to write its record (it does right after the lock). */
+const CLAIM_RECORD_MS = 1_000;
+
+/**
+ * Takes the repository's claim (claim.ts); stops this server when another one holds it from
+ * another room folder. Held from this same folder, refuseBesideAnother decides.
+ */
+async function claimRepository(project: Project, dir: string): Promise<ClaimResult> {
+  const deadline = Date.now() + CLAIM_RECORD_MS;
+  for (;;) {
+    const claim = takeClaim(project.repo.mainRoot, dir);
+    if (claim.held) return claim;
+    const other = claim.other;
+    const named = other !== undefined && other.pid !== process.pid && isAlive(other.pid);
+    if (named && other.dir === dir) return claim;
+    if (named || Date.now() > deadline) {
+      throw new TargetError(
+        `another Tower server${named ? ` (pid ${other.pid})` : ""} already serves ${project.repo.mainRoot}: attach to it (tower attach), or stop it first (tower server stop)`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** Whether `pid` runs `tower server` (its command line has the word). */

@@ -6,49 +6,59 @@
  * comes before it has done so joins it rather than starting a second server beside it (which
  * would show no agent, as the running ones belong to the first).
  */
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { HOOK_SOCKET } from "../../src/room/hook-endpoint.js";
 import { ROOM_SOCKET, socketAnswers, TOKEN_FILE } from "../../src/room/protocol/index.js";
 import { INFO_FILE, isAlive, LOG_FILE, readInfo } from "../../src/server/info.js";
 import { TmuxRig } from "../e2e/tmux.js";
-import { CLI, tower, waitFor } from "../helpers/repo.js";
+import { CLI, cleanEnv, tower, waitFor } from "../helpers/repo.js";
 import { cleanupRigs, recordedPid, type ServerRig, serverRig } from "./helpers.js";
 
 const rigs: TmuxRig[] = [];
 const rooms: ServerRig[] = [];
+/** Runtime folders of other terminals (another XDG_RUNTIME_DIR), removed after each test. */
+const runtimes: string[] = [];
 afterEach(async () => {
   for (const rig of rigs.splice(0)) rig.kill();
+  const others = runtimes.splice(0);
+  for (const pid of others.flatMap((runtime) => servers(runtime)).filter(isAlive)) {
+    process.kill(pid, "SIGTERM");
+  }
+  for (const runtime of others) rmSync(runtime, { recursive: true, force: true });
   // A second server, had one started, is not the one the info names (cleanupRigs stops that).
   const strays = rooms.splice(0).flatMap((room) => servers(room));
   await cleanupRigs();
   for (const pid of strays.filter(isAlive)) process.kill(pid, "SIGTERM");
 });
 
-function open(rig: ServerRig, args = ""): TmuxRig {
+function open(rig: ServerRig, args = "", runtime = rig.runtime): TmuxRig {
   const tmux = new TmuxRig(
     rig.root,
     `node ${CLI} ${args}`,
     { cols: 120, rows: 30 },
     {
       TOWER_IN_PROCESS: "0",
-      XDG_RUNTIME_DIR: rig.runtime,
+      XDG_RUNTIME_DIR: runtime,
     },
   );
   rigs.push(tmux);
   return tmux;
 }
 
-/** The pids of the Tower servers started with this test's runtime folder. */
-function servers(rig: ServerRig): number[] {
+/** The pids of the Tower servers started with this runtime folder (a rig's, or another). */
+function servers(rig: ServerRig | string): number[] {
+  const runtime = typeof rig === "string" ? rig : rig.runtime;
   const found: number[] = [];
   for (const name of readdirSync("/proc")) {
     if (!/^\d+$/.test(name)) continue;
     try {
       const argv = readFileSync(`/proc/${name}/cmdline`, "utf8").split("\0");
       const env = readFileSync(`/proc/${name}/environ`, "utf8").split("\0");
-      if (argv.includes("server") && env.includes(`XDG_RUNTIME_DIR=${rig.runtime}`)) {
+      if (argv.includes("server") && env.includes(`XDG_RUNTIME_DIR=${runtime}`)) {
         found.push(Number(name));
       }
     } catch {}
@@ -170,3 +180,69 @@ describe("the room's folder cleaned from outside", () => {
     expect(recordedPid(rig, "A1")).toBe(agent);
   });
 });
+
+/** `tower server` run to its end, or stopped after `timeoutMs` if it serves instead. */
+function serverRun(
+  root: string,
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 20_000,
+): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [CLI, "server"],
+      { cwd: root, env: cleanEnv(env), timeout: timeoutMs, killSignal: "SIGTERM" },
+      (_error, _stdout, stderr) => resolve({ code: child.exitCode, stderr: String(stderr) }),
+    );
+  });
+}
+
+describe("a terminal whose runtime folder differs (another XDG_RUNTIME_DIR: su, a service, SSH without a login session)", () => {
+  it("finds the repository's server: tower ps, tower and tower server stop use it, and a tower server refuses to stand beside it", async () => {
+    const { rig, server, agent } = await detachedRoom();
+    const other = mkdtempSync(path.join(os.tmpdir(), "tower-run-"));
+    runtimes.push(other);
+    const env = { XDG_RUNTIME_DIR: other };
+    const ps = await tower(rig.root, ["ps"], env);
+    expect(ps.stdout).toMatch(new RegExp(`A1\\s+A\\s+running\\s+${agent}`));
+    const there = open(rig, "", other);
+    await there.waitForText("ready A1", 20_000);
+    expect(servers(other)).toEqual([]);
+    there.kill();
+    // With no agent running, agents.json names no server: the repository's own record does.
+    process.kill(agent, "SIGTERM");
+    await waitFor(() => (isAlive(agent) ? undefined : true), 10_000, "A1 to stop");
+    const second = await serverRun(rig.root, env);
+    expect(second.code).toBe(1);
+    expect(second.stderr.trim()).toBe(
+      `tower: another Tower server (pid ${server}) already serves ${rig.root}: attach to it (tower attach), or stop it first (tower server stop)`,
+    );
+    expect(servers(other)).toEqual([]);
+    const stop = await tower(rig.root, ["server", "stop"], env);
+    expect(stop.stdout).toContain(`stopped the Tower server of ${rig.root} (pid ${server})`);
+    expect(isAlive(server)).toBe(false);
+    // Stopped, the record names no server: a tower server of the other folder serves now.
+    const next = await startServerIn(rig.root, other);
+    expect(servers(other)).toEqual([next]);
+  });
+});
+
+/** Starts `tower server` with this runtime folder; resolves with its pid once it answers. */
+async function startServerIn(root: string, runtime: string): Promise<number> {
+  const { roomDir } = await import("../../src/room/runtime-dir.js");
+  const dir = await roomDir(root, cleanEnv({ XDG_RUNTIME_DIR: runtime }));
+  const child = execFile(process.execPath, [CLI, "server"], {
+    cwd: root,
+    env: cleanEnv({ XDG_RUNTIME_DIR: runtime }),
+  });
+  return waitFor(
+    async () => {
+      const info = await readInfo(dir);
+      return info?.pid === child.pid && (await socketAnswers(path.join(dir, ROOM_SOCKET)))
+        ? child.pid
+        : undefined;
+    },
+    15_000,
+    "the other folder's server to answer",
+  );
+}

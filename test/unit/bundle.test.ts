@@ -112,6 +112,10 @@ describe("the tower bundle", () => {
     // Nor Node's crypto (some thirty modules of Node's own, 1.7-3.3 ms to compile): the room
     // folder's hash is computed in JavaScript (src/room/sha256.ts).
     expect(text).not.toMatch(/require\("(node:)?crypto"\)/);
+    // Nor a native module: the repository's server claim is read without its lock (claim.ts).
+    for (const native of ["fs-ext-extra-prebuilt", "node-pty"]) {
+      expect(text, `attach.js loads ${native}`).not.toContain(`"${native}"`);
+    }
     for (const pkg of ["ink", "react", "@xterm/headless", "simple-git", "zod"]) {
       expect(bundles(attach, pkg), `attach.js bundles ${pkg}`).toBe(false);
     }

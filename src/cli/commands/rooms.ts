@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { roomDir } from "../../room/runtime-dir.js";
 import { loadContext } from "../context.js";
 import { localTime, printJson, table } from "../format.js";
 
@@ -45,8 +44,8 @@ async function psCommand(
 ): Promise<void> {
   const { attachRoot } = await import("../../server/target.js");
   const context = await loadContext(await attachRoot(repository, { fallback: true }));
-  const dir = await roomDir(context.repo.mainRoot);
-  const { serverAnswers } = await import("../../server/connect.js");
+  const { serverAnswers, serverRoomDir } = await import("../../server/connect.js");
+  const dir = await serverRoomDir(context.repo.mainRoot);
   const { liveServer } = await import("../../server/info.js");
   const file = await context.store.read("agents");
   const running = await serverAnswers(dir);

@@ -1,6 +1,5 @@
 import type { Command } from "commander";
 import { TargetError } from "../../engine/errors.js";
-import { roomDir } from "../../room/runtime-dir.js";
 import { loadContext } from "../context.js";
 
 /**
@@ -40,8 +39,8 @@ async function serve(options: { stdio?: boolean; resume?: boolean }): Promise<vo
 async function joinFromStdio(options: { resume?: boolean }): Promise<void> {
   const { attachRoot } = await import("../../server/target.js");
   const root = await attachRoot(undefined, { fallback: true });
-  const dir = await roomDir(root);
-  const { serverAnswers, startServer } = await import("../../server/connect.js");
+  const { serverAnswers, serverRoomDir, startServer } = await import("../../server/connect.js");
+  const dir = await serverRoomDir(root);
   if (!(await serverAnswers(dir))) {
     // Started here: the plan is read first, so that a broken one is reported with its line.
     const context = await loadContext(root);
@@ -58,8 +57,8 @@ async function joinFromStdio(options: { resume?: boolean }): Promise<void> {
 async function stopServer(repository: string | undefined): Promise<void> {
   const { attachRoot } = await import("../../server/target.js");
   const root = await attachRoot(repository, { fallback: true });
-  const dir = await roomDir(root);
-  const { serverAnswers } = await import("../../server/connect.js");
+  const { serverAnswers, serverRoomDir } = await import("../../server/connect.js");
+  const dir = await serverRoomDir(root);
   const { liveServer, isAlive } = await import("../../server/info.js");
   const info = await liveServer(dir);
   if (!info || !(await serverAnswers(dir))) {
