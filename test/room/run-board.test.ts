@@ -156,7 +156,7 @@ describe("the whole run in the control room", () => {
 
   /** A1 running, holding a lock it took by writing (as its hook does). */
   async function runningWithHookLock() {
-    const { repo, services } = await open(fakeAgent("banner\nsleep 60000"));
+    const { repo, services, store: app } = await open(fakeAgent("banner\nsleep 60000"));
     expect((await tower(repo.root, ["start", "A"])).code).toBe(0);
     await waitFor(
       () => (services.sessions.get("A1")?.running ? true : undefined),
@@ -165,7 +165,7 @@ describe("the whole run in the control room", () => {
     );
     const store = new StateStore(repo.stateDir);
     await acquireLocks(store, { paths: ["src/auto.ts"], agent: "A1", stream: "A", source: "hook" });
-    return { repo, services, store };
+    return { repo, services, store, app };
   }
 
   it("logs each agent's start and exit, and releases the locks it took by writing when it exits", async () => {
@@ -236,6 +236,27 @@ describe("the whole run in the control room", () => {
     expect(activity).not.toContainEqual(
       expect.objectContaining({ action: "released", file: "src/auto.ts" }),
     );
+  });
+
+  it("keeps every lock it took by writing when git cannot read its worktree as it exits", async () => {
+    const { repo, services, store, app } = await runningWithHookLock();
+    await acquireLocks(store, { paths: ["src/done.ts"], agent: "A1", stream: "A", source: "hook" });
+    // The worktree's link to the repository broken: git cannot say what is changed in it.
+    const worktree = services.sessions.get("A1")!.worktree;
+    writeFileSync(path.join(worktree, ".git"), "gitdir: /nonexistent/tower-test\n");
+    await services.sessions.stop("A1", 500);
+    const said = await waitFor(
+      () => app.getState().messages.find((m) => m.text.startsWith("A1 exited:"))?.text,
+      10_000,
+      "the exit's report",
+    );
+    expect(said).toBe(
+      "A1 exited: its locks on src/auto.ts, src/done.ts stay (its worktree could not be read; u in the Locks tab releases them)",
+    );
+    const locks = (await readJson(path.join(repo.stateDir, "file_locks.json"))) as {
+      locks: Record<string, unknown>;
+    };
+    expect(Object.keys(locks.locks).sort()).toEqual(["src/auto.ts", "src/done.ts"]);
   });
 
   it("closing the room waits for what each agent's exit writes: nothing is written after it", async () => {
