@@ -19,6 +19,9 @@
  * mode 0600; a repository whose git folder cannot hold it (read-only, an unusual layout) goes
  * without a claim, as before.
  *
+ * A control room that hosts the agents itself (`tower --in-process`) holds the claim too, so
+ * that no server starts beside it, and it starts only where no server runs.
+ *
  * The server takes the claim with take-claim.ts; this module is what the clients read, without
  * the native flock module (`tower attach` bundles it: cli/attach-main.ts).
  */
@@ -38,12 +41,18 @@ export function real(folder: string): string {
   }
 }
 
-/** What the claim file says: the server holding it and its room folder. */
+/**
+ * What the claim file says: the process holding it, its room folder, and what it is: a server,
+ * or a control room hosting the agents in its own process (`tower --in-process`).
+ */
 export interface Claim {
   pid: number;
   dir: string;
   repo: string;
+  host: ClaimHost;
 }
+
+export type ClaimHost = "server" | "in-process";
 
 /**
  * The claim file of the repository whose main worktree is `mainRoot`: in its `.git` folder, or
@@ -76,7 +85,8 @@ export function readClaim(mainRoot: string): Claim | undefined {
       path.isAbsolute(record.dir) &&
       typeof record.repo === "string"
     ) {
-      return { pid: record.pid, dir: record.dir, repo: record.repo };
+      const host = record.host === "in-process" ? "in-process" : "server";
+      return { pid: record.pid, dir: record.dir, repo: record.repo, host };
     }
   } catch {}
   return undefined;
@@ -90,7 +100,9 @@ export function readClaim(mainRoot: string): Claim | undefined {
 export async function claimedRoomDir(mainRoot: string, own: string): Promise<string | undefined> {
   const claim = readClaim(mainRoot);
   const repo = real(mainRoot);
-  if (!claim || claim.dir === own || claim.repo !== repo) return undefined;
+  if (!claim || claim.dir === own || claim.repo !== repo || claim.host !== "server") {
+    return undefined;
+  }
   try {
     if (!(await checkPrivate(claim.dir))) return undefined;
   } catch {
@@ -98,4 +110,12 @@ export async function claimedRoomDir(mainRoot: string, own: string): Promise<str
   }
   const info = await liveServer(claim.dir);
   return info?.pid === claim.pid && real(info.repo) === repo ? claim.dir : undefined;
+}
+
+/** Why a room cannot be hosted here: the process holding the repository's claim, said so. */
+export function claimedBy(other: Claim | undefined, mainRoot: string): string {
+  if (other?.host === "in-process") {
+    return `a Tower control room (pid ${other.pid}) hosts the agents of ${mainRoot} in its own process (tower --in-process): quit it first`;
+  }
+  return `another Tower server${other ? ` (pid ${other.pid})` : ""} already serves ${mainRoot}: attach to it (tower attach), or stop it first (tower server stop)`;
 }

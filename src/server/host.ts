@@ -27,6 +27,7 @@ import { Room } from "../room/room.js";
 import { roomDir } from "../room/runtime-dir.js";
 import { createRoomStore, type RoomStore } from "../room/state.js";
 
+import { claimedBy } from "./claim.js";
 import { serverAnswers } from "./connect.js";
 import { ClientFeed } from "./feed.js";
 import {
@@ -40,7 +41,7 @@ import {
   writeInfo,
 } from "./info.js";
 import { type KeptFolder, keepFolder, POLL_MS } from "./keep-folder.js";
-import { type ClaimResult, takeClaim } from "./take-claim.js";
+import { type ClaimResult, claimOrWait, takeClaim } from "./take-claim.js";
 
 export interface HostOptions {
   /** Resume the agents' previous conversations (default true). */
@@ -286,28 +287,16 @@ export async function hostRoom(project: Project, options: HostOptions = {}): Pro
 }
 
 const CLAIM_RETRY_MS = 2_000;
-/** How long a claim's holder may take to write its record (it does right after the lock). */
-const CLAIM_RECORD_MS = 1_000;
 
 /**
- * Takes the repository's claim (claim.ts); stops this server when another one holds it from
- * another room folder. Held from this same folder, refuseBesideAnother decides.
+ * Takes the repository's claim (claim.ts); stops this server when another process holds it
+ * from another room folder, or hosts the agents itself. A server of this same folder holding
+ * it: refuseBesideAnother decides.
  */
 async function claimRepository(project: Project, dir: string): Promise<ClaimResult> {
-  const deadline = Date.now() + CLAIM_RECORD_MS;
-  for (;;) {
-    const claim = takeClaim(project.repo.mainRoot, dir);
-    if (claim.held) return claim;
-    const other = claim.other;
-    const named = other !== undefined && other.pid !== process.pid && isAlive(other.pid);
-    if (named && other.dir === dir) return claim;
-    if (named || Date.now() > deadline) {
-      throw new TargetError(
-        `another Tower server${named ? ` (pid ${other.pid})` : ""} already serves ${project.repo.mainRoot}: attach to it (tower attach), or stop it first (tower server stop)`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  const claim = await claimOrWait(project.repo.mainRoot, dir, "server");
+  if (claim.held || (claim.other?.dir === dir && claim.other.host === "server")) return claim;
+  throw new TargetError(claimedBy(claim.other, project.repo.mainRoot));
 }
 
 /** Whether `pid` runs `tower server` (its command line has the word). */

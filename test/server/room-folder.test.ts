@@ -246,3 +246,26 @@ async function startServerIn(root: string, runtime: string): Promise<number> {
     "the other folder's server to answer",
   );
 }
+
+describe("a control room that hosts the agents itself (tower --in-process)", () => {
+  it("does not open beside the repository's server, and no server starts beside it", async () => {
+    const { rig, server } = await detachedRoom();
+    const env = { XDG_RUNTIME_DIR: rig.runtime };
+    const beside = await tower(rig.root, ["--in-process"], env);
+    expect(beside.code).toBe(1);
+    expect(beside.stderr.trim()).toBe(
+      `tower: a Tower server (pid ${server}) runs the agents of ${rig.root}: open its room with tower (or tower attach), or stop it first (tower server stop) to host them in this process`,
+    );
+    expect((await tower(rig.root, ["server", "stop"], env)).code).toBe(0);
+    const here = open(rig, "--in-process");
+    await here.waitForText("ready A1", 20_000);
+    const second = await serverRun(rig.root, env);
+    expect(second.code).toBe(1);
+    expect(second.stderr.trim()).toMatch(
+      new RegExp(
+        `^tower: a Tower control room \\(pid \\d+\\) hosts the agents of ${rig.root} in its own process \\(tower --in-process\\): quit it first$`,
+      ),
+    );
+    expect(servers(rig)).toEqual([]);
+  });
+});

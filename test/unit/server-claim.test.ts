@@ -37,11 +37,16 @@ describe("the repository's server claim", () => {
     const first = takeClaim(root, "/run/one");
     expect(first).toMatchObject({ held: true, file: path.join(root, ".git", CLAIM_FILE) });
     expect(statSync(path.join(root, ".git", CLAIM_FILE)).mode & 0o777).toBe(0o600);
-    expect(readClaim(root)).toEqual({ pid: process.pid, dir: "/run/one", repo: root });
+    expect(readClaim(root)).toEqual({
+      pid: process.pid,
+      dir: "/run/one",
+      repo: root,
+      host: "server",
+    });
     // flock(2) locks belong to the open file: a second open, even in this process, is refused.
     expect(takeClaim(root, "/run/two")).toEqual({
       held: false,
-      other: { pid: process.pid, dir: "/run/one", repo: root },
+      other: { pid: process.pid, dir: "/run/one", repo: root, host: "server" },
     });
     if (first.held) first.release();
     const second = takeClaim(root, "/run/two");
@@ -71,7 +76,7 @@ describe("the repository's server claim", () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "tower-test-claim-dir-"));
     folders.push(dir);
     writeFileSync(file, JSON.stringify({ pid: process.pid, dir, repo: root }));
-    expect(readClaim(root)).toEqual({ pid: process.pid, dir, repo: root });
+    expect(readClaim(root)).toEqual({ pid: process.pid, dir, repo: root, host: "server" });
     expect(await claimedRoomDir(root, "/run/own")).toBeUndefined();
   });
 

@@ -10,6 +10,7 @@ import { stateStoreFor } from "../../engine/state/store.js";
 import { findAgentProcess } from "../../pty/leftovers.js";
 import { listRooms } from "../../server/info.js";
 import { loadControlRoom } from "../control-room.js";
+import { claimInProcess } from "./ui.js";
 
 /**
  * The fake agent shipped with the CLI, dist/fake-agent/main.js, from where this code runs: the
@@ -103,7 +104,12 @@ export function registerDemo(program: Command): void {
         `demo repository: ${demo.project.repo.mainRoot} (started ${demo.started.join(", ")}); \`tower demo --clean\` removes it\n`,
       );
       if (options.open === false) return;
+      const claim = await claimInProcess(demo.project.repo.mainRoot);
       const { runControlRoom } = await loadControlRoom();
-      await runControlRoom(demo.project, { resume: false, intro: DEMO_INTRO });
+      try {
+        await runControlRoom(demo.project, { resume: false, intro: DEMO_INTRO });
+      } finally {
+        claim.release();
+      }
     });
 }

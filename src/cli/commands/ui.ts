@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { TargetError } from "../../engine/errors.js";
 import { loadContext } from "../context.js";
 import { loadControlRoom } from "../control-room.js";
 import { keepYoungGenerationSmall } from "../young-generation.js";
@@ -23,7 +24,12 @@ export async function openControlRoom(options: {
   const resume = options.resume !== false;
   const mouse = options.mouse ? { mouse: true } : {};
   if (inProcess) {
-    await runControlRoom(context, { resume, ...mouse });
+    const claim = await claimInProcess(context.repo.mainRoot);
+    try {
+      await runControlRoom(context, { resume, ...mouse });
+    } finally {
+      claim.release();
+    }
     return;
   }
   const { attachLocal } = await import("./attach.js");
@@ -31,6 +37,28 @@ export async function openControlRoom(options: {
     attach: (store) => attachLocal(context.repo.mainRoot, store, { start: true, resume }),
     ...mouse,
   });
+}
+
+/**
+ * A control room that hosts the agents itself takes the repository's claim as a server does
+ * (server/claim.ts): it does not open beside a server, whose agents it would show as not
+ * running, nor beside another such control room, and no server starts beside it.
+ */
+export async function claimInProcess(mainRoot: string): Promise<{ release(): void }> {
+  const { serverAnswers, serverRoomDir } = await import("../../server/connect.js");
+  const { liveServer } = await import("../../server/info.js");
+  const dir = await serverRoomDir(mainRoot);
+  const server = (await serverAnswers(dir)) ? await liveServer(dir) : undefined;
+  if (server) {
+    throw new TargetError(
+      `a Tower server (pid ${server.pid}) runs the agents of ${mainRoot}: open its room with tower (or tower attach), or stop it first (tower server stop) to host them in this process`,
+    );
+  }
+  const { claimOrWait } = await import("../../server/take-claim.js");
+  const { claimedBy } = await import("../../server/claim.js");
+  const claim = await claimOrWait(mainRoot, dir, "in-process");
+  if (!claim.held) throw new TargetError(claimedBy(claim.other, mainRoot));
+  return claim;
 }
 
 /** `--mouse`, for the commands that open the control room. */
