@@ -66,13 +66,18 @@ export async function roomDir(
   repoRoot: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<string> {
+  const root = runtimeRoot(env);
+  await privateFolder(root);
+  const dir = roomDirPath(repoRoot, env);
+  await privateFolder(dir);
+  return dir;
+}
+
+/** Where the repository's room folder is, made or not (roomDir makes it). */
+export function roomDirPath(repoRoot: string, env: NodeJS.ProcessEnv = process.env): string {
   let real = repoRoot;
   try {
     real = realpathSync(repoRoot);
   } catch {}
-  const root = runtimeRoot(env);
-  await privateFolder(root);
-  const dir = path.join(root, sha256Hex(real).slice(0, 12));
-  await privateFolder(dir);
-  return dir;
+  return path.join(runtimeRoot(env), sha256Hex(real).slice(0, 12));
 }

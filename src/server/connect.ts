@@ -18,7 +18,7 @@ import {
   roomSocketPath,
   socketAnswers,
 } from "../room/protocol/index.js";
-import { roomDir } from "../room/runtime-dir.js";
+import { roomDir, roomDirPath } from "../room/runtime-dir.js";
 import { claimedRoomDir } from "./claim.js";
 import { isAlive, LOG_FILE, liveServer } from "./info.js";
 
@@ -33,7 +33,13 @@ export async function serverAnswers(dir: string): Promise<boolean> {
  * its server runs from another runtime folder.
  */
 export async function serverRoomDir(repoRoot: string): Promise<string> {
-  const own = await roomDir(repoRoot);
+  // A runtime folder that cannot be made (XDG_RUNTIME_DIR names a missing folder) has no server;
+  // one that is not safe to use is said so.
+  const own = await roomDir(repoRoot).catch((error: unknown) => {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return roomDirPath(repoRoot);
+    throw error;
+  });
   if (await serverAnswers(own)) return own;
   return (await claimedRoomDir(repoRoot, own)) ?? own;
 }

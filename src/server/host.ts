@@ -26,7 +26,6 @@ import {
 import { Room } from "../room/room.js";
 import { roomDir } from "../room/runtime-dir.js";
 import { createRoomStore, type RoomStore } from "../room/state.js";
-
 import { claimedBy } from "./claim.js";
 import { serverAnswers } from "./connect.js";
 import { ClientFeed } from "./feed.js";

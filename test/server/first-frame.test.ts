@@ -68,6 +68,8 @@ describe("the first frame through the server", () => {
     it(`no stream started: the screen reads as the in-process control room's, at ${size.cols}x${size.rows}`, async () => {
       const { root, runtime } = await repository();
       const hosted = await settled(open(root, runtime, size, false), "No agent is running");
+      // A control room hosting the room itself does not open beside a server (server/claim.ts).
+      expect((await tower(root, ["server", "stop"], { XDG_RUNTIME_DIR: runtime })).code).toBe(0);
       const own = await settled(
         open(root, path.join(runtime, "none"), size, true),
         "No agent is running",

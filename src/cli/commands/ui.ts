@@ -47,7 +47,10 @@ export async function openControlRoom(options: {
 export async function claimInProcess(mainRoot: string): Promise<{ release(): void }> {
   const { serverAnswers, serverRoomDir } = await import("../../server/connect.js");
   const { liveServer } = await import("../../server/info.js");
-  const dir = await serverRoomDir(mainRoot);
+  // A runtime folder unsafe to use holds no server this process would join; the claim still
+  // keeps a server from starting beside it.
+  const { roomDirPath } = await import("../../room/runtime-dir.js");
+  const dir = await serverRoomDir(mainRoot).catch(() => roomDirPath(mainRoot));
   const server = (await serverAnswers(dir)) ? await liveServer(dir) : undefined;
   if (server) {
     throw new TargetError(
