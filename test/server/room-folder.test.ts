@@ -13,6 +13,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { HOOK_SOCKET } from "../../src/room/hook-endpoint.js";
 import { ROOM_SOCKET, socketAnswers, TOKEN_FILE } from "../../src/room/protocol/index.js";
+import { readClaim } from "../../src/server/claim.js";
 import { INFO_FILE, isAlive, LOG_FILE, readInfo } from "../../src/server/info.js";
 import { TmuxRig } from "../e2e/tmux.js";
 import { CLI, cleanEnv, tower, waitFor } from "../helpers/repo.js";
@@ -25,8 +26,10 @@ const runtimes: string[] = [];
 afterEach(async () => {
   for (const rig of rigs.splice(0)) rig.kill();
   const others = runtimes.splice(0);
+  // Stopped before the repository goes: a server stopping its agents writes their exit there.
   for (const pid of others.flatMap((runtime) => servers(runtime)).filter(isAlive)) {
     process.kill(pid, "SIGTERM");
+    await waitFor(() => (isAlive(pid) ? undefined : true), 15_000, `server ${pid} to stop`);
   }
   for (const runtime of others) rmSync(runtime, { recursive: true, force: true });
   // A second server, had one started, is not the one the info names (cleanupRigs stops that).
@@ -267,5 +270,12 @@ describe("a control room that hosts the agents itself (tower --in-process)", () 
       ),
     );
     expect(servers(rig)).toEqual([]);
+    // The control room leaves (its terminal closed) before the repository goes: it stops A1 and
+    // writes that in the state folder as it does.
+    const host = readClaim(rig.root)?.pid;
+    here.kill();
+    if (host !== undefined) {
+      await waitFor(() => (isAlive(host) ? undefined : true), 15_000, "the control room to leave");
+    }
   });
 });
