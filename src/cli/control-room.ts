@@ -8,6 +8,11 @@
  *   component render on the performance timeline, which Node keeps until cleared: hundreds of
  *   megabytes a minute under a flood of agent output, and several times the CPU. Unless
  *   NODE_ENV is set, the production build is loaded.
+ * - Ink's layout engine (yoga-layout, WebAssembly) reads its module from a `data:` URL with
+ *   `fetch` when the global is a function, else decodes it itself. Node's first `fetch` loads
+ *   and compiles undici, its HTTP client: 50 ms of CPU (`node -e` with a fetch of a data: URL
+ *   against without, on this machine) and megabytes of heap, in a control room that opens no
+ *   connection. The global is hidden while the control room loads, and put back.
  *
  * A module of its own, with nothing else in it: `tower attach` (attach-main.ts) starts this
  * import before anything else and paints its first frame while it runs.
@@ -18,6 +23,15 @@ export async function loadControlRoom(): Promise<typeof import("../ui/run.js")> 
   delete process.env.CI;
   delete process.env.CONTINUOUS_INTEGRATION;
   process.env.NODE_ENV ??= "production";
+  // Read without calling Node's lazy getter, so that putting it back loads nothing either.
+  const fetch = Object.getOwnPropertyDescriptor(globalThis, "fetch");
+  if (fetch?.configurable) {
+    Object.defineProperty(globalThis, "fetch", {
+      value: undefined,
+      configurable: true,
+      writable: true,
+    });
+  }
   try {
     return await import("../ui/run.js");
   } finally {
@@ -25,5 +39,6 @@ export async function loadControlRoom(): Promise<typeof import("../ui/run.js")> 
       if (value === undefined) delete process.env[key];
       else process.env[key] = value;
     }
+    if (fetch?.configurable) Object.defineProperty(globalThis, "fetch", fetch);
   }
 }

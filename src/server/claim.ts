@@ -27,6 +27,7 @@
  */
 import { lstatSync, readFileSync, realpathSync } from "node:fs";
 import path from "node:path";
+import { dotGitFolder } from "../engine/git/main-root.js";
 import { checkPrivate } from "../room/runtime-dir.js";
 import { liveServer } from "./info.js";
 
@@ -59,14 +60,9 @@ export type ClaimHost = "server" | "in-process";
  * the folder a `.git` file names (`git init --separate-git-dir`); undefined for anything else.
  */
 export function claimPath(mainRoot: string): string | undefined {
-  const dotGit = path.join(mainRoot, ".git");
   try {
-    const stat = lstatSync(dotGit, { throwIfNoEntry: false });
-    if (stat?.isDirectory()) return path.join(dotGit, CLAIM_FILE);
-    if (stat?.isFile()) {
-      const match = /^gitdir: (.+)$/m.exec(readFileSync(dotGit, "utf8"));
-      if (match?.[1]) return path.join(path.resolve(mainRoot, match[1].trim()), CLAIM_FILE);
-    }
+    const dotGit = dotGitFolder(mainRoot);
+    if (dotGit && dotGit.kind !== "other") return path.join(dotGit.gitDir, CLAIM_FILE);
   } catch {}
   return undefined;
 }

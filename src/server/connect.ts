@@ -20,19 +20,31 @@ import {
 } from "../room/protocol/index.js";
 import { roomDir, roomDirPath } from "../room/runtime-dir.js";
 import { claimedRoomDir } from "./claim.js";
-import { isAlive, LOG_FILE, liveServer } from "./info.js";
+import { isAlive, LOG_FILE, liveServer, type ServerInfo } from "./info.js";
 
 /** Whether the server of the room folder `dir` answers on its socket. */
 export async function serverAnswers(dir: string): Promise<boolean> {
-  return (await liveServer(dir)) !== undefined && (await socketAnswers(roomSocketPath(dir)));
+  return (await answeringServer(dir)) !== undefined;
+}
+
+/** The server of the room folder `dir`, if it runs and answers on its socket. */
+async function answeringServer(dir: string): Promise<ServerInfo | undefined> {
+  const info = await liveServer(dir);
+  return info && (await socketAnswers(roomSocketPath(dir))) ? info : undefined;
+}
+
+/** Where the repository's server is: its room folder, and the server when one answers there. */
+export interface FoundServer {
+  dir: string;
+  server?: ServerInfo;
 }
 
 /**
- * The room folder of the repository's server: this process's own (roomDir) when a server
- * answers there or none runs anywhere; the one the repository's claim names (claim.ts) when
- * its server runs from another runtime folder.
+ * The repository's server and its room folder: this process's own folder (roomDir) when a
+ * server answers there or none runs anywhere; the one the repository's claim names (claim.ts)
+ * when its server runs from another runtime folder.
  */
-export async function serverRoomDir(repoRoot: string): Promise<string> {
+export async function findServer(repoRoot: string): Promise<FoundServer> {
   // A runtime folder that cannot be made (XDG_RUNTIME_DIR names a missing folder) has no server;
   // one that is not safe to use is said so.
   const own = await roomDir(repoRoot).catch((error: unknown) => {
@@ -40,8 +52,11 @@ export async function serverRoomDir(repoRoot: string): Promise<string> {
     if (code === "ENOENT" || code === "ENOTDIR") return roomDirPath(repoRoot);
     throw error;
   });
-  if (await serverAnswers(own)) return own;
-  return (await claimedRoomDir(repoRoot, own)) ?? own;
+  const server = await answeringServer(own);
+  if (server) return { dir: own, server };
+  const claimed = await claimedRoomDir(repoRoot, own);
+  const there = claimed ? await answeringServer(claimed) : undefined;
+  return claimed && there ? { dir: claimed, server: there } : { dir: own };
 }
 
 const START_WAIT_MS = 30_000;

@@ -21,8 +21,9 @@ const NO_CLAIM: ClaimResult = { held: true, file: undefined, release: () => {} }
 
 /**
  * Takes the repository's claim for this process (a server, or a control room hosting the room
- * itself), whose room folder is `dir`, and writes the record. Fails soft: a file that cannot be opened (a read-only git folder, a symlink in its
- * place) is no claim, and the server goes on as before there was one.
+ * itself), whose room folder is `dir`, and writes the record. Fails soft: a file that cannot be
+ * opened (a read-only git folder, a symlink in its place) is no claim, and the server goes on
+ * as before there was one.
  */
 export function takeClaim(mainRoot: string, dir: string, host: ClaimHost = "server"): ClaimResult {
   const file = claimPath(mainRoot);

@@ -125,6 +125,23 @@ describe("the tower bundle", () => {
     expect(lazy.filter((file) => bundles(file, "ink"))).toHaveLength(1);
   });
 
+  it("loads the control room without Node's HTTP client, and leaves the global fetch as it was", () => {
+    // Ink's layout engine reads its WebAssembly from a data: URL with fetch when there is one:
+    // Node's undici, compiled for that alone (control-room.ts).
+    const script = [
+      "const before = globalThis.fetch;",
+      `const { loadControlRoom } = await import(${JSON.stringify(path.join(BIN, "chunks", "control-room.js"))});`,
+      "const room = await loadControlRoom();",
+      "console.log(JSON.stringify({ run: typeof room.runControlRoom, same: globalThis.fetch === before,",
+      "  undici: process.moduleLoadList.filter((m) => m.includes('undici')) }));",
+    ].join("\n");
+    const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+      cwd: os.tmpdir(),
+      encoding: "utf8",
+    });
+    expect(JSON.parse(out)).toEqual({ run: "function", same: true, undici: [] });
+  });
+
   it("runs from another working directory, with the native file lock found", () => {
     const cwd = os.tmpdir();
     const version = execFileSync(process.execPath, [CLI, "--version"], { cwd, encoding: "utf8" });

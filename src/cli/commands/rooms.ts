@@ -44,12 +44,10 @@ async function psCommand(
 ): Promise<void> {
   const { attachRoot } = await import("../../server/target.js");
   const context = await loadContext(await attachRoot(repository, { fallback: true }));
-  const { serverAnswers, serverRoomDir } = await import("../../server/connect.js");
-  const dir = await serverRoomDir(context.repo.mainRoot);
-  const { liveServer } = await import("../../server/info.js");
+  const { findServer } = await import("../../server/connect.js");
+  const { dir, server: info } = await findServer(context.repo.mainRoot);
   const file = await context.store.read("agents");
-  const running = await serverAnswers(dir);
-  const info = running ? await liveServer(dir) : undefined;
+  const running = info !== undefined;
   const rows: AgentRow[] = [];
   if (running) {
     const { connectToRoom } = await import("../../room/protocol/index.js");

@@ -39,9 +39,9 @@ async function serve(options: { stdio?: boolean; resume?: boolean }): Promise<vo
 async function joinFromStdio(options: { resume?: boolean }): Promise<void> {
   const { attachRoot } = await import("../../server/target.js");
   const root = await attachRoot(undefined, { fallback: true });
-  const { serverAnswers, serverRoomDir, startServer } = await import("../../server/connect.js");
-  const dir = await serverRoomDir(root);
-  if (!(await serverAnswers(dir))) {
+  const { findServer, startServer } = await import("../../server/connect.js");
+  const { dir, server } = await findServer(root);
+  if (!server) {
     // Started here: the plan is read first, so that a broken one is reported with its line.
     const context = await loadContext(root);
     await startServer(context.repo.mainRoot, options);
@@ -57,11 +57,10 @@ async function joinFromStdio(options: { resume?: boolean }): Promise<void> {
 async function stopServer(repository: string | undefined): Promise<void> {
   const { attachRoot } = await import("../../server/target.js");
   const root = await attachRoot(repository, { fallback: true });
-  const { serverAnswers, serverRoomDir } = await import("../../server/connect.js");
-  const dir = await serverRoomDir(root);
-  const { liveServer, isAlive } = await import("../../server/info.js");
-  const info = await liveServer(dir);
-  if (!info || !(await serverAnswers(dir))) {
+  const { findServer } = await import("../../server/connect.js");
+  const { dir, server: info } = await findServer(root);
+  const { isAlive } = await import("../../server/info.js");
+  if (!info) {
     process.stdout.write(`no Tower server runs for ${root}\n`);
     return;
   }

@@ -45,13 +45,14 @@ export async function openControlRoom(options: {
  * running, nor beside another such control room, and no server starts beside it.
  */
 export async function claimInProcess(mainRoot: string): Promise<{ release(): void }> {
-  const { serverAnswers, serverRoomDir } = await import("../../server/connect.js");
-  const { liveServer } = await import("../../server/info.js");
+  const { findServer } = await import("../../server/connect.js");
   // A runtime folder unsafe to use holds no server this process would join; the claim still
   // keeps a server from starting beside it.
   const { roomDirPath } = await import("../../room/runtime-dir.js");
-  const dir = await serverRoomDir(mainRoot).catch(() => roomDirPath(mainRoot));
-  const server = (await serverAnswers(dir)) ? await liveServer(dir) : undefined;
+  const { dir, server } = await findServer(mainRoot).catch(() => ({
+    dir: roomDirPath(mainRoot),
+    server: undefined,
+  }));
   if (server) {
     throw new TargetError(
       `a Tower server (pid ${server.pid}) runs the agents of ${mainRoot}: open its room with tower (or tower attach), or stop it first (tower server stop) to host them in this process`,

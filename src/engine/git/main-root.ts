@@ -32,21 +32,40 @@ export async function mainRootOf(cwd: string): Promise<string> {
  */
 function fromDotGit(cwd: string): string | undefined {
   for (let dir = cwd; ; dir = path.dirname(dir)) {
-    const dotGit = path.join(dir, ".git");
-    const stat = lstatSync(dotGit, { throwIfNoEntry: false });
-    if (stat?.isDirectory()) return realpathSync.native(dir);
-    if (stat?.isFile()) {
-      const match = /^gitdir: (.+)$/m.exec(readFileSync(dotGit, "utf8"));
-      if (!match?.[1]) return undefined;
-      const gitDir = path.resolve(dir, match[1].trim());
-      const common = readFileSync(path.join(gitDir, "commondir"), "utf8").trim();
-      const commonDir = path.resolve(gitDir, common);
+    const dotGit = dotGitFolder(dir);
+    if (dotGit?.kind === "folder") return realpathSync.native(dir);
+    if (dotGit?.kind === "file") {
+      const common = readFileSync(path.join(dotGit.gitDir, "commondir"), "utf8").trim();
+      const commonDir = path.resolve(dotGit.gitDir, common);
       if (path.basename(commonDir) !== ".git") return undefined;
       return realpathSync.native(path.dirname(commonDir));
     }
-    if (stat) return undefined;
+    if (dotGit) return undefined;
     if (path.dirname(dir) === dir) return undefined;
   }
+}
+
+/** What `dir/.git` is: absent (undefined), the git folder, a file naming one, or anything else. */
+export type DotGit =
+  | { kind: "folder"; gitDir: string }
+  | { kind: "file"; gitDir: string }
+  | { kind: "other" };
+
+/**
+ * `dir/.git`, read as git reads it: a folder is the git folder; a file's `gitdir:` line names
+ * it (a linked worktree, `git init --separate-git-dir`), relative to `dir`. A file without that
+ * line, a symlink or anything else is "other". Throws only when the file cannot be read.
+ */
+export function dotGitFolder(dir: string): DotGit | undefined {
+  const dotGit = path.join(dir, ".git");
+  const stat = lstatSync(dotGit, { throwIfNoEntry: false });
+  if (!stat) return undefined;
+  if (stat.isDirectory()) return { kind: "folder", gitDir: dotGit };
+  if (stat.isFile()) {
+    const match = /^gitdir: (.+)$/m.exec(readFileSync(dotGit, "utf8"));
+    if (match?.[1]) return { kind: "file", gitDir: path.resolve(dir, match[1].trim()) };
+  }
+  return { kind: "other" };
 }
 
 function askGit(cwd: string): Promise<string> {
