@@ -17,7 +17,7 @@ import { FILE_TOOLS, GEMINI_HOOK_EVENTS, HOOK_EVENTS } from "./hook.js";
 import { GEMINI_FILE_TOOLS, PATCH_TOOL } from "./hook-events.js";
 import { type Forwarder, findPython, hookWords, writeForwarder } from "./hook-forward.js";
 import type { AgentIdentity } from "./identity.js";
-import { MCP_SERVER_NAME, MCP_TOOLS } from "./mcp.js";
+import { MCP_SERVER_NAME, MCP_TOOLS } from "./mcp-names.js";
 
 export type AgentCli = "claude" | "codex" | "gemini";
 

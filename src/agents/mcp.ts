@@ -20,25 +20,7 @@ import {
   myTasks,
   unlockFiles,
 } from "./coordination.js";
-
-/** The server's name, so its tools are `mcp__tower__<tool>` in Claude Code. */
-export const MCP_SERVER_NAME = "tower";
-
-export const MCP_TOOLS = [
-  "status",
-  "lock",
-  "unlock",
-  "locks",
-  "handoff",
-  "handoffs",
-  "log",
-  "conflicts",
-  "checkpoints",
-  "tasks",
-  "task_start",
-  "task_done",
-  "task_block",
-] as const;
+import { MCP_SERVER_NAME } from "./mcp-names.js";
 
 type Answer = { content: { type: "text"; text: string }[]; isError?: boolean };
 

@@ -125,6 +125,15 @@ describe("the tower bundle", () => {
     expect(lazy.filter((file) => bundles(file, "ink"))).toHaveLength(1);
   });
 
+  it("loads the server's room without the MCP SDK, which only `tower mcp` runs", () => {
+    const hosts = Object.keys(bundleMap()).filter((file) => file.startsWith("chunks/host-"));
+    expect(hosts).toHaveLength(1);
+    const loaded = [...staticClosure(path.join(BIN, hosts[0] ?? ""))];
+    const packages = new Set(loaded.flatMap((file) => entryOf(file).packages));
+    expect(packages.has("@xterm/headless"), "the host chunk holds the room's emulators").toBe(true);
+    expect(packages.has("@modelcontextprotocol/sdk")).toBe(false);
+  });
+
   it("loads the control room without Node's HTTP client, and leaves the global fetch as it was", () => {
     // Ink's layout engine reads its WebAssembly from a data: URL with fetch when there is one:
     // Node's undici, compiled for that alone (control-room.ts).
