@@ -14,8 +14,8 @@
  *   against without, on this machine) and megabytes of heap, in a control room that opens no
  *   connection. The global is hidden while the control room loads, and put back.
  *
- * A module of its own, with nothing else in it: `tower attach` (attach-main.ts) starts this
- * import before anything else and paints its first frame while it runs.
+ * A module of its own, with nothing else in it: `tower attach` (attach-main.ts) imports it once
+ * its first frame is painted.
  */
 export async function loadControlRoom(): Promise<typeof import("../ui/run.js")> {
   const keys = ["CI", "CONTINUOUS_INTEGRATION", "NODE_ENV"] as const;

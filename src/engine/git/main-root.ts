@@ -54,7 +54,7 @@ export type DotGit =
 /**
  * `dir/.git`, read as git reads it: a folder is the git folder; a file's `gitdir:` line names
  * it (a linked worktree, `git init --separate-git-dir`), relative to `dir`. A file without that
- * line, a symlink or anything else is "other". Throws only when the file cannot be read.
+ * line, a symlink or anything else is "other". Throws when `.git` cannot be read.
  */
 export function dotGitFolder(dir: string): DotGit | undefined {
   const dotGit = path.join(dir, ".git");
