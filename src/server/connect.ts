@@ -137,9 +137,15 @@ export class UnansweringServerError extends TargetError {
 }
 
 /** Connects to the room in `dir`; a server that does not answer in time is said as such. */
-async function connectAnswered(dir: string, repoRoot: string, client: ClientInfo) {
+async function connectAnswered(
+  dir: string,
+  repoRoot: string,
+  client: ClientInfo,
+): Promise<Connection> {
   try {
-    return await connectToRoom(dir, client, {}, { timeoutMs: WELCOME_MS });
+    const connection = await connectToRoom(dir, client, {}, { timeoutMs: WELCOME_MS });
+    const { pid } = connection.welcome.server;
+    return { ...connection, whenLost: () => lostServer(pid, dir) };
   } catch (error) {
     if (!(error instanceof HandshakeError && error.timedOut)) throw error;
     const pid = (await liveServer(dir))?.pid;
@@ -152,6 +158,16 @@ async function connectAnswered(dir: string, repoRoot: string, client: ClientInfo
       `the Tower server of ${repoRoot}${it} accepts connections but does not answer: ${what}`,
     );
   }
+}
+
+/**
+ * What a control room says when its local server went without a word: the socket closed with
+ * no bye, which a server that stops always sends (kill -9, an OOM kill, a crash in native code).
+ * Like tmux's "[lost server]", with what the user can do: the agents' terminals were the
+ * server's, and a new server resumes their recorded conversations.
+ */
+export function lostServer(pid: number, dir: string): string {
+  return `the Tower server (pid ${pid}) went away without a word: killed, or it crashed (its log: ${path.join(dir, LOG_FILE)}). The agents' terminals went with it; their worktrees and commits stay. \`tower\` starts a new server, which restarts the agents and resumes their conversations`;
 }
 
 /** Connects to the repository's server, starting it first when `start` and none runs. */

@@ -68,9 +68,11 @@ export class RemoteRoom {
   private constructor(
     readonly transport: Transport,
     readonly welcome: Connection["welcome"],
+    whenLost?: () => string,
   ) {
     this.requester = createRequester(transport);
-    transport.on("close", (reason) => {
+    transport.on("close", (said) => {
+      const reason = transport.lost && whenLost ? whenLost() : said;
       this.closeReason = reason;
       for (const listener of this.closeListeners) listener(reason);
     });
@@ -84,7 +86,7 @@ export class RemoteRoom {
     connection: Connection,
     store: StoreApi<S>,
   ): Promise<RemoteRoom> {
-    const remote = new RemoteRoom(connection.transport, connection.welcome);
+    const remote = new RemoteRoom(connection.transport, connection.welcome, connection.whenLost);
     return new Promise((resolve, reject) => {
       let snapshot = false;
       connection.transport.on("message", (message: Message) => {
@@ -146,6 +148,11 @@ export class RemoteRoom {
 
   get closed(): string | undefined {
     return this.closeReason;
+  }
+
+  /** Whether the server went without a word (killed, crashed, or the link to it dropped). */
+  get lost(): boolean {
+    return this.transport.lost;
   }
 
   /** Called once when the connection ends (a detach, the server stopping, the link dropping). */

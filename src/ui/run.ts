@@ -24,6 +24,7 @@
  */
 import { type Instance, render } from "ink";
 import { createElement } from "react";
+import { TargetError } from "../engine/errors.js";
 import type { Project } from "../engine/project.js";
 import { DEFAULT_STOP_GRACE_MS, parseEscapeKey } from "../pty/keys.js";
 import type { RoomCommand, RoomEvent, RoomReply } from "../room/commands.js";
@@ -79,6 +80,8 @@ export interface AttachedRoom {
   onClose(listener: (reason: string) => void): () => void;
   /** Leaves the room in good order; the agents go on. */
   detach(reason?: string): void;
+  /** Whether the server went without a word (killed, crashed, or the link to it dropped). */
+  readonly lost?: boolean;
 }
 
 export async function runControlRoom(
@@ -285,6 +288,11 @@ export async function runControlRoom(
     process.off("exit", restore);
     stdin.off("end", onHangUp);
     stdin.pause();
+  }
+  if (serverGone !== undefined && !hungUp && attached?.room.lost && !crash) {
+    // A lost server is a failure, said as the command's error (as tmux's "[lost server]"),
+    // where a server that stopped in good order is the end of the session.
+    throw new TargetError(serverGone);
   }
   if (serverGone !== undefined && !hungUp) {
     process.stderr.write(`tower: the room's connection ended: ${serverGone}\n`);

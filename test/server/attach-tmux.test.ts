@@ -262,8 +262,14 @@ describe("attach and detach", () => {
     const pid = await agentPid(rig);
     const server = (await readInfo(rig.dir))!;
     process.kill(server.pid, "SIGKILL");
-    // The client sees its room go, and says so.
-    await first.waitForText("[exited 0]", 15_000);
+    // The client sees its room go, says what happened and what to do, and fails (as tmux's
+    // "[lost server]"): not the quiet end of a detach.
+    await first.waitForText("[exited 1]", 15_000);
+    // Lines joined where the pane wrapped them.
+    const said = first.tmux("capture-pane", "-p", "-J");
+    expect(said).toContain(`tower: the Tower server (pid ${server.pid}) went away without a word`);
+    expect(said).toContain(path.join(rig.dir, "server.log"));
+    expect(said).toContain("`tower` starts a new server");
     // The agent's terminal went with the server (SIGHUP).
     await waitFor(() => (isAlive(pid) ? undefined : true), 15_000, "the agent to end");
 

@@ -66,10 +66,21 @@ describe("in-process transport pair", () => {
     expect(await closed(b)).toBe("the user detached");
   });
 
-  it("says the other side closed when it left without a word", async () => {
+  it("says the other side closed when it left without a word, and calls that end lost", async () => {
     const [a, b] = inProcessPair();
     a.close();
     expect(await closed(b)).toBe("the other side closed the connection");
+    expect(b.lost).toBe(true);
+    // The side that closed lost nothing.
+    expect(a.lost).toBe(false);
+  });
+
+  it("does not call an end lost when the other side said why it left", async () => {
+    const [a, b] = inProcessPair();
+    a.send({ type: "bye", reason: "the server stopped" });
+    a.close();
+    expect(await closed(b)).toBe("the server stopped");
+    expect(b.lost).toBe(false);
   });
 
   it("is not writable while a paused reader is behind, and drains when it catches up", async () => {

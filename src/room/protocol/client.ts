@@ -12,6 +12,11 @@ import { connectUnixSocket, roomSocketPath } from "./unix-socket.js";
 export interface Connection {
   transport: Transport;
   welcome: WelcomeMessage;
+  /**
+   * Why the connection ended when the server went without a word (the transport is `lost`),
+   * where the client can say more than the transport: a local server's pid and its log.
+   */
+  whenLost?: () => string;
 }
 
 /** Attaches to the server whose private folder is `dir` (runtime-dir.ts roomDir). */

@@ -105,6 +105,7 @@ export class InProcessTransport extends TransportBase {
     }
     this.peer.senderDrained();
     if (this.inbox.length === 0 && this.peerClosed) {
+      if (!this.closed && this.peerFarewell === null) this.peerLost = true;
       this.emitClose(this.peerFarewell ?? "the other side closed the connection");
     }
   }

@@ -99,6 +99,7 @@ export class StreamTransport extends TransportBase {
   /** The owner saw the connection end (socket or child closed); `how` if no one said why. */
   gone(how: string): void {
     if (this.flushTimer) clearTimeout(this.flushTimer);
+    if (!this.closed && this.ending === null && this.peerFarewell === null) this.peerLost = true;
     this.emitClose(this.ending ?? this.peerFarewell ?? how);
   }
 

@@ -26,6 +26,11 @@ export interface Transport {
   /** False while the peer is behind by more than the high-water mark; "drain" ends it. */
   readonly writable: boolean;
   readonly closed: boolean;
+  /**
+   * Whether the connection ended from the peer's side without a word (no bye, refusal or error
+   * message first): its process was killed or crashed, or the link dropped.
+   */
+  readonly lost: boolean;
   /** Adds a listener; returns the function that removes it. */
   on<E extends keyof TransportEvents>(event: E, listener: TransportEvents[E]): () => void;
   /** Ends the connection after what was sent is flushed. Sends nothing itself: say bye first. */
@@ -65,6 +70,8 @@ export abstract class TransportBase implements Transport {
   private closeReason: string | null = null;
   /** What the peer said it was leaving for, if it said. */
   protected peerFarewell: string | null = null;
+  /** Set by a transport whose peer ended the connection without a farewell (see `lost`). */
+  protected peerLost = false;
 
   abstract send(message: Message): boolean;
   abstract get writable(): boolean;
@@ -72,6 +79,10 @@ export abstract class TransportBase implements Transport {
 
   get closed(): boolean {
     return this.closeReason !== null;
+  }
+
+  get lost(): boolean {
+    return this.peerLost;
   }
 
   on<E extends keyof TransportEvents>(event: E, listener: TransportEvents[E]): () => void {
