@@ -221,7 +221,7 @@ const shellQuote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
  * unless `TOWER_REMOTE_COMMAND` names another (a full path, say); `TOWER_SSH` replaces `ssh`
  * and `sshArgs` adds options (a test's own known-hosts file and key).
  */
-export function connectSsh(
+export async function connectSsh(
   target: SshTarget,
   client: ClientInfo,
   options: { remoteCommand?: string; ssh?: string; sshArgs?: string[] } = {},
@@ -230,9 +230,20 @@ export function connectSsh(
   const remote = `${target.path ? `cd ${shellQuote(target.path)} && ` : ""}${tower} server --stdio`;
   const ssh = options.ssh ?? process.env.TOWER_SSH ?? "ssh";
   // -T: no terminal on the far side (the protocol is binary); BatchMode: never prompt on it.
-  return connectThroughCommand(
+  const connection = await connectThroughCommand(
     ssh,
     [...(options.sshArgs ?? []), "-T", "-o", "BatchMode=yes", target.host, remote],
     client,
   );
+  return { ...connection, whenLost: (said) => lostLink(target, said) };
+}
+
+/**
+ * What a control room says when its SSH link ended without the server's bye: the link dropped
+ * (ssh killed, the network gone), or the far side's server went. The agents run there, and go
+ * on unless that server went.
+ */
+export function lostLink(target: SshTarget, said: string): string {
+  const where = `${target.host}${target.path ? `:${target.path}` : ""}`;
+  return `the link to the room on ${target.host} ended (${said}): its agents go on there unless its server stopped; \`tower attach --ssh ${where}\` opens it again`;
 }

@@ -68,11 +68,11 @@ export class RemoteRoom {
   private constructor(
     readonly transport: Transport,
     readonly welcome: Connection["welcome"],
-    whenLost?: () => string,
+    whenLost?: (said: string) => string,
   ) {
     this.requester = createRequester(transport);
     transport.on("close", (said) => {
-      const reason = transport.lost && whenLost ? whenLost() : said;
+      const reason = transport.lost && whenLost ? whenLost(said) : said;
       this.closeReason = reason;
       for (const listener of this.closeListeners) listener(reason);
     });

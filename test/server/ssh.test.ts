@@ -4,6 +4,7 @@
  * and commands cross the SSH channel; leaving (D, or the link dropped with the terminal) is a
  * detach and the agent goes on on the far side.
  */
+import { readFileSync } from "node:fs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createRoomStore } from "../../src/room/state.js";
 import { connectSsh } from "../../src/server/connect.js";
@@ -90,6 +91,35 @@ describe.skipIf(unavailable !== undefined)(`over SSH ${unavailable ?? ""}`, () =
     await tmux.waitForText("[exited 0]");
     expect(isAlive(pid)).toBe(true);
     await waitFor(async () => ((await readInfo(rig.dir))?.clients === 0 ? true : undefined));
+  });
+
+  it("the link dropped under tower attach --ssh (ssh killed): it says so, exits with 1, and the agent goes on", async () => {
+    const rig = await serverRig();
+    const tmux = new TmuxRig(
+      rig.root,
+      `node ${CLI} attach --ssh ${sshd!.host}:${rig.root}`,
+      undefined,
+      { TOWER_SSH: sshd!.ssh, TOWER_REMOTE_COMMAND: remoteCommand(rig) },
+    );
+    tmuxes.push(tmux);
+    await tmux.waitForText("ready A1", 20_000);
+    const pid = await waitFor(() => recordedPid(rig, "A1"));
+    const ssh = tmux.processes().filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/comm`, "utf8").trim() === "ssh";
+      } catch {
+        return false;
+      }
+    });
+    expect(ssh).toHaveLength(1);
+    process.kill(ssh[0]!, "SIGKILL");
+    await tmux.waitForText("[exited 1]", 15_000);
+    const said = tmux.tmux("capture-pane", "-p", "-J");
+    expect(said).toContain(`tower: the link to the room on ${sshd!.host} ended (`);
+    expect(said).toContain("was stopped by SIGKILL");
+    expect(said).toContain(`\`tower attach --ssh ${sshd!.host}:${rig.root}\` opens it again`);
+    await waitFor(async () => ((await readInfo(rig.dir))?.clients === 0 ? true : undefined));
+    expect(isAlive(pid)).toBe(true);
   });
 
   it("tower attach --ssh user@host with no path joins the only room running there, as ssh host tmux attach", async () => {

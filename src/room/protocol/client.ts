@@ -13,10 +13,11 @@ export interface Connection {
   transport: Transport;
   welcome: WelcomeMessage;
   /**
-   * Why the connection ended when the server went without a word (the transport is `lost`),
-   * where the client can say more than the transport: a local server's pid and its log.
+   * Why the connection ended when the server went without a word (the transport is `lost`,
+   * and `said` is how the transport saw it end), where the client can say more: a local
+   * server's pid and its log, the host at the other end of an SSH link.
    */
-  whenLost?: () => string;
+  whenLost?: (said: string) => string;
 }
 
 /** Attaches to the server whose private folder is `dir` (runtime-dir.ts roomDir). */
