@@ -44,6 +44,20 @@ function remoteCommand(rig: ServerRig): string {
   return `env ${env.join(" ")} ${process.execPath} ${CLI}`;
 }
 
+/** `tower attach --ssh host:path` in tmux, on a new room whose agent is ready. */
+async function attachedOverSsh(): Promise<{ rig: ServerRig; tmux: TmuxRig }> {
+  const rig = await serverRig();
+  const tmux = new TmuxRig(
+    rig.root,
+    `node ${CLI} attach --ssh ${sshd!.host}:${rig.root}`,
+    undefined,
+    { TOWER_SSH: sshd!.ssh, TOWER_REMOTE_COMMAND: remoteCommand(rig) },
+  );
+  tmuxes.push(tmux);
+  await tmux.waitForText("ready A1", 20_000);
+  return { rig, tmux };
+}
+
 describe.skipIf(unavailable !== undefined)(`over SSH ${unavailable ?? ""}`, () => {
   it("a room reached through ssh host tower server --stdio: frames, input, commands", async () => {
     const rig = await serverRig();
@@ -69,18 +83,7 @@ describe.skipIf(unavailable !== undefined)(`over SSH ${unavailable ?? ""}`, () =
   });
 
   it("tower attach --ssh shows the room here; D detaches, the agent goes on", async () => {
-    const rig = await serverRig();
-    const tmux = new TmuxRig(
-      rig.root,
-      `node ${CLI} attach --ssh ${sshd!.host}:${rig.root}`,
-      undefined,
-      {
-        TOWER_SSH: sshd!.ssh,
-        TOWER_REMOTE_COMMAND: remoteCommand(rig),
-      },
-    );
-    tmuxes.push(tmux);
-    await tmux.waitForText("ready A1", 20_000);
+    const { rig, tmux } = await attachedOverSsh();
     tmux.keys("i");
     await tmux.waitForText("INSERT");
     tmux.type("typed here");
@@ -94,15 +97,7 @@ describe.skipIf(unavailable !== undefined)(`over SSH ${unavailable ?? ""}`, () =
   });
 
   it("the link dropped under tower attach --ssh (ssh killed): it says so, exits with 1, and the agent goes on", async () => {
-    const rig = await serverRig();
-    const tmux = new TmuxRig(
-      rig.root,
-      `node ${CLI} attach --ssh ${sshd!.host}:${rig.root}`,
-      undefined,
-      { TOWER_SSH: sshd!.ssh, TOWER_REMOTE_COMMAND: remoteCommand(rig) },
-    );
-    tmuxes.push(tmux);
-    await tmux.waitForText("ready A1", 20_000);
+    const { rig, tmux } = await attachedOverSsh();
     const pid = await waitFor(() => recordedPid(rig, "A1"));
     const ssh = tmux.processes().filter((p) => {
       try {
