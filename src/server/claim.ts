@@ -29,7 +29,7 @@ import { lstatSync, readFileSync, realpathSync } from "node:fs";
 import path from "node:path";
 import { dotGitFolder } from "../engine/git/main-root.js";
 import { checkPrivate } from "../room/runtime-dir.js";
-import { liveServer } from "./info.js";
+import { liveServer, type ServerInfo } from "./info.js";
 
 export const CLAIM_FILE = "tower-server.json";
 
@@ -94,6 +94,14 @@ export function readClaim(mainRoot: string): Claim | undefined {
  * repository there. Undefined otherwise.
  */
 export async function claimedRoomDir(mainRoot: string, own: string): Promise<string | undefined> {
+  return (await claimedServer(mainRoot, own))?.dir;
+}
+
+/** claimedRoomDir's folder, with the server.json it read there. */
+export async function claimedServer(
+  mainRoot: string,
+  own: string,
+): Promise<{ dir: string; info: ServerInfo } | undefined> {
   const claim = readClaim(mainRoot);
   const repo = real(mainRoot);
   if (!claim || claim.dir === own || claim.repo !== repo || claim.host !== "server") {
@@ -105,7 +113,7 @@ export async function claimedRoomDir(mainRoot: string, own: string): Promise<str
     return undefined;
   }
   const info = await liveServer(claim.dir);
-  return info?.pid === claim.pid && real(info.repo) === repo ? claim.dir : undefined;
+  return info?.pid === claim.pid && real(info.repo) === repo ? { dir: claim.dir, info } : undefined;
 }
 
 /** Why a room cannot be hosted here: the process holding the repository's claim, said so. */

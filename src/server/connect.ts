@@ -19,7 +19,7 @@ import {
   socketAnswers,
 } from "../room/protocol/index.js";
 import { roomDir, roomDirPath } from "../room/runtime-dir.js";
-import { claimedRoomDir } from "./claim.js";
+import { claimedRoomDir, claimedServer } from "./claim.js";
 import { isAlive, LOG_FILE, liveServer, type ServerInfo } from "./info.js";
 
 /** Whether the server of the room folder `dir` answers on its socket. */
@@ -54,9 +54,11 @@ export async function findServer(repoRoot: string): Promise<FoundServer> {
   });
   const server = await answeringServer(own);
   if (server) return { dir: own, server };
-  const claimed = await claimedRoomDir(repoRoot, own);
-  const there = claimed ? await answeringServer(claimed) : undefined;
-  return claimed && there ? { dir: claimed, server: there } : { dir: own };
+  // The claim's folder: its server.json is read there once, then the socket probed.
+  const claimed = await claimedServer(repoRoot, own);
+  return claimed && (await socketAnswers(roomSocketPath(claimed.dir)))
+    ? { dir: claimed.dir, server: claimed.info }
+    : { dir: own };
 }
 
 const START_WAIT_MS = 30_000;
