@@ -111,7 +111,11 @@ describe("in-process transport pair", () => {
     }
     expect(sends).toBeLessThan(20);
     expect(await why).toMatch(/^the other side reads too slowly/);
+    // What waited is dropped; the reader is told why, and does not take it for a crash.
+    const got = collect(client);
     client.resume();
-    expect(await closed(client)).toBe("the other side closed the connection");
+    expect(await closed(client)).toMatch(/^this side read too slowly \(0 MiB were waiting/);
+    expect(got.map((m) => m.type)).toEqual(["error"]);
+    expect(client.lost).toBe(false);
   });
 });

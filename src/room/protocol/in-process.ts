@@ -12,6 +12,7 @@ import {
   DEFAULT_MAX_BUFFERED,
   TransportBase,
   type TransportLimits,
+  tooSlow,
 } from "./transport.js";
 
 export class InProcessTransport extends TransportBase {
@@ -54,8 +55,12 @@ export class InProcessTransport extends TransportBase {
     this.peer.inboxBytes += frame.length;
     this.peer.schedule();
     if (this.peer.inboxBytes > this.maxBuffered) {
-      const mib = Math.round(this.peer.inboxBytes / (1024 * 1024));
-      this.end(`the other side reads too slowly: ${mib} MiB were waiting for it`);
+      // What waits is dropped; the peer reads what it was given before, then why.
+      const { reason, told } = tooSlow(this.peer.inboxBytes);
+      const farewell = encodeFrame({ type: "error", message: told });
+      this.peer.inbox = [farewell];
+      this.peer.inboxBytes = farewell.length;
+      this.end(reason);
       return false;
     }
     if (this.peer.inboxBytes > this.highWaterMark) this.full = true;

@@ -3,6 +3,13 @@
  * or the server's own under `--stdio`). Frames are written whole; bytes read go through the
  * decoder, and a broken frame ends the connection with an "error" message naming the fault, so
  * one bad peer costs only its own connection.
+ *
+ * The stream is given frames up to the high-water mark; later ones wait here, whole, until it
+ * drains. A peer that falls behind by the hard limit is told why it is dropped: the frames
+ * waiting here (never begun on the stream) are dropped and an "error" message follows what the
+ * stream already holds, so the peer reads an unbroken prefix, then the reason, and does not
+ * take the end for a crash. The stream may wait for a stopped peer as long as it lives: what it
+ * holds then is bounded by the high-water mark, not by what was sent.
  */
 import type { Readable, Writable } from "node:stream";
 import { encodeFrame, FrameDecoder, MAX_FRAME_BYTES, type Message } from "./framing.js";
@@ -11,6 +18,7 @@ import {
   DEFAULT_MAX_BUFFERED,
   TransportBase,
   type TransportLimits,
+  tooSlow,
 } from "./transport.js";
 
 /** How long a closing connection may take to flush before it is cut. */
@@ -33,6 +41,9 @@ export class StreamTransport extends TransportBase {
   private full = false;
   private ending: string | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
+  /** Frames sent while the stream held more than the high-water mark, oldest first. */
+  private held: Buffer[] = [];
+  private heldBytes = 0;
 
   constructor(
     private readonly streams: ByteStreams,
@@ -68,18 +79,22 @@ export class StreamTransport extends TransportBase {
 
   /** Bytes sent but not yet taken by the operating system. */
   get buffered(): number {
-    return this.streams.output.writableLength;
+    return this.streams.output.writableLength + this.heldBytes;
   }
 
   send(message: Message): boolean {
     if (this.closed || this.ending !== null) return false;
     const frame = encodeFrame(message, this.maxFrameBytes);
-    this.streams.output.write(frame);
-    const waiting = this.streams.output.writableLength;
+    if (this.held.length === 0 && this.streams.output.writableLength <= this.highWaterMark) {
+      this.streams.output.write(frame);
+    } else {
+      // The stream is past the mark, so its write has returned false and "drain" will come.
+      this.held.push(frame);
+      this.heldBytes += frame.length;
+    }
+    const waiting = this.buffered;
     if (waiting > this.maxBuffered) {
-      this.abort(
-        `the other side reads too slowly: ${Math.round(waiting / (1024 * 1024))} MiB were waiting for it`,
-      );
+      this.abort(waiting);
       return false;
     }
     if (waiting > this.highWaterMark) this.full = true;
@@ -88,12 +103,31 @@ export class StreamTransport extends TransportBase {
 
   close(reason = "closed"): void {
     if (this.closed || this.ending !== null) return;
+    this.release();
+    this.end(reason, FLUSH_GRACE_MS);
+  }
+
+  /**
+   * Ends the stream once flushed, cut after `graceMs` if given. Reading goes on (what arrives is
+   * dropped, see received) until the peer's end: a paused socket would never see it, and, no
+   * longer active, let a server's process exit under it.
+   */
+  private end(reason: string, graceMs?: number): void {
     this.ending = reason;
-    // Reading goes on (what arrives is dropped, see received) until the peer's end: a paused
-    // socket would never see it, and, no longer active, let a server's process exit under it.
     this.streams.end();
-    this.flushTimer = setTimeout(() => this.streams.destroy(), FLUSH_GRACE_MS);
+    if (graceMs === undefined) return;
+    this.flushTimer = setTimeout(() => this.streams.destroy(), graceMs);
     this.flushTimer.unref();
+  }
+
+  /** Hands the stream the frames that wait here, up to the high-water mark (all with `all`). */
+  private release(all = true): void {
+    while (this.held.length > 0) {
+      if (!all && this.streams.output.writableLength > this.highWaterMark) return;
+      const frame = this.held.shift()!;
+      this.heldBytes -= frame.length;
+      this.streams.output.write(frame);
+    }
   }
 
   /** The owner saw the connection end (socket or child closed); `how` if no one said why. */
@@ -109,20 +143,32 @@ export class StreamTransport extends TransportBase {
     for (const message of messages) this.emitMessage(message);
     if (error) {
       const reason = `protocol error: ${error.message}`;
-      const message = `the other side found a broken frame in what it received: ${error.message}`;
-      this.streams.output.write(encodeFrame({ type: "error", message }));
-      this.close(reason);
+      this.farewell(`the other side found a broken frame in what it received: ${error.message}`);
+      this.end(reason, FLUSH_GRACE_MS);
     }
   }
 
   private drained(): void {
-    if (!this.full || this.streams.output.writableLength > this.highWaterMark) return;
+    if (this.ending === null) this.release(false);
+    if (!this.full || this.buffered > this.highWaterMark) return;
     this.full = false;
     if (!this.closed && this.ending === null) this.emitDrain();
   }
 
-  private abort(reason: string): void {
-    this.ending = reason;
-    this.streams.destroy();
+  /** The peer is `waiting` bytes behind: it is told so after what the stream holds, then dropped. */
+  private abort(waiting: number): void {
+    const { reason, told } = tooSlow(waiting);
+    this.farewell(told);
+    // No cut: a stopped peer reads the reason whenever it runs again. For this side the
+    // connection is over now.
+    this.end(reason);
+    this.emitClose(reason);
+  }
+
+  /** Drops the frames waiting here and queues an "error" message after what the stream holds. */
+  private farewell(message: string): void {
+    this.held = [];
+    this.heldBytes = 0;
+    this.streams.output.write(encodeFrame({ type: "error", message }));
   }
 }

@@ -5,7 +5,8 @@
  * - `send(message)` queues a message; it returns `writable`, which is false while more than a
  *   high-water mark of bytes waits for the peer to read. A sender that can skip messages (the
  *   room skips intermediate pane frames for a slow client) waits for "drain" before sending
- *   more; past a hard limit the connection is closed rather than let memory grow.
+ *   more; past a hard limit the connection is closed rather than let memory grow: what waits is
+ *   dropped and the peer, once it reads again, is told why in an "error" message.
  * - "message" gives each message received, in order; messages that arrive while no one listens
  *   are kept until a listener comes, so nothing is lost between a handshake and its session.
  * - "close" fires once, with why: the local `close(reason)`, a protocol error, the reason the
@@ -48,6 +49,18 @@ export interface TransportLimits {
   maxBuffered?: number;
   /** The largest frame body sent or accepted (default 16 MiB). */
   maxFrameBytes?: number;
+}
+
+/**
+ * Past the hard limit: why this side closes the connection, and what the slow peer is told
+ * after what it has not read yet (the messages that waited are dropped, not delivered).
+ */
+export function tooSlow(waitingBytes: number): { reason: string; told: string } {
+  const mib = Math.round(waitingBytes / (1024 * 1024));
+  return {
+    reason: `the other side reads too slowly: ${mib} MiB were waiting for it`,
+    told: `this side read too slowly (${mib} MiB were waiting for it): the other side dropped what waited and closed the connection; connect again to go on`,
+  };
 }
 
 /** The reason a peer gave before leaving, from a bye, refused or error message. */
