@@ -259,7 +259,7 @@ describe("the dispatcher", () => {
     // Work not committed: m says why it cannot merge (a merge takes only commits).
     await fsp.writeFile(path.join(worktree, "draft.md"), "draft\n");
     expect((await tower(repo.root, ["complete", "A"])).code).toBe(0);
-    const { ctl, store } = await rig();
+    const { ctl, store, project } = await rig();
     store.getState().setSize(80, 24);
     handleInput(ctl, "m");
     const refused = await waitFor(
@@ -293,6 +293,18 @@ describe("the dispatcher", () => {
     expect(text).toContain(`worktree ${worktree} kept: 1 ignored file that is not reproducible`);
     expect(text).toContain("notes-left-behind-by-an-agent.txt");
     expect(git(repo.root, "log", "-1", "--format=%s").trim()).toBe("Merge stream A: Foundation");
+    // X offers to clean the merged stream up; its dialog's lines are whole sentences, each
+    // wrapped by the dialog at its width (a sentence cut by hand broke short at 80 columns).
+    handleInput(ctl, "\x1b");
+    store.getState().setStatus(await buildStatus(project));
+    handleInput(ctl, "X");
+    const cleanup = store.getState().modal;
+    if (cleanup?.kind !== "confirm") throw new Error(`no confirm: ${JSON.stringify(cleanup)}`);
+    expect(cleanup.title).toBe("Clean up A? It is merged.");
+    for (const line of cleanup.lines) expect(line, line).toMatch(/[.:?]$/);
+    expect(cleanup.lines.join(" ")).toContain(
+      "(no uncommitted, untracked or unreproducible ignored file)",
+    );
   });
 
   it("approves and rejects checkpoints, releases a lock after confirming, shows a diff, scrolls, stops and restarts", async () => {

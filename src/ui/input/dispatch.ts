@@ -384,8 +384,7 @@ export function runCommand(ctl: Controller, id: CommandId) {
         `Clean up ${agent.stream}? It is merged.`,
         [
           `Its agents (${them.join(", ")}) are stopped and their panes closed.`,
-          "Its worktree is removed only if nothing in it would be lost (no uncommitted, untracked or",
-          "unreproducible ignored file), its branch only with git branch -d; what is kept is said.",
+          "Its worktree is removed only if nothing in it would be lost (no uncommitted, untracked or unreproducible ignored file), its branch only with git branch -d; what is kept is said.",
         ],
         "clean up",
         { do: "command", command: { type: "stream.cleanup", stream: agent.stream } },
