@@ -237,7 +237,12 @@ export async function connectSsh(
     [...(options.sshArgs ?? []), "-T", "-o", "BatchMode=yes", target.host, remote],
     client,
   );
-  return { ...connection, whenLost: (said) => lostLink(target, said) };
+  return { ...connection, whenLost: (said) => lostLink(target, said), reopen: reopenSsh(target) };
+}
+
+/** The command that opens the room of `target` again. */
+function reopenSsh(target: SshTarget): string {
+  return `tower attach --ssh ${target.host}${target.path ? `:${target.path}` : ""}`;
 }
 
 /**
@@ -246,6 +251,5 @@ export async function connectSsh(
  * on unless that server went.
  */
 export function lostLink(target: SshTarget, said: string): string {
-  const where = `${target.host}${target.path ? `:${target.path}` : ""}`;
-  return `the link to the room on ${target.host} ended (${said}): its agents go on there unless its server stopped; \`tower attach --ssh ${where}\` opens it again`;
+  return `the link to the room on ${target.host} ended (${said}): its agents go on there unless its server stopped; \`${reopenSsh(target)}\` opens it again`;
 }

@@ -69,6 +69,8 @@ export class RemoteRoom {
     readonly transport: Transport,
     readonly welcome: Connection["welcome"],
     whenLost?: (said: string) => string,
+    /** The command that opens this room again (`tower attach` unless the connection says). */
+    readonly reopen?: string,
   ) {
     this.requester = createRequester(transport);
     transport.on("close", (said) => {
@@ -86,7 +88,12 @@ export class RemoteRoom {
     connection: Connection,
     store: StoreApi<S>,
   ): Promise<RemoteRoom> {
-    const remote = new RemoteRoom(connection.transport, connection.welcome, connection.whenLost);
+    const remote = new RemoteRoom(
+      connection.transport,
+      connection.welcome,
+      connection.whenLost,
+      connection.reopen,
+    );
     return new Promise((resolve, reject) => {
       let snapshot = false;
       connection.transport.on("message", (message: Message) => {

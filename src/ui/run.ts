@@ -82,6 +82,8 @@ export interface AttachedRoom {
   detach(reason?: string): void;
   /** Whether the server went without a word (killed, crashed, or the link to it dropped). */
   readonly lost?: boolean;
+  /** The command that opens the room again, said on leaving (default `tower attach`). */
+  readonly reopen?: string | undefined;
 }
 
 export async function runControlRoom(
@@ -299,7 +301,7 @@ export async function runControlRoom(
   } else if (attached && !hungUp && !crash) {
     // Left on the main screen, as tmux's "[detached (from session …)]".
     stdout.write(
-      `${leavingNote(stopping !== undefined, stopping ?? runningAgents(store.getState()))}\n`,
+      `${leavingNote(stopping !== undefined, stopping ?? runningAgents(store.getState()), attached.room.reopen)}\n`,
     );
   }
   if (crash) {
@@ -313,7 +315,11 @@ export async function runControlRoom(
 }
 
 /** What an attached control room says as it leaves: what goes on (or stopped), how to return. */
-export function leavingNote(stopped: boolean, agents: readonly string[]): string {
+export function leavingNote(
+  stopped: boolean,
+  agents: readonly string[],
+  reopen = "tower attach",
+): string {
   const named = agents.join(", ");
   if (stopped) {
     const what = agents.length ? `${named} and the room's server` : "the room's server";
@@ -322,5 +328,5 @@ export function leavingNote(stopped: boolean, agents: readonly string[]): string
   const going = agents.length
     ? `${named} ${agents.length === 1 ? "goes" : "go"} on`
     : "no agent is running";
-  return `[detached: ${going}; \`tower attach\` opens the room again]`;
+  return `[detached: ${going}; \`${reopen}\` opens the room again]`;
 }

@@ -92,6 +92,10 @@ describe.skipIf(unavailable !== undefined)(`over SSH ${unavailable ?? ""}`, () =
     const pid = await waitFor(() => recordedPid(rig, "A1"));
     tmux.keys("D");
     await tmux.waitForText("[exited 0]");
+    // How to come back is the way it came: over SSH, not a local `tower attach`.
+    expect(tmux.tmux("capture-pane", "-p", "-J")).toContain(
+      `[detached: A1 goes on; \`tower attach --ssh ${sshd!.host}:${rig.root}\` opens the room again]`,
+    );
     expect(isAlive(pid)).toBe(true);
     await waitFor(async () => ((await readInfo(rig.dir))?.clients === 0 ? true : undefined));
   });

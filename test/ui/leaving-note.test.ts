@@ -9,6 +9,10 @@ describe("what an attached control room says as it leaves", () => {
     expect(leavingNote(false, [])).toBe(
       "[detached: no agent is running; `tower attach` opens the room again]",
     );
+    // A room reached another way is opened again that way (over SSH).
+    expect(leavingNote(false, ["A1"], "tower attach --ssh me@host:/work/shop")).toBe(
+      "[detached: A1 goes on; `tower attach --ssh me@host:/work/shop` opens the room again]",
+    );
   });
 
   it("a stop names the agents stopped with the server, and what stays", () => {

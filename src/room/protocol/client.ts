@@ -18,6 +18,8 @@ export interface Connection {
    * server's pid and its log, the host at the other end of an SSH link.
    */
   whenLost?: (said: string) => string;
+  /** The command that opens this room again, said on leaving (default `tower attach`). */
+  reopen?: string;
 }
 
 /** Attaches to the server whose private folder is `dir` (runtime-dir.ts roomDir). */
