@@ -102,4 +102,25 @@ describe("stream transport over a unix socket", () => {
     await expect.poll(() => drains, { timeout: 10_000 }).toBe(1);
     expect(sender.writable).toBe(true);
   });
+
+  it("with a mark below the stream's own buffer, what waits past it still goes once the reader reads", async () => {
+    // The socket's own buffer says "drain" only after a write past 16 KB; the mark is 1 KB.
+    const { sender, raw } = await pair({
+      highWaterMark: 1024,
+      maxBuffered: 64 * 1024 * 1024,
+      maxFrameBytes: 64 * 1024,
+    });
+    let sent = 0;
+    // Enough to fill the socket (the reader does not read), then some past the mark.
+    for (; sent < 400; sent++)
+      sender.send({ type: "event", event: { n: sent, pad: "r".repeat(4000) } });
+    expect(sender.writable).toBe(false);
+    const reader = socketTransport(raw);
+    const got: number[] = [];
+    reader.on("message", (m) => got.push((m.event as { n: number }).n));
+    raw.resume();
+    await expect.poll(() => got.length, { timeout: 10_000 }).toBe(sent);
+    expect(got).toEqual(got.map((_, i) => i));
+    await expect.poll(() => sender.writable, { timeout: 10_000 }).toBe(true);
+  });
 });

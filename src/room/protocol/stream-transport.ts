@@ -85,10 +85,9 @@ export class StreamTransport extends TransportBase {
   send(message: Message): boolean {
     if (this.closed || this.ending !== null) return false;
     const frame = encodeFrame(message, this.maxFrameBytes);
-    if (this.held.length === 0 && this.streams.output.writableLength <= this.highWaterMark) {
+    if (this.held.length === 0 && !this.pastMark()) {
       this.streams.output.write(frame);
     } else {
-      // The stream is past the mark, so its write has returned false and "drain" will come.
       this.held.push(frame);
       this.heldBytes += frame.length;
     }
@@ -97,7 +96,8 @@ export class StreamTransport extends TransportBase {
       this.abort(waiting);
       return false;
     }
-    if (waiting > this.highWaterMark) this.full = true;
+    // Not writable until the stream says "drain" (a stream that will not is taking them).
+    if (waiting > this.highWaterMark && (this.held.length > 0 || this.pastMark())) this.full = true;
     return this.writable;
   }
 
@@ -120,10 +120,20 @@ export class StreamTransport extends TransportBase {
     this.flushTimer.unref();
   }
 
+  /**
+   * Whether frames wait here rather than go to the stream: it holds more than the mark and will
+   * say "drain" (a write past its own buffer returned false; with a mark below that buffer, a
+   * stream that will not say it takes them, as before the mark).
+   */
+  private pastMark(): boolean {
+    const output = this.streams.output;
+    return output.writableLength > this.highWaterMark && output.writableNeedDrain;
+  }
+
   /** Hands the stream the frames that wait here, up to the high-water mark (all with `all`). */
   private release(all = true): void {
     while (this.held.length > 0) {
-      if (!all && this.streams.output.writableLength > this.highWaterMark) return;
+      if (!all && this.pastMark()) return;
       const frame = this.held.shift()!;
       this.heldBytes -= frame.length;
       this.streams.output.write(frame);
@@ -150,7 +160,8 @@ export class StreamTransport extends TransportBase {
 
   private drained(): void {
     if (this.ending === null) this.release(false);
-    if (!this.full || this.buffered > this.highWaterMark) return;
+    // Still past the mark: the stream says "drain" again.
+    if (!this.full || this.held.length > 0 || this.pastMark()) return;
     this.full = false;
     if (!this.closed && this.ending === null) this.emitDrain();
   }
