@@ -30,6 +30,15 @@ export interface ScreenLayout {
 /** Smallest pane that is still worth showing: a title bar and a few rows of screen. */
 export const MIN_PANE = { width: 24, height: 6 } as const;
 
+/**
+ * The largest screen the agents' terminals are sized for: no terminal is larger (an 8K display
+ * at a 6-pixel font is 1,280 columns), and each cell of an agent's screen costs the server 12
+ * bytes twice over (its screen and its alternate screen), so a screen of 20,000 x 20,000 that a
+ * broken client says it has would take gigabytes. A larger client sees its panes sized for this
+ * one (tmux caps a window at 10,000 x 10,000 the same way).
+ */
+export const MAX_SCREEN = { cols: 2000, rows: 1000 } as const;
+
 /** The column between two panes side by side (a pane's title bar is the border above it). */
 export const BORDER = 1;
 

@@ -54,7 +54,7 @@ import {
 import { AnnouncementFeed } from "./announcements.js";
 import { type CopyAction, CopyMode, type CopyStatus, type History } from "./copy-mode.js";
 import { planLaunch, recordCodexSession, recordedTranscript } from "./launch.js";
-import { paneContentSize, screenLayout, visiblePanes } from "./layout.js";
+import { MAX_SCREEN, paneContentSize, screenLayout, visiblePanes } from "./layout.js";
 import { errorMessage } from "./serial.js";
 import { settleTranscript } from "./settle.js";
 import type { PaneFrame, RoomStore, TrustQuestion } from "./state.js";
@@ -289,7 +289,9 @@ export class SessionManager {
   /** Sizes the visible panes' programs for a client's screen (see LayoutRequest). */
   layout(request: LayoutRequest): Map<string, PaneSize> {
     const before = this.cursorOwner();
-    const { cols, rows, zoomed, selected, insert, panel } = request;
+    const { zoomed, selected, insert, panel } = request;
+    const cols = Math.min(request.cols, MAX_SCREEN.cols);
+    const rows = Math.min(request.rows, MAX_SCREEN.rows);
     this.lastLayout = { cols, rows, zoomed, selected, insert, panel };
     const sizes = this.paneSizes();
     this.applyLayout(sizes);

@@ -14,6 +14,7 @@ import { VERSION } from "../cli/version.js";
 import { TargetError } from "../engine/errors.js";
 import type { Project } from "../engine/project.js";
 import { findAgentProcess, runningTower } from "../pty/index.js";
+import { commandProblem } from "../room/command-check.js";
 import type { RoomCommand, RoomEvent, RoomReply } from "../room/commands.js";
 import { HOOK_SOCKET } from "../room/hook-endpoint.js";
 import {
@@ -144,10 +145,9 @@ export async function hostRoom(project: Project, options: HostOptions = {}): Pro
   };
 
   const handle = async (client: Client, command: unknown): Promise<RoomReply> => {
-    const c = command as RoomCommand | undefined;
-    if (typeof c?.type !== "string") {
-      return { ok: false, error: 'a command is an object with a string "type"' };
-    }
+    const problem = commandProblem(command);
+    if (problem !== undefined) return { ok: false, error: problem };
+    const c = command as RoomCommand;
     if (c.type === "shutdown") {
       // Answered once the agents are stopped; the server says bye and leaves right after.
       await room?.close();
@@ -157,8 +157,7 @@ export async function hostRoom(project: Project, options: HostOptions = {}): Pro
     await ready;
     if (!room) return { ok: false, error: "the room is not open" };
     await follow(client, c);
-    const reply = await room.run(c);
-    return reply ?? { ok: false, error: `the room has no command "${c.type}"` };
+    return room.run(c);
   };
 
   const admit = (transport: Transport, hello: HelloMessage) => {

@@ -17,6 +17,7 @@ import {
   agentRecord,
   attach,
   cleanupRigs,
+  planWith,
   recordedPid,
   screenOf,
   serverRig,
@@ -52,6 +53,45 @@ describe("tower server", () => {
     const rooms = JSON.parse(ls.stdout) as { repo: string; clients: number }[];
     expect(rooms.map((r) => r.repo)).toEqual([rig.root]);
     expect(rooms[0]!.clients).toBe(1);
+  });
+
+  it("a broken client's commands are answered with what is wrong; a screen larger than any terminal is sized at the most Tower sizes", async () => {
+    // The agent says its terminal's size whenever it changes.
+    const agent = `process.stdout.write("ready A1\\r\\n");
+const say = () => process.stdout.write("size " + process.stdout.columns + "x" + process.stdout.rows + "\\r\\n");
+process.stdout.on("resize", say);
+process.stdin.on("data", () => {});`;
+    const rig = await serverRig(planWith([process.execPath, "-e", agent]));
+    await startServer(rig);
+    const { remote, store } = await attach(rig, "broken");
+    await remote.run({ type: "layout", cols: 120, rows: 40, zoomed: true, selected: "A1" });
+    await waitForScreen(store, "A1", "ready A1");
+    // Wrong kinds are refused by name, and nothing reaches the agent.
+    expect(await remote.run({ type: "input", agent: "A1", data: 7 } as never)).toEqual({
+      ok: false,
+      error: 'input: "data" must be a string (got 7)',
+    });
+    expect(
+      await remote.run({ type: "layout", cols: "wide", rows: 40, zoomed: true } as never),
+    ).toEqual({
+      ok: false,
+      error: 'layout: "cols" must be a whole number of at least 1 (got "wide")',
+    });
+    // 20,000 x 20,000 (gigabytes of cells): the agent's terminal gets the zoomed pane of a
+    // 2,000 x 1,000 screen (less the header, the footer and its title), at once, and the server
+    // goes on answering.
+    const asked = Date.now();
+    const huge = await remote.run({
+      type: "layout",
+      cols: 20_000,
+      rows: 20_000,
+      zoomed: true,
+      selected: "A1",
+    });
+    expect(huge.ok).toBe(true);
+    expect(Date.now() - asked).toBeLessThan(2_000);
+    await waitForScreen(store, "A1", "size 2000x997");
+    expect(await remote.run({ type: "running" })).toEqual({ ok: true, value: ["A1"] });
   });
 
   it("serves two clients at once; one leaving is a detach, the agent goes on", async () => {
