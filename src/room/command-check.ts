@@ -1,18 +1,40 @@
 /**
  * What a command from the wire must be before the room runs it: a client of the socket is any
  * program that has the token, and one that is broken (or not Tower's) must get an error naming
- * the field, not reach code that trusts the command's type. Each command's fields, by kind; the
- * nested objects (a copy action, a new agent, a review comment) are checked as objects here and
- * field by field where they are used. Every number anywhere in a command must be finite (JSON
- * reads `1e999` as Infinity).
+ * the field, not reach code that trusts the command's type (a copy-mode search whose query was
+ * null once took down the server at its next frame). Each command's fields by kind, and those
+ * of the objects in it (a copy action, a new agent, a review comment); every number anywhere in
+ * a command must be finite (JSON reads `1e999` as Infinity).
  */
+
 import type { RoomCommandType } from "./commands.js";
+import type { CopyAction } from "./copy-mode.js";
 
-type Kind = "string" | "boolean" | "integer" | "size" | "strings" | "object";
-type Field = Kind | `${Kind}?`;
+type Kind = "string" | "boolean" | "number" | "integer" | "size" | "strings";
+/** A kind (`?`: may be left out), one of some strings, or an object of these fields. */
+type Field = Kind | `${Kind}?` | { oneOf: readonly string[] } | { fields: Fields; optional?: true };
+type Fields = Record<string, Field>;
 
-/** Each command's fields (besides `type`); a `?` marks one that may be left out. */
-const FIELDS: Record<RoomCommandType, Record<string, Field>> = {
+/** A copy action's fields, by what it does (src/room/copy-mode.ts). */
+const COPY_ACTIONS: Record<CopyAction["do"], Fields> = {
+  enter: {},
+  exit: {},
+  move: { lines: "integer?", cols: "integer?" },
+  scroll: { lines: "integer" },
+  page: { pages: "number" },
+  top: {},
+  bottom: {},
+  lineStart: {},
+  lineEnd: {},
+  search: { query: "string", backward: "boolean", incremental: "boolean?" },
+  searchCancel: {},
+  next: { reverse: "boolean?" },
+  select: { kind: { oneOf: ["block", "line"] } },
+  yank: {},
+};
+
+/** Each command's fields (besides `type`). */
+const FIELDS: Record<RoomCommandType, Fields> = {
   layout: {
     cols: "size",
     rows: "size",
@@ -26,7 +48,8 @@ const FIELDS: Record<RoomCommandType, Record<string, Field>> = {
   approve: { agent: "string" },
   deny: { agent: "string" },
   scroll: { agent: "string", lines: "integer" },
-  copy: { agent: "string", action: "object" },
+  // Its action's own fields are checked by what it does (copyProblem).
+  copy: { agent: "string", action: { fields: { do: { oneOf: Object.keys(COPY_ACTIONS) } } } },
   stop: { agent: "string" },
   restart: { agent: "string" },
   "stream.start": { stream: "string" },
@@ -47,13 +70,37 @@ const FIELDS: Record<RoomCommandType, Record<string, Field>> = {
   "checkpoint.approve": { id: "string", by: "string" },
   "checkpoint.reject": { id: "string", by: "string", reason: "string" },
   "checkpoint.run": { id: "string" },
-  "task.move": { id: "string", action: "string", note: "string?" },
+  "task.move": { id: "string", action: { oneOf: ["start", "done", "block"] }, note: "string?" },
   "lock.release": { path: "string" },
   diff: { stream: "string" },
   "pane.open": { beside: "string", label: "string", command: "strings?" },
-  "agent.add": { agent: "object" },
+  "agent.add": {
+    agent: {
+      fields: {
+        stream: "string",
+        id: "string",
+        task: "string?",
+        agent: "string?",
+        newStream: {
+          optional: true,
+          fields: { name: "string", dependsOn: "strings", scope: "strings" },
+        },
+      },
+    },
+  },
   "review.open": { stream: "string" },
-  "review.comment": { stream: "string", comment: "object" },
+  "review.comment": {
+    stream: "string",
+    comment: {
+      fields: {
+        file: "string",
+        line: "size",
+        side: { oneOf: ["new", "old"] },
+        code: "string",
+        text: "string",
+      },
+    },
+  },
   "review.send": { stream: "string", agent: "string", ids: "strings" },
   "review.uncomment": { stream: "string", ids: "strings" },
   trust: {},
@@ -66,10 +113,10 @@ const FIELDS: Record<RoomCommandType, Record<string, Field>> = {
 const WHAT: Record<Kind, string> = {
   string: "a string",
   boolean: "true or false",
+  number: "a number",
   integer: "a whole number",
   size: "a whole number of at least 1",
   strings: "a list of strings",
-  object: "an object",
 };
 
 function fits(value: unknown, kind: Kind): boolean {
@@ -78,14 +125,14 @@ function fits(value: unknown, kind: Kind): boolean {
       return typeof value === "string";
     case "boolean":
       return typeof value === "boolean";
+    case "number":
+      return typeof value === "number";
     case "integer":
       return Number.isInteger(value);
     case "size":
       return Number.isInteger(value) && (value as number) >= 1;
     case "strings":
       return Array.isArray(value) && value.every((item) => typeof item === "string");
-    case "object":
-      return typeof value === "object" && value !== null && !Array.isArray(value);
   }
 }
 
@@ -100,6 +147,41 @@ function infinite(value: unknown, at: string): string | undefined {
   return undefined;
 }
 
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** Why `object`'s fields are not as `fields` says (`at`: where it is, for the message). */
+function fieldsProblem(
+  object: Record<string, unknown>,
+  fields: Fields,
+  at: string,
+): string | undefined {
+  for (const [name, field] of Object.entries(fields)) {
+    const given = object[name];
+    const where = `${at}${name}`;
+    const got =
+      given === undefined ? "it is missing" : `got ${JSON.stringify(given)?.slice(0, 80)}`;
+    if (typeof field === "object" && "oneOf" in field) {
+      if (typeof given !== "string" || !field.oneOf.includes(given)) {
+        return `"${where}" must be one of ${field.oneOf.join(", ")} (${got})`;
+      }
+      continue;
+    }
+    if (typeof field === "object") {
+      if (given === undefined && field.optional) continue;
+      if (!isObject(given)) return `"${where}" must be an object (${got})`;
+      const problem = fieldsProblem(given, field.fields, `${where}.`);
+      if (problem !== undefined) return problem;
+      continue;
+    }
+    const optional = field.endsWith("?");
+    const kind = (optional ? field.slice(0, -1) : field) as Kind;
+    if (given === undefined && optional) continue;
+    if (!fits(given, kind)) return `"${where}" must be ${WHAT[kind]} (${got})`;
+  }
+  return undefined;
+}
+
 /** Why `value` is not a command the room can run, or undefined when it is one. */
 export function commandProblem(value: unknown): string | undefined {
   const type = (value as { type?: unknown } | null)?.type;
@@ -109,16 +191,16 @@ export function commandProblem(value: unknown): string | undefined {
   const fields = Object.hasOwn(FIELDS, type) ? FIELDS[type as RoomCommandType] : undefined;
   if (!fields) return `the room has no command "${type}"`;
   const command = value as Record<string, unknown>;
-  for (const [name, field] of Object.entries(fields)) {
-    const optional = field.endsWith("?");
-    const kind = (optional ? field.slice(0, -1) : field) as Kind;
-    const given = command[name];
-    if (given === undefined && optional) continue;
-    if (!fits(given, kind)) {
-      const got = given === undefined ? "it is missing" : `got ${JSON.stringify(given)}`;
-      return `${type}: "${name}" must be ${WHAT[kind]} (${got.slice(0, 80)})`;
-    }
-  }
+  const problem =
+    fieldsProblem(command, fields, "") ??
+    (type === "copy"
+      ? fieldsProblem(
+          command.action as Record<string, unknown>,
+          COPY_ACTIONS[(command.action as { do: CopyAction["do"] }).do],
+          "action.",
+        )
+      : undefined);
+  if (problem !== undefined) return `${type}: ${problem}`;
   const bad = infinite(command, "");
   if (bad !== undefined) return `${type}: "${bad}" must be a finite number`;
   return undefined;

@@ -77,6 +77,21 @@ process.stdin.on("data", () => {});`;
       ok: false,
       error: 'layout: "cols" must be a whole number of at least 1 (got "wide")',
     });
+    // A copy-mode search with no query: refused, where it once took the server down at the
+    // pane's next frame; the pane in copy mode still draws as output comes.
+    expect(
+      await remote.run({
+        type: "copy",
+        agent: "A1",
+        action: { do: "search", query: null, backward: false },
+      } as never),
+    ).toEqual({ ok: false, error: 'copy: "action.query" must be a string (got null)' });
+    expect((await remote.run({ type: "copy", agent: "A1", action: { do: "enter" } })).ok).toBe(
+      true,
+    );
+    await remote.run({ type: "layout", cols: 100, rows: 30, zoomed: true, selected: "A1" });
+    await waitForScreen(store, "A1", "size 100x27");
+    expect((await remote.run({ type: "copy", agent: "A1", action: { do: "exit" } })).ok).toBe(true);
     // 20,000 x 20,000 (gigabytes of cells): the agent's terminal gets the zoomed pane of a
     // 2,000 x 1,000 screen (less the header, the footer and its title), at once, and the server
     // goes on answering.

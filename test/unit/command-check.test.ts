@@ -56,6 +56,47 @@ describe("a command from the wire", () => {
     expect(commandProblem({ type: "copy", agent: "A1", action: null })).toBe(
       'copy: "action" must be an object (got null)',
     );
+    expect(commandProblem({ type: "task.move", id: "api", action: "fly" })).toBe(
+      'task.move: "action" must be one of start, done, block (got "fly")',
+    );
+  });
+
+  it("checks the objects in a command: a copy action by what it does, a new agent, a comment", () => {
+    // A search whose query was null once took the server down at its next frame.
+    expect(
+      commandProblem({
+        type: "copy",
+        agent: "A1",
+        action: { do: "search", query: null, backward: false },
+      }),
+    ).toBe('copy: "action.query" must be a string (got null)');
+    expect(commandProblem({ type: "copy", agent: "A1", action: { do: "explode" } })).toMatch(
+      /^copy: "action\.do" must be one of enter, exit, move, .*, yank \(got "explode"\)$/,
+    );
+    expect(
+      commandProblem({ type: "copy", agent: "A1", action: { do: "select", kind: "circle" } }),
+    ).toBe('copy: "action.kind" must be one of block, line (got "circle")');
+    expect(
+      commandProblem({
+        type: "copy",
+        agent: "A1",
+        action: { do: "search", query: "x", backward: true },
+      }),
+    ).toBeUndefined();
+    expect(
+      commandProblem({
+        type: "agent.add",
+        agent: { stream: "N", id: "N1", newStream: { name: "New", dependsOn: "A", scope: [] } },
+      }),
+    ).toBe('agent.add: "agent.newStream.dependsOn" must be a list of strings (got "A")');
+    expect(commandProblem({ type: "agent.add", agent: { stream: "A", id: "A9" } })).toBeUndefined();
+    expect(
+      commandProblem({
+        type: "review.comment",
+        stream: "A",
+        comment: { file: "x.ts", line: 0, side: "new", code: "", text: "why?" },
+      }),
+    ).toBe('review.comment: "comment.line" must be a whole number of at least 1 (got 0)');
   });
 
   it("refuses a number that is not finite anywhere in it (JSON reads 1e999 as Infinity)", () => {
