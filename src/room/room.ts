@@ -382,9 +382,18 @@ export class Room {
         const value: TaskMoveValue = next ? { next } : {};
         return { ok: true, text: taskActionText(result), value };
       }
-      case "lock.release":
-        await releaseLocks(project.store, { paths: [command.path], agent: "human", force: true });
+      case "lock.release": {
+        const { results } = await releaseLocks(project.store, {
+          paths: [command.path],
+          agent: "human",
+          force: true,
+        });
+        // The row the user picked may be gone since (released, or its time ran out).
+        if (results.every((r) => r.outcome === "not_held")) {
+          return { ok: false, error: `${command.path} is not locked (any more): nothing released` };
+        }
         return { ok: true, text: `released ${command.path}` };
+      }
       case "diff":
         return {
           ok: true,

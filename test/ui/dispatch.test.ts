@@ -326,6 +326,17 @@ describe("the dispatcher", () => {
     expect(
       ((await readJson(path.join(repo.stateDir, "file_locks.json"))) as { locks: object }).locks,
     ).toEqual({});
+    // The list not yet refreshed: the same row again says it is gone, not that it was released.
+    handleInput(ctl, "u");
+    handleInput(ctl, "y");
+    await waitFor(
+      () =>
+        store.getState().flash?.text === "x.py is not locked (any more): nothing released"
+          ? true
+          : undefined,
+      10_000,
+      "the second release's answer",
+    );
 
     store.getState().setTab("checkpoints");
     store
