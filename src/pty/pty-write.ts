@@ -20,6 +20,17 @@ interface NodePtyInternals {
   _writeStream?: { _writeQueue?: unknown };
 }
 
+/** Bytes written to the pty that the program has not taken yet (in node-pty's queue). */
+export function pendingInput(proc: IPty): number {
+  const queue = (proc as unknown as NodePtyInternals)._writeStream?._writeQueue;
+  if (!Array.isArray(queue)) return 0;
+  let bytes = 0;
+  for (const task of queue as { buffer?: Buffer; offset?: number }[]) {
+    bytes += (task.buffer?.byteLength ?? 0) - (task.offset ?? 0);
+  }
+  return bytes;
+}
+
 export function writeToPty(proc: IPty, data: string | Buffer): void {
   const internals = proc as unknown as NodePtyInternals;
   const fd = internals.fd;

@@ -47,7 +47,7 @@ import {
 import { AgentLog, ScreenLogger } from "./log.js";
 import { type ParseFeed, type ParseQueue, sharedParseQueue } from "./parse-queue.js";
 import { type AnnouncedStatus, inferPreset, type PresetSpec, presetSpec } from "./presets.js";
-import { writeToPty } from "./pty-write.js";
+import { pendingInput, writeToPty } from "./pty-write.js";
 import { type Frame, type FrameOptions, Screen } from "./screen.js";
 import {
   type AttentionKind,
@@ -67,6 +67,13 @@ export const DEFAULT_LOW_WATER_MARK = 128 * 1024;
 export const ANSWER_SETTLE_MS = 150;
 /** The longest an answer waits for that stillness (a program that keeps drawing gets it then). */
 export const ANSWER_WAIT_MAX_MS = 1_000;
+
+/**
+ * Typed or pasted input waiting for a program that does not read it, past which more is refused
+ * (and said): it would only pile up in the server's memory. One paste of any size goes when
+ * nothing waits.
+ */
+export const MAX_INPUT_BACKLOG = 16 * 1024 * 1024;
 const SCREEN_CHECK_MS = 100;
 
 export interface SessionOptions {
@@ -509,6 +516,7 @@ export class Session {
    * the program's mode). Returns the split so the caller sees the escape and what followed it.
    */
   input(data: string): SplitInput {
+    this.checkBacklog();
     const split = keyboardInput(data, {
       escapeKey: this.options.escapeKey ?? DEFAULT_ESCAPE_KEY,
       applicationCursor: this.terminal.modes.applicationCursorKeysMode,
@@ -519,7 +527,24 @@ export class Session {
 
   /** Pasted text: bracketed only when the program turned bracketed paste on. */
   paste(text: string): void {
+    this.checkBacklog();
     this.write(encodePaste(text, this.terminal.modes.bracketedPasteMode));
+  }
+
+  /** Input written that the program has not read yet, bytes (answers held back included). */
+  inputBacklog(): number {
+    const held = this.held?.data.reduce((sum, part) => sum + part.length, 0) ?? 0;
+    return (this.proc ? pendingInput(this.proc) : 0) + held;
+  }
+
+  /** Throws when more than MAX_INPUT_BACKLOG waits for the program (see there). */
+  private checkBacklog(): void {
+    const waiting = this.inputBacklog();
+    if (waiting <= MAX_INPUT_BACKLOG) return;
+    const mib = Math.round(waiting / (1024 * 1024));
+    throw new Error(
+      `${this.options.agent} is not reading its input: ${mib} MiB wait for it; nothing more is sent until it reads`,
+    );
   }
 
   /** Named keys (keys.ts `encodeKey`), cursor keys in the program's mode. */

@@ -18,7 +18,7 @@ import path from "node:path";
 import { spawn } from "node-pty";
 import { afterEach, describe, expect, it } from "vitest";
 import { guardTail, type SessionNotification } from "../../src/pty/index.js";
-import { ANSWER_SETTLE_MS, ANSWER_WAIT_MAX_MS } from "../../src/pty/session.js";
+import { ANSWER_SETTLE_MS, ANSWER_WAIT_MAX_MS, MAX_INPUT_BACKLOG } from "../../src/pty/session.js";
 import {
   cleanup,
   emit,
@@ -272,6 +272,24 @@ describe("stop and restart", () => {
     await waitForScreen(session, screenHas("ci=true gha=true x="), "first run");
     await session.restart({ launch: { env: { X_EXTRA: "1" }, unset: ["CI", "GITHUB_ACTIONS"] } });
     await waitForScreen(session, screenHas("ci=unset gha=unset x=1"), "run without them");
+  });
+});
+
+describe("input backlog", () => {
+  it("refuses more input while a program that does not read has more than the limit waiting", async () => {
+    const session = startSession({
+      command: ["sh", "-c", "echo ready; exec sleep 60"],
+      agent: "A1",
+    });
+    await waitForScreen(session, screenHas("ready"), "ready");
+    // One paste of any size goes: the backlog was empty.
+    session.paste("x".repeat(MAX_INPUT_BACKLOG + 1024 * 1024));
+    expect(session.inputBacklog()).toBeGreaterThan(MAX_INPUT_BACKLOG);
+    // More would only pile up in the server's memory: refused, saying why.
+    expect(() => session.paste("more")).toThrow(
+      /^A1 is not reading its input: 17 MiB wait for it; nothing more is sent until it reads$/,
+    );
+    expect(() => session.input("y")).toThrow(/^A1 is not reading its input/);
   });
 });
 

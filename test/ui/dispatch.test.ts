@@ -490,6 +490,27 @@ describe("the dispatcher", () => {
     expect(store.getState().helpPage).toBe(0);
   });
 
+  it("says on the message line when what is typed or pasted is refused (an agent not reading it)", async () => {
+    const { ctl, store } = await rig();
+    const refused =
+      "A1 is not reading its input: 17 MiB wait for it; nothing more is sent until it reads";
+    const { run } = ctl.client;
+    ctl.client = {
+      ...ctl.client,
+      run: async (command) =>
+        command.type === "input" || command.type === "paste"
+          ? { ok: false, error: refused }
+          : run(command),
+    };
+    handleInput(ctl, "i");
+    handleInput(ctl, "more");
+    await waitFor(() => (store.getState().flash?.text === refused ? true : undefined), 5_000);
+    store.setState({ flash: undefined });
+    handleInput(ctl, "\x1b[200~a paste\x1b[201~");
+    await waitFor(() => (store.getState().flash?.text === refused ? true : undefined), 5_000);
+    expect(store.getState().mode).toBe("insert");
+  });
+
   it("never reads a paste as keys: in normal mode it offers to paste, in insert mode it is one paste", async () => {
     const { ctl, store, calls, quitted } = await rig();
     // "see my notes: query" pasted in normal mode: q and y would have quit.

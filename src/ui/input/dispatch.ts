@@ -75,9 +75,8 @@ function handleBurst(ctl: Controller, data: string): void {
     }
     if (data === "") return;
     const split = splitInput(data, ctl.escapeKey ?? DEFAULT_ESCAPE_KEY);
-    if (split.forward !== "") {
-      void ctl.client.run({ type: "input", agent: s.selected, data: split.forward });
-    }
+    // A refusal (the agent not reading what waits for it) goes to the message line.
+    if (split.forward !== "") send(ctl, { type: "input", agent: s.selected, data: split.forward });
     if (!split.escape) return;
     s.setMode("normal");
     // Keys typed after the escape key in the same chunk are Tower commands.
@@ -125,10 +124,7 @@ function handlePaste(ctl: Controller, text: string) {
   }
   if (s.modal || s.helpOpen) return;
   if (!s.selected) return flash(ctl, "a paste is not read as keys: select an agent to paste into");
-  if (s.mode === "insert") {
-    void ctl.client.run({ type: "paste", agent: s.selected, text });
-    return;
-  }
+  if (s.mode === "insert") return send(ctl, { type: "paste", agent: s.selected, text });
   const lines = text.split(/\r?\n/);
   const preview = lines.slice(0, 8).map((line) => `  ${line}`);
   if (lines.length > 8) preview.push(`  … ${lines.length - 8} more lines`);
@@ -220,9 +216,9 @@ export function runAction(ctl: Controller, action: DialogAction) {
       void deleteComments(ctl, action);
       return;
     case "paste":
-      for (const agent of action.agents)
-        void ctl.client.run({ type: "paste", agent, text: action.text });
-      return flash(ctl, `pasted into ${action.agents.join(", ")}`);
+      flash(ctl, `pasted into ${action.agents.join(", ")}`);
+      for (const agent of action.agents) send(ctl, { type: "paste", agent, text: action.text });
+      return;
     case "none":
       return;
   }
