@@ -46,6 +46,16 @@ async function pair(limits: { highWaterMark: number; maxBuffered: number; maxFra
   return { sender: await server, raw };
 }
 
+/** The reader starts reading: it gets messages 0 to `count` - 1, each once, in order. */
+async function readsInOrder(raw: net.Socket, count: number): Promise<void> {
+  const reader = socketTransport(raw);
+  const got: number[] = [];
+  reader.on("message", (m) => got.push((m.event as { n: number }).n));
+  raw.resume();
+  await expect.poll(() => got.length, { timeout: 10_000 }).toBe(count);
+  expect(got).toEqual(got.map((_, i) => i));
+}
+
 describe("stream transport over a unix socket", () => {
   it("drops a reader that falls behind by the hard limit, and tells it why after what it had", async () => {
     const { sender, raw } = await pair({
@@ -93,12 +103,7 @@ describe("stream transport over a unix socket", () => {
     sent++;
     // Past the mark, the rest waits: it is still sent, in order, once the reader reads.
     for (let i = 0; i < 200; i++) sender.send({ type: "event", event: { n: sent++, pad: "" } });
-    const reader = socketTransport(raw);
-    const got: number[] = [];
-    reader.on("message", (m) => got.push((m.event as { n: number }).n));
-    raw.resume();
-    await expect.poll(() => got.length, { timeout: 10_000 }).toBe(sent);
-    expect(got).toEqual(got.map((_, i) => i));
+    await readsInOrder(raw, sent);
     await expect.poll(() => drains, { timeout: 10_000 }).toBe(1);
     expect(sender.writable).toBe(true);
   });
@@ -115,12 +120,7 @@ describe("stream transport over a unix socket", () => {
     for (; sent < 400; sent++)
       sender.send({ type: "event", event: { n: sent, pad: "r".repeat(4000) } });
     expect(sender.writable).toBe(false);
-    const reader = socketTransport(raw);
-    const got: number[] = [];
-    reader.on("message", (m) => got.push((m.event as { n: number }).n));
-    raw.resume();
-    await expect.poll(() => got.length, { timeout: 10_000 }).toBe(sent);
-    expect(got).toEqual(got.map((_, i) => i));
+    await readsInOrder(raw, sent);
     await expect.poll(() => sender.writable, { timeout: 10_000 }).toBe(true);
   });
 });
