@@ -47,7 +47,7 @@ import {
 import { AgentLog, ScreenLogger } from "./log.js";
 import { type ParseFeed, type ParseQueue, sharedParseQueue } from "./parse-queue.js";
 import { type AnnouncedStatus, inferPreset, type PresetSpec, presetSpec } from "./presets.js";
-import { pendingInput, writeToPty } from "./pty-write.js";
+import { ownInput, pendingInput, writeToPty } from "./pty-write.js";
 import { type Frame, type FrameOptions, Screen } from "./screen.js";
 import {
   type AttentionKind,
@@ -414,6 +414,7 @@ export class Session {
     this.exiting = undefined;
     this.pausedFlag = false;
     guardTail(proc, (chunk) => this.output(proc, chunk));
+    ownInput(proc);
     this.procDisposables = [
       proc.onData((data) => this.output(proc, data as unknown as Buffer)),
       proc.onExit((event) => {

@@ -16,7 +16,7 @@ import {
 } from "node:fs";
 import path from "node:path";
 import { spawn } from "node-pty";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { guardTail, type SessionNotification } from "../../src/pty/index.js";
 import { ANSWER_SETTLE_MS, ANSWER_WAIT_MAX_MS, MAX_INPUT_BACKLOG } from "../../src/pty/session.js";
 import {
@@ -277,10 +277,15 @@ describe("stop and restart", () => {
 
 describe("input backlog", () => {
   it("refuses more input while a program that does not read has more than the limit waiting", async () => {
-    const session = startSession({
-      command: ["sh", "-c", "echo ready; exec sleep 60"],
-      agent: "A1",
-    });
+    // It reads nothing until SIGUSR1, then everything (raw, so the terminal echoes none of it).
+    const dir = tempDir();
+    const program = nodeProgram(
+      dir,
+      `process.on("SIGUSR1", () => { process.stdin.setRawMode(true); process.stdin.on("data", () => {}); });
+process.stdout.write("ready\\r\\n");
+setInterval(() => {}, 1000);`,
+    );
+    const session = startSession({ command: program, worktree: dir, agent: "A1" });
     await waitForScreen(session, screenHas("ready"), "ready");
     // One paste of any size goes: the backlog was empty.
     session.paste("x".repeat(MAX_INPUT_BACKLOG + 1024 * 1024));
@@ -290,6 +295,14 @@ describe("input backlog", () => {
       /^A1 is not reading its input: 17 MiB wait for it; nothing more is sent until it reads$/,
     );
     expect(() => session.input("y")).toThrow(/^A1 is not reading its input/);
+    // Once it reads, what waited goes, and input is taken again (its end is the next test's).
+    process.kill(session.pid!, "SIGUSR1");
+    await waitFor(
+      () => (session.inputBacklog() === 0 ? true : undefined),
+      20_000,
+      "the backlog read",
+    );
+    expect(() => session.input("y")).not.toThrow();
   });
 });
 
@@ -313,6 +326,38 @@ describe("input", () => {
       );
     return { session, received };
   }
+
+  it("drops what a program had not read when it exits: none of it reaches the next terminal", async () => {
+    // node-pty says so when it writes to a descriptor already closed: a number the next file
+    // opened (the next terminal here) may have by then.
+    const said = vi.spyOn(console, "error");
+    // Run a few times: the next pty takes the closed one's descriptor number most times.
+    for (let round = 0; round < 3; round++) {
+      const dir = tempDir();
+      const deaf = startSession({
+        command: nodeProgram(
+          dir,
+          'process.stdout.write("deaf\\r\\n"); setInterval(() => {}, 1000);',
+        ),
+        worktree: dir,
+      });
+      await waitForScreen(deaf, screenHas("deaf"), "the program that does not read");
+      deaf.paste("z".repeat(4 * 1024 * 1024));
+      expect(deaf.inputBacklog()).toBeGreaterThan(0);
+      process.kill(deaf.pid!, "SIGKILL");
+      await deaf.waitForExit();
+      const { session, received } = await recorder("");
+      session.write("only this|");
+      await received("only this|");
+      // Anything written late would be there by now.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const got = await received("only this|");
+      expect(got.replace(/z+/g, (run) => `<${run.length} z>`)).toBe("only this|");
+      await session.stop();
+    }
+    expect(said.mock.calls.map((call) => String(call[0]))).toEqual([]);
+    said.mockRestore();
+  });
 
   it("types into the program while every thread of libuv's pool is busy (logs, git, file reads)", async () => {
     const { session, received } = await recorder("");
