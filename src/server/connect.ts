@@ -3,7 +3,7 @@
  * server answers there, and starting one in the background (detached from the terminal, its
  * output in `server.log` beside the socket) when none does.
  */
-import { closeSync, openSync } from "node:fs";
+import { closeSync, openSync, realpathSync } from "node:fs";
 import path from "node:path";
 import { selfCommand } from "../agents/self.js";
 import { withBundleSetAside } from "../cli/certificate-bundle.js";
@@ -138,6 +138,32 @@ export class UnansweringServerError extends TargetError {
   override name = "UnansweringServerError";
 }
 
+const shellQuote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
+
+/** `text` as one word of a shell command: quoted only when it has to be. */
+const shellWord = (text: string) => (/^[\w@%+=:,./-]+$/.test(text) ? text : shellQuote(text));
+
+/**
+ * The commands that open the room of `repoRoot` again and start a new server for it, as typed
+ * in the client's folder `cwd`: the short ones inside the repository, the repository named
+ * from anywhere else (where `tower attach` alone opens the only room running, or another one).
+ */
+export function wayBack(repoRoot: string, cwd: string): { reopen: string; restart: string } {
+  const inside = (() => {
+    try {
+      const relative = path.relative(realpathSync(repoRoot), realpathSync(cwd));
+      return !relative.startsWith("..") && !path.isAbsolute(relative);
+    } catch {
+      return false;
+    }
+  })();
+  if (inside) return { reopen: "tower attach", restart: "tower" };
+  return {
+    reopen: `tower attach ${shellWord(repoRoot)}`,
+    restart: `tower attach --start ${shellWord(repoRoot)}`,
+  };
+}
+
 /** Connects to the room in `dir`; a server that does not answer in time is said as such. */
 async function connectAnswered(
   dir: string,
@@ -147,7 +173,8 @@ async function connectAnswered(
   try {
     const connection = await connectToRoom(dir, client, {}, { timeoutMs: WELCOME_MS });
     const { pid } = connection.welcome.server;
-    return { ...connection, whenLost: () => lostServer(pid, dir) };
+    const { reopen, restart } = wayBack(repoRoot, process.cwd());
+    return { ...connection, whenLost: () => lostServer(pid, dir, restart), reopen };
   } catch (error) {
     if (!(error instanceof HandshakeError && error.timedOut)) throw error;
     const pid = (await liveServer(dir))?.pid;
@@ -168,8 +195,8 @@ async function connectAnswered(
  * Like tmux's "[lost server]", with what the user can do: the agents' terminals were the
  * server's, and a new server resumes their recorded conversations.
  */
-export function lostServer(pid: number, dir: string): string {
-  return `the Tower server (pid ${pid}) went away without a word: killed, or it crashed (its log: ${path.join(dir, LOG_FILE)}). The agents' terminals went with it; their worktrees and commits stay. \`tower\` starts a new server, which restarts the agents and resumes their conversations`;
+export function lostServer(pid: number, dir: string, restart = "tower"): string {
+  return `the Tower server (pid ${pid}) went away without a word: killed, or it crashed (its log: ${path.join(dir, LOG_FILE)}). The agents' terminals went with it; their worktrees and commits stay. \`${restart}\` starts a new server, which restarts the agents and resumes their conversations`;
 }
 
 /** Connects to the repository's server, starting it first when `start` and none runs. */
@@ -216,8 +243,6 @@ export function parseSshTarget(text: string): SshTarget {
   return { host: match[1], path: match[2] || undefined };
 }
 
-const shellQuote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
-
 /**
  * Connects through `ssh host 'cd path && tower server --stdio'`. The remote command is `tower`
  * unless `TOWER_REMOTE_COMMAND` names another (a full path, say); `TOWER_SSH` replaces `ssh`
@@ -242,7 +267,7 @@ export async function connectSsh(
 
 /** The command that opens the room of `target` again. */
 function reopenSsh(target: SshTarget): string {
-  return `tower attach --ssh ${target.host}${target.path ? `:${target.path}` : ""}`;
+  return `tower attach --ssh ${shellWord(`${target.host}${target.path ? `:${target.path}` : ""}`)}`;
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   type Connection,
   createRequester,
   type Message,
+  mebibytes,
   type Requester,
   type Transport,
 } from "../room/protocol/index.js";
@@ -59,6 +60,15 @@ export function statePatch(
   return patch as Partial<RoomState>;
 }
 
+/**
+ * What a control room the server dropped for reading too slowly says: the server keeps only a
+ * pane's latest frame for a client, so what piled up was the rest of the room's messages, for
+ * a client that stopped reading (a stopped process, a stalled terminal or link).
+ */
+export function droppedSlow(behind: number, reopen: string): string {
+  return `the Tower server dropped this control room for reading too slowly (${mebibytes(behind)} of the room's messages waited for it: a stopped terminal or a stalled link); the agents go on, and \`${reopen}\` opens the room again`;
+}
+
 export class RemoteRoom {
   private readonly listeners = new Set<(event: RoomEvent) => void>();
   private readonly requester: Requester;
@@ -74,7 +84,13 @@ export class RemoteRoom {
   ) {
     this.requester = createRequester(transport);
     transport.on("close", (said) => {
-      const reason = transport.lost && whenLost ? whenLost(said) : said;
+      const behind = transport.droppedBehind;
+      const reason =
+        behind !== undefined
+          ? droppedSlow(behind, reopen ?? "tower attach")
+          : transport.lost && whenLost
+            ? whenLost(said)
+            : said;
       this.closeReason = reason;
       for (const listener of this.closeListeners) listener(reason);
     });

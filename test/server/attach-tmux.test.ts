@@ -157,7 +157,11 @@ describe("attach and detach", () => {
     const named = elsewhere(rig.root);
     await named.waitForText("ready A1", 15_000);
     named.keys("D");
-    await named.waitForText("[detached: A1 goes on");
+    await named.waitForText("[exited 0]");
+    // Typed here, `tower attach` alone would open the only room running, not this one.
+    expect(named.tmux("capture-pane", "-p", "-J")).toContain(
+      `[detached: A1 goes on; \`tower attach ${rig.root}\` opens the room again]`,
+    );
     const only = elsewhere("");
     await only.waitForText("ready A1", 15_000);
     expect(recordedPid(rig, "A1")).toBe(pid);

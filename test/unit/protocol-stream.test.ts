@@ -71,7 +71,7 @@ describe("stream transport over a unix socket", () => {
     }
     // Dropped at once for the sender, not when the reader comes back.
     expect(sender.closed).toBe(true);
-    expect(await why).toMatch(/^the other side reads too slowly: 1 MiB were waiting for it$/);
+    expect(await why).toMatch(/^the other side reads too slowly: 1(\.\d)? MiB were waiting for it$/);
     // The socket and the sender's buffer held the reader's share; more was sent than that.
     expect(sent * 4000).toBeGreaterThan(1024 * 1024);
 
@@ -80,8 +80,11 @@ describe("stream transport over a unix socket", () => {
     reader.on("message", (m) => got.push(m));
     const ended = closed(reader);
     raw.resume();
-    expect(await ended).toMatch(/^this side read too slowly \(1 MiB were waiting for it\)/);
+    expect(await ended).toMatch(/^this side read too slowly \(1(\.\d)? MiB were waiting for it\)/);
     expect(reader.lost).toBe(false);
+    // The error says what it is, and how much waited, for the client to say in its words.
+    expect(got.at(-1)).toMatchObject({ code: "too-slow" });
+    expect(reader.droppedBehind).toBeGreaterThan(1024 * 1024);
     const events = got.filter((m) => m.type === "event");
     // An unbroken run from the first message, then the reason last: no frame cut in two.
     expect(events.length).toBeGreaterThan(0);

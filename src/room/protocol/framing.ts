@@ -24,7 +24,8 @@ export class ProtocolError extends Error {
   override name = "ProtocolError";
 }
 
-function mebibytes(bytes: number): string {
+/** A size as people read it: bytes under 1 MiB, else MiB to a tenth. */
+export function mebibytes(bytes: number): string {
   if (bytes < 1024 * 1024) return `${bytes} bytes`;
   const mib = bytes / (1024 * 1024);
   return `${Number.isInteger(mib) ? mib : mib.toFixed(1)} MiB`;

@@ -57,7 +57,7 @@ export class InProcessTransport extends TransportBase {
     if (this.peer.inboxBytes > this.maxBuffered) {
       // What waits is dropped; the peer reads what it was given before, then why.
       const { reason, told } = tooSlow(this.peer.inboxBytes);
-      const farewell = encodeFrame({ type: "error", message: told });
+      const farewell = encodeFrame(told);
       this.peer.inbox = [farewell];
       this.peer.inboxBytes = farewell.length;
       this.end(reason);

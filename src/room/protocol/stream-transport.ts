@@ -177,9 +177,10 @@ export class StreamTransport extends TransportBase {
   }
 
   /** Drops the frames waiting here and queues an "error" message after what the stream holds. */
-  private farewell(message: string): void {
+  private farewell(message: string | Message): void {
     this.held = [];
     this.heldBytes = 0;
-    this.streams.output.write(encodeFrame({ type: "error", message }));
+    const error = typeof message === "string" ? { type: "error", message } : message;
+    this.streams.output.write(encodeFrame(error));
   }
 }

@@ -13,7 +13,7 @@
  *   peer gave in a bye, refused or error message before leaving, or how the connection dropped.
  *   A listener added after the close is called too.
  */
-import type { Message } from "./framing.js";
+import { type Message, mebibytes } from "./framing.js";
 
 export interface TransportEvents {
   message: (message: Message) => void;
@@ -32,6 +32,11 @@ export interface Transport {
    * message first): its process was killed or crashed, or the link dropped.
    */
   readonly lost: boolean;
+  /**
+   * The bytes that were waiting for this side when the peer dropped it for reading too slowly
+   * (its error message said so, code "too-slow"); undefined otherwise.
+   */
+  readonly droppedBehind: number | undefined;
   /** Adds a listener; returns the function that removes it. */
   on<E extends keyof TransportEvents>(event: E, listener: TransportEvents[E]): () => void;
   /** Ends the connection after what was sent is flushed. Sends nothing itself: say bye first. */
@@ -55,13 +60,21 @@ export interface TransportLimits {
  * Past the hard limit: why this side closes the connection, and what the slow peer is told
  * after what it has not read yet (the messages that waited are dropped, not delivered).
  */
-export function tooSlow(waitingBytes: number): { reason: string; told: string } {
-  const mib = Math.round(waitingBytes / (1024 * 1024));
+export function tooSlow(waitingBytes: number): { reason: string; told: Message } {
+  const size = mebibytes(waitingBytes);
   return {
-    reason: `the other side reads too slowly: ${mib} MiB were waiting for it`,
-    told: `this side read too slowly (${mib} MiB were waiting for it): the other side dropped what waited and closed the connection; connect again to go on`,
+    reason: `the other side reads too slowly: ${size} were waiting for it`,
+    told: {
+      type: "error",
+      message: `this side read too slowly (${size} were waiting for it): the other side dropped what waited and closed the connection; connect again to go on`,
+      code: TOO_SLOW,
+      waiting: waitingBytes,
+    },
   };
 }
+
+/** The `code` of the error message that tells a peer it was dropped for reading too slowly. */
+export const TOO_SLOW = "too-slow";
 
 /** The reason a peer gave before leaving, from a bye, refused or error message. */
 export function farewellReason(message: Message): string | null {
@@ -85,6 +98,7 @@ export abstract class TransportBase implements Transport {
   protected peerFarewell: string | null = null;
   /** Set by a transport whose peer ended the connection without a farewell (see `lost`). */
   protected peerLost = false;
+  private behind: number | undefined;
 
   abstract send(message: Message): boolean;
   abstract get writable(): boolean;
@@ -96,6 +110,10 @@ export abstract class TransportBase implements Transport {
 
   get lost(): boolean {
     return this.peerLost;
+  }
+
+  get droppedBehind(): number | undefined {
+    return this.behind;
   }
 
   on<E extends keyof TransportEvents>(event: E, listener: TransportEvents[E]): () => void {
@@ -121,7 +139,13 @@ export abstract class TransportBase implements Transport {
 
   protected emitMessage(message: Message): void {
     const farewell = farewellReason(message);
-    if (farewell !== null && this.peerFarewell === null) this.peerFarewell = farewell;
+    if (farewell !== null && this.peerFarewell === null) {
+      this.peerFarewell = farewell;
+      const { code, waiting } = message as { code?: unknown; waiting?: unknown };
+      if (message.type === "error" && code === TOO_SLOW && typeof waiting === "number") {
+        this.behind = waiting;
+      }
+    }
     // While older messages wait, a new one waits behind them, so the order holds.
     if (this.listeners.message.size === 0 || this.waiting.length > 0) {
       this.waiting.push(message);
