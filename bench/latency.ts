@@ -23,6 +23,9 @@
  * each flooding pane shows output; the check is that the flood panes kept changing through the
  * samples and that the harness kept receiving output.
  */
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { writeAnsiFile } from "./lib/ansi-gen.js";
 import { sized } from "./lib/mode.js";
 import {
@@ -31,15 +34,18 @@ import {
   checkComplete,
   makeFifos,
   makeRoomRepo,
+  ROOM,
   type Room,
   type RoomKind,
   type RoomRepo,
   release,
+  roomEnv,
   withRoom,
   writeAgentScript,
 } from "./lib/room.js";
 import { nowMs, percentile, round } from "./lib/stats.js";
-import { type Benchmark, type BenchResult, type BenchRow, compareRow } from "./lib/types.js";
+import { HarnessTerminal } from "./lib/terminal.js";
+import { type Benchmark, type BenchResult, type BenchRow, compareRow, row } from "./lib/types.js";
 
 const SIZE = sized(
   { samples: 200, budgetMs: 150_000, floodBytes: 4 * 1024 * 1024 },
@@ -68,23 +74,27 @@ const filled = (room: Room, id: AgentId): string[] =>
     .map((row) => row.trim())
     .filter((row) => row !== "");
 
-async function echoSamples(room: Room, first: number): Promise<Phase> {
+/** Samples typed into `term`, whose `cat` shows its lines as the non-blank `rows`. */
+async function echoSamples(
+  term: HarnessTerminal,
+  rows: () => string[],
+  first: number,
+): Promise<Phase> {
   const samples: number[] = [];
   const deadline = nowMs() + SIZE.budgetMs;
-  const rows = () => filled(room, CAT);
   for (let i = 0; i < SIZE.samples; i++) {
     if (nowMs() > deadline) return { samples, capped: true };
     const key = KEYS[(first + i) % KEYS.length] ?? "x";
     const t0 = nowMs();
-    room.term.write(key);
-    const at = await room.term.waitFor(
+    term.write(key);
+    const at = await term.waitFor(
       () => rows().at(-1) === key,
       `the echo of ${JSON.stringify(key)} in ${CAT}'s pane`,
       SAMPLE_TIMEOUT_MS,
     );
     samples.push(at - t0);
-    room.term.write("\r");
-    await room.term.waitFor(
+    term.write("\r");
+    await term.waitFor(
       () => {
         const r = rows();
         return r.at(-1) === key && r.at(-2) === key;
@@ -108,7 +118,8 @@ async function measure(kind: RoomKind, repo: RoomRepo, failures: string[]): Prom
   makeFifos(repo, "flood", FLOODERS);
   return withRoom(kind, repo, failures, async (room) => {
     await room.focus(CAT);
-    const off = await echoSamples(room, 0);
+    const cat = () => filled(room, CAT);
+    const off = await echoSamples(room.term, cat, 0);
     await release(repo, "flood", FLOODERS);
     await room.term.waitFor(
       () => FLOODERS.every((id) => filled(room, id).length >= 3),
@@ -116,7 +127,7 @@ async function measure(kind: RoomKind, repo: RoomRepo, failures: string[]): Prom
     );
     const before = FLOODERS.map((id) => filled(room, id).join("\n"));
     const received = room.term.received;
-    const on = await echoSamples(room, off.samples.length);
+    const on = await echoSamples(room.term, cat, off.samples.length);
     const floodOutput = room.term.received - received;
     const unchanged = () => FLOODERS.filter((id, i) => filled(room, id).join("\n") === before[i]);
     // A pane can show the same text twice (the flood is one file in a loop, and a screen is
@@ -136,6 +147,56 @@ async function measure(kind: RoomKind, repo: RoomRepo, failures: string[]): Prom
   });
 }
 
+const RELAY = fileURLToPath(new URL("./lib/relay.mjs", import.meta.url));
+
+/** The non-blank rows of the whole screen, trimmed. */
+const screenRows = (term: HarnessTerminal) => () =>
+  term
+    .screen()
+    .map((row) => row.trim())
+    .filter((row) => row !== "");
+
+/**
+ * The floors under the quiet echo, measured as it is: `cat` in the harness's own terminal (no
+ * program between: the terminal driver's echo and the harness's parse), and `cat` behind the
+ * bare Node relay (bench/lib/relay.mjs: a client and a server that only copy bytes), what any
+ * client and server in Node take on that way before doing anything of their own.
+ */
+async function floors(repo: RoomRepo): Promise<{ direct: Phase; relay: Phase }> {
+  const options = { cwd: repo.parent, env: roomEnv(), ...ROOM };
+  const alone = await HarnessTerminal.spawn("/bin/cat", [], options);
+  let direct: Phase;
+  try {
+    direct = await echoSamples(alone, screenRows(alone), 0);
+  } finally {
+    await alone.close();
+  }
+  const socket = path.join(repo.parent, "relay.sock");
+  const server = spawn(process.execPath, [RELAY, "server", socket], {
+    cwd: repo.parent,
+    env: roomEnv(),
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.stdout.once("data", () => resolve());
+      server.once("exit", (code) => reject(new Error(`the relay's server exited (${code})`)));
+    });
+    const client = await HarnessTerminal.spawn(
+      process.execPath,
+      [RELAY, "client", socket],
+      options,
+    );
+    try {
+      return { direct, relay: await echoSamples(client, screenRows(client), 0) };
+    } finally {
+      await client.close();
+    }
+  } finally {
+    server.kill();
+  }
+}
+
 export const latency: Benchmark = {
   name: "latency",
   description:
@@ -148,6 +209,7 @@ export const latency: Benchmark = {
       writeAgentScript(repo, SCRIPT);
       const tower = await measure("tower", repo, failures);
       const tmux = await measure("tmux", repo, failures);
+      const floor = await floors(repo);
       const rows: BenchRow[] = [];
       for (const phase of ["off", "on"] as const) {
         const t = tower[phase];
@@ -174,11 +236,39 @@ export const latency: Benchmark = {
           if (p.samples.length === 0) failures.push(`${kind}, flood ${phase}: no sample`);
         }
       }
+      for (const [what, phase, note] of [
+        [
+          "no program between",
+          floor.direct,
+          "cat in the harness's own terminal: the terminal driver's echo and the harness's parse, in every row above too",
+        ],
+        [
+          "a bare Node relay",
+          floor.relay,
+          "cat behind two Node processes that only copy bytes (bench/lib/relay.mjs: stdin -> unix socket -> pty -> socket -> stdout), the way Tower's keystroke takes with nothing of Tower's on it",
+        ],
+      ] as const) {
+        for (const q of [50, 95, 99]) {
+          rows.push(
+            row(
+              `echo latency, quiet, ${what}, p${q}`,
+              round(percentile(phase.samples, q)),
+              "ms",
+              q === 50 ? `${note}; samples: ${phase.samples.length}` : undefined,
+            ),
+          );
+        }
+        if (phase.samples.length === 0) failures.push(`${what}: no sample`);
+      }
       return {
         rows,
         failures,
         details: {
           size: SIZE,
+          floors: {
+            direct: floor.direct.samples.map(round),
+            relay: floor.relay.samples.map(round),
+          },
           floodOutputChars: { tower: tower.floodOutput, tmux: tmux.floodOutput },
           samples: {
             tower: { off: tower.off.samples.map(round), on: tower.on.samples.map(round) },

@@ -139,6 +139,12 @@ it("runs every benchmark in quick mode, prints its table and writes sane results
     expect(r.tower, r.metric).toBeGreaterThan(0);
     expect(r.tmux, r.metric).toBeGreaterThan(0);
   }
+  // latency: the floors under the quiet echo, measured (bench/lib/relay.mjs ran and echoed).
+  for (const floor of ["no program between", "a bare Node relay"]) {
+    expect(
+      figure(results, "latency", new RegExp(`^echo latency, quiet, ${floor}, p50`)).value,
+    ).toBeGreaterThan(0);
+  }
   // throughput: both workloads, each measured for both programs.
   for (const workload of ["mixed output", "plain long lines"]) {
     const r = figure(results, "throughput", new RegExp(`^throughput, ${workload}, `));
