@@ -147,7 +147,7 @@ describe("attach and detach", () => {
     expect(recordedPid(rig, "A1")).toBe(pid);
   });
 
-  it("tower attach <repository> from another folder, and tower attach outside any repository, open the only room", async () => {
+  it("tower attach <repository> from another folder, and tower attach outside any repository, open the only room; the way back they name works from there", async () => {
     const { rig, client: first, pid } = await openedRoom();
     first.keys("D");
     await first.waitForText("[exited 0]");
@@ -165,6 +165,16 @@ describe("attach and detach", () => {
     const only = elsewhere("");
     await only.waitForText("ready A1", 15_000);
     expect(recordedPid(rig, "A1")).toBe(pid);
+
+    // The server killed: what the client says to run here starts a new one for this room.
+    process.kill((await readInfo(rig.dir))!.pid, "SIGKILL");
+    await only.waitForText("[exited 1]", 15_000);
+    const restart = `tower attach --start ${rig.root}`;
+    expect(only.tmux("capture-pane", "-p", "-J")).toContain(`\`${restart}\` starts a new server`);
+    await waitFor(() => (isAlive(pid) ? undefined : true), 15_000, "the agent to end");
+    const again = elsewhere(restart.replace(/^tower attach /, ""));
+    await again.waitForText("restarted A1", 20_000);
+    await again.waitForText("ready A1", 15_000);
   });
 
   it("q, then s: every agent stopped, then the server; the terminal says so", async () => {
