@@ -71,7 +71,9 @@ describe("stream transport over a unix socket", () => {
     }
     // Dropped at once for the sender, not when the reader comes back.
     expect(sender.closed).toBe(true);
-    expect(await why).toMatch(/^the other side reads too slowly: 1(\.\d)? MiB were waiting for it$/);
+    expect(await why).toMatch(
+      /^the other side reads too slowly: 1(\.\d)? MiB were waiting for it$/,
+    );
     // The socket and the sender's buffer held the reader's share; more was sent than that.
     expect(sent * 4000).toBeGreaterThan(1024 * 1024);
 
