@@ -534,7 +534,7 @@ export class Session {
 
   /** Input written that the program has not read yet, bytes (answers held back included). */
   inputBacklog(): number {
-    const held = this.held?.data.reduce((sum, part) => sum + part.length, 0) ?? 0;
+    const held = this.held?.data.reduce((sum, part) => sum + Buffer.byteLength(part), 0) ?? 0;
     return (this.proc ? pendingInput(this.proc) : 0) + held;
   }
 

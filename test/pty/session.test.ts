@@ -304,6 +304,36 @@ setInterval(() => {}, 1000);`,
     );
     expect(() => session.input("y")).not.toThrow();
   });
+
+  it("counts input held behind an answer in bytes, as it will be written", async () => {
+    // Still drawing, so an approval waits for the screen to settle and what is typed after it
+    // waits behind it; it reads nothing until SIGUSR1.
+    const dir = tempDir();
+    const program = nodeProgram(
+      dir,
+      `process.on("SIGUSR1", () => { process.stdin.setRawMode(true); process.stdin.on("data", () => {}); });
+let n = 0;
+setInterval(() => process.stdout.write("\\rworking " + n++), 20);`,
+    );
+    const session = startSession({
+      command: program,
+      worktree: dir,
+      agent: "A1",
+      preset: "codex",
+    });
+    await waitForScreen(session, screenHas("working"), "drawing");
+    session.approve();
+    // 9 Mi characters of two bytes each: 18 MiB to write, more than the limit.
+    session.paste("é".repeat(9 * 1024 * 1024));
+    expect(session.inputBacklog()).toBeGreaterThan(MAX_INPUT_BACKLOG);
+    expect(() => session.paste("more")).toThrow(/^A1 is not reading its input: 18 MiB wait/);
+    process.kill(session.pid!, "SIGUSR1");
+    await waitFor(
+      () => (session.inputBacklog() === 0 ? true : undefined),
+      20_000,
+      "the backlog read",
+    );
+  });
 });
 
 describe("input", () => {
