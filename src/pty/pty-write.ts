@@ -40,7 +40,8 @@ interface Queue {
   chunks: Buffer[];
   /** Bytes in `chunks`. */
   bytes: number;
-  retry: NodeJS.Immediate | NodeJS.Timeout | undefined;
+  /** Cancels the next try, when one is due (an immediate or a timer: each has its own clear). */
+  cancelRetry: (() => void) | undefined;
   /** When the program last took some of it (performance.now()). */
   tookAt: number;
   closed: boolean;
@@ -56,16 +57,24 @@ const queues = new WeakMap<IPty, Queue>();
 export function ownInput(proc: IPty): boolean {
   const { fd, _socket: socket } = proc as unknown as NodePtyInternals;
   if (typeof fd !== "number" || typeof socket?.destroy !== "function") return false;
-  const queue: Queue = { fd, chunks: [], bytes: 0, retry: undefined, tookAt: 0, closed: false };
+  const queue: Queue = {
+    fd,
+    chunks: [],
+    bytes: 0,
+    cancelRetry: undefined,
+    tookAt: 0,
+    closed: false,
+  };
   queues.set(proc, queue);
   const destroy = socket.destroy.bind(socket);
   socket.destroy = (error?: Error) => {
     queue.closed = true;
     queue.chunks = [];
     queue.bytes = 0;
-    clearImmediate(queue.retry as NodeJS.Immediate);
-    clearTimeout(queue.retry as NodeJS.Timeout);
-    queue.retry = undefined;
+    // Not clearImmediate on a timer: Node takes it off its count of immediates all the same,
+    // after which a lone immediate never runs (and Node may abort).
+    queue.cancelRetry?.();
+    queue.cancelRetry = undefined;
     return destroy(error);
   };
   return true;
@@ -92,7 +101,7 @@ export function writeToPty(proc: IPty, data: string | Buffer): void {
 
 /** Writes what waits until the kernel takes no more; then tries again later. */
 function flush(queue: Queue): void {
-  queue.retry = undefined;
+  queue.cancelRetry = undefined;
   while (!queue.closed && queue.chunks.length > 0) {
     const chunk = queue.chunks[0]!;
     let written: number;
@@ -115,8 +124,11 @@ function flush(queue: Queue): void {
   }
   if (queue.closed || queue.chunks.length === 0) return;
   // The program is reading: again at once; it has not for a while: later, not in a loop.
-  queue.retry =
-    performance.now() - queue.tookAt < BUSY_MS
-      ? setImmediate(() => flush(queue))
-      : setTimeout(() => flush(queue), RETRY_MS);
+  if (performance.now() - queue.tookAt < BUSY_MS) {
+    const immediate = setImmediate(() => flush(queue));
+    queue.cancelRetry = () => clearImmediate(immediate);
+  } else {
+    const timer = setTimeout(() => flush(queue), RETRY_MS);
+    queue.cancelRetry = () => clearTimeout(timer);
+  }
 }
