@@ -6,6 +6,7 @@ import {
   currentBranch,
   linkedWorktree,
   resolveCommit,
+  untrackedInTheWay,
   worktreeChanges,
 } from "../git/index.js";
 import type { StreamSpec } from "../plan/index.js";
@@ -22,12 +23,32 @@ export async function mergeBlockers(
   state: OrchestratorFile,
   checkpoints: CheckpointsFile,
 ): Promise<string[]> {
-  const [own, main, trust] = await Promise.all([
+  const [own, main, inTheWay, trust] = await Promise.all([
     streamBlockers(project, stream, state, checkpoints),
     mainWorktreeBlockers(project),
+    inTheWayBlockers(project, stream.id, state.streams[stream.id]?.branch),
     trustBlockers(project),
   ]);
-  return [...own, ...main, ...trust];
+  return [...own, ...main, ...inTheWay, ...trust];
+}
+
+/**
+ * Files in the main worktree that git does not track and that merging the stream's branch would
+ * overwrite (git/merge-tree.ts untrackedInTheWay): an ignored `.env` git would replace without a
+ * word, and an aborted merge or a rollback would then delete.
+ */
+export async function inTheWayBlockers(
+  project: Project,
+  id: string,
+  branch: string | null | undefined,
+): Promise<string[]> {
+  const { mainRoot } = project.repo;
+  if (!branch || !(await branchExists(mainRoot, branch))) return [];
+  const files = await untrackedInTheWay(mainRoot, branch);
+  if (files.length === 0) return [];
+  return [
+    `the merge of ${id} would overwrite ${plural(files.length, "file")} in the main worktree that git does not track (${firstFive(files)}): git replaces an ignored file without asking, and an aborted merge then deletes it; move ${files.length === 1 ? "it" : "them"} out of the way first`,
+  ];
 }
 
 /** The validation commands run only for a plan the user trusts on this machine. */

@@ -10,7 +10,7 @@ import { resolveCommit } from "../git/index.js";
 import { mergeOrder } from "../plan/index.js";
 import type { Project } from "../project.js";
 import type { OrchestratorFile } from "../state/formats.js";
-import { mainWorktreeBlockers, streamBlockers, trustBlockers } from "./checks.js";
+import { inTheWayBlockers, mainWorktreeBlockers, streamBlockers, trustBlockers } from "./checks.js";
 import { findStream } from "./streams.js";
 
 export interface MergePlan {
@@ -73,6 +73,7 @@ export async function planMerge(project: Project, id?: string): Promise<MergePla
       blockers: [
         ...(await streamBlockers(project, stream, atTurn, checkpoints)),
         ...mainBlockers,
+        ...(await inTheWayBlockers(project, sid, state.streams[sid]?.branch)),
         ...(stoppedAt ? [`tower merge --all stops at ${stoppedAt}, before ${sid}`] : []),
       ],
     });
