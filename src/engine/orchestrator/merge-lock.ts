@@ -6,14 +6,21 @@ import { MERGE_LOCK_FILE, openStateFile } from "../state/index.js";
 
 const lockFile = (project: Project) => project.store.path(MERGE_LOCK_FILE);
 
-export async function withMergeLock<T>(project: Project, body: () => Promise<T>): Promise<T> {
+/** How long a merge waits for the one before it (its validation may take a while). */
+const MERGE_LOCK_WAIT_MS = 10 * 60_000;
+
+export async function withMergeLock<T>(
+  project: Project,
+  body: () => Promise<T>,
+  waitMs = MERGE_LOCK_WAIT_MS,
+): Promise<T> {
   const file = lockFile(project);
   // Opened without following a link: a merge.lock linked elsewhere is an error, not a file made
   // outside the repository.
   await project.store.prepare(true);
   const handle = await openStateFile(file, constants.O_RDWR | constants.O_CREAT);
   try {
-    await lockExclusive(handle.fd, file, 10 * 60_000);
+    await lockExclusive(handle.fd, file, waitMs);
   } catch (error) {
     // Not locked (another merge held it too long): the file is closed all the same.
     await handle.close();

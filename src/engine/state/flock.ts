@@ -3,7 +3,6 @@
  * Python helpers take with `fcntl.flock(fd, LOCK_EX)`. Writers hold it exclusive; a reader that
  * must see whole content (a snapshot, a recovery) holds it shared, which waits for any writer.
  */
-import { closeSync } from "node:fs";
 import { createRequire } from "node:module";
 
 type FsExt = typeof import("fs-ext-extra-prebuilt");
@@ -43,8 +42,9 @@ export function tryLockExclusive(fd: number): boolean {
  * waited for on libuv's thread pool. A blocking flock there holds a pool thread until the lock
  * is free; with four such waits in one process (the pool's size) for a lock this same process
  * holds, the holder's own file writes found no thread and nothing moved again. After
- * `timeoutMs` the promise rejects with LockTimeoutError and the descriptor is closed: the caller
- * must not close it.
+ * `timeoutMs` the promise rejects with LockTimeoutError; the descriptor stays open, for its owner
+ * to close (a FileHandle's descriptor closed under it is closed again, by number, when the handle
+ * is collected: by then another file's).
  */
 export function lockExclusive(fd: number, file: string, timeoutMs = 30_000): Promise<void> {
   return waitForLock(fd, file, "exnb", timeoutMs);
@@ -80,7 +80,6 @@ function waitForLock(
       }
       const waited = Date.now() - started;
       if (waited >= timeoutMs) {
-        closeSync(fd);
         reject(new LockTimeoutError(file, timeoutMs));
         return;
       }

@@ -30,7 +30,7 @@
 import { randomBytes } from "node:crypto";
 import { constants, promises as fsp } from "node:fs";
 import path from "node:path";
-import { LockTimeoutError, lockExclusive, lockShared, unlock } from "./flock.js";
+import { lockExclusive, lockShared, unlock } from "./flock.js";
 import { JsonDepthError, mergeRecovered, parseJsonText, readJsonPrefix } from "./json-text.js";
 import { makeFolder } from "./locate.js";
 import {
@@ -314,8 +314,7 @@ async function withLock<R>(
     const take = mode === "exclusive" ? lockExclusive : lockShared;
     await take(handle.fd, file, options.lockTimeoutMs);
   } catch (error) {
-    // After a timeout the pending wait owns the descriptor and closes it.
-    if (!(error instanceof LockTimeoutError)) await handle.close();
+    await handle.close();
     throw error;
   }
   try {
