@@ -5,7 +5,8 @@
  * during validation is resolved by the next one. Each test ends with every commit that was
  * reachable before (refs and reflogs) still reachable.
  */
-import { existsSync, promises as fsp, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, promises as fsp, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { pendingMerges } from "../../src/engine/orchestrator/pending.js";
@@ -309,5 +310,98 @@ describe("a merge killed during validation", () => {
     expect(await streamA()).toMatchObject({ status: "merged", merge_commit: merge });
     expect((await streamA()).merge_pending).toBeUndefined();
     expectNothingLost(repo.root, before);
+  });
+});
+
+describe("a merge killed after its validation passed", () => {
+  /**
+   * A `git` on PATH that runs the real one and, once `git branch -d` (the merge's cleanup) has
+   * deleted the stream's branch, kills `tower merge` with SIGKILL: the moment between the
+   * cleanup and the record of the merge.
+   */
+  function gitThatKillsAfterBranchDelete(): string {
+    const bin = marker("bin");
+    const real = execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim();
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(
+      path.join(bin, "git"),
+      `#!/bin/sh\n"${real}" "$@"; code=$?\ncase " $* " in *" branch -d "*) kill -9 $PPID;; esac\nexit $code\n`,
+      { mode: 0o755 },
+    );
+    return bin;
+  }
+
+  it("is merged: the next merge does not undo it, and the stream's commits stay in the base", async () => {
+    writeFileSync(marker("go"), "");
+    const tip = rev("feature/stream-A-foundation");
+    const main0 = rev("main");
+    const bin = gitThatKillsAfterBranchDelete();
+    const killed = await tower(repo.root, ["merge", "A"], {
+      PATH: `${bin}:${process.env.PATH}`,
+    });
+    expect(killed.code).not.toBe(0);
+    expect(git(repo.root, "branch", "--list", "feature/stream-A-foundation")).toBe("");
+    const merge = rev("main");
+    expect(merge).not.toBe(main0);
+    expect(git(repo.root, "rev-parse", `${merge}^2`).trim()).toBe(tip);
+    expect(await streamA()).toMatchObject({ status: "merged", merge_commit: merge });
+    expect((await streamA()).merge_pending).toBeUndefined();
+
+    const status = await tower(repo.root, ["status"]);
+    expect(status.stdout + status.stderr).not.toContain("interrupted");
+    const again = await tower(repo.root, ["merge", "A"]);
+    expect(again.code).toBe(3);
+    expect(again.stderr).toContain("A is already merged");
+    expect(rev("main")).toBe(merge);
+    expect(git(repo.root, "merge-base", "--is-ancestor", tip, "main").trim()).toBe("");
+  });
+});
+
+describe("a merge recorded as pending that this repository did not make", () => {
+  it("a clone's state naming a merge of its origin: the next merge leaves the base where it is", async () => {
+    // The origin merges A itself; its state says (as if killed while validating) that the merge
+    // is pending. A clone gets the same commits and that state, but not the reflog.
+    writeFileSync(marker("go"), "");
+    const tip = rev("feature/stream-A-foundation");
+    const before = rev("main");
+    git(repo.root, "merge", "-q", "--no-ff", "-m", "Merge stream A", "feature/stream-A-foundation");
+    const merge = rev("main");
+    const clone = marker("clone");
+    git(parent, "clone", "-q", repo.root, clone);
+    const state = path.join(clone, ".claude/state");
+    mkdirSync(state, { recursive: true });
+    writeFileSync(
+      path.join(state, "orchestrator_state.json"),
+      `${JSON.stringify(
+        {
+          started_at: null,
+          streams: {
+            A: {
+              status: "completed",
+              branch: "feature/stream-A-foundation",
+              merge_pending: {
+                base: "main",
+                before,
+                branch: "feature/stream-A-foundation",
+                branch_commit: tip,
+                commit: merge,
+                pid: 999999,
+                started_at: "2026-01-01T00:00:00Z",
+              },
+            },
+          },
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    const result = await tower(clone, ["merge", "A"]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).not.toContain("was reset");
+    expect(result.stderr).toContain(
+      `main's reflog here does not show git merge making ${short(merge)} onto ${short(before)}`,
+    );
+    expect(git(clone, "rev-parse", "main").trim()).toBe(merge);
+    expect(git(clone, "status", "--porcelain", "--untracked-files=no")).toBe("");
   });
 });

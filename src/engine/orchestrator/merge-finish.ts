@@ -136,7 +136,8 @@ export async function validateAndFinish(
     });
     return { id, outcome: "refused", message };
   }
-  const cleanup = await cleanUp(project, id, entry);
+  // Merged, recorded before anything is cleaned up: a merge killed after its cleanup had
+  // deleted the branch was still pending, and the next merge undid it, the branch gone.
   await record(project, id, (e) => {
     delete e.merge_pending;
     e.status = "merged";
@@ -144,6 +145,10 @@ export async function validateAndFinish(
     e.merge_commit = mergeCommit;
     e.merge_error = undefined;
     e.last_validation = { ok: true, commands: project.plan.validate, at: toUtcIso(new Date()) };
+  });
+  // Killed in the cleanup, what it left is cleaned up later (the control room's X).
+  const cleanup = await cleanUp(project, id, entry);
+  await record(project, id, (e) => {
     e.cleanup = {
       worktree_removed: cleanup.worktreeRemoved,
       branch_deleted: cleanup.branchDeleted,

@@ -8,7 +8,7 @@
  * commands to undo it. `pendingMerges` reports the same without changing anything.
  */
 import { z } from "zod";
-import { commitParents, resolveCommit } from "../git/index.js";
+import { commitParents, lines, resolveCommit, runGit } from "../git/index.js";
 import type { Project } from "../project.js";
 import type { OrchestratorStream } from "../state/formats.js";
 import { TOWER_AGENT } from "../state/store.js";
@@ -63,6 +63,31 @@ async function findMergeCommit(
     : undefined;
 }
 
+/**
+ * Whether this repository made the merge `commit` that `pending` records: the base's reflog here
+ * shows `git merge` moving it there, and its first parent is where the base was before. The
+ * state files travel with the repository; its reflog does not: a record that came with a clone
+ * names a merge of another machine (or any commit it likes), which is not Tower's to undo.
+ */
+async function mergedHere(
+  mainRoot: string,
+  pending: MergePending,
+  commit: string,
+): Promise<boolean> {
+  const parents = await commitParents(mainRoot, commit).catch(() => []);
+  if (parents[0] !== pending.before) return false;
+  const result = await runGit(mainRoot, [
+    "log",
+    "--walk-reflogs",
+    "--format=%H %gs",
+    "--end-of-options",
+    `refs/heads/${pending.base}`,
+    "--",
+  ]);
+  if (result.exitCode !== 0) return false;
+  return lines(result.stdout).some((line) => line.startsWith(`${commit} merge `));
+}
+
 /** Merges recorded as in flight, and what each means now. Changes nothing. */
 export async function pendingMerges(project: Project): Promise<PendingMerge[]> {
   const state = await project.store.read("orchestrator");
@@ -115,7 +140,9 @@ export async function settlePendingMerges(project: Project): Promise<string[]> {
     const what = `the merge of ${id}${commit ? ` (${short(commit)})` : ""} into ${pending.base} was interrupted before its validation finished (pid ${pending.pid}, started ${pending.started_at})`;
     let message: string;
     let rolledBack = false;
-    if (commit) {
+    if (commit && !(await mergedHere(repo.mainRoot, pending, commit))) {
+      message = `${what}, but ${pending.base}'s reflog here does not show git merge making ${short(commit)} onto ${short(pending.before)} (a record that came with the repository from elsewhere?): Tower left ${pending.base} as it is; if that merge was never validated, undo it with \`git -C ${repo.mainRoot} revert -m 1 ${commit}\``;
+    } else if (commit) {
       const undo = await undoMerge(repo.mainRoot, pending.base, pending.before, commit);
       rolledBack = undo.rolledBack;
       message = `${what}: ${undo.text}`;
