@@ -18,7 +18,7 @@
  * the locks read, then the activity line, in two turns of the event loop), and each patch is a
  * redraw in every client.
  */
-import type { Message, Transport } from "../room/protocol/index.js";
+import { FrameTooLargeError, type Message, type Transport } from "../room/protocol/index.js";
 import { type PaneFrame, ROOM_DATA_KEYS, type RoomState } from "../room/state.js";
 
 type DataKey = (typeof ROOM_DATA_KEYS)[number];
@@ -136,7 +136,7 @@ export class ClientFeed {
     private readonly transport: Transport,
     private readonly store: { getState(): RoomState; subscribe: RoomStoreSubscribe },
   ) {
-    this.transport.send(snapshotOf(store.getState()));
+    this.send(snapshotOf(store.getState()));
     this.sentActivity = store.getState().activity;
     for (const [agent, frame] of Object.entries(store.getState().frames))
       this.sent.set(agent, frame);
@@ -226,8 +226,87 @@ export class ClientFeed {
     }
     this.keys.clear();
     this.frames.clear();
-    this.transport.send(patch);
+    this.send(patch);
   }
+
+  /**
+   * Sends a snapshot or a patch; one too big for a frame (a huge screen of full-colour cells)
+   * goes in pieces (`pieces`). What cannot go even so ends this client's connection, saying
+   * why: a feed runs from timers and the store's changes, where a throw would end the server.
+   */
+  private send(message: StateMessage): void {
+    try {
+      try {
+        this.transport.send(message);
+      } catch (error) {
+        if (!(error instanceof FrameTooLargeError)) throw error;
+        for (const piece of pieces(message, error.limit)) this.transport.send(piece);
+      }
+    } catch (error) {
+      if (this.transport.closed) return;
+      const problem = `the room's ${message.type} could not be sent to this client: ${(error as Error).message}`;
+      this.transport.send({ type: "error", message: problem });
+      this.transport.close(problem);
+    }
+  }
+}
+
+/**
+ * `message` in messages of at most about half of `limit` bytes each, which applied in order give
+ * the client what it would have: the message without its frames, then each pane's frame in a
+ * patch of its own, and a frame still too big as a blank frame of its size followed by its rows,
+ * as many to a patch as fit.
+ */
+export function pieces(message: StateMessage, limit: number): StateMessage[] {
+  const budget = Math.floor(limit / 2);
+  const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value), "utf8");
+  const patch = (agent: string, update: PaneUpdate | null): StateMessage => ({
+    type: "patch",
+    data: {},
+    frames: { [agent]: update },
+  });
+  const { frames: patchFrames, ...rest } = message;
+  const out: StateMessage[] = [];
+  let frames: Record<string, PaneUpdate | null>;
+  if (message.type === "snapshot") {
+    frames = (message.data.frames ?? {}) as Record<string, PaneFrame>;
+    out.push({ ...rest, data: { ...message.data, frames: {} } });
+  } else {
+    frames = patchFrames ?? {};
+    out.push(rest);
+  }
+  for (const [agent, update] of Object.entries(frames)) {
+    if (update === null || bytes(update) <= budget) {
+      out.push(patch(agent, update));
+      continue;
+    }
+    let fields: Omit<PaneFrame, "rows">;
+    let rows: [string, string][];
+    if ("changed" in update) {
+      const { changed, ...others } = update;
+      fields = others;
+      rows = Object.entries(changed);
+    } else {
+      const { rows: all, ...others } = update;
+      fields = others;
+      rows = all.map((row, i) => [String(i), row]);
+      out.push(patch(agent, { ...others, rows: all.map(() => "") }));
+    }
+    let chunk: Record<string, string> = {};
+    let size = 0;
+    for (const [index, row] of rows) {
+      const n = bytes(row) + index.length + 4;
+      if (size > 0 && size + n > budget) {
+        out.push(patch(agent, { ...fields, changed: chunk }));
+        chunk = {};
+        size = 0;
+      }
+      chunk[index] = row;
+      size += n;
+    }
+    if (size > 0) out.push(patch(agent, { ...fields, changed: chunk }));
+  }
+  return out;
 }
 
 type RoomStoreSubscribe = (listener: (state: RoomState, previous: RoomState) => void) => () => void;

@@ -69,7 +69,25 @@ interface Client {
   feed: ClientFeed;
   /** The client's last layout (its screen, zoom and selection). */
   layout?: RoomCommand & { type: "layout" };
+  /** The client's pane commands run so far, one after another (see IN_ORDER). */
+  inOrder: Promise<unknown>;
 }
+
+/**
+ * What a client does to the panes (its keys, pastes, approvals, its layout), run one after
+ * another in the order it sent them: the commands of a connection otherwise run side by side (a
+ * slow merge does not hold up a lock list), and a key whose turn took one more step (putting
+ * the typing client's layout back first) let the keys read with it reach the agent before it.
+ */
+const IN_ORDER: ReadonlySet<string> = new Set([
+  "layout",
+  "input",
+  "paste",
+  "approve",
+  "deny",
+  "scroll",
+  "copy",
+]);
 
 /** The agents that agents.json says were running: a new server restarts (resumes) them. */
 async function previouslyRunning(project: Project): Promise<string[]> {
@@ -154,16 +172,27 @@ export async function hostRoom(project: Project, options: HostOptions = {}): Pro
       setImmediate(() => void stop("the server was stopped (tower server stop)"));
       return { ok: true, text: "stopped every agent and the server" };
     }
-    await ready;
-    if (!room) return { ok: false, error: "the room is not open" };
-    await follow(client, c);
-    return room.run(c);
+    const run = async (): Promise<RoomReply> => {
+      await ready;
+      if (!room) return { ok: false, error: "the room is not open" };
+      await follow(client, c);
+      return room.run(c);
+    };
+    if (!IN_ORDER.has(c.type)) return run();
+    const turn = client.inOrder.then(run);
+    client.inOrder = turn.catch(() => {});
+    return turn;
   };
 
   const admit = (transport: Transport, hello: HelloMessage) => {
     void ready.then(() => {
       if (stopping || transport.closed) return transport.close("the server is stopping");
-      const client: Client = { transport, hello, feed: new ClientFeed(transport, store) };
+      const client: Client = {
+        transport,
+        hello,
+        feed: new ClientFeed(transport, store),
+        inOrder: Promise.resolve(),
+      };
       clients.add(client);
       log(`client attached: ${hello.client.name} (${hello.client.cols}x${hello.client.rows})`);
       saveInfo();
@@ -246,7 +275,15 @@ export async function hostRoom(project: Project, options: HostOptions = {}): Pro
   room = await Room.open(project, store, { resume: options.resume ?? true });
   room.on((event: RoomEvent) => {
     for (const client of clients) {
-      if (!client.transport.closed) client.transport.send({ type: "event", event });
+      if (client.transport.closed) continue;
+      try {
+        client.transport.send({ type: "event", event });
+      } catch (error) {
+        // Too big for a frame (a validation's line of megabytes): that event is not shown.
+        log(
+          `an event (${event.type}) was not sent to ${client.hello.client.name}: ${(error as Error).message}`,
+        );
+      }
     }
   });
   store.subscribe((s, prev) => {

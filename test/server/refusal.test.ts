@@ -16,12 +16,24 @@ import {
   encodeFrame,
   FrameDecoder,
   HandshakeError,
+  MAX_FRAME_BYTES,
   type Message,
   PROTOCOL_VERSION,
   roomSocketPath,
 } from "../../src/room/protocol/index.js";
-import { tokenPath } from "../../src/room/protocol/token.js";
-import { attach, cleanupRigs, serverRig, startServer } from "./helpers.js";
+import { readToken, tokenPath } from "../../src/room/protocol/token.js";
+import { isAlive } from "../../src/server/info.js";
+import { waitFor } from "../helpers/repo.js";
+import {
+  attach,
+  cleanupRigs,
+  recordedPid,
+  type ServerRig,
+  screenOf,
+  serverRig,
+  startServer,
+  waitForScreen,
+} from "./helpers.js";
 
 afterEach(cleanupRigs);
 
@@ -121,4 +133,101 @@ describe("the server's door", () => {
       expect(store.getState().agentOrder).toEqual(["A1"]);
     },
   );
+});
+
+/** A raw connection that has said hello with the room's token and been welcomed. */
+async function welcomed(rig: ServerRig): Promise<{
+  write(bytes: Buffer): void;
+  next(): Promise<Message>;
+  closed: Promise<void>;
+}> {
+  const token = await readToken(rig.dir);
+  const socket = net.connect(roomSocketPath(rig.dir));
+  const decoder = new FrameDecoder();
+  const got: Message[] = [];
+  const waiters: ((m: Message) => void)[] = [];
+  socket.on("data", (chunk) => {
+    for (const message of decoder.push(chunk).messages) {
+      const waiter = waiters.shift();
+      if (waiter) waiter(message);
+      else got.push(message);
+    }
+  });
+  const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+  socket.on("error", () => {});
+  const next = () =>
+    new Promise<Message>((resolve) => {
+      const message = got.shift();
+      if (message) resolve(message);
+      else waiters.push(resolve);
+    });
+  await new Promise((resolve) => socket.on("connect", resolve));
+  socket.write(hello({ token }));
+  expect(await next()).toMatchObject({ type: "welcome" });
+  return { write: (bytes) => socket.write(bytes), next, closed };
+}
+
+describe("a client that sends its own data back at the size of a frame", () => {
+  // The server repeated a refused hello's type, or a failed command's id, in its answer: past
+  // the 16 MiB a frame holds, the answer could not be sent and the server died, and every
+  // agent with it.
+  it("is refused or answered in a few words, and the server and its agent go on", async () => {
+    const rig = await serverRig();
+    const server = await startServer(rig);
+    const { store } = await attach(rig, "owner");
+    await waitForScreen(store, "A1", "ready A1");
+    const agentPid = await waitFor(() => recordedPid(rig, "A1"));
+    const huge = "x".repeat(MAX_FRAME_BYTES - 200);
+
+    const refused = await exchange(roomSocketPath(rig.dir), encodeFrame({ type: huge }));
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatchObject({ type: "refused" });
+    expect(JSON.stringify(refused[0]).length).toBeLessThan(1000);
+
+    const client = await welcomed(rig);
+    client.write(
+      encodeFrame({ type: "command", id: huge, command: { type: "stop", agent: "NOPE" } }),
+    );
+    let answer = await client.next();
+    // The room's snapshot and patches come first.
+    while (answer.type === "snapshot" || answer.type === "patch" || answer.type === "event")
+      answer = await client.next();
+    expect(JSON.stringify(answer).length).toBeLessThan(1000);
+    expect(answer).toMatchObject({ type: "error" });
+    await client.closed;
+
+    expect(server.exitCode).toBeNull();
+    expect(isAlive(agentPid)).toBe(true);
+    const again = await attach(rig, "owner again");
+    await waitForScreen(again.store, "A1", "ready A1");
+  });
+});
+
+describe("keys typed into a pane", () => {
+  // A client's first keys after another client's layout was in force put its own layout back
+  // first: the first key waited for that, the keys read with it did not, and went ahead of it.
+  it("reach the agent in the order typed when the typing client takes the panes back", async () => {
+    const rig = await serverRig();
+    await startServer(rig);
+    const typist = await welcomed(rig);
+    const command = (id: number, c: Record<string, unknown>) =>
+      encodeFrame({ type: "command", id, command: c });
+    typist.write(command(1, { type: "layout", cols: 100, rows: 30, zoomed: true, selected: "A1" }));
+    const other = await attach(rig, "other", { cols: 90, rows: 28 });
+    await waitForScreen(other.store, "A1", "ready A1");
+    expect(
+      (await other.remote.run({ type: "layout", cols: 90, rows: 28, zoomed: true, selected: "A1" }))
+        .ok,
+    ).toBe(true);
+    typist.write(
+      Buffer.concat(
+        ["1", "2", "3", "\r"].map((data, i) =>
+          command(10 + i, { type: "input", agent: "A1", data }),
+        ),
+      ),
+    );
+    await waitForScreen(other.store, "A1", "You said: ");
+    await waitFor(() => (/You said: \S+/.test(screenOf(other.store, "A1")) ? true : undefined));
+    expect(screenOf(other.store, "A1")).toContain("You said: 123");
+  });
 });

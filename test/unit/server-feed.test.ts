@@ -3,6 +3,7 @@
  * changed (by pane for frames); a client that does not read gets the latest of each, not every
  * frame in between, and what waits for it stays bounded however much the room changes.
  */
+import { isDeepStrictEqual } from "node:util";
 import { describe, expect, it } from "vitest";
 import { inProcessPair, type Message } from "../../src/room/protocol/index.js";
 import { ACTIVITY_LIMIT, createRoomStore, type PaneFrame } from "../../src/room/state.js";
@@ -252,5 +253,64 @@ describe("the client feed", () => {
         { frames: {}, activity: [] },
       ),
     ).toThrow(/activity/);
+  });
+});
+
+describe("a room too big for one frame", () => {
+  const LIMIT = 64 * 1024;
+  /** 100 rows of 24-bit colour, about 80 KB: more than a frame of LIMIT holds. */
+  const colourful = (mark: string): PaneFrame => ({
+    rows: Array.from({ length: 100 }, (_, i) =>
+      `\x1b[38;2;${i};2;3m${mark}${String(i).padStart(3, "0")}`.repeat(30),
+    ),
+    cols: 400,
+    offset: 0,
+  });
+
+  function mirrored(room: ReturnType<typeof createRoomStore>) {
+    const [server, client] = inProcessPair({ maxFrameBytes: LIMIT });
+    const mirror = createRoomStore();
+    const got: Message[] = [];
+    client.on("message", (m) => {
+      got.push(m);
+      if (m.type === "snapshot" || m.type === "patch")
+        mirror.setState(statePatch(m as never, mirror.getState()));
+    });
+    const feed = new ClientFeed(server, room);
+    return { server, client, mirror, got, feed };
+  }
+  const same = (a: unknown, b: unknown) => isDeepStrictEqual(a, b);
+
+  // A snapshot or patch over the 16 MiB a frame holds (a huge layout of full-colour cells) could
+  // not be sent: the throw ended the server, and every agent with it.
+  it("goes in pieces that give the client the same screens: the snapshot, then a patch", async () => {
+    const room = createRoomStore();
+    room.getState().upsertAgent(agent("A1"));
+    room.getState().upsertAgent(agent("A2"));
+    room.getState().setFrames({ A1: colourful("a"), A2: frame("small") });
+    const { server, mirror, got } = mirrored(room);
+    await until(() => same(mirror.getState().frames, room.getState().frames));
+    expect(got[0]).toMatchObject({ type: "snapshot", data: { agentOrder: ["A1", "A2"] } });
+    expect(got.length).toBeGreaterThan(3);
+
+    room.getState().setFrames({ A1: colourful("b") });
+    await until(() => same(mirror.getState().frames, room.getState().frames));
+    // One row changed: one small patch, as before.
+    const rows = colourful("b").rows.slice();
+    rows[7] = "seven";
+    const count = got.length;
+    room.getState().setFrames({ A1: { ...colourful("b"), rows } });
+    await until(() => same(mirror.getState().frames, room.getState().frames));
+    expect(got.length).toBe(count + 1);
+    expect(server.closed).toBe(false);
+  });
+
+  it("a row too big even alone ends that client's connection, saying why", async () => {
+    const room = createRoomStore();
+    room.getState().upsertAgent(agent("A1"));
+    room.getState().setFrames({ A1: frame("x".repeat(LIMIT)) });
+    const { client } = mirrored(room);
+    const reason = await new Promise<string>((resolve) => client.on("close", resolve));
+    expect(reason).toContain("the room's snapshot could not be sent to this client");
   });
 });

@@ -24,6 +24,20 @@ export class ProtocolError extends Error {
   override name = "ProtocolError";
 }
 
+/** A message too big for one frame: nothing of it was sent, and the connection goes on. */
+export class FrameTooLargeError extends ProtocolError {
+  override name = "FrameTooLargeError";
+  constructor(
+    message: string,
+    /** The frame's body, bytes. */
+    readonly bytes: number,
+    /** The most a frame holds, bytes. */
+    readonly limit: number,
+  ) {
+    super(message);
+  }
+}
+
 /** A size as people read it: bytes under 1 MiB, else MiB to a tenth. */
 export function mebibytes(bytes: number): string {
   if (bytes < 1024 * 1024) return `${bytes} bytes`;
@@ -43,8 +57,10 @@ export function encodeFrame(message: Message, maxFrameBytes = MAX_FRAME_BYTES): 
   }
   const length = Buffer.byteLength(json, "utf8");
   if (length > maxFrameBytes) {
-    throw new ProtocolError(
+    throw new FrameTooLargeError(
       `a "${message.type}" message of ${mebibytes(length)} cannot be sent: a frame holds at most ${mebibytes(maxFrameBytes)}`,
+      length,
+      maxFrameBytes,
     );
   }
   const frame = Buffer.allocUnsafe(HEADER_BYTES + length);

@@ -9,6 +9,7 @@ import {
   type ClientInfo,
   type HelloMessage,
   PROTOCOL_VERSION,
+  quoted,
   type WelcomeMessage,
 } from "./messages.js";
 import { tokensMatch } from "./token.js";
@@ -29,18 +30,18 @@ function clientProblem(client: unknown): string | null {
   for (const field of ["cols", "rows"] as const) {
     const value = c[field];
     if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 10_000) {
-      return `the hello's client.${field} must be a whole number from 1 to 10000 (the client's terminal ${field === "cols" ? "columns" : "rows"}), not ${JSON.stringify(value)}`;
+      return `the hello's client.${field} must be a whole number from 1 to 10000 (the client's terminal ${field === "cols" ? "columns" : "rows"}), not ${quoted(value)}`;
     }
   }
   if (typeof c.name !== "string")
-    return `the hello's client.name must be a string, not ${JSON.stringify(c.name)}`;
+    return `the hello's client.name must be a string, not ${quoted(c.name)}`;
   return null;
 }
 
 /** Why the server will not take this first message, or null when it is a hello it accepts. */
 export function helloProblem(message: Message, token: string | null): string | null {
   if (message.type !== "hello") {
-    return `a Tower client starts with a "hello" message, not a "${message.type}"`;
+    return `a Tower client starts with a "hello" message, not a ${quoted(message.type)}`;
   }
   const hello = message as Record<string, unknown>;
   if (typeof hello.protocol !== "number") {

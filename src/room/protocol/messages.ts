@@ -85,8 +85,23 @@ export type ProtocolMessage =
   | ResultMessage
   | EventMessage;
 
+/** The longest string a request id may be: an answer repeats it. */
+export const MAX_REQUEST_ID = 256;
+
 export function isRequestId(value: unknown): value is RequestId {
-  return (typeof value === "number" && Number.isSafeInteger(value)) || typeof value === "string";
+  return (
+    (typeof value === "number" && Number.isSafeInteger(value)) ||
+    (typeof value === "string" && value.length <= MAX_REQUEST_ID)
+  );
+}
+
+/**
+ * A value the peer sent, as JSON, cut to `max` characters: what a refusal or an error repeats of
+ * it, never more (a peer's 16 MiB, repeated, would not fit in a frame).
+ */
+export function quoted(value: unknown, max = 80): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length <= max ? text : `${text.slice(0, max)}...`;
 }
 
 /**
@@ -105,10 +120,12 @@ export function messageProblem(message: Message): string | null {
         ? null
         : 'a "bye" message\'s "reason" must be a string';
     case "command":
-      if (!isRequestId(m.id)) return 'a "command" message needs an "id" (a number or a string)';
+      if (!isRequestId(m.id))
+        return `a "command" message needs an "id" (a number, or a string of at most ${MAX_REQUEST_ID} characters)`;
       return "command" in m ? null : 'a "command" message needs a "command"';
     case "result": {
-      if (!isRequestId(m.id)) return 'a "result" message needs an "id" (a number or a string)';
+      if (!isRequestId(m.id))
+        return `a "result" message needs an "id" (a number, or a string of at most ${MAX_REQUEST_ID} characters)`;
       if (m.ok === true) return null;
       const error = m.error as { message?: unknown } | undefined;
       return m.ok === false && typeof error?.message === "string"

@@ -6,7 +6,9 @@
 import { ProtocolError } from "./framing.js";
 import {
   type CommandMessage,
+  isRequestId,
   messageProblem,
+  quoted,
   type RequestId,
   type ResultMessage,
 } from "./messages.js";
@@ -92,16 +94,26 @@ export function answerCommands(
     const e = error as CodedError;
     const body: { message: string; code?: string } = { message: String(e?.message ?? error) };
     if (typeof e?.code === "string") body.code = e.code;
-    transport.send({ type: "result", id, ok: false, error: body });
+    try {
+      transport.send({ type: "result", id, ok: false, error: body });
+    } catch (cannot) {
+      // Not even the failure can be sent (a message too big to answer): the connection ends,
+      // saying why; the server goes on.
+      broken(`the answer to command ${quoted(id)} could not be sent: ${(cannot as Error).message}`);
+    }
+  };
+  const broken = (problem: string) => {
+    if (transport.closed) return;
+    transport.send({ type: "error", message: problem });
+    transport.close(`protocol error: ${problem}`);
   };
   return transport.on("message", (message) => {
     if (message.type !== "command") return;
     const problem = messageProblem(message);
     if (problem) {
       const id = (message as { id?: unknown }).id;
-      if (typeof id === "number" || typeof id === "string") return failure(id, new Error(problem));
-      transport.send({ type: "error", message: problem });
-      return transport.close(`protocol error: ${problem}`);
+      if (isRequestId(id)) return failure(id, new Error(problem));
+      return broken(problem);
     }
     const { id, command } = message as CommandMessage;
     Promise.resolve()

@@ -14,6 +14,7 @@
  *   A listener added after the close is called too.
  */
 import { type Message, mebibytes } from "./framing.js";
+import { quoted } from "./messages.js";
 
 export interface TransportEvents {
   message: (message: Message) => void;
@@ -154,8 +155,29 @@ export abstract class TransportBase implements Transport {
     this.dispatch(message);
   }
 
+  /**
+   * Hands a message to each listener. One that throws ends this connection, saying why to both
+   * sides, and nothing else: on a server, a client whose message it failed on must not take the
+   * server (and its agents) down with it.
+   */
   private dispatch(message: Message): void {
-    for (const listener of [...this.listeners.message]) listener(message);
+    for (const listener of [...this.listeners.message]) {
+      try {
+        listener(message);
+      } catch (error) {
+        const problem = `it failed on a ${quoted(message.type, 40)} message: ${(error as Error)?.message ?? String(error)}`;
+        if (!this.closed) {
+          try {
+            this.send({
+              type: "error",
+              message: `the other side ended the connection: ${problem}`,
+            });
+          } catch {}
+          this.close(`this side ended the connection: ${problem}`);
+        }
+        return;
+      }
+    }
   }
 
   protected emitDrain(): void {
