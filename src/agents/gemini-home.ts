@@ -20,6 +20,7 @@
 import { promises as fsp } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { makeStateFolder, writeStateFile } from "../engine/state/index.js";
 
 const SETTINGS = "settings.json";
 
@@ -85,7 +86,9 @@ async function linkTo(link: string, target: string): Promise<void> {
  * `servers` added to their `mcpServers` and `hooks` after theirs, links to the rest of the user's `.gemini` and to their
  * `.env`. Returns the folder to give Gemini as `GEMINI_CLI_HOME`, or undefined when the user's
  * settings cannot be read as Gemini reads them (Gemini then runs with them as they are and says
- * what is wrong with them; Tower's tools are missing).
+ * what is wrong with them; Tower's tools are missing). `folder` and its `.gemini` are made below
+ * `folder`'s parent (which must be there: the agent's launch folder) one at a time, none of them
+ * a link (makeStateFolder): Tower's own links are made only inside them.
  */
 export async function makeGeminiHome(
   folder: string,
@@ -102,7 +105,7 @@ export async function makeGeminiHome(
     return undefined;
   }
   const ours = path.join(folder, ".gemini");
-  await fsp.mkdir(ours, { recursive: true, mode: 0o700 });
+  await makeStateFolder(path.dirname(folder), ours, 0o700);
   const entries = await fsp.readdir(theirs).catch(() => [] as string[]);
   const wanted = new Set(entries.filter((name) => name !== SETTINGS));
   for (const name of wanted) await linkTo(path.join(ours, name), path.join(theirs, name));
@@ -132,11 +135,8 @@ export async function makeGeminiHome(
     mcpServers: { ...record(settings?.mcpServers), ...servers },
     ...(Object.keys(allHooks).length > 0 && { hooks: allHooks }),
   };
-  // Written whole, then renamed: Gemini never reads half of it. 0600: the user's settings may
-  // hold keys.
-  const file = path.join(ours, SETTINGS);
-  const partial = `${file}.${process.pid}.tmp`;
-  await fsp.writeFile(partial, `${JSON.stringify(merged, null, 2)}\n`, { mode: 0o600 });
-  await fsp.rename(partial, file);
+  // Written whole, then renamed: Gemini never reads half of it (nor is a link there followed).
+  // 0600: the user's settings may hold keys.
+  await writeStateFile(path.join(ours, SETTINGS), `${JSON.stringify(merged, null, 2)}\n`, 0o600);
   return folder;
 }

@@ -9,7 +9,6 @@
  * of the same name after Tower's check, so the user's hooks (husky, pre-commit, ...) still run.
  * `tower check` lists it; `git config --worktree --unset core.hooksPath` in the worktree removes it.
  */
-import { promises as fsp } from "node:fs";
 import path from "node:path";
 import {
   enableWorktreeConfig,
@@ -19,6 +18,13 @@ import {
 import { listLocks, locksOverlap } from "../engine/locks.js";
 import type { Plan } from "../engine/plan/index.js";
 import { shellQuote } from "../engine/plan/index.js";
+import {
+  checkStateFile,
+  chmodStateFile,
+  readStateFile,
+  STATE_FOLDERS,
+  writeStateFile,
+} from "../engine/state/index.js";
 import type { StateStore } from "../engine/state/store.js";
 import { lockedReason, scopeReason, streamPolicy } from "./policy.js";
 
@@ -42,7 +48,7 @@ export const GIT_HOOKS = [
   "post-index-change",
 ] as const;
 
-export const GUARD_FOLDER = "git-hooks";
+export const GUARD_FOLDER = STATE_FOLDERS.gitHooks;
 
 /** The folder of hook scripts, in the state directory. */
 export const guardFolder = (store: StateStore) => store.path(GUARD_FOLDER);
@@ -96,7 +102,10 @@ export async function guardState(store: StateStore, worktree: string): Promise<G
 
 /**
  * Writes the scripts (again: the CLI may have moved) and points the worktree at them. A worktree
- * that has its own hooks path is left as it is; the result says so.
+ * that has its own hooks path is left as it is; the result says so. Nothing is written through a
+ * link: the folder is made and checked (StateStore.folder), every script's name is checked before
+ * any is written (a link there, or anything but a file, is a StateFileError naming it), and each
+ * is written whole and renamed into place (writeStateFile).
  */
 export async function installGuard(
   store: StateStore,
@@ -106,14 +115,13 @@ export async function installGuard(
 ): Promise<GuardState> {
   const before = await guardState(store, worktree);
   if (before.kind === "other") return before;
-  const folder = guardFolder(store);
-  await fsp.mkdir(folder, { recursive: true });
+  const folder = await store.folder(GUARD_FOLDER);
   const script = guardScript(tower);
-  for (const hook of GIT_HOOKS) {
-    const file = path.join(folder, hook);
-    const current = await fsp.readFile(file, "utf8").catch(() => undefined);
-    if (current !== script) await fsp.writeFile(file, script, { mode: 0o755 });
-    await fsp.chmod(file, 0o755);
+  const files = GIT_HOOKS.map((hook) => path.join(folder, hook));
+  await Promise.all(files.map((file) => checkStateFile(file)));
+  for (const file of files) {
+    if ((await readStateFile(file)) !== script) await writeStateFile(file, script, 0o755);
+    await chmodStateFile(file, 0o755);
   }
   if (before.kind === "missing") {
     await enableWorktreeConfig(mainRoot);

@@ -20,6 +20,7 @@
 import { execFile } from "node:child_process";
 import { constants, promises as fsp } from "node:fs";
 import path from "node:path";
+import { writeStateFile } from "../engine/state/index.js";
 
 /** The script's name in the agent's launch folder. */
 export const FORWARDER_FILE = "tower-hook.py";
@@ -161,13 +162,14 @@ async function locatePython(
   return real && path.isAbsolute(real) && (await executable(real)) ? real : undefined;
 }
 
-/** Writes the script into `folder` (the agent's launch folder); its path. */
+/**
+ * Writes the script into `folder` (the agent's launch folder, made and checked by the caller:
+ * StateStore.folder), whole and renamed into place, never through a link (writeStateFile); its
+ * path.
+ */
 export async function writeForwarder(folder: string): Promise<string> {
-  await fsp.mkdir(folder, { recursive: true });
   const file = path.join(folder, FORWARDER_FILE);
-  const temp = `${file}.${process.pid}.tmp`;
-  await fsp.writeFile(temp, FORWARDER_SOURCE, { mode: 0o644 });
-  await fsp.rename(temp, file);
+  await writeStateFile(file, FORWARDER_SOURCE, 0o644);
   return file;
 }
 

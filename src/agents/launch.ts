@@ -6,10 +6,10 @@
  * files in the state directory, given on the command line, and Claude Code merges them with the
  * user's own settings (its hooks run beside the user's hooks, never instead of them).
  */
-import { promises as fsp } from "node:fs";
 import path from "node:path";
 import type { AgentCommand } from "../engine/plan/index.js";
 import { shellQuote } from "../engine/plan/index.js";
+import { STATE_FOLDERS, writeStateFile } from "../engine/state/index.js";
 import type { StateStore } from "../engine/state/store.js";
 import { codexHookSettings } from "./codex-hooks.js";
 import { makeGeminiHome } from "./gemini-home.js";
@@ -112,7 +112,14 @@ export function tomlString(value: string): string {
 
 /** The folder of an agent's launch files, in the state directory. */
 export const launchFolder = (store: StateStore, agent: string) =>
-  store.path(path.join("launch", agent));
+  store.path(path.join(STATE_FOLDERS.launch, agent));
+
+/**
+ * The agent's launch folder, made if missing, one folder at a time and none of them a link (see
+ * StateStore.folder): a link there is a StateFileError naming it, and nothing is written.
+ */
+const makeLaunchFolder = (store: StateStore, agent: string) =>
+  store.folder(STATE_FOLDERS.launch, agent);
 
 /**
  * Claude Code settings with Tower's hooks: file tools for PreToolUse/PostToolUse, all for the
@@ -155,7 +162,7 @@ async function forwarderFor(request: LaunchRequest): Promise<Forwarder | undefin
   if (!python) return undefined;
   return {
     python,
-    script: await writeForwarder(launchFolder(request.store, request.identity.agent)),
+    script: await writeForwarder(await makeLaunchFolder(request.store, request.identity.agent)),
   };
 }
 
@@ -166,14 +173,14 @@ export function mcpConfig(tower: readonly string[]): Record<string, unknown> {
   };
 }
 
+/** Written whole and renamed into place, never through a link (writeStateFile). */
 async function writeJson(file: string, value: unknown): Promise<void> {
-  await fsp.mkdir(path.dirname(file), { recursive: true });
-  await fsp.writeFile(file, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o644 });
+  await writeStateFile(file, `${JSON.stringify(value, null, 2)}\n`, 0o644);
 }
 
 /** Claude Code: `--settings`, `--mcp-config`, the tools allowed, the briefing, the session. */
 export async function claudeLaunch(request: LaunchRequest): Promise<AgentLaunch> {
-  const folder = launchFolder(request.store, request.identity.agent);
+  const folder = await makeLaunchFolder(request.store, request.identity.agent);
   const settings = path.join(folder, "claude-settings.json");
   const mcp = path.join(folder, "mcp.json");
   const forwarder = await forwarderFor(request);
@@ -254,6 +261,8 @@ export async function geminiLaunch(request: LaunchRequest): Promise<AgentLaunch>
   const hooks: Record<string, unknown[]> = {};
   for (const event of GEMINI_HOOK_EVENTS)
     hooks[event] = [hookEntry(request.tower, event, forwarder, fileTools)];
+  // Its home is made in the launch folder, which is made (and checked) first.
+  await makeLaunchFolder(request.store, identity.agent);
   const home = await makeGeminiHome(
     geminiHomeFolder(request.store, identity.agent),
     request.env,

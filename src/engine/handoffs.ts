@@ -1,13 +1,14 @@
 /**
  * Handoffs: what one agent passes to the agents that continue its work, appended to
- * `handoffs.json` and recorded in the activity log.
+ * `handoffs.json`, to each receiver's summary `handoffs/<agent>.md`, and recorded in the
+ * activity log.
  */
 
-import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { UnknownIdError } from "./errors.js";
 import type { Plan } from "./plan/index.js";
-import type { Handoff } from "./state/formats.js";
+import { type Handoff, STATE_FOLDERS } from "./state/formats.js";
+import { appendStateFile, checkStateFile } from "./state/safe-fs.js";
 import type { StateStore } from "./state/store.js";
 import { toUtcIso } from "./state/time.js";
 
@@ -50,6 +51,10 @@ export async function recordHandoff(
     test_status: request.testStatus ?? "unknown",
   };
   if (request.note) context.notes = request.note;
+  // The summaries' folder and files are checked before the handoff is recorded: a link there
+  // (or anything but a file) is refused, naming it, and the handoff is not recorded.
+  const folder = await store.folder(STATE_FOLDERS.handoffNotes);
+  await Promise.all(request.to.map((to) => checkStateFile(summaryFile(folder, to))));
   const handoff: Handoff = {
     from_agent: request.from,
     to_agents: request.to,
@@ -60,7 +65,7 @@ export async function recordHandoff(
   await store.update("handoffs", (file) => {
     file.handoffs.push(handoff);
   });
-  const summaries = await writeSummaries(store, handoff, stream);
+  const summaries = await writeSummaries(folder, handoff, stream);
   await store.appendActivity(
     {
       agent: request.from,
@@ -101,19 +106,18 @@ export function handoffMarkdown(handoff: Handoff, stream: string): string {
   return `${parts.join("\n")}\n\n`;
 }
 
-/** Appends the summary to `handoffs/<to-agent>.md` for each receiver; returns the files' names. */
-async function writeSummaries(
-  store: StateStore,
-  handoff: Handoff,
-  stream: string,
-): Promise<string[]> {
-  const folder = store.path("handoffs");
-  await fsp.mkdir(folder, { recursive: true });
+const summaryFile = (folder: string, agent: string) => path.join(folder, `${agent}.md`);
+
+/**
+ * Appends the summary to `handoffs/<to-agent>.md` for each receiver, never through a link
+ * (appendStateFile); returns the files' names.
+ */
+async function writeSummaries(folder: string, handoff: Handoff, stream: string): Promise<string[]> {
   const text = handoffMarkdown(handoff, stream);
   const names: string[] = [];
   for (const to of handoff.to_agents) {
-    await fsp.appendFile(path.join(folder, `${to}.md`), text);
-    names.push(`handoffs/${to}.md`);
+    await appendStateFile(summaryFile(folder, to), text);
+    names.push(`${STATE_FOLDERS.handoffNotes}/${to}.md`);
   }
   return names;
 }

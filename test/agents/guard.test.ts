@@ -4,9 +4,19 @@
  * scope, is refused; the repository's own hooks still run; other worktrees are untouched.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, promises as fsp, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  promises as fsp,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { GIT_HOOKS, guardScript, installGuard } from "../../src/agents/guard.js";
+import { StateFileError, StateStore } from "../../src/engine/state/index.js";
 import { cleanEnv, git, makeRepo, type TempRepo, tower } from "../helpers/repo.js";
 
 let repo: TempRepo;
@@ -126,5 +136,29 @@ describe("the pre-commit guard", () => {
     expect(commit(worktree, "config/c.py", "no reference").code).not.toBe(0);
     git(worktree, "reset", "-q");
     expect(commit(worktree, "config/c.py", "ticket 12").code).toBe(0);
+  });
+
+  it("writes no script through a link among them: refused, naming it, before any script is written", async () => {
+    const hooks = path.join(repo.stateDir, "git-hooks");
+    const before = readFileSync(path.join(hooks, "pre-commit"), "utf8");
+    const victim = path.join(repo.root, "..", "victim.txt");
+    writeFileSync(victim, "theirs\n");
+    rmSync(path.join(hooks, "post-merge"));
+    symlinkSync(victim, path.join(hooks, "post-merge"));
+    // Another CLI path: every script would change.
+    const moved = ["/elsewhere/node", "/elsewhere/tower.js"];
+    const installed = installGuard(new StateStore(repo.stateDir), repo.root, worktree, moved);
+    await expect(installed).rejects.toThrow(StateFileError);
+    await expect(installed).rejects.toThrow(`${path.join(hooks, "post-merge")} is a symbolic link`);
+    expect(readFileSync(victim, "utf8")).toBe("theirs\n");
+    expect(readFileSync(path.join(hooks, "pre-commit"), "utf8")).toBe(before);
+    // Once the link is gone, every script is written again, executable.
+    rmSync(path.join(hooks, "post-merge"));
+    await installGuard(new StateStore(repo.stateDir), repo.root, worktree, moved);
+    for (const hook of GIT_HOOKS) {
+      expect(readFileSync(path.join(hooks, hook), "utf8"), hook).toBe(guardScript(moved));
+      expect(statSync(path.join(hooks, hook)).mode & 0o777, hook).toBe(0o755);
+    }
+    expect(readFileSync(victim, "utf8")).toBe("theirs\n");
   });
 });

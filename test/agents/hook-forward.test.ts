@@ -14,6 +14,7 @@ import { findPython, hookWords, writeForwarder } from "../../src/agents/hook-for
 import { claudeSettings } from "../../src/agents/launch.js";
 import { openProject } from "../../src/engine/project.js";
 import { REFUSED_ACTION } from "../../src/engine/refusals.js";
+import { StateStore } from "../../src/engine/state/index.js";
 import { type HookEndpoint, startHookEndpoint } from "../../src/room/hook-endpoint.js";
 import {
   CLI,
@@ -42,7 +43,7 @@ beforeEach(async () => {
   worktreeA = a.worktree;
   const python = await findPython();
   if (!python) throw new Error("these tests need python3 on the PATH");
-  const script = await writeForwarder(path.join(repo.stateDir, "launch", "A1"));
+  const script = await writeForwarder(await new StateStore(repo.stateDir).folder("launch", "A1"));
   command = preToolUse(claudeSettings(TOWER, { python, script }));
   announced.length = 0;
 });

@@ -1,17 +1,29 @@
 /** What Tower adds to an agent CLI's command line, as plain functions. */
-import { mkdtempSync, rmSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { codexHookHash } from "../../src/agents/codex-hooks.js";
 import {
   agentCli,
   appendArgs,
   choosesSession,
+  claudeLaunch,
   codexLaunch,
+  geminiLaunch,
   insertArgs,
+  type LaunchRequest,
 } from "../../src/agents/launch.js";
-import { StateStore } from "../../src/engine/state/index.js";
+import { StateFileError, StateStore } from "../../src/engine/state/index.js";
 
 describe("agent launch", () => {
   it("knows the CLI a command runs, by its program", () => {
@@ -85,5 +97,76 @@ describe("agent launch", () => {
     } finally {
       rmSync(state, { recursive: true, force: true });
     }
+  });
+
+  describe("never writes an agent's launch files through a link", () => {
+    let parent: string;
+    let state: string;
+    let outside: string;
+    const request = (env: NodeJS.ProcessEnv = {}): LaunchRequest => ({
+      identity: {
+        agent: "A1",
+        stream: "A",
+        worktree: "/w",
+        repoRoot: "/r",
+        stateDir: state,
+        task: "t",
+      },
+      store: new StateStore(state),
+      tower: ["/usr/bin/node", "/t/tower.js"],
+      briefing: "b",
+      session: { id: "s", resume: false },
+      env: { HOME: path.join(parent, "home"), ...env },
+    });
+    beforeEach(() => {
+      parent = mkdtempSync(path.join(os.tmpdir(), "tower-launch-links-"));
+      state = path.join(parent, "state");
+      outside = path.join(parent, "outside");
+      mkdirSync(state);
+      mkdirSync(outside);
+      writeFileSync(path.join(outside, "victim.json"), "theirs\n");
+    });
+    afterEach(() => rmSync(parent, { recursive: true, force: true }));
+    const untouched = () => {
+      expect(readdirSync(outside)).toEqual(["victim.json"]);
+      expect(readFileSync(path.join(outside, "victim.json"), "utf8")).toBe("theirs\n");
+    };
+
+    it("refuses a link at the launch folder, at the agent's, or at a file in it, naming it", async () => {
+      for (const [name, target] of [
+        ["launch", outside],
+        ["launch/A1", outside],
+        ["launch/A1/claude-settings.json", path.join(outside, "victim.json")],
+        ["launch/A1/mcp.json", path.join(outside, "victim.json")],
+      ] as const) {
+        rmSync(path.join(state, "launch"), { recursive: true, force: true });
+        mkdirSync(path.dirname(path.join(state, name)), { recursive: true });
+        symlinkSync(target, path.join(state, name));
+        const launched = claudeLaunch(request({ TOWER_HOOK_PYTHON: "off" }));
+        await expect(launched, name).rejects.toThrow(StateFileError);
+        await expect(launched, name).rejects.toThrow(
+          `${path.join(state, name)} is a symbolic link`,
+        );
+        untouched();
+      }
+    });
+
+    it("refuses a link at the hook forwarder or at Gemini's home, naming it", async () => {
+      mkdirSync(path.join(state, "launch", "A1"), { recursive: true });
+      const forwarder = path.join(state, "launch", "A1", "tower-hook.py");
+      symlinkSync(path.join(outside, "victim.json"), forwarder);
+      // With Python found (as hook-forward.test.ts needs it), the forwarder is written first.
+      await expect(codexLaunch(request({ PATH: process.env.PATH }))).rejects.toThrow(
+        `${forwarder} is a symbolic link`,
+      );
+      rmSync(forwarder);
+      const home = path.join(state, "launch", "A1", "gemini-home");
+      symlinkSync(outside, home);
+      await expect(geminiLaunch(request({ TOWER_HOOK_PYTHON: "off" }))).rejects.toThrow(
+        `${home} is a symbolic link`,
+      );
+      expect(existsSync(path.join(outside, ".gemini"))).toBe(false);
+      untouched();
+    });
   });
 });

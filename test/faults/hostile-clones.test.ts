@@ -25,7 +25,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { TmuxRig } from "../e2e/tmux.js";
-import { CLI, git, tower, waitFor } from "../helpers/repo.js";
+import { CLI, git, type RunResult, tower, waitFor } from "../helpers/repo.js";
 import { killAgents, readAgents, settle } from "./agents.js";
 import { Invariants } from "./invariants.js";
 
@@ -55,6 +55,9 @@ afterEach(async () => {
 const pwn = (marker: string) => `touch ${path.join(os.tmpdir(), marker)} "$HOME/${marker}"`;
 
 type Entry = string | { link: string };
+
+/** What the files beside the clone hold (hostileClone). */
+const VICTIM = '{"locks": {}, "version": 1}\n';
 
 /**
  * Commits `files` (text, or a symbolic link with a relative target) in a new repository and
@@ -94,7 +97,7 @@ async function hostileClone(
   mkdirSync(path.join(outside, "state", "logs"), { recursive: true });
   mkdirSync(path.join(outside, "claude", "state"), { recursive: true });
   for (const name of ["victim.json", "state/file_locks.json", "claude/state/file_locks.json"]) {
-    writeFileSync(path.join(outside, name), '{"locks": {}, "version": 1}\n');
+    writeFileSync(path.join(outside, name), VICTIM);
   }
   writeFileSync(path.join(outside, "log.jsonl"), "");
   writeFileSync(path.join(outside, "handoffs.json"), '{"handoffs": []}\n');
@@ -172,6 +175,27 @@ ${extra}streams:
     name: Beta
     agents: [{ id: B1, task: "two" }]
 `;
+
+/** A plan whose commands do nothing harmful, for cases where the user trusts it. */
+const HARMLESS_PLAN = `version: 1
+project: helpful
+agent: [claude, "{task}"]
+checkpoints:
+  quality:
+    criteria:
+      - { name: tests, run: "true" }
+streams:
+  A:
+    name: Alpha
+    agents: [{ id: A1, task: "one" }]
+`;
+
+/** The command failed with `message` (a clear one, not an unexpected error). */
+function expectRefused(result: RunResult, message: string, what = ""): void {
+  expect(result.code, what).not.toBe(0);
+  expect(result.stderr, what).toContain(message);
+  expect(result.stderr, what).not.toContain("unexpected error");
+}
 
 describe("a hostile clone", () => {
   it("whose state names a folder outside as a stream's worktree: a merge of that stream never looks into it nor touches it", async () => {
@@ -304,6 +328,87 @@ streams:
       expect(result.stderr, args.join(" ")).toContain("is a symbolic link");
     }
     await openRoom(clone, ["is a symbolic link"]);
+    await expectNothingEscaped(clone);
+  });
+
+  it("whose hook scripts folder holds a link out of the repository: start refuses it, naming it, and the file it points at is untouched", async () => {
+    const clone = await hostileClone((marker) => ({
+      "streams.yaml": HOSTILE_PLAN(marker),
+      ".claude/state/git-hooks/post-merge": { link: "../../../../outside/victim.json" },
+    }));
+    const link = path.join(clone.root, ".claude/state/git-hooks/post-merge");
+    const start = await run(clone, ["start", "A"]);
+    expectRefused(start, `${link} is a symbolic link`);
+    expect(readFileSync(path.join(clone.outside, "victim.json"), "utf8")).toBe(VICTIM);
+    // Not recorded as started: the guard goes in before the start is recorded.
+    expect(existsSync(path.join(clone.root, ".claude/state/orchestrator_state.json"))).toBe(false);
+    await expectNothingEscaped(clone);
+  });
+
+  it("whose handoffs folder is a link out of the repository: a handoff is refused, naming it, before anything is recorded", async () => {
+    const clone = await hostileClone((marker) => ({
+      "streams.yaml": HOSTILE_PLAN(marker),
+      ".claude/state/handoffs": { link: "../../../outside" },
+    }));
+    const link = path.join(clone.root, ".claude/state/handoffs");
+    for (const args of [["handoff", "--from", "A1", "--to", "B1", "--task", "t"], ["check"]]) {
+      expectRefused(await run(clone, args), `${link} is a symbolic link`, args.join(" "));
+    }
+    expect(existsSync(path.join(clone.outside, "B1.md"))).toBe(false);
+    expect(existsSync(path.join(clone.root, ".claude/state/handoffs.json"))).toBe(false);
+    await expectNothingEscaped(clone);
+  });
+
+  it("whose handoff summary is a link out of the repository: a handoff is refused, naming it, before anything is recorded", async () => {
+    const clone = await hostileClone((marker) => ({
+      "streams.yaml": HOSTILE_PLAN(marker),
+      ".claude/state/handoffs/B1.md": { link: "../../../../outside/victim.json" },
+    }));
+    const link = path.join(clone.root, ".claude/state/handoffs/B1.md");
+    const handoff = await run(clone, ["handoff", "--from", "A1", "--to", "B1", "--task", "t"]);
+    expectRefused(handoff, `${link} is a symbolic link`);
+    expect(readFileSync(path.join(clone.outside, "victim.json"), "utf8")).toBe(VICTIM);
+    expect(existsSync(path.join(clone.root, ".claude/state/handoffs.json"))).toBe(false);
+    await expectNothingEscaped(clone);
+  });
+
+  it("whose launch folder is a link out of the repository: every command refuses it, naming it", async () => {
+    const clone = await hostileClone((marker) => ({
+      "streams.yaml": HOSTILE_PLAN(marker),
+      ".claude/state/launch": { link: "../../../outside" },
+    }));
+    const link = path.join(clone.root, ".claude/state/launch");
+    for (const args of [["start", "A"], ["check"], ["lock", "a.txt", "--agent", "A1"]]) {
+      expectRefused(await run(clone, args), `${link} is a symbolic link`, args.join(" "));
+    }
+    await openRoom(clone, ["is a symbolic link"]);
+    await expectNothingEscaped(clone);
+  });
+
+  it("whose launch folder for an agent is a link out of the repository: the agent does not start, and nothing is written through it", async () => {
+    const clone = await hostileClone(() => ({
+      "streams.yaml": HARMLESS_PLAN,
+      ".claude/state/launch/A1": { link: "../../../../outside" },
+    }));
+    expect((await run(clone, ["trust", "--yes"])).code).toBe(0);
+    expect((await run(clone, ["start", "A"])).code).toBe(0);
+    // The room starts A1 (a Claude Code agent): its launch files would go in launch/A1.
+    await openRoom(clone, ["launch/A1 is a symbolic link"]);
+    expect(existsSync(path.join(clone.outside, "claude-settings.json"))).toBe(false);
+    await expectNothingEscaped(clone);
+  });
+
+  it("whose checkpoint log is a link out of the repository: the gate is refused, naming it, before anything is recorded", async () => {
+    const clone = await hostileClone(() => ({
+      "streams.yaml": HARMLESS_PLAN,
+      ".claude/state/logs/checkpoint-quality.log": { link: "../../../../outside/victim.json" },
+    }));
+    expect((await run(clone, ["trust", "--yes"])).code).toBe(0);
+    const link = path.join(clone.root, ".claude/state/logs/checkpoint-quality.log");
+    const gate = await run(clone, ["gate", "run", "quality"]);
+    expectRefused(gate, `${link} is a symbolic link`);
+    expect(readFileSync(path.join(clone.outside, "victim.json"), "utf8")).toBe(VICTIM);
+    expect(existsSync(path.join(clone.root, ".claude/state/checkpoints.json"))).toBe(false);
     await expectNothingEscaped(clone);
   });
 

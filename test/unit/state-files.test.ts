@@ -1,7 +1,10 @@
 import {
+  chownSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
@@ -20,6 +23,7 @@ import {
   updateJsonFile,
 } from "../../src/engine/state/json-file.js";
 import { appendJsonl, parseJsonl, readJsonl } from "../../src/engine/state/jsonl.js";
+import { appendStateFile, writeStateFile } from "../../src/engine/state/safe-fs.js";
 import { StateStore } from "../../src/engine/state/store.js";
 
 let dir: string;
@@ -215,5 +219,78 @@ describe("a repository removed under a writer", () => {
       updateJsonFile(path.join(deep, "file_locks.json"), specs.locks, () => {}),
     ).rejects.toThrow();
     expect(existsSync(gone())).toBe(false);
+  });
+});
+
+describe("the folders Tower makes in the state directory, and the files it writes whole", () => {
+  let state: string;
+  let outside: string;
+  beforeEach(() => {
+    state = path.join(dir, "state");
+    outside = path.join(dir, "outside");
+    mkdirSync(state);
+    mkdirSync(outside);
+    writeFileSync(path.join(outside, "victim"), "theirs\n");
+  });
+  const untouched = () => {
+    expect(readdirSync(outside)).toEqual(["victim"]);
+    expect(readFileSync(path.join(outside, "victim"), "utf8")).toBe("theirs\n");
+  };
+
+  it("makes a folder and the ones above it, one at a time, as real folders", async () => {
+    const store = new StateStore(state);
+    expect(await store.folder("launch", "A1")).toBe(path.join(state, "launch", "A1"));
+    expect(lstatSync(path.join(state, "launch", "A1")).isDirectory()).toBe(true);
+    expect(await store.folder("launch", "A1")).toBe(path.join(state, "launch", "A1"));
+  });
+
+  it("refuses a link or a file where one of them should be, naming it, and makes nothing through it", async () => {
+    for (const name of ["git-hooks", "handoffs", "launch"]) {
+      symlinkSync(outside, path.join(state, name));
+      const store = new StateStore(state);
+      // Every use of the store checks them, as it checks its files.
+      await expect(store.read("locks"), name).rejects.toThrow(
+        `${path.join(state, name)} is a symbolic link (to ${outside})`,
+      );
+      await expect(store.folder(name, "A1"), name).rejects.toThrow(StateFileError);
+      rmSync(path.join(state, name));
+      writeFileSync(path.join(state, name), "");
+      await expect(store.folder(name), name).rejects.toThrow(
+        `${path.join(state, name)} is a file, not a folder`,
+      );
+      rmSync(path.join(state, name));
+    }
+    mkdirSync(path.join(state, "launch"));
+    symlinkSync(outside, path.join(state, "launch", "A1"));
+    await expect(new StateStore(state).folder("launch", "A1")).rejects.toThrow(
+      `${path.join(state, "launch", "A1")} is a symbolic link`,
+    );
+    untouched();
+  });
+
+  it.skipIf(process.getuid?.() !== 0)("refuses a folder of another user's, naming it", async () => {
+    mkdirSync(path.join(state, "launch"));
+    chownSync(path.join(state, "launch"), 12345, 12345);
+    await expect(new StateStore(state).folder("launch", "A1")).rejects.toThrow(
+      `${path.join(state, "launch")} belongs to another user (uid 12345)`,
+    );
+    expect(existsSync(path.join(state, "launch", "A1"))).toBe(false);
+  });
+
+  it("writes a file whole and renames it into place, never through a link at its name", async () => {
+    const file = path.join(state, "settings.json");
+    await writeStateFile(file, "one\n");
+    await writeStateFile(file, "two\n", 0o600);
+    expect(readFileSync(file, "utf8")).toBe("two\n");
+    symlinkSync(path.join(outside, "victim"), path.join(state, "linked.json"));
+    const linked = writeStateFile(path.join(state, "linked.json"), "mine\n");
+    await expect(linked).rejects.toThrow(StateFileError);
+    await expect(linked).rejects.toThrow(`${path.join(state, "linked.json")} is a symbolic link`);
+    await expect(appendStateFile(path.join(state, "linked.json"), "mine\n")).rejects.toThrow(
+      `${path.join(state, "linked.json")} is a symbolic link`,
+    );
+    // No temporary file left, nothing written outside.
+    expect(readdirSync(state).sort()).toEqual(["linked.json", "settings.json"]);
+    untouched();
   });
 });

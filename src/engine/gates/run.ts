@@ -4,8 +4,7 @@
  * judges each, and records the gate passed or failed in checkpoints.json with every criterion's
  * value and output tail. A pass is sealed like a `run:` pass, results included.
  */
-import { existsSync, promises as fsp } from "node:fs";
-import path from "node:path";
+import { existsSync } from "node:fs";
 import { UnknownIdError } from "../errors.js";
 import { refuseWhileWaiting, runCheckpoint } from "../orchestrator/checkpoint-run.js";
 import { runCommands } from "../orchestrator/validate.js";
@@ -17,6 +16,7 @@ import {
 } from "../plan/index.js";
 import type { Project } from "../project.js";
 import { signingSeal } from "../seal.js";
+import { appendStateFile, checkStateFile } from "../state/safe-fs.js";
 import { TOWER_AGENT } from "../state/store.js";
 import { toUtcIso } from "../state/time.js";
 import { requireTrust } from "../trust.js";
@@ -102,7 +102,10 @@ async function runCriteria(
   await refuseWhileWaiting(project, id);
   await requireTrust(plan);
   const seal = await signingSeal(repo.mainRoot, project.seal);
-  const logFile = store.path(path.join("logs", `checkpoint-${id}.log`));
+  // The log is checked before the start is logged: a link there (or anything but a file) is
+  // refused, naming it, before anything is written; each run appends to it without following one.
+  const logFile = await store.logFile(`checkpoint-${id}.log`);
+  await checkStateFile(logFile);
   await store.appendActivity({
     agent: TOWER_AGENT,
     stream: "",
@@ -179,8 +182,7 @@ async function runOnce(
   const compiled = criterion.metric !== undefined ? compileMetric(criterion.metric) : undefined;
   const regex = compiled && "regex" in compiled ? compiled.regex : undefined;
   let value: number | null = null;
-  await fsp.mkdir(path.dirname(logFile), { recursive: true });
-  await fsp.appendFile(
+  await appendStateFile(
     logFile,
     `# criterion ${criterion.name}${stream ? ` in stream ${stream}'s worktree ${cwd}` : ""}\n`,
   );

@@ -208,6 +208,17 @@ export const STATE_FILES = {
   logs: "logs",
 } as const;
 
+/**
+ * The other folders of the state directory Tower writes files in: the pre-commit guard's hook
+ * scripts (agents/guard.ts), the handoff summaries `handoffs/<agent>.md` (handoffs.ts), and each
+ * agent's launch files `launch/<agent>/` (agents/launch.ts).
+ */
+export const STATE_FOLDERS = {
+  gitHooks: "git-hooks",
+  handoffNotes: "handoffs",
+  launch: "launch",
+} as const;
+
 export const specs = {
   locks: jsonSpec(locksFileSchema, () => ({ locks: map(), version: 1 })),
   handoffs: jsonSpec(handoffsFileSchema, () => ({ handoffs: [] })),

@@ -19,7 +19,16 @@ export {
   readJsonl,
 } from "./jsonl.js";
 export { DEFAULT_STATE_DIR, resolveStateDir, verifyStateDir } from "./locate.js";
-export { checkStateFile, checkStateFolder, openStateFile } from "./safe-fs.js";
+export {
+  appendStateFile,
+  checkStateFile,
+  checkStateFolder,
+  chmodStateFile,
+  makeStateFolder,
+  openStateFile,
+  readStateFile,
+  writeStateFile,
+} from "./safe-fs.js";
 export {
   MERGE_LOCK_FILE,
   type NewActivity,

@@ -2,8 +2,13 @@
  * Opening state files without leaving the state directory: never through a symbolic link
  * (O_NOFOLLOW on the file, lstat on the folders above it), and only when it is a regular file
  * (O_NONBLOCK, then fstat: a FIFO must be an error, not an open or a read that waits forever).
+ * The folders Tower makes in it are made one at a time and each checked once it is there
+ * (makeStateFolder); a file Tower rewrites whole is written beside it and renamed over it
+ * (writeStateFile), so that a link at its name is never followed.
  */
+import { randomBytes } from "node:crypto";
 import { constants, promises as fsp, type Stats } from "node:fs";
+import path from "node:path";
 
 export class StateFileError extends Error {
   constructor(
@@ -17,8 +22,9 @@ export class StateFileError extends Error {
 
 const code = (error: unknown) => (error as NodeJS.ErrnoException | undefined)?.code;
 
-/** "a FIFO", "a folder", ... for what is not a regular file. */
+/** "a FIFO", "a folder", ... for what is not a regular file; "a file" where a folder should be. */
 function kindOf(stat: Stats): string {
+  if (stat.isFile()) return "a file";
   if (stat.isDirectory()) return "a folder";
   if (stat.isFIFO()) return "a FIFO";
   if (stat.isSocket()) return "a socket";
@@ -126,6 +132,99 @@ export async function readStateFile(file: string): Promise<string | undefined> {
   }
   try {
     return await readHandle(handle);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Makes `dir`, a folder below `base` (which is there and checked: the state directory), and the
+ * folders between them, one at a time: each is made inside a folder already checked (mkdir never
+ * follows a link at the name it makes), then checked itself. A symbolic link, anything but a
+ * folder, or a folder of another user's on the way is a StateFileError naming it, and nothing is
+ * made below it. Returns `dir`.
+ */
+export async function makeStateFolder(base: string, dir: string, mode = 0o755): Promise<string> {
+  const relative = path.relative(base, dir);
+  if (relative === "") return dir;
+  if (relative === ".." || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative)) {
+    throw new Error(`${dir} is not inside ${base}`);
+  }
+  let folder = base;
+  for (const part of relative.split(path.sep)) {
+    folder = path.join(folder, part);
+    try {
+      await fsp.mkdir(folder, { mode });
+    } catch (error) {
+      if (code(error) === "ENOENT") {
+        throw new StateFileError(
+          folder,
+          `${path.dirname(folder)} does not exist (removed?): nothing was written to ${folder}`,
+        );
+      }
+      if (code(error) !== "EEXIST") throw error;
+    }
+    await checkStateFolder(folder);
+    const uid = process.getuid?.();
+    const stat = await fsp.lstat(folder);
+    if (uid !== undefined && stat.uid !== uid) {
+      throw new StateFileError(
+        folder,
+        `${folder} belongs to another user (uid ${stat.uid}): Tower writes its state only in folders of its own user; move it away and run the command again`,
+      );
+    }
+  }
+  return dir;
+}
+
+/**
+ * Writes `text` as the whole content of `file`, a state file only Tower writes: into a new
+ * temporary file beside it (O_EXCL: a name planted in advance, a link or anything else, is never
+ * opened), then renamed over it (a rename replaces the name itself, never what a link there
+ * points at), so that no reader sees half of it. A symbolic link or anything but a regular file
+ * at `file` is a StateFileError naming it, and nothing is written. `mode` is that of a new file
+ * (less the umask).
+ */
+export async function writeStateFile(file: string, text: string, mode = 0o644): Promise<void> {
+  await checkStateFile(file);
+  const temp = `${file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
+  const handle = await openStateFile(
+    temp,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL,
+    mode,
+  );
+  try {
+    await handle.writeFile(text, "utf8");
+    await handle.close();
+    await fsp.rename(temp, file);
+  } catch (error) {
+    await handle.close().catch(() => {});
+    await fsp.rm(temp, { force: true });
+    throw error;
+  }
+}
+
+/**
+ * Appends `text` to `file` (made if missing), never through a symbolic link: a link or anything
+ * but a regular file there is a StateFileError naming it (see openStateFile).
+ */
+export async function appendStateFile(file: string, text: string): Promise<void> {
+  const handle = await openStateFile(
+    file,
+    constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT,
+  );
+  try {
+    await handle.writeFile(text, "utf8");
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Sets the mode of `file`, a regular file (a link there is a StateFileError naming it). */
+export async function chmodStateFile(file: string, mode: number): Promise<void> {
+  const handle = await openStateFile(file, constants.O_RDONLY);
+  try {
+    await handle.chmod(mode);
   } finally {
     await handle.close();
   }

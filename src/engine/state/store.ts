@@ -4,8 +4,10 @@
  *
  * Before any file is touched, the way to the directory is checked (no symbolic link from the
  * main worktree root down, locate.ts) and so is every entry Tower knows in it: a link, a FIFO
- * or a folder where a state file should be is an error naming it, before anything is written
- * (a lock must not be stored and then fail to be logged because the log is a link).
+ * or a folder where a state file should be, a link or a file where one of its folders should
+ * be, is an error naming it, before anything is written (a lock must not be stored and then fail
+ * to be logged because the log is a link). The folders are made with `folder` (safe-fs.ts:
+ * makeStateFolder), never through a link.
  */
 import { promises as fsp } from "node:fs";
 import path from "node:path";
@@ -17,6 +19,7 @@ import {
   conflictWarningSchema,
   type JsonStateKey,
   STATE_FILES,
+  STATE_FOLDERS,
   specs,
 } from "./formats.js";
 import {
@@ -32,7 +35,7 @@ import {
 } from "./json-file.js";
 import { appendJsonl, type JsonlRead, readJsonl } from "./jsonl.js";
 import { makeStateDir, resolveStateDir, type StateDirRules, verifyStateDir } from "./locate.js";
-import { checkStateFile, checkStateFolder } from "./safe-fs.js";
+import { checkStateFile, checkStateFolder, makeStateFolder } from "./safe-fs.js";
 import { toUtcIso } from "./time.js";
 
 /** The lock file of `tower merge` (one merge at a time), kept in the state directory. */
@@ -105,7 +108,8 @@ export class StateStore {
       this.path(MERGE_LOCK_FILE),
     ];
     await Promise.all(files.map((file) => checkStateFile(file)));
-    await checkStateFolder(this.path(STATE_FILES.logs));
+    const folders = [STATE_FILES.logs, ...Object.values(STATE_FOLDERS)];
+    await Promise.all(folders.map((name) => checkStateFolder(this.path(name))));
   }
 
   async read<K extends JsonKey>(key: K): Promise<JsonValue<K>> {
@@ -179,14 +183,19 @@ export class StateStore {
     return path.join(await this.logsFolder(), name);
   }
 
-  private async logsFolder(): Promise<string> {
+  private logsFolder(): Promise<string> {
+    return this.folder(STATE_FILES.logs);
+  }
+
+  /**
+   * The path of the folder `parts` (`launch`, `A1`: `<dir>/launch/A1`), once the state directory
+   * is checked (and made if missing) and the folder made, one folder at a time, none of them a
+   * link (makeStateFolder): write the files in it with writeStateFile or openStateFile, which do
+   * not follow a link there.
+   */
+  async folder(...parts: string[]): Promise<string> {
     await this.prepare(true);
-    const logs = this.path(STATE_FILES.logs);
-    await fsp.mkdir(logs).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== "EEXIST") throw error;
-    });
-    await checkStateFolder(logs);
-    return logs;
+    return makeStateFolder(this.dir, this.path(path.join(...parts)));
   }
 
   /**
