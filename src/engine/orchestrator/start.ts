@@ -11,6 +11,7 @@ import { startability } from "../plan/index.js";
 import type { Project } from "../project.js";
 import { TOWER_AGENT } from "../state/store.js";
 import { toUtcIso } from "../state/time.js";
+import { requireOwnStateDir } from "../state-place.js";
 import { linkStateDir } from "./link.js";
 import { findStream, streamStatuses } from "./streams.js";
 
@@ -56,6 +57,9 @@ export async function startStream(
     const start = startability(plan, streamStatuses(plan, state)).find((s) => s.id === id);
     if (start && !start.canStart) throw new RefusedError(start.reason ?? `${id} cannot start yet`);
   }
+  // Before anything is made: a state_dir that holds the repository's files would have git
+  // ignore new files there (the exclude entry), in this worktree too.
+  await requireOwnStateDir(plan, repo.mainRoot);
   const base = await requireBase(project);
   const branch = recorded?.branch ?? branchName(plan, stream);
   const worktree = recorded?.worktree ?? worktreePath(plan, stream);
