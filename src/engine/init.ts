@@ -1,7 +1,8 @@
 /**
  * `tower init`: a commented `streams.yaml` when there is none, the state directory with every
  * file in its empty form, and the state directory listed in `.git/info/exclude`. Running it
- * again changes nothing.
+ * again changes nothing. A `state_dir` that holds the repository's files is refused
+ * (state-place.ts).
  */
 import { promises as fsp } from "node:fs";
 import path from "node:path";
@@ -9,6 +10,7 @@ import { infoExcludePath } from "./git/index.js";
 import { loadPlan, type Plan } from "./plan/index.js";
 import { PLAN_FILE } from "./project.js";
 import { stateStoreFor } from "./state/store.js";
+import { requireOwnStateDir } from "./state-place.js";
 
 export function planTemplate(project: string): string {
   return `# Tower's plan: the work streams of this repository, what each depends on, and its agents.
@@ -50,9 +52,21 @@ export interface InitResult {
 }
 
 /**
- * Lists `relativePath` in the repository's `.git/info/exclude` (shared by every worktree) as an
- * anchored pattern without a trailing slash, so it matches the state folder in the main worktree
- * and the symbolic link to it in each stream worktree. Returns the pattern when it was added.
+ * `relativePath` as an ignore pattern that matches that one path: anchored ("/" first), without
+ * a trailing slash, and with what git would read as a pattern or strip escaped (`*`, `?`, `[`,
+ * `\`, a trailing space). The plan refuses a `state_dir` with such characters (places.ts); this
+ * keeps any other path Tower lists to itself.
+ */
+export function exactIgnorePattern(relativePath: string): string {
+  const posix = relativePath.split(path.sep).join("/").replace(/\/+$/, "");
+  return `/${posix.replace(/[*?[\\]/g, "\\$&").replace(/ $/, "\\ ")}`;
+}
+
+/**
+ * Lists `relativePath` in the repository's `.git/info/exclude` (shared by every worktree) as a
+ * pattern for that path alone (exactIgnorePattern), so it matches the state folder in the main
+ * worktree and the symbolic link to it in each stream worktree, and nothing else. Returns the
+ * pattern when it was added.
  */
 export async function excludeFromGit(
   mainRoot: string,
@@ -63,15 +77,21 @@ export async function excludeFromGit(
     relativePath.startsWith(`..${path.sep}`) ||
     path.isAbsolute(relativePath);
   if (relativePath === "" || outside) return undefined;
-  const pattern = `/${relativePath.split(path.sep).join("/").replace(/\/+$/, "")}`;
+  const pattern = exactIgnorePattern(relativePath);
   const excludeFile = await infoExcludePath(mainRoot);
+  if (/[\r\n]/.test(relativePath)) {
+    throw new Error(
+      `${JSON.stringify(relativePath)} has a line break: it cannot be listed in ${excludeFile}`,
+    );
+  }
   let current = "";
   try {
     current = await fsp.readFile(excludeFile, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
-  if (current.split("\n").some((line) => line.trim() === pattern)) return undefined;
+  const listed = (line: string) => line.replace(/\r$/, "") === pattern || line.trim() === pattern;
+  if (current.split("\n").some(listed)) return undefined;
   await fsp.mkdir(path.dirname(excludeFile), { recursive: true });
   const separator = current === "" || current.endsWith("\n") ? "" : "\n";
   await fsp.appendFile(excludeFile, `${separator}# Tower's shared state\n${pattern}\n`);
@@ -91,6 +111,9 @@ export async function initProject(
     if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
   }
   const plan = await loadPlan(planFile);
+  // A state_dir of the project's own is refused before anything is made or listed in the
+  // exclude file.
+  await requireOwnStateDir(plan, mainRoot);
   const store = stateStoreFor(mainRoot, plan.stateDir, env);
   const stateDir = store.dir;
   const filesCreated = await store.init();

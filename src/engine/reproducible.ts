@@ -1,9 +1,13 @@
 /**
  * Which ignored files in a stream's worktree can be thrown away with it: those a build or an
- * install makes again (dependencies, build output, caches), and Tower's own per-worktree files.
- * Any other ignored file (an agent's `.env`, its logs, a local database) is work, and keeps the
- * worktree. The plan's `reproducible` list replaces the default one; Tower's own files always
- * count.
+ * install makes again (dependencies, build output, caches). Any other ignored file (an agent's
+ * `.env`, its logs, a local database) is work, and keeps the worktree. The plan's `reproducible`
+ * list replaces the default one.
+ *
+ * Tower's one file of its own in a worktree, the link to the shared state, is not a pattern here:
+ * a path is not Tower's for its name (a folder in the link's place, or a `state_dir` that names
+ * a folder of the project's, holds the user's files). Cleanup (orchestrator/cleanup.ts) leaves
+ * it out when lstat shows it is that link.
  *
  * Patterns are a subset of .gitignore's: one ending in "/" matches only a directory (and so
  * everything inside it); one with no other "/" matches a name at any depth; one with a "/" at
@@ -31,24 +35,9 @@ export const DEFAULT_REPRODUCIBLE: readonly string[] = [
   ".gradle/",
 ];
 
-/**
- * Tower's own files in a stream worktree: the link to the shared state directory (where the plan
- * puts it), and the agent hook settings Tower writes there.
- */
-export function towerOwnedFiles(stateLink: string): string[] {
-  return [
-    `/${stateLink.split("\\").join("/").replace(/\/+$/, "")}`,
-    "/.claude/settings.local.json",
-    "/.tower/",
-  ];
-}
-
-/** The patterns that apply: the plan's list (or the default one) and Tower's own files. */
-export function reproduciblePatterns(
-  planList: readonly string[] | undefined,
-  stateLink: string,
-): string[] {
-  return [...(planList ?? DEFAULT_REPRODUCIBLE), ...towerOwnedFiles(stateLink)];
+/** The patterns that apply: the plan's list, or the default one. */
+export function reproduciblePatterns(planList: readonly string[] | undefined): string[] {
+  return [...(planList ?? DEFAULT_REPRODUCIBLE)];
 }
 
 type Matcher = (entry: string[], isDir: boolean) => boolean;

@@ -33,6 +33,7 @@ import {
   insertArgs,
 } from "../agents/launch.js";
 import { recordAnnouncement } from "../engine/announce.js";
+import { notLinkedWorktree, worktreeRefusal } from "../engine/orchestrator/stream-worktree.js";
 import { type AgentCommand, type AgentSpec, withoutTask } from "../engine/plan/index.js";
 import type { Project } from "../engine/project.js";
 import { inferPreset, type Launch, withResume } from "../pty/index.js";
@@ -133,7 +134,10 @@ async function resumableSession(
   return (await sessionExists(cli, id, worktree, entry, env, geminiHome)) ? id : undefined;
 }
 
-/** The command and environment to start `spec` with now. */
+/**
+ * The command and environment to start `spec` with now in `worktree`, which must be one of the
+ * repository's linked worktrees (a RefusedError naming the state file and the stream otherwise).
+ */
 export async function planLaunch(
   project: Project,
   spec: AgentSpec,
@@ -149,6 +153,10 @@ export async function planLaunch(
     stateDir: project.store.dir,
     task: spec.task,
   };
+  // Only in one of the repository's linked worktrees, whatever the state file records: the
+  // agent would work there, and the guard writes that worktree's git configuration.
+  const notLinked = await notLinkedWorktree(project, worktree);
+  if (notLinked !== undefined) throw worktreeRefusal(project, spec.stream, worktree, notLinked);
   // Every agent's commits meet the guard, whatever its CLI.
   await installGuard(project.store, project.repo.mainRoot, worktree, options.tower);
   const cli = agentCli(command);

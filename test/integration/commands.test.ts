@@ -87,6 +87,21 @@ describe("tower init", () => {
     ).not.toContain(".claude");
   });
 
+  it("lists the state folder in .git/info/exclude as that one path: what git would read as a pattern is escaped", async () => {
+    const { excludeFromGit } = await import("../../src/engine/init.js");
+    expect(await excludeFromGit(repo.root, "s*")).toBe("/s\\*");
+    expect(await excludeFromGit(repo.root, "a?[b] ")).toBe("/a\\?\\[b]\\ ");
+    for (const file of ["s*/x", "src/x", "a?[b] /x", "axb/x", "a?[b]/x"]) {
+      await fsp.mkdir(path.dirname(path.join(repo.root, file)), { recursive: true });
+      await fsp.writeFile(path.join(repo.root, file), "x\n");
+    }
+    const { spawnSync } = await import("node:child_process");
+    const ignored = (file: string) =>
+      spawnSync("git", ["check-ignore", "-q", "--", file], { cwd: repo.root }).status === 0;
+    expect(["s*/x", "a?[b] /x"].filter(ignored)).toEqual(["s*/x", "a?[b] /x"]);
+    expect(["src/x", "axb/x", "a?[b]/x"].filter(ignored)).toEqual([]);
+  });
+
   it("keeps an existing plan and only fills in missing state files", async () => {
     await fsp.mkdir(repo.stateDir, { recursive: true });
     await fsp.writeFile(

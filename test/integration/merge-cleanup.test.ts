@@ -28,7 +28,7 @@ async function setUp(planText = plan()): Promise<void> {
   repo = await makeRepo({ plan: planText });
   await fsp.writeFile(
     path.join(repo.root, ".gitignore"),
-    ".env\n*.log\nnode_modules/\n__pycache__/\n.tower/\n.claude/settings.local.json\n",
+    ".env\n*.log\nnode_modules/\n__pycache__/\n",
   );
   git(repo.root, "add", ".gitignore");
   git(repo.root, "commit", "-q", "-m", "ignore rules");
@@ -56,15 +56,13 @@ const complete = async (id: string) =>
 const branchExists = (id: string) => git(repo.root, "branch", "--list", branch(id)) !== "";
 
 describe("ignored files in a stream's worktree", () => {
-  it("keep the worktree when they are not reproducible, naming them; reproducible ones and Tower's own do not", async () => {
+  it("keep the worktree when they are not reproducible, naming them; reproducible ones and Tower's state link do not", async () => {
     await setUp();
     for (const id of ["A", "B"]) {
       await start(id);
       await commit(id, `${id}.txt`, `${id}'s work\n`);
       await write(id, "node_modules/lib/index.js", "dependency\n");
       await write(id, "src/__pycache__/m.cpython-312.pyc", "bytecode\n");
-      await write(id, ".tower/hooks.json", "{}\n");
-      await write(id, ".claude/settings.local.json", "{}\n");
       await complete(id);
     }
     await write("A", ".env", "API_KEY=secret\n");
@@ -107,6 +105,84 @@ describe("ignored files in a stream's worktree", () => {
     );
     expect(existsSync(path.join(wt("A"), "node_modules/lib/index.js"))).toBe(true);
     expectNothingLost(repo.root, before);
+  });
+});
+
+describe("Tower's state link in a stream's worktree", () => {
+  it("is Tower's own only while it is its link to the shared state: a folder in its place is work, and keeps the worktree", async () => {
+    await setUp();
+    await start("A");
+    const link = path.join(wt("A"), ".claude/state");
+    expect((await fsp.lstat(link)).isSymbolicLink()).toBe(true);
+    // The link replaced by a folder of the agent's own, which git ignores (the exclude entry).
+    await fsp.rm(link);
+    await write("A", ".claude/state/notes.md", "what the agent found\n");
+    await commit("A", "A.txt", "A's work\n");
+    await complete("A");
+    const before = reachableCommits(repo.root);
+
+    const result = await tower(repo.root, ["merge", "A"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain(
+      `worktree ${wt("A")} kept: 1 ignored file that is not reproducible (.claude/state/notes.md)`,
+    );
+    expect(result.stdout).not.toContain("worktree removed");
+    expect(await fsp.readFile(path.join(link, "notes.md"), "utf8")).toBe("what the agent found\n");
+    expectNothingLost(repo.root, before);
+  });
+
+  it("counts only the link: files named like others' settings (.claude/settings.local.json, .tower/) are the user's", async () => {
+    await setUp();
+    await start("A");
+    await write("A", ".claude/settings.local.json", '{"model": "mine"}\n');
+    await write("A", ".tower/notes.json", "{}\n");
+    await fsp.appendFile(
+      path.join(repo.root, ".git/info/exclude"),
+      ".claude/settings.local.json\n.tower/\n",
+    );
+    await commit("A", "A.txt", "A's work\n");
+    await complete("A");
+
+    const result = await tower(repo.root, ["merge", "A"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain(
+      `worktree ${wt("A")} kept: 2 ignored files that are not reproducible (.claude/settings.local.json, .tower/notes.json)`,
+    );
+    expect(existsSync(path.join(wt("A"), ".claude/settings.local.json"))).toBe(true);
+  });
+});
+
+describe("a state_dir that holds the repository's own files", () => {
+  it("is refused before anything is made (git would ignore new files there, and a merge's cleanup deleted them)", async () => {
+    repo = await makeRepo({ plan: plan("state_dir: .claude\n"), init: false });
+    await fsp.mkdir(path.join(repo.root, ".claude"));
+    await fsp.writeFile(path.join(repo.root, ".claude/settings.json"), "{}\n");
+    git(repo.root, "add", ".claude/settings.json");
+    git(repo.root, "commit", "-q", "-m", "project settings");
+    const exclude = path.join(repo.root, ".git/info/exclude");
+    const excluded = await fsp.readFile(exclude, "utf8").catch(() => "");
+    const message =
+      'streams.yaml:3:12: state_dir ".claude" holds files of the repository (git tracks .claude/settings.json)';
+
+    const started = await tower(repo.root, ["start", "A"]);
+    expect(started.code).toBe(1);
+    expect(started.stderr).toContain(message);
+    expect(started.stderr).toContain("(valid: a folder inside the repository");
+    expect(existsSync(wt("A"))).toBe(false);
+    expect(branchExists("A")).toBe(false);
+
+    for (const args of [["init"], ["check"]]) {
+      const result = await tower(repo.root, args);
+      expect(result.code, args[0]).toBe(1);
+      expect(result.stderr, args[0]).toContain(message);
+    }
+    expect(await fsp.readFile(exclude, "utf8").catch(() => "")).toBe(excluded);
+    // A new file there is one git sees.
+    await fsp.mkdir(path.join(repo.root, ".claude/commands"));
+    await fsp.writeFile(path.join(repo.root, ".claude/commands/review.md"), "# review\n");
+    expect(git(repo.root, "status", "--porcelain", "--untracked-files=all")).toContain(
+      "?? .claude/commands/review.md",
+    );
   });
 });
 

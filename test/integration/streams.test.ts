@@ -146,6 +146,55 @@ describe("tower start", () => {
     expect(await fsp.readFile(path.join(wt("B"), "mine.txt"), "utf8")).toBe("keep me\n");
   });
 
+  it("takes a recorded worktree only when it is one of the repository's linked worktrees (relative: from the repository root); the main worktree or another folder is refused, naming the state file", async () => {
+    const stateFile = path.join(repo.stateDir, "orchestrator_state.json");
+    const record = async (id: string, entry: Record<string, unknown>) => {
+      const state = (await readJson(stateFile)) as { streams: Record<string, unknown> };
+      state.streams[id] = {
+        status: "in_progress",
+        started_at: "2025-01-01T00:00:00Z",
+        agents: [`${id}1`],
+        ...entry,
+      };
+      await fsp.writeFile(stateFile, `${JSON.stringify(state, null, 2)}\n`);
+    };
+    const hooksPath = (cwd: string) => {
+      try {
+        return git(cwd, "config", "--get", "core.hooksPath").trim();
+      } catch {
+        return undefined;
+      }
+    };
+
+    // A relative path to A's worktree, run from a folder below the root: A's own worktree.
+    await tower(repo.root, ["start", "A"]);
+    await record("A", { worktree: "../shop-stream-A", branch: "feature/stream-A-foundation" });
+    const again = await tower(path.join(repo.root, "src"), ["start", "A"]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain(`in ${wt("A")} (reusing its worktree)`);
+
+    // The main worktree, and a repository beside this one.
+    const other = path.join(parent(), "other-repo");
+    await fsp.mkdir(other);
+    git(other, "init", "-q", "-b", "main");
+    for (const [recorded, what] of [
+      [".", "is the repository's main worktree"],
+      ["../other-repo", "is not a worktree of this repository"],
+    ]) {
+      await record("B", { worktree: recorded, branch: "main" });
+      const result = await tower(repo.root, ["start", "B"]);
+      expect(result.code, recorded).toBe(3);
+      expect(result.stderr).toContain(
+        `${stateFile} records ${recorded} as stream B's worktree, which ${what}`,
+      );
+    }
+    // No guard went into either (A's is in A's worktree alone).
+    expect(hooksPath(repo.root)).toBeUndefined();
+    expect(hooksPath(other)).toBeUndefined();
+    expect(() => git(other, "config", "--get", "extensions.worktreeConfig")).toThrow();
+    expect(existsSync(path.join(other, ".claude"))).toBe(false);
+  });
+
   it("rejects an unknown stream id with the known ones", async () => {
     const result = await tower(repo.root, ["start", "Q"]);
     expect(result.code).toBe(1);

@@ -5,13 +5,14 @@
  * agents.json is kept for other tools, the first sync resumes conversations, and quitting leaves
  * no process behind.
  */
+import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { StateStore } from "../../src/engine/state/store.js";
 import { visiblePaneSizes } from "../../src/room/sessions.js";
 import { type Services, type ServicesOptions, startServices } from "../../src/ui/services/index.js";
 import type { AppStore } from "../../src/ui/store/index.js";
-import { cleanEnv, tower, waitFor } from "../helpers/repo.js";
+import { cleanEnv, git, tower, waitFor } from "../helpers/repo.js";
 import { cleanup, fakeAgent, fixture, isGone, onCleanup, plain, yamlArgv } from "./helpers.js";
 
 afterEach(cleanup);
@@ -36,7 +37,10 @@ const SCRIPT = "banner\nwork 300\nask Do you want to proceed?\necho";
 async function start(plan: string, options: ServicesOptions = {}) {
   const f = await fixture(plan);
   f.store.getState().setSize(200, 50);
-  return { ...f, begin: () => begin(f.project, f.store, options) };
+  return {
+    ...f,
+    begin: (more: ServicesOptions = {}) => begin(f.project, f.store, { ...options, ...more }),
+  };
 }
 
 async function begin(
@@ -292,6 +296,50 @@ describe("session manager", () => {
     expect(sessions.input("A1", "ab\x1dc")).toEqual({ escape: true, rest: "c" });
     expect(store.getState().agentOrder).toEqual(["A2"]);
     expect(sessions.get("A1")).toBeUndefined();
+  });
+
+  it("starts no agent, and installs no guard, in a folder the state records that is not one of the repository's linked worktrees", async () => {
+    const { repo, begin: go } = await start(planWith(fakeAgent("banner\necho")));
+    const other = path.join(path.dirname(repo.root), "other-repo");
+    await fsp.mkdir(other);
+    git(other, "init", "-q", "-b", "main");
+    // A state as a clone could carry it: A in the main worktree, B in a repository beside it.
+    const stateFile = path.join(repo.stateDir, "orchestrator_state.json");
+    const entry = (worktree: string, agents: string[]) => ({
+      status: "in_progress",
+      started_at: "2025-01-01T00:00:00Z",
+      worktree,
+      branch: "main",
+      agents,
+    });
+    await fsp.writeFile(
+      stateFile,
+      JSON.stringify({
+        streams: { A: entry(".", ["A1", "A2"]), B: entry("../other-repo", ["B1"]) },
+        started_at: null,
+      }),
+    );
+    const messages: string[] = [];
+    const { sessions } = await go({ onMessage: (text) => messages.push(text) });
+    await waitFor(
+      () => (messages.filter((m) => m.includes("cannot start")).length === 3 ? true : undefined),
+      15_000,
+      "the three refusals",
+    );
+    const refusal = (agent: string, stream: string, folder: string, what: string) =>
+      `${agent}: cannot start: ${stateFile} records ${folder} as stream ${stream}'s worktree, which ${what}`;
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining(refusal("A1", "A", repo.root, "is the repository's main worktree")),
+        expect.stringContaining(refusal("A2", "A", repo.root, "is the repository's main worktree")),
+        expect.stringContaining(refusal("B1", "B", other, "is not a worktree of this repository")),
+      ]),
+    );
+    expect(sessions.running()).toEqual([]);
+    for (const cwd of [repo.root, other]) {
+      expect(() => git(cwd, "config", "--get", "core.hooksPath"), cwd).toThrow();
+      expect(() => git(cwd, "config", "--get", "extensions.worktreeConfig"), cwd).toThrow();
+    }
   });
 
   it("coalesces every pane's frames into one store update per tick of the frame clock", async () => {

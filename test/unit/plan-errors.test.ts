@@ -286,9 +286,11 @@ describe("values", () => {
     ]);
   });
 
+  const STATE_DIR_VALID =
+    "(valid: a folder inside the repository that holds none of its files, relative to its root, without any of * ? [ ] \\ or control characters, such as .claude/state; TOWER_STATE_DIR can put it elsewhere)";
+
   it("refuses a state_dir outside the repository, at its root or inside .git", () => {
-    const valid =
-      "(valid: a folder inside the repository, relative to its root, such as .claude/state; TOWER_STATE_DIR can put it elsewhere)";
+    const valid = STATE_DIR_VALID;
     for (const [value, what] of [
       ["/etc/tower", "is an absolute path"],
       ["../state", "leads outside the repository"],
@@ -298,6 +300,24 @@ describe("values", () => {
     ]) {
       expect(errors("version: 1", `state_dir: ${value}`, ...streamA)).toEqual([
         `streams.yaml:2:12: state_dir "${value}" ${what} ${valid}`,
+      ]);
+    }
+  });
+
+  it("refuses a state_dir with characters git's ignore rules read as a pattern, or a control character", () => {
+    // Tower lists the state folder in .git/info/exclude: "s*" there would hide src/ and scripts/.
+    const glob =
+      "which .git/info/exclude (where Tower lists its state folder) would read as a pattern";
+    for (const [value, written, what] of [
+      ["s*", '"s*"', `has "*", ${glob}`],
+      ["state?", '"state?"', `has "?", ${glob}`],
+      ["[ab]/state", '"[ab]/state"', `has "[", ${glob}`],
+      ["a]b", '"a]b"', `has "]", ${glob}`],
+      ["a\\b", '"a\\\\b"', `has "\\\\", ${glob}`],
+      ["a\nb", '"a\\nb"', "has a control character"],
+    ]) {
+      expect(errors("version: 1", `state_dir: ${JSON.stringify(value)}`, ...streamA)).toEqual([
+        `streams.yaml:2:12: state_dir ${written} ${what} ${STATE_DIR_VALID}`,
       ]);
     }
   });

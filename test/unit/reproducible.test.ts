@@ -1,6 +1,7 @@
 /**
- * Which ignored files count as reproducible: the default list, Tower's own files, the plan's
- * `reproducible` list (which replaces the default one), and the .gitignore-style matching.
+ * Which ignored files count as reproducible: the default list, the plan's `reproducible` list
+ * (which replaces the default one), and the .gitignore-style matching. Tower's state link is not
+ * a pattern: cleanup.ts tells it by what it is (test/integration/merge-cleanup.test.ts).
  */
 import { describe, expect, it } from "vitest";
 import { PlanError, parsePlan } from "../../src/engine/plan/index.js";
@@ -10,10 +11,10 @@ import {
   reproduciblePatterns,
 } from "../../src/engine/reproducible.js";
 
-const defaults = reproduciblePatterns(undefined, ".claude/state");
+const defaults = reproduciblePatterns(undefined);
 
 describe("notReproducible", () => {
-  it("keeps work, drops dependencies, builds, caches and Tower's own files", () => {
+  it("keeps work, drops dependencies, builds and caches", () => {
     const entries = [
       ".env",
       "logs/run.log",
@@ -31,10 +32,16 @@ describe("notReproducible", () => {
       ".tower/hooks.json",
       "data.db",
     ];
+    // Nothing in Tower writes .claude/settings.local.json or .tower/: they are the user's. Nor is
+    // a path Tower's for its name: a folder where the state link goes is the user's too.
     expect(notReproducible(entries, defaults)).toEqual([
       ".env",
       "logs/run.log",
       "notes/todo.md",
+      ".claude/state",
+      ".claude/settings.local.json",
+      ".tower/",
+      ".tower/hooks.json",
       "data.db",
     ]);
   });
@@ -47,12 +54,10 @@ describe("notReproducible", () => {
     expect(notReproducible(["pkg/lib.egg-info/", "pkg/x"], ["*.egg-info/"])).toEqual(["pkg/x"]);
   });
 
-  it("counts Tower's state link where the plan puts it, whatever the list", () => {
-    const patterns = reproduciblePatterns([], "tower-state");
-    expect(notReproducible(["tower-state", ".claude/state", "node_modules/"], patterns)).toEqual([
-      ".claude/state",
-      "node_modules/",
-    ]);
+  it("is the plan's list or the default one, and nothing else", () => {
+    expect(reproduciblePatterns([])).toEqual([]);
+    expect(reproduciblePatterns(["vendor/"])).toEqual(["vendor/"]);
+    expect(reproduciblePatterns(undefined)).toEqual([...DEFAULT_REPRODUCIBLE]);
   });
 });
 
@@ -62,14 +67,10 @@ describe("the plan's reproducible key", () => {
 
   it("is the default list when absent, and replaces it when given", () => {
     expect(parsePlan(plan(""), "/r/streams.yaml").reproducible).toBeUndefined();
-    expect(reproduciblePatterns(undefined, ".claude/state")).toEqual(
-      expect.arrayContaining([...DEFAULT_REPRODUCIBLE]),
-    );
+    expect(reproduciblePatterns(undefined)).toEqual([...DEFAULT_REPRODUCIBLE]);
     const given = parsePlan(plan('reproducible: ["*.log", "vendor/"]\n'), "/r/streams.yaml");
     expect(given.reproducible).toEqual(["*.log", "vendor/"]);
-    expect(reproduciblePatterns(given.reproducible, ".claude/state")).not.toContain(
-      "node_modules/",
-    );
+    expect(reproduciblePatterns(given.reproducible)).not.toContain("node_modules/");
   });
 
   it("refuses a negation, naming the file, line and what is valid", () => {

@@ -12,6 +12,7 @@ import {
   type StateStore,
   stateStoreFor,
 } from "../../engine/state/index.js";
+import { stateDirIssue } from "../../engine/state-place.js";
 import { CliError } from "../errors.js";
 import { runFindings } from "./check-run.js";
 
@@ -42,9 +43,14 @@ export function registerCheck(program: Command): void {
         if (!(error instanceof PlanError)) throw error;
         problems.push(...(error.issues.length ? error.issues.map(formatIssue) : [error.message]));
       }
+      // What the plan says of the repository itself (a state_dir that holds its files).
+      const placeIssue = plan ? await stateDirIssue(plan, repo.mainRoot) : undefined;
+      if (placeIssue) problems.push(formatIssue(placeIssue));
       if (plan) {
         for (const warning of plan.warnings)
           process.stderr.write(`warning: ${formatIssue(warning)}\n`);
+      }
+      if (plan && !placeIssue) {
         const streams = plural(plan.streams.length, "stream");
         const agents = plural(
           plan.streams.reduce((n, s) => n + s.agents.length, 0),

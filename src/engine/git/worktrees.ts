@@ -49,9 +49,17 @@ export async function linkedWorktree(
   return undefined;
 }
 
+/**
+ * The worktree (the main one included) at `folder`, a path relative to `cwd` (the main worktree
+ * root, for a path the state file records), compared as real paths.
+ */
 export async function findWorktree(cwd: string, folder: string): Promise<WorktreeInfo | undefined> {
-  const wanted = path.resolve(folder);
-  return (await listWorktrees(cwd)).find((w) => w.path === wanted);
+  const real = (at: string) => fsp.realpath(at).catch(() => at);
+  const wanted = await real(path.resolve(cwd, folder));
+  for (const w of await listWorktrees(cwd)) {
+    if (w.path === wanted || (await real(w.path)) === wanted) return w;
+  }
+  return undefined;
 }
 
 /**

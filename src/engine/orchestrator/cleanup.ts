@@ -26,7 +26,7 @@ import { firstFive, plural } from "../plural.js";
 import type { Project } from "../project.js";
 import { notReproducible, reproduciblePatterns } from "../reproducible.js";
 import type { OrchestratorStream } from "../state/formats.js";
-import { linkLocation } from "./link.js";
+import { ownStateLink } from "./link.js";
 
 export interface Cleanup {
   worktreeRemoved: boolean;
@@ -131,17 +131,21 @@ async function worktreeKeepReason(
   return undefined;
 }
 
-/** The worktree's ignored files that no reproducible pattern covers. */
+/**
+ * The worktree's ignored files that no reproducible pattern covers, Tower's link to the shared
+ * state aside: only while lstat shows it is that link (a folder in its place holds the user's
+ * files, whatever its name).
+ */
 async function unreproducibleFiles(project: Project, worktree: string): Promise<string[]> {
-  const patterns = reproduciblePatterns(
-    project.plan.reproducible,
-    linkLocation(project.plan.stateDir),
-  );
+  const patterns = reproduciblePatterns(project.plan.reproducible);
+  const link = await ownStateLink(worktree, project.store.dir, project.plan.stateDir);
+  const notTowers = (entries: string[]) => entries.filter((entry) => entry !== link);
   const out: string[] = [];
-  for (const entry of notReproducible(await ignoredEntries(worktree), patterns)) {
-    // An ignored folder that no pattern covers as a whole may still hold only reproducible files.
+  for (const entry of notReproducible(notTowers(await ignoredEntries(worktree)), patterns)) {
+    // An ignored folder that no pattern covers as a whole may still hold only reproducible files
+    // (and Tower's link, when the folder it is in is ignored as a whole).
     if (entry.endsWith("/"))
-      out.push(...notReproducible(await ignoredFilesIn(worktree, entry), patterns));
+      out.push(...notReproducible(notTowers(await ignoredFilesIn(worktree, entry)), patterns));
     else out.push(entry);
   }
   return out;

@@ -11,7 +11,9 @@ import { startability } from "../plan/index.js";
 import type { Project } from "../project.js";
 import { TOWER_AGENT } from "../state/store.js";
 import { toUtcIso } from "../state/time.js";
+import { requireOwnStateDir } from "../state-place.js";
 import { linkStateDir } from "./link.js";
+import { notLinkedWorktree, recordedWorktree, worktreeRefusal } from "./stream-worktree.js";
 import { findStream, streamStatuses } from "./streams.js";
 
 export interface StartResult {
@@ -56,10 +58,29 @@ export async function startStream(
     const start = startability(plan, streamStatuses(plan, state)).find((s) => s.id === id);
     if (start && !start.canStart) throw new RefusedError(start.reason ?? `${id} cannot start yet`);
   }
+  // Before anything is made: a state_dir that holds the repository's files would have git
+  // ignore new files there (the exclude entry), in this worktree too.
+  await requireOwnStateDir(plan, repo.mainRoot);
   const base = await requireBase(project);
   const branch = recorded?.branch ?? branchName(plan, stream);
-  const worktree = recorded?.worktree ?? worktreePath(plan, stream);
+  // The recorded worktree (from the main worktree's root, as Tower wrote it) is taken only when
+  // it is one of the repository's linked worktrees, or the place Tower gives the stream: the
+  // guard goes in it and agents run there (stream-worktree.ts).
+  const own = worktreePath(plan, stream);
+  const worktree = recorded?.worktree ? recordedWorktree(project, recorded.worktree) : own;
   const existing = await findWorktree(repo.mainRoot, worktree);
+  const why = await notLinkedWorktree(project, worktree);
+  if (why !== undefined && (existing !== undefined || worktree !== own)) {
+    if (existing !== undefined && why === "does not exist") {
+      throw new RefusedError(
+        `${worktree} is registered as a worktree of this repository, but its folder is gone (see \`git worktree list\`): Tower does not make it again over git's record`,
+      );
+    }
+    if (recorded?.worktree) throw worktreeRefusal(project, id, recorded.worktree, why);
+    throw new RefusedError(
+      `${worktree}, where Tower puts ${id}'s worktree, ${why}: set \`worktrees:\` in streams.yaml to another folder`,
+    );
+  }
   let reused = false;
   if (existing) {
     if (existing.branch !== branch) {

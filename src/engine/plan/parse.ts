@@ -165,6 +165,9 @@ function buildPlan(
     worktrees: raw.worktrees,
     branchPrefix: raw.branch_prefix,
     stateDir: raw.state_dir,
+    ...(positions.keys([]).includes("state_dir") && {
+      stateDirAt: positions.value(["state_dir"]),
+    }),
     lockTtlMs: parseDuration(raw.lock_ttl),
     agent,
     validate: raw.validate,

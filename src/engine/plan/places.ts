@@ -14,8 +14,8 @@ const PROJECT_HELP =
   'valid: letters, digits, ".", "_" and "-", starting with a letter or digit, up to 64 characters; it names the worktrees <project>-stream-<ID>';
 const WORKTREES_HELP =
   "valid: a folder for the stream worktrees, relative to the repository root, such as .. or ../worktrees";
-const STATE_DIR_HELP =
-  "valid: a folder inside the repository, relative to its root, such as .claude/state; TOWER_STATE_DIR can put it elsewhere";
+export const STATE_DIR_HELP =
+  "valid: a folder inside the repository that holds none of its files, relative to its root, without any of * ? [ ] \\ or control characters, such as .claude/state; TOWER_STATE_DIR can put it elsewhere";
 const BRANCH_PREFIX_HELP =
   'valid: letters, digits and "/", "-", "_", "."; not starting with "-", "/" or ".", and without "..", "//", "@{", "/.", ".lock/", spaces or any of ~^:?*[\\';
 
@@ -88,8 +88,19 @@ function worktreesProblem(value: string, root: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Characters that git's ignore rules read as a pattern (or an escape): Tower lists the state
+ * folder in `.git/info/exclude`, where `s*` would hide `src/` and `scripts/` from git.
+ */
+const IGNORE_PATTERN_CHARACTERS = /[*?[\]\\]/;
+
 function stateDirProblem(value: string): string | undefined {
   if (value.includes("\0")) return "is not a valid path";
+  if (/[\u0001-\u001f\u007f]/.test(value)) return "has a control character";
+  const pattern = IGNORE_PATTERN_CHARACTERS.exec(value)?.[0];
+  if (pattern !== undefined) {
+    return `has ${quoted(pattern)}, which .git/info/exclude (where Tower lists its state folder) would read as a pattern`;
+  }
   if (path.isAbsolute(value)) return "is an absolute path";
   const relative = path.normalize(value).replace(/[/\\]+$/, "");
   if (relative === ".." || relative.startsWith(`..${path.sep}`))

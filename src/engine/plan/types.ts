@@ -1,4 +1,5 @@
 import type { PlanIssue } from "./issues.js";
+import type { Position } from "./positions.js";
 
 export type Preset = "claude" | "codex" | "aider" | "gemini" | "shell";
 export type LockMode = "auto" | "advisory" | "off";
@@ -106,6 +107,8 @@ export interface Plan {
   branchPrefix: string;
   /** As written, relative to the main worktree root; default ".claude/state". */
   stateDir: string;
+  /** Where `state_dir` is written in the file; undefined when it is not (the default applies). */
+  stateDirAt?: Position;
   lockTtlMs: number;
   /** Default agent command. */
   agent: AgentCommand;
