@@ -19,7 +19,7 @@ import {
   socketAnswers,
 } from "../room/protocol/index.js";
 import { roomDir, roomDirPath } from "../room/runtime-dir.js";
-import { claimedRoomDir, claimedServer } from "./claim.js";
+import { claimedRoomDir, claimedServer, readClaim } from "./claim.js";
 import { isAlive, LOG_FILE, liveServer, type ServerInfo } from "./info.js";
 
 /** Whether the server of the room folder `dir` answers on its socket. */
@@ -80,8 +80,11 @@ const START_WAIT_MS = 30_000;
 export const SERVER_NODE_FLAGS = ["--max-semi-space-size=4", "--heap-growing-percent=25"];
 
 /**
- * Starts `tower server` for `repoRoot` in the background and resolves when it answers; the error
- * quotes the end of its log if it stops first.
+ * Starts `tower server` for `repoRoot` in the background and resolves, with its room folder,
+ * when the repository's server answers: the one started here, or another started at the same
+ * moment (a second `tower`, `tower attach --start`, `tower attach --ssh`) that won the race, in
+ * this folder or, by the claim, in another one. The error quotes the end of the log if the one
+ * started here stops and no other is on its way.
  */
 export async function startServer(
   repoRoot: string,
@@ -111,13 +114,12 @@ export async function startServer(
   });
   const deadline = Date.now() + START_WAIT_MS;
   while (Date.now() < deadline) {
-    const info = await liveServer(dir);
-    if (info?.pid === child.pid && (await socketAnswers(roomSocketPath(dir)))) return dir;
-    // Another server won the race for the socket: that one serves.
-    if (info && info.pid !== child.pid && isAlive(info.pid) && (await serverAnswers(dir))) {
-      return dir;
-    }
-    if (exited) break;
+    const found = await runningServer(repoRoot, dir);
+    if (found) return found;
+    // The one started here stopped: most often because another server of the repository took
+    // the socket or the claim first, and answers once its room is open (after its agents are
+    // started, seconds on a loaded machine). That one is waited for while it is on its way.
+    if (exited && !(await anotherStarting(repoRoot, dir, child.pid))) break;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   const { readFile } = await import("node:fs/promises");
@@ -125,6 +127,31 @@ export async function startServer(
   throw new Error(
     `the Tower server did not start (${exited ?? "no answer within 30 s"}); its log ${log} ends:\n${tail.join("\n")}`,
   );
+}
+
+/**
+ * The room folder of the repository's server once it is up and answers (server.json written,
+ * the socket answering): this process's folder `dir`, or the folder the claim names.
+ */
+async function runningServer(repoRoot: string, dir: string): Promise<string | undefined> {
+  if (await serverAnswers(dir)) return dir;
+  const claimed = await claimedServer(repoRoot, dir);
+  return claimed && (await socketAnswers(roomSocketPath(claimed.dir))) ? claimed.dir : undefined;
+}
+
+/**
+ * Whether another server of the repository is on its way up: the room folder's socket answers
+ * (a server listens there, its room still opening), or a live process other than `started`
+ * holds the repository's claim as a server (take-claim.ts writes the record once it holds it).
+ */
+async function anotherStarting(
+  repoRoot: string,
+  dir: string,
+  started: number | undefined,
+): Promise<boolean> {
+  if (await socketAnswers(roomSocketPath(dir))) return true;
+  const claim = readClaim(repoRoot);
+  return claim?.host === "server" && claim.pid !== started && isAlive(claim.pid);
 }
 
 /**
@@ -223,8 +250,11 @@ export async function connectLocal(
         `no Tower server runs for ${repoRoot}: run \`tower\` (which starts one) or \`tower server\``,
       );
     }
-    await startServer(repoRoot, options);
+    // The server that answers may be another one, started at the same moment, in the folder
+    // the claim names.
+    const serving = await startServer(repoRoot, options);
     started = true;
+    return { ...(await connectAnswered(serving, repoRoot, client)), started };
   }
   return { ...(await connectAnswered(dir, repoRoot, client)), started };
 }

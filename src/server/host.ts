@@ -41,6 +41,7 @@ import {
   writeInfo,
 } from "./info.js";
 import { type KeptFolder, keepFolder, POLL_MS } from "./keep-folder.js";
+import { underRoomLock } from "./room-lock.js";
 import { type ClaimResult, claimOrWait, takeClaim } from "./take-claim.js";
 
 export interface HostOptions {
@@ -218,32 +219,61 @@ export async function hostRoom(project: Project, options: HostOptions = {}): Pro
   // (claim.ts): this one stops here. One in the same folder whose socket is gone puts it back at
   // once (keep-folder.ts): it serves, and this one stops there, before it listens.
   let claim = await claimRepository(project, dir);
-  await refuseBesideAnother(project, dir);
-  // Beside a hung server of this folder (refuseBesideAnother lets this one serve), the claim
-  // is taken once that one ends.
-  const claiming = claim.held
-    ? undefined
-    : setInterval(() => {
-        claim = takeClaim(project.repo.mainRoot, dir);
-        if (claim.held) clearInterval(claiming);
-      }, CLAIM_RETRY_MS);
-  claiming?.unref();
-  // The socket first: a second server for the same repository stops here, before any agent.
-  const server: RoomServer = await serveUnixSocket(dir, {
-    onClient: admit,
-    // A connection that closes before its hello is a probe (is a server there?), not a refusal.
-    onRefused: (reason) => {
-      if (!reason.startsWith("closed before the hello")) log(`refused a client: ${reason}`);
-    },
-    // The plan's `ui:` too, as it is when the client comes (the plan may have been read again):
-    // `tower attach` draws with the plan's keys without reading the plan.
-    welcome: {
-      server: { version: VERSION, repo: project.repo.mainRoot },
-      get ui() {
-        return { keys: project.plan.uiKeys, mouse: project.plan.uiMouse };
+  let claiming: NodeJS.Timeout | undefined;
+  /** The claim given up (and no longer sought), for a server that does not start after all. */
+  const letGo = () => {
+    clearInterval(claiming);
+    if (claim.held) claim.release();
+  };
+  /**
+   * Clients welcomed before the room is open: they wait (admit) for it, and are told why the
+   * server did not start if it does not open.
+   */
+  const early = new Set<Transport>();
+  let opened = false;
+  let startFailed: string | undefined;
+  let server: RoomServer;
+  try {
+    await refuseBesideAnother(project, dir);
+    // Beside a hung server of this folder (refuseBesideAnother lets this one serve), the claim
+    // is taken once that one ends.
+    claiming = claim.held
+      ? undefined
+      : setInterval(() => {
+          claim = takeClaim(project.repo.mainRoot, dir);
+          if (claim.held) clearInterval(claiming);
+        }, CLAIM_RETRY_MS);
+    claiming?.unref();
+    // The socket first: a second server for the same repository stops here, before any agent.
+    server = await serveUnixSocket(dir, {
+      onClient: (transport, hello) => {
+        if (startFailed !== undefined) return farewell(transport, startFailed);
+        if (!opened) {
+          early.add(transport);
+          transport.on("close", () => early.delete(transport));
+        }
+        admit(transport, hello);
       },
-    },
-  });
+      // A connection that closes before its hello is a probe (is a server there?), not a refusal.
+      onRefused: (reason) => {
+        if (!reason.startsWith("closed before the hello")) log(`refused a client: ${reason}`);
+      },
+      // A stale socket (its server killed with -9) is replaced by one server at a time.
+      exclusive: underRoomLock(dir),
+      onError: (error) => log(`the room's socket: ${error.message} (it goes on)`),
+      // The plan's `ui:` too, as it is when the client comes (the plan may have been read again):
+      // `tower attach` draws with the plan's keys without reading the plan.
+      welcome: {
+        server: { version: VERSION, repo: project.repo.mainRoot },
+        get ui() {
+          return { keys: project.plan.uiKeys, mouse: project.plan.uiMouse };
+        },
+      },
+    });
+  } catch (error) {
+    letGo();
+    throw error;
+  }
 
   let kept: KeptFolder | undefined;
   const stop = (reason = "the server stopped"): Promise<void> => {
@@ -264,38 +294,51 @@ export async function hostRoom(project: Project, options: HostOptions = {}): Pro
       // A client that does not leave (still in its hello, or not reading) does not hold it up.
       await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 6_000).unref())]);
       await removeInfo(dir);
-      clearInterval(claiming);
-      if (claim.held) claim.release();
+      letGo();
       resolveStopped();
     })();
     return stopping;
   };
 
-  const earlier = await previouslyRunning(project);
-  room = await Room.open(project, store, { resume: options.resume ?? true });
-  room.on((event: RoomEvent) => {
-    for (const client of clients) {
-      if (client.transport.closed) continue;
-      try {
-        client.transport.send({ type: "event", event });
-      } catch (error) {
-        // Too big for a frame (a validation's line of megabytes): that event is not shown.
-        log(
-          `an event (${event.type}) was not sent to ${client.hello.client.name}: ${(error as Error).message}`,
-        );
+  try {
+    const earlier = await previouslyRunning(project);
+    room = await Room.open(project, store, { resume: options.resume ?? true });
+    room.on((event: RoomEvent) => {
+      for (const client of clients) {
+        if (client.transport.closed) continue;
+        try {
+          client.transport.send({ type: "event", event });
+        } catch (error) {
+          // Too big for a frame (a validation's line of megabytes): that event is not shown.
+          log(
+            `an event (${event.type}) was not sent to ${client.hello.client.name}: ${(error as Error).message}`,
+          );
+        }
       }
+    });
+    store.subscribe((s, prev) => {
+      if (s.agents !== prev.agents) saveInfo();
+    });
+    const restarted = earlier.filter((id) => store.getState().agents[id] !== undefined);
+    if (restarted.length > 0) {
+      const text = restartedNote(restarted, options.resume ?? true);
+      log(text);
+      greeting = { text, until: Date.now() + GREETING_MS };
     }
-  });
-  store.subscribe((s, prev) => {
-    if (s.agents !== prev.agents) saveInfo();
-  });
-  const restarted = earlier.filter((id) => store.getState().agents[id] !== undefined);
-  if (restarted.length > 0) {
-    const text = restartedNote(restarted, options.resume ?? true);
-    log(text);
-    greeting = { text, until: Date.now() + GREETING_MS };
+    await writeInfo(dir, info());
+  } catch (error) {
+    // Listening, and maybe with agents started: all of it stops (the agents, the socket, the
+    // claim) before the error goes on, and the clients let in meanwhile are told why. Left as
+    // it was, the process stayed with its socket answering hellos and its claim held: every
+    // `tower` waited for a room that never came, and no other server could start.
+    startFailed = `the server could not start: ${(error as Error).message}`;
+    for (const transport of early) farewell(transport, startFailed);
+    const stopped = stop(startFailed);
+    // Clients still in admit's wait see the server stopping and are closed.
+    markReady();
+    await stopped;
+    throw error;
   }
-  await writeInfo(dir, info());
   let keepFailed = false;
   const keepInPlace = async () => {
     if (stopping) return;
@@ -316,9 +359,18 @@ export async function hostRoom(project: Project, options: HostOptions = {}): Pro
     }
   };
   kept = keepFolder(dir, keepInPlace);
+  opened = true;
+  early.clear();
   markReady();
   log(`Tower server for ${project.repo.mainRoot} on ${server.socketPath} (pid ${process.pid})`);
   return { room, store, dir, socketPath: server.socketPath, stopped, stop };
+}
+
+/** Says bye to a client with `reason`, and closes its connection. */
+function farewell(transport: Transport, reason: string): void {
+  if (transport.closed) return;
+  transport.send({ type: "bye", reason });
+  transport.close(reason);
 }
 
 const CLAIM_RETRY_MS = 2_000;

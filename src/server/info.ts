@@ -74,7 +74,10 @@ export async function writeInfo(dir: string, info: ServerInfo): Promise<void> {
   const target = path.join(dir, INFO_FILE);
   const fresh = `${target}.${randomBytes(4).toString("hex")}.tmp`;
   await fsp.writeFile(fresh, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600, flag: "wx" });
-  await fsp.rename(fresh, target);
+  await fsp.rename(fresh, target).catch(async (error: unknown) => {
+    await fsp.unlink(fresh).catch(() => {});
+    throw error;
+  });
 }
 
 export async function readInfo(dir: string): Promise<ServerInfo | undefined> {

@@ -69,6 +69,12 @@ export function droppedSlow(behind: number, reopen: string): string {
   return `the Tower server dropped this control room for reading too slowly (${mebibytes(behind)} of the room's messages waited for it: a stopped terminal or a stalled link); the agents go on, and \`${reopen}\` opens the room again`;
 }
 
+/**
+ * How long a client waits for the room's snapshot once welcomed: a server sends it when its
+ * room is open (its agents started and the state read: seconds on a loaded machine).
+ */
+const SNAPSHOT_MS = 30_000;
+
 export class RemoteRoom {
   private readonly listeners = new Set<(event: RoomEvent) => void>();
   private readonly requester: Requester;
@@ -98,11 +104,14 @@ export class RemoteRoom {
 
   /**
    * Mirrors the room into `store`; resolves once the snapshot is applied (so the screens are
-   * there when the control room first draws).
+   * there when the control room first draws). A server welcomes a client at once and sends the
+   * snapshot once its room is open: one that sends none within `snapshotTimeoutMs` (hung while
+   * opening it) is left, and the promise rejects saying so, rather than wait for ever.
    */
   static attach<S extends RoomState>(
     connection: Connection,
     store: StoreApi<S>,
+    options: { snapshotTimeoutMs?: number } = {},
   ): Promise<RemoteRoom> {
     const remote = new RemoteRoom(
       connection.transport,
@@ -112,6 +121,15 @@ export class RemoteRoom {
     );
     return new Promise((resolve, reject) => {
       let snapshot = false;
+      const waitMs = options.snapshotTimeoutMs ?? SNAPSHOT_MS;
+      const timer = setTimeout(() => {
+        if (snapshot) return;
+        const pid = connection.welcome.server?.pid;
+        const why = `the Tower server${pid === undefined ? "" : ` (pid ${pid})`} let this client in but sent no room within ${waitMs / 1000} s: it is hung, or still opening its room (its log, server.log in its room folder, says which)`;
+        reject(new Error(why));
+        connection.transport.close(why);
+      }, waitMs);
+      connection.transport.on("close", () => clearTimeout(timer));
       connection.transport.on("message", (message: Message) => {
         if (message.type === "snapshot" || message.type === "patch") {
           const state = message as unknown as StateMessage;
@@ -123,6 +141,7 @@ export class RemoteRoom {
           }
           if (message.type === "snapshot" && !snapshot) {
             snapshot = true;
+            clearTimeout(timer);
             resolve(remote);
           }
         } else if (message.type === "event") {

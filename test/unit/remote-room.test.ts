@@ -51,4 +51,29 @@ describe("a remote room's end", () => {
     expect(await bye.ended).toBe("the server stopped");
     expect(bye.remote.lost).toBe(false);
   });
+
+  it("a server that lets the client in but sends no room: attach gives up in the time allowed, and says so", async () => {
+    const [server, client] = inProcessPair();
+    const attaching = RemoteRoom.attach(
+      {
+        transport: client,
+        welcome: { type: "welcome", protocol: 1, server: { pid: 4242 } } as WelcomeMessage,
+      },
+      createRoomStore(),
+      { snapshotTimeoutMs: 200 },
+    );
+    const said = await Promise.race([
+      attaching.then(
+        () => "attached",
+        (error: Error) => error.message,
+      ),
+      new Promise<string>((resolve) => setTimeout(() => resolve("still waiting"), 3_000)),
+    ]);
+    expect(said).toBe(
+      "the Tower server (pid 4242) let this client in but sent no room within 0.2 s: it is hung, or still opening its room (its log, server.log in its room folder, says which)",
+    );
+    // The connection is left, not kept open.
+    expect(client.closed).toBe(true);
+    expect(server.closed).toBe(true);
+  });
 });

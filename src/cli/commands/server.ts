@@ -20,7 +20,15 @@ async function serve(options: { stdio?: boolean; resume?: boolean }): Promise<vo
   });
   setGitRunner(helper.run);
   const { hostRoom } = await import("../../server/host.js");
-  const hosted = await hostRoom(context, { resume: options.resume !== false });
+  const hosted = await hostRoom(context, { resume: options.resume !== false }).catch(
+    (error: unknown) => {
+      // A server that did not start has closed what it opened (host.ts); the git helper and
+      // anything a half-opened room left must not keep the process alive once the error is
+      // said (main writes it to stderr, which is the log of a server started in the background).
+      setTimeout(() => process.exit(process.exitCode || 1), 200).unref();
+      throw error;
+    },
+  );
   const stop = (signal: NodeJS.Signals) => void hosted.stop(`the server got ${signal}`);
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
@@ -40,11 +48,12 @@ async function joinFromStdio(options: { resume?: boolean }): Promise<void> {
   const { attachRoot } = await import("../../server/target.js");
   const root = await attachRoot(undefined, { fallback: true });
   const { findServer, startServer } = await import("../../server/connect.js");
-  const { dir, server } = await findServer(root);
+  let { dir, server } = await findServer(root);
   if (!server) {
     // Started here: the plan is read first, so that a broken one is reported with its line.
     const context = await loadContext(root);
-    await startServer(context.repo.mainRoot, options);
+    // The folder of the server that serves now: the one started, or another that won the race.
+    dir = await startServer(context.repo.mainRoot, options);
   }
   const { bridgeStdio } = await import("../../server/bridge.js");
   await bridgeStdio(dir, { input: process.stdin, output: process.stdout });

@@ -9,7 +9,12 @@ import type { HelloMessage } from "./messages.js";
 import { stdioServerTransport } from "./stdio.js";
 import { createToken, TOKEN_FILE, tokenPath } from "./token.js";
 import type { Transport, TransportLimits } from "./transport.js";
-import { listenUnixSocket, ROOM_SOCKET, roomSocketPath } from "./unix-socket.js";
+import {
+  type ListenOptions,
+  listenUnixSocket,
+  ROOM_SOCKET,
+  roomSocketPath,
+} from "./unix-socket.js";
 
 export interface ServeOptions extends TransportLimits {
   /** A welcomed client: its transport (the hello already read) and what it said. */
@@ -20,6 +25,10 @@ export interface ServeOptions extends TransportLimits {
   welcome?: Record<string, unknown>;
   /** How long a new connection may stay silent (default 10 s). */
   helloTimeoutMs?: number;
+  /** One process at a time binds or replaces the socket (see ListenOptions). */
+  exclusive?: ListenOptions["exclusive"];
+  /** What goes wrong on the socket once it listens (see ListenOptions). */
+  onError?(error: Error): void;
 }
 
 export interface RoomServer {
@@ -52,7 +61,8 @@ function admit(
 /**
  * Serves on `<dir>/room.sock`, `dir` being the room's private folder (runtime-dir.ts roomDir).
  * The token is made after the socket is ours, so a server that finds another one answering
- * leaves that one's token alone.
+ * leaves that one's token alone. A token that cannot be made closes the socket again (and the
+ * connections that came meanwhile) before the error is thrown: nothing is left listening.
  */
 export async function serveUnixSocket(dir: string, options: ServeOptions): Promise<RoomServer> {
   let token: string | null = null;
@@ -61,11 +71,19 @@ export async function serveUnixSocket(dir: string, options: ServeOptions): Promi
   const socket = await listenUnixSocket(roomSocketPath(dir), {
     ...options,
     onConnection: (transport) => {
-      if (token === null) pending.push(transport);
+      if (closed) transport.close("the server is not serving");
+      else if (token === null) pending.push(transport);
       else void admit(transport, token, options);
     },
   });
-  token = await createToken(dir);
+  try {
+    token = await createToken(dir);
+  } catch (error) {
+    closed = true;
+    for (const transport of pending.splice(0)) transport.close("the server could not start");
+    await socket.close();
+    throw error;
+  }
   for (const transport of pending.splice(0)) void admit(transport, token, options);
   return {
     socketPath: socket.path,

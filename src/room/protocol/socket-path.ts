@@ -11,9 +11,15 @@ export class SocketAtPath {
   private readonly servers: net.Server[] = [];
   private closed = false;
 
+  /**
+   * `onError` hears what goes wrong on a socket once it listens (an accept that fails: EMFILE
+   * where libuv cannot make room, ENOMEM): the socket goes on. Without a listener, net.Server
+   * throws the error out of the event loop, and the process dies of a passing shortage.
+   */
   constructor(
     readonly path: string,
     private readonly onConnection: (socket: net.Socket) => void,
+    private readonly onError: (error: Error) => void = () => {},
   ) {}
 
   /** Listens at the path, mode 0600; rejects as net.Server's listen does (EADDRINUSE: taken). */
@@ -23,6 +29,7 @@ export class SocketAtPath {
       server.once("error", reject);
       server.listen(this.path, () => {
         server.off("error", reject);
+        server.on("error", (error) => this.onError(error));
         resolve();
       });
     });

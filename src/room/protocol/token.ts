@@ -45,7 +45,14 @@ export async function createToken(
     throw error;
   }
   await file.close();
-  await fsp.rename(fresh, target);
+  try {
+    await fsp.rename(fresh, target);
+  } catch (error) {
+    // Nothing at the path can be replaced by a file (a folder there: EISDIR): the fresh file,
+    // which holds the token, does not stay beside it.
+    await fsp.unlink(fresh).catch(() => {});
+    throw error;
+  }
   return token;
 }
 

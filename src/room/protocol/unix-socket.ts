@@ -50,6 +50,16 @@ export interface SocketServer {
 export interface ListenOptions extends TransportLimits {
   /** Called with each new connection, before anything is read from it. */
   onConnection(transport: Transport): void;
+  /**
+   * Runs `critical` while no other process binds or replaces the socket (the server's flock on
+   * a file in the room folder): the listening, and a stale socket's check, removal and the
+   * listening after it, are done inside it. Without it, two processes that found the same stale
+   * socket could both remove what was there and listen, one of them on a socket the other had
+   * just bound (its clients then reach only the second).
+   */
+  exclusive?: <T>(critical: () => Promise<T>) => Promise<T>;
+  /** What goes wrong on the socket once it listens (see SocketAtPath); it goes on. */
+  onError?(error: Error): void;
 }
 
 /** Whether a live process accepts connections on the socket. */
@@ -66,16 +76,48 @@ export function socketAnswers(socketPath: string): Promise<boolean> {
 
 /**
  * Listens on `socketPath` (mode 0600). A socket left by a server that died is replaced; a
- * server that still answers, or anything there that is not a socket, is an error.
+ * server that still answers, or anything there that is not a socket, is an error. With
+ * `exclusive`, one process at a time does it (see ListenOptions).
  */
 export async function listenUnixSocket(
   socketPath: string,
   options: ListenOptions,
 ): Promise<SocketServer> {
-  const { onConnection, ...limits } = options;
-  const socket = new SocketAtPath(socketPath, (connection) =>
-    onConnection(socketTransport(connection, limits)),
+  const { onConnection, exclusive = alone, onError, ...limits } = options;
+  const socket = new SocketAtPath(
+    socketPath,
+    (connection) => onConnection(socketTransport(connection, limits)),
+    onError,
   );
+  try {
+    await exclusive(() => listenReplacingStale(socket));
+  } catch (error) {
+    // Whatever listened before the error (the chmod after it failing) stops: no socket is left
+    // taking connections that nothing will answer.
+    await socket.close();
+    throw error;
+  }
+  return {
+    path: socketPath,
+    // Put back in the same turn as a start: inside `exclusive`, when nothing is at the path.
+    ensure: async () => ((await present(socketPath)) ? false : exclusive(() => socket.ensure())),
+    close: () => socket.close(),
+  };
+}
+
+const alone = <T>(critical: () => Promise<T>): Promise<T> => critical();
+
+async function present(file: string): Promise<boolean> {
+  try {
+    await fsp.lstat(file);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== "ENOENT";
+  }
+}
+
+async function listenReplacingStale(socket: SocketAtPath): Promise<void> {
+  const socketPath = socket.path;
   try {
     await socket.listen();
   } catch (error) {
@@ -94,7 +136,6 @@ export async function listenUnixSocket(
     await fsp.unlink(socketPath);
     await socket.listen();
   }
-  return { path: socketPath, ensure: () => socket.ensure(), close: () => socket.close() };
 }
 
 /** Connects to a server's socket; the error says plainly when no server runs there. */
