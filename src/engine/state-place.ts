@@ -8,16 +8,42 @@
  * each at `state_dir`'s line in streams.yaml.
  */
 import path from "node:path";
+import { COMMIT_CREDITS_FILE } from "./commit-credits.js";
+import { ACTIVE_CONFLICTS_FILE } from "./conflicts/record.js";
 import { git } from "./git/index.js";
 import { type Plan, PlanError, type PlanIssue } from "./plan/index.js";
 import { STATE_DIR_HELP } from "./plan/places.js";
 import { firstFive } from "./plural.js";
+import { STATE_FILES, STATE_FOLDERS } from "./state/formats.js";
+import { backupPath } from "./state/json-file.js";
+import { MERGE_LOCK_FILE } from "./state/store.js";
 
-/** The files git tracks in the plan's state folder (main worktree's index), repository paths. */
+/**
+ * The names Tower writes at the top of its state folder: its state files (and their last good
+ * copies), its folders, its lock and records. Tracked, they are Tower's state committed (a
+ * clone's; its own checks look at each), not the project's files.
+ */
+const TOWER_NAMES: ReadonlySet<string> = new Set(
+  [
+    ...Object.values(STATE_FILES),
+    ...Object.values(STATE_FOLDERS),
+    MERGE_LOCK_FILE,
+    COMMIT_CREDITS_FILE,
+    ACTIVE_CONFLICTS_FILE,
+  ].flatMap((name) => [name, backupPath(name)]),
+);
+
+/**
+ * The files git tracks in the plan's state folder (main worktree's index), repository paths,
+ * but Tower's own (TOWER_NAMES).
+ */
 async function trackedIn(mainRoot: string, stateDir: string): Promise<string[]> {
   const relative = path.normalize(stateDir).replace(/[/\\]+$/, "");
   const out = await git(mainRoot, ["ls-files", "-z", "--", `:(literal)${relative}`]);
-  return out.split("\0").filter((file) => file !== "");
+  return out
+    .split("\0")
+    .filter((file) => file !== "")
+    .filter((file) => !TOWER_NAMES.has(path.posix.relative(relative, file).split("/")[0] ?? ""));
 }
 
 /** The problem of a `state_dir` that holds tracked files, at its place in streams.yaml. */

@@ -184,6 +184,21 @@ describe("a state_dir that holds the repository's own files", () => {
       "?? .claude/commands/review.md",
     );
   });
+
+  it("Tower's own state files committed in it are not the project's: the stream starts", async () => {
+    repo = await makeRepo({ plan: plan() });
+    await fsp.writeFile(
+      path.join(repo.stateDir, "file_locks.json"),
+      `${JSON.stringify({ locks: {}, version: 1 })}\n`,
+    );
+    git(repo.root, "add", "-f", ".claude/state/file_locks.json");
+    git(repo.root, "commit", "-q", "-m", "the team's locks, committed");
+    const started = await tower(repo.root, ["start", "A"]);
+    expect(started.code, started.stderr).toBe(0);
+    expect((await tower(repo.root, ["check"])).stderr).not.toContain(
+      "holds files of the repository",
+    );
+  });
 });
 
 describe("commits that only a reflog holds", () => {
