@@ -70,6 +70,31 @@ beforeEach(async () => {
 afterEach(() => repo.cleanup());
 
 describe("tower gate run", () => {
+  // A state file recording another folder as a stream's worktree (a clone's, or edited) had the
+  // plan's commands run there: in another repository, or in the main worktree.
+  it("runs a criterion across streams only in their linked worktrees, not in any folder the state names", async () => {
+    for (const id of ["A", "B"]) expect((await tower(repo.root, ["complete", id])).code).toBe(0);
+    const other = path.join(path.dirname(repo.root), "other-repo");
+    await fsp.mkdir(other);
+    writeFileSync(path.join(other, "perf.txt"), "p95_ms=999\n");
+    const file = path.join(repo.stateDir, "orchestrator_state.json");
+    const state = JSON.parse(await fsp.readFile(file, "utf8"));
+    state.streams.B.worktree = "../other-repo";
+    await fsp.writeFile(file, `${JSON.stringify(state, null, 2)}\n`);
+
+    const ran = await tower(repo.root, ["gate", "run", "quality"]);
+    expect(ran.stdout).not.toContain("999");
+    expect(ran.stdout + ran.stderr).toContain(
+      "records ../other-repo as stream B's worktree, which is not a worktree of this repository",
+    );
+    expect(ran.code).not.toBe(0);
+    const runs = (await entries())["quality"]!.criteria![2]!.runs;
+    expect(runs.map((r) => [r.where, r.value])).toEqual([
+      ["A", 100],
+      ["B1", null],
+    ]);
+  });
+
   it("waits for its dependencies, then runs every criterion and records each value, sealed", async () => {
     const early = await tower(repo.root, ["gate", "run", "quality"]);
     expect(early.code).toBe(3);

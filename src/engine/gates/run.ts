@@ -7,6 +7,11 @@
 import { existsSync } from "node:fs";
 import { UnknownIdError } from "../errors.js";
 import { refuseWhileWaiting, runCheckpoint } from "../orchestrator/checkpoint-run.js";
+import {
+  notLinkedWorktree,
+  recordedWorktree,
+  worktreeRefusal,
+} from "../orchestrator/stream-worktree.js";
 import { runCommands } from "../orchestrator/validate.js";
 import {
   type CheckpointSpec,
@@ -121,7 +126,19 @@ async function runCriteria(
     for (const target of targets) {
       const stream = target.stream === "" ? null : target.stream;
       const recorded = stream ? worktrees[stream] : undefined;
-      const cwd = stream ? (recorded?.worktree ?? undefined) : repo.mainRoot;
+      let cwd: string | undefined = repo.mainRoot;
+      if (stream) {
+        cwd = recorded?.worktree ? recordedWorktree(project, recorded.worktree) : undefined;
+        if (cwd && existsSync(cwd)) {
+          // Only a linked worktree of this repository: the state may name any folder.
+          const why = await notLinkedWorktree(project, cwd);
+          if (why !== undefined) {
+            const refusal = worktreeRefusal(project, stream, recorded?.worktree ?? cwd, why);
+            runs.push({ ...missingWorktree(target.id, stream, ""), error: refusal.message });
+            continue;
+          }
+        }
+      }
       if (!cwd || !existsSync(cwd)) {
         runs.push(missingWorktree(target.id, stream ?? "", recorded?.status ?? "pending"));
         continue;
