@@ -128,7 +128,12 @@ export class DirectPanes {
         const raw = frame?.rows[y] ?? "";
         if (rows[y] === raw) continue;
         rows[y] = raw;
-        const row = fitRow(adaptRow(raw, state.colorMode), cols, rect.width);
+        // Below the frame's rows (a pane sized for a smaller client), the whole width is blank:
+        // an empty row covers none of the frame's columns.
+        const row =
+          frame === undefined || y >= frame.rows.length
+            ? " ".repeat(rect.width)
+            : fitRow(adaptRow(raw, state.colorMode), cols, rect.width);
         out += `\x1b[${rect.y + y + 1};${rect.x + 1}H${row}${RESET}`;
       }
     }

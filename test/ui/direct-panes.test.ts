@@ -41,6 +41,44 @@ function rig(cols: number, rows: number) {
 }
 
 describe("direct pane renderer", () => {
+  // A larger client sees a pane sized for a smaller one (the panes follow the client that typed
+  // last): the rows below the frame, which showed the larger frame before, kept its text from the
+  // frame's width on (the blank below the frame covered only the cells beyond it).
+  it("blanks the whole width of the rows below a frame with fewer rows than the pane", async () => {
+    const { store, panes, settled, line, frame } = rig(120, 40);
+    const a1 = placedPanes(store.getState()).find((p) => p.id === "A1");
+    if (!a1) throw new Error("A1 is not placed");
+    const { x, y, width: w, height: h } = a1.rect;
+    panes.afterInk();
+    frame(
+      "A1",
+      Array.from({ length: h }, (_, i) => `wide row ${i}`.padEnd(w, ".")),
+      w,
+    );
+    await settled();
+    expect(line(y + h - 1).slice(x, x + w)).toBe(`wide row ${h - 1}`.padEnd(w, "."));
+    // The pane now sized for a smaller client: half as wide, 10 rows.
+    const half = Math.floor(w / 2);
+    frame(
+      "A1",
+      Array.from({ length: 10 }, (_, i) => `small ${i}`.padEnd(half)),
+      half,
+    );
+    await settled();
+    expect(
+      line(y + 9)
+        .slice(x, x + w)
+        .trimEnd(),
+    ).toBe("small 9");
+    for (let row = 10; row < h; row++)
+      expect(
+        line(y + row)
+          .slice(x, x + w)
+          .trim(),
+      ).toBe("");
+    panes.close();
+  });
+
   it("writes each pane's rows inside its rectangle and gives the cursor back", async () => {
     const { store, term, panes, settled, line, frame } = rig(160, 48);
     const placed = placedPanes(store.getState());
