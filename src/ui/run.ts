@@ -183,6 +183,7 @@ export async function runControlRoom(
     if (options.attach) {
       store.setState({ hosted: true });
       const room = await options.attach(store);
+      if (room.reopen !== undefined) store.setState({ reopen: room.reopen });
       const stops = [
         followLayout(store, room),
         showMessages(store, room),

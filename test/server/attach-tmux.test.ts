@@ -152,11 +152,21 @@ describe("attach and detach", () => {
     first.keys("D");
     await first.waitForText("[exited 0]");
     // The test's runtime folder is in no repository.
-    const elsewhere = (args: string) =>
-      open(rig, `attach ${args}`, undefined, { cwd: rig.runtime });
-    const named = elsewhere(rig.root);
+    const elsewhere = (args: string, size?: { cols: number; rows: number }) =>
+      open(rig, `attach ${args}`, size, { cwd: rig.runtime });
+    const named = elsewhere(rig.root, { cols: 160, rows: 48 });
     await named.waitForText("ready A1", 15_000);
-    named.keys("D");
+    // q asks, naming the same way back; d detaches.
+    named.keys("q");
+    await named.waitForText("Leave Tower?");
+    const dialog = named
+      .screen()
+      .replace(/[│╭╮╰╯─]/g, " ")
+      .replace(/\s+/g, " ");
+    expect(dialog).toContain(
+      `Detach: the agents go on; \`tower attach ${rig.root}\` opens the control room again.`,
+    );
+    named.keys("d");
     await named.waitForText("[exited 0]");
     // Typed here, `tower attach` alone would open the only room running, not this one.
     expect(named.tmux("capture-pane", "-p", "-J")).toContain(

@@ -515,7 +515,7 @@ function askQuit(ctl: Controller) {
       title: "Leave Tower?",
       lines: [
         `${them}.`,
-        "Detach: the agents go on; `tower attach` (or `tower`) opens the control room again.",
+        `Detach: the agents go on; \`${s.reopen ?? "tower attach"}\` opens the control room again.`,
         "Stop: every agent is stopped, then the server; worktrees, branches and commits stay.",
       ],
       choices: [

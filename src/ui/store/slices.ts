@@ -132,6 +132,8 @@ export interface UiSlice {
   colorMode: ColorMode;
   /** A server hosts the room: leaving the control room keeps the agents running. */
   hosted: boolean;
+  /** The command that opens this room again from this terminal's folder (`tower attach ...`). */
+  reopen: string | undefined;
   /** Copy mode's search being typed (`/` down, `?` up): each key searches again. */
   copySearch: { query: string; backward: boolean } | undefined;
   /** Tower's paste buffer: the last text copied in copy mode, which `p` pastes. */
@@ -174,6 +176,7 @@ export const createUiSlice: Slice<UiSlice> = (set) => ({
   panelRows: undefined,
   colorMode: "full",
   hosted: false,
+  reopen: undefined,
   copySearch: undefined,
   pasteBuffer: undefined,
   panelFocus: false,
