@@ -37,6 +37,7 @@ import {
   readInfo,
   removeInfo,
   type ServerInfo,
+  STOP_CLIENT,
   serverLog,
   writeInfo,
 } from "./info.js";
@@ -170,7 +171,12 @@ export async function hostRoom(project: Project, options: HostOptions = {}): Pro
     if (c.type === "shutdown") {
       // Answered once the agents are stopped; the server says bye and leaves right after.
       await room?.close();
-      setImmediate(() => void stop("the server was stopped (tower server stop)"));
+      const by = client.hello.client.name;
+      const reason =
+        by === STOP_CLIENT
+          ? `the server was stopped (${STOP_CLIENT})`
+          : `the server was stopped from another control room (${by}: q, then s)`;
+      setImmediate(() => void stop(reason));
       return { ok: true, text: "stopped every agent and the server" };
     }
     const run = async (): Promise<RoomReply> => {

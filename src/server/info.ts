@@ -19,6 +19,8 @@ import { checkPrivate, runtimeRoot } from "../room/runtime-dir.js";
 
 export const INFO_FILE = "server.json";
 export const LOG_FILE = "server.log";
+/** The name `tower server stop` gives itself as a client: the server says who stopped it. */
+export const STOP_CLIENT = "tower server stop";
 
 /**
  * Where a server's log lines go: its stderr, which for a server started in the background

@@ -190,6 +190,8 @@ describe("attach and detach", () => {
   it("q, then s: every agent stopped, then the server; the terminal says so", async () => {
     const { rig, client, pid } = await openedRoom();
     const server = (await readInfo(rig.dir))!;
+    const other = open(rig, "attach", { cols: 100, rows: 30 });
+    await other.waitForText("ready A1", 15_000);
     client.keys("q");
     await client.waitForText("Leave Tower?");
     client.keys("s");
@@ -197,6 +199,8 @@ describe("attach and detach", () => {
     expect(client.screen()).toContain(
       "[stopped: A1 and the room's server; worktrees, branches and commits stay]",
     );
+    // The other control room is told who stopped it (it said "tower server stop").
+    await other.waitForText("the server was stopped from another control room", 15_000);
     await waitFor(() => (isAlive(pid) ? undefined : true), 15_000, "the agent to end");
     await waitFor(() => (isAlive(server.pid) ? undefined : true), 15_000, "the server to end");
   });

@@ -68,7 +68,7 @@ async function stopServer(repository: string | undefined): Promise<void> {
   const root = await attachRoot(repository, { fallback: true });
   const { findServer } = await import("../../server/connect.js");
   const { dir, server: info } = await findServer(root);
-  const { isAlive } = await import("../../server/info.js");
+  const { isAlive, STOP_CLIENT } = await import("../../server/info.js");
   if (!info) {
     process.stdout.write(`no Tower server runs for ${root}\n`);
     return;
@@ -76,7 +76,7 @@ async function stopServer(repository: string | undefined): Promise<void> {
   const { connectToRoom } = await import("../../room/protocol/index.js");
   const { RemoteRoom } = await import("../../server/remote.js");
   const { createRoomStore } = await import("../../room/state.js");
-  const connection = await connectToRoom(dir, { cols: 80, rows: 24, name: "tower server stop" });
+  const connection = await connectToRoom(dir, { cols: 80, rows: 24, name: STOP_CLIENT });
   const remote = await RemoteRoom.attach(connection, createRoomStore());
   const reply = await remote.run({ type: "shutdown" });
   remote.detach();
