@@ -232,8 +232,9 @@ export class SessionManager {
     this.leftovers ??= this.stopLeftovers();
     await this.leftovers;
     if (this.closed) return;
+    // The first launch resumes: an opening with nothing to start, or with agents that start,
+    // ends it; one that only asks for trust does not (the agents start once trusted).
     const resume = this.options.resume === true && !this.synced;
-    this.synced = true;
     const fresh: { spec: AgentSpec; worktree: string; branch: string }[] = [];
     for (const stream of status.streams) {
       const spec = this.project.plan.streams.find((s) => s.id === stream.id);
@@ -257,12 +258,16 @@ export class SessionManager {
         });
       }
     }
-    if (fresh.length === 0) return;
+    if (fresh.length === 0) {
+      this.synced = true;
+      return;
+    }
     const trust = await trustState(this.project.plan);
     if (!trust.trusted) {
       this.askTrust(trust);
       return;
     }
+    this.synced = true;
     for (const { spec, branch } of fresh) {
       const role = roleLabel(this.project.plan, spec.id);
       this.store.getState().upsertAgent({

@@ -8,6 +8,7 @@
 import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { openProject } from "../../src/engine/project.js";
 import { StateStore } from "../../src/engine/state/store.js";
 import { visiblePaneSizes } from "../../src/room/sessions.js";
 import { type Services, type ServicesOptions, startServices } from "../../src/ui/services/index.js";
@@ -247,6 +248,33 @@ describe("session manager", () => {
     );
     expect(frameText(store, "B1")).toContain("args:[]");
     expect(sessions.running().sort()).toEqual(["A1", "A2", "B1"]);
+  });
+
+  // A plan to trust again first (its command edited while Tower was down): the first sync only
+  // asked, yet counted as the first, and the agents started after the answer were started fresh,
+  // their recorded conversations given up.
+  it("resumes the conversations once the plan is trusted again, when the first sync had to ask", async () => {
+    const script = ["sh", "-c", 'echo "args:[$*]"; exec cat', "sh"];
+    const { repo, store } = await start(planWith(script, ", preset: claude"));
+    await tower(repo.root, ["start", "A"]);
+    await fsp.writeFile(
+      path.join(repo.root, "streams.yaml"),
+      planWith([...script, "--verbose"], ", preset: claude"),
+    );
+    const edited = await openProject(repo.root, cleanEnv());
+    const services = await begin(edited, store, { resume: true });
+    await waitFor(
+      () => (store.getState().trustQuestion ? true : undefined),
+      15_000,
+      "the trust question",
+    );
+    await services.sessions.trust();
+    await waitFor(
+      () => (frameText(store, "A1").includes("args:[") ? true : undefined),
+      15_000,
+      "A1's arguments",
+    );
+    expect(frameText(store, "A1")).toContain("args:[--verbose --continue]");
   });
 
   it("keeps an exited agent's pane, restarts it, and removes it on request", async () => {
