@@ -291,6 +291,8 @@ export class Session {
   private screenTimer: NodeJS.Timeout | undefined;
   private lastScreenCheck = 0;
   private disposed = false;
+  /** Tower's own prompts waiting for the program's question to be answered (see `prompt`). */
+  private prompts: string[] = [];
   /** Set when `dispose` begins: nothing starts after that. */
   private disposing = false;
   /** Times the pty was paused for backpressure (for tests and benchmarks). */
@@ -329,7 +331,10 @@ export class Session {
     this.tracker = new StatusTracker({
       preset: this.spec,
       ...(options.runningMs === undefined ? {} : { runningMs: options.runningMs }),
-      onChange: (change) => this.emit("status", change),
+      onChange: (change) => {
+        this.emit("status", change);
+        this.releasePrompts(change);
+      },
     });
     if (options.log !== false) {
       const file =
@@ -530,6 +535,38 @@ export class Session {
   paste(text: string): void {
     this.checkBacklog();
     this.write(encodePaste(text, this.terminal.modes.bracketedPasteMode));
+  }
+
+  /**
+   * Text Tower gives the program of its own accord (a next task, a review's comments), pasted
+   * as `paste` does, but never into a question the program waits on (status "waiting": an
+   * approval, a [y/n]): there it would be the answer (with bracketed paste off, each line break
+   * an Enter), and the human would no longer see the question as waiting. It waits until the
+   * question is answered and goes after it; a program that exits drops it.
+   */
+  prompt(text: string): void {
+    if (this.status === "waiting" || this.prompts.length > 0) {
+      this.prompts.push(text);
+      return;
+    }
+    this.paste(text);
+  }
+
+  /**
+   * Held prompts go once the program has moved on from its question: a change of status that
+   * is not the human's keystroke (the first key of an answer is not all of it).
+   */
+  private releasePrompts(change: StatusChange): void {
+    if (change.status === "exited") this.prompts = [];
+    if (change.status === "waiting" || change.reason === "input") return;
+    for (const text of this.prompts.splice(0)) {
+      try {
+        this.paste(text);
+      } catch {
+        // The program is not reading its input (over the backlog's limit): it cannot go.
+        this.prompts = [];
+      }
+    }
   }
 
   /** Input written that the program has not read yet, bytes (answers held back included). */

@@ -57,7 +57,7 @@ export async function runReviewCommand(
         command.ids.includes(c.id),
       );
       if (chosen.length === 0) return { ok: false, error: "the review has no comments to send" };
-      sessions.paste(
+      sessions.prompt(
         command.agent,
         reviewPrompt(command.stream, project.base ?? "its base", chosen),
       );

@@ -373,7 +373,7 @@ export class Room {
             }
           : undefined;
         if (next && project.plan.nextTask === "paste") {
-          sessions.paste(next.agent, next.prompt);
+          sessions.prompt(next.agent, next.prompt);
           return {
             ok: true,
             text: `${taskActionText(result)}\ngave ${next.agent} its next task, ${next.id}`,

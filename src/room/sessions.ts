@@ -339,6 +339,11 @@ export class SessionManager {
     this.typed(entry);
   }
 
+  /** Text Tower gives an agent of its own accord: held while it waits on a question (Session.prompt). */
+  prompt(id: string, text: string): void {
+    this.live(id)?.session.prompt(text);
+  }
+
   approve(id: string): void {
     const entry = this.live(id);
     if (!entry) return;

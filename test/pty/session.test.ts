@@ -575,6 +575,34 @@ describe("screen patterns", () => {
   });
 });
 
+describe("Tower's own prompts (a next task, a review's comments)", () => {
+  // Pasted while the program waited on a question, they went into its answer (with bracketed
+  // paste off, each line break an Enter) and took the waiting status away from the human.
+  it("wait while the program waits on a question, and go once it is answered", async () => {
+    const session = startSession({
+      command: [
+        "sh",
+        "-c",
+        'printf \'Overwrite config.json? [y/n] \'; read a; echo "answer:[$a]"; read b; echo "next:[$b]"; exec sleep 60',
+      ],
+      preset: "shell",
+      worktree: tempDir(),
+    });
+    await waitFor(() => (session.status === "waiting" ? true : undefined), 10_000, "waiting");
+    session.prompt("Your next task: add metrics\r");
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(session.status).toBe("waiting");
+    expect(session.text().join("\n")).not.toContain("Your next task");
+    // The answer's first key is not all of it: the prompt does not go between its keys.
+    session.input("y");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(session.text().join("\n")).not.toContain("Your next task");
+    session.input("\r");
+    await waitForScreen(session, screenHas("next:[Your next task: add metrics]"), "the prompt");
+    expect(session.text().join("\n")).toContain("answer:[y]");
+  });
+});
+
 describe("bells and notifications", () => {
   it("report waiting on BEL, OSC 9 and OSC 777 until the human answers", async () => {
     const session = await startPuppet();
