@@ -143,13 +143,14 @@ const nameOf = (key: string) => (isFolder(key) ? key.slice(0, -1) : key);
 
 /**
  * Do two keys cover a common file? The same name (`src/x` and `src/x/` too: a trailing slash
- * must not make a second key for one path), or one is a folder holding the other.
+ * must not make a second key for one path), or one is inside the other's name. A key without
+ * its slash covers what is inside that name as well: a file has nothing inside it, so a path
+ * below it means the name is, or became, a folder (a lock taken on a name before the folder
+ * was made, which let a second agent lock a file in it).
  */
 export function locksOverlap(a: string, b: string): boolean {
-  if (nameOf(a) === nameOf(b)) return true;
-  if (isFolder(a) && b.startsWith(a)) return true;
-  if (isFolder(b) && a.startsWith(b)) return true;
-  return false;
+  const [x, y] = [nameOf(a), nameOf(b)];
+  return x === y || y.startsWith(`${x}/`) || x.startsWith(`${y}/`);
 }
 
 export const LOCK_TIME_HELP = "a time like 2025-12-06T10:00:00.123456";

@@ -116,11 +116,20 @@ describe("tower lock / unlock / locks", () => {
     expect(inside.stderr).toContain("cannot lock models/risk/chain.py: models/ is locked by E1");
     expect((await tower(repo.root, ["lock", "modelsX.py", "--agent", "A1"])).code).toBe(0);
     expect((await tower(repo.root, ["lock", "config/x.py", "--agent", "A1"])).code).toBe(0);
-    const outer = await tower(repo.root, ["lock", "config", "--agent", "B1"]);
-    expect(outer.code).toBe(0);
-    const folder = await tower(repo.root, ["lock", "config/", "--agent", "B1"]);
-    expect(folder.code).toBe(3);
-    expect(folder.stderr).toContain("config/x.py is locked by A1");
+    // A name locked before it is a folder (no slash) still covers what goes in it: a file has
+    // no files inside it, so the lock can only be the folder's. Both spellings are refused.
+    for (const key of ["config", "config/"]) {
+      const outer = await tower(repo.root, ["lock", key, "--agent", "B1"]);
+      expect(outer.code, key).toBe(3);
+      expect(outer.stderr, key).toContain("config/x.py is locked by A1");
+    }
+    expect((await tower(repo.root, ["lock", "shared/newpkg", "--agent", "B1"])).code).toBe(0);
+    await fsp.mkdir(path.join(repo.root, "shared/newpkg"), { recursive: true });
+    const under = await tower(repo.root, ["lock", "shared/newpkg/mod.py", "--agent", "A1"]);
+    expect(under.code).toBe(3);
+    expect(under.stderr).toContain(
+      "cannot lock shared/newpkg/mod.py: shared/newpkg is locked by B1",
+    );
   });
 
   it("refuses paths outside the repository and changes nothing", async () => {

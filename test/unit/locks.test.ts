@@ -53,7 +53,10 @@ describe("locksOverlap", () => {
     expect(locksOverlap("a/", "a/b.py")).toBe(true);
     expect(locksOverlap("a/b/c.py", "a/")).toBe(true);
     expect(locksOverlap("a/", "a/b/")).toBe(true);
-    expect(locksOverlap("a", "a/b.py")).toBe(false);
+    // A key without a slash covers what is inside that name too: a file has nothing inside it,
+    // so a path below it means the name is (or became) a folder.
+    expect(locksOverlap("a", "a/b.py")).toBe(true);
+    expect(locksOverlap("a/b/c.py", "a/b")).toBe(true);
     // A trailing slash does not make a second key for one name.
     expect(locksOverlap("a/b.py/", "a/b.py")).toBe(true);
     expect(locksOverlap("a", "a/")).toBe(true);

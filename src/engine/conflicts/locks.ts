@@ -27,18 +27,15 @@ export function lockWarnings(
   for (const lock of live) {
     const holder = holderStream(plan, lock.agent, lock.stream);
     if (holder === undefined) continue;
-    const folder = lock.path.endsWith("/");
     for (const changes of all) {
       const id = changes.stream.id;
       if (id === holder) continue;
-      const covered = folder
-        ? [...changes.files.keys()].filter((file) => locksOverlap(lock.path, file)).sort()
-        : changes.files.has(lock.path)
-          ? [lock.path]
-          : [];
+      const covered = [...changes.files.keys()]
+        .filter((file) => locksOverlap(lock.path, file))
+        .sort();
       for (const file of covered) {
         const streams = [id, holder];
-        const what = folder ? `folder lock ${lock.path}` : "lock";
+        const what = file === lock.path ? "lock" : `folder lock ${lock.path}`;
         warnings.push({
           kind: "lock",
           streams,
