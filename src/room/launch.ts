@@ -9,8 +9,9 @@
  *   afresh on the task otherwise. Never `--continue`, which exits ("No conversation found to
  *   continue") in a worktree that has none.
  * - Codex names its own session: Tower finds it in Codex's session files (the newest one begun
- *   in the agent's worktree after the agent started) and records it; reopening runs
- *   `codex resume <id>`.
+ *   in the agent's worktree after the agent started whose first records, Tower's briefing, name
+ *   the agent, or else name no agent) and claims it in agents.json, where no other agent may
+ *   hold it; reopening runs `codex resume <id>`.
  * - Other programs get their preset's resume arguments, if any.
  */
 import { randomUUID } from "node:crypto";
@@ -36,6 +37,7 @@ import { recordAnnouncement } from "../engine/announce.js";
 import { notLinkedWorktree, worktreeRefusal } from "../engine/orchestrator/stream-worktree.js";
 import { type AgentCommand, type AgentSpec, withoutTask } from "../engine/plan/index.js";
 import type { Project } from "../engine/project.js";
+import { toUtcIso } from "../engine/state/time.js";
 import { inferPreset, type Launch, withResume } from "../pty/index.js";
 
 export interface LaunchOptions {
@@ -251,34 +253,130 @@ async function recentCodexSessionFiles(
   return found.sort((a, b) => b.mtime - a.mtime).map((f) => f.file);
 }
 
+/** How much of a session file's beginning is read: its `session_meta` and first records. */
+const CODEX_HEAD_BYTES = 256 * 1024;
+
+/** A session Codex began in the worktree, and the agent its first records name, if any. */
+export interface CodexSessionCandidate {
+  id: string;
+  /** The agent and stream Tower's briefing (its developer instructions) names. */
+  names?: { agent: string; stream: string };
+}
+
+/** The first `CODEX_HEAD_BYTES` of `file` ("" if unreadable). */
+async function readHead(file: string): Promise<string> {
+  const handle = await fsp.open(file, "r").catch(() => undefined);
+  if (!handle) return "";
+  try {
+    const buffer = Buffer.alloc(CODEX_HEAD_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, CODEX_HEAD_BYTES, 0);
+    return buffer.subarray(0, bytesRead).toString("utf8");
+  } catch {
+    return "";
+  } finally {
+    await handle.close().catch(() => {});
+  }
+}
+
 /**
- * The session Codex began in `worktree` since `sinceMs` and that no other agent has: read from
- * the first line (`session_meta`, with `id` and `cwd`) of its recent session files.
+ * "You are agent <agent> of stream <stream>", the briefing's first words (src/agents/briefing.ts),
+ * which Codex keeps among its session's first records (`developer_instructions`).
+ */
+const BRIEFING_NAMES = /You are agent ([^\s"\\]+) of stream ([^\s"\\,(]+)/;
+
+/**
+ * The sessions Codex began in `worktree` since `startedAt` (their `session_meta` timestamp; files
+ * written to since `startedAt - 1s`), newest first, each with the agent its first records name.
+ * A file whose first records are not all written yet (no user message after the meta) is left
+ * for a later look: what names its agent may be still to come.
+ */
+export async function codexSessionCandidates(
+  worktree: string,
+  startedAt: number,
+  env: NodeJS.ProcessEnv | undefined,
+): Promise<CodexSessionCandidate[]> {
+  const wanted = path.resolve(worktree);
+  const found: CodexSessionCandidate[] = [];
+  for (const file of await recentCodexSessionFiles(env, startedAt - 1_000)) {
+    const fromName = /-([0-9a-f-]{36})\.jsonl$/.exec(file)?.[1];
+    if (!fromName) continue;
+    const head = await readHead(file);
+    const lines = head.split("\n");
+    let meta: {
+      timestamp?: unknown;
+      payload?: { cwd?: unknown; id?: unknown; timestamp?: unknown };
+    };
+    try {
+      meta = JSON.parse(lines[0] ?? "");
+    } catch {
+      continue;
+    }
+    const cwd = meta.payload?.cwd;
+    if (typeof cwd !== "string" || path.resolve(cwd) !== wanted) continue;
+    const begun = Date.parse(String(meta.payload?.timestamp ?? meta.timestamp ?? ""));
+    // Begun before this start: an earlier run's session (still written to, or just stopped).
+    if (!Number.isNaN(begun) && begun < startedAt - 1_000) continue;
+    // Complete lines only (the last one may be half written).
+    const records = lines.slice(1, -1);
+    const named = BRIEFING_NAMES.exec(records.join("\n"));
+    const id = typeof meta.payload?.id === "string" ? meta.payload.id : fromName;
+    if (named?.[1] && named[2]) {
+      found.push({ id, names: { agent: named[1], stream: named[2] } });
+      continue;
+    }
+    const prompted = records.some((line) => {
+      try {
+        const record = JSON.parse(line) as { type?: unknown; payload?: { role?: unknown } };
+        return record.type === "response_item" && record.payload?.role === "user";
+      } catch {
+        return false;
+      }
+    });
+    if (prompted) found.push({ id });
+  }
+  return found;
+}
+
+/**
+ * The session of agent `agent` (of `stream`) begun in `worktree` since `startedAt`, none of
+ * `taken`: the newest whose first records name that agent, else the newest that names no agent
+ * (a briefing naming another agent is that agent's session, whatever the worktree).
  */
 export async function findCodexSession(
   worktree: string,
-  sinceMs: number,
+  startedAt: number,
   taken: ReadonlySet<string>,
   env: NodeJS.ProcessEnv | undefined,
+  agent?: { id: string; stream: string },
 ): Promise<string | undefined> {
-  const wanted = path.resolve(worktree);
-  for (const file of await recentCodexSessionFiles(env, sinceMs)) {
-    const id = /-([0-9a-f-]{36})\.jsonl$/.exec(file)?.[1];
-    if (!id || taken.has(id)) continue;
-    const head = (await fsp.readFile(file, "utf8").catch(() => "")).split("\n", 1)[0] ?? "";
-    try {
-      const meta = JSON.parse(head) as { type?: string; payload?: { cwd?: string; id?: string } };
-      if (meta.payload?.cwd && path.resolve(meta.payload.cwd) === wanted)
-        return meta.payload.id ?? id;
-    } catch {}
-  }
-  return undefined;
+  const free = (await codexSessionCandidates(worktree, startedAt, env)).filter(
+    (c) => !taken.has(c.id),
+  );
+  const mine = free.find(
+    (c) => agent && c.names?.agent === agent.id && c.names.stream === agent.stream,
+  );
+  return (mine ?? free.find((c) => c.names === undefined))?.id;
+}
+
+type AgentsRecord = Record<string, { session_id?: unknown }>;
+
+/** The session ids agents.json records for agents other than `agent`. */
+function othersSessions(agents: AgentsRecord, agent: string): Set<string> {
+  return new Set(
+    Object.entries(agents)
+      .filter(([id]) => id !== agent)
+      .map(([, entry]) => entry.session_id)
+      .filter((id): id is string => typeof id === "string"),
+  );
 }
 
 /**
  * After a Codex agent starts afresh: looks for the session it begins (its first prompt makes the
- * session file) and records its id in agents.json, for `codex resume <id>` next time. Gives up
- * after `timeoutMs`, or when `running()` says the agent is gone.
+ * session file) and records its id in agents.json, for `codex resume <id>` next time. The id is
+ * claimed in the same agents.json update that checks no other agent holds it (two agents of a
+ * stream, one worktree, look at the same files at once). The agent's previously recorded
+ * session is not this run's, nor is any session begun before `startedAt`. Gives up after
+ * `timeoutMs`, or when `running()` says the agent is gone.
  */
 export async function recordCodexSession(
   project: Project,
@@ -288,24 +386,30 @@ export async function recordCodexSession(
   options: { env?: NodeJS.ProcessEnv; running: () => boolean; timeoutMs?: number },
 ): Promise<string | undefined> {
   const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+  const agent = { id: spec.id, stream: spec.stream };
+  const before = (await project.store.read("agents")).agents as AgentsRecord;
+  const previous = before[spec.id]?.session_id;
   while (Date.now() < deadline && options.running()) {
-    const agents = (await project.store.read("agents")).agents as Record<
-      string,
-      { session_id?: unknown }
-    >;
-    const taken = new Set(
-      Object.entries(agents)
-        .filter(([id]) => id !== spec.id)
-        .map(([, entry]) => entry.session_id)
-        .filter((id): id is string => typeof id === "string"),
-    );
-    const id = await findCodexSession(worktree, startedAt - 1_000, taken, options.env);
+    const agents = (await project.store.read("agents")).agents as AgentsRecord;
+    const taken = othersSessions(agents, spec.id);
+    if (typeof previous === "string") taken.add(previous);
+    const id = await findCodexSession(worktree, startedAt, taken, options.env, agent);
     if (id) {
-      await recordAnnouncement(project.store, spec.id, spec.stream, {
-        event: "session",
-        sessionId: id,
+      const at = toUtcIso(new Date());
+      const claimed = await project.store.update("agents", (file) => {
+        // Re-checked where it is written: another agent's loop may have claimed it meanwhile.
+        if (othersSessions(file.agents as AgentsRecord, spec.id).has(id)) return false;
+        const entry = file.agents[spec.id] ?? {
+          stream: spec.stream,
+          status: "running",
+          updated: at,
+        };
+        entry.session_id = id;
+        file.agents[spec.id] = entry;
+        return true;
       });
-      return id;
+      if (claimed) return id;
+      continue; // Look again at once, that id now taken.
     }
     await new Promise((resolve) => setTimeout(resolve, 1_000));
   }
