@@ -41,6 +41,8 @@ interface XLine extends XtermLine {
 /** xterm's ring of lines (CircularList). */
 interface Ring {
   length: number;
+  /** xterm's event: `count` lines left the ring's top. */
+  onTrim?: (listener: (count: number) => void) => IDisposable;
   maxLength: number;
   get(index: number): XLine | undefined;
   trimStart(count: number): void;
@@ -162,6 +164,10 @@ export class PaneHistory {
   private extrasHead = 0;
   /** ED 3 erases the scrollback: the ring's next trim drops its lines instead of storing them. */
   private dropNextTrim = false;
+  /** Lines the ring dropped itself (erased by ED 3; all it trims when the history is not compact). */
+  private ringDropped = 0;
+  /** The ring whose trims are counted, when the history is not compact. */
+  private counted: { ring: Ring; trims: IDisposable } | undefined;
   private scratch: XLine | undefined;
   private view: IBufferLine | undefined;
   private readonly disposables: IDisposable[] = [];
@@ -187,6 +193,7 @@ export class PaneHistory {
     this.limit = shaped ? scrollback - XTERM_SCROLLBACK : 0;
     if (!shaped) {
       if (terminal.options.scrollback !== scrollback) terminal.options.scrollback = scrollback;
+      this.countTrims();
       return;
     }
     this.scratch = (line as XLine).clone();
@@ -216,6 +223,16 @@ export class PaneHistory {
   /** Lines of scrollback to make the terminal with for a history of `scrollback` lines. */
   static xtermScrollback(scrollback: number): number {
     return scrollback > XTERM_SCROLLBACK * 2 ? XTERM_SCROLLBACK : scrollback;
+  }
+
+  /**
+   * Lines gone from the top of the normal buffer's history since it began (past the limit, or
+   * erased): a line `y` (as `getLine` counts) is line `y - d` once `d` more have gone, as long
+   * as it stays. Copy mode and a scrolled view follow their lines by it.
+   */
+  get dropped(): number {
+    if (!this.compact) this.countTrims();
+    return this.first + this.ringDropped;
   }
 
   /** Lines stored here (above xterm's own scrollback). */
@@ -286,6 +303,8 @@ export class PaneHistory {
 
   dispose(): void {
     if (this.ring?.towerTrim) this.ring.towerTrim = undefined;
+    this.counted?.trims.dispose();
+    this.counted = undefined;
     this.ring = undefined;
     for (const d of this.disposables.splice(0)) d.dispose();
     this.clear();
@@ -300,10 +319,27 @@ export class PaneHistory {
     ring.towerTrim = (count) => this.take(ring, count);
   }
 
+  /**
+   * Not compact: xterm keeps the whole history and drops its oldest lines itself; counted from
+   * its ring's trim event (hooked again after a reset replaced the ring).
+   */
+  private countTrims(): void {
+    const ring = this.core.buffers?.normal?.lines;
+    if (ring === this.counted?.ring || typeof ring?.onTrim !== "function") return;
+    this.counted?.trims.dispose();
+    this.counted = {
+      ring,
+      trims: ring.onTrim((count) => {
+        this.ringDropped += count;
+      }),
+    };
+  }
+
   /** The ring's oldest `count` lines are leaving it. */
   private take(ring: Ring, count: number): void {
     if (this.dropNextTrim) {
       this.dropNextTrim = false;
+      this.ringDropped += count;
       return;
     }
     for (let i = 0; i < count; i++) {

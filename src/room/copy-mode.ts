@@ -7,7 +7,10 @@
  *
  * It lives in the room, per pane, like the pane's scroll position: every client watching the
  * pane sees the same view, as tmux's clients do. Lines are counted from the top of the history
- * (0) to the bottom of the screen (`length - 1`); the view is the `rows` lines from `top`.
+ * (0) to the bottom of the screen (`length - 1`); the view is the `rows` lines from `top`. Once
+ * the history is full each new line drops its oldest: the lines numbered here move up with the
+ * text they hold (`History.dropped`), so the view, cursor and selection stay on the same text.
+ * Columns are the screen's: a wide character (CJK, most emoji) takes two, as it does on screen.
  */
 
 /** The pane's buffer, as copy mode reads it (xterm's active buffer, see sessions.ts). */
@@ -18,8 +21,15 @@ export interface History {
   readonly baseY: number;
   readonly rows: number;
   readonly cols: number;
-  /** The line's characters (one per column, wide characters once), trailing blanks removed. */
+  /** Lines gone from the top since the history began: a line moves up by each one. */
+  readonly dropped: number;
+  /** The line's text, trailing blanks removed (a wide character once: not one per column). */
   text(line: number): string;
+  /**
+   * The line's columns, one entry each: its character (" " when empty), "" for the right half of
+   * a wide character; trailing blanks removed.
+   */
+  cells(line: number): string[];
 }
 
 export type CopyAction =
@@ -85,9 +95,15 @@ export class CopyMode {
     this.cursor = { line, col: 0 };
   }
 
-  /** Follows the buffer (new output, a resize): keeps the cursor and the view inside it. */
+  /**
+   * Follows the buffer (new output, a resize): lines dropped from the history's top since the
+   * last update move everything up by as many (a selection that began on a line now gone ends),
+   * and the cursor and the view are kept inside the history.
+   */
   update(history: History): void {
+    const gone = history.dropped - this.history.dropped;
     this.history = history;
+    if (gone > 0) this.shift(gone);
     this.cursor.line = this.clampLine(this.cursor.line);
     this.top = Math.max(0, Math.min(this.top, history.length - history.rows));
   }
@@ -115,7 +131,11 @@ export class CopyMode {
       case "exit":
         return undefined;
       case "move":
-        this.moveTo(this.cursor.line + (action.lines ?? 0), this.cursor.col + (action.cols ?? 0));
+        this.moveTo(
+          this.cursor.line + (action.lines ?? 0),
+          this.cursor.col + (action.cols ?? 0),
+          Math.sign(action.cols ?? 0),
+        );
         break;
       case "page": {
         const lines = Math.trunc(action.pages * h.rows) || Math.sign(action.pages);
@@ -140,7 +160,8 @@ export class CopyMode {
         this.moveTo(this.cursor.line, 0);
         break;
       case "lineEnd":
-        this.moveTo(this.cursor.line, Math.max(0, h.text(this.cursor.line).length - 1));
+        // The last column with text (a wide character's first).
+        this.moveTo(this.cursor.line, Math.max(0, h.cells(this.cursor.line).length - 1));
         break;
       case "search": {
         const from =
@@ -192,13 +213,12 @@ export class CopyMode {
     const matches = this.matchesOn(line);
     const cursorHere = line === this.cursor.line;
     if (!selection && matches.length === 0 && !cursorHere) return undefined;
-    const query = this.search?.query.length ?? 0;
     const current = this.match?.line === line ? this.match.col : -1;
     return (x) => {
       if (cursorHere && x === this.cursor.col) return "select";
       if (selection && x >= selection[0] && x <= selection[1]) return "select";
       for (const at of matches) {
-        if (x >= at && x < at + query) return at === current ? "current" : "match";
+        if (x >= at.from && x < at.to) return at.from === current ? "current" : "match";
       }
       return undefined;
     };
@@ -214,12 +234,16 @@ export class CopyMode {
     return [Math.min(a.col, this.cursor.col), Math.max(a.col, this.cursor.col)];
   }
 
-  private matchesOn(line: number): number[] {
+  /** The search's matches on `line`, as columns (`to` excluded). */
+  private matchesOn(line: number): { from: number; to: number }[] {
     const query = this.search?.query.toLowerCase();
     if (!query) return [];
-    const text = this.history.text(line).toLowerCase();
-    const found: number[] = [];
-    for (let at = text.indexOf(query); at >= 0; at = text.indexOf(query, at + 1)) found.push(at);
+    if (!this.history.text(line).toLowerCase().includes(query)) return [];
+    const { text, cols } = searchable(this.history.cells(line));
+    const found: { from: number; to: number }[] = [];
+    for (let at = text.indexOf(query); at >= 0; at = text.indexOf(query, at + 1)) {
+      found.push(columnsOf(cols, at, query.length));
+    }
     return found;
   }
 
@@ -229,12 +253,18 @@ export class CopyMode {
       a.line <= this.cursor.line ? [a.line, this.cursor.line] : [this.cursor.line, a.line];
     const lines: string[] = [];
     for (let line = first; line <= last; line++) {
-      const text = this.history.text(line);
-      if (a.kind === "line") lines.push(text);
+      const cells = this.history.cells(line);
+      if (a.kind === "line") lines.push(cells.join(""));
       else {
+        // By columns: a wide character is in when its first column is.
         const from = Math.min(a.col, this.cursor.col);
         const to = Math.max(a.col, this.cursor.col);
-        lines.push(text.slice(from, to + 1).replace(/ +$/, ""));
+        lines.push(
+          cells
+            .slice(from, to + 1)
+            .join("")
+            .replace(/ +$/, ""),
+        );
       }
     }
     return lines.join("\n");
@@ -250,15 +280,18 @@ export class CopyMode {
     const n = h.length;
     for (let step = 0; step <= n; step++) {
       const line = (((backward ? from.line - step : from.line + step) % n) + n) % n;
-      const text = h.text(line).toLowerCase();
-      let col = -1;
+      if (!h.text(line).toLowerCase().includes(query)) continue;
+      // Searched as a string, whose positions are turned into the screen's columns and back.
+      const { text, cols } = searchable(h.cells(line));
+      let at = -1;
       if (backward) {
-        const limit = step === 0 ? from.col - (here ? 0 : 1) : text.length;
-        if (limit >= 0) col = text.lastIndexOf(query, limit);
+        const limit = step === 0 ? positionOf(cols, from.col) - (here ? 0 : 1) : text.length;
+        if (limit >= 0) at = text.lastIndexOf(query, limit);
       } else {
-        const start = step === 0 ? from.col + (here ? 0 : 1) : 0;
-        col = text.indexOf(query, start);
+        const start = step === 0 ? positionOf(cols, from.col + (here ? 0 : 1)) : 0;
+        at = text.indexOf(query, start);
       }
+      const col = at >= 0 ? (cols[at] ?? 0) : -1;
       if (col >= 0 && !(step === n && line === from.line)) {
         this.notFound = false;
         this.match = { line, col };
@@ -274,12 +307,76 @@ export class CopyMode {
     return Math.max(0, Math.min(this.history.length - 1, line));
   }
 
-  /** Puts the cursor at (line, col), clamped, and scrolls the view to keep it in sight. */
-  private moveTo(line: number, col: number): void {
+  /** Lines dropped from the history's top: every line number here moves up by `gone`. */
+  private shift(gone: number): void {
+    this.cursor.line -= gone;
+    if (this.cursor.line < 0) this.cursor = { line: 0, col: 0 };
+    this.top = Math.max(0, this.top - gone);
+    if (this.anchor) {
+      // A selection whose start scrolled off the history is gone with it.
+      this.anchor =
+        this.anchor.line >= gone ? { ...this.anchor, line: this.anchor.line - gone } : undefined;
+    }
+    if (this.search) {
+      const { from } = this.search;
+      this.search.from =
+        from.line >= gone ? { line: from.line - gone, col: from.col } : { line: 0, col: 0 };
+      this.search.top = Math.max(0, this.search.top - gone);
+    }
+    if (this.match) {
+      this.match =
+        this.match.line >= gone ? { line: this.match.line - gone, col: this.match.col } : undefined;
+    }
+  }
+
+  /**
+   * Puts the cursor at (line, col), clamped, and scrolls the view to keep it in sight. On the
+   * right half of a wide character it goes to the character, or past it when moving right
+   * (`direction` 1).
+   */
+  private moveTo(line: number, col: number, direction = 0): void {
     const h = this.history;
-    this.cursor = { line: this.clampLine(line), col: Math.max(0, Math.min(h.cols - 1, col)) };
+    const to = this.clampLine(line);
+    let x = Math.max(0, Math.min(h.cols - 1, col));
+    const cells = h.cells(to);
+    if (x > 0 && cells[x] === "") x = direction > 0 && x + 1 < h.cols ? x + 1 : x - 1;
+    this.cursor = { line: to, col: x };
     if (this.cursor.line < this.top) this.top = this.cursor.line;
     if (this.cursor.line >= this.top + h.rows) this.top = this.cursor.line - h.rows + 1;
     this.top = Math.max(0, Math.min(this.top, h.length - h.rows));
   }
+}
+
+/**
+ * A line's text, lowercased, for searching, and the column each of its string positions is in
+ * (`cols[text.length]`: the column after the line's last).
+ */
+function searchable(cells: readonly string[]): { text: string; cols: number[] } {
+  let text = "";
+  const cols: number[] = [];
+  cells.forEach((cell, x) => {
+    const lower = cell.toLowerCase();
+    for (let i = 0; i < lower.length; i++) cols.push(x);
+    text += lower;
+  });
+  cols.push(cells.length);
+  return { text, cols };
+}
+
+/** The string position of the first character at column `col` or after it. */
+function positionOf(cols: readonly number[], col: number): number {
+  const at = cols.findIndex((x) => x >= col);
+  return at < 0 ? cols.length - 1 : at;
+}
+
+/** The columns of `length` characters from string position `at` (`to` excluded). */
+function columnsOf(
+  cols: readonly number[],
+  at: number,
+  length: number,
+): { from: number; to: number } {
+  const from = cols[at] ?? 0;
+  const last = cols[at + length - 1] ?? from;
+  // The next character's column: past both halves of a wide last character.
+  return { from, to: Math.max(last + 1, cols[at + length] ?? last + 1) };
 }

@@ -158,8 +158,11 @@ interface Entry {
   copy?: CopyMode | undefined;
   /** A pane of the user's own (a shell, an editor): not an agent, not recorded, gone at exit. */
   extra?: boolean;
-  /** The history's length at the last frame, to keep a scrolled view still as output arrives. */
-  baseY: number;
+  /**
+   * Lines the history had received by the last frame (its length and those gone from its top), to
+   * keep a scrolled view on its lines as output arrives, also once the history is full.
+   */
+  historyTotal: number;
   /** The screen changed since its last frame: the clock's next tick takes one. */
   dirty: boolean;
   /** Push the next update at once: input was just sent. */
@@ -594,7 +597,7 @@ export class SessionManager {
       command,
       worktree,
       offset: 0,
-      baseY: 0,
+      historyTotal: 0,
       dirty: false,
       immediate: false,
       disposed: false,
@@ -832,12 +835,13 @@ export class SessionManager {
 
   private takeFrame(entry: Entry): PaneFrame {
     entry.dirty = false;
-    const baseY = entry.session.history.length;
+    const { history } = entry.session;
+    const total = history.length + history.dropped;
     const { copy } = entry;
     if (copy) {
       // Copy mode's view is held by its own first line: it stays as output arrives.
       copy.update(historyOf(entry.session));
-      entry.baseY = baseY;
+      entry.historyTotal = total;
       const frame = entry.session.frame({ offset: copy.offset, marks: (l) => copy.marks(l) });
       entry.offset = frame.offset;
       return {
@@ -847,9 +851,10 @@ export class SessionManager {
         copy: copy.status(),
       };
     }
-    // A view scrolled back stays on the same lines while new output pushes the history up.
-    if (entry.offset > 0 && baseY > entry.baseY) entry.offset += baseY - entry.baseY;
-    entry.baseY = baseY;
+    // A view scrolled back stays on the same lines while new output pushes the history up (and,
+    // once it is full, its oldest lines out).
+    if (entry.offset > 0 && total > entry.historyTotal) entry.offset += total - entry.historyTotal;
+    entry.historyTotal = total;
     const frame = entry.session.frame({
       offset: entry.offset,
       cursor: entry.id === this.cursorOwner(),
@@ -1071,11 +1076,25 @@ function agentRecord(entry: Entry, updated: string) {
 function historyOf(session: Session): History {
   const { terminal, history } = session;
   const baseY = history.length;
+  const scratch = terminal.buffer.active.getNullCell();
   return {
     length: baseY + terminal.rows,
     baseY,
     rows: terminal.rows,
     cols: terminal.cols,
+    dropped: history.dropped,
     text: (line) => history.getLine(line)?.translateToString(true) ?? "",
+    cells: (line) => {
+      const got = history.getLine(line);
+      if (!got) return [];
+      const cells: string[] = [];
+      for (let x = 0; x < got.length; x++) {
+        const cell = got.getCell(x, scratch);
+        if (!cell) break;
+        cells.push(cell.getWidth() === 0 ? "" : cell.getChars() || " ");
+      }
+      while (cells[cells.length - 1] === " ") cells.pop();
+      return cells;
+    },
   };
 }

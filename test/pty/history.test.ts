@@ -203,6 +203,45 @@ describe("the compact history", () => {
     p.dispose();
   });
 
+  it("counts the lines gone from its top (past the limit, erased), compact or not", async () => {
+    for (const scrollback of [SCROLLBACK, 300]) {
+      const p = pair(40, 8, scrollback);
+      // Line y of the history holds "n <y + dropped>": its number since the output began.
+      const expectNumbered = () => {
+        const { history } = p;
+        for (const y of [0, 1, Math.floor(history.length / 2), history.length - 1]) {
+          const text = history.getLine(y)?.translateToString(true);
+          expect(text, `line ${y} of ${scrollback}`).toBe(`n ${y + history.dropped}`);
+        }
+      };
+      let written = 0;
+      const write = async (lines: number) => {
+        let chunk = "";
+        for (let i = 0; i < lines; i++) chunk += `n ${written++}\r\n`;
+        await p.write(chunk);
+      };
+      await write(100);
+      expect(p.history.dropped).toBe(0);
+      expectNumbered();
+      await write(scrollback + 500);
+      expect(p.history.dropped).toBeGreaterThan(0);
+      expectNumbered();
+      const before = p.history.dropped;
+      await write(37);
+      expect(p.history.dropped).toBe(before + 37);
+      expectNumbered();
+      // ED 3 erases the history: everything above the screen is gone.
+      await p.write("\x1b[3J");
+      expect(p.history.length).toBe(0);
+      expect(p.compact.buffer.active.getLine(0)?.translateToString(true)).toBe(
+        `n ${p.history.dropped}`,
+      );
+      await write(50);
+      expectNumbered();
+      p.dispose();
+    }
+  });
+
   it("takes a fraction of the memory of xterm's lines", async () => {
     const p = pair(80, 24, 5_000);
     await writeLines(p, 0, 6_000);

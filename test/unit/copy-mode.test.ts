@@ -10,7 +10,15 @@ function history(): History {
   const lines = Array.from({ length: 100 }, (_, i) =>
     i === 10 || i === 90 ? `alpha at ${i}` : `row ${i}`,
   );
-  return { length: 100, baseY: 90, rows: 10, cols: 40, text: (i) => lines[i] ?? "" };
+  return {
+    length: 100,
+    baseY: 90,
+    rows: 10,
+    cols: 40,
+    dropped: 0,
+    text: (i) => lines[i] ?? "",
+    cells: (i) => [...(lines[i] ?? "")],
+  };
 }
 
 describe("copy mode", () => {
