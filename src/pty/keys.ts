@@ -135,12 +135,17 @@ export const PASTE_END = "\x1b[201~";
 /**
  * A paste as the program should receive it: line ends as Enter (CR), as terminals send them, and
  * wrapped in bracketed-paste markers only when the program turned that mode on (`ESC [?2004h`).
- * Markers inside the text are removed so a paste cannot end itself early.
+ * Markers inside the text are removed, to the last, so a paste cannot end itself early.
  */
 export function encodePaste(text: string, bracketed: boolean): string {
-  const body = text.replace(/\r?\n/g, "\r");
+  let body = text.replace(/\r?\n/g, "\r");
   if (!bracketed) return body;
-  return PASTE_START + body.replaceAll(PASTE_START, "").replaceAll(PASTE_END, "") + PASTE_END;
+  // Until none is left: a marker split by another becomes one when the inner one goes.
+  for (let before = ""; before !== body; ) {
+    before = body;
+    body = body.replaceAll(PASTE_START, "").replaceAll(PASTE_END, "");
+  }
+  return PASTE_START + body + PASTE_END;
 }
 
 const NAMED: Record<string, string> = {

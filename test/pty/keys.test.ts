@@ -6,6 +6,8 @@ import {
   encodeKeys,
   encodePaste,
   keyboardInput,
+  PASTE_END,
+  PASTE_START,
   parseEscapeKey,
   splitInput,
   translateCursorKeys,
@@ -118,6 +120,12 @@ describe("encodePaste", () => {
 
   it("removes markers inside the pasted text", () => {
     expect(encodePaste("a\x1b[201~rm -rf\x1b[200~b", true)).toBe("\x1b[200~arm -rfb\x1b[201~");
+    // Removed once, a marker split by another made a new one: the paste ended early and the
+    // rest arrived as typed keys.
+    const nested = encodePaste("x\x1b[20\x1b[201~1~\rrm -rf ~\r", true);
+    expect(nested.slice(PASTE_START.length, -PASTE_END.length)).not.toContain(PASTE_END);
+    expect(nested.slice(PASTE_START.length, -PASTE_END.length)).not.toContain(PASTE_START);
+    expect(encodePaste("\x1b[20\x1b[200~0~x", true)).toBe(`${PASTE_START}x${PASTE_END}`);
   });
 });
 
