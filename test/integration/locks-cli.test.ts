@@ -197,6 +197,27 @@ describe("tower lock / unlock / locks", () => {
     expect(missing.stderr).toContain("not locked: config/b.py");
   });
 
+  // An agent could release (or take) another agent's lock by naming it: `tower unlock x --agent
+  // B1` from agent A1's terminal released B1's lock, logged as B1's own release.
+  it("lets an agent lock and release only as itself, in its own stream", async () => {
+    expect((await tower(repo.root, ["lock", "shared/x.py", "--agent", "B1"])).code).toBe(0);
+    const asA1 = { TOWER_AGENT_ID: "A1" };
+    const release = await tower(repo.root, ["unlock", "shared/x.py", "--agent", "B1"], asA1);
+    expect(release.code).toBe(3);
+    expect(release.stderr).toContain("this looks like agent A1 (TOWER_AGENT_ID is set)");
+    const take = await tower(repo.root, ["lock", "other.py", "--agent", "B1"], asA1);
+    expect(take.code).toBe(3);
+    expect(Object.keys(((await readJson(locksFile())) as { locks: object }).locks)).toEqual([
+      "shared/x.py",
+    ]);
+    const stream = await tower(repo.root, ["lock", "other.py", "--agent", "A1", "--stream", "B"]);
+    expect(stream.code).toBe(1);
+    expect(stream.stderr).toContain("agent A1 is in stream A, not B");
+    // Its own, as itself: as before.
+    expect((await tower(repo.root, ["lock", "mine.py"], asA1)).code).toBe(0);
+    expect((await tower(repo.root, ["unlock", "mine.py"], asA1)).code).toBe(0);
+  });
+
   it("lists locks as JSON in the documented shape, expired ones marked", async () => {
     await tower(repo.root, ["lock", "config/a.py", "--agent", "A1", "--task", "t"]);
     const file = (await readJson(locksFile())) as { locks: Record<string, unknown> };

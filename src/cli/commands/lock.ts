@@ -9,7 +9,7 @@ import { parseLockTtl } from "../../engine/plan/index.js";
 import { loadContext, reportRecoveries } from "../context.js";
 import { CliError, refused, usageError } from "../errors.js";
 import { localTime } from "../format.js";
-import { HUMAN, resolveIdentity } from "./identity.js";
+import { HUMAN, refuseActingAsAnother, resolveIdentity } from "./identity.js";
 
 const holderText = (h: LockInfo) =>
   `${h.path} is locked by ${h.agent}${h.stream ? ` (stream ${h.stream})` : ""}${h.task ? ` for "${h.task}"` : ""} until ${localTime(h.expiresAt ?? h.expires)}`;
@@ -46,6 +46,7 @@ export function registerLock(program: Command): void {
     .action(async (paths: string[], options: LockOptions) => {
       const context = await loadContext();
       const who = resolveIdentity(context.plan, options, "lock");
+      await refuseActingAsAnother(context.store, who, "lock");
       let ttlMs = context.plan.lockTtlMs;
       if (options.ttl !== undefined) {
         try {
@@ -100,6 +101,7 @@ export function registerUnlock(program: Command): void {
       const agent =
         options.agent ?? process.env.TOWER_AGENT_ID ?? (options.force ? HUMAN : undefined);
       const who = resolveIdentity(context.plan, { agent }, "unlock");
+      await refuseActingAsAnother(context.store, who, "unlock");
       const keys = await lockKeys(paths, context.repo.worktreeRoot, context.cwd);
       const result = await releaseLocks(context.store, {
         paths: keys,
