@@ -124,6 +124,9 @@ const makeLaunchFolder = (store: StateStore, agent: string) =>
 /**
  * Claude Code settings with Tower's hooks: file tools for PreToolUse/PostToolUse, all for the
  * rest; each runs the Python forwarder when there is one (see hook-forward.ts), else `tower hook`.
+ * `disableAllHooks: false`: the user's `disableAllHooks: true` (in ~/.claude/settings.json, the
+ * project's or its local settings) would otherwise drop these too, and with them the locks and
+ * the scope; `--settings` outranks all three (a managed policy's setting still wins).
  */
 export function claudeSettings(
   tower: readonly string[],
@@ -135,7 +138,7 @@ export function claudeSettings(
     const matcher = event === "PreToolUse" || event === "PostToolUse" ? fileTools : undefined;
     hooks[event] = [hookEntry(tower, event, forwarder, matcher, { timeout: 15 })];
   }
-  return { hooks };
+  return { disableAllHooks: false, hooks };
 }
 
 /**

@@ -99,6 +99,36 @@ describe("agent launch", () => {
     }
   });
 
+  it("gives Claude Code settings that keep Tower's hooks on though the user's turn all hooks off", async () => {
+    const state = mkdtempSync(path.join(os.tmpdir(), "tower-launch-"));
+    try {
+      const { args } = await claudeLaunch({
+        identity: {
+          agent: "A1",
+          stream: "A",
+          worktree: "/w",
+          repoRoot: "/r",
+          stateDir: state,
+          task: "t",
+        },
+        store: new StateStore(state),
+        tower: ["/usr/bin/node", "/t/tower.js"],
+        briefing: "b",
+        session: { id: "s", resume: false },
+        env: { TOWER_HOOK_PYTHON: "off" },
+      });
+      const file = args.find((a) => a.startsWith("--settings="))?.slice("--settings=".length);
+      expect(file).toBe(path.join(state, "launch", "A1", "claude-settings.json"));
+      const settings = JSON.parse(readFileSync(String(file), "utf8"));
+      // `disableAllHooks: true` in ~/.claude/settings.json (or the project's) would drop them all;
+      // --settings outranks those.
+      expect(settings.disableAllHooks).toBe(false);
+      expect(Object.keys(settings.hooks)).toContain("PreToolUse");
+    } finally {
+      rmSync(state, { recursive: true, force: true });
+    }
+  });
+
   describe("never writes an agent's launch files through a link", () => {
     let parent: string;
     let state: string;
