@@ -14,10 +14,13 @@ import type { StateStore } from "../engine/state/store.js";
 import { codexHookSettings } from "./codex-hooks.js";
 import { makeGeminiHome } from "./gemini-home.js";
 import { FILE_TOOLS, GEMINI_HOOK_EVENTS, HOOK_EVENTS } from "./hook.js";
-import { GEMINI_FILE_TOOLS, PATCH_TOOL } from "./hook-events.js";
+import { GEMINI_FILE_TOOLS, PATCH_TOOL, SHELL_TOOL } from "./hook-events.js";
 import { type Forwarder, findPython, hookWords, writeForwarder } from "./hook-forward.js";
 import type { AgentIdentity } from "./identity.js";
 import { MCP_SERVER_NAME, MCP_TOOLS } from "./mcp-names.js";
+
+/** The tools of Codex's that Tower's hooks answer (a regular expression on the tool's name). */
+export const CODEX_HOOK_MATCHER = `^(${PATCH_TOOL}|${SHELL_TOOL})$`;
 
 export type AgentCli = "claude" | "codex" | "gemini";
 
@@ -209,7 +212,7 @@ export async function claudeLaunch(request: LaunchRequest): Promise<AgentLaunch>
 /**
  * Codex: no shared background server (its daemon leads its own session and outlives a stopped
  * agent; Tower's stop must leave nothing behind), Tower's MCP server with its tools approved,
- * Tower's hooks on its patches, trusted (PreToolUse refuses a patch to a file another agent
+ * Tower's hooks on its patches (the apply_patch tool, and shell commands running apply_patch), trusted (PreToolUse refuses a patch to a file another agent
  * holds, and takes the locks; PostToolUse logs the edits; see codex-hooks.ts), the briefing as
  * developer instructions, its screen inline (not on the alternate screen: what scrolls off stays
  * in the pane's history, for copy mode and the agent's log; Codex does so by itself only inside
@@ -221,7 +224,8 @@ export async function codexLaunch(request: LaunchRequest): Promise<AgentLaunch> 
   const forwarder = await forwarderFor(request);
   const hooks = (["PreToolUse", "PostToolUse"] as const).map((event) => ({
     event,
-    matcher: PATCH_TOOL,
+    // Its shell tool too: a command running `apply_patch` is a patch Codex applies itself.
+    matcher: CODEX_HOOK_MATCHER,
     command: hookWords(request.tower, event, forwarder).map(shellQuote).join(" "),
     timeout: 15,
   }));

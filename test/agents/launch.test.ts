@@ -79,13 +79,14 @@ describe("agent launch", () => {
       expect(config).toContain('mcp_servers.tower.default_tools_approval_mode="approve"');
       expect(config).toContain('developer_instructions="You are \\"A1\\"."');
       // Its hooks on patches (without Python: `tower hook` itself), and their trust.
+      // (Bash: Codex's shell tool, whose `apply_patch <<'EOF'` Codex applies itself.)
       const command = "'/usr/bin/node' '/t/tower.js' 'hook' 'PreToolUse'";
       expect(config).toContain(
-        `hooks.PreToolUse=[{matcher = "apply_patch", hooks = [{type = "command", command = ${JSON.stringify(command)}, timeout = 15}]}]`,
+        `hooks.PreToolUse=[{matcher = "^(apply_patch|Bash)$", hooks = [{type = "command", command = ${JSON.stringify(command)}, timeout = 15}]}]`,
       );
       const hash = codexHookHash({
         event: "PreToolUse",
-        matcher: "apply_patch",
+        matcher: "^(apply_patch|Bash)$",
         command,
         timeout: 15,
       });
