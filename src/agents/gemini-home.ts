@@ -83,7 +83,7 @@ async function linkTo(link: string, target: string): Promise<void> {
 
 /**
  * Makes the agent's Gemini home in `folder` (`<folder>/.gemini`): the user's settings with
- * `servers` added to their `mcpServers` and `hooks` after theirs, links to the rest of the user's `.gemini` and to their
+ * `servers` added to their `mcpServers` and `hooks` after theirs (kept on: see below), links to the rest of the user's `.gemini` and to their
  * `.env`. Returns the folder to give Gemini as `GEMINI_CLI_HOME`, or undefined when the user's
  * settings cannot be read as Gemini reads them (Gemini then runs with them as they are and says
  * what is wrong with them; Tower's tools are missing). `folder` and its `.gemini` are made below
@@ -130,10 +130,38 @@ export async function makeGeminiHome(
     const own = theirHooks[event];
     allHooks[event] = [...(Array.isArray(own) ? own : []), ...entries];
   }
+  // With hooks of Tower's, Gemini runs them whatever the user's settings say: not with
+  // `hooksConfig.enabled: false` (no hook at all runs), nor with Tower's command among
+  // `hooksConfig.disabled` (a hook's name there is its command). The user's own stay disabled.
+  const ownCommands = new Set(
+    Object.values(hooks).flatMap((entries) =>
+      entries.flatMap((entry) => {
+        const list = record(entry).hooks;
+        return (Array.isArray(list) ? list : []).flatMap((hook) => {
+          const { name, command } = record(hook);
+          return [name, command].filter((word): word is string => typeof word === "string");
+        });
+      }),
+    ),
+  );
+  const theirConfig = record(settings?.hooksConfig);
+  const hooksConfig =
+    ownCommands.size > 0
+      ? {
+          ...theirConfig,
+          enabled: true,
+          ...(Array.isArray(theirConfig.disabled) && {
+            disabled: theirConfig.disabled.filter(
+              (name) => typeof name !== "string" || !ownCommands.has(name),
+            ),
+          }),
+        }
+      : settings?.hooksConfig;
   const merged = {
     ...settings,
     mcpServers: { ...record(settings?.mcpServers), ...servers },
     ...(Object.keys(allHooks).length > 0 && { hooks: allHooks }),
+    ...(hooksConfig !== undefined && { hooksConfig }),
   };
   // Written whole, then renamed: Gemini never reads half of it (nor is a link there followed).
   // 0600: the user's settings may hold keys.

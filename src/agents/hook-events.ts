@@ -40,6 +40,13 @@ export const FILE_TOOLS: Readonly<Record<string, string>> = {
  */
 export const PATCH_TOOL = "apply_patch";
 
+/**
+ * Codex's shell tool, as its hooks name it. A command that runs `apply_patch` (`apply_patch
+ * <<'EOF' … EOF`, possibly after `cd dir &&`) is not run: Codex applies the patch itself, and
+ * the only hook event is this one's.
+ */
+export const SHELL_TOOL = "Bash";
+
 export const isHookEvent = (name: string): name is HookEvent =>
   (HOOK_EVENTS as readonly string[]).includes(name) ||
   (GEMINI_HOOK_EVENTS as readonly string[]).includes(name);

@@ -13,6 +13,8 @@
  *
  * Codex's PreToolUse and PostToolUse of `apply_patch` (the same JSON as Claude Code's) are
  * answered alike for every file the patch names, and announce no status (Codex says its own);
+ * so are those of its shell tool (`Bash`) whose command runs `apply_patch` (Codex applies that
+ * patch itself), other commands answered with nothing;
  * Gemini CLI's BeforeTool and AfterTool as PreToolUse and PostToolUse, in Gemini's words.
  *
  * Every answer is plain data (`HookAnswer`); the command prints it. Claude Code reads a JSON
@@ -30,6 +32,7 @@ import {
   type HookAnswer,
   type HookEvent,
   PATCH_TOOL,
+  SHELL_TOOL,
 } from "./hook-events.js";
 import type { AgentIdentity } from "./identity.js";
 import { type FilePlace, placeFile } from "./paths.js";
@@ -69,23 +72,62 @@ type Payload = Record<string, unknown>;
 const text = (value: unknown): string | undefined =>
   typeof value === "string" && value !== "" ? value : undefined;
 
-/** The files a patch of Codex's `apply_patch` writes: added, updated, deleted, moved to. */
+/**
+ * The files a patch of Codex's `apply_patch` writes: added, updated, deleted, moved to. Each
+ * line is trimmed first, as Codex's parser does: an indented header is a header all the same.
+ */
 export function patchFiles(patch: string): string[] {
   const files = new Set<string>();
   for (const line of patch.split("\n")) {
-    const named = /^\*\*\* (?:Add File|Update File|Delete File|Move to): (.+)$/.exec(
-      line.trimEnd(),
-    );
+    const named = /^\*\*\* (?:Add File|Update File|Delete File|Move to): (.+)$/.exec(line.trim());
     const file = named?.[1]?.trim();
     if (file) files.add(file);
   }
   return [...files];
 }
 
+/** `apply_patch` (or `applypatch`) run as a command: first, or after `&&`, `;`, `|`, `(`, `$(`. */
+const RUNS_PATCH = /(?:^|[;&|(\n]|\$\()\s*(?:apply_patch|applypatch)(?=$|[\s<'"();&|])/;
+const BEGIN_PATCH = /^\s*\*\*\* Begin Patch\s*$/m;
+/** A leading `cd dir &&` (Codex applies the patch in that folder). */
+const LEADING_CD = /^\s*cd\s+(?:"([^"]*)"|'([^']*)'|([^\s;&|]+))\s*&&/;
+
+/**
+ * A shell command of Codex's (`tool_input.command` of its shell tool) as a patch: the absolute
+ * paths it writes when it runs `apply_patch` or holds a patch (`*** Begin Patch`), against the
+ * cwd or the folder a leading `cd` goes to; "unread" when it runs `apply_patch` with no patch
+ * in the command (from a file, a variable: Tower cannot tell what it writes); undefined when it
+ * is no patch.
+ */
+export function shellPatch(command: string, cwd: string): string[] | "unread" | undefined {
+  const runs = RUNS_PATCH.test(command);
+  if (!runs && !BEGIN_PATCH.test(command)) return undefined;
+  const cd = LEADING_CD.exec(command);
+  const dir = cd ? path.resolve(cwd, cd[1] ?? cd[2] ?? cd[3] ?? ".") : cwd;
+  const files = patchFiles(command).map((file) => path.resolve(dir, file));
+  if (files.length > 0) return files;
+  return runs ? "unread" : undefined;
+}
+
+/** The shell command of Codex's shell tool, if the payload is one. */
+function shellCommand(payload: Payload): string | undefined {
+  if (payload.tool_name !== SHELL_TOOL) return undefined;
+  const input = payload.tool_input;
+  if (typeof input !== "object" || input === null) return undefined;
+  const command = (input as Payload).command;
+  if (Array.isArray(command)) return command.map(String).join(" ");
+  return text(command);
+}
+
 /** The absolute paths a file tool is about to write (none when it is not one). */
 export function toolFiles(payload: Payload): string[] {
   const input = payload.tool_input;
   const cwd = text(payload.cwd) ?? "/";
+  const command = shellCommand(payload);
+  if (command !== undefined) {
+    const files = shellPatch(command, cwd);
+    return Array.isArray(files) ? files : [];
+  }
   if (payload.tool_name === PATCH_TOOL) {
     const patch =
       typeof input === "string"
@@ -201,6 +243,16 @@ type WriteTarget =
   | { kind: "own"; files: string[]; policy: StreamPolicy };
 
 async function writeTarget(ctx: HookContext, payload: Payload): Promise<WriteTarget> {
+  const command = shellCommand(payload);
+  if (command !== undefined && shellPatch(command, text(payload.cwd) ?? "/") === "unread") {
+    return {
+      kind: "none",
+      answer: deny(
+        "Tower cannot tell which files this apply_patch writes (its patch is not in the command). " +
+          "Give the patch inline (apply_patch <<'EOF' … EOF) or use the apply_patch tool.",
+      ),
+    };
+  }
   const absolutes = toolFiles(payload);
   if (absolutes.length === 0) return { kind: "none", answer: {} };
   const { identity } = ctx;
@@ -405,7 +457,8 @@ export async function handleHook(
 ): Promise<HookAnswer> {
   if (event === "BeforeTool" || event === "AfterTool") return geminiHook(event, payload, ctx);
   // Codex's patches: its own status line (OSC 7501) says what it does, so they announce none.
-  const patch = payload.tool_name === PATCH_TOOL;
+  // (Its shell tool too: Tower hooks it only for the patches it runs.)
+  const patch = payload.tool_name === PATCH_TOOL || payload.tool_name === SHELL_TOOL;
   if (event === "PreToolUse")
     return preToolUse(patch ? { ...ctx, announces: false } : ctx, payload);
   const now = ctx.now ?? new Date();

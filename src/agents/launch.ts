@@ -14,10 +14,13 @@ import type { StateStore } from "../engine/state/store.js";
 import { codexHookSettings } from "./codex-hooks.js";
 import { makeGeminiHome } from "./gemini-home.js";
 import { FILE_TOOLS, GEMINI_HOOK_EVENTS, HOOK_EVENTS } from "./hook.js";
-import { GEMINI_FILE_TOOLS, PATCH_TOOL } from "./hook-events.js";
+import { GEMINI_FILE_TOOLS, PATCH_TOOL, SHELL_TOOL } from "./hook-events.js";
 import { type Forwarder, findPython, hookWords, writeForwarder } from "./hook-forward.js";
 import type { AgentIdentity } from "./identity.js";
 import { MCP_SERVER_NAME, MCP_TOOLS } from "./mcp-names.js";
+
+/** The tools of Codex's that Tower's hooks answer (a regular expression on the tool's name). */
+export const CODEX_HOOK_MATCHER = `^(${PATCH_TOOL}|${SHELL_TOOL})$`;
 
 export type AgentCli = "claude" | "codex" | "gemini";
 
@@ -124,6 +127,9 @@ const makeLaunchFolder = (store: StateStore, agent: string) =>
 /**
  * Claude Code settings with Tower's hooks: file tools for PreToolUse/PostToolUse, all for the
  * rest; each runs the Python forwarder when there is one (see hook-forward.ts), else `tower hook`.
+ * `disableAllHooks: false`: the user's `disableAllHooks: true` (in ~/.claude/settings.json, the
+ * project's or its local settings) would otherwise drop these too, and with them the locks and
+ * the scope; `--settings` outranks all three (a managed policy's setting still wins).
  */
 export function claudeSettings(
   tower: readonly string[],
@@ -135,7 +141,7 @@ export function claudeSettings(
     const matcher = event === "PreToolUse" || event === "PostToolUse" ? fileTools : undefined;
     hooks[event] = [hookEntry(tower, event, forwarder, matcher, { timeout: 15 })];
   }
-  return { hooks };
+  return { disableAllHooks: false, hooks };
 }
 
 /**
@@ -206,7 +212,7 @@ export async function claudeLaunch(request: LaunchRequest): Promise<AgentLaunch>
 /**
  * Codex: no shared background server (its daemon leads its own session and outlives a stopped
  * agent; Tower's stop must leave nothing behind), Tower's MCP server with its tools approved,
- * Tower's hooks on its patches, trusted (PreToolUse refuses a patch to a file another agent
+ * Tower's hooks on its patches (the apply_patch tool, and shell commands running apply_patch), trusted (PreToolUse refuses a patch to a file another agent
  * holds, and takes the locks; PostToolUse logs the edits; see codex-hooks.ts), the briefing as
  * developer instructions, its screen inline (not on the alternate screen: what scrolls off stays
  * in the pane's history, for copy mode and the agent's log; Codex does so by itself only inside
@@ -218,7 +224,8 @@ export async function codexLaunch(request: LaunchRequest): Promise<AgentLaunch> 
   const forwarder = await forwarderFor(request);
   const hooks = (["PreToolUse", "PostToolUse"] as const).map((event) => ({
     event,
-    matcher: PATCH_TOOL,
+    // Its shell tool too: a command running `apply_patch` is a patch Codex applies itself.
+    matcher: CODEX_HOOK_MATCHER,
     command: hookWords(request.tower, event, forwarder).map(shellQuote).join(" "),
     timeout: 15,
   }));

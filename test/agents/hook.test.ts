@@ -385,6 +385,79 @@ describe("Codex's apply_patch", () => {
         "*** Begin Patch\n*** Add File: a.txt\n+x\n*** Update File: src/b.ts\n*** Move to: src/c.ts\n@@\n-x\n+y\n*** Delete File: d.md\n*** End Patch\n",
       ),
     ).toEqual(["a.txt", "src/b.ts", "src/c.ts", "d.md"]);
+    // Codex trims each header line: an indented one is a header all the same.
+    expect(
+      patchFiles(
+        "*** Begin Patch\n *** Update File: shared/x.py\n@@\n-s\n+t\n\t*** Add File: a.txt\n+x\n  *** Delete File: d.md\n   *** Move to: e.md\n*** End Patch\n",
+      ),
+    ).toEqual(["shared/x.py", "a.txt", "d.md", "e.md"]);
+  });
+
+  it("refuses an indented header's file another agent holds", async () => {
+    expect((await tower(repo.root, ["lock", "config/app.py", "--agent", "B1"])).code).toBe(0);
+    const refused = await hook(
+      "PreToolUse",
+      patch(" *** Update File: config/app.py", "@@", "-a", "+b"),
+      agentEnv("A1", "A", worktreeA),
+    );
+    expect(decision(refused.stdout)?.permissionDecisionReason).toMatch(
+      /^config\/app\.py is locked by agent B1/,
+    );
+  });
+
+  it("checks a patch the model runs through the shell (Codex applies it itself), against the cwd or the folder it cds to", async () => {
+    expect((await tower(repo.root, ["lock", "config/app.py", "--agent", "B1"])).code).toBe(0);
+    const env = agentEnv("A1", "A", worktreeA);
+    // As Codex 0.171 sends it for `exec_command` with a heredoc: the shell tool, named Bash.
+    const shell = (command: string) => ({
+      session_id: "codex-session",
+      turn_id: "t",
+      hook_event_name: "PreToolUse",
+      cwd: worktreeA,
+      model: "gpt-5.5",
+      permission_mode: "bypassPermissions",
+      tool_name: "Bash",
+      tool_input: { command },
+      tool_use_id: "call_1",
+    });
+    const body = (file: string) =>
+      `*** Begin Patch\n*** Update File: ${file}\n@@\n-a\n+b\n*** End Patch\n`;
+    for (const command of [
+      `apply_patch <<'EOF'\n${body("config/app.py")}EOF\n`,
+      `cd config && apply_patch <<'EOF'\n${body("app.py")}EOF\n`,
+      `cd "${worktreeA}/config" && applypatch <<"PATCH"\n${body("app.py")}PATCH\n`,
+      `apply_patch '${body("config/app.py")}'`,
+      `cat <<'EOF' | apply_patch\n${body("config/app.py")}EOF\n`,
+    ]) {
+      const refused = await hook("PreToolUse", shell(command), env);
+      expect(decision(refused.stdout)?.permissionDecisionReason, command).toMatch(
+        /^config\/app\.py is locked by agent B1/,
+      );
+    }
+    // A patch Tower cannot read (not in the command) is refused, saying how to give it.
+    const unread = await hook("PreToolUse", shell('apply_patch "$(cat /tmp/p)"'), env);
+    expect(decision(unread.stdout)?.permissionDecision).toBe("deny");
+    // Other commands, and a patch of files nobody holds, go on; the latter takes its locks.
+    for (const command of [
+      "ls",
+      "grep -rn apply_patch src",
+      "echo '*** Update File: config/app.py'",
+    ])
+      expect((await hook("PreToolUse", shell(command), env)).stdout.trim(), command).toBe("");
+    const allowed = await hook(
+      "PreToolUse",
+      shell(`apply_patch <<'EOF'\n${body("config/other.py")}EOF\n`),
+      env,
+    );
+    expect(allowed.stdout.trim()).toBe("");
+    const locks = (await readJson(path.join(repo.stateDir, "file_locks.json"))) as {
+      locks: Record<string, { agent: string }>;
+    };
+    expect(locks.locks["config/other.py"]).toMatchObject({ agent: "A1" });
+    const agents = await fsp
+      .readFile(path.join(repo.stateDir, "agents.json"), "utf8")
+      .catch(() => "{}");
+    expect(agents).not.toContain('"announced"');
   });
 
   it("refuses a patch that touches a file another agent holds, takes the locks of an allowed one, logs its edits, and announces no status", async () => {

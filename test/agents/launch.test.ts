@@ -79,13 +79,14 @@ describe("agent launch", () => {
       expect(config).toContain('mcp_servers.tower.default_tools_approval_mode="approve"');
       expect(config).toContain('developer_instructions="You are \\"A1\\"."');
       // Its hooks on patches (without Python: `tower hook` itself), and their trust.
+      // (Bash: Codex's shell tool, whose `apply_patch <<'EOF'` Codex applies itself.)
       const command = "'/usr/bin/node' '/t/tower.js' 'hook' 'PreToolUse'";
       expect(config).toContain(
-        `hooks.PreToolUse=[{matcher = "apply_patch", hooks = [{type = "command", command = ${JSON.stringify(command)}, timeout = 15}]}]`,
+        `hooks.PreToolUse=[{matcher = "^(apply_patch|Bash)$", hooks = [{type = "command", command = ${JSON.stringify(command)}, timeout = 15}]}]`,
       );
       const hash = codexHookHash({
         event: "PreToolUse",
-        matcher: "apply_patch",
+        matcher: "^(apply_patch|Bash)$",
         command,
         timeout: 15,
       });
@@ -94,6 +95,36 @@ describe("agent launch", () => {
         `"/<session-flags>/config.toml:pre_tool_use:0:0" = {trusted_hash = "${hash}"}`,
       );
       expect(trust).toContain('"/<session-flags>/config.toml:post_tool_use:0:0"');
+    } finally {
+      rmSync(state, { recursive: true, force: true });
+    }
+  });
+
+  it("gives Claude Code settings that keep Tower's hooks on though the user's turn all hooks off", async () => {
+    const state = mkdtempSync(path.join(os.tmpdir(), "tower-launch-"));
+    try {
+      const { args } = await claudeLaunch({
+        identity: {
+          agent: "A1",
+          stream: "A",
+          worktree: "/w",
+          repoRoot: "/r",
+          stateDir: state,
+          task: "t",
+        },
+        store: new StateStore(state),
+        tower: ["/usr/bin/node", "/t/tower.js"],
+        briefing: "b",
+        session: { id: "s", resume: false },
+        env: { TOWER_HOOK_PYTHON: "off" },
+      });
+      const file = args.find((a) => a.startsWith("--settings="))?.slice("--settings=".length);
+      expect(file).toBe(path.join(state, "launch", "A1", "claude-settings.json"));
+      const settings = JSON.parse(readFileSync(String(file), "utf8"));
+      // `disableAllHooks: true` in ~/.claude/settings.json (or the project's) would drop them all;
+      // --settings outranks those.
+      expect(settings.disableAllHooks).toBe(false);
+      expect(Object.keys(settings.hooks)).toContain("PreToolUse");
     } finally {
       rmSync(state, { recursive: true, force: true });
     }

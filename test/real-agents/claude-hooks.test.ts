@@ -2,9 +2,10 @@
  * Claude Code 2.1.197 hooks, as Tower will use them (given at launch with `--settings`): which
  * events fire with what payload, and what a PreToolUse hook's decision does. See FINDINGS.md.
  */
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { claudeSettings } from "../../src/agents/launch.js";
 import { type HookCall, hookSettings, readHookLog } from "./claude-hooks.js";
 import { claudeEnv } from "./cli-env.js";
 import { type RealAgentRun, screenShows, startRun, until } from "./harness.js";
@@ -17,6 +18,13 @@ const REASON = "hello.txt is locked by agent B1 (stream B)";
 /** Claude Code with hooks logging to `<repo>/.git/hooks.jsonl`, first turn a Write. */
 async function startWithHooks(
   answers: Parameters<typeof hookSettings>[1] = {},
+  options: {
+    /** The user's ~/.claude/settings.json, and the repository's .claude/settings.local.json. */
+    user?: Record<string, unknown>;
+    local?: Record<string, unknown>;
+    /** More of the `--settings` given. */
+    settings?: Record<string, unknown>;
+  } = {},
 ): Promise<{ run: RealAgentRun; log: string; target: string }> {
   let root = "";
   const run = await startRun({
@@ -32,10 +40,19 @@ async function startWithHooks(
     makeEnv: (modelUrl, repoRoot) => {
       root = repoRoot;
       const log = path.join(repoRoot, ".git", "hooks.jsonl");
+      if (options.local) {
+        mkdirSync(path.join(repoRoot, ".claude"), { recursive: true });
+        writeFileSync(
+          path.join(repoRoot, ".claude", "settings.local.json"),
+          JSON.stringify(options.local),
+        );
+      }
+      const settings = { ...JSON.parse(hookSettings(log, answers)), ...options.settings };
       return claudeEnv({
         modelUrl,
         trust: [repoRoot],
-        args: ["--settings", hookSettings(log, answers), "Create hello.txt"],
+        ...(options.user && { settings: options.user }),
+        args: ["--settings", JSON.stringify(settings), "Create hello.txt"],
       });
     },
   });
@@ -129,6 +146,39 @@ describe("Claude Code hooks (real CLI)", () => {
       await screenShows(run, /Finished the scripted turn/);
       expect(existsSync(target)).toBe(false);
       expect(run.session.text().join("\n")).not.toMatch(/Do you want to create/);
+    } finally {
+      await run.dispose();
+    }
+  });
+
+  it("Tower's `disableAllHooks: false` keeps its hooks on though the user's and the project's settings turn all hooks off", async () => {
+    // The key Tower's own --settings carry (src/agents/launch.ts).
+    const { disableAllHooks } = claudeSettings(["node", "tower.js"]);
+    expect(disableAllHooks).toBe(false);
+    const { run, target } = await startWithHooks(
+      {
+        PreToolUse: {
+          json: {
+            hookSpecificOutput: {
+              hookEventName: "PreToolUse",
+              permissionDecision: "deny",
+              permissionDecisionReason: REASON,
+            },
+          },
+        },
+      },
+      {
+        user: { disableAllHooks: true },
+        local: { disableAllHooks: true },
+        settings: { disableAllHooks },
+      },
+    );
+    try {
+      const [call] = await run.server.callsOfTurn(0);
+      const { result } = await run.server.waitForToolResult(call!.id);
+      expect(result).toMatchObject({ content: REASON, isError: true });
+      await screenShows(run, /Finished the scripted turn/);
+      expect(existsSync(target)).toBe(false);
     } finally {
       await run.dispose();
     }

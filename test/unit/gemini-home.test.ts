@@ -83,6 +83,38 @@ describe("Gemini's home for an agent", () => {
     });
   });
 
+  it("keeps Tower's hooks on when the user's settings turn hooks off or disable Tower's", async () => {
+    const mine = { matcher: "*", hooks: [{ type: "command", command: "mine" }] };
+    const home = userHome(
+      JSON.stringify({
+        hooks: { BeforeTool: [mine] },
+        hooksConfig: {
+          enabled: false,
+          disabled: ["mine", "tower", "tower after"],
+          notifications: false,
+        },
+      }),
+    );
+    const folder = path.join(temp(), "gemini-home");
+    const before = { matcher: "write_file", hooks: [{ type: "command", command: "tower" }] };
+    const after = { matcher: "write_file", hooks: [{ type: "command", command: "tower after" }] };
+    await makeGeminiHome(folder, { HOME: home }, TOWER, {
+      BeforeTool: [before],
+      AfterTool: [after],
+    });
+    const settings = JSON.parse(
+      readFileSync(path.join(folder, ".gemini", "settings.json"), "utf8"),
+    );
+    // Hooks on (Gemini runs none with `enabled: false`), the user's own still disabled as they
+    // asked, none of Tower's: its locks and scope bind.
+    expect(settings.hooksConfig).toEqual({
+      enabled: true,
+      disabled: ["mine"],
+      notifications: false,
+    });
+    expect(settings.hooks.BeforeTool).toEqual([mine, before]);
+  });
+
   it("follows the user's GEMINI_CLI_HOME, and works with no settings or .gemini of theirs", async () => {
     const theirs = userHome();
     const folder = path.join(temp(), "gemini-home");
