@@ -12,7 +12,7 @@
  * - `held`: a file B1 holds: denied, naming B1 (and recorded as a refusal).
  */
 import { spawn } from "node:child_process";
-import { rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -105,9 +105,10 @@ export async function makeHookRig(): Promise<HookRig> {
     )) as typeof ForwardModule;
     // As a launch writes them: the Python forwarder when there is a Python, and `tower hook`.
     const python = await findPython();
-    const forwarder = python
-      ? { python, script: await writeForwarder(path.join(parent, "launch-A1")) }
-      : undefined;
+    // Its folder made first, as a launch makes it (writeForwarder writes into a folder it is given).
+    const launchFolder = path.join(parent, "launch-A1");
+    mkdirSync(launchFolder, { recursive: true });
+    const forwarder = python ? { python, script: await writeForwarder(launchFolder) } : undefined;
     const hookCommand = preToolUseCommand(claudeSettings([process.execPath, CLI], forwarder));
     const nodeHookCommand = preToolUseCommand(claudeSettings([process.execPath, CLI]));
     const engine = await loadEngine();
