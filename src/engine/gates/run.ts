@@ -5,13 +5,9 @@
  * value and output tail. A pass is sealed like a `run:` pass, results included.
  */
 import { existsSync } from "node:fs";
-import { UnknownIdError } from "../errors.js";
+import { RefusedError, UnknownIdError } from "../errors.js";
 import { refuseWhileWaiting, runCheckpoint } from "../orchestrator/checkpoint-run.js";
-import {
-  notLinkedWorktree,
-  recordedWorktree,
-  worktreeRefusal,
-} from "../orchestrator/stream-worktree.js";
+import { recordedWorktree, requireLinkedWorktree } from "../orchestrator/stream-worktree.js";
 import { runCommands } from "../orchestrator/validate.js";
 import {
   type CheckpointSpec,
@@ -129,12 +125,13 @@ async function runCriteria(
       let cwd: string | undefined = repo.mainRoot;
       if (stream) {
         cwd = recorded?.worktree ? recordedWorktree(project, recorded.worktree) : undefined;
-        if (cwd && existsSync(cwd)) {
+        if (recorded?.worktree && cwd && existsSync(cwd)) {
           // Only a linked worktree of this repository: the state may name any folder.
-          const why = await notLinkedWorktree(project, cwd);
-          if (why !== undefined) {
-            const refusal = worktreeRefusal(project, stream, recorded?.worktree ?? cwd, why);
-            runs.push({ ...missingWorktree(target.id, stream, ""), error: refusal.message });
+          try {
+            cwd = await requireLinkedWorktree(project, stream, recorded.worktree);
+          } catch (error) {
+            if (!(error instanceof RefusedError)) throw error;
+            runs.push({ ...missingWorktree(target.id, stream, ""), error: error.message });
             continue;
           }
         }

@@ -5,18 +5,34 @@
  */
 import { git, lines, runGit } from "./run.js";
 
-/** The commits a reflog has recorded, each once, newest first; none when it has no reflog. */
-export async function reflogCommits(cwd: string, ref: string): Promise<string[]> {
+/**
+ * A reflog's entries, newest first: the commit and what moved the ref there (`merge <branch>:
+ * ...`, `commit: ...`, `clone: from ...`); none when it has no reflog.
+ */
+export async function reflogEntries(
+  cwd: string,
+  ref: string,
+): Promise<{ commit: string; subject: string }[]> {
   const result = await runGit(cwd, [
     "log",
     "--walk-reflogs",
-    "--format=%H",
+    "--format=%H %gs",
     "--end-of-options",
     ref,
     "--",
   ]);
   if (result.exitCode !== 0) return [];
-  return [...new Set(lines(result.stdout))];
+  return lines(result.stdout).map((line) => {
+    const space = line.indexOf(" ");
+    return space < 0
+      ? { commit: line, subject: "" }
+      : { commit: line.slice(0, space), subject: line.slice(space + 1) };
+  });
+}
+
+/** The commits a reflog has recorded, each once, newest first; none when it has no reflog. */
+export async function reflogCommits(cwd: string, ref: string): Promise<string[]> {
+  return [...new Set((await reflogEntries(cwd, ref)).map((entry) => entry.commit))];
 }
 
 /**

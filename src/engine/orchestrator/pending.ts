@@ -8,7 +8,7 @@
  * commands to undo it. `pendingMerges` reports the same without changing anything.
  */
 import { z } from "zod";
-import { commitParents, lines, resolveCommit, runGit } from "../git/index.js";
+import { commitParents, reflogEntries, resolveCommit } from "../git/index.js";
 import type { Project } from "../project.js";
 import type { OrchestratorStream } from "../state/formats.js";
 import { TOWER_AGENT } from "../state/store.js";
@@ -76,16 +76,8 @@ async function mergedHere(
 ): Promise<boolean> {
   const parents = await commitParents(mainRoot, commit).catch(() => []);
   if (parents[0] !== pending.before) return false;
-  const result = await runGit(mainRoot, [
-    "log",
-    "--walk-reflogs",
-    "--format=%H %gs",
-    "--end-of-options",
-    `refs/heads/${pending.base}`,
-    "--",
-  ]);
-  if (result.exitCode !== 0) return false;
-  return lines(result.stdout).some((line) => line.startsWith(`${commit} merge `));
+  const entries = await reflogEntries(mainRoot, `refs/heads/${pending.base}`);
+  return entries.some((e) => e.commit === commit && e.subject.startsWith("merge "));
 }
 
 /** Merges recorded as in flight, and what each means now. Changes nothing. */

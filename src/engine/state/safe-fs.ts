@@ -60,19 +60,23 @@ export async function checkStateFile(file: string): Promise<void> {
   if (!stat.isFile()) throw notAFile(file, stat);
 }
 
-/** Throws a StateFileError when `dir` exists and is anything but a real folder. */
-export async function checkStateFolder(dir: string): Promise<void> {
+/**
+ * Throws a StateFileError when `dir` exists and is anything but a real folder; returns what
+ * lstat found there (undefined: nothing).
+ */
+export async function checkStateFolder(dir: string): Promise<Stats | undefined> {
   let stat: Stats;
   try {
     stat = await fsp.lstat(dir);
   } catch (error) {
-    if (code(error) === "ENOENT") return;
+    if (code(error) === "ENOENT") return undefined;
     throw error;
   }
   if (stat.isSymbolicLink()) throw await symlinkError(dir);
   if (!stat.isDirectory()) {
     throw new StateFileError(dir, `${dir} is ${kindOf(stat)}, not a folder: move it away`);
   }
+  return stat;
 }
 
 /**
@@ -164,9 +168,14 @@ export async function makeStateFolder(base: string, dir: string, mode = 0o755): 
       }
       if (code(error) !== "EEXIST") throw error;
     }
-    await checkStateFolder(folder);
+    const stat = await checkStateFolder(folder);
     const uid = process.getuid?.();
-    const stat = await fsp.lstat(folder);
+    if (stat === undefined) {
+      throw new StateFileError(
+        folder,
+        `${folder} went away as it was made: nothing was written there`,
+      );
+    }
     if (uid !== undefined && stat.uid !== uid) {
       throw new StateFileError(
         folder,
