@@ -171,17 +171,21 @@ export async function readJsonlFile(file: string): Promise<Record<string, unknow
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-/** Polls `check` until it returns a value, failing after `timeoutMs`. */
+/**
+ * Polls `check` until it returns a value, failing after `timeoutMs`. `what` names the condition
+ * in the failure; a function is asked at the time-out, so it can say how things stood then.
+ */
 export async function waitFor<T>(
   check: () => T | undefined | Promise<T | undefined>,
   timeoutMs = 10_000,
-  what = "condition",
+  what: string | (() => string) = "condition",
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${typeof what === "string" ? what : what()}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }

@@ -15,6 +15,7 @@ import {
   expectLockedByMcp,
   holdFile,
   roomShowsLock,
+  screenOf,
   screenShowsLine,
   startTowerRun,
   statusIs,
@@ -243,7 +244,10 @@ describe("Claude Code in Tower (real CLI)", () => {
           return a1?.status === "idle" && a1.source === "hook" ? true : undefined;
         },
         60_000,
-        "A1 idle by its Stop hook",
+        () => {
+          const a1 = r.store.getState().agents.A1;
+          return `A1 idle by its Stop hook (it is ${a1?.status} by ${a1?.source}); its screen:\n${screenOf(r, "A1")}`;
+        },
       );
     const transcript = async () => {
       const agents = (await readJson(path.join(r.repo.stateDir, "agents.json"))) as {

@@ -136,7 +136,7 @@ export async function screenShowsLine(
         ? true
         : undefined,
     timeoutMs,
-    `${pattern} on ${id}'s screen:\n${screenOf(run, id)}`,
+    () => `${pattern} on ${id}'s screen:\n${screenOf(run, id)}`,
   ).catch((error: unknown) => {
     throw new Error(
       `${(error as Error).message}\nscreen now:\n${screenOf(run, id)}\nrequests:\n${run.server.describeRequests()}`,
