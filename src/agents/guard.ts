@@ -46,6 +46,7 @@ export const GIT_HOOKS = [
   "post-rewrite",
   "sendemail-validate",
   "post-index-change",
+  "reference-transaction",
 ] as const;
 
 export const GUARD_FOLDER = STATE_FOLDERS.gitHooks;
@@ -69,6 +70,17 @@ if [ "$hook" = pre-commit ]; then
     echo "tower: the pre-commit guard cannot find ${bundle.replace(/["$`\\]/g, "")}; this commit was not checked" >&2
   fi
 fi
+# Whatever moves a branch (a commit, a merge, a fast-forward, cherry-pick, am, rebase, reset,
+# update-ref) is checked before it happens: its updates come on the input, kept for the
+# repository's own hook of this name.
+if [ "$hook" = reference-transaction ]; then
+  updates=$(cat)
+  if [ "$1" = prepared ] && [ -f ${shellQuote(bundle)} ]; then
+    case "$updates" in
+      *" refs/heads/"*) printf '%s\n' "$updates" | ${command} guard reference-transaction || exit $? ;;
+    esac
+  fi
+fi
 # An agent's commit is credited to it (a handoff then lists its own commits only).
 if [ "$hook" = post-commit ] && [ -n "$TOWER_AGENT_ID" ] && [ -f ${shellQuote(bundle)} ]; then
   ${command} guard post-commit || true
@@ -80,7 +92,13 @@ case "$own" in
   "~/"*) own="$HOME/\${own#"~/"}" ;;
   *) own="$(pwd)/$own" ;;
 esac
-if [ -x "$own/$hook" ]; then exec "$own/$hook" "$@"; fi
+if [ -x "$own/$hook" ]; then
+  if [ "$hook" = reference-transaction ]; then
+    { [ -z "$updates" ] || printf '%s\n' "$updates"; } | "$own/$hook" "$@"
+    exit $?
+  fi
+  exec "$own/$hook" "$@"
+fi
 exit 0
 `;
 }

@@ -7,6 +7,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import {
   chmodSync,
   promises as fsp,
+  mkdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -160,5 +161,111 @@ describe("the pre-commit guard", () => {
       expect(statSync(path.join(hooks, hook)).mode & 0o777, hook).toBe(0o755);
     }
     expect(readFileSync(victim, "utf8")).toBe("theirs\n");
+  });
+});
+
+/** A git command as an agent's shell runs it in `cwd`: exit code and what git and the hooks printed. */
+function run(cwd: string, ...args: string[]): { code: number; output: string } {
+  const result = spawnSync("git", args, {
+    cwd,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+    env: cleanEnv({ TOWER_AGENT_ID: "A1", TOWER_STREAM: "A" }),
+  });
+  return { code: result.status ?? 1, output: `${result.stdout}${result.stderr}` };
+}
+
+describe("the guard, whatever moves the stream's branch", () => {
+  let branch: string;
+  let base: string;
+  beforeEach(() => {
+    branch = git(worktree, "rev-parse", "--abbrev-ref", "HEAD").trim();
+    base = git(repo.root, "rev-parse", "--abbrev-ref", "HEAD").trim();
+    // A commit changing config/app.py on a side branch, made before anyone locked it.
+    git(worktree, "checkout", "-q", "-b", "side");
+    expect(commit(worktree, "config/app.py", "side change").code).toBe(0);
+    git(worktree, "checkout", "-q", branch);
+  });
+
+  const lockedByB1 = () => tower(repo.root, ["lock", "config/app.py", "--agent", "B1"]);
+
+  /** Refused, and the branch where it was (a refused rebase leaves HEAD detached, as git does). */
+  const refusedBy = (result: { code: number; output: string }, before: string) => {
+    expect(result.code, result.output).not.toBe(0);
+    expect(result.output).toContain("config/app.py is locked by agent B1, stream B");
+    expect(git(worktree, "rev-parse", branch).trim()).toBe(before);
+  };
+
+  for (const [name, args] of [
+    ["git cherry-pick", ["cherry-pick", "side"]],
+    ["git merge --ff-only", ["merge", "--ff-only", "side"]],
+    ["git merge --no-ff", ["merge", "--no-ff", "-m", "merge side", "side"]],
+    ["git rebase", ["rebase", "-q", "side"]],
+    ["git reset", ["reset", "-q", "--soft", "side"]],
+  ] as const) {
+    it(`refuses ${name} bringing a change to a file another stream holds`, async () => {
+      await lockedByB1();
+      const before = head(worktree);
+      refusedBy(run(worktree, ...args), before);
+    });
+  }
+
+  it("refuses git am of a patch to a file another stream holds", async () => {
+    const patch = path.join(path.dirname(repo.root), "side.patch");
+    writeFileSync(patch, git(worktree, "format-patch", "-1", "--stdout", "side"));
+    await lockedByB1();
+    const before = head(worktree);
+    refusedBy(run(worktree, "am", patch), before);
+    run(worktree, "am", "--abort");
+  });
+
+  it("lets a catch-up merge of the base through, with the base's changes to files another stream holds", async () => {
+    mkdirSync(path.join(repo.root, "config"), { recursive: true });
+    writeFileSync(path.join(repo.root, "config/app.py"), "from the base\n");
+    git(repo.root, "add", "config/app.py");
+    git(repo.root, "commit", "-q", "-m", "B's work, merged");
+    await lockedByB1();
+    const merged = run(worktree, "merge", "--no-edit", base);
+    expect(merged.code, merged.output).toBe(0);
+    expect(readFileSync(path.join(worktree, "config/app.py"), "utf8")).toBe("from the base\n");
+  });
+
+  it("lets a catch-up merge resolved with the base's side through, and refuses the stream's own change in it", async () => {
+    expect(commit(worktree, "config/app.py", "the stream's").code).toBe(0);
+    mkdirSync(path.join(repo.root, "config"), { recursive: true });
+    writeFileSync(path.join(repo.root, "config/app.py"), "the base's\n");
+    git(repo.root, "add", "config/app.py");
+    git(repo.root, "commit", "-q", "-m", "B's work, merged");
+    await lockedByB1();
+    expect(run(worktree, "merge", base).code).not.toBe(0);
+    // Resolved with a change of the stream's own: refused.
+    writeFileSync(path.join(worktree, "config/app.py"), "both\n");
+    git(worktree, "add", "config/app.py");
+    const before = head(worktree);
+    refusedBy(run(worktree, "commit", "--no-edit"), before);
+    // Resolved with the base's side: the stream changes nothing there.
+    git(worktree, "checkout", base, "--", "config/app.py");
+    const resolved = run(worktree, "commit", "--no-edit");
+    expect(resolved.code, resolved.output).toBe(0);
+  });
+
+  it("refuses moving the base branch from a stream's worktree", () => {
+    const before = git(repo.root, "rev-parse", base).trim();
+    const moved = run(worktree, "update-ref", `refs/heads/${base}`, "side");
+    expect(moved.code).not.toBe(0);
+    expect(moved.output).toContain(`tower merge`);
+    expect(git(repo.root, "rev-parse", base).trim()).toBe(before);
+  });
+
+  it("still runs the repository's own reference-transaction hook, with the updates on its input", () => {
+    const hooks = path.join(repo.root, ".git/hooks");
+    const seen = path.join(repo.root, "..", "ref-updates");
+    writeFileSync(
+      path.join(hooks, "reference-transaction"),
+      `#!/bin/sh\n[ "$1" = committed ] && cat >> "${seen}"\nexit 0\n`,
+    );
+    chmodSync(path.join(hooks, "reference-transaction"), 0o755);
+    expect(commit(worktree, "config/own.py").code).toBe(0);
+    expect(readFileSync(seen, "utf8")).toContain(`refs/heads/${branch}`);
   });
 });

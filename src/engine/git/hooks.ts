@@ -53,10 +53,12 @@ export async function unsetWorktreeHooksPath(worktree: string): Promise<void> {
 
 /**
  * Files the next commit in `worktree` would change (added, modified, deleted; both sides of a
- * rename), repository-relative.
+ * rename), repository-relative; with `against`, the files where the next commit would differ
+ * from that commit instead.
  */
-export async function stagedFiles(worktree: string): Promise<string[]> {
-  const out = await git(worktree, ["diff", "--cached", "--name-only", "-z", "--no-renames"], {
+export async function stagedFiles(worktree: string, against?: string): Promise<string[]> {
+  const args = ["diff", "--cached", "--name-only", "-z", "--no-renames"];
+  const out = await git(worktree, against ? [...args, against, "--"] : args, {
     allowEnvironment: ["GIT_INDEX_FILE"],
   });
   return out.split("\0").filter((file) => file !== "");
