@@ -127,6 +127,18 @@ export function screenBusy(spec: PresetSpec, lines: readonly string[]): boolean 
   return spec.busy.some((entry) => matches(entry, lines));
 }
 
+/** How specific each of the agent's own words is: its hooks, then its OSC state, then its title. */
+const WORD_RANK: Readonly<Record<StatusSource, number>> = {
+  hook: 3,
+  osc: 2,
+  title: 1,
+  screen: 0,
+  output: 0,
+  bell: 0,
+  exit: 0,
+  start: 0,
+};
+
 export class StatusTracker {
   private readonly spec: PresetSpec;
   private readonly runningMs: number;
@@ -239,6 +251,16 @@ export class StatusTracker {
   /** The agent says what it is doing (its hooks, its title, an OSC sequence). */
   announce(status: AnnouncedStatus, source: StatusSource): void {
     if (this.exitInfo) return;
+    // The same word, still in force, from a less specific source adds nothing: Claude Code's
+    // ✳ title right after its Stop hook is no news, and the status stays the hook's.
+    const said = this.announced;
+    if (
+      said &&
+      said.status === status &&
+      !this.over(said) &&
+      WORD_RANK[source] < WORD_RANK[said.source]
+    )
+      return;
     this.announced = { status, source, at: this.now() };
     this.update(source);
   }
@@ -292,17 +314,20 @@ export class StatusTracker {
     if (this.waitingOnScreen) return ["waiting", "screen"];
     if (this.attention !== undefined) return ["waiting", "bell"];
     const said = this.announced;
-    if (said) {
-      const over =
-        said.status === "waiting" &&
-        (this.lastInput >= said.at ||
-          (this.promptSeen >= said.at && this.promptGone >= this.promptSeen));
-      if (!over) return [said.status, said.source];
-    }
+    if (said && !this.over(said)) return [said.status, said.source];
     if (!this.sawOutput) return ["starting", "start"];
     if (this.busyOnScreen) return ["running", "screen"];
     if (this.now() - this.lastOutput < this.runningMs) return ["running", "output"];
     return ["idle", "output"];
+  }
+
+  /** An announced wait ends when the human answers it, or when a prompt it showed since has gone. */
+  private over(said: { status: AnnouncedStatus; at: number }): boolean {
+    return (
+      said.status === "waiting" &&
+      (this.lastInput >= said.at ||
+        (this.promptSeen >= said.at && this.promptGone >= this.promptSeen))
+    );
   }
 
   private update(reason: string): void {

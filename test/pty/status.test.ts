@@ -129,6 +129,26 @@ describe("what agents announce", () => {
     t.dispose();
   });
 
+  it("keeps a hook's word when the title then says the same: Claude Code's ✳ title after its Stop hook", () => {
+    const { t, changes } = tracker("claude");
+    t.output();
+    t.announce("idle", "hook");
+    changes.length = 0;
+    t.title("✳ Claude Code");
+    expect([t.status, t.source]).toEqual(["idle", "hook"]);
+    expect(changes).toEqual([]);
+    // The title first, then the hook: the hook's word is told.
+    t.title("⠂ Working");
+    t.title("✳ Claude Code");
+    expect([t.status, t.source]).toEqual(["idle", "title"]);
+    t.announce("idle", "hook");
+    expect([t.status, t.source]).toEqual(["idle", "hook"]);
+    // A title that says something else is news, whatever said the last.
+    t.title("⠂ Working");
+    expect([t.status, t.source]).toEqual(["running", "title"]);
+    t.dispose();
+  });
+
   it("tells nothing when one guess gives way to another for the same status: a busy line that comes and goes in running output", () => {
     const { t, changes, later } = tracker("claude");
     t.output();
