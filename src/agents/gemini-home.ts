@@ -15,7 +15,9 @@
  * GEMINI.md, policies, ...) is a symbolic link to the user's own, so Gemini finds them where they
  * are and keeps its sessions with the user's. Nothing of the user's is written. A setting that
  * Gemini itself changes while it runs (`/settings`) goes to Tower's copy and is not kept: each
- * launch copies the user's settings again.
+ * launch copies the user's settings again. The workspace settings of the folder Gemini starts
+ * in (`.gemini/settings.json`) come after these, and can switch the hooks off: see
+ * gemini-workspace.ts.
  */
 import { promises as fsp } from "node:fs";
 import os from "node:os";

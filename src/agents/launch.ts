@@ -13,6 +13,7 @@ import { STATE_FOLDERS, writeStateFile } from "../engine/state/index.js";
 import type { StateStore } from "../engine/state/store.js";
 import { codexHookSettings } from "./codex-hooks.js";
 import { makeGeminiHome } from "./gemini-home.js";
+import { geminiHookName, geminiTrustPins, requireGeminiHooksKept } from "./gemini-workspace.js";
 import { FILE_TOOLS, GEMINI_HOOK_EVENTS, HOOK_EVENTS } from "./hook.js";
 import { GEMINI_FILE_TOOLS, PATCH_TOOL, SHELL_TOOL } from "./hook-events.js";
 import { type Forwarder, findPython, hookWords, writeForwarder } from "./hook-forward.js";
@@ -258,16 +259,22 @@ export const GEMINI_HEADLESS_VARS = ["CI", "GITHUB_ACTIONS"] as const;
  * a write to a file another agent holds, and takes the lock; AfterTool logs the edit), in a
  * Gemini home of Tower's (`GEMINI_CLI_HOME`: the user's settings with these added, their other
  * files linked; see gemini-home.ts), the session named (`--session-id`) or resumed
- * (`--resume <id>`).
+ * (`--resume <id>`). Refused (a RefusedError naming the file and the setting) in a worktree
+ * whose own Gemini settings would switch the hooks off; the hooks get names of this launch's,
+ * and the trust variables a `.env` of the worktree's could set are given (gemini-workspace.ts).
  */
 export async function geminiLaunch(request: LaunchRequest): Promise<AgentLaunch> {
   const [command, ...args] = request.tower;
   const { identity } = request;
+  // Gemini starts in the worktree, and reads its `.gemini/settings.json` over Tower's.
+  await requireGeminiHooksKept(identity.agent, identity.worktree);
   const forwarder = await forwarderFor(request);
   const fileTools = Object.keys(GEMINI_FILE_TOOLS).join("|");
   const hooks: Record<string, unknown[]> = {};
   for (const event of GEMINI_HOOK_EVENTS)
-    hooks[event] = [hookEntry(request.tower, event, forwarder, fileTools)];
+    hooks[event] = [
+      hookEntry(request.tower, event, forwarder, fileTools, { name: geminiHookName(event) }),
+    ];
   // Its home is made in the launch folder, which is made (and checked) first.
   await makeLaunchFolder(request.store, identity.agent);
   const home = await makeGeminiHome(
@@ -294,7 +301,10 @@ export async function geminiLaunch(request: LaunchRequest): Promise<AgentLaunch>
     args: request.session.resume
       ? ["--resume", request.session.id]
       : ["--session-id", request.session.id],
-    env: home === undefined ? {} : { GEMINI_CLI_HOME: home },
+    env: {
+      ...geminiTrustPins(request.env ?? process.env),
+      ...(home !== undefined && { GEMINI_CLI_HOME: home }),
+    },
     unset: GEMINI_HEADLESS_VARS,
   };
 }

@@ -23,6 +23,7 @@ import {
   insertArgs,
   type LaunchRequest,
 } from "../../src/agents/launch.js";
+import { RefusedError } from "../../src/engine/errors.js";
 import { StateFileError, StateStore } from "../../src/engine/state/index.js";
 
 describe("agent launch", () => {
@@ -127,6 +128,62 @@ describe("agent launch", () => {
       expect(Object.keys(settings.hooks)).toContain("PreToolUse");
     } finally {
       rmSync(state, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses Gemini CLI in a worktree whose own settings switch hooks off, having written nothing; elsewhere its hooks have names of the launch's own", async () => {
+    const parent = mkdtempSync(path.join(os.tmpdir(), "tower-launch-gemini-"));
+    try {
+      const state = path.join(parent, "state");
+      const worktree = path.join(parent, "wt");
+      mkdirSync(state);
+      mkdirSync(path.join(worktree, ".gemini"), { recursive: true });
+      const file = path.join(worktree, ".gemini", "settings.json");
+      writeFileSync(file, '{ "hooksConfig": { "enabled": false } }\n');
+      const request: LaunchRequest = {
+        identity: {
+          agent: "A1",
+          stream: "A",
+          worktree,
+          repoRoot: "/r",
+          stateDir: state,
+          task: "t",
+        },
+        store: new StateStore(state),
+        tower: ["/usr/bin/node", "/t/tower.js"],
+        briefing: "b",
+        session: { id: "s", resume: false },
+        env: { HOME: path.join(parent, "home"), TOWER_HOOK_PYTHON: "off" },
+      };
+      const refused = geminiLaunch(request);
+      await expect(refused).rejects.toThrow(RefusedError);
+      await expect(refused).rejects.toThrow(`${file} sets hooksConfig.enabled to false`);
+      expect(readdirSync(state)).toEqual([]);
+      expect(readFileSync(file, "utf8")).toBe('{ "hooksConfig": { "enabled": false } }\n');
+      writeFileSync(file, '{ "hooksConfig": { "enabled": true } }\n');
+      const names = async () => {
+        const launch = await geminiLaunch(request);
+        expect(launch.env).toEqual({
+          GEMINI_CLI_TRUST_WORKSPACE: "",
+          GEMINI_RESTRICTED_MODE: "",
+          GEMINI_CLI_HOME: path.join(state, "launch", "A1", "gemini-home"),
+        });
+        const settings = JSON.parse(
+          readFileSync(
+            path.join(String(launch.env.GEMINI_CLI_HOME), ".gemini", "settings.json"),
+            "utf8",
+          ),
+        ) as { hooks: Record<string, { hooks: { name: string }[] }[]> };
+        return Object.values(settings.hooks).map((entries) => entries[0]?.hooks[0]?.name);
+      };
+      const first = await names();
+      expect(first).toEqual([
+        expect.stringMatching(/^tower-BeforeTool-/),
+        expect.stringMatching(/^tower-AfterTool-/),
+      ]);
+      expect(await names()).not.toEqual(first);
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
     }
   });
 

@@ -217,4 +217,47 @@ describe("tower check on a run", () => {
       fresh.cleanup();
     }
   });
+
+  it("reports a Gemini CLI stream whose worktree's own settings switch hooks off, and changes nothing", async () => {
+    const fresh = await makeRepo({
+      plan: `version: 1
+project: shop
+streams:
+  G:
+    name: Gemini
+    agents: [{ id: G1, task: "Base", agent: "gemini --prompt-interactive {task}" }]
+  C:
+    name: Claude
+    agents: [{ id: C1, task: "Other", agent: "claude {task}" }]
+`,
+    });
+    try {
+      expect((await tower(fresh.root, ["start", "G", "C"])).code).toBe(0);
+      const settings = '{ "hooksConfig": { "enabled": false } }\n';
+      const files = ["G", "C"].map((id) =>
+        path.join(path.dirname(fresh.root), `shop-stream-${id}`, ".gemini", "settings.json"),
+      );
+      for (const file of files) {
+        await fsp.mkdir(path.dirname(file));
+        await fsp.writeFile(file, settings);
+      }
+      const check = await tower(fresh.root, ["check"]);
+      expect(check.code).toBe(1);
+      expect(check.stderr).toContain(
+        `${files[0]} sets hooksConfig.enabled to false: Gemini CLI applies these workspace settings over the user's and would run no hook at all`,
+      );
+      expect(check.stderr).toContain(
+        "Tower does not start stream G's Gemini CLI agent (G1) in its worktree while it does",
+      );
+      // Claude Code does not read it.
+      expect(check.stderr).not.toContain(files[1]);
+      expect(check.stderr).toMatch(/1 problem found$/m);
+      for (const file of files) expect(await fsp.readFile(file, "utf8")).toBe(settings);
+      await fsp.writeFile(files[0]!, '{ "hooksConfig": { "enabled": true } }\n');
+      const again = await tower(fresh.root, ["check"]);
+      expect(again.code, again.stderr).toBe(0);
+    } finally {
+      fresh.cleanup();
+    }
+  });
 });

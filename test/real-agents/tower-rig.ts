@@ -6,7 +6,7 @@
  * hooks, the MCP server, the briefing and the session; only HOME and the CLI's settings come
  * from the throwaway environment of cli-env.ts.
  */
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "vitest";
 import { openProject, type Project } from "../../src/engine/project.js";
@@ -15,6 +15,7 @@ import { type AppStore, createAppStore } from "../../src/ui/store/index.js";
 import {
   CLI,
   cleanEnv,
+  git,
   makeRepo,
   type TempRepo,
   tower,
@@ -33,6 +34,8 @@ export interface TowerRun {
   services: Services;
   server: ModelServer;
   agent: AgentEnv;
+  /** What the room told the user (its flash messages: an agent that cannot start, ...). */
+  messages: string[];
   /** Stops the agents and closes the services (the repository and server stay). */
   closeRoom(): Promise<void>;
   /** Opens the room again on the same repository (resuming the agents' conversations). */
@@ -52,6 +55,8 @@ export interface TowerRunOptions {
   resume?: boolean;
   /** Runs after the stream started, before the room opens (e.g. another agent takes a lock). */
   before?: (repo: TempRepo) => Promise<void>;
+  /** Files committed on the main branch before the stream starts (so in its worktree too). */
+  commit?: Record<string, string>;
 }
 
 export async function startTowerRun(options: TowerRunOptions): Promise<TowerRun> {
@@ -61,6 +66,14 @@ export async function startTowerRun(options: TowerRunOptions): Promise<TowerRun>
   try {
     // The plan names the CLI by its path; the environment is made once the paths are known.
     repo = await makeRepo({ plan: options.plan.replaceAll("{CLI}", cliBinary(options.cli)) });
+    if (options.commit) {
+      for (const [file, content] of Object.entries(options.commit)) {
+        mkdirSync(path.dirname(path.join(repo.root, file)), { recursive: true });
+        writeFileSync(path.join(repo.root, file), content);
+        git(repo.root, "add", "--", file);
+      }
+      git(repo.root, "commit", "-q", "-m", "the repository's own files");
+    }
     const started = await tower(repo.root, ["start", options.stream]);
     if (started.code !== 0) throw new Error(`tower start failed: ${started.stderr}`);
     const worktree = path.join(path.dirname(repo.root), `demo-stream-${options.stream}`);
@@ -68,6 +81,7 @@ export async function startTowerRun(options: TowerRunOptions): Promise<TowerRun>
     agent = options.makeEnv(server.url, [repo.root, worktree]);
     const made = agent;
     const madeRepo = repo;
+    const messages: string[] = [];
     const open = async (resume: boolean) => {
       const project = await openProject(madeRepo.root, cleanEnv());
       const store = createAppStore();
@@ -83,7 +97,10 @@ export async function startTowerRun(options: TowerRunOptions): Promise<TowerRun>
           log: false,
           stopGraceMs: 5_000,
         },
-        onMessage: (message) => store.getState().showFlash(message),
+        onMessage: (message) => {
+          messages.push(message);
+          store.getState().showFlash(message);
+        },
       });
       return { project, store, services };
     };
@@ -92,6 +109,7 @@ export async function startTowerRun(options: TowerRunOptions): Promise<TowerRun>
       worktree,
       server,
       agent,
+      messages,
       ...(await open(options.resume ?? false)),
       async closeRoom() {
         await run.services.close();

@@ -5,7 +5,9 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
+import { geminiWorkspaceProblems } from "../../agents/gemini-workspace.js";
 import { guardState } from "../../agents/guard.js";
+import { agentCli } from "../../agents/launch.js";
 import { checkpointViews } from "../../engine/checkpoints.js";
 import { orphanedStreams } from "../../engine/orchestrator/orphans.js";
 import { pendingMerges } from "../../engine/orchestrator/pending.js";
@@ -101,6 +103,29 @@ async function guardFindings(project: Project, state: OrchestratorFile): Promise
   return findings;
 }
 
+/**
+ * Stream worktrees in use whose own Gemini settings (`.gemini/settings.json`) would switch
+ * Tower's hooks off for the stream's Gemini CLI agents: Tower does not start them there.
+ */
+async function geminiProblems(project: Project, state: OrchestratorFile): Promise<string[]> {
+  const problems: string[] = [];
+  for (const stream of project.plan.streams) {
+    const entry = state.streams[stream.id];
+    if (!entry?.worktree || (entry.status !== "in_progress" && entry.status !== "merge_failed"))
+      continue;
+    const agents = stream.agents.filter((agent) => agentCli(agent.command) === "gemini");
+    if (agents.length === 0) continue;
+    const worktree = path.resolve(project.repo.mainRoot, entry.worktree);
+    const found = await geminiWorkspaceProblems(worktree);
+    if (found.length === 0) continue;
+    const who = agents.map((agent) => agent.id).join(", ");
+    problems.push(
+      `${found.map((p) => p.text).join("; ")}. Tower does not start stream ${stream.id}'s Gemini CLI ${agents.length === 1 ? "agent" : "agents"} (${who}) in its worktree while it does: change the file (commit the change if the repository commits it; Tower changes none of its files)`,
+    );
+  }
+  return problems;
+}
+
 /** Recorded passes that do not bear Tower's seal: an agent or a hand edit wrote them. */
 function forgedProblems(
   project: Project,
@@ -125,7 +150,10 @@ function forgedProblems(
     });
 }
 
-/** Everything check reports of the run: orphans, guards, pending merges, forged passes, trust. */
+/**
+ * Everything check reports of the run: orphans, guards, Gemini settings that would switch
+ * Tower's hooks off, pending merges, forged passes, trust.
+ */
 export async function runFindings(project: Project): Promise<Findings> {
   const { store } = project;
   const findings: Findings = { problems: [], notes: [] };
@@ -137,6 +165,7 @@ export async function runFindings(project: Project): Promise<Findings> {
     const guards = await guardFindings(project, state);
     findings.problems.push(...guards.problems);
     findings.notes.push(...guards.notes);
+    findings.problems.push(...(await geminiProblems(project, state)));
     for (const pending of await pendingMerges(project)) {
       if (pending.running) findings.notes.push(pending.message);
       else

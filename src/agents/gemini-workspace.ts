@@ -1,0 +1,159 @@
+/**
+ * What a repository's own Gemini CLI files can do to Tower's hooks, and what Tower does about it.
+ *
+ * Gemini CLI (0.61) reads `<folder it starts in>/.gemini/settings.json` as workspace settings,
+ * in a trusted folder, and merges them over the user's settings (where Tower's hooks are, in the
+ * Gemini home of gemini-home.ts); only system settings come later, and Gemini reads those only
+ * from a file and folders that belong to root. A repository that commits that file has it in
+ * every agent's worktree, and with it:
+ * - `hooksConfig.enabled: false` (a single value: the workspace's wins) starts no hook at all;
+ * - `hooks` that is not an object (`null`, `[]`: the workspace's value replaces the whole
+ *   object) leaves no hook of the user's nor Tower's;
+ * - `hooksConfig.disabled` (merged as a union) turns off each hook it names, by the hook's
+ *   `name`, else its command.
+ * Nothing of the user's settings outranks the first two, so Tower does not start a Gemini agent
+ * in a worktree whose workspace settings say so (the refusal names the file, the setting and
+ * what to do) and `tower check` reports it. The third cannot name Tower's hooks: each launch
+ * names them afresh (geminiHookName). Hook events given as something else than a list, and hook
+ * events of the workspace's own, are added after Tower's (their lists are concatenated): they
+ * do not take Tower's away.
+ *
+ * The same worktree's `.env` files (`.gemini/.env`, else `.env`, in it or a folder above it),
+ * which Gemini loads into its own environment in a trusted folder, can make it distrust the
+ * folder after all (`GEMINI_CLI_TRUST_WORKSPACE=false`, `GEMINI_RESTRICTED_MODE=true`), and in
+ * a folder it does not trust Gemini runs no hook from any settings. It takes a variable from
+ * such a file only when its environment has none, so Tower gives both (empty, which Gemini
+ * reads as not set) to an agent whose environment does not have them: geminiTrustPins.
+ *
+ * Tower writes nothing of the repository's nor of the user's: it only reads the file.
+ */
+import { randomBytes } from "node:crypto";
+import { promises as fsp } from "node:fs";
+import path from "node:path";
+import { RefusedError } from "../engine/errors.js";
+import { stripJsonComments } from "./gemini-home.js";
+
+/** The workspace settings file, from the folder Gemini starts in. */
+export const GEMINI_WORKSPACE_SETTINGS = path.join(".gemini", "settings.json");
+
+/** Variables by which Gemini's environment makes it distrust the folder it runs in. */
+export const GEMINI_TRUST_VARS = ["GEMINI_CLI_TRUST_WORKSPACE", "GEMINI_RESTRICTED_MODE"] as const;
+
+/** One thing in a workspace settings file that would leave Tower's hooks unrun. */
+export interface GeminiWorkspaceProblem {
+  file: string;
+  /** The setting, as a dotted path (`hooksConfig.enabled`), or "" for the file itself. */
+  setting: string;
+  /** What it does, and what to do about it, in words. */
+  text: string;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+const shown = (value: unknown) => JSON.stringify(value) ?? String(value);
+
+/**
+ * What in the workspace settings Gemini would read when started in `folder` would leave Tower's
+ * hooks unrun. None when there is no such file. A file Gemini could not read either (not JSON,
+ * not an object, not a file) is one too: Gemini would stop on it, and Tower cannot tell what it
+ * says.
+ */
+export async function geminiWorkspaceProblems(folder: string): Promise<GeminiWorkspaceProblem[]> {
+  const file = path.join(folder, GEMINI_WORKSPACE_SETTINGS);
+  const problem = (setting: string, text: string): GeminiWorkspaceProblem => ({
+    file,
+    setting,
+    text,
+  });
+  let text: string;
+  try {
+    text = await fsp.readFile(file, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return [];
+    return [
+      problem(
+        "",
+        `${file} cannot be read (${code ?? String(error)}), and Gemini CLI reads it as workspace settings: make it a readable file or remove it`,
+      ),
+    ];
+  }
+  let settings: unknown;
+  try {
+    settings = text.trim() === "" ? {} : JSON.parse(stripJsonComments(text));
+  } catch (error) {
+    return [
+      problem(
+        "",
+        `${file}, which Gemini CLI reads as workspace settings, is not JSON (${(error as Error).message}): Tower cannot tell whether it turns Tower's hooks off. Correct it or remove it`,
+      ),
+    ];
+  }
+  if (!isObject(settings)) {
+    return [
+      problem(
+        "",
+        `${file}, which Gemini CLI reads as workspace settings, is not a JSON object: correct it or remove it`,
+      ),
+    ];
+  }
+  const problems: GeminiWorkspaceProblem[] = [];
+  const config = settings.hooksConfig;
+  // Gemini takes any value but `true` as it is (`false`, "", 0 turn the hooks off; a string
+  // may name an environment variable Gemini expands): only `true` is surely on.
+  if (isObject(config) && "enabled" in config && config.enabled !== true) {
+    problems.push(
+      problem(
+        "hooksConfig.enabled",
+        `${file} sets hooksConfig.enabled to ${shown(config.enabled)}: Gemini CLI applies these workspace settings over the user's and would run no hook at all, none of Tower's hooks either, so the agent's writes would not be checked against other agents' locks. Remove hooksConfig.enabled from that file (or set it to true)`,
+      ),
+    );
+  }
+  if ("hooks" in settings && !isObject(settings.hooks)) {
+    problems.push(
+      problem(
+        "hooks",
+        `${file} sets hooks to ${shown(settings.hooks)}, not an object of hook events: Gemini CLI takes it instead of every hook of the user's settings, Tower's hooks among them, so the agent's writes would not be checked against other agents' locks. Remove hooks from that file (or make it an object of hook events: those run beside Tower's)`,
+      ),
+    );
+  }
+  return problems;
+}
+
+/** The refusal to start `agent` (a Gemini CLI agent) in `folder`, for these problems. */
+export function geminiWorkspaceRefusal(
+  agent: string,
+  folder: string,
+  problems: readonly GeminiWorkspaceProblem[],
+): RefusedError {
+  return new RefusedError(
+    `${problems.map((p) => p.text).join("; ")}. Tower does not start Gemini agent ${agent} in ${folder} while it does: change the file (commit the change if the repository commits it; Tower changes none of its files), then start ${agent} again`,
+  );
+}
+
+/** Refuses (geminiWorkspaceRefusal) when Gemini started in `folder` would not run Tower's hooks. */
+export async function requireGeminiHooksKept(agent: string, folder: string): Promise<void> {
+  const problems = await geminiWorkspaceProblems(folder);
+  if (problems.length > 0) throw geminiWorkspaceRefusal(agent, folder, problems);
+}
+
+/**
+ * The trust variables the agent's environment lacks, given empty: a `.env` of the worktree's
+ * cannot set them then (Gemini sets a variable from it only when it has none), and Gemini reads
+ * an empty one as not set. The user's own values stay.
+ */
+export function geminiTrustPins(env: NodeJS.ProcessEnv): Record<string, string> {
+  const pins: Record<string, string> = {};
+  for (const name of GEMINI_TRUST_VARS) if (env[name] === undefined) pins[name] = "";
+  return pins;
+}
+
+/**
+ * A name for Tower's hook on `event` for one launch. Gemini's `hooksConfig.disabled` turns off
+ * the hooks it names, by name (else by command), and a workspace's list is added to the
+ * user's: a name no file can know beforehand keeps Tower's hook out of reach.
+ */
+export function geminiHookName(event: string): string {
+  return `tower-${event}-${randomBytes(6).toString("hex")}`;
+}

@@ -1,0 +1,216 @@
+/**
+ * Gemini CLI 0.61.0, the real CLI, in Tower's room in a repository that commits Gemini settings
+ * of its own (`.gemini/settings.json`, which Gemini reads as workspace settings in every
+ * agent's worktree and merges over the user's, where Tower's hooks are): the workspace must not
+ * be able to switch Tower's hooks off, or an agent writes files other agents hold.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { geminiHomeFolder } from "../../src/agents/launch.js";
+import { waitFor } from "../helpers/repo.js";
+import { geminiEnv } from "./cli-env.js";
+import { submitPrompt } from "./interact.js";
+import { toolResults } from "./model-server.js";
+import { gemini } from "./profiles.js";
+import { holdFile, screenOf, screenShowsLine, startTowerRun, type TowerRun } from "./tower-rig.js";
+import { guardOutside } from "./write-flow.js";
+
+const plan = `version: 1
+project: demo
+streams:
+  A:
+    name: Alpha
+    agents:
+      - { id: A1, task: "Create hello.txt", agent: ["{CLI}", "--prompt-interactive", "{task}"] }
+  B:
+    name: Beta
+    agents:
+      - { id: B1, task: "Logging", agent: "true" }
+`;
+
+let run: TowerRun | undefined;
+let outside: ReturnType<typeof guardOutside>;
+beforeAll(() => {
+  outside = guardOutside();
+});
+afterEach(async () => {
+  await run?.cleanup();
+  run = undefined;
+});
+afterAll(() => outside.check());
+
+/**
+ * Waits until `settle` says how it ended, answering any permission prompt of A1's meanwhile
+ * with Tower's approve key: whatever Gemini lets the human allow, the test allows.
+ */
+async function approvingUntil<T>(r: TowerRun, settle: () => T | undefined, what: string) {
+  let approved = 0;
+  return waitFor(
+    () => {
+      const done = settle();
+      if (done !== undefined) return done;
+      if (r.store.getState().agents.A1?.status === "waiting" && Date.now() - approved > 1_500) {
+        approved = Date.now();
+        r.services.sessions.approve("A1");
+      }
+      return undefined;
+    },
+    150_000,
+    () => `${what}; messages: ${JSON.stringify(r.messages)}; A1's screen:\n${screenOf(r, "A1")}`,
+  );
+}
+
+describe("Gemini CLI in Tower (real CLI), a repository's own Gemini settings", () => {
+  it.each([
+    [
+      "hooksConfig.enabled: false",
+      '{\n  // hooks off\n  "hooksConfig": { "enabled": false }\n}\n',
+      "hooksConfig.enabled to false",
+    ],
+    ["hooks: null", '{ "hooks": null }\n', "hooks to null"],
+  ])(
+    "is not started where the committed workspace settings switch hooks off (%s), and writes nothing another agent holds",
+    async (_, settings, said) => {
+      const held = () => path.join(run!.worktree, "src/held.ts");
+      run = await startTowerRun({
+        plan,
+        stream: "A",
+        cli: "gemini",
+        commit: { ".gemini/settings.json": settings },
+        makeEnv: (modelUrl, trust) => geminiEnv({ modelUrl, trust }),
+        before: (repo) => holdFile(repo, "src/held.ts", "B1", "logging"),
+        script: [
+          () => ({ text: "Writing.", toolCalls: [gemini.writeCall(held(), "mine\n", "")] }),
+          { text: "All done." },
+        ],
+      });
+      const r = run;
+      const ended = await approvingUntil(
+        r,
+        () =>
+          r.messages.find((m) => m.startsWith("A1: cannot start")) ??
+          (existsSync(held()) ? "A1 wrote src/held.ts" : undefined),
+        "A1 refused, or its write of src/held.ts",
+      );
+      expect(existsSync(held()), "A1 wrote src/held.ts, which B1 holds").toBe(false);
+      const file = path.join(run.worktree, ".gemini", "settings.json");
+      expect(ended).toContain(`A1: cannot start: ${file} sets ${said}`);
+      expect(ended).toContain(
+        "the agent's writes would not be checked against other agents' locks",
+      );
+      expect(ended).toContain(`Tower does not start Gemini agent A1 in ${run.worktree}`);
+      // Gemini never ran: nothing reached the model, and the file is as the repository has it.
+      expect(r.server.requests).toEqual([]);
+      expect(r.store.getState().agents.A1?.status).toBe("exited");
+      expect(readFileSync(file, "utf8")).toBe(settings);
+    },
+  );
+
+  it("keeps its hooks when the workspace settings disable them by name (hooksConfig.disabled): a file another agent holds is still refused", async () => {
+    const held = () => path.join(run!.worktree, "src/held.ts");
+    run = await startTowerRun({
+      plan,
+      stream: "A",
+      cli: "gemini",
+      resume: true,
+      makeEnv: (modelUrl, trust) => geminiEnv({ modelUrl, trust }),
+      before: (repo) => holdFile(repo, "src/held.ts", "B1", "logging"),
+      script: [
+        { text: "Ready." },
+        () => ({ text: "Writing.", toolCalls: [gemini.writeCall(held(), "mine\n", "")] }),
+        { text: "All done." },
+      ],
+    });
+    const r = run;
+    await screenShowsLine(r, "A1", /Ready\./, 120_000);
+    // The workspace names every hook Tower gave this launch, by its name and by its command (a
+    // hook's name in `disabled` is its `name`, else its command): what a repository could learn.
+    const ours = JSON.parse(
+      readFileSync(
+        path.join(geminiHomeFolder(r.project.store, "A1"), ".gemini", "settings.json"),
+        "utf8",
+      ),
+    ) as { hooks: Record<string, { hooks: { name?: string; command: string }[] }[]> };
+    const names = Object.values(ours.hooks).flatMap((entries) =>
+      entries.flatMap((entry) =>
+        entry.hooks.flatMap((h) => [h.command, ...(h.name ? [h.name] : [])]),
+      ),
+    );
+    expect(names.length).toBeGreaterThan(0);
+    mkdirSync(path.join(r.worktree, ".gemini"), { recursive: true });
+    writeFileSync(
+      path.join(r.worktree, ".gemini", "settings.json"),
+      `${JSON.stringify({ hooksConfig: { disabled: names } }, null, 2)}\n`,
+    );
+    await r.closeRoom();
+    await r.reopen();
+    await screenShowsLine(r, "A1", /Type your message/, 120_000);
+    await submitPrompt(
+      { session: r.services.sessions.get("A1")!, server: r.server },
+      "go on",
+      gemini.inputLine("go on"),
+    );
+    const [call] = await r.server.callsOfTurn(1);
+    const ended = await approvingUntil(
+      r,
+      () => {
+        const result = r.server.requests
+          .flatMap((q) => toolResults(q))
+          .find((result) => result.id === call!.id);
+        return result
+          ? String(result.content)
+          : existsSync(held())
+            ? "A1 wrote src/held.ts"
+            : undefined;
+      },
+      "the result of A1's write of src/held.ts",
+    );
+    expect(existsSync(held()), "A1 wrote src/held.ts, which B1 holds").toBe(false);
+    expect(ended).toContain(
+      'src/held.ts is locked by agent B1, stream B, working on \\"logging\\" until',
+    );
+  });
+
+  it("keeps its hooks when a committed .env of the worktree's would make Gemini distrust it (GEMINI_CLI_TRUST_WORKSPACE=false): a file another agent holds is still refused", async () => {
+    const held = () => path.join(run!.worktree, "src/held.ts");
+    run = await startTowerRun({
+      plan,
+      stream: "A",
+      cli: "gemini",
+      commit: { ".gemini/.env": "GEMINI_CLI_TRUST_WORKSPACE=false\n" },
+      // The user trusts the worktree by their trusted folders only, as most do: no variable.
+      makeEnv: (modelUrl, trust) => {
+        const made = geminiEnv({ modelUrl, trust });
+        delete made.env.GEMINI_CLI_TRUST_WORKSPACE;
+        return made;
+      },
+      before: (repo) => holdFile(repo, "src/held.ts", "B1", "logging"),
+      script: [
+        () => ({ text: "Writing.", toolCalls: [gemini.writeCall(held(), "mine\n", "")] }),
+        { text: "All done." },
+      ],
+    });
+    const r = run;
+    const [call] = await r.server.callsOfTurn(0, 120_000);
+    const ended = await approvingUntil(
+      r,
+      () => {
+        const result = r.server.requests
+          .flatMap((q) => toolResults(q))
+          .find((result) => result.id === call!.id);
+        return result
+          ? String(result.content)
+          : existsSync(held())
+            ? "A1 wrote src/held.ts"
+            : undefined;
+      },
+      "the result of A1's write of src/held.ts",
+    );
+    expect(existsSync(held()), "A1 wrote src/held.ts, which B1 holds").toBe(false);
+    expect(ended).toContain(
+      'src/held.ts is locked by agent B1, stream B, working on \\"logging\\" until',
+    );
+    expect(screenOf(r, "A1")).not.toMatch(/This folder is untrusted/);
+  });
+});
