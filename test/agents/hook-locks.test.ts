@@ -132,6 +132,19 @@ describe("a write's lock", () => {
     const late = at(PROVISIONAL_LOCK_MS + 5 * MIN);
     await event("PostToolUse", write("config/b.py", { tool_response: {} }), "A1", late);
     expect((await lockOf("config/b.py"))?.expiresAt?.getTime()).toBe(late.getTime() + TTL);
+    // Unless another agent took the file meanwhile: it keeps it, and the write is told of.
+    await event("PreToolUse", write("config/c.py"), "A1", T0);
+    await event("PreToolUse", write("config/c.py"), "A2", late);
+    const told = await event(
+      "PostToolUse",
+      write("config/c.py", { tool_response: {} }),
+      "A1",
+      at(PROVISIONAL_LOCK_MS + 6 * MIN),
+    );
+    expect(told.warning).toMatch(
+      /agent A1 wrote a file after its provisional lock on it lapsed, and another agent locked it meanwhile: config\/c\.py by agent A2 until/,
+    );
+    expect((await store.read("locks")).locks["config/c.py"]?.agent).toBe("A2");
   });
 
   it("is released at once when the tool fails (PostToolUseFailure), and the other agents may write", async () => {
