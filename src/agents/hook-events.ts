@@ -9,6 +9,8 @@ export const HOOK_EVENTS = [
   "PreToolUse",
   "PermissionRequest",
   "PostToolUse",
+  "PostToolUseFailure",
+  "PermissionDenied",
   "Notification",
   "Stop",
   "SessionEnd",

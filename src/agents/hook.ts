@@ -6,23 +6,36 @@
  *   else); a write outside the stream's scope is denied with the scope (`scope_mode: warn` lets
  *   it through with a warning); a write into the main worktree or another stream's worktree is
  *   denied. Otherwise, with `locks: auto`, the agent takes (or renews) the lock, so the Locks tab
- *   shows what real agents are editing. An allowed write still goes through Claude Code's own
- *   permission prompt: Tower never answers "allow" for the human.
- * - PostToolUse of a file-writing tool: an `edited` entry in the activity log.
+ *   shows what real agents are editing: a provisional lock, short (PROVISIONAL_LOCK_MS), since
+ *   the write may not be made. An allowed write still goes through Claude Code's own permission
+ *   prompt: Tower never answers "allow" for the human.
+ * - PostToolUse of a file-writing tool: the write was made: an `edited` entry in the activity
+ *   log, and its provisional lock extended to the stream's lock_ttl.
+ * - PostToolUseFailure (the tool failed) and PermissionDenied (Claude Code's auto mode said no)
+ *   of a file-writing tool: the write was not made: its provisional lock is released.
+ * - An agent the plan does not have (its stream removed from streams.yaml while it runs): its
+ *   writes are still refused files other agents hold; it takes no lock, and has no scope.
  * - The other events announce the agent's status and its session id into `agents.json`.
  *
  * Codex's PreToolUse and PostToolUse of `apply_patch` (the same JSON as Claude Code's) are
  * answered alike for every file the patch names, and announce no status (Codex says its own);
  * so are those of its shell tool (`Bash`) whose command runs `apply_patch` (Codex applies that
  * patch itself), other commands answered with nothing;
- * Gemini CLI's BeforeTool and AfterTool as PreToolUse and PostToolUse, in Gemini's words.
+ * Gemini CLI's BeforeTool and AfterTool as PreToolUse and PostToolUse, in Gemini's words (an
+ * AfterTool whose response has an error as PostToolUseFailure).
  *
  * Every answer is plain data (`HookAnswer`); the command prints it. Claude Code reads a JSON
  * object on stdout with exit code 0.
  */
 import path from "node:path";
 import { recordAnnouncement } from "../engine/announce.js";
-import { acquireLocks, listLocks, locksOverlap } from "../engine/locks.js";
+import {
+  AUTO_LOCK,
+  acquireLocks,
+  listLocks,
+  locksOverlap,
+  releaseProvisionalLocks,
+} from "../engine/locks.js";
 import type { Plan } from "../engine/plan/index.js";
 import { recordRefusal } from "../engine/refusals.js";
 import type { StateStore } from "../engine/state/store.js";
@@ -36,7 +49,7 @@ import {
 } from "./hook-events.js";
 import type { AgentIdentity } from "./identity.js";
 import { type FilePlace, placeFile } from "./paths.js";
-import { lockedReason, type StreamPolicy, scopeReason, streamPolicy } from "./policy.js";
+import { lockedReason, type StreamPolicy, scopeReason, streamPolicy, untilText } from "./policy.js";
 
 export {
   FILE_TOOLS,
@@ -45,6 +58,26 @@ export {
   type HookAnswer,
   type HookEvent,
 } from "./hook-events.js";
+
+/**
+ * How long the lock a write takes before it is made (at PreToolUse, BeforeTool) lasts, unless
+ * the write's PostToolUse (AfterTool) says it was made and extends it to the stream's lock_ttl.
+ * Before that, the write may never be made: the human declines the CLI's permission prompt,
+ * the tool fails, another hook denies it; and the CLIs tell Tower of only some of these (a
+ * failed tool: Claude Code's PostToolUseFailure, Gemini's AfterTool with an error, which
+ * release the lock at once), never of a prompt declined. So the lock must lapse by itself soon
+ * enough not to keep the other agents from the file for long, and last long enough to cover a
+ * permission prompt a human answers in a reasonable time: Tower flags the waiting agent at once
+ * and its CLI notifies after a few seconds, and 5 minutes leave room to finish a look at another
+ * pane first. A human who takes longer loses nothing: the write's PostToolUse takes the lock
+ * again if no other agent took the file meanwhile (and says so when one did). A stream whose
+ * lock_ttl is shorter gives that instead (see provisionalLife).
+ */
+export const PROVISIONAL_LOCK_MS = 5 * 60_000;
+
+/** The life of a provisional lock in a stream: PROVISIONAL_LOCK_MS, or its lock_ttl if shorter. */
+export const provisionalLife = (policy: StreamPolicy): number =>
+  Math.min(PROVISIONAL_LOCK_MS, policy.ttlMs);
 
 export interface HookContext {
   identity: AgentIdentity;
@@ -240,7 +273,20 @@ async function writeNotes(
  */
 type WriteTarget =
   | { kind: "none"; answer: HookAnswer; refused?: string }
-  | { kind: "own"; files: string[]; policy: StreamPolicy };
+  | { kind: "own"; files: string[]; policy: StreamPolicy }
+  /**
+   * An agent the plan does not have (its stream, or itself in it, was removed while it runs):
+   * no policy, so no scope and no lock of its own; the other agents' locks bind it all the same.
+   */
+  | { kind: "unplanned"; files: string[]; warning: string };
+
+/** The agent's stream's policy, if the plan has the agent in that stream. */
+function plannedPolicy(ctx: HookContext): StreamPolicy | undefined {
+  const { identity, plan } = ctx;
+  const stream = plan.streams.find((s) => s.id === identity.stream);
+  if (!stream?.agents.some((a) => a.id === identity.agent)) return undefined;
+  return streamPolicy(plan, identity.stream);
+}
 
 async function writeTarget(ctx: HookContext, payload: Payload): Promise<WriteTarget> {
   const command = shellCommand(payload);
@@ -265,13 +311,14 @@ async function writeTarget(ctx: HookContext, payload: Payload): Promise<WriteTar
     if (place.kind === "own") files.push(place.file);
   }
   if (files.length === 0) return { kind: "none", answer: {} };
-  const policy = streamPolicy(ctx.plan, identity.stream);
+  const policy = plannedPolicy(ctx);
   if (!policy) {
     return {
-      kind: "none",
-      answer: {
-        warning: `stream ${identity.stream} of agent ${identity.agent} is not in the plan: ${files.join(", ")} not checked`,
-      },
+      kind: "unplanned",
+      files,
+      warning:
+        `a hook for ${identity.agent} (stream ${identity.stream}), which the plan does not have: ` +
+        `${files.join(", ")} checked only against the other agents' locks (no scope, no lock taken)`,
     };
   }
   return { kind: "own", files, policy };
@@ -283,29 +330,49 @@ interface Decision {
   refused?: string;
 }
 
+/** The first of `files` another agent holds a live lock on, as a refusal. */
+async function heldByOther(
+  ctx: HookContext,
+  files: readonly string[],
+  now: Date,
+): Promise<Decision | undefined> {
+  for (const file of files) {
+    const holder = await otherHolder(ctx, file, now);
+    if (holder) return { answer: deny(lockedReason(file, holder, now)), refused: file };
+  }
+  return undefined;
+}
+
 async function decide(ctx: HookContext, payload: Payload): Promise<Decision> {
   const target = await writeTarget(ctx, payload);
   if (target.kind === "none") return target;
-  const { files, policy } = target;
   const { identity, store } = ctx;
   const now = ctx.now ?? new Date();
+  if (target.kind === "unplanned") {
+    const refusal = await heldByOther(ctx, target.files, now);
+    if (refusal) return refusal;
+    await announceWrite(ctx, payload, now);
+    return { answer: { warning: target.warning } };
+  }
+  const { files, policy } = target;
   for (const file of files) {
     if (!policy.inScope(file) && policy.scopeMode === "enforce")
       return { answer: deny(scopeReason(file, policy.stream)), refused: file };
   }
   if (policy.locks === "auto") {
-    for (const file of files) {
-      const holder = await otherHolder(ctx, file, now);
-      if (holder) return { answer: deny(lockedReason(file, holder, now)), refused: file };
-    }
+    const refusal = await heldByOther(ctx, files, now);
+    if (refusal) return refusal;
+    // Provisional: the write may not be made (see PROVISIONAL_LOCK_MS); its PostToolUse makes
+    // the lock full.
     const taken = await acquireLocks(store, {
       paths: files,
       agent: identity.agent,
       stream: identity.stream,
       task: identity.task,
-      ttlMs: policy.ttlMs,
+      ttlMs: provisionalLife(policy),
       now,
       source: "hook",
+      provisional: true,
     });
     // Another agent took one between the read and the write.
     const refused = taken.results.find((r) => r.outcome === "refused");
@@ -315,19 +382,79 @@ async function decide(ctx: HookContext, payload: Payload): Promise<Decision> {
         refused: refused.path,
       };
   }
-  if (ctx.announces !== false) {
-    await afterAnswer(ctx, () =>
-      recordAnnouncement(
-        store,
-        identity.agent,
-        identity.stream,
-        { status: "running", event: "PreToolUse", ...session(payload) },
-        now,
-      ),
-    );
-  }
+  await announceWrite(ctx, payload, now);
   const notes = await allNotes(ctx, files, policy, now);
   return { answer: notes.length > 0 ? allowWithNote(notes.join("\n")) : {} };
+}
+
+/** An allowed write: the agent is running (unless its CLI tells its status itself). */
+async function announceWrite(ctx: HookContext, payload: Payload, now: Date): Promise<void> {
+  if (ctx.announces === false) return;
+  const { identity, store } = ctx;
+  await afterAnswer(ctx, () =>
+    recordAnnouncement(
+      store,
+      identity.agent,
+      identity.stream,
+      { status: "running", event: "PreToolUse", ...session(payload) },
+      now,
+    ),
+  );
+}
+
+/**
+ * After a write the agent's CLI allowed: made (`written`), its provisional locks become full
+ * ones, for the stream's lock_ttl (taken again if they lapsed meanwhile; a lock never gets
+ * shorter); not made (the tool failed, the permission was denied), its provisional locks are
+ * released at once. A lock the agent held before the write stays as it was either way. A warning
+ * when a file written is now another agent's (its provisional lock lapsed, and that agent took
+ * it, before the write was made).
+ */
+async function settleWrite(
+  ctx: HookContext,
+  target: WriteTarget,
+  written: boolean,
+): Promise<HookAnswer> {
+  if (target.kind !== "own" || target.policy.locks !== "auto") return {};
+  const { files, policy } = target;
+  const { identity, store } = ctx;
+  const now = ctx.now ?? new Date();
+  if (!written) {
+    await releaseProvisionalLocks(store, {
+      paths: files,
+      agent: identity.agent,
+      stream: identity.stream,
+      life: provisionalLife(policy),
+      now,
+    });
+    return {};
+  }
+  const request = {
+    paths: files,
+    agent: identity.agent,
+    stream: identity.stream,
+    task: identity.task,
+    ttlMs: policy.ttlMs,
+    now,
+    source: AUTO_LOCK,
+  } as const;
+  const taken = await acquireLocks(store, request);
+  if (taken.ok) return {};
+  // All or none are taken: the files nobody else holds get their full locks all the same.
+  const held = taken.results.flatMap((r) => (r.outcome === "refused" ? [r] : []));
+  const free = files.filter((file) => !held.some((r) => r.path === file));
+  if (free.length > 0) await acquireLocks(store, { ...request, paths: free });
+  const holders = held.map((r) => {
+    const holder = r.holders[0];
+    return holder
+      ? `${r.path} by agent ${holder.agent} until ${untilText(holder.expires, now)}`
+      : r.path;
+  });
+  return {
+    warning:
+      `agent ${identity.agent} wrote a file after its provisional lock on it lapsed, and another ` +
+      `agent locked it meanwhile: ${holders.join(", ")}`,
+  };
 }
 
 async function allNotes(
@@ -358,7 +485,11 @@ export function announcedStatus(
   switch (event) {
     case "UserPromptSubmit":
     case "PostToolUse":
+    case "PermissionDenied":
       return "running";
+    case "PostToolUseFailure":
+      // Interrupted by the human: the turn stops there.
+      return payload.is_interrupt === true ? undefined : "running";
     case "PermissionRequest":
       return "waiting";
     case "Notification":
@@ -413,12 +544,19 @@ async function geminiHook(
   const quiet = { ...ctx, announces: false };
   if (event === "AfterTool") {
     const now = ctx.now ?? new Date();
-    await recordEdit(quiet, asClaude, now);
+    // A write that failed comes with an error in its response (Gemini's AfterTool fires after
+    // the tool ran, whatever became of it; a write declined at its prompt has none).
+    const failed = Boolean((payload.tool_response as Payload | undefined)?.error);
+    if (!failed) await recordEdit(quiet, asClaude, now);
     const target = await writeTarget(quiet, asClaude);
+    const settled = await settleWrite(quiet, target, !failed);
     const notes =
-      target.kind === "own" ? await allNotes(quiet, target.files, target.policy, now) : [];
-    if (notes.length === 0) return {};
+      target.kind === "own" && !failed
+        ? await allNotes(quiet, target.files, target.policy, now)
+        : [];
+    if (notes.length === 0) return settled;
     return {
+      ...settled,
       output: {
         hookSpecificOutput: { hookEventName: "AfterTool", additionalContext: notes.join("\n") },
       },
@@ -463,8 +601,16 @@ export async function handleHook(
     return preToolUse(patch ? { ...ctx, announces: false } : ctx, payload);
   const now = ctx.now ?? new Date();
   const { identity, store } = ctx;
-  if (event === "PostToolUse") await recordEdit(ctx, payload, now);
-  if (patch) return {};
+  // The write was made (PostToolUse: Claude Code's and Codex's come only for a tool that did
+  // its work), or not (the tool failed; the permission was denied by Claude Code's auto mode).
+  let settled: HookAnswer = {};
+  if (event === "PostToolUse") {
+    await recordEdit(ctx, payload, now);
+    settled = await settleWrite(ctx, await writeTarget(ctx, payload), true);
+  } else if (event === "PostToolUseFailure" || event === "PermissionDenied") {
+    settled = await settleWrite(ctx, await writeTarget(ctx, payload), false);
+  }
+  if (patch) return settled;
   const status = announcedStatus(event, payload);
   const ids = session(payload);
   if (status || ids.sessionId) {
@@ -478,5 +624,5 @@ export async function handleHook(
       ),
     );
   }
-  return {};
+  return settled;
 }

@@ -125,8 +125,16 @@ export const launchFolder = (store: StateStore, agent: string) =>
 const makeLaunchFolder = (store: StateStore, agent: string) =>
   store.folder(STATE_FOLDERS.launch, agent);
 
+/** Claude Code's events of one tool call, which Tower's hooks answer for its file tools only. */
+const TOOL_EVENTS: ReadonlySet<string> = new Set([
+  "PreToolUse",
+  "PostToolUse",
+  "PostToolUseFailure",
+  "PermissionDenied",
+]);
+
 /**
- * Claude Code settings with Tower's hooks: file tools for PreToolUse/PostToolUse, all for the
+ * Claude Code settings with Tower's hooks: file tools for the events of a tool call, all for the
  * rest; each runs the Python forwarder when there is one (see hook-forward.ts), else `tower hook`.
  * `disableAllHooks: false`: the user's `disableAllHooks: true` (in ~/.claude/settings.json, the
  * project's or its local settings) would otherwise drop these too, and with them the locks and
@@ -139,7 +147,7 @@ export function claudeSettings(
   const fileTools = Object.keys(FILE_TOOLS).join("|");
   const hooks: Record<string, unknown[]> = {};
   for (const event of HOOK_EVENTS) {
-    const matcher = event === "PreToolUse" || event === "PostToolUse" ? fileTools : undefined;
+    const matcher = TOOL_EVENTS.has(event) ? fileTools : undefined;
     hooks[event] = [hookEntry(tower, event, forwarder, matcher, { timeout: 15 })];
   }
   return { disableAllHooks: false, hooks };
@@ -214,7 +222,8 @@ export async function claudeLaunch(request: LaunchRequest): Promise<AgentLaunch>
  * Codex: no shared background server (its daemon leads its own session and outlives a stopped
  * agent; Tower's stop must leave nothing behind), Tower's MCP server with its tools approved,
  * Tower's hooks on its patches (the apply_patch tool, and shell commands running apply_patch), trusted (PreToolUse refuses a patch to a file another agent
- * holds, and takes the locks; PostToolUse logs the edits; see codex-hooks.ts), the briefing as
+ * holds, and takes the locks; PostToolUse, which Codex sends for a patch applied, logs the
+ * edits and makes the locks full; see codex-hooks.ts), the briefing as
  * developer instructions, its screen inline (not on the alternate screen: what scrolls off stays
  * in the pane's history, for copy mode and the agent's log; Codex does so by itself only inside
  * Zellij), and `codex resume <id>` for a known session. All on the command line (`-c`): nothing
@@ -256,7 +265,8 @@ export const GEMINI_HEADLESS_VARS = ["CI", "GITHUB_ACTIONS"] as const;
 
 /**
  * Gemini CLI: Tower's MCP server, trusted, and its hooks on the file tools (BeforeTool refuses
- * a write to a file another agent holds, and takes the lock; AfterTool logs the edit), in a
+ * a write to a file another agent holds, and takes the lock; AfterTool logs the edit and makes
+ * the lock full, or releases it when the write failed), in a
  * Gemini home of Tower's (`GEMINI_CLI_HOME`: the user's settings with these added, their other
  * files linked; see gemini-home.ts), the session named (`--session-id`) or resumed
  * (`--resume <id>`). Refused (a RefusedError naming the file and the setting) in a worktree

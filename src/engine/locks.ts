@@ -220,9 +220,19 @@ export interface AcquireRequest {
   now?: Date;
   /**
    * `hook`: taken by the agent's write through Tower's hook, released by itself when the agent
-   * exits or its stream completes. A renewal by a hook keeps a lock taken by hand as it was.
+   * exits or its stream completes. A renewal by a hook keeps a lock taken by hand as it was, and
+   * never moves the expiry of a live lock of the agent's earlier (a longer `tower lock --ttl`
+   * stays as long).
    */
   source?: "hook";
+  /**
+   * With source `hook`: a provisional lock, for a write that is about to be made and may not be
+   * (see isProvisional): `ttlMs` is its short life. A live lock the agent already holds on the
+   * path is not made provisional (only its expiry may move later); a provisional or expired lock
+   * of the agent's own left by an earlier write is taken afresh (acquired now), so that this
+   * write's failure may release it.
+   */
+  provisional?: boolean;
 }
 
 /** The `source` of a lock taken automatically by an agent's write. */
@@ -295,18 +305,40 @@ export async function acquireLocks(
       }
       for (const r of results) {
         if (r.outcome === "taken_over") for (const old of r.previous) delete locks.locks[old.path];
-        const kept = r.outcome === "renewed" ? locks.locks[r.path] : undefined;
+        let kept = r.outcome === "renewed" ? locks.locks[r.path] : undefined;
+        const byHook = request.source === AUTO_LOCK;
+        // A provisional lock or an expired one left by an earlier write of the agent's is taken
+        // afresh by the next (see AcquireRequest.provisional).
+        if (
+          kept &&
+          byHook &&
+          request.provisional &&
+          kept.source === AUTO_LOCK &&
+          (isExpired(kept, now) || isProvisional(kept, ttl))
+        )
+          kept = undefined;
+        // A hook never shortens a live lock (see AcquireRequest.source).
+        const keptExpiry = kept && byHook ? lockExpiry(kept) : undefined;
+        const longer =
+          kept && keptExpiry && "at" in keptExpiry && keptExpiry.at > expiresAt
+            ? { expires: kept.expires, expiresAt: keptExpiry.at, utc_offset: kept.utc_offset }
+            : undefined;
+        const lockExpires = longer?.expires ?? expires;
+        const lockOffset = longer ? longer.utc_offset : utcOffset(expiresAt);
+        r.expires = lockExpires;
+        r.expiresAt = longer?.expiresAt ?? expiresAt;
         // A renewal by a hook keeps a lock taken by hand as it was (see AcquireRequest.source).
-        const source = kept && request.source === AUTO_LOCK ? kept.source : request.source;
+        const source = kept && byHook ? kept.source : request.source;
         const entry: LockEntry = {
           ...kept,
           agent: request.agent,
           stream: request.stream,
           acquired: kept?.acquired ?? acquired,
-          expires,
+          expires: lockExpires,
           task: request.task ?? kept?.task ?? "",
-          utc_offset: utcOffset(expiresAt),
         };
+        if (lockOffset !== undefined) entry.utc_offset = lockOffset;
+        else delete entry.utc_offset;
         if (source !== undefined) entry.source = source;
         else delete entry.source;
         locks.locks[r.path] = entry;
@@ -325,7 +357,8 @@ export async function acquireLocks(
           action: "locked",
           file: r.path,
           task: request.task ?? "",
-          expires,
+          expires: lockExpires,
+          ...(request.provisional && byHook && { provisional: true }),
           ...(request.source !== undefined && { source: request.source }),
           ...extra,
         });
@@ -364,6 +397,76 @@ function planAcquire(
     return { path: key, outcome: "taken_over", expires, expiresAt, previous: overlapping };
   const outcome = Object.hasOwn(locks.locks, key) ? "renewed" : "acquired";
   return { path: key, outcome, expires, expiresAt };
+}
+
+/**
+ * How long a lock lasts from its taking to its expiry (`acquired` to `expires`, both read with
+ * its `utc_offset`), if both times can be read.
+ */
+export function lockLife(entry: LockEntry): number | undefined {
+  const expiry = lockExpiry(entry);
+  if (!("at" in expiry)) return undefined;
+  const offset = entry.utc_offset === undefined ? undefined : parseUtcOffset(entry.utc_offset);
+  const acquired = parseTimestamp(entry.acquired, offset);
+  return acquired === undefined ? undefined : expiry.at.getTime() - acquired.getTime();
+}
+
+/**
+ * A provisional lock: taken by an agent's write (source `hook`) that may not be made, and not
+ * renewed since, which its life (`acquired` to `expires`) says without a field of its own:
+ * exactly `life`, the provisional life it was taken with (see AcquireRequest.provisional). The
+ * write's PostToolUse makes it a full lock, which lasts longer (its expiry is counted from the
+ * write, after it was taken); a lock taken by hand is never provisional.
+ */
+export function isProvisional(entry: LockEntry, life: number): boolean {
+  return entry.source === AUTO_LOCK && lockLife(entry) === life;
+}
+
+/**
+ * Releases the agent's provisional locks (see isProvisional) among `paths`, taken for a write
+ * that was not made (the tool failed, the permission was denied): the other agents need not wait
+ * for them to expire. Any other lock stays as it is: one the agent held before that write, one
+ * made full by a later write. Returns the paths released.
+ */
+export async function releaseProvisionalLocks(
+  store: StateStore,
+  request: { paths: readonly string[]; agent: string; stream: string; life: number; now?: Date },
+): Promise<string[]> {
+  const now = request.now ?? new Date();
+  const mine = (locks: LocksFile, key: string) => {
+    const entry = Object.hasOwn(locks.locks, key) ? locks.locks[key] : undefined;
+    return entry?.agent === request.agent && isProvisional(entry, request.life);
+  };
+  // Read first: a write with no provisional lock (the usual failure) costs no update.
+  const current = await store.read("locks");
+  if (!request.paths.some((key) => mine(current, key))) return [];
+  const released: string[] = [];
+  await store.update(
+    "locks",
+    (locks) => {
+      for (const key of new Set(request.paths)) {
+        if (!mine(locks, key)) continue;
+        delete locks.locks[key];
+        released.push(key);
+      }
+    },
+    async () => {
+      for (const file of released) {
+        await store.appendActivity(
+          {
+            agent: request.agent,
+            stream: request.stream,
+            action: "released",
+            file,
+            auto: true,
+            provisional: true,
+          },
+          now,
+        );
+      }
+    },
+  );
+  return released;
 }
 
 export interface ReleaseRequest {

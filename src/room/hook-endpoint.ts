@@ -60,20 +60,23 @@ async function work(
   announce: (agent: string, status: AnnouncedStatus) => void,
   later: (work: () => Promise<unknown>) => void,
 ): Promise<HookAnswer> {
-  const stream = project.plan.streams.find((s) => s.id === request.agent.stream);
-  const spec = stream?.agents.find((a) => a.id === request.agent.id);
-  if (!spec || !isHookEvent(request.event)) {
+  const { id, stream: streamId, worktree } = request.agent ?? {};
+  if (!isHookEvent(request.event) || !id || !streamId || !worktree) {
     return {
-      warning: `a hook for ${request.agent.id} (stream ${request.agent.stream}), which the plan does not have`,
+      warning: `a hook for ${id} (stream ${streamId}) that Tower cannot answer: event ${String(request.event)}`,
     };
   }
+  // An agent the plan does not have (its stream removed while it runs) is answered as `tower
+  // hook` answers it: the other agents' locks bind it (handleHook says what was not checked).
+  const stream = project.plan.streams.find((s) => s.id === streamId);
+  const spec = stream?.agents.find((a) => a.id === id);
   const identity = {
-    agent: spec.id,
-    stream: spec.stream,
-    worktree: request.agent.worktree,
+    agent: id,
+    stream: streamId,
+    worktree,
     repoRoot: project.repo.mainRoot,
     stateDir: project.store.dir,
-    task: spec.task,
+    task: spec?.task ?? "",
   };
   const result = await handleHook(request.event, request.payload, {
     identity,
@@ -90,7 +93,7 @@ async function work(
         ? undefined
         : "running"
       : announcedStatus(request.event, request.payload);
-  if (status) announce(spec.id, status);
+  if (status) announce(identity.agent, status);
   return result;
 }
 

@@ -126,6 +126,47 @@ describe("Claude Code hooks (real CLI)", () => {
     }
   });
 
+  it("a Write that fails after its prompt was answered sends PostToolUseFailure; one declined at its prompt sends nothing more", async () => {
+    // Tower releases a write's provisional lock on the first, and can only let it lapse on the
+    // second (src/agents/hook.ts, PROVISIONAL_LOCK_MS).
+    const failing = await startWithHooks();
+    try {
+      const prompt = [/Do you want to create hello\.txt\?/, /Esc to cancel/];
+      await screenShows(failing.run, prompt);
+      // The file appears meanwhile: the Write, checked before the prompt, fails when it runs.
+      writeFileSync(failing.target, "someone else's\n");
+      await answerPrompt(failing.run, "1", prompt);
+      const failure = await waitForHook(failing.log, "PostToolUseFailure");
+      const pre = readHookLog(failing.log).find((c) => c.event === "PreToolUse");
+      expect(failure.payload).toMatchObject({
+        tool_name: "Write",
+        tool_input: { file_path: failing.target },
+        tool_use_id: pre?.payload.tool_use_id,
+        error: expect.stringContaining("has not been read yet"),
+        is_interrupt: false,
+      });
+      expect(readHookLog(failing.log).some((c) => c.event === "PostToolUse")).toBe(false);
+    } finally {
+      await failing.run.dispose();
+    }
+    const declined = await startWithHooks();
+    try {
+      const prompt = [/Do you want to create hello\.txt\?/, /Esc to cancel/];
+      await screenShows(declined.run, prompt);
+      declined.run.session.write("\x1b");
+      await screenShows(declined.run, /User rejected write to hello\.txt/, 30_000);
+      // Time for a hook that would come late: none does.
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      const events = readHookLog(declined.log).map((c) => c.event);
+      expect(events.slice(events.indexOf("PreToolUse"))).toEqual([
+        "PreToolUse",
+        "PermissionRequest",
+      ]);
+    } finally {
+      await declined.run.dispose();
+    }
+  });
+
   it("a PreToolUse hook's deny stops the Write without a prompt, and the model receives the reason", async () => {
     const { run, target } = await startWithHooks({
       PreToolUse: {

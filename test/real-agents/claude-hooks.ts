@@ -13,6 +13,8 @@ export const HOOK_EVENTS = [
   "PreToolUse",
   "PermissionRequest",
   "PostToolUse",
+  "PostToolUseFailure",
+  "PermissionDenied",
   "Notification",
   "Stop",
   "SessionEnd",
@@ -23,7 +25,13 @@ export type HookEvent = (typeof HOOK_EVENTS)[number];
 const HOOK = path.join(path.dirname(fileURLToPath(import.meta.url)), "programs", "hook.mjs");
 
 /** Events whose hooks take a tool matcher. */
-const TOOL_EVENTS: readonly HookEvent[] = ["PreToolUse", "PermissionRequest", "PostToolUse"];
+const TOOL_EVENTS: readonly HookEvent[] = [
+  "PreToolUse",
+  "PermissionRequest",
+  "PostToolUse",
+  "PostToolUseFailure",
+  "PermissionDenied",
+];
 
 function shellQuote(word: string): string {
   return `'${word.replaceAll("'", `'\\''`)}'`;

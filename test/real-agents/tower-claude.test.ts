@@ -5,9 +5,12 @@
  * Tower's approve and deny, its status comes from its hooks, its conversation is resumed by id,
  * and Tower's MCP tools change the shared state.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { PROVISIONAL_LOCK_MS } from "../../src/agents/hook.js";
+import { acquireLocks, lockExpiry, lockLife } from "../../src/engine/locks.js";
+import type { LockEntry } from "../../src/engine/state/formats.js";
 import { readJson, tower, waitFor, waitForContent } from "../helpers/repo.js";
 import { claudeEnv } from "./cli-env.js";
 import type { RecordedRequest, TurnAnswer } from "./model-server.js";
@@ -151,6 +154,70 @@ describe("Claude Code in Tower (real CLI)", () => {
       "src/held.ts B1",
       "src/ok.ts A1",
     ]);
+  });
+
+  it("a write that fails after its prompt releases its lock at once; one declined at its prompt keeps no one out past the provisional life", async () => {
+    const inWorktree = (file: string) => () => path.join(run!.worktree, file);
+    run = await startTowerRun({
+      plan: PLAN,
+      stream: "A",
+      cli: "claude",
+      makeEnv: (modelUrl, trust) => claudeEnv({ modelUrl, trust }),
+      script: [
+        write(inWorktree("src/racy.ts")),
+        write(inWorktree("src/no.ts")),
+        { text: "All done." },
+      ],
+    });
+    const r = run;
+    const entry = async (file: string): Promise<LockEntry | undefined> =>
+      (await r.project.store.read("locks")).locks[file];
+    const lockGone = (file: string) =>
+      waitFor(
+        async () => ((await entry(file)) === undefined ? true : undefined),
+        15_000,
+        () =>
+          `${file} released; the locks are ${readFileSync(path.join(r.repo.stateDir, "file_locks.json"), "utf8")}`,
+      );
+    // Allowed: the lock is A1's before the human answers, and provisional (short).
+    await statusIs(r, "A1", "waiting");
+    await screenShowsLine(r, "A1", /create racy\.ts/);
+    await roomShowsLock(r, "src/racy.ts", "A1");
+    expect(lockLife((await entry("src/racy.ts"))!)).toBe(PROVISIONAL_LOCK_MS);
+    // The file appears while the prompt waits: Claude Code's Write then fails ("not read yet"),
+    // after the human said yes, and its PostToolUseFailure releases the lock at once.
+    mkdirSync(path.join(r.worktree, "src"), { recursive: true });
+    writeFileSync(path.join(r.worktree, "src/racy.ts"), "someone else's\n");
+    r.services.sessions.approve("A1");
+    const failed = await resultOfTurn(r, 0);
+    expect(failed.isError).toBe(true);
+    expect(resultText(failed)).toMatch(/has not been read yet/);
+    await lockGone("src/racy.ts");
+    // Declined at its prompt: Claude Code tells no hook, and the lock stays, provisional.
+    await screenShowsLine(r, "A1", /create no\.ts/);
+    await statusIs(r, "A1", "waiting");
+    r.services.sessions.deny("A1");
+    await screenShowsLine(r, "A1", /rejected|Interrupted/);
+    const declined = (await entry("src/no.ts"))!;
+    expect(declined).toMatchObject({ agent: "A1", source: "hook" });
+    expect(lockLife(declined)).toBe(PROVISIONAL_LOCK_MS);
+    // B1 is refused it until then, and takes it over once that time is past (the times given,
+    // not waited for).
+    const expiry = lockExpiry(declined);
+    if (!("at" in expiry)) throw new Error(expiry.problem);
+    const byB1 = (ms: number) =>
+      acquireLocks(r.project.store, {
+        paths: ["src/no.ts"],
+        agent: "B1",
+        stream: "B",
+        task: "logging",
+        now: new Date(expiry.at.getTime() + ms),
+      });
+    expect((await byB1(-1000)).ok).toBe(false);
+    const taken = await byB1(1000);
+    expect(taken.results[0]?.outcome).toBe("taken_over");
+    expect(existsSync(path.join(r.worktree, "src/no.ts"))).toBe(false);
+    expect(r.server.errors).toEqual([]);
   });
 
   it("takes its status from its hooks, and its session id is recorded; reopening resumes that session without sending the task again", async () => {

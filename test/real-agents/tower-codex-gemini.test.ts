@@ -4,12 +4,14 @@
  * comes from what they announce (Codex's OSC 7501, Gemini's title), their session is recorded and
  * resumed by id, and a stopped Codex leaves no process behind (Tower turns its shared daemon off).
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { PROVISIONAL_LOCK_MS } from "../../src/agents/hook.js";
+import { acquireLocks, lockExpiry, lockLife } from "../../src/engine/locks.js";
 import { readJson, waitFor, waitForContent } from "../helpers/repo.js";
 import { codexEnv, geminiEnv } from "./cli-env.js";
-import type { TurnAnswer } from "./model-server.js";
+import { type TurnAnswer, toolResults } from "./model-server.js";
 import { describeProcesses, killAll, processesWithEnv } from "./processes.js";
 import { codex, gemini } from "./profiles.js";
 import {
@@ -191,6 +193,69 @@ describe("Codex in Tower (real CLI), Tower's tools", () => {
   });
 });
 
+/**
+ * Answers the agent's prompt with Tower's approve key whenever it waits, until the model
+ * endpoint has the result of `callId` (a key sent while the CLI still draws its question can be
+ * lost: see approveUntilWritten).
+ */
+async function approveUntilResult(r: TowerRun, callId: string): Promise<void> {
+  const answered = () =>
+    r.server.requests.some((q) => toolResults(q).some((result) => result.id === callId));
+  for (let i = 0; i < 10 && !answered(); i++) {
+    if (r.store.getState().agents.A1?.status === "waiting") r.services.sessions.approve("A1");
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+  }
+}
+
+describe("Codex in Tower (real CLI), a patch that fails", () => {
+  it("leaves its lock provisional (Codex sends PostToolUse only for a patch applied): it keeps no one out past that life", async () => {
+    const inWorktree = (file: string) => path.join(run!.worktree, file);
+    run = await startTowerRun({
+      plan: plan(`["{CLI}", "-c", "sandbox_mode=\\"read-only\\"", "{task}"]`),
+      stream: "A",
+      cli: "codex",
+      makeEnv: (modelUrl, trust) => codexEnv({ modelUrl, trust }),
+      script: [
+        () => ({
+          text: "Patching.",
+          toolCalls: [codex.writeCall(inWorktree("dir/x.txt"), "x\n", run!.worktree)],
+        }),
+        { text: "All done." },
+      ],
+    });
+    const r = run;
+    const entry = async () => (await r.project.store.read("locks")).locks["dir/x.txt"];
+    const [call] = await r.server.callsOfTurn(0, 90_000);
+    await statusIs(r, "A1", "waiting", 60_000);
+    await roomShowsLock(r, "dir/x.txt", "A1");
+    expect(lockLife((await entry())!)).toBe(PROVISIONAL_LOCK_MS);
+    // A file appears where the patch's folder goes while Codex asks: the patch, approved, fails.
+    writeFileSync(inWorktree("dir"), "a file\n");
+    await approveUntilResult(r, call!.id);
+    const { result } = await r.server.waitForToolResult(call!.id);
+    expect(String(result.content)).toMatch(/Failed to write file/);
+    await screenShowsLine(r, "A1", /All done\./);
+    // No PostToolUse came (it would have logged the edit and made the lock full).
+    const activity = readFileSync(path.join(r.repo.stateDir, "agent_activity.jsonl"), "utf8");
+    expect(activity).not.toContain('"action":"edited"');
+    const left = (await entry())!;
+    expect(lockLife(left)).toBe(PROVISIONAL_LOCK_MS);
+    // So it lapses: another agent takes it over once its time is past (given, not waited for).
+    const expiry = lockExpiry(left);
+    if (!("at" in expiry)) throw new Error(expiry.problem);
+    const byB1 = (ms: number) =>
+      acquireLocks(r.project.store, {
+        paths: ["dir/x.txt"],
+        agent: "B1",
+        stream: "B",
+        now: new Date(expiry.at.getTime() + ms),
+      });
+    expect((await byB1(-1000)).ok).toBe(false);
+    expect((await byB1(1000)).results[0]?.outcome).toBe("taken_over");
+    expect(r.server.errors).toEqual([]);
+  });
+});
+
 describe("Codex in Tower (real CLI), notes", () => {
   it("tells of an allowed patch out of its scope (scope_mode: warn): the model hears it in its next request", async () => {
     const inWorktree = (file: string) => path.join(run!.worktree, file);
@@ -321,6 +386,50 @@ describe("Gemini CLI in Tower (real CLI)", () => {
     // Its status is still its title's: waiting on the question, y answers it.
     await statusIs(r, "A1", "waiting", 30_000);
     await approveUntilWritten(r, "A1", inWorktree("src/ok.ts"), "ok\n");
+    await screenShowsLine(r, "A1", /All done\./);
+    expect(r.server.errors).toEqual([]);
+  });
+
+  it("a write that fails after its prompt was answered (AfterTool with an error) releases its provisional lock at once", async () => {
+    const inWorktree = (file: string) => path.join(run!.worktree, file);
+    run = await startTowerRun({
+      plan: plan(`["{CLI}", "--prompt-interactive", "{task}"]`),
+      stream: "A",
+      cli: "gemini",
+      makeEnv: (modelUrl, trust) => geminiEnv({ modelUrl, trust }),
+      script: [
+        () => ({
+          text: "Writing.",
+          toolCalls: [gemini.writeCall(inWorktree("src/racy.ts"), "mine\n", "")],
+        }),
+        { text: "All done." },
+      ],
+    });
+    const r = run;
+    const [call] = await r.server.callsOfTurn(0);
+    await screenShowsLine(r, "A1", /Apply this change\?/, 120_000);
+    await roomShowsLock(r, "src/racy.ts", "A1");
+    expect(lockLife((await r.project.store.read("locks")).locks["src/racy.ts"]!)).toBe(
+      PROVISIONAL_LOCK_MS,
+    );
+    // A folder appears where the file goes while the prompt waits: the write fails once allowed.
+    mkdirSync(inWorktree("src/racy.ts"), { recursive: true });
+    await statusIs(r, "A1", "waiting", 30_000);
+    await approveUntilResult(r, call!.id);
+    const { result } = await r.server.waitForToolResult(call!.id);
+    expect(result.isError).toBe(true);
+    await waitFor(
+      async () =>
+        (await r.project.store.read("locks")).locks["src/racy.ts"] === undefined ? true : undefined,
+      15_000,
+      () =>
+        `src/racy.ts released; locks: ${readFileSync(path.join(r.repo.stateDir, "file_locks.json"), "utf8")}`,
+    );
+    // By Tower's answer to AfterTool (the agent still runs), not by its exit.
+    const activity = readFileSync(path.join(r.repo.stateDir, "agent_activity.jsonl"), "utf8");
+    expect(activity).toMatch(
+      /"action":"released","file":"src\/racy\.ts","auto":true,"provisional":true/,
+    );
     await screenShowsLine(r, "A1", /All done\./);
     expect(r.server.errors).toEqual([]);
   });
