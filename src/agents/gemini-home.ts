@@ -22,6 +22,7 @@
 import { promises as fsp } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { RefusedError } from "../engine/errors.js";
 import { makeStateFolder, writeStateFile } from "../engine/state/index.js";
 
 const SETTINGS = "settings.json";
@@ -56,18 +57,32 @@ export function stripJsonComments(text: string): string {
   return out;
 }
 
-/** The user's Gemini settings, or undefined when there is no such file. */
+/**
+ * The user's Gemini settings, or undefined when there is no such file. A file that cannot be
+ * read as Gemini reads it is refused (a RefusedError naming it): Tower's hooks and MCP server go
+ * into a copy of it, and a Gemini started without them would write past every lock.
+ */
 async function userSettings(file: string): Promise<Record<string, unknown> | undefined> {
+  const refuse = (what: string) =>
+    new RefusedError(
+      `${file} ${what}: Gemini CLI reads it as your settings, and Tower starts its Gemini agents with a copy of it that has Tower's hooks and MCP server added. Correct it, then start the agent again`,
+    );
   let text: string;
   try {
     text = await fsp.readFile(file, "utf8");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return undefined;
+    throw refuse(`cannot be read (${code ?? (error as Error).message})`);
   }
-  const value: unknown = text.trim() === "" ? {} : JSON.parse(stripJsonComments(text));
+  let value: unknown;
+  try {
+    value = text.trim() === "" ? {} : JSON.parse(stripJsonComments(text));
+  } catch (error) {
+    throw refuse(`is not JSON (${(error as Error).message})`);
+  }
   if (typeof value !== "object" || value === null || Array.isArray(value))
-    throw new Error(`${file} is not a JSON object`);
+    throw refuse("is not a JSON object");
   return value as Record<string, unknown>;
 }
 
@@ -97,15 +112,10 @@ export async function makeGeminiHome(
   env: NodeJS.ProcessEnv | undefined,
   servers: Record<string, unknown>,
   hooks: Record<string, unknown[]> = {},
-): Promise<string | undefined> {
+): Promise<string> {
   const home = userGeminiHome(env);
   const theirs = path.join(home, ".gemini");
-  let settings: Record<string, unknown> | undefined;
-  try {
-    settings = await userSettings(path.join(theirs, SETTINGS));
-  } catch {
-    return undefined;
-  }
+  const settings = await userSettings(path.join(theirs, SETTINGS));
   const ours = path.join(folder, ".gemini");
   await makeStateFolder(path.dirname(folder), ours, 0o700);
   const entries = await fsp.readdir(theirs).catch(() => [] as string[]);

@@ -313,7 +313,7 @@ export async function geminiLaunch(request: LaunchRequest): Promise<AgentLaunch>
       : ["--session-id", request.session.id],
     env: {
       ...geminiTrustPins(request.env ?? process.env),
-      ...(home !== undefined && { GEMINI_CLI_HOME: home }),
+      GEMINI_CLI_HOME: home,
     },
     unset: GEMINI_HEADLESS_VARS,
   };

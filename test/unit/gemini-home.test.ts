@@ -15,6 +15,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeGeminiHome, stripJsonComments } from "../../src/agents/gemini-home.js";
+import { RefusedError } from "../../src/engine/errors.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -148,11 +149,16 @@ describe("Gemini's home for an agent", () => {
     expect(() => lstatSync(path.join(folder, ".env"))).toThrow();
   });
 
-  it("leaves Gemini to the user's settings when they cannot be read as Gemini reads them", async () => {
+  it("refuses, naming the file, when the user's settings cannot be read as Gemini reads them: Gemini without Tower's hooks would write past every lock", async () => {
     const home = userHome("{ not json");
     const folder = path.join(temp(), "gemini-home");
-    expect(await makeGeminiHome(folder, { HOME: home }, TOWER)).toBeUndefined();
-    expect(readFileSync(path.join(home, ".gemini", "settings.json"), "utf8")).toBe("{ not json");
+    const file = path.join(home, ".gemini", "settings.json");
+    const made = makeGeminiHome(folder, { HOME: home }, TOWER);
+    await expect(made).rejects.toThrow(RefusedError);
+    await expect(made).rejects.toThrow(`${file} is not JSON`);
+    expect(readFileSync(file, "utf8")).toBe("{ not json");
+    const list = makeGeminiHome(folder, { HOME: userHome("[1]") }, TOWER);
+    await expect(list).rejects.toThrow("is not a JSON object");
   });
 
   it("strips comments outside strings only", () => {
