@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { PROVISIONAL_LOCK_MS } from "../../src/agents/hook.js";
 import { acquireLocks, lockExpiry, lockLife } from "../../src/engine/locks.js";
 import type { LockEntry } from "../../src/engine/state/formats.js";
-import { readJson, tower, waitFor, waitForContent } from "../helpers/repo.js";
+import { git, readJson, tower, waitFor, waitForContent } from "../helpers/repo.js";
 import { claudeEnv } from "./cli-env.js";
 import type { RecordedRequest, TurnAnswer } from "./model-server.js";
 import {
@@ -344,6 +344,61 @@ describe("Claude Code in Tower (real CLI)", () => {
     const sent = JSON.stringify(last.body);
     expect(sent).toContain("Noted: the word is papaya.");
     expect(sent).toContain("Noted: the number is 47.");
+  });
+
+  it("is refused by the guard when its shell brings another stream's file onto its branch (git cherry-pick), and the model hears why", async () => {
+    let branch = "";
+    run = await startTowerRun({
+      plan: PLAN,
+      stream: "A",
+      cli: "claude",
+      makeEnv: (modelUrl, trust) => claudeEnv({ modelUrl, trust }),
+      before: async (repo) => {
+        // A commit of src/held.ts on a side branch, then B1 takes the file.
+        const worktree = path.join(path.dirname(repo.root), "demo-stream-A");
+        branch = git(worktree, "rev-parse", "--abbrev-ref", "HEAD").trim();
+        git(worktree, "checkout", "-q", "-b", "side");
+        mkdirSync(path.join(worktree, "src"), { recursive: true });
+        writeFileSync(path.join(worktree, "src/held.ts"), "side\n");
+        git(worktree, "add", "src/held.ts");
+        git(
+          worktree,
+          "-c",
+          "user.name=Side",
+          "-c",
+          "user.email=side@example.com",
+          "commit",
+          "-q",
+          "-m",
+          "side",
+        );
+        git(worktree, "checkout", "-q", branch);
+        await holdFile(repo, "src/held.ts", "B1", "logging");
+      },
+      script: [
+        {
+          text: "Bringing the side change in.",
+          toolCalls: [
+            {
+              name: "Bash",
+              input: { command: "git cherry-pick side", description: "Take the side commit" },
+            },
+          ],
+        },
+        { text: "Refused." },
+      ],
+    });
+    const r = run;
+    const before = git(r.worktree, "rev-parse", branch).trim();
+    // Claude Code asks before running a command; the human says yes.
+    await screenShowsLine(r, "A1", /Do you want to proceed\?/);
+    r.services.sessions.approve("A1");
+    const result = await resultOfTurn(r, 0);
+    expect(resultText(result)).toContain(
+      'src/held.ts is locked by agent B1, stream B, working on "logging"',
+    );
+    expect(git(r.worktree, "rev-parse", branch).trim()).toBe(before);
+    expect(git(r.worktree, "log", "--format=%s", branch)).not.toContain("side");
   });
 
   it("calls Tower's MCP tools without a prompt, and they change the shared state", async () => {
