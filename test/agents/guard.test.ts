@@ -210,6 +210,15 @@ describe("the guard, whatever moves the stream's branch", () => {
     });
   }
 
+  it("refuses git commit --no-verify (which skips pre-commit) of a file another stream holds", async () => {
+    await lockedByB1();
+    const before = head(worktree);
+    mkdirSync(path.join(worktree, "config"), { recursive: true });
+    writeFileSync(path.join(worktree, "config/app.py"), "past the pre-commit hook\n");
+    git(worktree, "add", "config/app.py");
+    refusedBy(run(worktree, "commit", "--no-verify", "-m", "no verify"), before);
+  });
+
   it("refuses git am of a patch to a file another stream holds", async () => {
     const patch = path.join(path.dirname(repo.root), "side.patch");
     writeFileSync(patch, git(worktree, "format-patch", "-1", "--stdout", "side"));
