@@ -60,10 +60,10 @@ async function streamHere(context: Context) {
  * conflict resolved with the base's side, is the base's, not the stream's: another stream's lock
  * on such a file does not refuse it.
  */
-async function streamsOwn(
+function streamsOwn(
   changed: readonly string[],
   differsFromBase: readonly string[] | undefined,
-): Promise<string[]> {
+): string[] {
   if (!differsFromBase) return [...changed];
   const differs = new Set(differsFromBase);
   return changed.filter((file) => differs.has(file));
@@ -118,7 +118,7 @@ export function registerGuard(program: Command): void {
       }
       const base = context.base ? await resolveCommit(top, context.base) : undefined;
       if (hook === "pre-commit") {
-        const files = await streamsOwn(
+        const files = streamsOwn(
           await stagedFiles(top),
           base ? await stagedFiles(top, base) : undefined,
         );
@@ -137,7 +137,7 @@ export function registerGuard(program: Command): void {
         if (!branch || update.ref !== `refs/heads/${branch}` || !update.to) continue;
         const from = update.from ?? base;
         const changed = from ? await changedFilesBetween(top, from, update.to) : [];
-        const files = await streamsOwn(
+        const files = streamsOwn(
           changed,
           base ? await changedFilesBetween(top, base, update.to) : undefined,
         );
