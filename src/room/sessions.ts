@@ -361,11 +361,16 @@ export class SessionManager {
     this.typed(entry);
   }
 
-  /** Stops the agent's process (SIGTERM, SIGKILL after the grace period); its pane stays. */
+  /**
+   * Stops the agent's process (SIGTERM, SIGKILL after the grace period); its pane stays.
+   * Resolves once agents.json says it exited: other tools read it next.
+   */
   async stop(id: string, graceMs?: number): Promise<ExitInfo | undefined> {
     const entry = this.live(id);
     if (!entry) return undefined;
-    return this.halt(entry, graceMs);
+    const exit = await this.halt(entry, graceMs);
+    await this.recorded();
+    return exit;
   }
 
   /**

@@ -326,6 +326,23 @@ describe("session manager", () => {
     expect(sessions.get("A1")).toBeUndefined();
   });
 
+  it("a stop resolves once agents.json says the agent exited", async () => {
+    const { repo, store, begin: go } = await start(planWith(fakeAgent("banner\nsleep 60000")));
+    await tower(repo.root, ["start", "A"]);
+    const { sessions } = await go();
+    await waitFor(
+      () => (store.getState().agents.A2?.status === "running" ? true : undefined),
+      15_000,
+      "A2 running",
+    );
+    // Other tools (the clean-up of a merged stream among them) read agents.json right after.
+    await sessions.stop("A1");
+    await sessions.stop("A2");
+    const agents = (await agentsFile(repo.stateDir)).agents;
+    expect(agents.A1).toMatchObject({ status: "exited", pid: null });
+    expect(agents.A2).toMatchObject({ status: "exited", pid: null });
+  });
+
   it("starts no agent, and installs no guard, in a folder the state records that is not one of the repository's linked worktrees", async () => {
     const { repo, begin: go } = await start(planWith(fakeAgent("banner\necho")));
     const other = path.join(path.dirname(repo.root), "other-repo");
