@@ -4,7 +4,8 @@
  * that touches a file locked by an agent of another stream, or (with `scope_mode: enforce`) a
  * file outside the stream's scope, is refused with the same words as the Claude Code hook.
  *
- * It is installed as the worktree's own `core.hooksPath` (see engine/git/hooks.ts): a folder of
+ * An agent's own git finds it in any other worktree too, through its environment
+ * (guardEnvironment). It is installed as the worktree's own `core.hooksPath` (see engine/git/hooks.ts): a folder of
  * small scripts in the state directory, one per git hook, each running the repository's own hook
  * of the same name after Tower's check, so the user's hooks (husky, pre-commit, ...) still run.
  * `tower check` lists it; `git config --worktree --unset core.hooksPath` in the worktree removes it.
@@ -85,8 +86,13 @@ fi
 if [ "$hook" = post-commit ] && [ -n "$TOWER_AGENT_ID" ] && [ -f ${shellQuote(bundle)} ]; then
   ${command} guard post-commit || true
 fi
-own=$(git config --local --get core.hooksPath 2>/dev/null)
-[ -n "$own" ] || own="$(git rev-parse --path-format=absolute --git-common-dir)/hooks"
+# The repository's own hooks: the worktree's hooks path, the repository's, or its hooks folder
+# (an agent's git finds this folder through its environment in any worktree, and in a worktree
+# with a hooks path of its own, that one runs after Tower's check).
+here=$(cd "$(dirname "$0")" && pwd -P)
+own=$(git config --worktree --get core.hooksPath 2>/dev/null)
+[ -n "$own" ] && [ "$(cd "$own" 2>/dev/null && pwd -P)" != "$here" ] || own=$(git config --local --get core.hooksPath 2>/dev/null)
+[ -n "$own" ] && [ "$(cd "$own" 2>/dev/null && pwd -P)" != "$here" ] || own="$(git rev-parse --path-format=absolute --git-common-dir)/hooks"
 case "$own" in
   /*) ;;
   "~/"*) own="$HOME/\${own#"~/"}" ;;
@@ -102,6 +108,25 @@ fi
 exit 0
 `;
 }
+
+/**
+ * The variable that points an agent's own git at the guard in every worktree it works in (one
+ * it makes with \`git worktree add\`, the main worktree), not only its stream's: git's
+ * \`GIT_CONFIG_PARAMETERS\` (what \`git -c\` passes on to the gits it runs), the environment's
+ * own entries kept. Not \`GIT_CONFIG_KEY_<n>\`: Codex leaves variables named like a key out of
+ * the commands it runs. Tower's own git sees none of it (run.ts passes no GIT_ variable on).
+ */
+export function guardEnvironment(
+  folder: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
+  const entry = `'core.hooksPath'=${sqQuote(folder)}`;
+  const before = env.GIT_CONFIG_PARAMETERS?.trim();
+  return { GIT_CONFIG_PARAMETERS: before ? `${before} ${entry}` : entry };
+}
+
+/** Quoted as git reads GIT_CONFIG_PARAMETERS (quote.c: sq_quote_buf). */
+const sqQuote = (value: string) => `'${value.replace(/'/g, "'\\''").replace(/!/g, "'\\!'")}'`;
 
 export type GuardState =
   | { kind: "installed"; folder: string }

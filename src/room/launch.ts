@@ -20,7 +20,7 @@ import os from "node:os";
 import path from "node:path";
 import { briefing } from "../agents/briefing.js";
 import { userGeminiHome } from "../agents/gemini-home.js";
-import { installGuard } from "../agents/guard.js";
+import { guardEnvironment, installGuard } from "../agents/guard.js";
 import type { AgentIdentity } from "../agents/identity.js";
 import {
   type AgentCli,
@@ -159,8 +159,21 @@ export async function planLaunch(
   // agent would work there, and the guard writes that worktree's git configuration.
   const notLinked = await notLinkedWorktree(project, worktree);
   if (notLinked !== undefined) throw worktreeRefusal(project, spec.stream, worktree, notLinked);
-  // Every agent's commits meet the guard, whatever its CLI.
-  await installGuard(project.store, project.repo.mainRoot, worktree, options.tower);
+  // Every agent's commits meet the guard, whatever its CLI, in whichever worktree it commits.
+  const guard = await installGuard(project.store, project.repo.mainRoot, worktree, options.tower);
+  const guarded = guard.kind === "installed" ? guardEnvironment(guard.folder, options.env) : {};
+  const launch = await launchFor(project, spec, command, identity, options);
+  return { ...launch, env: { ...launch.env, ...guarded } };
+}
+
+async function launchFor(
+  project: Project,
+  spec: AgentSpec,
+  command: AgentCommand,
+  identity: AgentIdentity,
+  options: LaunchOptions,
+): Promise<Launch> {
+  const { worktree } = identity;
   const cli = agentCli(command);
   if (cli === undefined || choosesSession(command)) {
     if (options.resume) return { command: withResume(command, inferPreset(command, spec.preset)) };

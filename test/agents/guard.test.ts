@@ -16,7 +16,7 @@ import {
 } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { GIT_HOOKS, guardScript, installGuard } from "../../src/agents/guard.js";
+import { GIT_HOOKS, guardEnvironment, guardScript, installGuard } from "../../src/agents/guard.js";
 import { StateFileError, StateStore } from "../../src/engine/state/index.js";
 import { cleanEnv, git, makeRepo, type TempRepo, tower } from "../helpers/repo.js";
 
@@ -276,5 +276,136 @@ describe("the guard, whatever moves the stream's branch", () => {
     chmodSync(path.join(hooks, "reference-transaction"), 0o755);
     expect(commit(worktree, "config/own.py").code).toBe(0);
     expect(readFileSync(seen, "utf8")).toContain(`refs/heads/${branch}`);
+  });
+});
+
+/**
+ * An agent's own git finds the guard through its environment (guardEnvironment, as the room's
+ * launch gives it) in any worktree: one it makes itself, the main worktree, another stream's.
+ */
+describe("the guard of an agent's git, wherever it runs", () => {
+  let branch: string;
+  let base: string;
+  let scratch: string;
+  const agentEnv = (agent = "A1", stream = "A") =>
+    cleanEnv({
+      TOWER_AGENT_ID: agent,
+      TOWER_STREAM: stream,
+      TOWER_WORKTREE: worktree,
+      TOWER_REPO_ROOT: repo.root,
+      TOWER_STATE_DIR: repo.stateDir,
+      ...guardEnvironment(path.join(repo.stateDir, "git-hooks"), {}),
+    });
+  /** git as agent A1's shell runs it. */
+  const agentGit = (cwd: string, ...args: string[]) => {
+    const result = spawnSync("git", args, {
+      cwd,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+      env: agentEnv(),
+    });
+    return { code: result.status ?? 1, output: `${result.stdout}${result.stderr}` };
+  };
+  const write = (cwd: string, file: string, text: string) => {
+    mkdirSync(path.dirname(path.join(cwd, file)), { recursive: true });
+    writeFileSync(path.join(cwd, file), text);
+  };
+
+  beforeEach(() => {
+    branch = git(worktree, "rev-parse", "--abbrev-ref", "HEAD").trim();
+    base = git(repo.root, "rev-parse", "--abbrev-ref", "HEAD").trim();
+    scratch = path.join(path.dirname(repo.root), "scratch");
+    const made = agentGit(worktree, "worktree", "add", "-q", "-b", "scratch", scratch, branch);
+    expect(made.code, made.output).toBe(0);
+  });
+
+  it("refuses moving its stream's branch from a worktree it made to a commit of a file another stream holds", async () => {
+    await tower(repo.root, ["lock", "config/app.py", "--agent", "B1"]);
+    write(scratch, "config/app.py", "past the stream's worktree\n");
+    expect(agentGit(scratch, "add", "config/app.py").code).toBe(0);
+    // A branch of its own is nobody's: the commit stays there.
+    const committed = agentGit(scratch, "commit", "-q", "-m", "elsewhere");
+    expect(committed.code, committed.output).toBe(0);
+    const before = head(worktree);
+    const moved = agentGit(scratch, "update-ref", `refs/heads/${branch}`, "scratch");
+    expect(moved.code).not.toBe(0);
+    expect(moved.output).toContain("config/app.py is locked by agent B1, stream B");
+    expect(moved.output).toContain(`guard refused this change of ${branch}`);
+    expect(git(worktree, "rev-parse", branch).trim()).toBe(before);
+    // The same git without the variable (a person's shell) is not stopped there.
+    expect(git(scratch, "update-ref", `refs/heads/${branch}`, "scratch")).toBe("");
+  });
+
+  it("refuses its commit in the main worktree: the base moves only by tower merge", () => {
+    const before = git(repo.root, "rev-parse", base).trim();
+    write(repo.root, "notes.txt", "an agent's note\n");
+    expect(agentGit(repo.root, "add", "notes.txt").code).toBe(0);
+    const committed = agentGit(repo.root, "commit", "-q", "-m", "on the base");
+    expect(committed.code).not.toBe(0);
+    expect(committed.output).toContain(
+      `the base branch ${base} moves only by \`tower merge\` (or by you in the main worktree), not by agent A1's git`,
+    );
+    expect(git(repo.root, "rev-parse", base).trim()).toBe(before);
+    // A person commits there as before.
+    expect(commit(repo.root, "notes.txt").code).toBe(0);
+  });
+
+  it("refuses its deleting a stream's branch", () => {
+    git(worktree, "checkout", "-q", "--detach");
+    const deleted = agentGit(scratch, "update-ref", "-d", `refs/heads/${branch}`);
+    expect(deleted.code).not.toBe(0);
+    expect(deleted.output).toContain(
+      `${branch} is stream A's branch: Tower deletes it once merged`,
+    );
+    expect(git(repo.root, "branch", "--list", branch).trim()).not.toBe("");
+  });
+
+  it("judges a commit in another stream's worktree for the agent's own stream too", async () => {
+    expect((await tower(repo.root, ["start", "B"])).code).toBe(0);
+    const other = path.join(path.dirname(repo.root), "demo-stream-B");
+    git(other, "config", "user.email", "agent@example.com");
+    git(other, "config", "user.name", "Agent");
+    await tower(repo.root, ["lock", "logging/x.py", "--agent", "B1"]);
+    write(other, "logging/x.py", "A1 in B's worktree\n");
+    expect(agentGit(other, "add", "logging/x.py").code).toBe(0);
+    const before = head(other);
+    const committed = agentGit(other, "commit", "-q", "-m", "A1 there");
+    expect(committed.code).not.toBe(0);
+    expect(committed.output).toContain("logging/x.py is locked by agent B1, stream B");
+    expect(committed.output).toContain("pre-commit guard refused this commit of stream A");
+    expect(head(other)).toBe(before);
+  });
+
+  it("leaves another repository's commits alone, and runs its own hooks", () => {
+    const elsewhere = path.join(path.dirname(repo.root), "elsewhere");
+    mkdirSync(elsewhere);
+    git(elsewhere, "init", "-q", "-b", "main");
+    git(elsewhere, "config", "user.email", "agent@example.com");
+    git(elsewhere, "config", "user.name", "Agent");
+    const ran = path.join(path.dirname(repo.root), "elsewhere-hook-ran");
+    writeFileSync(
+      path.join(elsewhere, ".git/hooks/pre-commit"),
+      `#!/bin/sh\necho ran > "${ran}"\n`,
+    );
+    chmodSync(path.join(elsewhere, ".git/hooks/pre-commit"), 0o755);
+    write(elsewhere, "config/app.py", "not Tower's repository\n");
+    expect(agentGit(elsewhere, "add", "config/app.py").code).toBe(0);
+    const committed = agentGit(elsewhere, "commit", "-q", "-m", "theirs");
+    expect(committed.code, committed.output).toBe(0);
+    expect(readFileSync(ran, "utf8")).toBe("ran\n");
+  });
+
+  it("runs a worktree's own hooks path after its check", () => {
+    const own = path.join(path.dirname(repo.root), "own-hooks");
+    const ran = path.join(path.dirname(repo.root), "own-hooks-ran");
+    mkdirSync(own);
+    writeFileSync(path.join(own, "pre-commit"), `#!/bin/sh\necho ran > "${ran}"\n`);
+    chmodSync(path.join(own, "pre-commit"), 0o755);
+    git(scratch, "config", "--worktree", "core.hooksPath", own);
+    write(scratch, "config/own.py", "x\n");
+    expect(agentGit(scratch, "add", "config/own.py").code).toBe(0);
+    const committed = agentGit(scratch, "commit", "-q", "-m", "own hooks");
+    expect(committed.code, committed.output).toBe(0);
+    expect(readFileSync(ran, "utf8")).toBe("ran\n");
   });
 });

@@ -1,6 +1,7 @@
 import path from "node:path";
 import type { Command } from "commander";
 import { checkCommit } from "../../agents/guard.js";
+import { agentFromEnv } from "../../agents/identity.js";
 import { realFile } from "../../agents/paths.js";
 import { recordCommitCredit } from "../../engine/commit-credits.js";
 import {
@@ -10,6 +11,7 @@ import {
   stagedFiles,
   worktreeTop,
 } from "../../engine/git/index.js";
+import { mainRootOf } from "../../engine/git/main-root.js";
 import { recordRefusal } from "../../engine/refusals.js";
 import { type Context, loadContext } from "../context.js";
 import { refused } from "../errors.js";
@@ -88,12 +90,44 @@ async function judge(
   );
 }
 
+/** The agent whose git runs this hook (its environment says), if its stream is in the plan. */
+function agentHere(context: Context) {
+  const agent = agentFromEnv();
+  return agent && context.plan.streams.some((s) => s.id === agent.stream) ? agent : undefined;
+}
+
 /**
- * `tower guard <hook>`: what the hook scripts of stream worktrees run. pre-commit checks the
- * files a commit changes; reference-transaction checks whatever else moves the stream's branch
- * (a merge, a fast-forward, cherry-pick, am, rebase, reset, update-ref) by the files the move
- * brings, and refuses a move of the base branch from a stream's worktree (`tower merge` moves
- * it); post-commit credits an agent's commit to it.
+ * True when the hook runs for another repository than the agent's: an agent's git finds the
+ * guard through its environment wherever it runs (a clone of something else included), and
+ * only its own repository is Tower's to judge.
+ */
+async function anotherRepository(): Promise<boolean> {
+  const agent = agentFromEnv();
+  if (!agent) return false;
+  const root = await mainRootOf(process.cwd()).catch(() => undefined);
+  return root === undefined || realFile(root) !== realFile(agent.repoRoot);
+}
+
+/** The stream whose branch `ref` is, as the state file records it. */
+function streamOfBranch(
+  state: { streams: Record<string, { branch?: string | null | undefined }> },
+  ref: string,
+): string | undefined {
+  return Object.entries(state.streams).find(
+    ([, e]) => e.branch && ref === `refs/heads/${e.branch}`,
+  )?.[0];
+}
+
+/**
+ * `tower guard <hook>`: what the hook scripts run, in stream worktrees (their own hooks path)
+ * and wherever an agent's git runs (its environment names them, see guardEnvironment).
+ * pre-commit checks the files a commit in a stream's worktree changes; reference-transaction
+ * checks whatever else moves a stream's branch (a merge, a fast-forward, cherry-pick, am,
+ * rebase, reset, update-ref) by the files the move brings, from any worktree, and refuses a
+ * move of the base branch from a stream's worktree or by an agent (\`tower merge\` moves it),
+ * and an agent's deleting a stream's branch; post-commit credits an agent's commit to it. An
+ * agent's git is judged for its own stream too: one stream's agent cannot commit another
+ * stream's locked files in some other worktree.
  */
 export function registerGuard(program: Command): void {
   program
@@ -104,44 +138,75 @@ export function registerGuard(program: Command): void {
       if (!(HOOKS as readonly string[]).includes(hook))
         throw refused(`tower guard: unknown hook "${hook}" (valid: ${HOOKS.join(", ")})`);
       const input = hook === "reference-transaction" ? await readInput() : "";
+      if (await anotherRepository()) return;
       const context = await loadContext();
       const here = await streamHere(context);
-      // Not a stream worktree: the guard has nothing to say.
-      if (here === undefined) return;
-      const { stream, top, branch } = here;
+      const agent = agentHere(context);
+      // Neither a stream's worktree nor an agent's git: the guard has nothing to say.
+      if (here === undefined && agent === undefined) return;
+      // The streams a change is judged for: the worktree's and the agent's.
+      const judged = (owner: string | undefined) =>
+        [...new Set([owner, agent?.stream])].filter((s): s is string => s !== undefined);
       if (hook === "post-commit") {
-        const agent = process.env.TOWER_AGENT_ID;
-        if (!agent) return;
-        const commit = await resolveCommit(top, "HEAD");
-        if (commit) await recordCommitCredit(context.store, { commit, agent, stream });
+        const id = process.env.TOWER_AGENT_ID;
+        if (!id || !here) return;
+        const commit = await resolveCommit(here.top, "HEAD");
+        if (commit)
+          await recordCommitCredit(context.store, { commit, agent: id, stream: here.stream });
         return;
       }
+      const top = here?.top ?? realFile(await worktreeTop(context.cwd));
       const base = context.base ? await resolveCommit(top, context.base) : undefined;
       if (hook === "pre-commit") {
+        // Outside a stream's worktree the commit is judged when it moves a branch (below).
+        if (!here) return;
         const files = streamsOwn(
           await stagedFiles(top),
           base ? await stagedFiles(top, base) : undefined,
         );
-        return judge(context, stream, files, "pre-commit guard refused this commit");
+        for (const stream of judged(here.stream))
+          await judge(context, stream, files, "pre-commit guard refused this commit");
+        return;
       }
+      const state = await context.store.read("orchestrator");
       for (const update of parseRefUpdates(input)) {
+        const baseRef = context.base ? `refs/heads/${context.base}` : undefined;
         if (
-          context.base &&
-          branch !== context.base &&
-          update.ref === `refs/heads/${context.base}`
+          update.ref === baseRef &&
+          agent &&
+          state.streams[agent.stream]?.branch !== context.base
         ) {
           throw refused(
-            `the base branch ${context.base} moves only by \`tower merge\` (or in the main worktree), not from stream ${stream}'s worktree (${top}).`,
+            `the base branch ${context.base} moves only by \`tower merge\` (or by you in the main worktree), not by agent ${agent.agent}'s git (in ${top}).`,
           );
         }
-        if (!branch || update.ref !== `refs/heads/${branch}` || !update.to) continue;
+        if (update.ref === baseRef && here && here.branch !== context.base) {
+          throw refused(
+            `the base branch ${context.base} moves only by \`tower merge\` (or in the main worktree), not from stream ${here.stream}'s worktree (${top}).`,
+          );
+        }
+        const owner =
+          here?.branch && update.ref === `refs/heads/${here.branch}`
+            ? here.stream
+            : streamOfBranch(state, update.ref);
+        if (!owner) continue;
+        if (!update.to) {
+          if (agent) {
+            throw refused(
+              `${update.ref.slice("refs/heads/".length)} is stream ${owner}'s branch: Tower deletes it once merged (X in the control room), not agent ${agent.agent}'s git.`,
+            );
+          }
+          continue;
+        }
         const from = update.from ?? base;
         const changed = from ? await changedFilesBetween(top, from, update.to) : [];
         const files = streamsOwn(
           changed,
           base ? await changedFilesBetween(top, base, update.to) : undefined,
         );
-        await judge(context, stream, files, `guard refused this change of ${branch}`);
+        const branch = update.ref.slice("refs/heads/".length);
+        for (const stream of judged(owner))
+          await judge(context, stream, files, `guard refused this change of ${branch}`);
       }
     });
 }

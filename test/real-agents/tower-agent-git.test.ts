@@ -1,0 +1,111 @@
+/**
+ * The guard binds an agent's shell in every worktree, with the real CLIs (Claude Code 2.1.197,
+ * Codex 0.171.0, Gemini CLI 0.61.0) started by Tower's room: the model runs `git commit` in the
+ * main worktree (past its stream's worktree and the hooks path there), and the guard, which the
+ * agent's git finds through its environment, refuses it: the model's tool result says why and
+ * the base branch does not move. Each CLI passes the variable on to its shell commands.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { git } from "../helpers/repo.js";
+import { claudeEnv, codexEnv, geminiEnv } from "./cli-env.js";
+import { type ToolCall, toolResults } from "./model-server.js";
+import { startTowerRun, type TowerRun } from "./tower-rig.js";
+import { guardOutside } from "./write-flow.js";
+
+const plan = (agent: string) => `version: 1
+project: demo
+streams:
+  A:
+    name: Alpha
+    agents:
+      - { id: A1, task: "Record the work", agent: ${agent} }
+`;
+
+let run: TowerRun | undefined;
+let outside: ReturnType<typeof guardOutside>;
+beforeAll(() => {
+  outside = guardOutside();
+});
+afterEach(async () => {
+  await run?.cleanup();
+  run = undefined;
+});
+afterAll(() => outside.check());
+
+/** The model's shell command: an empty commit on the base, in the main worktree. */
+const COMMAND = (root: string) => `git -C ${root} commit --allow-empty -q -m "on the base"`;
+
+const cases: {
+  cli: "claude" | "codex" | "gemini";
+  agent: string;
+  env: (modelUrl: string, trust: string[]) => ReturnType<typeof claudeEnv>;
+  call: (command: string) => ToolCall;
+}[] = [
+  {
+    cli: "claude",
+    agent: `["{CLI}", "{task}"]`,
+    env: (modelUrl, trust) => claudeEnv({ modelUrl, trust }),
+    call: (command) => ({ name: "Bash", input: { command, description: "Record the work" } }),
+  },
+  {
+    cli: "codex",
+    agent: `["{CLI}", "{task}"]`,
+    env: (modelUrl, trust) => codexEnv({ modelUrl, trust }),
+    call: (command) => ({
+      name: "exec_command",
+      input: {
+        cmd: command,
+        sandbox_permissions: "require_escalated",
+        justification: "Record the work",
+      },
+    }),
+  },
+  {
+    cli: "gemini",
+    agent: `["{CLI}", "--prompt-interactive", "{task}"]`,
+    env: (modelUrl, trust) => geminiEnv({ modelUrl, trust }),
+    call: (command) => ({
+      name: "run_shell_command",
+      input: { command, description: "Record the work" },
+    }),
+  },
+];
+
+describe("an agent's git in the main worktree (real CLIs)", () => {
+  for (const { cli, agent, env, call } of cases) {
+    it(`${cli}: its commit on the base is refused by the guard, and the model hears why`, async () => {
+      let root = "";
+      run = await startTowerRun({
+        plan: plan(agent),
+        stream: "A",
+        cli,
+        makeEnv: env,
+        before: async (repo) => {
+          root = repo.root;
+        },
+        script: [
+          () => ({ text: "Recording.", toolCalls: [call(COMMAND(root))] }),
+          { text: "Done." },
+        ],
+      });
+      const r = run;
+      const base = git(root, "rev-parse", "HEAD").trim();
+      const [made] = await r.server.callsOfTurn(0, 90_000);
+      if (!made) throw new Error("the model's first turn made no call");
+      // Each CLI asks before it runs the command; Tower's approve key answers until it ran.
+      const answered = () =>
+        r.server.requests.some((q) => toolResults(q).some((t) => t.id === made.id));
+      for (let i = 0; i < 40 && !answered(); i++) {
+        if (r.store.getState().agents.A1?.status === "waiting") r.services.sessions.approve("A1");
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+      }
+      const { result } = await r.server.waitForToolResult(made.id);
+      const text =
+        typeof result.content === "string" ? result.content : JSON.stringify(result.content);
+      expect(text).toContain(
+        "moves only by `tower merge` (or by you in the main worktree), not by agent A1's git",
+      );
+      expect(git(root, "rev-parse", "HEAD").trim()).toBe(base);
+    });
+  }
+});
