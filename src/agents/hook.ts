@@ -71,7 +71,9 @@ export {
  * and its CLI notifies after a few seconds, and 5 minutes leave room to finish a look at another
  * pane first. A human who takes longer loses nothing: the write's PostToolUse takes the lock
  * again if no other agent took the file meanwhile (and says so when one did). A stream whose
- * lock_ttl is shorter gives that instead (see provisionalLife).
+ * lock_ttl is shorter gives that instead (see provisionalLife). The room releases them sooner
+ * when it runs the agent: once the agent has been idle a moment, its turn is over
+ * (room/turn-locks.ts).
  */
 export const PROVISIONAL_LOCK_MS = 5 * 60_000;
 

@@ -48,6 +48,7 @@ import {
   runningTower,
   Session,
   type SessionOptions,
+  type SessionStatus,
   splitInput,
   stopLeftover,
 } from "../pty/index.js";
@@ -58,6 +59,7 @@ import { MAX_SCREEN, paneContentSize, screenLayout, visiblePanes } from "./layou
 import { errorMessage } from "./serial.js";
 import { settleTranscript } from "./settle.js";
 import type { PaneFrame, RoomStore, TrustQuestion } from "./state.js";
+import { IDLE_SETTLE_MS, releaseUnmadeWrites } from "./turn-locks.js";
 
 /** The frame clock: at most one frame update of the store per interval (but see `typed`). */
 export const FRAME_INTERVAL_MS = 33;
@@ -171,6 +173,8 @@ interface Entry {
   off: (() => void)[];
   /** When the agent last announced something through its hooks (ms since the epoch). */
   announcedAt?: number;
+  /** Runs once the agent has been idle for IDLE_SETTLE_MS (see turn-locks.ts). */
+  idleTimer?: NodeJS.Timeout | undefined;
 }
 
 /** `work`, kept in `set` until it settles (for a close that waits on what is under way). */
@@ -618,6 +622,7 @@ export class SessionManager {
           return;
         }
         this.store.getState().setAgentStatus(spec.id, change.status, change.exit, change.source);
+        this.idleChanged(entry, change.status, change.previous);
         if (change.status === "exited") {
           entry.immediate = true; // the last screen lands with the exit, not a tick later
           this.exited(entry, change.exit);
@@ -892,7 +897,34 @@ export class SessionManager {
     }
   }
 
+  /**
+   * An agent idle for IDLE_SETTLE_MS has ended its turn: the provisional locks of writes it did
+   * not make go (turn-locks.ts). Any other status before then cancels it.
+   */
+  private idleChanged(entry: Entry, status: SessionStatus, previous: SessionStatus): void {
+    if (status !== "idle") {
+      clearTimeout(entry.idleTimer);
+      entry.idleTimer = undefined;
+      return;
+    }
+    if (previous === "idle" || entry.idleTimer !== undefined) return;
+    entry.idleTimer = setTimeout(() => {
+      entry.idleTimer = undefined;
+      if (entry.disposed || this.closed) return;
+      const agent = { id: entry.id, stream: entry.spec.stream, worktree: entry.worktree };
+      keptUntilSettled(
+        this.logWrites,
+        releaseUnmadeWrites(this.project, agent).catch((error: unknown) =>
+          this.report(`${entry.id}: ${errorMessage(error)}`),
+        ),
+      );
+    }, IDLE_SETTLE_MS);
+    entry.idleTimer.unref();
+  }
+
   private async disposeEntry(entry: Entry): Promise<void> {
+    clearTimeout(entry.idleTimer);
+    entry.idleTimer = undefined;
     entry.dirty = false;
     await entry.session.dispose();
     entry.disposed = true;

@@ -434,6 +434,43 @@ describe("Gemini CLI in Tower (real CLI)", () => {
     expect(r.server.errors).toEqual([]);
   });
 
+  it("a write declined at its prompt (Esc, which no hook tells of) releases its provisional lock once Gemini has been idle a moment", async () => {
+    const inWorktree = (file: string) => path.join(run!.worktree, file);
+    run = await startTowerRun({
+      plan: plan(`["{CLI}", "--prompt-interactive", "{task}"]`),
+      stream: "A",
+      cli: "gemini",
+      makeEnv: (modelUrl, trust) => geminiEnv({ modelUrl, trust }),
+      script: [
+        () => ({
+          text: "Writing.",
+          toolCalls: [gemini.writeCall(inWorktree("src/no.ts"), "mine\n", "")],
+        }),
+        { text: "All done." },
+      ],
+    });
+    const r = run;
+    const entry = async () => (await r.project.store.read("locks")).locks["src/no.ts"];
+    await screenShowsLine(r, "A1", /Apply this change\?/, 120_000);
+    await roomShowsLock(r, "src/no.ts", "A1");
+    expect(lockLife((await entry())!)).toBe(PROVISIONAL_LOCK_MS);
+    await statusIs(r, "A1", "waiting", 30_000);
+    r.services.sessions.deny("A1");
+    await screenShowsLine(r, "A1", /Request cancelled/, 30_000);
+    await statusIs(r, "A1", "idle", 30_000);
+    await waitFor(
+      async () => ((await entry()) === undefined ? true : undefined),
+      15_000,
+      () =>
+        `src/no.ts released; locks: ${readFileSync(path.join(r.repo.stateDir, "file_locks.json"), "utf8")}`,
+    );
+    const activity = readFileSync(path.join(r.repo.stateDir, "agent_activity.jsonl"), "utf8");
+    expect(activity).toMatch(
+      /"action":"released","file":"src\/no\.ts","auto":true,"provisional":true/,
+    );
+    expect(existsSync(inWorktree("src/no.ts"))).toBe(false);
+  });
+
   it("tells of an allowed write out of its scope (scope_mode: warn): the human before it, the model in the write's result", async () => {
     const inWorktree = (file: string) => path.join(run!.worktree, file);
     run = await startTowerRun({
