@@ -86,13 +86,17 @@ fi
 if [ "$hook" = post-commit ] && [ -n "$TOWER_AGENT_ID" ] && [ -f ${shellQuote(bundle)} ]; then
   ${command} guard post-commit || true
 fi
-# The repository's own hooks: the worktree's hooks path, the repository's, or its hooks folder
-# (an agent's git finds this folder through its environment in any worktree, and in a worktree
-# with a hooks path of its own, that one runs after Tower's check).
+# The hooks that would run without Tower's: the first hooks path of the worktree's, the
+# repository's, your global and the system's configuration that is not this folder (an agent's
+# git finds this folder through its environment in any worktree), else the repository's hooks.
 here=$(cd "$(dirname "$0")" && pwd -P)
-own=$(git config --worktree --get core.hooksPath 2>/dev/null)
-[ -n "$own" ] && [ "$(cd "$own" 2>/dev/null && pwd -P)" != "$here" ] || own=$(git config --local --get core.hooksPath 2>/dev/null)
-[ -n "$own" ] && [ "$(cd "$own" 2>/dev/null && pwd -P)" != "$here" ] || own="$(git rev-parse --path-format=absolute --git-common-dir)/hooks"
+own=
+for scope in --worktree --local --global --system; do
+  own=$(git config $scope --get core.hooksPath 2>/dev/null)
+  [ -n "$own" ] && [ "$(cd "$own" 2>/dev/null && pwd -P)" != "$here" ] && break
+  own=
+done
+[ -n "$own" ] || own="$(git rev-parse --path-format=absolute --git-common-dir)/hooks"
 case "$own" in
   /*) ;;
   "~/"*) own="$HOME/\${own#"~/"}" ;;

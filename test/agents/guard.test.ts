@@ -139,6 +139,26 @@ describe("the pre-commit guard", () => {
     expect(commit(worktree, "config/c.py", "ticket 12").code).toBe(0);
   });
 
+  it("chains to your global core.hooksPath when the repository sets none", () => {
+    const global = path.join(path.dirname(repo.root), "global-hooks");
+    const ran = path.join(path.dirname(repo.root), "global-hook-ran");
+    mkdirSync(global);
+    writeFileSync(path.join(global, "commit-msg"), `#!/bin/sh\necho ran > "${ran}"\n`);
+    chmodSync(path.join(global, "commit-msg"), 0o755);
+    const config = path.join(path.dirname(repo.root), "global.gitconfig");
+    writeFileSync(config, `[core]\n\thooksPath = ${global}\n`);
+    mkdirSync(path.join(worktree, "config"), { recursive: true });
+    writeFileSync(path.join(worktree, "config/g.py"), "g\n");
+    git(worktree, "add", "config/g.py");
+    const result = spawnSync("git", ["commit", "-q", "-m", "global"], {
+      cwd: worktree,
+      encoding: "utf8",
+      env: cleanEnv({ GIT_CONFIG_GLOBAL: config }),
+    });
+    expect(result.status, result.stderr).toBe(0);
+    expect(readFileSync(ran, "utf8")).toBe("ran\n");
+  });
+
   it("writes no script through a link among them: refused, naming it, before any script is written", async () => {
     const hooks = path.join(repo.stateDir, "git-hooks");
     const before = readFileSync(path.join(hooks, "pre-commit"), "utf8");
