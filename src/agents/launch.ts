@@ -89,6 +89,8 @@ export interface LaunchRequest {
   session: { id: string; resume: boolean };
   /** The environment the agent runs in (where its hooks find Python). */
   env?: NodeJS.ProcessEnv | undefined;
+  /** Variables the agent's shell commands must get, whatever its CLI's settings (the guard's). */
+  shellEnv?: Record<string, string>;
 }
 
 export interface AgentLaunch {
@@ -248,11 +250,36 @@ export async function codexLaunch(request: LaunchRequest): Promise<AgentLaunch> 
     [`mcp_servers.${MCP_SERVER_NAME}.default_tools_approval_mode`, tomlString("approve")],
     ...codexHookSettings(hooks),
     ["developer_instructions", tomlString(request.briefing)],
+    ...codexShellVariables(request),
   ];
   return {
     args: config.flatMap(([key, value]) => ["-c", `${key}=${value}`]),
     env: {},
   };
+}
+
+/**
+ * The variables Codex must give the commands it runs, set in its `shell_environment_policy`:
+ * a policy of yours that passes them only a core set (`inherit = "core"`), or leaves some out,
+ * would take the guard's away from the agent's git (and who the agent is, which the guard and
+ * `tower` commands read). Set variables come after inherit and exclude (an `include_only` of
+ * yours still applies).
+ */
+function codexShellVariables(request: LaunchRequest): [string, string][] {
+  const { identity } = request;
+  const variables: Record<string, string> = {
+    TOWER_AGENT_ID: identity.agent,
+    TOWER_STREAM: identity.stream,
+    TOWER_WORKTREE: identity.worktree,
+    TOWER_REPO_ROOT: identity.repoRoot,
+    TOWER_STATE_DIR: identity.stateDir,
+    TOWER_TASK: identity.task,
+    ...request.shellEnv,
+  };
+  return Object.entries(variables).map(([name, value]) => [
+    `shell_environment_policy.set.${name}`,
+    tomlString(value),
+  ]);
 }
 
 /**

@@ -162,7 +162,7 @@ export async function planLaunch(
   // Every agent's commits meet the guard, whatever its CLI, in whichever worktree it commits.
   const guard = await installGuard(project.store, project.repo.mainRoot, worktree, options.tower);
   const guarded = guard.kind === "installed" ? guardEnvironment(guard.folder, options.env) : {};
-  const launch = await launchFor(project, spec, command, identity, options);
+  const launch = await launchFor(project, spec, command, identity, options, guarded);
   return { ...launch, env: { ...launch.env, ...guarded } };
 }
 
@@ -172,6 +172,7 @@ async function launchFor(
   command: AgentCommand,
   identity: AgentIdentity,
   options: LaunchOptions,
+  shellEnv: Record<string, string>,
 ): Promise<Launch> {
   const { worktree } = identity;
   const cli = agentCli(command);
@@ -190,6 +191,7 @@ async function launchFor(
     briefing: await briefing(project.plan, project.store, identity, { mcp: true }),
     session: { id: sessionId, resume: previous !== undefined },
     env: options.env,
+    shellEnv,
   };
   if (!previous && sessionId) {
     await recordAnnouncement(project.store, spec.id, spec.stream, { event: "launch", sessionId });

@@ -37,6 +37,7 @@ const COMMAND = (root: string) => `git -C ${root} commit --allow-empty -q -m "on
 
 const cases: {
   cli: "claude" | "codex" | "gemini";
+  name?: string;
   agent: string;
   env: (modelUrl: string, trust: string[]) => ReturnType<typeof claudeEnv>;
   call: (command: string) => ToolCall;
@@ -61,6 +62,23 @@ const cases: {
     }),
   },
   {
+    // Your Codex configuration passing its commands only a core set of variables: Tower's
+    // are set for them all the same.
+    cli: "codex",
+    name: "codex, with shell_environment_policy.inherit = core",
+    agent: `["{CLI}", "{task}"]`,
+    env: (modelUrl, trust) =>
+      codexEnv({ modelUrl, trust, config: '[shell_environment_policy]\ninherit = "core"\n' }),
+    call: (command) => ({
+      name: "exec_command",
+      input: {
+        cmd: command,
+        sandbox_permissions: "require_escalated",
+        justification: "Record the work",
+      },
+    }),
+  },
+  {
     cli: "gemini",
     agent: `["{CLI}", "--prompt-interactive", "{task}"]`,
     env: (modelUrl, trust) => geminiEnv({ modelUrl, trust }),
@@ -72,8 +90,8 @@ const cases: {
 ];
 
 describe("an agent's git in the main worktree (real CLIs)", () => {
-  for (const { cli, agent, env, call } of cases) {
-    it(`${cli}: its commit on the base is refused by the guard, and the model hears why`, async () => {
+  for (const { cli, name, agent, env, call } of cases) {
+    it(`${name ?? cli}: its commit on the base is refused by the guard, and the model hears why`, async () => {
       let root = "";
       run = await startTowerRun({
         plan: plan(agent),
