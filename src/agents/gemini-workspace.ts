@@ -157,3 +157,68 @@ export function geminiTrustPins(env: NodeJS.ProcessEnv): Record<string, string> 
 export function geminiHookName(event: string): string {
   return `tower-${event}-${randomBytes(6).toString("hex")}`;
 }
+
+/** Gemini's trust levels (its trustedFolders.json). */
+const TRUST_LEVELS = ["TRUST_FOLDER", "TRUST_PARENT", "DO_NOT_TRUST"] as const;
+
+const realOr = async (file: string) => fsp.realpath(file).catch(() => path.resolve(file));
+
+const within = (parent: string, child: string) => {
+  const relative = path.relative(parent, child);
+  return relative === "" || (!relative.startsWith("..") && !path.isAbsolute(relative));
+};
+
+/**
+ * Why Gemini started in `folder` with Tower's Gemini home `home` and environment `env` would not
+ * trust the folder, if it would not: in a folder it does not trust, Gemini runs no hook of any
+ * settings (Tower's included: "Project hooks disabled because the folder is not trusted"), so
+ * the agent's writes would go unchecked. As Gemini 0.61 decides it (its utils/trust.ts):
+ * `GEMINI_RESTRICTED_MODE=true` or `GEMINI_CLI_TRUST_WORKSPACE=false` distrust, `...=true`
+ * trusts; with folder trust on (`security.folderTrust.enabled`, on unless false) the longest
+ * rule of its trustedFolders.json (`GEMINI_CLI_TRUSTED_FOLDERS_PATH`, else in the home's
+ * `.gemini`) that covers the folder decides (`TRUST_PARENT` covers the rule's parent). No rule:
+ * Gemini asks, and the human answers in the pane. A file Gemini cannot read stops Gemini itself.
+ */
+export async function geminiTrustProblem(
+  folder: string,
+  home: string,
+  env: NodeJS.ProcessEnv,
+): Promise<string | undefined> {
+  const outcome =
+    "Gemini CLI would run none of Tower's hooks there, so the agent's writes would not be checked against other agents' locks";
+  for (const [name, value] of [
+    ["GEMINI_RESTRICTED_MODE", "true"],
+    ["GEMINI_CLI_TRUST_WORKSPACE", "false"],
+  ] as const) {
+    if (env[name] === value) {
+      return `the environment sets ${name}=${value}, which makes Gemini CLI distrust every folder: ${outcome}. Unset it for Tower`;
+    }
+  }
+  if (env.GEMINI_CLI_TRUST_WORKSPACE === "true") return undefined;
+  const dotGemini = path.join(home, ".gemini");
+  const settings = await fsp
+    .readFile(path.join(dotGemini, "settings.json"), "utf8")
+    .then((text) => JSON.parse(stripJsonComments(text)) as unknown)
+    .catch(() => undefined);
+  const security = isObject(settings) ? settings.security : undefined;
+  const folderTrust = isObject(security) ? security.folderTrust : undefined;
+  if (isObject(folderTrust) && folderTrust.enabled === false) return undefined;
+  const file = env.GEMINI_CLI_TRUSTED_FOLDERS_PATH || path.join(dotGemini, "trustedFolders.json");
+  const rules = await fsp
+    .readFile(file, "utf8")
+    .then((text) => JSON.parse(stripJsonComments(text)) as unknown)
+    .catch(() => undefined);
+  if (!isObject(rules)) return undefined;
+  const location = await realOr(folder);
+  let longest: { rule: string; level: string } | undefined;
+  for (const [rule, level] of Object.entries(rules)) {
+    if (!(TRUST_LEVELS as readonly unknown[]).includes(level)) continue;
+    const covers = await realOr(level === "TRUST_PARENT" ? path.dirname(rule) : rule);
+    if (within(covers, location) && rule.length > (longest?.rule.length ?? -1)) {
+      longest = { rule, level: String(level) };
+    }
+  }
+  if (longest?.level !== "DO_NOT_TRUST") return undefined;
+  // Named as the user knows it: Tower's Gemini home links to the user's file.
+  return `${await realOr(file)} says DO_NOT_TRUST for ${longest.rule}, so Gemini CLI does not trust ${folder}: ${outcome}. Trust the folder in Gemini (its /permissions command, or that file)`;
+}

@@ -7,13 +7,19 @@
  * user's own settings (its hooks run beside the user's hooks, never instead of them).
  */
 import path from "node:path";
+import { RefusedError } from "../engine/errors.js";
 import type { AgentCommand } from "../engine/plan/index.js";
 import { shellQuote } from "../engine/plan/index.js";
 import { STATE_FOLDERS, writeStateFile } from "../engine/state/index.js";
 import type { StateStore } from "../engine/state/store.js";
 import { codexHookSettings } from "./codex-hooks.js";
 import { makeGeminiHome } from "./gemini-home.js";
-import { geminiHookName, geminiTrustPins, requireGeminiHooksKept } from "./gemini-workspace.js";
+import {
+  geminiHookName,
+  geminiTrustPins,
+  geminiTrustProblem,
+  requireGeminiHooksKept,
+} from "./gemini-workspace.js";
 import { FILE_TOOLS, GEMINI_HOOK_EVENTS, HOOK_EVENTS } from "./hook.js";
 import { GEMINI_FILE_TOOLS, PATCH_TOOL, SHELL_TOOL } from "./hook-events.js";
 import { type Forwarder, findPython, hookWords, writeForwarder } from "./hook-forward.js";
@@ -334,6 +340,13 @@ export async function geminiLaunch(request: LaunchRequest): Promise<AgentLaunch>
     },
     hooks,
   );
+  // In a folder Gemini does not trust, no hook of any settings runs.
+  const distrust = await geminiTrustProblem(identity.worktree, home, request.env ?? process.env);
+  if (distrust) {
+    throw new RefusedError(
+      `${distrust}. Tower does not start Gemini agent ${identity.agent} in ${identity.worktree} while it does; then start ${identity.agent} again`,
+    );
+  }
   return {
     args: request.session.resume
       ? ["--resume", request.session.id]

@@ -256,6 +256,24 @@ streams:
       await fsp.writeFile(files[0]!, '{ "hooksConfig": { "enabled": true } }\n');
       const again = await tower(fresh.root, ["check"]);
       expect(again.code, again.stderr).toBe(0);
+      // A Gemini home whose trusted folders distrust the worktree: Gemini would run no hook there.
+      const home = path.join(path.dirname(fresh.root), "home");
+      const trusted = path.join(home, ".gemini", "trustedFolders.json");
+      await fsp.mkdir(path.dirname(trusted), { recursive: true });
+      const worktree = path.dirname(path.dirname(files[0]!));
+      await fsp.writeFile(trusted, JSON.stringify({ [worktree]: "DO_NOT_TRUST" }));
+      const distrusted = await tower(fresh.root, ["check"], { GEMINI_CLI_HOME: home });
+      expect(distrusted.code).toBe(1);
+      expect(distrusted.stderr).toContain(
+        `${trusted} says DO_NOT_TRUST for ${worktree}, so Gemini CLI does not trust ${worktree}: Gemini CLI would run none of Tower's hooks there`,
+      );
+      expect(distrusted.stderr).toContain(
+        "Tower does not start stream G's Gemini CLI agent (G1) in it while it does",
+      );
+      expect(distrusted.stderr).toMatch(/1 problem found$/m);
+      const restricted = await tower(fresh.root, ["check"], { GEMINI_RESTRICTED_MODE: "true" });
+      expect(restricted.code).toBe(1);
+      expect(restricted.stderr).toContain("the environment sets GEMINI_RESTRICTED_MODE=true");
     } finally {
       fresh.cleanup();
     }

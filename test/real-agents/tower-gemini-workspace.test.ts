@@ -107,6 +107,64 @@ describe("Gemini CLI in Tower (real CLI), a repository's own Gemini settings", (
     },
   );
 
+  it.each([
+    ["its trustedFolders.json says DO_NOT_TRUST for the worktree", "rule", "says DO_NOT_TRUST for"],
+    [
+      "the environment sets GEMINI_RESTRICTED_MODE=true",
+      "restricted",
+      "the environment sets GEMINI_RESTRICTED_MODE=true",
+    ],
+  ])(
+    "is not started where Gemini would not trust the worktree (%s): it would run no hook, and write what another agent holds",
+    async (_, how, said) => {
+      const held = () => path.join(run!.worktree, "src/held.ts");
+      let file = "";
+      run = await startTowerRun({
+        plan,
+        stream: "A",
+        cli: "gemini",
+        makeEnv: (modelUrl, trust) => {
+          const [root, worktree] = trust as [string, string];
+          // The test environment trusts the workspace by its variable: not here.
+          const made = geminiEnv({
+            modelUrl,
+            trust: [root],
+            env: {
+              GEMINI_CLI_TRUST_WORKSPACE: "",
+              ...(how === "restricted" && { GEMINI_RESTRICTED_MODE: "true" }),
+            },
+          });
+          file = path.join(made.home, ".gemini", "trustedFolders.json");
+          if (how === "rule") {
+            writeFileSync(
+              file,
+              JSON.stringify({ [root]: "TRUST_FOLDER", [worktree]: "DO_NOT_TRUST" }, null, 2),
+            );
+          }
+          return made;
+        },
+        before: (repo) => holdFile(repo, "src/held.ts", "B1", "logging"),
+        script: [
+          () => ({ text: "Writing.", toolCalls: [gemini.writeCall(held(), "mine\n", "")] }),
+          { text: "All done." },
+        ],
+      });
+      const r = run;
+      const ended = await approvingUntil(
+        r,
+        () =>
+          r.messages.find((m) => m.startsWith("A1: cannot start")) ??
+          (existsSync(held()) ? "A1 wrote src/held.ts" : undefined),
+        "A1 refused, or its write of src/held.ts",
+      );
+      expect(existsSync(held()), "A1 wrote src/held.ts, which B1 holds").toBe(false);
+      expect(ended).toContain(`A1: cannot start: ${how === "rule" ? `${file} ` : ""}${said}`);
+      expect(ended).toContain("Gemini CLI would run none of Tower's hooks there");
+      expect(ended).toContain(`Tower does not start Gemini agent A1 in ${run.worktree}`);
+      expect(r.server.requests).toEqual([]);
+    },
+  );
+
   it("keeps its hooks when the workspace settings disable them by name (hooksConfig.disabled): a file another agent holds is still refused", async () => {
     const held = () => path.join(run!.worktree, "src/held.ts");
     run = await startTowerRun({

@@ -5,7 +5,8 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { geminiWorkspaceProblems } from "../../agents/gemini-workspace.js";
+import { userGeminiHome } from "../../agents/gemini-home.js";
+import { geminiTrustProblem, geminiWorkspaceProblems } from "../../agents/gemini-workspace.js";
 import { guardState } from "../../agents/guard.js";
 import { agentCli } from "../../agents/launch.js";
 import { checkpointViews } from "../../engine/checkpoints.js";
@@ -105,7 +106,8 @@ async function guardFindings(project: Project, state: OrchestratorFile): Promise
 
 /**
  * Stream worktrees in use whose own Gemini settings (`.gemini/settings.json`) would switch
- * Tower's hooks off for the stream's Gemini CLI agents: Tower does not start them there.
+ * Tower's hooks off for the stream's Gemini CLI agents, or that Gemini would not trust (then it
+ * runs no hook): Tower does not start them there.
  */
 async function geminiProblems(project: Project, state: OrchestratorFile): Promise<string[]> {
   const problems: string[] = [];
@@ -117,11 +119,16 @@ async function geminiProblems(project: Project, state: OrchestratorFile): Promis
     if (agents.length === 0) continue;
     const worktree = path.resolve(project.repo.mainRoot, entry.worktree);
     const found = await geminiWorkspaceProblems(worktree);
-    if (found.length === 0) continue;
     const who = agents.map((agent) => agent.id).join(", ");
-    problems.push(
-      `${found.map((p) => p.text).join("; ")}. Tower does not start stream ${stream.id}'s Gemini CLI ${agents.length === 1 ? "agent" : "agents"} (${who}) in its worktree while it does: change the file (commit the change if the repository commits it; Tower changes none of its files)`,
-    );
+    const whose = `stream ${stream.id}'s Gemini CLI ${agents.length === 1 ? "agent" : "agents"} (${who})`;
+    if (found.length > 0) {
+      problems.push(
+        `${found.map((p) => p.text).join("; ")}. Tower does not start ${whose} in its worktree while it does: change the file (commit the change if the repository commits it; Tower changes none of its files)`,
+      );
+    }
+    // Its trust, as Gemini would decide it with your Gemini home and this environment.
+    const distrust = await geminiTrustProblem(worktree, userGeminiHome(), process.env);
+    if (distrust) problems.push(`${distrust}. Tower does not start ${whose} in it while it does`);
   }
   return problems;
 }
