@@ -168,47 +168,11 @@ const within = (parent: string, child: string) => {
   return relative === "" || (!relative.startsWith("..") && !path.isAbsolute(relative));
 };
 
-/**
- * Why Gemini started in `folder` with Tower's Gemini home `home` and environment `env` would not
- * trust the folder, if it would not: in a folder it does not trust, Gemini runs no hook of any
- * settings (Tower's included: "Project hooks disabled because the folder is not trusted"), so
- * the agent's writes would go unchecked. As Gemini 0.61 decides it (its utils/trust.ts):
- * `GEMINI_RESTRICTED_MODE=true` or `GEMINI_CLI_TRUST_WORKSPACE=false` distrust, `...=true`
- * trusts; with folder trust on (`security.folderTrust.enabled`, on unless false) the longest
- * rule of its trustedFolders.json (`GEMINI_CLI_TRUSTED_FOLDERS_PATH`, else in the home's
- * `.gemini`) that covers the folder decides (`TRUST_PARENT` covers the rule's parent). No rule:
- * Gemini asks, and the human answers in the pane. A file Gemini cannot read stops Gemini itself.
- */
-export async function geminiTrustProblem(
+/** The longest rule of `rules` covering `folder`, as Gemini finds it (`TRUST_PARENT` covers the rule's parent). */
+async function ruleFor(
+  rules: Record<string, unknown>,
   folder: string,
-  home: string,
-  env: NodeJS.ProcessEnv,
-): Promise<string | undefined> {
-  const outcome =
-    "Gemini CLI would run none of Tower's hooks there, so the agent's writes would not be checked against other agents' locks";
-  for (const [name, value] of [
-    ["GEMINI_RESTRICTED_MODE", "true"],
-    ["GEMINI_CLI_TRUST_WORKSPACE", "false"],
-  ] as const) {
-    if (env[name] === value) {
-      return `the environment sets ${name}=${value}, which makes Gemini CLI distrust every folder: ${outcome}. Unset it for Tower`;
-    }
-  }
-  if (env.GEMINI_CLI_TRUST_WORKSPACE === "true") return undefined;
-  const dotGemini = path.join(home, ".gemini");
-  const settings = await fsp
-    .readFile(path.join(dotGemini, "settings.json"), "utf8")
-    .then((text) => JSON.parse(stripJsonComments(text)) as unknown)
-    .catch(() => undefined);
-  const security = isObject(settings) ? settings.security : undefined;
-  const folderTrust = isObject(security) ? security.folderTrust : undefined;
-  if (isObject(folderTrust) && folderTrust.enabled === false) return undefined;
-  const file = env.GEMINI_CLI_TRUSTED_FOLDERS_PATH || path.join(dotGemini, "trustedFolders.json");
-  const rules = await fsp
-    .readFile(file, "utf8")
-    .then((text) => JSON.parse(stripJsonComments(text)) as unknown)
-    .catch(() => undefined);
-  if (!isObject(rules)) return undefined;
+): Promise<{ rule: string; level: string } | undefined> {
   const location = await realOr(folder);
   let longest: { rule: string; level: string } | undefined;
   for (const [rule, level] of Object.entries(rules)) {
@@ -218,7 +182,76 @@ export async function geminiTrustProblem(
       longest = { rule, level: String(level) };
     }
   }
-  if (longest?.level !== "DO_NOT_TRUST") return undefined;
+  return longest;
+}
+
+/** Whether Gemini may start in a worktree, and how (see geminiTrust). */
+export interface GeminiTrust {
+  /** Why not: Gemini would not trust the worktree, so it would run no hook. */
+  problem?: string;
+  /** Give Gemini GEMINI_CLI_TRUST_WORKSPACE=true: it trusts the repository, not yet this worktree of it. */
+  trustVariable?: boolean;
+}
+
+/**
+ * Whether Gemini started in the worktree `folder` of the repository `repoRoot`, with Tower's
+ * Gemini home `home` and environment `env`, would trust it: in a folder it does not trust,
+ * Gemini runs no hook of any settings (Tower's included: "Project hooks disabled because the
+ * folder is not trusted"), so the agent's writes would go unchecked. As Gemini 0.61 decides it
+ * (its utils/trust.ts): `GEMINI_RESTRICTED_MODE=true` or `GEMINI_CLI_TRUST_WORKSPACE=false`
+ * distrust, `...=true` trusts; with folder trust on (`security.folderTrust.enabled`, on unless
+ * false) the longest rule of its trustedFolders.json (`GEMINI_CLI_TRUSTED_FOLDERS_PATH`, else in
+ * the home's `.gemini`) covering the folder decides. With no rule Gemini asks in the pane, and
+ * meanwhile runs the task it was given, untrusted, with no hook (seen with 0.61: its write was
+ * made behind the question). So a worktree with no rule gets the repository's trust: the same
+ * repository's files, which Gemini trusts there (by the variable); a repository with none, or
+ * distrusted, is a problem, as is a worktree distrusted by a rule of its own.
+ */
+export async function geminiTrust(
+  folder: string,
+  repoRoot: string,
+  home: string,
+  env: NodeJS.ProcessEnv,
+): Promise<GeminiTrust> {
+  const outcome =
+    "Gemini CLI would run none of Tower's hooks there, so the agent's writes would not be checked against other agents' locks";
+  for (const [name, value] of [
+    ["GEMINI_RESTRICTED_MODE", "true"],
+    ["GEMINI_CLI_TRUST_WORKSPACE", "false"],
+  ] as const) {
+    if (env[name] === value) {
+      return {
+        problem: `the environment sets ${name}=${value}, which makes Gemini CLI distrust every folder: ${outcome}. Unset it for Tower`,
+      };
+    }
+  }
+  if (env.GEMINI_CLI_TRUST_WORKSPACE === "true") return {};
+  const dotGemini = path.join(home, ".gemini");
+  const json = (file: string) =>
+    fsp
+      .readFile(file, "utf8")
+      .then((text) => JSON.parse(stripJsonComments(text)) as unknown)
+      .catch(() => undefined);
+  const settings = await json(path.join(dotGemini, "settings.json"));
+  const security = isObject(settings) ? settings.security : undefined;
+  const folderTrust = isObject(security) ? security.folderTrust : undefined;
+  if (isObject(folderTrust) && folderTrust.enabled === false) return {};
+  const file = env.GEMINI_CLI_TRUSTED_FOLDERS_PATH || path.join(dotGemini, "trustedFolders.json");
+  // A file Gemini cannot read stops Gemini itself.
+  const found = await json(file);
+  const rules = isObject(found) ? found : {};
   // Named as the user knows it: Tower's Gemini home links to the user's file.
-  return `${await realOr(file)} says DO_NOT_TRUST for ${longest.rule}, so Gemini CLI does not trust ${folder}: ${outcome}. Trust the folder in Gemini (its /permissions command, or that file)`;
+  const shownFile = await realOr(file);
+  const own = await ruleFor(rules, folder);
+  if (own?.level === "DO_NOT_TRUST") {
+    return {
+      problem: `${shownFile} says DO_NOT_TRUST for ${own.rule}, so Gemini CLI does not trust ${folder}: ${outcome}. Trust the folder in Gemini (its /permissions command, or that file)`,
+    };
+  }
+  if (own) return {};
+  const repository = await ruleFor(rules, repoRoot);
+  if (repository && repository.level !== "DO_NOT_TRUST") return { trustVariable: true };
+  return {
+    problem: `Gemini CLI trusts neither ${folder} nor its repository ${repoRoot} (${repository ? `${shownFile} says DO_NOT_TRUST for ${repository.rule}` : `no rule of ${shownFile} covers them`}): it would ask in the agent's pane, and run the task meanwhile, untrusted, with none of Tower's hooks, so the agent's writes would not be checked against other agents' locks. Trust the repository in Gemini (run \`gemini\` in ${repoRoot} and trust it, or add a rule to that file): Tower then trusts its worktrees too`,
+  };
 }

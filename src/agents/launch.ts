@@ -16,8 +16,8 @@ import { codexHookSettings } from "./codex-hooks.js";
 import { makeGeminiHome } from "./gemini-home.js";
 import {
   geminiHookName,
+  geminiTrust,
   geminiTrustPins,
-  geminiTrustProblem,
   requireGeminiHooksKept,
 } from "./gemini-workspace.js";
 import { FILE_TOOLS, GEMINI_HOOK_EVENTS, HOOK_EVENTS } from "./hook.js";
@@ -341,10 +341,11 @@ export async function geminiLaunch(request: LaunchRequest): Promise<AgentLaunch>
     hooks,
   );
   // In a folder Gemini does not trust, no hook of any settings runs.
-  const distrust = await geminiTrustProblem(identity.worktree, home, request.env ?? process.env);
-  if (distrust) {
+  const env = request.env ?? process.env;
+  const trust = await geminiTrust(identity.worktree, identity.repoRoot, home, env);
+  if (trust.problem) {
     throw new RefusedError(
-      `${distrust}. Tower does not start Gemini agent ${identity.agent} in ${identity.worktree} while it does; then start ${identity.agent} again`,
+      `${trust.problem}. Tower does not start Gemini agent ${identity.agent} in ${identity.worktree} while it does; then start ${identity.agent} again`,
     );
   }
   return {
@@ -352,7 +353,8 @@ export async function geminiLaunch(request: LaunchRequest): Promise<AgentLaunch>
       ? ["--resume", request.session.id]
       : ["--session-id", request.session.id],
     env: {
-      ...geminiTrustPins(request.env ?? process.env),
+      ...geminiTrustPins(env),
+      ...(trust.trustVariable && { GEMINI_CLI_TRUST_WORKSPACE: "true" }),
       GEMINI_CLI_HOME: home,
     },
     unset: GEMINI_HEADLESS_VARS,

@@ -140,6 +140,10 @@ describe("agent launch", () => {
       mkdirSync(path.join(worktree, ".gemini"), { recursive: true });
       const file = path.join(worktree, ".gemini", "settings.json");
       writeFileSync(file, '{ "hooksConfig": { "enabled": false } }\n');
+      // Gemini trusts the worktree (else it would run no hook there: see the trust below).
+      const trusted = path.join(parent, "home", ".gemini", "trustedFolders.json");
+      mkdirSync(path.dirname(trusted), { recursive: true });
+      writeFileSync(trusted, JSON.stringify({ [worktree]: "TRUST_FOLDER" }));
       const request: LaunchRequest = {
         identity: {
           agent: "A1",
@@ -182,6 +186,16 @@ describe("agent launch", () => {
         expect.stringMatching(/^tower-AfterTool-/),
       ]);
       expect(await names()).not.toEqual(first);
+      // Trusted through its repository only: Gemini gets the trust by its variable.
+      writeFileSync(trusted, JSON.stringify({ "/r": "TRUST_FOLDER" }));
+      expect((await geminiLaunch(request)).env.GEMINI_CLI_TRUST_WORKSPACE).toBe("true");
+      // Neither: refused, before Gemini could ask and run the task without Tower's hooks.
+      writeFileSync(trusted, JSON.stringify({ [worktree]: "DO_NOT_TRUST", "/r": "TRUST_FOLDER" }));
+      await expect(geminiLaunch(request)).rejects.toThrow(`says DO_NOT_TRUST for ${worktree}`);
+      writeFileSync(trusted, "{}");
+      await expect(geminiLaunch(request)).rejects.toThrow(
+        `Gemini CLI trusts neither ${worktree} nor its repository /r`,
+      );
     } finally {
       rmSync(parent, { recursive: true, force: true });
     }

@@ -241,7 +241,13 @@ streams:
         await fsp.mkdir(path.dirname(file));
         await fsp.writeFile(file, settings);
       }
-      const check = await tower(fresh.root, ["check"]);
+      // A Gemini home that trusts the repository (so its worktrees too).
+      const home = path.join(path.dirname(fresh.root), "home");
+      const trusted = path.join(home, ".gemini", "trustedFolders.json");
+      await fsp.mkdir(path.dirname(trusted), { recursive: true });
+      await fsp.writeFile(trusted, JSON.stringify({ [fresh.root]: "TRUST_FOLDER" }));
+      const env = { GEMINI_CLI_HOME: home };
+      const check = await tower(fresh.root, ["check"], env);
       expect(check.code).toBe(1);
       expect(check.stderr).toContain(
         `${files[0]} sets hooksConfig.enabled to false: Gemini CLI applies these workspace settings over the user's and would run no hook at all`,
@@ -254,15 +260,15 @@ streams:
       expect(check.stderr).toMatch(/1 problem found$/m);
       for (const file of files) expect(await fsp.readFile(file, "utf8")).toBe(settings);
       await fsp.writeFile(files[0]!, '{ "hooksConfig": { "enabled": true } }\n');
-      const again = await tower(fresh.root, ["check"]);
+      const again = await tower(fresh.root, ["check"], env);
       expect(again.code, again.stderr).toBe(0);
-      // A Gemini home whose trusted folders distrust the worktree: Gemini would run no hook there.
-      const home = path.join(path.dirname(fresh.root), "home");
-      const trusted = path.join(home, ".gemini", "trustedFolders.json");
-      await fsp.mkdir(path.dirname(trusted), { recursive: true });
+      // The worktree distrusted by a rule of its own: Gemini would run no hook there.
       const worktree = path.dirname(path.dirname(files[0]!));
-      await fsp.writeFile(trusted, JSON.stringify({ [worktree]: "DO_NOT_TRUST" }));
-      const distrusted = await tower(fresh.root, ["check"], { GEMINI_CLI_HOME: home });
+      await fsp.writeFile(
+        trusted,
+        JSON.stringify({ [fresh.root]: "TRUST_FOLDER", [worktree]: "DO_NOT_TRUST" }),
+      );
+      const distrusted = await tower(fresh.root, ["check"], env);
       expect(distrusted.code).toBe(1);
       expect(distrusted.stderr).toContain(
         `${trusted} says DO_NOT_TRUST for ${worktree}, so Gemini CLI does not trust ${worktree}: Gemini CLI would run none of Tower's hooks there`,
@@ -271,7 +277,17 @@ streams:
         "Tower does not start stream G's Gemini CLI agent (G1) in it while it does",
       );
       expect(distrusted.stderr).toMatch(/1 problem found$/m);
-      const restricted = await tower(fresh.root, ["check"], { GEMINI_RESTRICTED_MODE: "true" });
+      // No rule for either: Gemini would ask, and run the task meanwhile without hooks.
+      await fsp.writeFile(trusted, "{}");
+      const unknown = await tower(fresh.root, ["check"], env);
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toContain(
+        `Gemini CLI trusts neither ${worktree} nor its repository ${fresh.root}`,
+      );
+      const restricted = await tower(fresh.root, ["check"], {
+        ...env,
+        GEMINI_RESTRICTED_MODE: "true",
+      });
       expect(restricted.code).toBe(1);
       expect(restricted.stderr).toContain("the environment sets GEMINI_RESTRICTED_MODE=true");
     } finally {

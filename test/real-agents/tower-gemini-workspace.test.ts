@@ -165,6 +165,60 @@ describe("Gemini CLI in Tower (real CLI), a repository's own Gemini settings", (
     },
   );
 
+  it("is not started where Gemini trusts neither the worktree nor its repository: it would run the task behind its trust question with no hook", async () => {
+    const held = () => path.join(run!.worktree, "src/held.ts");
+    run = await startTowerRun({
+      plan,
+      stream: "A",
+      cli: "gemini",
+      // No rule at all, and not trusted by the variable: Gemini would ask.
+      makeEnv: (modelUrl) =>
+        geminiEnv({ modelUrl, trust: [], env: { GEMINI_CLI_TRUST_WORKSPACE: "" } }),
+      before: (repo) => holdFile(repo, "src/held.ts", "B1", "logging"),
+      script: [
+        () => ({ text: "Writing.", toolCalls: [gemini.writeCall(held(), "mine\n", "")] }),
+        { text: "All done." },
+      ],
+    });
+    const r = run;
+    const ended = await approvingUntil(
+      r,
+      () =>
+        r.messages.find((m) => m.startsWith("A1: cannot start")) ??
+        (existsSync(held()) ? "A1 wrote src/held.ts" : undefined),
+      "A1 refused, or its write of src/held.ts",
+    );
+    expect(existsSync(held()), "A1 wrote src/held.ts, which B1 holds").toBe(false);
+    expect(ended).toContain(
+      `Gemini CLI trusts neither ${run.worktree} nor its repository ${run.repo.root}`,
+    );
+    expect(ended).toContain("Trust the repository in Gemini");
+    expect(r.server.requests).toEqual([]);
+  });
+
+  it("trusts a worktree with no rule of its own when Gemini trusts the repository: its hooks run, and a file another agent holds is refused", async () => {
+    const held = () => path.join(run!.worktree, "src/held.ts");
+    run = await startTowerRun({
+      plan,
+      stream: "A",
+      cli: "gemini",
+      // The repository trusted, its worktree not named; not trusted by the variable.
+      makeEnv: (modelUrl, trust) =>
+        geminiEnv({ modelUrl, trust: [trust[0]!], env: { GEMINI_CLI_TRUST_WORKSPACE: "" } }),
+      before: (repo) => holdFile(repo, "src/held.ts", "B1", "logging"),
+      script: [
+        () => ({ text: "Writing.", toolCalls: [gemini.writeCall(held(), "mine\n", "")] }),
+        { text: "All done." },
+      ],
+    });
+    const r = run;
+    const [call] = await r.server.callsOfTurn(0, 120_000);
+    const { result } = await r.server.waitForToolResult(call!.id);
+    expect(JSON.stringify(result.content)).toContain("src/held.ts is locked by agent B1");
+    expect(existsSync(held())).toBe(false);
+    expect(screenOf(r, "A1")).not.toMatch(/Do you trust the files in this folder\?/);
+  });
+
   it("keeps its hooks when the workspace settings disable them by name (hooksConfig.disabled): a file another agent holds is still refused", async () => {
     const held = () => path.join(run!.worktree, "src/held.ts");
     run = await startTowerRun({

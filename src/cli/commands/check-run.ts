@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { userGeminiHome } from "../../agents/gemini-home.js";
-import { geminiTrustProblem, geminiWorkspaceProblems } from "../../agents/gemini-workspace.js";
+import { geminiTrust, geminiWorkspaceProblems } from "../../agents/gemini-workspace.js";
 import { guardState } from "../../agents/guard.js";
 import { agentCli } from "../../agents/launch.js";
 import { checkpointViews } from "../../engine/checkpoints.js";
@@ -127,8 +127,9 @@ async function geminiProblems(project: Project, state: OrchestratorFile): Promis
       );
     }
     // Its trust, as Gemini would decide it with your Gemini home and this environment.
-    const distrust = await geminiTrustProblem(worktree, userGeminiHome(), process.env);
-    if (distrust) problems.push(`${distrust}. Tower does not start ${whose} in it while it does`);
+    const trust = await geminiTrust(worktree, project.repo.mainRoot, userGeminiHome(), process.env);
+    if (trust.problem)
+      problems.push(`${trust.problem}. Tower does not start ${whose} in it while it does`);
   }
   return problems;
 }
