@@ -264,6 +264,18 @@ export async function codexLaunch(request: LaunchRequest): Promise<AgentLaunch> 
   };
 }
 
+/** Who the agent is, as Tower's tools and guard read it from their environment (identity.ts). */
+function identityVariables(identity: AgentIdentity): Record<string, string> {
+  return {
+    TOWER_AGENT_ID: identity.agent,
+    TOWER_STREAM: identity.stream,
+    TOWER_WORKTREE: identity.worktree,
+    TOWER_REPO_ROOT: identity.repoRoot,
+    TOWER_STATE_DIR: identity.stateDir,
+    TOWER_TASK: identity.task,
+  };
+}
+
 /**
  * The variables Codex must give the commands it runs, set in its `shell_environment_policy`:
  * a policy of yours that passes them only a core set (`inherit = "core"`), or leaves some out,
@@ -273,15 +285,7 @@ export async function codexLaunch(request: LaunchRequest): Promise<AgentLaunch> 
  */
 function codexShellVariables(request: LaunchRequest): [string, string][] {
   const { identity } = request;
-  const variables: Record<string, string> = {
-    TOWER_AGENT_ID: identity.agent,
-    TOWER_STREAM: identity.stream,
-    TOWER_WORKTREE: identity.worktree,
-    TOWER_REPO_ROOT: identity.repoRoot,
-    TOWER_STATE_DIR: identity.stateDir,
-    TOWER_TASK: identity.task,
-    ...request.shellEnv,
-  };
+  const variables = { ...identityVariables(identity), ...request.shellEnv };
   return Object.entries(variables).map(([name, value]) => [
     `shell_environment_policy.set.${name}`,
     tomlString(value),
@@ -328,14 +332,7 @@ export async function geminiLaunch(request: LaunchRequest): Promise<AgentLaunch>
         command,
         args: [...args, "mcp"],
         trust: true,
-        env: {
-          TOWER_AGENT_ID: identity.agent,
-          TOWER_STREAM: identity.stream,
-          TOWER_WORKTREE: identity.worktree,
-          TOWER_REPO_ROOT: identity.repoRoot,
-          TOWER_STATE_DIR: identity.stateDir,
-          TOWER_TASK: identity.task,
-        },
+        env: identityVariables(identity),
       },
     },
     hooks,

@@ -35,6 +35,16 @@ afterAll(() => outside.check());
 /** The model's shell command: an empty commit on the base, in the main worktree. */
 const COMMAND = (root: string) => `git -C ${root} commit --allow-empty -q -m "on the base"`;
 
+/** Codex's shell call, outside its sandbox (it asks first): git writes the main repository. */
+const codexShell = (command: string): ToolCall => ({
+  name: "exec_command",
+  input: {
+    cmd: command,
+    sandbox_permissions: "require_escalated",
+    justification: "Record the work",
+  },
+});
+
 const cases: {
   cli: "claude" | "codex" | "gemini";
   name?: string;
@@ -52,14 +62,7 @@ const cases: {
     cli: "codex",
     agent: `["{CLI}", "{task}"]`,
     env: (modelUrl, trust) => codexEnv({ modelUrl, trust }),
-    call: (command) => ({
-      name: "exec_command",
-      input: {
-        cmd: command,
-        sandbox_permissions: "require_escalated",
-        justification: "Record the work",
-      },
-    }),
+    call: codexShell,
   },
   {
     // Your Codex configuration passing its commands only a core set of variables: Tower's
@@ -69,14 +72,7 @@ const cases: {
     agent: `["{CLI}", "{task}"]`,
     env: (modelUrl, trust) =>
       codexEnv({ modelUrl, trust, config: '[shell_environment_policy]\ninherit = "core"\n' }),
-    call: (command) => ({
-      name: "exec_command",
-      input: {
-        cmd: command,
-        sandbox_permissions: "require_escalated",
-        justification: "Record the work",
-      },
-    }),
+    call: codexShell,
   },
   {
     cli: "gemini",
