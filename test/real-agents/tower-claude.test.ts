@@ -205,9 +205,15 @@ describe("Claude Code in Tower (real CLI)", () => {
     expect(lockLife(declined)).toBe(PROVISIONAL_LOCK_MS);
     await statusIs(r, "A1", "idle");
     await lockGone("src/no.ts");
-    const activity = readFileSync(path.join(r.repo.stateDir, "agent_activity.jsonl"), "utf8");
-    expect(activity).toMatch(
-      /"action":"released","file":"src\/no\.ts","auto":true,"provisional":true/,
+    // Its activity line follows the locks file's write.
+    const activity = path.join(r.repo.stateDir, "agent_activity.jsonl");
+    await waitFor(
+      () =>
+        /"action":"released","file":"src\/no\.ts","auto":true,"provisional":true/.test(
+          readFileSync(activity, "utf8"),
+        ) || undefined,
+      10_000,
+      () => `the release of src/no.ts in the activity log: ${readFileSync(activity, "utf8")}`,
     );
     const byB1 = await acquireLocks(r.project.store, {
       paths: ["src/no.ts"],

@@ -464,9 +464,15 @@ describe("Gemini CLI in Tower (real CLI)", () => {
       () =>
         `src/no.ts released; locks: ${readFileSync(path.join(r.repo.stateDir, "file_locks.json"), "utf8")}`,
     );
-    const activity = readFileSync(path.join(r.repo.stateDir, "agent_activity.jsonl"), "utf8");
-    expect(activity).toMatch(
-      /"action":"released","file":"src\/no\.ts","auto":true,"provisional":true/,
+    // Its activity line follows the locks file's write.
+    const activity = path.join(r.repo.stateDir, "agent_activity.jsonl");
+    await waitFor(
+      () =>
+        /"action":"released","file":"src\/no\.ts","auto":true,"provisional":true/.test(
+          readFileSync(activity, "utf8"),
+        ) || undefined,
+      10_000,
+      () => `the release of src/no.ts in the activity log: ${readFileSync(activity, "utf8")}`,
     );
     expect(existsSync(inWorktree("src/no.ts"))).toBe(false);
   });
