@@ -22,11 +22,9 @@
  *   `close()` waits for starts under way and for the writes.
  */
 
-import { existsSync } from "node:fs";
 import path from "node:path";
 import { agentCli, choosesSession } from "../agents/launch.js";
 import { selfCommand } from "../agents/self.js";
-import { worktreeStatus } from "../engine/git/diff.js";
 import { locksOverlap, releaseAutoLocks } from "../engine/locks.js";
 import type { AgentCommand, AgentSpec } from "../engine/plan/index.js";
 import type { Project } from "../engine/project.js";
@@ -59,7 +57,7 @@ import { MAX_SCREEN, paneContentSize, screenLayout, visiblePanes } from "./layou
 import { errorMessage } from "./serial.js";
 import { settleTranscript } from "./settle.js";
 import type { PaneFrame, RoomStore, TrustQuestion } from "./state.js";
-import { IDLE_SETTLE_MS, releaseUnmadeWrites } from "./turn-locks.js";
+import { IDLE_SETTLE_MS, releaseUnmadeWrites, uncommittedIn } from "./turn-locks.js";
 
 /** The frame clock: at most one frame update of the store per interval (but see `typed`). */
 export const FRAME_INTERVAL_MS = 33;
@@ -1078,19 +1076,6 @@ export class SessionManager {
       said.push(`not started, its previous process would not stop: ${stuck.sort().join(", ")}`);
     }
     if (said.length > 0) this.report(said.join("; "));
-  }
-}
-
-/**
- * The files changed and not committed in a worktree (staged, unstaged, untracked), repository
- * paths; none when the worktree is gone (merged and removed); undefined when git cannot say.
- */
-async function uncommittedIn(worktree: string): Promise<string[] | undefined> {
-  if (!existsSync(worktree)) return [];
-  try {
-    return (await worktreeStatus(worktree)).map((entry) => entry.path);
-  } catch {
-    return undefined;
   }
 }
 

@@ -9,11 +9,25 @@
  * worktree go. One on a file it changed stays (the write was made, and its PostToolUse was lost).
  */
 
+import { existsSync } from "node:fs";
 import { provisionalLife } from "../agents/hook.js";
 import { streamPolicy } from "../agents/policy.js";
 import { worktreeStatus } from "../engine/git/diff.js";
 import { isProvisional, locksOverlap, releaseProvisionalLocks } from "../engine/locks.js";
 import type { Project } from "../engine/project.js";
+
+/**
+ * The files changed and not committed in a worktree (staged, unstaged, untracked), repository
+ * paths; none when the worktree is gone (merged and removed); undefined when git cannot say.
+ */
+export async function uncommittedIn(worktree: string): Promise<string[] | undefined> {
+  if (!existsSync(worktree)) return [];
+  try {
+    return (await worktreeStatus(worktree)).map((entry) => entry.path);
+  } catch {
+    return undefined;
+  }
+}
 
 /** How long an agent stays idle before its turn counts as over. */
 export const IDLE_SETTLE_MS = 5_000;
@@ -32,12 +46,8 @@ export async function releaseUnmadeWrites(
     .map(([key]) => key);
   // git reads the worktree only when the agent holds such locks.
   if (mine.length === 0) return [];
-  let changed: string[];
-  try {
-    changed = (await worktreeStatus(agent.worktree)).map((entry) => entry.path);
-  } catch {
-    return []; // git cannot say what changed: they lapse by themselves
-  }
+  const changed = await uncommittedIn(agent.worktree);
+  if (changed === undefined) return []; // git cannot say what changed: they lapse by themselves
   const unchanged = mine.filter((key) => !changed.some((file) => locksOverlap(key, file)));
   return releaseProvisionalLocks(project.store, {
     paths: unchanged,
