@@ -35,11 +35,12 @@ import { type Benchmark, type BenchResult, compareRow, row } from "./lib/types.j
 
 /**
  * Even in quick mode the window is longer than tmux's status-interval (15 s): an idle tmux wakes
- * only for that, and a shorter window often catches no CPU at all (a 0, no ratio).
+ * only for that, and a shorter window often catches no CPU at all (a 0, no ratio). Quick mode's
+ * second window follows the first at once.
  */
 const SIZE = sized(
   { settleMs: 5_000, windowMs: 30_000, restAtMs: 60_000 },
-  { settleMs: 2_000, windowMs: 16_000, restAtMs: 35_000 },
+  { settleMs: 2_000, windowMs: 16_000, restAtMs: 18_000 },
 );
 
 interface Window {

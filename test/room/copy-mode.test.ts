@@ -37,10 +37,13 @@ streams:
   );
   const { ctl, clipboard } = f;
   expect((await tower(f.repo.root, ["start", "A"])).code).toBe(0);
+  // The room starts A1 once it sees the stream started; on a loaded machine (test files run
+  // side by side) that and 5,000 lines of a shell loop took more than 20 s.
   await waitFor(
     () => (plain(f.store.getState().frames.A1?.rows ?? []).includes(until) ? true : undefined),
-    20_000,
-    `A1 showing ${until}`,
+    50_000,
+    () =>
+      `A1 showing ${until}; A1 is ${f.store.getState().agents.A1?.status ?? "unknown"}, its screen:\n${plain(f.store.getState().frames.A1?.rows ?? [])}`,
   );
   f.store.getState().select("A1");
   return { ...f, ctl, clipboard };

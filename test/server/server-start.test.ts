@@ -145,6 +145,8 @@ describe("a server that fails once it listens", () => {
     const opening = new Promise<Room>((_, reject) => {
       fail = reject;
     });
+    // Rejected before the host awaits it, on a loaded machine: not an unhandled rejection.
+    opening.catch(() => {});
     vi.spyOn(Room, "open").mockImplementation(() => opening);
     const log: string[] = [];
     const hosting = hostRoom(project, { log: (line) => log.push(line) });
@@ -199,7 +201,13 @@ describe("two starts at the same moment", () => {
       ["A1"],
       ["A1"],
     ]);
-    expect(servers(rig)).toEqual([(await readInfo(rig.dir))?.pid]);
+    // The server started second refuses to stand beside the first and ends (a moment later on
+    // a loaded machine).
+    const pid = (await readInfo(rig.dir))?.pid;
+    await waitFor(() => (servers(rig).length === 1 ? true : undefined), 15_000, "one server").catch(
+      () => {},
+    );
+    expect(servers(rig)).toEqual([pid]);
   });
 });
 
