@@ -792,7 +792,9 @@ export class SessionManager {
 
   private startFailed(spec: AgentSpec, message: string): void {
     this.failed.set(spec.id, message);
-    this.store.getState().setAgentStatus(spec.id, "exited", { code: null, signal: null });
+    this.store
+      .getState()
+      .setAgentStatus(spec.id, "exited", { code: null, signal: null, failure: message });
     this.report(`${spec.id}: cannot start: ${message}`);
   }
 

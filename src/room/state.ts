@@ -33,6 +33,11 @@ export interface AgentView {
   stopped?: boolean;
   /** When the status last changed (ms since the epoch), to tell the newest waiting agent. */
   since?: number;
+  /**
+   * Why Tower did not start it (a refused launch, a command that cannot run), until it starts
+   * again: its pane says so to every client, also those that attach later.
+   */
+  failure?: string;
 }
 
 export interface CheckpointRow {
@@ -78,7 +83,7 @@ export interface AgentsSlice {
   setAgentStatus(
     id: string,
     status: AgentStatus,
-    exit?: { code: number | null; signal: string | null; stopped?: true },
+    exit?: { code: number | null; signal: string | null; stopped?: true; failure?: string },
     source?: string,
   ): void;
   /** New screens for some panes, in one update (the frame clock's tick). */
@@ -170,10 +175,15 @@ export const createAgentsSlice: Slice<AgentsSlice> = (set) => ({
   agentOrder: [],
   frames: {},
   upsertAgent: (agent) =>
-    set((s) => ({
-      agents: { ...s.agents, [agent.id]: { ...s.agents[agent.id], ...agent } },
-      agentOrder: s.agentOrder.includes(agent.id) ? s.agentOrder : [...s.agentOrder, agent.id],
-    })),
+    set((s) => {
+      const next = { ...s.agents[agent.id], ...agent };
+      // Starting again: why it did not start the last time is over.
+      if (next.status !== "exited") delete next.failure;
+      return {
+        agents: { ...s.agents, [agent.id]: next },
+        agentOrder: s.agentOrder.includes(agent.id) ? s.agentOrder : [...s.agentOrder, agent.id],
+      };
+    }),
   setAgentStatus: (id, status, exit, source) =>
     set((s) => {
       const agent = s.agents[id];
@@ -181,6 +191,8 @@ export const createAgentsSlice: Slice<AgentsSlice> = (set) => ({
       const next = { ...agent, status, exitCode: exit?.code ?? null, signal: exit?.signal ?? null };
       if (exit?.stopped) next.stopped = true;
       else delete next.stopped;
+      if (exit?.failure !== undefined) next.failure = exit.failure;
+      else delete next.failure;
       if (agent.status !== status) next.since = Date.now();
       if (source !== undefined) next.source = source;
       else delete next.source;

@@ -22,6 +22,7 @@ import { type Rect, visiblePanes } from "../room/layout.js";
 import { clientLayout } from "./layout.js";
 import type { AppState, AppStore } from "./store/index.js";
 import { adaptRow } from "./view/color.js";
+import { paneScreen } from "./view/pane.js";
 
 const SAVE = "\x1b7";
 const RESTORE = "\x1b8";
@@ -70,7 +71,9 @@ export class DirectPanes {
     private readonly store: AppStore,
   ) {
     this.unsubscribe = store.subscribe((state, previous) => {
-      if (state.frames === previous.frames || this.closed) return;
+      // An agent's view too: one Tower did not start shows why in its pane (paneScreen).
+      if ((state.frames === previous.frames && state.agents === previous.agents) || this.closed)
+        return;
       const placed = placedPanes(state);
       // A layout change is painted after Ink has drawn the new chrome (see `afterInk`).
       if (layoutKey(placed) !== this.placedKey) return;
@@ -116,7 +119,7 @@ export class DirectPanes {
   private paint(state: AppState, placed: readonly Placed[]): void {
     let out = "";
     for (const { id, rect } of placed) {
-      const frame = state.frames[id];
+      const frame = paneScreen(state.agents[id], state.frames[id], rect.width);
       let rows = this.written.get(id);
       if (!rows) {
         rows = [];

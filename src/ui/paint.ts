@@ -21,7 +21,7 @@ import { adaptRow, type ColorMode } from "./view/color.js";
 import { footerLine } from "./view/footer.js";
 import { headerLine } from "./view/header.js";
 import { type AgentView, projectViewOf } from "./view/model.js";
-import { paneTitle } from "./view/pane.js";
+import { paneScreen, paneTitle } from "./view/pane.js";
 import { problemLines, tabBar, tabLines, visibleRows } from "./view/panel.js";
 import { sidebarLines } from "./view/sidebar.js";
 import { fitLine, type Line, type Tone } from "./view/types.js";
@@ -172,6 +172,7 @@ function paneRow(s: AppState, id: string, rect: Rect, y: number): string {
     });
     return lineAnsi(title, rect.width, s.colorMode);
   }
-  const raw = frame?.rows[y - 1] ?? "";
-  return `${fitRow(adaptRow(raw, s.colorMode), frame?.cols ?? 0, rect.width)}${RESET}`;
+  const screen = paneScreen(agent, frame, rect.width);
+  const raw = screen?.rows[y - 1] ?? "";
+  return `${fitRow(adaptRow(raw, s.colorMode), screen?.cols ?? 0, rect.width)}${RESET}`;
 }

@@ -15,7 +15,7 @@ import { RUNNING_MS } from "../../src/pty/status.js";
 import { isAlive, LOG_FILE, readInfo } from "../../src/server/info.js";
 import { TmuxRig } from "../e2e/tmux.js";
 import { CLI, tower, waitFor } from "../helpers/repo.js";
-import { cleanupRigs, recordedPid, type ServerRig, serverRig } from "./helpers.js";
+import { cleanupRigs, planWith, recordedPid, type ServerRig, serverRig } from "./helpers.js";
 
 const rigs: TmuxRig[] = [];
 afterEach(async () => {
@@ -313,6 +313,27 @@ describe("attach and detach", () => {
     expect(isAlive(newPid)).toBe(true);
     const ps = await tower(rig.root, ["ps"], { XDG_RUNTIME_DIR: rig.runtime });
     expect(ps.stdout).toContain(`Tower server pid ${info?.pid}`);
+  });
+
+  it("an agent Tower did not start says why in its pane, to the clients that attach after too", async () => {
+    // A Gemini CLI agent that its environment makes distrust every folder (no hook would run):
+    // refused before anything is started, so no Gemini CLI needs to be installed.
+    const rig = await serverRig(planWith(["gemini"]));
+    const env = { GEMINI_CLI_TRUST_WORKSPACE: "false" };
+    const first = open(rig, "", { cols: 100, rows: 30 }, { env });
+    await first.waitForText("Tower did not start A1:", 20_000);
+    expect(first.screen()).toContain("A1 not started");
+    first.keys("D");
+    await first.waitForText("[exited 0]", 15_000);
+    // The message line said it once, to the client attached then; the pane says it to this one.
+    const later = open(rig, "attach", { cols: 80, rows: 24 }, { env });
+    await later.waitForText("Tower did not start A1:", 20_000);
+    const said = later.tmux("capture-pane", "-p", "-J").replace(/\s+/g, " ");
+    expect(said).toContain(
+      "the environment sets GEMINI_CLI_TRUST_WORKSPACE=false, which makes Gemini CLI distrust every folder",
+    );
+    expect(said).toContain("Once that is fixed, x starts A1 (its pane selected).");
+    expect(later.screen()).toContain("A1 not started");
   });
 
   it("the installed tower (dist/bin/tower) starts Node without NODE_EXTRA_CA_CERTS's bundle; the agent gets it back", async () => {

@@ -5,7 +5,7 @@ import { KEY_TABLE, type KeyContext } from "../../src/ui/keys/table.js";
 import { footerLine } from "../../src/ui/view/footer.js";
 import { headerLine } from "../../src/ui/view/header.js";
 import type { ProjectView } from "../../src/ui/view/model.js";
-import { paneTitle } from "../../src/ui/view/pane.js";
+import { paneScreen, paneTitle } from "../../src/ui/view/pane.js";
 import { tabBar, tabLines, visibleRows } from "../../src/ui/view/panel.js";
 import { sidebarLines } from "../../src/ui/view/sidebar.js";
 import { fitLine, lineText, seg, wrapText } from "../../src/ui/view/types.js";
@@ -301,5 +301,37 @@ describe("pane title", () => {
 
   it("cuts what does not fit in a narrow pane, who it is and whether it waits first", () => {
     expect(lineText(title(true, 20))).toBe("▶ A1 waiting y appr…");
+  });
+});
+
+describe("an agent Tower did not start", () => {
+  it("shows why in its pane, wrapped to the pane, until it starts again", () => {
+    const store = createRoomStore();
+    const agent = { id: "A1", stream: "A", task: "t", branch: "b", status: "starting" as const };
+    store.getState().upsertAgent(agent);
+    store.getState().setFrames({ A1: { rows: ["an old screen"], cols: 40, offset: 0 } });
+    const why = "the environment sets GEMINI_CLI_TRUST_WORKSPACE=false, which makes it distrust";
+    store.getState().setAgentStatus("A1", "exited", { code: null, signal: null, failure: why });
+    const failed = store.getState().agents.A1;
+    expect(
+      failed &&
+        paneTitle(failed, { width: 40, selected: false, locks: 0, insert: false, offset: 0 })
+          .map((s) => s.text)
+          .join(""),
+    ).toContain("A1 not started");
+    const shown = paneScreen(failed, store.getState().frames.A1, 40);
+    const text = shown?.rows.map((row) => row.replace(/\x1b\[[0-9;]*m/g, "")) ?? [];
+    expect(text.every((row) => row.length <= 40)).toBe(true);
+    expect(text.join(" ").replace(/\s+/g, " ")).toContain(`Tower did not start A1: ${why}`);
+    expect(text.join(" ")).toContain("x starts A1");
+    // Started again (x): its screen, and no reason left over.
+    store.getState().upsertAgent({ ...agent, status: "starting" });
+    expect(store.getState().agents.A1?.failure).toBeUndefined();
+    expect(paneScreen(store.getState().agents.A1, store.getState().frames.A1, 40)?.rows).toEqual([
+      "an old screen",
+    ]);
+    // An exit of its own is not a start refused.
+    store.getState().setAgentStatus("A1", "exited", { code: 1, signal: null });
+    expect(store.getState().agents.A1?.failure).toBeUndefined();
   });
 });

@@ -4,7 +4,7 @@ import { useShallow } from "zustand/react/shallow";
 import type { Rect } from "../../room/layout.js";
 import { useAppStore } from "../store/context.js";
 import { adaptRow, type ColorMode } from "../view/color.js";
-import { paneTitle } from "../view/pane.js";
+import { paneScreen, paneTitle } from "../view/pane.js";
 import type { Line } from "../view/types.js";
 import { LineView } from "./LineView.js";
 import type { PaneRenderer } from "./pane-renderer.js";
@@ -35,9 +35,10 @@ function usePaneTitle(id: string, rect: Rect): Line | undefined {
 /** One agent: its title bar and its live screen, rows exactly as the emulator built them. */
 export function Pane({ id, rect }: { id: string; rect: Rect }) {
   const title = usePaneTitle(id, rect);
-  const { rows, colorMode } = useAppStore(
-    useShallow((s) => ({ rows: s.frames[id]?.rows, colorMode: s.colorMode })),
+  const { agent, frame, colorMode } = useAppStore(
+    useShallow((s) => ({ agent: s.agents[id], frame: s.frames[id], colorMode: s.colorMode })),
   );
+  const rows = paneScreen(agent, frame, rect.width)?.rows;
   if (!title) return null;
   const height = Math.max(0, rect.height - 1);
   const blank = " ".repeat(rect.width);

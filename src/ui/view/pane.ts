@@ -6,8 +6,9 @@
 import { thousands } from "../../engine/order.js";
 import { isAgentsWord } from "../../pty/status-source.js";
 import type { CopyStatus } from "../../room/copy-mode.js";
+import type { PaneFrame } from "../../room/state.js";
 import type { AgentView } from "./model.js";
-import { fitLine, type Line, seg, type Tone } from "./types.js";
+import { fitLine, type Line, seg, type Tone, wrapText } from "./types.js";
 
 const STATUS_TONE: Record<AgentView["status"], Tone> = {
   starting: "muted",
@@ -20,6 +21,7 @@ const STATUS_TONE: Record<AgentView["status"], Tone> = {
 /** The agent's status as its pane title and the sidebar say it; an exit with its code or signal. */
 export function statusWord(agent: AgentView): string {
   if (agent.status !== "exited") return agent.status;
+  if (agent.failure !== undefined) return "not started";
   // Stopped by Tower (x, or a restart): SIGKILL said, as the grace period ran out.
   if (agent.stopped) return agent.signal === "SIGKILL" ? "stopped SIGKILL" : "stopped";
   return agent.signal ? `exited ${agent.signal}` : `exited ${agent.exitCode ?? "?"}`;
@@ -80,4 +82,29 @@ export function paneTitle(
     fitted.push(seg("─".repeat(options.width - used), options.selected ? "accent" : "muted"));
   }
   return fitted;
+}
+
+const BOLD = "\x1b[1m";
+const PLAIN = "\x1b[0m";
+
+/**
+ * What a pane shows below its title: the program's screen, or for an agent Tower did not start
+ * (AgentView.failure), why and what then, wrapped to the pane's `width`, until it starts again.
+ * The message line says it once, to the clients attached at that moment; the pane keeps it.
+ */
+export function paneScreen(
+  agent: AgentView | undefined,
+  frame: PaneFrame | undefined,
+  width: number,
+): Pick<PaneFrame, "rows" | "cols"> | undefined {
+  if (agent?.failure === undefined || agent.status !== "exited") return frame;
+  const text = (line: string) => wrapText(line, Math.max(1, width - 2)).map((row) => ` ${row}`);
+  const rows = [
+    "",
+    ...text(`Tower did not start ${agent.id}:`).map((row) => `${BOLD}${row}${PLAIN}`),
+    ...text(agent.failure),
+    "",
+    ...text(`Once that is fixed, x starts ${agent.id} (its pane selected).`),
+  ];
+  return { rows, cols: width };
 }
