@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { gridShape, pageOf } from "../../src/room/layout.js";
 import { createRoomStore } from "../../src/room/state.js";
+import { fitRow } from "../../src/ui/direct-panes.js";
 import { KEY_TABLE, type KeyContext } from "../../src/ui/keys/table.js";
 import { footerLine } from "../../src/ui/view/footer.js";
 import { headerLine } from "../../src/ui/view/header.js";
@@ -322,6 +323,11 @@ describe("an agent Tower did not start", () => {
     const shown = paneScreen(failed, store.getState().frames.A1, 40);
     const text = shown?.rows.map((row) => row.replace(/\x1b\[[0-9;]*m/g, "")) ?? [];
     expect(text.every((row) => row.length <= 40)).toBe(true);
+    // Each row drawn the pane's whole width: nothing of the old screen stays beside it.
+    const drawn = (shown?.rows ?? []).map((row) =>
+      fitRow(row, shown?.cols ?? 0, 40).replace(/\x1b\[[0-9;]*m/g, ""),
+    );
+    expect(drawn.map((row) => row.length)).toEqual(drawn.map(() => 40));
     expect(text.join(" ").replace(/\s+/g, " ")).toContain(`Tower did not start A1: ${why}`);
     expect(text.join(" ")).toContain("x starts A1");
     // Started again (x): its screen, and no reason left over.

@@ -106,5 +106,7 @@ export function paneScreen(
     "",
     ...text(`Once that is fixed, x starts ${agent.id} (its pane selected).`),
   ];
-  return { rows, cols: width };
+  // Wider than the pane: each row is cut or padded to it where it is drawn (fitRow), so that
+  // nothing of an earlier screen stays beside a short row.
+  return { rows, cols: width + 1 };
 }
