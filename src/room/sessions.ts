@@ -384,8 +384,7 @@ export class SessionManager {
     if (this.closed) return;
     const tower = this.runsElsewhere(id);
     if (tower !== undefined) {
-      this.report(`${id} runs in another Tower (pid ${tower}): stop it there first`);
-      return;
+      throw new Error(`${id} runs in another Tower (pid ${tower}): stop it there first`);
     }
     this.failed.delete(id);
     this.removed.delete(id);
@@ -413,9 +412,14 @@ export class SessionManager {
         spec,
         path.resolve(this.project.repo.mainRoot, stream.worktree),
         sizes.get(id),
+        undefined,
+        { quiet: true },
       );
       this.applyLayout(sizes);
-      if (created) await this.launch(created, options.resume === true);
+      if (created) await this.launch(created, options.resume === true, { quiet: true });
+      // The refusal is this command's answer (the pane says it too, see startFailed).
+      const failure = this.failed.get(id);
+      if (failure !== undefined) throw new Error(`${id}: cannot start: ${failure}`);
       return;
     }
     entry.offset = 0;
@@ -429,7 +433,10 @@ export class SessionManager {
       this.started(entry);
       this.recordStatus(entry);
     } catch (error) {
-      this.report(`${id}: cannot restart: ${errorMessage(error)}`);
+      const message = errorMessage(error);
+      // Not running (stopped, or refused before it ran): its pane says why until it starts.
+      if (!entry.session.running) this.startFailed(entry.spec, message, { quiet: true });
+      throw new Error(`${id}: cannot start: ${message}`);
     }
   }
 
@@ -575,6 +582,7 @@ export class SessionManager {
     worktree: string,
     size: PaneSize | undefined,
     own?: AgentCommand,
+    how: { quiet?: boolean } = {},
   ): Entry | undefined {
     const command = own ?? this.commandFor(spec);
     let session: Session;
@@ -594,7 +602,7 @@ export class SessionManager {
         ...(own !== undefined && { user: true, log: false as const }),
       });
     } catch (error) {
-      this.startFailed(spec, errorMessage(error));
+      this.startFailed(spec, errorMessage(error), how);
       return undefined;
     }
     const entry: Entry = {
@@ -634,11 +642,11 @@ export class SessionManager {
   }
 
   /** Starts the entry's process (resuming the conversation when asked); see `starting`. */
-  private launch(entry: Entry, resume: boolean): Promise<void> {
-    return keptUntilSettled(this.launches, this.starting(entry, resume));
+  private launch(entry: Entry, resume: boolean, how: { quiet?: boolean } = {}): Promise<void> {
+    return keptUntilSettled(this.launches, this.starting(entry, resume, how));
   }
 
-  private async starting(entry: Entry, resume: boolean): Promise<void> {
+  private async starting(entry: Entry, resume: boolean, how: { quiet?: boolean }): Promise<void> {
     try {
       // Closing: nothing starts any more (close stops what has started).
       if (this.closed) {
@@ -654,7 +662,7 @@ export class SessionManager {
     } catch (error) {
       this.entries.delete(entry.id);
       await this.disposeEntry(entry);
-      if (!this.closed) this.startFailed(entry.spec, errorMessage(error));
+      if (!this.closed) this.startFailed(entry.spec, errorMessage(error), how);
       return;
     }
     this.recordStatus(entry);
@@ -790,12 +798,17 @@ export class SessionManager {
     return requireTrust(this.project.plan);
   }
 
-  private startFailed(spec: AgentSpec, message: string): void {
+  /**
+   * Agent `spec` did not start: its pane says why (AgentView.failure) until it starts, and a sync
+   * does not try again. Quiet: the caller answers with the reason (a restart's reply), so the
+   * message line does not say it twice.
+   */
+  private startFailed(spec: AgentSpec, message: string, how: { quiet?: boolean } = {}): void {
     this.failed.set(spec.id, message);
     this.store
       .getState()
       .setAgentStatus(spec.id, "exited", { code: null, signal: null, failure: message });
-    this.report(`${spec.id}: cannot start: ${message}`);
+    if (!how.quiet) this.report(`${spec.id}: cannot start: ${message}`);
   }
 
   private report(message: string): void {

@@ -53,11 +53,18 @@ describe("Codex sessions, notify, hooks and MCP (real CLI)", () => {
       sessions.push(first.session);
       await screenShows({ session: first.session, server }, /Noted the word\./);
       const id = sessionIdOf(await server.waitForTurn(0));
-      // Each session is kept in $CODEX_HOME/sessions, in a file named by its id.
+      // Each session is kept in $CODEX_HOME/sessions, in a file named by its id. The answer as
+      // history (its response_item, which a resume sends back) is written after the screen and
+      // the item_completed event show it: stopped before, the resumed request lacked it. The
+      // turn's task_complete comes after both.
       await sessionFileHolding(
         path.join(agent.codexHome as string, "sessions"),
         new RegExp(`rollout-.*${id}.*\\.jsonl$`),
-        ["Remember the word papaya", "Noted the word."],
+        [
+          "Remember the word papaya",
+          '{"type":"output_text","text":"Noted the word."',
+          '"type":"task_complete"',
+        ],
       );
       await first.session.stop();
 

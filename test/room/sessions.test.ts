@@ -326,6 +326,46 @@ describe("session manager", () => {
     expect(sessions.get("A1")).toBeUndefined();
   });
 
+  // Found by hand: x on a stopped agent whose new launch was refused left its old screen and
+  // "stopped" in its title, and the room answered "restarted A1".
+  it("a restart that is refused says so, and the agent's pane says why, with or without an earlier session", async () => {
+    const { repo, store, begin: go } = await start(planWith(fakeAgent("say done\nexit 3")));
+    await tower(repo.root, ["start", "A"]);
+    const messages: string[] = [];
+    const { sessions } = await go({ onMessage: (text) => messages.push(text) });
+    await waitFor(
+      () => (store.getState().agents.A1?.status === "exited" ? true : undefined),
+      15_000,
+      "A1 exited",
+    );
+    const worktree = sessions.get("A1")?.worktree ?? "";
+    const moved = `${worktree}-moved`;
+    await fsp.rename(worktree, moved);
+    const why = `records ${worktree} as stream A's worktree, which does not exist`;
+    await expect(sessions.restart("A1")).rejects.toThrow(`A1: cannot start: `);
+    await expect(sessions.restart("A1")).rejects.toThrow(why);
+    expect(store.getState().agents.A1).toMatchObject({ status: "exited" });
+    expect(store.getState().agents.A1?.failure).toContain(why);
+    expect(sessions.running()).toEqual([]);
+
+    // Removed (no session any more): the same.
+    await sessions.remove("A1");
+    await expect(sessions.restart("A1")).rejects.toThrow(why);
+    expect(store.getState().agents.A1?.failure).toContain(why);
+
+    // Once the worktree is back, it starts, and the reason is gone.
+    await fsp.rename(moved, worktree);
+    await sessions.restart("A1");
+    await waitFor(
+      () => (frameText(store, "A1").includes("done") ? true : undefined),
+      15_000,
+      "A1 ran again",
+    );
+    expect(store.getState().agents.A1?.failure).toBeUndefined();
+    // The reason was the restart's reply, not also a report on the message line.
+    expect(messages.filter((m) => m.includes("cannot start"))).toEqual([]);
+  });
+
   it("a stop resolves once agents.json says the agent exited", async () => {
     const { repo, store, begin: go } = await start(planWith(fakeAgent("banner\nsleep 60000")));
     await tower(repo.root, ["start", "A"]);

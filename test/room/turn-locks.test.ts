@@ -61,9 +61,12 @@ async function room(steps: string) {
   const statusIs = (status: string) =>
     waitFor(
       () => (f.store.getState().agents.A1?.status === status ? true : undefined),
-      15_000,
-      () =>
-        `A1 ${status} (it is ${JSON.stringify(f.store.getState().agents.A1)}; screen:\n${services.sessions.get("A1")?.text().join("\n")})`,
+      // Generous: under CI's load (other files beside it) the first sync once took over 15 s.
+      40_000,
+      () => {
+        const s = f.store.getState();
+        return `A1 ${status} (it is ${JSON.stringify(s.agents.A1)}; streams ${JSON.stringify(s.status?.streams)}; trust question ${JSON.stringify(s.trustQuestion)}; screen:\n${services.sessions.get("A1")?.text().join("\n")})`;
+      },
     );
   const life = provisionalLife(streamPolicy(f.project.plan, "A")!);
   return { ...f, services, worktree, hook, locks, statusIs, life };
