@@ -100,7 +100,8 @@ async function linkTo(link: string, target: string): Promise<void> {
 
 /**
  * Makes the agent's Gemini home in `folder` (`<folder>/.gemini`): the user's settings with
- * `servers` added to their `mcpServers` and `hooks` after theirs (kept on: see below), links to the rest of the user's `.gemini` and to their
+ * `servers` added to their `mcpServers` (allowed and not excluded whatever their `mcp` lists
+ * say) and `hooks` after theirs (kept on: see below), links to the rest of the user's `.gemini` and to their
  * `.env`. Returns the folder to give Gemini as `GEMINI_CLI_HOME`, or undefined when the user's
  * settings cannot be read as Gemini reads them (Gemini then runs with them as they are and says
  * what is wrong with them; Tower's tools are missing). `folder` and its `.gemini` are made below
@@ -169,8 +170,10 @@ export async function makeGeminiHome(
           }),
         }
       : settings?.hooksConfig;
+  const mcp = mcpKeeping(settings?.mcp, Object.keys(servers));
   const merged = {
     ...settings,
+    ...(mcp !== undefined && { mcp }),
     mcpServers: { ...record(settings?.mcpServers), ...servers },
     ...(Object.keys(allHooks).length > 0 && { hooks: allHooks }),
     ...(hooksConfig !== undefined && { hooksConfig }),
@@ -179,4 +182,19 @@ export async function makeGeminiHome(
   // 0600: the user's settings may hold keys.
   await writeStateFile(path.join(ours, SETTINGS), `${JSON.stringify(merged, null, 2)}\n`, 0o600);
   return folder;
+}
+
+/**
+ * The user's `mcp` settings with the servers `names` started whatever their lists say: Gemini
+ * starts no server `mcp.excluded` names, and only those a non-empty `mcp.allowed` names.
+ */
+function mcpKeeping(theirs: unknown, names: readonly string[]): unknown {
+  if (typeof theirs !== "object" || theirs === null || Array.isArray(theirs)) return theirs;
+  const mcp: Record<string, unknown> = { ...theirs };
+  const { allowed, excluded } = mcp;
+  if (Array.isArray(allowed) && allowed.length > 0) {
+    mcp.allowed = [...allowed, ...names.filter((name) => !allowed.includes(name))];
+  }
+  if (Array.isArray(excluded)) mcp.excluded = excluded.filter((name) => !names.includes(name));
+  return mcp;
 }

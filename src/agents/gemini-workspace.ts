@@ -25,6 +25,10 @@
  * such a file only when its environment has none, so Tower gives both (empty, which Gemini
  * reads as not set) to an agent whose environment does not have them: geminiTrustPins.
  *
+ * The same file can take Tower's MCP server away (a server of its own under Tower's name, the
+ * name in `mcp.excluded`, an `mcp.allowed` without it: see mcpProblems): the agent would have
+ * none of Tower's tools, or another program's under their names. Tower refuses those too.
+ *
  * Tower writes nothing of the repository's nor of the user's: it only reads the file.
  */
 import { randomBytes } from "node:crypto";
@@ -32,6 +36,7 @@ import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { RefusedError } from "../engine/errors.js";
 import { stripJsonComments } from "./gemini-home.js";
+import { MCP_SERVER_NAME } from "./mcp-names.js";
 
 /** The workspace settings file, from the folder Gemini starts in. */
 export const GEMINI_WORKSPACE_SETTINGS = path.join(".gemini", "settings.json");
@@ -39,7 +44,7 @@ export const GEMINI_WORKSPACE_SETTINGS = path.join(".gemini", "settings.json");
 /** Variables by which Gemini's environment makes it distrust the folder it runs in. */
 export const GEMINI_TRUST_VARS = ["GEMINI_CLI_TRUST_WORKSPACE", "GEMINI_RESTRICTED_MODE"] as const;
 
-/** One thing in a workspace settings file that would leave Tower's hooks unrun. */
+/** One thing in a workspace settings file that would leave Tower's hooks unrun, or its MCP server. */
 export interface GeminiWorkspaceProblem {
   file: string;
   /** The setting, as a dotted path (`hooksConfig.enabled`), or "" for the file itself. */
@@ -55,7 +60,7 @@ const shown = (value: unknown) => JSON.stringify(value) ?? String(value);
 
 /**
  * What in the workspace settings Gemini would read when started in `folder` would leave Tower's
- * hooks unrun. None when there is no such file. A file Gemini could not read either (not JSON,
+ * hooks unrun, or take its MCP server away. None when there is no such file. A file Gemini could not read either (not JSON,
  * not an object, not a file) is one too: Gemini would stop on it, and Tower cannot tell what it
  * says.
  */
@@ -115,6 +120,60 @@ export async function geminiWorkspaceProblems(folder: string): Promise<GeminiWor
       problem(
         "hooks",
         `${file} sets hooks to ${shown(settings.hooks)}, not an object of hook events: Gemini CLI takes it instead of every hook of the user's settings, Tower's hooks among them, so the agent's writes would not be checked against other agents' locks. Remove hooks from that file (or make it an object of hook events: those run beside Tower's)`,
+      ),
+    );
+  }
+  problems.push(...mcpProblems(settings, file, problem));
+  return problems;
+}
+
+/**
+ * What in workspace settings would take Tower's MCP server (its tools: locks, handoffs, tasks)
+ * from the agent, as Gemini 0.61 reads them: `mcpServers` merged key by key over the user's (a
+ * server of the workspace's named as Tower's replaces it; a value that is not an object and not
+ * truthy replaces them all), and each scope's `mcp.excluded` (a server any of them names is not
+ * started) and `mcp.allowed` (only a server every non-empty one names is started), names
+ * compared as they are.
+ */
+function mcpProblems(
+  settings: Record<string, unknown>,
+  file: string,
+  problem: (setting: string, text: string) => GeminiWorkspaceProblem,
+): GeminiWorkspaceProblem[] {
+  const problems: GeminiWorkspaceProblem[] = [];
+  const name = MCP_SERVER_NAME;
+  const tools = "so the agent would have none of Tower's tools (locks, handoffs, tasks)";
+  const servers = settings.mcpServers;
+  if ("mcpServers" in settings && !servers) {
+    problems.push(
+      problem(
+        "mcpServers",
+        `${file} sets mcpServers to ${shown(servers)}: Gemini CLI takes it instead of every MCP server of the user's settings, Tower's among them, ${tools}. Remove mcpServers from that file (or make it an object of MCP servers: those run beside Tower's)`,
+      ),
+    );
+  }
+  if (isObject(servers) && Object.hasOwn(servers, name)) {
+    problems.push(
+      problem(
+        `mcpServers.${name}`,
+        `${file} defines an MCP server named "${name}": Gemini CLI takes the workspace's instead of Tower's own, so the agent's Tower tools (locks, handoffs, tasks) would be another program's. Give that server another name in that file`,
+      ),
+    );
+  }
+  const mcp = isObject(settings.mcp) ? settings.mcp : {};
+  if (Array.isArray(mcp.excluded) && mcp.excluded.includes(name)) {
+    problems.push(
+      problem(
+        "mcp.excluded",
+        `${file} lists "${name}" in mcp.excluded: Gemini CLI would not start Tower's MCP server, ${tools}. Remove "${name}" from that list`,
+      ),
+    );
+  }
+  if (Array.isArray(mcp.allowed) && mcp.allowed.length > 0 && !mcp.allowed.includes(name)) {
+    problems.push(
+      problem(
+        "mcp.allowed",
+        `${file} sets mcp.allowed to ${shown(mcp.allowed)}, without "${name}": Gemini CLI starts only the MCP servers every allowed list names, not Tower's, ${tools}. Add "${name}" to that list`,
       ),
     );
   }

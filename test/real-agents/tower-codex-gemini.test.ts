@@ -327,9 +327,18 @@ describe("Gemini CLI in Tower (real CLI)", () => {
       plan: plan(`["{CLI}", "--prompt-interactive", "{task}"]`),
       stream: "A",
       cli: "gemini",
-      // A user's own settings, which Tower's server joins (their MCP servers stay theirs).
+      // A user's own settings, which Tower's server joins (their MCP servers stay theirs),
+      // with lists that would keep it from starting (Gemini starts no server `mcp.excluded`
+      // names, and only those a non-empty `mcp.allowed` names): Tower's is started all the same.
       makeEnv: (modelUrl, trust) =>
-        geminiEnv({ modelUrl, trust, settings: { ui: { hideTips: true } } }),
+        geminiEnv({
+          modelUrl,
+          trust,
+          settings: {
+            ui: { hideTips: true },
+            mcp: { allowed: ["theirs"], excluded: ["tower", "other"] },
+          },
+        }),
       script: [
         {
           text: "Locking.",

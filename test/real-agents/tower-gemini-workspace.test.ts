@@ -62,16 +62,27 @@ async function approvingUntil<T>(r: TowerRun, settle: () => T | undefined, what:
 }
 
 describe("Gemini CLI in Tower (real CLI), a repository's own Gemini settings", () => {
+  const unchecked = "the agent's writes would not be checked against other agents' locks";
+  const toolless = "so the agent would have none of Tower's tools (locks, handoffs, tasks)";
   it.each([
     [
       "hooksConfig.enabled: false",
       '{\n  // hooks off\n  "hooksConfig": { "enabled": false }\n}\n',
-      "hooksConfig.enabled to false",
+      "sets hooksConfig.enabled to false",
+      unchecked,
     ],
-    ["hooks: null", '{ "hooks": null }\n', "hooks to null"],
+    ["hooks: null", '{ "hooks": null }\n', "sets hooks to null", unchecked],
+    // Its MCP server: the user's own lists Tower overrides in its Gemini home (see
+    // tower-codex-gemini.test.ts); the workspace's it cannot.
+    [
+      'mcp.excluded: ["tower"]',
+      '{ "mcp": { "excluded": ["tower"] } }\n',
+      'lists "tower" in mcp.excluded',
+      toolless,
+    ],
   ])(
-    "is not started where the committed workspace settings switch hooks off (%s), and writes nothing another agent holds",
-    async (_, settings, said) => {
+    "is not started where the committed workspace settings switch hooks off or take Tower's tools away (%s), and writes nothing another agent holds",
+    async (_, settings, said, why) => {
       const held = () => path.join(run!.worktree, "src/held.ts");
       run = await startTowerRun({
         plan,
@@ -95,10 +106,8 @@ describe("Gemini CLI in Tower (real CLI), a repository's own Gemini settings", (
       );
       expect(existsSync(held()), "A1 wrote src/held.ts, which B1 holds").toBe(false);
       const file = path.join(run.worktree, ".gemini", "settings.json");
-      expect(ended).toContain(`A1: cannot start: ${file} sets ${said}`);
-      expect(ended).toContain(
-        "the agent's writes would not be checked against other agents' locks",
-      );
+      expect(ended).toContain(`A1: cannot start: ${file} ${said}`);
+      expect(ended).toContain(why);
       expect(ended).toContain(`Tower does not start Gemini agent A1 in ${run.worktree}`);
       // Gemini never ran: nothing reached the model, and the file is as the repository has it.
       expect(r.server.requests).toEqual([]);

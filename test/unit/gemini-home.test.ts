@@ -68,6 +68,30 @@ describe("Gemini's home for an agent", () => {
     expect(readFileSync(path.join(home, ".gemini", "settings.json"), "utf8")).toBe(settings);
   });
 
+  it("keeps Tower's server allowed and not excluded whatever the user's mcp lists say, and the rest of them", async () => {
+    const home = userHome(
+      JSON.stringify({
+        mcp: { allowed: ["mine"], excluded: ["tower", "theirs"], serverCommand: "x" },
+      }),
+    );
+    const folder = path.join(temp(), "gemini-home");
+    await makeGeminiHome(folder, { HOME: home }, TOWER);
+    const ours = JSON.parse(readFileSync(path.join(folder, ".gemini", "settings.json"), "utf8"));
+    expect(ours.mcp).toEqual({
+      allowed: ["mine", "tower"],
+      excluded: ["theirs"],
+      serverCommand: "x",
+    });
+    // No list, or an empty one (which allows every server): nothing added.
+    for (const mcp of [undefined, { allowed: [] }, { allowed: ["tower"] }, null]) {
+      const other = userHome(JSON.stringify(mcp === undefined ? {} : { mcp }));
+      const at = path.join(temp(), "gemini-home");
+      await makeGeminiHome(at, { HOME: other }, TOWER);
+      const made = JSON.parse(readFileSync(path.join(at, ".gemini", "settings.json"), "utf8"));
+      expect(made.mcp, JSON.stringify(mcp)).toEqual(mcp);
+    }
+  });
+
   it("runs Tower's hooks after the user's own for the same event", async () => {
     const mine = { matcher: "*", hooks: [{ type: "command", command: "mine" }] };
     const home = userHome(JSON.stringify({ hooks: { BeforeTool: [mine], SessionEnd: [mine] } }));

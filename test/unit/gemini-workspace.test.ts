@@ -90,6 +90,63 @@ describe("a worktree's own Gemini settings", () => {
     expect(both.map((p) => p.setting)).toEqual(["hooksConfig.enabled", "hooks"]);
   });
 
+  it("keep Tower's MCP server unless they replace, exclude or leave it out of an allowed list", async () => {
+    for (const settings of [
+      '{ "mcpServers": { "lint": { "command": "lint-mcp" } } }',
+      // Kept by Gemini's shallow merge: a value that is not an object adds nothing.
+      '{ "mcpServers": [] }',
+      '{ "mcp": { "excluded": ["lint"], "allowed": ["tower", "lint"] } }',
+      // An empty allowed list blocks nothing (Gemini checks a list only when it names some).
+      '{ "mcp": { "allowed": [] } }',
+      // A case or a space of its own: Gemini compares names as they are.
+      '{ "mcp": { "excluded": ["Tower", " tower"] } }',
+      '{ "mcp": null }',
+    ]) {
+      expect(await geminiWorkspaceProblems(worktree(settings)), settings).toEqual([]);
+    }
+    const found = async (settings: string) => {
+      const dir = worktree(settings);
+      return (await geminiWorkspaceProblems(dir)).map((p) => ({
+        setting: p.setting,
+        text: p.text.replace(settingsOf(dir), "FILE"),
+      }));
+    };
+    expect(await found('{ "mcpServers": { "tower": { "command": "mine" } } }')).toEqual([
+      {
+        setting: "mcpServers.tower",
+        text: expect.stringContaining(
+          "FILE defines an MCP server named \"tower\": Gemini CLI takes the workspace's instead of Tower's own",
+        ),
+      },
+    ]);
+    for (const value of ["null", "false", "0", '""']) {
+      expect(await found(`{ "mcpServers": ${value} }`), value).toEqual([
+        {
+          setting: "mcpServers",
+          text: expect.stringContaining(
+            `FILE sets mcpServers to ${value}: Gemini CLI takes it instead of every MCP server`,
+          ),
+        },
+      ]);
+    }
+    expect(await found('{ "mcp": { "excluded": ["lint", "tower"] } }')).toEqual([
+      {
+        setting: "mcp.excluded",
+        text: expect.stringContaining(
+          'FILE lists "tower" in mcp.excluded: Gemini CLI would not start Tower\'s MCP server',
+        ),
+      },
+    ]);
+    expect(await found('{ "mcp": { "allowed": ["lint"] } }')).toEqual([
+      {
+        setting: "mcp.allowed",
+        text: expect.stringContaining(
+          'FILE sets mcp.allowed to ["lint"], without "tower": Gemini CLI starts only the MCP servers every allowed list names',
+        ),
+      },
+    ]);
+  });
+
   it("that Gemini could not read either are refused too, saying why", async () => {
     const broken = worktree('{ "hooksConfig": { "enabled": false }');
     expect((await geminiWorkspaceProblems(broken))[0]?.text).toContain(
