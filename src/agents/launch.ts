@@ -12,6 +12,7 @@ import type { AgentCommand } from "../engine/plan/index.js";
 import { shellQuote } from "../engine/plan/index.js";
 import { STATE_FOLDERS, writeStateFile } from "../engine/state/index.js";
 import type { StateStore } from "../engine/state/store.js";
+import { claudeMcpPolicy, claudeSettingsFiles, requireClaudeMcpAllowed } from "./claude-mcp.js";
 import { codexHookSettings } from "./codex-hooks.js";
 import { makeGeminiHome } from "./gemini-home.js";
 import {
@@ -151,6 +152,7 @@ const TOOL_EVENTS: ReadonlySet<string> = new Set([
 export function claudeSettings(
   tower: readonly string[],
   forwarder?: Forwarder,
+  options: { allowlisted?: boolean } = {},
 ): Record<string, unknown> {
   const fileTools = Object.keys(FILE_TOOLS).join("|");
   const hooks: Record<string, unknown[]> = {};
@@ -158,7 +160,12 @@ export function claudeSettings(
     const matcher = TOOL_EVENTS.has(event) ? fileTools : undefined;
     hooks[event] = [hookEntry(tower, event, forwarder, matcher, { timeout: 15 })];
   }
-  return { disableAllHooks: false, hooks };
+  return {
+    disableAllHooks: false,
+    hooks,
+    // Another settings file allows some MCP servers only: Tower's too (see claude-mcp.ts).
+    ...(options.allowlisted && { allowedMcpServers: [{ serverName: MCP_SERVER_NAME }] }),
+  };
 }
 
 /**
@@ -203,11 +210,18 @@ async function writeJson(file: string, value: unknown): Promise<void> {
 
 /** Claude Code: `--settings`, `--mcp-config`, the tools allowed, the briefing, the session. */
 export async function claudeLaunch(request: LaunchRequest): Promise<AgentLaunch> {
+  // Claude Code's own settings files decide whether it starts Tower's server (claude-mcp.ts).
+  const policy = await claudeMcpPolicy(
+    claudeSettingsFiles(request.identity.worktree, request.env),
+    [...request.tower, "mcp"],
+  );
+  requireClaudeMcpAllowed(request.identity.agent, policy);
   const folder = await makeLaunchFolder(request.store, request.identity.agent);
   const settings = path.join(folder, "claude-settings.json");
   const mcp = path.join(folder, "mcp.json");
   const forwarder = await forwarderFor(request);
-  await writeJson(settings, claudeSettings(request.tower, forwarder));
+  const allowlisted = policy.allowlists.length > 0;
+  await writeJson(settings, claudeSettings(request.tower, forwarder, { allowlisted }));
   await writeJson(mcp, mcpConfig(request.tower));
   // --mcp-config and --allowedTools take several values: given as --flag=value, nothing after
   // them (a prompt, another flag's value) can be read as one more.

@@ -421,11 +421,42 @@ describe("Claude Code in Tower (real CLI)", () => {
       plan: PLAN,
       stream: "A",
       cli: "claude",
-      makeEnv: (modelUrl, trust) => claudeEnv({ modelUrl, trust }),
+      // The user's own allowlist of MCP servers, which names others only (Claude Code starts
+      // no server it leaves out): Tower's is started all the same.
+      makeEnv: (modelUrl, trust) =>
+        claudeEnv({ modelUrl, trust, settings: { allowedMcpServers: [{ serverName: "theirs" }] } }),
       script: [lockOrWait, lockOrWait, { text: "Locked it." }],
     });
     const r = run;
     await screenShowsLine(r, "A1", /Locked it\./);
     await expectLockedByMcp(r, "src/m.ts");
+  });
+
+  // Claude Code starts no server any settings file denies, and Tower cannot undo a denial (a
+  // denial of the user's own kept Tower's tools from the agent: "No such tool available").
+  it("is not started where the repository's committed settings deny Tower's MCP server, and says which file and entry", async () => {
+    const settings = '{ "deniedMcpServers": [{ "serverName": "tower" }] }\n';
+    run = await startTowerRun({
+      plan: PLAN,
+      stream: "A",
+      cli: "claude",
+      commit: { ".claude/settings.json": settings },
+      makeEnv: (modelUrl, trust) => claudeEnv({ modelUrl, trust }),
+      script: [{ text: "Never asked." }],
+    });
+    const r = run;
+    const refusal = await waitFor(
+      () => r.messages.find((m) => m.startsWith("A1: cannot start")),
+      60_000,
+      () => `A1 refused; messages: ${JSON.stringify(r.messages)}`,
+    );
+    const file = path.join(r.worktree, ".claude", "settings.json");
+    expect(refusal).toContain(
+      `A1: cannot start: ${file} lists {"serverName":"tower"} in deniedMcpServers: Claude Code would not start Tower's MCP server`,
+    );
+    expect(refusal).toContain("remove that entry, then start A1 again");
+    expect(r.server.requests).toEqual([]);
+    expect(r.store.getState().agents.A1?.failure).toContain("deniedMcpServers");
+    expect(readFileSync(file, "utf8")).toBe(settings);
   });
 });
