@@ -268,6 +268,11 @@ export async function codexLaunch(request: LaunchRequest): Promise<AgentLaunch> 
     [`mcp_servers.${MCP_SERVER_NAME}.args`, JSON.stringify([...script, "mcp"])],
     [`mcp_servers.${MCP_SERVER_NAME}.env_vars`, JSON.stringify(AGENT_VARIABLES)],
     [`mcp_servers.${MCP_SERVER_NAME}.default_tools_approval_mode`, tomlString("approve")],
+    // Merged into a server of that name in the user's (or the project's) config.toml: on, with
+    // every tool, whatever that one says.
+    [`mcp_servers.${MCP_SERVER_NAME}.enabled`, "true"],
+    [`mcp_servers.${MCP_SERVER_NAME}.enabled_tools`, JSON.stringify(MCP_TOOLS)],
+    [`mcp_servers.${MCP_SERVER_NAME}.disabled_tools`, "[]"],
     ...codexHookSettings(hooks),
     ["developer_instructions", tomlString(request.briefing)],
     ...codexShellVariables(request),

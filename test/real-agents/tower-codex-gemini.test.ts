@@ -121,7 +121,16 @@ describe("Codex in Tower (real CLI), Tower's tools", () => {
       plan: plan(`["{CLI}", "{task}"]`),
       stream: "A",
       cli: "codex",
-      makeEnv: (modelUrl, trust) => codexEnv({ modelUrl, trust }),
+      // A server of the user's own config.toml under Tower's name, switched off and its lock
+      // tool too: the keys Tower gives on the command line are merged into it, so Tower gives
+      // these too.
+      makeEnv: (modelUrl, trust) =>
+        codexEnv({
+          modelUrl,
+          trust,
+          config:
+            '[mcp_servers.tower]\nenabled = false\ndisabled_tools = ["lock"]\nenabled_tools = ["status"]\n',
+        }),
       script: [
         { toolCalls: [{ name: "tool_search", input: { query: "tower lock" } }] },
         {
