@@ -23,7 +23,11 @@
  * folder after all (`GEMINI_CLI_TRUST_WORKSPACE=false`, `GEMINI_RESTRICTED_MODE=true`), and in
  * a folder it does not trust Gemini runs no hook from any settings. It takes a variable from
  * such a file only when its environment has none, so Tower gives both (empty, which Gemini
- * reads as not set) to an agent whose environment does not have them: geminiTrustPins.
+ * reads as not set) to an agent whose environment does not have them: geminiTrustPins. Once
+ * Tower has found the worktree trusted (geminiTrust), the launch gives
+ * GEMINI_CLI_TRUST_WORKSPACE=true over that: trusted for the agent's whole run, whatever its
+ * /permissions command changes meanwhile (Gemini restarts on such a change, and the restarted
+ * CLI, untrusted, ran none of Tower's hooks).
  *
  * The same file can take Tower's MCP server away (a server of its own under Tower's name, the
  * name in `mcp.excluded`, an `mcp.allowed` without it: see mcpProblems): the agent would have
@@ -248,8 +252,6 @@ async function ruleFor(
 export interface GeminiTrust {
   /** Why not: Gemini would not trust the worktree, so it would run no hook. */
   problem?: string;
-  /** Give Gemini GEMINI_CLI_TRUST_WORKSPACE=true: it trusts the repository, not yet this worktree of it. */
-  trustVariable?: boolean;
 }
 
 /**
@@ -309,7 +311,7 @@ export async function geminiTrust(
   }
   if (own) return {};
   const repository = await ruleFor(rules, repoRoot);
-  if (repository && repository.level !== "DO_NOT_TRUST") return { trustVariable: true };
+  if (repository && repository.level !== "DO_NOT_TRUST") return {};
   return {
     problem: `Gemini CLI trusts neither ${folder} nor its repository ${repoRoot} (${repository ? `${shownFile} says DO_NOT_TRUST for ${repository.rule}` : `no rule of ${shownFile} covers them`}): it would ask in the agent's pane, and run the task meanwhile, untrusted, with none of Tower's hooks, so the agent's writes would not be checked against other agents' locks. Trust the repository in Gemini (run \`gemini\` in ${repoRoot} and trust it, or add a rule to that file): Tower then trusts its worktrees too`,
   };

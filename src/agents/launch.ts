@@ -14,7 +14,7 @@ import { STATE_FOLDERS, writeStateFile } from "../engine/state/index.js";
 import type { StateStore } from "../engine/state/store.js";
 import { claudeMcpPolicy, claudeSettingsFiles, requireClaudeMcpAllowed } from "./claude-mcp.js";
 import { codexHookSettings } from "./codex-hooks.js";
-import { makeGeminiHome } from "./gemini-home.js";
+import { makeGeminiHome, userGeminiHome } from "./gemini-home.js";
 import {
   geminiHookName,
   geminiTrust,
@@ -370,7 +370,20 @@ export async function geminiLaunch(request: LaunchRequest): Promise<AgentLaunch>
       : ["--session-id", request.session.id],
     env: {
       ...geminiTrustPins(env),
-      ...(trust.trustVariable && { GEMINI_CLI_TRUST_WORKSPACE: "true" }),
+      // Trusted, as decided now, for the agent's whole run: the variable outranks the trusted
+      // folders, so neither a worktree without a rule of its own (its repository's trust) nor
+      // a /permissions change in the agent (Gemini restarts on it, and ran no hook after) takes
+      // Tower's hooks away.
+      GEMINI_CLI_TRUST_WORKSPACE: "true",
+      // The user's own trusted folders, read and written there: a change made in the agent is
+      // the user's (Gemini replaces the file whole, which in Tower's home was only a link).
+      ...(!env.GEMINI_CLI_TRUSTED_FOLDERS_PATH && {
+        GEMINI_CLI_TRUSTED_FOLDERS_PATH: path.join(
+          userGeminiHome(env),
+          ".gemini",
+          "trustedFolders.json",
+        ),
+      }),
       GEMINI_CLI_HOME: home,
     },
     unset: GEMINI_HEADLESS_VARS,

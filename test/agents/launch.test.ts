@@ -167,9 +167,17 @@ describe("agent launch", () => {
       writeFileSync(file, '{ "hooksConfig": { "enabled": true } }\n');
       const names = async () => {
         const launch = await geminiLaunch(request);
+        // Trusted by a rule of its own: trusted by the variable too, for the whole run.
         expect(launch.env).toEqual({
-          GEMINI_CLI_TRUST_WORKSPACE: "",
+          GEMINI_CLI_TRUST_WORKSPACE: "true",
           GEMINI_RESTRICTED_MODE: "",
+          // The user's own file, where a change made in the agent belongs.
+          GEMINI_CLI_TRUSTED_FOLDERS_PATH: path.join(
+            parent,
+            "home",
+            ".gemini",
+            "trustedFolders.json",
+          ),
           GEMINI_CLI_HOME: path.join(state, "launch", "A1", "gemini-home"),
         });
         const settings = JSON.parse(

@@ -228,6 +228,82 @@ describe("Gemini CLI in Tower (real CLI), a repository's own Gemini settings", (
     expect(screenOf(r, "A1")).not.toMatch(/Do you trust the files in this folder\?/);
   });
 
+  // Gemini asks for a restart when /permissions changes whether the folder is trusted, and the
+  // restarted CLI, untrusted, ran none of Tower's hooks: the write was made. Tower decides the
+  // trust at the start and gives it as GEMINI_CLI_TRUST_WORKSPACE=true, which outranks the file.
+  it("keeps its hooks when the human distrusts the worktree in the agent (/permissions trust, Don't trust): a file another agent holds is still refused", async () => {
+    const held = () => path.join(run!.worktree, "src/held.ts");
+    run = await startTowerRun({
+      plan,
+      stream: "A",
+      cli: "gemini",
+      // The worktree trusted by a rule of its own, not by the variable.
+      makeEnv: (modelUrl, trust) =>
+        geminiEnv({ modelUrl, trust, env: { GEMINI_CLI_TRUST_WORKSPACE: "" } }),
+      before: (repo) => holdFile(repo, "src/held.ts", "B1", "logging"),
+      script: [
+        { text: "Ready." },
+        () => ({ text: "Writing.", toolCalls: [gemini.writeCall(held(), "mine\n", "")] }),
+        { text: "All done." },
+      ],
+    });
+    const r = run;
+    await screenShowsLine(r, "A1", /Ready\./, 120_000);
+    const session = r.services.sessions.get("A1")!;
+    session.write("/permissions trust");
+    await screenShowsLine(r, "A1", /\/permissions trust/);
+    session.write("\r");
+    await screenShowsLine(r, "A1", /Modify Trust Level/);
+    // From "Trust this folder" (its level now) down to "Don't trust".
+    session.write("\x1b[B");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    session.write("\x1b[B");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    session.write("\r");
+    // Whatever Gemini asks then, the human says yes: a restart when it offers one.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    if (/Press 'r' to restart/.test(screenOf(r, "A1"))) {
+      session.write("r");
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+    }
+    await screenShowsLine(r, "A1", /Type your message/, 120_000);
+    await submitPrompt(
+      { session: r.services.sessions.get("A1")!, server: r.server },
+      "go on",
+      gemini.inputLine("go on"),
+    );
+    const [call] = await r.server.callsOfTurn(1);
+    const ended = await approvingUntil(
+      r,
+      () => {
+        const result = r.server.requests
+          .flatMap((q) => toolResults(q))
+          .find((result) => result.id === call!.id);
+        return result
+          ? String(result.content)
+          : existsSync(held())
+            ? "A1 wrote src/held.ts"
+            : undefined;
+      },
+      "the result of A1's write of src/held.ts",
+    );
+    expect(existsSync(held()), "A1 wrote src/held.ts, which B1 holds").toBe(false);
+    expect(ended).toContain("src/held.ts is locked by agent B1");
+    // The change is the user's: in their own trusted folders, and the next start is refused.
+    const rules = path.join(r.agent.home, ".gemini", "trustedFolders.json");
+    expect(JSON.parse(readFileSync(rules, "utf8"))).toMatchObject({
+      [r.worktree]: "DO_NOT_TRUST",
+    });
+    await r.closeRoom();
+    await r.reopen();
+    const refused = await waitFor(
+      () => r.messages.find((m) => m.startsWith("A1: cannot start")),
+      60_000,
+      () => `A1 refused at the next start; messages: ${JSON.stringify(r.messages)}`,
+    );
+    expect(refused).toContain(`${rules} says DO_NOT_TRUST for ${r.worktree}`);
+  });
+
   it("keeps its hooks when the workspace settings disable them by name (hooksConfig.disabled): a file another agent holds is still refused", async () => {
     const held = () => path.join(run!.worktree, "src/held.ts");
     run = await startTowerRun({
