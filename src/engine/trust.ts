@@ -6,12 +6,13 @@
  * of its commands; a changed command asks again, showing what changed. Other edits to the plan
  * (scopes, names, dependencies) keep the trust.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { constants, promises as fsp } from "node:fs";
 import path from "node:path";
 import { configDir, ensureConfigDir } from "./config-dir.js";
 import { RefusedError } from "./errors.js";
 import type { AgentCommand, Plan } from "./plan/index.js";
+import { lockExclusive } from "./state/flock.js";
 import { toUtcIso } from "./state/time.js";
 
 export const TRUST_FILE = "trusted-plans.json";
@@ -119,18 +120,31 @@ export async function trustPlan(
 ): Promise<void> {
   const dir = configDir(env);
   await ensureConfigDir(dir);
-  const file = await readTrustFile(dir);
-  const commands = planCommands(plan);
-  file.plans[plan.file] = {
-    hash: commandsHash(commands),
-    commands: Object.fromEntries(commands),
-    trusted_at: toUtcIso(now),
-  };
-  // A whole new file, then renamed over the old one: a crash never leaves half a trust file.
   const target = path.join(dir, TRUST_FILE);
-  const temp = `${target}.${process.pid}.tmp`;
-  await fsp.writeFile(temp, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
-  await fsp.rename(temp, target);
+  // One writer at a time (another room's `y`, a `tower trust`): each reads the file and writes
+  // it back with its plan added, and two at once lost the plan of the one that wrote first.
+  const lockFile = `${target}.lock`;
+  const lock = await fsp.open(
+    lockFile,
+    constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW,
+    0o600,
+  );
+  try {
+    await lockExclusive(lock.fd, lockFile);
+    const file = await readTrustFile(dir);
+    const commands = planCommands(plan);
+    file.plans[plan.file] = {
+      hash: commandsHash(commands),
+      commands: Object.fromEntries(commands),
+      trusted_at: toUtcIso(now),
+    };
+    // A whole new file, then renamed over the old one: a crash never leaves half a trust file.
+    const temp = `${target}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+    await fsp.writeFile(temp, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
+    await fsp.rename(temp, target);
+  } finally {
+    await lock.close(); // and with it the lock
+  }
 }
 
 /** The sentence that says why nothing ran, and how to trust the plan. */

@@ -6,6 +6,8 @@ import { spawn } from "node:child_process";
 import { existsSync, promises as fsp, statSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { loadPlan } from "../../src/engine/plan/index.js";
+import { trustPlan, trustState } from "../../src/engine/trust.js";
 import {
   CLI,
   cleanEnv,
@@ -60,6 +62,30 @@ describe("trust", () => {
     // Trust lives in Tower's own folder, not in the repository.
     expect(existsSync(path.join(config, "trusted-plans.json"))).toBe(true);
     expect((await fsp.readdir(repo.stateDir)).some((f) => f.includes("trust"))).toBe(false);
+  });
+
+  // Each trust read the file, added its plan and wrote the file back: two at once, and the one
+  // written first was lost (its plan asked again at the next start).
+  it("keeps every plan trusted when several are trusted at once, in this process and in others", async () => {
+    const plans = [];
+    for (let i = 0; i < 6; i++) {
+      const folder = path.join(path.dirname(repo.root), `plan-${i}`);
+      await fsp.mkdir(folder);
+      const file = path.join(folder, "streams.yaml");
+      await fsp.writeFile(file, PLAN(`ran-${i}`));
+      plans.push(await loadPlan(file));
+    }
+    const env = { ...process.env, TOWER_CONFIG_DIR: config };
+    await Promise.all([
+      ...plans.map((plan) => trustPlan(plan, env)),
+      as(["trust", "--yes"]),
+      as(["trust", "--yes"]),
+    ]);
+    for (const plan of [...plans, await loadPlan(path.join(repo.root, "streams.yaml"))]) {
+      expect((await trustState(plan, env)).trusted, plan.file).toBe(true);
+    }
+    // No file of a writer's left beside it.
+    expect((await fsp.readdir(config)).filter((name) => name.includes(".tmp"))).toEqual([]);
   });
 
   it("asks again when a command changes, showing what changed, but not for other edits", async () => {

@@ -159,7 +159,18 @@ describe("session manager lifecycle", () => {
       10_000,
       "three agents running",
     );
-    const now = leaders(root);
+    // A process is an agent's in /proc once it has run its program (its environment before
+    // that is its parent's): under load, a while after its session says it runs.
+    const now = await waitFor(
+      () => {
+        const found = leaders(root);
+        return AGENTS.every((id) => found.get(id) === services.sessions.get(id)?.pid)
+          ? found
+          : undefined;
+      },
+      10_000,
+      () => `the three agents' processes (${JSON.stringify([...leaders(root)])}); ${messages.join("; ")}`,
+    );
     expect([...now.keys()].sort()).toEqual(AGENTS);
     for (const id of AGENTS) {
       expect(now.get(id)).toBe(services.sessions.get(id)?.pid);
