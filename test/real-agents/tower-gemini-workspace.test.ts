@@ -61,6 +61,28 @@ async function approvingUntil<T>(r: TowerRun, settle: () => T | undefined, what:
   );
 }
 
+/**
+ * The result the model got for A1's write of `file` (made in script turn `turn`), answering
+ * A1's prompts meanwhile; "A1 wrote <file>" if the write was made instead.
+ */
+async function heldWriteResult(r: TowerRun, file: string, turn: number, timeoutMs?: number) {
+  const [call] = await r.server.callsOfTurn(turn, timeoutMs);
+  return approvingUntil(
+    r,
+    () => {
+      const result = r.server.requests
+        .flatMap((q) => toolResults(q))
+        .find((result) => result.id === call!.id);
+      return result
+        ? String(result.content)
+        : existsSync(file)
+          ? `A1 wrote ${path.relative(r.worktree, file)}`
+          : undefined;
+    },
+    `the result of A1's write of ${path.relative(r.worktree, file)}`,
+  );
+}
+
 describe("Gemini CLI in Tower (real CLI), a repository's own Gemini settings", () => {
   const unchecked = "the agent's writes would not be checked against other agents' locks";
   const toolless = "so the agent would have none of Tower's tools (locks, handoffs, tasks)";
@@ -272,21 +294,7 @@ describe("Gemini CLI in Tower (real CLI), a repository's own Gemini settings", (
       "go on",
       gemini.inputLine("go on"),
     );
-    const [call] = await r.server.callsOfTurn(1);
-    const ended = await approvingUntil(
-      r,
-      () => {
-        const result = r.server.requests
-          .flatMap((q) => toolResults(q))
-          .find((result) => result.id === call!.id);
-        return result
-          ? String(result.content)
-          : existsSync(held())
-            ? "A1 wrote src/held.ts"
-            : undefined;
-      },
-      "the result of A1's write of src/held.ts",
-    );
+    const ended = await heldWriteResult(r, held(), 1);
     expect(existsSync(held()), "A1 wrote src/held.ts, which B1 holds").toBe(false);
     expect(ended).toContain("src/held.ts is locked by agent B1");
     // The change is the user's: in their own trusted folders, and the next start is refused.
@@ -348,21 +356,7 @@ describe("Gemini CLI in Tower (real CLI), a repository's own Gemini settings", (
       "go on",
       gemini.inputLine("go on"),
     );
-    const [call] = await r.server.callsOfTurn(1);
-    const ended = await approvingUntil(
-      r,
-      () => {
-        const result = r.server.requests
-          .flatMap((q) => toolResults(q))
-          .find((result) => result.id === call!.id);
-        return result
-          ? String(result.content)
-          : existsSync(held())
-            ? "A1 wrote src/held.ts"
-            : undefined;
-      },
-      "the result of A1's write of src/held.ts",
-    );
+    const ended = await heldWriteResult(r, held(), 1);
     expect(existsSync(held()), "A1 wrote src/held.ts, which B1 holds").toBe(false);
     expect(ended).toContain(
       'src/held.ts is locked by agent B1, stream B, working on \\"logging\\" until',
@@ -389,21 +383,7 @@ describe("Gemini CLI in Tower (real CLI), a repository's own Gemini settings", (
       ],
     });
     const r = run;
-    const [call] = await r.server.callsOfTurn(0, 120_000);
-    const ended = await approvingUntil(
-      r,
-      () => {
-        const result = r.server.requests
-          .flatMap((q) => toolResults(q))
-          .find((result) => result.id === call!.id);
-        return result
-          ? String(result.content)
-          : existsSync(held())
-            ? "A1 wrote src/held.ts"
-            : undefined;
-      },
-      "the result of A1's write of src/held.ts",
-    );
+    const ended = await heldWriteResult(r, held(), 0, 120_000);
     expect(existsSync(held()), "A1 wrote src/held.ts, which B1 holds").toBe(false);
     expect(ended).toContain(
       'src/held.ts is locked by agent B1, stream B, working on \\"logging\\" until',

@@ -169,7 +169,8 @@ describe("session manager lifecycle", () => {
           : undefined;
       },
       10_000,
-      () => `the three agents' processes (${JSON.stringify([...leaders(root)])}); ${messages.join("; ")}`,
+      () =>
+        `the three agents' processes (${JSON.stringify([...leaders(root)])}); ${messages.join("; ")}`,
     );
     expect([...now.keys()].sort()).toEqual(AGENTS);
     for (const id of AGENTS) {
