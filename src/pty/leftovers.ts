@@ -22,8 +22,8 @@ export interface AgentProcess {
 const PTS_MAJOR_FIRST = 136;
 const PTS_MAJOR_LAST = 143;
 
-/** The fields of /proc/<pid>/stat after the command's name; undefined when gone or a zombie. */
-function statFields(pid: number): string[] | undefined {
+/** The fields of /proc/<pid>/stat after the command's name, state first; undefined if none. */
+function procStat(pid: number): string[] | undefined {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -31,8 +31,23 @@ function statFields(pid: number): string[] | undefined {
     return undefined;
   }
   // The name is in parentheses and may hold spaces and parentheses itself.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return fields[0] === "Z" || fields[0] === "X" ? undefined : fields;
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+}
+
+const exitedState = (state: string | undefined) => state === "Z" || state === "X";
+
+/** The fields of /proc/<pid>/stat after the command's name; undefined when gone or a zombie. */
+function statFields(pid: number): string[] | undefined {
+  const fields = procStat(pid);
+  return fields === undefined || exitedState(fields[0]) ? undefined : fields;
+}
+
+/**
+ * Whether /proc shows `pid` as exited but not yet reaped by its parent (a zombie): kill(pid, 0)
+ * still finds such a process. False where there is no /proc.
+ */
+export function isZombie(pid: number): boolean {
+  return exitedState(procStat(pid)?.[0]);
 }
 
 /** Whether the process exists and has not exited (a zombie has). */

@@ -15,6 +15,7 @@ import {
   writeSync,
 } from "node:fs";
 import path from "node:path";
+import { isZombie } from "../pty/leftovers.js";
 import { checkPrivate, runtimeRoot } from "../room/runtime-dir.js";
 
 export const INFO_FILE = "server.json";
@@ -96,13 +97,18 @@ export async function removeInfo(dir: string, pid = process.pid): Promise<void> 
   if (info?.pid === pid) await fsp.unlink(path.join(dir, INFO_FILE)).catch(() => {});
 }
 
+/**
+ * Whether process `pid` runs: it exists and has not exited. A zombie has (a server whose parent
+ * is an init that reaps late, or never, as in some containers, stays one): `tower server stop`
+ * waited on it.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
+    if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
   }
+  return !isZombie(pid);
 }
 
 /** The info of the server running for the room folder `dir`, or undefined (none, or it died). */
