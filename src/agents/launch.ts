@@ -13,6 +13,7 @@ import { shellQuote } from "../engine/plan/index.js";
 import { STATE_FOLDERS, writeStateFile } from "../engine/state/index.js";
 import type { StateStore } from "../engine/state/store.js";
 import { claudeMcpPolicy, claudeSettingsFiles, requireClaudeMcpAllowed } from "./claude-mcp.js";
+import { codexIncludeOnly, withNames } from "./codex-env-policy.js";
 import { codexHookSettings } from "./codex-hooks.js";
 import { makeGeminiHome, userGeminiHome } from "./gemini-home.js";
 import {
@@ -275,7 +276,7 @@ export async function codexLaunch(request: LaunchRequest): Promise<AgentLaunch> 
     [`mcp_servers.${MCP_SERVER_NAME}.disabled_tools`, "[]"],
     ...codexHookSettings(hooks),
     ["developer_instructions", tomlString(request.briefing)],
-    ...codexShellVariables(request),
+    ...(await codexShellVariables(request)),
   ];
   return {
     args: config.flatMap(([key, value]) => ["-c", `${key}=${value}`]),
@@ -299,16 +300,20 @@ function identityVariables(identity: AgentIdentity): Record<string, string> {
  * The variables Codex must give the commands it runs, set in its `shell_environment_policy`:
  * a policy of yours that passes them only a core set (`inherit = "core"`), or leaves some out,
  * would take the guard's away from the agent's git (and who the agent is, which the guard and
- * `tower` commands read). Set variables come after inherit and exclude (an `include_only` of
- * yours still applies).
+ * `tower` commands read). Set variables come after inherit and exclude; an `include_only` of
+ * yours, which comes after them, gets their names added (codex-env-policy.ts).
  */
-function codexShellVariables(request: LaunchRequest): [string, string][] {
+async function codexShellVariables(request: LaunchRequest): Promise<[string, string][]> {
   const { identity } = request;
   const variables = { ...identityVariables(identity), ...request.shellEnv };
-  return Object.entries(variables).map(([name, value]) => [
+  const set = Object.entries(variables).map(([name, value]): [string, string] => [
     `shell_environment_policy.set.${name}`,
     tomlString(value),
   ]);
+  const only = await codexIncludeOnly(identity.worktree, identity.repoRoot, request.env);
+  if (only === undefined) return set;
+  const names = withNames(only, Object.keys(variables));
+  return [...set, ["shell_environment_policy.include_only", JSON.stringify(names)]];
 }
 
 /**

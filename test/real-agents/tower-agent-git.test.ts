@@ -75,6 +75,20 @@ const cases: {
     call: codexShell,
   },
   {
+    // ... or only the variables it names (applied after the ones Codex sets): Tower adds its
+    // own to that list.
+    cli: "codex",
+    name: "codex, with shell_environment_policy.include_only = [PATH, HOME]",
+    agent: `["{CLI}", "{task}"]`,
+    env: (modelUrl, trust) =>
+      codexEnv({
+        modelUrl,
+        trust,
+        config: '[shell_environment_policy]\ninclude_only = ["PATH", "HOME"]\n',
+      }),
+    call: codexShell,
+  },
+  {
     cli: "gemini",
     agent: `["{CLI}", "--prompt-interactive", "{task}"]`,
     env: (modelUrl, trust) => geminiEnv({ modelUrl, trust }),

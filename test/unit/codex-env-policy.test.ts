@@ -1,0 +1,83 @@
+/**
+ * The `shell_environment_policy.include_only` a Codex agent would get from the user's
+ * configuration (src/agents/codex-env-policy.ts), to which Tower adds its variables; what the
+ * pinned Codex does with it is in test/real-agents/tower-agent-git.test.ts. Real files.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { codexHome, codexIncludeOnly, withNames } from "../../src/agents/codex-env-policy.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A user's Codex folder with `config` (none when undefined), and a worktree with `project`. */
+function setUp(config?: string, project?: string) {
+  const root = mkdtempSync(path.join(os.tmpdir(), "tower-codex-policy-"));
+  dirs.push(root);
+  const home = path.join(root, "codex-home");
+  const repo = path.join(root, "repo");
+  const worktree = path.join(root, "repo-stream-A");
+  mkdirSync(home);
+  mkdirSync(path.join(worktree, ".codex"), { recursive: true });
+  if (config !== undefined) writeFileSync(path.join(home, "config.toml"), config);
+  if (project !== undefined) writeFileSync(path.join(worktree, ".codex", "config.toml"), project);
+  const env = { CODEX_HOME: home, HOME: root };
+  return { worktree, repo, only: () => codexIncludeOnly(worktree, repo, env) };
+}
+
+const trusting = (folder: string) => `[projects."${folder}"]\ntrust_level = "trusted"\n`;
+
+describe("the user's include_only for a Codex agent", () => {
+  it("is the user's list, none without one or with an empty one, and none from a file that is not TOML", async () => {
+    expect(await setUp().only()).toBeUndefined();
+    expect(await setUp('model = "x"\n').only()).toBeUndefined();
+    expect(
+      await setUp('[shell_environment_policy]\ninherit = "core"\ninclude_only = []\n').only(),
+    ).toBeUndefined();
+    expect(
+      await setUp('[shell_environment_policy]\ninclude_only = ["PATH", "HOME", 3]\n').only(),
+    ).toEqual(["PATH", "HOME"]);
+    expect(await setUp("[shell_environment_policy\ninclude_only = [").only()).toBeUndefined();
+  });
+
+  it("is the worktree's own list over the user's, once the user trusts the worktree or its repository", async () => {
+    const user = '[shell_environment_policy]\ninclude_only = ["PATH"]\n';
+    const project = '[shell_environment_policy]\ninclude_only = ["HOME", "LANG"]\n';
+    // Not trusted: Codex does not read the project's file.
+    expect(await setUp(user, project).only()).toEqual(["PATH"]);
+    const byWorktree = setUp(user, project);
+    writeFileSync(
+      path.join(path.dirname(byWorktree.worktree), "codex-home", "config.toml"),
+      user + trusting(byWorktree.worktree),
+    );
+    expect(await byWorktree.only()).toEqual(["HOME", "LANG"]);
+    const byRepo = setUp(user, project);
+    writeFileSync(
+      path.join(path.dirname(byRepo.worktree), "codex-home", "config.toml"),
+      user + trusting(byRepo.repo),
+    );
+    expect(await byRepo.only()).toEqual(["HOME", "LANG"]);
+    // A trusted project without a list of its own: the user's.
+    const none = setUp(user, 'model = "y"\n');
+    writeFileSync(
+      path.join(path.dirname(none.worktree), "codex-home", "config.toml"),
+      user + trusting(none.repo),
+    );
+    expect(await none.only()).toEqual(["PATH"]);
+  });
+
+  it("gets Tower's names added after it, once each", () => {
+    expect(
+      withNames(["PATH", "TOWER_AGENT_ID"], ["TOWER_AGENT_ID", "GIT_CONFIG_PARAMETERS"]),
+    ).toEqual(["PATH", "TOWER_AGENT_ID", "GIT_CONFIG_PARAMETERS"]);
+  });
+
+  it("is read from CODEX_HOME, else ~/.codex", () => {
+    expect(codexHome({ CODEX_HOME: "/c", HOME: "/h" })).toBe("/c");
+    expect(codexHome({ HOME: "/h" })).toBe("/h/.codex");
+  });
+});
