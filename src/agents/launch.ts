@@ -13,7 +13,13 @@ import { shellQuote } from "../engine/plan/index.js";
 import { STATE_FOLDERS, writeStateFile } from "../engine/state/index.js";
 import type { StateStore } from "../engine/state/store.js";
 import { claudeMcpPolicy, claudeSettingsFiles, requireClaudeMcpAllowed } from "./claude-mcp.js";
-import { codexIncludeOnly, withNames } from "./codex-env-policy.js";
+import {
+  type CodexLayer,
+  codexIncludeOnly,
+  codexLayers,
+  requireCodexServerName,
+  withNames,
+} from "./codex-config.js";
 import { codexHookSettings } from "./codex-hooks.js";
 import { makeGeminiHome, userGeminiHome } from "./gemini-home.js";
 import {
@@ -253,6 +259,10 @@ export async function claudeLaunch(request: LaunchRequest): Promise<AgentLaunch>
  * is written to the user's ~/.codex.
  */
 export async function codexLaunch(request: LaunchRequest): Promise<AgentLaunch> {
+  // What the user's own configuration does to the keys given here (codex-config.ts).
+  const { identity } = request;
+  const layers = await codexLayers(identity.worktree, identity.repoRoot, request.env);
+  requireCodexServerName(identity.agent, layers);
   const [node, ...script] = request.tower;
   const forwarder = await forwarderFor(request);
   const hooks = (["PreToolUse", "PostToolUse"] as const).map((event) => ({
@@ -276,7 +286,7 @@ export async function codexLaunch(request: LaunchRequest): Promise<AgentLaunch> 
     [`mcp_servers.${MCP_SERVER_NAME}.disabled_tools`, "[]"],
     ...codexHookSettings(hooks),
     ["developer_instructions", tomlString(request.briefing)],
-    ...(await codexShellVariables(request)),
+    ...codexShellVariables(request, layers),
   ];
   return {
     args: config.flatMap(([key, value]) => ["-c", `${key}=${value}`]),
@@ -301,16 +311,19 @@ function identityVariables(identity: AgentIdentity): Record<string, string> {
  * a policy of yours that passes them only a core set (`inherit = "core"`), or leaves some out,
  * would take the guard's away from the agent's git (and who the agent is, which the guard and
  * `tower` commands read). Set variables come after inherit and exclude; an `include_only` of
- * yours, which comes after them, gets their names added (codex-env-policy.ts).
+ * yours, which comes after them, gets their names added (codex-config.ts).
  */
-async function codexShellVariables(request: LaunchRequest): Promise<[string, string][]> {
+function codexShellVariables(
+  request: LaunchRequest,
+  layers: readonly CodexLayer[],
+): [string, string][] {
   const { identity } = request;
   const variables = { ...identityVariables(identity), ...request.shellEnv };
   const set = Object.entries(variables).map(([name, value]): [string, string] => [
     `shell_environment_policy.set.${name}`,
     tomlString(value),
   ]);
-  const only = await codexIncludeOnly(identity.worktree, identity.repoRoot, request.env);
+  const only = codexIncludeOnly(layers);
   if (only === undefined) return set;
   const names = withNames(only, Object.keys(variables));
   return [...set, ["shell_environment_policy.include_only", JSON.stringify(names)]];

@@ -151,6 +151,35 @@ describe("Codex in Tower (real CLI), Tower's tools", () => {
     await expectLockedByMcp(r, "src/m.ts");
   });
 
+  // Codex merges Tower's keys into a server of that name: reached by URL, Codex refused to
+  // start ("url is not supported for stdio", in the pane). Tower says why before, and which file.
+  it("is not started where the user's config.toml has a server of Tower's server's name reached by URL, and says which file", async () => {
+    run = await startTowerRun({
+      plan: plan(`["{CLI}", "{task}"]`),
+      stream: "A",
+      cli: "codex",
+      makeEnv: (modelUrl, trust) =>
+        codexEnv({
+          modelUrl,
+          trust,
+          config: '[mcp_servers.tower]\nurl = "http://127.0.0.1:9/mcp"\n',
+        }),
+      script: [{ text: "Never asked." }],
+    });
+    const r = run;
+    const refusal = await waitFor(
+      () => r.messages.find((m) => m.startsWith("A1: cannot start")),
+      60_000,
+      () => `A1 refused; messages: ${JSON.stringify(r.messages)}`,
+    );
+    const file = path.join(r.agent.env.CODEX_HOME as string, "config.toml");
+    expect(refusal).toContain(
+      `A1: cannot start: ${file} defines an MCP server named "tower" reached by URL (url)`,
+    );
+    expect(r.server.requests).toEqual([]);
+    expect(r.store.getState().agents.A1?.failure).toContain("Give that server another name");
+  });
+
   it("binds its patches: a file another agent holds is refused with why, without a prompt; an allowed patch takes the lock", async () => {
     const inWorktree = (file: string) => path.join(run!.worktree, file);
     run = await startTowerRun({

@@ -1,13 +1,21 @@
 /**
- * The `shell_environment_policy.include_only` a Codex agent would get from the user's
- * configuration (src/agents/codex-env-policy.ts), to which Tower adds its variables; what the
- * pinned Codex does with it is in test/real-agents/tower-agent-git.test.ts. Real files.
+ * What the user's Codex configuration does to what Tower gives a Codex agent
+ * (src/agents/codex-config.ts): the `shell_environment_policy.include_only` to which Tower adds
+ * its variables (what the pinned Codex does with it: test/real-agents/tower-agent-git.test.ts),
+ * and a server of Tower's server's name reached by URL, refused. Real files.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { codexHome, codexIncludeOnly, withNames } from "../../src/agents/codex-env-policy.js";
+import {
+  codexHome,
+  codexIncludeOnly,
+  codexLayers,
+  requireCodexServerName,
+  withNames,
+} from "../../src/agents/codex-config.js";
+import { RefusedError } from "../../src/engine/errors.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -26,7 +34,14 @@ function setUp(config?: string, project?: string) {
   if (config !== undefined) writeFileSync(path.join(home, "config.toml"), config);
   if (project !== undefined) writeFileSync(path.join(worktree, ".codex", "config.toml"), project);
   const env = { CODEX_HOME: home, HOME: root };
-  return { worktree, repo, only: () => codexIncludeOnly(worktree, repo, env) };
+  const layers = () => codexLayers(worktree, repo, env);
+  return {
+    worktree,
+    repo,
+    home,
+    layers,
+    only: async () => codexIncludeOnly(await layers()),
+  };
 }
 
 const trusting = (folder: string) => `[projects."${folder}"]\ntrust_level = "trusted"\n`;
@@ -79,5 +94,24 @@ describe("the user's include_only for a Codex agent", () => {
   it("is read from CODEX_HOME, else ~/.codex", () => {
     expect(codexHome({ CODEX_HOME: "/c", HOME: "/h" })).toBe("/c");
     expect(codexHome({ HOME: "/h" })).toBe("/h/.codex");
+  });
+
+  it("refuses a server of Tower's server's name reached by URL, naming the file, and keeps one with other keys", async () => {
+    const url = setUp('[mcp_servers.tower]\nurl = "http://127.0.0.1:9/mcp"\n');
+    const file = path.join(url.home, "config.toml");
+    expect(() => requireCodexServerName("A1", [])).not.toThrow();
+    const layers = await url.layers();
+    expect(() => requireCodexServerName("A1", layers)).toThrow(RefusedError);
+    expect(() => requireCodexServerName("A1", layers)).toThrow(
+      `${file} defines an MCP server named "tower" reached by URL (url): Codex merges Tower's own server of that name into it and then refuses to start`,
+    );
+    // Another key of a server of that name (merged: Tower gives enabled and its tools), or a
+    // URL server of another name: nothing to refuse.
+    const other = setUp(
+      '[mcp_servers.tower]\nenabled = false\n[mcp_servers.lint]\nurl = "http://127.0.0.1:9/mcp"\n',
+    );
+    const kept = await other.layers();
+    expect(kept).toHaveLength(1);
+    expect(() => requireCodexServerName("A1", kept)).not.toThrow();
   });
 });
