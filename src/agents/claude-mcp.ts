@@ -20,6 +20,7 @@ import { promises as fsp } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { RefusedError } from "../engine/errors.js";
+import { isRecord } from "../engine/plan/report.js";
 import { MCP_SERVER_NAME } from "./mcp-names.js";
 
 /** Where Claude Code reads managed (administrator) settings on Linux. */
@@ -44,9 +45,6 @@ export interface ClaudeMcpPolicy {
   denials: { file: string; entry: unknown }[];
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
-
 /**
  * Reads `files` (claudeSettingsFiles) for the lists that decide whether Claude Code starts
  * Tower's server, which runs `command`.
@@ -61,12 +59,12 @@ export async function claudeMcpPolicy(
       .readFile(file, "utf8")
       .then((text) => JSON.parse(text) as unknown)
       .catch(() => undefined);
-    if (!isObject(settings)) continue;
+    if (!isRecord(settings)) continue;
     if ("allowedMcpServers" in settings) policy.allowlists.push(file);
     const denied = settings.deniedMcpServers;
     if (!Array.isArray(denied)) continue;
     for (const entry of denied) {
-      if (!isObject(entry)) continue;
+      if (!isRecord(entry)) continue;
       const byName = entry.serverName === MCP_SERVER_NAME;
       const byCommand =
         Array.isArray(entry.serverCommand) &&

@@ -24,6 +24,7 @@ import os from "node:os";
 import path from "node:path";
 import { parse } from "smol-toml";
 import { RefusedError } from "../engine/errors.js";
+import { isRecord, valueAt } from "../engine/plan/report.js";
 import { MCP_SERVER_NAME } from "./mcp-names.js";
 
 /** Codex's system-wide configuration (Unix). */
@@ -31,13 +32,10 @@ export const CODEX_SYSTEM_CONFIG = "/etc/codex/config.toml";
 
 type Table = Record<string, unknown>;
 
-const isTable = (value: unknown): value is Table =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
-
 async function readToml(file: string): Promise<Table | undefined> {
   try {
     const parsed = parse(await fsp.readFile(file, "utf8"));
-    return isTable(parsed) ? parsed : undefined;
+    return isRecord(parsed) ? parsed : undefined;
   } catch {
     return undefined;
   }
@@ -51,10 +49,10 @@ export function codexHome(env: NodeJS.ProcessEnv = process.env): string {
 /** Whether the user's configuration trusts one of `folders` (`[projects."<folder>"]`). */
 function trusts(config: Table | undefined, folders: readonly string[]): boolean {
   const projects = config?.projects;
-  if (!isTable(projects)) return false;
+  if (!isRecord(projects)) return false;
   return folders.some((folder) => {
     const project = projects[folder];
-    return isTable(project) && project.trust_level === "trusted";
+    return isRecord(project) && project.trust_level === "trusted";
   });
 }
 
@@ -86,18 +84,11 @@ export async function codexLayers(
   return files.flatMap(([file, config]) => (config ? [{ file, config }] : []));
 }
 
-/** The value at `keys` in `config`, if every table on the way is one. */
-function at(config: Table, keys: readonly string[]): unknown {
-  let value: unknown = config;
-  for (const key of keys) value = isTable(value) ? value[key] : undefined;
-  return value;
-}
-
 /** The `include_only` the layers give (the highest that has one), or undefined when none or empty. */
 export function codexIncludeOnly(layers: readonly CodexLayer[]): string[] | undefined {
   let list: unknown[] | undefined;
   for (const { config } of layers) {
-    const found = at(config, ["shell_environment_policy", "include_only"]);
+    const found = valueAt(config, ["shell_environment_policy", "include_only"]);
     if (Array.isArray(found)) list = found;
   }
   const names = (list ?? []).filter((item): item is string => typeof item === "string");
@@ -105,7 +96,7 @@ export function codexIncludeOnly(layers: readonly CodexLayer[]): string[] | unde
 }
 
 /** `list` with each of `names` it lacks added after it. */
-export function withNames(list: readonly string[], names: readonly string[]): string[] {
+export function withNames<T>(list: readonly T[], names: readonly T[]): T[] {
   return [...list, ...names.filter((name) => !list.includes(name))];
 }
 
@@ -118,8 +109,8 @@ const URL_KEYS = ["url", "bearer_token_env_var", "http_headers", "env_http_heade
  */
 export function requireCodexServerName(agent: string, layers: readonly CodexLayer[]): void {
   for (const { file, config } of layers) {
-    const server = at(config, ["mcp_servers", MCP_SERVER_NAME]);
-    if (!isTable(server)) continue;
+    const server = valueAt(config, ["mcp_servers", MCP_SERVER_NAME]);
+    if (!isRecord(server)) continue;
     const keys = URL_KEYS.filter((key) => key in server);
     if (keys.length === 0) continue;
     throw new RefusedError(

@@ -24,6 +24,7 @@ import os from "node:os";
 import path from "node:path";
 import { RefusedError } from "../engine/errors.js";
 import { makeStateFolder, writeStateFile } from "../engine/state/index.js";
+import { withNames } from "./codex-config.js";
 
 const SETTINGS = "settings.json";
 
@@ -192,9 +193,8 @@ function mcpKeeping(theirs: unknown, names: readonly string[]): unknown {
   if (typeof theirs !== "object" || theirs === null || Array.isArray(theirs)) return theirs;
   const mcp: Record<string, unknown> = { ...theirs };
   const { allowed, excluded } = mcp;
-  if (Array.isArray(allowed) && allowed.length > 0) {
-    mcp.allowed = [...allowed, ...names.filter((name) => !allowed.includes(name))];
-  }
+  if (Array.isArray(allowed) && allowed.length > 0)
+    mcp.allowed = withNames<unknown>(allowed, names);
   if (Array.isArray(excluded)) mcp.excluded = excluded.filter((name) => !names.includes(name));
   return mcp;
 }
