@@ -42,6 +42,7 @@ import {
   writeInfo,
 } from "./info.js";
 import { type KeptFolder, keepFolder, POLL_MS } from "./keep-folder.js";
+import { registerRoom, unregisterRoom } from "./registry.js";
 import { underRoomLock } from "./room-lock.js";
 import { type ClaimResult, claimOrWait, takeClaim } from "./take-claim.js";
 
@@ -300,6 +301,7 @@ export async function hostRoom(project: Project, options: HostOptions = {}): Pro
       // A client that does not leave (still in its hello, or not reading) does not hold it up.
       await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 6_000).unref())]);
       await removeInfo(dir);
+      await unregisterRoom(dir).catch(() => {});
       letGo();
       resolveStopped();
     })();
@@ -332,6 +334,12 @@ export async function hostRoom(project: Project, options: HostOptions = {}): Pro
       greeting = { text, until: Date.now() + GREETING_MS };
     }
     await writeInfo(dir, info());
+    // Listed by `tower ls` from any runtime folder; a server unlisted still serves.
+    await registerRoom(dir).catch((error: unknown) =>
+      log(
+        `tower ls of other runtime folders will not list this server: ${(error as Error).message}`,
+      ),
+    );
   } catch (error) {
     // Listening, and maybe with agents started: all of it stops (the agents, the socket, the
     // claim) before the error goes on, and the clients let in meanwhile are told why. Left as

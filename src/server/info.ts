@@ -17,6 +17,7 @@ import {
 import path from "node:path";
 import { isZombie } from "../pty/leftovers.js";
 import { checkPrivate, runtimeRoot } from "../room/runtime-dir.js";
+import { registeredRooms } from "./registry.js";
 
 export const INFO_FILE = "server.json";
 export const LOG_FILE = "server.log";
@@ -117,21 +118,31 @@ export async function liveServer(dir: string): Promise<ServerInfo | undefined> {
   return info && isAlive(info.pid) ? info : undefined;
 }
 
-/** Every room of this user on this machine whose server is alive. */
+/**
+ * Every room of this user on this machine whose server is alive: those in this process's
+ * runtime folder, and those the registry names in other runtime folders (registry.ts), each
+ * read only where it and its runtime folder are private folders of this user.
+ */
 export async function listRooms(env: NodeJS.ProcessEnv = process.env): Promise<ServerInfo[]> {
   const root = runtimeRoot(env);
+  const dirs: string[] = [];
   // What others could have put there is not read as this user's rooms.
-  if (!(await checkPrivate(root))) return [];
-  let names: string[];
-  try {
-    names = await fsp.readdir(root);
-  } catch {
-    return [];
+  if (await checkPrivate(root)) {
+    try {
+      for (const name of (await fsp.readdir(root)).sort()) dirs.push(path.join(root, name));
+    } catch {}
+  }
+  for (const dir of await registeredRooms(env)) {
+    if (dirs.includes(dir)) continue;
+    const safe = await Promise.all([checkPrivate(path.dirname(dir)), checkPrivate(dir)]).catch(
+      () => [false],
+    );
+    if (safe.every(Boolean)) dirs.push(dir);
   }
   const rooms: ServerInfo[] = [];
-  for (const name of names.sort()) {
-    const info = await liveServer(path.join(root, name));
-    if (info) rooms.push(info);
+  for (const dir of dirs) {
+    const info = await liveServer(dir);
+    if (info && !rooms.some((room) => room.pid === info.pid)) rooms.push(info);
   }
   return rooms;
 }

@@ -209,6 +209,11 @@ describe("a terminal whose runtime folder differs (another XDG_RUNTIME_DIR: su, 
     const ps = await tower(rig.root, ["ps"], env);
     // Running, or idle once its prompt has been quiet a moment (the room's live view either way).
     expect(ps.stdout).toMatch(new RegExp(`A1\\s+A\\s+(running|idle)\\s+${agent}`));
+    // tower ls of that terminal lists it too (outside the repository: it knows no repository).
+    const ls = await tower(os.tmpdir(), ["ls", "--json"], env);
+    expect(
+      (JSON.parse(ls.stdout) as { pid: number; repo: string }[]).map((r) => [r.pid, r.repo]),
+    ).toEqual([[server, rig.root]]);
     const there = open(rig, "", other);
     await there.waitForText("ready A1", 20_000);
     expect(servers(other)).toEqual([]);
@@ -228,6 +233,12 @@ describe("a terminal whose runtime folder differs (another XDG_RUNTIME_DIR: su, 
     // Stopped, the record names no server: a tower server of the other folder serves now.
     const next = await startServerIn(rig.root, other);
     expect(servers(other)).toEqual([next]);
+    // Each terminal's tower ls lists it: the one of its own folder and the first one's.
+    for (const runtime of [other, rig.runtime]) {
+      const listed = await tower(os.tmpdir(), ["ls"], { XDG_RUNTIME_DIR: runtime });
+      expect(listed.stdout).toMatch(new RegExp(`${rig.root}\\s+${next}\\s`));
+      expect(listed.stdout).not.toContain(String(server));
+    }
   });
 });
 
