@@ -37,6 +37,8 @@ const shared = {
   hookTimeout: 60_000,
   pool: "forks" as const,
   env: { TOWER_CONFIG_DIR: CONFIG_DIR, XDG_RUNTIME_DIR: RUNTIME_DIR },
+  // A folder of CONFIG_DIR for each test file (see the file).
+  setupFiles: ["test/setup/config-dir.ts"],
 };
 
 const SLOW = [
