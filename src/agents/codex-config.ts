@@ -1,34 +1,52 @@
 /**
  * What the user's Codex configuration does to what Tower gives a Codex agent on its command line
- * (`-c key=value`, which outranks the files but is merged into them key by key).
+ * (`-c key=value`, which outranks the user's files but is merged into them key by key), as Codex
+ * 0.171.0 reads it (codex-rs/config/src/loader/mod.rs, load_config_layers_state).
  *
  * The layers read, lowest first, as Codex merges them (a value in a higher one replaces a lower
  * one's): `/etc/codex/config.toml`, the user's `$CODEX_HOME/config.toml` (else
- * `~/.codex/config.toml`), and the worktree's `.codex/config.toml` when the user's configuration
- * trusts the worktree or its repository (Codex reads a project's file only then). A file that is
- * not TOML is left to Codex, which reports it. Not read: a profile's settings, and an
- * administrator's managed configuration (which outranks `-c`).
+ * `~/.codex/config.toml`), the profile the agent's command chooses (`codex --profile <name>`:
+ * `$CODEX_HOME/<name>.config.toml`; 0.171 no longer reads `[profiles.<name>]` tables, and refuses
+ * to start with a `profile = "<name>"` in config.toml), and the worktree's `.codex/config.toml`
+ * when those trust the worktree or its repository (Codex reads a project's file only then); then
+ * Tower's `-c`; then, above it, an administrator's managed configuration
+ * (`/etc/codex/managed_config.toml`), which Tower cannot outrank. An administrator's requirements
+ * (`/etc/codex/requirements.toml`) are no layer but constraints. Both managed files have fixed
+ * paths on Linux (no variable moves them); the functions here take others for tests. A file that
+ * is not TOML is left to Codex, which reports it. Not read: Codex's cloud-managed configuration
+ * and requirements (an enterprise's, fetched by Codex) and macOS's managed preferences.
  *
- * - `shell_environment_policy.include_only`: Codex applies it after the variables it sets
- *   (`shell_environment_policy.set`), so a list that does not name Tower's variables takes them
- *   from every command the agent runs: the guard's (an agent's `git commit` on the base, in the
- *   main worktree, went through: Codex 0.171.0) and who the agent is. Tower gives Codex the same
- *   list with its own names added; without such a list Tower gives none (a list of its own would
- *   keep every other variable from the commands).
+ * - `shell_environment_policy`: Codex applies its `include_only` (or, in 0.171, the "include"
+ *   entries of its `filters`, the same list; a layer with one form drops the other form of the
+ *   layers below) after the variables it sets (`set`), so a list that does not match Tower's
+ *   variables takes them from every command the agent runs: the guard's (an agent's `git commit`
+ *   on the base, in the main worktree, went through: Codex 0.171.0) and who the agent is. Tower
+ *   gives the same list with its own names added (or a filter of its own for each), without such
+ *   a list none (a list of its own would keep every other variable from the commands). A managed
+ *   configuration whose list leaves one out, or that sets one of them itself, Tower cannot
+ *   outrank: it does not start the agent, and names the file.
  * - `mcp_servers.<Tower's server>`: Tower's keys are merged into a server of that name, so one
  *   that is reached by URL (`url`, its headers and token) makes Codex refuse to start ("url is
- *   not supported for stdio"). Tower says so before it starts the agent, naming the file.
+ *   not supported for stdio"). Tower says so before it starts the agent, naming the file; so it
+ *   does for a managed configuration that sets one of the keys Tower gives (its own would win),
+ *   and for requirements whose `mcp_servers` allow-list does not name Tower's server by Tower's
+ *   command (Codex switches every other server off).
  */
 import { promises as fsp } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parse } from "smol-toml";
 import { RefusedError } from "../engine/errors.js";
+import type { AgentCommand } from "../engine/plan/index.js";
 import { isRecord, valueAt } from "../engine/plan/report.js";
 import { MCP_SERVER_NAME } from "./mcp-names.js";
 
 /** Codex's system-wide configuration (Unix). */
 export const CODEX_SYSTEM_CONFIG = "/etc/codex/config.toml";
+/** An administrator's managed configuration (Unix), which outranks `-c`. */
+export const CODEX_MANAGED_CONFIG = "/etc/codex/managed_config.toml";
+/** An administrator's requirements (Unix): constraints on what the configuration may say. */
+export const CODEX_REQUIREMENTS = "/etc/codex/requirements.toml";
 
 type Table = Record<string, unknown>;
 
@@ -46,53 +64,167 @@ export function codexHome(env: NodeJS.ProcessEnv = process.env): string {
   return env.CODEX_HOME || path.join(env.HOME || os.homedir(), ".codex");
 }
 
-/** Whether the user's configuration trusts one of `folders` (`[projects."<folder>"]`). */
-function trusts(config: Table | undefined, folders: readonly string[]): boolean {
-  const projects = config?.projects;
-  if (!isRecord(projects)) return false;
-  return folders.some((folder) => {
-    const project = projects[folder];
-    return isRecord(project) && project.trust_level === "trusted";
-  });
+/** A profile's name as Codex 0.171 takes it (others it refuses itself). */
+const PROFILE_NAME = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * The profile an agent's command chooses (`--profile <name>`, `--profile=<name>`, `-p <name>`,
+ * `-p<name>`), if any.
+ */
+export function codexProfile(command: AgentCommand): string | undefined {
+  const words = (typeof command === "string" ? command.trim().split(/\s+/) : command).map((w) =>
+    w.replace(/^['"]|['"]$/g, ""),
+  );
+  let name: string | undefined;
+  for (let i = 1; i < words.length; i++) {
+    const word = words[i] ?? "";
+    if (word === "--") break;
+    if (word === "--profile" || word === "-p") name = words[++i];
+    else if (word.startsWith("--profile=")) name = word.slice("--profile=".length);
+    else if (/^-p./.test(word)) name = word.slice(2).replace(/^=/, "");
+  }
+  return name !== undefined && PROFILE_NAME.test(name) ? name : undefined;
 }
+
+/** Where a layer stands: under Tower's `-c` (which outranks it), or above it (`managed`). */
+export type CodexLayerKind = "system" | "user" | "profile" | "project" | "managed";
 
 /** A configuration file Codex reads, and what it holds. */
 export interface CodexLayer {
+  kind: CodexLayerKind;
   file: string;
   config: Table;
 }
 
+export interface CodexLayerOptions {
+  /** The profile the agent's command chooses (codexProfile). */
+  profile?: string | undefined;
+  /** The system's configuration (default: CODEX_SYSTEM_CONFIG). */
+  systemConfig?: string;
+  /** The managed configuration (default: CODEX_MANAGED_CONFIG). */
+  managedConfig?: string;
+}
+
+/**
+ * Whether the layers trust `worktree` (or else its repository, `repoRoot`): their `projects`
+ * merged, the worktree's own entry deciding first, as Codex decides.
+ */
+function trusts(layers: readonly CodexLayer[], worktree: string, repoRoot: string): boolean {
+  const levels = new Map<string, unknown>();
+  for (const { config } of layers) {
+    if (!isRecord(config.projects)) continue;
+    for (const [folder, project] of Object.entries(config.projects))
+      if (isRecord(project) && project.trust_level !== undefined)
+        levels.set(folder, project.trust_level);
+  }
+  for (const folder of [worktree, repoRoot])
+    if (levels.has(folder)) return levels.get(folder) === "trusted";
+  return false;
+}
+
 /**
  * The configuration files Codex started in `worktree` (of the repository at `repoRoot`) would
- * read, lowest first, those that exist and read as TOML.
+ * read, lowest first, those that exist and read as TOML: the managed one, which outranks `-c`,
+ * last.
  */
 export async function codexLayers(
   worktree: string,
   repoRoot: string,
   env: NodeJS.ProcessEnv = process.env,
+  options: CodexLayerOptions = {},
 ): Promise<CodexLayer[]> {
-  const userFile = path.join(codexHome(env), "config.toml");
-  const user = await readToml(userFile);
-  const files: [string, Table | undefined][] = [
-    [CODEX_SYSTEM_CONFIG, await readToml(CODEX_SYSTEM_CONFIG)],
-    [userFile, user],
+  const home = codexHome(env);
+  const read = async (kind: CodexLayerKind, file: string): Promise<CodexLayer[]> => {
+    const config = await readToml(file);
+    return config ? [{ kind, file, config }] : [];
+  };
+  const layers = [
+    ...(await read("system", options.systemConfig ?? CODEX_SYSTEM_CONFIG)),
+    ...(await read("user", path.join(home, "config.toml"))),
+    ...(options.profile === undefined
+      ? []
+      : await read("profile", path.join(home, `${options.profile}.config.toml`))),
   ];
-  if (trusts(user, [worktree, repoRoot])) {
-    const project = path.join(worktree, ".codex", "config.toml");
-    files.push([project, await readToml(project)]);
-  }
-  return files.flatMap(([file, config]) => (config ? [{ file, config }] : []));
+  if (trusts(layers, worktree, repoRoot))
+    layers.push(...(await read("project", path.join(worktree, ".codex", "config.toml"))));
+  layers.push(...(await read("managed", options.managedConfig ?? CODEX_MANAGED_CONFIG)));
+  return layers;
 }
 
-/** The `include_only` the layers give (the highest that has one), or undefined when none or empty. */
-export function codexIncludeOnly(layers: readonly CodexLayer[]): string[] | undefined {
-  let list: unknown[] | undefined;
-  for (const { config } of layers) {
-    const found = valueAt(config, ["shell_environment_policy", "include_only"]);
-    if (Array.isArray(found)) list = found;
+/** An administrator's requirements file, if it exists and reads as TOML. */
+export async function codexRequirements(
+  file = CODEX_REQUIREMENTS,
+): Promise<{ file: string; config: Table } | undefined> {
+  const config = await readToml(file);
+  return config ? { file, config } : undefined;
+}
+
+const LEGACY_LISTS = ["include_only", "exclude"] as const;
+
+/**
+ * `overlay`'s `shell_environment_policy` merged over `base`'s, as Codex 0.171 merges them: a
+ * layer with `filters` drops the lists (`include_only`, `exclude`) below it, a layer with either
+ * list drops the filters below; filters merge pattern by pattern (in any case), `set` variable by
+ * variable; anything else is replaced.
+ */
+function mergePolicy(base: Table, overlay: Table): Table {
+  const merged: Table = { ...base };
+  if ("filters" in overlay) for (const key of LEGACY_LISTS) delete merged[key];
+  if (LEGACY_LISTS.some((key) => key in overlay)) delete merged.filters;
+  for (const [key, value] of Object.entries(overlay)) {
+    const below = merged[key];
+    if (key === "filters" && isRecord(value) && isRecord(below)) {
+      const filters: Table = { ...below };
+      for (const [pattern, action] of Object.entries(value)) {
+        for (const old of Object.keys(filters))
+          if (old.toLowerCase() === pattern.toLowerCase()) delete filters[old];
+        filters[pattern] = action;
+      }
+      merged[key] = filters;
+    } else if (key === "set" && isRecord(value) && isRecord(below)) {
+      merged[key] = { ...below, ...value };
+    } else merged[key] = value;
   }
-  const names = (list ?? []).filter((item): item is string => typeof item === "string");
-  return names.length > 0 ? names : undefined;
+  return merged;
+}
+
+function policyOf(config: Table): Table {
+  const policy = config.shell_environment_policy;
+  return isRecord(policy) ? policy : {};
+}
+
+/** How a policy limits the variables commands get: the patterns it lets through, if any. */
+export interface CodexShellLimit {
+  by: "include_only" | "filters";
+  patterns: string[];
+}
+
+function limitOf(policy: Table): CodexShellLimit | undefined {
+  if (isRecord(policy.filters)) {
+    const patterns = Object.entries(policy.filters)
+      .filter(([, action]) => action === "include")
+      .map(([pattern]) => pattern);
+    return patterns.length > 0 ? { by: "filters", patterns } : undefined;
+  }
+  const list = Array.isArray(policy.include_only) ? policy.include_only : [];
+  const patterns = list.filter((item): item is string => typeof item === "string");
+  return patterns.length > 0 ? { by: "include_only", patterns } : undefined;
+}
+
+const belowTower = (layers: readonly CodexLayer[]) => layers.filter((l) => l.kind !== "managed");
+
+const mergedPolicy = (layers: readonly CodexLayer[]) =>
+  layers.reduce((policy, { config }) => mergePolicy(policy, policyOf(config)), {} as Table);
+
+/** The limit the layers under Tower's `-c` put on the variables commands get, if any. */
+export function codexShellLimit(layers: readonly CodexLayer[]): CodexShellLimit | undefined {
+  return limitOf(mergedPolicy(belowTower(layers)));
+}
+
+/** The `include_only` list the layers under Tower's `-c` give, if that is their limit. */
+export function codexIncludeOnly(layers: readonly CodexLayer[]): string[] | undefined {
+  const limit = codexShellLimit(layers);
+  return limit?.by === "include_only" ? limit.patterns : undefined;
 }
 
 /** `list` with each of `names` it lacks added after it. */
@@ -100,21 +232,130 @@ export function withNames<T>(list: readonly T[], names: readonly T[]): T[] {
   return [...list, ...names.filter((name) => !list.includes(name))];
 }
 
+/**
+ * The `-c` settings that let variables `names` through the limit of the layers under Tower's
+ * `-c`: their `include_only` with the names added, or a filter for each name; none without a
+ * limit.
+ */
+export function codexShellArgs(
+  layers: readonly CodexLayer[],
+  names: readonly string[],
+): [string, string][] {
+  const limit = codexShellLimit(layers);
+  if (limit === undefined) return [];
+  if (limit.by === "include_only")
+    return [
+      ["shell_environment_policy.include_only", JSON.stringify(withNames(limit.patterns, names))],
+    ];
+  return names.map((name) => [`shell_environment_policy.filters.${name}`, '"include"']);
+}
+
+/** Whether Codex's pattern (`*`, `?`; any case) matches variable `name`. */
+function matches(pattern: string, name: string): boolean {
+  const source = pattern
+    .split("")
+    .map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\]/g, "\\$&")))
+    .join("");
+  return new RegExp(`^${source}$`, "i").test(name);
+}
+
+const OUTRANKS =
+  "an administrator's managed configuration, which outranks what Tower gives on Codex's command line";
+
+/**
+ * Refuses agent `agent` when a managed configuration (above Tower's `-c`) would keep one of
+ * `variables` from the commands Codex runs: a limit that lets it through no more (its own
+ * `include_only`, or `filters` without it or turning it to "exclude"), or a value of its own.
+ */
+export function requireCodexShellVariables(
+  agent: string,
+  layers: readonly CodexLayer[],
+  variables: Readonly<Record<string, string>>,
+): void {
+  const names = Object.keys(variables);
+  const below = belowTower(layers);
+  // Tower's -c, as codexLaunch gives it.
+  const tower: Table = { set: { ...variables } };
+  for (const [key, value] of codexShellArgs(below, names)) {
+    const [, field, name] = key.split(".");
+    if (field === "include_only") tower.include_only = JSON.parse(value);
+    else if (field === "filters" && name !== undefined)
+      tower.filters = { ...(isRecord(tower.filters) ? tower.filters : {}), [name]: "include" };
+  }
+  let policy = mergePolicy(mergedPolicy(below), tower);
+  for (const { kind, file, config } of layers) {
+    if (kind !== "managed") continue;
+    const own = policyOf(config);
+    policy = mergePolicy(policy, own);
+    const set = isRecord(own.set) ? Object.keys(own.set).filter((n) => names.includes(n)) : [];
+    if (set.length > 0)
+      throw new RefusedError(
+        `${file} (${OUTRANKS}) sets ${set.map((n) => `shell_environment_policy.set.${n}`).join(", ")}, which Tower gives every command agent ${agent} runs (the guard's, and who the agent is): Codex would give that value instead. Remove it from that file (or ask your administrator to), then start ${agent} again`,
+      );
+    const limit = limitOf(policy);
+    const missing = limit
+      ? names.filter((name) => !limit.patterns.some((pattern) => matches(pattern, name)))
+      : [];
+    if (missing.length > 0)
+      throw new RefusedError(
+        `${file} (${OUTRANKS}) sets shell_environment_policy.${limit?.by} without ${missing.join(", ")}: the commands agent ${agent} runs would not get ${missing.length === 1 ? "it" : "them"} (the guard's, and who the agent is). Add ${missing.length === 1 ? "it" : "them"} to that setting there (or ask your administrator to), then start ${agent} again`,
+      );
+  }
+}
+
 /** The keys of a server reached by URL, which Codex will not take with Tower's command. */
 const URL_KEYS = ["url", "bearer_token_env_var", "http_headers", "env_http_headers"] as const;
 
+/** The keys of its server Tower gives on the command line (codexLaunch). */
+const TOWER_SERVER_KEYS = [
+  "args",
+  "command",
+  "default_tools_approval_mode",
+  "disabled_tools",
+  "enabled",
+  "enabled_tools",
+  "env_vars",
+] as const;
+
+export interface CodexServerChecks {
+  /** The administrator's requirements (codexRequirements), if any. */
+  requirements?: { file: string; config: Table } | undefined;
+  /** The command Tower gives its server (its `mcp_servers.<name>.command`). */
+  command?: string;
+}
+
 /**
- * Refuses agent `agent` when a layer defines an MCP server under Tower's server's name that is
- * reached by URL: Codex would not start at all.
+ * Refuses agent `agent` when Codex would not start, or not with Tower's MCP server as Tower gives
+ * it: a layer defines a server under its name reached by URL (Codex refuses to start), a managed
+ * configuration sets keys of it that Tower gives (its own would win), or the requirements'
+ * `mcp_servers` allow-list does not name it by Tower's command (Codex switches it off).
  */
-export function requireCodexServerName(agent: string, layers: readonly CodexLayer[]): void {
-  for (const { file, config } of layers) {
+export function requireCodexServerName(
+  agent: string,
+  layers: readonly CodexLayer[],
+  checks: CodexServerChecks = {},
+): void {
+  for (const { kind, file, config } of layers) {
     const server = valueAt(config, ["mcp_servers", MCP_SERVER_NAME]);
     if (!isRecord(server)) continue;
     const keys = URL_KEYS.filter((key) => key in server);
-    if (keys.length === 0) continue;
-    throw new RefusedError(
-      `${file} defines an MCP server named "${MCP_SERVER_NAME}" reached by URL (${keys.join(", ")}): Codex merges Tower's own server of that name into it and then refuses to start ("url is not supported for stdio"). Give that server another name in that file, then start ${agent} again`,
-    );
+    if (keys.length > 0)
+      throw new RefusedError(
+        `${file} defines an MCP server named "${MCP_SERVER_NAME}" reached by URL (${keys.join(", ")}): Codex merges Tower's own server of that name into it and then refuses to start ("url is not supported for stdio"). Give that server another name in that file, then start ${agent} again`,
+      );
+    const given = TOWER_SERVER_KEYS.filter((key) => key in server);
+    if (kind === "managed" && given.length > 0)
+      throw new RefusedError(
+        `${file} (${OUTRANKS}) defines an MCP server named "${MCP_SERVER_NAME}" (${given.join(", ")}): Codex would take these over what Tower gives its own server of that name, the agent's tools. Give that server another name in that file (or ask your administrator to), then start ${agent} again`,
+      );
   }
+  const { requirements, command = "node" } = checks;
+  const allowed = requirements?.config.mcp_servers;
+  // No allow-list: every server allowed (an empty one allows none).
+  if (requirements === undefined || !isRecord(allowed)) return;
+  const identity = valueAt(allowed, [MCP_SERVER_NAME, "identity"]);
+  if (isRecord(identity) && identity.command === command) return;
+  throw new RefusedError(
+    `${requirements.file} (an administrator's requirements) allows only the MCP servers its mcp_servers names, and not Tower's ("${MCP_SERVER_NAME}", command ${JSON.stringify(command)}): Codex would switch Tower's server off. Add [mcp_servers.${MCP_SERVER_NAME}.identity] with command = ${JSON.stringify(command)} to it (or ask your administrator to), then start ${agent} again`,
+  );
 }

@@ -15,10 +15,12 @@ import type { StateStore } from "../engine/state/store.js";
 import { claudeMcpPolicy, claudeSettingsFiles, requireClaudeMcpAllowed } from "./claude-mcp.js";
 import {
   type CodexLayer,
-  codexIncludeOnly,
   codexLayers,
+  codexProfile,
+  codexRequirements,
+  codexShellArgs,
   requireCodexServerName,
-  withNames,
+  requireCodexShellVariables,
 } from "./codex-config.js";
 import { codexHookSettings } from "./codex-hooks.js";
 import { makeGeminiHome, userGeminiHome } from "./gemini-home.js";
@@ -105,6 +107,8 @@ export interface LaunchRequest {
   env?: NodeJS.ProcessEnv | undefined;
   /** Variables the agent's shell commands must get, whatever its CLI's settings (the guard's). */
   shellEnv?: Record<string, string>;
+  /** The agent's command as the plan gives it (Codex: the profile it chooses, `-p <name>`). */
+  command?: AgentCommand;
 }
 
 export interface AgentLaunch {
@@ -261,9 +265,14 @@ export async function claudeLaunch(request: LaunchRequest): Promise<AgentLaunch>
 export async function codexLaunch(request: LaunchRequest): Promise<AgentLaunch> {
   // What the user's own configuration does to the keys given here (codex-config.ts).
   const { identity } = request;
-  const layers = await codexLayers(identity.worktree, identity.repoRoot, request.env);
-  requireCodexServerName(identity.agent, layers);
+  const profile = request.command === undefined ? undefined : codexProfile(request.command);
+  const layers = await codexLayers(identity.worktree, identity.repoRoot, request.env, { profile });
   const [node, ...script] = request.tower;
+  requireCodexServerName(identity.agent, layers, {
+    requirements: await codexRequirements(),
+    command: node ?? "node",
+  });
+  requireCodexShellVariables(identity.agent, layers, shellVariables(request));
   const forwarder = await forwarderFor(request);
   const hooks = (["PreToolUse", "PostToolUse"] as const).map((event) => ({
     event,
@@ -311,22 +320,24 @@ function identityVariables(identity: AgentIdentity): Record<string, string> {
  * a policy of yours that passes them only a core set (`inherit = "core"`), or leaves some out,
  * would take the guard's away from the agent's git (and who the agent is, which the guard and
  * `tower` commands read). Set variables come after inherit and exclude; an `include_only` of
- * yours, which comes after them, gets their names added (codex-config.ts).
+ * yours (or `filters` with "include" entries), which comes after them, gets their names added;
+ * a managed configuration that would still keep them out is refused above (codex-config.ts).
  */
 function codexShellVariables(
   request: LaunchRequest,
   layers: readonly CodexLayer[],
 ): [string, string][] {
-  const { identity } = request;
-  const variables = { ...identityVariables(identity), ...request.shellEnv };
+  const variables = shellVariables(request);
   const set = Object.entries(variables).map(([name, value]): [string, string] => [
     `shell_environment_policy.set.${name}`,
     tomlString(value),
   ]);
-  const only = codexIncludeOnly(layers);
-  if (only === undefined) return set;
-  const names = withNames(only, Object.keys(variables));
-  return [...set, ["shell_environment_policy.include_only", JSON.stringify(names)]];
+  return [...set, ...codexShellArgs(layers, Object.keys(variables))];
+}
+
+/** Who the agent is, and the variables its commands must get besides (the guard's). */
+function shellVariables(request: LaunchRequest): Record<string, string> {
+  return { ...identityVariables(request.identity), ...request.shellEnv };
 }
 
 /**

@@ -192,6 +192,7 @@ async function launchFor(
     session: { id: sessionId, resume: previous !== undefined },
     env: options.env,
     shellEnv,
+    command,
   };
   if (!previous && sessionId) {
     await recordAnnouncement(project.store, spec.id, spec.stream, { event: "launch", sessionId });

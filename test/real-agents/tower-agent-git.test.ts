@@ -5,6 +5,8 @@
  * agent's git finds through its environment, refuses it: the model's tool result says why and
  * the base branch does not move. Each CLI passes the variable on to its shell commands.
  */
+import { writeFileSync } from "node:fs";
+import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { git } from "../helpers/repo.js";
 import { claudeEnv, codexEnv, geminiEnv } from "./cli-env.js";
@@ -85,6 +87,36 @@ const cases: {
         modelUrl,
         trust,
         config: '[shell_environment_policy]\ninclude_only = ["PATH", "HOME"]\n',
+      }),
+    call: codexShell,
+  },
+  {
+    // ... or such a list in a profile the plan's command chooses (`-p work`: Codex 0.171 reads
+    // $CODEX_HOME/work.config.toml over config.toml): Tower reads the profile too.
+    cli: "codex",
+    name: "codex -p work, the profile with shell_environment_policy.include_only = [PATH, HOME]",
+    agent: `["{CLI}", "-p", "work", "{task}"]`,
+    env: (modelUrl, trust) => {
+      const made = codexEnv({ modelUrl, trust });
+      writeFileSync(
+        path.join(made.codexHome as string, "work.config.toml"),
+        '[shell_environment_policy]\ninclude_only = ["PATH", "HOME"]\n',
+      );
+      return made;
+    },
+    call: codexShell,
+  },
+  {
+    // ... or its newer form (Codex 0.171), filters whose "include" entries are such a list:
+    // Tower adds a filter of its own for each of its variables.
+    cli: "codex",
+    name: 'codex, with shell_environment_policy.filters = { PATH = "include", HOME = "include" }',
+    agent: `["{CLI}", "{task}"]`,
+    env: (modelUrl, trust) =>
+      codexEnv({
+        modelUrl,
+        trust,
+        config: '[shell_environment_policy.filters]\nPATH = "include"\nHOME = "include"\n',
       }),
     call: codexShell,
   },

@@ -4,11 +4,16 @@
  * comes from what they announce (Codex's OSC 7501, Gemini's title), their session is recorded and
  * resumed by id, and a stopped Codex leaves no process behind (Tower turns its shared daemon off).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { PROVISIONAL_LOCK_MS } from "../../src/agents/hook.js";
+import { codexLaunch } from "../../src/agents/launch.js";
+import { RefusedError } from "../../src/engine/errors.js";
 import { acquireLocks, lockExpiry, lockLife } from "../../src/engine/locks.js";
+import { StateStore } from "../../src/engine/state/index.js";
 import { readJson, waitFor, waitForContent } from "../helpers/repo.js";
 import { codexEnv, geminiEnv } from "./cli-env.js";
 import { type TurnAnswer, toolResults } from "./model-server.js";
@@ -555,5 +560,97 @@ describe("Gemini CLI in Tower (real CLI)", () => {
     );
     await screenShowsLine(r, "A1", /All done\./);
     expect(r.server.errors).toEqual([]);
+  });
+});
+
+/**
+ * A profile chosen on the agent's command line (`codex -p <name>`, in the plan): Codex 0.171
+ * reads `$CODEX_HOME/<name>.config.toml` over the user's config.toml (and under `-c`). What Tower
+ * gives for an agent of that command (codexLaunch), given to the real CLI's `codex sandbox`, which
+ * applies the configuration's shell_environment_policy to the command it runs (`env`).
+ */
+describe("Codex in Tower (real CLI), a profile chosen on its command line", () => {
+  const made: (() => void)[] = [];
+  afterEach(() => {
+    for (const undo of made.splice(0)) undo();
+  });
+
+  /** Codex's environment with `profile` as `work.config.toml`, and Tower's launch for `command`. */
+  async function launchWith(profile: string, command: string[]) {
+    const agent = codexEnv({ modelUrl: "http://127.0.0.1:9", trust: [] });
+    const state = mkdtempSync(path.join(os.tmpdir(), "tower-codex-profile-"));
+    made.push(agent.cleanup, () => rmSync(state, { recursive: true, force: true }));
+    const codexHome = agent.codexHome as string;
+    writeFileSync(path.join(codexHome, "work.config.toml"), profile);
+    const worktree = path.join(state, "wt");
+    mkdirSync(worktree);
+    const launch = codexLaunch({
+      identity: {
+        agent: "A1",
+        stream: "A",
+        worktree,
+        repoRoot: worktree,
+        stateDir: state,
+        task: "t",
+      },
+      store: new StateStore(state),
+      tower: [process.execPath, path.join(state, "tower.js")],
+      briefing: "b",
+      session: { id: "", resume: false },
+      env: { ...agent.env, TOWER_HOOK_PYTHON: "off" },
+      shellEnv: { GIT_CONFIG_PARAMETERS: "'core.hookspath'='/guard'" },
+      command,
+    });
+    return { agent, codexHome, worktree, launch };
+  }
+
+  it("with an include_only: the commands Codex runs get Tower's variables all the same, and only those the list names besides", async () => {
+    const { agent, worktree, launch } = await launchWith(
+      '[shell_environment_policy]\ninclude_only = ["PATH", "HOME"]\n',
+      ["codex", "-p", "work", "{task}"],
+    );
+    const { args } = await launch;
+    const [binary = ""] = agent.command;
+    const env = execFileSync(binary, ["sandbox", ...args, "-p", "work", "--", "env"], {
+      cwd: worktree,
+      env: agent.env,
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    const names = env.split("\n").map((line) => line.split("=")[0]);
+    expect(env).toContain("GIT_CONFIG_PARAMETERS='core.hookspath'='/guard'");
+    expect(env).toContain("TOWER_AGENT_ID=A1");
+    expect(names).toContain("PATH");
+    // The profile's list still keeps the rest out (LANG is in the CLI's environment).
+    expect(agent.env.LANG).toBeDefined();
+    expect(names).not.toContain("LANG");
+  });
+
+  it("with a server of Tower's server's name reached by URL: Codex would not start with Tower's, so Tower refuses first, naming the profile's file", async () => {
+    const { agent, codexHome, worktree, launch } = await launchWith(
+      '[mcp_servers.tower]\nurl = "http://127.0.0.1:9/mcp"\n',
+      ["codex", "--profile=work", "{task}"],
+    );
+    const file = path.join(codexHome, "work.config.toml");
+    await expect(launch).rejects.toThrow(RefusedError);
+    await expect(launch).rejects.toThrow(
+      `${file} defines an MCP server named "tower" reached by URL (url)`,
+    );
+    // What Codex itself does with Tower's server given on its command line and that profile.
+    const [binary = ""] = agent.command;
+    const codexRun = spawnSync(
+      binary,
+      [
+        "-c",
+        `mcp_servers.tower.command=${JSON.stringify(process.execPath)}`,
+        "-p",
+        "work",
+        "mcp",
+        "list",
+      ],
+      { cwd: worktree, env: agent.env, encoding: "utf8", timeout: 60_000 },
+    );
+    expect(codexRun.status).not.toBe(0);
+    expect(codexRun.stderr).toContain("url is not supported for stdio");
   });
 });
