@@ -21,6 +21,7 @@ import os from "node:os";
 import path from "node:path";
 import { RefusedError } from "../engine/errors.js";
 import { isRecord } from "../engine/plan/report.js";
+import { claudeManagedFiles } from "./claude-hooks-off.js";
 import { MCP_SERVER_NAME } from "./mcp-names.js";
 
 /** Where Claude Code reads managed (administrator) settings on Linux. */
@@ -30,7 +31,7 @@ export const CLAUDE_MANAGED_SETTINGS = "/etc/claude-code/managed-settings.json";
 export function claudeSettingsFiles(worktree: string, env: NodeJS.ProcessEnv = process.env) {
   const config = env.CLAUDE_CONFIG_DIR || path.join(env.HOME || os.homedir(), ".claude");
   return [
-    CLAUDE_MANAGED_SETTINGS,
+    ...claudeManagedFiles(path.dirname(CLAUDE_MANAGED_SETTINGS)),
     path.join(config, "settings.json"),
     path.join(worktree, ".claude", "settings.json"),
     path.join(worktree, ".claude", "settings.local.json"),

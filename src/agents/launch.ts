@@ -12,6 +12,7 @@ import type { AgentCommand } from "../engine/plan/index.js";
 import { shellQuote } from "../engine/plan/index.js";
 import { STATE_FOLDERS, writeStateFile } from "../engine/state/index.js";
 import type { StateStore } from "../engine/state/store.js";
+import { claudeHooksOff, requireClaudeHooks } from "./claude-hooks-off.js";
 import { claudeMcpPolicy, claudeSettingsFiles, requireClaudeMcpAllowed } from "./claude-mcp.js";
 import {
   type CodexLayer,
@@ -227,6 +228,10 @@ export async function claudeLaunch(request: LaunchRequest): Promise<AgentLaunch>
     [...request.tower, "mcp"],
   );
   requireClaudeMcpAllowed(request.identity.agent, policy);
+  requireClaudeHooks(
+    request.identity.agent,
+    await claudeHooksOff(request.command, request.env ?? process.env),
+  );
   const folder = await makeLaunchFolder(request.store, request.identity.agent);
   const settings = path.join(folder, "claude-settings.json");
   const mcp = path.join(folder, "mcp.json");

@@ -218,6 +218,38 @@ describe("tower check on a run", () => {
     }
   });
 
+  it("reports the Claude Code agents for which Claude Code would run no hook of Tower's (--bare, CLAUDE_CODE_SIMPLE)", async () => {
+    const fresh = await makeRepo({
+      plan: `version: 1
+project: shop
+streams:
+  C:
+    name: Claude
+    agents:
+      - { id: C1, task: "Base", agent: "claude --bare {task}" }
+      - { id: C2, task: "Other", agent: ["claude", "{task}"] }
+  G:
+    name: Gemini
+    agents: [{ id: G1, task: "Other", agent: "gemini --bare {task}" }]
+`,
+    });
+    try {
+      const check = await tower(fresh.root, ["check"]);
+      expect(check.code).toBe(1);
+      expect(check.stderr).toContain(
+        "the agent's command gives --bare: Claude Code would run none of Tower's hooks (locks, scope, status), so Tower does not start the Claude Code agent C1 while it does",
+      );
+      expect(check.stderr).toMatch(/1 problem found$/m);
+      const simple = await tower(fresh.root, ["check"], { CLAUDE_CODE_SIMPLE: "true" });
+      expect(simple.stderr).toContain(
+        "its environment sets CLAUDE_CODE_SIMPLE=true: Claude Code would run none of Tower's hooks (locks, scope, status), so Tower does not start the Claude Code agent C2 while it does",
+      );
+      expect(simple.stderr).toMatch(/2 problems found$/m);
+    } finally {
+      fresh.cleanup();
+    }
+  });
+
   it("reports a Gemini CLI stream whose worktree's own settings switch hooks off, and changes nothing", async () => {
     const fresh = await makeRepo({
       plan: `version: 1

@@ -432,6 +432,56 @@ describe("Claude Code in Tower (real CLI)", () => {
     await expectLockedByMcp(r, "src/m.ts");
   });
 
+  // Claude Code's minimal mode (`--bare`, or CLAUDE_CODE_SIMPLE true in its environment, as a
+  // user's shell may export it) runs no hook: with it, an edit of a file another agent held went
+  // through once approved at Claude Code's prompt (its status came from its title, not its hooks).
+  it("is not started where Claude Code would run none of Tower's hooks (CLAUDE_CODE_SIMPLE=1), and says why", async () => {
+    run = await startTowerRun({
+      plan: PLAN,
+      stream: "A",
+      cli: "claude",
+      makeEnv: (modelUrl, trust) =>
+        claudeEnv({ modelUrl, trust, env: { CLAUDE_CODE_SIMPLE: "1" } }),
+      before: (repo) => holdFile(repo, "src/held.ts", "B1", "logging"),
+      commit: { "src/held.ts": "old\n" },
+      // Its minimal mode offers Bash, Read and Edit only.
+      script: [
+        () => ({
+          text: "Reading.",
+          toolCalls: [
+            { name: "Read", input: { file_path: path.join(run!.worktree, "src/held.ts") } },
+          ],
+        }),
+        () => ({
+          text: "Editing.",
+          toolCalls: [
+            {
+              name: "Edit",
+              input: {
+                file_path: path.join(run!.worktree, "src/held.ts"),
+                old_string: "old",
+                new_string: "new",
+              },
+            },
+          ],
+        }),
+        { text: "Edited it." },
+      ],
+    });
+    const r = run;
+    const refusal = await waitFor(
+      () => r.messages.find((m) => m.startsWith("A1: cannot start")),
+      60_000,
+      () => `A1 refused; messages: ${JSON.stringify(r.messages)}`,
+    );
+    expect(refusal).toContain(
+      "A1: cannot start: its environment sets CLAUDE_CODE_SIMPLE=1: Claude Code would run none of Tower's hooks for agent A1",
+    );
+    expect(r.server.requests).toEqual([]);
+    expect(readFileSync(path.join(r.worktree, "src/held.ts"), "utf8")).toBe("old\n");
+    expect(r.store.getState().agents.A1?.failure).toContain("CLAUDE_CODE_SIMPLE");
+  });
+
   // Claude Code starts no server any settings file denies, and Tower cannot undo a denial (a
   // denial of the user's own kept Tower's tools from the agent: "No such tool available").
   it("is not started where the repository's committed settings deny Tower's MCP server, and says which file and entry", async () => {

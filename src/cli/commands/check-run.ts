@@ -5,6 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
+import { claudeHooksOff } from "../../agents/claude-hooks-off.js";
 import { userGeminiHome } from "../../agents/gemini-home.js";
 import { geminiTrust, geminiWorkspaceProblems } from "../../agents/gemini-workspace.js";
 import { guardState } from "../../agents/guard.js";
@@ -134,6 +135,26 @@ async function geminiProblems(project: Project, state: OrchestratorFile): Promis
   return problems;
 }
 
+/**
+ * Claude Code agents of the plan for which Claude Code would run none of Tower's hooks (its
+ * minimal or safe mode by the plan's command or this environment, an administrator's managed
+ * settings): Tower does not start them.
+ */
+async function claudeProblems(project: Project): Promise<string[]> {
+  const byReason = new Map<string, string[]>();
+  for (const stream of project.plan.streams) {
+    for (const agent of stream.agents) {
+      if (agentCli(agent.command) !== "claude") continue;
+      const reason = await claudeHooksOff(agent.command, process.env);
+      if (reason) byReason.set(reason, [...(byReason.get(reason) ?? []), agent.id]);
+    }
+  }
+  return [...byReason].map(
+    ([reason, ids]) =>
+      `${reason}: Claude Code would run none of Tower's hooks (locks, scope, status), so Tower does not start the Claude Code ${ids.length === 1 ? "agent" : "agents"} ${ids.join(", ")} while it does`,
+  );
+}
+
 /** Recorded passes that do not bear Tower's seal: an agent or a hand edit wrote them. */
 function forgedProblems(
   project: Project,
@@ -159,8 +180,8 @@ function forgedProblems(
 }
 
 /**
- * Everything check reports of the run: orphans, guards, Gemini settings that would switch
- * Tower's hooks off, pending merges, forged passes, trust.
+ * Everything check reports of the run: orphans, guards, Gemini and Claude Code settings that
+ * would switch Tower's hooks off, pending merges, forged passes, trust.
  */
 export async function runFindings(project: Project): Promise<Findings> {
   const { store } = project;
@@ -174,6 +195,7 @@ export async function runFindings(project: Project): Promise<Findings> {
     findings.problems.push(...guards.problems);
     findings.notes.push(...guards.notes);
     findings.problems.push(...(await geminiProblems(project, state)));
+    findings.problems.push(...(await claudeProblems(project)));
     for (const pending of await pendingMerges(project)) {
       if (pending.running) findings.notes.push(pending.message);
       else
