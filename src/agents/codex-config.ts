@@ -359,3 +359,17 @@ export function requireCodexServerName(
     `${requirements.file} (an administrator's requirements) allows only the MCP servers its mcp_servers names, and not Tower's ("${MCP_SERVER_NAME}", command ${JSON.stringify(command)}): Codex would switch Tower's server off. Add [mcp_servers.${MCP_SERVER_NAME}.identity] with command = ${JSON.stringify(command)} to it (or ask your administrator to), then start ${agent} again`,
   );
 }
+
+/**
+ * Refuses agent `agent` when a managed configuration (above Tower's `-c features.codex_hooks =
+ * true`) turns Codex's hooks feature off: none of Tower's hooks would run, so its patches would
+ * not be checked against the files other agents hold.
+ */
+export function requireCodexHooksFeature(agent: string, layers: readonly CodexLayer[]): void {
+  for (const { kind, file, config } of layers) {
+    if (kind !== "managed" || valueAt(config, ["features", "codex_hooks"]) !== false) continue;
+    throw new RefusedError(
+      `${file} (${OUTRANKS}) sets features.codex_hooks to false: Codex would run none of Tower's hooks for agent ${agent}, so its patches would not be checked against the files other agents hold nor take locks. Remove it from that file (or ask your administrator to), then start ${agent} again`,
+    );
+  }
+}

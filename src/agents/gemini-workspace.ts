@@ -36,7 +36,7 @@
  * Tower writes nothing of the repository's nor of the user's: it only reads the file.
  */
 import { randomBytes } from "node:crypto";
-import { promises as fsp } from "node:fs";
+import { promises as fsp, realpathSync, statSync } from "node:fs";
 import path from "node:path";
 import { RefusedError } from "../engine/errors.js";
 import { stripJsonComments } from "./gemini-home.js";
@@ -69,7 +69,24 @@ const shown = (value: unknown) => JSON.stringify(value) ?? String(value);
  * says.
  */
 export async function geminiWorkspaceProblems(folder: string): Promise<GeminiWorkspaceProblem[]> {
-  const file = path.join(folder, GEMINI_WORKSPACE_SETTINGS);
+  return settingsProblems(path.join(folder, GEMINI_WORKSPACE_SETTINGS), "workspace");
+}
+
+/**
+ * The settings files of a Gemini settings scope, as Gemini reads them over the user's (where
+ * Tower's hooks and server are): the workspace's, and the administrator's system settings,
+ * which come over all others. The system defaults come under the user's: only their MCP lists,
+ * which every scope adds to, can take Tower's server away.
+ */
+type Scope = "workspace" | "system" | "system defaults";
+
+const OVER: Record<Scope, string> = {
+  workspace: "Gemini CLI applies these workspace settings over the user's",
+  system: "Gemini CLI applies these system settings over all others",
+  "system defaults": "Gemini CLI reads these system defaults",
+};
+
+async function settingsProblems(file: string, scope: Scope): Promise<GeminiWorkspaceProblem[]> {
   const problem = (setting: string, text: string): GeminiWorkspaceProblem => ({
     file,
     setting,
@@ -84,7 +101,7 @@ export async function geminiWorkspaceProblems(folder: string): Promise<GeminiWor
     return [
       problem(
         "",
-        `${file} cannot be read (${code ?? String(error)}), and Gemini CLI reads it as workspace settings: make it a readable file or remove it`,
+        `${file} cannot be read (${code ?? String(error)}), and Gemini CLI reads it as ${scope} settings: make it a readable file or remove it`,
       ),
     ];
   }
@@ -95,7 +112,7 @@ export async function geminiWorkspaceProblems(folder: string): Promise<GeminiWor
     return [
       problem(
         "",
-        `${file}, which Gemini CLI reads as workspace settings, is not JSON (${(error as Error).message}): Tower cannot tell whether it turns Tower's hooks off. Correct it or remove it`,
+        `${file}, which Gemini CLI reads as ${scope} settings, is not JSON (${(error as Error).message}): Tower cannot tell whether it turns Tower's hooks off. Correct it or remove it`,
       ),
     ];
   }
@@ -103,11 +120,12 @@ export async function geminiWorkspaceProblems(folder: string): Promise<GeminiWor
     return [
       problem(
         "",
-        `${file}, which Gemini CLI reads as workspace settings, is not a JSON object: correct it or remove it`,
+        `${file}, which Gemini CLI reads as ${scope} settings, is not a JSON object: correct it or remove it`,
       ),
     ];
   }
   const problems: GeminiWorkspaceProblem[] = [];
+  if (scope === "system defaults") return mcpProblems(settings, file, problem, scope);
   const config = settings.hooksConfig;
   // Gemini takes any value but `true` as it is (`false`, "", 0 turn the hooks off; a string
   // may name an environment variable Gemini expands): only `true` is surely on.
@@ -115,7 +133,7 @@ export async function geminiWorkspaceProblems(folder: string): Promise<GeminiWor
     problems.push(
       problem(
         "hooksConfig.enabled",
-        `${file} sets hooksConfig.enabled to ${shown(config.enabled)}: Gemini CLI applies these workspace settings over the user's and would run no hook at all, none of Tower's hooks either, so the agent's writes would not be checked against other agents' locks. Remove hooksConfig.enabled from that file (or set it to true)`,
+        `${file} sets hooksConfig.enabled to ${shown(config.enabled)}: ${OVER[scope]} and would run no hook at all, none of Tower's hooks either, so the agent's writes would not be checked against other agents' locks. Remove hooksConfig.enabled from that file (or set it to true)`,
       ),
     );
   }
@@ -127,7 +145,7 @@ export async function geminiWorkspaceProblems(folder: string): Promise<GeminiWor
       ),
     );
   }
-  problems.push(...mcpProblems(settings, file, problem));
+  problems.push(...mcpProblems(settings, file, problem, scope));
   return problems;
 }
 
@@ -143,12 +161,14 @@ function mcpProblems(
   settings: Record<string, unknown>,
   file: string,
   problem: (setting: string, text: string) => GeminiWorkspaceProblem,
+  scope: Scope,
 ): GeminiWorkspaceProblem[] {
   const problems: GeminiWorkspaceProblem[] = [];
   const name = MCP_SERVER_NAME;
   const tools = "so the agent would have none of Tower's tools (locks, handoffs, tasks)";
-  const servers = settings.mcpServers;
-  if ("mcpServers" in settings && !servers) {
+  // The user's servers (Tower's among them) come over the system defaults' key by key.
+  const servers = scope === "system defaults" ? undefined : settings.mcpServers;
+  if (scope !== "system defaults" && "mcpServers" in settings && !servers) {
     problems.push(
       problem(
         "mcpServers",
@@ -160,7 +180,7 @@ function mcpProblems(
     problems.push(
       problem(
         `mcpServers.${name}`,
-        `${file} defines an MCP server named "${name}": Gemini CLI takes the workspace's instead of Tower's own, so the agent's Tower tools (locks, handoffs, tasks) would be another program's. Give that server another name in that file`,
+        `${file} defines an MCP server named "${name}": Gemini CLI takes the ${scope === "workspace" ? "workspace's" : "system's"} instead of Tower's own, so the agent's Tower tools (locks, handoffs, tasks) would be another program's. Give that server another name in that file`,
       ),
     );
   }
@@ -182,6 +202,71 @@ function mcpProblems(
     );
   }
   return problems;
+}
+
+/** An administrator's system settings (Linux), and the system defaults beside them. */
+export const GEMINI_SYSTEM_SETTINGS = "/etc/gemini-cli/settings.json";
+
+/** Where Gemini reads its system settings and defaults, with this environment. */
+export function geminiSystemFiles(env: NodeJS.ProcessEnv): { settings: string; defaults: string } {
+  const settings = env.GEMINI_CLI_SYSTEM_SETTINGS_PATH || GEMINI_SYSTEM_SETTINGS;
+  const defaults =
+    env.GEMINI_CLI_SYSTEM_DEFAULTS_PATH ||
+    path.join(path.dirname(settings), "system-defaults.json");
+  return { settings, defaults };
+}
+
+/**
+ * Whether Gemini reads the system file `file`: it skips one that it, or a folder above it (as
+ * given, and once links are resolved), does not hold safe, that is owned by root and writable
+ * by no group and no other user.
+ */
+export function geminiReadsSystemFile(file: string): boolean {
+  const chain = (start: string) => {
+    const paths = [start];
+    for (let dir = path.dirname(start); ; dir = path.dirname(dir)) {
+      paths.push(dir);
+      if (path.dirname(dir) === dir) break;
+    }
+    return paths;
+  };
+  try {
+    const paths = [...chain(path.resolve(file)), ...chain(realpathSync(file))];
+    return paths.every((item) => {
+      const stat = statSync(item);
+      return stat.uid === 0 && (stat.mode & 0o022) === 0;
+    });
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What in the administrator's system settings (over all others) or system defaults (their MCP
+ * lists) would leave Tower's hooks unrun, or take its MCP server away: only in the files Gemini
+ * reads (geminiReadsSystemFile).
+ */
+export async function geminiSystemProblems(
+  env: NodeJS.ProcessEnv,
+  reads: (file: string) => boolean = geminiReadsSystemFile,
+): Promise<GeminiWorkspaceProblem[]> {
+  const { settings, defaults } = geminiSystemFiles(env);
+  const problems: GeminiWorkspaceProblem[] = [];
+  if (reads(settings)) problems.push(...(await settingsProblems(settings, "system")));
+  if (reads(defaults)) problems.push(...(await settingsProblems(defaults, "system defaults")));
+  return problems;
+}
+
+/** Refuses agent `agent` when the system settings would not let Tower's hooks or server be. */
+export async function requireGeminiSystemKept(
+  agent: string,
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
+  const problems = await geminiSystemProblems(env);
+  if (problems.length === 0) return;
+  throw new RefusedError(
+    `${problems.map((p) => p.text).join("; ")}. Tower does not start Gemini agent ${agent} while it does: change that file (or ask your administrator to; Tower changes none of it), then start ${agent} again`,
+  );
 }
 
 /** The refusal to start `agent` (a Gemini CLI agent) in `folder`, for these problems. */

@@ -20,6 +20,7 @@ import {
   codexProfile,
   codexRequirements,
   codexShellArgs,
+  requireCodexHooksFeature,
   requireCodexServerName,
   requireCodexShellVariables,
 } from "./codex-config.js";
@@ -30,6 +31,7 @@ import {
   geminiTrust,
   geminiTrustPins,
   requireGeminiHooksKept,
+  requireGeminiSystemKept,
 } from "./gemini-workspace.js";
 import { FILE_TOOLS, GEMINI_HOOK_EVENTS, HOOK_EVENTS } from "./hook.js";
 import { GEMINI_FILE_TOOLS, PATCH_TOOL, SHELL_TOOL } from "./hook-events.js";
@@ -278,6 +280,7 @@ export async function codexLaunch(request: LaunchRequest): Promise<AgentLaunch> 
     command: node ?? "node",
   });
   requireCodexShellVariables(identity.agent, layers, shellVariables(request));
+  requireCodexHooksFeature(identity.agent, layers);
   const forwarder = await forwarderFor(request);
   const hooks = (["PreToolUse", "PostToolUse"] as const).map((event) => ({
     event,
@@ -288,6 +291,8 @@ export async function codexLaunch(request: LaunchRequest): Promise<AgentLaunch> 
   }));
   const config: [string, string][] = [
     ["features.daemon_auto_start", "false"],
+    // Codex's hooks are a feature a user's config.toml can turn off (then none of Tower's run).
+    ["features.codex_hooks", "true"],
     ["tui.alternate_screen", tomlString("never")],
     [`mcp_servers.${MCP_SERVER_NAME}.command`, tomlString(node ?? "node")],
     [`mcp_servers.${MCP_SERVER_NAME}.args`, JSON.stringify([...script, "mcp"])],
@@ -368,6 +373,8 @@ export async function geminiLaunch(request: LaunchRequest): Promise<AgentLaunch>
   const { identity } = request;
   // Gemini starts in the worktree, and reads its `.gemini/settings.json` over Tower's.
   await requireGeminiHooksKept(identity.agent, identity.worktree);
+  // An administrator's system settings come over everything.
+  await requireGeminiSystemKept(identity.agent, request.env ?? process.env);
   const forwarder = await forwarderFor(request);
   const fileTools = Object.keys(GEMINI_FILE_TOOLS).join("|");
   const hooks: Record<string, unknown[]> = {};

@@ -14,8 +14,9 @@ import { codexLaunch } from "../../src/agents/launch.js";
 import { RefusedError } from "../../src/engine/errors.js";
 import { acquireLocks, lockExpiry, lockLife } from "../../src/engine/locks.js";
 import { StateStore } from "../../src/engine/state/index.js";
-import { readJson, waitFor, waitForContent } from "../helpers/repo.js";
+import { readJson, tower, waitFor, waitForContent } from "../helpers/repo.js";
 import { codexEnv, geminiEnv } from "./cli-env.js";
+import { cliCache } from "./clis.js";
 import { type TurnAnswer, toolResults } from "./model-server.js";
 import { describeProcesses, killAll, processesWithEnv } from "./processes.js";
 import { codex, gemini } from "./profiles.js";
@@ -24,6 +25,7 @@ import {
   expectLockedByMcp,
   holdFile,
   roomShowsLock,
+  screenOf,
   screenShowsLine,
   startTowerRun,
   statusIs,
@@ -234,6 +236,45 @@ describe("Codex in Tower (real CLI), Tower's tools", () => {
     );
     expect(r.server.errors).toEqual([]);
   });
+
+  // Codex's hooks are a feature of its own (`features.codex_hooks`), which a user's config.toml
+  // can turn off: Tower turns it on for its agents, as it does its server.
+  it("binds its patches where the user's config.toml turns Codex's hooks feature off", async () => {
+    const inWorktree = (file: string) => path.join(run!.worktree, file);
+    run = await startTowerRun({
+      plan: `${plan(`["{CLI}", "-c", "sandbox_mode=\\"read-only\\"", "{task}"]`)}  B:
+    name: Beta
+    agents:
+      - { id: B1, task: "Logging", agent: "true" }
+`,
+      stream: "A",
+      cli: "codex",
+      makeEnv: (modelUrl, trust) =>
+        // (Its own [features] table: codexEnv's is left out with daemon: true.)
+        codexEnv({
+          modelUrl,
+          trust,
+          daemon: true,
+          config: "[features]\ncodex_hooks = false\ndaemon_auto_start = false\n",
+        }),
+      before: (repo) => holdFile(repo, "src/held.ts", "B1", "logging"),
+      script: [
+        () => ({
+          text: "Patching.",
+          toolCalls: [codex.writeCall(inWorktree("src/held.ts"), "mine\n", run!.worktree)],
+        }),
+        { text: "All done." },
+      ],
+    });
+    const r = run;
+    const [call] = await r.server.callsOfTurn(0, 90_000);
+    // Refused without a prompt (else the patch waits for y, and the result never comes).
+    const { result } = await r.server.waitForToolResult(call!.id, 60_000);
+    expect(String(result.content)).toMatch(
+      /^Command blocked by PreToolUse hook: src\/held\.ts is locked by agent B1, stream B/,
+    );
+    expect(existsSync(inWorktree("src/held.ts"))).toBe(false);
+  });
 });
 
 /**
@@ -441,6 +482,65 @@ describe("Gemini CLI in Tower (real CLI)", () => {
     await screenShowsLine(r, "A1", /All done\./);
     expect(r.server.errors).toEqual([]);
   });
+
+  // An administrator's system settings come over all others, Tower's home's among them; Gemini
+  // reads them only from a file that root owns, in folders root owns, none writable by others
+  // (as the CLI cache's folders are when the tests run as root, as in CI).
+  it.skipIf(process.getuid?.() !== 0)(
+    "is not started where the administrator's system settings turn hooks off (GEMINI_CLI_SYSTEM_SETTINGS_PATH), and says which file",
+    async () => {
+      const system = mkdtempSync(path.join(cliCache(), "runs", "gemini-system-"));
+      const file = path.join(system, "settings.json");
+      writeFileSync(file, '{ "hooksConfig": { "enabled": false } }\n', { mode: 0o644 });
+      const inWorktree = (name: string) => path.join(run!.worktree, name);
+      try {
+        run = await startTowerRun({
+          plan: `${plan(`["{CLI}", "--prompt-interactive", "{task}"]`)}  B:
+    name: Beta
+    agents:
+      - { id: B1, task: "Logging", agent: "true" }
+`,
+          stream: "A",
+          cli: "gemini",
+          makeEnv: (modelUrl, trust) =>
+            geminiEnv({ modelUrl, trust, env: { GEMINI_CLI_SYSTEM_SETTINGS_PATH: file } }),
+          before: (repo) => holdFile(repo, "src/held.ts", "B1", "logging"),
+          script: [
+            () => ({
+              text: "Writing.",
+              toolCalls: [gemini.writeCall(inWorktree("src/held.ts"), "mine\n", "")],
+            }),
+            { text: "Wrote it." },
+          ],
+        });
+        const r = run;
+        const refusal = await waitFor(
+          () => r.messages.find((m) => m.startsWith("A1: cannot start")),
+          60_000,
+          () =>
+            `A1 refused; messages: ${JSON.stringify(r.messages)}; screen:\n${screenOf(r, "A1")}`,
+        );
+        expect(refusal).toContain(
+          `A1: cannot start: ${file} sets hooksConfig.enabled to false: Gemini CLI applies these system settings over all others and would run no hook at all`,
+        );
+        expect(refusal).toContain("change that file (or ask your administrator to");
+        expect(r.server.requests).toEqual([]);
+        expect(existsSync(inWorktree("src/held.ts"))).toBe(false);
+        const check = await tower(r.repo.root, ["check"], {
+          GEMINI_CLI_SYSTEM_SETTINGS_PATH: file,
+        });
+        expect(check.code).toBe(1);
+        expect(check.stderr).toContain(
+          `${file} sets hooksConfig.enabled to false: Gemini CLI applies these system settings over all others`,
+        );
+        expect(check.stderr).toContain(
+          "Tower does not start the Gemini CLI agent A1 while it does",
+        );
+      } finally {
+        rmSync(system, { recursive: true, force: true });
+      }
+    },
+  );
 
   it("a write that fails after its prompt was answered (AfterTool with an error) releases its provisional lock at once", async () => {
     const inWorktree = (file: string) => path.join(run!.worktree, file);

@@ -21,6 +21,7 @@ import {
   codexRequirements,
   codexShellArgs,
   codexShellLimit,
+  requireCodexHooksFeature,
   requireCodexServerName,
   requireCodexShellVariables,
 } from "../../src/agents/codex-config.js";
@@ -337,5 +338,24 @@ describe("an administrator's requirements (requirements.toml)", () => {
     );
     expect((await check(`[mcp_servers.tower.identity]\ncommand = "${NODE}"\n`)).run).not.toThrow();
     expect((await check('allowed_approval_policies = ["never"]\n')).run).not.toThrow();
+  });
+});
+
+describe("Codex's hooks feature", () => {
+  it("turned off by a managed configuration (above -c) refuses the agent; by the user's, Tower's -c turns it on", async () => {
+    const off = "[features]\ncodex_hooks = false\n";
+    const user = setUp({ user: off });
+    expect(() => requireCodexHooksFeature("A1", [])).not.toThrow();
+    requireCodexHooksFeature("A1", await user.layers());
+    const managed = setUp({ managed: off });
+    const refuse = async () => requireCodexHooksFeature("A1", await managed.layers());
+    await expect(refuse()).rejects.toThrow(RefusedError);
+    await expect(refuse()).rejects.toThrow(
+      `${managed.system.managed} (an administrator's managed configuration, which outranks what Tower gives on Codex's command line) sets features.codex_hooks to false: Codex would run none of Tower's hooks for agent A1`,
+    );
+    requireCodexHooksFeature(
+      "A1",
+      await setUp({ managed: "[features]\ncodex_hooks = true\n" }).layers(),
+    );
   });
 });

@@ -10,6 +10,9 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   geminiHookName,
+  geminiReadsSystemFile,
+  geminiSystemFiles,
+  geminiSystemProblems,
   geminiTrustPins,
   geminiWorkspaceProblems,
   geminiWorkspaceRefusal,
@@ -193,5 +196,57 @@ describe("what a launch gives Gemini against a worktree's files", () => {
     const first = geminiHookName("BeforeTool");
     expect(first).toMatch(/^tower-BeforeTool-[0-9a-f]{12}$/);
     expect(geminiHookName("BeforeTool")).not.toBe(first);
+  });
+});
+
+describe("an administrator's Gemini system settings", () => {
+  it("are found where Gemini looks: its variables, else /etc/gemini-cli, the defaults beside the settings", () => {
+    expect(geminiSystemFiles({})).toEqual({
+      settings: "/etc/gemini-cli/settings.json",
+      defaults: "/etc/gemini-cli/system-defaults.json",
+    });
+    expect(geminiSystemFiles({ GEMINI_CLI_SYSTEM_SETTINGS_PATH: "/a/s.json" })).toEqual({
+      settings: "/a/s.json",
+      defaults: "/a/system-defaults.json",
+    });
+    expect(geminiSystemFiles({ GEMINI_CLI_SYSTEM_DEFAULTS_PATH: "/b/d.json" }).defaults).toBe(
+      "/b/d.json",
+    );
+  });
+
+  it("are read only where Gemini reads them: not in a folder others may write (the temp folder), nor a missing file", () => {
+    const dir = worktree('{ "hooksConfig": { "enabled": false } }');
+    expect(geminiReadsSystemFile(settingsOf(dir))).toBe(false);
+    expect(geminiReadsSystemFile(path.join(dir, "none.json"))).toBe(false);
+  });
+
+  it("switch Tower's hooks off or take its server (system settings over all), or its server only (the defaults' MCP lists)", async () => {
+    const dir = worktree();
+    const settings = path.join(dir, "settings.json");
+    const defaults = path.join(dir, "system-defaults.json");
+    const env = { GEMINI_CLI_SYSTEM_SETTINGS_PATH: settings };
+    const all = () => true;
+    expect(await geminiSystemProblems(env, all)).toEqual([]);
+    writeFileSync(
+      settings,
+      JSON.stringify({ hooksConfig: { enabled: false }, mcpServers: { tower: { command: "x" } } }),
+    );
+    writeFileSync(
+      defaults,
+      JSON.stringify({ mcpServers: { tower: { command: "y" } }, mcp: { excluded: ["tower"] } }),
+    );
+    const found = await geminiSystemProblems(env, all);
+    expect(found.map((p) => [p.file, p.setting])).toEqual([
+      [settings, "hooksConfig.enabled"],
+      [settings, "mcpServers.tower"],
+      [defaults, "mcp.excluded"],
+    ]);
+    expect(found[0]?.text).toContain(
+      "sets hooksConfig.enabled to false: Gemini CLI applies these system settings over all others and would run no hook at all",
+    );
+    expect(found[1]?.text).toContain("Gemini CLI takes the system's instead of Tower's own");
+    // Files Gemini would skip: nothing.
+    expect(await geminiSystemProblems(env, () => false)).toEqual([]);
+    expect(await geminiSystemProblems(env)).toEqual([]);
   });
 });

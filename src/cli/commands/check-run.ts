@@ -7,7 +7,11 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { claudeHooksOff } from "../../agents/claude-hooks-off.js";
 import { userGeminiHome } from "../../agents/gemini-home.js";
-import { geminiTrust, geminiWorkspaceProblems } from "../../agents/gemini-workspace.js";
+import {
+  geminiSystemProblems,
+  geminiTrust,
+  geminiWorkspaceProblems,
+} from "../../agents/gemini-workspace.js";
 import { guardState } from "../../agents/guard.js";
 import { agentCli } from "../../agents/launch.js";
 import { checkpointViews } from "../../engine/checkpoints.js";
@@ -112,6 +116,16 @@ async function guardFindings(project: Project, state: OrchestratorFile): Promise
  */
 async function geminiProblems(project: Project, state: OrchestratorFile): Promise<string[]> {
   const problems: string[] = [];
+  // An administrator's system settings, over every agent's.
+  const geminiAgents = project.plan.streams
+    .flatMap((stream) => stream.agents)
+    .filter((agent) => agentCli(agent.command) === "gemini")
+    .map((agent) => agent.id);
+  const system = geminiAgents.length > 0 ? await geminiSystemProblems(process.env) : [];
+  if (system.length > 0)
+    problems.push(
+      `${system.map((p) => p.text).join("; ")}. Tower does not start the Gemini CLI ${geminiAgents.length === 1 ? "agent" : "agents"} ${geminiAgents.join(", ")} while it does`,
+    );
   for (const stream of project.plan.streams) {
     const entry = state.streams[stream.id];
     if (!entry?.worktree || (entry.status !== "in_progress" && entry.status !== "merge_failed"))
