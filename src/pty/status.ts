@@ -139,6 +139,12 @@ const WORD_RANK: Readonly<Record<StatusSource, number>> = {
   start: 0,
 };
 
+/**
+ * How long after its prompt appeared an agent's word of a wait may come and still be about that
+ * prompt (a hook's process slow to start on a loaded machine).
+ */
+const LATE_WORD_MS = 15_000;
+
 export class StatusTracker {
   private readonly spec: PresetSpec;
   private readonly runningMs: number;
@@ -160,6 +166,8 @@ export class StatusTracker {
   private lastInput = Number.NEGATIVE_INFINITY;
   private promptSeen = Number.NEGATIVE_INFINITY;
   private promptGone = Number.NEGATIVE_INFINITY;
+  /** When the prompt on screen (or the last one) appeared. */
+  private promptAppeared = Number.NEGATIVE_INFINITY;
   private currentSource: StatusSource = "start";
   private attention: AttentionKind | undefined;
   private exitInfo: ExitInfo | undefined;
@@ -214,6 +222,7 @@ export class StatusTracker {
       this.answered = undefined;
     } else {
       this.promptSeen = this.now();
+      if (this.prompt.length === 0) this.promptAppeared = this.promptSeen;
     }
     this.prompt = prompt;
     this.waitingOnScreen =
@@ -293,6 +302,7 @@ export class StatusTracker {
     this.waitingOnScreen = false;
     this.busyOnScreen = false;
     this.prompt = [];
+    this.promptAppeared = Number.NEGATIVE_INFINITY;
     this.answered = undefined;
     this.announced = undefined;
     this.attention = undefined;
@@ -321,12 +331,22 @@ export class StatusTracker {
     return ["idle", "output"];
   }
 
-  /** An announced wait ends when the human answers it, or when a prompt it showed since has gone. */
+  /**
+   * An announced wait ends when the human answers it, or when a prompt it showed since has gone;
+   * and one said late, when the prompt it is about, on screen shortly before, has been answered
+   * and has gone (Claude Code runs its PermissionRequest hook as its dialog appears, and the
+   * hook's word can come after the human's answer: the agent stayed waiting with no dialog).
+   */
   private over(said: { status: AnnouncedStatus; at: number }): boolean {
+    if (said.status !== "waiting") return false;
+    if (this.lastInput >= said.at) return true;
+    if (this.promptSeen >= said.at && this.promptGone >= this.promptSeen) return true;
+    const appeared = this.promptAppeared;
     return (
-      said.status === "waiting" &&
-      (this.lastInput >= said.at ||
-        (this.promptSeen >= said.at && this.promptGone >= this.promptSeen))
+      this.prompt.length === 0 &&
+      this.promptGone >= appeared &&
+      this.lastInput >= appeared &&
+      said.at - appeared <= LATE_WORD_MS
     );
   }
 

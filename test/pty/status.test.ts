@@ -187,6 +187,38 @@ describe("what agents announce", () => {
     t.dispose();
   });
 
+  // Claude Code runs its PermissionRequest hook as its dialog appears; the hook's word can reach
+  // Tower after the human has answered that dialog (its process slow to start under load):
+  // the agent then stayed waiting with no dialog (seen in CI: a decline, then no hook at all).
+  it("a wait said only after its prompt was answered and gone is over; one said with no prompt answered stands", () => {
+    const { t, later } = tracker("claude");
+    const dialog = ["Do you want to create no.ts?", "❯ 1. Yes", "  2. No"];
+    t.output();
+    t.screen(dialog);
+    expect(t.status).toBe("waiting");
+    later(80);
+    t.input();
+    later(40);
+    t.screen(["● Write(src/no.ts)", "  ⎿  User rejected write to src/no.ts", "❯ "]);
+    later(400);
+    t.announce("waiting", "hook");
+    expect(t.status).not.toBe("waiting");
+    // Said between the answer and the dialog's going: over as well.
+    t.screen(dialog);
+    later(80);
+    t.input();
+    later(20);
+    t.announce("waiting", "hook");
+    later(20);
+    t.screen(["❯ "]);
+    expect(t.status).not.toBe("waiting");
+    // A wait said before its dialog is drawn, a prompt answered long before: it stands.
+    later(60_000);
+    t.announce("waiting", "hook");
+    expect(t.status).toBe("waiting");
+    t.dispose();
+  });
+
   it("reads each CLI's window title and Codex's OSC 7501 state", () => {
     const claude = tracker("claude");
     claude.t.title("⠂ Scripted answer");

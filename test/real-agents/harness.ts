@@ -35,7 +35,13 @@ export function makeGitRepo(prefix = "tower-real-agent-"): { root: string; clean
   writeFileSync(path.join(root, "README.md"), "# scratch repository\n");
   git("add", ".");
   git("commit", "-q", "-m", "initial");
-  return { root, cleanup: () => rmSync(parent, { recursive: true, force: true }) };
+  // Retried: a git the CLI started may still be writing into .git for a moment after the CLI
+  // stopped (rmdir then fails with ENOTEMPTY, as seen once in CI).
+  return {
+    root,
+    cleanup: () =>
+      rmSync(parent, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }),
+  };
 }
 
 export interface AgentSession {
