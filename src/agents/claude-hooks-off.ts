@@ -36,6 +36,17 @@ export function claudeManagedFiles(dir = CLAUDE_MANAGED_DIR): string[] {
   return [path.join(dir, "managed-settings.json"), ...dropIns];
 }
 
+/** A Claude Code settings file's object; undefined when missing or not a JSON object (Claude Code reports those). */
+export async function readClaudeSettings(
+  file: string,
+): Promise<Record<string, unknown> | undefined> {
+  const settings = await fsp
+    .readFile(file, "utf8")
+    .then((text) => JSON.parse(text) as unknown)
+    .catch(() => undefined);
+  return isRecord(settings) ? settings : undefined;
+}
+
 /** Claude Code's reading of a variable as true. */
 const isTrue = (value: string | undefined) =>
   value !== undefined && ["1", "true", "yes", "on"].includes(value.trim().toLowerCase());
@@ -59,11 +70,8 @@ export async function claudeHooksOff(
     if (isTrue(env[name])) return `its environment sets ${name}=${env[name]}`;
   const policy: Record<string, { value: unknown; file: string }> = {};
   for (const file of managedFiles) {
-    const settings = await fsp
-      .readFile(file, "utf8")
-      .then((text) => JSON.parse(text) as unknown)
-      .catch(() => undefined);
-    if (!isRecord(settings)) continue;
+    const settings = await readClaudeSettings(file);
+    if (!settings) continue;
     for (const key of ["disableAllHooks", "allowManagedHooksOnly", "strictPluginOnlyCustomization"])
       if (key in settings) policy[key] = { value: settings[key], file };
   }

@@ -16,12 +16,11 @@
  * Tower reads these files, and writes none of them. A file that is not JSON is left to Claude
  * Code, which reports it.
  */
-import { promises as fsp } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { RefusedError } from "../engine/errors.js";
 import { isRecord } from "../engine/plan/report.js";
-import { claudeManagedFiles } from "./claude-hooks-off.js";
+import { claudeManagedFiles, readClaudeSettings } from "./claude-hooks-off.js";
 import { MCP_SERVER_NAME } from "./mcp-names.js";
 
 /** Where Claude Code reads managed (administrator) settings on Linux. */
@@ -56,11 +55,8 @@ export async function claudeMcpPolicy(
 ): Promise<ClaudeMcpPolicy> {
   const policy: ClaudeMcpPolicy = { allowlists: [], denials: [] };
   for (const file of files) {
-    const settings = await fsp
-      .readFile(file, "utf8")
-      .then((text) => JSON.parse(text) as unknown)
-      .catch(() => undefined);
-    if (!isRecord(settings)) continue;
+    const settings = await readClaudeSettings(file);
+    if (!settings) continue;
     if ("allowedMcpServers" in settings) policy.allowlists.push(file);
     const denied = settings.deniedMcpServers;
     if (!Array.isArray(denied)) continue;

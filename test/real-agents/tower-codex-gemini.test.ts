@@ -42,6 +42,13 @@ streams:
       - { id: A1, task: "Create hello.txt", agent: ${agent} }
 `;
 
+/** The plan with a stream B whose agent B1 (a program that exits) can hold files. */
+const withB1 = (agent: string) => `${plan(agent)}  B:
+    name: Beta
+    agents:
+      - { id: B1, task: "Logging", agent: "true" }
+`;
+
 let run: TowerRun | undefined;
 let outside: ReturnType<typeof guardOutside>;
 beforeAll(() => {
@@ -191,11 +198,7 @@ describe("Codex in Tower (real CLI), Tower's tools", () => {
     const inWorktree = (file: string) => path.join(run!.worktree, file);
     run = await startTowerRun({
       // Read-only, so that Codex asks before it applies a patch.
-      plan: `${plan(`["{CLI}", "-c", "sandbox_mode=\\"read-only\\"", "{task}"]`)}  B:
-    name: Beta
-    agents:
-      - { id: B1, task: "Logging", agent: "true" }
-`,
+      plan: withB1(`["{CLI}", "-c", "sandbox_mode=\\"read-only\\"", "{task}"]`),
       stream: "A",
       cli: "codex",
       makeEnv: (modelUrl, trust) => codexEnv({ modelUrl, trust }),
@@ -242,11 +245,7 @@ describe("Codex in Tower (real CLI), Tower's tools", () => {
   it("binds its patches where the user's config.toml turns Codex's hooks feature off", async () => {
     const inWorktree = (file: string) => path.join(run!.worktree, file);
     run = await startTowerRun({
-      plan: `${plan(`["{CLI}", "-c", "sandbox_mode=\\"read-only\\"", "{task}"]`)}  B:
-    name: Beta
-    agents:
-      - { id: B1, task: "Logging", agent: "true" }
-`,
+      plan: withB1(`["{CLI}", "-c", "sandbox_mode=\\"read-only\\"", "{task}"]`),
       stream: "A",
       cli: "codex",
       makeEnv: (modelUrl, trust) =>
@@ -443,11 +442,7 @@ describe("Gemini CLI in Tower (real CLI)", () => {
   it("binds its writes: a file another agent holds is refused with why, without a prompt; an allowed write takes the lock", async () => {
     const inWorktree = (file: string) => path.join(run!.worktree, file);
     run = await startTowerRun({
-      plan: `${plan(`["{CLI}", "--prompt-interactive", "{task}"]`)}  B:
-    name: Beta
-    agents:
-      - { id: B1, task: "Logging", agent: "true" }
-`,
+      plan: withB1(`["{CLI}", "--prompt-interactive", "{task}"]`),
       stream: "A",
       cli: "gemini",
       makeEnv: (modelUrl, trust) => geminiEnv({ modelUrl, trust }),
@@ -495,11 +490,7 @@ describe("Gemini CLI in Tower (real CLI)", () => {
       const inWorktree = (name: string) => path.join(run!.worktree, name);
       try {
         run = await startTowerRun({
-          plan: `${plan(`["{CLI}", "--prompt-interactive", "{task}"]`)}  B:
-    name: Beta
-    agents:
-      - { id: B1, task: "Logging", agent: "true" }
-`,
+          plan: withB1(`["{CLI}", "--prompt-interactive", "{task}"]`),
           stream: "A",
           cli: "gemini",
           makeEnv: (modelUrl, trust) =>
