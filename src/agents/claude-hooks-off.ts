@@ -63,11 +63,26 @@ export async function claudeHooksOff(
   env: NodeJS.ProcessEnv,
   managedFiles: readonly string[] = claudeManagedFiles(),
 ): Promise<string | undefined> {
+  return claudeModeOff(command, env) ?? (await claudeManagedHooksOff(managedFiles));
+}
+
+/** Claude Code's minimal or safe mode, by the agent's command or its environment. */
+export function claudeModeOff(
+  command: AgentCommand | undefined,
+  env: NodeJS.ProcessEnv,
+): string | undefined {
   const given = command === undefined ? [] : words(command);
   for (const flag of ["--bare", "--safe-mode"])
     if (given.includes(flag)) return `the agent's command gives ${flag}`;
   for (const name of ["CLAUDE_CODE_SIMPLE", "CLAUDE_CODE_SAFE_MODE"])
     if (isTrue(env[name])) return `its environment sets ${name}=${env[name]}`;
+  return undefined;
+}
+
+/** The administrator's managed settings that turn hooks off, the last file's value deciding. */
+export async function claudeManagedHooksOff(
+  managedFiles: readonly string[],
+): Promise<string | undefined> {
   const policy: Record<string, { value: unknown; file: string }> = {};
   for (const file of managedFiles) {
     const settings = await readClaudeSettings(file);
@@ -75,8 +90,7 @@ export async function claudeHooksOff(
     for (const key of ["disableAllHooks", "allowManagedHooksOnly", "strictPluginOnlyCustomization"])
       if (key in settings) policy[key] = { value: settings[key], file };
   }
-  for (const [key, setting] of Object.entries(policy)) {
-    const { value, file } = setting;
+  for (const [key, { value, file }] of Object.entries(policy)) {
     const off =
       value === true ||
       (key === "strictPluginOnlyCustomization" && Array.isArray(value) && value.includes("hooks"));

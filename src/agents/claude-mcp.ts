@@ -27,10 +27,14 @@ import { MCP_SERVER_NAME } from "./mcp-names.js";
 export const CLAUDE_MANAGED_SETTINGS = "/etc/claude-code/managed-settings.json";
 
 /** The settings files Claude Code started in `worktree` would read, with `env`'s home. */
-export function claudeSettingsFiles(worktree: string, env: NodeJS.ProcessEnv = process.env) {
+export function claudeSettingsFiles(
+  worktree: string,
+  env: NodeJS.ProcessEnv = process.env,
+  managed: readonly string[] = claudeManagedFiles(path.dirname(CLAUDE_MANAGED_SETTINGS)),
+) {
   const config = env.CLAUDE_CONFIG_DIR || path.join(env.HOME || os.homedir(), ".claude");
   return [
-    ...claudeManagedFiles(path.dirname(CLAUDE_MANAGED_SETTINGS)),
+    ...managed,
     path.join(config, "settings.json"),
     path.join(worktree, ".claude", "settings.json"),
     path.join(worktree, ".claude", "settings.local.json"),

@@ -12,7 +12,7 @@ import type { AgentCommand } from "../engine/plan/index.js";
 import { shellQuote } from "../engine/plan/index.js";
 import { STATE_FOLDERS, writeStateFile } from "../engine/state/index.js";
 import type { StateStore } from "../engine/state/store.js";
-import { claudeHooksOff, requireClaudeHooks } from "./claude-hooks-off.js";
+import { claudeHooksOff, claudeManagedFiles, requireClaudeHooks } from "./claude-hooks-off.js";
 import { claudeMcpPolicy, claudeSettingsFiles, requireClaudeMcpAllowed } from "./claude-mcp.js";
 import {
   type CodexLayer,
@@ -225,14 +225,16 @@ async function writeJson(file: string, value: unknown): Promise<void> {
 /** Claude Code: `--settings`, `--mcp-config`, the tools allowed, the briefing, the session. */
 export async function claudeLaunch(request: LaunchRequest): Promise<AgentLaunch> {
   // Claude Code's own settings files decide whether it starts Tower's server (claude-mcp.ts).
+  // The administrator's files (managed-settings.json, managed-settings.d/) listed once for both.
+  const managed = claudeManagedFiles();
   const policy = await claudeMcpPolicy(
-    claudeSettingsFiles(request.identity.worktree, request.env),
+    claudeSettingsFiles(request.identity.worktree, request.env, managed),
     [...request.tower, "mcp"],
   );
   requireClaudeMcpAllowed(request.identity.agent, policy);
   requireClaudeHooks(
     request.identity.agent,
-    await claudeHooksOff(request.command, request.env ?? process.env),
+    await claudeHooksOff(request.command, request.env ?? process.env, managed),
   );
   const folder = await makeLaunchFolder(request.store, request.identity.agent);
   const settings = path.join(folder, "claude-settings.json");

@@ -17,7 +17,7 @@ import { StateStore } from "../../src/engine/state/index.js";
 import { readJson, tower, waitFor, waitForContent } from "../helpers/repo.js";
 import { codexEnv, geminiEnv } from "./cli-env.js";
 import { cliCache } from "./clis.js";
-import { type TurnAnswer, toolResults } from "./model-server.js";
+import { type Turn, type TurnAnswer, toolResults } from "./model-server.js";
 import { describeProcesses, killAll, processesWithEnv } from "./processes.js";
 import { codex, gemini } from "./profiles.js";
 import {
@@ -30,6 +30,7 @@ import {
   startTowerRun,
   statusIs,
   type TowerRun,
+  type TowerRunOptions,
 } from "./tower-rig.js";
 import { guardOutside } from "./write-flow.js";
 
@@ -196,28 +197,18 @@ describe("Codex in Tower (real CLI), Tower's tools", () => {
 
   it("binds its patches: a file another agent holds is refused with why, without a prompt; an allowed patch takes the lock", async () => {
     const inWorktree = (file: string) => path.join(run!.worktree, file);
-    run = await startTowerRun({
-      // Read-only, so that Codex asks before it applies a patch.
-      plan: withB1(`["{CLI}", "-c", "sandbox_mode=\\"read-only\\"", "{task}"]`),
-      stream: "A",
-      cli: "codex",
-      makeEnv: (modelUrl, trust) => codexEnv({ modelUrl, trust }),
-      before: (repo) => holdFile(repo, "src/held.ts", "B1", "logging"),
-      script: [
-        () => ({
-          text: "Patching.",
-          toolCalls: [codex.writeCall(inWorktree("src/held.ts"), "mine\n", run!.worktree)],
-        }),
+    run = await heldPatchRun(
+      (modelUrl, trust) => codexEnv({ modelUrl, trust }),
+      [
         () => ({
           text: "Patching another.",
           toolCalls: [codex.writeCall(inWorktree("ok.txt"), "ok\n", run!.worktree)],
         }),
         { text: "All done." },
       ],
-    });
+    );
     const r = run;
-    const [call] = await r.server.callsOfTurn(0, 90_000);
-    const { result } = await r.server.waitForToolResult(call!.id);
+    const result = await firstPatchResult(r);
     expect(String(result.content)).toMatch(
       /^Command blocked by PreToolUse hook: src\/held\.ts is locked by agent B1, stream B, working on "logging" until/,
     );
@@ -244,11 +235,8 @@ describe("Codex in Tower (real CLI), Tower's tools", () => {
   // can turn off: Tower turns it on for its agents, as it does its server.
   it("binds its patches where the user's config.toml turns Codex's hooks feature off", async () => {
     const inWorktree = (file: string) => path.join(run!.worktree, file);
-    run = await startTowerRun({
-      plan: withB1(`["{CLI}", "-c", "sandbox_mode=\\"read-only\\"", "{task}"]`),
-      stream: "A",
-      cli: "codex",
-      makeEnv: (modelUrl, trust) =>
+    run = await heldPatchRun(
+      (modelUrl, trust) =>
         // (Its own [features] table: codexEnv's is left out with daemon: true.)
         codexEnv({
           modelUrl,
@@ -256,25 +244,46 @@ describe("Codex in Tower (real CLI), Tower's tools", () => {
           daemon: true,
           config: "[features]\ncodex_hooks = false\ndaemon_auto_start = false\n",
         }),
-      before: (repo) => holdFile(repo, "src/held.ts", "B1", "logging"),
-      script: [
-        () => ({
-          text: "Patching.",
-          toolCalls: [codex.writeCall(inWorktree("src/held.ts"), "mine\n", run!.worktree)],
-        }),
-        { text: "All done." },
-      ],
-    });
+      [{ text: "All done." }],
+    );
     const r = run;
-    const [call] = await r.server.callsOfTurn(0, 90_000);
     // Refused without a prompt (else the patch waits for y, and the result never comes).
-    const { result } = await r.server.waitForToolResult(call!.id, 60_000);
+    const result = await firstPatchResult(r, 60_000);
     expect(String(result.content)).toMatch(
       /^Command blocked by PreToolUse hook: src\/held\.ts is locked by agent B1, stream B/,
     );
     expect(existsSync(inWorktree("src/held.ts"))).toBe(false);
   });
 });
+
+/**
+ * A Codex agent, read-only (so that it asks before it applies a patch), whose first patch is of
+ * src/held.ts, which B1 holds; then `more`.
+ */
+function heldPatchRun(makeEnv: TowerRunOptions["makeEnv"], more: Turn[]): Promise<TowerRun> {
+  return startTowerRun({
+    plan: withB1(`["{CLI}", "-c", "sandbox_mode=\\"read-only\\"", "{task}"]`),
+    stream: "A",
+    cli: "codex",
+    makeEnv,
+    before: (repo) => holdFile(repo, "src/held.ts", "B1", "logging"),
+    script: [
+      () => ({
+        text: "Patching.",
+        toolCalls: [
+          codex.writeCall(path.join(run!.worktree, "src/held.ts"), "mine\n", run!.worktree),
+        ],
+      }),
+      ...more,
+    ],
+  });
+}
+
+/** The result the model got for the first patch of heldPatchRun. */
+async function firstPatchResult(r: TowerRun, timeoutMs?: number) {
+  const [call] = await r.server.callsOfTurn(0, 90_000);
+  return (await r.server.waitForToolResult(call!.id, timeoutMs)).result;
+}
 
 /**
  * Answers the agent's prompt with Tower's approve key whenever it waits, until the model

@@ -5,7 +5,11 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { claudeHooksOff } from "../../agents/claude-hooks-off.js";
+import {
+  claudeManagedFiles,
+  claudeManagedHooksOff,
+  claudeModeOff,
+} from "../../agents/claude-hooks-off.js";
 import { userGeminiHome } from "../../agents/gemini-home.js";
 import {
   geminiSystemProblems,
@@ -109,6 +113,12 @@ async function guardFindings(project: Project, state: OrchestratorFile): Promise
   return findings;
 }
 
+/** The plan's agents that run `cli`. */
+const agentsOf = (project: Project, cli: string) =>
+  project.plan.streams
+    .flatMap((stream) => stream.agents)
+    .filter((agent) => agentCli(agent.command) === cli);
+
 /**
  * Stream worktrees in use whose own Gemini settings (`.gemini/settings.json`) would switch
  * Tower's hooks off for the stream's Gemini CLI agents, or that Gemini would not trust (then it
@@ -117,10 +127,7 @@ async function guardFindings(project: Project, state: OrchestratorFile): Promise
 async function geminiProblems(project: Project, state: OrchestratorFile): Promise<string[]> {
   const problems: string[] = [];
   // An administrator's system settings, over every agent's.
-  const geminiAgents = project.plan.streams
-    .flatMap((stream) => stream.agents)
-    .filter((agent) => agentCli(agent.command) === "gemini")
-    .map((agent) => agent.id);
+  const geminiAgents = agentsOf(project, "gemini").map((agent) => agent.id);
   const system = geminiAgents.length > 0 ? await geminiSystemProblems(process.env) : [];
   if (system.length > 0)
     problems.push(
@@ -156,12 +163,12 @@ async function geminiProblems(project: Project, state: OrchestratorFile): Promis
  */
 async function claudeProblems(project: Project): Promise<string[]> {
   const byReason = new Map<string, string[]>();
-  for (const stream of project.plan.streams) {
-    for (const agent of stream.agents) {
-      if (agentCli(agent.command) !== "claude") continue;
-      const reason = await claudeHooksOff(agent.command, process.env);
-      if (reason) byReason.set(reason, [...(byReason.get(reason) ?? []), agent.id]);
-    }
+  const claude = agentsOf(project, "claude");
+  // The managed settings are every agent's: read once.
+  const managed = claude.length > 0 ? await claudeManagedHooksOff(claudeManagedFiles()) : undefined;
+  for (const agent of claude) {
+    const reason = claudeModeOff(agent.command, process.env) ?? managed;
+    if (reason) byReason.set(reason, [...(byReason.get(reason) ?? []), agent.id]);
   }
   return [...byReason].map(
     ([reason, ids]) =>
