@@ -47,6 +47,8 @@ export async function readClaudeSettings(
   return isRecord(settings) ? settings : undefined;
 }
 
+const ENVIRONMENT = "its environment";
+
 /** Claude Code's reading of a variable as true. */
 const isTrue = (value: string | undefined) =>
   value !== undefined && ["1", "true", "yes", "on"].includes(value.trim().toLowerCase());
@@ -75,7 +77,7 @@ export function claudeModeOff(
   for (const flag of ["--bare", "--safe-mode"])
     if (given.includes(flag)) return `the agent's command gives ${flag}`;
   for (const name of ["CLAUDE_CODE_SIMPLE", "CLAUDE_CODE_SAFE_MODE"])
-    if (isTrue(env[name])) return `its environment sets ${name}=${env[name]}`;
+    if (isTrue(env[name])) return `${ENVIRONMENT} sets ${name}=${env[name]}`;
   return undefined;
 }
 
@@ -103,7 +105,11 @@ export async function claudeManagedHooksOff(
 /** Refuses agent `agent` when Claude Code would run none of Tower's hooks (`reason`). */
 export function requireClaudeHooks(agent: string, reason: string | undefined): void {
   if (reason === undefined) return;
+  // A variable is the server's, from the shell that started it: unset elsewhere, it stays.
+  const variable = reason.startsWith(ENVIRONMENT)
+    ? " (the agents get the environment of the shell that started the Tower server: `tower server stop`, unset it, and start Tower again)"
+    : "";
   throw new RefusedError(
-    `${reason}: Claude Code would run none of Tower's hooks for agent ${agent}, so its writes would not be checked against the files other agents hold nor take locks, and it would not tell Tower what it is doing; no setting of Tower's can turn them back on. Tower does not start ${agent} while it does: remove that, then start ${agent} again`,
+    `${reason}: Claude Code would run none of Tower's hooks for agent ${agent}, so its writes would not be checked against the files other agents hold nor take locks, and it would not tell Tower what it is doing; no setting of Tower's can turn them back on. Tower does not start ${agent} while it does${variable}: remove that, then start ${agent} again`,
   );
 }

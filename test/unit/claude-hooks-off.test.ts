@@ -96,6 +96,18 @@ describe("Claude Code's hooks turned off", () => {
     expect(await check({})).toBeUndefined();
   });
 
+  // Found by hand: with the variable in the shell that started the server, x in the pane was
+  // refused again after the user had unset it in another shell: the agent's environment is the
+  // server's, and the refusal did not say so.
+  it("says, of a variable, that it is the Tower server's environment's, to start again without it", () => {
+    expect(() => requireClaudeHooks("A1", "its environment sets CLAUDE_CODE_SIMPLE=1")).toThrow(
+      "the agents get the environment of the shell that started the Tower server: `tower server stop`, unset it, and start Tower again",
+    );
+    expect(() => requireClaudeHooks("A1", "the agent's command gives --bare")).not.toThrow(
+      "tower server stop",
+    );
+  });
+
   it("refuses the agent, saying why and what to do", () => {
     expect(() => requireClaudeHooks("A1", undefined)).not.toThrow();
     expect(() => requireClaudeHooks("A1", "its environment sets CLAUDE_CODE_SIMPLE=1")).toThrow(
