@@ -11,6 +11,7 @@ export const HOOK_EVENTS = [
   "PostToolUse",
   "PostToolUseFailure",
   "PermissionDenied",
+  "PostToolBatch",
   "Notification",
   "Stop",
   "SessionEnd",

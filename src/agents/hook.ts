@@ -13,6 +13,9 @@
  *   log, and its provisional lock extended to the stream's lock_ttl.
  * - PostToolUseFailure (the tool failed) and PermissionDenied (Claude Code's auto mode said no)
  *   of a file-writing tool: the write was not made: its provisional lock is released.
+ * - PostToolBatch (every tool call of a batch has resolved): a write of the batch whose lock is
+ *   still provisional was not made, unless its file changed: declined at its prompt (see
+ *   batchResolved); its lock is released.
  * - An agent the plan does not have (its stream removed from streams.yaml while it runs): its
  *   writes are still refused files other agents hold; it takes no lock, and has no scope.
  * - The other events announce the agent's status and its session id into `agents.json`.
@@ -29,9 +32,11 @@
  */
 import path from "node:path";
 import { recordAnnouncement } from "../engine/announce.js";
+import { uncommittedIn } from "../engine/git/diff.js";
 import {
   AUTO_LOCK,
   acquireLocks,
+  isProvisional,
   listLocks,
   locksOverlap,
   releaseProvisionalLocks,
@@ -65,7 +70,8 @@ export {
  * Before that, the write may never be made: the human declines the CLI's permission prompt,
  * the tool fails, another hook denies it; and the CLIs tell Tower of only some of these (a
  * failed tool: Claude Code's PostToolUseFailure, Gemini's AfterTool with an error, which
- * release the lock at once), never of a prompt declined. So the lock must lapse by itself soon
+ * release the lock at once), never of a prompt declined (Claude Code's PostToolBatch says only
+ * that the batch is over: see batchResolved). So the lock must lapse by itself soon
  * enough not to keep the other agents from the file for long, and last long enough to cover a
  * permission prompt a human answers in a reasonable time: Tower flags the waiting agent at once
  * and its CLI notifies after a few seconds, and 5 minutes leave room to finish a look at another
@@ -506,6 +512,52 @@ export function announcedStatus(
   }
 }
 
+/**
+ * Claude Code's PostToolBatch: every tool call of a batch has resolved, and a write made has
+ * had its PostToolUse, which made its lock a full one. A write of the batch whose lock is still
+ * provisional was not made: declined at its prompt, which no hook tells. Declined with word of
+ * what to do instead (Tab to amend), the turn goes on, so the room's release of an idle agent's
+ * provisional locks would wait for its end: they go now, each but on a file the agent changed in
+ * its worktree (a write made whose PostToolUse was lost), as at the turn's end
+ * (room/turn-locks.ts). It announces nothing: it comes after an interrupted batch too.
+ */
+async function batchResolved(ctx: HookContext, payload: Payload): Promise<HookAnswer> {
+  const calls = Array.isArray(payload.tool_calls) ? payload.tool_calls : [];
+  const files = new Set<string>();
+  let policy: StreamPolicy | undefined;
+  for (const call of calls) {
+    if (typeof call !== "object" || call === null) continue;
+    const target = await writeTarget(ctx, { cwd: payload.cwd, ...(call as Payload) });
+    if (target.kind !== "own" || target.policy.locks !== "auto") continue;
+    policy = target.policy;
+    for (const file of target.files) files.add(file);
+  }
+  if (!policy || files.size === 0) return {};
+  const { identity, store } = ctx;
+  const now = ctx.now ?? new Date();
+  const life = provisionalLife(policy);
+  const { locks } = await store.read("locks");
+  const held = [...files].filter((file) => {
+    const entry = Object.hasOwn(locks, file) ? locks[file] : undefined;
+    return entry?.agent === identity.agent && isProvisional(entry, life);
+  });
+  // git reads the worktree only when a write of the batch is still provisional.
+  if (held.length === 0) return {};
+  const changed = await uncommittedIn(identity.worktree);
+  if (changed === undefined) return {}; // git cannot say: they lapse by themselves
+  const unmade = held.filter((file) => !changed.some((other) => locksOverlap(file, other)));
+  if (unmade.length > 0) {
+    await releaseProvisionalLocks(store, {
+      paths: unmade,
+      agent: identity.agent,
+      stream: identity.stream,
+      life,
+      now,
+    });
+  }
+  return {};
+}
+
 /** A file tool's writes in the agent's own worktree, for the activity log. */
 async function recordEdit(ctx: HookContext, payload: Payload, now: Date): Promise<void> {
   const { identity, store } = ctx;
@@ -596,6 +648,7 @@ export async function handleHook(
   ctx: HookContext,
 ): Promise<HookAnswer> {
   if (event === "BeforeTool" || event === "AfterTool") return geminiHook(event, payload, ctx);
+  if (event === "PostToolBatch") return batchResolved(ctx, payload);
   // Codex's patches: its own status line (OSC 7501) says what it does, so they announce none.
   // (Its shell tool too: Tower hooks it only for the patches it runs.)
   const patch = payload.tool_name === PATCH_TOOL || payload.tool_name === SHELL_TOOL;

@@ -25,6 +25,7 @@
 import path from "node:path";
 import { agentCli, choosesSession } from "../agents/launch.js";
 import { selfCommand } from "../agents/self.js";
+import { uncommittedIn } from "../engine/git/diff.js";
 import { locksOverlap, releaseAutoLocks } from "../engine/locks.js";
 import type { AgentCommand, AgentSpec } from "../engine/plan/index.js";
 import type { Project } from "../engine/project.js";
@@ -57,7 +58,7 @@ import { MAX_SCREEN, paneContentSize, screenLayout, visiblePanes } from "./layou
 import { errorMessage } from "./serial.js";
 import { settleTranscript } from "./settle.js";
 import type { PaneFrame, RoomStore, TrustQuestion } from "./state.js";
-import { IDLE_SETTLE_MS, releaseUnmadeWrites, uncommittedIn } from "./turn-locks.js";
+import { IDLE_SETTLE_MS, releaseUnmadeWrites } from "./turn-locks.js";
 
 /** The frame clock: at most one frame update of the store per interval (but see `typed`). */
 export const FRAME_INTERVAL_MS = 33;

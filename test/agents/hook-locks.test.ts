@@ -162,6 +162,37 @@ describe("a write's lock", () => {
     expect(await lockOf("config/c.py")).toBeUndefined();
   });
 
+  it("left provisional at its batch's end (PostToolBatch) is released, but on a file the agent changed; full locks and the other files stay", async () => {
+    for (const file of ["config/no.py", "config/made.py", "config/lost.py", "config/later.py"])
+      await event("PreToolUse", write(file), "A1", T0);
+    await event("PostToolUse", write("config/made.py", { tool_response: {} }), "A1", at(1000));
+    // lost.py was written, and its PostToolUse lost: the worktree says so.
+    await fsp.mkdir(path.join(worktreeA, "config"), { recursive: true });
+    await fsp.writeFile(path.join(worktreeA, "config/lost.py"), "x\n");
+    const calls = ["config/no.py", "config/made.py", "config/lost.py"].map((file) => {
+      const { tool_name, tool_input, tool_use_id } = write(file);
+      return { tool_name, tool_input, tool_use_id, tool_response: "rejected" };
+    });
+    const batch = { session_id: "s-1", cwd: worktreeA, tool_calls: calls };
+    expect(await event("PostToolBatch", batch, "A1", at(2000))).toEqual({});
+    expect(await lockOf("config/no.py")).toBeUndefined();
+    expect((await lockOf("config/made.py"))?.expiresAt?.getTime()).toBe(at(1000 + TTL).getTime());
+    expect((await lockOf("config/lost.py"))?.expiresAt?.getTime()).toBe(
+      at(PROVISIONAL_LOCK_MS).getTime(),
+    );
+    // A write of a later batch, not resolved yet, keeps its lock.
+    expect((await lockOf("config/later.py"))?.agent).toBe("A1");
+    expect(
+      denial(await event("PreToolUse", write("config/no.py"), "A2", at(3000))),
+    ).toBeUndefined();
+    // A batch of other tools, or of another agent's files, releases nothing.
+    const other = { tool_name: "Bash", tool_input: { command: "ls" }, tool_use_id: "toolu_ls" };
+    await event("PostToolBatch", { ...batch, tool_calls: [other, "junk", null] }, "A1", at(4000));
+    await event("PostToolBatch", { ...batch, tool_calls: calls.slice(0, 1) }, "A1", at(4000));
+    expect((await lockOf("config/no.py"))?.agent).toBe("A2");
+    expect((await lockOf("config/later.py"))?.agent).toBe("A1");
+  });
+
   it("held before the write (taken by hand, or made full by an earlier write) is neither shortened nor released by it", async () => {
     // By hand, for three hours.
     const byHand = await acquireLocks(store, {

@@ -226,6 +226,50 @@ describe("Claude Code in Tower (real CLI)", () => {
     expect(r.server.errors).toEqual([]);
   });
 
+  it("a write declined with word of what to do instead releases its lock as the agent goes on (its batch's end), before the turn is over", async () => {
+    const inWorktree = (file: string) => () => path.join(run!.worktree, file);
+    run = await startTowerRun({
+      plan: PLAN,
+      stream: "A",
+      cli: "claude",
+      makeEnv: (modelUrl, trust) => claudeEnv({ modelUrl, trust }),
+      script: [
+        write(inWorktree("src/no.ts")),
+        write(inWorktree("src/instead.ts")),
+        { text: "All done." },
+      ],
+    });
+    const r = run;
+    const locks = async () => (await r.project.store.read("locks")).locks;
+    await screenShowsLine(r, "A1", /create no\.ts/);
+    await statusIs(r, "A1", "waiting");
+    expect((await locks())["src/no.ts"]).toMatchObject({ agent: "A1" });
+    // Tab amends the answer: the human declines and says what to do instead; the model hears it
+    // and goes on with another write, whose prompt waits. The agent never was idle.
+    r.services.sessions.input("A1", "\x1b[B\x1b[B");
+    await screenShowsLine(r, "A1", /❯ 3\. No/);
+    r.services.sessions.input("A1", "\t");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    r.services.sessions.input("A1", "write instead.ts");
+    await screenShowsLine(r, "A1", /write instead\.ts/);
+    r.services.sessions.input("A1", "\r");
+    const declined = await resultOfTurn(r, 0);
+    expect(resultText(declined)).toMatch(/write instead\.ts/);
+    await screenShowsLine(r, "A1", /create instead\.ts/);
+    await statusIs(r, "A1", "waiting");
+    // The declined write's lock is gone now, while the agent works on; the next write's is there.
+    await waitFor(
+      async () => ((await locks())["src/no.ts"] === undefined ? true : undefined),
+      5_000,
+      () =>
+        `src/no.ts released; the locks are ${readFileSync(path.join(r.repo.stateDir, "file_locks.json"), "utf8")}`,
+    );
+    expect((await locks())["src/instead.ts"]).toMatchObject({ agent: "A1" });
+    expect(r.store.getState().agents.A1?.status).toBe("waiting");
+    expect(existsSync(path.join(r.worktree, "src/no.ts"))).toBe(false);
+    expect(r.server.errors).toEqual([]);
+  });
+
   it("takes its status from its hooks, and its session id is recorded; reopening resumes that session without sending the task again", async () => {
     let reopened = false;
     run = await startTowerRun({

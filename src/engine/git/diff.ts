@@ -2,6 +2,7 @@
  * What a branch or a worktree changed: file lists and changed line ranges, one git call each
  * (never one per file). Paths are repository-relative POSIX paths, exactly as git stores them.
  */
+import { existsSync } from "node:fs";
 import { git, lines, runGit } from "./run.js";
 
 /** The best common ancestor of two commits, or undefined when they share no history. */
@@ -64,6 +65,19 @@ export async function worktreeStatus(cwd: string): Promise<StatusEntry[]> {
     "--ignore-submodules=all",
   ]);
   return parseStatusZ(out);
+}
+
+/**
+ * The files changed and not committed in a worktree (staged, unstaged, untracked), repository
+ * paths; none when the worktree is gone (merged and removed); undefined when git cannot say.
+ */
+export async function uncommittedIn(worktree: string): Promise<string[] | undefined> {
+  if (!existsSync(worktree)) return [];
+  try {
+    return (await worktreeStatus(worktree)).map((entry) => entry.path);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
