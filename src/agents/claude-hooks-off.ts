@@ -17,6 +17,7 @@ import path from "node:path";
 import { RefusedError } from "../engine/errors.js";
 import type { AgentCommand } from "../engine/plan/index.js";
 import { isRecord } from "../engine/plan/report.js";
+import { SERVER_ENVIRONMENT } from "./server-environment.js";
 
 /** Where Claude Code reads an administrator's settings on Linux. */
 export const CLAUDE_MANAGED_DIR = "/etc/claude-code";
@@ -106,9 +107,7 @@ export async function claudeManagedHooksOff(
 export function requireClaudeHooks(agent: string, reason: string | undefined): void {
   if (reason === undefined) return;
   // A variable is the server's, from the shell that started it: unset elsewhere, it stays.
-  const variable = reason.startsWith(ENVIRONMENT)
-    ? " (the agents get the environment of the shell that started the Tower server: `tower server stop`, unset it, and start Tower again)"
-    : "";
+  const variable = reason.startsWith(ENVIRONMENT) ? ` (${SERVER_ENVIRONMENT})` : "";
   throw new RefusedError(
     `${reason}: Claude Code would run none of Tower's hooks for agent ${agent}, so its writes would not be checked against the files other agents hold nor take locks, and it would not tell Tower what it is doing; no setting of Tower's can turn them back on. Tower does not start ${agent} while it does${variable}: remove that, then start ${agent} again`,
   );

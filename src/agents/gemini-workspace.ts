@@ -41,6 +41,7 @@ import path from "node:path";
 import { RefusedError } from "../engine/errors.js";
 import { stripJsonComments } from "./gemini-home.js";
 import { MCP_SERVER_NAME } from "./mcp-names.js";
+import { SERVER_ENVIRONMENT } from "./server-environment.js";
 
 /** The workspace settings file, from the folder Gemini starts in. */
 export const GEMINI_WORKSPACE_SETTINGS = path.join(".gemini", "settings.json");
@@ -367,7 +368,7 @@ export async function geminiTrust(
   ] as const) {
     if (env[name] === value) {
       return {
-        problem: `the environment sets ${name}=${value}, which makes Gemini CLI distrust every folder: ${outcome}. Unset it for Tower`,
+        problem: `the environment sets ${name}=${value}, which makes Gemini CLI distrust every folder: ${outcome}. Unset it for Tower (${SERVER_ENVIRONMENT})`,
       };
     }
   }

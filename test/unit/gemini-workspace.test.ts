@@ -13,6 +13,7 @@ import {
   geminiReadsSystemFile,
   geminiSystemFiles,
   geminiSystemProblems,
+  geminiTrust,
   geminiTrustPins,
   geminiWorkspaceProblems,
   geminiWorkspaceRefusal,
@@ -190,6 +191,22 @@ describe("what a launch gives Gemini against a worktree's files", () => {
     expect(geminiTrustPins({ GEMINI_CLI_TRUST_WORKSPACE: "true" })).toEqual({
       GEMINI_RESTRICTED_MODE: "",
     });
+  });
+
+  it("refuses a variable that distrusts every folder, saying the agents get the server's environment", async () => {
+    const dir = worktree();
+    for (const env of [
+      { GEMINI_RESTRICTED_MODE: "true" },
+      { GEMINI_CLI_TRUST_WORKSPACE: "false" },
+    ]) {
+      const [[name, value]] = Object.entries(env) as [[string, string]];
+      const { problem } = await geminiTrust(dir, dir, dir, env);
+      expect(problem).toContain(`the environment sets ${name}=${value}`);
+      // Unset in another shell, it stays the server's: say how to leave it behind.
+      expect(problem).toContain(
+        "the agents get the environment of the shell that started the Tower server: `tower server stop`, unset it, and start Tower again",
+      );
+    }
   });
 
   it("names each hook afresh", () => {
