@@ -361,15 +361,44 @@ export function requireCodexServerName(
 }
 
 /**
- * Refuses agent `agent` when a managed configuration (above Tower's `-c features.codex_hooks =
- * true`) turns Codex's hooks feature off: none of Tower's hooks would run, so its patches would
- * not be checked against the files other agents hold.
+ * Why none of Tower's hooks would run in Codex, if so: a managed configuration (above Tower's `-c
+ * features.codex_hooks = true`) turns Codex's hooks feature off, or the administrator's
+ * requirements allow only managed hooks (`allow_managed_hooks_only`: Codex 0.171 then drops the
+ * hooks of its command line, Tower's; seen with the real CLI). The reason names the file and
+ * the setting, `remedy` what to do about it.
  */
-export function requireCodexHooksFeature(agent: string, layers: readonly CodexLayer[]): void {
+export function codexHooksOff(
+  layers: readonly CodexLayer[],
+  requirements?: { file: string; config: Table },
+): { reason: string; remedy: string } | undefined {
   for (const { kind, file, config } of layers) {
     if (kind !== "managed" || valueAt(config, ["features", "codex_hooks"]) !== false) continue;
-    throw new RefusedError(
-      `${file} (${OUTRANKS}) sets features.codex_hooks to false: Codex would run none of Tower's hooks for agent ${agent}, so its patches would not be checked against the files other agents hold nor take locks. Remove it from that file (or ask your administrator to), then start ${agent} again`,
-    );
+    return {
+      reason: `${file} (${OUTRANKS}) sets features.codex_hooks to false`,
+      remedy: "Remove it from that file (or ask your administrator to)",
+    };
   }
+  if (requirements?.config.allow_managed_hooks_only === true) {
+    return {
+      reason: `${requirements.file} (an administrator's requirements) sets allow_managed_hooks_only to true (only the administrator's hooks run)`,
+      remedy: "Ask your administrator to remove it",
+    };
+  }
+  return undefined;
+}
+
+/**
+ * Refuses agent `agent` when none of Tower's hooks would run (codexHooksOff), so that its
+ * patches would not be checked against the files other agents hold.
+ */
+export function requireCodexHooksFeature(
+  agent: string,
+  layers: readonly CodexLayer[],
+  requirements?: { file: string; config: Table },
+): void {
+  const off = codexHooksOff(layers, requirements);
+  if (!off) return;
+  throw new RefusedError(
+    `${off.reason}: Codex would run none of Tower's hooks for agent ${agent}, so its patches would not be checked against the files other agents hold nor take locks. ${off.remedy}, then start ${agent} again`,
+  );
 }

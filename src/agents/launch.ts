@@ -277,12 +277,10 @@ export async function codexLaunch(request: LaunchRequest): Promise<AgentLaunch> 
   const profile = request.command === undefined ? undefined : codexProfile(request.command);
   const layers = await codexLayers(identity.worktree, identity.repoRoot, request.env, { profile });
   const [node, ...script] = request.tower;
-  requireCodexServerName(identity.agent, layers, {
-    requirements: await codexRequirements(),
-    command: node ?? "node",
-  });
+  const requirements = await codexRequirements();
+  requireCodexServerName(identity.agent, layers, { requirements, command: node ?? "node" });
   requireCodexShellVariables(identity.agent, layers, shellVariables(request));
-  requireCodexHooksFeature(identity.agent, layers);
+  requireCodexHooksFeature(identity.agent, layers, requirements);
   const forwarder = await forwarderFor(request);
   const hooks = (["PreToolUse", "PostToolUse"] as const).map((event) => ({
     event,

@@ -14,9 +14,10 @@ import { codexLaunch } from "../../src/agents/launch.js";
 import { RefusedError } from "../../src/engine/errors.js";
 import { acquireLocks, lockExpiry, lockLife } from "../../src/engine/locks.js";
 import { StateStore } from "../../src/engine/state/index.js";
-import { readJson, tower, waitFor, waitForContent } from "../helpers/repo.js";
+import { CLI, cleanEnv, readJson, tower, waitFor, waitForContent } from "../helpers/repo.js";
 import { codexEnv, geminiEnv } from "./cli-env.js";
-import { cliCache } from "./clis.js";
+import { cliBinary, cliCache } from "./clis.js";
+import { canOverlayEtc, type EtcOverlay, etcOverlay } from "./etc-overlay.js";
 import { type Turn, type TurnAnswer, toolResults } from "./model-server.js";
 import { describeProcesses, killAll, processesWithEnv } from "./processes.js";
 import { codex, gemini } from "./profiles.js";
@@ -256,13 +257,66 @@ describe("Codex in Tower (real CLI), Tower's tools", () => {
   });
 });
 
+describe("Codex in Tower (real CLI), an administrator's requirements", () => {
+  let overlay: EtcOverlay | undefined;
+  afterEach(() => {
+    overlay?.cleanup();
+    overlay = undefined;
+  });
+
+  it.skipIf(!canOverlayEtc())(
+    "allowing only managed hooks (allow_managed_hooks_only): Codex runs none of Tower's, so tower check says so and Tower starts no Codex agent",
+    async () => {
+      // /etc/codex/requirements.toml for Codex (in a mount namespace of its own), not for Tower:
+      // Codex, as an administrator's requirements make it, behind Tower's back.
+      overlay = etcOverlay({ "codex/requirements.toml": "allow_managed_hooks_only = true\n" });
+      const codexWithRequirements = overlay.wrapper("codex", cliBinary("codex"));
+      run = await heldPatchRun(
+        (modelUrl, trust) => codexEnv({ modelUrl, trust }),
+        [{ text: "All done." }],
+        codexWithRequirements,
+      );
+      const r = run;
+      // Tower's hook would have refused the patch of the held file at once, without a prompt
+      // (with allow_managed_hooks_only = false it does): here Codex asks for it instead, and the
+      // model has no answer.
+      const [call] = await r.server.callsOfTurn(0, 90_000);
+      await statusIs(r, "A1", "waiting", 90_000);
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      const answered = r.server.requests.some((q) =>
+        toolResults(q).some((result) => result.id === call?.id),
+      );
+      expect(answered, `the patch's result came without a prompt:\n${screenOf(r, "A1")}`).toBe(
+        false,
+      );
+      r.services.sessions.deny("A1");
+      expect(existsSync(path.join(r.worktree, "src/held.ts"))).toBe(false);
+      // Tower, reading the same files, says so (and its launch refuses by the same check).
+      const [command, ...words] = overlay.prefix;
+      const check = spawnSync(command!, [...words, process.execPath, CLI, "check"], {
+        cwd: r.repo.root,
+        env: cleanEnv(),
+        encoding: "utf8",
+      });
+      expect(check.status, check.stdout + check.stderr).toBe(1);
+      expect((check.stdout + check.stderr).replace(/\s+/g, " ")).toContain(
+        "/etc/codex/requirements.toml (an administrator's requirements) sets allow_managed_hooks_only to true (only the administrator's hooks run): Codex would run none of Tower's hooks (locks, scope), so Tower does not start the Codex agent A1 while it does",
+      );
+    },
+  );
+});
+
 /**
  * A Codex agent, read-only (so that it asks before it applies a patch), whose first patch is of
- * src/held.ts, which B1 holds; then `more`.
+ * src/held.ts, which B1 holds; then `more`; its executable the pinned Codex, or `executable`.
  */
-function heldPatchRun(makeEnv: TowerRunOptions["makeEnv"], more: Turn[]): Promise<TowerRun> {
+function heldPatchRun(
+  makeEnv: TowerRunOptions["makeEnv"],
+  more: Turn[],
+  executable = "{CLI}",
+): Promise<TowerRun> {
   return startTowerRun({
-    plan: withB1(`["{CLI}", "-c", "sandbox_mode=\\"read-only\\"", "{task}"]`),
+    plan: withB1(`["${executable}", "-c", "sandbox_mode=\\"read-only\\"", "{task}"]`),
     stream: "A",
     cli: "codex",
     makeEnv,

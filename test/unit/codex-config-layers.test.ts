@@ -358,4 +358,22 @@ describe("Codex's hooks feature", () => {
       await setUp({ managed: "[features]\ncodex_hooks = true\n" }).layers(),
     );
   });
+
+  it("run for the administrator's only (requirements' allow_managed_hooks_only) refuses the agent", async () => {
+    const only = setUp({ requirements: "allow_managed_hooks_only = true\n" });
+    const refuse = async () =>
+      requireCodexHooksFeature("A1", await only.layers(), await only.requirements());
+    await expect(refuse()).rejects.toThrow(RefusedError);
+    await expect(refuse()).rejects.toThrow(
+      `${only.system.requirements} (an administrator's requirements) sets allow_managed_hooks_only to true (only the administrator's hooks run): Codex would run none of Tower's hooks for agent A1`,
+    );
+    for (const requirements of [
+      "allow_managed_hooks_only = false\n",
+      'allow_managed_hooks_only = "yes"\n',
+      "",
+    ]) {
+      const s = setUp({ requirements });
+      requireCodexHooksFeature("A1", await s.layers(), await s.requirements());
+    }
+  });
 });

@@ -3,6 +3,7 @@
  * problem (something is wrong or unsafe now: check exits non-zero) or a note (worth knowing,
  * nothing to fix). Nothing here changes anything.
  */
+
 import { existsSync } from "node:fs";
 import path from "node:path";
 import {
@@ -10,6 +11,7 @@ import {
   claudeManagedHooksOff,
   claudeModeOff,
 } from "../../agents/claude-hooks-off.js";
+import { codexHooksOff, codexLayers, codexRequirements } from "../../agents/codex-config.js";
 import { userGeminiHome } from "../../agents/gemini-home.js";
 import {
   geminiSystemProblems,
@@ -176,6 +178,22 @@ async function claudeProblems(project: Project): Promise<string[]> {
   );
 }
 
+/**
+ * Codex agents of the plan for which Codex would run none of Tower's hooks (an administrator's
+ * managed configuration or requirements, the same for every agent): Tower does not start them.
+ */
+async function codexProblems(project: Project): Promise<string[]> {
+  const ids = agentsOf(project, "codex").map((agent) => agent.id);
+  if (ids.length === 0) return [];
+  const root = project.repo.mainRoot;
+  const managed = (await codexLayers(root, root, process.env)).filter((l) => l.kind === "managed");
+  const off = codexHooksOff(managed, await codexRequirements());
+  if (!off) return [];
+  return [
+    `${off.reason}: Codex would run none of Tower's hooks (locks, scope), so Tower does not start the Codex ${ids.length === 1 ? "agent" : "agents"} ${ids.join(", ")} while it does. ${off.remedy}`,
+  ];
+}
+
 /** Recorded passes that do not bear Tower's seal: an agent or a hand edit wrote them. */
 function forgedProblems(
   project: Project,
@@ -201,8 +219,8 @@ function forgedProblems(
 }
 
 /**
- * Everything check reports of the run: orphans, guards, Gemini and Claude Code settings that
- * would switch Tower's hooks off, pending merges, forged passes, trust.
+ * Everything check reports of the run: orphans, guards, Gemini, Claude Code and Codex settings
+ * that would switch Tower's hooks off, pending merges, forged passes, trust.
  */
 export async function runFindings(project: Project): Promise<Findings> {
   const { store } = project;
@@ -217,6 +235,7 @@ export async function runFindings(project: Project): Promise<Findings> {
     findings.notes.push(...guards.notes);
     findings.problems.push(...(await geminiProblems(project, state)));
     findings.problems.push(...(await claudeProblems(project)));
+    findings.problems.push(...(await codexProblems(project)));
     for (const pending of await pendingMerges(project)) {
       if (pending.running) findings.notes.push(pending.message);
       else
