@@ -1,29 +1,28 @@
 /**
  * An administrator's files under /etc for one program and its children only, nothing of the
- * machine's changed: a folder standing in for /etc (each entry of the real one linked, plus the
- * files given), bound over /etc in a mount namespace of the program's own (`unshare -m`, which
- * takes root). What a CLI reads at a fixed path there (Codex's /etc/codex/requirements.toml)
- * can be tried so.
+ * machine's changed: the files given laid over /etc (overlayfs) in a mount namespace of the
+ * program's own (`unshare -m`, which takes root). What a CLI reads at a fixed path there
+ * (Codex's /etc/codex/requirements.toml) can be tried so.
  */
 import { spawnSync } from "node:child_process";
-import {
-  chmodSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-/** Whether this machine lets a test make a mount namespace (root, and `unshare` works). */
-export const canOverlayEtc = (): boolean =>
-  process.getuid?.() === 0 && spawnSync("unshare", ["-m", "true"]).status === 0;
+/** Whether this machine lets a test lay files over /etc so (root, `unshare`, overlayfs). */
+export function canOverlayEtc(): boolean {
+  if (process.getuid?.() !== 0) return false;
+  const probe = etcOverlay({});
+  try {
+    return spawnSync(probe.prefix[0] as string, [...probe.prefix.slice(1), "true"]).status === 0;
+  } finally {
+    probe.cleanup();
+  }
+}
 
-/** The shell words that run "$@" with `etc` bound over /etc (the real one at `real`). */
-const BIND = 'mount --bind /etc "$1" && mount --bind "$2" /etc && shift 2 && exec "$@"';
+/** The shell words that run "$@" with the folder `$1` laid over /etc (`$2`: overlayfs's own). */
+const OVERLAY =
+  'mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1,workdir=$2" /etc && shift 2 && exec "$@"';
 
 export interface EtcOverlay {
   /** The words that run a command with the overlay: `[...prefix, command, ...args]`. */
@@ -36,20 +35,15 @@ export interface EtcOverlay {
 /** /etc as it is, with `files` (paths under /etc) added or in place of its own. */
 export function etcOverlay(files: Record<string, string>): EtcOverlay {
   const dir = mkdtempSync(path.join(os.tmpdir(), "tower-etc-"));
-  const etc = path.join(dir, "etc");
-  const real = path.join(dir, "real");
-  mkdirSync(etc);
-  mkdirSync(real);
-  const tops = new Set(Object.keys(files).map((file) => file.split("/")[0]));
-  for (const name of readdirSync("/etc")) {
-    // The real one's entries, through where it stays visible once this one is over it.
-    if (!tops.has(name)) symlinkSync(path.join(real, name), path.join(etc, name));
-  }
+  const upper = path.join(dir, "upper");
+  const work = path.join(dir, "work");
+  mkdirSync(upper);
+  mkdirSync(work);
   for (const [file, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(etc, file)), { recursive: true });
-    writeFileSync(path.join(etc, file), text);
+    mkdirSync(path.dirname(path.join(upper, file)), { recursive: true });
+    writeFileSync(path.join(upper, file), text);
   }
-  const prefix = ["unshare", "-m", "sh", "-c", BIND, "sh", real, etc];
+  const prefix = ["unshare", "-m", "sh", "-c", OVERLAY, "sh", upper, work];
   const quote = (word: string) => `'${word.replaceAll("'", "'\\''")}'`;
   return {
     prefix,
