@@ -59,6 +59,19 @@ const write =
     toolCalls: [{ name: "Write", input: { file_path: file(), content } }],
   });
 
+/** Claude Code in stream A, whose model writes `files` of its worktree in turn, then is done. */
+const writesRun = (...files: string[]) =>
+  startTowerRun({
+    plan: PLAN,
+    stream: "A",
+    cli: "claude",
+    makeEnv: (modelUrl, trust) => claudeEnv({ modelUrl, trust }),
+    script: [
+      ...files.map((file) => write(() => path.join(run!.worktree, file))),
+      { text: "All done." },
+    ],
+  });
+
 async function resultOfTurn(r: TowerRun, turn: number) {
   const [call] = await r.server.callsOfTurn(turn);
   if (!call) throw new Error(`turn ${turn} made no call`);
@@ -157,18 +170,7 @@ describe("Claude Code in Tower (real CLI)", () => {
   });
 
   it("a write that fails after its prompt releases its lock at once; one declined at its prompt is released once the agent has been idle a moment", async () => {
-    const inWorktree = (file: string) => () => path.join(run!.worktree, file);
-    run = await startTowerRun({
-      plan: PLAN,
-      stream: "A",
-      cli: "claude",
-      makeEnv: (modelUrl, trust) => claudeEnv({ modelUrl, trust }),
-      script: [
-        write(inWorktree("src/racy.ts")),
-        write(inWorktree("src/no.ts")),
-        { text: "All done." },
-      ],
-    });
+    run = await writesRun("src/racy.ts", "src/no.ts");
     const r = run;
     const entry = async (file: string): Promise<LockEntry | undefined> =>
       (await r.project.store.read("locks")).locks[file];
@@ -227,18 +229,7 @@ describe("Claude Code in Tower (real CLI)", () => {
   });
 
   it("a write declined with word of what to do instead releases its lock as the agent goes on (its batch's end), before the turn is over", async () => {
-    const inWorktree = (file: string) => () => path.join(run!.worktree, file);
-    run = await startTowerRun({
-      plan: PLAN,
-      stream: "A",
-      cli: "claude",
-      makeEnv: (modelUrl, trust) => claudeEnv({ modelUrl, trust }),
-      script: [
-        write(inWorktree("src/no.ts")),
-        write(inWorktree("src/instead.ts")),
-        { text: "All done." },
-      ],
-    });
+    run = await writesRun("src/no.ts", "src/instead.ts");
     const r = run;
     const locks = async () => (await r.project.store.read("locks")).locks;
     await screenShowsLine(r, "A1", /create no\.ts/);
