@@ -759,8 +759,10 @@ describe("Codex in Tower (real CLI), a profile chosen on its command line", () =
   }
 
   it("with an include_only: the commands Codex runs get Tower's variables all the same, and only those the list names besides", async () => {
+    // TMPDIR too: Codex's sandbox makes its mount targets' folder in the temporary folder of the
+    // environment it gives the command (without TMPDIR, in the machine's /tmp, where it stays).
     const { agent, worktree, launch } = await launchWith(
-      '[shell_environment_policy]\ninclude_only = ["PATH", "HOME"]\n',
+      '[shell_environment_policy]\ninclude_only = ["PATH", "HOME", "TMPDIR"]\n',
       ["codex", "-p", "work", "{task}"],
     );
     const { args } = await launch;
