@@ -72,9 +72,7 @@ const PROFILE_NAME = /^[A-Za-z0-9_-]+$/;
  * `-p<name>`), if any.
  */
 export function codexProfile(command: AgentCommand): string | undefined {
-  const words = (typeof command === "string" ? command.trim().split(/\s+/) : command).map((w) =>
-    w.replace(/^['"]|['"]$/g, ""),
-  );
+  const words = commandWords(command);
   let name: string | undefined;
   for (let i = 1; i < words.length; i++) {
     const word = words[i] ?? "";
@@ -86,19 +84,30 @@ export function codexProfile(command: AgentCommand): string | undefined {
   return name !== undefined && PROFILE_NAME.test(name) ? name : undefined;
 }
 
-/** Where a layer stands: under Tower's `-c` (which outranks it), or above it (`managed`). */
-export type CodexLayerKind = "system" | "user" | "profile" | "project" | "managed";
+/**
+ * Where a layer stands: under Tower's `-c` (which outranks it), or above it: the `-c` of the
+ * agent's own command in the plan (`command`: they come after Tower's, and the last `-c` of a key
+ * wins), and an administrator's managed configuration (`managed`).
+ */
+export type CodexLayerKind = "system" | "user" | "profile" | "project" | "command" | "managed";
+
+/** Whether a layer of `kind` outranks what Tower gives on Codex's command line. */
+const aboveTower = (kind: CodexLayerKind) => kind === "command" || kind === "managed";
 
 /** A configuration file Codex reads, and what it holds. */
 export interface CodexLayer {
   kind: CodexLayerKind;
   file: string;
   config: Table;
+  /** A command's: the keys it sets, as given (a table set whole replaces Tower's under it). */
+  keys?: string[];
 }
 
 export interface CodexLayerOptions {
   /** The profile the agent's command chooses (codexProfile). */
   profile?: string | undefined;
+  /** The agent's command in the plan, whose own `-c` settings are a layer above Tower's. */
+  command?: AgentCommand | undefined;
   /** The system's configuration (default: CODEX_SYSTEM_CONFIG). */
   systemConfig?: string;
   /** The managed configuration (default: CODEX_MANAGED_CONFIG). */
@@ -147,8 +156,62 @@ export async function codexLayers(
   ];
   if (trusts(layers, worktree, repoRoot))
     layers.push(...(await read("project", path.join(worktree, ".codex", "config.toml"))));
+  if (options.command !== undefined) layers.push(...codexCommandLayer(options.command));
   layers.push(...(await read("managed", options.managedConfig ?? CODEX_MANAGED_CONFIG)));
   return layers;
+}
+
+/** The settings of the agent's command in the plan, as a layer (none when it gives none). */
+export function codexCommandLayer(command: AgentCommand): CodexLayer[] {
+  const own = codexCommandSettings(command);
+  return own ? [{ kind: "command", file: "the agent's command in streams.yaml", ...own }] : [];
+}
+
+/** The words of an agent's command, a word in quotes whole unquoted. */
+const commandWords = (command: AgentCommand): string[] =>
+  (typeof command === "string" ? command.trim().split(/\s+/) : command).map((w) =>
+    w.replace(/^(['"])(.*)\1$/, "$2"),
+  );
+
+/**
+ * The settings an agent's command gives Codex itself (`-c key=value`, `--config key=value`,
+ * `-ckey=value`, `--config=key=value`), as one table; undefined when it gives none. Codex reads
+ * the value as TOML, and as a string when it is not (its `-c` help); a dotted key is a path.
+ */
+export function codexCommandSettings(
+  command: AgentCommand,
+): { config: Table; keys: string[] } | undefined {
+  const words = commandWords(command);
+  const table: Table = {};
+  const given: string[] = [];
+  for (let i = 1; i < words.length; i++) {
+    const word = words[i] ?? "";
+    if (word === "--") break;
+    let setting: string | undefined;
+    if (word === "-c" || word === "--config") setting = words[++i];
+    else if (word.startsWith("--config=")) setting = word.slice("--config=".length);
+    else if (/^-c./.test(word)) setting = word.slice(2);
+    const at = setting?.indexOf("=") ?? -1;
+    if (setting === undefined || at <= 0) continue;
+    const keys = setting
+      .slice(0, at)
+      .trim()
+      .split(".")
+      .map((key) => key.replace(/^"|"$/g, ""));
+    const raw = setting.slice(at + 1).trim();
+    let value: unknown = raw;
+    try {
+      value = (parse(`v = ${raw}`) as Table).v;
+    } catch {}
+    let place = table;
+    for (const key of keys.slice(0, -1)) {
+      if (!isRecord(place[key])) place[key] = {};
+      place = place[key] as Table;
+    }
+    place[keys[keys.length - 1] as string] = value;
+    given.push(keys.join("."));
+  }
+  return given.length > 0 ? { config: table, keys: given } : undefined;
 }
 
 /** An administrator's requirements file, if it exists and reads as TOML. */
@@ -211,7 +274,7 @@ function limitOf(policy: Table): CodexShellLimit | undefined {
   return patterns.length > 0 ? { by: "include_only", patterns } : undefined;
 }
 
-const belowTower = (layers: readonly CodexLayer[]) => layers.filter((l) => l.kind !== "managed");
+const belowTower = (layers: readonly CodexLayer[]) => layers.filter((l) => !aboveTower(l.kind));
 
 const mergedPolicy = (layers: readonly CodexLayer[]) =>
   layers.reduce((policy, { config }) => mergePolicy(policy, policyOf(config)), {} as Table);
@@ -259,8 +322,21 @@ function matches(pattern: string, name: string): boolean {
   return new RegExp(`^${source}$`, "i").test(name);
 }
 
-const OUTRANKS =
-  "an administrator's managed configuration, which outranks what Tower gives on Codex's command line";
+/** How a message names a layer above Tower's `-c`, and what to do about a setting of it. */
+function standing(kind: CodexLayerKind): { outranks: string; remove: string; add: string } {
+  if (kind === "command")
+    return {
+      outranks: "its -c comes after Tower's on Codex's command line, and wins",
+      remove: "Take it out of the agent's command",
+      add: "there",
+    };
+  return {
+    outranks:
+      "an administrator's managed configuration, which outranks what Tower gives on Codex's command line",
+    remove: "Remove it from that file (or ask your administrator to)",
+    add: "there (or ask your administrator to)",
+  };
+}
 
 /**
  * Refuses agent `agent` when a managed configuration (above Tower's `-c`) would keep one of
@@ -284,13 +360,14 @@ export function requireCodexShellVariables(
   }
   let policy = mergePolicy(mergedPolicy(below), tower);
   for (const { kind, file, config } of layers) {
-    if (kind !== "managed") continue;
+    if (!aboveTower(kind)) continue;
+    const { outranks, remove, add } = standing(kind);
     const own = policyOf(config);
     policy = mergePolicy(policy, own);
     const set = isRecord(own.set) ? Object.keys(own.set).filter((n) => names.includes(n)) : [];
     if (set.length > 0)
       throw new RefusedError(
-        `${file} (${OUTRANKS}) sets ${set.map((n) => `shell_environment_policy.set.${n}`).join(", ")}, which Tower gives every command agent ${agent} runs (the guard's, and who the agent is): Codex would give that value instead. Remove it from that file (or ask your administrator to), then start ${agent} again`,
+        `${file} (${outranks}) sets ${set.map((n) => `shell_environment_policy.set.${n}`).join(", ")}, which Tower gives every command agent ${agent} runs (the guard's, and who the agent is): Codex would give that value instead. ${remove}, then start ${agent} again`,
       );
     const limit = limitOf(policy);
     const missing = limit
@@ -298,7 +375,7 @@ export function requireCodexShellVariables(
       : [];
     if (missing.length > 0)
       throw new RefusedError(
-        `${file} (${OUTRANKS}) sets shell_environment_policy.${limit?.by} without ${missing.join(", ")}: the commands agent ${agent} runs would not get ${missing.length === 1 ? "it" : "them"} (the guard's, and who the agent is). Add ${missing.length === 1 ? "it" : "them"} to that setting there (or ask your administrator to), then start ${agent} again`,
+        `${file} (${outranks}) sets shell_environment_policy.${limit?.by} without ${missing.join(", ")}: the commands agent ${agent} runs would not get ${missing.length === 1 ? "it" : "them"} (the guard's, and who the agent is). Add ${missing.length === 1 ? "it" : "them"} to that setting ${add}, then start ${agent} again`,
       );
   }
 }
@@ -335,18 +412,26 @@ export function requireCodexServerName(
   layers: readonly CodexLayer[],
   checks: CodexServerChecks = {},
 ): void {
-  for (const { kind, file, config } of layers) {
+  for (const { kind, file, config, keys: set = [] } of layers) {
+    // A command that sets the servers, or Tower's, whole: Tower's settings of it are replaced.
+    const whole = set.filter(
+      (key) => key === "mcp_servers" || key === `mcp_servers.${MCP_SERVER_NAME}`,
+    );
+    if (whole.length > 0)
+      throw new RefusedError(
+        `${file} (${standing(kind).outranks}) sets ${whole.join(", ")} whole: Codex would take it in place of Tower's MCP server ("${MCP_SERVER_NAME}"), the agent's tools. ${standing(kind).remove}, then start ${agent} again`,
+      );
     const server = valueAt(config, ["mcp_servers", MCP_SERVER_NAME]);
     if (!isRecord(server)) continue;
-    const keys = URL_KEYS.filter((key) => key in server);
-    if (keys.length > 0)
+    const byUrl = URL_KEYS.filter((key) => key in server);
+    if (byUrl.length > 0)
       throw new RefusedError(
-        `${file} defines an MCP server named "${MCP_SERVER_NAME}" reached by URL (${keys.join(", ")}): Codex merges Tower's own server of that name into it and then refuses to start ("url is not supported for stdio"). Give that server another name in that file, then start ${agent} again`,
+        `${file} defines an MCP server named "${MCP_SERVER_NAME}" reached by URL (${byUrl.join(", ")}): Codex merges Tower's own server of that name into it and then refuses to start ("url is not supported for stdio"). Give that server another name in that file, then start ${agent} again`,
       );
     const given = TOWER_SERVER_KEYS.filter((key) => key in server);
-    if (kind === "managed" && given.length > 0)
+    if (aboveTower(kind) && given.length > 0)
       throw new RefusedError(
-        `${file} (${OUTRANKS}) defines an MCP server named "${MCP_SERVER_NAME}" (${given.join(", ")}): Codex would take these over what Tower gives its own server of that name, the agent's tools. Give that server another name in that file (or ask your administrator to), then start ${agent} again`,
+        `${file} (${standing(kind).outranks}) defines an MCP server named "${MCP_SERVER_NAME}" (${given.join(", ")}): Codex would take these over what Tower gives its own server of that name, the agent's tools. ${kind === "command" ? standing(kind).remove : "Give that server another name in that file (or ask your administrator to)"}, then start ${agent} again`,
       );
   }
   const { requirements, command = "node" } = checks;
@@ -371,12 +456,18 @@ export function codexHooksOff(
   layers: readonly CodexLayer[],
   requirements?: { file: string; config: Table },
 ): { reason: string; remedy: string } | undefined {
-  for (const { kind, file, config } of layers) {
-    if (kind !== "managed" || valueAt(config, ["features", "codex_hooks"]) !== false) continue;
-    return {
-      reason: `${file} (${OUTRANKS}) sets features.codex_hooks to false`,
-      remedy: "Remove it from that file (or ask your administrator to)",
-    };
+  for (const { kind, file, config, keys = [] } of layers) {
+    if (!aboveTower(kind)) continue;
+    const { outranks, remove } = standing(kind);
+    if (valueAt(config, ["features", "codex_hooks"]) === false)
+      return { reason: `${file} (${outranks}) sets features.codex_hooks to false`, remedy: remove };
+    // Tower's hooks are settings under `hooks` on the command line: the command's own replace
+    // them (`hooks` whole, or the events and the trust Tower gives).
+    const replaced = keys.filter((key) =>
+      /^hooks(\.(PreToolUse|PostToolUse|state)(\.|$)|$)/.test(key),
+    );
+    if (kind === "command" && replaced.length > 0)
+      return { reason: `${file} (${outranks}) sets ${replaced.join(", ")}`, remedy: remove };
   }
   if (requirements?.config.allow_managed_hooks_only === true) {
     return {

@@ -275,7 +275,10 @@ export async function codexLaunch(request: LaunchRequest): Promise<AgentLaunch> 
   // What the user's own configuration does to the keys given here (codex-config.ts).
   const { identity } = request;
   const profile = request.command === undefined ? undefined : codexProfile(request.command);
-  const layers = await codexLayers(identity.worktree, identity.repoRoot, request.env, { profile });
+  const layers = await codexLayers(identity.worktree, identity.repoRoot, request.env, {
+    profile,
+    command: request.command,
+  });
   const [node, ...script] = request.tower;
   const requirements = await codexRequirements();
   requireCodexServerName(identity.agent, layers, { requirements, command: node ?? "node" });

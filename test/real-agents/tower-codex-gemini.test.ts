@@ -257,6 +257,30 @@ describe("Codex in Tower (real CLI), Tower's tools", () => {
   });
 });
 
+describe("Codex in Tower (real CLI), its command's own -c", () => {
+  it("turning its hooks off (after Tower's -c, so winning) is refused: Codex is not started, and tower check says so", async () => {
+    run = await heldPatchRun((modelUrl, trust) => codexEnv({ modelUrl, trust }), [], {
+      args: ["-c", "features.codex_hooks=false"],
+    });
+    const r = run;
+    const refusal = await waitFor(
+      () => r.messages.find((m) => m.startsWith("A1: cannot start")),
+      60_000,
+      () => `A1 refused; messages: ${JSON.stringify(r.messages)}; screen:\n${screenOf(r, "A1")}`,
+    );
+    expect(refusal).toContain(
+      "A1: cannot start: the agent's command in streams.yaml (its -c comes after Tower's on Codex's command line, and wins) sets features.codex_hooks to false: Codex would run none of Tower's hooks for agent A1",
+    );
+    expect(r.server.requests).toEqual([]);
+    expect(existsSync(path.join(r.worktree, "src/held.ts"))).toBe(false);
+    const check = await tower(r.repo.root, ["check"]);
+    expect(check.code).toBe(1);
+    expect((check.stdout + check.stderr).replace(/\s+/g, " ")).toContain(
+      "sets features.codex_hooks to false: Codex would run none of Tower's hooks (locks, scope), so Tower does not start the Codex agent A1 while it does. Take it out of the agent's command",
+    );
+  });
+});
+
 describe("Codex in Tower (real CLI), an administrator's requirements", () => {
   let overlay: EtcOverlay | undefined;
   afterEach(() => {
@@ -274,7 +298,7 @@ describe("Codex in Tower (real CLI), an administrator's requirements", () => {
       run = await heldPatchRun(
         (modelUrl, trust) => codexEnv({ modelUrl, trust }),
         [{ text: "All done." }],
-        codexWithRequirements,
+        { executable: codexWithRequirements },
       );
       const r = run;
       // Tower's hook would have refused the patch of the held file at once, without a prompt
@@ -308,15 +332,17 @@ describe("Codex in Tower (real CLI), an administrator's requirements", () => {
 
 /**
  * A Codex agent, read-only (so that it asks before it applies a patch), whose first patch is of
- * src/held.ts, which B1 holds; then `more`; its executable the pinned Codex, or `executable`.
+ * src/held.ts, which B1 holds; then `more`; its executable the pinned Codex, or `executable`, and
+ * `args` before its task.
  */
 function heldPatchRun(
   makeEnv: TowerRunOptions["makeEnv"],
   more: Turn[],
-  executable = "{CLI}",
+  { executable = "{CLI}", args = [] }: { executable?: string; args?: string[] } = {},
 ): Promise<TowerRun> {
+  const words = [executable, "-c", 'sandbox_mode="read-only"', ...args, "{task}"];
   return startTowerRun({
-    plan: withB1(`["${executable}", "-c", "sandbox_mode=\\"read-only\\"", "{task}"]`),
+    plan: withB1(JSON.stringify(words)),
     stream: "A",
     cli: "codex",
     makeEnv,

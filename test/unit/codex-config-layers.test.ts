@@ -16,6 +16,8 @@ import {
   CODEX_MANAGED_CONFIG,
   CODEX_REQUIREMENTS,
   CODEX_SYSTEM_CONFIG,
+  codexCommandLayer,
+  codexCommandSettings,
   codexLayers,
   codexProfile,
   codexRequirements,
@@ -375,5 +377,135 @@ describe("Codex's hooks feature", () => {
       const s = setUp({ requirements });
       requireCodexHooksFeature("A1", await s.layers(), await s.requirements());
     }
+  });
+});
+
+describe("the agent's own -c settings (after Tower's, so above them)", () => {
+  it("are read as Codex reads them: TOML values, else strings; dotted keys as paths", () => {
+    expect(codexCommandSettings(["codex", "{task}"])).toBeUndefined();
+    expect(
+      codexCommandSettings([
+        "codex",
+        "-c",
+        "features.codex_hooks=false",
+        "--config",
+        'model="o3"',
+        "-csandbox_mode=read-only",
+        '--config=shell_environment_policy.include_only=["PATH"]',
+        "-c",
+        "no-equals",
+        "--",
+        "-c",
+        "after=dashes",
+      ]),
+    ).toEqual({
+      config: {
+        features: { codex_hooks: false },
+        model: "o3",
+        sandbox_mode: "read-only",
+        shell_environment_policy: { include_only: ["PATH"] },
+      },
+      keys: [
+        "features.codex_hooks",
+        "model",
+        "sandbox_mode",
+        "shell_environment_policy.include_only",
+      ],
+    });
+    // As a plan's string command is split.
+    expect(codexCommandSettings("codex -c features.codex_hooks=false {task}")?.config).toEqual({
+      features: { codex_hooks: false },
+    });
+  });
+
+  it("that turn Codex's hooks off, or replace Tower's, refuse the agent, naming its command", async () => {
+    const s = setUp({});
+    const layersOf = async (command: string[]) => [
+      ...(await s.layers()),
+      ...codexCommandLayer(command),
+    ];
+    const refusal = async (command: string[]) => {
+      try {
+        requireCodexHooksFeature("A1", await layersOf(command));
+      } catch (error) {
+        expect(error).toBeInstanceOf(RefusedError);
+        return (error as Error).message;
+      }
+      return undefined;
+    };
+    expect(await refusal(["codex", "-c", "features.codex_hooks=false"])).toBe(
+      "the agent's command in streams.yaml (its -c comes after Tower's on Codex's command line, and wins) sets features.codex_hooks to false: Codex would run none of Tower's hooks for agent A1, so its patches would not be checked against the files other agents hold nor take locks. Take it out of the agent's command, then start A1 again",
+    );
+    expect(await refusal(["codex", "-c", "hooks.PreToolUse=[]"])).toContain(
+      "sets hooks.PreToolUse: Codex would run none of Tower's hooks for agent A1",
+    );
+    expect(await refusal(["codex", "-c", "hooks={}"])).toContain("sets hooks:");
+    expect(await refusal(["codex", "-c", 'hooks.state."x:y:0:0"={}'])).toContain(
+      "sets hooks.state",
+    );
+    // Settings that leave Tower's be.
+    expect(await refusal(["codex", "-c", "hooks.Stop=[]", "-c", "features.codex_hooks=true"])).toBe(
+      undefined,
+    );
+    // Below Tower's -c (the user's config.toml) they do not count: Tower's wins there.
+    expect(await refusal(["codex", "-c", "model=o3"])).toBeUndefined();
+  });
+
+  it("that set Tower's MCP server's keys, or the servers whole, refuse the agent", async () => {
+    const layers = async (command: string[]) => [
+      ...(await setUp({}).layers()),
+      ...codexCommandLayer(command),
+    ];
+    const server = async (command: string[]) => {
+      const given = await layers(command);
+      return () => requireCodexServerName("A1", given);
+    };
+    expect(await server(["codex", "-c", 'mcp_servers.tower.command="/bin/other"'])).toThrow(
+      `the agent's command in streams.yaml (its -c comes after Tower's on Codex's command line, and wins) defines an MCP server named "tower" (command): Codex would take these over what Tower gives its own server of that name, the agent's tools. Take it out of the agent's command, then start A1 again`,
+    );
+    expect(await server(["codex", "-c", "mcp_servers={}"])).toThrow(
+      "sets mcp_servers whole: Codex would take it in place of Tower's MCP server",
+    );
+    expect(await server(["codex", "-c", 'mcp_servers.tower={command="x"}'])).toThrow(
+      "sets mcp_servers.tower whole",
+    );
+  });
+
+  it("that keep Tower's variables from the commands refuse the agent", async () => {
+    const layers = [
+      ...(await setUp({}).layers()),
+      ...codexCommandLayer(["codex", "-c", 'shell_environment_policy.include_only=["PATH"]']),
+    ];
+    expect(() => requireCodexShellVariables("A1", layers, VARIABLES)).toThrow(
+      "the agent's command in streams.yaml (its -c comes after Tower's on Codex's command line, and wins) sets shell_environment_policy.include_only without TOWER_AGENT_ID, TOWER_STREAM, GIT_CONFIG_PARAMETERS",
+    );
+    const fine = [
+      ...(await setUp({}).layers()),
+      ...codexCommandLayer([
+        "codex",
+        "-c",
+        `shell_environment_policy.include_only=${JSON.stringify(["PATH", ...NAMES])}`,
+      ]),
+    ];
+    expect(() => requireCodexShellVariables("A1", fine, VARIABLES)).not.toThrow();
+  });
+
+  it("are read into the layers when the command is given, above the files and below the managed one", async () => {
+    const s = setUp({ user: 'model = "a"\n', managed: 'model = "c"\n' });
+    const layers = await codexLayers(
+      s.worktree,
+      s.repo,
+      { CODEX_HOME: s.home },
+      {
+        command: ["codex", "-c", 'model="b"'],
+        systemConfig: s.system.config,
+        managedConfig: s.system.managed,
+      },
+    );
+    expect(layers.map((l) => [l.kind, l.config.model])).toEqual([
+      ["user", "a"],
+      ["command", "b"],
+      ["managed", "c"],
+    ]);
   });
 });

@@ -11,7 +11,12 @@ import {
   claudeManagedHooksOff,
   claudeModeOff,
 } from "../../agents/claude-hooks-off.js";
-import { codexHooksOff, codexLayers, codexRequirements } from "../../agents/codex-config.js";
+import {
+  codexCommandLayer,
+  codexHooksOff,
+  codexLayers,
+  codexRequirements,
+} from "../../agents/codex-config.js";
 import { userGeminiHome } from "../../agents/gemini-home.js";
 import {
   geminiSystemProblems,
@@ -180,18 +185,27 @@ async function claudeProblems(project: Project): Promise<string[]> {
 
 /**
  * Codex agents of the plan for which Codex would run none of Tower's hooks (an administrator's
- * managed configuration or requirements, the same for every agent): Tower does not start them.
+ * managed configuration or requirements, the same for every agent, or the agent's own command's
+ * `-c`): Tower does not start them.
  */
 async function codexProblems(project: Project): Promise<string[]> {
-  const ids = agentsOf(project, "codex").map((agent) => agent.id);
-  if (ids.length === 0) return [];
+  const codex = agentsOf(project, "codex");
+  if (codex.length === 0) return [];
   const root = project.repo.mainRoot;
   const managed = (await codexLayers(root, root, process.env)).filter((l) => l.kind === "managed");
-  const off = codexHooksOff(managed, await codexRequirements());
-  if (!off) return [];
-  return [
-    `${off.reason}: Codex would run none of Tower's hooks (locks, scope), so Tower does not start the Codex ${ids.length === 1 ? "agent" : "agents"} ${ids.join(", ")} while it does. ${off.remedy}`,
-  ];
+  const requirements = await codexRequirements();
+  const byReason = new Map<string, { remedy: string; ids: string[] }>();
+  for (const agent of codex) {
+    const off = codexHooksOff([...codexCommandLayer(agent.command), ...managed], requirements);
+    if (!off) continue;
+    const found = byReason.get(off.reason) ?? { remedy: off.remedy, ids: [] };
+    found.ids.push(agent.id);
+    byReason.set(off.reason, found);
+  }
+  return [...byReason].map(
+    ([reason, { remedy, ids }]) =>
+      `${reason}: Codex would run none of Tower's hooks (locks, scope), so Tower does not start the Codex ${ids.length === 1 ? "agent" : "agents"} ${ids.join(", ")} while it does. ${remedy}`,
+  );
 }
 
 /** Recorded passes that do not bear Tower's seal: an agent or a hand edit wrote them. */
