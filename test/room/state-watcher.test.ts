@@ -303,8 +303,19 @@ describe("state watcher", () => {
     expect(project.plan.streams.map((x) => x.id)).toContain("F");
 
     // A mistake on line 32: reported with the file, line and column; F and the rest stay.
+    // (Each write truncates the file first: a read in between sees part of it, a problem of its
+    // own until the write's own change is read. The problem awaited is the whole file's.)
+    const problemLike = (pattern: RegExp, what: string) =>
+      waitFor(
+        () => {
+          const problem = store.getState().problem;
+          return problem !== undefined && pattern.test(problem) ? problem : undefined;
+        },
+        10_000,
+        () => `${what}; the problem is ${store.getState().problem}`,
+      );
     writeFileSync(planFile, TEST_PLAN.replace("depends_on: [A]", "depends_on: [Z]"));
-    const problem = await waitFor(() => store.getState().problem, 10_000, "the plan's problem");
+    const problem = await problemLike(/Z/, "the plan's problem");
     expect(problem).toContain("streams.yaml:32:18:");
     expect(problem).toMatch(/Z/);
     expect(problem).toContain("keeps the plan read before");
@@ -324,7 +335,7 @@ describe("state watcher", () => {
       planFile,
       TEST_PLAN.replace("lock_ttl: 60m", "lock_ttl: 60m\nstate_dir: elsewhere"),
     );
-    const moved = await waitFor(() => store.getState().problem, 10_000, "the state_dir problem");
+    const moved = await problemLike(/state_dir/, "the state_dir problem");
     expect(moved).toMatch(/state_dir now points to .*elsewhere; restart Tower/);
     expect(project.store.dir).toBe(repo.stateDir);
 
