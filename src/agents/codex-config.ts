@@ -323,18 +323,25 @@ function matches(pattern: string, name: string): boolean {
 }
 
 /** How a message names a layer above Tower's `-c`, and what to do about a setting of it. */
-function standing(kind: CodexLayerKind): { outranks: string; remove: string; add: string } {
+function standing(kind: CodexLayerKind): {
+  outranks: string;
+  remove: string;
+  add: string;
+  rename: string;
+} {
   if (kind === "command")
     return {
       outranks: "its -c comes after Tower's on Codex's command line, and wins",
       remove: "Take it out of the agent's command",
       add: "there",
+      rename: "Take it out of the agent's command",
     };
   return {
     outranks:
       "an administrator's managed configuration, which outranks what Tower gives on Codex's command line",
     remove: "Remove it from that file (or ask your administrator to)",
     add: "there (or ask your administrator to)",
+    rename: "Give that server another name in that file (or ask your administrator to)",
   };
 }
 
@@ -431,7 +438,7 @@ export function requireCodexServerName(
     const given = TOWER_SERVER_KEYS.filter((key) => key in server);
     if (aboveTower(kind) && given.length > 0)
       throw new RefusedError(
-        `${file} (${standing(kind).outranks}) defines an MCP server named "${MCP_SERVER_NAME}" (${given.join(", ")}): Codex would take these over what Tower gives its own server of that name, the agent's tools. ${kind === "command" ? standing(kind).remove : "Give that server another name in that file (or ask your administrator to)"}, then start ${agent} again`,
+        `${file} (${standing(kind).outranks}) defines an MCP server named "${MCP_SERVER_NAME}" (${given.join(", ")}): Codex would take these over what Tower gives its own server of that name, the agent's tools. ${standing(kind).rename}, then start ${agent} again`,
       );
   }
   const { requirements, command = "node" } = checks;

@@ -534,28 +534,39 @@ async function batchResolved(ctx: HookContext, payload: Payload): Promise<HookAn
   }
   if (!policy || files.size === 0) return {};
   const { identity, store } = ctx;
-  const now = ctx.now ?? new Date();
-  const life = provisionalLife(policy);
-  const { locks } = await store.read("locks");
-  const held = [...files].filter((file) => {
-    const entry = Object.hasOwn(locks, file) ? locks[file] : undefined;
-    return entry?.agent === identity.agent && isProvisional(entry, life);
-  });
-  // git reads the worktree only when a write of the batch is still provisional.
-  if (held.length === 0) return {};
-  const changed = await uncommittedIn(identity.worktree);
-  if (changed === undefined) return {}; // git cannot say: they lapse by themselves
-  const unmade = held.filter((file) => !changed.some((other) => locksOverlap(file, other)));
-  if (unmade.length > 0) {
-    await releaseProvisionalLocks(store, {
-      paths: unmade,
-      agent: identity.agent,
-      stream: identity.stream,
-      life,
-      now,
-    });
-  }
+  const agent = { id: identity.agent, stream: identity.stream, worktree: identity.worktree };
+  await releaseUnmadeLocks(store, agent, provisionalLife(policy), { among: files, now: ctx.now });
   return {};
+}
+
+/**
+ * Releases `agent`'s provisional locks (those among `among`, or all) on files unchanged in its
+ * worktree: writes that were not made. One on a file it changed stays (the write was made, and
+ * its PostToolUse was lost). git reads the worktree only when the agent holds such locks; when
+ * git cannot say what changed, they lapse by themselves. Returns the paths released.
+ */
+export async function releaseUnmadeLocks(
+  store: StateStore,
+  agent: { id: string; stream: string; worktree: string },
+  life: number,
+  options: { among?: ReadonlySet<string>; now?: Date | undefined } = {},
+): Promise<string[]> {
+  const { locks } = await store.read("locks");
+  const held = Object.entries(locks)
+    .filter(([key]) => options.among?.has(key) !== false)
+    .filter(([, entry]) => entry.agent === agent.id && isProvisional(entry, life))
+    .map(([key]) => key);
+  if (held.length === 0) return [];
+  const changed = await uncommittedIn(agent.worktree);
+  if (changed === undefined) return [];
+  const unmade = held.filter((key) => !changed.some((file) => locksOverlap(key, file)));
+  return releaseProvisionalLocks(store, {
+    paths: unmade,
+    agent: agent.id,
+    stream: agent.stream,
+    life,
+    ...(options.now && { now: options.now }),
+  });
 }
 
 /** A file tool's writes in the agent's own worktree, for the activity log. */

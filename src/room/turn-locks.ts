@@ -10,10 +10,8 @@
  * worktree go. One on a file it changed stays (the write was made, and its PostToolUse was lost).
  */
 
-import { provisionalLife } from "../agents/hook.js";
+import { provisionalLife, releaseUnmadeLocks } from "../agents/hook.js";
 import { streamPolicy } from "../agents/policy.js";
-import { uncommittedIn } from "../engine/git/diff.js";
-import { isProvisional, locksOverlap, releaseProvisionalLocks } from "../engine/locks.js";
 import type { Project } from "../engine/project.js";
 
 /** How long an agent stays idle before its turn counts as over. */
@@ -26,20 +24,5 @@ export async function releaseUnmadeWrites(
 ): Promise<string[]> {
   const policy = streamPolicy(project.plan, agent.stream);
   if (!policy) return [];
-  const life = provisionalLife(policy);
-  const { locks } = await project.store.read("locks");
-  const mine = Object.entries(locks)
-    .filter(([, entry]) => entry.agent === agent.id && isProvisional(entry, life))
-    .map(([key]) => key);
-  // git reads the worktree only when the agent holds such locks.
-  if (mine.length === 0) return [];
-  const changed = await uncommittedIn(agent.worktree);
-  if (changed === undefined) return []; // git cannot say what changed: they lapse by themselves
-  const unchanged = mine.filter((key) => !changed.some((file) => locksOverlap(key, file)));
-  return releaseProvisionalLocks(project.store, {
-    paths: unchanged,
-    agent: agent.id,
-    stream: agent.stream,
-    life,
-  });
+  return releaseUnmadeLocks(project.store, agent, provisionalLife(policy));
 }

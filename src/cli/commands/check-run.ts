@@ -3,7 +3,6 @@
  * problem (something is wrong or unsafe now: check exits non-zero) or a note (worth knowing,
  * nothing to fix). Nothing here changes anything.
  */
-
 import { existsSync } from "node:fs";
 import path from "node:path";
 import {
