@@ -20,7 +20,11 @@ import { createHash } from "node:crypto";
 /** The source Codex names a hook given with `-c` by. */
 export const SESSION_FLAGS_SOURCE = "/<session-flags>/config.toml";
 
-const EVENT_LABELS = { PreToolUse: "pre_tool_use", PostToolUse: "post_tool_use" } as const;
+const EVENT_LABELS = {
+  SessionStart: "session_start",
+  PreToolUse: "pre_tool_use",
+  PostToolUse: "post_tool_use",
+} as const;
 export type CodexHookEvent = keyof typeof EVENT_LABELS;
 
 /** Codex's default timeout of a command hook (seconds). */

@@ -21,7 +21,23 @@ export const HOOK_EVENTS = [
  * makes for the agent): before and after a tool, as Claude Code's PreToolUse and PostToolUse.
  */
 export const GEMINI_HOOK_EVENTS = ["BeforeTool", "AfterTool"] as const;
-export type HookEvent = (typeof HOOK_EVENTS)[number] | (typeof GEMINI_HOOK_EVENTS)[number];
+/**
+ * Codex's events that Tower answers under names of its own (its tool events are Claude Code's,
+ * told apart by the tool's name): its SessionStart, which tells the session it begins (at its
+ * first prompt) and whose payload is not Claude Code's.
+ */
+export const CODEX_HOOK_EVENTS = ["CodexSessionStart"] as const;
+export type HookEvent =
+  | (typeof HOOK_EVENTS)[number]
+  | (typeof GEMINI_HOOK_EVENTS)[number]
+  | (typeof CODEX_HOOK_EVENTS)[number];
+
+/** Every event `tower hook` answers. */
+export const KNOWN_HOOK_EVENTS: readonly HookEvent[] = [
+  ...HOOK_EVENTS,
+  ...GEMINI_HOOK_EVENTS,
+  ...CODEX_HOOK_EVENTS,
+];
 
 /** Gemini CLI's tools that write one file (`tool_input.file_path`), as Claude Code's tool. */
 export const GEMINI_FILE_TOOLS: Readonly<Record<string, string>> = {
@@ -51,8 +67,7 @@ export const PATCH_TOOL = "apply_patch";
 export const SHELL_TOOL = "Bash";
 
 export const isHookEvent = (name: string): name is HookEvent =>
-  (HOOK_EVENTS as readonly string[]).includes(name) ||
-  (GEMINI_HOOK_EVENTS as readonly string[]).includes(name);
+  (KNOWN_HOOK_EVENTS as readonly string[]).includes(name);
 
 /** What a hook answers: a JSON object for the CLI's stdout, and a warning to record. */
 export interface HookAnswer {

@@ -652,6 +652,28 @@ export function asGeminiAnswer(answer: HookAnswer): HookAnswer {
   return { ...rest, output: { decision: "deny", reason: decision.permissionDecisionReason ?? "" } };
 }
 
+/**
+ * Codex's SessionStart, at its first prompt (and at a resume, a new session): the agent itself
+ * tells the session it is in and the file it keeps it in, which `codex resume` continues next
+ * time. It announces no status: Codex's own status line (OSC 7501) tells that.
+ */
+async function codexSessionStarted(ctx: HookContext, payload: Payload): Promise<HookAnswer> {
+  const ids = session(payload);
+  if (!ids.sessionId) return {};
+  const { identity, store } = ctx;
+  const now = ctx.now ?? new Date();
+  await afterAnswer(ctx, () =>
+    recordAnnouncement(
+      store,
+      identity.agent,
+      identity.stream,
+      { event: "SessionStart", ...ids },
+      now,
+    ),
+  );
+  return {};
+}
+
 /** Handles one hook event of the agent `ctx.identity`. */
 export async function handleHook(
   event: HookEvent,
@@ -660,6 +682,7 @@ export async function handleHook(
 ): Promise<HookAnswer> {
   if (event === "BeforeTool" || event === "AfterTool") return geminiHook(event, payload, ctx);
   if (event === "PostToolBatch") return batchResolved(ctx, payload);
+  if (event === "CodexSessionStart") return codexSessionStarted(ctx, payload);
   // Codex's patches: its own status line (OSC 7501) says what it does, so they announce none.
   // (Its shell tool too: Tower hooks it only for the patches it runs.)
   const patch = payload.tool_name === PATCH_TOOL || payload.tool_name === SHELL_TOOL;

@@ -24,7 +24,7 @@ import {
   requireCodexServerName,
   requireCodexShellVariables,
 } from "./codex-config.js";
-import { codexHookSettings } from "./codex-hooks.js";
+import { type CodexHook, codexHookSettings } from "./codex-hooks.js";
 import { makeGeminiHome, userGeminiHome } from "./gemini-home.js";
 import {
   geminiHookName,
@@ -33,7 +33,7 @@ import {
   requireGeminiHooksKept,
   requireGeminiSystemKept,
 } from "./gemini-workspace.js";
-import { FILE_TOOLS, GEMINI_HOOK_EVENTS, HOOK_EVENTS } from "./hook.js";
+import { FILE_TOOLS, GEMINI_HOOK_EVENTS, HOOK_EVENTS, type HookEvent } from "./hook.js";
 import { GEMINI_FILE_TOOLS, PATCH_TOOL, SHELL_TOOL } from "./hook-events.js";
 import { type Forwarder, findPython, hookWords, writeForwarder } from "./hook-forward.js";
 import type { AgentIdentity } from "./identity.js";
@@ -285,13 +285,19 @@ export async function codexLaunch(request: LaunchRequest): Promise<AgentLaunch> 
   requireCodexShellVariables(identity.agent, layers, shellVariables(request));
   requireCodexHooksFeature(identity.agent, layers, requirements);
   const forwarder = await forwarderFor(request);
-  const hooks = (["PreToolUse", "PostToolUse"] as const).map((event) => ({
-    event,
-    // Its shell tool too: a command running `apply_patch` is a patch Codex applies itself.
-    matcher: CODEX_HOOK_MATCHER,
-    command: hookWords(request.tower, event, forwarder).map(shellQuote).join(" "),
-    timeout: 15,
-  }));
+  const hookCommand = (event: HookEvent) =>
+    hookWords(request.tower, event, forwarder).map(shellQuote).join(" ");
+  const hooks: CodexHook[] = [
+    ...(["PreToolUse", "PostToolUse"] as const).map((event) => ({
+      event,
+      // Its shell tool too: a command running `apply_patch` is a patch Codex applies itself.
+      matcher: CODEX_HOOK_MATCHER,
+      command: hookCommand(event),
+      timeout: 15,
+    })),
+    // The session it begins, told by Codex itself (for `codex resume <id>`).
+    { event: "SessionStart", command: hookCommand("CodexSessionStart"), timeout: 15 },
+  ];
   const config: [string, string][] = [
     ["features.daemon_auto_start", "false"],
     // Codex's hooks are a feature a user's config.toml can turn off (then none of Tower's run).

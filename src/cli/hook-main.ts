@@ -12,11 +12,10 @@
  */
 import net from "node:net";
 import {
-  GEMINI_HOOK_EVENTS,
-  HOOK_EVENTS,
   type HookAnswer,
   type HookRequest,
   isHookEvent,
+  KNOWN_HOOK_EVENTS,
 } from "../agents/hook-events.js";
 import { type AgentIdentity, agentFromEnv } from "../agents/identity.js";
 
@@ -76,7 +75,7 @@ export async function runHookCommand(args: readonly string[]): Promise<number> {
   const event = args[0] ?? "";
   if (!isHookEvent(event)) {
     process.stderr.write(
-      `tower hook: unknown event "${event}" (valid: ${[...HOOK_EVENTS, ...GEMINI_HOOK_EVENTS].join(", ")})\n`,
+      `tower hook: unknown event "${event}" (valid: ${KNOWN_HOOK_EVENTS.join(", ")})\n`,
     );
     return 2;
   }

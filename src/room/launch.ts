@@ -8,10 +8,12 @@
  *   reopening resumes that session (`--resume <id>`) when its transcript exists, and starts
  *   afresh on the task otherwise. Never `--continue`, which exits ("No conversation found to
  *   continue") in a worktree that has none.
- * - Codex names its own session: Tower finds it in Codex's session files (the newest one begun
- *   in the agent's worktree after the agent started whose first records, Tower's briefing, name
- *   the agent, or else name no agent) and claims it in agents.json, where no other agent may
- *   hold it; reopening runs `codex resume <id>`.
+ * - Codex names its own session, and tells it: its SessionStart hook (at its first prompt)
+ *   records the id in agents.json (agents/hook.ts). A Codex without that event is found in its
+ *   session files instead (the newest one begun in the agent's worktree after the agent started
+ *   whose first records, Tower's briefing, name the agent; a session naming no agent may be
+ *   anyone's, such as a Codex run by hand there) and claimed where no other agent holds it.
+ *   Reopening runs `codex resume <id>`.
  * - Other programs get their preset's resume arguments, if any.
  */
 import { randomUUID } from "node:crypto";
@@ -272,11 +274,11 @@ async function recentCodexSessionFiles(
 /** How much of a session file's beginning is read: its `session_meta` and first records. */
 const CODEX_HEAD_BYTES = 256 * 1024;
 
-/** A session Codex began in the worktree, and the agent its first records name, if any. */
+/** A session Codex began in the worktree, and the agent its first records name. */
 export interface CodexSessionCandidate {
   id: string;
   /** The agent and stream Tower's briefing (its developer instructions) names. */
-  names?: { agent: string; stream: string };
+  names: { agent: string; stream: string };
 }
 
 /** The first `CODEX_HEAD_BYTES` of `file` ("" if unreadable). */
@@ -302,9 +304,8 @@ const BRIEFING_NAMES = /You are agent ([^\s"\\]+) of stream ([^\s"\\,(]+)/;
 
 /**
  * The sessions Codex began in `worktree` since `startedAt` (their `session_meta` timestamp; files
- * written to since `startedAt - 1s`), newest first, each with the agent its first records name.
- * A file whose first records are not all written yet (no user message after the meta) is left
- * for a later look: what names its agent may be still to come.
+ * written to since `startedAt - 1s`) whose first records name an agent, newest first. A file
+ * whose first records are not all written yet is left for a later look.
  */
 export async function codexSessionCandidates(
   worktree: string,
@@ -336,42 +337,25 @@ export async function codexSessionCandidates(
     const records = lines.slice(1, -1);
     const named = BRIEFING_NAMES.exec(records.join("\n"));
     const id = typeof meta.payload?.id === "string" ? meta.payload.id : fromName;
-    if (named?.[1] && named[2]) {
-      found.push({ id, names: { agent: named[1], stream: named[2] } });
-      continue;
-    }
-    const prompted = records.some((line) => {
-      try {
-        const record = JSON.parse(line) as { type?: unknown; payload?: { role?: unknown } };
-        return record.type === "response_item" && record.payload?.role === "user";
-      } catch {
-        return false;
-      }
-    });
-    if (prompted) found.push({ id });
+    if (named?.[1] && named[2]) found.push({ id, names: { agent: named[1], stream: named[2] } });
   }
   return found;
 }
 
 /**
  * The session of agent `agent` (of `stream`) begun in `worktree` since `startedAt`, none of
- * `taken`: the newest whose first records name that agent, else the newest that names no agent
- * (a briefing naming another agent is that agent's session, whatever the worktree).
+ * `taken`: the newest whose first records name that agent.
  */
 export async function findCodexSession(
   worktree: string,
   startedAt: number,
   taken: ReadonlySet<string>,
   env: NodeJS.ProcessEnv | undefined,
-  agent?: { id: string; stream: string },
+  agent: { id: string; stream: string },
 ): Promise<string | undefined> {
-  const free = (await codexSessionCandidates(worktree, startedAt, env)).filter(
-    (c) => !taken.has(c.id),
-  );
-  const mine = free.find(
-    (c) => agent && c.names?.agent === agent.id && c.names.stream === agent.stream,
-  );
-  return (mine ?? free.find((c) => c.names === undefined))?.id;
+  return (await codexSessionCandidates(worktree, startedAt, env)).find(
+    (c) => !taken.has(c.id) && c.names.agent === agent.id && c.names.stream === agent.stream,
+  )?.id;
 }
 
 type AgentsRecord = Record<string, { session_id?: unknown }>;
@@ -387,12 +371,13 @@ function othersSessions(agents: AgentsRecord, agent: string): Set<string> {
 }
 
 /**
- * After a Codex agent starts afresh: looks for the session it begins (its first prompt makes the
- * session file) and records its id in agents.json, for `codex resume <id>` next time. The id is
- * claimed in the same agents.json update that checks no other agent holds it (two agents of a
- * stream, one worktree, look at the same files at once). The agent's previously recorded
- * session is not this run's, nor is any session begun before `startedAt`. Gives up after
- * `timeoutMs`, or when `running()` says the agent is gone.
+ * After a Codex agent starts afresh: until its SessionStart hook tells the session it begins
+ * (the recorded id changes), looks for that session in Codex's files (its first prompt makes
+ * the session file, which names the agent) and records its id in agents.json, for `codex resume
+ * <id>` next time; for a Codex without that event. The id is claimed in the same agents.json
+ * update that checks no other agent holds it and the agent's own word has not come meanwhile.
+ * The agent's previously recorded session is not this run's, nor is any session begun before
+ * `startedAt`. Gives up after `timeoutMs`, or when `running()` says the agent is gone.
  */
 export async function recordCodexSession(
   project: Project,
@@ -407,14 +392,19 @@ export async function recordCodexSession(
   const previous = before[spec.id]?.session_id;
   while (Date.now() < deadline && options.running()) {
     const agents = (await project.store.read("agents")).agents as AgentsRecord;
+    const told = agents[spec.id]?.session_id;
+    if (typeof told === "string" && told !== previous) return told;
     const taken = othersSessions(agents, spec.id);
     if (typeof previous === "string") taken.add(previous);
     const id = await findCodexSession(worktree, startedAt, taken, options.env, agent);
     if (id) {
       const at = toUtcIso(new Date());
-      const claimed = await project.store.update("agents", (file) => {
+      const claimed = await project.store.update("agents", (file): string | undefined => {
         // Re-checked where it is written: another agent's loop may have claimed it meanwhile.
-        if (othersSessions(file.agents as AgentsRecord, spec.id).has(id)) return false;
+        if (othersSessions(file.agents as AgentsRecord, spec.id).has(id)) return undefined;
+        // The agent told its session meanwhile (its SessionStart hook): its word stands.
+        const told = file.agents[spec.id]?.session_id;
+        if (typeof told === "string" && told !== previous) return told;
         const entry = file.agents[spec.id] ?? {
           stream: spec.stream,
           status: "running",
@@ -422,9 +412,9 @@ export async function recordCodexSession(
         };
         entry.session_id = id;
         file.agents[spec.id] = entry;
-        return true;
+        return id;
       });
-      if (claimed) return id;
+      if (claimed) return claimed;
       continue; // Look again at once, that id now taken.
     }
     await new Promise((resolve) => setTimeout(resolve, 1_000));

@@ -4,7 +4,7 @@
  * comes from what they announce (Codex's OSC 7501, Gemini's title), their session is recorded and
  * resumed by id, and a stopped Codex leaves no process behind (Tower turns its shared daemon off).
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -128,6 +128,73 @@ describe("Codex in Tower (real CLI)", () => {
     const next = await r.server.waitForTurn(2, 60_000);
     expect(JSON.parse(String(next.headers["x-codex-turn-metadata"])).session_id).toBe(id);
     expect(JSON.stringify(next.body)).toContain("Created it.");
+  });
+});
+
+describe("Codex in Tower (real CLI), its session told by itself", () => {
+  it("records the session its own SessionStart hook tells, not one a Codex run by hand began in its worktree meanwhile", async () => {
+    run = await startTowerRun({
+      // No task: A1 waits for its first prompt.
+      plan: plan(`["{CLI}"]`),
+      stream: "A",
+      cli: "codex",
+      resume: true,
+      makeEnv: (modelUrl, trust) => codexEnv({ modelUrl, trust }),
+      script: [{ text: "Done by hand." }, { text: "Done by A1." }],
+    });
+    const r = run;
+    await screenShowsLine(r, "A1", /Ask Codex to do anything|›/, 90_000);
+    // Someone runs Codex in A1's worktree (same CODEX_HOME): a session naming no agent.
+    // (Not spawnSync: the model server answering it runs in this process.)
+    const byHand = await new Promise<string>((resolve) => {
+      const child = spawn(cliBinary("codex"), ["exec", "--skip-git-repo-check", "look around"], {
+        cwd: r.worktree,
+        env: r.agent.env,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let out = "";
+      child.stdout.on("data", (chunk) => (out += chunk));
+      child.stderr.on("data", (chunk) => (out += chunk));
+      const timer = setTimeout(() => child.kill("SIGKILL"), 90_000);
+      child.on("close", () => {
+        clearTimeout(timer);
+        resolve(out);
+      });
+    });
+    expect(byHand).toMatch(/Done by hand\./);
+    const handId = JSON.parse(
+      String(r.server.requests.find((q) => q.turn === 0)?.headers["x-codex-turn-metadata"]),
+    ).session_id;
+    // Tower looks at Codex's session files every second: give it three looks.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(await sessionOf(r)).toBeUndefined();
+    // A1's first prompt begins its session, which its SessionStart hook tells Tower.
+    const session = r.services.sessions.get("A1")!;
+    for (let i = 0; i < 20 && r.server.requests.filter((q) => q.turn === 1).length === 0; i++) {
+      session.write("hello");
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      session.write("\r");
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+    const own = JSON.parse(
+      String((await r.server.waitForTurn(1, 60_000)).headers["x-codex-turn-metadata"]),
+    ).session_id;
+    expect(own).not.toBe(handId);
+    let seen: string | undefined;
+    await waitFor(
+      async () => {
+        seen = await sessionOf(r);
+        return seen === own ? true : undefined;
+      },
+      30_000,
+      () => `A1's own session ${own} in agents.json (it has ${seen}; the one by hand: ${handId})`,
+    );
+    // Told by Codex itself: its hook gave the file it keeps the session in too.
+    const agents = (await readJson(path.join(r.repo.stateDir, "agents.json"))) as {
+      agents: Record<string, { transcript_path?: string }>;
+    };
+    expect(agents.agents.A1?.transcript_path).toMatch(new RegExp(`${own}\\.jsonl$`));
+    expect(existsSync(agents.agents.A1?.transcript_path ?? "")).toBe(true);
   });
 });
 

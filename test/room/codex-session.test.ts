@@ -1,13 +1,15 @@
 /**
  * Which Codex session the room records for a Codex agent started afresh: Codex names its own
  * session, in a rollout file under $CODEX_HOME/sessions; every agent of a stream works in the
- * same worktree, so the worktree alone does not say whose session a file is.
+ * same worktree, so the worktree alone does not say whose session a file is. (Codex's own
+ * SessionStart hook tells it first: agents/hook.ts; these are for a Codex without that event.)
  */
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { briefing } from "../../src/agents/briefing.js";
+import { recordAnnouncement } from "../../src/engine/announce.js";
 import type { Plan } from "../../src/engine/plan/index.js";
 import type { Project } from "../../src/engine/project.js";
 import { StateStore } from "../../src/engine/state/index.js";
@@ -117,16 +119,34 @@ describe("recording a Codex agent's session", () => {
     expect(await recorded("A2")).toBe(ids.a2);
   });
 
-  it("never gives two agents looking at once the same session", async () => {
+  it("takes no session that names no agent (a Codex run by hand in the worktree may be anyone's)", async () => {
     const startedAt = Date.now() - 500;
-    // Files that name no agent (the worktree is all there is to go by).
     await rollout(ids.a1);
     await rollout(ids.a2);
-    const got = await Promise.all([record("A1", startedAt), record("A2", startedAt)]);
-    expect(new Set(got)).toEqual(new Set([ids.a1, ids.a2]));
-    expect(new Set([await recorded("A1"), await recorded("A2")])).toEqual(
-      new Set([ids.a1, ids.a2]),
-    );
+    expect(
+      await Promise.all([record("A1", startedAt, 1_500), record("A2", startedAt, 1_500)]),
+    ).toEqual([undefined, undefined]);
+    expect([await recorded("A1"), await recorded("A2")]).toEqual([undefined, undefined]);
+  });
+
+  it("stops looking once the agent tells its session (its SessionStart hook), and never writes over it", async () => {
+    const startedAt = Date.now() - 500;
+    await store.update("agents", (file) => {
+      file.agents.A1 = {
+        stream: "A",
+        status: "running",
+        updated: new Date().toISOString(),
+        session_id: ids.old,
+      } as never;
+    });
+    const found = record("A1", startedAt, 5_000);
+    // Its first prompt comes once Codex is up, well after the look began.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await recordAnnouncement(store, "A1", "A", { event: "SessionStart", sessionId: ids.a2 });
+    // A file naming A1 written afterwards is not taken over what the agent told.
+    await rollout(ids.a1, { agent: "A1" });
+    expect(await found).toBe(ids.a2);
+    expect(await recorded("A1")).toBe(ids.a2);
   });
 
   it("does not take the agent's previous session, written to just before a fresh start", async () => {

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { GEMINI_HOOK_EVENTS, HOOK_EVENTS } from "../../agents/hook-events.js";
+import { KNOWN_HOOK_EVENTS } from "../../agents/hook-events.js";
 
 /**
  * `tower hook <event>` for help and usage; the command itself runs from main.ts without loading
@@ -9,9 +9,9 @@ export function registerHook(program: Command): void {
   program
     .command("hook")
     .description(
-      "answer a Claude Code or Gemini CLI hook event of an agent Tower started (JSON on stdin and stdout)",
+      "answer a Claude Code, Codex or Gemini CLI hook event of an agent Tower started (JSON on stdin and stdout)",
     )
-    .argument("<event>", `one of ${[...HOOK_EVENTS, ...GEMINI_HOOK_EVENTS].join(", ")}`)
+    .argument("<event>", `one of ${KNOWN_HOOK_EVENTS.join(", ")}`)
     .action(async (event: string) => {
       const { runHookCommand } = await import("../hook-main.js");
       process.exitCode = await runHookCommand([event]);
