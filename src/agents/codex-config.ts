@@ -365,10 +365,20 @@ export function requireCodexShellVariables(
     else if (field === "filters" && name !== undefined)
       tower.filters = { ...(isRecord(tower.filters) ? tower.filters : {}), [name]: "include" };
   }
+  // The keys Tower gives, each of which a -c after Tower's of a table holding it replaces.
+  const towerKeys = [
+    ...names.map((name) => `shell_environment_policy.set.${name}`),
+    ...codexShellArgs(below, names).map(([key]) => key),
+  ];
   let policy = mergePolicy(mergedPolicy(below), tower);
-  for (const { kind, file, config } of layers) {
+  for (const { kind, file, config, keys = [] } of layers) {
     if (!aboveTower(kind)) continue;
     const { outranks, remove, add } = standing(kind);
+    const whole = keys.filter((key) => towerKeys.some((t) => t.startsWith(`${key}.`)));
+    if (whole.length > 0)
+      throw new RefusedError(
+        `${file} (${outranks}) sets ${whole.join(", ")} whole: Codex would take it in place of what Tower gives there, ${names.join(", ")} for every command agent ${agent} runs (the guard's, and who the agent is). Set single keys instead (shell_environment_policy.inherit=...), or ${remove.charAt(0).toLowerCase()}${remove.slice(1)}, then start ${agent} again`,
+      );
     const own = policyOf(config);
     policy = mergePolicy(policy, own);
     const set = isRecord(own.set) ? Object.keys(own.set).filter((n) => names.includes(n)) : [];

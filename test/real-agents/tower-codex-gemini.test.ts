@@ -875,6 +875,31 @@ describe("Codex in Tower (real CLI), a profile chosen on its command line", () =
     expect(names).not.toContain("LANG");
   });
 
+  it("a -c in its command giving shell_environment_policy (or its set) whole replaces Tower's variables: it is not started", async () => {
+    for (const given of [
+      'shell_environment_policy={inherit="all"}',
+      'shell_environment_policy.set={FOO="1"}',
+    ]) {
+      const plain = await launchWith("", ["codex", "{task}"]);
+      const { agent, worktree } = plain;
+      // Codex's own reading: the command's -c comes after Tower's, and the commands it runs lack
+      // Tower's variables.
+      const { args } = await plain.launch;
+      const [binary = ""] = agent.command;
+      const env = execFileSync(binary, ["sandbox", ...args, "-c", given, "--", "env"], {
+        cwd: worktree,
+        env: agent.env,
+        encoding: "utf8",
+        timeout: 60_000,
+      });
+      expect(env).not.toContain("TOWER_AGENT_ID=");
+      const { launch } = await launchWith("", ["codex", "-c", given, "{task}"]);
+      await expect(launch).rejects.toThrow(RefusedError);
+      await expect(launch).rejects.toThrow(/the agent's command in streams\.yaml/);
+      await expect(launch).rejects.toThrow(/TOWER_AGENT_ID/);
+    }
+  });
+
   it("with a server of Tower's server's name reached by URL: Codex would not start with Tower's, so Tower refuses first, naming the profile's file", async () => {
     const { agent, codexHome, worktree, launch } = await launchWith(
       '[mcp_servers.tower]\nurl = "http://127.0.0.1:9/mcp"\n',

@@ -490,6 +490,35 @@ describe("the agent's own -c settings (after Tower's, so above them)", () => {
     expect(() => requireCodexShellVariables("A1", fine, VARIABLES)).not.toThrow();
   });
 
+  it("that give shell_environment_policy or its set whole (replacing Tower's variables there) refuse the agent; single keys do not", async () => {
+    const layers = async (setting: string, user: Record<string, string> = {}) => [
+      ...(await setUp(user).layers()),
+      ...codexCommandLayer(["codex", "-c", setting]),
+    ];
+    const all = await layers('shell_environment_policy={inherit="all"}');
+    expect(() => requireCodexShellVariables("A1", all, VARIABLES)).toThrow(
+      "the agent's command in streams.yaml (its -c comes after Tower's on Codex's command line, and wins) sets shell_environment_policy whole: Codex would take it in place of what Tower gives there, TOWER_AGENT_ID, TOWER_STREAM, GIT_CONFIG_PARAMETERS for every command agent A1 runs (the guard's, and who the agent is). Set single keys instead (shell_environment_policy.inherit=...), or take it out of the agent's command, then start A1 again",
+    );
+    const set = await layers('shell_environment_policy.set={FOO="1"}');
+    expect(() => requireCodexShellVariables("A1", set, VARIABLES)).toThrow(
+      "sets shell_environment_policy.set whole",
+    );
+    // Where the user's config has filters, Tower gives its names there too: replaced whole, gone.
+    const filtered = await layers('shell_environment_policy.filters={PATH="include"}', {
+      user: '[shell_environment_policy]\nfilters = { HOME = "include" }\n',
+    });
+    expect(() => requireCodexShellVariables("A1", filtered, VARIABLES)).toThrow(
+      "sets shell_environment_policy.filters whole",
+    );
+    for (const single of [
+      'shell_environment_policy.inherit="all"',
+      'shell_environment_policy.set.FOO="1"',
+    ]) {
+      const given = await layers(single);
+      expect(() => requireCodexShellVariables("A1", given, VARIABLES)).not.toThrow();
+    }
+  });
+
   it("are read into the layers when the command is given, above the files and below the managed one", async () => {
     const s = setUp({ user: 'model = "a"\n', managed: 'model = "c"\n' });
     const layers = await codexLayers(
