@@ -463,8 +463,9 @@ export function requireCodexServerName(
 }
 
 /**
- * Why none of Tower's hooks would run in Codex, if so: a managed configuration (above Tower's `-c
- * features.codex_hooks = true`) turns Codex's hooks feature off, or the administrator's
+ * Why none of Tower's hooks would run in Codex, if so: a managed configuration or the agent's
+ * command (above Tower's `-c features.hooks = true`) turns Codex's hooks feature off, or the
+ * administrator's
  * requirements allow only managed hooks (`allow_managed_hooks_only`: Codex 0.171 then drops the
  * hooks of its command line, Tower's; seen with the real CLI). The reason names the file and
  * the setting, `remedy` what to do about it.
@@ -476,12 +477,16 @@ export function codexHooksOff(
   for (const { kind, file, config, keys = [] } of layers) {
     if (!aboveTower(kind)) continue;
     const { outranks, remove } = standing(kind);
-    if (valueAt(config, ["features", "codex_hooks"]) === false)
-      return { reason: `${file} (${outranks}) sets features.codex_hooks to false`, remedy: remove };
+    // `features.hooks`: Codex 0.171's name of the feature, which wins over its old name
+    // (`codex_hooks`, deprecated) whichever layer gives either: Tower's `hooks = true` outweighs
+    // an old name's false anywhere, and a new name's false above it turns the hooks off.
+    if (valueAt(config, ["features", "hooks"]) === false)
+      return { reason: `${file} (${outranks}) sets features.hooks to false`, remedy: remove };
     // Tower's hooks are settings under `hooks` on the command line: the command's own replace
-    // them (`hooks` whole, or the events and the trust Tower gives).
+    // them (`hooks` whole, or the events and the trust Tower gives), as `features` whole replaces
+    // Tower's turning the feature on.
     const replaced = keys.filter((key) =>
-      /^hooks(\.(PreToolUse|PostToolUse|state)(\.|$)|$)/.test(key),
+      /^(hooks(\.(PreToolUse|PostToolUse|state)(\.|$)|$)|features$)/.test(key),
     );
     if (kind === "command" && replaced.length > 0)
       return { reason: `${file} (${outranks}) sets ${replaced.join(", ")}`, remedy: remove };

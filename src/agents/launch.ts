@@ -301,7 +301,7 @@ export async function codexLaunch(request: LaunchRequest): Promise<AgentLaunch> 
   const config: [string, string][] = [
     ["features.daemon_auto_start", "false"],
     // Codex's hooks are a feature a user's config.toml can turn off (then none of Tower's run).
-    ["features.codex_hooks", "true"],
+    ["features.hooks", "true"],
     ["tui.alternate_screen", tomlString("never")],
     [`mcp_servers.${MCP_SERVER_NAME}.command`, tomlString(node ?? "node")],
     [`mcp_servers.${MCP_SERVER_NAME}.args`, JSON.stringify([...script, "mcp"])],

@@ -14,7 +14,15 @@ import { codexLaunch } from "../../src/agents/launch.js";
 import { RefusedError } from "../../src/engine/errors.js";
 import { acquireLocks, lockExpiry, lockLife } from "../../src/engine/locks.js";
 import { StateStore } from "../../src/engine/state/index.js";
-import { CLI, cleanEnv, readJson, tower, waitFor, waitForContent } from "../helpers/repo.js";
+import {
+  CLI,
+  cleanEnv,
+  makeRepo,
+  readJson,
+  tower,
+  waitFor,
+  waitForContent,
+} from "../helpers/repo.js";
 import { codexEnv, geminiEnv } from "./cli-env.js";
 import { cliBinary, cliCache } from "./clis.js";
 import { canOverlayEtc, type EtcOverlay, etcOverlay } from "./etc-overlay.js";
@@ -299,35 +307,40 @@ describe("Codex in Tower (real CLI), Tower's tools", () => {
     expect(r.server.errors).toEqual([]);
   });
 
-  // Codex's hooks are a feature of its own (`features.codex_hooks`), which a user's config.toml
-  // can turn off: Tower turns it on for its agents, as it does its server.
-  it("binds its patches where the user's config.toml turns Codex's hooks feature off", async () => {
-    const inWorktree = (file: string) => path.join(run!.worktree, file);
-    run = await heldPatchRun(
-      (modelUrl, trust) =>
-        // (Its own [features] table: codexEnv's is left out with daemon: true.)
-        codexEnv({
-          modelUrl,
-          trust,
-          daemon: true,
-          config: "[features]\ncodex_hooks = false\ndaemon_auto_start = false\n",
-        }),
-      [{ text: "All done." }],
-    );
-    const r = run;
-    // Refused without a prompt (else the patch waits for y, and the result never comes).
-    const result = await firstPatchResult(r, 60_000);
-    expect(String(result.content)).toMatch(
-      /^Command blocked by PreToolUse hook: src\/held\.ts is locked by agent B1, stream B/,
-    );
-    expect(existsSync(inWorktree("src/held.ts"))).toBe(false);
-  });
+  // Codex's hooks are a feature of its own (`features.hooks`, formerly `codex_hooks`), which a
+  // user's config.toml can turn off: Tower turns it on for its agents, as it does its server.
+  // (With `hooks = false` there, Tower's `-c features.codex_hooks = true` left them off: the new
+  // name wins over the old whichever layer gives it.)
+  it.each(["hooks", "codex_hooks"])(
+    "binds its patches where the user's config.toml turns Codex's hooks feature off (features.%s)",
+    async (key) => {
+      const inWorktree = (file: string) => path.join(run!.worktree, file);
+      run = await heldPatchRun(
+        (modelUrl, trust) =>
+          // (Its own [features] table: codexEnv's is left out with daemon: true.)
+          codexEnv({
+            modelUrl,
+            trust,
+            daemon: true,
+            config: `[features]\n${key} = false\ndaemon_auto_start = false\n`,
+          }),
+        [{ text: "All done." }],
+      );
+      const r = run;
+      // Refused without a prompt (else the patch waits for y, and the result never comes).
+      const result = await firstPatchResult(r, 60_000);
+      expect(String(result.content)).toMatch(
+        /^Command blocked by PreToolUse hook: src\/held\.ts is locked by agent B1, stream B/,
+      );
+      expect(existsSync(inWorktree("src/held.ts"))).toBe(false);
+    },
+  );
 });
 
 describe("Codex in Tower (real CLI), its command's own -c", () => {
   it("turning its hooks off (after Tower's -c, so winning) is refused: Codex is not started, and tower check says so", async () => {
     run = await heldPatchRun((modelUrl, trust) => codexEnv({ modelUrl, trust }), [], {
-      args: ["-c", "features.codex_hooks=false"],
+      args: ["-c", "features.hooks=false"],
     });
     const r = run;
     const refusal = await waitFor(
@@ -336,15 +349,26 @@ describe("Codex in Tower (real CLI), its command's own -c", () => {
       () => `A1 refused; messages: ${JSON.stringify(r.messages)}; screen:\n${screenOf(r, "A1")}`,
     );
     expect(refusal).toContain(
-      "A1: cannot start: the agent's command in streams.yaml (its -c comes after Tower's on Codex's command line, and wins) sets features.codex_hooks to false: Codex would run none of Tower's hooks for agent A1",
+      "A1: cannot start: the agent's command in streams.yaml (its -c comes after Tower's on Codex's command line, and wins) sets features.hooks to false: Codex would run none of Tower's hooks for agent A1",
     );
     expect(r.server.requests).toEqual([]);
     expect(existsSync(path.join(r.worktree, "src/held.ts"))).toBe(false);
     const check = await tower(r.repo.root, ["check"]);
     expect(check.code).toBe(1);
     expect((check.stdout + check.stderr).replace(/\s+/g, " ")).toContain(
-      "sets features.codex_hooks to false: Codex would run none of Tower's hooks (locks, scope), so Tower does not start the Codex agent A1 while it does. Take it out of the agent's command",
+      "sets features.hooks to false: Codex would run none of Tower's hooks (locks, scope), so Tower does not start the Codex agent A1 while it does. Take it out of the agent's command",
     );
+  });
+
+  it("turning them off by their old name (features.codex_hooks) does not: Tower's features.hooks wins, so the agent starts and its patches bind", async () => {
+    run = await heldPatchRun((modelUrl, trust) => codexEnv({ modelUrl, trust }), [], {
+      args: ["-c", "features.codex_hooks=false"],
+    });
+    const result = await firstPatchResult(run, 60_000);
+    expect(String(result.content)).toMatch(
+      /^Command blocked by PreToolUse hook: src\/held\.ts is locked by agent B1, stream B/,
+    );
+    expect(existsSync(path.join(run.worktree, "src/held.ts"))).toBe(false);
   });
 });
 
@@ -354,6 +378,39 @@ describe("Codex in Tower (real CLI), an administrator's requirements", () => {
     overlay?.cleanup();
     overlay = undefined;
   });
+
+  it.skipIf(!canOverlayEtc())(
+    "a managed config.toml turning the hooks off by their old name (codex_hooks) leaves Tower's on; by their name (hooks) it refuses the agent",
+    async () => {
+      overlay = etcOverlay({ "codex/managed_config.toml": "[features]\ncodex_hooks = false\n" });
+      run = await heldPatchRun((modelUrl, trust) => codexEnv({ modelUrl, trust }), [], {
+        executable: overlay.wrapper("codex", cliBinary("codex")),
+      });
+      const result = await firstPatchResult(run, 60_000);
+      expect(String(result.content)).toMatch(
+        /^Command blocked by PreToolUse hook: src\/held\.ts is locked by agent B1, stream B/,
+      );
+      await run.cleanup();
+      run = undefined;
+      overlay.cleanup();
+      overlay = etcOverlay({ "codex/managed_config.toml": "[features]\nhooks = false\n" });
+      const [command, ...words] = overlay.prefix;
+      const repo = await makeRepo({ plan: withB1(JSON.stringify([cliBinary("codex"), "{task}"])) });
+      try {
+        const check = spawnSync(command!, [...words, process.execPath, CLI, "check"], {
+          cwd: repo.root,
+          env: cleanEnv(),
+          encoding: "utf8",
+        });
+        expect(check.status, check.stdout + check.stderr).toBe(1);
+        expect((check.stdout + check.stderr).replace(/\s+/g, " ")).toContain(
+          "/etc/codex/managed_config.toml (an administrator's managed configuration, which outranks what Tower gives on Codex's command line) sets features.hooks to false: Codex would run none of Tower's hooks (locks, scope), so Tower does not start the Codex agent A1 while it does",
+        );
+      } finally {
+        repo.cleanup();
+      }
+    },
+  );
 
   it.skipIf(!canOverlayEtc())(
     "allowing only managed hooks (allow_managed_hooks_only): Codex runs none of Tower's, so tower check says so and Tower starts no Codex agent",

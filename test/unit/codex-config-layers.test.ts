@@ -345,7 +345,7 @@ describe("an administrator's requirements (requirements.toml)", () => {
 
 describe("Codex's hooks feature", () => {
   it("turned off by a managed configuration (above -c) refuses the agent; by the user's, Tower's -c turns it on", async () => {
-    const off = "[features]\ncodex_hooks = false\n";
+    const off = "[features]\nhooks = false\n";
     const user = setUp({ user: off });
     expect(() => requireCodexHooksFeature("A1", [])).not.toThrow();
     requireCodexHooksFeature("A1", await user.layers());
@@ -353,11 +353,13 @@ describe("Codex's hooks feature", () => {
     const refuse = async () => requireCodexHooksFeature("A1", await managed.layers());
     await expect(refuse()).rejects.toThrow(RefusedError);
     await expect(refuse()).rejects.toThrow(
-      `${managed.system.managed} (an administrator's managed configuration, which outranks what Tower gives on Codex's command line) sets features.codex_hooks to false: Codex would run none of Tower's hooks for agent A1`,
+      `${managed.system.managed} (an administrator's managed configuration, which outranks what Tower gives on Codex's command line) sets features.hooks to false: Codex would run none of Tower's hooks for agent A1`,
     );
+    requireCodexHooksFeature("A1", await setUp({ managed: "[features]\nhooks = true\n" }).layers());
+    // Its old name, however high: Tower's features.hooks = true wins over it (real CLI).
     requireCodexHooksFeature(
       "A1",
-      await setUp({ managed: "[features]\ncodex_hooks = true\n" }).layers(),
+      await setUp({ managed: "[features]\ncodex_hooks = false\n" }).layers(),
     );
   });
 
@@ -433,20 +435,23 @@ describe("the agent's own -c settings (after Tower's, so above them)", () => {
       }
       return undefined;
     };
-    expect(await refusal(["codex", "-c", "features.codex_hooks=false"])).toBe(
-      "the agent's command in streams.yaml (its -c comes after Tower's on Codex's command line, and wins) sets features.codex_hooks to false: Codex would run none of Tower's hooks for agent A1, so its patches would not be checked against the files other agents hold nor take locks. Take it out of the agent's command, then start A1 again",
+    expect(await refusal(["codex", "-c", "features.hooks=false"])).toBe(
+      "the agent's command in streams.yaml (its -c comes after Tower's on Codex's command line, and wins) sets features.hooks to false: Codex would run none of Tower's hooks for agent A1, so its patches would not be checked against the files other agents hold nor take locks. Take it out of the agent's command, then start A1 again",
     );
     expect(await refusal(["codex", "-c", "hooks.PreToolUse=[]"])).toContain(
       "sets hooks.PreToolUse: Codex would run none of Tower's hooks for agent A1",
     );
     expect(await refusal(["codex", "-c", "hooks={}"])).toContain("sets hooks:");
+    // The features whole: Tower's features.hooks = true with them.
+    expect(await refusal(["codex", "-c", "features={}"])).toContain("sets features:");
     expect(await refusal(["codex", "-c", 'hooks.state."x:y:0:0"={}'])).toContain(
       "sets hooks.state",
     );
     // Settings that leave Tower's be.
-    expect(await refusal(["codex", "-c", "hooks.Stop=[]", "-c", "features.codex_hooks=true"])).toBe(
+    expect(await refusal(["codex", "-c", "hooks.Stop=[]", "-c", "features.hooks=true"])).toBe(
       undefined,
     );
+    expect(await refusal(["codex", "-c", "features.codex_hooks=false"])).toBeUndefined();
     // Below Tower's -c (the user's config.toml) they do not count: Tower's wins there.
     expect(await refusal(["codex", "-c", "model=o3"])).toBeUndefined();
   });
