@@ -102,6 +102,17 @@ const record = (agent: string, startedAt: number, timeoutMs = 3_000) =>
     timeoutMs,
   });
 
+/** The agent's session of an earlier run, as agents.json records it. */
+const recordOld = (agent: string) =>
+  store.update("agents", (file) => {
+    file.agents[agent] = {
+      stream: "A",
+      status: "running",
+      updated: new Date().toISOString(),
+      session_id: ids.old,
+    } as never;
+  });
+
 const recorded = async (agent: string) =>
   (await store.read("agents")).agents[agent]?.session_id as string | undefined;
 
@@ -131,14 +142,7 @@ describe("recording a Codex agent's session", () => {
 
   it("stops looking once the agent tells its session (its SessionStart hook), and never writes over it", async () => {
     const startedAt = Date.now() - 500;
-    await store.update("agents", (file) => {
-      file.agents.A1 = {
-        stream: "A",
-        status: "running",
-        updated: new Date().toISOString(),
-        session_id: ids.old,
-      } as never;
-    });
+    await recordOld("A1");
     const found = record("A1", startedAt, 5_000);
     // Its first prompt comes once Codex is up, well after the look began.
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -157,14 +161,7 @@ describe("recording a Codex agent's session", () => {
       begun: new Date(startedAt - 60_000),
       mtime: new Date(startedAt - 400),
     });
-    await store.update("agents", (file) => {
-      file.agents.A1 = {
-        stream: "A",
-        status: "running",
-        updated: new Date().toISOString(),
-        session_id: ids.old,
-      } as never;
-    });
+    await recordOld("A1");
     const found = record("A1", startedAt);
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     await rollout(ids.a1, { agent: "A1" });
