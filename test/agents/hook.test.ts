@@ -564,6 +564,31 @@ describe("status and session events", () => {
     );
   });
 
+  it("Codex's SessionStart (CodexSessionStart) records its session and file, and announces no status", async () => {
+    const env = agentEnv("A1", "A", worktreeA);
+    // As Codex 0.171 sends it at the first prompt.
+    const payload = {
+      session_id: "01a25103-ec11-7260-be2a-7776ae2ec0c5",
+      transcript_path: path.join(repo.root, "rollout.jsonl"),
+      cwd: worktreeA,
+      hook_event_name: "SessionStart",
+      model: "gpt-5.5",
+      permission_mode: "default",
+      source: "startup",
+    };
+    const result = await hook("CodexSessionStart", payload, env);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe("");
+    const agents = (await readJson(path.join(repo.stateDir, "agents.json"))) as {
+      agents: Record<string, Record<string, unknown>>;
+    };
+    expect(agents.agents.A1).toMatchObject({
+      session_id: payload.session_id,
+      transcript_path: payload.transcript_path,
+    });
+    expect(agents.agents.A1).not.toHaveProperty("announced");
+  });
+
   it("rejects an unknown event with the valid ones", async () => {
     const result = await hook("PreToolUze", {}, agentEnv("A1", "A", worktreeA));
     expect(result.code).toBe(2);
