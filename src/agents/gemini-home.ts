@@ -28,6 +28,25 @@ import { withNames } from "./codex-config.js";
 
 const SETTINGS = "settings.json";
 
+/**
+ * Tower's briefing of the agent, in its Gemini home: one of Gemini's context files (its
+ * `context.fileName`, after the user's own), which Gemini reads into its instructions at every
+ * start and after `/clear`. (Gemini has no flag for instructions of its own.)
+ */
+export const GEMINI_BRIEFING_FILE = "TOWER-BRIEFING.md";
+
+/** The context files' names Gemini looks for with these settings (`GEMINI.md` by default). */
+export function geminiContextNames(settings: Record<string, unknown> | undefined): string[] {
+  const context = settings?.context;
+  const names =
+    typeof context === "object" && context !== null
+      ? (context as Record<string, unknown>).fileName
+      : undefined;
+  if (typeof names === "string") return [names];
+  if (Array.isArray(names)) return names.filter((n): n is string => typeof n === "string");
+  return ["GEMINI.md"];
+}
+
 /** The folder Gemini would use as its home with this environment (`GEMINI_CLI_HOME`, `HOME`). */
 export function userGeminiHome(env: NodeJS.ProcessEnv = process.env): string {
   return env.GEMINI_CLI_HOME || env.HOME || os.homedir();
@@ -114,6 +133,7 @@ export async function makeGeminiHome(
   env: NodeJS.ProcessEnv | undefined,
   servers: Record<string, unknown>,
   hooks: Record<string, unknown[]> = {},
+  briefing?: string,
 ): Promise<string> {
   const home = userGeminiHome(env);
   const theirs = path.join(home, ".gemini");
@@ -121,11 +141,13 @@ export async function makeGeminiHome(
   const ours = path.join(folder, ".gemini");
   await makeStateFolder(path.dirname(folder), ours, 0o700);
   const entries = await fsp.readdir(theirs).catch(() => [] as string[]);
-  const wanted = new Set(entries.filter((name) => name !== SETTINGS));
+  const wanted = new Set(
+    entries.filter((name) => name !== SETTINGS && name !== GEMINI_BRIEFING_FILE),
+  );
   for (const name of wanted) await linkTo(path.join(ours, name), path.join(theirs, name));
   // Links to entries the user no longer has go (links only: Gemini's own files stay).
   for (const name of await fsp.readdir(ours)) {
-    if (name === SETTINGS || wanted.has(name)) continue;
+    if (name === SETTINGS || name === GEMINI_BRIEFING_FILE || wanted.has(name)) continue;
     const stat = await fsp.lstat(path.join(ours, name)).catch(() => undefined);
     if (stat?.isSymbolicLink()) await fsp.rm(path.join(ours, name), { force: true });
   }
@@ -172,8 +194,22 @@ export async function makeGeminiHome(
         }
       : settings?.hooksConfig;
   const mcp = mcpKeeping(settings?.mcp, Object.keys(servers));
+  const briefingFile = path.join(ours, GEMINI_BRIEFING_FILE);
+  if (briefing === undefined) await fsp.rm(briefingFile, { force: true });
+  else await writeStateFile(briefingFile, `${briefing}\n`, 0o600);
+  const context =
+    briefing === undefined
+      ? undefined
+      : {
+          ...record(settings?.context),
+          fileName: [
+            ...geminiContextNames(settings).filter((name) => name !== GEMINI_BRIEFING_FILE),
+            GEMINI_BRIEFING_FILE,
+          ],
+        };
   const merged = {
     ...settings,
+    ...(context !== undefined && { context }),
     ...(mcp !== undefined && { mcp }),
     mcpServers: { ...record(settings?.mcpServers), ...servers },
     ...(Object.keys(allHooks).length > 0 && { hooks: allHooks }),

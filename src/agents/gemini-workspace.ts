@@ -74,6 +74,21 @@ export async function geminiWorkspaceProblems(folder: string): Promise<GeminiWor
 }
 
 /**
+ * Whether the workspace settings Gemini would read when started in `folder` name its context
+ * files (`context.fileName`): they replace the user's list, Tower's briefing file with it.
+ * An unreadable file is the hooks' check's to report (geminiWorkspaceProblems).
+ */
+export async function geminiWorkspaceNamesContext(folder: string): Promise<boolean> {
+  try {
+    const text = await fsp.readFile(path.join(folder, GEMINI_WORKSPACE_SETTINGS), "utf8");
+    const settings: unknown = JSON.parse(stripJsonComments(text));
+    return isObject(settings) && isObject(settings.context) && "fileName" in settings.context;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * The settings files of a Gemini settings scope, as Gemini reads them over the user's (where
  * Tower's hooks and server are): the workspace's, and the administrator's system settings,
  * which come over all others. The system defaults come under the user's: only their MCP lists,

@@ -30,6 +30,7 @@ import {
   geminiHookName,
   geminiTrust,
   geminiTrustPins,
+  geminiWorkspaceNamesContext,
   requireGeminiHooksKept,
   requireGeminiSystemKept,
 } from "./gemini-workspace.js";
@@ -119,6 +120,8 @@ export interface AgentLaunch {
   env: Record<string, string>;
   /** Variables the CLI must not see (see GEMINI_HEADLESS_VARS). */
   unset?: readonly string[];
+  /** Gemini: the briefing is not among its instructions, so it goes with the task. */
+  briefInPrompt?: boolean;
 }
 
 /** The variables the agent's own tools (`tower mcp`) need to act as the agent. */
@@ -393,6 +396,8 @@ export async function geminiLaunch(request: LaunchRequest): Promise<AgentLaunch>
     ];
   // Its home is made in the launch folder, which is made (and checked) first.
   await makeLaunchFolder(request.store, identity.agent);
+  // Among its context files, unless the worktree's settings name their own (then with the task).
+  const briefInPrompt = await geminiWorkspaceNamesContext(identity.worktree);
   const home = await makeGeminiHome(
     geminiHomeFolder(request.store, identity.agent),
     request.env,
@@ -405,6 +410,7 @@ export async function geminiLaunch(request: LaunchRequest): Promise<AgentLaunch>
       },
     },
     hooks,
+    briefInPrompt ? undefined : request.briefing,
   );
   // In a folder Gemini does not trust, no hook of any settings runs.
   const env = request.env ?? process.env;
@@ -437,6 +443,7 @@ export async function geminiLaunch(request: LaunchRequest): Promise<AgentLaunch>
       GEMINI_CLI_HOME: home,
     },
     unset: GEMINI_HEADLESS_VARS,
+    ...(briefInPrompt && { briefInPrompt }),
   };
 }
 

@@ -217,12 +217,14 @@ async function launchFor(
     };
   }
   const launch = await geminiLaunch(request);
-  // Gemini has no flag for extra instructions: the briefing comes before the task.
+  // Gemini has no flag for extra instructions: the briefing is a context file of Tower's, or,
+  // where the worktree's settings name their own, it comes before the task.
   return {
     command: insertArgs(base, launch.args),
     env: { ...launch.env, ...(options.hookSocket && { TOWER_HOOK_SOCKET: options.hookSocket }) },
     ...(launch.unset && { unset: launch.unset }),
-    ...(previous ? {} : { task: `${request.briefing}\n\nYour task: ${spec.task}` }),
+    ...(!previous &&
+      launch.briefInPrompt && { task: `${request.briefing}\n\nYour task: ${spec.task}` }),
   };
 }
 

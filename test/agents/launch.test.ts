@@ -209,6 +209,54 @@ describe("agent launch", () => {
     }
   });
 
+  it("gives Gemini CLI the briefing as a context file of its home, or with the task where the worktree's settings name their own context files", async () => {
+    const parent = mkdtempSync(path.join(os.tmpdir(), "tower-launch-gemini-"));
+    try {
+      const state = path.join(parent, "state");
+      const worktree = path.join(parent, "wt");
+      mkdirSync(state);
+      mkdirSync(path.join(worktree, ".gemini"), { recursive: true });
+      const trusted = path.join(parent, "home", ".gemini", "trustedFolders.json");
+      mkdirSync(path.dirname(trusted), { recursive: true });
+      writeFileSync(trusted, JSON.stringify({ [worktree]: "TRUST_FOLDER" }));
+      const request: LaunchRequest = {
+        identity: {
+          agent: "A1",
+          stream: "A",
+          worktree,
+          repoRoot: "/r",
+          stateDir: state,
+          task: "t",
+        },
+        store: new StateStore(state),
+        tower: ["/usr/bin/node", "/t/tower.js"],
+        briefing: "You are agent A1",
+        session: { id: "s", resume: false },
+        env: { HOME: path.join(parent, "home"), TOWER_HOOK_PYTHON: "off" },
+      };
+      const briefingFile = path.join(
+        state,
+        "launch",
+        "A1",
+        "gemini-home",
+        ".gemini",
+        "TOWER-BRIEFING.md",
+      );
+      const launch = await geminiLaunch(request);
+      expect(launch.briefInPrompt).toBeUndefined();
+      expect(readFileSync(briefingFile, "utf8")).toBe("You are agent A1\n");
+      // The worktree's own list would replace the home's: the briefing goes with the task.
+      writeFileSync(
+        path.join(worktree, ".gemini", "settings.json"),
+        '{ "context": { "fileName": ["AGENTS.md"] } }\n',
+      );
+      expect((await geminiLaunch(request)).briefInPrompt).toBe(true);
+      expect(existsSync(briefingFile)).toBe(false);
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
+  });
+
   describe("never writes an agent's launch files through a link", () => {
     let parent: string;
     let state: string;

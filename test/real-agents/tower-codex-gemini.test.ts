@@ -483,6 +483,15 @@ function heldPatchRun(
   });
 }
 
+/** Types `text` into A1's pane, then Enter (apart, so that the CLI reads no paste). */
+async function typeLine(r: TowerRun, text: string): Promise<void> {
+  const session = r.services.sessions.get("A1")!;
+  session.write(text);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  session.write("\r");
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+}
+
 /** The result the model got for the first patch of heldPatchRun. */
 async function firstPatchResult(r: TowerRun, timeoutMs?: number) {
   const [call] = await r.server.callsOfTurn(0, 90_000);
@@ -602,9 +611,6 @@ describe("Gemini CLI in Tower (real CLI)", () => {
     const r = run;
     await statusIs(r, "A1", "waiting", 120_000);
     await screenShowsLine(r, "A1", /Apply this change\?/);
-    // The briefing came with the task, in the first prompt.
-    const first = r.server.requests.find((q) => q.turn === 0);
-    expect(JSON.stringify(first?.body)).toContain("You are agent A1 of stream A");
     // Gemini draws its box before it reads the keyboard: Tower's approve is sent once it is up.
     await approveUntilWritten(r, "A1", hello(), "hello from gemini\n");
     await screenShowsLine(r, "A1", /Created it\./);
@@ -616,6 +622,39 @@ describe("Gemini CLI in Tower (real CLI)", () => {
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     expect(r.store.getState().agents.A1?.status).not.toBe("exited");
     expect(await sessionOf(r)).toBe(id);
+  });
+
+  it("has its briefing in its instructions (a context file of Tower's), not in the prompt, so that it outlives /clear", async () => {
+    run = await startTowerRun({
+      plan: plan(`["{CLI}", "--prompt-interactive", "{task}"]`),
+      stream: "A",
+      cli: "gemini",
+      makeEnv: (modelUrl, trust) => geminiEnv({ modelUrl, trust }),
+      script: [{ text: "Created nothing." }, { text: "Still here." }],
+    });
+    const r = run;
+    const first = await r.server.waitForTurn(0, 120_000);
+    const body = first.body as { systemInstruction?: unknown; contents?: unknown };
+    expect(JSON.stringify(body.systemInstruction)).toContain("You are agent A1 of stream A");
+    // The prompt is the task (as Claude Code's and Codex's are).
+    expect(JSON.stringify(body.contents)).not.toContain("You are agent A1");
+    expect(JSON.stringify(body.contents)).toContain("Create hello.txt");
+    await screenShowsLine(r, "A1", /Created nothing\./);
+    // /clear: a new conversation, the briefing still there.
+    const session = r.services.sessions.get("A1")!;
+    await typeLine(r, "/clear");
+    await screenShowsLine(r, "A1", /Type your message/);
+    for (let i = 0; i < 10 && !r.server.requests.some((q) => q.turn === 1); i++) {
+      session.write("who are you?");
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      session.write("\r");
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+    }
+    const next = await r.server.waitForTurn(1, 60_000);
+    expect(JSON.stringify(next.body)).not.toContain("Create hello.txt");
+    expect(
+      JSON.stringify((next.body as { systemInstruction?: unknown }).systemInstruction),
+    ).toContain("You are agent A1 of stream A");
   });
 
   it("is given Tower's MCP server, whose tools it calls without a prompt and which change the shared state", async () => {

@@ -3,6 +3,7 @@
  * Tower's MCP server added, links to everything else of theirs, nothing of theirs written.
  */
 import {
+  existsSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -14,7 +15,11 @@ import {
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { makeGeminiHome, stripJsonComments } from "../../src/agents/gemini-home.js";
+import {
+  GEMINI_BRIEFING_FILE,
+  makeGeminiHome,
+  stripJsonComments,
+} from "../../src/agents/gemini-home.js";
 import { RefusedError } from "../../src/engine/errors.js";
 
 const dirs: string[] = [];
@@ -66,6 +71,49 @@ describe("Gemini's home for an agent", () => {
     expect(readlinkSync(path.join(folder, ".env"))).toBe(path.join(home, ".env"));
     // The user's own files as they were.
     expect(readFileSync(path.join(home, ".gemini", "settings.json"), "utf8")).toBe(settings);
+  });
+
+  it("has Tower's briefing as a context file of its own, after the user's context files; none without a briefing", async () => {
+    const folder = path.join(temp(), "gemini-home");
+    const briefingFile = path.join(folder, ".gemini", GEMINI_BRIEFING_FILE);
+    const fileNames = async (settings: string | undefined, briefing?: string) => {
+      await makeGeminiHome(folder, { HOME: userHome(settings) }, TOWER, {}, briefing);
+      const ours = JSON.parse(readFileSync(path.join(folder, ".gemini", "settings.json"), "utf8"));
+      return ours.context?.fileName;
+    };
+    // Gemini's default name kept before it.
+    expect(await fileNames(undefined, "You are agent A1")).toEqual([
+      "GEMINI.md",
+      GEMINI_BRIEFING_FILE,
+    ]);
+    expect(readFileSync(briefingFile, "utf8")).toBe("You are agent A1\n");
+    expect(lstatSync(briefingFile).mode & 0o777).toBe(0o600);
+    // The user's names (one, or a list), and the rest of their context settings.
+    expect(
+      await fileNames(
+        JSON.stringify({ context: { fileName: "AGENTS.md", discoveryMaxDirs: 5 } }),
+        "b",
+      ),
+    ).toEqual(["AGENTS.md", GEMINI_BRIEFING_FILE]);
+    expect(
+      await fileNames(JSON.stringify({ context: { fileName: ["A.md", "B.md"] } }), "b"),
+    ).toEqual(["A.md", "B.md", GEMINI_BRIEFING_FILE]);
+    // Without a briefing: the user's settings as they are, and no briefing file left.
+    expect(await fileNames(JSON.stringify({ context: { fileName: "AGENTS.md" } }))).toBe(
+      "AGENTS.md",
+    );
+    expect(existsSync(briefingFile)).toBe(false);
+  });
+
+  it("links no file of the user's in the briefing's place", async () => {
+    const home = userHome();
+    writeFileSync(path.join(home, ".gemini", GEMINI_BRIEFING_FILE), "theirs\n");
+    const folder = path.join(temp(), "gemini-home");
+    await makeGeminiHome(folder, { HOME: home }, TOWER, {}, "ours");
+    const file = path.join(folder, ".gemini", GEMINI_BRIEFING_FILE);
+    expect(lstatSync(file).isSymbolicLink()).toBe(false);
+    expect(readFileSync(file, "utf8")).toBe("ours\n");
+    expect(readFileSync(path.join(home, ".gemini", GEMINI_BRIEFING_FILE), "utf8")).toBe("theirs\n");
   });
 
   it("keeps Tower's server allowed and not excluded whatever the user's mcp lists say, and the rest of them", async () => {
