@@ -134,31 +134,9 @@ describe("agent launch", () => {
   it("refuses Gemini CLI in a worktree whose own settings switch hooks off, having written nothing; elsewhere its hooks have names of the launch's own", async () => {
     const parent = mkdtempSync(path.join(os.tmpdir(), "tower-launch-gemini-"));
     try {
-      const state = path.join(parent, "state");
-      const worktree = path.join(parent, "wt");
-      mkdirSync(state);
-      mkdirSync(path.join(worktree, ".gemini"), { recursive: true });
+      const { state, worktree, trusted, request } = geminiWorktree(parent, "b");
       const file = path.join(worktree, ".gemini", "settings.json");
       writeFileSync(file, '{ "hooksConfig": { "enabled": false } }\n');
-      // Gemini trusts the worktree (else it would run no hook there: see the trust below).
-      const trusted = path.join(parent, "home", ".gemini", "trustedFolders.json");
-      mkdirSync(path.dirname(trusted), { recursive: true });
-      writeFileSync(trusted, JSON.stringify({ [worktree]: "TRUST_FOLDER" }));
-      const request: LaunchRequest = {
-        identity: {
-          agent: "A1",
-          stream: "A",
-          worktree,
-          repoRoot: "/r",
-          stateDir: state,
-          task: "t",
-        },
-        store: new StateStore(state),
-        tower: ["/usr/bin/node", "/t/tower.js"],
-        briefing: "b",
-        session: { id: "s", resume: false },
-        env: { HOME: path.join(parent, "home"), TOWER_HOOK_PYTHON: "off" },
-      };
       const refused = geminiLaunch(request);
       await expect(refused).rejects.toThrow(RefusedError);
       await expect(refused).rejects.toThrow(`${file} sets hooksConfig.enabled to false`);
@@ -212,28 +190,7 @@ describe("agent launch", () => {
   it("gives Gemini CLI the briefing as a context file of its home, or with the task where the worktree's settings name their own context files", async () => {
     const parent = mkdtempSync(path.join(os.tmpdir(), "tower-launch-gemini-"));
     try {
-      const state = path.join(parent, "state");
-      const worktree = path.join(parent, "wt");
-      mkdirSync(state);
-      mkdirSync(path.join(worktree, ".gemini"), { recursive: true });
-      const trusted = path.join(parent, "home", ".gemini", "trustedFolders.json");
-      mkdirSync(path.dirname(trusted), { recursive: true });
-      writeFileSync(trusted, JSON.stringify({ [worktree]: "TRUST_FOLDER" }));
-      const request: LaunchRequest = {
-        identity: {
-          agent: "A1",
-          stream: "A",
-          worktree,
-          repoRoot: "/r",
-          stateDir: state,
-          task: "t",
-        },
-        store: new StateStore(state),
-        tower: ["/usr/bin/node", "/t/tower.js"],
-        briefing: "You are agent A1",
-        session: { id: "s", resume: false },
-        env: { HOME: path.join(parent, "home"), TOWER_HOOK_PYTHON: "off" },
-      };
+      const { state, worktree, request } = geminiWorktree(parent, "You are agent A1");
       const briefingFile = path.join(
         state,
         "launch",
@@ -328,3 +285,27 @@ describe("agent launch", () => {
     });
   });
 });
+
+/**
+ * In `parent`: a state folder, a worktree with a `.gemini` folder that Gemini trusts (a rule of
+ * its own in the user's trusted folders), and the request to launch agent A1 there.
+ */
+function geminiWorktree(parent: string, briefing: string) {
+  const state = path.join(parent, "state");
+  const worktree = path.join(parent, "wt");
+  mkdirSync(state);
+  mkdirSync(path.join(worktree, ".gemini"), { recursive: true });
+  // Gemini trusts the worktree (else it would run no hook there).
+  const trusted = path.join(parent, "home", ".gemini", "trustedFolders.json");
+  mkdirSync(path.dirname(trusted), { recursive: true });
+  writeFileSync(trusted, JSON.stringify({ [worktree]: "TRUST_FOLDER" }));
+  const request: LaunchRequest = {
+    identity: { agent: "A1", stream: "A", worktree, repoRoot: "/r", stateDir: state, task: "t" },
+    store: new StateStore(state),
+    tower: ["/usr/bin/node", "/t/tower.js"],
+    briefing,
+    session: { id: "s", resume: false },
+    env: { HOME: path.join(parent, "home"), TOWER_HOOK_PYTHON: "off" },
+  };
+  return { state, worktree, trusted, request };
+}
