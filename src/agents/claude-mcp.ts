@@ -50,16 +50,20 @@ export interface ClaudeMcpPolicy {
 }
 
 /**
- * Reads `files` (claudeSettingsFiles) for the lists that decide whether Claude Code starts
- * Tower's server, which runs `command`.
+ * Reads `files` (claudeSettingsFiles), and the settings `given` otherwise (the plan's own
+ * `--settings`), for the lists that decide whether Claude Code starts Tower's server, which
+ * runs `command`.
  */
 export async function claudeMcpPolicy(
   files: readonly string[],
   command: readonly string[],
+  given: readonly { file: string; settings: Record<string, unknown> }[] = [],
 ): Promise<ClaudeMcpPolicy> {
   const policy: ClaudeMcpPolicy = { allowlists: [], denials: [] };
-  for (const file of files) {
-    const settings = await readClaudeSettings(file);
+  const read = await Promise.all(
+    files.map(async (file) => ({ file, settings: await readClaudeSettings(file) })),
+  );
+  for (const { file, settings } of [...read, ...given]) {
     if (!settings) continue;
     if ("allowedMcpServers" in settings) policy.allowlists.push(file);
     const denied = settings.deniedMcpServers;

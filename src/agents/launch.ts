@@ -12,6 +12,13 @@ import type { AgentCommand } from "../engine/plan/index.js";
 import { shellQuote } from "../engine/plan/index.js";
 import { STATE_FOLDERS, writeStateFile } from "../engine/state/index.js";
 import type { StateStore } from "../engine/state/store.js";
+import {
+  COMMAND_SETTINGS,
+  claudeCommandOptions,
+  claudeCommandSettings,
+  withBriefing,
+  withTowerSettings,
+} from "./claude-command.js";
 import { claudeHooksOff, claudeManagedFiles, requireClaudeHooks } from "./claude-hooks-off.js";
 import { claudeMcpPolicy, claudeSettingsFiles, requireClaudeMcpAllowed } from "./claude-mcp.js";
 import {
@@ -227,12 +234,20 @@ async function writeJson(file: string, value: unknown): Promise<void> {
 
 /** Claude Code: `--settings`, `--mcp-config`, the tools allowed, the briefing, the session. */
 export async function claudeLaunch(request: LaunchRequest): Promise<AgentLaunch> {
+  // The plan's own --settings and --append-system-prompt, which Tower's (after them) would
+  // replace: given with Tower's (claude-command.ts).
+  const own = request.command === undefined ? {} : claudeCommandOptions(request.command);
+  const theirs =
+    own.settings === undefined
+      ? undefined
+      : await claudeCommandSettings(own.settings, request.identity.worktree);
   // Claude Code's own settings files decide whether it starts Tower's server (claude-mcp.ts).
   // The administrator's files (managed-settings.json, managed-settings.d/) listed once for both.
   const managed = claudeManagedFiles();
   const policy = await claudeMcpPolicy(
     claudeSettingsFiles(request.identity.worktree, request.env, managed),
     [...request.tower, "mcp"],
+    theirs === undefined ? [] : [{ file: COMMAND_SETTINGS, settings: theirs }],
   );
   requireClaudeMcpAllowed(request.identity.agent, policy);
   requireClaudeHooks(
@@ -244,7 +259,8 @@ export async function claudeLaunch(request: LaunchRequest): Promise<AgentLaunch>
   const mcp = path.join(folder, "mcp.json");
   const forwarder = await forwarderFor(request);
   const allowlisted = policy.allowlists.length > 0;
-  await writeJson(settings, claudeSettings(request.tower, forwarder, { allowlisted }));
+  const towers = claudeSettings(request.tower, forwarder, { allowlisted });
+  await writeJson(settings, theirs === undefined ? towers : withTowerSettings(theirs, towers));
   await writeJson(mcp, mcpConfig(request.tower));
   // --mcp-config and --allowedTools take several values: given as --flag=value, nothing after
   // them (a prompt, another flag's value) can be read as one more.
@@ -254,7 +270,7 @@ export async function claudeLaunch(request: LaunchRequest): Promise<AgentLaunch>
       `--mcp-config=${mcp}`,
       `--allowedTools=${MCP_TOOLS.map((tool) => `mcp__${MCP_SERVER_NAME}__${tool}`).join(",")}`,
       "--append-system-prompt",
-      request.briefing,
+      withBriefing(own.appendSystemPrompt, request.briefing),
       ...(request.session.resume
         ? ["--resume", request.session.id]
         : ["--session-id", request.session.id]),

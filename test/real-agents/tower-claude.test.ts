@@ -261,6 +261,38 @@ describe("Claude Code in Tower (real CLI)", () => {
     expect(r.server.errors).toEqual([]);
   });
 
+  it("keeps the plan's own --settings and --append-system-prompt, which Tower's (given after them) would replace, and binds its writes all the same", async () => {
+    const inWorktree = (file: string) => () => path.join(run!.worktree, file);
+    const own = JSON.stringify({ permissions: { allow: ["Write"] } });
+    run = await startTowerRun({
+      plan: PLAN.replace(
+        'agent: ["{CLI}", "{task}"]',
+        `agent: ["{CLI}", "--settings", ${JSON.stringify(own)}, "--append-system-prompt", "Answer in French.", "{task}"]`,
+      ),
+      stream: "A",
+      cli: "claude",
+      makeEnv: (modelUrl, trust) => claudeEnv({ modelUrl, trust }),
+      before: (repo) => holdFile(repo, "src/held.ts", "B1", "logging"),
+      script: [
+        write(inWorktree("src/held.ts")),
+        write(inWorktree("src/ok.ts"), "ok\n"),
+        { text: "All done." },
+      ],
+    });
+    const r = run;
+    // Tower's hooks: the held file refused.
+    const held = await resultOfTurn(r, 0);
+    expect(resultText(held)).toContain("src/held.ts is locked by agent B1");
+    // The plan's settings: its Write allowed without a prompt (else it waits for y).
+    await waitForContent(path.join(r.worktree, "src/ok.ts"), "ok\n", 60_000);
+    await roomShowsLock(r, "src/ok.ts", "A1");
+    // Both prompts in the model's instructions.
+    const first = await r.server.waitForTurn(0);
+    const system = JSON.stringify((first.body as { system?: unknown }).system);
+    expect(system).toContain("Answer in French.");
+    expect(system).toContain("You are agent A1 of stream A");
+  });
+
   it("takes its status from its hooks, and its session id is recorded; reopening resumes that session without sending the task again", async () => {
     let reopened = false;
     run = await startTowerRun({
