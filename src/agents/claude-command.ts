@@ -11,49 +11,11 @@ import path from "node:path";
 import { RefusedError } from "../engine/errors.js";
 import type { AgentCommand } from "../engine/plan/index.js";
 import { isRecord } from "../engine/plan/report.js";
+import { commandWords } from "./command-words.js";
 import { MCP_SERVER_NAME } from "./mcp-names.js";
 
 /** Where the plan's command is, for the messages. */
 const COMMAND = "the agent's command in streams.yaml";
-
-/**
- * The words of a command as its shell reads them (a list is its words already): quotes, single
- * or double, and backslashes. Enough for the options read here; anything else stays a word.
- */
-export function commandWords(command: AgentCommand): string[] {
-  if (typeof command !== "string") return [...command];
-  const words: string[] = [];
-  let word = "";
-  let inWord = false;
-  let quote: "'" | '"' | undefined;
-  for (let i = 0; i < command.length; i++) {
-    const c = command[i] as string;
-    const next = command[i + 1] ?? "";
-    if (quote === "'") {
-      if (c === "'") quote = undefined;
-      else word += c;
-    } else if (quote === '"') {
-      if (c === '"') quote = undefined;
-      else if (c === "\\" && /["\\$`]/.test(next)) {
-        word += next;
-        i++;
-      } else word += c;
-    } else if (/\s/.test(c)) {
-      if (inWord) words.push(word);
-      word = "";
-      inWord = false;
-    } else {
-      inWord = true;
-      if (c === "'" || c === '"') quote = c;
-      else if (c === "\\" && next !== "") {
-        word += next;
-        i++;
-      } else word += c;
-    }
-  }
-  if (inWord) words.push(word);
-  return words;
-}
 
 export interface ClaudeCommandOptions {
   /** `--settings`: a file's path, or the settings as JSON. */

@@ -17,6 +17,7 @@ import path from "node:path";
 import { RefusedError } from "../engine/errors.js";
 import type { AgentCommand } from "../engine/plan/index.js";
 import { isRecord } from "../engine/plan/report.js";
+import { commandWords } from "./command-words.js";
 import { SERVER_ENVIRONMENT } from "./server-environment.js";
 
 /** Where Claude Code reads an administrator's settings on Linux. */
@@ -55,7 +56,7 @@ const isTrue = (value: string | undefined) =>
   value !== undefined && ["1", "true", "yes", "on"].includes(value.trim().toLowerCase());
 
 function words(command: AgentCommand): string[] {
-  const list = typeof command === "string" ? command.trim().split(/\s+/) : command;
+  const list = commandWords(command);
   const end = list.indexOf("--");
   return (end === -1 ? list : list.slice(0, end)).slice(1);
 }

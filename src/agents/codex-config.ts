@@ -39,6 +39,7 @@ import { parse } from "smol-toml";
 import { RefusedError } from "../engine/errors.js";
 import type { AgentCommand } from "../engine/plan/index.js";
 import { isRecord, valueAt } from "../engine/plan/report.js";
+import { commandWords } from "./command-words.js";
 import { MCP_SERVER_NAME } from "./mcp-names.js";
 
 /** Codex's system-wide configuration (Unix). */
@@ -166,12 +167,6 @@ export function codexCommandLayer(command: AgentCommand): CodexLayer[] {
   const own = codexCommandSettings(command);
   return own ? [{ kind: "command", file: "the agent's command in streams.yaml", ...own }] : [];
 }
-
-/** The words of an agent's command, a word in quotes whole unquoted. */
-const commandWords = (command: AgentCommand): string[] =>
-  (typeof command === "string" ? command.trim().split(/\s+/) : command).map((w) =>
-    w.replace(/^(['"])(.*)\1$/, "$2"),
-  );
 
 /**
  * The settings an agent's command gives Codex itself (`-c key=value`, `--config key=value`,

@@ -9,10 +9,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import {
   claudeCommandOptions,
   claudeCommandSettings,
-  commandWords,
   withBriefing,
   withTowerSettings,
 } from "../../src/agents/claude-command.js";
+import { commandWords } from "../../src/agents/command-words.js";
 import { RefusedError } from "../../src/engine/errors.js";
 
 const dirs: string[] = [];
