@@ -293,6 +293,33 @@ describe("Claude Code in Tower (real CLI)", () => {
     expect(system).toContain("You are agent A1 of stream A");
   });
 
+  it("binds its writes where it accepts edits without asking (--permission-mode acceptEdits): Tower's hooks still refuse a held file", async () => {
+    const inWorktree = (file: string) => () => path.join(run!.worktree, file);
+    run = await startTowerRun({
+      plan: PLAN.replace(
+        'agent: ["{CLI}", "{task}"]',
+        'agent: ["{CLI}", "--permission-mode", "acceptEdits", "{task}"]',
+      ),
+      stream: "A",
+      cli: "claude",
+      // (--dangerously-skip-permissions Claude Code refuses to run as root, as CI runs.)
+      makeEnv: (modelUrl, trust) => claudeEnv({ modelUrl, trust }),
+      before: (repo) => holdFile(repo, "src/held.ts", "B1", "logging"),
+      script: [
+        write(inWorktree("src/held.ts")),
+        write(inWorktree("src/ok.ts"), "ok\n"),
+        { text: "All done." },
+      ],
+    });
+    const r = run;
+    const held = await resultOfTurn(r, 0);
+    expect(resultText(held)).toContain("src/held.ts is locked by agent B1");
+    expect(existsSync(path.join(r.worktree, "src/held.ts"))).toBe(false);
+    // Its own write, without a prompt, takes its lock.
+    await waitForContent(path.join(r.worktree, "src/ok.ts"), "ok\n", 60_000);
+    await roomShowsLock(r, "src/ok.ts", "A1");
+  });
+
   it("takes its status from its hooks, and its session id is recorded; reopening resumes that session without sending the task again", async () => {
     let reopened = false;
     run = await startTowerRun({

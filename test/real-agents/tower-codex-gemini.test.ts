@@ -338,6 +338,17 @@ describe("Codex in Tower (real CLI), Tower's tools", () => {
 });
 
 describe("Codex in Tower (real CLI), its command's own -c", () => {
+  it("binds its patches in its mode without approvals or sandbox (--dangerously-bypass-approvals-and-sandbox): Tower's hooks still run", async () => {
+    run = await heldPatchRun((modelUrl, trust) => codexEnv({ modelUrl, trust }), [], {
+      args: ["--dangerously-bypass-approvals-and-sandbox"],
+    });
+    const result = await firstPatchResult(run, 60_000);
+    expect(String(result.content)).toMatch(
+      /^Command blocked by PreToolUse hook: src\/held\.ts is locked by agent B1, stream B/,
+    );
+    expect(existsSync(path.join(run.worktree, "src/held.ts"))).toBe(false);
+  });
+
   it("turning its hooks off (after Tower's -c, so winning) is refused: Codex is not started, and tower check says so", async () => {
     run = await heldPatchRun((modelUrl, trust) => codexEnv({ modelUrl, trust }), [], {
       args: ["-c", "features.hooks=false"],
