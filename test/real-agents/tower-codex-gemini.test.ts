@@ -741,6 +741,36 @@ describe("Gemini CLI in Tower (real CLI)", () => {
     expect(r.server.errors).toEqual([]);
   });
 
+  it("binds its writes in its mode that approves everything (--yolo): Tower's hooks still refuse a held file", async () => {
+    const inWorktree = (file: string) => path.join(run!.worktree, file);
+    run = await startTowerRun({
+      plan: withB1(`["{CLI}", "--yolo", "--prompt-interactive", "{task}"]`),
+      stream: "A",
+      cli: "gemini",
+      makeEnv: (modelUrl, trust) => geminiEnv({ modelUrl, trust }),
+      before: (repo) => holdFile(repo, "src/held.ts", "B1", "logging"),
+      script: [
+        () => ({
+          text: "Writing.",
+          toolCalls: [gemini.writeCall(inWorktree("src/held.ts"), "mine\n", "")],
+        }),
+        () => ({
+          text: "Writing another.",
+          toolCalls: [gemini.writeCall(inWorktree("src/ok.ts"), "ok\n", "")],
+        }),
+        { text: "All done." },
+      ],
+    });
+    const r = run;
+    const [call] = await r.server.callsOfTurn(0);
+    const { result } = await r.server.waitForToolResult(call!.id);
+    expect(JSON.parse(String(result.content)).error).toContain("src/held.ts is locked by agent B1");
+    expect(existsSync(inWorktree("src/held.ts"))).toBe(false);
+    // Its own write, without a prompt, takes its lock.
+    await waitForContent(inWorktree("src/ok.ts"), "ok\n", 60_000);
+    await roomShowsLock(r, "src/ok.ts", "A1");
+  });
+
   // An administrator's system settings come over all others, Tower's home's among them; Gemini
   // reads them only from a file that root owns, in folders root owns, none writable by others
   // (as the CLI cache's folders are when the tests run as root, as in CI).
