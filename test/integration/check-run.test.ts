@@ -250,6 +250,41 @@ streams:
     }
   });
 
+  it("reports a Claude Code agent whose command's own --settings Tower cannot read (a file of its worktree, or JSON)", async () => {
+    const fresh = await makeRepo({
+      plan: `version: 1
+project: shop
+streams:
+  C:
+    name: Claude
+    agents:
+      - { id: C1, task: "Base", agent: ["claude", "--settings", "mine.json", "{task}"] }
+      - { id: C2, task: "Other", agent: "claude --settings='{nope' {task}" }
+      - { id: C3, task: "Fine", agent: ["claude", "--settings", "{}", "{task}"] }
+`,
+    });
+    try {
+      expect((await tower(fresh.root, ["start", "C"])).code).toBe(0);
+      const check = await tower(fresh.root, ["check"]);
+      expect(check.code).toBe(1);
+      expect(check.stderr).toContain(
+        'C1: the agent\'s command in streams.yaml gives --settings "mine.json", which cannot be read (ENOENT)',
+      );
+      expect(check.stderr).toContain(
+        'C2: the agent\'s command in streams.yaml gives --settings "{nope", which is not JSON',
+      );
+      expect(check.stderr).not.toContain("C3:");
+      // In the worktree, it reads.
+      const worktree = path.join(path.dirname(fresh.root), "shop-stream-C");
+      await fsp.writeFile(path.join(worktree, "mine.json"), '{"model": "x"}');
+      const again = await tower(fresh.root, ["check"]);
+      expect(again.stderr).not.toContain("C1:");
+      expect(again.stderr).toMatch(/1 problem found$/m);
+    } finally {
+      fresh.cleanup();
+    }
+  });
+
   it("reports a Gemini CLI stream whose worktree's own settings switch hooks off, and changes nothing", async () => {
     const fresh = await makeRepo({
       plan: `version: 1

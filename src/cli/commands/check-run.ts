@@ -5,6 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
+import { claudeCommandOptions, claudeCommandSettings } from "../../agents/claude-command.js";
 import {
   claudeManagedFiles,
   claudeManagedHooksOff,
@@ -25,6 +26,7 @@ import {
 import { guardState } from "../../agents/guard.js";
 import { agentCli } from "../../agents/launch.js";
 import { checkpointViews } from "../../engine/checkpoints.js";
+import { RefusedError } from "../../engine/errors.js";
 import { orphanedStreams } from "../../engine/orchestrator/orphans.js";
 import { pendingMerges } from "../../engine/orchestrator/pending.js";
 import { streamStatuses } from "../../engine/orchestrator/streams.js";
@@ -167,7 +169,7 @@ async function geminiProblems(project: Project, state: OrchestratorFile): Promis
  * minimal or safe mode by the plan's command or this environment, an administrator's managed
  * settings): Tower does not start them.
  */
-async function claudeProblems(project: Project): Promise<string[]> {
+async function claudeProblems(project: Project, state: OrchestratorFile): Promise<string[]> {
   const byReason = new Map<string, string[]>();
   const claude = agentsOf(project, "claude");
   // The managed settings are every agent's: read once.
@@ -176,10 +178,32 @@ async function claudeProblems(project: Project): Promise<string[]> {
     const reason = claudeModeOff(agent.command, process.env) ?? managed;
     if (reason) byReason.set(reason, [...(byReason.get(reason) ?? []), agent.id]);
   }
-  return [...byReason].map(
+  const problems = [...byReason].map(
     ([reason, ids]) =>
       `${reason}: Claude Code would run none of Tower's hooks (locks, scope, status), so Tower does not start the Claude Code ${ids.length === 1 ? "agent" : "agents"} ${ids.join(", ")} while it does`,
   );
+  // The plan's own --settings, which Tower reads to give with its own (claude-command.ts): as
+  // JSON, or a file of the stream's worktree where it has one.
+  for (const stream of project.plan.streams) {
+    const entry = state.streams[stream.id];
+    const worktree = entry?.worktree
+      ? path.resolve(project.repo.mainRoot, entry.worktree)
+      : undefined;
+    for (const agent of stream.agents) {
+      if (agentCli(agent.command) !== "claude") continue;
+      const { settings } = claudeCommandOptions(agent.command);
+      if (settings === undefined) continue;
+      const inline = settings.trimStart().startsWith("{");
+      if (!inline && (worktree === undefined || !existsSync(worktree))) continue;
+      try {
+        await claudeCommandSettings(settings, worktree ?? project.repo.mainRoot);
+      } catch (error) {
+        if (!(error instanceof RefusedError)) throw error;
+        problems.push(`${agent.id}: ${error.message} (Tower does not start it while it does)`);
+      }
+    }
+  }
+  return problems;
 }
 
 /**
@@ -247,7 +271,7 @@ export async function runFindings(project: Project): Promise<Findings> {
     findings.problems.push(...guards.problems);
     findings.notes.push(...guards.notes);
     findings.problems.push(...(await geminiProblems(project, state)));
-    findings.problems.push(...(await claudeProblems(project)));
+    findings.problems.push(...(await claudeProblems(project, state)));
     findings.problems.push(...(await codexProblems(project)));
     for (const pending of await pendingMerges(project)) {
       if (pending.running) findings.notes.push(pending.message);
