@@ -81,6 +81,34 @@ async function resultOfTurn(r: TowerRun, turn: number) {
 const resultText = (result: { content: unknown }): string =>
   typeof result.content === "string" ? result.content : JSON.stringify(result.content);
 
+/**
+ * Claude Code in stream A with `words` (JSON list items) before its task, B1 holding
+ * src/held.ts: its model writes that file, refused by Tower's hooks, then src/ok.ts, which is
+ * written without a prompt (its options let it) and takes its lock.
+ */
+async function heldThenOwnWrite(words: string): Promise<TowerRun> {
+  const inWorktree = (file: string) => () => path.join(run!.worktree, file);
+  run = await startTowerRun({
+    plan: PLAN.replace('agent: ["{CLI}", "{task}"]', `agent: ["{CLI}", ${words}, "{task}"]`),
+    stream: "A",
+    cli: "claude",
+    makeEnv: (modelUrl, trust) => claudeEnv({ modelUrl, trust }),
+    before: (repo) => holdFile(repo, "src/held.ts", "B1", "logging"),
+    script: [
+      write(inWorktree("src/held.ts")),
+      write(inWorktree("src/ok.ts"), "ok\n"),
+      { text: "All done." },
+    ],
+  });
+  const r = run;
+  const held = await resultOfTurn(r, 0);
+  expect(resultText(held)).toContain("src/held.ts is locked by agent B1");
+  expect(existsSync(path.join(r.worktree, "src/held.ts"))).toBe(false);
+  await waitForContent(path.join(r.worktree, "src/ok.ts"), "ok\n", 60_000);
+  await roomShowsLock(r, "src/ok.ts", "A1");
+  return r;
+}
+
 describe("Claude Code in Tower (real CLI)", () => {
   it("binds its writes: a locked file and one outside the scope are refused with why; an allowed write takes the lock, waits for y, n denies", async () => {
     const inWorktree = (file: string) => () => path.join(run!.worktree, file);
@@ -262,30 +290,10 @@ describe("Claude Code in Tower (real CLI)", () => {
   });
 
   it("keeps the plan's own --settings and --append-system-prompt, which Tower's (given after them) would replace, and binds its writes all the same", async () => {
-    const inWorktree = (file: string) => () => path.join(run!.worktree, file);
     const own = JSON.stringify({ permissions: { allow: ["Write"] } });
-    run = await startTowerRun({
-      plan: PLAN.replace(
-        'agent: ["{CLI}", "{task}"]',
-        `agent: ["{CLI}", "--settings", ${JSON.stringify(own)}, "--append-system-prompt", "Answer in French.", "{task}"]`,
-      ),
-      stream: "A",
-      cli: "claude",
-      makeEnv: (modelUrl, trust) => claudeEnv({ modelUrl, trust }),
-      before: (repo) => holdFile(repo, "src/held.ts", "B1", "logging"),
-      script: [
-        write(inWorktree("src/held.ts")),
-        write(inWorktree("src/ok.ts"), "ok\n"),
-        { text: "All done." },
-      ],
-    });
-    const r = run;
-    // Tower's hooks: the held file refused.
-    const held = await resultOfTurn(r, 0);
-    expect(resultText(held)).toContain("src/held.ts is locked by agent B1");
-    // The plan's settings: its Write allowed without a prompt (else it waits for y).
-    await waitForContent(path.join(r.worktree, "src/ok.ts"), "ok\n", 60_000);
-    await roomShowsLock(r, "src/ok.ts", "A1");
+    const r = await heldThenOwnWrite(
+      `"--settings", ${JSON.stringify(own)}, "--append-system-prompt", "Answer in French."`,
+    );
     // Both prompts in the model's instructions.
     const first = await r.server.waitForTurn(0);
     const system = JSON.stringify((first.body as { system?: unknown }).system);
@@ -294,30 +302,8 @@ describe("Claude Code in Tower (real CLI)", () => {
   });
 
   it("binds its writes where it accepts edits without asking (--permission-mode acceptEdits): Tower's hooks still refuse a held file", async () => {
-    const inWorktree = (file: string) => () => path.join(run!.worktree, file);
-    run = await startTowerRun({
-      plan: PLAN.replace(
-        'agent: ["{CLI}", "{task}"]',
-        'agent: ["{CLI}", "--permission-mode", "acceptEdits", "{task}"]',
-      ),
-      stream: "A",
-      cli: "claude",
-      // (--dangerously-skip-permissions Claude Code refuses to run as root, as CI runs.)
-      makeEnv: (modelUrl, trust) => claudeEnv({ modelUrl, trust }),
-      before: (repo) => holdFile(repo, "src/held.ts", "B1", "logging"),
-      script: [
-        write(inWorktree("src/held.ts")),
-        write(inWorktree("src/ok.ts"), "ok\n"),
-        { text: "All done." },
-      ],
-    });
-    const r = run;
-    const held = await resultOfTurn(r, 0);
-    expect(resultText(held)).toContain("src/held.ts is locked by agent B1");
-    expect(existsSync(path.join(r.worktree, "src/held.ts"))).toBe(false);
-    // Its own write, without a prompt, takes its lock.
-    await waitForContent(path.join(r.worktree, "src/ok.ts"), "ok\n", 60_000);
-    await roomShowsLock(r, "src/ok.ts", "A1");
+    // (--dangerously-skip-permissions Claude Code refuses to run as root, as CI runs.)
+    await heldThenOwnWrite('"--permission-mode", "acceptEdits"');
   });
 
   it("takes its status from its hooks, and its session id is recorded; reopening resumes that session without sending the task again", async () => {

@@ -602,6 +602,34 @@ describe("Codex in Tower (real CLI), notes", () => {
   });
 });
 
+/**
+ * Gemini CLI in stream A with the plan's `command`, B1 holding src/held.ts: its model writes
+ * that file, then src/ok.ts, then is done.
+ */
+function geminiHeldThenOwn(command: string): Promise<TowerRun> {
+  const inWorktree = (file: string) => path.join(run!.worktree, file);
+  const writing = (file: string, content: string, text: string) => () => ({
+    text,
+    toolCalls: [gemini.writeCall(inWorktree(file), content, "")],
+  });
+  return startTowerRun({
+    plan: withB1(command),
+    stream: "A",
+    cli: "gemini",
+    makeEnv: (modelUrl, trust) => geminiEnv({ modelUrl, trust }),
+    // B1 holds src/held.ts before the agent starts.
+    before: (repo) => holdFile(repo, "src/held.ts", "B1", "logging"),
+    script: [
+      writing("src/held.ts", "mine\n", "Writing."),
+      writing("src/ok.ts", "ok\n", "Writing another."),
+      { text: "All done." },
+    ],
+  }).then((made) => {
+    run = made;
+    return made;
+  });
+}
+
 describe("Gemini CLI in Tower (real CLI)", () => {
   it("waits on its permission box (its title says so), 1 approves, and it resumes its own session", async () => {
     const hello = () => path.join(run!.worktree, "hello.txt");
@@ -704,26 +732,7 @@ describe("Gemini CLI in Tower (real CLI)", () => {
 
   it("binds its writes: a file another agent holds is refused with why, without a prompt; an allowed write takes the lock", async () => {
     const inWorktree = (file: string) => path.join(run!.worktree, file);
-    run = await startTowerRun({
-      plan: withB1(`["{CLI}", "--prompt-interactive", "{task}"]`),
-      stream: "A",
-      cli: "gemini",
-      makeEnv: (modelUrl, trust) => geminiEnv({ modelUrl, trust }),
-      // B1 holds src/held.ts before the agent starts.
-      before: (repo) => holdFile(repo, "src/held.ts", "B1", "logging"),
-      script: [
-        () => ({
-          text: "Writing.",
-          toolCalls: [gemini.writeCall(inWorktree("src/held.ts"), "mine\n", "")],
-        }),
-        () => ({
-          text: "Writing another.",
-          toolCalls: [gemini.writeCall(inWorktree("src/ok.ts"), "ok\n", "")],
-        }),
-        { text: "All done." },
-      ],
-    });
-    const r = run;
+    const r = await geminiHeldThenOwn(`["{CLI}", "--prompt-interactive", "{task}"]`);
     const [call] = await r.server.callsOfTurn(0);
     const { result } = await r.server.waitForToolResult(call!.id);
     expect(result.isError).toBe(true);
@@ -743,25 +752,7 @@ describe("Gemini CLI in Tower (real CLI)", () => {
 
   it("binds its writes in its mode that approves everything (--yolo): Tower's hooks still refuse a held file", async () => {
     const inWorktree = (file: string) => path.join(run!.worktree, file);
-    run = await startTowerRun({
-      plan: withB1(`["{CLI}", "--yolo", "--prompt-interactive", "{task}"]`),
-      stream: "A",
-      cli: "gemini",
-      makeEnv: (modelUrl, trust) => geminiEnv({ modelUrl, trust }),
-      before: (repo) => holdFile(repo, "src/held.ts", "B1", "logging"),
-      script: [
-        () => ({
-          text: "Writing.",
-          toolCalls: [gemini.writeCall(inWorktree("src/held.ts"), "mine\n", "")],
-        }),
-        () => ({
-          text: "Writing another.",
-          toolCalls: [gemini.writeCall(inWorktree("src/ok.ts"), "ok\n", "")],
-        }),
-        { text: "All done." },
-      ],
-    });
-    const r = run;
+    const r = await geminiHeldThenOwn(`["{CLI}", "--yolo", "--prompt-interactive", "{task}"]`);
     const [call] = await r.server.callsOfTurn(0);
     const { result } = await r.server.waitForToolResult(call!.id);
     expect(JSON.parse(String(result.content)).error).toContain("src/held.ts is locked by agent B1");
