@@ -43,6 +43,9 @@ export function claudeCommandOptions(command: AgentCommand): ClaudeCommandOption
   return found;
 }
 
+/** Whether a `--settings` value is the settings themselves (JSON), not a file's path. */
+export const inlineSettings = (value: string) => value.trimStart().startsWith("{");
+
 /**
  * The settings a `--settings` value gives: JSON when it starts with `{`, else the file at that
  * path (from the worktree, where Claude Code starts). Refused, naming the value, when it cannot
@@ -57,7 +60,7 @@ export async function claudeCommandSettings(
       `${COMMAND} gives --settings ${JSON.stringify(value)}, which ${what}. Give a settings file's path (from the stream's worktree) or a JSON object, then start the agent again`,
     );
   let text = value;
-  if (!value.trimStart().startsWith("{")) {
+  if (!inlineSettings(value)) {
     try {
       text = await fsp.readFile(path.resolve(worktree, value), "utf8");
     } catch (error) {

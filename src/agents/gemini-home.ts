@@ -23,6 +23,7 @@ import { promises as fsp } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { RefusedError } from "../engine/errors.js";
+import { isRecord } from "../engine/plan/report.js";
 import { makeStateFolder, writeStateFile } from "../engine/state/index.js";
 import { withNames } from "./codex-config.js";
 
@@ -38,10 +39,7 @@ export const GEMINI_BRIEFING_FILE = "TOWER-BRIEFING.md";
 /** The context files' names Gemini looks for with these settings (`GEMINI.md` by default). */
 export function geminiContextNames(settings: Record<string, unknown> | undefined): string[] {
   const context = settings?.context;
-  const names =
-    typeof context === "object" && context !== null
-      ? (context as Record<string, unknown>).fileName
-      : undefined;
+  const names = isRecord(context) ? context.fileName : undefined;
   if (typeof names === "string") return [names];
   if (Array.isArray(names)) return names.filter((n): n is string => typeof n === "string");
   return ["GEMINI.md"];

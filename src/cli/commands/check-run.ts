@@ -5,7 +5,11 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { claudeCommandOptions, claudeCommandSettings } from "../../agents/claude-command.js";
+import {
+  claudeCommandOptions,
+  claudeCommandSettings,
+  inlineSettings,
+} from "../../agents/claude-command.js";
 import {
   claudeManagedFiles,
   claudeManagedHooksOff,
@@ -193,8 +197,7 @@ async function claudeProblems(project: Project, state: OrchestratorFile): Promis
       if (agentCli(agent.command) !== "claude") continue;
       const { settings } = claudeCommandOptions(agent.command);
       if (settings === undefined) continue;
-      const inline = settings.trimStart().startsWith("{");
-      if (!inline && (worktree === undefined || !existsSync(worktree))) continue;
+      if (!inlineSettings(settings) && (worktree === undefined || !existsSync(worktree))) continue;
       try {
         await claudeCommandSettings(settings, worktree ?? project.repo.mainRoot);
       } catch (error) {
