@@ -73,19 +73,31 @@ export async function geminiWorkspaceProblems(folder: string): Promise<GeminiWor
   return settingsProblems(path.join(folder, GEMINI_WORKSPACE_SETTINGS), "workspace");
 }
 
-/**
- * Whether the workspace settings Gemini would read when started in `folder` name its context
- * files (`context.fileName`): they replace the user's list, Tower's briefing file with it.
- * An unreadable file is the hooks' check's to report (geminiWorkspaceProblems).
- */
-export async function geminiWorkspaceNamesContext(folder: string): Promise<boolean> {
+/** Whether the settings file `file` names context files (`context.fileName`); false when unreadable. */
+async function namesContext(file: string): Promise<boolean> {
   try {
-    const text = await fsp.readFile(path.join(folder, GEMINI_WORKSPACE_SETTINGS), "utf8");
-    const settings: unknown = JSON.parse(stripJsonComments(text));
+    const settings: unknown = JSON.parse(stripJsonComments(await fsp.readFile(file, "utf8")));
     return isObject(settings) && isObject(settings.context) && "fileName" in settings.context;
   } catch {
     return false;
   }
+}
+
+/**
+ * Whether settings Gemini reads over the user's when started in `folder` name its context files
+ * (`context.fileName`): the workspace's, or the administrator's system settings (when Gemini
+ * reads them, geminiReadsSystemFile). Their list replaces the user's, and Tower's briefing file
+ * with it. An unreadable file is the hooks' checks' to report (geminiWorkspaceProblems,
+ * geminiSystemProblems).
+ */
+export async function geminiSettingsNameContext(
+  folder: string,
+  env: NodeJS.ProcessEnv,
+  reads: (file: string) => boolean = geminiReadsSystemFile,
+): Promise<boolean> {
+  if (await namesContext(path.join(folder, GEMINI_WORKSPACE_SETTINGS))) return true;
+  const { settings } = geminiSystemFiles(env);
+  return reads(settings) && (await namesContext(settings));
 }
 
 /**

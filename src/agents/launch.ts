@@ -35,9 +35,9 @@ import { type CodexHook, codexHookSettings } from "./codex-hooks.js";
 import { makeGeminiHome, userGeminiHome } from "./gemini-home.js";
 import {
   geminiHookName,
+  geminiSettingsNameContext,
   geminiTrust,
   geminiTrustPins,
-  geminiWorkspaceNamesContext,
   requireGeminiHooksKept,
   requireGeminiSystemKept,
 } from "./gemini-workspace.js";
@@ -412,8 +412,12 @@ export async function geminiLaunch(request: LaunchRequest): Promise<AgentLaunch>
     ];
   // Its home is made in the launch folder, which is made (and checked) first.
   await makeLaunchFolder(request.store, identity.agent);
-  // Among its context files, unless the worktree's settings name their own (then with the task).
-  const briefInPrompt = await geminiWorkspaceNamesContext(identity.worktree);
+  // Among its context files, unless the worktree's or the administrator's settings name their
+  // own (then with the task).
+  const briefInPrompt = await geminiSettingsNameContext(
+    identity.worktree,
+    request.env ?? process.env,
+  );
   const home = await makeGeminiHome(
     geminiHomeFolder(request.store, identity.agent),
     request.env,

@@ -218,7 +218,7 @@ async function launchFor(
   }
   const launch = await geminiLaunch(request);
   // Gemini has no flag for extra instructions: the briefing is a context file of Tower's, or,
-  // where the worktree's settings name their own, it comes before the task.
+  // where the worktree's or the administrator's settings name their own, it comes before the task.
   return {
     command: insertArgs(base, launch.args),
     env: { ...launch.env, ...(options.hookSocket && { TOWER_HOOK_SOCKET: options.hookSocket }) },

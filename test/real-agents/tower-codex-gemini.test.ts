@@ -817,6 +817,31 @@ describe("Gemini CLI in Tower (real CLI)", () => {
     },
   );
 
+  it.skipIf(process.getuid?.() !== 0)(
+    "has its briefing with its task where the administrator's system settings name the context files (they replace Tower's briefing file)",
+    async () => {
+      const system = mkdtempSync(path.join(cliCache(), "runs", "gemini-system-"));
+      const file = path.join(system, "settings.json");
+      writeFileSync(file, '{ "context": { "fileName": ["AGENTS.md"] } }\n', { mode: 0o644 });
+      try {
+        run = await startTowerRun({
+          plan: plan(`["{CLI}", "--prompt-interactive", "{task}"]`),
+          stream: "A",
+          cli: "gemini",
+          makeEnv: (modelUrl, trust) =>
+            geminiEnv({ modelUrl, trust, env: { GEMINI_CLI_SYSTEM_SETTINGS_PATH: file } }),
+          script: [{ text: "Created nothing." }],
+        });
+        const first = await run.server.waitForTurn(0, 120_000);
+        const body = first.body as { systemInstruction?: unknown; contents?: unknown };
+        expect(JSON.stringify(body.contents)).toContain("You are agent A1 of stream A");
+        expect(JSON.stringify(body.contents)).toContain("Create hello.txt");
+      } finally {
+        rmSync(system, { recursive: true, force: true });
+      }
+    },
+  );
+
   it("a write that fails after its prompt was answered (AfterTool with an error) releases its provisional lock at once", async () => {
     const inWorktree = (file: string) => path.join(run!.worktree, file);
     run = await startTowerRun({

@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import {
   geminiHookName,
   geminiReadsSystemFile,
+  geminiSettingsNameContext,
   geminiSystemFiles,
   geminiSystemProblems,
   geminiTrust,
@@ -265,5 +266,21 @@ describe("an administrator's Gemini system settings", () => {
     // Files Gemini would skip: nothing.
     expect(await geminiSystemProblems(env, () => false)).toEqual([]);
     expect(await geminiSystemProblems(env)).toEqual([]);
+  });
+
+  it("that name the context files (as the workspace's do) replace Tower's briefing file: only when Gemini reads them", async () => {
+    const dir = worktree();
+    const settings = path.join(dir, "settings.json");
+    const env = { GEMINI_CLI_SYSTEM_SETTINGS_PATH: settings };
+    const all = () => true;
+    expect(await geminiSettingsNameContext(dir, env, all)).toBe(false);
+    writeFileSync(settings, '{ "context": { "loadMemoryFromIncludeDirectories": true } }');
+    expect(await geminiSettingsNameContext(dir, env, all)).toBe(false);
+    writeFileSync(settings, '// the admin\'s\n{ "context": { "fileName": "AGENTS.md" } }');
+    expect(await geminiSettingsNameContext(dir, env, all)).toBe(true);
+    expect(await geminiSettingsNameContext(dir, env, () => false)).toBe(false);
+    // The workspace's own, whatever the system's say.
+    const named = worktree('{ "context": { "fileName": [] } }');
+    expect(await geminiSettingsNameContext(named, {}, () => false)).toBe(true);
   });
 });
