@@ -73,3 +73,11 @@ export async function briefing(
   );
   return lines.join("\n");
 }
+
+/**
+ * Instructions of the user's own (a plan's `--append-system-prompt`, a Codex configuration's
+ * `developer_instructions`) before Tower's briefing, where the CLI takes only one of them.
+ */
+export function withBriefing(own: string | undefined, briefing: string): string {
+  return own === undefined || own.trim() === "" ? briefing : `${own}\n\n${briefing}`;
+}

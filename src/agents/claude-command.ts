@@ -102,10 +102,5 @@ export function withTowerSettings(
   return merged;
 }
 
-/** The plan's own `--append-system-prompt` before Tower's briefing, if it gives one. */
-export function withBriefing(own: string | undefined, briefing: string): string {
-  return own === undefined || own.trim() === "" ? briefing : `${own}\n\n${briefing}`;
-}
-
 /** Where the plan's `--settings` object is, for the MCP policy's messages. */
 export const COMMAND_SETTINGS = `${COMMAND} (--settings)`;

@@ -39,6 +39,7 @@ import { parse } from "smol-toml";
 import { RefusedError } from "../engine/errors.js";
 import type { AgentCommand } from "../engine/plan/index.js";
 import { isRecord, valueAt } from "../engine/plan/report.js";
+import { withBriefing } from "./briefing.js";
 import { commandWords } from "./command-words.js";
 import { MCP_SERVER_NAME } from "./mcp-names.js";
 
@@ -390,6 +391,47 @@ export function requireCodexShellVariables(
         `${file} (${outranks}) sets shell_environment_policy.${limit?.by} without ${missing.join(", ")}: the commands agent ${agent} runs would not get ${missing.length === 1 ? "it" : "them"} (the guard's, and who the agent is). Add ${missing.length === 1 ? "it" : "them"} to that setting ${add}, then start ${agent} again`,
       );
   }
+}
+
+/** How Tower gives its briefing to a Codex agent (codexInstructions). */
+export interface CodexInstructions {
+  /** Tower's `developer_instructions`: the user's own (the highest layer's), then the briefing. */
+  value: string;
+  /**
+   * The agent's command gives its own (after Tower's `-c`, so winning): Tower's go after the
+   * command's words, to win in turn.
+   */
+  afterCommand: boolean;
+  /**
+   * A managed configuration gives its own, which outranks every `-c`: the briefing goes with the
+   * task instead.
+   */
+  inPrompt: boolean;
+}
+
+/**
+ * Codex takes one `developer_instructions`, the highest layer's: Tower's `-c` would replace the
+ * user's (config.toml, a profile, the project's), and the command's own `-c` (after Tower's)
+ * Tower's briefing. So Tower gives the user's with its briefing after them, after the command's
+ * words where the command gives them; where a managed configuration gives them (over every
+ * `-c`), Tower's briefing comes with the task.
+ */
+export function codexInstructions(
+  layers: readonly CodexLayer[],
+  briefing: string,
+): CodexInstructions {
+  let own: string | undefined;
+  let afterCommand = false;
+  let inPrompt = false;
+  for (const { kind, config } of layers) {
+    if (!("developer_instructions" in config)) continue;
+    if (kind === "managed") inPrompt = true;
+    else if (typeof config.developer_instructions === "string") {
+      own = config.developer_instructions;
+      afterCommand = kind === "command";
+    }
+  }
+  return { value: withBriefing(own, briefing), afterCommand, inPrompt };
 }
 
 /** The keys of a server reached by URL, which Codex will not take with Tower's command. */

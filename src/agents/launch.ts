@@ -12,17 +12,18 @@ import type { AgentCommand } from "../engine/plan/index.js";
 import { shellQuote } from "../engine/plan/index.js";
 import { STATE_FOLDERS, writeStateFile } from "../engine/state/index.js";
 import type { StateStore } from "../engine/state/store.js";
+import { withBriefing } from "./briefing.js";
 import {
   COMMAND_SETTINGS,
   claudeCommandOptions,
   claudeCommandSettings,
-  withBriefing,
   withTowerSettings,
 } from "./claude-command.js";
 import { claudeHooksOff, claudeManagedFiles, requireClaudeHooks } from "./claude-hooks-off.js";
 import { claudeMcpPolicy, claudeSettingsFiles, requireClaudeMcpAllowed } from "./claude-mcp.js";
 import {
   type CodexLayer,
+  codexInstructions,
   codexLayers,
   codexProfile,
   codexRequirements,
@@ -127,8 +128,10 @@ export interface AgentLaunch {
   env: Record<string, string>;
   /** Variables the CLI must not see (see GEMINI_HEADLESS_VARS). */
   unset?: readonly string[];
-  /** Gemini: the briefing is not among its instructions, so it goes with the task. */
+  /** The briefing is not among the CLI's instructions, so it goes with the task. */
   briefInPrompt?: boolean;
+  /** Arguments after the command's own words (Codex: to win over a `-c` of the plan's). */
+  argsAfter?: string[];
 }
 
 /** The variables the agent's own tools (`tower mcp`) need to act as the agent. */
@@ -285,7 +288,7 @@ export async function claudeLaunch(request: LaunchRequest): Promise<AgentLaunch>
  * Tower's hooks on its patches (the apply_patch tool, and shell commands running apply_patch), trusted (PreToolUse refuses a patch to a file another agent
  * holds, and takes the locks; PostToolUse, which Codex sends for a patch applied, logs the
  * edits and makes the locks full; see codex-hooks.ts), the briefing as
- * developer instructions, its screen inline (not on the alternate screen: what scrolls off stays
+ * developer instructions (after the user's own: codexInstructions), its screen inline (not on the alternate screen: what scrolls off stays
  * in the pane's history, for copy mode and the agent's log; Codex does so by itself only inside
  * Zellij), and `codex resume <id>` for a known session. All on the command line (`-c`): nothing
  * is written to the user's ~/.codex.
@@ -332,12 +335,19 @@ export async function codexLaunch(request: LaunchRequest): Promise<AgentLaunch> 
     [`mcp_servers.${MCP_SERVER_NAME}.enabled_tools`, JSON.stringify(MCP_TOOLS)],
     [`mcp_servers.${MCP_SERVER_NAME}.disabled_tools`, "[]"],
     ...codexHookSettings(hooks),
-    ["developer_instructions", tomlString(request.briefing)],
     ...codexShellVariables(request, layers),
   ];
+  // The briefing, after the user's own instructions (codexInstructions).
+  const instructions = codexInstructions(layers, request.briefing);
+  const given = ["-c", `developer_instructions=${tomlString(instructions.value)}`];
   return {
-    args: config.flatMap(([key, value]) => ["-c", `${key}=${value}`]),
+    args: [
+      ...config.flatMap(([key, value]) => ["-c", `${key}=${value}`]),
+      ...(instructions.afterCommand ? [] : given),
+    ],
     env: {},
+    ...(instructions.afterCommand && { argsAfter: given }),
+    ...(instructions.inPrompt && { briefInPrompt: true }),
   };
 }
 

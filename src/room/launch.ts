@@ -26,6 +26,7 @@ import { guardEnvironment, installGuard } from "../agents/guard.js";
 import type { AgentIdentity } from "../agents/identity.js";
 import {
   type AgentCli,
+  type AgentLaunch,
   agentCli,
   appendArgs,
   choosesSession,
@@ -200,6 +201,12 @@ async function launchFor(
     await recordAnnouncement(project.store, spec.id, spec.stream, { event: "launch", sessionId });
   }
   const base = previous ? withoutTask(command) : command;
+  // The briefing with the task where the CLI's own instructions would leave it out (a resumed
+  // conversation has had it).
+  const briefedTask = (launch: AgentLaunch) =>
+    !previous && launch.briefInPrompt
+      ? { task: `${request.briefing}\n\nYour task: ${spec.task}` }
+      : {};
   if (cli === "claude") {
     const launch = await claudeLaunch(request);
     const env = {
@@ -212,8 +219,9 @@ async function launchFor(
     const launch = await codexLaunch(request);
     const resume = previous ? ["resume", previous] : [];
     return {
-      command: insertArgs(base, [...launch.args, ...resume]),
+      command: appendArgs(insertArgs(base, [...launch.args, ...resume]), launch.argsAfter ?? []),
       env: { ...launch.env, ...(options.hookSocket && { TOWER_HOOK_SOCKET: options.hookSocket }) },
+      ...briefedTask(launch),
     };
   }
   const launch = await geminiLaunch(request);
@@ -223,8 +231,7 @@ async function launchFor(
     command: insertArgs(base, launch.args),
     env: { ...launch.env, ...(options.hookSocket && { TOWER_HOOK_SOCKET: options.hookSocket }) },
     ...(launch.unset && { unset: launch.unset }),
-    ...(!previous &&
-      launch.briefInPrompt && { task: `${request.briefing}\n\nYour task: ${spec.task}` }),
+    ...briefedTask(launch),
   };
 }
 

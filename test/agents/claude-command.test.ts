@@ -6,10 +6,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { withBriefing } from "../../src/agents/briefing.js";
 import {
   claudeCommandOptions,
   claudeCommandSettings,
-  withBriefing,
   withTowerSettings,
 } from "../../src/agents/claude-command.js";
 import { commandWords } from "../../src/agents/command-words.js";

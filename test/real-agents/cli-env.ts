@@ -151,6 +151,8 @@ export interface CodexEnvOptions extends AgentEnvOptions {
   overrides?: Record<string, string>;
   /** More tables for `config.toml` (e.g. `[mcp_servers.x]`). */
   config?: string;
+  /** More top-level keys for `config.toml` (before its tables). */
+  top?: string;
   /** The model Codex asks for (default `gpt-5.5`; see CODEX_MODEL). */
   model?: string;
   /**
@@ -206,6 +208,7 @@ export function codexEnv(options: CodexEnvOptions): AgentEnv {
       `approval_policy = "on-request"`,
       `sandbox_mode = "workspace-write"`,
       "check_for_update_on_startup = false",
+      options.top ?? "",
       "",
       "[model_providers.scripted]",
       `name = "Scripted model server"`,

@@ -349,6 +349,30 @@ describe("Codex in Tower (real CLI), its command's own -c", () => {
     expect(existsSync(path.join(run.worktree, "src/held.ts"))).toBe(false);
   });
 
+  it("keeps its own developer_instructions (given after Tower's, so winning), with Tower's briefing after them, and binds its patches all the same", async () => {
+    run = await heldPatchRun((modelUrl, trust) => codexEnv({ modelUrl, trust }), [], {
+      args: ["-c", 'developer_instructions="Answer in French."'],
+    });
+    const result = await firstPatchResult(run, 60_000);
+    expect(String(result.content)).toMatch(
+      /^Command blocked by PreToolUse hook: src\/held\.ts is locked by agent B1, stream B/,
+    );
+    const first = JSON.stringify((await run.server.waitForTurn(0)).body);
+    expect(first).toContain("Answer in French.");
+    expect(first).toContain("You are agent A1 of stream A");
+  });
+
+  it("keeps the developer_instructions of the user's config.toml (which Tower's -c outranks), with Tower's briefing after them", async () => {
+    run = await heldPatchRun(
+      (modelUrl, trust) =>
+        codexEnv({ modelUrl, trust, top: 'developer_instructions = "Answer in Latin."' }),
+      [],
+    );
+    const first = JSON.stringify((await run.server.waitForTurn(0, 90_000)).body);
+    expect(first).toContain("Answer in Latin.");
+    expect(first).toContain("You are agent A1 of stream A");
+  });
+
   it("turning its hooks off (after Tower's -c, so winning) is refused: Codex is not started, and tower check says so", async () => {
     run = await heldPatchRun((modelUrl, trust) => codexEnv({ modelUrl, trust }), [], {
       args: ["-c", "features.hooks=false"],

@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import {
   codexHome,
   codexIncludeOnly,
+  codexInstructions,
   codexLayers,
   requireCodexServerName,
   withNames,
@@ -113,5 +114,37 @@ describe("the user's include_only for a Codex agent", () => {
     const kept = await other.layers();
     expect(kept).toHaveLength(1);
     expect(() => requireCodexServerName("A1", kept)).not.toThrow();
+  });
+});
+
+describe("a Codex agent's developer_instructions", () => {
+  const layer = (kind: "user" | "profile" | "project" | "command" | "managed", value: unknown) => ({
+    kind,
+    file: `${kind}.toml`,
+    config: value === undefined ? {} : { developer_instructions: value },
+  });
+
+  it("are Tower's briefing after the highest layer's own, after the command's words where the command gives them", () => {
+    const of = (...layers: ReturnType<typeof layer>[]) => codexInstructions(layers, "BRIEF");
+    expect(of()).toEqual({ value: "BRIEF", afterCommand: false, inPrompt: false });
+    expect(of(layer("user", "mine"), layer("project", undefined))).toEqual({
+      value: "mine\n\nBRIEF",
+      afterCommand: false,
+      inPrompt: false,
+    });
+    expect(of(layer("user", "mine"), layer("profile", "profile's"))).toMatchObject({
+      value: "profile's\n\nBRIEF",
+    });
+    expect(of(layer("user", "mine"), layer("command", "the plan's"))).toEqual({
+      value: "the plan's\n\nBRIEF",
+      afterCommand: true,
+      inPrompt: false,
+    });
+    // A managed configuration's outrank every -c: the briefing goes with the task.
+    expect(of(layer("user", "mine"), layer("managed", "the admin's"))).toEqual({
+      value: "mine\n\nBRIEF",
+      afterCommand: false,
+      inPrompt: true,
+    });
   });
 });
