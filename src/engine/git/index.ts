@@ -10,4 +10,5 @@ export * from "./reflog.js";
 export * from "./repo.js";
 export * from "./rollback.js";
 export { GitError, type GitResult, git, lines, runGit } from "./run.js";
+export * from "./submodules.js";
 export * from "./worktrees.js";

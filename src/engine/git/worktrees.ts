@@ -134,12 +134,16 @@ export async function ignoredFilesIn(worktree: string, dir: string): Promise<str
 
 /**
  * Removes a worktree without `--force`: git itself refuses one with uncommitted or untracked
- * changes. Returns git's reason when it refused.
+ * changes. Returns git's reason when it refused. Git refuses any worktree with a submodule
+ * checked out, however clean, but with `--force` (which removes changes too): `submodules` says
+ * the caller has looked into the worktree and its submodules, and nothing there can be lost.
  */
 export async function removeWorktree(
   mainRoot: string,
   folder: string,
+  options: { submodules?: boolean } = {},
 ): Promise<string | undefined> {
-  const result = await runGit(mainRoot, ["worktree", "remove", "--", folder]);
+  const force = options.submodules ? ["--force"] : [];
+  const result = await runGit(mainRoot, ["worktree", "remove", ...force, "--", folder]);
   return refusal(result);
 }

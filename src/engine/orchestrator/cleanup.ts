@@ -5,10 +5,13 @@
  * are kept while the branch's reflog or the worktree's own HEAD reflog holds a commit that the
  * base does not (an agent that force-reset its branch): `git branch -d` and `git worktree remove`
  * delete those reflogs. The branch goes only with `git branch -d`, once it is in the base.
+ * A submodule checked out in the worktree keeps it as the worktree's own files do, and while it
+ * holds commits that only this worktree's copy of it has (git/submodules.ts).
  */
 import { promises as fsp } from "node:fs";
 import path from "node:path";
 import {
+  checkedOutSubmodules,
   commitsOnlyInReflogs,
   deleteMergedBranch,
   describeCommit,
@@ -20,6 +23,7 @@ import {
   reflogCommits,
   removeWorktree,
   resolveCommit,
+  submoduleCommitsOnlyHere,
   worktreeChanges,
 } from "../git/index.js";
 import { firstFive, plural } from "../plural.js";
@@ -86,10 +90,15 @@ async function cleanUpOrThrow(
   // A worktree already gone counts as removed, as before.
   let worktreeRemoved = recorded !== undefined && !present;
   if (worktree) {
-    const reason = await worktreeKeepReason(project, id, worktree);
+    const submodules = await checkedOutSubmodules(worktree);
+    const reason =
+      (await worktreeKeepReason(project, id, worktree)) ??
+      (await submodulesKeepReason(project, worktree, submodules));
     if (reason) kept.push(`worktree ${recorded} kept: ${reason}`);
     else {
-      const refusal = await removeWorktree(project.repo.mainRoot, worktree);
+      const refusal = await removeWorktree(project.repo.mainRoot, worktree, {
+        submodules: submodules.length > 0,
+      });
       if (refusal) kept.push(`worktree ${recorded} kept: ${refusal}`);
       else worktreeRemoved = true;
     }
@@ -127,6 +136,41 @@ async function worktreeKeepReason(
   const ignored = await unreproducibleFiles(project, worktree);
   if (ignored.length > 0) {
     return `${plural(ignored.length, "ignored file")} that ${ignored.length === 1 ? "is" : "are"} not reproducible (${firstFive(ignored)}): move what you need out of it, then remove it with \`git worktree remove ${worktree}\` (or list such files under reproducible: in streams.yaml)`;
+  }
+  return undefined;
+}
+
+/**
+ * Why the worktree must stay for what its checked-out `submodules` hold (changes, ignored files
+ * that are not reproducible, commits only they have), or undefined when removing them loses
+ * nothing.
+ */
+async function submodulesKeepReason(
+  project: Project,
+  worktree: string,
+  submodules: readonly string[],
+): Promise<string | undefined> {
+  const files: string[] = [];
+  const ignored: string[] = [];
+  for (const sub of submodules) {
+    const dir = path.join(worktree, sub);
+    const changes = await worktreeChanges(dir);
+    files.push(...[...changes.modified, ...changes.untracked].map((file) => `${sub}/${file}`));
+    ignored.push(...(await unreproducibleFiles(project, dir)).map((file) => `${sub}/${file}`));
+  }
+  if (files.length > 0) {
+    return `its submodules hold ${plural(files.length, "uncommitted or untracked file")} (${firstFive(files)})`;
+  }
+  if (ignored.length > 0) {
+    return `its submodules hold ${plural(ignored.length, "ignored file")} that ${ignored.length === 1 ? "is" : "are"} not reproducible (${firstFive(ignored)}): move what you need out of them (or list such files under reproducible: in streams.yaml)`;
+  }
+  for (const sub of submodules) {
+    const dir = path.join(worktree, sub);
+    const only = await submoduleCommitsOnlyHere(dir, path.join(project.repo.mainRoot, sub));
+    if (only.count === 0) continue;
+    const shown = await Promise.all(only.tips.slice(0, 5).map((c) => describeCommit(dir, c)));
+    const one = only.count === 1;
+    return `its submodule ${sub} holds ${plural(only.count, "commit")} that no remote branch of it nor your checkout of it has (${shown.join("; ")}${only.tips.length > 5 ? "; ..." : ""}): push ${one ? "it" : "them"} from ${dir}, or fetch ${one ? "it" : "them"} into a branch of your checkout of it (git -C ${sub} fetch ${dir} ${only.tips[0]}:refs/heads/<name>)`;
   }
   return undefined;
 }

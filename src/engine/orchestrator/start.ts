@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { baseCommit } from "../base.js";
 import { RefusedError } from "../errors.js";
-import { branchExists, createWorktree, findWorktree } from "../git/index.js";
+import { branchExists, checkOutSubmodules, createWorktree, findWorktree } from "../git/index.js";
 import { branchName, worktreePath } from "../naming.js";
 import { startability } from "../plan/index.js";
 import type { Project } from "../project.js";
@@ -105,6 +105,11 @@ export async function startStream(
     await createWorktree(repo.mainRoot, worktree, branch, { newBranch: true, base });
   }
   const warnings: string[] = [];
+  // A new worktree's submodules are empty: the agent gets those the main worktree has.
+  if (!reused) {
+    const submodules = await checkOutSubmodules(worktree);
+    if (submodules) warnings.push(submodules);
+  }
   const linkWarning = await linkStateDir(repo.mainRoot, worktree, store.dir, plan.stateDir);
   if (linkWarning) warnings.push(linkWarning);
   const prepared = await prepare?.(worktree);
