@@ -214,3 +214,8 @@ export async function checkCommit(
   }
   return result;
 }
+
+/** The start's warning where a worktree's own `core.hooksPath` keeps the guard out. */
+export function guardNotInstalled(stream: string, folder: string): string {
+  return `${stream}'s worktree sets its own core.hooksPath (${folder}): Tower's pre-commit guard is not installed there`;
+}

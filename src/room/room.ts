@@ -8,7 +8,7 @@
  */
 import path from "node:path";
 
-import { installGuard } from "../agents/guard.js";
+import { guardNotInstalled, installGuard } from "../agents/guard.js";
 import { selfCommand } from "../agents/self.js";
 import { approveCheckpoint, rejectCheckpoint } from "../engine/checkpoints.js";
 import { runGate } from "../engine/gates/index.js";
@@ -24,6 +24,7 @@ import { addAgentToPlan } from "../engine/plan/edit.js";
 import type { Project } from "../engine/project.js";
 import { signingSeal } from "../engine/seal.js";
 import { changeTask, nextTask, taskActionText } from "../engine/tasks/index.js";
+import { copiedText } from "../engine/worktree-include.js";
 import type {
   HandoffPrefillValue,
   HandoffValue,
@@ -209,15 +210,21 @@ export class Room {
         // As `tower start` does: the worktree's commits meet the guard before any agent runs,
         // installed before the start is recorded.
         const result = await startStream(project, command.stream, new Date(), async (worktree) => {
-          await installGuard(
+          const guard = await installGuard(
             project.store,
             project.repo.mainRoot,
             worktree,
             this.options.tower ?? selfCommand(),
           );
-          return undefined;
+          return guard.kind === "other"
+            ? guardNotInstalled(command.stream, guard.folder)
+            : undefined;
         });
-        return { ok: true, text: `started ${command.stream} on ${result.branch}` };
+        const said = [copiedText(result.copied), ...result.warnings].filter(Boolean);
+        return {
+          ok: true,
+          text: [`started ${command.stream} on ${result.branch}`, ...said].join("; "),
+        };
       }
       case "stream.complete": {
         const result = await completeStream(project, command.stream);

@@ -1,8 +1,9 @@
 import type { Command } from "commander";
-import { installGuard } from "../../agents/guard.js";
+import { guardNotInstalled, installGuard } from "../../agents/guard.js";
 import { selfCommand } from "../../agents/self.js";
 import { completeStream, completeWarnings } from "../../engine/orchestrator/complete.js";
 import { startStream } from "../../engine/orchestrator/start.js";
+import { copiedText } from "../../engine/worktree-include.js";
 import { loadContext, reportRecoveries } from "../context.js";
 import { CliError, EXIT, exitCodeOf } from "../errors.js";
 
@@ -24,14 +25,14 @@ export function registerStart(program: Command): void {
               worktree,
               selfCommand(),
             );
-            return guard.kind === "other"
-              ? `${id}'s worktree sets its own core.hooksPath (${guard.folder}): Tower's pre-commit guard is not installed there`
-              : undefined;
+            return guard.kind === "other" ? guardNotInstalled(id, guard.folder) : undefined;
           });
           const how = result.reused ? "reusing its worktree" : "new worktree";
           process.stdout.write(
             `started ${id} on ${result.branch} in ${result.worktree} (${how})\n`,
           );
+          const copied = copiedText(result.copied);
+          if (copied) process.stdout.write(`${copied}\n`);
           for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);
         } catch (error) {
           failures.push({

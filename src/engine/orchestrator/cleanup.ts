@@ -30,6 +30,7 @@ import { firstFive, plural } from "../plural.js";
 import type { Project } from "../project.js";
 import { notReproducible, reproduciblePatterns } from "../reproducible.js";
 import type { OrchestratorStream } from "../state/formats.js";
+import { sameAsMain } from "../worktree-include.js";
 import { ownStateLink } from "./link.js";
 
 export interface Cleanup {
@@ -156,7 +157,10 @@ async function submodulesKeepReason(
     const dir = path.join(worktree, sub);
     const changes = await worktreeChanges(dir);
     files.push(...[...changes.modified, ...changes.untracked].map((file) => `${sub}/${file}`));
-    ignored.push(...(await unreproducibleFiles(project, dir)).map((file) => `${sub}/${file}`));
+    const main = path.join(project.repo.mainRoot, sub);
+    ignored.push(
+      ...(await unreproducibleFiles(project, dir, main)).map((file) => `${sub}/${file}`),
+    );
   }
   if (files.length > 0) {
     return `its submodules hold ${plural(files.length, "uncommitted or untracked file")} (${firstFive(files)})`;
@@ -180,18 +184,28 @@ async function submodulesKeepReason(
  * state aside: only while lstat shows it is that link (a folder in its place holds the user's
  * files, whatever its name).
  */
-async function unreproducibleFiles(project: Project, worktree: string): Promise<string[]> {
+async function unreproducibleFiles(
+  project: Project,
+  worktree: string,
+  root?: string,
+): Promise<string[]> {
   const patterns = reproduciblePatterns(project.plan.reproducible);
   const link = await ownStateLink(worktree, project.store.dir, project.plan.stateDir);
   const notTowers = (entries: string[]) => entries.filter((entry) => entry !== link);
-  const out: string[] = [];
+  const found: string[] = [];
   for (const entry of notReproducible(notTowers(await ignoredEntries(worktree)), patterns)) {
     // An ignored folder that no pattern covers as a whole may still hold only reproducible files
     // (and Tower's link, when the folder it is in is ignored as a whole).
     if (entry.endsWith("/"))
-      out.push(...notReproducible(notTowers(await ignoredFilesIn(worktree, entry)), patterns));
-    else out.push(entry);
+      found.push(...notReproducible(notTowers(await ignoredFilesIn(worktree, entry)), patterns));
+    else found.push(entry);
   }
+  // A file as the main worktree has it (a copy `.worktreeinclude` made, left as it was) can be
+  // had again from there. (A submodule's files are compared with the main worktree's, from
+  // `root`, the main worktree's copy of that submodule.)
+  const out: string[] = [];
+  for (const file of found)
+    if (!(await sameAsMain(root ?? project.repo.mainRoot, worktree, file))) out.push(file);
   return out;
 }
 

@@ -12,6 +12,7 @@ import type { Project } from "../project.js";
 import { TOWER_AGENT } from "../state/store.js";
 import { toUtcIso } from "../state/time.js";
 import { requireOwnStateDir } from "../state-place.js";
+import { copyIncluded } from "../worktree-include.js";
 import { linkStateDir } from "./link.js";
 import { notLinkedWorktree, recordedWorktree, worktreeRefusal } from "./stream-worktree.js";
 import { findStream, streamStatuses } from "./streams.js";
@@ -22,6 +23,8 @@ export interface StartResult {
   worktree: string;
   /** True when the worktree already existed and was reused. */
   reused: boolean;
+  /** The files copied into a new worktree (`.worktreeinclude`). */
+  copied: string[];
   warnings: string[];
 }
 
@@ -105,10 +108,15 @@ export async function startStream(
     await createWorktree(repo.mainRoot, worktree, branch, { newBranch: true, base });
   }
   const warnings: string[] = [];
-  // A new worktree's submodules are empty: the agent gets those the main worktree has.
+  const copied: string[] = [];
+  // A new worktree has the branch's tracked files only: the agent gets the submodules the main
+  // worktree has, and the ignored files `.worktreeinclude` names.
   if (!reused) {
     const submodules = await checkOutSubmodules(worktree);
     if (submodules) warnings.push(submodules);
+    const included = await copyIncluded(repo.mainRoot, worktree);
+    copied.push(...included.copied);
+    warnings.push(...included.warnings);
   }
   const linkWarning = await linkStateDir(repo.mainRoot, worktree, store.dir, plan.stateDir);
   if (linkWarning) warnings.push(linkWarning);
@@ -140,5 +148,5 @@ export async function startStream(
       );
     },
   );
-  return { id, branch, worktree, reused, warnings };
+  return { id, branch, worktree, reused, copied, warnings };
 }
