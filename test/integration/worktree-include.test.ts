@@ -7,6 +7,7 @@
  * it); one it changed is, and keeps the worktree.
  */
 import {
+  chmodSync,
   existsSync,
   promises as fsp,
   mkdirSync,
@@ -133,5 +134,21 @@ describe(".worktreeinclude", () => {
       `worktree ${wt("B")} kept: 1 ignored file that is not reproducible (.env)`,
     );
     expect(await fsp.readFile(path.join(wt("B"), ".env"), "utf8")).toBe("API_KEY=2\n");
+  });
+});
+
+describe("a new worktree's setup", () => {
+  it("is the repository's post-checkout hook, which git runs in the new worktree before Tower records the start", async () => {
+    await setUp("", {});
+    const hook = path.join(repo.root, ".git", "hooks", "post-checkout");
+    writeFileSync(
+      hook,
+      '#!/bin/sh\n[ "$1" = 0000000000000000000000000000000000000000 ] && pwd > .setup-ran\n',
+    );
+    chmodSync(hook, 0o755);
+    await start("A");
+    expect((await fsp.readFile(path.join(wt("A"), ".setup-ran"), "utf8")).trim()).toBe(
+      await fsp.realpath(wt("A")),
+    );
   });
 });
