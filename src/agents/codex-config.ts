@@ -40,6 +40,7 @@ import { RefusedError } from "../engine/errors.js";
 import type { AgentCommand } from "../engine/plan/index.js";
 import { isRecord, valueAt } from "../engine/plan/report.js";
 import { withBriefing } from "./briefing.js";
+import { type CodexHookEvent, EVENT_LABELS, type Json } from "./codex-hooks.js";
 import { commandWords } from "./command-words.js";
 import { MCP_SERVER_NAME } from "./mcp-names.js";
 
@@ -520,10 +521,14 @@ export function codexHooksOff(
     if (valueAt(config, ["features", "hooks"]) === false)
       return { reason: `${file} (${outranks}) sets features.hooks to false`, remedy: remove };
     // Tower's hooks are settings under `hooks` on the command line: the command's own replace
-    // them (`hooks` whole, or the events and the trust Tower gives), as `features` whole replaces
-    // Tower's turning the feature on.
-    const replaced = keys.filter((key) =>
-      /^(hooks(\.(PreToolUse|PostToolUse|state)(\.|$)|$)|features$)/.test(key),
+    // them (`hooks` whole, the trust Tower gives, or an event of Tower's but as a list of
+    // groups, which Tower gives again after the command with its own: codexCommandHooks), as
+    // `features` whole replaces Tower's turning the feature on.
+    const replaced = keys.filter(
+      (key) =>
+        /^(hooks(\.state(\.|$)|$)|features$)/.test(key) ||
+        (/^hooks\.(PreToolUse|PostToolUse|SessionStart)(\.|$)/.test(key) &&
+          !(key.split(".").length === 2 && Array.isArray(valueAt(config, key.split("."))))),
     );
     if (kind === "command" && replaced.length > 0)
       return { reason: `${file} (${outranks}) sets ${replaced.join(", ")}`, remedy: remove };
@@ -535,6 +540,25 @@ export function codexHooksOff(
     };
   }
   return undefined;
+}
+
+/**
+ * The agent's command's own hook groups on the events Tower gives hooks on (`-c
+ * hooks.PreToolUse=[...]`): after Tower's `-c` on Codex's command line, they would replace
+ * Tower's, so Tower gives them again with its own after them (codexHookSettings).
+ */
+export function codexCommandHooks(
+  layers: readonly CodexLayer[],
+): Partial<Record<CodexHookEvent, Json[]>> {
+  const found: Partial<Record<CodexHookEvent, Json[]>> = {};
+  for (const { kind, config, keys = [] } of layers) {
+    if (kind !== "command") continue;
+    for (const event of Object.keys(EVENT_LABELS) as CodexHookEvent[]) {
+      const list = valueAt(config, ["hooks", event]);
+      if (keys.includes(`hooks.${event}`) && Array.isArray(list)) found[event] = list as Json[];
+    }
+  }
+  return found;
 }
 
 /**

@@ -20,7 +20,7 @@ import { createHash } from "node:crypto";
 /** The source Codex names a hook given with `-c` by. */
 export const SESSION_FLAGS_SOURCE = "/<session-flags>/config.toml";
 
-const EVENT_LABELS = {
+export const EVENT_LABELS = {
   SessionStart: "session_start",
   PreToolUse: "pre_tool_use",
   PostToolUse: "post_tool_use",
@@ -38,7 +38,7 @@ export interface CodexHook {
   timeout?: number;
 }
 
-type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 
 function sortedKeys(value: Json): Json {
   if (Array.isArray(value)) return value.map(sortedKeys);
@@ -84,10 +84,16 @@ export function inlineToml(value: Json): string {
 
 /**
  * The `-c key=value` settings that give Codex `hooks` (each its own group, in order per event)
- * and trust them.
+ * and trust them; after `before`'s groups of an event (the agent's command's own, which Codex
+ * would take in place of Tower's: kept first, at the places their trust names).
  */
-export function codexHookSettings(hooks: readonly CodexHook[]): [string, string][] {
+export function codexHookSettings(
+  hooks: readonly CodexHook[],
+  before: Partial<Record<CodexHookEvent, readonly Json[]>> = {},
+): [string, string][] {
   const groups = new Map<CodexHookEvent, Json[]>();
+  for (const [event, list] of Object.entries(before))
+    if (list) groups.set(event as CodexHookEvent, [...list]);
   const state: Record<string, Json> = {};
   for (const hook of hooks) {
     const list = groups.get(hook.event) ?? [];

@@ -23,6 +23,7 @@ import { claudeHooksOff, claudeManagedFiles, requireClaudeHooks } from "./claude
 import { claudeMcpPolicy, claudeSettingsFiles, requireClaudeMcpAllowed } from "./claude-mcp.js";
 import {
   type CodexLayer,
+  codexCommandHooks,
   codexInstructions,
   codexLayers,
   codexProfile,
@@ -334,19 +335,28 @@ export async function codexLaunch(request: LaunchRequest): Promise<AgentLaunch> 
     [`mcp_servers.${MCP_SERVER_NAME}.enabled`, "true"],
     [`mcp_servers.${MCP_SERVER_NAME}.enabled_tools`, JSON.stringify(MCP_TOOLS)],
     [`mcp_servers.${MCP_SERVER_NAME}.disabled_tools`, "[]"],
-    ...codexHookSettings(hooks),
     ...codexShellVariables(request, layers),
   ];
-  // The briefing, after the user's own instructions (codexInstructions).
+  // The settings the agent's command gives too, which it would replace, go after its words:
+  // its own hooks on an event of Tower's with Tower's after them, and the user's instructions
+  // with the briefing (codexCommandHooks, codexInstructions).
+  const theirHooks = codexCommandHooks(layers);
+  const after: [string, string][] = [];
+  for (const setting of codexHookSettings(hooks, theirHooks)) {
+    const event = setting[0].slice("hooks.".length);
+    (event in theirHooks ? after : config).push(setting);
+  }
   const instructions = codexInstructions(layers, request.briefing);
-  const given = ["-c", `developer_instructions=${tomlString(instructions.value)}`];
+  (instructions.afterCommand ? after : config).push([
+    "developer_instructions",
+    tomlString(instructions.value),
+  ]);
+  const words = (settings: [string, string][]) =>
+    settings.flatMap(([key, value]) => ["-c", `${key}=${value}`]);
   return {
-    args: [
-      ...config.flatMap(([key, value]) => ["-c", `${key}=${value}`]),
-      ...(instructions.afterCommand ? [] : given),
-    ],
+    args: words(config),
     env: {},
-    ...(instructions.afterCommand && { argsAfter: given }),
+    ...(after.length > 0 && { argsAfter: words(after) }),
     ...(instructions.inPrompt && { briefInPrompt: true }),
   };
 }

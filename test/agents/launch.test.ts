@@ -101,6 +101,42 @@ describe("agent launch", () => {
     }
   });
 
+  it("gives Codex the command's own hooks on its events again after the command's words, Tower's after them, trusted at their places", async () => {
+    const state = mkdtempSync(path.join(os.tmpdir(), "tower-launch-"));
+    try {
+      const theirs = '[{matcher = "x", hooks = [{type = "command", command = "mine"}]}]';
+      const { args, argsAfter = [] } = await codexLaunch({
+        identity: {
+          agent: "A1",
+          stream: "A",
+          worktree: "/w",
+          repoRoot: "/r",
+          stateDir: state,
+          task: "t",
+        },
+        store: new StateStore(state),
+        tower: ["/usr/bin/node", "/t/tower.js"],
+        briefing: "b",
+        session: { id: "", resume: false },
+        env: { TOWER_HOOK_PYTHON: "off", CODEX_HOME: state },
+        command: ["codex", "-c", `hooks.PreToolUse=${theirs}`],
+      });
+      const config = (words: string[]) => words.filter((_, i) => words[i - 1] === "-c");
+      expect(config(args).some((c) => c.startsWith("hooks.PreToolUse="))).toBe(false);
+      expect(config(args).some((c) => c.startsWith("hooks.PostToolUse="))).toBe(true);
+      const [after] = config(argsAfter);
+      expect(after).toMatch(
+        /^hooks\.PreToolUse=\[\{matcher = "x", hooks = \[\{type = "command", command = "mine"\}\]\}, \{matcher = "\^\(apply_patch\|Bash\)\$"/,
+      );
+      const trust = config(args).find((c) => c.startsWith("hooks.state=")) ?? "";
+      // Theirs is the first group (their trust, the user's, names it so); Tower's the second.
+      expect(trust).toContain('"/<session-flags>/config.toml:pre_tool_use:1:0"');
+      expect(trust).not.toContain('"/<session-flags>/config.toml:pre_tool_use:0:0"');
+    } finally {
+      rmSync(state, { recursive: true, force: true });
+    }
+  });
+
   it("gives Claude Code settings that keep Tower's hooks on though the user's turn all hooks off", async () => {
     const state = mkdtempSync(path.join(os.tmpdir(), "tower-launch-"));
     try {

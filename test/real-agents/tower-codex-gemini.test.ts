@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { codexHookHash, SESSION_FLAGS_SOURCE } from "../../src/agents/codex-hooks.js";
 import { PROVISIONAL_LOCK_MS } from "../../src/agents/hook.js";
 import { codexLaunch } from "../../src/agents/launch.js";
 import { RefusedError } from "../../src/engine/errors.js";
@@ -371,6 +372,39 @@ describe("Codex in Tower (real CLI), its command's own -c", () => {
     const first = JSON.stringify((await run.server.waitForTurn(0, 90_000)).body);
     expect(first).toContain("Answer in Latin.");
     expect(first).toContain("You are agent A1 of stream A");
+  });
+
+  it("keeps its own hooks given with -c on an event of Tower's (hooks.PreToolUse, which would replace Tower's): both run, and Tower's still refuses a held file", async () => {
+    const folder = mkdtempSync(path.join(os.tmpdir(), "tower-codex-own-hook-"));
+    const ran = path.join(folder, "theirs.log");
+    const own = {
+      event: "PreToolUse" as const,
+      matcher: "^apply_patch$",
+      command: `echo ran >> ${ran}`,
+    };
+    try {
+      // Trusted by the user once (Codex keeps the answer in config.toml), as the first hook of
+      // the command line's PreToolUse.
+      const trust = `[hooks.state."${SESSION_FLAGS_SOURCE}:pre_tool_use:0:0"]\ntrusted_hash = "${codexHookHash(own)}"\n`;
+      run = await heldPatchRun(
+        (modelUrl, trust_) => codexEnv({ modelUrl, trust: trust_, config: trust }),
+        [],
+        {
+          args: [
+            "-c",
+            `hooks.PreToolUse=[{matcher = "${own.matcher}", hooks = [{type = "command", command = ${JSON.stringify(own.command)}}]}]`,
+          ],
+        },
+      );
+      const result = await firstPatchResult(run, 60_000);
+      expect(String(result.content)).toMatch(
+        /^Command blocked by PreToolUse hook: src\/held\.ts is locked by agent B1, stream B/,
+      );
+      expect(existsSync(path.join(run.worktree, "src/held.ts"))).toBe(false);
+      expect(readFileSync(ran, "utf8")).toContain("ran");
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   it("turning its hooks off (after Tower's -c, so winning) is refused: Codex is not started, and tower check says so", async () => {

@@ -16,6 +16,7 @@ import {
   CODEX_MANAGED_CONFIG,
   CODEX_REQUIREMENTS,
   CODEX_SYSTEM_CONFIG,
+  codexCommandHooks,
   codexCommandLayer,
   codexCommandSettings,
   codexLayers,
@@ -438,9 +439,26 @@ describe("the agent's own -c settings (after Tower's, so above them)", () => {
     expect(await refusal(["codex", "-c", "features.hooks=false"])).toBe(
       "the agent's command in streams.yaml (its -c comes after Tower's on Codex's command line, and wins) sets features.hooks to false: Codex would run none of Tower's hooks for agent A1, so its patches would not be checked against the files other agents hold nor take locks. Take it out of the agent's command, then start A1 again",
     );
-    expect(await refusal(["codex", "-c", "hooks.PreToolUse=[]"])).toContain(
+    // An event of Tower's as something else than a list of groups (a list Tower merges with its
+    // own: codexCommandHooks).
+    expect(await refusal(["codex", "-c", "hooks.PreToolUse=none"])).toContain(
       "sets hooks.PreToolUse: Codex would run none of Tower's hooks for agent A1",
     );
+    expect(await refusal(["codex", "-c", "hooks.PostToolUse.x=1"])).toContain(
+      "sets hooks.PostToolUse.x:",
+    );
+    expect(await refusal(["codex", "-c", "hooks.PreToolUse=[]"])).toBeUndefined();
+    expect(
+      codexCommandHooks(
+        codexCommandLayer([
+          "codex",
+          "-c",
+          'hooks.SessionStart=[{hooks = [{type = "command", command = "x"}]}]',
+          "-c",
+          "hooks.Stop=[]",
+        ]),
+      ),
+    ).toEqual({ SessionStart: [{ hooks: [{ type: "command", command: "x" }] }] });
     expect(await refusal(["codex", "-c", "hooks={}"])).toContain("sets hooks:");
     // The features whole: Tower's features.hooks = true with them.
     expect(await refusal(["codex", "-c", "features={}"])).toContain("sets features:");
