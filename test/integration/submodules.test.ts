@@ -108,6 +108,16 @@ describe("a stream's worktree in a repository with submodules", () => {
       `warning: ${wt()}: its submodules are not all checked out (git submodule update:`,
     );
     expect(result.stderr).toContain(`run git submodule update --init --recursive in ${wt()}`);
+    // tower check says so while the stream is in progress (a note: nothing is unsafe).
+    const check = await run(["check"]);
+    expect(check.code, check.stderr).toBe(0);
+    expect(check.stderr.replace(/\s+/g, " ")).toContain(
+      `note: ${wt()}, the worktree of stream A, has not checked out 1 submodule the main worktree has (vendor/lib): its agents work without it. Run \`git submodule update --init --recursive\` there`,
+    );
+    // Checked out there by hand: the note goes.
+    renameSync(path.join(parent(), "lib-moved"), path.join(parent(), "lib"));
+    git(wt(), ...allowFile, "submodule", "update", "-q", "--init", "--recursive");
+    expect((await run(["check"])).stderr).not.toContain("has not checked out");
   });
 
   it("is removed after the merge when nothing in its submodules would be lost", async () => {

@@ -31,6 +31,7 @@ import { guardState } from "../../agents/guard.js";
 import { agentCli } from "../../agents/launch.js";
 import { checkpointViews } from "../../engine/checkpoints.js";
 import { RefusedError } from "../../engine/errors.js";
+import { checkedOutSubmodules } from "../../engine/git/index.js";
 import { orphanedStreams } from "../../engine/orchestrator/orphans.js";
 import { pendingMerges } from "../../engine/orchestrator/pending.js";
 import { streamStatuses } from "../../engine/orchestrator/streams.js";
@@ -123,6 +124,31 @@ async function guardFindings(project: Project, state: OrchestratorFile): Promise
     }
   }
   return findings;
+}
+
+/**
+ * Stream worktrees in use without submodules the main worktree has checked out (a start where
+ * git could not fetch them): their agents work without them.
+ */
+async function submoduleNotes(project: Project, state: OrchestratorFile): Promise<string[]> {
+  const { mainRoot } = project.repo;
+  const main = await checkedOutSubmodules(mainRoot, { recursive: false }).catch((): string[] => []);
+  if (main.length === 0) return [];
+  const notes: string[] = [];
+  for (const stream of project.plan.streams) {
+    const entry = state.streams[stream.id];
+    if (!entry?.worktree || (entry.status !== "in_progress" && entry.status !== "merge_failed"))
+      continue;
+    const worktree = path.resolve(mainRoot, entry.worktree);
+    if (!existsSync(worktree)) continue;
+    const own = await checkedOutSubmodules(worktree, { recursive: false }).catch(() => main);
+    const missing = main.filter((sub) => !own.includes(sub));
+    if (missing.length > 0)
+      notes.push(
+        `${worktree}, the worktree of stream ${stream.id}, has not checked out ${plural(missing.length, "submodule")} the main worktree has (${missing.join(", ")}): its agents work without ${missing.length === 1 ? "it" : "them"}. Run \`git submodule update --init --recursive\` there`,
+      );
+  }
+  return notes;
 }
 
 /** The plan's agents that run `cli`. */
@@ -273,6 +299,7 @@ export async function runFindings(project: Project): Promise<Findings> {
     const guards = await guardFindings(project, state);
     findings.problems.push(...guards.problems);
     findings.notes.push(...guards.notes);
+    findings.notes.push(...(await submoduleNotes(project, state)));
     findings.problems.push(...(await geminiProblems(project, state)));
     findings.problems.push(...(await claudeProblems(project, state)));
     findings.problems.push(...(await codexProblems(project)));
