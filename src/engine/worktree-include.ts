@@ -14,7 +14,7 @@
  */
 import { constants, promises as fsp } from "node:fs";
 import path from "node:path";
-import { git } from "./git/index.js";
+import { git, ignoredAmong } from "./git/index.js";
 import { firstFive, plural } from "./plural.js";
 
 export const WORKTREE_INCLUDE = ".worktreeinclude";
@@ -41,19 +41,8 @@ export async function includedFiles(mainRoot: string): Promise<string[]> {
     .filter((entry) => entry !== "");
   // Of those, the ones git ignores by the repository's own rules.
   const ignored: string[] = [];
-  for (let i = 0; i < named.length; i += CHECK_AT_ONCE) {
-    const batch = named.slice(i, i + CHECK_AT_ONCE).map((entry) => `:(literal)${entry}`);
-    const out = await git(mainRoot, [
-      "ls-files",
-      "-z",
-      "--others",
-      "--ignored",
-      "--exclude-standard",
-      "--",
-      ...batch,
-    ]);
-    ignored.push(...out.split("\0").filter((entry) => entry !== ""));
-  }
+  for (let i = 0; i < named.length; i += CHECK_AT_ONCE)
+    ignored.push(...(await ignoredAmong(mainRoot, named.slice(i, i + CHECK_AT_ONCE))));
   return [...new Set(ignored)].sort();
 }
 

@@ -26,6 +26,26 @@ import {
 import { RefusedError } from "../../src/engine/errors.js";
 import { StateFileError, StateStore } from "../../src/engine/state/index.js";
 
+/** A Codex agent's launch request, its state in `state`, with `more` over it. */
+function codexRequest(state: string, more: Partial<LaunchRequest> = {}): LaunchRequest {
+  return {
+    identity: {
+      agent: "A1",
+      stream: "A",
+      worktree: "/w",
+      repoRoot: "/r",
+      stateDir: state,
+      task: "t",
+    },
+    store: new StateStore(state),
+    tower: ["/usr/bin/node", "/t/tower.js"],
+    briefing: "b",
+    session: { id: "", resume: false },
+    env: { TOWER_HOOK_PYTHON: "off" },
+    ...more,
+  };
+}
+
 describe("agent launch", () => {
   it("knows the CLI a command runs, by its program", () => {
     expect(agentCli("claude {task}")).toBe("claude");
@@ -57,21 +77,7 @@ describe("agent launch", () => {
   it("turns Codex's shared daemon off and gives it Tower's MCP server and trusted hooks on the command line", async () => {
     const state = mkdtempSync(path.join(os.tmpdir(), "tower-launch-"));
     try {
-      const { args } = await codexLaunch({
-        identity: {
-          agent: "A1",
-          stream: "A",
-          worktree: "/w",
-          repoRoot: "/r",
-          stateDir: state,
-          task: "t",
-        },
-        store: new StateStore(state),
-        tower: ["/usr/bin/node", "/t/tower.js"],
-        briefing: 'You are "A1".',
-        session: { id: "", resume: false },
-        env: { TOWER_HOOK_PYTHON: "off" },
-      });
+      const { args } = await codexLaunch(codexRequest(state, { briefing: 'You are "A1".' }));
       const config = args.filter((_, i) => args[i - 1] === "-c");
       expect(config).toContain("features.daemon_auto_start=false");
       expect(config).toContain('tui.alternate_screen="never"');
@@ -105,22 +111,12 @@ describe("agent launch", () => {
     const state = mkdtempSync(path.join(os.tmpdir(), "tower-launch-"));
     try {
       const theirs = '[{matcher = "x", hooks = [{type = "command", command = "mine"}]}]';
-      const { args, argsAfter = [] } = await codexLaunch({
-        identity: {
-          agent: "A1",
-          stream: "A",
-          worktree: "/w",
-          repoRoot: "/r",
-          stateDir: state,
-          task: "t",
-        },
-        store: new StateStore(state),
-        tower: ["/usr/bin/node", "/t/tower.js"],
-        briefing: "b",
-        session: { id: "", resume: false },
-        env: { TOWER_HOOK_PYTHON: "off", CODEX_HOME: state },
-        command: ["codex", "-c", `hooks.PreToolUse=${theirs}`],
-      });
+      const { args, argsAfter = [] } = await codexLaunch(
+        codexRequest(state, {
+          env: { TOWER_HOOK_PYTHON: "off", CODEX_HOME: state },
+          command: ["codex", "-c", `hooks.PreToolUse=${theirs}`],
+        }),
+      );
       const config = (words: string[]) => words.filter((_, i) => words[i - 1] === "-c");
       expect(config(args).some((c) => c.startsWith("hooks.PreToolUse="))).toBe(false);
       expect(config(args).some((c) => c.startsWith("hooks.PostToolUse="))).toBe(true);

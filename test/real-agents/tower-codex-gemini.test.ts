@@ -315,7 +315,6 @@ describe("Codex in Tower (real CLI), Tower's tools", () => {
   it.each(["hooks", "codex_hooks"])(
     "binds its patches where the user's config.toml turns Codex's hooks feature off (features.%s)",
     async (key) => {
-      const inWorktree = (file: string) => path.join(run!.worktree, file);
       run = await heldPatchRun(
         (modelUrl, trust) =>
           // (Its own [features] table: codexEnv's is left out with daemon: true.)
@@ -329,11 +328,7 @@ describe("Codex in Tower (real CLI), Tower's tools", () => {
       );
       const r = run;
       // Refused without a prompt (else the patch waits for y, and the result never comes).
-      const result = await firstPatchResult(r, 60_000);
-      expect(String(result.content)).toMatch(
-        /^Command blocked by PreToolUse hook: src\/held\.ts is locked by agent B1, stream B/,
-      );
-      expect(existsSync(inWorktree("src/held.ts"))).toBe(false);
+      await expectHeldPatchRefused(r);
     },
   );
 });
@@ -343,21 +338,14 @@ describe("Codex in Tower (real CLI), its command's own -c", () => {
     run = await heldPatchRun((modelUrl, trust) => codexEnv({ modelUrl, trust }), [], {
       args: ["--dangerously-bypass-approvals-and-sandbox"],
     });
-    const result = await firstPatchResult(run, 60_000);
-    expect(String(result.content)).toMatch(
-      /^Command blocked by PreToolUse hook: src\/held\.ts is locked by agent B1, stream B/,
-    );
-    expect(existsSync(path.join(run.worktree, "src/held.ts"))).toBe(false);
+    await expectHeldPatchRefused(run);
   });
 
   it("keeps its own developer_instructions (given after Tower's, so winning), with Tower's briefing after them, and binds its patches all the same", async () => {
     run = await heldPatchRun((modelUrl, trust) => codexEnv({ modelUrl, trust }), [], {
       args: ["-c", 'developer_instructions="Answer in French."'],
     });
-    const result = await firstPatchResult(run, 60_000);
-    expect(String(result.content)).toMatch(
-      /^Command blocked by PreToolUse hook: src\/held\.ts is locked by agent B1, stream B/,
-    );
+    await expectHeldPatchRefused(run);
     const first = JSON.stringify((await run.server.waitForTurn(0)).body);
     expect(first).toContain("Answer in French.");
     expect(first).toContain("You are agent A1 of stream A");
@@ -396,11 +384,7 @@ describe("Codex in Tower (real CLI), its command's own -c", () => {
           ],
         },
       );
-      const result = await firstPatchResult(run, 60_000);
-      expect(String(result.content)).toMatch(
-        /^Command blocked by PreToolUse hook: src\/held\.ts is locked by agent B1, stream B/,
-      );
-      expect(existsSync(path.join(run.worktree, "src/held.ts"))).toBe(false);
+      await expectHeldPatchRefused(run);
       expect(readFileSync(ran, "utf8")).toContain("ran");
     } finally {
       rmSync(folder, { recursive: true, force: true });
@@ -433,11 +417,7 @@ describe("Codex in Tower (real CLI), its command's own -c", () => {
     run = await heldPatchRun((modelUrl, trust) => codexEnv({ modelUrl, trust }), [], {
       args: ["-c", "features.codex_hooks=false"],
     });
-    const result = await firstPatchResult(run, 60_000);
-    expect(String(result.content)).toMatch(
-      /^Command blocked by PreToolUse hook: src\/held\.ts is locked by agent B1, stream B/,
-    );
-    expect(existsSync(path.join(run.worktree, "src/held.ts"))).toBe(false);
+    await expectHeldPatchRefused(run);
   });
 });
 
@@ -455,10 +435,7 @@ describe("Codex in Tower (real CLI), an administrator's requirements", () => {
       run = await heldPatchRun((modelUrl, trust) => codexEnv({ modelUrl, trust }), [], {
         executable: overlay.wrapper("codex", cliBinary("codex")),
       });
-      const result = await firstPatchResult(run, 60_000);
-      expect(String(result.content)).toMatch(
-        /^Command blocked by PreToolUse hook: src\/held\.ts is locked by agent B1, stream B/,
-      );
+      await expectHeldPatchRefused(run);
       await run.cleanup();
       run = undefined;
       overlay.cleanup();
@@ -550,6 +527,18 @@ function heldPatchRun(
       ...more,
     ],
   });
+}
+
+/**
+ * The first patch of heldPatchRun (of src/held.ts, which B1 holds) refused by Tower's hook, without
+ * a prompt (else it waits for y, and its result never comes), and the file not written.
+ */
+async function expectHeldPatchRefused(r: TowerRun): Promise<void> {
+  const result = await firstPatchResult(r, 60_000);
+  expect(String(result.content)).toMatch(
+    /^Command blocked by PreToolUse hook: src\/held\.ts is locked by agent B1, stream B/,
+  );
+  expect(existsSync(path.join(r.worktree, "src/held.ts"))).toBe(false);
 }
 
 /** Types `text` into A1's pane, then Enter (apart, so that the CLI reads no paste). */

@@ -118,8 +118,11 @@ export async function ignoredEntries(worktree: string): Promise<string[]> {
     .map((record) => record.slice(3));
 }
 
-/** Every ignored file inside the ignored directory `dir` of a worktree (symbolic links not followed). */
-export async function ignoredFilesIn(worktree: string, dir: string): Promise<string[]> {
+/**
+ * The untracked files of a worktree that its ignore rules ignore, among `paths` (files, or
+ * folders for every such file inside them; symbolic links not followed), repository-relative.
+ */
+export async function ignoredAmong(worktree: string, paths: readonly string[]): Promise<string[]> {
   const out = await git(worktree, [
     "ls-files",
     "-z",
@@ -127,10 +130,14 @@ export async function ignoredFilesIn(worktree: string, dir: string): Promise<str
     "--ignored",
     "--exclude-standard",
     "--",
-    `:(literal)${dir}`,
+    ...paths.map((entry) => `:(literal)${entry}`),
   ]);
   return out.split("\0").filter((p) => p !== "");
 }
+
+/** Every ignored file inside the ignored directory `dir` of a worktree (symbolic links not followed). */
+export const ignoredFilesIn = (worktree: string, dir: string): Promise<string[]> =>
+  ignoredAmong(worktree, [dir]);
 
 /**
  * Removes a worktree without `--force`: git itself refuses one with uncommitted or untracked
