@@ -26,8 +26,8 @@ import {
 import { RefusedError } from "../../src/engine/errors.js";
 import { StateFileError, StateStore } from "../../src/engine/state/index.js";
 
-/** A Codex agent's launch request, its state in `state`, with `more` over it. */
-function codexRequest(state: string, more: Partial<LaunchRequest> = {}): LaunchRequest {
+/** An agent's launch request, its state in `state`, with `more` over it. */
+function launchRequest(state: string, more: Partial<LaunchRequest> = {}): LaunchRequest {
   return {
     identity: {
       agent: "A1",
@@ -77,7 +77,7 @@ describe("agent launch", () => {
   it("turns Codex's shared daemon off and gives it Tower's MCP server and trusted hooks on the command line", async () => {
     const state = mkdtempSync(path.join(os.tmpdir(), "tower-launch-"));
     try {
-      const { args } = await codexLaunch(codexRequest(state, { briefing: 'You are "A1".' }));
+      const { args } = await codexLaunch(launchRequest(state, { briefing: 'You are "A1".' }));
       const config = args.filter((_, i) => args[i - 1] === "-c");
       expect(config).toContain("features.daemon_auto_start=false");
       expect(config).toContain('tui.alternate_screen="never"');
@@ -112,7 +112,7 @@ describe("agent launch", () => {
     try {
       const theirs = '[{matcher = "x", hooks = [{type = "command", command = "mine"}]}]';
       const { args, argsAfter = [] } = await codexLaunch(
-        codexRequest(state, {
+        launchRequest(state, {
           env: { TOWER_HOOK_PYTHON: "off", CODEX_HOME: state },
           command: ["codex", "-c", `hooks.PreToolUse=${theirs}`],
         }),
@@ -136,21 +136,9 @@ describe("agent launch", () => {
   it("gives Claude Code settings that keep Tower's hooks on though the user's turn all hooks off", async () => {
     const state = mkdtempSync(path.join(os.tmpdir(), "tower-launch-"));
     try {
-      const { args } = await claudeLaunch({
-        identity: {
-          agent: "A1",
-          stream: "A",
-          worktree: "/w",
-          repoRoot: "/r",
-          stateDir: state,
-          task: "t",
-        },
-        store: new StateStore(state),
-        tower: ["/usr/bin/node", "/t/tower.js"],
-        briefing: "b",
-        session: { id: "s", resume: false },
-        env: { TOWER_HOOK_PYTHON: "off" },
-      });
+      const { args } = await claudeLaunch(
+        launchRequest(state, { session: { id: "s", resume: false } }),
+      );
       const file = args.find((a) => a.startsWith("--settings="))?.slice("--settings=".length);
       expect(file).toBe(path.join(state, "launch", "A1", "claude-settings.json"));
       const settings = JSON.parse(readFileSync(String(file), "utf8"));
