@@ -6,13 +6,14 @@
  * ignored file that is not reproducible, a commit that only this worktree's copy of the submodule
  * holds), as git itself removes none with submodules in it.
  */
+import { spawnSync } from "node:child_process";
 import { existsSync, promises as fsp, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanUpMerged } from "../../src/engine/orchestrator/cleanup-merged.js";
 import { openProject } from "../../src/engine/project.js";
 import { expectNothingLost, reachableCommits } from "../helpers/lost-work.js";
-import { git, makeRepo, type TempRepo, tower } from "../helpers/repo.js";
+import { cleanEnv, git, makeRepo, type TempRepo, tower } from "../helpers/repo.js";
 
 const PLAN = `version: 1
 project: shop
@@ -20,6 +21,9 @@ streams:
   A:
     name: Foundation
     agents: [{ id: A1, task: "Base" }]
+  B:
+    name: Billing
+    agents: [{ id: B1, task: "Billing" }]
 `;
 
 let repo: TempRepo;
@@ -183,5 +187,26 @@ describe("a stream's worktree in a repository with submodules", () => {
     expect(cleanup.kept).toEqual([]);
     expect(existsSync(wt())).toBe(false);
     expect(git(path.join(repo.root, "vendor/lib"), "cat-file", "-t", fix).trim()).toBe("commit");
+  });
+
+  it("binds: the stream's commit of a submodule's new state is refused while another stream's agent holds a file in it", async () => {
+    await setUp();
+    await startA();
+    expect((await run(["lock", "vendor/lib/a.txt", "--agent", "B1"])).code).toBe(0);
+    const lib = path.join(wt(), "vendor/lib");
+    writeFileSync(path.join(lib, "a.txt"), "A1's change\n");
+    git(lib, "commit", "-q", "-am", "A1's change in the lib");
+    git(wt(), "add", "vendor/lib");
+    const before = git(wt(), "rev-parse", "HEAD");
+    const commit = spawnSync("git", ["commit", "-m", "the new lib"], {
+      cwd: wt(),
+      encoding: "utf8",
+      env: cleanEnv({ TOWER_AGENT_ID: "A1", TOWER_STREAM: "A" }),
+    });
+    expect(commit.status).not.toBe(0);
+    expect(commit.stderr).toContain(
+      "vendor/lib is locked by agent B1, stream B (through its lock on vendor/lib/a.txt)",
+    );
+    expect(git(wt(), "rev-parse", "HEAD")).toBe(before);
   });
 });
