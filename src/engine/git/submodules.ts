@@ -48,7 +48,7 @@ export async function checkOutSubmodules(worktree: string): Promise<string | und
   const active = await checkedOutSubmodules(worktree, { recursive: false });
   if (active.length === 0) return undefined;
   const nested = refusal(
-    await runGit(worktree, [
+    await runGitHere(worktree, [
       "submodule",
       "update",
       "--quiet",
