@@ -6,8 +6,9 @@
  * ignored file that is not reproducible, a commit that only this worktree's copy of the submodule
  * holds), as git itself removes none with submodules in it.
  */
-import { spawnSync } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, promises as fsp, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanUpMerged } from "../../src/engine/orchestrator/cleanup-merged.js";
@@ -27,7 +28,45 @@ streams:
 `;
 
 let repo: TempRepo;
-afterEach(() => repo.cleanup());
+let daemon: ChildProcess | undefined;
+afterEach(() => {
+  daemon?.kill();
+  daemon = undefined;
+  repo.cleanup();
+});
+
+/** A free port on 127.0.0.1. */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** `git daemon` serving the folders beside the repository, read-only, at git://127.0.0.1:<port>/. */
+async function serveGit(): Promise<string> {
+  const port = await freePort();
+  daemon = spawn(
+    "git",
+    [
+      "daemon",
+      "--export-all",
+      "--reuseaddr",
+      "--listen=127.0.0.1",
+      `--port=${port}`,
+      `--base-path=${parent()}`,
+      parent(),
+    ],
+    { stdio: "ignore" },
+  );
+  const url = `git://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    if (spawnSync("git", ["ls-remote", `${url}/lib`], { stdio: "ignore" }).status === 0) return url;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error("git daemon did not answer");
+}
 
 const parent = () => path.dirname(repo.root);
 const wt = () => path.join(parent(), "shop-stream-A");
@@ -208,5 +247,21 @@ describe("a stream's worktree in a repository with submodules", () => {
       "vendor/lib is locked by agent B1, stream B (through its lock on vendor/lib/a.txt)",
     );
     expect(git(wt(), "rev-parse", "HEAD")).toBe(before);
+  });
+
+  it("fetches them from where they are hosted (a git:// URL), with no setting of the user's", async () => {
+    repo = await makeRepo({ plan: PLAN });
+    upstream("lib", "a.txt");
+    const url = await serveGit();
+    git(repo.root, "submodule", "add", "-q", `${url}/lib`, "vendor/lib");
+    git(repo.root, "commit", "-q", "-m", "submodule");
+    // The plain tower, as run by a user whose git allows only what git allows by default.
+    const result = await tower(repo.root, ["start", "A"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).not.toContain("warning");
+    expect(await fsp.readFile(path.join(wt(), "vendor/lib/a.txt"), "utf8")).toBe("lib\n");
+    expect(git(path.join(wt(), "vendor/lib"), "remote", "get-url", "origin").trim()).toBe(
+      `${url}/lib`,
+    );
   });
 });
