@@ -20,6 +20,7 @@ import { registerReport } from "./commands/report.js";
 import { registerRooms } from "./commands/rooms.js";
 import { registerSchema } from "./commands/schema.js";
 import { registerServer } from "./commands/server.js";
+import { registerSnapshots } from "./commands/snapshots.js";
 import { registerComplete, registerStart } from "./commands/start.js";
 import { registerStatus } from "./commands/status.js";
 import { registerTask } from "./commands/task.js";
@@ -57,6 +58,7 @@ export function buildProgram(): Command {
     registerLocks,
     registerConflicts,
     registerLog,
+    registerSnapshots,
     registerHandoff,
     registerApproval,
     registerHook,

@@ -9,6 +9,7 @@ import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { announcedStatus, handleHook } from "../agents/hook.js";
 import { type HookAnswer, type HookRequest, isHookEvent } from "../agents/hook-events.js";
+import { recordSnapshot } from "../engine/git/snapshot.js";
 import type { Project } from "../engine/project.js";
 import { TOWER_AGENT } from "../engine/state/index.js";
 import type { AnnouncedStatus } from "../pty/index.js";
@@ -84,6 +85,9 @@ async function work(
     store: project.store,
     later,
   });
+  // After a write the agent's CLI tells of, a snapshot of the stream's worktree (git/snapshot.ts).
+  if (WRITE_DONE.has(request.event))
+    setImmediate(() => snapshots(project, identity, request.event));
   const denied =
     (result.output?.hookSpecificOutput as { permissionDecision?: string } | undefined)
       ?.permissionDecision === "deny";
@@ -95,6 +99,50 @@ async function work(
       : announcedStatus(request.event, request.payload);
   if (status) announce(identity.agent, status);
   return result;
+}
+
+/** The events by which an agent's CLI tells of a write of a file tool done. */
+const WRITE_DONE = new Set<string>(["PostToolUse", "AfterTool"]);
+
+/** The worktrees whose snapshot is being taken, each with the next one asked for meanwhile. */
+const snapshotting = new Map<string, { next?: string }>();
+
+/**
+ * Takes a snapshot of the agent's stream worktree (one at a time per worktree: one asked for
+ * meanwhile is taken after it, once), only when it is the worktree the stream's entry records:
+ * a hook's word alone does not send Tower's git into another folder.
+ */
+function snapshots(
+  project: Project,
+  identity: { agent: string; stream: string; worktree: string },
+  event: string,
+): void {
+  const message = `after ${identity.agent}'s ${event}`;
+  const busy = snapshotting.get(identity.worktree);
+  if (busy) {
+    busy.next = message;
+    return;
+  }
+  const entry: { next?: string } = {};
+  snapshotting.set(identity.worktree, entry);
+  const take = async (said: string): Promise<void> => {
+    const recorded = (await project.store.read("orchestrator")).streams[identity.stream]?.worktree;
+    if (!recorded) return;
+    const [own, told] = await Promise.all(
+      [path.resolve(project.repo.mainRoot, recorded), identity.worktree].map((p) =>
+        fsp.realpath(p).catch(() => undefined),
+      ),
+    );
+    if (own === undefined || own !== told) return;
+    await recordSnapshot(own, identity.stream, said);
+  };
+  const run = async (said: string): Promise<void> => {
+    await take(said).catch(() => undefined);
+    const next = entry.next;
+    entry.next = undefined;
+    if (next !== undefined) await run(next);
+  };
+  void run(message).finally(() => snapshotting.delete(identity.worktree));
 }
 
 /**

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { PROVISIONAL_LOCK_MS } from "../../src/agents/hook.js";
+import { listSnapshots } from "../../src/engine/git/snapshot.js";
 import { acquireLocks, lockLife } from "../../src/engine/locks.js";
 import type { LockEntry } from "../../src/engine/state/formats.js";
 import { git, readJson, tower, waitFor, waitForContent } from "../helpers/repo.js";
@@ -303,7 +304,16 @@ describe("Claude Code in Tower (real CLI)", () => {
 
   it("binds its writes where it accepts edits without asking (--permission-mode acceptEdits): Tower's hooks still refuse a held file", async () => {
     // (--dangerously-skip-permissions Claude Code refuses to run as root, as CI runs.)
-    await heldThenOwnWrite('"--permission-mode", "acceptEdits"');
+    const r = await heldThenOwnWrite('"--permission-mode", "acceptEdits"');
+    // Its write, told by its PostToolUse hook, is in a snapshot of the stream's worktree.
+    const snapshot = await waitFor(
+      async () =>
+        (await listSnapshots(r.repo.root, "A")).find((s) => s.files.includes("src/ok.ts")),
+      20_000,
+      "a snapshot holding src/ok.ts",
+    );
+    expect(snapshot.message).toBe("after A1's PostToolUse");
+    expect(git(r.repo.root, "show", `${snapshot.commit}:src/ok.ts`)).toBe("ok\n");
   });
 
   it("takes its status from its hooks, and its session id is recorded; reopening resumes that session without sending the task again", async () => {

@@ -33,6 +33,8 @@ export interface GitOptions {
   allowEnvironment?: string[];
   /** Lets a command set `core.hooksPath` (simple-git refuses it by default). */
   allowHooksPath?: boolean;
+  /** Variables for this git only, over this process's (GIT_* ones must be in allowEnvironment). */
+  env?: Record<string, string>;
 }
 
 /** How `runGit` runs git: from this process (`runGitHere`) unless a process installs another. */
@@ -85,6 +87,16 @@ export async function runGitHere(
       return undefined;
     },
   });
+  if (options.env) {
+    const env: Record<string, string> = {};
+    // Without the variables simple-git refuses in an environment given to it (GIT_* ones,
+    // which it takes away from this process's in any case, and those naming an editor, a pager
+    // or a prompt): no command given this option opens any of them.
+    for (const [key, value] of Object.entries(process.env))
+      if (value !== undefined && !/^(git_.*|editor|visual|pager|ssh_askpass|prefix)$/i.test(key))
+        env[key] = value;
+    git.env({ ...env, ...options.env });
+  }
   try {
     const stdout = await git.raw(["--no-optional-locks", ...args]);
     return { stdout, stderr, exitCode };

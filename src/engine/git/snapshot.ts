@@ -1,0 +1,116 @@
+/**
+ * Snapshots of a worktree's uncommitted work: a commit of its files as they are (tracked changes
+ * and untracked files; ignored ones left out, as `git add -A` leaves them), made without touching
+ * the worktree, its index or its branch, kept in the reflog of one ref of Tower's per stream
+ * (`refs/tower/snapshots/<stream>`; untracked files over SNAPSHOT_FILE_LIMIT left out, and git
+ * drops entries a month old at its next gc). They are the backstop for work no commit holds yet, which a
+ * `git checkout .`, `git reset --hard`, `git stash` or `git clean` in the worktree (an agent's,
+ * another agent's of the same stream) would throw away: `tower snapshots <stream>` lists them,
+ * and `git restore --source=<snapshot> -- <file>` brings a file back.
+ */
+import { randomBytes } from "node:crypto";
+import { promises as fsp } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { git, lines } from "./run.js";
+
+/** The ref whose reflog holds a stream's snapshots. */
+export const snapshotRef = (stream: string) => `refs/tower/snapshots/${stream}`;
+
+/** Untracked files larger than this (bytes) are not in snapshots. */
+export const SNAPSHOT_FILE_LIMIT = 20 * 1024 * 1024;
+
+/** Tower's name on its snapshots (a commit needs one; the user's may not be set). */
+const IDENTITY = ["-c", "user.name=Tower", "-c", "user.email=tower@localhost"];
+
+/**
+ * Records a snapshot of `worktree` for `stream` when its files differ from its HEAD and from the
+ * last snapshot; says which commit it made, or undefined when there was nothing new. No hook of
+ * the repository runs for it.
+ */
+export async function recordSnapshot(
+  worktree: string,
+  stream: string,
+  message: string,
+): Promise<string | undefined> {
+  const index = path.resolve(
+    worktree,
+    lines(await git(worktree, ["rev-parse", "--git-path", "index"]))[0] ?? "",
+  );
+  // A copy of the worktree's index, so that git hashes again only the files that changed.
+  const temp = path.join(os.tmpdir(), `tower-snapshot-${randomBytes(6).toString("hex")}.index`);
+  try {
+    await fsp.copyFile(index, temp).catch(() => {});
+    const options = {
+      allowEnvironment: ["GIT_INDEX_FILE"],
+      allowHooksPath: true,
+      env: { GIT_INDEX_FILE: temp },
+    };
+    const quiet = ["-c", "core.hooksPath=/dev/null"];
+    // Untracked files too large to keep a copy of each time (a dataset nobody ignored) are left
+    // out; everything else that git does not ignore goes in.
+    const untracked = (await git(worktree, ["ls-files", "-z", "--others", "--exclude-standard"]))
+      .split("\0")
+      .filter((file) => file !== "");
+    const large: string[] = [];
+    for (const file of untracked) {
+      const stat = await fsp.lstat(path.join(worktree, file)).catch(() => undefined);
+      if (stat && stat.size > SNAPSHOT_FILE_LIMIT) large.push(`:(exclude,literal)${file}`);
+    }
+    await git(worktree, [...quiet, "add", "-A", "--", ".", ...large], options);
+    const tree = (await git(worktree, [...quiet, "write-tree"], options)).trim();
+    const head = (
+      await git(worktree, ["rev-parse", "--verify", "-q", "HEAD"]).catch(() => "")
+    ).trim();
+    const headTree = head ? (await git(worktree, ["rev-parse", `${head}^{tree}`])).trim() : "";
+    if (tree === headTree) return undefined;
+    const ref = snapshotRef(stream);
+    const last = (
+      await git(worktree, ["rev-parse", "--verify", "-q", `${ref}^{tree}`]).catch(() => "")
+    ).trim();
+    if (tree === last) return undefined;
+    const commit = (
+      await git(worktree, [
+        ...IDENTITY,
+        "commit-tree",
+        tree,
+        ...(head ? ["-p", head] : []),
+        "-m",
+        message,
+      ])
+    ).trim();
+    await git(worktree, ["update-ref", "--create-reflog", "-m", message, ref, commit]);
+    return commit;
+  } finally {
+    await fsp.rm(temp, { force: true });
+  }
+}
+
+export interface Snapshot {
+  commit: string;
+  /** When it was taken (ISO time). */
+  at: string;
+  message: string;
+  /** The files it holds that differ from the commit it was taken on. */
+  files: string[];
+}
+
+/** A stream's snapshots, the newest first. */
+export async function listSnapshots(cwd: string, stream: string): Promise<Snapshot[]> {
+  const ref = snapshotRef(stream);
+  const result = await git(cwd, ["reflog", "show", "--format=%H%x00%cI%x00%gs", ref, "--"]).catch(
+    () => "",
+  );
+  const snapshots: Snapshot[] = [];
+  for (const line of lines(result)) {
+    const [commit = "", at = "", message = ""] = line.split("\0");
+    const parent = (await git(cwd, ["rev-list", "--parents", "-n", "1", commit]))
+      .trim()
+      .split(" ")[1];
+    const files = parent
+      ? lines(await git(cwd, ["diff", "--name-only", parent, commit, "--"]))
+      : lines(await git(cwd, ["ls-tree", "-r", "--name-only", commit]));
+    snapshots.push({ commit, at, message, files });
+  }
+  return snapshots;
+}

@@ -1,0 +1,131 @@
+/**
+ * Snapshots of a stream worktree's uncommitted work: the backstop for what no commit holds yet,
+ * which an agent's `git checkout .`, `git reset --hard` or `git clean -fd` (or another agent's of
+ * the same stream, sharing the worktree) throws away. Taken after each write an agent's hook
+ * tells of, without touching the worktree, its index or its branch; listed by `tower snapshots`,
+ * restored with git. Real git, the real room's hook endpoint.
+ */
+import { existsSync, promises as fsp, readFileSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  listSnapshots,
+  recordSnapshot,
+  SNAPSHOT_FILE_LIMIT,
+  snapshotRef,
+} from "../../src/engine/git/snapshot.js";
+import { openProject } from "../../src/engine/project.js";
+import { HOOK_SOCKET } from "../../src/room/hook-endpoint.js";
+import { roomDir } from "../../src/room/runtime-dir.js";
+import { startServices } from "../../src/ui/services/index.js";
+import { createAppStore } from "../../src/ui/store/index.js";
+import { cleanEnv, git, makeRepo, type TempRepo, tower, waitFor } from "../helpers/repo.js";
+
+const PLAN = `version: 1
+project: shop
+streams:
+  A:
+    name: Foundation
+    agents: [{ id: A1, task: "Base" }, { id: A2, task: "Tests" }]
+`;
+
+let repo: TempRepo;
+afterEach(() => repo.cleanup());
+const wt = () => path.join(path.dirname(repo.root), "shop-stream-A");
+
+async function started(): Promise<void> {
+  repo = await makeRepo({ plan: PLAN });
+  const result = await tower(repo.root, ["start", "A"]);
+  expect(result.code, result.stderr).toBe(0);
+}
+
+describe("snapshots of a stream worktree's uncommitted work", () => {
+  it("hold changed and new files, leave the worktree, its index and its branch as they were, and bring back what a git reset --hard and a git clean -fd threw away", async () => {
+    await started();
+    writeFileSync(path.join(wt(), "README.md"), "# demo, changed by A1\n");
+    writeFileSync(path.join(wt(), "new.ts"), "export const a = 1;\n");
+    git(wt(), "add", "new.ts");
+    writeFileSync(path.join(wt(), "untracked.ts"), "export const b = 2;\n");
+    const head = git(wt(), "rev-parse", "HEAD").trim();
+    const status = git(wt(), "status", "--porcelain");
+    const commit = await recordSnapshot(wt(), "A", "after A1's write of README.md");
+    expect(commit).toMatch(/^[0-9a-f]{40}$/);
+    expect(git(wt(), "rev-parse", "HEAD").trim()).toBe(head);
+    expect(git(wt(), "status", "--porcelain")).toBe(status);
+    // Nothing new since: no second snapshot.
+    expect(await recordSnapshot(wt(), "A", "again")).toBeUndefined();
+    // A2 throws the work away.
+    git(wt(), "reset", "-q", "--hard");
+    git(wt(), "clean", "-q", "-fd");
+    expect(existsSync(path.join(wt(), "untracked.ts"))).toBe(false);
+    const result = await tower(repo.root, ["snapshots", "A"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain(commit?.slice(0, 10));
+    expect(result.stdout).toContain("3 files: README.md, new.ts, untracked.ts");
+    expect(result.stdout).toContain("after A1's write of README.md");
+    expect(result.stdout).toContain(`git restore --source=${commit?.slice(0, 10)} -- <file>`);
+    git(wt(), "restore", `--source=${commit}`, "--", "README.md", "untracked.ts");
+    expect(readFileSync(path.join(wt(), "README.md"), "utf8")).toBe("# demo, changed by A1\n");
+    expect(readFileSync(path.join(wt(), "untracked.ts"), "utf8")).toBe("export const b = 2;\n");
+    // Ignored files are not in them, nor untracked ones too large to copy each time.
+    writeFileSync(path.join(wt(), ".gitignore"), "*.log\n");
+    writeFileSync(path.join(wt(), "run.log"), "log\n");
+    writeFileSync(path.join(wt(), "data.bin"), Buffer.alloc(SNAPSHOT_FILE_LIMIT + 1));
+    const next = await recordSnapshot(wt(), "A", "with an ignored file");
+    const held = git(wt(), "ls-tree", "-r", "--name-only", String(next));
+    expect(held).toContain(".gitignore");
+    expect(held).not.toContain("run.log");
+    expect(held).not.toContain("data.bin");
+    expect((await listSnapshots(repo.root, "A")).map((s) => s.message)).toEqual([
+      "with an ignored file",
+      "after A1's write of README.md",
+    ]);
+    expect(git(repo.root, "for-each-ref", "--format=%(refname)", "refs/tower/")).toBe(
+      `${snapshotRef("A")}\n`,
+    );
+  });
+
+  it("are taken by the room after each write an agent's hook tells of", async () => {
+    await started();
+    const project = await openProject(repo.root, cleanEnv());
+    const services = await startServices(project, createAppStore(), {
+      session: { env: cleanEnv() },
+    });
+    try {
+      writeFileSync(path.join(wt(), "src.ts"), "written by A1\n");
+      const socket = path.join(await roomDir(repo.root), HOOK_SOCKET);
+      const payload = {
+        hook_event_name: "PostToolUse",
+        tool_name: "Write",
+        tool_input: { file_path: path.join(wt(), "src.ts"), content: "written by A1\n" },
+        tool_response: { success: true },
+      };
+      const request = {
+        event: "PostToolUse",
+        agent: { id: "A1", stream: "A", worktree: wt() },
+        payload,
+      };
+      await new Promise<void>((resolve, reject) => {
+        const c = net.createConnection(String(socket));
+        c.on("error", reject);
+        c.on("data", () => {});
+        c.on("end", () => resolve());
+        c.end(`${JSON.stringify(request)}\n`);
+      });
+      const snapshots = await waitFor(
+        async () => {
+          const found = await listSnapshots(repo.root, "A");
+          return found.length > 0 ? found : undefined;
+        },
+        10_000,
+        "a snapshot of A's worktree",
+      );
+      expect(snapshots[0]?.files).toEqual(["src.ts"]);
+      expect(snapshots[0]?.message).toBe("after A1's PostToolUse");
+      await fsp.rm(path.join(wt(), "src.ts"));
+    } finally {
+      await services.close(500);
+    }
+  });
+});
