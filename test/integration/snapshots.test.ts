@@ -5,7 +5,7 @@
  * tells of, without touching the worktree, its index or its branch; listed by `tower snapshots`,
  * restored with git. Real git, the real room's hook endpoint.
  */
-import { existsSync, promises as fsp, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, promises as fsp, readFileSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -49,7 +49,15 @@ describe("snapshots of a stream worktree's uncommitted work", () => {
     writeFileSync(path.join(wt(), "untracked.ts"), "export const b = 2;\n");
     const head = git(wt(), "rev-parse", "HEAD").trim();
     const status = git(wt(), "status", "--porcelain");
+    // The repository's own hooks (which Tower's guard runs after its own) see nothing of it.
+    const ran = path.join(path.dirname(repo.root), "hooks-ran");
+    for (const hook of ["reference-transaction", "post-index-change"]) {
+      const file = path.join(repo.root, ".git", "hooks", hook);
+      writeFileSync(file, `#!/bin/sh\necho ${hook} >> ${ran}\n`);
+      chmodSync(file, 0o755);
+    }
     const commit = await recordSnapshot(wt(), "A", "after A1's write of README.md");
+    expect(existsSync(ran)).toBe(false);
     expect(commit).toMatch(/^[0-9a-f]{40}$/);
     expect(git(wt(), "rev-parse", "HEAD").trim()).toBe(head);
     expect(git(wt(), "status", "--porcelain")).toBe(status);

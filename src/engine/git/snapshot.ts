@@ -79,7 +79,9 @@ export async function recordSnapshot(
         message,
       ])
     ).trim();
-    await git(worktree, ["update-ref", "--create-reflog", "-m", message, ref, commit]);
+    await git(worktree, [...quiet, "update-ref", "--create-reflog", "-m", message, ref, commit], {
+      allowHooksPath: true,
+    });
     return commit;
   } finally {
     await fsp.rm(temp, { force: true });
