@@ -85,8 +85,9 @@ async function work(
     store: project.store,
     later,
   });
-  // After a write the agent's CLI tells of, a snapshot of the stream's worktree (git/snapshot.ts).
-  if (WRITE_DONE.has(request.event))
+  // After a write the agent's CLI tells of, or its turn, a snapshot of the stream's worktree
+  // (git/snapshot.ts).
+  if (SNAPSHOT_AFTER.has(request.event))
     setImmediate(() => snapshots(project, identity, request.event));
   const denied =
     (result.output?.hookSpecificOutput as { permissionDecision?: string } | undefined)
@@ -101,8 +102,12 @@ async function work(
   return result;
 }
 
-/** The events by which an agent's CLI tells of a write of a file tool done. */
-const WRITE_DONE = new Set<string>(["PostToolUse", "AfterTool"]);
+/**
+ * The events after which the room takes a snapshot of the agent's worktree: a write of a file
+ * tool done (Codex's PostToolUse also after a shell command), and the end of a turn (Claude
+ * Code's Stop: what its shell commands wrote, which no hook tells of).
+ */
+const SNAPSHOT_AFTER = new Set<string>(["PostToolUse", "AfterTool", "Stop"]);
 
 /** The worktrees whose snapshot is being taken, each with the next one asked for meanwhile. */
 const snapshotting = new Map<string, { next?: string }>();

@@ -94,7 +94,7 @@ describe("snapshots of a stream worktree's uncommitted work", () => {
     );
   });
 
-  it("are taken by the room after each write an agent's hook tells of", async () => {
+  it("are taken by the room after each write an agent's hook tells of, and at the end of its turn", async () => {
     await started();
     const project = await openProject(repo.root, cleanEnv());
     const services = await startServices(project, createAppStore(), {
@@ -114,13 +114,15 @@ describe("snapshots of a stream worktree's uncommitted work", () => {
         agent: { id: "A1", stream: "A", worktree: wt() },
         payload,
       };
-      await new Promise<void>((resolve, reject) => {
-        const c = net.createConnection(String(socket));
-        c.on("error", reject);
-        c.on("data", () => {});
-        c.on("end", () => resolve());
-        c.end(`${JSON.stringify(request)}\n`);
-      });
+      const send = (message: unknown) =>
+        new Promise<void>((resolve, reject) => {
+          const c = net.createConnection(socket);
+          c.on("error", reject);
+          c.on("data", () => {});
+          c.on("end", () => resolve());
+          c.end(`${JSON.stringify(message)}\n`);
+        });
+      await send(request);
       const snapshots = await waitFor(
         async () => {
           const found = await listSnapshots(repo.root, "A");
@@ -131,6 +133,16 @@ describe("snapshots of a stream worktree's uncommitted work", () => {
       );
       expect(snapshots[0]?.files).toEqual(["src.ts"]);
       expect(snapshots[0]?.message).toBe("after A1's PostToolUse");
+      // What its shell wrote (no hook tells of that) is in the one taken at the end of its turn.
+      writeFileSync(path.join(wt(), "generated.ts"), "made by a script\n");
+      await send({ event: "Stop", agent: request.agent, payload: { hook_event_name: "Stop" } });
+      const turn = await waitFor(
+        async () =>
+          (await listSnapshots(repo.root, "A")).find((s) => s.message === "after A1's Stop"),
+        10_000,
+        "a snapshot at the end of A1's turn",
+      );
+      expect(turn.files).toEqual(["generated.ts", "src.ts"]);
       await fsp.rm(path.join(wt(), "src.ts"));
     } finally {
       await services.close(500);
