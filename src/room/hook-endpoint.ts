@@ -104,8 +104,8 @@ async function work(
 
 /**
  * The events after which the room takes a snapshot of the agent's worktree: a write of a file
- * tool done (Codex's PostToolUse also after a shell command), and the end of a turn (Claude
- * Code's Stop: what its shell commands wrote, which no hook tells of).
+ * tool done, and the end of a turn (Claude Code's Stop: what its shell commands wrote, which no
+ * hook tells of).
  */
 const SNAPSHOT_AFTER = new Set<string>(["PostToolUse", "AfterTool", "Stop"]);
 
