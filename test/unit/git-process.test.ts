@@ -112,6 +112,20 @@ describe("the git helper", () => {
     }
   });
 
+  it("gives git the variables a call gives for it alone (a snapshot's own index), as this process does", async () => {
+    const options = {
+      allowEnvironment: ["GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL"],
+      env: { GIT_AUTHOR_NAME: "Only This Call", GIT_AUTHOR_EMAIL: "call@example.com" },
+    };
+    for (const run of [helper.run, runGitHere]) {
+      const given = await run(repo.root, ["var", "GIT_AUTHOR_IDENT"], options);
+      expect(given.stdout).toMatch(/^Only This Call <call@example\.com>/);
+      const next = await run(repo.root, ["var", "GIT_AUTHOR_IDENT"], {});
+      expect(next.stdout).not.toMatch(/Only This Call/);
+    }
+    expect(process.env.GIT_AUTHOR_NAME).toBeUndefined();
+  });
+
   it("fails the requests it held when stopped, and the next request starts a new helper", async () => {
     const own = startGitProcess(ENTRY);
     const held = own.run(repo.root, ["log", "--oneline"], {}).catch((e: unknown) => e);
