@@ -6,7 +6,19 @@
  */
 import type { Command } from "commander";
 
+/** The commands that run for as long as their terminal or their reader is there. */
+const SERVING = new Set(["ui", "demo", "attach", "server", "mcp", "hook"]);
+
 async function main(argv: string[]): Promise<number> {
+  // A reader that stops early (`tower log | head`): what is left to print goes nowhere and the
+  // command finishes its work, where an unheard EPIPE would end the process half-way, with a
+  // stack trace. Not for the programs that serve for as long as their reader is there (the
+  // control room, `tower server --stdio`, `tower mcp`): a closed output ends them.
+  if (argv[2] !== undefined && !SERVING.has(argv[2]) && !argv[2].startsWith("-"))
+    for (const stream of [process.stdout, process.stderr])
+      stream.on("error", (error: NodeJS.ErrnoException) => {
+        if (error.code !== "EPIPE") throw error;
+      });
   if (argv[2] === "hook" && argv[3] !== undefined && !argv[3].startsWith("-")) {
     const { runHookCommand } = await import("./hook-main.js");
     return runHookCommand(argv.slice(3));

@@ -31,6 +31,26 @@ describe("the CLI in a new user's first hour", () => {
     expect(result.stderr).not.toContain("too many arguments");
   });
 
+  it("finishes without a trace when its reader stops early (tower log | head), its work done", async () => {
+    await tower(repo.root, ["lock", "config/x.py", "--agent", "A1"]);
+    // The reader gone before the first line: every write meets a closed pipe (EPIPE).
+    const child = spawn(process.execPath, [CLI, "lock", "config/y.py", "--agent", "A1"], {
+      cwd: repo.root,
+      env: cleanEnv(),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    expect(stderr).not.toContain("EPIPE");
+    expect(code).toBe(0);
+    // The lock was taken all the same.
+    expect((await tower(repo.root, ["locks"])).stdout).toContain("config/y.py");
+  });
+
   it("asks for a first commit in a repository without one, for start and conflicts alike", async () => {
     const fresh = path.join(path.dirname(repo.root), "fresh");
     await import("node:fs/promises").then((fs) => fs.mkdir(fresh));
