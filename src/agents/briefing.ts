@@ -34,6 +34,14 @@ export async function briefing(
     `You are agent ${identity.agent} of stream ${identity.stream}${stream ? ` (${stream.name})` : ""}, one of several agents Tower runs in parallel on this repository.`,
     `Work only in ${identity.worktree}; your branch is merged later by a human.`,
   ];
+  // The stream's other agents share its worktree: a `git checkout .` of one throws away
+  // another's work (Tower's snapshots keep it: engine/git/snapshot.ts).
+  const others = (stream?.agents ?? []).map((a) => a.id).filter((id) => id !== identity.agent);
+  if (others.length > 0) {
+    lines.push(
+      `${others.join(", ")} ${others.length === 1 ? "works" : "work"} in this worktree too: never throw away changes you did not make (git checkout ., git reset --hard, git stash, git clean). Uncommitted work lost all the same is in \`tower snapshots ${identity.stream}\`.`,
+    );
+  }
   const role = agentRole(plan, identity.agent);
   if (role) lines.push(roleBriefing(role));
   if (stream && stream.scope.length > 0) {
