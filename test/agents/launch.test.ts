@@ -238,21 +238,11 @@ describe("agent launch", () => {
     let parent: string;
     let state: string;
     let outside: string;
-    const request = (env: NodeJS.ProcessEnv = {}): LaunchRequest => ({
-      identity: {
-        agent: "A1",
-        stream: "A",
-        worktree: "/w",
-        repoRoot: "/r",
-        stateDir: state,
-        task: "t",
-      },
-      store: new StateStore(state),
-      tower: ["/usr/bin/node", "/t/tower.js"],
-      briefing: "b",
-      session: { id: "s", resume: false },
-      env: { HOME: path.join(parent, "home"), ...env },
-    });
+    const request = (env: NodeJS.ProcessEnv = {}): LaunchRequest =>
+      launchRequest(state, {
+        session: { id: "s", resume: false },
+        env: { HOME: path.join(parent, "home"), ...env },
+      });
     beforeEach(() => {
       parent = mkdtempSync(path.join(os.tmpdir(), "tower-launch-links-"));
       state = path.join(parent, "state");

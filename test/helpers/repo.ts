@@ -49,6 +49,18 @@ streams:
     agents: [{ id: E1, task: "Risk chain" }]
 `;
 
+/** A plan of two streams of one agent each (A, Foundation; B, Billing) for project "shop", `extra` keys before the streams. */
+export const shopPlan = (extra = "") => `version: 1
+project: shop
+${extra}streams:
+  A:
+    name: Foundation
+    agents: [{ id: A1, task: "Base" }]
+  B:
+    name: Billing
+    agents: [{ id: B1, task: "Billing" }]
+`;
+
 export interface TempRepo {
   root: string;
   stateDir: string;

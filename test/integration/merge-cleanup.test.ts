@@ -8,18 +8,9 @@ import { existsSync, promises as fsp } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { expectNothingLost, reachableCommits } from "../helpers/lost-work.js";
-import { git, makeRepo, type TempRepo, tower } from "../helpers/repo.js";
+import { git, makeRepo, shopPlan, type TempRepo, tower } from "../helpers/repo.js";
 
-const plan = (extra = "") => `version: 1
-project: shop
-${extra}streams:
-  A:
-    name: Foundation
-    agents: [{ id: A1, task: "Base" }]
-  B:
-    name: Billing
-    agents: [{ id: B1, task: "Billing" }]
-`;
+const plan = shopPlan;
 
 let repo: TempRepo;
 afterEach(() => repo.cleanup());

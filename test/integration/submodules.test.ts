@@ -14,18 +14,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { cleanUpMerged } from "../../src/engine/orchestrator/cleanup-merged.js";
 import { openProject } from "../../src/engine/project.js";
 import { expectNothingLost, reachableCommits } from "../helpers/lost-work.js";
-import { cleanEnv, git, makeRepo, type TempRepo, tower } from "../helpers/repo.js";
+import { cleanEnv, git, makeRepo, shopPlan, type TempRepo, tower } from "../helpers/repo.js";
 
-const PLAN = `version: 1
-project: shop
-streams:
-  A:
-    name: Foundation
-    agents: [{ id: A1, task: "Base" }]
-  B:
-    name: Billing
-    agents: [{ id: B1, task: "Billing" }]
-`;
+const PLAN = shopPlan();
 
 let repo: TempRepo;
 let daemon: ChildProcess | undefined;

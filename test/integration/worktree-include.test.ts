@@ -21,18 +21,9 @@ import {
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { git, makeRepo, type TempRepo, tower } from "../helpers/repo.js";
+import { git, makeRepo, shopPlan, type TempRepo, tower } from "../helpers/repo.js";
 
-const PLAN = `version: 1
-project: shop
-streams:
-  A:
-    name: Foundation
-    agents: [{ id: A1, task: "Base" }]
-  B:
-    name: Billing
-    agents: [{ id: B1, task: "Billing" }]
-`;
+const PLAN = shopPlan();
 
 let repo: TempRepo;
 const outside: string[] = [];
