@@ -5,7 +5,14 @@
  * tells of, without touching the worktree, its index or its branch; listed by `tower snapshots`,
  * restored with git. Real git, the real room's hook endpoint.
  */
-import { chmodSync, existsSync, promises as fsp, readFileSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  promises as fsp,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -58,6 +65,9 @@ describe("snapshots of a stream worktree's uncommitted work", () => {
     }
     const commit = await recordSnapshot(wt(), "A", "after A1's write of README.md");
     expect(existsSync(ran)).toBe(false);
+    // Its index was a copy beside the worktree's, gone once the snapshot is made.
+    const gitDir = path.resolve(wt(), git(wt(), "rev-parse", "--git-dir").trim());
+    expect(readdirSync(gitDir).filter((f) => f.includes("tower-snapshot"))).toEqual([]);
     expect(commit).toMatch(/^[0-9a-f]{40}$/);
     expect(git(wt(), "rev-parse", "HEAD").trim()).toBe(head);
     expect(git(wt(), "status", "--porcelain")).toBe(status);

@@ -10,7 +10,6 @@
  */
 import { randomBytes } from "node:crypto";
 import { promises as fsp } from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { git, lines } from "./run.js";
 
@@ -33,12 +32,15 @@ export async function recordSnapshot(
   stream: string,
   message: string,
 ): Promise<string | undefined> {
-  const index = path.resolve(
-    worktree,
-    lines(await git(worktree, ["rev-parse", "--git-path", "index"]))[0] ?? "",
+  // Where its index is, its HEAD and that commit's tree, in one call (a stream's worktree has a
+  // HEAD: without one, this fails and no snapshot is taken).
+  const [indexPath = "", head = "", headTree = ""] = lines(
+    await git(worktree, ["rev-parse", "--git-path", "index", "HEAD", "HEAD^{tree}"]),
   );
-  // A copy of the worktree's index, so that git hashes again only the files that changed.
-  const temp = path.join(os.tmpdir(), `tower-snapshot-${randomBytes(6).toString("hex")}.index`);
+  const index = path.resolve(worktree, indexPath);
+  // A copy of the worktree's index, so that git hashes again only the files that changed; beside
+  // it, in the repository's own folder (a snapshot cut off leaves nothing outside the repository).
+  const temp = `${index}.tower-snapshot-${randomBytes(6).toString("hex")}`;
   try {
     await fsp.copyFile(index, temp).catch(() => {});
     const options = {
@@ -59,10 +61,6 @@ export async function recordSnapshot(
     }
     await git(worktree, [...quiet, "add", "-A", "--", ".", ...large], options);
     const tree = (await git(worktree, [...quiet, "write-tree"], options)).trim();
-    const head = (
-      await git(worktree, ["rev-parse", "--verify", "-q", "HEAD"]).catch(() => "")
-    ).trim();
-    const headTree = head ? (await git(worktree, ["rev-parse", `${head}^{tree}`])).trim() : "";
     if (tree === headTree) return undefined;
     const ref = snapshotRef(stream);
     const last = (
@@ -70,14 +68,7 @@ export async function recordSnapshot(
     ).trim();
     if (tree === last) return undefined;
     const commit = (
-      await git(worktree, [
-        ...IDENTITY,
-        "commit-tree",
-        tree,
-        ...(head ? ["-p", head] : []),
-        "-m",
-        message,
-      ])
+      await git(worktree, [...IDENTITY, "commit-tree", tree, "-p", head, "-m", message])
     ).trim();
     await git(worktree, [...quiet, "update-ref", "--create-reflog", "-m", message, ref, commit], {
       allowHooksPath: true,
