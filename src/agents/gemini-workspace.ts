@@ -73,32 +73,9 @@ export async function geminiWorkspaceProblems(folder: string): Promise<GeminiWor
   return settingsProblems(path.join(folder, GEMINI_WORKSPACE_SETTINGS), "workspace");
 }
 
-/** Whether the settings file `file` names context files (`context.fileName`); false when unreadable. */
-async function namesContext(file: string): Promise<boolean> {
-  try {
-    const settings: unknown = JSON.parse(stripJsonComments(await fsp.readFile(file, "utf8")));
-    return isObject(settings) && isObject(settings.context) && "fileName" in settings.context;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Whether settings Gemini reads over the user's when started in `folder` name its context files
- * (`context.fileName`): the workspace's, or the administrator's system settings (when Gemini
- * reads them, geminiReadsSystemFile). Their list replaces the user's, and Tower's briefing file
- * with it. An unreadable file is the hooks' checks' to report (geminiWorkspaceProblems,
- * geminiSystemProblems).
- */
-export async function geminiSettingsNameContext(
-  folder: string,
-  env: NodeJS.ProcessEnv,
-  reads: (file: string) => boolean = geminiReadsSystemFile,
-): Promise<boolean> {
-  if (await namesContext(path.join(folder, GEMINI_WORKSPACE_SETTINGS))) return true;
-  const { settings } = geminiSystemFiles(env);
-  return reads(settings) && (await namesContext(settings));
-}
+/** Whether settings name context files (`context.fileName`): their list replaces the user's. */
+const namesContext = (settings: Record<string, unknown> | undefined): boolean =>
+  isObject(settings?.context) && "fileName" in settings.context;
 
 /**
  * The settings files of a Gemini settings scope, as Gemini reads them over the user's (where
@@ -115,6 +92,26 @@ const OVER: Record<Scope, string> = {
 };
 
 async function settingsProblems(file: string, scope: Scope): Promise<GeminiWorkspaceProblem[]> {
+  return (await scopeOf(file, scope)).problems;
+}
+
+/** A scope's settings file read once: what it says (when it reads as an object), its problems. */
+async function scopeOf(
+  file: string,
+  scope: Scope,
+): Promise<{ settings?: Record<string, unknown>; problems: GeminiWorkspaceProblem[] }> {
+  let settings: Record<string, unknown> | undefined;
+  const problems = await scopeProblems(file, scope, (read) => {
+    settings = read;
+  });
+  return settings === undefined ? { problems } : { settings, problems };
+}
+
+async function scopeProblems(
+  file: string,
+  scope: Scope,
+  read: (settings: Record<string, unknown>) => void,
+): Promise<GeminiWorkspaceProblem[]> {
   const problem = (setting: string, text: string): GeminiWorkspaceProblem => ({
     file,
     setting,
@@ -152,6 +149,7 @@ async function settingsProblems(file: string, scope: Scope): Promise<GeminiWorks
       ),
     ];
   }
+  read(settings);
   const problems: GeminiWorkspaceProblem[] = [];
   if (scope === "system defaults") return mcpProblems(settings, file, problem, scope);
   const config = settings.hooksConfig;
@@ -285,16 +283,50 @@ export async function geminiSystemProblems(
   return problems;
 }
 
-/** Refuses agent `agent` when the system settings would not let Tower's hooks or server be. */
-export async function requireGeminiSystemKept(
-  agent: string,
+/**
+ * What the settings Gemini started in `folder` reads over the user's say for a launch, each file
+ * read once: the workspace's problems, the system settings' and defaults' (in the files Gemini
+ * reads), and whether the workspace's or the system's name context files (their list replaces
+ * the user's, and Tower's briefing file with it).
+ */
+export async function geminiLaunchSettings(
+  folder: string,
   env: NodeJS.ProcessEnv,
-): Promise<void> {
-  const problems = await geminiSystemProblems(env);
-  if (problems.length === 0) return;
-  throw new RefusedError(
-    `${problems.map((p) => p.text).join("; ")}. Tower does not start Gemini agent ${agent} while it does: change that file (or ask your administrator to; Tower changes none of it), then start ${agent} again`,
-  );
+  reads: (file: string) => boolean = geminiReadsSystemFile,
+): Promise<{
+  workspace: GeminiWorkspaceProblem[];
+  system: GeminiWorkspaceProblem[];
+  namesContext: boolean;
+}> {
+  const none = { problems: [] as GeminiWorkspaceProblem[], settings: undefined };
+  const workspace = await scopeOf(path.join(folder, GEMINI_WORKSPACE_SETTINGS), "workspace");
+  const files = geminiSystemFiles(env);
+  const system = reads(files.settings) ? await scopeOf(files.settings, "system") : none;
+  const defaults = reads(files.defaults) ? await scopeOf(files.defaults, "system defaults") : none;
+  return {
+    workspace: workspace.problems,
+    system: [...system.problems, ...defaults.problems],
+    namesContext: namesContext(workspace.settings) || namesContext(system.settings),
+  };
+}
+
+/**
+ * Refuses agent `agent` when the settings Gemini started in `folder` reads over the user's would
+ * not let Tower's hooks or server be (the workspace's: geminiWorkspaceRefusal; the system's);
+ * else says whether they name context files (geminiLaunchSettings).
+ */
+export async function requireGeminiSettingsKept(
+  agent: string,
+  folder: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ namesContext: boolean }> {
+  const found = await geminiLaunchSettings(folder, env);
+  if (found.workspace.length > 0) throw geminiWorkspaceRefusal(agent, folder, found.workspace);
+  if (found.system.length > 0)
+    throw new RefusedError(
+      `${found.system.map((p) => p.text).join("; ")}. Tower does not start Gemini agent ${agent} while it does: change that file (or ask your administrator to; Tower changes none of it), then start ${agent} again`,
+    );
+  return { namesContext: found.namesContext };
 }
 
 /** The refusal to start `agent` (a Gemini CLI agent) in `folder`, for these problems. */
@@ -306,12 +338,6 @@ export function geminiWorkspaceRefusal(
   return new RefusedError(
     `${problems.map((p) => p.text).join("; ")}. Tower does not start Gemini agent ${agent} in ${folder} while it does: change the file (commit the change if the repository commits it; Tower changes none of its files), then start ${agent} again`,
   );
-}
-
-/** Refuses (geminiWorkspaceRefusal) when Gemini started in `folder` would not run Tower's hooks. */
-export async function requireGeminiHooksKept(agent: string, folder: string): Promise<void> {
-  const problems = await geminiWorkspaceProblems(folder);
-  if (problems.length > 0) throw geminiWorkspaceRefusal(agent, folder, problems);
 }
 
 /**

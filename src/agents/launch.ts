@@ -37,11 +37,9 @@ import { type CodexHook, codexHookSettings } from "./codex-hooks.js";
 import { makeGeminiHome, userGeminiHome } from "./gemini-home.js";
 import {
   geminiHookName,
-  geminiSettingsNameContext,
   geminiTrust,
   geminiTrustPins,
-  requireGeminiHooksKept,
-  requireGeminiSystemKept,
+  requireGeminiSettingsKept,
 } from "./gemini-workspace.js";
 import { FILE_TOOLS, GEMINI_HOOK_EVENTS, HOOK_EVENTS, type HookEvent } from "./hook.js";
 import { GEMINI_FILE_TOOLS, PATCH_TOOL, SHELL_TOOL } from "./hook-events.js";
@@ -419,10 +417,13 @@ export const GEMINI_HEADLESS_VARS = ["CI", "GITHUB_ACTIONS"] as const;
 export async function geminiLaunch(request: LaunchRequest): Promise<AgentLaunch> {
   const [command, ...args] = request.tower;
   const { identity } = request;
-  // Gemini starts in the worktree, and reads its `.gemini/settings.json` over Tower's.
-  await requireGeminiHooksKept(identity.agent, identity.worktree);
-  // An administrator's system settings come over everything.
-  await requireGeminiSystemKept(identity.agent, request.env ?? process.env);
+  // Gemini starts in the worktree, and reads its `.gemini/settings.json` over Tower's, and an
+  // administrator's system settings over everything: each read once.
+  const settings = await requireGeminiSettingsKept(
+    identity.agent,
+    identity.worktree,
+    request.env ?? process.env,
+  );
   const forwarder = await forwarderFor(request);
   const fileTools = Object.keys(GEMINI_FILE_TOOLS).join("|");
   const hooks: Record<string, unknown[]> = {};
@@ -434,10 +435,7 @@ export async function geminiLaunch(request: LaunchRequest): Promise<AgentLaunch>
   await makeLaunchFolder(request.store, identity.agent);
   // Among its context files, unless the worktree's or the administrator's settings name their
   // own (then with the task).
-  const briefInPrompt = await geminiSettingsNameContext(
-    identity.worktree,
-    request.env ?? process.env,
-  );
+  const briefInPrompt = settings.namesContext;
   const home = await makeGeminiHome(
     geminiHomeFolder(request.store, identity.agent),
     request.env,

@@ -10,8 +10,8 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   geminiHookName,
+  geminiLaunchSettings,
   geminiReadsSystemFile,
-  geminiSettingsNameContext,
   geminiSystemFiles,
   geminiSystemProblems,
   geminiTrust,
@@ -273,14 +273,16 @@ describe("an administrator's Gemini system settings", () => {
     const settings = path.join(dir, "settings.json");
     const env = { GEMINI_CLI_SYSTEM_SETTINGS_PATH: settings };
     const all = () => true;
-    expect(await geminiSettingsNameContext(dir, env, all)).toBe(false);
+    const names = async (...args: Parameters<typeof geminiLaunchSettings>) =>
+      (await geminiLaunchSettings(...args)).namesContext;
+    expect(await names(dir, env, all)).toBe(false);
     writeFileSync(settings, '{ "context": { "loadMemoryFromIncludeDirectories": true } }');
-    expect(await geminiSettingsNameContext(dir, env, all)).toBe(false);
+    expect(await names(dir, env, all)).toBe(false);
     writeFileSync(settings, '// the admin\'s\n{ "context": { "fileName": "AGENTS.md" } }');
-    expect(await geminiSettingsNameContext(dir, env, all)).toBe(true);
-    expect(await geminiSettingsNameContext(dir, env, () => false)).toBe(false);
+    expect(await names(dir, env, all)).toBe(true);
+    expect(await names(dir, env, () => false)).toBe(false);
     // The workspace's own, whatever the system's say.
     const named = worktree('{ "context": { "fileName": [] } }');
-    expect(await geminiSettingsNameContext(named, {}, () => false)).toBe(true);
+    expect(await names(named, {}, () => false)).toBe(true);
   });
 });
