@@ -52,6 +52,22 @@ async function startAndComplete(id: string): Promise<void> {
   expect((await tower(repo.root, ["complete", id])).code).toBe(0);
 }
 
+/** A plan's first lines, before its streams. */
+const SHOP = "version: 1\nproject: shop\nstreams:\n";
+
+/** `fn` on a repository of its own made with `options` (makeRepo), removed after. */
+async function inRepo(
+  options: Parameters<typeof makeRepo>[0],
+  fn: (root: string) => Promise<void>,
+): Promise<void> {
+  const fresh = await makeRepo(options);
+  try {
+    await fn(fresh.root);
+  } finally {
+    fresh.cleanup();
+  }
+}
+
 describe("tower merge --dry-run", () => {
   it("exits 3, as tower merge would refuse, when it says the stream cannot merge now", async () => {
     expect((await tower(repo.root, ["start", "A"])).code).toBe(0);
@@ -206,24 +222,19 @@ describe("tower check on a run", () => {
   });
 
   it("notes a plan whose commands are not trusted on this machine, without failing", async () => {
-    const fresh = await makeRepo({ plan: PLAN, trust: false });
-    try {
-      const check = await tower(fresh.root, ["check"]);
+    await inRepo({ plan: PLAN, trust: false }, async (root) => {
+      const check = await tower(root, ["check"]);
       expect(check.code, check.stderr).toBe(0);
       expect(check.stderr).toContain("note: ");
       expect(check.stderr).toContain("has not been trusted on this machine");
       expect(check.stderr).toContain("tower trust");
-    } finally {
-      fresh.cleanup();
-    }
+    });
   });
 
   it("reports the Claude Code agents for which Claude Code would run no hook of Tower's (--bare, CLAUDE_CODE_SIMPLE)", async () => {
-    const fresh = await makeRepo({
-      plan: `version: 1
-project: shop
-streams:
-  C:
+    await inRepo(
+      {
+        plan: `${SHOP}  C:
     name: Claude
     agents:
       - { id: C1, task: "Base", agent: "claude --bare {task}" }
@@ -232,133 +243,126 @@ streams:
     name: Gemini
     agents: [{ id: G1, task: "Other", agent: "gemini --bare {task}" }]
 `,
-    });
-    try {
-      const check = await tower(fresh.root, ["check"]);
-      expect(check.code).toBe(1);
-      expect(check.stderr).toContain(
-        "the agent's command gives --bare: Claude Code would run none of Tower's hooks (locks, scope, status), so Tower does not start the Claude Code agent C1 while it does",
-      );
-      expect(check.stderr).toMatch(/1 problem found$/m);
-      const simple = await tower(fresh.root, ["check"], { CLAUDE_CODE_SIMPLE: "true" });
-      expect(simple.stderr).toContain(
-        "its environment sets CLAUDE_CODE_SIMPLE=true: Claude Code would run none of Tower's hooks (locks, scope, status), so Tower does not start the Claude Code agent C2 while it does",
-      );
-      expect(simple.stderr).toMatch(/2 problems found$/m);
-    } finally {
-      fresh.cleanup();
-    }
+      },
+      async (root) => {
+        const check = await tower(root, ["check"]);
+        expect(check.code).toBe(1);
+        expect(check.stderr).toContain(
+          "the agent's command gives --bare: Claude Code would run none of Tower's hooks (locks, scope, status), so Tower does not start the Claude Code agent C1 while it does",
+        );
+        expect(check.stderr).toMatch(/1 problem found$/m);
+        const simple = await tower(root, ["check"], { CLAUDE_CODE_SIMPLE: "true" });
+        expect(simple.stderr).toContain(
+          "its environment sets CLAUDE_CODE_SIMPLE=true: Claude Code would run none of Tower's hooks (locks, scope, status), so Tower does not start the Claude Code agent C2 while it does",
+        );
+        expect(simple.stderr).toMatch(/2 problems found$/m);
+      },
+    );
   });
 
   it("reports a Claude Code agent whose command's own --settings Tower cannot read (a file of its worktree, or JSON)", async () => {
-    const fresh = await makeRepo({
-      plan: `version: 1
-project: shop
-streams:
-  C:
+    await inRepo(
+      {
+        plan: `${SHOP}  C:
     name: Claude
     agents:
       - { id: C1, task: "Base", agent: ["claude", "--settings", "mine.json", "{task}"] }
       - { id: C2, task: "Other", agent: "claude --settings='{nope' {task}" }
       - { id: C3, task: "Fine", agent: ["claude", "--settings", "{}", "{task}"] }
 `,
-    });
-    try {
-      expect((await tower(fresh.root, ["start", "C"])).code).toBe(0);
-      const check = await tower(fresh.root, ["check"]);
-      expect(check.code).toBe(1);
-      expect(check.stderr).toContain(
-        'C1: the agent\'s command in streams.yaml gives --settings "mine.json", which cannot be read (ENOENT)',
-      );
-      expect(check.stderr).toContain(
-        'C2: the agent\'s command in streams.yaml gives --settings "{nope", which is not JSON',
-      );
-      expect(check.stderr).not.toContain("C3:");
-      // In the worktree, it reads.
-      const worktree = path.join(path.dirname(fresh.root), "shop-stream-C");
-      await fsp.writeFile(path.join(worktree, "mine.json"), '{"model": "x"}');
-      const again = await tower(fresh.root, ["check"]);
-      expect(again.stderr).not.toContain("C1:");
-      expect(again.stderr).toMatch(/1 problem found$/m);
-    } finally {
-      fresh.cleanup();
-    }
+      },
+      async (root) => {
+        expect((await tower(root, ["start", "C"])).code).toBe(0);
+        const check = await tower(root, ["check"]);
+        expect(check.code).toBe(1);
+        expect(check.stderr).toContain(
+          'C1: the agent\'s command in streams.yaml gives --settings "mine.json", which cannot be read (ENOENT)',
+        );
+        expect(check.stderr).toContain(
+          'C2: the agent\'s command in streams.yaml gives --settings "{nope", which is not JSON',
+        );
+        expect(check.stderr).not.toContain("C3:");
+        // In the worktree, it reads.
+        const worktree = path.join(path.dirname(root), "shop-stream-C");
+        await fsp.writeFile(path.join(worktree, "mine.json"), '{"model": "x"}');
+        const again = await tower(root, ["check"]);
+        expect(again.stderr).not.toContain("C1:");
+        expect(again.stderr).toMatch(/1 problem found$/m);
+      },
+    );
   });
 
   it("reports a Gemini CLI stream whose worktree's own settings switch hooks off, and changes nothing", async () => {
-    const fresh = await makeRepo({
-      plan: `version: 1
-project: shop
-streams:
-  G:
+    await inRepo(
+      {
+        plan: `${SHOP}  G:
     name: Gemini
     agents: [{ id: G1, task: "Base", agent: "gemini --prompt-interactive {task}" }]
   C:
     name: Claude
     agents: [{ id: C1, task: "Other", agent: "claude {task}" }]
 `,
-    });
-    try {
-      expect((await tower(fresh.root, ["start", "G", "C"])).code).toBe(0);
-      const settings = '{ "hooksConfig": { "enabled": false } }\n';
-      const files = ["G", "C"].map((id) =>
-        path.join(path.dirname(fresh.root), `shop-stream-${id}`, ".gemini", "settings.json"),
-      );
-      for (const file of files) {
-        await fsp.mkdir(path.dirname(file));
-        await fsp.writeFile(file, settings);
-      }
-      // A Gemini home that trusts the repository (so its worktrees too).
-      const home = path.join(path.dirname(fresh.root), "home");
-      const trusted = path.join(home, ".gemini", "trustedFolders.json");
-      await fsp.mkdir(path.dirname(trusted), { recursive: true });
-      await fsp.writeFile(trusted, JSON.stringify({ [fresh.root]: "TRUST_FOLDER" }));
-      const env = { GEMINI_CLI_HOME: home };
-      const check = await tower(fresh.root, ["check"], env);
-      expect(check.code).toBe(1);
-      expect(check.stderr).toContain(
-        `${files[0]} sets hooksConfig.enabled to false: Gemini CLI applies these workspace settings over the user's and would run no hook at all`,
-      );
-      expect(check.stderr).toContain(
-        "Tower does not start stream G's Gemini CLI agent (G1) in its worktree while it does",
-      );
-      // Claude Code does not read it.
-      expect(check.stderr).not.toContain(files[1]);
-      expect(check.stderr).toMatch(/1 problem found$/m);
-      for (const file of files) expect(await fsp.readFile(file, "utf8")).toBe(settings);
-      await fsp.writeFile(files[0]!, '{ "hooksConfig": { "enabled": true } }\n');
-      const again = await tower(fresh.root, ["check"], env);
-      expect(again.code, again.stderr).toBe(0);
-      // The worktree distrusted by a rule of its own: Gemini would run no hook there.
-      const worktree = path.dirname(path.dirname(files[0]!));
-      await fsp.writeFile(
-        trusted,
-        JSON.stringify({ [fresh.root]: "TRUST_FOLDER", [worktree]: "DO_NOT_TRUST" }),
-      );
-      const distrusted = await tower(fresh.root, ["check"], env);
-      expect(distrusted.code).toBe(1);
-      expect(distrusted.stderr).toContain(
-        `${trusted} says DO_NOT_TRUST for ${worktree}, so Gemini CLI does not trust ${worktree}: Gemini CLI would run none of Tower's hooks there`,
-      );
-      expect(distrusted.stderr).toContain(
-        "Tower does not start stream G's Gemini CLI agent (G1) in it while it does",
-      );
-      expect(distrusted.stderr).toMatch(/1 problem found$/m);
-      // No rule for either: Gemini would ask, and run the task meanwhile without hooks.
-      await fsp.writeFile(trusted, "{}");
-      const unknown = await tower(fresh.root, ["check"], env);
-      expect(unknown.code).toBe(1);
-      expect(unknown.stderr).toContain(
-        `Gemini CLI trusts neither ${worktree} nor its repository ${fresh.root}`,
-      );
-      const restricted = await tower(fresh.root, ["check"], {
-        ...env,
-        GEMINI_RESTRICTED_MODE: "true",
-      });
-      expect(restricted.code).toBe(1);
-      expect(restricted.stderr).toContain("the environment sets GEMINI_RESTRICTED_MODE=true");
-    } finally {
-      fresh.cleanup();
-    }
+      },
+      async (root) => {
+        expect((await tower(root, ["start", "G", "C"])).code).toBe(0);
+        const settings = '{ "hooksConfig": { "enabled": false } }\n';
+        const files = ["G", "C"].map((id) =>
+          path.join(path.dirname(root), `shop-stream-${id}`, ".gemini", "settings.json"),
+        );
+        for (const file of files) {
+          await fsp.mkdir(path.dirname(file));
+          await fsp.writeFile(file, settings);
+        }
+        // A Gemini home that trusts the repository (so its worktrees too).
+        const home = path.join(path.dirname(root), "home");
+        const trusted = path.join(home, ".gemini", "trustedFolders.json");
+        await fsp.mkdir(path.dirname(trusted), { recursive: true });
+        await fsp.writeFile(trusted, JSON.stringify({ [root]: "TRUST_FOLDER" }));
+        const env = { GEMINI_CLI_HOME: home };
+        const check = await tower(root, ["check"], env);
+        expect(check.code).toBe(1);
+        expect(check.stderr).toContain(
+          `${files[0]} sets hooksConfig.enabled to false: Gemini CLI applies these workspace settings over the user's and would run no hook at all`,
+        );
+        expect(check.stderr).toContain(
+          "Tower does not start stream G's Gemini CLI agent (G1) in its worktree while it does",
+        );
+        // Claude Code does not read it.
+        expect(check.stderr).not.toContain(files[1]);
+        expect(check.stderr).toMatch(/1 problem found$/m);
+        for (const file of files) expect(await fsp.readFile(file, "utf8")).toBe(settings);
+        await fsp.writeFile(files[0]!, '{ "hooksConfig": { "enabled": true } }\n');
+        const again = await tower(root, ["check"], env);
+        expect(again.code, again.stderr).toBe(0);
+        // The worktree distrusted by a rule of its own: Gemini would run no hook there.
+        const worktree = path.dirname(path.dirname(files[0]!));
+        await fsp.writeFile(
+          trusted,
+          JSON.stringify({ [root]: "TRUST_FOLDER", [worktree]: "DO_NOT_TRUST" }),
+        );
+        const distrusted = await tower(root, ["check"], env);
+        expect(distrusted.code).toBe(1);
+        expect(distrusted.stderr).toContain(
+          `${trusted} says DO_NOT_TRUST for ${worktree}, so Gemini CLI does not trust ${worktree}: Gemini CLI would run none of Tower's hooks there`,
+        );
+        expect(distrusted.stderr).toContain(
+          "Tower does not start stream G's Gemini CLI agent (G1) in it while it does",
+        );
+        expect(distrusted.stderr).toMatch(/1 problem found$/m);
+        // No rule for either: Gemini would ask, and run the task meanwhile without hooks.
+        await fsp.writeFile(trusted, "{}");
+        const unknown = await tower(root, ["check"], env);
+        expect(unknown.code).toBe(1);
+        expect(unknown.stderr).toContain(
+          `Gemini CLI trusts neither ${worktree} nor its repository ${root}`,
+        );
+        const restricted = await tower(root, ["check"], {
+          ...env,
+          GEMINI_RESTRICTED_MODE: "true",
+        });
+        expect(restricted.code).toBe(1);
+        expect(restricted.stderr).toContain("the environment sets GEMINI_RESTRICTED_MODE=true");
+      },
+    );
   });
 });

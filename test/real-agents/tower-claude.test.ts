@@ -9,7 +9,6 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { PROVISIONAL_LOCK_MS } from "../../src/agents/hook.js";
-import { listSnapshots } from "../../src/engine/git/snapshot.js";
 import { acquireLocks, lockLife } from "../../src/engine/locks.js";
 import type { LockEntry } from "../../src/engine/state/formats.js";
 import { git, readJson, tower, waitFor, waitForContent } from "../helpers/repo.js";
@@ -21,6 +20,7 @@ import {
   roomShowsLock,
   screenOf,
   screenShowsLine,
+  snapshotHolding,
   startTowerRun,
   statusIs,
   type TowerRun,
@@ -306,12 +306,7 @@ describe("Claude Code in Tower (real CLI)", () => {
     // (--dangerously-skip-permissions Claude Code refuses to run as root, as CI runs.)
     const r = await heldThenOwnWrite('"--permission-mode", "acceptEdits"');
     // Its write, told by its PostToolUse hook, is in a snapshot of the stream's worktree.
-    const snapshot = await waitFor(
-      async () =>
-        (await listSnapshots(r.repo.root, "A")).find((s) => s.files.includes("src/ok.ts")),
-      20_000,
-      "a snapshot holding src/ok.ts",
-    );
+    const snapshot = await snapshotHolding(r, "src/ok.ts");
     expect(snapshot.message).toBe("after A1's PostToolUse");
     expect(git(r.repo.root, "show", `${snapshot.commit}:src/ok.ts`)).toBe("ok\n");
   });

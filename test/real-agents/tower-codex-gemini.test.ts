@@ -13,7 +13,6 @@ import { codexHookHash, SESSION_FLAGS_SOURCE } from "../../src/agents/codex-hook
 import { PROVISIONAL_LOCK_MS } from "../../src/agents/hook.js";
 import { codexLaunch } from "../../src/agents/launch.js";
 import { RefusedError } from "../../src/engine/errors.js";
-import { listSnapshots } from "../../src/engine/git/snapshot.js";
 import { acquireLocks, lockExpiry, lockLife } from "../../src/engine/locks.js";
 import { StateStore } from "../../src/engine/state/index.js";
 import {
@@ -38,6 +37,7 @@ import {
   roomShowsLock,
   screenOf,
   screenShowsLine,
+  snapshotHolding,
   startTowerRun,
   statusIs,
   type TowerRun,
@@ -809,12 +809,7 @@ describe("Gemini CLI in Tower (real CLI)", () => {
     await waitForContent(inWorktree("src/ok.ts"), "ok\n", 60_000);
     await roomShowsLock(r, "src/ok.ts", "A1");
     // And is in a snapshot of the stream's worktree, told by its AfterTool hook.
-    const snapshot = await waitFor(
-      async () =>
-        (await listSnapshots(r.repo.root, "A")).find((s) => s.files.includes("src/ok.ts")),
-      20_000,
-      "a snapshot holding src/ok.ts",
-    );
+    const snapshot = await snapshotHolding(r, "src/ok.ts");
     expect(snapshot.message).toBe("after A1's AfterTool");
   });
 

@@ -9,6 +9,7 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "vitest";
+import { listSnapshots, type Snapshot } from "../../src/engine/git/snapshot.js";
 import { openProject, type Project } from "../../src/engine/project.js";
 import { type Services, startServices } from "../../src/ui/services/index.js";
 import { type AppStore, createAppStore } from "../../src/ui/store/index.js";
@@ -231,4 +232,13 @@ export async function approveUntilWritten(
   await waitForContent(file, content, 30_000).catch((error: unknown) => {
     throw new Error(`${String(error)}\n${agent}'s screen:\n${screenOf(run, agent)}`);
   });
+}
+
+/** The snapshot of stream `stream`'s worktree that holds `file`, once the room has taken one. */
+export function snapshotHolding(run: TowerRun, file: string, stream = "A"): Promise<Snapshot> {
+  return waitFor(
+    async () => (await listSnapshots(run.repo.root, stream)).find((s) => s.files.includes(file)),
+    20_000,
+    `a snapshot holding ${file}`,
+  );
 }
