@@ -45,6 +45,9 @@ export const GEMINI_FILE_TOOLS: Readonly<Record<string, string>> = {
   replace: "Edit",
 };
 
+/** Gemini CLI's shell tool (Tower's hooks see its commands, for the snapshots before them). */
+export const GEMINI_SHELL_TOOL = "run_shell_command";
+
 /** Claude Code's tools that write one file, and the input field that names it. */
 export const FILE_TOOLS: Readonly<Record<string, string>> = {
   Write: "file_path",
@@ -60,9 +63,9 @@ export const FILE_TOOLS: Readonly<Record<string, string>> = {
 export const PATCH_TOOL = "apply_patch";
 
 /**
- * Codex's shell tool, as its hooks name it. A command that runs `apply_patch` (`apply_patch
- * <<'EOF' … EOF`, possibly after `cd dir &&`) is not run: Codex applies the patch itself, and
- * the only hook event is this one's.
+ * Claude Code's shell tool, and Codex's as its hooks name it. A command of Codex's that runs
+ * `apply_patch` (`apply_patch <<'EOF' … EOF`, possibly after `cd dir &&`) is not run: Codex
+ * applies the patch itself, and the only hook event is this one's.
  */
 export const SHELL_TOOL = "Bash";
 

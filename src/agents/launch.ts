@@ -42,7 +42,7 @@ import {
   requireGeminiSettingsKept,
 } from "./gemini-workspace.js";
 import { FILE_TOOLS, GEMINI_HOOK_EVENTS, HOOK_EVENTS, type HookEvent } from "./hook.js";
-import { GEMINI_FILE_TOOLS, PATCH_TOOL, SHELL_TOOL } from "./hook-events.js";
+import { GEMINI_FILE_TOOLS, GEMINI_SHELL_TOOL, PATCH_TOOL, SHELL_TOOL } from "./hook-events.js";
 import { type Forwarder, findPython, hookWords, writeForwarder } from "./hook-forward.js";
 import type { AgentIdentity } from "./identity.js";
 import { MCP_SERVER_NAME, MCP_TOOLS } from "./mcp-names.js";
@@ -160,7 +160,10 @@ export const launchFolder = (store: StateStore, agent: string) =>
 const makeLaunchFolder = (store: StateStore, agent: string) =>
   store.folder(STATE_FOLDERS.launch, agent);
 
-/** Claude Code's events of one tool call, which Tower's hooks answer for its file tools only. */
+/**
+ * Claude Code's events of one tool call, which Tower's hooks answer for its file tools and its
+ * shell tool only (a command: the room's snapshots before and after it).
+ */
 const TOOL_EVENTS: ReadonlySet<string> = new Set([
   "PreToolUse",
   "PostToolUse",
@@ -169,8 +172,8 @@ const TOOL_EVENTS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Claude Code settings with Tower's hooks: file tools for the events of a tool call, all for the
- * rest; each runs the Python forwarder when there is one (see hook-forward.ts), else `tower hook`.
+ * Claude Code settings with Tower's hooks: file tools and the shell for the events of a tool
+ * call, all for the rest; each runs the Python forwarder when there is one (see hook-forward.ts), else `tower hook`.
  * `disableAllHooks: false`: the user's `disableAllHooks: true` (in ~/.claude/settings.json, the
  * project's or its local settings) would otherwise drop these too, and with them the locks and
  * the scope; `--settings` outranks all three (a managed policy's setting still wins).
@@ -180,10 +183,10 @@ export function claudeSettings(
   forwarder?: Forwarder,
   options: { allowlisted?: boolean } = {},
 ): Record<string, unknown> {
-  const fileTools = Object.keys(FILE_TOOLS).join("|");
+  const tools = [...Object.keys(FILE_TOOLS), SHELL_TOOL].join("|");
   const hooks: Record<string, unknown[]> = {};
   for (const event of HOOK_EVENTS) {
-    const matcher = TOOL_EVENTS.has(event) ? fileTools : undefined;
+    const matcher = TOOL_EVENTS.has(event) ? tools : undefined;
     hooks[event] = [hookEntry(tower, event, forwarder, matcher, { timeout: 15 })];
   }
   return {
@@ -425,11 +428,12 @@ export async function geminiLaunch(request: LaunchRequest): Promise<AgentLaunch>
     request.env ?? process.env,
   );
   const forwarder = await forwarderFor(request);
-  const fileTools = Object.keys(GEMINI_FILE_TOOLS).join("|");
+  // Its file tools, and its shell tool (the room's snapshots before and after a command).
+  const tools = [...Object.keys(GEMINI_FILE_TOOLS), GEMINI_SHELL_TOOL].join("|");
   const hooks: Record<string, unknown[]> = {};
   for (const event of GEMINI_HOOK_EVENTS)
     hooks[event] = [
-      hookEntry(request.tower, event, forwarder, fileTools, { name: geminiHookName(event) }),
+      hookEntry(request.tower, event, forwarder, tools, { name: geminiHookName(event) }),
     ];
   // Its home is made in the launch folder, which is made (and checked) first.
   await makeLaunchFolder(request.store, identity.agent);

@@ -8,7 +8,13 @@
 import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { announcedStatus, handleHook } from "../agents/hook.js";
-import { type HookAnswer, type HookRequest, isHookEvent } from "../agents/hook-events.js";
+import {
+  GEMINI_SHELL_TOOL,
+  type HookAnswer,
+  type HookRequest,
+  isHookEvent,
+  SHELL_TOOL,
+} from "../agents/hook-events.js";
 import { recordSnapshot } from "../engine/git/snapshot.js";
 import type { Project } from "../engine/project.js";
 import { TOWER_AGENT } from "../engine/state/index.js";
@@ -79,16 +85,22 @@ async function work(
     stateDir: project.store.dir,
     task: spec?.task ?? "",
   };
+  // Before a shell command, which may throw away what is uncommitted (git checkout ., git clean)
+  // and which the hook's answer holds up: a snapshot taken after the question, waited for.
+  const shell = shellTool(request.event, request.payload);
+  const before =
+    shell === undefined ? undefined : snapshot(project, identity, `before ${id}'s ${shell}`);
   const result = await handleHook(request.event, request.payload, {
     identity,
     plan: project.plan,
     store: project.store,
     later,
   });
+  if (before !== undefined) await Promise.race([before, delay(SHELL_SNAPSHOT_WAIT_MS)]);
   // After a write the agent's CLI tells of, or its turn, a snapshot of the stream's worktree
   // (git/snapshot.ts).
   if (SNAPSHOT_AFTER.has(request.event))
-    setImmediate(() => snapshots(project, identity, request.event));
+    setImmediate(() => void snapshot(project, identity, `after ${id}'s ${request.event}`));
   const denied =
     (result.output?.hookSpecificOutput as { permissionDecision?: string } | undefined)
       ?.permissionDecision === "deny";
@@ -103,51 +115,104 @@ async function work(
 }
 
 /**
- * The events after which the room takes a snapshot of the agent's worktree: a write of a file
- * tool done, and the end of a turn (Claude Code's Stop: what its shell commands wrote, which no
- * hook tells of).
+ * The events after which the room takes a snapshot of the agent's worktree: a tool done (a file
+ * written; a shell command, which Tower's hooks see for Claude Code, Codex and Gemini CLI), and
+ * the end of a turn (Claude Code's Stop: what else its commands wrote meanwhile).
  */
 const SNAPSHOT_AFTER = new Set<string>(["PostToolUse", "AfterTool", "Stop"]);
 
-/** The worktrees whose snapshot is being taken, each with the next one asked for meanwhile. */
-const snapshotting = new Map<string, { next?: string }>();
+/** The agents' shell tools, by the event that comes before they run. */
+const SHELL_TOOLS: Readonly<Record<string, string>> = {
+  // Claude Code's and Codex's (whose hooks name it as Claude Code's).
+  PreToolUse: SHELL_TOOL,
+  BeforeTool: GEMINI_SHELL_TOOL,
+};
+
+/** The shell tool `event` comes before, if it is one. */
+function shellTool(event: string, payload: Record<string, unknown>): string | undefined {
+  const tool = SHELL_TOOLS[event];
+  return tool !== undefined && payload.tool_name === tool ? tool : undefined;
+}
 
 /**
- * Takes a snapshot of the agent's stream worktree (one at a time per worktree: one asked for
- * meanwhile is taken after it, once), only when it is the worktree the stream's entry records:
- * a hook's word alone does not send Tower's git into another folder.
+ * The longest a shell command waits for the snapshot before it (a very large worktree): then it
+ * runs, and the snapshot goes on beside it.
  */
-function snapshots(
-  project: Project,
-  identity: { agent: string; stream: string; worktree: string },
-  event: string,
-): void {
-  const message = `after ${identity.agent}'s ${event}`;
-  const busy = snapshotting.get(identity.worktree);
-  if (busy) {
-    busy.next = message;
-    return;
+export const SHELL_SNAPSHOT_WAIT_MS = 5_000;
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+interface Queued {
+  identity: SnapshotIdentity;
+  message: string;
+  done: Promise<void>;
+  resolve: () => void;
+}
+
+/**
+ * The worktrees whose snapshot is being taken, each with the one asked for meanwhile (taken
+ * after it, once, with the last message: it holds everything the askers saw).
+ */
+const snapshotting = new Map<string, { queued?: Queued }>();
+
+type SnapshotIdentity = { agent: string; stream: string; worktree: string };
+
+/**
+ * A snapshot of the agent's stream worktree begun after this call; resolves once it is taken
+ * (or found needless, or failed: it never rejects). One at a time per worktree, and only of the
+ * worktree the stream's entry records: a hook's word alone does not send Tower's git into
+ * another folder.
+ */
+function snapshot(project: Project, identity: SnapshotIdentity, message: string): Promise<void> {
+  const key = identity.worktree;
+  const busy = snapshotting.get(key);
+  if (busy === undefined) {
+    const lane: { queued?: Queued } = {};
+    snapshotting.set(key, lane);
+    return takeInLane(project, key, lane, identity, message);
   }
-  const entry: { next?: string } = {};
-  snapshotting.set(identity.worktree, entry);
-  const take = async (said: string): Promise<void> => {
-    const recorded = (await project.store.read("orchestrator")).streams[identity.stream]?.worktree;
-    if (!recorded) return;
-    const [own, told] = await Promise.all(
-      [path.resolve(project.repo.mainRoot, recorded), identity.worktree].map((p) =>
-        fsp.realpath(p).catch(() => undefined),
-      ),
-    );
-    if (own === undefined || own !== told) return;
-    await recordSnapshot(own, identity.stream, said);
-  };
-  const run = async (said: string): Promise<void> => {
-    await take(said).catch(() => undefined);
-    const next = entry.next;
-    entry.next = undefined;
-    if (next !== undefined) await run(next);
-  };
-  void run(message).finally(() => snapshotting.delete(identity.worktree));
+  if (busy.queued !== undefined) {
+    busy.queued.identity = identity;
+    busy.queued.message = message;
+    return busy.queued.done;
+  }
+  let resolve = () => {};
+  const done = new Promise<void>((r) => {
+    resolve = r;
+  });
+  busy.queued = { identity, message, done, resolve };
+  return done;
+}
+
+/** Takes one snapshot, then the one queued meanwhile, if any; the lane is gone after the last. */
+async function takeInLane(
+  project: Project,
+  key: string,
+  lane: { queued?: Queued },
+  identity: SnapshotIdentity,
+  message: string,
+): Promise<void> {
+  await takeSnapshot(project, identity, message).catch(() => undefined);
+  const next = lane.queued;
+  lane.queued = undefined;
+  if (next === undefined) snapshotting.delete(key);
+  else void takeInLane(project, key, lane, next.identity, next.message).then(next.resolve);
+}
+
+async function takeSnapshot(
+  project: Project,
+  identity: SnapshotIdentity,
+  message: string,
+): Promise<void> {
+  const recorded = (await project.store.read("orchestrator")).streams[identity.stream]?.worktree;
+  if (!recorded) return;
+  const [own, told] = await Promise.all(
+    [path.resolve(project.repo.mainRoot, recorded), identity.worktree].map((p) =>
+      fsp.realpath(p).catch(() => undefined),
+    ),
+  );
+  if (own === undefined || own !== told) return;
+  await recordSnapshot(own, identity.stream, message);
 }
 
 /**

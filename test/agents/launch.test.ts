@@ -146,6 +146,8 @@ describe("agent launch", () => {
       // --settings outranks those.
       expect(settings.disableAllHooks).toBe(false);
       expect(Object.keys(settings.hooks)).toContain("PreToolUse");
+      // Its file tools and its shell (the room's snapshots before and after a command).
+      expect(settings.hooks.PreToolUse[0].matcher).toBe("Write|Edit|MultiEdit|NotebookEdit|Bash");
     } finally {
       rmSync(state, { recursive: true, force: true });
     }
@@ -183,7 +185,11 @@ describe("agent launch", () => {
             path.join(String(launch.env.GEMINI_CLI_HOME), ".gemini", "settings.json"),
             "utf8",
           ),
-        ) as { hooks: Record<string, { hooks: { name: string }[] }[]> };
+        ) as { hooks: Record<string, { matcher: string; hooks: { name: string }[] }[]> };
+        // Its file tools and its shell (the room's snapshots before and after a command).
+        expect(settings.hooks.BeforeTool?.[0]?.matcher).toBe(
+          "write_file|replace|run_shell_command",
+        );
         return Object.values(settings.hooks).map((entries) => entries[0]?.hooks[0]?.name);
       };
       const first = await names();

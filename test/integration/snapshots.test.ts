@@ -158,4 +158,64 @@ describe("snapshots of a stream worktree's uncommitted work", () => {
       await services.close(500);
     }
   });
+
+  // A shell command may throw away what is uncommitted (`git checkout .`, `git clean -fd`), and
+  // what another agent's shell wrote in the worktree no hook told of: the room takes a snapshot
+  // before the command runs, and answers the hook (which the command waits for) only then.
+  it("are taken before each shell command of an agent (Claude Code's and Codex's Bash, Gemini CLI's run_shell_command), the hook answered once it is recorded", async () => {
+    await started();
+    const project = await openProject(repo.root, cleanEnv());
+    const services = await startServices(project, createAppStore(), {
+      session: { env: cleanEnv() },
+    });
+    try {
+      const socket = path.join(await roomDir(repo.root), HOOK_SOCKET);
+      const send = (event: string, id: string, payload: Record<string, unknown>) =>
+        new Promise<string>((resolve, reject) => {
+          const c = net.createConnection(socket);
+          let answer = "";
+          c.setEncoding("utf8");
+          c.on("error", reject);
+          c.on("data", (chunk: string) => {
+            answer += chunk;
+          });
+          c.on("end", () => resolve(answer));
+          const agent = { id, stream: "A", worktree: wt() };
+          c.write(
+            `${JSON.stringify({ event, agent, payload: { hook_event_name: event, ...payload } })}\n`,
+          );
+        });
+      const holding = async (file: string) =>
+        (await listSnapshots(repo.root, "A")).find((s) => s.files.includes(file));
+      // A2's shell wrote a file (no hook told of it); A1 is about to run a command.
+      writeFileSync(path.join(wt(), "theirs.md"), "A2's draft\n");
+      const bash = { tool_name: "Bash", tool_input: { command: "git clean -fd" }, cwd: wt() };
+      const answer = JSON.parse(await send("PreToolUse", "A1", bash)) as { output?: unknown };
+      // Allowed (no decision of Tower's), and the snapshot was there before the answer.
+      expect(answer.output).toBeUndefined();
+      const before = await holding("theirs.md");
+      expect(before?.message).toBe("before A1's Bash");
+      expect(git(repo.root, "show", `${before?.commit}:theirs.md`)).toBe("A2's draft\n");
+      // Gemini CLI's shell tool.
+      writeFileSync(path.join(wt(), "gemini.md"), "A1's notes\n");
+      const shell = { tool_name: "run_shell_command", tool_input: { command: "git checkout ." } };
+      await send("BeforeTool", "A2", shell);
+      expect((await holding("gemini.md"))?.message).toBe("before A2's run_shell_command");
+      // A snapshot being taken as the command is asked for (after A1's write): the answer waits
+      // for one begun after the question, which holds what was written until then.
+      writeFileSync(path.join(wt(), "src.ts"), "written by A1\n");
+      const write = {
+        tool_name: "Write",
+        tool_input: { file_path: path.join(wt(), "src.ts"), content: "written by A1\n" },
+        tool_response: { success: true },
+      };
+      await send("PostToolUse", "A1", write);
+      writeFileSync(path.join(wt(), "late.md"), "A1's shell, just now\n");
+      await send("PreToolUse", "A1", bash);
+      const [newest] = await listSnapshots(repo.root, "A");
+      expect(newest?.files).toEqual(["gemini.md", "late.md", "src.ts", "theirs.md"]);
+    } finally {
+      await services.close(500);
+    }
+  });
 });
