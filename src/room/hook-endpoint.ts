@@ -42,8 +42,9 @@ async function answer(
   request: HookRequest,
   announce: (agent: string, status: AnnouncedStatus) => void,
   later: (work: () => Promise<unknown>) => void,
+  taken: (stream: string) => void,
 ): Promise<HookAnswer> {
-  const reply = await work(project, request, announce, later);
+  const reply = await work(project, request, announce, later, taken);
   if (!reply.warning) return reply;
   const recorded = await project.store
     .appendActivity({
@@ -66,6 +67,7 @@ async function work(
   request: HookRequest,
   announce: (agent: string, status: AnnouncedStatus) => void,
   later: (work: () => Promise<unknown>) => void,
+  taken: (stream: string) => void,
 ): Promise<HookAnswer> {
   const { id, stream: streamId, worktree } = request.agent ?? {};
   if (!isHookEvent(request.event) || !id || !streamId || !worktree) {
@@ -89,7 +91,7 @@ async function work(
   // and which the hook's answer holds up: a snapshot taken after the question, waited for.
   const shell = shellTool(request.event, request.payload);
   const before =
-    shell === undefined ? undefined : snapshot(project, identity, `before ${id}'s ${shell}`);
+    shell === undefined ? undefined : snapshot(project, identity, `before ${id}'s ${shell}`, taken);
   const result = await handleHook(request.event, request.payload, {
     identity,
     plan: project.plan,
@@ -100,7 +102,7 @@ async function work(
   // After a write the agent's CLI tells of, or its turn, a snapshot of the stream's worktree
   // (git/snapshot.ts).
   if (SNAPSHOT_AFTER.has(request.event))
-    setImmediate(() => void snapshot(project, identity, `after ${id}'s ${request.event}`));
+    setImmediate(() => void snapshot(project, identity, `after ${id}'s ${request.event}`, taken));
   const denied =
     (result.output?.hookSpecificOutput as { permissionDecision?: string } | undefined)
       ?.permissionDecision === "deny";
@@ -145,6 +147,7 @@ const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 interface Queued {
   identity: SnapshotIdentity;
   message: string;
+  taken: (stream: string) => void;
   done: Promise<void>;
   resolve: () => void;
 }
@@ -163,24 +166,28 @@ type SnapshotIdentity = { agent: string; stream: string; worktree: string };
  * worktree the stream's entry records: a hook's word alone does not send Tower's git into
  * another folder.
  */
-function snapshot(project: Project, identity: SnapshotIdentity, message: string): Promise<void> {
+function snapshot(
+  project: Project,
+  identity: SnapshotIdentity,
+  message: string,
+  taken: (stream: string) => void,
+): Promise<void> {
   const key = identity.worktree;
   const busy = snapshotting.get(key);
   if (busy === undefined) {
     const lane: { queued?: Queued } = {};
     snapshotting.set(key, lane);
-    return takeInLane(project, key, lane, identity, message);
+    return takeInLane(project, key, lane, { identity, message, taken });
   }
   if (busy.queued !== undefined) {
-    busy.queued.identity = identity;
-    busy.queued.message = message;
+    Object.assign(busy.queued, { identity, message, taken });
     return busy.queued.done;
   }
   let resolve = () => {};
   const done = new Promise<void>((r) => {
     resolve = r;
   });
-  busy.queued = { identity, message, done, resolve };
+  busy.queued = { identity, message, taken, done, resolve };
   return done;
 }
 
@@ -189,30 +196,31 @@ async function takeInLane(
   project: Project,
   key: string,
   lane: { queued?: Queued },
-  identity: SnapshotIdentity,
-  message: string,
+  ask: Pick<Queued, "identity" | "message" | "taken">,
 ): Promise<void> {
-  await takeSnapshot(project, identity, message).catch(() => undefined);
+  const commit = await takeSnapshot(project, ask.identity, ask.message).catch(() => undefined);
+  if (commit !== undefined) ask.taken(ask.identity.stream);
   const next = lane.queued;
   lane.queued = undefined;
   if (next === undefined) snapshotting.delete(key);
-  else void takeInLane(project, key, lane, next.identity, next.message).then(next.resolve);
+  else void takeInLane(project, key, lane, next).then(next.resolve);
 }
 
+/** The commit of the snapshot taken, if one was (something new, in the recorded worktree). */
 async function takeSnapshot(
   project: Project,
   identity: SnapshotIdentity,
   message: string,
-): Promise<void> {
+): Promise<string | undefined> {
   const recorded = (await project.store.read("orchestrator")).streams[identity.stream]?.worktree;
-  if (!recorded) return;
+  if (!recorded) return undefined;
   const [own, told] = await Promise.all(
     [path.resolve(project.repo.mainRoot, recorded), identity.worktree].map((p) =>
       fsp.realpath(p).catch(() => undefined),
     ),
   );
-  if (own === undefined || own !== told) return;
-  await recordSnapshot(own, identity.stream, message);
+  if (own === undefined || own !== told) return undefined;
+  return recordSnapshot(own, identity.stream, message);
 }
 
 /**
@@ -230,6 +238,8 @@ export function linesReply(reply: HookAnswer & { failed?: boolean }): string {
 export async function startHookEndpoint(
   project: Project,
   announce: (agent: string, status: AnnouncedStatus) => void,
+  /** Told of each snapshot the room takes, by its stream. */
+  onSnapshot: (stream: string) => void = () => {},
 ): Promise<HookEndpoint> {
   const socket = path.join(await roomDir(project.repo.mainRoot), HOOK_SOCKET);
   // The writes an answer does not wait for (HookContext.later), one after another in the order
@@ -264,7 +274,7 @@ export async function startHookEndpoint(
       const lines = request.reply === "lines";
       const form = (answer: HookAnswer & { failed?: boolean }) =>
         lines ? linesReply(answer) : `${JSON.stringify(answer)}\n`;
-      answer(project, request, announce, (job) => jobs.push(job))
+      answer(project, request, announce, (job) => jobs.push(job), onSnapshot)
         .then((answer) => reply(form(answer), true))
         .catch((error: unknown) =>
           reply(form({ warning: `the room: ${(error as Error).message}`, failed: true }), false),

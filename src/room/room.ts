@@ -42,6 +42,7 @@ import { Notifier } from "./notify.js";
 import { OrphanWatch } from "./orphans.js";
 import { runReviewCommand } from "./review.js";
 import { SessionManager, type SessionManagerOptions } from "./sessions.js";
+import { followSnapshots } from "./snapshot-rows.js";
 import type { RoomStore } from "./state.js";
 import { type StateScope, type StateWatcher, startStateWatcher } from "./state-watcher.js";
 
@@ -92,8 +93,12 @@ export class Room {
     });
     // Agents' hooks ask the room first (hook-endpoint.ts); their announcements reach the panes.
     let sessions: SessionManager | undefined;
-    const hooks = await startHookEndpoint(project, (agent, status) =>
-      sessions?.announce(agent, status),
+    // The snapshots it takes of the stream worktrees, listed for the control room.
+    const snapshots = followSnapshots(project, store);
+    const hooks = await startHookEndpoint(
+      project,
+      (agent, status) => sessions?.announce(agent, status),
+      (stream) => snapshots.taken(stream),
     ).catch(() => undefined);
     sessions = new SessionManager(project, store, {
       ...options,

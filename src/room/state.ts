@@ -112,6 +112,18 @@ export interface OrphansSlice {
   setOrphans(orphans: OrphanedStream[]): void;
 }
 
+/** A snapshot of a stream worktree's uncommitted work (engine/git/snapshot.ts), as listed. */
+export interface SnapshotRow {
+  stream: string;
+  commit: string;
+  /** When it was taken (ISO time). */
+  at: string;
+  /** What it was taken for ("before A1's Bash", "after A1's PostToolUse"). */
+  message: string;
+  /** The files it holds that differ from the commit it was taken on. */
+  files: string[];
+}
+
 export interface SharedStateSlice {
   locks: LockInfo[];
   conflicts: ConflictWarning[];
@@ -120,12 +132,15 @@ export interface SharedStateSlice {
   tasks: TaskRow[];
   activity: ActivityEntry[];
   handoffs: Handoff[];
+  /** Newest first, capped (see snapshot-rows.ts). */
+  snapshots: SnapshotRow[];
   setLocks(locks: LockInfo[]): void;
   setConflicts(conflicts: ConflictWarning[], error?: string): void;
   setCheckpoints(checkpoints: CheckpointRow[]): void;
   setTasks(tasks: TaskRow[]): void;
   setActivity(entries: ActivityEntry[]): void;
   setHandoffs(handoffs: Handoff[]): void;
+  setSnapshots(snapshots: SnapshotRow[]): void;
 }
 
 export type RoomState = ProjectSlice & AgentsSlice & OrphansSlice & SharedStateSlice;
@@ -156,6 +171,7 @@ export const ROOM_DATA_KEYS = [
   "tasks",
   "activity",
   "handoffs",
+  "snapshots",
   "frames",
 ] as const satisfies readonly (keyof RoomData)[];
 
@@ -220,12 +236,14 @@ export const createSharedStateSlice: Slice<SharedStateSlice> = (set) => ({
   tasks: [],
   activity: [],
   handoffs: [],
+  snapshots: [],
   setLocks: (locks) => set({ locks }),
   setConflicts: (conflicts, error) => set({ conflicts, conflictError: error }),
   setCheckpoints: (checkpoints) => set({ checkpoints }),
   setTasks: (tasks) => set({ tasks }),
   setActivity: (entries) => set({ activity: entries.slice(-ACTIVITY_LIMIT) }),
   setHandoffs: (handoffs) => set({ handoffs }),
+  setSnapshots: (snapshots) => set({ snapshots }),
 });
 
 /**

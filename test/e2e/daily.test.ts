@@ -7,6 +7,7 @@
 import { existsSync, promises as fsp, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { recordSnapshot } from "../../src/engine/git/snapshot.js";
 import {
   CLI,
   git,
@@ -110,6 +111,38 @@ streams:
     const text = readFileSync(path.join(repo.root, "streams.yaml"), "utf8");
     expect(text).toContain("# keep me");
     expect(text).toContain('- { id: "A2", task: "Write the docs" }');
+  });
+
+  it("the Snapshots tab lists the stream worktrees' snapshots at 80x24; o shows one whole with how to bring a file back", async () => {
+    repo = await makeRepo({
+      plan: `version: 1
+project: shop
+agent: ${agent("banner", "sleep 60000")}
+streams:
+  A:
+    name: Foundation
+    agents: [{ id: A1, task: "Base" }]
+`,
+    });
+    expect((await tower(repo.root, ["start", "A"])).code).toBe(0);
+    const worktree = path.join(path.dirname(repo.root), "shop-stream-A");
+    await fsp.writeFile(path.join(worktree, "notes.md"), "a draft\n");
+    const commit = await recordSnapshot(worktree, "A", "before A1's Bash");
+    rig = new TmuxRig(repo.root, `node ${CLI}`, { cols: 80, rows: 24 });
+    await rig.waitFor((s) => /A1 (running|idle)/.test(s), "A1");
+    // Shift-Tab from Locks goes round to the last tab, whose title fits at 80 columns.
+    rig.keys("BTab");
+    const tab = await rig.waitFor((s) => /Snap 1\b/.test(s) && s.includes("notes.md"), "the tab");
+    expect(tab).toMatch(
+      new RegExp(
+        `\\d\\d:\\d\\d:\\d\\d A +${commit?.slice(0, 10)} +1 file: notes\\.md +before A1's Bash`,
+      ),
+    );
+    rig.keys("o");
+    const whole = await rig.waitForText("restore:", 10_000);
+    expect(whole).toContain(`  git restore --source=${commit?.slice(0, 12)} -- <file>`);
+    expect(whole).toContain(`commit: ${commit}`);
+    expect(whole).toContain("  - notes.md");
   });
 
   it("X after a merge removes the merged worktree but keeps one that still holds work", async () => {

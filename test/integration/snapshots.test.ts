@@ -164,8 +164,11 @@ describe("snapshots of a stream worktree's uncommitted work", () => {
   // before the command runs, and answers the hook (which the command waits for) only then.
   it("are taken before each shell command of an agent (Claude Code's and Codex's Bash, Gemini CLI's run_shell_command), the hook answered once it is recorded", async () => {
     await started();
+    const rows = async () =>
+      (await listSnapshots(repo.root, "A")).map((s) => ({ stream: "A", ...s }));
     const project = await openProject(repo.root, cleanEnv());
-    const services = await startServices(project, createAppStore(), {
+    const store = createAppStore();
+    const services = await startServices(project, store, {
       session: { env: cleanEnv() },
     });
     try {
@@ -214,8 +217,32 @@ describe("snapshots of a stream worktree's uncommitted work", () => {
       await send("PreToolUse", "A1", bash);
       const [newest] = await listSnapshots(repo.root, "A");
       expect(newest?.files).toEqual(["gemini.md", "late.md", "src.ts", "theirs.md"]);
+      // The control room's Snapshots tab lists each as the room takes it, newest first,
+      const listed = await rows();
+      await waitFor(
+        () => (store.getState().snapshots.length === listed.length ? true : undefined),
+        10_000,
+        "the room's list of snapshots",
+      );
+      expect(store.getState().snapshots).toEqual(listed);
     } finally {
       await services.close(500);
+    }
+    // and a room opened later lists those taken before.
+    const later = createAppStore();
+    const again = await startServices(await openProject(repo.root, cleanEnv()), later, {
+      session: { env: cleanEnv() },
+    });
+    try {
+      const listed = await rows();
+      await waitFor(
+        () => (later.getState().snapshots.length > 0 ? true : undefined),
+        10_000,
+        "the snapshots read when the room opens",
+      );
+      expect(later.getState().snapshots).toEqual(listed);
+    } finally {
+      await again.close(500);
     }
   });
 });

@@ -71,6 +71,15 @@ const view: ProjectView = {
     },
   ],
   handoffs: [],
+  snapshots: [
+    {
+      stream: "A",
+      commit: "0123456789abcdef0123456789abcdef01234567",
+      at: "2030-01-01T10:02:00Z",
+      message: "before A1's Bash",
+      files: ["src/a.ts", "notes.md"],
+    },
+  ],
 };
 
 const context: KeyContext = {
@@ -190,7 +199,11 @@ describe("view lines", () => {
   });
   it("panel tabs show counts, and logs newest first", () => {
     expect(lineText(tabBar(view, "locks", 100))).toContain(
-      " Locks 1   Conflicts 1   Checkpoints 1   Tasks 0   Activity 2   Handoffs 0 ",
+      " Locks 1   Conflicts 1   Checkpoints 1   Tasks 0   Activity 2   Handoffs 0   Snapshots 1 ",
+    );
+    // Too narrow for every title: each tab shortened, none cut off.
+    expect(lineText(tabBar(view, "locks", 80)).trimEnd()).toBe(
+      " Locks 1   Confl 1   Chkpt 1   Tasks 0   Activ 2   Hand 0   Snap 1",
     );
     expect(lineText(tabLines(view, "locks", 80, 0)[0] ?? [])).toMatch(
       /^src\/a\.ts\s+A1\s+A\s+until \d\d:\d\d:\d\d {2}edit/,
@@ -205,6 +218,13 @@ describe("view lines", () => {
     expect(activity[0]).toContain("released");
     expect(activity[1]).toContain("locked");
     expect(lineText(tabLines(view, "handoffs", 40, 0)[0] ?? []).trim()).toBe("no handoffs yet");
+    // A snapshot: when, its stream and commit, its files, what it was taken for.
+    expect(lineText(tabLines(view, "snapshots", 100, 0)[0] ?? [])).toMatch(
+      /^\d\d:\d\d:\d\d A {2}0123456789 {2}2 files: src\/a\.ts, notes\.md {2}before A1's Bash\s*$/,
+    );
+    expect(lineText(tabLines({ ...view, snapshots: [] }, "snapshots", 60, 0)[0] ?? []).trim()).toBe(
+      "no snapshots yet",
+    );
   });
   it("footer shows the mode and the keys that apply now", () => {
     const normal = lineText(footerLine(KEY_TABLE, context, 200));

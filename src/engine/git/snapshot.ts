@@ -88,12 +88,22 @@ export interface Snapshot {
   files: string[];
 }
 
-/** A stream's snapshots, the newest first. */
-export async function listSnapshots(cwd: string, stream: string): Promise<Snapshot[]> {
+/** A stream's snapshots, the newest first (the newest `limit` of them, given one). */
+export async function listSnapshots(
+  cwd: string,
+  stream: string,
+  limit?: number,
+): Promise<Snapshot[]> {
   const ref = snapshotRef(stream);
-  const result = await git(cwd, ["reflog", "show", "--format=%H%x00%cI%x00%gs", ref, "--"]).catch(
-    () => "",
-  );
+  const count = limit === undefined ? [] : [`-n${limit}`];
+  const result = await git(cwd, [
+    "reflog",
+    "show",
+    ...count,
+    "--format=%H%x00%cI%x00%gs",
+    ref,
+    "--",
+  ]).catch(() => "");
   const snapshots: Snapshot[] = [];
   for (const line of lines(result)) {
     const [commit = "", at = "", message = ""] = line.split("\0");

@@ -50,7 +50,11 @@ function Header({ width }: { width: number }) {
   );
   return (
     <LineView
-      line={headerLine({ ...s, agents, tasks: NONE, activity: NONE, handoffs: NONE }, width, page)}
+      line={headerLine(
+        { ...s, agents, tasks: NONE, activity: NONE, handoffs: NONE, snapshots: NONE },
+        width,
+        page,
+      )}
     />
   );
 }
@@ -69,6 +73,7 @@ function Sidebar({ rect }: { rect: Rect }) {
     tasks: NONE,
     activity: NONE,
     handoffs: NONE,
+    snapshots: NONE,
   };
   const lines = sidebarLines(view, rect.width - 1, s.selected).slice(0, rect.height);
   return (

@@ -22,6 +22,7 @@ export type KeyState = Pick<
   | "pasteBuffer"
   | "activity"
   | "handoffs"
+  | "snapshots"
   | "conflicts"
   | "review"
 >;
@@ -42,6 +43,7 @@ export const selectKeyState = (s: AppState): KeyState => ({
   pasteBuffer: s.pasteBuffer,
   activity: s.activity,
   handoffs: s.handoffs,
+  snapshots: s.snapshots,
   conflicts: s.conflicts,
   review: s.review,
 });

@@ -5,6 +5,7 @@
  */
 
 import type { UiCommandId } from "../../engine/plan/index.js";
+import type { Tab } from "../view/model.js";
 
 /** Normal: keys are commands; insert: keys go to the agent; copy: the pane's copy mode;
  * diff: the review view (`d`) is open, its keys move in the diff. */
@@ -40,7 +41,7 @@ export interface KeyContext {
   startableStreams: string[];
   /** Why each pending stream cannot start, for the footer. */
   startBlocker?: string;
-  activeTab: "locks" | "conflicts" | "checkpoints" | "tasks" | "activity" | "handoffs";
+  activeTab: Tab;
   selectedCheckpoint?: {
     id: string;
     kind: "approval" | "run" | "gate";

@@ -1,7 +1,7 @@
 /** The data the control room shows, as the store holds it (plain data, no class instances). */
-import type { AgentStatus, AgentView, CheckpointRow } from "../../room/state.js";
+import type { AgentStatus, AgentView, CheckpointRow, SnapshotRow } from "../../room/state.js";
 
-export type { AgentStatus, AgentView, CheckpointRow };
+export type { AgentStatus, AgentView, CheckpointRow, SnapshotRow };
 
 import type { ConflictWarning } from "../../engine/conflicts/index.js";
 import type { LockInfo } from "../../engine/locks.js";
@@ -9,7 +9,14 @@ import type { ActivityEntry, Handoff } from "../../engine/state/formats.js";
 import type { StatusReport } from "../../engine/status.js";
 import type { TaskRow } from "../../engine/tasks/index.js";
 
-export type Tab = "locks" | "conflicts" | "checkpoints" | "tasks" | "activity" | "handoffs";
+export type Tab =
+  | "locks"
+  | "conflicts"
+  | "checkpoints"
+  | "tasks"
+  | "activity"
+  | "handoffs"
+  | "snapshots";
 export const TABS: readonly Tab[] = [
   "locks",
   "conflicts",
@@ -17,6 +24,7 @@ export const TABS: readonly Tab[] = [
   "tasks",
   "activity",
   "handoffs",
+  "snapshots",
 ];
 
 export interface ProjectView {
@@ -30,6 +38,8 @@ export interface ProjectView {
   /** Oldest first, capped. */
   activity: ActivityEntry[];
   handoffs: Handoff[];
+  /** The stream worktrees' snapshots, newest first, capped. */
+  snapshots: SnapshotRow[];
 }
 
 /** What the views read of a store holding the room's slices, with the agents in pane order. */
@@ -46,5 +56,6 @@ export function projectViewOf(
     tasks: s.tasks,
     activity: s.activity,
     handoffs: s.handoffs,
+    snapshots: s.snapshots,
   };
 }

@@ -10,6 +10,18 @@ export const TAB_TITLES: Record<Tab, string> = {
   tasks: "Tasks",
   activity: "Activity",
   handoffs: "Handoffs",
+  snapshots: "Snapshots",
+};
+
+/** The titles in a tab bar too narrow for the whole ones. */
+const SHORT_TITLES: Record<Tab, string> = {
+  locks: "Locks",
+  conflicts: "Confl",
+  checkpoints: "Chkpt",
+  tasks: "Tasks",
+  activity: "Activ",
+  handoffs: "Hand",
+  snapshots: "Snap",
 };
 
 export function tabBar(view: ProjectView, active: Tab, width: number): Line {
@@ -20,13 +32,19 @@ export function tabBar(view: ProjectView, active: Tab, width: number): Line {
     tasks: view.tasks.filter((t) => t.status !== "done").length,
     activity: view.activity.length,
     handoffs: view.handoffs.length,
+    snapshots: view.snapshots.length,
   };
-  const line: Line = [];
-  for (const tab of TABS) {
-    const label = ` ${TAB_TITLES[tab]} ${counts[tab]} `;
-    line.push(seg(label, tab === active ? "selected" : "muted"), seg(" "));
-  }
-  return fitLine(line, width, true);
+  const bar = (titles: Record<Tab, string>) => {
+    const line: Line = [];
+    for (const tab of TABS) {
+      const label = ` ${titles[tab]} ${counts[tab]} `;
+      line.push(seg(label, tab === active ? "selected" : "muted"), seg(" "));
+    }
+    return line;
+  };
+  const whole = bar(TAB_TITLES);
+  const fits = whole.reduce((n, s) => n + s.text.length, 0) - 1 <= width;
+  return fitLine(fits ? whole : bar(SHORT_TITLES), width, true);
 }
 
 const SEVERITY_TONE: Record<string, Tone> = { high: "error", medium: "warn", low: "muted" };
@@ -134,6 +152,19 @@ export function tabLines(view: ProjectView, tab: Tab, width: number, selected: n
             seg(t.note ? `  (${t.note})` : "", "muted"),
           ])
         : [[seg("no tasks", "muted")]];
+      break;
+    case "snapshots":
+      lines = view.snapshots.length
+        ? view.snapshots.map((snap, i) => [
+            seg(`${clock(snap.at)} `, i === selected ? "selected" : "muted"),
+            seg(snap.stream.padEnd(3), "accent"),
+            seg(`${snap.commit.slice(0, 10)}  `, "muted"),
+            seg(
+              `${snap.files.length} file${snap.files.length === 1 ? "" : "s"}: ${snap.files.join(", ")}`,
+            ),
+            seg(`  ${snap.message}`, "muted"),
+          ])
+        : [[seg("no snapshots yet", "muted")]];
       break;
     case "handoffs":
       lines = view.handoffs.length

@@ -8,7 +8,7 @@ import type { Tab } from "./model.js";
 
 type TabState = Pick<
   AppState,
-  "locks" | "conflicts" | "checkpoints" | "tasks" | "activity" | "handoffs"
+  "locks" | "conflicts" | "checkpoints" | "tasks" | "activity" | "handoffs" | "snapshots"
 >;
 
 export function tabRecords(s: TabState, tab: Tab): Record<string, unknown>[] {
@@ -26,6 +26,12 @@ export function tabRecords(s: TabState, tab: Tab): Record<string, unknown>[] {
       return records([...s.activity].reverse());
     case "handoffs":
       return records([...s.handoffs].reverse());
+    case "snapshots":
+      // With how to bring a file of it back, in the stream's worktree.
+      return s.snapshots.map((snapshot) => ({
+        ...snapshot,
+        restore: `in stream ${snapshot.stream}'s worktree:\ngit restore --source=${snapshot.commit.slice(0, 12)} -- <file>`,
+      }));
   }
 }
 
