@@ -198,8 +198,12 @@ async function takeInLane(
   lane: { queued?: Queued },
   ask: Pick<Queued, "identity" | "message" | "taken">,
 ): Promise<void> {
-  const commit = await takeSnapshot(project, ask.identity, ask.message).catch(() => undefined);
-  if (commit !== undefined) ask.taken(ask.identity.stream);
+  try {
+    const commit = await takeSnapshot(project, ask.identity, ask.message);
+    if (commit !== undefined) ask.taken(ask.identity.stream);
+  } catch {
+    // No snapshot this time: the next write or command asks again.
+  }
   const next = lane.queued;
   lane.queued = undefined;
   if (next === undefined) snapshotting.delete(key);

@@ -3,15 +3,17 @@
  * Codex 0.171.0, Gemini CLI 0.61.0) started by Tower's room: the model runs `git commit` in the
  * main worktree (past its stream's worktree and the hooks path there), and the guard, which the
  * agent's git finds through its environment, refuses it: the model's tool result says why and
- * the base branch does not move. Each CLI passes the variable on to its shell commands.
+ * the base branch does not move. Each CLI passes the variable on to its shell commands. And the
+ * room's snapshots around each CLI's shell commands keep what its `git clean` throws away.
  */
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { listSnapshots } from "../../src/engine/git/snapshot.js";
 import { git } from "../helpers/repo.js";
 import { claudeEnv, codexEnv, geminiEnv } from "./cli-env.js";
 import { type ToolCall, toolResults } from "./model-server.js";
-import { startTowerRun, type TowerRun } from "./tower-rig.js";
+import { snapshotHolding, startTowerRun, type TowerRun } from "./tower-rig.js";
 import { guardOutside } from "./write-flow.js";
 
 const plan = (agent: string) => `version: 1
@@ -46,6 +48,23 @@ const codexShell = (command: string): ToolCall => ({
     justification: "Record the work",
   },
 });
+
+/**
+ * The result of the call the model's turn `turn` made: each CLI asks before it runs a command,
+ * and Tower's approve key answers (every question meanwhile) until it ran.
+ */
+async function approvedUntilRun(r: TowerRun, turn: number) {
+  const answered = (id: string) =>
+    r.server.requests.some((q) => toolResults(q).some((t) => t.id === id));
+  let made: { id: string } | undefined;
+  for (let i = 0; i < 60 && !(made && answered(made.id)); i++) {
+    if (r.store.getState().agents.A1?.status === "waiting") r.services.sessions.approve("A1");
+    made ??= (await r.server.callsOfTurn(turn, 1).catch(() => []))[0];
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+  }
+  if (!made) throw new Error(`the model's turn ${turn} made no call`);
+  return r.server.waitForToolResult(made.id, 10_000);
+}
 
 const cases: {
   cli: "claude" | "codex" | "gemini";
@@ -150,22 +169,53 @@ describe("an agent's git in the main worktree (real CLIs)", () => {
       });
       const r = run;
       const base = git(root, "rev-parse", "HEAD").trim();
-      const [made] = await r.server.callsOfTurn(0, 90_000);
-      if (!made) throw new Error("the model's first turn made no call");
-      // Each CLI asks before it runs the command; Tower's approve key answers until it ran.
-      const answered = () =>
-        r.server.requests.some((q) => toolResults(q).some((t) => t.id === made.id));
-      for (let i = 0; i < 40 && !answered(); i++) {
-        if (r.store.getState().agents.A1?.status === "waiting") r.services.sessions.approve("A1");
-        await new Promise((resolve) => setTimeout(resolve, 1_500));
-      }
-      const { result } = await r.server.waitForToolResult(made.id);
+      const { result } = await approvedUntilRun(r, 0);
       const text =
         typeof result.content === "string" ? result.content : JSON.stringify(result.content);
       expect(text).toContain(
         "moves only by `tower merge` (or by you in the main worktree), not by agent A1's git",
       );
       expect(git(root, "rev-parse", "HEAD").trim()).toBe(base);
+    });
+  }
+});
+
+// A shell command may throw away what no commit holds (`git clean`, `git checkout .`), another
+// agent's work in a shared stream worktree among it, and no hook tells of what a command writes:
+// Tower's hooks on each CLI's shell tool have the room take a snapshot of the stream's worktree
+// before the command runs (the CLI waits for the hook) and after it.
+describe("snapshots around an agent's shell commands (real CLIs)", () => {
+  for (const { cli, agent, env, call } of cases.filter((c) => c.name === undefined)) {
+    it(`${cli}: what another agent left and what its own command wrote are in snapshots before its git clean throws them away`, async () => {
+      let worktree = "";
+      run = await startTowerRun({
+        plan: plan(agent),
+        stream: "A",
+        cli,
+        makeEnv: env,
+        before: async (repo) => {
+          // Another agent's work in the stream's worktree, which no hook of this one told of.
+          worktree = path.join(path.dirname(repo.root), "demo-stream-A");
+          writeFileSync(path.join(worktree, "theirs.md"), "their draft\n");
+        },
+        script: [
+          () => ({ text: "Writing notes.", toolCalls: [call("printf 'mine\\n' > mine.md")] }),
+          () => ({ text: "Tidying.", toolCalls: [call("git clean -fdq")] }),
+          { text: "Done." },
+        ],
+      });
+      const r = run;
+      await approvedUntilRun(r, 1);
+      expect(git(worktree, "status", "--porcelain")).toBe("");
+      const mine = await snapshotHolding(r, "mine.md");
+      expect(git(worktree, "show", `${mine.commit}:mine.md`)).toBe("mine\n");
+      // Theirs, first in the one taken before the first command (no hook told of it before);
+      // Codex's hooks name its shell tool as Claude Code's.
+      const tool = cli === "gemini" ? "run_shell_command" : "Bash";
+      const snapshots = await listSnapshots(r.repo.root, "A");
+      const theirs = snapshots.filter((s) => s.files.includes("theirs.md")).at(-1);
+      expect(theirs?.message).toBe(`before A1's ${tool}`);
+      expect(git(worktree, "show", `${theirs?.commit}:theirs.md`)).toBe("their draft\n");
     });
   }
 });
