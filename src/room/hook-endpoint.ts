@@ -118,10 +118,11 @@ async function work(
 
 /**
  * The events after which the room takes a snapshot of the agent's worktree: a tool done (a file
- * written; a shell command, which Tower's hooks see for Claude Code, Codex and Gemini CLI), and
- * the end of a turn (Claude Code's Stop: what else its commands wrote meanwhile).
+ * written; a shell command, which Tower's hooks see for Claude Code, Codex and Gemini CLI), one
+ * that failed (Claude Code's PostToolUseFailure: a command may have written before it failed),
+ * and the end of a turn (Claude Code's Stop: what else its commands wrote meanwhile).
  */
-const SNAPSHOT_AFTER = new Set<string>(["PostToolUse", "AfterTool", "Stop"]);
+const SNAPSHOT_AFTER = new Set<string>(["PostToolUse", "PostToolUseFailure", "AfterTool", "Stop"]);
 
 /** The agents' shell tools, by the event that comes before they run. */
 const SHELL_TOOLS: Readonly<Record<string, string>> = {

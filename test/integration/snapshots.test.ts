@@ -217,6 +217,11 @@ describe("snapshots of a stream worktree's uncommitted work", () => {
       await send("PreToolUse", "A1", bash);
       const [newest] = await listSnapshots(repo.root, "A");
       expect(newest?.files).toEqual(["gemini.md", "late.md", "src.ts", "theirs.md"]);
+      // A command that failed may have written before it did (Claude Code's PostToolUseFailure).
+      writeFileSync(path.join(wt(), "half.md"), "written, then the command failed\n");
+      await send("PostToolUseFailure", "A1", { ...bash, error: "exit code 1" });
+      const failed = await waitFor(() => holding("half.md"), 10_000, "a snapshot after it");
+      expect(failed.message).toBe("after A1's PostToolUseFailure");
       // The control room's Snapshots tab lists each as the room takes it, newest first,
       const listed = await rows();
       await waitFor(

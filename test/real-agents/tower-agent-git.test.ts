@@ -218,4 +218,24 @@ describe("snapshots around an agent's shell commands (real CLIs)", () => {
       expect(git(worktree, "show", `${theirs?.commit}:theirs.md`)).toBe("their draft\n");
     });
   }
+
+  it("claude: what a command wrote before it failed is in the snapshot after it (its PostToolUseFailure)", async () => {
+    const [claude] = cases;
+    if (claude?.cli !== "claude") throw new Error("the first case is Claude Code's");
+    run = await startTowerRun({
+      plan: plan(claude.agent),
+      stream: "A",
+      cli: "claude",
+      makeEnv: claude.env,
+      script: [
+        () => ({ text: "Trying.", toolCalls: [claude.call("printf 'half\\n' > half.md; exit 3")] }),
+        { text: "It failed." },
+      ],
+    });
+    const r = run;
+    const { result } = await approvedUntilRun(r, 0);
+    expect(JSON.stringify(result)).toContain("Exit code 3");
+    const snapshot = await snapshotHolding(r, "half.md");
+    expect(snapshot.message).toBe("after A1's PostToolUseFailure");
+  });
 });
