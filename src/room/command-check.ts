@@ -72,6 +72,7 @@ const FIELDS: Record<RoomCommandType, Fields> = {
   "checkpoint.run": { id: "string" },
   "task.move": { id: "string", action: { oneOf: ["start", "done", "block"] }, note: "string?" },
   "lock.release": { path: "string" },
+  "snapshot.restore": { stream: "string", commit: "string" },
   diff: { stream: "string" },
   "pane.open": { beside: "string", label: "string", command: "strings?" },
   "agent.add": {

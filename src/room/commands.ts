@@ -58,6 +58,8 @@ export type RoomCommand =
   | { type: "checkpoint.run"; id: string }
   | { type: "task.move"; id: string; action: TaskAction; note?: string | undefined }
   | { type: "lock.release"; path: string }
+  /** Brings a stream worktree's snapshot's files back into it (engine/git/snapshot.ts). */
+  | { type: "snapshot.restore"; stream: string; commit: string }
   | { type: "diff"; stream: string }
   /**
    * A pane of the user's own beside an agent, in its worktree: a shell (`!`, the room's $SHELL

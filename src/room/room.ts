@@ -12,6 +12,7 @@ import { guardNotInstalled, installGuard } from "../agents/guard.js";
 import { selfCommand } from "../agents/self.js";
 import { approveCheckpoint, rejectCheckpoint } from "../engine/checkpoints.js";
 import { runGate } from "../engine/gates/index.js";
+import { bringBack } from "../engine/git/snapshot.js";
 import { handoffFactsFromGit } from "../engine/handoff-git.js";
 import { handoffMarkdown, recordHandoff } from "../engine/handoffs.js";
 import { releaseLocks } from "../engine/locks.js";
@@ -42,7 +43,7 @@ import { Notifier } from "./notify.js";
 import { OrphanWatch } from "./orphans.js";
 import { runReviewCommand } from "./review.js";
 import { SessionManager, type SessionManagerOptions } from "./sessions.js";
-import { followSnapshots } from "./snapshot-rows.js";
+import { followSnapshots, type SnapshotRows } from "./snapshot-rows.js";
 import type { RoomStore } from "./state.js";
 import { type StateScope, type StateWatcher, startStateWatcher } from "./state-watcher.js";
 
@@ -74,6 +75,7 @@ export class Room {
     private readonly gates: { close(): void },
     private readonly notifier: Notifier,
     private readonly orphans: OrphanWatch,
+    private readonly snapshots: SnapshotRows,
     private readonly options: RoomOptions,
   ) {}
 
@@ -131,6 +133,7 @@ export class Room {
       gates,
       notifier,
       orphans,
+      snapshots,
       options,
     );
     for (const text of early) room.emit({ type: "message", text });
@@ -394,6 +397,8 @@ export class Room {
         const value: TaskMoveValue = next ? { next } : {};
         return { ok: true, text: taskActionText(result), value };
       }
+      case "snapshot.restore":
+        return this.bringBack(command.stream, command.commit);
       case "lock.release": {
         const { results } = await releaseLocks(project.store, {
           paths: [command.path],
@@ -428,6 +433,32 @@ export class Room {
       case "shutdown":
         await this.close();
         return { ok: true, text: "stopped every agent" };
+    }
+  }
+
+  /** Brings the files of a snapshot of a stream's worktree back into it (see bringBack). */
+  private async bringBack(streamId: string, commit: string): Promise<RoomReply> {
+    const recorded = (await this.project.store.read("orchestrator")).streams[streamId]?.worktree;
+    if (!recorded) {
+      return { ok: false, error: `no stream ${streamId} with a worktree: nothing brought back` };
+    }
+    const worktree = path.resolve(this.project.repo.mainRoot, recorded);
+    try {
+      const { files, before } = await bringBack(worktree, streamId, commit);
+      if (before !== undefined) this.snapshots.taken(streamId);
+      const short = commit.slice(0, 10);
+      const what = files.length === 1 ? "1 file" : `${files.length} files`;
+      return {
+        ok: true,
+        text: [
+          `brought back ${what} of snapshot ${short} into ${streamId}'s worktree${files.length ? `: ${files.join(", ")}` : ""}`,
+          before ? `what was there before is snapshot ${before.slice(0, 10)}` : "",
+        ]
+          .filter(Boolean)
+          .join("; "),
+      };
+    } catch (error) {
+      return { ok: false, error: errorText(error) };
     }
   }
 

@@ -113,7 +113,7 @@ streams:
     expect(text).toContain('- { id: "A2", task: "Write the docs" }');
   });
 
-  it("the Snapshots tab lists the stream worktrees' snapshots at 80x24; o shows one whole with how to bring a file back", async () => {
+  it("the Snapshots tab lists the stream worktrees' snapshots at 80x24; o shows one whole with how to bring a file back, B brings its files back", async () => {
     repo = await makeRepo({
       plan: `version: 1
 project: shop
@@ -128,6 +128,8 @@ streams:
     const worktree = path.join(path.dirname(repo.root), "shop-stream-A");
     await fsp.writeFile(path.join(worktree, "notes.md"), "a draft\n");
     const commit = await recordSnapshot(worktree, "A", "before A1's Bash");
+    // Thrown away since (an agent's git clean).
+    await fsp.rm(path.join(worktree, "notes.md"));
     rig = new TmuxRig(repo.root, `node ${CLI}`, { cols: 80, rows: 24 });
     await rig.waitFor((s) => /A1 (running|idle)/.test(s), "A1");
     // Shift-Tab from Locks goes round to the last tab, whose title fits at 80 columns.
@@ -143,6 +145,14 @@ streams:
     expect(whole).toContain(`  git restore --source=${commit?.slice(0, 12)} -- <file>`);
     expect(whole).toContain(`commit: ${commit}`);
     expect(whole).toContain("  - notes.md");
+    // B brings it back, once confirmed.
+    rig.keys("Escape");
+    await rig.waitFor((s) => !s.includes("restore:"), "the row closed");
+    rig.keys("B");
+    await rig.waitForText(`Bring back snapshot ${commit?.slice(0, 10)} into A's worktree?`);
+    rig.keys("y");
+    await rig.waitForText(`brought back 1 file of snapshot ${commit?.slice(0, 10)}`, 10_000);
+    expect(await fsp.readFile(path.join(worktree, "notes.md"), "utf8")).toBe("a draft\n");
   });
 
   it("X after a merge removes the merged worktree but keeps one that still holds work", async () => {

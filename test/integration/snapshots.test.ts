@@ -104,6 +104,54 @@ describe("snapshots of a stream worktree's uncommitted work", () => {
     );
   });
 
+  it("bring their files back into the stream's worktree on the room's word, a snapshot of what was there taken first; a commit that is not one of the stream's is refused", async () => {
+    await started();
+    writeFileSync(path.join(wt(), "README.md"), "# demo, changed by A1\n");
+    writeFileSync(path.join(wt(), "notes.md"), "A2's notes\n");
+    const commit = String(await recordSnapshot(wt(), "A", "before A1's Bash"));
+    // Thrown away, then other work begun.
+    git(wt(), "checkout", "--", "README.md");
+    git(wt(), "clean", "-q", "-fd");
+    writeFileSync(path.join(wt(), "next.md"), "A1's next step\n");
+    const project = await openProject(repo.root, cleanEnv());
+    const store = createAppStore();
+    const services = await startServices(project, store, { session: { env: cleanEnv() } });
+    try {
+      const reply = await services.room.run({ type: "snapshot.restore", stream: "A", commit });
+      expect(reply).toMatchObject({ ok: true });
+      expect(reply.ok && reply.text).toMatch(
+        new RegExp(
+          `^brought back 2 files of snapshot ${commit.slice(0, 10)} into A's worktree: README.md, notes.md; what was there before is snapshot [0-9a-f]{10}$`,
+        ),
+      );
+      expect(readFileSync(path.join(wt(), "README.md"), "utf8")).toBe("# demo, changed by A1\n");
+      expect(readFileSync(path.join(wt(), "notes.md"), "utf8")).toBe("A2's notes\n");
+      // The work begun since stays, and is in the snapshot taken before.
+      expect(readFileSync(path.join(wt(), "next.md"), "utf8")).toBe("A1's next step\n");
+      const [before] = await listSnapshots(repo.root, "A");
+      expect(before?.message).toBe("before bringing back snapshot " + commit.slice(0, 10));
+      expect(before?.files).toEqual(["next.md"]);
+      // The index is as it was: the files are back as changes, not staged.
+      expect(git(wt(), "diff", "--cached", "--name-only")).toBe("");
+      // Only a snapshot of the stream: another commit (its branch's HEAD) is refused.
+      const head = git(wt(), "rev-parse", "HEAD").trim();
+      const refused = await services.room.run({
+        type: "snapshot.restore",
+        stream: "A",
+        commit: head,
+      });
+      expect(refused).toEqual({
+        ok: false,
+        error: `${head.slice(0, 10)} is not a snapshot of stream A (tower snapshots A lists them)`,
+      });
+      expect(
+        await services.room.run({ type: "snapshot.restore", stream: "Z", commit }),
+      ).toMatchObject({ ok: false, error: expect.stringContaining("no stream Z") });
+    } finally {
+      await services.close(500);
+    }
+  });
+
   it("are taken by the room after each write an agent's hook tells of, and at the end of its turn", async () => {
     await started();
     const project = await openProject(repo.root, cleanEnv());

@@ -63,6 +63,12 @@ describe("the key table", () => {
     ).toBeUndefined();
     expect(why("lock.release", context)).toBe("no lock is held");
     expect(why("checkpoint.approve", context)).toBe("open the Checkpoints tab first (Tab)");
+    expect(why("snapshot.restore", context)).toBe("open the Snapshots tab first (Tab)");
+    expect(why("snapshot.restore", { ...context, activeTab: "snapshots" })).toBe("no snapshot yet");
+    const snapshot = { stream: "A", commit: "0123456789" };
+    expect(
+      why("snapshot.restore", { ...context, activeTab: "snapshots", selectedSnapshot: snapshot }),
+    ).toBeUndefined();
   });
   it("takes overrides and shows keys readably", () => {
     expect(commandForKey("g", "normal", withOverrides({ "app.help": ["g"] }))?.id).toBe("app.help");

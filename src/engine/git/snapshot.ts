@@ -6,7 +6,8 @@
  * drops entries a month old at its next gc). They are the backstop for work no commit holds yet, which a
  * `git checkout .`, `git reset --hard`, `git stash` or `git clean` in the worktree (an agent's,
  * another agent's of the same stream) would throw away: `tower snapshots <stream>` lists them,
- * and `git restore --source=<snapshot> -- <file>` brings a file back.
+ * and `git restore --source=<snapshot> -- <file>` brings a file back (the control room's `B`
+ * brings back all of one: bringBack).
  */
 import { randomBytes } from "node:crypto";
 import { promises as fsp } from "node:fs";
@@ -116,4 +117,56 @@ export async function listSnapshots(
     snapshots.push({ commit, at, message, files });
   }
   return snapshots;
+}
+
+/** What `bringBack` did: the files written, and the snapshot of what was there before. */
+export interface BroughtBack {
+  files: string[];
+  before: string | undefined;
+}
+
+/**
+ * Writes the files `commit` (one of `stream`'s snapshots: anything else is refused) holds that
+ * differ from the commit it was taken on into `worktree`, as they were then: its index and its
+ * branch untouched (they come back as changes). A snapshot of the worktree as it is goes first,
+ * so that what the files replace can be had again too. A file the snapshot deleted stays as it is.
+ */
+export async function bringBack(
+  worktree: string,
+  stream: string,
+  commit: string,
+): Promise<BroughtBack> {
+  const snapshot = (await listSnapshots(worktree, stream)).find((s) => s.commit === commit);
+  if (!snapshot) {
+    throw new Error(
+      `${commit.slice(0, 10)} is not a snapshot of stream ${stream} (tower snapshots ${stream} lists them)`,
+    );
+  }
+  const held = new Set(
+    (await git(worktree, ["ls-tree", "-r", "-z", "--name-only", commit, "--"]))
+      .split("\0")
+      .filter((file) => file !== ""),
+  );
+  const files = snapshot.files.filter((file) => held.has(file));
+  const before = await recordSnapshot(
+    worktree,
+    stream,
+    `before bringing back snapshot ${commit.slice(0, 10)}`,
+  );
+  if (files.length > 0) {
+    await git(
+      worktree,
+      [
+        "-c",
+        "core.hooksPath=/dev/null",
+        "restore",
+        `--source=${commit}`,
+        "--worktree",
+        "--",
+        ...files.map((file) => `:(literal)${file}`),
+      ],
+      { allowHooksPath: true },
+    );
+  }
+  return { files, before };
 }

@@ -72,6 +72,7 @@ export const UI_COMMAND_IDS = [
   "diff.edit",
   "agent.stopOrRestart",
   "lock.release",
+  "snapshot.restore",
   "app.help",
   "app.palette",
   "app.messages",

@@ -59,6 +59,8 @@ export function keyContext(s: KeyState): KeyContext {
       : undefined;
   const lock = s.tab === "locks" ? s.locks[Math.min(s.tabRow, s.locks.length - 1)] : undefined;
   const task = s.tab === "tasks" ? s.tasks[Math.min(s.tabRow, s.tasks.length - 1)] : undefined;
+  const snapshot =
+    s.tab === "snapshots" ? s.snapshots[Math.min(s.tabRow, s.snapshots.length - 1)] : undefined;
   return {
     mode: s.mode,
     agentCount: s.agentOrder.length,
@@ -87,6 +89,7 @@ export function keyContext(s: KeyState): KeyContext {
         }
       : undefined,
     selectedLock: lock ? { path: lock.path } : undefined,
+    selectedSnapshot: snapshot ? { stream: snapshot.stream, commit: snapshot.commit } : undefined,
     selectedTask: task
       ? { id: task.id, status: task.status, waitingFor: task.waiting_for }
       : undefined,

@@ -473,6 +473,28 @@ export function runCommand(ctl: Controller, id: CommandId) {
         { do: "command", command: { type: "lock.release", path: lock.path } },
       );
     }
+    case "snapshot.restore": {
+      const snap = s.snapshots[Math.min(s.tabRow, s.snapshots.length - 1)];
+      if (!snap || s.tab !== "snapshots") return;
+      const short = snap.commit.slice(0, 10);
+      const files =
+        snap.files.length === 1
+          ? `Its file (${snap.files[0]}) is`
+          : `Its ${snap.files.length} files (${snap.files.join(", ")}) are`;
+      return confirm(
+        ctl,
+        `Bring back snapshot ${short} into ${snap.stream}'s worktree?`,
+        [
+          `${files} written as they were ${snap.message}; the index and the branch stay as they are.`,
+          "What is there now is kept in a snapshot first (the Snapshots tab, tower snapshots): this can be undone the same way.",
+        ],
+        "bring back",
+        {
+          do: "command",
+          command: { type: "snapshot.restore", stream: snap.stream, commit: snap.commit },
+        },
+      );
+    }
     case "app.help":
       return s.setHelpOpen(!s.helpOpen);
     case "app.palette":

@@ -49,6 +49,8 @@ export interface KeyContext {
     waitingFor: string[];
   };
   selectedLock?: { path: string };
+  /** The row selected in the Snapshots tab, when it is open. */
+  selectedSnapshot?: { stream: string; commit: string };
   selectedTask?: { id: string; status: string; waitingFor: string[] };
   zoomed: boolean;
   /** Whether a server hosts the room, so that leaving keeps the agents running. */
@@ -676,6 +678,20 @@ export const KEY_TABLE: readonly KeyCommand[] = [
         : c.selectedLock
           ? undefined
           : "no lock is held",
+  },
+  {
+    id: "snapshot.restore",
+    keys: ["B"],
+    description:
+      "bring back the selected snapshot's files into its stream's worktree, what is there kept in a snapshot first (confirm)",
+    category: "Checkpoints and locks",
+    mode: "normal",
+    disabledReason: (c) =>
+      c.activeTab !== "snapshots"
+        ? "open the Snapshots tab first (Tab)"
+        : c.selectedSnapshot
+          ? undefined
+          : "no snapshot yet",
   },
   {
     id: "app.help",
