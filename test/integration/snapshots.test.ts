@@ -108,7 +108,15 @@ describe("snapshots of a stream worktree's uncommitted work", () => {
     await started();
     writeFileSync(path.join(wt(), "README.md"), "# demo, changed by A1\n");
     writeFileSync(path.join(wt(), "notes.md"), "A2's notes\n");
+    // A name git would quote, and colours the user's configuration asks for: read as they are.
+    writeFileSync(path.join(wt(), "odd name\n.md"), "odd\n");
+    git(repo.root, "config", "color.ui", "always");
     const commit = String(await recordSnapshot(wt(), "A", "before A1's Bash"));
+    expect((await listSnapshots(repo.root, "A"))[0]?.files).toEqual([
+      "README.md",
+      "notes.md",
+      "odd name\n.md",
+    ]);
     // Thrown away, then other work begun.
     git(wt(), "checkout", "--", "README.md");
     git(wt(), "clean", "-q", "-fd");
@@ -121,9 +129,10 @@ describe("snapshots of a stream worktree's uncommitted work", () => {
       expect(reply).toMatchObject({ ok: true });
       expect(reply.ok && reply.text).toMatch(
         new RegExp(
-          `^brought back 2 files of snapshot ${commit.slice(0, 10)} into A's worktree: README.md, notes.md; what was there before is snapshot [0-9a-f]{10}$`,
+          `^brought back 3 files of snapshot ${commit.slice(0, 10)} into A's worktree: README.md, notes.md, odd name\n.md; what was there before is snapshot [0-9a-f]{10}$`,
         ),
       );
+      expect(readFileSync(path.join(wt(), "odd name\n.md"), "utf8")).toBe("odd\n");
       expect(readFileSync(path.join(wt(), "README.md"), "utf8")).toBe("# demo, changed by A1\n");
       expect(readFileSync(path.join(wt(), "notes.md"), "utf8")).toBe("A2's notes\n");
       // The work begun since stays, and is in the snapshot taken before.

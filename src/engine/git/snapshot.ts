@@ -89,34 +89,42 @@ export interface Snapshot {
   files: string[];
 }
 
-/** A stream's snapshots, the newest first (the newest `limit` of them, given one). */
+/**
+ * A stream's snapshots, the newest first (the newest `limit` of them, given one), read in one
+ * git call whatever their number (the reflog walked, each entry's files against its parent: a
+ * snapshot is taken before and after every shell command).
+ */
 export async function listSnapshots(
   cwd: string,
   stream: string,
   limit?: number,
 ): Promise<Snapshot[]> {
-  const ref = snapshotRef(stream);
   const count = limit === undefined ? [] : [`-n${limit}`];
   const result = await git(cwd, [
-    "reflog",
-    "show",
+    "-c",
+    "log.showSignature=false",
+    "log",
+    "-g",
+    "-z",
+    "--name-only",
+    "--no-renames",
+    "--no-color",
     ...count,
-    "--format=%H%x00%cI%x00%gs",
-    ref,
+    // Each entry begins with \x01; its fields, then its files (after a line end), end with \0.
+    "--format=%x01%H%x00%cI%x00%gs",
+    snapshotRef(stream),
     "--",
   ]).catch(() => "");
-  const snapshots: Snapshot[] = [];
-  for (const line of lines(result)) {
-    const [commit = "", at = "", message = ""] = line.split("\0");
-    const parent = (await git(cwd, ["rev-list", "--parents", "-n", "1", commit]))
-      .trim()
-      .split(" ")[1];
-    const files = parent
-      ? lines(await git(cwd, ["diff", "--name-only", parent, commit, "--"]))
-      : lines(await git(cwd, ["ls-tree", "-r", "--name-only", commit]));
-    snapshots.push({ commit, at, message, files });
-  }
-  return snapshots;
+  return result
+    .split("\x01")
+    .slice(1)
+    .map((entry) => {
+      const [commit = "", at = "", message = "", ...rest] = entry.split("\0");
+      const files = rest
+        .map((file, i) => (i === 0 && file.startsWith("\n") ? file.slice(1) : file))
+        .filter((file) => file !== "");
+      return { commit, at, message, files };
+    });
 }
 
 /** What `bringBack` did: the files written, and the snapshot of what was there before. */
