@@ -13,7 +13,7 @@ export function registerSnapshots(program: Command): void {
   program
     .command("snapshots")
     .description(
-      "list the snapshots of a stream worktree's uncommitted work, taken after each write of its agents (the newest first)",
+      "list the snapshots of a stream worktree's uncommitted work, taken around its agents' writes and shell commands (the newest first)",
     )
     .argument("<stream>", "stream id")
     .action(async (id: string) => {
