@@ -444,7 +444,7 @@ export class Room {
     }
     const worktree = path.resolve(this.project.repo.mainRoot, recorded);
     try {
-      const { files, before } = await bringBack(worktree, streamId, commit);
+      const { files, kept, before } = await bringBack(worktree, streamId, commit);
       if (before !== undefined) this.snapshots.taken(streamId);
       const short = commit.slice(0, 10);
       const what = files.length === 1 ? "1 file" : `${files.length} files`;
@@ -452,6 +452,9 @@ export class Room {
         ok: true,
         text: [
           `brought back ${what} of snapshot ${short} into ${streamId}'s worktree${files.length ? `: ${files.join(", ")}` : ""}`,
+          kept.length
+            ? `left ${kept.join(", ")} as it is (git ignores it now: no snapshot holds what it holds)`
+            : "",
           before ? `what was there before is snapshot ${before.slice(0, 10)}` : "",
         ]
           .filter(Boolean)

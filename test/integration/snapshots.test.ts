@@ -142,6 +142,17 @@ describe("snapshots of a stream worktree's uncommitted work", () => {
       expect(before?.files).toEqual(["next.md"]);
       // The index is as it was: the files are back as changes, not staged.
       expect(git(wt(), "diff", "--cached", "--name-only")).toBe("");
+      // A file git ignores now (the worktree's .gitignore changed since) is no snapshot's: its
+      // content stays, said so.
+      writeFileSync(path.join(wt(), ".gitignore"), "notes.md\n");
+      writeFileSync(path.join(wt(), "notes.md"), "A2's notes, changed and now ignored\n");
+      const again = await services.room.run({ type: "snapshot.restore", stream: "A", commit });
+      expect(again.ok && again.text).toContain(
+        "left notes.md as it is (git ignores it now: no snapshot holds what it holds)",
+      );
+      expect(readFileSync(path.join(wt(), "notes.md"), "utf8")).toBe(
+        "A2's notes, changed and now ignored\n",
+      );
       // Only a snapshot of the stream: another commit (its branch's HEAD) is refused.
       const head = git(wt(), "rev-parse", "HEAD").trim();
       const refused = await services.room.run({

@@ -13,6 +13,7 @@ import { randomBytes } from "node:crypto";
 import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { git, lines } from "./run.js";
+import { ignoredAmong } from "./worktrees.js";
 
 /** The ref whose reflog holds a stream's snapshots. */
 export const snapshotRef = (stream: string) => `refs/tower/snapshots/${stream}`;
@@ -127,9 +128,11 @@ export async function listSnapshots(
     });
 }
 
-/** What `bringBack` did: the files written, and the snapshot of what was there before. */
+/** What `bringBack` did: the files written, those left as they are, the snapshot taken first. */
 export interface BroughtBack {
   files: string[];
+  /** Files git ignores now, in the worktree: no snapshot holds what they hold, so not written. */
+  kept: string[];
   before: string | undefined;
 }
 
@@ -137,7 +140,8 @@ export interface BroughtBack {
  * Writes the files `commit` (one of `stream`'s snapshots: anything else is refused) holds that
  * differ from the commit it was taken on into `worktree`, as they were then: its index and its
  * branch untouched (they come back as changes). A snapshot of the worktree as it is goes first,
- * so that what the files replace can be had again too. A file the snapshot deleted stays as it is.
+ * so that what the files replace can be had again too. A file the snapshot deleted stays as it is,
+ * and so does one git ignores now (no snapshot could hold what it holds).
  */
 export async function bringBack(
   worktree: string,
@@ -155,7 +159,11 @@ export async function bringBack(
       .split("\0")
       .filter((file) => file !== ""),
   );
-  const files = snapshot.files.filter((file) => held.has(file));
+  const all = snapshot.files.filter((file) => held.has(file));
+  // A file git ignores now (its .gitignore changed since) is in no snapshot: writing over it
+  // would lose what it holds.
+  const kept = all.length === 0 ? [] : await ignoredAmong(worktree, all);
+  const files = all.filter((file) => !kept.includes(file));
   const before = await recordSnapshot(
     worktree,
     stream,
@@ -176,5 +184,5 @@ export async function bringBack(
       { allowHooksPath: true },
     );
   }
-  return { files, before };
+  return { files, kept, before };
 }
