@@ -9,8 +9,11 @@ import {
   chmodSync,
   existsSync,
   promises as fsp,
+  lstatSync,
   readdirSync,
   readFileSync,
+  rmSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import net from "node:net";
@@ -167,6 +170,55 @@ describe("snapshots of a stream worktree's uncommitted work", () => {
       expect(
         await services.room.run({ type: "snapshot.restore", stream: "Z", commit }),
       ).toMatchObject({ ok: false, error: expect.stringContaining("no stream Z") });
+    } finally {
+      await services.close(500);
+    }
+  });
+
+  it("asked for at the same instant (the room's B beside an agent's hook, a second process) are each recorded, none failing on git's lock of their ref", async () => {
+    await started();
+    const asks: Promise<string | undefined>[] = [];
+    for (let i = 0; i < 6; i++) {
+      writeFileSync(path.join(wt(), `draft-${i}.md`), `draft ${i}\n`);
+      asks.push(recordSnapshot(wt(), "A", `ask ${i}`));
+    }
+    let results = await Promise.allSettled(asks);
+    expect(results.filter((r) => r.status === "rejected")).toEqual([]);
+    // Another process's snapshot (tower hook, with no room) holding git's lock of the ref a
+    // moment: waited for.
+    const common = path.resolve(wt(), git(wt(), "rev-parse", "--git-common-dir").trim());
+    const lock = path.join(common, `${snapshotRef("A")}.lock`);
+    writeFileSync(lock, "");
+    setTimeout(() => rmSync(lock, { force: true }), 300);
+    writeFileSync(path.join(wt(), "draft-5.md"), "draft 5, again\n");
+    const late = await Promise.allSettled([recordSnapshot(wt(), "A", "ask 6")]);
+    expect(late.filter((r) => r.status === "rejected")).toEqual([]);
+    results = [...results, ...late];
+    const [newest] = await listSnapshots(repo.root, "A");
+    expect(newest?.files).toEqual([0, 1, 2, 3, 4, 5].map((i) => `draft-${i}.md`));
+    // Each one recorded is in the reflog: none overwrote another's entry.
+    const recorded = results.flatMap((r) => (r.status === "fulfilled" && r.value ? [r.value] : []));
+    const listed = (await listSnapshots(repo.root, "A")).map((s) => s.commit);
+    expect(listed.slice().sort()).toEqual(recorded.slice().sort());
+  });
+
+  it("brought back over a link at one of their paths replace the link, never write through it to where it points", async () => {
+    await started();
+    writeFileSync(path.join(wt(), "notes.md"), "A2's notes\n");
+    const commit = String(await recordSnapshot(wt(), "A", "before A1's Bash"));
+    const outside = path.join(path.dirname(repo.root), "outside.md");
+    writeFileSync(outside, "not the repository's\n");
+    rmSync(path.join(wt(), "notes.md"));
+    symlinkSync(outside, path.join(wt(), "notes.md"));
+    const project = await openProject(repo.root, cleanEnv());
+    const store = createAppStore();
+    const services = await startServices(project, store, { session: { env: cleanEnv() } });
+    try {
+      const reply = await services.room.run({ type: "snapshot.restore", stream: "A", commit });
+      expect(reply).toMatchObject({ ok: true });
+      expect(readFileSync(outside, "utf8")).toBe("not the repository's\n");
+      expect(lstatSync(path.join(wt(), "notes.md")).isSymbolicLink()).toBe(false);
+      expect(readFileSync(path.join(wt(), "notes.md"), "utf8")).toBe("A2's notes\n");
     } finally {
       await services.close(500);
     }

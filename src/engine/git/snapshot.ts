@@ -21,6 +21,9 @@ export const snapshotRef = (stream: string) => `refs/tower/snapshots/${stream}`;
 /** Untracked files larger than this (bytes) are not in snapshots. */
 export const SNAPSHOT_FILE_LIMIT = 20 * 1024 * 1024;
 
+/** How long a snapshot waits for git's lock of its ref, held by another snapshot (ms). */
+const REF_LOCK_WAIT_MS = 5_000;
+
 /** Tower's name on its snapshots (a commit needs one; the user's may not be set). */
 const IDENTITY = ["-c", "user.name=Tower", "-c", "user.email=tower@localhost"];
 
@@ -72,9 +75,23 @@ export async function recordSnapshot(
     const commit = (
       await git(worktree, [...IDENTITY, "commit-tree", tree, "-p", head, "-m", message])
     ).trim();
-    await git(worktree, [...quiet, "update-ref", "--create-reflog", "-m", message, ref, commit], {
-      allowHooksPath: true,
-    });
+    // Another snapshot of the stream may be recording at this instant (the room's B beside an
+    // agent's hook, `tower hook` in another process): git's lock of the ref is waited for.
+    await git(
+      worktree,
+      [
+        ...quiet,
+        "-c",
+        `core.filesRefLockTimeout=${REF_LOCK_WAIT_MS}`,
+        "update-ref",
+        "--create-reflog",
+        "-m",
+        message,
+        ref,
+        commit,
+      ],
+      { allowHooksPath: true },
+    );
     return commit;
   } finally {
     await fsp.rm(temp, { force: true });
