@@ -500,6 +500,9 @@ export function requireCodexServerName(
   );
 }
 
+/** A setting of an event Tower gives hooks on (`hooks.PreToolUse`, ...). */
+const TOWER_EVENT_KEY = new RegExp(`^hooks\\.(${Object.keys(EVENT_LABELS).join("|")})(\\.|$)`);
+
 /**
  * Why none of Tower's hooks would run in Codex, if so: a managed configuration or the agent's
  * command (above Tower's `-c features.hooks = true`) turns Codex's hooks feature off, or the
@@ -527,7 +530,7 @@ export function codexHooksOff(
     const replaced = keys.filter(
       (key) =>
         /^(hooks(\.state(\.|$)|$)|features$)/.test(key) ||
-        (/^hooks\.(PreToolUse|PostToolUse|SessionStart)(\.|$)/.test(key) &&
+        (TOWER_EVENT_KEY.test(key) &&
           !(key.split(".").length === 2 && Array.isArray(valueAt(config, key.split("."))))),
     );
     if (kind === "command" && replaced.length > 0)

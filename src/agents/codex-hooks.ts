@@ -24,6 +24,7 @@ export const EVENT_LABELS = {
   SessionStart: "session_start",
   PreToolUse: "pre_tool_use",
   PostToolUse: "post_tool_use",
+  PreModelRequest: "pre_model_request",
 } as const;
 export type CodexHookEvent = keyof typeof EVENT_LABELS;
 

@@ -24,9 +24,11 @@ export const GEMINI_HOOK_EVENTS = ["BeforeTool", "AfterTool"] as const;
 /**
  * Codex's events that Tower answers under names of its own (its tool events are Claude Code's,
  * told apart by the tool's name): its SessionStart, which tells the session it begins (at its
- * first prompt) and whose payload is not Claude Code's.
+ * first prompt) and whose payload is not Claude Code's; its PreModelRequest, before each request
+ * to the model (after each tool's result: what a command typed into a shell session Codex keeps
+ * open wrote, which no tool event tells of).
  */
-export const CODEX_HOOK_EVENTS = ["CodexSessionStart"] as const;
+export const CODEX_HOOK_EVENTS = ["CodexSessionStart", "CodexModelRequest"] as const;
 export type HookEvent =
   | (typeof HOOK_EVENTS)[number]
   | (typeof GEMINI_HOOK_EVENTS)[number]

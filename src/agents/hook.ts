@@ -683,6 +683,8 @@ export async function handleHook(
   if (event === "BeforeTool" || event === "AfterTool") return geminiHook(event, payload, ctx);
   if (event === "PostToolBatch") return batchResolved(ctx, payload);
   if (event === "CodexSessionStart") return codexSessionStarted(ctx, payload);
+  // Only the room's snapshot before it (room/hook-endpoint.ts): nothing to answer.
+  if (event === "CodexModelRequest") return {};
   // Codex's patches: its own status line (OSC 7501) says what it does, so they announce none.
   // (Its shell tool too: Tower hooks it only for the patches it runs.)
   const patch = payload.tool_name === PATCH_TOOL || payload.tool_name === SHELL_TOOL;

@@ -321,6 +321,9 @@ export async function codexLaunch(request: LaunchRequest): Promise<AgentLaunch> 
     })),
     // The session it begins, told by Codex itself (for `codex resume <id>`).
     { event: "SessionStart", command: hookCommand("CodexSessionStart"), timeout: 15 },
+    // Before each request to the model: the room takes a snapshot of the worktree first (what
+    // Codex typed into a shell it keeps open, write_stdin, which fires no tool event, wrote).
+    { event: "PreModelRequest", command: hookCommand("CodexModelRequest"), timeout: 15 },
   ];
   const config: [string, string][] = [
     ["features.daemon_auto_start", "false"],

@@ -89,16 +89,18 @@ async function work(
   };
   // Before a shell command, which may throw away what is uncommitted (git checkout ., git clean)
   // and which the hook's answer holds up: a snapshot taken after the question, waited for.
-  const shell = shellTool(request.event, request.payload);
-  const before =
-    shell === undefined ? undefined : snapshot(project, identity, `before ${id}'s ${shell}`, taken);
+  // And before each of Codex's requests to the model, which its answer holds up: what it typed
+  // into a shell it keeps open (write_stdin, which no tool event tells of) may have written.
+  const before = snapshotBefore(request.event, request.payload, id);
+  const pending =
+    before === undefined ? undefined : snapshot(project, identity, `before ${before}`, taken);
   const result = await handleHook(request.event, request.payload, {
     identity,
     plan: project.plan,
     store: project.store,
     later,
   });
-  if (before !== undefined) await Promise.race([before, delay(SHELL_SNAPSHOT_WAIT_MS)]);
+  if (pending !== undefined) await Promise.race([pending, delay(SHELL_SNAPSHOT_WAIT_MS)]);
   // After a write the agent's CLI tells of, or its turn, a snapshot of the stream's worktree
   // (git/snapshot.ts).
   if (SNAPSHOT_AFTER.has(request.event))
@@ -131,10 +133,18 @@ const SHELL_TOOLS: Readonly<Record<string, string>> = {
   BeforeTool: GEMINI_SHELL_TOOL,
 };
 
-/** The shell tool `event` comes before, if it is one. */
-function shellTool(event: string, payload: Record<string, unknown>): string | undefined {
+/**
+ * What the answer to `event` is held up for a snapshot before, in words (`A1's Bash`, `A1's
+ * model request`): a shell command, or a request of Codex's to the model; else undefined.
+ */
+function snapshotBefore(
+  event: string,
+  payload: Record<string, unknown>,
+  agent: string,
+): string | undefined {
+  if (event === "CodexModelRequest") return `${agent}'s model request`;
   const tool = SHELL_TOOLS[event];
-  return tool !== undefined && payload.tool_name === tool ? tool : undefined;
+  return tool !== undefined && payload.tool_name === tool ? `${agent}'s ${tool}` : undefined;
 }
 
 /**

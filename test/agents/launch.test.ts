@@ -102,6 +102,15 @@ describe("agent launch", () => {
         `"/<session-flags>/config.toml:pre_tool_use:0:0" = {trusted_hash = "${hash}"}`,
       );
       expect(trust).toContain('"/<session-flags>/config.toml:post_tool_use:0:0"');
+      // Before each request to the model: the room's snapshot of what a shell Codex keeps open
+      // wrote (write_stdin fires no tool event).
+      const request = "'/usr/bin/node' '/t/tower.js' 'hook' 'CodexModelRequest'";
+      expect(config).toContain(
+        `hooks.PreModelRequest=[{hooks = [{type = "command", command = ${JSON.stringify(request)}, timeout = 15}]}]`,
+      );
+      expect(trust).toContain(
+        `"/<session-flags>/config.toml:pre_model_request:0:0" = {trusted_hash = "${codexHookHash({ event: "PreModelRequest", command: request, timeout: 15 })}"}`,
+      );
     } finally {
       rmSync(state, { recursive: true, force: true });
     }

@@ -324,6 +324,13 @@ describe("snapshots of a stream worktree's uncommitted work", () => {
       const shell = { tool_name: "run_shell_command", tool_input: { command: "git checkout ." } };
       await send("BeforeTool", "A2", shell);
       expect((await holding("gemini.md"))?.message).toBe("before A2's run_shell_command");
+      // Before each of Codex's requests to its model: what it typed into a shell it keeps open
+      // (its write_stdin, which fires no tool event) wrote, before its next line can undo it.
+      writeFileSync(path.join(wt(), "typed.md"), "typed into Codex's shell\n");
+      const request = JSON.parse(await send("CodexModelRequest", "A1", {})) as { output?: unknown };
+      expect(request.output).toBeUndefined();
+      expect((await holding("typed.md"))?.message).toBe("before A1's model request");
+      await fsp.rm(path.join(wt(), "typed.md"));
       // A snapshot being taken as the command is asked for (after A1's write): the answer waits
       // for one begun after the question, which holds what was written until then.
       writeFileSync(path.join(wt(), "src.ts"), "written by A1\n");

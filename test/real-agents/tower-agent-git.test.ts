@@ -210,14 +210,77 @@ describe("snapshots around an agent's shell commands (real CLIs)", () => {
       const mine = await snapshotHolding(r, "mine.md");
       expect(git(worktree, "show", `${mine.commit}:mine.md`)).toBe("mine\n");
       // Theirs, first in the one taken before the first command (no hook told of it before);
-      // Codex's hooks name its shell tool as Claude Code's.
-      const tool = cli === "gemini" ? "run_shell_command" : "Bash";
+      // with Codex, before its first request to the model, which comes before its command.
+      const first = { claude: "Bash", codex: "model request", gemini: "run_shell_command" }[cli];
       const snapshots = await listSnapshots(r.repo.root, "A");
       const theirs = snapshots.filter((s) => s.files.includes("theirs.md")).at(-1);
-      expect(theirs?.message).toBe(`before A1's ${tool}`);
+      expect(theirs?.message).toBe(`before A1's ${first}`);
       expect(git(worktree, "show", `${theirs?.commit}:theirs.md`)).toBe("their draft\n");
     });
   }
+
+  it("codex: what it types into a shell session it keeps open (write_stdin) is in a snapshot before the next line it types throws it away", async () => {
+    const codex = cases.find((c) => c.cli === "codex");
+    if (!codex) throw new Error("no Codex case");
+    let worktree = "";
+    /** The session id of the shell Codex keeps open, from its exec_command's result. */
+    const session = (request: Parameters<typeof toolResults>[0]) => {
+      const text = JSON.stringify(toolResults(request).map((t) => t.content));
+      const id = /session ID (\d+)/i.exec(text)?.[1];
+      if (!id) throw new Error(`no session in ${text.slice(0, 400)}`);
+      return Number(id);
+    };
+    const type = (chars: string) => (request: Parameters<typeof toolResults>[0]) => ({
+      text: "Typing.",
+      toolCalls: [
+        {
+          name: "write_stdin",
+          input: { session_id: session(request), chars, yield_time_ms: 1000 },
+        },
+      ],
+    });
+    run = await startTowerRun({
+      plan: plan(codex.agent),
+      stream: "A",
+      cli: "codex",
+      makeEnv: codex.env,
+      before: async (repo) => {
+        worktree = path.join(path.dirname(repo.root), "demo-stream-A");
+      },
+      script: [
+        () => ({
+          text: "Opening a shell.",
+          toolCalls: [
+            {
+              name: "exec_command",
+              input: {
+                cmd: "bash --norc --noprofile",
+                tty: true,
+                yield_time_ms: 1000,
+                sandbox_permissions: "require_escalated",
+                justification: "Record the work",
+              },
+            },
+          ],
+        }),
+        type("printf 'mine\\n' > mine.md\n"),
+        type("rm -f mine.md\n"),
+        { text: "Done." },
+      ],
+    });
+    const r = run;
+    await approvedUntilRun(r, 0);
+    for (let i = 0; i < 40 && r.server.requests.length < 4; i++) {
+      if (r.store.getState().agents.A1?.status === "waiting") r.services.sessions.approve("A1");
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+    // The line that threw it away ran, and the file is in the snapshot taken before Codex asked
+    // the model what to do after the line that wrote it.
+    expect(git(worktree, "status", "--porcelain")).toBe("");
+    const mine = await snapshotHolding(r, "mine.md");
+    expect(mine.message).toBe("before A1's model request");
+    expect(git(worktree, "show", `${mine.commit}:mine.md`)).toBe("mine\n");
+  });
 
   it("claude: what a command wrote before it failed is in the snapshot after it (its PostToolUseFailure)", async () => {
     const [claude] = cases;
