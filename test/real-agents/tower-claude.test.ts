@@ -311,6 +311,43 @@ describe("Claude Code in Tower (real CLI)", () => {
     expect(git(r.repo.root, "show", `${snapshot.commit}:src/ok.ts`)).toBe("ok\n");
   });
 
+  it("binds the writes of a subagent it starts (its Agent tool): a file another agent holds is refused, the subagent hears why", async () => {
+    const held = () => path.join(run!.worktree, "src/held.ts");
+    run = await startTowerRun({
+      plan: PLAN.replace(
+        'agent: ["{CLI}", "{task}"]',
+        'agent: ["{CLI}", "--permission-mode", "acceptEdits", "{task}"]',
+      ),
+      stream: "A",
+      cli: "claude",
+      makeEnv: (modelUrl, trust) => claudeEnv({ modelUrl, trust }),
+      before: (repo) => holdFile(repo, "src/held.ts", "B1", "logging"),
+      script: [
+        () => ({
+          text: "Delegating.",
+          toolCalls: [
+            {
+              name: "Agent",
+              input: {
+                subagent_type: "general-purpose",
+                description: "Write held.ts",
+                prompt: "Write src/held.ts.",
+              },
+            },
+          ],
+        }),
+        // The subagent's first request: its write.
+        write(held),
+        { text: "Could not." },
+        { text: "All done." },
+      ],
+    });
+    const r = run;
+    expect(resultText(await resultOfTurn(r, 1))).toContain("src/held.ts is locked by agent B1");
+    expect(resultText(await resultOfTurn(r, 0))).toContain("Could not.");
+    expect(existsSync(held())).toBe(false);
+  });
+
   it("takes its status from its hooks, and its session id is recorded; reopening resumes that session without sending the task again", async () => {
     let reopened = false;
     run = await startTowerRun({

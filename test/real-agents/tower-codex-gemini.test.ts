@@ -798,6 +798,39 @@ describe("Gemini CLI in Tower (real CLI)", () => {
     expect(r.server.errors).toEqual([]);
   });
 
+  it("binds the writes of a subagent it starts (invoke_agent, its generalist), in --yolo: a file another agent holds is refused, the subagent hears why", async () => {
+    const held = () => path.join(run!.worktree, "src/held.ts");
+    run = await startTowerRun({
+      plan: withB1(`["{CLI}", "--yolo", "--prompt-interactive", "{task}"]`),
+      stream: "A",
+      cli: "gemini",
+      makeEnv: (modelUrl, trust) => geminiEnv({ modelUrl, trust }),
+      before: (repo) => holdFile(repo, "src/held.ts", "B1", "logging"),
+      script: [
+        () => ({
+          text: "Delegating.",
+          toolCalls: [
+            {
+              name: "invoke_agent",
+              input: { agent_name: "generalist", prompt: "Write src/held.ts." },
+            },
+          ],
+        }),
+        // The subagent's first request: its write.
+        () => ({ text: "Writing.", toolCalls: [gemini.writeCall(held(), "mine\n", "")] }),
+        { text: "Could not." },
+        { text: "All done." },
+      ],
+    });
+    const r = run;
+    const [call] = await r.server.callsOfTurn(1);
+    const { result } = await r.server.waitForToolResult(call!.id);
+    expect(JSON.parse(String(result.content)).error).toContain("src/held.ts is locked by agent B1");
+    const [delegated] = await r.server.callsOfTurn(0);
+    await r.server.waitForToolResult(delegated!.id, 60_000);
+    expect(existsSync(held())).toBe(false);
+  });
+
   it("binds its writes in its mode that approves everything (--yolo): Tower's hooks still refuse a held file", async () => {
     const inWorktree = (file: string) => path.join(run!.worktree, file);
     const r = await geminiHeldThenOwn(`["{CLI}", "--yolo", "--prompt-interactive", "{task}"]`);
