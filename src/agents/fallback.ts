@@ -5,7 +5,7 @@
  */
 import { promises as fsp } from "node:fs";
 import path from "node:path";
-import { type LockInfo, locksOverlap } from "../engine/locks.js";
+import { type LockInfo, lockNamesFold, locksOverlap } from "../engine/locks.js";
 import { parseTimestamp, STATE_FILES } from "../engine/state/index.js";
 import { toolFiles } from "./hook.js";
 import type { HookAnswer } from "./hook-events.js";
@@ -24,11 +24,12 @@ export async function fallbackDenial(
   if (files.length === 0) return undefined;
   const text = await fsp.readFile(path.join(identity.stateDir, STATE_FILES.locks), "utf8");
   const locks = (JSON.parse(text) as { locks?: Record<string, Partial<LockInfo>> }).locks ?? {};
+  const fold = await lockNamesFold(identity.repoRoot);
   for (const [key, entry] of Object.entries(locks)) {
     if (typeof entry?.agent !== "string" || entry.agent === identity.agent) continue;
     const expires = parseTimestamp(entry.expires);
     if (expires && expires.getTime() <= now.getTime()) continue;
-    const file = files.find((f) => locksOverlap(key, f));
+    const file = files.find((f) => locksOverlap(key, f, fold));
     if (file === undefined) continue;
     const holder = {
       ...entry,

@@ -16,7 +16,7 @@ import {
   setWorktreeHooksPath,
   worktreeHooksPath,
 } from "../engine/git/index.js";
-import { listLocks, locksOverlap } from "../engine/locks.js";
+import { listLocks, locksOverlap, storeNamesFold } from "../engine/locks.js";
 import type { Plan } from "../engine/plan/index.js";
 import { shellQuote } from "../engine/plan/index.js";
 import {
@@ -195,6 +195,7 @@ export async function checkCommit(
   const result: CommitCheck = { refusals: [], warnings: [] };
   const policy = streamPolicy(plan, streamId);
   if (!policy) return result;
+  const fold = await storeNamesFold(store);
   const locks =
     policy.locks === "off"
       ? []
@@ -206,7 +207,7 @@ export async function checkCommit(
       const reason = scopeReason(file, policy.stream);
       (policy.scopeMode === "enforce" ? result.refusals : result.warnings).push(reason);
     }
-    const holder = locks.find((lock) => locksOverlap(lock.path, file));
+    const holder = locks.find((lock) => locksOverlap(lock.path, file, fold));
     if (holder) {
       const reason = lockedReason(file, holder, now);
       (policy.locks === "auto" ? result.refusals : result.warnings).push(reason);

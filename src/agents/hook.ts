@@ -38,6 +38,7 @@ import {
   acquireLocks,
   isProvisional,
   listLocks,
+  lockNamesFold,
   locksOverlap,
   releaseProvisionalLocks,
 } from "../engine/locks.js";
@@ -245,8 +246,10 @@ export async function preToolUse(ctx: HookContext, payload: Payload): Promise<Ho
 
 /** Another agent's live lock on `file`, if any. */
 async function otherHolder(ctx: HookContext, file: string, now: Date) {
+  const fold = await lockNamesFold(ctx.identity.repoRoot);
   const holders = listLocks(await ctx.store.read("locks"), now).filter(
-    (lock) => !lock.expired && lock.agent !== ctx.identity.agent && locksOverlap(lock.path, file),
+    (lock) =>
+      !lock.expired && lock.agent !== ctx.identity.agent && locksOverlap(lock.path, file, fold),
   );
   return holders[0];
 }
@@ -559,7 +562,8 @@ export async function releaseUnmadeLocks(
   if (held.length === 0) return [];
   const changed = await uncommittedIn(agent.worktree);
   if (changed === undefined) return [];
-  const unmade = held.filter((key) => !changed.some((file) => locksOverlap(key, file)));
+  const fold = await lockNamesFold(agent.worktree);
+  const unmade = held.filter((key) => !changed.some((file) => locksOverlap(key, file, fold)));
   return releaseProvisionalLocks(store, {
     paths: unmade,
     agent: agent.id,

@@ -13,6 +13,7 @@
  */
 import { promises as fsp } from "node:fs";
 import path from "node:path";
+import { git } from "./git/run.js";
 import { byCodeUnit } from "./order.js";
 import { LOCK_TTL_RANGE, MAX_LOCK_TTL_MS } from "./plan/duration.js";
 import { type Refusal, recordRefusal } from "./refusals.js";
@@ -148,10 +149,40 @@ const nameOf = (key: string) => (isFolder(key) ? key.slice(0, -1) : key);
  * below it means the name is, or became, a folder (a lock taken on a name before the folder
  * was made, which let a second agent lock a file in it).
  */
-export function locksOverlap(a: string, b: string): boolean {
-  const [x, y] = [nameOf(a), nameOf(b)];
+export function locksOverlap(a: string, b: string, fold = false): boolean {
+  let [x, y] = [nameOf(a), nameOf(b)];
+  if (fold) [x, y] = [folded(x), folded(y)];
   return x === y || y.startsWith(`${x}/`) || x.startsWith(`${y}/`);
 }
+
+/**
+ * A name as a file system that ignores case compares it: in one Unicode form (APFS and NTFS
+ * take é written as one code point or as e and its accent for one name) and one case.
+ */
+export const folded = (name: string) => name.normalize("NFC").toLowerCase();
+
+const folding = new Map<string, Promise<boolean>>();
+
+/**
+ * Whether the repository holding `dir` (a folder in it) names one file by names that differ
+ * only in case: git's `core.ignorecase`, which git sets where the file system does (macOS,
+ * Windows). Lock names are then compared so (`locksOverlap`'s `fold`): `src/API.ts` is the
+ * `src/api.ts` another agent holds. Asked of git once per folder.
+ */
+export function lockNamesFold(dir: string): Promise<boolean> {
+  let known = folding.get(dir);
+  if (known === undefined) {
+    known = git(dir, ["config", "--bool", "--get", "core.ignorecase"]).then(
+      (value) => value.trim() === "true",
+      () => false,
+    );
+    folding.set(dir, known);
+  }
+  return known;
+}
+
+/** lockNamesFold for the repository of `store`. */
+export const storeNamesFold = (store: StateStore) => lockNamesFold(store.repoRoot ?? store.dir);
 
 export const LOCK_TIME_HELP = "a time like 2025-12-06T10:00:00.123456";
 
@@ -280,11 +311,12 @@ export async function acquireLocks(
   const file = store.path(STATE_FILES.locks);
   const entries: NewActivity[] = [];
   const refusals: Refusal[] = [];
+  const fold = await storeNamesFold(store);
   return store.update(
     "locks",
     (locks): AcquireResult => {
       const results = request.paths.map((key) =>
-        planAcquire(file, locks, key, request.agent, now, expires, expiresAt),
+        planAcquire(file, locks, key, request.agent, now, expires, expiresAt, fold),
       );
       const ok = results.every((r) => r.outcome !== "refused");
       if (!ok) {
@@ -380,9 +412,10 @@ function planAcquire(
   now: Date,
   expires: string,
   expiresAt: Date,
+  fold: boolean,
 ): AcquireOutcome {
   const overlapping = listLocks(locks, now).filter(
-    (lock) => locksOverlap(lock.path, key) && lock.agent !== agent,
+    (lock) => locksOverlap(lock.path, key, fold) && lock.agent !== agent,
   );
   const unreadable = overlapping.find((lock) => lock.problem !== undefined);
   if (unreadable) {

@@ -26,7 +26,7 @@ import path from "node:path";
 import { agentCli, choosesSession } from "../agents/launch.js";
 import { selfCommand } from "../agents/self.js";
 import { uncommittedIn } from "../engine/git/diff.js";
-import { locksOverlap, releaseAutoLocks } from "../engine/locks.js";
+import { lockNamesFold, locksOverlap, releaseAutoLocks } from "../engine/locks.js";
 import type { AgentCommand, AgentSpec } from "../engine/plan/index.js";
 import type { Project } from "../engine/project.js";
 import { roleLabel } from "../engine/roles.js";
@@ -720,8 +720,10 @@ export class SessionManager {
           // git reads the worktree only when the agent holds such locks.
           releaseAutoLocks(store, { agent: entry.id }, new Date(), async (held) => {
             const changed = await uncommittedIn(entry.worktree);
+            const fold = await lockNamesFold(entry.worktree);
             const kept = held.filter(
-              (key) => changed === undefined || changed.some((file) => locksOverlap(key, file)),
+              (key) =>
+                changed === undefined || changed.some((file) => locksOverlap(key, file, fold)),
             );
             if (kept.length > 0)
               this.report(

@@ -71,6 +71,16 @@ describe("the pre-commit guard", () => {
     expect(commit(repo.root, "config/app.py").code).toBe(0);
   });
 
+  it("refuses a commit of a name that differs from a held file's only in case where git takes them for one (core.ignorecase)", async () => {
+    await tower(repo.root, ["lock", "config/app.py", "--agent", "B1"]);
+    git(repo.root, "config", "core.ignorecase", "true");
+    const before = head(worktree);
+    const result = commit(worktree, "config/App.py");
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain("config/App.py is locked by agent B1");
+    expect(head(worktree)).toBe(before);
+  });
+
   it("lets a lock of the stream's own agents through, and an expired one", async () => {
     await tower(repo.root, ["lock", "config/app.py", "--agent", "A2"]);
     expect(commit(worktree, "config/app.py").code).toBe(0);

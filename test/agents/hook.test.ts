@@ -14,6 +14,7 @@ import {
   makeRepo,
   readJson,
   readJsonlFile,
+  run,
   type TempRepo,
   tower,
 } from "../helpers/repo.js";
@@ -89,6 +90,20 @@ const decision = (stdout: string) =>
     : (JSON.parse(stdout) as { hookSpecificOutput?: Record<string, string> }).hookSpecificOutput;
 
 describe("PreToolUse", () => {
+  it("denies a write to a name that differs from a held file's only in case where git takes them for one (core.ignorecase: macOS, Windows)", async () => {
+    expect((await tower(repo.root, ["lock", "config/app.py", "--agent", "B1"])).code).toBe(0);
+    run("git", ["config", "core.ignorecase", "true"], repo.root);
+    const result = await hook(
+      "PreToolUse",
+      write(path.join(worktreeA, "config/App.py")),
+      agentEnv("A1", "A", worktreeA),
+    );
+    expect(decision(result.stdout)?.permissionDecision).toBe("deny");
+    expect(decision(result.stdout)?.permissionDecisionReason).toContain(
+      "config/App.py is locked by agent B1",
+    );
+  });
+
   it("denies a write to a file another agent holds, naming the holder, its stream, task and expiry", async () => {
     expect(
       (

@@ -55,6 +55,22 @@ describe("lock paths", () => {
     expect(direct.stderr).toContain("src/a.py is locked by A1");
   });
 
+  it("where the file system takes names that differ only in case for one file (git's core.ignorecase), so do locks", async () => {
+    mkdirSync(path.join(repo.root, "src"));
+    writeFileSync(path.join(repo.root, "src/api.ts"), "");
+    expect((await tower(repo.root, ["lock", "src/api.ts", "--agent", "B1"])).code).toBe(0);
+    // Where names are told apart by case (as here), another name is another file.
+    const apart = await tower(repo.root, ["lock", "src/API.ts", "--agent", "A1"]);
+    expect(apart.code, apart.stderr).toBe(0);
+    expect((await tower(repo.root, ["unlock", "src/API.ts", "--agent", "A1"])).code).toBe(0);
+    // Where they are not (macOS, Windows), src/API.ts is src/api.ts, which B1 holds.
+    run("git", ["config", "core.ignorecase", "true"], repo.root);
+    const same = await tower(repo.root, ["lock", "src/API.ts", "--agent", "A1"]);
+    expect(same.code).toBe(3);
+    expect(same.stderr).toContain("cannot lock src/API.ts: src/api.ts is locked by B1");
+    expect(await lockKeys()).toEqual(["src/api.ts"]);
+  });
+
   it("a trailing slash does not make a second key for the same file", async () => {
     mkdirSync(path.join(repo.root, "src"));
     writeFileSync(path.join(repo.root, "src/b.txt"), "");

@@ -63,6 +63,16 @@ describe("locksOverlap", () => {
     expect(locksOverlap("ab/", "a/b.py")).toBe(false);
     expect(locksOverlap("a/b.py", "a/b.pyc")).toBe(false);
   });
+
+  it("takes names that differ only in case or in Unicode normalization for one where the file system does (macOS, Windows: git's core.ignorecase)", () => {
+    expect(locksOverlap("src/api.ts", "src/API.ts")).toBe(false);
+    expect(locksOverlap("src/api.ts", "src/API.ts", true)).toBe(true);
+    expect(locksOverlap("Src/", "src/Api.ts", true)).toBe(true);
+    expect(locksOverlap("src/API.ts", "src/api.tsx", true)).toBe(false);
+    // é as one code point (NFC) and as e with its accent (NFD, as HFS+ stored names).
+    expect(locksOverlap("docs/caf\u00e9.md", "docs/cafe\u0301.md", true)).toBe(true);
+    expect(locksOverlap("docs/CAF\u00c9.md", "docs/cafe\u0301.md", true)).toBe(true);
+  });
 });
 
 describe("isExpired", () => {

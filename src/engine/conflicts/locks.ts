@@ -2,7 +2,7 @@
  * Lock: a stream changed a file that an unexpired lock covers, and the lock is held by an agent
  * of another stream. A key ending in `/` covers every file under that folder.
  */
-import { listLocks, locksOverlap } from "../locks.js";
+import { folded, listLocks, locksOverlap } from "../locks.js";
 import type { Plan } from "../plan/index.js";
 import type { LocksFile } from "../state/formats.js";
 import { agentsOf, type ConflictWarning, type StreamChanges } from "./types.js";
@@ -21,6 +21,8 @@ export function lockWarnings(
   plan: Plan,
   agents: ReadonlyMap<string, string[]>,
   now: Date,
+  /** Names that differ only in case are one file (lockNamesFold). */
+  fold = false,
 ): ConflictWarning[] {
   const warnings: ConflictWarning[] = [];
   const live = listLocks(locks, now).filter((lock) => !lock.expired);
@@ -31,11 +33,12 @@ export function lockWarnings(
       const id = changes.stream.id;
       if (id === holder) continue;
       const covered = [...changes.files.keys()]
-        .filter((file) => locksOverlap(lock.path, file))
+        .filter((file) => locksOverlap(lock.path, file, fold))
         .sort();
       for (const file of covered) {
         const streams = [id, holder];
-        const what = file === lock.path ? "lock" : `folder lock ${lock.path}`;
+        const same = fold ? folded(file) === folded(lock.path) : file === lock.path;
+        const what = same ? "lock" : `folder lock ${lock.path}`;
         warnings.push({
           kind: "lock",
           streams,

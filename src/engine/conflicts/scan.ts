@@ -6,6 +6,7 @@
  */
 import path from "node:path";
 import { baseCommit } from "../base.js";
+import { lockNamesFold } from "../locks.js";
 import { byCodeUnit } from "../order.js";
 import { mergeOrder, type Plan } from "../plan/index.js";
 import type { OrchestratorFile } from "../state/formats.js";
@@ -154,7 +155,7 @@ export async function scanConflicts(input: ScanInput): Promise<ConflictWarning[]
   const warnings = [
     ...overlapWarnings(changes, agents),
     ...scopeWarnings(changes, agents),
-    ...lockWarnings(changes, locks, input.plan, agents, now),
+    ...lockWarnings(changes, locks, input.plan, agents, now, await lockNamesFold(input.mainRoot)),
     ...importWarnings(changes, agents),
   ];
   if (chain.ok && pairs.ok) {

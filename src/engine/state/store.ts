@@ -55,6 +55,11 @@ export class StateStore {
   readonly recoveries: string[] = [];
   private readonly options: JsonFileOptions;
 
+  /** The main worktree's root, when the store was made for a project (stateStoreFor). */
+  get repoRoot(): string | undefined {
+    return this.rules.root;
+  }
+
   /**
    * `rules` say which folders on the way to `dir` are checked for links (from the main worktree
    * root down) and which link may stand for it (see locate.ts); `stateStoreFor` fills them in.
