@@ -149,7 +149,10 @@ streams:
     rig.keys("Escape");
     await rig.waitFor((s) => !s.includes("restore:"), "the row closed");
     rig.keys("B");
-    await rig.waitForText(`Bring back snapshot ${commit?.slice(0, 10)} into A's worktree?`);
+    const asked = await rig.waitForText(
+      `Bring back snapshot ${commit?.slice(0, 10)} into A's worktree?`,
+    );
+    expect(asked).toContain("Its file (notes.md) is written as it was");
     rig.keys("y");
     await rig.waitForText(`brought back 1 file of snapshot ${commit?.slice(0, 10)}`, 10_000);
     expect(await fsp.readFile(path.join(worktree, "notes.md"), "utf8")).toBe("a draft\n");

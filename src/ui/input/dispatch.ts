@@ -479,13 +479,13 @@ export function runCommand(ctl: Controller, id: CommandId) {
       const short = snap.commit.slice(0, 10);
       const files =
         snap.files.length === 1
-          ? `Its file (${snap.files[0]}) is`
-          : `Its ${snap.files.length} files (${snap.files.join(", ")}) are`;
+          ? `Its file (${snap.files[0]}) is written as it was`
+          : `Its ${snap.files.length} files (${snap.files.join(", ")}) are written as they were`;
       return confirm(
         ctl,
         `Bring back snapshot ${short} into ${snap.stream}'s worktree?`,
         [
-          `${files} written as they were ${snap.message}; the index and the branch stay as they are.`,
+          `${files} ${snap.message}; the index and the branch stay as they are.`,
           "What is there now is kept in a snapshot first (the Snapshots tab, tower snapshots): this can be undone the same way.",
         ],
         "bring back",
