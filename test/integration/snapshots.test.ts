@@ -44,6 +44,21 @@ let repo: TempRepo;
 afterEach(() => repo.cleanup());
 const wt = () => path.join(path.dirname(repo.root), "shop-stream-A");
 
+/** The room opened on the repository while `work` runs, then closed. */
+async function withRoom(
+  work: (services: Awaited<ReturnType<typeof startServices>>) => Promise<void>,
+): Promise<void> {
+  const project = await openProject(repo.root, cleanEnv());
+  const services = await startServices(project, createAppStore(), {
+    session: { env: cleanEnv() },
+  });
+  try {
+    await work(services);
+  } finally {
+    await services.close(500);
+  }
+}
+
 async function started(): Promise<void> {
   repo = await makeRepo({ plan: PLAN });
   const result = await tower(repo.root, ["start", "A"]);
@@ -124,10 +139,7 @@ describe("snapshots of a stream worktree's uncommitted work", () => {
     git(wt(), "checkout", "--", "README.md");
     git(wt(), "clean", "-q", "-fd");
     writeFileSync(path.join(wt(), "next.md"), "A1's next step\n");
-    const project = await openProject(repo.root, cleanEnv());
-    const store = createAppStore();
-    const services = await startServices(project, store, { session: { env: cleanEnv() } });
-    try {
+    await withRoom(async (services) => {
       const reply = await services.room.run({ type: "snapshot.restore", stream: "A", commit });
       expect(reply).toMatchObject({ ok: true });
       expect(reply.ok && reply.text).toMatch(
@@ -170,9 +182,7 @@ describe("snapshots of a stream worktree's uncommitted work", () => {
       expect(
         await services.room.run({ type: "snapshot.restore", stream: "Z", commit }),
       ).toMatchObject({ ok: false, error: expect.stringContaining("no stream Z") });
-    } finally {
-      await services.close(500);
-    }
+    });
   });
 
   it("asked for at the same instant (the room's B beside an agent's hook, a second process) are each recorded, none failing on git's lock of their ref", async () => {
@@ -210,18 +220,13 @@ describe("snapshots of a stream worktree's uncommitted work", () => {
     writeFileSync(outside, "not the repository's\n");
     rmSync(path.join(wt(), "notes.md"));
     symlinkSync(outside, path.join(wt(), "notes.md"));
-    const project = await openProject(repo.root, cleanEnv());
-    const store = createAppStore();
-    const services = await startServices(project, store, { session: { env: cleanEnv() } });
-    try {
+    await withRoom(async (services) => {
       const reply = await services.room.run({ type: "snapshot.restore", stream: "A", commit });
       expect(reply).toMatchObject({ ok: true });
       expect(readFileSync(outside, "utf8")).toBe("not the repository's\n");
       expect(lstatSync(path.join(wt(), "notes.md")).isSymbolicLink()).toBe(false);
       expect(readFileSync(path.join(wt(), "notes.md"), "utf8")).toBe("A2's notes\n");
-    } finally {
-      await services.close(500);
-    }
+    });
   });
 
   it("are taken by the room after each write an agent's hook tells of, and at the end of its turn", async () => {
