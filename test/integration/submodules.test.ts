@@ -11,6 +11,7 @@ import { existsSync, promises as fsp, mkdirSync, renameSync, writeFileSync } fro
 import net from "node:net";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { guardEnvironment } from "../../src/agents/guard.js";
 import { cleanUpMerged } from "../../src/engine/orchestrator/cleanup-merged.js";
 import { openProject } from "../../src/engine/project.js";
 import { expectNothingLost, reachableCommits } from "../helpers/lost-work.js";
@@ -238,6 +239,48 @@ describe("a stream's worktree in a repository with submodules", () => {
       "vendor/lib is locked by agent B1, stream B (through its lock on vendor/lib/a.txt)",
     );
     expect(git(wt(), "rev-parse", "HEAD")).toBe(before);
+  });
+
+  it("binds an agent's commit inside a submodule too, nested ones included: a file another stream's agent holds is refused there", async () => {
+    await setUp();
+    await startA();
+    expect((await run(["lock", "vendor/lib/a.txt", "--agent", "B1"])).code).toBe(0);
+    expect((await run(["lock", "vendor/lib/deep/", "--agent", "B1"])).code).toBe(0);
+    const stateDir = path.join(repo.root, ".claude/state");
+    // git as agent A1's shell runs it: the guard found through its environment.
+    const agentGit = (cwd: string, ...args: string[]) =>
+      spawnSync("git", args, {
+        cwd,
+        encoding: "utf8",
+        env: cleanEnv({
+          HOME: path.join(parent(), "home"),
+          TOWER_AGENT_ID: "A1",
+          TOWER_STREAM: "A",
+          TOWER_WORKTREE: wt(),
+          TOWER_REPO_ROOT: repo.root,
+          TOWER_STATE_DIR: stateDir,
+          ...guardEnvironment(path.join(stateDir, "git-hooks"), {}),
+        }),
+      });
+    const lib = path.join(wt(), "vendor/lib");
+    const before = git(lib, "rev-parse", "HEAD");
+    writeFileSync(path.join(lib, "a.txt"), "A1's change\n");
+    const refused = agentGit(lib, "commit", "-q", "-am", "A1's change in the lib");
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain("vendor/lib/a.txt is locked by agent B1, stream B");
+    expect(git(lib, "rev-parse", "HEAD")).toBe(before);
+    // In the submodule's own submodule, under B1's folder lock.
+    const deep = path.join(lib, "deep");
+    writeFileSync(path.join(deep, "i.txt"), "A1's change\n");
+    const nested = agentGit(deep, "commit", "-q", "-am", "A1's change deep down");
+    expect(nested.status).not.toBe(0);
+    expect(nested.stderr).toContain("vendor/lib/deep/i.txt is locked by agent B1, stream B");
+    // A file nobody holds goes in.
+    git(lib, "checkout", "-q", "a.txt");
+    writeFileSync(path.join(lib, "free.txt"), "free\n");
+    git(lib, "add", "free.txt");
+    const allowed = agentGit(lib, "commit", "-q", "-m", "free");
+    expect(allowed.status, allowed.stderr).toBe(0);
   });
 
   it("fetches them from where they are hosted (a git:// URL), with no setting of the user's", async () => {

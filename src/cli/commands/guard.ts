@@ -7,6 +7,8 @@ import { recordCommitCredit } from "../../engine/commit-credits.js";
 import {
   changedFilesBetween,
   currentBranch,
+  git,
+  lines,
   resolveCommit,
   stagedFiles,
   worktreeTop,
@@ -108,6 +110,61 @@ async function anotherRepository(): Promise<boolean> {
   return root === undefined || realFile(root) !== realFile(agent.repoRoot);
 }
 
+/** A submodule (nested ones too) of a worktree of the agent's repository. */
+interface AgentsSubmodule {
+  /** The submodule's own worktree top. */
+  inner: string;
+  /** The top of the repository's worktree that holds it. */
+  top: string;
+  /** Its path in that worktree (`vendor/lib`). */
+  prefix: string;
+}
+
+/**
+ * Where the hook runs in a submodule of a worktree of the agent's repository, that worktree and
+ * the submodule's path in it: the submodule's files are the repository's (`vendor/lib/a.txt`),
+ * so locks on them bind a commit made inside the submodule as one made in the worktree.
+ */
+async function agentsSubmodule(): Promise<AgentsSubmodule | undefined> {
+  const agent = agentFromEnv();
+  if (!agent) return undefined;
+  const inner = realFile(await worktreeTop(process.cwd()));
+  let dir = inner;
+  // Up from superproject to superproject (a submodule's own submodules), as far as git says.
+  for (let depth = 0; depth < 32; depth++) {
+    const up = lines(
+      await git(dir, ["rev-parse", "--show-superproject-working-tree"]).catch(() => ""),
+    )[0];
+    if (!up) return undefined;
+    const top = realFile(up);
+    // Asked of Tower's git, which the hook's GIT_DIR (the submodule's) does not reach.
+    const common = lines(
+      await git(top, ["rev-parse", "--path-format=absolute", "--git-common-dir"]).catch(() => ""),
+    )[0];
+    if (common && realFile(path.dirname(common)) === realFile(agent.repoRoot)) {
+      return { inner, top, prefix: path.relative(top, inner).split(path.sep).join("/") };
+    }
+    dir = top;
+  }
+  return undefined;
+}
+
+/**
+ * A commit inside a submodule of the agent's repository: its files, by their paths in the
+ * repository's worktree, judged for the worktree's stream and the agent's.
+ */
+async function judgeSubmoduleCommit(sub: AgentsSubmodule): Promise<void> {
+  const context = await loadContext(sub.top);
+  const here = await streamHere(context);
+  const agent = agentHere(context);
+  const files = (await stagedFiles(sub.inner)).map((file) => `${sub.prefix}/${file}`);
+  const streams = new Set([here?.stream, agent?.stream]);
+  for (const stream of streams) {
+    if (stream === undefined) continue;
+    await judge(context, stream, files, `pre-commit guard refused this commit in ${sub.prefix}`);
+  }
+}
+
 /** The stream whose branch `ref` is, as the state file records it. */
 function streamOfBranch(
   state: { streams: Record<string, { branch?: string | null | undefined }> },
@@ -138,7 +195,13 @@ export function registerGuard(program: Command): void {
       if (!(HOOKS as readonly string[]).includes(hook))
         throw refused(`tower guard: unknown hook "${hook}" (valid: ${HOOKS.join(", ")})`);
       const input = hook === "reference-transaction" ? await readInput() : "";
-      if (await anotherRepository()) return;
+      if (await anotherRepository()) {
+        // Unless it is a submodule of the agent's repository: a commit there is judged by its
+        // files' paths in the worktree that holds it (its branches are no stream's).
+        const sub = hook === "pre-commit" ? await agentsSubmodule() : undefined;
+        if (sub) await judgeSubmoduleCommit(sub);
+        return;
+      }
       const context = await loadContext();
       const here = await streamHere(context);
       const agent = agentHere(context);
