@@ -19,6 +19,7 @@ import { TmuxRig } from "../e2e/tmux.js";
 import { CLI, makeRepo, readJson, type TempRepo, tower, waitFor } from "../helpers/repo.js";
 import { type AgentEnv, claudeEnv, codexEnv, geminiEnv } from "./cli-env.js";
 import { type AgentCli, cliBinary } from "./clis.js";
+import { canOverlayEtc, etcOverlay } from "./etc-overlay.js";
 import { ModelServer, type RecordedRequest, type Turn } from "./model-server.js";
 import { describeProcesses, killAll, processesWithEnv } from "./processes.js";
 import { guardOutside } from "./write-flow.js";
@@ -107,9 +108,18 @@ afterEach(async () => {
 });
 afterAll(() => outside.check());
 
-/** `tower <args>` (the control room, through the server) in a new tmux, with the agent's environment. */
-function openTower(r: Rig, args = "", size = { cols: 160, rows: 48 }): TmuxRig {
-  const t = new TmuxRig(r.root, `${process.execPath} ${CLI} ${args}`, size, {
+/**
+ * `tower <args>` (the control room, through the server) in a new tmux, with the agent's
+ * environment (after `prefix`'s words: a command that runs it, as an /etc overlay's).
+ */
+function openTower(
+  r: Rig,
+  args = "",
+  size = { cols: 160, rows: 48 },
+  prefix: readonly string[] = [],
+): TmuxRig {
+  const words = [...prefix.map((w) => `'${w.replaceAll("'", "'\\''")}'`), process.execPath, CLI];
+  const t = new TmuxRig(r.root, `${words.join(" ")} ${args}`, size, {
     ...r.agent.env,
     // As in CI (and some users' shells): Gemini CLI reads CI=true as "no terminal" unless
     // given a prompt with -i; an agent resumed without its task must still run in its pane.
@@ -146,7 +156,12 @@ const recordOf = async (r: Rig): Promise<Record_ | undefined> =>
   )?.agents?.A1;
 
 /** A repository whose stream A runs the CLI, and `tower` opened on it, its first turn answered. */
-async function openedRoom(c: Case, script: Turn[], size?: { cols: number; rows: number }) {
+async function openedRoom(
+  c: Case,
+  script: Turn[],
+  size?: { cols: number; rows: number },
+  prefix: readonly string[] = [],
+) {
   const model = await new ModelServer({ script }).listen();
   const repo = await makeRepo({ plan: plan(c.agent).replaceAll("{CLI}", cliBinary(c.cli)) });
   const root = realpathSync(repo.root);
@@ -158,7 +173,7 @@ async function openedRoom(c: Case, script: Turn[], size?: { cols: number; rows: 
   rig = { repo, root, runtime, model, agent, tmux: [] };
   const r = rig;
   const dir = await roomDir(root, { ...process.env, XDG_RUNTIME_DIR: runtime });
-  const first = openTower(r, "", size);
+  const first = openTower(r, "", size, prefix);
   const turn0 = await model.waitForTurn(0, 120_000);
   await first.waitForText("Noted: the word is papaya.", 60_000);
   return { r, model, agent, dir, first, turn0 };
@@ -322,4 +337,36 @@ describe.each(CASES)("the Tower server with the real $cli", (c) => {
     await first.waitForText("Got three lines.", 60_000);
     expect(r.model.errors).toEqual([]);
   });
+});
+
+// An administrator's managed configuration (/etc/codex/managed_config.toml) outranks every -c,
+// Tower's developer_instructions among them: Tower, which reads it too, gives its briefing with
+// the task instead. The control room, its server and Codex run with the file laid over /etc.
+describe("the Tower server with the real Codex, an administrator's managed configuration", () => {
+  it.skipIf(!canOverlayEtc())(
+    "keeps the administrator's developer_instructions, and Tower's briefing comes with the task",
+    async () => {
+      const overlay = etcOverlay({
+        "codex/managed_config.toml": 'developer_instructions = "Answer in Greek."\n',
+      });
+      try {
+        const codex = CASES.find((c) => c.cli === "codex") as Case;
+        const { turn0, first } = await openedRoom(codex, SCRIPT, undefined, overlay.prefix);
+        const input = (turn0.body as { input?: { role?: string; content?: unknown }[] }).input;
+        const said = (role: string) =>
+          JSON.stringify((input ?? []).filter((item) => item.role === role));
+        expect(said("developer")).toContain("Answer in Greek.");
+        expect(said("developer")).not.toContain("You are agent A1 of stream A");
+        expect(said("user")).toContain("You are agent A1 of stream A");
+        expect(said("user")).toContain("Remember the word papaya");
+        // Stopped (agents and server) while the overlay is there.
+        first.keys("q");
+        await first.waitForText("Leave Tower?", 10_000);
+        first.keys("s");
+        await first.waitForText("[exited 0]", 60_000);
+      } finally {
+        overlay.cleanup();
+      }
+    },
+  );
 });
