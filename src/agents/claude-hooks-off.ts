@@ -8,11 +8,13 @@
  * - its safe mode: `--safe-mode`, or `CLAUDE_CODE_SAFE_MODE` set true (managed hooks only);
  * - an administrator's managed settings (`/etc/claude-code/managed-settings.json` and the files
  *   of `managed-settings.d/` after it) with `disableAllHooks`, `allowManagedHooksOnly`, or
- *   `strictPluginOnlyCustomization` true or naming "hooks".
+ *   `strictPluginOnlyCustomization` true or naming "hooks"; or the organization's remote managed
+ *   settings, which come instead of those files where Claude Code has them (claudePolicyFiles).
  * A user's or a project's `disableAllHooks` Tower's own settings outrank (launch.ts); none of
  * these it can: it does not start the agent, and says which and what to do.
  */
 import { promises as fsp, readdirSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { RefusedError } from "../engine/errors.js";
 import type { AgentCommand } from "../engine/plan/index.js";
@@ -36,6 +38,49 @@ export function claudeManagedFiles(dir = CLAUDE_MANAGED_DIR): string[] {
       .map((name) => path.join(dir, "managed-settings.d", name));
   } catch {}
   return [path.join(dir, "managed-settings.json"), ...dropIns];
+}
+
+/** Claude Code's configuration folder with `env` (its CLAUDE_CONFIG_DIR, else ~/.claude). */
+export const claudeConfigDir = (env: NodeJS.ProcessEnv) =>
+  env.CLAUDE_CONFIG_DIR || path.join(env.HOME || os.homedir(), ".claude");
+
+/** Where Claude Code keeps its copy of the organization's remote managed settings. */
+export const CLAUDE_REMOTE_SETTINGS = "remote-settings.json";
+
+/**
+ * Whether Claude Code with `env` talks to Anthropic's own API, where it reads an organization's
+ * remote managed settings (2.1.197: none of its Bedrock, Vertex, Foundry, AWS or Mantle modes,
+ * and no ANTHROPIC_BASE_URL of another host, unless told to take it for Anthropic's).
+ */
+function talksToAnthropic(env: NodeJS.ProcessEnv): boolean {
+  const others = ["BEDROCK", "VERTEX", "FOUNDRY", "ANTHROPIC_AWS", "MANTLE"];
+  if (others.some((name) => isTrue(env[`CLAUDE_CODE_USE_${name}`]))) return false;
+  if (env._CLAUDE_CODE_ASSUME_FIRST_PARTY_BASE_URL) return true;
+  const base = env.ANTHROPIC_BASE_URL;
+  if (!base) return true;
+  try {
+    return new URL(base).host === "api.anthropic.com";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The files of the policy Claude Code with `env` applies: its copy of the organization's remote
+ * managed settings (`remote-settings.json` in its configuration folder) where it reads one that
+ * holds any setting, which comes instead of the administrator's files (Claude Code takes its
+ * policy from the first source that has one); else `managedFiles`.
+ */
+export async function claudePolicyFiles(
+  env: NodeJS.ProcessEnv,
+  managedFiles: readonly string[],
+): Promise<readonly string[]> {
+  if (talksToAnthropic(env)) {
+    const remote = path.join(claudeConfigDir(env), CLAUDE_REMOTE_SETTINGS);
+    const settings = await readClaudeSettings(remote);
+    if (settings && Object.keys(settings).length > 0) return [remote];
+  }
+  return managedFiles;
 }
 
 /** A Claude Code settings file's object; undefined when missing or not a JSON object (Claude Code reports those). */
@@ -67,7 +112,10 @@ export async function claudeHooksOff(
   env: NodeJS.ProcessEnv,
   managedFiles: readonly string[] = claudeManagedFiles(),
 ): Promise<string | undefined> {
-  return claudeModeOff(command, env) ?? (await claudeManagedHooksOff(managedFiles));
+  return (
+    claudeModeOff(command, env) ??
+    (await claudeManagedHooksOff(await claudePolicyFiles(env, managedFiles)))
+  );
 }
 
 /** Claude Code's minimal or safe mode, by the agent's command or its environment. */
@@ -83,7 +131,7 @@ export function claudeModeOff(
   return undefined;
 }
 
-/** The administrator's managed settings that turn hooks off, the last file's value deciding. */
+/** The managed settings (claudePolicyFiles) that turn hooks off, the last file's value deciding. */
 export async function claudeManagedHooksOff(
   managedFiles: readonly string[],
 ): Promise<string | undefined> {
@@ -98,8 +146,11 @@ export async function claudeManagedHooksOff(
     const off =
       value === true ||
       (key === "strictPluginOnlyCustomization" && Array.isArray(value) && value.includes("hooks"));
-    if (off)
-      return `${file} (an administrator's managed settings) sets ${key}: ${JSON.stringify(value)}`;
+    const whose =
+      path.basename(file) === CLAUDE_REMOTE_SETTINGS
+        ? "Claude Code's copy of your organization's remote managed settings"
+        : "an administrator's managed settings";
+    if (off) return `${file} (${whose}) sets ${key}: ${JSON.stringify(value)}`;
   }
   return undefined;
 }

@@ -16,11 +16,10 @@
  * Tower reads these files, and writes none of them. A file that is not JSON is left to Claude
  * Code, which reports it.
  */
-import os from "node:os";
 import path from "node:path";
 import { RefusedError } from "../engine/errors.js";
 import { isRecord } from "../engine/plan/report.js";
-import { claudeManagedFiles, readClaudeSettings } from "./claude-hooks-off.js";
+import { claudeConfigDir, claudeManagedFiles, readClaudeSettings } from "./claude-hooks-off.js";
 import { MCP_SERVER_NAME } from "./mcp-names.js";
 
 /** Where Claude Code reads managed (administrator) settings on Linux. */
@@ -32,7 +31,7 @@ export function claudeSettingsFiles(
   env: NodeJS.ProcessEnv = process.env,
   managed: readonly string[] = claudeManagedFiles(path.dirname(CLAUDE_MANAGED_SETTINGS)),
 ) {
-  const config = env.CLAUDE_CONFIG_DIR || path.join(env.HOME || os.homedir(), ".claude");
+  const config = claudeConfigDir(env);
   return [
     ...managed,
     path.join(config, "settings.json"),

@@ -19,7 +19,12 @@ import {
   claudeCommandSettings,
   withTowerSettings,
 } from "./claude-command.js";
-import { claudeHooksOff, claudeManagedFiles, requireClaudeHooks } from "./claude-hooks-off.js";
+import {
+  claudeHooksOff,
+  claudeManagedFiles,
+  claudePolicyFiles,
+  requireClaudeHooks,
+} from "./claude-hooks-off.js";
 import { claudeMcpPolicy, claudeSettingsFiles, requireClaudeMcpAllowed } from "./claude-mcp.js";
 import {
   type CodexLayer,
@@ -248,7 +253,7 @@ export async function claudeLaunch(request: LaunchRequest): Promise<AgentLaunch>
       : await claudeCommandSettings(own.settings, request.identity.worktree);
   // Claude Code's own settings files decide whether it starts Tower's server (claude-mcp.ts).
   // The administrator's files (managed-settings.json, managed-settings.d/) listed once for both.
-  const managed = claudeManagedFiles();
+  const managed = await claudePolicyFiles(request.env ?? process.env, claudeManagedFiles());
   const policy = await claudeMcpPolicy(
     claudeSettingsFiles(request.identity.worktree, request.env, managed),
     [...request.tower, "mcp"],

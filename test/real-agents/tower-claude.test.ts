@@ -604,6 +604,47 @@ describe("Claude Code in Tower (real CLI)", () => {
     expect(r.store.getState().agents.A1?.failure).toContain("CLAUDE_CODE_SIMPLE");
   });
 
+  // An organization's remote managed settings, which Claude Code keeps in its configuration
+  // folder (remote-settings.json) and reads where it talks to Anthropic's own API, come instead
+  // of the managed files: allowManagedHooksOnly there ran none of Tower's hooks, and a write of a
+  // file another agent held went through. (The scripted endpoint is taken for Anthropic's own
+  // with _CLAUDE_CODE_ASSUME_FIRST_PARTY_BASE_URL.)
+  it("is not started where its organization's remote managed settings (its remote-settings.json) allow managed hooks only, and says which file", async () => {
+    run = await startTowerRun({
+      plan: PLAN.replace(
+        'agent: ["{CLI}", "{task}"]',
+        'agent: ["{CLI}", "--permission-mode", "acceptEdits", "{task}"]',
+      ),
+      stream: "A",
+      cli: "claude",
+      makeEnv: (modelUrl, trust) => {
+        const made = claudeEnv({
+          modelUrl,
+          trust,
+          env: { _CLAUDE_CODE_ASSUME_FIRST_PARTY_BASE_URL: "1" },
+        });
+        writeFileSync(
+          path.join(made.home, ".claude", "remote-settings.json"),
+          '{ "allowManagedHooksOnly": true }\n',
+        );
+        return made;
+      },
+      before: (repo) => holdFile(repo, "src/held.ts", "B1", "logging"),
+      script: [write(() => path.join(run!.worktree, "src/held.ts")), { text: "Wrote it." }],
+    });
+    const r = run;
+    const refusal = await waitFor(
+      () => r.messages.find((m) => m.startsWith("A1: cannot start")),
+      60_000,
+      () => `A1 refused; messages: ${JSON.stringify(r.messages)}`,
+    );
+    expect(refusal).toContain(
+      `A1: cannot start: ${path.join(r.agent.home, ".claude", "remote-settings.json")} (Claude Code's copy of your organization's remote managed settings) sets allowManagedHooksOnly: true: Claude Code would run none of Tower's hooks for agent A1`,
+    );
+    expect(r.server.requests).toEqual([]);
+    expect(existsSync(path.join(r.worktree, "src/held.ts"))).toBe(false);
+  });
+
   // Claude Code starts no server any settings file denies, and Tower cannot undo a denial (a
   // denial of the user's own kept Tower's tools from the agent: "No such tool available").
   it("is not started where the repository's committed settings deny Tower's MCP server, and says which file and entry", async () => {

@@ -99,6 +99,49 @@ describe("Claude Code's hooks turned off", () => {
   // Found by hand: with the variable in the shell that started the server, x in the pane was
   // refused again after the user had unset it in another shell: the agent's environment is the
   // server's, and the refusal did not say so.
+  it("by the organization's remote managed settings Claude Code keeps (remote-settings.json), which come instead of the managed files where it talks to Anthropic's own API", async () => {
+    const files = claudeManagedFiles(
+      managed({ "managed-settings.json": { disableAllHooks: true } }),
+    );
+    const home = managed({ ".claude/remote-settings.json": { allowManagedHooksOnly: true } });
+    const remote = path.join(home, ".claude", "remote-settings.json");
+    const said = `${remote} (Claude Code's copy of your organization's remote managed settings) sets allowManagedHooksOnly: true`;
+    expect(await claudeHooksOff(undefined, { HOME: home }, files)).toBe(said);
+    expect(
+      await claudeHooksOff(
+        undefined,
+        { HOME: home, ANTHROPIC_BASE_URL: "https://api.anthropic.com" },
+        files,
+      ),
+    ).toBe(said);
+    // Its configuration folder moved: read there.
+    expect(
+      await claudeHooksOff(
+        undefined,
+        { HOME: "/nonexistent", CLAUDE_CONFIG_DIR: path.join(home, ".claude") },
+        files,
+      ),
+    ).toBe(said);
+    // Another endpoint, or another provider: Claude Code reads no remote settings, the files hold.
+    for (const env of [
+      { HOME: home, ANTHROPIC_BASE_URL: "http://127.0.0.1:9" },
+      { HOME: home, CLAUDE_CODE_USE_BEDROCK: "1" },
+      { HOME: home, CLAUDE_CODE_USE_VERTEX: "true" },
+    ]) {
+      expect(await claudeHooksOff(undefined, env, files)).toContain(
+        "(an administrator's managed settings) sets disableAllHooks",
+      );
+    }
+    // Remote settings that leave hooks on come instead of the files that turn them off.
+    const on = managed({
+      ".claude/remote-settings.json": { allowManagedHooksOnly: false, model: "x" },
+    });
+    expect(await claudeHooksOff(undefined, { HOME: on }, files)).toBeUndefined();
+    // Empty ones are none: the files hold.
+    const empty = managed({ ".claude/remote-settings.json": {} });
+    expect(await claudeHooksOff(undefined, { HOME: empty }, files)).toContain("disableAllHooks");
+  });
+
   it("says, of a variable, that it is the Tower server's environment's, to start again without it", () => {
     expect(() => requireClaudeHooks("A1", "its environment sets CLAUDE_CODE_SIMPLE=1")).toThrow(
       "the agents get the environment of the shell that started the Tower server: `tower server stop`, unset it, and start Tower again",

@@ -14,6 +14,7 @@ import {
   claudeManagedFiles,
   claudeManagedHooksOff,
   claudeModeOff,
+  claudePolicyFiles,
 } from "../../agents/claude-hooks-off.js";
 import {
   codexCommandLayer,
@@ -203,7 +204,10 @@ async function claudeProblems(project: Project, state: OrchestratorFile): Promis
   const byReason = new Map<string, string[]>();
   const claude = agentsOf(project, "claude");
   // The managed settings are every agent's: read once.
-  const managed = claude.length > 0 ? await claudeManagedHooksOff(claudeManagedFiles()) : undefined;
+  const managed =
+    claude.length > 0
+      ? await claudeManagedHooksOff(await claudePolicyFiles(process.env, claudeManagedFiles()))
+      : undefined;
   for (const agent of claude) {
     const reason = claudeModeOff(agent.command, process.env) ?? managed;
     if (reason) byReason.set(reason, [...(byReason.get(reason) ?? []), agent.id]);
