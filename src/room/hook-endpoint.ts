@@ -148,8 +148,8 @@ function snapshotBefore(
 }
 
 /**
- * The longest a shell command waits for the snapshot before it (a very large worktree): then it
- * runs, and the snapshot goes on beside it.
+ * The longest a shell command (or a request of Codex's to its model) waits for the snapshot
+ * before it (a very large worktree): then it goes on, and so does the snapshot, beside it.
  */
 export const SHELL_SNAPSHOT_WAIT_MS = 5_000;
 
