@@ -4,7 +4,7 @@
  * pending, forged approvals, an untrusted plan; counts with their plural right. Real
  * repositories, the built CLI. Each failed before its fix.
  */
-import { existsSync, promises as fsp } from "node:fs";
+import { existsSync, promises as fsp, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { git, makeRepo, readJson, type TempRepo, tower } from "../helpers/repo.js";
@@ -231,7 +231,7 @@ describe("tower check on a run", () => {
     });
   });
 
-  it("reports the Claude Code agents for which Claude Code would run no hook of Tower's (--bare, CLAUDE_CODE_SIMPLE)", async () => {
+  it("reports the Claude Code agents for which Claude Code would run no hook of Tower's (--bare, CLAUDE_CODE_SIMPLE, the organization's remote managed settings)", async () => {
     await inRepo(
       {
         plan: `${SHOP}  C:
@@ -256,6 +256,15 @@ describe("tower check on a run", () => {
           "its environment sets CLAUDE_CODE_SIMPLE=true: Claude Code would run none of Tower's hooks (locks, scope, status), so Tower does not start the Claude Code agent C2 while it does",
         );
         expect(simple.stderr).toMatch(/2 problems found$/m);
+        // The organization's remote managed settings, as Claude Code keeps them in its folder.
+        const home = path.join(path.dirname(root), "home");
+        mkdirSync(path.join(home, ".claude"), { recursive: true });
+        const remote = path.join(home, ".claude", "remote-settings.json");
+        writeFileSync(remote, '{ "disableAllHooks": true }\n');
+        const org = await tower(root, ["check"], { HOME: home, ANTHROPIC_BASE_URL: "" });
+        expect(org.stderr).toContain(
+          `${remote} (Claude Code's copy of your organization's remote managed settings) sets disableAllHooks: true: Claude Code would run none of Tower's hooks (locks, scope, status), so Tower does not start the Claude Code agent C2 while it does`,
+        );
       },
     );
   });
