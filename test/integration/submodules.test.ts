@@ -283,6 +283,38 @@ describe("a stream's worktree in a repository with submodules", () => {
     expect(allowed.status, allowed.stderr).toBe(0);
   });
 
+  it("are scanned for conflicts: two streams changing one file of a submodule overlap, and a file of it another stream's agent holds is a lock conflict", async () => {
+    await setUp();
+    await startA();
+    expect((await run(["start", "B"])).code).toBe(0);
+    const wtB = path.join(parent(), "shop-stream-B");
+    writeFileSync(path.join(wt(), "vendor/lib/a.txt"), "A's line\n");
+    writeFileSync(path.join(wtB, "vendor/lib/a.txt"), "B's line\n");
+    // Deep down too, and a new file.
+    writeFileSync(path.join(wt(), "vendor/lib/deep/new.txt"), "A's new file\n");
+    writeFileSync(path.join(wtB, "vendor/lib/deep/new.txt"), "B's new file\n");
+    expect((await run(["lock", "vendor/lib/deep/new.txt", "--agent", "B1"])).code).toBe(0);
+    const scanned = await run(["conflicts", "--json"]);
+    expect(scanned.stderr).toBe("");
+    const warnings = JSON.parse(scanned.stdout) as {
+      kind: string;
+      files: string[];
+      message: string;
+    }[];
+    const overlaps = warnings.filter((w) => w.kind === "overlap").map((w) => w.files[0]);
+    expect(overlaps).toEqual(["vendor/lib/a.txt", "vendor/lib/deep/new.txt"]);
+    const a = warnings.find((w) => w.kind === "overlap" && w.files[0] === "vendor/lib/a.txt");
+    expect(a?.message).toBe(
+      "Streams A and B both changed vendor/lib/a.txt (A: unstaged, B: unstaged), on the same lines.",
+    );
+    const locked = warnings.filter((w) => w.kind === "lock");
+    expect(locked.map((w) => w.message)).toEqual([
+      expect.stringContaining(
+        "Stream A changed vendor/lib/deep/new.txt, which is locked by agent B1 of stream B",
+      ),
+    ]);
+  });
+
   it("fetches them from where they are hosted (a git:// URL), with no setting of the user's", async () => {
     repo = await makeRepo({ plan: PLAN });
     upstream("lib", "a.txt");

@@ -1,13 +1,16 @@
 /**
  * What one stream changed, read in its worktree with four git calls whatever the number of
  * files: the merge base, the committed file list, `git status` (staged, unstaged, untracked) and
- * one `git diff -U0` of the working tree against the merge base (changed lines and added lines).
- * Only untracked source files are read from disk, for their imports.
+ * one `git diff -U0` of the working tree against the merge base (changed lines and added lines);
+ * and in each submodule checked out there, its own `git status` and `git diff -U0` against its
+ * HEAD, by their paths in the worktree (`vendor/lib/a.c`). Only untracked source files are read
+ * from disk, for their imports.
  */
 import { constants, promises as fsp } from "node:fs";
 import path from "node:path";
 import {
   changedFilesBetween,
+  checkedOutSubmodules,
   diffWorktreeLines,
   type FileDiff,
   mergeBase,
@@ -124,6 +127,48 @@ export function buildChanges(
   return { stream, mergeBase: base, files, committed: new Set(committed), added };
 }
 
+/** How long a worktree's list of checked-out submodules is kept between scans (ms). */
+const SUBMODULES_KEPT_MS = 30_000;
+
+const submoduleLists = new Map<string, { at: number; list: Promise<string[]> }>();
+
+/** The submodules checked out in `worktree` (git runs a shell for each: kept a while). */
+function submodulesOf(worktree: string): Promise<string[]> {
+  const known = submoduleLists.get(worktree);
+  if (known && Date.now() - known.at < SUBMODULES_KEPT_MS) return known.list;
+  const list = checkedOutSubmodules(worktree).catch((): string[] => []);
+  submoduleLists.set(worktree, { at: Date.now(), list });
+  return list;
+}
+
+/**
+ * The uncommitted changes inside the submodules checked out in `worktree`, by their paths in
+ * it; a submodule that cannot be read gives none.
+ */
+async function submoduleChanges(
+  worktree: string,
+): Promise<{ status: StatusEntry[]; diffs: FileDiff[] }> {
+  const read = await Promise.all(
+    (await submodulesOf(worktree)).map(async (sub) => {
+      const dir = path.join(worktree, sub);
+      const inside = <T extends { path: string }>(entry: T): T => ({
+        ...entry,
+        path: `${sub}/${entry.path}`,
+      });
+      try {
+        const [status, diffs] = await Promise.all([
+          worktreeStatus(dir),
+          diffWorktreeLines(dir, "HEAD"),
+        ]);
+        return { status: status.map(inside), diffs: diffs.map(inside) };
+      } catch {
+        return { status: [], diffs: [] };
+      }
+    }),
+  );
+  return { status: read.flatMap((r) => r.status), diffs: read.flatMap((r) => r.diffs) };
+}
+
 /** Everything `stream` changed against its merge base with `baseCommit`. */
 export async function collectChanges(
   stream: ActiveStream,
@@ -142,11 +187,14 @@ export async function collectChanges(
         `${where}: its HEAD shares no history with the base ${baseCommit.slice(0, 12)}`,
       );
     }
-    const [status, committed, diffs] = await Promise.all([
+    const [own, committed, ownDiffs, inSubmodules] = await Promise.all([
       statusRead,
       changedFilesBetween(stream.worktree, base, "HEAD"),
       diffWorktreeLines(stream.worktree, base),
+      submoduleChanges(stream.worktree),
     ]);
+    const status = [...own, ...inSubmodules.status];
+    const diffs = [...ownDiffs, ...inSubmodules.diffs];
     const changes = buildChanges(stream, base, committed, status, diffs);
     const untracked = status.filter((s) => s.untracked).map((s) => s.path);
     for (const [file, content] of await readSources(stream.worktree, untracked)) {
