@@ -89,9 +89,14 @@ async function work(
   };
   // Before a shell command, which may throw away what is uncommitted (git checkout ., git clean)
   // and which the hook's answer holds up: a snapshot taken after the question, waited for.
-  // And before each of Codex's requests to the model, which its answer holds up: what it typed
-  // into a shell it keeps open (write_stdin, which no tool event tells of) may have written.
-  const before = snapshotBefore(request.event, request.payload, id);
+  // And before each of Codex's requests to the model while a command of its runs on, which its
+  // answer holds up: what it typed into a shell it keeps open (write_stdin, which no tool event
+  // tells of) may have written.
+  const commands = runningCommands(worktree, id, request.event, request.payload);
+  const before =
+    request.event === "CodexModelRequest" && commands === 0
+      ? undefined
+      : snapshotBefore(request.event, request.payload, id);
   const pending =
     before === undefined ? undefined : snapshot(project, identity, `before ${before}`, taken);
   const result = await handleHook(request.event, request.payload, {
@@ -145,6 +150,39 @@ function snapshotBefore(
   if (event === "CodexModelRequest") return `${agent}'s model request`;
   const tool = SHELL_TOOLS[event];
   return tool !== undefined && payload.tool_name === tool ? `${agent}'s ${tool}` : undefined;
+}
+
+/** Per agent (its worktree and id), the shell commands it began that have not ended. */
+const running = new Map<string, Set<string>>();
+
+/** The most commands counted as running per agent (one never told ended is dropped at last). */
+const MAX_RUNNING = 64;
+
+/**
+ * Counts the agent's shell commands that run on (begun by a PreToolUse, ended by a
+ * PostToolUse or PostToolUseFailure of the same tool_use_id; Codex sends no PostToolUse while a
+ * command it keeps open runs), and says how many there are after `event`.
+ */
+function runningCommands(
+  worktree: string,
+  agent: string,
+  event: string,
+  payload: Record<string, unknown>,
+): number {
+  const key = `${worktree}\0${agent}`;
+  const id = typeof payload.tool_use_id === "string" ? payload.tool_use_id : undefined;
+  const set = running.get(key) ?? new Set<string>();
+  if (id !== undefined && payload.tool_name === SHELL_TOOL) {
+    if (event === "PreToolUse") set.add(id);
+    else if (event === "PostToolUse" || event === "PostToolUseFailure") set.delete(id);
+  }
+  for (const old of set) {
+    if (set.size <= MAX_RUNNING) break;
+    set.delete(old);
+  }
+  if (set.size > 0) running.set(key, set);
+  else running.delete(key);
+  return set.size;
 }
 
 /**

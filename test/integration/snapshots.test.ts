@@ -329,13 +329,32 @@ describe("snapshots of a stream worktree's uncommitted work", () => {
       const shell = { tool_name: "run_shell_command", tool_input: { command: "git checkout ." } };
       await send("BeforeTool", "A2", shell);
       expect((await holding("gemini.md"))?.message).toBe("before A2's run_shell_command");
-      // Before each of Codex's requests to its model: what it typed into a shell it keeps open
-      // (its write_stdin, which fires no tool event) wrote, before its next line can undo it.
+      // Before each of Codex's requests to its model while a command of its runs on (a shell it
+      // keeps open, which it types into with write_stdin, a tool no hook tells of): what it
+      // wrote, before its next line can undo it. With none running, nothing is taken then.
+      const codex = { ...bash, tool_input: { command: "bash" }, tool_use_id: "call_open" };
+      writeFileSync(path.join(wt(), "idle.md"), "written with no command running\n");
+      await send("CodexModelRequest", "A2", {});
+      expect(await holding("idle.md")).toBeUndefined();
+      await fsp.rm(path.join(wt(), "idle.md"));
+      await send("PreToolUse", "A2", codex);
       writeFileSync(path.join(wt(), "typed.md"), "typed into Codex's shell\n");
-      const request = JSON.parse(await send("CodexModelRequest", "A1", {})) as { output?: unknown };
+      const request = JSON.parse(await send("CodexModelRequest", "A2", {})) as { output?: unknown };
       expect(request.output).toBeUndefined();
-      expect((await holding("typed.md"))?.message).toBe("before A1's model request");
+      expect((await holding("typed.md"))?.message).toBe("before A2's model request");
+      // Its command done (PostToolUse, with its snapshot after it), none again.
       await fsp.rm(path.join(wt(), "typed.md"));
+      await send("PostToolUse", "A2", { ...codex, tool_response: "exit 0" });
+      await waitFor(
+        async () =>
+          (await listSnapshots(repo.root, "A")).find((s) => s.message === "after A2's PostToolUse"),
+        10_000,
+        "the snapshot after the command",
+      );
+      writeFileSync(path.join(wt(), "later.md"), "after the shell ended\n");
+      await send("CodexModelRequest", "A2", {});
+      expect(await holding("later.md")).toBeUndefined();
+      await fsp.rm(path.join(wt(), "later.md"));
       // A snapshot being taken as the command is asked for (after A1's write): the answer waits
       // for one begun after the question, which holds what was written until then.
       writeFileSync(path.join(wt(), "src.ts"), "written by A1\n");

@@ -209,9 +209,8 @@ describe("snapshots around an agent's shell commands (real CLIs)", () => {
       expect(git(worktree, "status", "--porcelain")).toBe("");
       const mine = await snapshotHolding(r, "mine.md");
       expect(git(worktree, "show", `${mine.commit}:mine.md`)).toBe("mine\n");
-      // Theirs, first in the one taken before the first command (no hook told of it before);
-      // with Codex, before its first request to the model, which comes before its command.
-      const first = { claude: "Bash", codex: "model request", gemini: "run_shell_command" }[cli];
+      // Theirs, first in the one taken before the first command (no hook told of it before).
+      const first = { claude: "Bash", codex: "Bash", gemini: "run_shell_command" }[cli];
       const snapshots = await listSnapshots(r.repo.root, "A");
       const theirs = snapshots.filter((s) => s.files.includes("theirs.md")).at(-1);
       expect(theirs?.message).toBe(`before A1's ${first}`);
