@@ -113,6 +113,8 @@ async function work(
   const denied =
     (result.output?.hookSpecificOutput as { permissionDecision?: string } | undefined)
       ?.permissionDecision === "deny";
+  // A command refused never runs: it ends here, as a failed one would.
+  if (denied) runningCommands(worktree, id, "PostToolUseFailure", request.payload);
   const status =
     request.event === "PreToolUse"
       ? denied
