@@ -60,6 +60,18 @@ const write =
     toolCalls: [{ name: "Write", input: { file_path: file(), content } }],
   });
 
+/** The room's word that A1 cannot start. */
+const refusalOf = (r: TowerRun) =>
+  waitFor(
+    () => r.messages.find((m) => m.startsWith("A1: cannot start")),
+    60_000,
+    () => `A1 refused; messages: ${JSON.stringify(r.messages)}`,
+  );
+
+/** The plan with `words` (JSON list items) before A1's task in its command. */
+const planWith = (words: string) =>
+  PLAN.replace('agent: ["{CLI}", "{task}"]', `agent: ["{CLI}", ${words}, "{task}"]`);
+
 /** Claude Code in stream A, whose model writes `files` of its worktree in turn, then is done. */
 const writesRun = (...files: string[]) =>
   startTowerRun({
@@ -90,7 +102,7 @@ const resultText = (result: { content: unknown }): string =>
 async function heldThenOwnWrite(words: string): Promise<TowerRun> {
   const inWorktree = (file: string) => () => path.join(run!.worktree, file);
   run = await startTowerRun({
-    plan: PLAN.replace('agent: ["{CLI}", "{task}"]', `agent: ["{CLI}", ${words}, "{task}"]`),
+    plan: planWith(words),
     stream: "A",
     cli: "claude",
     makeEnv: (modelUrl, trust) => claudeEnv({ modelUrl, trust }),
@@ -314,10 +326,7 @@ describe("Claude Code in Tower (real CLI)", () => {
   it("binds the writes of a subagent it starts (its Agent tool): a file another agent holds is refused, the subagent hears why", async () => {
     const held = () => path.join(run!.worktree, "src/held.ts");
     run = await startTowerRun({
-      plan: PLAN.replace(
-        'agent: ["{CLI}", "{task}"]',
-        'agent: ["{CLI}", "--permission-mode", "acceptEdits", "{task}"]',
-      ),
+      plan: planWith('"--permission-mode", "acceptEdits"'),
       stream: "A",
       cli: "claude",
       makeEnv: (modelUrl, trust) => claudeEnv({ modelUrl, trust }),
@@ -591,11 +600,7 @@ describe("Claude Code in Tower (real CLI)", () => {
       ],
     });
     const r = run;
-    const refusal = await waitFor(
-      () => r.messages.find((m) => m.startsWith("A1: cannot start")),
-      60_000,
-      () => `A1 refused; messages: ${JSON.stringify(r.messages)}`,
-    );
+    const refusal = await refusalOf(r);
     expect(refusal).toContain(
       "A1: cannot start: its environment sets CLAUDE_CODE_SIMPLE=1: Claude Code would run none of Tower's hooks for agent A1",
     );
@@ -611,10 +616,7 @@ describe("Claude Code in Tower (real CLI)", () => {
   // with _CLAUDE_CODE_ASSUME_FIRST_PARTY_BASE_URL.)
   it("is not started where its organization's remote managed settings (its remote-settings.json) allow managed hooks only, and says which file", async () => {
     run = await startTowerRun({
-      plan: PLAN.replace(
-        'agent: ["{CLI}", "{task}"]',
-        'agent: ["{CLI}", "--permission-mode", "acceptEdits", "{task}"]',
-      ),
+      plan: planWith('"--permission-mode", "acceptEdits"'),
       stream: "A",
       cli: "claude",
       makeEnv: (modelUrl, trust) => {
@@ -633,11 +635,7 @@ describe("Claude Code in Tower (real CLI)", () => {
       script: [write(() => path.join(run!.worktree, "src/held.ts")), { text: "Wrote it." }],
     });
     const r = run;
-    const refusal = await waitFor(
-      () => r.messages.find((m) => m.startsWith("A1: cannot start")),
-      60_000,
-      () => `A1 refused; messages: ${JSON.stringify(r.messages)}`,
-    );
+    const refusal = await refusalOf(r);
     expect(refusal).toContain(
       `A1: cannot start: ${path.join(r.agent.home, ".claude", "remote-settings.json")} (Claude Code's copy of your organization's remote managed settings) sets allowManagedHooksOnly: true: Claude Code would run none of Tower's hooks for agent A1`,
     );
@@ -658,11 +656,7 @@ describe("Claude Code in Tower (real CLI)", () => {
       script: [{ text: "Never asked." }],
     });
     const r = run;
-    const refusal = await waitFor(
-      () => r.messages.find((m) => m.startsWith("A1: cannot start")),
-      60_000,
-      () => `A1 refused; messages: ${JSON.stringify(r.messages)}`,
-    );
+    const refusal = await refusalOf(r);
     const file = path.join(r.worktree, ".claude", "settings.json");
     expect(refusal).toContain(
       `A1: cannot start: ${file} lists {"serverName":"tower"} in deniedMcpServers: Claude Code would not start Tower's MCP server`,
