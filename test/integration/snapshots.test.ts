@@ -212,6 +212,27 @@ describe("snapshots of a stream worktree's uncommitted work", () => {
     expect(listed.slice().sort()).toEqual(recorded.slice().sort());
   });
 
+  it("brought back leave a file the snapshot deleted as it is: only what it holds is written", async () => {
+    await started();
+    rmSync(path.join(wt(), "README.md"));
+    writeFileSync(path.join(wt(), "notes.md"), "A2's notes\n");
+    const commit = String(await recordSnapshot(wt(), "A", "before A1's Bash"));
+    expect((await listSnapshots(repo.root, "A"))[0]?.files).toEqual(["README.md", "notes.md"]);
+    git(wt(), "checkout", "--", "README.md");
+    writeFileSync(path.join(wt(), "README.md"), "# demo, written again since\n");
+    git(wt(), "clean", "-q", "-fd");
+    await withRoom(async (services) => {
+      const reply = await services.room.run({ type: "snapshot.restore", stream: "A", commit });
+      expect(reply.ok && reply.text).toMatch(
+        /^brought back 1 file of snapshot [0-9a-f]{10} into A's worktree: notes\.md; /,
+      );
+      expect(readFileSync(path.join(wt(), "notes.md"), "utf8")).toBe("A2's notes\n");
+      expect(readFileSync(path.join(wt(), "README.md"), "utf8")).toBe(
+        "# demo, written again since\n",
+      );
+    });
+  });
+
   it("brought back over a link at one of their paths replace the link, never write through it to where it points", async () => {
     await started();
     writeFileSync(path.join(wt(), "notes.md"), "A2's notes\n");

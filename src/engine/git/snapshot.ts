@@ -165,18 +165,37 @@ export async function bringBack(
   stream: string,
   commit: string,
 ): Promise<BroughtBack> {
-  const snapshot = (await listSnapshots(worktree, stream)).find((s) => s.commit === commit);
-  if (!snapshot) {
+  // One of the stream's snapshots: its commit in the reflog (their ids only, not their files).
+  const ids = await git(worktree, [
+    "-c",
+    "log.showSignature=false",
+    "log",
+    "-g",
+    "--format=%H",
+    snapshotRef(stream),
+    "--",
+  ]).catch(() => "");
+  if (!lines(ids).includes(commit)) {
     throw new Error(
       `${commit.slice(0, 10)} is not a snapshot of stream ${stream} (tower snapshots ${stream} lists them)`,
     );
   }
-  const held = new Set(
-    (await git(worktree, ["ls-tree", "-r", "-z", "--name-only", commit, "--"]))
-      .split("\0")
-      .filter((file) => file !== ""),
-  );
-  const all = snapshot.files.filter((file) => held.has(file));
+  // The files it holds that differ from the commit it was taken on; not those it deleted.
+  const all = (
+    await git(worktree, [
+      "diff-tree",
+      "-r",
+      "-z",
+      "--no-commit-id",
+      "--name-only",
+      "--no-renames",
+      "--diff-filter=d",
+      commit,
+      "--",
+    ])
+  )
+    .split("\0")
+    .filter((file) => file !== "");
   // A file git ignores now (its .gitignore changed since) is in no snapshot: writing over it
   // would lose what it holds.
   const kept = all.length === 0 ? [] : await ignoredAmong(worktree, all);
