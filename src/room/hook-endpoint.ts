@@ -93,10 +93,7 @@ async function work(
   // answer holds up: what it typed into a shell it keeps open (write_stdin, which no tool event
   // tells of) may have written.
   const commands = runningCommands(worktree, id, request.event, request.payload);
-  const before =
-    request.event === "CodexModelRequest" && commands === 0
-      ? undefined
-      : snapshotBefore(request.event, request.payload, id);
+  const before = snapshotBefore(request.event, request.payload, id, commands);
   const pending =
     before === undefined ? undefined : snapshot(project, identity, `before ${before}`, taken);
   const result = await handleHook(request.event, request.payload, {
@@ -142,14 +139,16 @@ const SHELL_TOOLS: Readonly<Record<string, string>> = {
 
 /**
  * What the answer to `event` is held up for a snapshot before, in words (`A1's Bash`, `A1's
- * model request`): a shell command, or a request of Codex's to the model; else undefined.
+ * model request`): a shell command, or a request of Codex's to the model while `running` of its
+ * commands run on; else undefined.
  */
 function snapshotBefore(
   event: string,
   payload: Record<string, unknown>,
   agent: string,
+  running: number,
 ): string | undefined {
-  if (event === "CodexModelRequest") return `${agent}'s model request`;
+  if (event === "CodexModelRequest") return running > 0 ? `${agent}'s model request` : undefined;
   const tool = SHELL_TOOLS[event];
   return tool !== undefined && payload.tool_name === tool ? `${agent}'s ${tool}` : undefined;
 }
